@@ -1,0 +1,59 @@
+"""Typed settings, read once from the environment (stage config sets them in Lambda)."""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+DEFAULT_CATEGORIES = ("tasting", "display", "roadshow", "in_store_promotion")
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    campaigns_table: str
+    feedback_table: str
+    rules_table: str
+    idempotency_table: str
+    attachments_bucket: str
+    categories: tuple[str, ...]
+    jwks_url: str | None
+    jwks_path: str | None
+    token_issuer: str | None
+    token_audience: str | None
+    ready_file: str | None
+    max_body_bytes: int
+    idempotency_ttl_seconds: int
+    business_timezone: str
+
+
+def _prefix(stage: str) -> str:
+    return f"huixiang-{stage}"
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The settings of this process; cached because the environment does not change."""
+    env = os.environ
+    stage = env.get("HUIXIANG_STAGE", "dev")
+    p = _prefix(stage)
+    cats = env.get("HUIXIANG_CATEGORIES")
+    return Settings(
+        stage=stage,
+        region=env.get("AWS_DEFAULT_REGION") or env.get("AWS_REGION") or "us-east-1",
+        campaigns_table=env.get("CAMPAIGNS_TABLE", f"{p}-campaigns"),
+        feedback_table=env.get("FEEDBACK_TABLE", f"{p}-feedback"),
+        rules_table=env.get("RULES_TABLE", f"{p}-rules"),
+        idempotency_table=env.get("IDEMPOTENCY_TABLE", f"{p}-idempotency"),
+        attachments_bucket=env.get("ATTACHMENTS_BUCKET", f"{p}-attachments"),
+        categories=tuple(c.strip() for c in cats.split(",") if c.strip()) if cats else DEFAULT_CATEGORIES,
+        jwks_url=env.get("JWKS_URL") or None,
+        jwks_path=env.get("JWKS_PATH") or None,
+        token_issuer=env.get("TOKEN_ISSUER") or None,
+        token_audience=env.get("TOKEN_AUDIENCE") or None,
+        ready_file=env.get("HUIXIANG_READY_FILE") or None,
+        max_body_bytes=int(env.get("HUIXIANG_MAX_BODY_BYTES", "65536")),
+        idempotency_ttl_seconds=int(env.get("HUIXIANG_IDEMPOTENCY_TTL", str(24 * 3600))),
+        business_timezone="Asia/Shanghai",
+    )

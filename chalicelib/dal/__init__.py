@@ -1,0 +1,1 @@
+"""Data access: PynamoDB models and repositories. Nothing outside dal/ sees a Model."""

@@ -1,0 +1,237 @@
+"""PynamoDB models: the tables, their keys and every index (the README's access-pattern table).
+
+Index keys are derived attributes written by the repositories; every list or search route is
+a Query on one of these indexes. There is no Scan anywhere in chalicelib/.
+"""
+from __future__ import annotations
+
+import os
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.config import settings
+
+
+def _host() -> str | None:
+    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+class _Meta:
+    billing_mode = PAY_PER_REQUEST_BILLING_MODE
+    stream_view_type = STREAM_NEW_AND_OLD_IMAGE
+
+
+def _gsi(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex]:
+    """A GSI class with ALL projection keyed on (hash_attr, range_attr)."""
+    meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
+    attrs = {
+        "Meta": meta,
+        hash_attr: UnicodeAttribute(hash_key=True),
+        range_attr: UnicodeAttribute(range_key=True),
+    }
+    return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)
+
+
+class LocationMap(MapAttribute):
+    address = UnicodeAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+
+
+class RuleRefMap(MapAttribute):
+    rule_id = UnicodeAttribute()
+    scope = UnicodeAttribute()
+    due_days = NumberAttribute()
+    min_photos = NumberAttribute(default=0)
+
+
+# Campaign indexes: (index name, hash attribute, range attribute)
+CAMPAIGN_INDEXES = (
+    ("by_owner", "owner_id", "created_key"),          # rep's campaigns; ?owner=
+    ("by_customer", "customer_key", "customer_sk"),   # ?customer_id=, customer history
+    ("by_org", "org_root", "org_sk"),                 # ?org= subtree via begins_with
+    ("by_status", "status_key", "org_sk"),            # ?status= within an org subtree
+    ("by_category", "category_key", "org_sk"),        # ?category= within a subtree; rule sweeps
+    ("fbq_l1", "fbq_l1", "fbq_sk"),                   # E: required feedback by state, group level
+    ("fbq_l2", "fbq_l2", "fbq_sk"),                   # … region level
+    ("fbq_l3", "fbq_l3", "fbq_sk"),                   # … province level
+    ("fbq_owner", "fbq_owner", "fbq_sk"),             # B: my feedback requests
+    ("fbd_l1", "fbd_l1", "fbd_sk"),                   # D: submitted feedback newest first, group
+    ("fbd_l2", "fbd_l2", "fbd_sk"),                   # … region
+    ("fbd_l3", "fbd_l3", "fbd_sk"),                   # … province
+    ("fbd_owner", "fbd_owner", "fbd_sk"),             # D: by owner
+)
+
+
+class CampaignModel(Model):
+    class Meta(_Meta):
+        table_name = settings().campaigns_table
+        region = settings().region
+        host = _host()
+
+    id = UnicodeAttribute(hash_key=True)
+    tenant = UnicodeAttribute()
+    org = UnicodeAttribute()
+    owner_name = UnicodeAttribute(default="")
+    title = UnicodeAttribute()
+    category = UnicodeAttribute()
+    customer_id = UnicodeAttribute()
+    customer_name = UnicodeAttribute(default="")
+    start_date = UnicodeAttribute()
+    end_date = UnicodeAttribute()
+    location = LocationMap(null=True)
+    expected_spend = NumberAttribute()
+    expected_sales = NumberAttribute()
+    expected_units = NumberAttribute(null=True)
+    requested_amount = NumberAttribute()
+    approved_amount = NumberAttribute(null=True)
+    status = UnicodeAttribute()
+    decided_by = UnicodeAttribute(null=True)
+    decided_at = UnicodeAttribute(null=True)
+    decision_comment = UnicodeAttribute(null=True)
+    rule = RuleRefMap(null=True)
+    own_rule = RuleRefMap(null=True)
+    feedback_revision = NumberAttribute(default=0)
+    feedback_kind = UnicodeAttribute(null=True)
+    feedback_submitted_at = UnicodeAttribute(null=True)
+    actual_spend = NumberAttribute(null=True)
+    actual_sales = NumberAttribute(null=True)
+    actual_units = NumberAttribute(null=True)
+    reimbursement_status = UnicodeAttribute()
+    reimbursed_amount = NumberAttribute(null=True)
+    reimbursed_at = UnicodeAttribute(null=True)
+    reimbursed_by = UnicodeAttribute(null=True)
+    reimbursement_note = UnicodeAttribute(null=True)
+    proposed_amount = NumberAttribute(null=True)
+    proposed_from_revision = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = VersionAttribute()
+    # derived index keys
+    owner_id = UnicodeAttribute()
+    created_key = UnicodeAttribute()
+    customer_key = UnicodeAttribute()
+    customer_sk = UnicodeAttribute()
+    org_root = UnicodeAttribute()
+    org_sk = UnicodeAttribute()
+    status_key = UnicodeAttribute()
+    category_key = UnicodeAttribute()
+    fbq_l1 = UnicodeAttribute(null=True)
+    fbq_l2 = UnicodeAttribute(null=True)
+    fbq_l3 = UnicodeAttribute(null=True)
+    fbq_owner = UnicodeAttribute(null=True)
+    fbq_sk = UnicodeAttribute(null=True)
+    fbd_l1 = UnicodeAttribute(null=True)
+    fbd_l2 = UnicodeAttribute(null=True)
+    fbd_l3 = UnicodeAttribute(null=True)
+    fbd_owner = UnicodeAttribute(null=True)
+    fbd_sk = UnicodeAttribute(null=True)
+
+    # PynamoDB collects indexes while the class body runs, so they are declared here.
+    for _name, _hash, _range in CAMPAIGN_INDEXES:
+        locals()[f"idx_{_name}"] = _gsi(_name, _hash, _range)()
+    del _name, _hash, _range
+
+
+def campaign_index(name: str) -> GlobalSecondaryIndex:
+    return getattr(CampaignModel, f"idx_{name}")
+
+
+class FeedbackModel(Model):
+    """Feedback of a campaign: one `draft` item and every submitted revision `rev#000001` …
+
+    Revisions are never overwritten: each submit inserts a new one (history). The stream of
+    this table drives the settlement unlock.
+    """
+    class Meta(_Meta):
+        table_name = settings().feedback_table
+        region = settings().region
+        host = _host()
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    status = UnicodeAttribute()                 # draft | submitted
+    revision = NumberAttribute(default=0)
+    kind = UnicodeAttribute(null=True)
+    author_id = UnicodeAttribute()
+    author_name = UnicodeAttribute(default="")
+    actual_spend = NumberAttribute(null=True)
+    actual_sales = NumberAttribute(null=True)
+    actual_units = NumberAttribute(null=True)
+    effect_rating = NumberAttribute(null=True)
+    reflections = UnicodeAttribute(null=True)
+    submitted_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class RuleModel(Model):
+    """Feedback rules keyed by their target (`CN|category|tasting`), so the rules that apply to
+    a campaign are read with strongly consistent Queries; plus rule-sweep progress items."""
+    class Meta(_Meta):
+        table_name = settings().rules_table
+        region = settings().region
+        host = _host()
+
+    target = UnicodeAttribute(hash_key=True)
+    id = UnicodeAttribute(range_key=True)
+    tenant = UnicodeAttribute(null=True)
+    scope = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    due_days = NumberAttribute(null=True)
+    min_photos = NumberAttribute(null=True)
+    created_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    # rule sweep progress (items with target "sweep|<rule id>")
+    sweep_cursor = UnicodeAttribute(null=True)
+    sweep_done = BooleanAttribute(null=True)
+    sweep_updated = NumberAttribute(null=True)
+    # derived index keys (rules only; sweep items stay out of the indexes)
+    rule_id = UnicodeAttribute(null=True)
+    rule_tenant = UnicodeAttribute(null=True)
+
+    by_id = _gsi("by_id", "rule_id", "target")()
+    by_tenant = _gsi("by_tenant", "rule_tenant", "id")()
+
+
+STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)
+
+
+def create_tables() -> None:
+    """Create every table (streams on) if missing. Used by the local stack and the tests only;
+    production tables come from the CloudFormation template in infra/."""
+    for model in STREAMED_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+    _create_idempotency_table()
+
+
+def _create_idempotency_table() -> None:
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
+    name = settings().idempotency_table
+    try:
+        client.describe_table(TableName=name)
+        return
+    except client.exceptions.ResourceNotFoundException:
+        pass
+    client.create_table(
+        TableName=name,
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    client.get_waiter("table_exists").wait(TableName=name)
+    client.update_time_to_live(TableName=name,
+                               TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})

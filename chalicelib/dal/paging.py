@@ -1,0 +1,60 @@
+"""Opaque, validated pagination cursors.
+
+A cursor is the key of the last item returned, bound to the query that issued it. A cursor
+that does not decode, names other attributes, or belongs to another query is a 400, never a 500.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from chalicelib.domain.errors import InvalidInput
+
+T = TypeVar("T")
+_MAX_CURSOR = 2048
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None = None
+    items_read: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fingerprint(*parts: Any) -> str:
+    raw = json.dumps(parts, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+def encode_cursor(last_key: dict[str, dict[str, str]] | None, query_fp: str) -> str | None:
+    if not last_key:
+        return None
+    flat = {name: value["S"] for name, value in last_key.items()}
+    raw = json.dumps({"k": flat, "q": query_fp}, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, key_attrs: set[str], query_fp: str) -> dict[str, dict[str, str]] | None:
+    if cursor is None:
+        return None
+    bad = InvalidInput.field("cursor", "is not a cursor issued by this list with these filters")
+    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR:
+        raise bad
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(data, dict) or data.get("q") != query_fp:
+        raise bad
+    key = data.get("k")
+    if not isinstance(key, dict) or set(key) != key_attrs:
+        raise bad
+    if not all(isinstance(v, str) and 0 < len(v) <= 512 for v in key.values()):
+        raise bad
+    return {name: {"S": value} for name, value in key.items()}

@@ -1,0 +1,22 @@
+"""Repositories, built lazily once per process and reused across invocations."""
+from __future__ import annotations
+
+import functools
+
+
+@functools.lru_cache(maxsize=1)
+def campaigns():
+    from chalicelib.dal.campaigns import CampaignRepository
+    return CampaignRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def feedback():
+    from chalicelib.dal.feedback import FeedbackRepository
+    return FeedbackRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def rules():
+    from chalicelib.dal.rules import RuleRepository
+    return RuleRepository()

@@ -1,0 +1,123 @@
+"""Domain objects to the JSON shapes of API.md."""
+from __future__ import annotations
+
+from chalicelib.clock import business_today
+from chalicelib.domain.campaign import Campaign, days_overdue, feedback_status
+from chalicelib.domain.feedback import FeedbackReport, FeedbackRule
+from chalicelib.domain.figures import plan_vs_actual, ratio
+
+
+def figures(c: Campaign, report: FeedbackReport | None = None) -> dict:
+    src = report if report is not None else c
+    return plan_vs_actual(c.expected_spend, c.expected_sales, c.expected_units,
+                          src.actual_spend, src.actual_sales, src.actual_units)
+
+
+def campaign(c: Campaign, today: str | None = None) -> dict:
+    today = today or business_today()
+    rule = c.rule
+    return {
+        "id": c.id,
+        "title": c.title,
+        "category": c.category,
+        "customer": {"id": c.customer_id, "name": c.customer_name},
+        "org": c.org,
+        "owner": {"id": c.owner_id, "name": c.owner_name},
+        "start_date": c.start_date,
+        "end_date": c.end_date,
+        "location": c.location,
+        "plan": {
+            "expected_spend": c.expected_spend,
+            "expected_sales": c.expected_sales,
+            "expected_units": c.expected_units,
+            "expected_cost_ratio": ratio(c.expected_spend, c.expected_sales),
+        },
+        "requested_amount": c.requested_amount,
+        "approved_amount": c.approved_amount,
+        "status": c.status,
+        "decision": ({"by": c.decided_by, "at": c.decided_at, "comment": c.decision_comment}
+                     if c.decided_at else None),
+        "feedback": {
+            "required": rule is not None,
+            "required_by": rule.scope if rule else None,
+            "rule_id": rule.rule_id if rule else None,
+            "due_date": c.feedback_due_date,
+            "min_photos": rule.min_photos if rule else 0,
+            "status": feedback_status(c, today),
+            "days_overdue": days_overdue(c.feedback_due_date, today) if c.feedback_revision == 0 else 0,
+            "kind": c.feedback_kind,
+            "revision": c.feedback_revision,
+            "submitted_at": c.feedback_submitted_at,
+        },
+        "reimbursement": {
+            "status": c.reimbursement_status,
+            "amount": c.reimbursed_amount,
+            "proposed_amount": c.proposed_amount,
+            "reimbursed_at": c.reimbursed_at,
+            "reimbursed_by": c.reimbursed_by,
+            "note": c.reimbursement_note,
+        },
+        "plan_vs_actual": figures(c),
+        "created_at": c.created_at,
+        "updated_at": c.updated_at,
+    }
+
+
+def feedback(report: FeedbackReport, c: Campaign) -> dict:
+    return {
+        "campaign_id": report.campaign_id,
+        "author": {"id": report.author_id, "name": report.author_name},
+        "status": report.status,
+        "kind": report.kind,
+        "revision": report.revision,
+        "actual_spend": report.actual_spend,
+        "actual_sales": report.actual_sales,
+        "actual_units": report.actual_units,
+        "effect_rating": report.effect_rating,
+        "reflections": report.reflections,
+        "attachments": [],
+        "submitted_at": report.submitted_at,
+        "created_at": report.created_at,
+        "updated_at": report.updated_at,
+        "plan_vs_actual": figures(c, report),
+    }
+
+
+def _summary(c: Campaign) -> dict:
+    return {
+        "campaign_id": c.id,
+        "title": c.title,
+        "category": c.category,
+        "customer": {"id": c.customer_id, "name": c.customer_name},
+        "org": c.org,
+        "owner": {"id": c.owner_id, "name": c.owner_name},
+        "start_date": c.start_date,
+        "end_date": c.end_date,
+    }
+
+
+def submitted_feedback_row(c: Campaign) -> dict:
+    """A row of worklist D: the campaign's latest submitted feedback with its figures."""
+    return {**_summary(c), "kind": c.feedback_kind, "revision": c.feedback_revision,
+            "submitted_at": c.feedback_submitted_at, "reimbursement_status": c.reimbursement_status,
+            "plan_vs_actual": figures(c)}
+
+
+def feedback_request_row(c: Campaign, today: str) -> dict:
+    """A row of worklists B and E: a campaign whose feedback is required."""
+    due = c.feedback_due_date
+    return {**_summary(c), "due_date": due, "status": feedback_status(c, today),
+            "days_overdue": days_overdue(due, today) if c.feedback_revision == 0 else 0,
+            "required_by": c.rule.scope if c.rule else None,
+            "min_photos": c.rule.min_photos if c.rule else 0,
+            "reimbursement_status": c.reimbursement_status}
+
+
+def rule(r: FeedbackRule) -> dict:
+    return {"id": r.id, "scope": r.scope, "campaign_id": r.campaign_id, "category": r.category,
+            "due_days": r.due_days, "min_photos": r.min_photos, "created_by": r.created_by,
+            "created_at": r.created_at}
+
+
+def page(items: list, next_cursor: str | None) -> dict:
+    return {"items": items, "next_cursor": next_cursor}

@@ -1,0 +1,1 @@
+"""Route handlers: read the request, call one use case, shape the result."""

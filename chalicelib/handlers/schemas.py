@@ -1,0 +1,109 @@
+"""Request bodies (pydantic v2): strict types, unknown fields refused, sizes bounded."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+MAX_MONEY = 10**13   # fen: 100 billion CNY, far above any campaign
+
+
+def _calendar_date(value: str) -> str:
+    dt.date.fromisoformat(value)   # raises ValueError -> a 400 naming the field
+    return value
+
+
+def _printable(value: str) -> str:
+    if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Date = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
+Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
+PositiveMoney = Annotated[int, Field(gt=0, le=MAX_MONEY)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                 AfterValidator(_printable)]
+Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
+Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_printable)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Customer(Body):
+    id: Id
+    name: Optional[Name] = None
+
+
+class Location(Body):
+    address: Optional[Name] = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Plan(Body):
+    expected_spend: Money
+    expected_sales: Money
+    expected_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
+
+
+class PlanChanges(Body):
+    expected_spend: Optional[Money] = None
+    expected_sales: Optional[Money] = None
+    expected_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
+
+
+class CampaignIn(Body):
+    title: Name
+    category: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    customer: Customer
+    start_date: Date
+    end_date: Date
+    location: Optional[Location] = None
+    plan: Plan
+    requested_amount: PositiveMoney
+
+
+class CampaignChanges(Body):
+    title: Optional[Name] = None
+    category: Optional[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
+    customer: Optional[Customer] = None
+    start_date: Optional[Date] = None
+    end_date: Optional[Date] = None
+    location: Optional[Location] = None
+    plan: Optional[PlanChanges] = None
+    requested_amount: Optional[PositiveMoney] = None
+
+
+class Approval(Body):
+    approved_amount: PositiveMoney
+    comment: Optional[Text] = None
+
+
+class Rejection(Body):
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+                       AfterValidator(_printable)]
+
+
+class RuleIn(Body):
+    scope: Literal["campaign", "category", "all"]
+    campaign_id: Optional[Id] = None
+    category: Optional[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
+    due_days: Annotated[int, Field(ge=0, le=365)] = 7
+    min_photos: Annotated[int, Field(ge=0, le=50)] = 0
+
+
+class FeedbackIn(Body):
+    actual_spend: Optional[Money] = None
+    actual_sales: Optional[Money] = None
+    actual_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
+    effect_rating: Optional[Annotated[int, Field(ge=1, le=5)]] = None
+    reflections: Optional[Text] = None
+
+
+class SettlementIn(Body):
+    amount: Optional[Money] = None
+    note: Optional[Annotated[str, StringConstraints(max_length=1000), AfterValidator(_printable)]] = None

@@ -1,0 +1,25 @@
+"""Use cases: one function per thing a user does. Plain values in, domain objects out."""
+from __future__ import annotations
+
+from typing import Callable, TypeVar
+
+from chalicelib.domain.errors import Conflict
+
+T = TypeVar("T")
+
+
+def retry_on_stale(operation: Callable[[], T], attempts: int = 5) -> T:
+    """Re-run a read-decide-write use case when its conditional write lost a race.
+
+    Each attempt re-reads, so the loser of a race sees the winner's result and decides again
+    (for example: a second settlement finds the campaign reimbursed and gets 409).
+    """
+    from chalicelib.dal.campaigns import StaleWrite
+
+    for attempt in range(attempts):
+        try:
+            return operation()
+        except StaleWrite:
+            if attempt == attempts - 1:
+                raise Conflict("the campaign kept changing while we tried to save; try again", code="conflict")
+    raise AssertionError("unreachable")

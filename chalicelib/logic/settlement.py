@@ -1,0 +1,58 @@
+"""Settlement (核销): unlock on submitted feedback (stream-driven), and finance paying out."""
+from __future__ import annotations
+
+from chalicelib.clock import now_iso
+from chalicelib.dal import repos
+from chalicelib.domain import access
+from chalicelib.domain.access import Principal
+from chalicelib.domain.campaign import Campaign, check_can_settle, proposed_amount, settlement_amount
+from chalicelib.logic import retry_on_stale
+from chalicelib.logic.campaigns import load_visible
+
+
+def settle(principal: Principal, campaign_id: str, amount: int | None, note: str | None) -> Campaign:
+    """Reimburse an unlocked campaign. The write is conditional on the version read, so of two
+    finance users settling at once exactly one wins; the other re-reads and gets 409."""
+    access.require(principal, "reimbursement.create")
+
+    def attempt() -> Campaign:
+        campaign = load_visible(principal, campaign_id)
+        check_can_settle(campaign)
+        campaign.reimbursed_amount = settlement_amount(campaign, amount)
+        campaign.reimbursement_status = "reimbursed"
+        campaign.reimbursed_at = campaign.updated_at = now_iso()
+        campaign.reimbursed_by = principal.sub
+        campaign.reimbursement_note = note
+        return repos.campaigns().save(campaign)
+
+    return retry_on_stale(attempt)
+
+
+def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None) -> str:
+    """Apply a submitted feedback revision to settlement: unlock it and record the proposed amount.
+
+    Idempotent: a revision already applied (or older than one applied) changes nothing, so a
+    redelivered or replayed stream batch has no second effect. Returns what happened.
+    """
+    def attempt() -> str:
+        campaign = repos.campaigns().get(campaign_id)
+        if campaign is None:
+            raise LookupError(f"feedback revision {revision} names unknown campaign {campaign_id}")
+        if campaign.proposed_from_revision >= revision or campaign.reimbursement_status == "reimbursed":
+            return "already_applied"
+        if campaign.feedback_revision < revision:
+            # the stream never runs ahead of the transaction that wrote both; if it does, retry
+            raise RuntimeError(f"campaign {campaign_id} does not know revision {revision} yet")
+        if campaign.reimbursement_status == "locked":
+            campaign.reimbursement_status = "unlocked"
+            outcome = "unlocked"
+        else:
+            outcome = "proposal_updated"
+        if campaign.approved_amount is not None:
+            campaign.proposed_amount = proposed_amount(actual_spend, campaign.approved_amount)
+        campaign.proposed_from_revision = revision
+        campaign.updated_at = now_iso()
+        repos.campaigns().save(campaign)
+        return outcome
+
+    return retry_on_stale(attempt)

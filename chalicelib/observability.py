@@ -1,0 +1,30 @@
+"""One Logger, one Metrics, one Tracer for the whole service, created on first use.
+
+Powertools reads POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_TRACE_DISABLED
+and POWERTOOLS_METRICS_DISABLED from the stage config; tests and the local stack disable tracing.
+"""
+from __future__ import annotations
+
+import functools
+import os
+
+os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "huixiang")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Huixiang")
+
+
+@functools.lru_cache(maxsize=1)
+def logger():
+    from aws_lambda_powertools import Logger
+    return Logger()
+
+
+@functools.lru_cache(maxsize=1)
+def metrics():
+    from aws_lambda_powertools import Metrics
+    return Metrics()
+
+
+@functools.lru_cache(maxsize=1)
+def tracer():
+    from aws_lambda_powertools import Tracer
+    return Tracer()

@@ -1,0 +1,17 @@
+"""Local development stack: moto as the AWS endpoint, the Chalice app on chalice.local,
+DynamoDB stream runners that behave like Lambda's event source mappings, and local JWTs.
+
+Nothing here is deployed; Chalice packages only app.py and chalicelib/.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+#: The repository root (the directory holding app.py), found from this package's location
+#: so the stack works whatever the current directory is.
+REPO_ROOT: Path = Path(__file__).resolve().parent.parent
+
+#: Local state (keys, ready file, logs). Git-ignored; never committed.
+VAR_DIR: Path = REPO_ROOT / "var"
+
+__all__ = ["REPO_ROOT", "VAR_DIR"]

@@ -1,0 +1,437 @@
+"""The local stack: moto as the AWS endpoint, the Chalice app served by chalice.local, one
+stream runner per DynamoDB stream handler, and a ready file that says when all of it is up.
+
+``Stack`` is usable in-process (tests, benchmarks); ``run()`` is ``python -m devstack run``.
+"""
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import importlib
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+
+from devstack import REPO_ROOT, VAR_DIR
+from devstack import tokens
+from devstack.streams import StreamRunner, drain_all, dynamodb_sources, runners_for_app
+
+log = logging.getLogger("devstack.stack")
+
+DEFAULT_PORT = 8000
+HOST = "127.0.0.1"
+STAGE = "dev"
+REGION = "us-east-1"
+CATEGORIES = "tasting,display,roadshow,in_store_promotion"
+READY_FILE: Path = VAR_DIR / "run" / "ready"
+MOTO_LOG: Path = VAR_DIR / "log" / "moto.log"
+
+# Environment that would point botocore elsewhere than the local endpoint, or at a profile
+# that may not exist here.
+_SCRUBBED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
+                 "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+                 "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_STS")
+
+_PR_SET_PDEATHSIG = 1
+
+
+# ---------------------------------------------------------------------------------------------
+# moto
+# ---------------------------------------------------------------------------------------------
+
+def free_port(host: str = HOST) -> int:
+    """A port that was free a moment ago (the caller retries if it is taken meanwhile)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def _child_preexec(parent_pid: int) -> Callable[[], None]:
+    """preexec_fn for children that must die with this process: PR_SET_PDEATHSIG(SIGTERM).
+
+    libc and prctl are looked up here, before fork, so the child only makes the call.
+    """
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    prctl = libc.prctl
+
+    def preexec() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        if os.getppid() != parent_pid:  # the parent died before prctl took effect
+            os._exit(0)
+
+    return preexec
+
+
+class MotoServer:
+    """moto's server in a subprocess on a free loopback port, in its own process group, that
+    dies with this process (PR_SET_PDEATHSIG) and is stopped by ``stop()``."""
+
+    def __init__(self, host: str = HOST, port: int | None = None,
+                 log_path: Path | None = MOTO_LOG) -> None:
+        self.host = host
+        self.port = port
+        self.log_path = log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout: float = 30.0) -> str:
+        """Start the server and wait until it answers; returns its URL."""
+        for attempt in range(3):
+            port = self.port or free_port(self.host)
+            if self._spawn(port, timeout):
+                self.port = port
+                log.info("moto server pid %s on %s", self.proc.pid, self.url)  # type: ignore[union-attr]
+                return self.url
+            self.stop()
+            if self.port:  # a fixed port cannot be retried elsewhere
+                break
+        raise RuntimeError(f"moto server did not start (see {self.log_path})")
+
+    def _spawn(self, port: int, timeout: float) -> bool:
+        out: Any = subprocess.DEVNULL
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_path, "ab")
+        env = dict(os.environ, MOTO_PORT=str(port))
+        cmd = [sys.executable, "-m", "devstack.motoserver", "--parent-pid", str(os.getpid()),
+               "-H", self.host, "-p", str(port)]
+        try:
+            self.proc = subprocess.Popen(cmd, cwd=str(REPO_ROOT), env=env, stdin=subprocess.DEVNULL,
+                                         stdout=out, stderr=out, start_new_session=True,
+                                         preexec_fn=_child_preexec(os.getpid()))
+        finally:
+            if out is not subprocess.DEVNULL:
+                out.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False  # e.g. the port was taken between free_port() and bind()
+            try:
+                urllib.request.urlopen(f"http://{self.host}:{port}/moto-api/", timeout=1).close()
+                return True
+            except urllib.error.HTTPError:
+                return True  # any HTTP answer means it serves
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.1)
+        return False
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """SIGTERM its process group, then SIGKILL if it lingers."""
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, timeout)):
+            try:
+                os.killpg(proc.pid, sig)
+            except ProcessLookupError:
+                return
+            try:
+                proc.wait(wait)
+                return
+            except subprocess.TimeoutExpired:
+                continue
+
+
+# ---------------------------------------------------------------------------------------------
+# App environment and Chalice config
+# ---------------------------------------------------------------------------------------------
+
+def _chalice_config(root: Path, stage: str) -> tuple[Any, dict]:
+    """The Chalice Config of ``stage`` (from .chalice/config.json if present) and its
+    user-params dict, into which the app is put once imported (as the Chalice CLI does)."""
+    from chalice.config import Config
+    from chalice.constants import DEFAULT_LAMBDA_MEMORY_SIZE, DEFAULT_LAMBDA_TIMEOUT
+
+    path = root / ".chalice" / "config.json"
+    if path.is_file():
+        disk = json.loads(path.read_text())
+    else:
+        disk = {"version": "2.0", "app_name": "huixiang", "stages": {stage: {}}}
+    params: dict[str, Any] = {}
+    config = Config(chalice_stage=stage, user_provided_params=params, config_from_disk=disk,
+                    default_params={"project_dir": str(root), "api_gateway_stage": "api",
+                                    "autogen_policy": True,
+                                    "lambda_timeout": DEFAULT_LAMBDA_TIMEOUT,
+                                    "lambda_memory_size": DEFAULT_LAMBDA_MEMORY_SIZE})
+    return config, params
+
+
+def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path,
+              stage: str = STAGE) -> dict[str, str]:
+    """The environment the app gets locally (on top of the stage's environment_variables)."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "HUIXIANG_STAGE": stage,
+        "JWKS_PATH": str(jwks_path),
+        "JWKS_URL": "",  # a stage's Cognito JWKS URL must not win over the local keys
+        "TOKEN_ISSUER": tokens.ISSUER,
+        "TOKEN_AUDIENCE": tokens.AUDIENCE,
+        "HUIXIANG_READY_FILE": str(ready_file),
+        "HUIXIANG_CATEGORIES": CATEGORIES,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The stack
+# ---------------------------------------------------------------------------------------------
+
+class Stack:
+    """Everything ``python -m devstack run`` starts, usable in-process.
+
+    ``start()`` brings it up and writes the ready file last; ``stop()`` removes the ready file
+    first and tears down in reverse. A watchdog thread removes the ready file if a stream
+    runner, the HTTP server or moto dies; ``fatal`` is set when the stack cannot go on.
+    """
+
+    def __init__(self, port: int = DEFAULT_PORT, host: str = HOST, *, stage: str = STAGE,
+                 root: Path = REPO_ROOT, ready_file: Path = READY_FILE,
+                 moto_log: Path | None = MOTO_LOG) -> None:
+        self.port = port
+        self.host = host
+        self.stage = stage
+        self.root = root
+        self.ready_file = ready_file
+        self.moto = MotoServer(host=host, log_path=moto_log)
+        self.app: Any = None
+        self.app_module: Any = None
+        self.chalice_config: Any = None
+        self.runners: list[StreamRunner] = []
+        self.dlq_urls: dict[str, str] = {}
+        self.fatal = threading.Event()
+        self._http: Any = None
+        self._http_thread: threading.Thread | None = None
+        self._watchdog: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._ready = False
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    # -- start -------------------------------------------------------------------------------
+
+    def start(self) -> "Stack":
+        self._remove_ready()  # a stale file from a killed run must not claim readiness
+        _, jwks_path = tokens.ensure_keys()
+        endpoint = self.moto.start()
+
+        config, params = _chalice_config(self.root, self.stage)
+        for key in _SCRUBBED_ENV:
+            os.environ.pop(key, None)
+        # Like `chalice local`: the stage's environment first, then the local overrides.
+        os.environ.update({k: str(v) for k, v in config.environment_variables.items()})
+        os.environ.update(local_env(endpoint, jwks_path=jwks_path,
+                                    ready_file=self.ready_file, stage=self.stage))
+
+        self.app_module, self.app = self._import_app()
+        params["chalice_app"] = self.app
+        self.chalice_config = config
+
+        self._create_resources()
+        self._start_runners()
+        self._start_http()
+        for r in self.runners:  # attached to their streams and caught up
+            if not r.drain(15.0):
+                raise RuntimeError(f"stream runner {r.name} did not start")
+        self._write_ready()
+        self._watchdog = threading.Thread(target=self._watch, name="devstack-watchdog",
+                                          daemon=True)
+        self._watchdog.start()
+        return self
+
+    def _import_app(self) -> tuple[Any, Any]:
+        """Import app.py only now: settings and PynamoDB hosts are read at import time."""
+        from chalice import Chalice
+
+        if str(self.root) not in sys.path:
+            sys.path.insert(0, str(self.root))
+        module = importlib.import_module("app")
+        app = getattr(module, "app", None)
+        if not isinstance(app, Chalice):
+            raise RuntimeError("app.py has no module-level Chalice `app`")
+        return module, app
+
+    def _create_resources(self) -> None:
+        import boto3
+        from chalicelib.config import settings
+        from chalicelib.dal.models import create_tables
+
+        create_tables()
+        s = settings()
+        session = boto3.session.Session()
+        s3 = session.client("s3", region_name=s.region)
+        try:
+            s3.create_bucket(Bucket=s.attachments_bucket)
+        except s3.exceptions.BucketAlreadyOwnedByYou:
+            pass
+        sqs = session.client("sqs", region_name=s.region)
+        for source in dynamodb_sources(self.app):
+            name = f"{self.app.app_name}-{self.stage}-{source.name}-dlq"
+            self.dlq_urls[source.name] = sqs.create_queue(QueueName=name)["QueueUrl"]
+        log.info("tables, bucket %s and %d DLQ(s) ready", s.attachments_bucket,
+                 len(self.dlq_urls))
+
+    def _start_runners(self) -> None:
+        runners = runners_for_app(self.app, stage=self.stage, dlq_urls=self.dlq_urls)
+        for r in runners:
+            fn = self.chalice_config.scope(self.stage, r.name)
+            r.memory_limit_in_mb = fn.lambda_memory_size
+            r.timeout_seconds = fn.lambda_timeout
+            r.start()
+        self.runners = runners
+
+    def _start_http(self) -> None:
+        from chalice.deploy.validate import validate_routes
+        from chalice.local import create_local_server
+
+        validate_routes(self.app.routes)  # what `chalice deploy` would refuse, as `chalice local`
+        # chalice.local's server is a ThreadingMixIn HTTPServer (a thread per connection), and
+        # create_local_server makes `app.current_request` thread-local.
+        self._http = create_local_server(self.app, self.chalice_config, self.host, self.port)
+        self.port = self._http.server.server_address[1]  # port 0: the one bound
+        self._http_thread = threading.Thread(
+            target=self._http.server.serve_forever, kwargs={"poll_interval": 0.2},
+            name="devstack-http", daemon=True)
+        self._http_thread.start()
+
+    # -- readiness and watchdog ----------------------------------------------------------------
+
+    def _write_ready(self) -> None:
+        self.ready_file.parent.mkdir(parents=True, exist_ok=True)
+        self.ready_file.write_text(f"{os.getpid()} {self.url}\n")
+        self._ready = True
+
+    def _remove_ready(self) -> None:
+        self._ready = False
+        try:
+            self.ready_file.unlink()
+        except FileNotFoundError:
+            pass
+
+    def problems(self) -> list[str]:
+        """What is down (empty when healthy)."""
+        out = [f"stream runner {r.name} died: {r.error!r}" for r in self.runners if not r.alive]
+        if not self.moto.alive:
+            out.append("moto server exited")
+        if self._http_thread is not None and not self._http_thread.is_alive():
+            out.append("HTTP server stopped")
+        return out
+
+    def _watch(self) -> None:
+        while not self._stopping.wait(0.5):
+            problems = self.problems()
+            if problems and self._ready:
+                self._remove_ready()
+                log.error("not ready any more (%s); removed %s", "; ".join(problems),
+                          self.ready_file)
+            if any(not p.startswith("stream runner") for p in problems):
+                self.fatal.set()  # no endpoint or no server: nothing left to serve
+
+    def drain(self, timeout: float = 30.0) -> bool:
+        """Wait until every stream runner has caught up (including cascades between them)."""
+        return drain_all(self.runners, timeout)
+
+    # -- stop --------------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Remove the ready file, then stop the HTTP server, the runners and moto."""
+        self._stopping.set()
+        self._remove_ready()
+        if self._http is not None:
+            self._http.server.shutdown()
+            self._http.server.server_close()
+            self._http = None
+        for r in self.runners:
+            r.stop(timeout=10.0)
+        self.moto.stop()
+        log.info("local stack stopped")
+
+
+# ---------------------------------------------------------------------------------------------
+# python -m devstack run
+# ---------------------------------------------------------------------------------------------
+
+class _Shutdown(Exception):
+    """Raised in the main thread by SIGTERM/SIGHUP, like KeyboardInterrupt for SIGINT."""
+
+
+def _raise_shutdown(signum: int, frame: Any) -> None:
+    raise _Shutdown(signal.Signals(signum).name)
+
+
+def _banner(stack: Stack) -> str:
+    py = os.path.relpath(sys.executable, os.getcwd()) if sys.executable else "python"
+    handlers = ", ".join(r.name for r in stack.runners) or "none"
+    return "\n".join([
+        "",
+        f"  huixiang local stack ({stack.stage}) is ready: {stack.url}",
+        f"  AWS endpoint (moto): {stack.moto.url}   stream handlers: {handlers}",
+        f"  ready file: {stack.ready_file}",
+        "",
+        "  Mint a token and call the API:",
+        f"    TOKEN=$({py} -m devstack token --sub u-1 --role rep --org CN/EAST/SH --name 'Rep One')",
+        f"    curl -H \"Authorization: Bearer $TOKEN\" {stack.url}/health",
+        "",
+        "  Ctrl-C to stop.",
+        "",
+    ])
+
+
+def run(port: int | None = None, host: str = HOST) -> int:
+    """Run the stack until Ctrl-C/SIGTERM (returns 0) or until it breaks (returns 1)."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    env_port = os.environ.get("PORT")
+    if env_port:
+        port = int(env_port)
+    stack = Stack(port=DEFAULT_PORT if port is None else port, host=host)
+    old = {s: signal.signal(s, _raise_shutdown) for s in (signal.SIGTERM, signal.SIGHUP)}
+    rc = 0
+    try:
+        stack.start()
+        print(_banner(stack), flush=True)
+        while not stack.fatal.wait(0.5):
+            pass
+        log.error("the local stack broke: %s", "; ".join(stack.problems()))
+        rc = 1
+    except (KeyboardInterrupt, _Shutdown):
+        log.info("shutting down")
+    except Exception:  # noqa: BLE001 - report why start failed, then clean up
+        log.exception("the local stack failed")
+        rc = 1
+    finally:
+        # A second Ctrl-C must not cut the teardown short and leave moto running.
+        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(s, signal.SIG_IGN)
+        try:
+            stack.stop()
+        finally:
+            for s, h in old.items():
+                signal.signal(s, h)
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    return rc
+
+
+__all__ = ["Stack", "MotoServer", "run", "local_env", "free_port", "DEFAULT_PORT",
+           "READY_FILE"]

@@ -1,0 +1,278 @@
+"""Shared fixtures: one moto server for the session (the same server the local stack runs),
+tables and bucket created once, and a fresh company (org root) per test for isolation.
+
+Everything in Huixiang is scoped to a company, so tests that each use their own company never
+see each other's campaigns, rules or worklists, and need no table resets between them.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+_KEY_DIR = Path(tempfile.mkdtemp(prefix="huixiang-test-keys-"))
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _start_moto() -> str:
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    return f"http://127.0.0.1:{port}"
+
+
+def pytest_configure(config):
+    """Point everything at a local moto server before any chalicelib module reads settings."""
+    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
+
+    _, jwks = ensure_keys(_KEY_DIR)
+    endpoint = _start_moto()
+    os.environ.update({
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "HUIXIANG_STAGE": "test",
+        "HUIXIANG_CATEGORIES": "tasting,display,roadshow,in_store_promotion",
+        "JWKS_PATH": str(jwks),
+        "TOKEN_ISSUER": ISSUER,
+        "TOKEN_AUDIENCE": AUDIENCE,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    })
+    os.environ.pop("HUIXIANG_READY_FILE", None)
+    import boto3
+
+    from chalicelib.config import settings
+    from chalicelib.dal.models import create_tables
+
+    create_tables()
+    boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
+
+
+def mint(sub: str, role: str, org: str, **kw) -> str:
+    from devstack.tokens import mint_token
+
+    return mint_token(sub, role, org, key_dir=_KEY_DIR, **kw)
+
+
+class Api:
+    """chalice.test.Client with JSON in and out, and a bearer token per call."""
+
+    def __init__(self, client) -> None:
+        self.client = client
+
+    def call(self, method: str, path: str, token: str | None = None, body=None, raw: str | None = None,
+             headers: dict | None = None):
+        h = {"Content-Type": "application/json", **(headers or {})}
+        if token:
+            h["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body) if body is not None else None)
+        resp = getattr(self.client.http, method.lower())(path, headers=h, body=data)
+        resp.json = json.loads(resp.body) if resp.body else None
+        return resp
+
+    def get(self, path, token=None, **kw):
+        return self.call("GET", path, token, **kw)
+
+    def post(self, path, token=None, body=None, **kw):
+        return self.call("POST", path, token, body, **kw)
+
+    def put(self, path, token=None, body=None, **kw):
+        return self.call("PUT", path, token, body, **kw)
+
+    def patch(self, path, token=None, body=None, **kw):
+        return self.call("PATCH", path, token, body, **kw)
+
+    def delete(self, path, token=None, **kw):
+        return self.call("DELETE", path, token, **kw)
+
+
+@pytest.fixture(scope="session")
+def chalice_app():
+    from app import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def lambda_client(chalice_app):
+    from chalice.test import Client
+
+    with Client(chalice_app, stage_name="dev") as client:
+        yield client
+
+
+@pytest.fixture
+def api(lambda_client) -> Api:
+    return Api(lambda_client)
+
+
+class Company:
+    """A fresh company with the usual cast: reps, managers, a leader and finance."""
+
+    def __init__(self) -> None:
+        self.root = "T" + uuid.uuid4().hex[:10].upper()
+        self.east = f"{self.root}/EAST"
+        self.js = f"{self.root}/EAST/JS"
+        self.zj = f"{self.root}/EAST/ZJ"
+        self.west = f"{self.root}/WEST"
+        self.sc = f"{self.root}/WEST/SC"
+        self.rep = mint("rep-" + self.root, "rep", self.js, name="Li Lei")
+        self.rep2 = mint("rep2-" + self.root, "rep", self.zj, name="Han Meimei")
+        self.rep_west = mint("repw-" + self.root, "rep", self.sc, name="Wang Wu")
+        self.province_manager = mint("pm-" + self.root, "manager", self.js, name="Zhang San")
+        self.manager = mint("rm-" + self.root, "manager", self.east, name="Zhao Si")
+        self.west_manager = mint("wm-" + self.root, "manager", self.west, name="Qian Liu")
+        self.leader = mint("lead-" + self.root, "leader", self.root, name="Sun Qi")
+        self.finance = mint("fin-" + self.root, "finance", self.root, name="Zhou Ba")
+        self.finance2 = mint("fin2-" + self.root, "finance", self.root, name="Wu Jiu")
+
+    def sub(self, who: str) -> str:
+        prefix = {"rep": "rep", "rep2": "rep2", "rep_west": "repw", "province_manager": "pm", "manager": "rm",
+                  "west_manager": "wm", "leader": "lead", "finance": "fin"}[who]
+        return f"{prefix}-{self.root}"
+
+
+@pytest.fixture
+def company() -> Company:
+    return Company()
+
+
+def campaign_body(**overrides) -> dict:
+    body = {
+        "title": "Weekend tasting at Suguo Xinjiekou",
+        "category": "tasting",
+        "customer": {"id": "CUST-1", "name": "Suguo Xinjiekou"},
+        "start_date": "2026-11-01",
+        "end_date": "2026-11-03",
+        "location": {"address": "Xinjiekou, Nanjing", "lat": 32.0415, "lon": 118.7849},
+        "plan": {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": 500},
+        "requested_amount": 200000,
+    }
+    body.update(overrides)
+    return body
+
+
+@pytest.fixture
+def flow(api, company):
+    return Flow(api, company)
+
+
+class Flow:
+    """Steps of the campaign life, each asserting its own success, for tests that start midway."""
+
+    def __init__(self, api: Api, company: Company) -> None:
+        self.api, self.co = api, company
+
+    def draft(self, token=None, **overrides) -> dict:
+        r = self.api.post("/campaigns", token or self.co.rep, campaign_body(**overrides))
+        assert r.status_code == 201, r.json
+        return r.json
+
+    def submitted(self, token=None, **overrides) -> dict:
+        c = self.draft(token, **overrides)
+        r = self.api.post(f"/campaigns/{c['id']}/submit", token or self.co.rep)
+        assert r.status_code == 200, r.json
+        return r.json
+
+    def approved(self, amount: int = 180000, token=None, **overrides) -> dict:
+        c = self.submitted(token, **overrides)
+        r = self.api.post(f"/campaigns/{c['id']}/approve", self.co.manager, {"approved_amount": amount})
+        assert r.status_code == 200, r.json
+        return r.json
+
+    def rule(self, **body) -> dict:
+        r = self.api.post("/feedback-rules", self.co.leader, body)
+        assert r.status_code == 201, r.json
+        return r.json
+
+    def submit_feedback(self, campaign_id: str, token=None, **figures) -> dict:
+        values = {"actual_spend": 150000, "actual_sales": 900000, "effect_rating": 4, "reflections": "busy"}
+        values.update(figures)
+        r = self.api.put(f"/campaigns/{campaign_id}/feedback", token or self.co.rep, values)
+        assert r.status_code == 200, r.json
+        r = self.api.post(f"/campaigns/{campaign_id}/feedback/submit", token or self.co.rep)
+        assert r.status_code == 200, r.json
+        return r.json
+
+    def campaign(self, campaign_id: str, token=None) -> dict:
+        r = self.api.get(f"/campaigns/{campaign_id}", token or self.co.leader)
+        assert r.status_code == 200, r.json
+        return r.json
+
+
+class Streams:
+    """Feeds real stream records, read back from the moto server, to the stream handlers with
+    the event shape Lambda sends (devstack.streams builds it), through chalice.test's lambda client."""
+
+    def __init__(self, lambda_client) -> None:
+        self.client = lambda_client
+        self.delivered: set[str] = set()
+
+    @staticmethod
+    def table(kind: str) -> str:
+        from chalicelib.config import settings
+
+        return {"feedback": settings().feedback_table, "rules": settings().rules_table,
+                "campaigns": settings().campaigns_table}[kind]
+
+    def records(self, kind: str, predicate) -> list[dict]:
+        from devstack.streams import read_records
+
+        return [r for r in read_records(self.table(kind)) if predicate(r)]
+
+    def invoke(self, function: str, records: list[dict]) -> dict:
+        from devstack.streams import lambda_event
+
+        payload = self.client.lambda_.invoke(function, lambda_event(records)).payload
+        self.delivered.update(r["eventID"] for r in records)
+        return payload
+
+    def feedback_records(self, campaign_id: str) -> list[dict]:
+        return self.records("feedback", lambda r: r["dynamodb"]["Keys"]["campaign_id"]["S"] == campaign_id)
+
+    def deliver_feedback(self, campaign_id: str) -> dict:
+        """Deliver the campaign's feedback records not yet delivered, as the mapping would."""
+        fresh = [r for r in self.feedback_records(campaign_id) if r["eventID"] not in self.delivered]
+        return self.invoke("on_feedback_change", fresh) if fresh else {"batchItemFailures": []}
+
+    def run_rules(self, tenant: str, rounds: int = 50) -> int:
+        """Deliver the company's rule records until the sweeps they start have finished."""
+        def mine(r):
+            image = r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {}
+            return image.get("tenant", {}).get("S") == tenant
+        delivered = 0
+        for _ in range(rounds):
+            fresh = [r for r in self.records("rules", mine) if r["eventID"] not in self.delivered]
+            if not fresh:
+                return delivered
+            payload = self.invoke("on_rule_change", fresh)
+            assert payload == {"batchItemFailures": []}, payload
+            delivered += len(fresh)
+        raise AssertionError("rule sweeps did not finish")
+
+
+@pytest.fixture
+def streams(lambda_client) -> Streams:
+    return Streams(lambda_client)
