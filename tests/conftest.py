@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
 import tempfile
 import uuid
@@ -22,22 +21,11 @@ sys.path.insert(0, str(ROOT))
 _KEY_DIR = Path(tempfile.mkdtemp(prefix="huixiang-test-keys-"))
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _start_moto() -> str:
-    import logging
+    from devstack.atomic_moto import start_in_thread
 
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    return f"http://127.0.0.1:{port}"
+    _, endpoint = start_in_thread()
+    return endpoint
 
 
 def pytest_configure(config):

@@ -8,6 +8,7 @@ error shape of API.md.
 from __future__ import annotations
 
 import importlib
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -32,6 +33,10 @@ _STATUS: dict[type, int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
 }
+# Chalice keeps `app.current_request` on the shared app object; under a threaded server (the
+# local stack) two requests would overwrite each other's. The middleware hands each thread
+# its own request instead.
+_local = threading.local()
 PUBLIC = frozenset({"health.get", "openapi.get"})
 _JSON = {"Content-Type": "application/json"}
 
@@ -171,7 +176,7 @@ def _handler(name: str) -> Callable[..., Result]:
 
 def dispatch(app, name: str, **path_params: str) -> Response:
     """Run the handler `name` for the current request and turn its outcome into a Response."""
-    request = app.current_request
+    request = getattr(_local, "request", None) or app.current_request
     try:
         principal = None
         if name not in PUBLIC:
@@ -183,7 +188,7 @@ def dispatch(app, name: str, **path_params: str) -> Response:
         if request.method == "POST" and request.headers.get("idempotency-key") is not None:
             from chalicelib.handlers.idempotency import run_once
             result = run_once(api_request, name, path_params, lambda: handler(api_request, **path_params),
-                              getattr(app, "lambda_context", None))
+                              getattr(request, "lambda_context", None))
         else:
             result = handler(api_request, **path_params)
     except DomainError as error:
@@ -216,7 +221,11 @@ def http_middleware(event, get_response):
     from chalicelib.observability import logger, metrics
 
     started = time.perf_counter()
-    response = get_response(event)
+    _local.request = event
+    try:
+        response = get_response(event)
+    finally:
+        _local.request = None
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}

@@ -58,7 +58,8 @@ def _run(source: str, event: dict, context, record_handler) -> dict:
         return process_partial_response(event=event, record_handler=record_handler,
                                         processor=_processor(source), context=context)
     finally:
-        metrics().flush_metrics()
+        if metrics().metric_set:       # flushing nothing only prints a warning
+            metrics().flush_metrics()
 
 
 # -- feedback table: unlock settlement --------------------------------------------------------

@@ -385,9 +385,8 @@ def test_runners_are_discovered_from_a_chalice_app_and_work_with_powertools(
                                retry_delay=0.01, poll_interval=0.05)
     assert runner.table_name == table and runner.batch_size == 10
     assert runner.function_name == "fakeapp-dev-on_change"
+    put(ddb, table, "a", "bad", "b")  # before start, so they arrive as one batch
     runners.append(runner.start())
-
-    put(ddb, table, "a", "bad", "b")
     assert runner.drain(10)
     assert runner.stream_arn == stream_arn_for(table, ddb)
     # a once; bad fails each time; b is processed with bad on each of its deliveries

@@ -1,0 +1,89 @@
+"""Every role × every route × in scope / out of scope, against the one policy in domain/access.py.
+
+Actors, seen from a campaign owned by `owner` (a rep in CO/EAST/JS):
+  owner            the rep who applied                      peer_rep        a rep in CO/EAST/ZJ
+  manager_in       the region manager of CO/EAST            manager_out     the manager of CO/WEST
+  leader, finance  of the same company                      foreign_*       leader/finance of another company
+"""
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import Company, campaign_body, mint
+
+ACTORS = ("owner", "peer_rep", "manager_in", "manager_out", "leader", "finance", "foreign_leader", "foreign_finance")
+
+
+def row(owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leader, foreign_finance):
+    return dict(zip(ACTORS, (owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leader,
+                             foreign_finance)))
+
+
+SCOPED_READ = row(200, 403, 200, 403, 200, 200, 403, 403)
+OWNER_ONLY = row(200, 403, 403, 403, 403, 403, 403, 403)
+
+# route: (state the campaign must be in, method, path, body, expected per actor)
+MATRIX = {
+    "list categories": ("none", "GET", "/categories", None, row(*[200] * 8)),
+    "create campaign": ("none", "POST", "/campaigns", campaign_body(), row(201, 201, 201, 201, 403, 403, 403, 403)),
+    "get campaign": ("draft", "GET", "/campaigns/{id}", None, SCOPED_READ),
+    "edit campaign": ("draft", "PATCH", "/campaigns/{id}", {"title": "New"}, OWNER_ONLY),
+    "submit campaign": ("draft", "POST", "/campaigns/{id}/submit", None, OWNER_ONLY),
+    "approve": ("submitted", "POST", "/campaigns/{id}/approve", {"approved_amount": 1000},
+                row(403, 403, 200, 403, 200, 403, 403, 403)),
+    "reject": ("submitted", "POST", "/campaigns/{id}/reject", {"comment": "no"},
+               row(403, 403, 200, 403, 200, 403, 403, 403)),
+    "list campaigns": ("draft", "GET", "/campaigns", None, row(*[200] * 8)),
+    "list campaigns of the owner's org": ("draft", "GET", "/campaigns?org={org}", None,
+                                          row(200, 200, 200, 403, 200, 200, 403, 403)),
+    "create rule": ("none", "POST", "/feedback-rules", {"scope": "all"}, row(403, 403, 403, 403, 201, 403, 201, 403)),
+    "list rules": ("none", "GET", "/feedback-rules", None, row(*[200] * 8)),
+    "delete rule": ("rule", "DELETE", "/feedback-rules/{rule}", None, row(403, 403, 403, 403, 204, 403, 404, 403)),
+    "my feedback requests": ("none", "GET", "/me/feedback-requests", None,
+                             row(200, 200, 200, 200, 403, 403, 403, 403)),
+    "save feedback draft": ("approved", "PUT", "/campaigns/{id}/feedback", {"actual_spend": 1}, OWNER_ONLY),
+    "get feedback": ("approved", "GET", "/campaigns/{id}/feedback", None, SCOPED_READ),
+    "submit feedback": ("approved", "POST", "/campaigns/{id}/feedback/submit",
+                        {"actual_spend": 1, "actual_sales": 2}, OWNER_ONLY),
+    "feedback revisions": ("approved", "GET", "/campaigns/{id}/feedback/revisions", None, SCOPED_READ),
+    "settle": ("approved", "POST", "/campaigns/{id}/reimbursement", {}, row(403, 403, 403, 403, 403, 201, 403, 403)),
+    "search feedback (D)": ("none", "GET", "/feedback", None, row(*[200] * 8)),
+    "search feedback in the owner's org (D)": ("none", "GET", "/feedback?org={org}", None,
+                                               row(200, 200, 200, 403, 200, 200, 403, 403)),
+    "search feedback requests (E)": ("none", "GET", "/feedback-requests", None, row(*[200] * 8)),
+    "search feedback requests in the owner's org (E)": ("none", "GET", "/feedback-requests?org={org}", None,
+                                                        row(200, 200, 200, 403, 200, 200, 403, 403)),
+}
+
+
+def tokens(co: Company, foreign: Company) -> dict[str, str]:
+    return {"owner": co.rep, "peer_rep": co.rep2, "manager_in": co.manager, "manager_out": co.west_manager,
+            "leader": co.leader, "finance": co.finance, "foreign_leader": foreign.leader,
+            "foreign_finance": foreign.finance}
+
+
+@pytest.fixture(scope="module")
+def foreign() -> Company:
+    return Company()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("route", list(MATRIX))
+def test_authorization_matrix(api, company, flow, foreign, route, actor):
+    state, method, path, body, expected = MATRIX[route]
+    values = {"org": company.js}
+    if state in ("draft", "submitted", "approved"):
+        values["id"] = getattr(flow, state)()["id"]
+    if state == "rule":
+        values["rule"] = flow.rule(scope="all")["id"]
+    r = api.call(method, path.format(**values), tokens(company, foreign)[actor], body)
+    assert r.status_code == expected[actor], (route, actor, r.json)
+    if r.status_code >= 400:
+        assert set(r.json) >= {"code", "message"}
+
+
+def test_every_contract_route_is_in_the_matrix(chalice_app):
+    covered = {(m, p.split("?")[0].replace("{id}", "{campaign_id}").replace("{rule}", "{rule_id}"))
+               for _, m, p, _, _ in MATRIX.values()}
+    served = {(m, p) for p, methods in chalice_app.routes.items() for m in methods if p != "/health"}
+    assert served <= covered, served - covered

@@ -1,0 +1,121 @@
+"""Bad input never yields a 500 or a half-written record: a clear 4xx naming the field."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import campaign_body
+
+
+def fields(r) -> set[str]:
+    return {e["field"] for e in r.json["errors"]}
+
+
+def test_malformed_json_is_a_400_naming_the_body(api, company):
+    r = api.post("/campaigns", company.rep, raw='{"title": "x",')
+    assert r.status_code == 400 and r.json["code"] == "validation_error" and fields(r) == {"body"}
+
+
+def test_a_json_array_instead_of_an_object_is_a_400(api, company):
+    r = api.post("/campaigns", company.rep, raw="[1, 2]")
+    assert r.status_code == 400 and fields(r) == {"body"}
+
+
+def test_wrong_types_name_each_field(api, company):
+    body = campaign_body(requested_amount="200000", start_date=20261101)
+    body["plan"]["expected_spend"] = 1.5
+    body["customer"] = {"id": True}
+    r = api.post("/campaigns", company.rep, body)
+    assert r.status_code == 400
+    assert fields(r) == {"requested_amount", "start_date", "plan.expected_spend", "customer.id"}
+
+
+def test_unknown_fields_are_refused(api, company):
+    r = api.post("/campaigns", company.rep, campaign_body(org="CN", approved_amount=5))
+    assert r.status_code == 400 and fields(r) == {"org", "approved_amount"}
+    assert all(e["message"] == "is not a known field" for e in r.json["errors"])
+
+
+@pytest.mark.parametrize("patch,field", [
+    ({"end_date": "2026-10-01"}, "end_date"),
+    ({"requested_amount": 0}, "requested_amount"),
+    ({"start_date": "2026-02-30"}, "start_date"),
+    ({"title": "   "}, "title"),
+    ({"title": "bad\x00title"}, "title"),
+    ({"location": {"lat": 95, "lon": 10}}, "location.lat"),
+])
+def test_business_validation_names_the_field(api, company, patch, field):
+    r = api.post("/campaigns", company.rep, campaign_body(**patch))
+    assert r.status_code == 400 and field in fields(r)
+
+
+def test_negative_money_is_refused(api, company):
+    body = campaign_body()
+    body["plan"]["expected_sales"] = -1
+    r = api.post("/campaigns", company.rep, body)
+    assert r.status_code == 400 and fields(r) == {"plan.expected_sales"}
+
+
+def test_oversized_bodies_are_a_413_and_nothing_is_written(api, company):
+    big = campaign_body(title="x" * 100)
+    big["padding"] = "y" * 70000
+    r = api.post("/campaigns", company.rep, big)
+    assert r.status_code == 413 and r.json["code"] == "payload_too_large"
+    assert api.get("/campaigns", company.rep).json["items"] == []
+
+
+def test_deeply_nested_json_is_a_400(api, company):
+    r = api.post("/campaigns", company.rep, raw="[" * 3000 + "]" * 3000)
+    assert r.status_code == 400 and fields(r) == {"body"}
+
+
+def test_missing_body_is_a_400(api, company, flow):
+    c = flow.submitted()
+    r = api.post(f"/campaigns/{c['id']}/approve", company.manager)
+    assert r.status_code == 400 and fields(r) == {"body"}
+
+
+def test_bad_query_parameters_are_400s(api, company):
+    for query, field in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=ten", "limit"),
+                         ("status=archived", "status"), ("from=2026-13-01", "from"), ("org=CN//X", "org")]:
+        r = api.get(f"/campaigns?{query}", company.manager)
+        assert r.status_code == 400 and fields(r) == {field}, query
+    r = api.get("/feedback-requests?due_after=2026-12-01&due_before=2026-11-01", company.manager)
+    assert r.status_code == 400 and fields(r) == {"due_after"}
+    r = api.get("/feedback?kind=whatever", company.manager)
+    assert r.status_code == 400 and fields(r) == {"kind"}
+
+
+def test_a_failed_request_leaves_nothing_half_written(api, company, flow):
+    c = flow.approved()
+    api.put(f"/campaigns/{c['id']}/feedback", company.rep, {"reflections": "no figures yet"})
+    r = api.post(f"/campaigns/{c['id']}/feedback/submit", company.rep)
+    assert r.status_code == 400
+    after = api.get(f"/campaigns/{c['id']}/feedback", company.rep).json
+    assert after["submitted"] is None and after["draft"]["reflections"] == "no figures yet"
+    assert flow.campaign(c["id"])["feedback"]["revision"] == 0
+
+
+def test_wrong_content_type_gets_the_contract_error_shape(api, company):
+    r = api.call("POST", "/campaigns", company.rep, raw=json.dumps(campaign_body()),
+                 headers={"Content-Type": "text/plain"})
+    assert r.status_code == 415 and r.json["code"] == "unsupported_media_type" and "message" in r.json
+
+
+@pytest.mark.parametrize("cursor", ["garbage", "eyJrIjp7fX0", "x" * 3000])
+def test_tampered_pagination_cursors_are_400s(api, company, flow, cursor):
+    flow.draft()
+    r = api.get(f"/campaigns?cursor={cursor}", company.rep)
+    assert r.status_code == 400 and fields(r) == {"cursor"}
+
+
+def test_a_cursor_from_one_list_does_not_work_on_another(api, company, flow):
+    for _ in range(3):
+        flow.draft()
+    first = api.get("/campaigns?limit=2", company.rep).json
+    assert first["next_cursor"]
+    r = api.get(f"/campaigns?limit=2&status=draft&cursor={first['next_cursor']}", company.rep)
+    assert r.status_code == 400 and fields(r) == {"cursor"}
+    r = api.get(f"/campaigns?limit=2&cursor={first['next_cursor']}", company.rep2)
+    assert r.status_code == 400

@@ -1,0 +1,90 @@
+"""A: leaders require feedback; within seconds the covered campaigns show it (stream sweeps)."""
+from __future__ import annotations
+
+import pytest
+
+
+def test_a_category_rule_locks_approved_campaigns_of_that_category_only(api, company, flow, streams):
+    tasting, display = flow.approved(), flow.approved(category="display")
+    assert tasting["reimbursement"]["status"] == "unlocked"
+    rule = flow.rule(scope="category", category="tasting", due_days=10)
+    streams.run_rules(company.root)
+    t, d = flow.campaign(tasting["id"]), flow.campaign(display["id"])
+    assert t["feedback"]["required"] is True and t["feedback"]["required_by"] == "category"
+    assert t["feedback"]["due_date"] == "2026-11-13" and t["reimbursement"]["status"] == "locked"
+    assert d["feedback"]["required"] is False and d["reimbursement"]["status"] == "unlocked"
+    # WHEN the rule is deleted THEN the campaign is free again
+    assert api.delete(f"/feedback-rules/{rule['id']}", company.leader).status_code == 204
+    streams.run_rules(company.root)
+    t = flow.campaign(tasting["id"])
+    assert t["feedback"]["required"] is False and t["reimbursement"]["status"] == "unlocked"
+
+
+def test_the_most_specific_rule_sets_the_due_date(api, company, flow, streams):
+    c = flow.approved()
+    flow.rule(scope="all", due_days=30)
+    flow.rule(scope="category", category="tasting", due_days=10)
+    own = flow.rule(scope="campaign", campaign_id=c["id"], due_days=2, min_photos=1)
+    streams.run_rules(company.root)
+    fb = flow.campaign(c["id"])["feedback"]
+    assert (fb["required_by"], fb["due_date"], fb["min_photos"]) == ("campaign", "2026-11-05", 1)
+    api.delete(f"/feedback-rules/{own['id']}", company.leader)
+    streams.run_rules(company.root)
+    fb = flow.campaign(c["id"])["feedback"]
+    assert (fb["required_by"], fb["due_date"]) == ("category", "2026-11-13")
+
+
+def test_rules_never_touch_reimbursed_campaigns(api, company, flow, streams):
+    c = flow.approved()
+    api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {})
+    flow.rule(scope="all")
+    streams.run_rules(company.root)
+    after = flow.campaign(c["id"])
+    assert after["reimbursement"]["status"] == "reimbursed" and after["feedback"]["required"] is False
+
+
+def test_an_all_rule_sweeps_many_campaigns_page_by_page(api, company, flow, streams, monkeypatch):
+    import chalicelib.logic.rules as rules
+    monkeypatch.setattr(rules, "SWEEP_PAGE", 2)
+    ids = [flow.approved()["id"] for _ in range(5)]
+    flow.rule(scope="all", due_days=3)
+    delivered = streams.run_rules(company.root)
+    assert delivered >= 4          # the rule, the sweep start, and one record per further page
+    assert all(flow.campaign(i)["reimbursement"]["status"] == "locked" for i in ids)
+
+
+def test_rule_records_redelivered_change_nothing_more(api, company, flow, streams):
+    c = flow.approved()
+    flow.rule(scope="all")
+    streams.run_rules(company.root)
+    before = flow.campaign(c["id"])
+    records = streams.records("rules", lambda r: (r["dynamodb"].get("NewImage") or {}).get("tenant", {}).get("S")
+                              == company.root)
+    assert streams.invoke("on_rule_change", records) == {"batchItemFailures": []}
+    assert flow.campaign(c["id"]) == before
+
+
+def test_a_rule_already_in_force_is_shown_on_new_applications(api, company, flow, streams):
+    flow.rule(scope="category", category="roadshow", due_days=4)
+    c = flow.draft(category="roadshow")
+    assert c["feedback"]["required"] is True and c["feedback"]["due_date"] == "2026-11-07"
+
+
+def test_rule_validation_and_listing(api, company, flow):
+    r = api.post("/feedback-rules", company.leader, {"scope": "category"})
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "category"
+    r = api.post("/feedback-rules", company.leader, {"scope": "campaign", "campaign_id": "NOPE"})
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "campaign_id"
+    r = api.post("/feedback-rules", company.leader, {"scope": "everything"})
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "scope"
+    made = flow.rule(scope="all", due_days=14)
+    assert made["due_days"] == 14 and made["min_photos"] == 0
+    listed = api.get("/feedback-rules", company.rep).json["items"]
+    assert [x["id"] for x in listed] == [made["id"]]
+    assert api.delete("/feedback-rules/NOPE", company.leader).status_code == 404
+
+
+@pytest.mark.parametrize("role", ["rep", "manager", "finance"])
+def test_only_leaders_set_rules(api, company, role):
+    token = {"rep": company.rep, "manager": company.manager, "finance": company.finance}[role]
+    assert api.post("/feedback-rules", token, {"scope": "all"}).status_code == 403
