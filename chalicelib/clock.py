@@ -15,3 +15,13 @@ def now_iso() -> str:
 def business_today() -> str:
     """Today's calendar date in Asia/Shanghai, the zone reporting periods and due dates use."""
     return dt.datetime.now(_BUSINESS_TZ).date().isoformat()
+
+
+def business_day_start_utc(day: str) -> str:
+    """The UTC instant at which a calendar date begins in Asia/Shanghai, as sortable ISO text."""
+    start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), tzinfo=_BUSINESS_TZ)
+    return start.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def next_day(day: str) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()

@@ -28,3 +28,15 @@ def metrics():
 def tracer():
     from aws_lambda_powertools import Tracer
     return Tracer()
+
+
+def count(name: str, value: int = 1) -> None:
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def flush_metrics() -> None:
+    """Publish this invocation's metrics (EMF on stdout); flushing an empty set only warns."""
+    if metrics().metric_set:
+        metrics().flush_metrics()

@@ -184,9 +184,9 @@ class Flow:
         assert r.status_code == 200, r.json
         return r.json
 
-    def approved(self, amount: int = 180000, token=None, **overrides) -> dict:
+    def approved(self, amount: int = 180000, token=None, approver=None, **overrides) -> dict:
         c = self.submitted(token, **overrides)
-        r = self.api.post(f"/campaigns/{c['id']}/approve", self.co.manager, {"approved_amount": amount})
+        r = self.api.post(f"/campaigns/{c['id']}/approve", approver or self.co.manager, {"approved_amount": amount})
         assert r.status_code == 200, r.json
         return r.json
 

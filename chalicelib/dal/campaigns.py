@@ -152,7 +152,7 @@ class CampaignRepository:
         try:
             items = [from_model(m) for m in result]
         except QueryError as exc:
-            if exc.cause_response_code == "ValidationException":
+            if start is not None and exc.cause_response_code == "ValidationException":
                 raise InvalidInput.field("cursor", "is not a cursor issued by this list with these filters") from None
             raise
         last = result.last_evaluated_key

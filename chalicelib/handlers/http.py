@@ -218,7 +218,7 @@ _CHALICE_CODES = {
 def http_middleware(event, get_response):
     """Log one line per request (ids only, never tokens), count it, and give Chalice's own
     error responses (415, 405, 500) the error shape of API.md."""
-    from chalicelib.observability import logger, metrics
+    from chalicelib.observability import count, flush_metrics, logger
 
     started = time.perf_counter()
     _local.request = event
@@ -236,10 +236,8 @@ def http_middleware(event, get_response):
         "status": response.status_code, "ms": elapsed_ms,
         "request_id": context.get("requestId"),
     })
-    m = metrics()
-    from aws_lambda_powertools.metrics import MetricUnit
-    m.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    count("Requests")
     if response.status_code >= 500:
-        m.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-    m.flush_metrics()
+        count("ServerErrors")
+    flush_metrics()
     return response

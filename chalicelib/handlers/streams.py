@@ -13,7 +13,7 @@ import functools
 import json
 
 from chalicelib.config import settings
-from chalicelib.observability import logger, metrics
+from chalicelib.observability import count, flush_metrics, logger
 
 
 @functools.lru_cache(maxsize=None)
@@ -46,8 +46,7 @@ def park_failed_record(source: str, raw_record: dict, error: BaseException) -> s
                      ContentType="application/json", ServerSideEncryption="AES256")
     logger().error("stream record failed; parked", extra={"source": source, "event_id": event_id,
                                                            "parked_key": key, "error": type(error).__name__})
-    from aws_lambda_powertools.metrics import MetricUnit
-    metrics().add_metric(name="StreamRecordFailures", unit=MetricUnit.Count, value=1)
+    count("StreamRecordFailures")
     return key
 
 
@@ -58,8 +57,7 @@ def _run(source: str, event: dict, context, record_handler) -> dict:
         return process_partial_response(event=event, record_handler=record_handler,
                                         processor=_processor(source), context=context)
     finally:
-        if metrics().metric_set:       # flushing nothing only prints a warning
-            metrics().flush_metrics()
+        flush_metrics()
 
 
 # -- feedback table: unlock settlement --------------------------------------------------------

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chalicelib.clock import business_today, now_iso
+from chalicelib.clock import business_day_start_utc, business_today, next_day, now_iso
 from chalicelib.dal import repos
 from chalicelib.dal.campaigns import q
 from chalicelib.dal.models import CampaignModel as M
@@ -126,8 +126,9 @@ def search_feedback(principal: Principal, f: WorklistFilters, limit: int, cursor
     """D: submitted feedback (latest revision of each campaign), newest first."""
     access.require(principal, "feedback.search")
     scope, owner = access.list_scope(principal, f.org, f.owner)
-    lo = f.submitted_from or ""
-    hi = (f.submitted_to or "9999") + "~"
+    # dates are business days in Asia/Shanghai; submission times are UTC instants
+    lo = business_day_start_utc(f.submitted_from) if f.submitted_from else "0"
+    hi = business_day_start_utc(next_day(f.submitted_to)) if f.submitted_to else "~"
     submitted = M.fbd_sk.between(lo, hi) if (f.submitted_from or f.submitted_to) else None
     filters = [M.category == f.category if f.category else None,
                M.customer_id == f.customer_id if f.customer_id else None,

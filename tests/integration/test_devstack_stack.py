@@ -244,7 +244,7 @@ def test_watchdog_removes_the_ready_file_when_a_runner_dies(tmp_path: Path) -> N
             assert time.monotonic() < deadline, "the ready file outlived a dead runner"
             time.sleep(0.05)
         assert not runner.alive and isinstance(runner.error, RuntimeError)
-        assert stack.problems() == [f"stream runner t died: {runner.error!r}"]
+        assert stack.problems() == [f"runner t died: {runner.error!r}"]
         assert not stack.fatal.is_set()  # the API still serves; only readiness is withdrawn
     finally:
         stack.stop()
