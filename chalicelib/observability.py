@@ -30,6 +30,12 @@ def tracer():
     return Tracer()
 
 
+def tracing_enabled() -> bool:
+    """X-Ray is on in deployed stages; off locally and in tests, where loading its SDK
+    (≈0.4 s) would only slow the first request down."""
+    return os.environ.get("POWERTOOLS_TRACE_DISABLED", "").lower() not in ("1", "true")
+
+
 def count(name: str, value: int = 1) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 

@@ -216,26 +216,30 @@ _CHALICE_CODES = {
 
 
 def http_middleware(event, get_response):
-    """Log one line per request (ids only, never tokens), count it, and give Chalice's own
-    error responses (415, 405, 500) the error shape of API.md."""
-    from chalicelib.observability import count, flush_metrics, logger
+    """Trace, log one line per request (ids only, never tokens), count it, and give Chalice's
+    own error responses (415, 405, 500) the error shape of API.md."""
+    from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
 
     started = time.perf_counter()
+    context = event.context or {}
+    route = f"{event.method} {context.get('resourcePath', event.path)}"
     _local.request = event
     try:
-        response = get_response(event)
+        if tracing_enabled():
+            with tracer().provider.in_subsegment(f"## {route}") as subsegment:
+                subsegment.put_annotation("route", route)
+                response = get_response(event)
+                subsegment.put_annotation("status", response.status_code)
+        else:
+            response = get_response(event)
     finally:
         _local.request = None
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    context = event.context or {}
-    logger().info("request", extra={
-        "method": event.method, "path": context.get("resourcePath", event.path),
-        "status": response.status_code, "ms": elapsed_ms,
-        "request_id": context.get("requestId"),
-    })
+    logger().info("request", extra={"route": route, "status": response.status_code, "ms": elapsed_ms,
+                                    "request_id": context.get("requestId")})
     count("Requests")
     if response.status_code >= 500:
         count("ServerErrors")
