@@ -1,30 +1,55 @@
 """Entry point of the moto server subprocess the local stack starts.
 
-``python -m devstack.motoserver --parent-pid PID [moto.server options]``: moto's own server,
-minus its per-request access log (the stream runners poll several times a second), and gone
-as soon as the stack that started it is gone.
+``python -m devstack.motoserver --parent-pid PID -H HOST -p PORT``: moto's WSGI app behind
+``devstack.atomic_moto``'s lock (so conditional writes and transactions are atomic, as in
+DynamoDB), on a threaded werkzeug server, without the per-request access log (the stream
+runners poll several times a second), and gone as soon as the stack that started it is gone.
 """
 from __future__ import annotations
 
+import argparse
 import logging
 import os
+import signal
 import sys
+from typing import Any
+
+
+def _exit(signum: int, frame: Any) -> None:
+    sys.exit(0)
 
 
 def main(argv: list[str] | None = None) -> None:
-    args = list(sys.argv[1:] if argv is None else argv)
-    parent = None
-    if len(args) >= 2 and args[0] == "--parent-pid":
-        parent, args = int(args[1]), args[2:]
-    # The stack sets PR_SET_PDEATHSIG before exec; if it died before that took effect,
-    # this process was already re-parented and must not outlive it.
-    if parent is not None and os.getppid() != parent:
+    parser = argparse.ArgumentParser(prog="python -m devstack.motoserver")
+    parser.add_argument("--parent-pid", type=int, default=None)
+    parser.add_argument("-H", "--host", default="127.0.0.1")
+    parser.add_argument("-p", "--port", type=int, required=True)
+    args = parser.parse_args(argv)
+    # The stack sets PR_SET_PDEATHSIG before exec; if it died before that took effect, this
+    # process was already re-parented and must not outlive it.
+    if args.parent_pid is not None and os.getppid() != args.parent_pid:
         sys.exit(0)
+    os.environ.setdefault("MOTO_PORT", str(args.port))  # moto builds some URLs from it
     # werkzeug only sets its logger to INFO when it has no level yet, so this sticks.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    from moto.server import main as moto_main
+    signal.signal(signal.SIGTERM, _exit)
+    signal.signal(signal.SIGINT, _exit)
 
-    moto_main(args)
+    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from werkzeug.serving import make_server
+
+    try:
+        from devstack.atomic_moto import atomic_app
+        app = atomic_app()
+    except ImportError:  # pragma: no cover - plain moto if the lock module is not there
+        from moto.server import DomainDispatcherApplication, create_backend_app
+        app = DomainDispatcherApplication(create_backend_app)
+    server = make_server(args.host, args.port, app, threaded=True,
+                         request_handler=MotoRequestHandler)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from devstack import REPO_ROOT, VAR_DIR
 from devstack import tokens
@@ -43,6 +43,26 @@ _SCRUBBED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS
                  "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_STS")
 
 _PR_SET_PDEATHSIG = 1
+
+
+class StackError(RuntimeError):
+    """A start-up problem worth one line, not a traceback (e.g. the port is taken)."""
+
+
+class Runner(Protocol):
+    """What the stack and its watchdog need of a background event runner (the stream runner
+    today; an S3 upload runner would fit the same slot)."""
+
+    name: str
+    error: BaseException | None
+    invocations: int
+
+    @property
+    def alive(self) -> bool: ...
+
+    def stop(self, timeout: float = ...) -> None: ...
+
+    def drain(self, timeout: float = ...) -> bool: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -74,7 +94,11 @@ def _child_preexec(parent_pid: int) -> Callable[[], None]:
 
 class MotoServer:
     """moto's server in a subprocess on a free loopback port, in its own process group, that
-    dies with this process (PR_SET_PDEATHSIG) and is stopped by ``stop()``."""
+    dies with this process (PR_SET_PDEATHSIG) and is stopped by ``stop()``.
+
+    PR_SET_PDEATHSIG fires when the *thread* that started it ends: call ``start()`` from the
+    main thread (or one that lives as long as the server should).
+    """
 
     def __init__(self, host: str = HOST, port: int | None = None,
                  log_path: Path | None = MOTO_LOG) -> None:
@@ -102,7 +126,7 @@ class MotoServer:
             self.stop()
             if self.port:  # a fixed port cannot be retried elsewhere
                 break
-        raise RuntimeError(f"moto server did not start (see {self.log_path})")
+        raise StackError(f"moto server did not start (see {self.log_path})")
 
     def _spawn(self, port: int, timeout: float) -> bool:
         out: Any = subprocess.DEVNULL
@@ -216,7 +240,7 @@ class Stack:
         self.app: Any = None
         self.app_module: Any = None
         self.chalice_config: Any = None
-        self.runners: list[StreamRunner] = []
+        self.runners: list[Runner] = []
         self.dlq_urls: dict[str, str] = {}
         self.fatal = threading.Event()
         self._http: Any = None
@@ -233,6 +257,7 @@ class Stack:
 
     def start(self) -> "Stack":
         self._remove_ready()  # a stale file from a killed run must not claim readiness
+        self._check_port()
         _, jwks_path = tokens.ensure_keys()
         endpoint = self.moto.start()
 
@@ -253,17 +278,32 @@ class Stack:
         self._start_http()
         for r in self.runners:  # attached to their streams and caught up
             if not r.drain(15.0):
-                raise RuntimeError(f"stream runner {r.name} did not start")
+                raise StackError(f"stream runner {r.name} did not catch up with its stream")
         self._write_ready()
         self._watchdog = threading.Thread(target=self._watch, name="devstack-watchdog",
                                           daemon=True)
         self._watchdog.start()
         return self
 
+    def _check_port(self) -> None:
+        """Fail before starting anything if the API port is taken."""
+        if not self.port:
+            return
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as HTTPServer does
+            try:
+                s.bind((self.host, self.port))
+            except OSError as e:
+                raise StackError(f"cannot listen on {self.host}:{self.port}: {e.strerror}; "
+                                 "set PORT or --port to another port") from None
+
     def _import_app(self) -> tuple[Any, Any]:
         """Import app.py only now: settings and PynamoDB hosts are read at import time."""
         from chalice import Chalice
 
+        if "app" in sys.modules or "chalicelib.config" in sys.modules:
+            log.warning("app/chalicelib were imported before the local environment was set; "
+                        "their settings may not point at the local endpoint")
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         module = importlib.import_module("app")
@@ -293,13 +333,14 @@ class Stack:
                  len(self.dlq_urls))
 
     def _start_runners(self) -> None:
-        runners = runners_for_app(self.app, stage=self.stage, dlq_urls=self.dlq_urls)
+        runners: list[StreamRunner] = runners_for_app(self.app, stage=self.stage,
+                                                      dlq_urls=self.dlq_urls)
         for r in runners:
             fn = self.chalice_config.scope(self.stage, r.name)
             r.memory_limit_in_mb = fn.lambda_memory_size
             r.timeout_seconds = fn.lambda_timeout
             r.start()
-        self.runners = runners
+        self.runners = list(runners)
 
     def _start_http(self) -> None:
         from chalice.deploy.validate import validate_routes
@@ -331,7 +372,7 @@ class Stack:
 
     def problems(self) -> list[str]:
         """What is down (empty when healthy)."""
-        out = [f"stream runner {r.name} died: {r.error!r}" for r in self.runners if not r.alive]
+        out = [f"runner {r.name} died: {r.error!r}" for r in self.runners if not r.alive]
         if not self.moto.alive:
             out.append("moto server exited")
         if self._http_thread is not None and not self._http_thread.is_alive():
@@ -345,12 +386,12 @@ class Stack:
                 self._remove_ready()
                 log.error("not ready any more (%s); removed %s", "; ".join(problems),
                           self.ready_file)
-            if any(not p.startswith("stream runner") for p in problems):
+            if any(not p.startswith("runner ") for p in problems):
                 self.fatal.set()  # no endpoint or no server: nothing left to serve
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every stream runner has caught up (including cascades between them)."""
-        return drain_all(self.runners, timeout)
+        return drain_all(self.runners, timeout)  # type: ignore[arg-type]
 
     # -- stop --------------------------------------------------------------------------------
 
@@ -402,6 +443,8 @@ def run(port: int | None = None, host: str = HOST) -> int:
     """Run the stack until Ctrl-C/SIGTERM (returns 0) or until it breaks (returns 1)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3"):  # "Found credentials ..." once per client
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     env_port = os.environ.get("PORT")
     if env_port:
         port = int(env_port)
@@ -417,6 +460,9 @@ def run(port: int | None = None, host: str = HOST) -> int:
         rc = 1
     except (KeyboardInterrupt, _Shutdown):
         log.info("shutting down")
+    except StackError as e:
+        log.error("%s", e)
+        rc = 1
     except Exception:  # noqa: BLE001 - report why start failed, then clean up
         log.exception("the local stack failed")
         rc = 1
@@ -433,5 +479,5 @@ def run(port: int | None = None, host: str = HOST) -> int:
     return rc
 
 
-__all__ = ["Stack", "MotoServer", "run", "local_env", "free_port", "DEFAULT_PORT",
+__all__ = ["Stack", "StackError", "Runner", "MotoServer", "run", "local_env", "free_port", "DEFAULT_PORT",
            "READY_FILE"]

@@ -96,6 +96,13 @@ def _is_aws_endpoint(url: str | None) -> bool:
     return bool(url) and (".amazonaws.com" in url or ".api.aws" in url)  # type: ignore[operator]
 
 
+# One session for every client made here: a session caches botocore's service models (a new
+# one costs ~0.1 s per client). Sessions are not thread-safe, so clients are made under a lock;
+# the clients themselves are.
+_SESSION: boto3.session.Session | None = None
+_SESSION_LOCK = threading.Lock()
+
+
 def make_client(service: str, like: Any = None, *, endpoint_url: str | None = None,
                 region_name: str | None = None) -> Any:
     """A botocore client for ``service``.
@@ -103,7 +110,7 @@ def make_client(service: str, like: Any = None, *, endpoint_url: str | None = No
     With ``like`` (a client of any service), the new client shares its endpoint (unless that is
     a real AWS endpoint), region and credentials, so a test can hand over one moto client and
     get the others. Without it, boto3's usual environment lookup applies (AWS_ENDPOINT_URL,
-    AWS_DEFAULT_REGION, credentials). A fresh Session per client keeps this thread-safe.
+    AWS_DEFAULT_REGION, credentials).
     """
     if like is not None and _service_of(like) == service and endpoint_url is None:
         return like
@@ -124,9 +131,12 @@ def make_client(service: str, like: Any = None, *, endpoint_url: str | None = No
         kwargs["endpoint_url"] = endpoint_url
     if region_name is not None:
         kwargs["region_name"] = region_name
-    session = boto3.session.Session()
-    kwargs.setdefault("region_name", session.region_name or DEFAULT_REGION)
-    return session.client(service, **kwargs)
+    with _SESSION_LOCK:
+        global _SESSION
+        if _SESSION is None:
+            _SESSION = boto3.session.Session()
+        kwargs.setdefault("region_name", _SESSION.region_name or DEFAULT_REGION)
+        return _SESSION.client(service, **kwargs)
 
 
 def stream_arn_for(table_name: str, client: Any = None) -> str:
@@ -415,7 +425,8 @@ class StreamRunner:
 
     def drain(self, timeout: float = 10.0) -> bool:
         """Wait until every record written before this call has been handled (delivered and
-        checkpointed, retried, or sent to the DLQ). True if caught up within ``timeout``."""
+        checkpointed, retried, or sent to the DLQ). True if caught up within ``timeout``;
+        False on timeout, if the thread died, or while the table's stream does not exist."""
         deadline = time.monotonic() + timeout
         with self._cond:
             # Only a poll that starts after this point is sure to see the earlier writes.
@@ -471,24 +482,28 @@ class StreamRunner:
                 self._cond.notify_all()
 
     def _sleep(self, seconds: float) -> None:
-        self._wake.wait(seconds)
+        # Clear before waiting, and look at _stop after clearing: stop() sets _stop before
+        # _wake, so its wake-up is never lost.
         self._wake.clear()
+        if not self._stop.is_set():
+            self._wake.wait(seconds)
 
     def _attach(self) -> bool:
         """Find the live stream and its shards; False (logged once) while it does not exist."""
         try:
             arn = stream_arn_for(self.table_name, self._ddb)
+            region, account = _arn_parts(arn)
+            self.stream_arn = arn
+            self.function_arn = f"arn:aws:lambda:{region}:{account}:function:{self.function_name}"
+            self._shards = {}
+            self._refresh_shards(initial=True)
         except (ClientError, BotoCoreError, LookupError) as e:
+            self.stream_arn = None
             if not self._waiting_logged:
                 log.info("stream %s: waiting for the stream of table %s (%s)",
                          self.name, self.table_name, e)
                 self._waiting_logged = True
             return False
-        region, account = _arn_parts(arn)
-        self.stream_arn = arn
-        self.function_arn = f"arn:aws:lambda:{region}:{account}:function:{self.function_name}"
-        self._shards = {}
-        self._refresh_shards(initial=True)
         log.info("stream %s: reading %s (%s) from %s", self.name, self.table_name, arn,
                  self.starting_position)
         return True

@@ -161,7 +161,9 @@ def verify_token(token: str, key_dir: str | os.PathLike[str] | None = None) -> d
     _, jwks_path = ensure_keys(key_dir)
     keys = jwt.PyJWKSet.from_json(jwks_path.read_text())
     kid = jwt.get_unverified_header(token).get("kid")
-    key = next(k for k in keys.keys if k.key_id == kid)
+    key = next((k for k in keys.keys if k.key_id == kid), None)
+    if key is None:
+        raise jwt.InvalidTokenError(f"no key {kid!r} in {jwks_path}")
     return jwt.decode(token, key.key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER)
 
 
