@@ -1,0 +1,153 @@
+"""End to end: start the local stack as a user would (`python -m devstack run`) and walk the
+whole loop over HTTP, stream runner included."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Http:
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def __call__(self, method: str, path: str, token: str | None = None, body=None, headers=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, json.loads(raw) if raw else None
+
+
+def token(sub: str, role: str, org: str) -> str:
+    out = subprocess.run([sys.executable, "-m", "devstack", "token", "--sub", sub, "--role", role, "--org", org],
+                         cwd=ROOT, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def stack():
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_"))}
+    env["PORT"] = str(port)
+    proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    http = Http(f"http://127.0.0.1:{port}")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if http("GET", "/health")[0] == 200:
+                break
+        except OSError:
+            pass
+        if proc.poll() is not None:
+            pytest.fail(f"the stack exited: {proc.stdout.read()}")
+        time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("the stack did not become ready in 120 s")
+    yield http, proc
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def wait_for(check, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_the_whole_loop_over_http(stack):
+    http, _ = stack
+    co = "E" + uuid.uuid4().hex[:8].upper()
+    rep, mgr = token(f"rep-{co}", "rep", f"{co}/EAST/JS"), token(f"mgr-{co}", "manager", f"{co}/EAST")
+    lead, fin = token(f"lead-{co}", "leader", co), token(f"fin-{co}", "finance", co)
+    fin2 = token(f"fin2-{co}", "finance", co)
+
+    assert http("GET", "/categories", rep)[0] == 200
+    status, rule = http("POST", "/feedback-rules", lead, {"scope": "category", "category": "tasting"})
+    assert status == 201
+    plan = {"title": "Tasting", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
+            "start_date": "2026-11-28", "end_date": "2026-11-29",
+            "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
+    status, c = http("POST", "/campaigns", rep, plan, {"Idempotency-Key": f"e2e-{co}"})
+    assert status == 201 and c["feedback"]["required"] is True
+    assert http("POST", "/campaigns", rep, plan, {"Idempotency-Key": f"e2e-{co}"})[1]["id"] == c["id"]
+    assert http("POST", f"/campaigns/{c['id']}/submit", rep)[0] == 200
+    status, c = http("POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 180000})
+    assert status == 200 and c["reimbursement"]["status"] == "locked"
+    status, err = http("POST", f"/campaigns/{c['id']}/reimbursement", fin, {})
+    assert (status, err["code"]) == (409, "feedback_required")
+    assert [x["campaign_id"] for x in http("GET", "/me/feedback-requests", rep)[1]["items"]] == [c["id"]]
+
+    assert http("PUT", f"/campaigns/{c['id']}/feedback", rep, {"actual_spend": 150000, "actual_sales": 1200000})[0] == 200
+    status, fb = http("POST", f"/campaigns/{c['id']}/feedback/submit", rep)
+    assert status == 200 and fb["kind"] == "passive"
+    # the stream runner unlocks settlement within seconds
+    after = wait_for(lambda: (lambda r: r if r["reimbursement"]["status"] == "unlocked" else None)(
+        http("GET", f"/campaigns/{c['id']}", fin)[1]))
+    assert after["reimbursement"]["proposed_amount"] == 150000
+
+    # two finance users settle at once: exactly one wins
+    results = []
+    barrier = threading.Barrier(2)
+
+    def settle(tok):
+        barrier.wait()
+        results.append(http("POST", f"/campaigns/{c['id']}/reimbursement", tok, {}))
+
+    threads = [threading.Thread(target=settle, args=(t,)) for t in (fin, fin2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(s for s, _ in results) == [201, 409]
+    assert [b["amount"] for s, b in results if s == 201] == [150000]
+    assert [b["code"] for s, b in results if s == 409] == ["already_reimbursed"]
+
+    status, rows = http("GET", f"/feedback?org={co}/EAST", mgr)
+    assert status == 200 and [r["campaign_id"] for r in rows["items"]] == [c["id"]]
+    assert http("DELETE", f"/feedback-rules/{rule['id']}", lead)[0] == 204
+
+
+def test_the_stack_stops_cleanly_on_sigterm(stack):
+    http, proc = stack
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 0
+    out = proc.stdout.read()
+    assert "http://127.0.0.1:" in out
+    with pytest.raises(OSError):
+        http("GET", "/health")
