@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench token clean
+.PHONY: install run test bench token clean package
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,12 @@ install: $(STAMP)
 run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
 	$(BIN)/python -m devstack run
 
-test: install          ## every test: unit, integration, functional, end-to-end
-	@$(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+package: install       ## build/sam.json: the prod stage's deployable template, linted (offline)
+	$(BIN)/python -m infra.package --stage prod --out build
+	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
+
+test: package          ## every test: unit, integration, functional, end-to-end, infra (on the fresh build/)
+	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench
