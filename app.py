@@ -142,3 +142,9 @@ def on_rule_change(event):
     """A feedback rule created or deleted re-evaluates the campaigns it covers."""
     from chalicelib.handlers.streams import on_rule_change as handle
     return handle(event.to_dict(), event.context)
+
+
+# -- the contract ------------------------------------------------------------------------------
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document():
+    return api.dispatch(app, "openapi.get")

@@ -1,0 +1,114 @@
+"""openapi.yaml is the contract clients generate code from: it must describe exactly the routes
+Chalice serves, carry the conventions of API.md on every operation, and be what
+GET /openapi.json hands out."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from infra.openapi import SERVED, load_spec, render
+
+METHODS = {"get", "post", "put", "patch", "delete"}
+PUBLIC = {("/health", "get"), ("/openapi.json", "get")}
+
+
+@pytest.fixture(scope="module")
+def spec() -> dict:
+    return load_spec()
+
+
+def _operations(spec):
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            if method in METHODS:
+                yield path, method, op
+
+
+def _params(spec, path, op) -> dict[tuple[str, str], dict]:
+    def resolve(p):
+        if "$ref" in p:
+            return spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
+        return p
+    found = [resolve(p) for p in spec["paths"][path].get("parameters", []) + op.get("parameters", [])]
+    return {(p["in"], p["name"]): p for p in found}
+
+
+def test_the_document_is_valid_openapi_3(spec):
+    from openapi_spec_validator import validate
+
+    validate(spec)
+
+
+def test_every_chalice_route_is_in_the_spec_and_every_spec_operation_is_served(spec, chalice_app):
+    served = {(path, method.lower()) for path, entry in chalice_app.routes.items() for method in entry}
+    described = {(path, method) for path, method, _ in _operations(spec)}
+    assert served - described == set(), "routes missing from openapi.yaml"
+    assert described - served == set(), "openapi.yaml describes routes the app does not serve"
+
+
+def test_path_parameters_are_named_as_in_the_routes(spec):
+    for path, _, op in _operations(spec):
+        in_path = set(re.findall(r"{(\w+)}", path))
+        declared = {name for (where, name) in _params(spec, path, op) if where == "path"}
+        assert in_path == declared, path
+
+
+def test_every_operation_carries_the_conventions_of_the_contract(spec):
+    for path, method, op in _operations(spec):
+        where = f"{method.upper()} {path}"
+        params = _params(spec, path, op)
+        if (path, method) in PUBLIC:
+            assert op.get("security") == [], where
+            continue
+        assert "security" not in op or op["security"] == [{"bearerAuth": []}], where
+        assert "401" in op["responses"], where
+        if method == "post":
+            assert ("header", "Idempotency-Key") in params, where
+        if "requestBody" in op:
+            assert {"400", "413", "415"} <= set(op["responses"]), where
+        ok = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
+        if any(part.get("$ref") == "#/components/schemas/Page" for part in ok.get("allOf", [])):
+            assert {("query", "limit"), ("query", "cursor")} <= set(params), where
+        for status, response in op["responses"].items():
+            if status.startswith("4") and status != "400":   # every error body is the Error shape
+                assert response == {"$ref": f"#/components/responses/{_ERROR_RESPONSES[status]}"}, where
+    assert spec["security"] == [{"bearerAuth": []}]
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+_ERROR_RESPONSES = {"401": "Unauthorized", "403": "Forbidden", "404": "NotFound", "409": "Conflict",
+                    "413": "PayloadTooLarge", "415": "UnsupportedMediaType"}
+
+
+def test_validation_errors_name_each_field(spec):
+    schema = spec["components"]["schemas"]["ValidationError"]["allOf"][1]
+    assert schema["required"] == ["errors"]
+    assert schema["properties"]["errors"]["items"]["required"] == ["field", "message"]
+
+
+def test_served_copy_is_current(spec):
+    assert SERVED.read_text(encoding="utf-8") == render(spec), "run: python -m infra.openapi"
+
+
+def test_openapi_json_is_public_and_is_the_spec(api, spec):
+    r = api.get("/openapi.json")
+    assert r.status_code == 200
+    assert r.json == json.loads(render(spec))
+
+
+def test_request_schemas_refuse_what_the_handlers_refuse(spec):
+    """The spec's bodies close unknown fields, as the pydantic schemas do (extra='forbid')."""
+    from chalicelib.handlers import schemas as bodies
+
+    names = {"CampaignIn": bodies.CampaignIn, "CampaignChanges": bodies.CampaignChanges,
+             "Approval": bodies.Approval, "Rejection": bodies.Rejection, "RuleIn": bodies.RuleIn,
+             "FeedbackIn": bodies.FeedbackIn, "SettlementIn": bodies.SettlementIn}
+    for name, model in names.items():
+        described = spec["components"]["schemas"][name]
+        assert described["additionalProperties"] is False, name
+        assert set(described["properties"]) == set(model.model_fields), name
+        required = {f for f, info in model.model_fields.items() if info.is_required()}
+        assert set(described.get("required", [])) == required, name
