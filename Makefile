@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench token clean package
+.PHONY: install run test bench token clean package fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,9 @@ package: install       ## build/sam.json: the prod stage's deployable template, 
 
 test: package          ## every test: unit, integration, functional, end-to-end, infra (on the fresh build/)
 	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
+	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench

@@ -38,10 +38,15 @@ class Customer(Body):
     name: Optional[Name] = None
 
 
+def _coordinate(value: float) -> float:
+    # 7 decimals is about 1 cm; beyond that DynamoDB refuses magnitudes below 1e-130 (a 500)
+    return round(value, 7) + 0.0
+
+
 class Location(Body):
     address: Optional[Name] = None
-    lat: float = Field(ge=-90, le=90)
-    lon: float = Field(ge=-180, le=180)
+    lat: Annotated[float, Field(ge=-90, le=90), AfterValidator(_coordinate)]
+    lon: Annotated[float, Field(ge=-180, le=180), AfterValidator(_coordinate)]
 
 
 class Plan(Body):
@@ -50,9 +55,12 @@ class Plan(Body):
     expected_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
 
 
+# In a PATCH, a field left out keeps its value and an explicit null clears it. Only fields
+# that may be empty are Optional; the others default to None without accepting null (pydantic
+# does not validate defaults), so `"title": null` is a 400 naming the field, not a 500.
 class PlanChanges(Body):
-    expected_spend: Optional[Money] = None
-    expected_sales: Optional[Money] = None
+    expected_spend: Money = None  # type: ignore[assignment]
+    expected_sales: Money = None  # type: ignore[assignment]
     expected_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
 
 
@@ -68,14 +76,14 @@ class CampaignIn(Body):
 
 
 class CampaignChanges(Body):
-    title: Optional[Name] = None
-    category: Optional[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
-    customer: Optional[Customer] = None
-    start_date: Optional[Date] = None
-    end_date: Optional[Date] = None
+    title: Name = None  # type: ignore[assignment]
+    category: Annotated[str, StringConstraints(min_length=1, max_length=64)] = None  # type: ignore[assignment]
+    customer: Customer = None  # type: ignore[assignment]
+    start_date: Date = None  # type: ignore[assignment]
+    end_date: Date = None  # type: ignore[assignment]
     location: Optional[Location] = None
-    plan: Optional[PlanChanges] = None
-    requested_amount: Optional[PositiveMoney] = None
+    plan: PlanChanges = None  # type: ignore[assignment]
+    requested_amount: PositiveMoney = None  # type: ignore[assignment]
 
 
 class Approval(Body):

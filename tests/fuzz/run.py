@@ -1,0 +1,173 @@
+"""`make fuzz`: schemathesis against the local stack, once per role, with a valid token each.
+
+    python -m tests.fuzz.run [--max-examples N] [--phases examples,coverage,fuzzing] [--port P]
+
+Starts `python -m devstack run` on a free port (unless --base-url names a running stack),
+mints ID tokens for a fresh company (rep, manager, leader, finance), seeds a campaign in each
+state so that ids exist, and runs `st run openapi.yaml` for each role with every response check
+(no 5xx, status codes, content types, headers and bodies as the spec says) plus
+tests/fuzz/hooks.py's API.md error-shape check. Exit 0 only if every run passed. Reports (JUnit
+and a pytest file reproducing any failure) go to var/fuzz/<role>/.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG = Path(__file__).resolve().with_name("schemathesis.toml")
+ROLES = ("rep", "manager", "leader", "finance")
+CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
+          "response_headers_conformance,response_schema_conformance,api_error_shape")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _http(base: str, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict | None]:
+    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
+                                 method=method, headers={"Content-Type": "application/json"})
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, json.loads(raw) if raw else None
+
+
+class Stack:
+    """`python -m devstack run` on a free port, stopped with SIGTERM."""
+
+    def __init__(self, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Stack":
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_"))}
+        env["PORT"] = str(self.port)
+        # to a file, not a pipe: a full pipe nobody reads would block the server's log writes
+        self.log = ROOT / "var" / "fuzz" / "stack.log"
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.log, "w") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
+                                         stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if _http(self.base, "GET", "/health")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the local stack exited: {self.log.read_text()[-4000:]}")
+            time.sleep(0.2)
+        self.__exit__()
+        raise RuntimeError("the local stack did not become ready in 120 s")
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+@dataclass
+class Company:
+    root: str = field(default_factory=lambda: "F" + uuid.uuid4().hex[:9].upper())
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        from devstack.tokens import mint_token
+
+        orgs = {"rep": f"{self.root}/EAST/JS", "manager": f"{self.root}/EAST", "leader": self.root,
+                "finance": self.root}
+        for role in ROLES:
+            self.tokens[role] = mint_token(f"{role}-{self.root}", role, orgs[role], name=f"Fuzz {role}",
+                                           ttl=6 * 3600)
+
+
+def seed(base: str, co: Company) -> None:
+    """A campaign in each state and a rule, so that fuzzed ids meet real objects too."""
+    body = {"title": "Fuzz seed", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
+            "start_date": "2026-11-01", "end_date": "2026-11-03",
+            "plan": {"expected_spend": 1000, "expected_sales": 5000}, "requested_amount": 1000}
+    rep, mgr = co.tokens["rep"], co.tokens["manager"]
+    _http(base, "POST", "/feedback-rules", co.tokens["leader"], {"scope": "category", "category": "tasting"})
+    for steps in ((), ("submit",), ("submit", "approve"), ("submit", "approve", "feedback")):
+        status, c = _http(base, "POST", "/campaigns", rep, body)
+        assert status == 201, c
+        for step in steps:
+            if step == "submit":
+                _http(base, "POST", f"/campaigns/{c['id']}/submit", rep)
+            elif step == "approve":
+                _http(base, "POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 900})
+            else:
+                _http(base, "PUT", f"/campaigns/{c['id']}/feedback", rep, {"actual_spend": 800, "actual_sales": 4000})
+                _http(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep)
+
+
+def fuzz(base: str, co: Company, max_examples: int, phases: str, seed_value: int | None = None,
+         workers: int = 2) -> dict[str, tuple[int, str]]:
+    """Run schemathesis once per role; {role: (exit code, output)}."""
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
+    results = {}
+    for role in ROLES:
+        report_dir = ROOT / "var" / "fuzz" / role
+        cmd = [str(Path(sys.executable).with_name("st")), "--config-file", str(CONFIG), "run", str(ROOT / "openapi.yaml"), "--url", base,
+               "--header", f"Authorization: Bearer {co.tokens[role]}", "--checks", CHECKS,
+               "--max-examples", str(max_examples), "--phases", phases, "--workers", str(workers),
+               "--generation-database", "none", "--request-timeout", "30", "--no-color",
+               "--report", "junit,pytest", "--report-dir", str(report_dir), "--output-sanitize", "true"]
+        if seed_value is not None:
+            cmd += ["--seed", str(seed_value)]
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+        results[role] = (done.returncode, done.stdout + done.stderr)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="schemathesis against the local stack, per role")
+    parser.add_argument("--max-examples", type=int, default=100)
+    parser.add_argument("--phases", default="examples,coverage,fuzzing")
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--base-url", default=None, help="a running local stack (its tokens must verify)")
+    args = parser.parse_args(argv)
+    if args.base_url:
+        stack_cm, base = None, args.base_url
+    else:
+        stack_cm = Stack().__enter__()
+        base = stack_cm.base
+    try:
+        co = Company()
+        seed(base, co)
+        results = fuzz(base, co, args.max_examples, args.phases, args.seed)
+    finally:
+        if stack_cm is not None:
+            stack_cm.__exit__()
+    for role, (code, out) in results.items():
+        print(f"===== {role}: exit {code}\n{out}")
+    return 0 if all(code == 0 for code, _ in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
