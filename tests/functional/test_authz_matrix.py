@@ -25,6 +25,7 @@ OWNER_ONLY = row(200, 403, 403, 403, 403, 403, 403, 403)
 # route: (state the campaign must be in, method, path, body, expected per actor)
 MATRIX = {
     "list categories": ("none", "GET", "/categories", None, row(*[200] * 8)),
+    "the OpenAPI document (public)": ("none", "GET", "/openapi.json", None, row(*[200] * 8)),
     "create campaign": ("none", "POST", "/campaigns", campaign_body(), row(201, 201, 201, 201, 403, 403, 403, 403)),
     "get campaign": ("draft", "GET", "/campaigns/{id}", None, SCOPED_READ),
     "edit campaign": ("draft", "PATCH", "/campaigns/{id}", {"title": "New"}, OWNER_ONLY),
