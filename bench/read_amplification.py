@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
 
 from bench._common import app_env, clean_env, log, run_worker
