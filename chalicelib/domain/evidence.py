@@ -81,7 +81,7 @@ class Thresholds:
     window_days_before: int = 1        # a photo may be taken from start − 1 day …
     window_days_after: int = 1         # … to end + 1 day
     far_km: float = 5.0                # farther than this from the campaign location is flagged
-    duplicate_distance: int = 10       # Hamming distance (of 64 bits) at or below which photos match
+    duplicate_distance: int = 8        # Hamming distance (of 64 bits) at or below which photos match
 
 
 def thresholds_for(category: str, raw: str | None) -> Thresholds:
