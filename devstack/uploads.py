@@ -57,16 +57,18 @@ def s3_event(*records: dict) -> dict:
 
 def normalise(body: Mapping[str, Any]) -> dict | None:
     """moto's notification message → the Lambda event (None for s3:TestEvent and the like)."""
+    from urllib.parse import unquote_plus
+
     records = body.get("Records")
     if not records:
         return None
     out = []
     for r in records:
         obj, bucket = r["s3"]["object"], r["s3"]["bucket"]
-        full = s3_record(bucket["name"], "", int(obj.get("size", 0)), obj.get("eTag", ""),
+        # moto encodes "/" as %2F; S3 leaves slashes as they are and quote_plus-encodes the rest
+        full = s3_record(bucket["name"], unquote_plus(obj["key"]), int(obj.get("size", 0)), obj.get("eTag", ""),
                          event_name=r.get("eventName", "ObjectCreated:Put"), region=r.get("awsRegion", "us-east-1"),
                          sequencer=obj.get("sequencer"), event_time=r.get("eventTime"))
-        full["s3"]["object"]["key"] = obj["key"]            # already URL-encoded by S3
         full["s3"]["configurationId"] = r["s3"].get("configurationId", "huixiang-uploads")
         out.append(full)
     return s3_event(*out)
