@@ -9,7 +9,8 @@ from chalice import Chalice
 
 from chalicelib.handlers import http as api
 
-app = Chalice(app_name="huixiang")
+# Powertools owns the "huixiang" logger (JSON lines); Chalice must not add a second handler to it.
+app = Chalice(app_name="huixiang", configure_logs=False)
 app.register_middleware(api.http_middleware, "http")
 
 _STREAM = "arn:aws:dynamodb:{region}:000000000000:table/huixiang-{stage}-{table}/stream/local"

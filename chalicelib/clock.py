@@ -25,3 +25,7 @@ def business_day_start_utc(day: str) -> str:
 
 def next_day(day: str) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+
+def previous_day(day: str) -> str:
+    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()

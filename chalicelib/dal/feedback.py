@@ -10,7 +10,7 @@ from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
 from chalicelib.dal.campaigns import StaleWrite, to_model
-from chalicelib.dal.models import CampaignModel, FeedbackModel, _host
+from chalicelib.dal.models import FeedbackModel, _host
 from chalicelib.dal.paging import Page, decode_cursor, encode_cursor, fingerprint
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import InvalidInput

@@ -30,7 +30,8 @@ Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_printa
 
 
 class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    # defer_build: a cold Lambda builds only the validators of the route it serves
+    model_config = ConfigDict(extra="forbid", strict=True, defer_build=True)
 
 
 class Customer(Body):

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from chalicelib.clock import business_day_start_utc, business_today, next_day, now_iso
+from chalicelib.clock import business_day_start_utc, business_today, next_day, now_iso, previous_day
 from chalicelib.dal import repos
 from chalicelib.dal.campaigns import q
 from chalicelib.dal.models import CampaignModel as M
@@ -155,7 +155,7 @@ def search_feedback_requests(principal: Principal, f: WorklistFilters, limit: in
     if f.status == "pending":
         lo = max(lo, today)
     elif f.status == "overdue":
-        hi = min(hi, _day_before(today))
+        hi = min(hi, previous_day(today))
     if lo > hi:
         return Page(items=[])
     due = M.fbq_sk.between(lo, hi + "#~")
@@ -170,11 +170,6 @@ def search_feedback_requests(principal: Principal, f: WorklistFilters, limit: in
         query = q(index, f"{state}|{node}", range_condition=due, newest_first=False,
                   filters=(narrower, *filters), fp_parts=fp)
     return repos.campaigns().query(query, limit, cursor)
-
-
-def _day_before(day: str) -> str:
-    import datetime as dt
-    return (dt.date.fromisoformat(day) - dt.timedelta(days=1)).isoformat()
 
 
 def check_worklist_dates(f: WorklistFilters) -> None:

@@ -14,8 +14,9 @@ from chalicelib.dal.models import CampaignModel as M
 from chalicelib.dal.paging import Page
 from chalicelib.dal.rules import Sweep
 from chalicelib.domain import access
+from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, RuleRef, most_specific_rule, settlement_gate
+from chalicelib.domain.campaign import RuleRef, most_specific_rule, settlement_gate
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.feedback import FeedbackRule, rule_target
 from chalicelib.domain.ids import new_id
@@ -105,7 +106,7 @@ def reapply_rules(campaign_id: str, refresh_own: bool, cache: dict[str, RuleRef 
         campaign = repos.campaigns().get(campaign_id)
         if campaign is None or campaign.reimbursement_status == "reimbursed":
             return False
-        tenant = campaign.org.split("/", 1)[0]
+        tenant = orgs.tenant_of(campaign.org)
         own = rules.newest(rule_target(tenant, "campaign", campaign.id)) if refresh_own else campaign.own_rule
         rule = most_specific_rule(own, newest(rule_target(tenant, "category", campaign.category)),
                                   newest(rule_target(tenant, "all")))

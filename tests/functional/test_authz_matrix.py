@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import Company, campaign_body, mint
+from tests.conftest import Company, campaign_body
 
 ACTORS = ("owner", "peer_rep", "manager_in", "manager_out", "leader", "finance", "foreign_leader", "foreign_finance")
 

@@ -1,0 +1,152 @@
+"""Huixiang benchmarks (`make bench` = `python -m bench`).
+
+Three benchmarks, each in its own module and each runnable alone:
+
+* bench.cold_start          `cold_start_ratio`: fresh `python -c "import app"` ÷ a bare Chalice
+                            app that imports boto3 and creates a DynamoDB client (target ≤ 1.5)
+* bench.read_amplification  `read_amplification`: DynamoDB items read ÷ items returned for every
+                            list and search route on a seeded company (target ≤ 2 per route)
+* bench.stream_unlock       `stream_unlock_ms_p50` / `_p99`: feedback submit → settlement
+                            "unlocked" through the local stack's stream runners
+
+`run(quick)` runs them all and returns one dict; `python -m bench` prints the table and merges
+the dict into bench/results.json. `run(quick=True)` is the smoke version (500 campaigns,
+5 cold-start pairs, 5 unlocks) that a test can call; it writes nothing.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+__all__ = ["run", "table", "checks", "SIZES", "BENCHMARKS"]
+
+#: Sizes of the full and the quick run.
+SIZES = {
+    False: {"cold_start_pairs": 15, "campaigns": 20000, "unlocks": 40},
+    True: {"cold_start_pairs": 5, "campaigns": 500, "unlocks": 5},
+}
+
+
+def _cold_start(size: dict) -> dict:
+    from bench import cold_start
+    return cold_start.measure(size["cold_start_pairs"])
+
+
+def _read_amplification(size: dict) -> dict:
+    from bench import read_amplification
+    return read_amplification.measure(size["campaigns"])
+
+
+def _stream_unlock(size: dict) -> dict:
+    from bench import stream_unlock
+    return stream_unlock.measure(size["unlocks"])
+
+
+#: name -> runner; run one after the other (they time things, so never in parallel).
+BENCHMARKS: dict[str, Callable[[dict], dict]] = {
+    "cold_start": _cold_start,
+    "read_amplification": _read_amplification,
+    "stream_unlock": _stream_unlock,
+}
+
+
+def run(quick: bool = False, only: list[str] | None = None) -> dict[str, Any]:
+    """Run the benchmarks (all, or those named in `only`) and return their results.
+
+    A benchmark that fails does not stop the others: its error is recorded under
+    `errors.<name>` and its metrics are missing.
+    """
+    size = SIZES[bool(quick)]
+    results: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    timings: dict[str, float] = {}
+    for name, bench in BENCHMARKS.items():
+        if only and name not in only:
+            continue
+        started = time.perf_counter()
+        try:
+            results.update(bench(size))
+        except Exception as exc:  # noqa: BLE001 - report and go on with the next benchmark
+            errors[name] = f"{type(exc).__name__}: {exc}"
+        timings[name] = round(time.perf_counter() - started, 1)
+    results["bench_run"] = {"quick": bool(quick), "sizes": size, "seconds": timings,
+                            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    if errors:
+        results["errors"] = errors
+    return results
+
+
+# -- the table --------------------------------------------------------------------------------
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        text = f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
+    else:
+        text = str(value)
+    return text + unit
+
+
+def checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """Rows (metric, value, target, ok?) for the results present."""
+    rows: list[tuple[str, str, str, str]] = []
+
+    def verdict(value, limit) -> str:
+        if value is None:
+            return "FAIL"
+        return "ok" if value <= limit else "FAIL"
+
+    if "cold_start_ratio" in results:
+        r = results["cold_start_ratio"]
+        rows.append(("cold_start_ratio", _fmt(r), "≤ 1.5", verdict(r, 1.5)))
+        rows.append(("  import app, median", _fmt(results.get("cold_start_app_ms_median"), " ms"), "", ""))
+        rows.append(("  baseline, median", _fmt(results.get("cold_start_baseline_ms_median"), " ms"), "", ""))
+        if "cold_start_first_request_ratio" in results:
+            rows.append(("  (info) app + first-request imports ratio",
+                         _fmt(results["cold_start_first_request_ratio"]), "(info)", ""))
+    ra = results.get("read_amplification")
+    if ra:
+        worst = ra.get("worst")
+        rows.append(("read_amplification.worst", _fmt(worst), "≤ 2",
+                     "FAIL" if ra.get("unmeasured") else verdict(worst, 2.0)))
+        route_errors = ra.get("errors") or {}
+        for name, ratio in ra.get("routes", {}).items():
+            value = "error" if name in route_errors else _fmt(ratio)
+            rows.append((f"  {name}", value, "≤ 2", verdict(ratio, 2.0)))
+        detail = results.get("read_amplification_detail") or {}
+        repeated = {n: r["repeated_across_pages"] for n, r in (detail.get("routes") or {}).items()
+                    if r.get("repeated_across_pages")}
+        if repeated:
+            rows.append(("  items repeated on page 2", str(sum(repeated.values())), "0", "FAIL"))
+        secondary = detail.get("secondary_filters") or {}
+        for name, r in secondary.items():
+            rows.append((f"  (info) {name}", _fmt(r.get("ratio")), "(info)", ""))
+    if "stream_unlock_ms_p50" in results:
+        detail = results.get("stream_unlock_detail") or {}
+        rows.append(("stream_unlock_ms_p50", _fmt(results["stream_unlock_ms_p50"], " ms"), "—", ""))
+        rows.append(("stream_unlock_ms_p99", _fmt(results["stream_unlock_ms_p99"], " ms"), "—", ""))
+        timed_out = detail.get("timed_out") or []
+        rows.append(("  unlocked / campaigns", f"{detail.get('unlocked')}/{detail.get('campaigns')}",
+                     "all", "ok" if not timed_out else "FAIL"))
+    for name in results.get("errors") or {}:
+        rows.append((name, "error", "", "FAIL"))
+    return rows
+
+
+def table(results: dict[str, Any]) -> str:
+    rows = [("metric", "value", "target", "ok?")] + checks(results)
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for n, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(widths[i]) if i != 1 else cell.rjust(widths[i])
+                               for i, cell in enumerate(row)).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    errors = dict(results.get("errors") or {})
+    errors.update({f"read_amplification {k}": v
+                   for k, v in ((results.get("read_amplification") or {}).get("errors") or {}).items()})
+    if errors:
+        lines.append("")
+        lines.extend(f"error in {name}: {message}" for name, message in errors.items())
+    return "\n".join(lines)
