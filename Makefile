@@ -23,6 +23,7 @@ test: install          ## every test: unit, integration, functional, end-to-end
 
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.evidence
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache

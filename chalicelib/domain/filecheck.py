@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
+from operator import mul
 import re
 import unicodedata
 import zipfile
@@ -322,8 +323,9 @@ def phash(img) -> str | None:
     px = list(grey.getdata())
     rows = [px[i * _N:(i + 1) * _N] for i in range(_N)]
     # separable DCT-II, only the K lowest frequencies in each direction
-    partial = [[sum(c * v for c, v in zip(_COS[u], row)) for u in range(_K)] for row in rows]
-    coeffs = [sum(_COS[v][y] * partial[y][u] for y in range(_N)) for v in range(_K) for u in range(_K)]
+    partial = [[sum(map(mul, _COS[u], row)) for u in range(_K)] for row in rows]       # rows × K
+    columns = [[partial[y][u] for y in range(_N)] for u in range(_K)]
+    coeffs = [sum(map(mul, _COS[v], columns[u])) for v in range(_K) for u in range(_K)]
     ac = coeffs[1:]
     if max(abs(c) for c in ac) < 1e-6 * max(abs(coeffs[0]), 1.0) + 50:
         return None
