@@ -12,7 +12,7 @@
   (target ≤ 50), and `duplicate_lookup_items_read_10k` at 10,000: the cost must stay flat.
 
 Each part runs in a worker process with its own in-process moto (mock_aws). The index is
-seeded through moto's backend directly (800,000 entries through HTTP would take many minutes)
+seeded through moto's backend directly (600,000 entries through HTTP would take many minutes)
 and read back through the app's own repository (PynamoDB Queries), counting items returned by
 each Query. moto answers a Query by walking the whole table; the worker makes it look up the
 partition directly instead, which changes its speed, not its answer.
@@ -64,7 +64,7 @@ def measure(quick: bool = False) -> dict[str, Any]:
     return {
         "photo_check_ratio": round(speed["check_ms"] / speed["decode_ms"], 3),
         "photo_check_peak_mb": peak_check["peak_mb"],
-        # (info) the same check with its 8 Queries and 1 TransactWriteItems answered by in-process
+        # (info) the same check with its 6 Queries and 1 TransactWriteItems answered by in-process
         # moto, whose Python emulation costs far more CPU than the check itself
         "photo_check_with_moto_index_ratio": round(speed["check_with_moto_index_ms"] / speed["decode_ms"], 3),
         "duplicate_lookup_items_read": lookups[large]["items_read_mean"],
@@ -92,7 +92,7 @@ def table(r: dict[str, Any]) -> str:
          r["duplicate_lookup_items_read"] <= 50),
         (f"  @{small}", f"{r['duplicate_lookup_items_read_10k']:.1f}", "flat", None),
         (f"  max per lookup @{large}", str(d["lookup"][str(large)]["items_read_max"]), "", None),
-        (f"  queries per lookup", str(d["lookup"][str(large)]["queries_per_lookup"]), "", None),
+        ("  queries per lookup", str(d["lookup"][str(large)]["queries_per_lookup"]), "", None),
     ]
     return "\n".join(f"{a:<40} {b:>12}  {c:<6} {'' if ok is None else ('ok' if ok else 'FAIL')}"
                      for a, b, c, ok in rows)
@@ -268,7 +268,7 @@ def worker_lookup(photos: int, lookups: int) -> dict:
                                 "attachment_id": {"S": f"P{n:07d}"}, "campaign_id": {"S": f"C{n % 5000}"},
                                 "phash": {"S": h}})
     seeded = time.perf_counter() - started
-    log(f"evidence: indexed {photos} photos ({photos * 8} entries) in {seeded:.1f} s")
+    log(f"evidence: indexed {photos} photos ({photos * 6} entries) in {seeded:.1f} s")
     reads = []
     queries = 0
     for _ in range(lookups):
@@ -277,7 +277,7 @@ def worker_lookup(photos: int, lookups: int) -> dict:
         repos.evidence().candidates(TENANT, hashes, stats)
         reads.append(stats.items_read)
         queries = stats.queries
-    return {"photos": photos, "index_entries": photos * 8, "lookups": lookups,
+    return {"photos": photos, "index_entries": photos * 6, "lookups": lookups,
             "items_read_mean": round(statistics.mean(reads), 2), "items_read_max": max(reads),
             "items_read_p50": statistics.median(reads), "queries_per_lookup": queries}
 

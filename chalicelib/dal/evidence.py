@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DoesNotExist, TransactWriteError, UpdateError
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
@@ -100,7 +100,7 @@ class EvidenceRepository:
         condition = E.pk.exists() & (E.checked_etag.does_not_exist() | (E.checked_etag != etag))
         new_entries = _index_entries(a) if a.status == "ready" else []
         new_keys = {(m.pk, m.sk) for m in new_entries}
-        old_entries = [m for m in _index_entries(retired)] if retired is not None else []
+        old_entries = _index_entries(retired) if retired is not None else []
         try:
             with TransactWrite(connection=Connection(region=s.region, host=_host())) as tx:
                 tx.save(_to_model(a), condition=condition)
@@ -164,4 +164,4 @@ class EvidenceRepository:
         return list(out.values())
 
 
-__all__ = ["EvidenceRepository", "AlreadyDecided", "LookupStats", "MAX_PER_CAMPAIGN", "PutError", "DeleteError"]
+__all__ = ["EvidenceRepository", "AlreadyDecided", "LookupStats", "MAX_PER_CAMPAIGN"]

@@ -16,7 +16,10 @@ THUMBNAIL_PREFIX = "thumbnails/"
 QUARANTINE_PREFIX = "quarantine/"
 UPLOAD_TTL_SECONDS = 900            # presigned upload: 15 minutes at most (the issue)
 LINK_TTL_SECONDS = 300              # download and thumbnail links
-BANDS = 4                           # the 64-bit hash in 4 bands of 16 bits (pigeonhole index)
+# The 64-bit hash in 3 bands of 21, 21 and 22 bits (pigeonhole index). Wide bands keep every
+# bucket nearly empty (2 hashes × N photos ÷ 2^21 values: 0.1 entries per bucket at 100,000
+# photos), so a lookup reads about as much at 10,000 photos as at 1,000,000.
+BAND_WIDTHS = (21, 21, 22)
 
 
 @dataclass
@@ -129,11 +132,14 @@ def integrity(taken_at: str | None, gps: dict | None, start_date: str, end_date:
 # -- the duplicate index ---------------------------------------------------------------------------
 def band_keys(tenant: str, phash: str) -> list[str]:
     """The index partition keys of a hash: `tenant|band|value`. By pigeonhole, two hashes within
-    Hamming distance BANDS − 1 share at least one band exactly; farther matches are found when
-    their differing bits happen to leave one band intact (measured, see the README)."""
-    width = 64 // BANDS
+    Hamming distance 2 share at least one band exactly; farther matches are found when their
+    differing bits happen to leave one band intact (measured, see the README)."""
     value = int(phash, 16)
-    return [f"{tenant}|{b}|{(value >> (width * (BANDS - 1 - b))) & ((1 << width) - 1):04x}" for b in range(BANDS)]
+    keys, shift = [], 64
+    for band, width in enumerate(BAND_WIDTHS):
+        shift -= width
+        keys.append(f"{tenant}|{band}|{(value >> shift) & ((1 << width) - 1):06x}")
+    return keys
 
 
 @dataclass

@@ -97,9 +97,12 @@ def test_lookup_reads_only_the_buckets_of_its_bands(corpus):
         index.add(attachment_id, hashes)
     before = index.items_read
     index.lookup("x", similar[0][1], 10)
-    # 2 hashes × 4 bands; each bucket holds only the hashes sharing that exact 16-bit value
-    assert index.items_read - before <= 8 + 2 * 4
+    # 2 hashes × 3 bands; each bucket holds only the hashes sharing that exact 21/22-bit value
+    assert index.items_read - before <= 6
 
 
-def test_band_keys_split_the_hash_in_four_16_bit_values():
-    assert band_keys("CN", "0123456789abcdef") == ["CN|0|0123", "CN|1|4567", "CN|2|89ab", "CN|3|cdef"]
+def test_band_keys_split_the_hash_in_bands_of_21_21_and_22_bits():
+    value = int("0123456789abcdef", 16)
+    assert band_keys("CN", "0123456789abcdef") == [
+        f"CN|0|{value >> 43:06x}", f"CN|1|{(value >> 22) & (2**21 - 1):06x}", f"CN|2|{value & (2**22 - 1):06x}"]
+    assert band_keys("CN", "ffffffffffffffff") == ["CN|0|1fffff", "CN|1|1fffff", "CN|2|3fffff"]
