@@ -7,6 +7,7 @@ that is what makes a redelivered S3 event a no-op.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 
@@ -24,6 +25,14 @@ _VARIANTS = ("full", "crop")
 
 class AlreadyDecided(Exception):
     """The checker already recorded a decision on this object version (or the attachment is gone)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _connection() -> Connection:
+    """One connection (one botocore client) per process: creating a client costs more than the
+    whole photo check, so transactions must not make their own each time."""
+    s = settings()
+    return Connection(region=s.region, host=_host())
 
 
 def _pk(campaign_id: str) -> str:
@@ -96,13 +105,12 @@ class EvidenceRepository:
         object) are removed in the same transaction. Raises AlreadyDecided when this version was
         decided already or the attachment was deleted meanwhile.
         """
-        s = settings()
         condition = E.pk.exists() & (E.checked_etag.does_not_exist() | (E.checked_etag != etag))
         new_entries = _index_entries(a) if a.status == "ready" else []
         new_keys = {(m.pk, m.sk) for m in new_entries}
         old_entries = _index_entries(retired) if retired is not None else []
         try:
-            with TransactWrite(connection=Connection(region=s.region, host=_host())) as tx:
+            with TransactWrite(connection=_connection()) as tx:
                 tx.save(_to_model(a), condition=condition)
                 for m in new_entries:
                     tx.save(m)
@@ -117,10 +125,9 @@ class EvidenceRepository:
 
     def delete(self, a: Attachment) -> None:
         """Delete the attachment and its index entries together, if nobody changed it since read."""
-        s = settings()
         condition = (E.checked_etag == a.checked_etag) if a.checked_etag else E.checked_etag.does_not_exist()
         try:
-            with TransactWrite(connection=Connection(region=s.region, host=_host())) as tx:
+            with TransactWrite(connection=_connection()) as tx:
                 tx.delete(E(_pk(a.campaign_id), _sk(a.id)), condition=E.pk.exists() & condition)
                 for m in _index_entries(a):
                     tx.delete(m)
