@@ -84,11 +84,15 @@ def links(a: Attachment) -> dict:
     """Short-lived links, only to objects the checker accepted."""
     if a.status != "ready":
         return {"download_url": None, "thumbnail_url": None}
+    from urllib.parse import quote
+
     bucket = settings().attachments_bucket
-    safe = a.filename.replace('"', "")
+    # always a download, never rendered inline; RFC 6266 form so that 陈列照片.jpg survives
+    ascii_name = a.filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "")
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(a.filename, safe='')}"
     download = s3().generate_presigned_url("get_object", ExpiresIn=ev.LINK_TTL_SECONDS, Params={
         "Bucket": bucket, "Key": a.object_key, "ResponseContentType": a.content_type,
-        "ResponseContentDisposition": f'attachment; filename="{safe}"'})
+        "ResponseContentDisposition": disposition})
     thumb = None
     if a.thumbnail_key:
         thumb = s3().generate_presigned_url("get_object", ExpiresIn=ev.LINK_TTL_SECONDS, Params={

@@ -90,6 +90,16 @@ def test_photo_becomes_ready_with_exif_flags_thumbnail_and_links(ev, flow, scene
     assert requests.get(a["download_url"], timeout=10).status_code == 200
 
 
+def test_download_is_an_attachment_with_the_sanitised_name(ev, flow, scene):
+    c = flow.approved()
+    a = ev.upload(c["id"], C.jpeg(scene), filename="../陈列 照片.jpg")
+    r = requests.get(a["download_url"], timeout=10)
+    assert r.status_code == 200 and r.headers["Content-Type"] == "image/jpeg"
+    disposition = r.headers["Content-Disposition"]
+    assert disposition.startswith('attachment; filename="')
+    assert "filename*=UTF-8''%E9%99%88%E5%88%97%20%E7%85%A7%E7%89%87.jpg" in disposition
+
+
 def test_flags_for_a_photo_taken_late_and_far_away(ev, flow, scene):
     c = flow.approved()
     shanghai = (31.2304, 121.4737)       # ~270 km from Xinjiekou, Nanjing
