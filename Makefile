@@ -30,6 +30,7 @@ fuzz: install          ## schemathesis against the local stack, every role, ever
 
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.evidence
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache

@@ -145,6 +145,31 @@ def on_rule_change(event):
     return handle(event.to_dict(), event.context)
 
 
+# -- evidence (attachments) --------------------------------------------------------------------
+@app.route("/campaigns/{campaign_id}/attachments", methods=["POST"])
+def create_attachment(campaign_id):
+    return api.dispatch(app, "attachments.create", campaign_id=campaign_id)
+
+
+@app.route("/campaigns/{campaign_id}/attachments", methods=["GET"])
+def list_attachments(campaign_id):
+    return api.dispatch(app, "attachments.list_", campaign_id=campaign_id)
+
+
+@app.route("/campaigns/{campaign_id}/attachments/{attachment_id}", methods=["DELETE"])
+def delete_attachment(campaign_id, attachment_id):
+    return api.dispatch(app, "attachments.delete", campaign_id=campaign_id, attachment_id=attachment_id)
+
+
+@app.on_s3_event(bucket=os.environ.get("ATTACHMENTS_BUCKET",
+                                       f"huixiang-{os.environ.get('HUIXIANG_STAGE', 'dev')}-attachments"),
+                 events=["s3:ObjectCreated:*"], prefix="uploads/")
+def on_upload(event):
+    """An uploaded object is checked: what it really is, photo metadata, integrity flags."""
+    from chalicelib.handlers.uploads import on_upload as handle
+    return handle(event.to_dict(), event.context)
+
+
 # -- the contract ------------------------------------------------------------------------------
 @app.route("/openapi.json", methods=["GET"])
 def openapi_document():

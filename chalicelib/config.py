@@ -26,6 +26,8 @@ class Settings:
     max_body_bytes: int
     idempotency_ttl_seconds: int
     business_timezone: str
+    evidence_table: str = ""
+    evidence_thresholds: str | None = None   # JSON, see domain/evidence.thresholds_for
 
 
 def _prefix(stage: str) -> str:
@@ -56,4 +58,6 @@ def settings() -> Settings:
         max_body_bytes=int(env.get("HUIXIANG_MAX_BODY_BYTES", "65536")),
         idempotency_ttl_seconds=int(env.get("HUIXIANG_IDEMPOTENCY_TTL", str(24 * 3600))),
         business_timezone="Asia/Shanghai",
+        evidence_table=env.get("EVIDENCE_TABLE", f"{p}-evidence"),
+        evidence_thresholds=env.get("EVIDENCE_THRESHOLDS") or None,
     )

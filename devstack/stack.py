@@ -331,6 +331,9 @@ class Stack:
             self.dlq_urls[source.name] = sqs.create_queue(QueueName=name)["QueueUrl"]
         log.info("tables, bucket %s and %d DLQ(s) ready", s.attachments_bucket,
                  len(self.dlq_urls))
+        # S3 triggers: the bucket notifies a local queue; a runner per trigger invokes the handler.
+        from devstack import uploads
+        self._s3_runners = uploads.runners_for_app(self.app, s3, sqs, stage=self.stage)
 
     def _start_runners(self) -> None:
         runners: list[StreamRunner] = runners_for_app(self.app, stage=self.stage,
@@ -341,6 +344,8 @@ class Stack:
             r.timeout_seconds = fn.lambda_timeout
             r.start()
         self.runners = list(runners)
+        for upload_runner in getattr(self, "_s3_runners", []):
+            self.runners.append(upload_runner.start())
 
     def _start_http(self) -> None:
         from chalice.deploy.validate import validate_routes

@@ -12,6 +12,7 @@ from pynamodb.attributes import (
     MapAttribute,
     NumberAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
@@ -210,7 +211,7 @@ STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)
 def create_tables() -> None:
     """Create every table (streams on) if missing. Used by the local stack and the tests only;
     production tables come from the CloudFormation template in infra/."""
-    for model in STREAMED_MODELS:
+    for model in (*STREAMED_MODELS, EvidenceModel):
         if not model.exists():
             model.create_table(wait=True)
     _create_idempotency_table()
@@ -235,3 +236,43 @@ def _create_idempotency_table() -> None:
     client.get_waiter("table_exists").wait(TableName=name)
     client.update_time_to_live(TableName=name,
                                TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
+
+
+class EvidenceModel(Model):
+    """Evidence: attachments and the near-duplicate index of photo hashes, in one table.
+
+    pk `c#<campaign id>`, sk `a#<attachment id>`: an attachment (list = Query on pk).
+    pk `h#<tenant>|<band>|<16-bit value>`, sk `<attachment id>#<variant>`: a duplicate-index
+    entry; candidates for a hash are the union of its 4 band Queries (see domain/evidence.py).
+    No stream: nothing reacts to these writes.
+    """
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().evidence_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    # attachment
+    campaign_id = UnicodeAttribute(null=True)
+    attachment_id = UnicodeAttribute(null=True)
+    tenant = UnicodeAttribute(null=True)
+    filename = UnicodeAttribute(null=True)
+    content_type = UnicodeAttribute(null=True)
+    size_bytes = NumberAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    uploaded_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute(null=True)
+    status = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    object_key = UnicodeAttribute(null=True)
+    thumbnail_key = UnicodeAttribute(null=True)
+    checked_etag = UnicodeAttribute(null=True)
+    checked_at = UnicodeAttribute(null=True)
+    taken_at = UnicodeAttribute(null=True)
+    gps_json = UnicodeAttribute(null=True)
+    integrity_json = UnicodeAttribute(null=True)
+    phash = UnicodeAttribute(null=True)          # also on index entries: the indexed hash
+    phash_crop = UnicodeAttribute(null=True)
+    dup_refs = UnicodeSetAttribute(null=True)    # "<campaign id>/<attachment id>" of matching photos

@@ -20,3 +20,9 @@ def feedback():
 def rules():
     from chalicelib.dal.rules import RuleRepository
     return RuleRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def evidence():
+    from chalicelib.dal.evidence import EvidenceRepository
+    return EvidenceRepository()

@@ -28,6 +28,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feedback.search": ALL,
     "feedback_request.search": ALL,
     "reimbursement.create": frozenset({"finance"}),
+    "attachment.create": frozenset({"rep", "manager"}),  # owner only
+    "attachment.read": ALL,
+    "attachment.delete": frozenset({"rep", "manager"}),  # owner only, before reimbursement
 }
 
 

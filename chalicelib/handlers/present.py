@@ -63,7 +63,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
     }
 
 
-def feedback(report: FeedbackReport, c: Campaign) -> dict:
+def feedback(report: FeedbackReport, c: Campaign, attachments: list[dict] | None = None) -> dict:
     return {
         "campaign_id": report.campaign_id,
         "author": {"id": report.author_id, "name": report.author_name},
@@ -75,7 +75,7 @@ def feedback(report: FeedbackReport, c: Campaign) -> dict:
         "actual_units": report.actual_units,
         "effect_rating": report.effect_rating,
         "reflections": report.reflections,
-        "attachments": [],
+        "attachments": attachments or [],
         "submitted_at": report.submitted_at,
         "created_at": report.created_at,
         "updated_at": report.updated_at,
@@ -121,3 +121,20 @@ def rule(r: FeedbackRule) -> dict:
 
 def page(items: list, next_cursor: str | None) -> dict:
     return {"items": items, "next_cursor": next_cursor}
+
+
+def attachment(a, links: dict) -> dict:
+    """An attachment as API.md shows it; links only for objects the checker accepted."""
+    out = {
+        "id": a.id, "campaign_id": a.campaign_id, "filename": a.filename, "content_type": a.content_type,
+        "size_bytes": a.size_bytes, "kind": a.kind, "status": a.status, "uploaded_by": a.uploaded_by,
+        "created_at": a.created_at, "checked_at": a.checked_at,
+        "download_url": links.get("download_url"), "thumbnail_url": links.get("thumbnail_url"),
+    }
+    if a.status == "rejected":
+        out["reason"] = a.reason
+    if a.kind == "photo" and a.status == "ready":
+        out["taken_at"] = a.taken_at
+        out["gps"] = a.gps
+        out["integrity"] = {**(a.integrity or {}), "duplicate_of": a.duplicate_of}
+    return out

@@ -116,3 +116,9 @@ class FeedbackIn(Body):
 class SettlementIn(Body):
     amount: Optional[Money] = None
     note: Optional[Annotated[str, StringConstraints(max_length=1000), AfterValidator(_printable)]] = None
+
+
+class AttachmentIn(Body):
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    content_type: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    size_bytes: Annotated[int, Field(gt=0, le=25 * 1024 * 1024)]

@@ -39,8 +39,9 @@ def save_draft(principal: Principal, campaign_id: str, values: dict) -> tuple[Ca
 
 
 def ready_photo_count(campaign_id: str) -> int:
-    """Photos the evidence checker accepted. Evidence uploads are not stored yet, so none are."""
-    return 0
+    """Photos the evidence checker accepted (pending and rejected ones do not count)."""
+    from chalicelib.logic.evidence import ready_photo_count as count_ready
+    return count_ready(campaign_id)
 
 
 def submit_feedback(principal: Principal, campaign_id: str, values: dict | None) -> tuple[Campaign, FeedbackReport]:

@@ -143,6 +143,35 @@ def test_the_whole_loop_over_http(stack):
     assert http("DELETE", f"/feedback-rules/{rule['id']}", lead)[0] == 204
 
 
+def test_a_photo_uploaded_through_the_presigned_link_is_checked_within_seconds(stack):
+    import requests
+
+    from tests import corpus as C
+
+    http, _ = stack
+    co = "P" + uuid.uuid4().hex[:8].upper()
+    rep, mgr = token(f"rep-{co}", "rep", f"{co}/EAST/JS"), token(f"mgr-{co}", "manager", f"{co}/EAST")
+    plan = {"title": "Display", "category": "display", "customer": {"id": "K2"},
+            "start_date": "2026-11-01", "end_date": "2026-11-03",
+            "plan": {"expected_spend": 1000, "expected_sales": 5000}, "requested_amount": 1000}
+    status, c = http("POST", "/campaigns", rep, plan)
+    assert status == 201 and http("POST", f"/campaigns/{c['id']}/submit", rep)[0] == 200
+    assert http("POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 1000})[0] == 200
+    photo = C.jpeg(C.scene(9, (800, 600)), exif=C.exif("2026:11:02 10:00:00"))
+    status, asked = http("POST", f"/campaigns/{c['id']}/attachments", rep,
+                         {"filename": "shelf.jpg", "content_type": "image/jpeg", "size_bytes": len(photo)})
+    assert status == 201, asked
+    started = time.monotonic()
+    upload = asked["upload"]
+    r = requests.post(upload["url"], data=upload["fields"], files={"file": ("shelf.jpg", photo)}, timeout=10)
+    assert r.status_code in (200, 204), r.text
+    ready = wait_for(lambda: [a for a in http("GET", f"/campaigns/{c['id']}/attachments", rep)[1]["items"]
+                              if a["status"] != "pending_upload"], timeout=10)
+    assert time.monotonic() - started < 10
+    assert ready[0]["status"] == "ready" and ready[0]["taken_at"] == "2026-11-02T10:00:00"
+    assert requests.get(ready[0]["thumbnail_url"], timeout=10).status_code == 200
+
+
 def test_the_stack_stops_cleanly_on_sigterm(stack):
     http, proc = stack
     proc.send_signal(signal.SIGTERM)

@@ -54,6 +54,12 @@ MATRIX = {
     "search feedback requests (E)": ("none", "GET", "/feedback-requests", None, row(*[200] * 8)),
     "search feedback requests in the owner's org (E)": ("none", "GET", "/feedback-requests?org={org}", None,
                                                         row(200, 200, 200, 403, 200, 200, 403, 403)),
+    "ask for an upload": ("approved", "POST", "/campaigns/{id}/attachments",
+                          {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
+                          row(201, 403, 403, 403, 403, 403, 403, 403)),
+    "list attachments": ("approved", "GET", "/campaigns/{id}/attachments", None, SCOPED_READ),
+    "delete attachment": ("attachment", "DELETE", "/campaigns/{id}/attachments/{att}", None,
+                          row(204, 403, 403, 403, 403, 403, 403, 403)),
 }
 
 
@@ -77,6 +83,11 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         values["id"] = getattr(flow, state)()["id"]
     if state == "rule":
         values["rule"] = flow.rule(scope="all")["id"]
+    if state == "attachment":
+        values["id"] = flow.approved()["id"]
+        asked = api.post(f"/campaigns/{values['id']}/attachments", company.rep,
+                         {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000})
+        values["att"] = asked.json["attachment"]["id"]
     r = api.call(method, path.format(**values), tokens(company, foreign)[actor], body)
     assert r.status_code == expected[actor], (route, actor, r.json)
     if r.status_code >= 400:
@@ -84,7 +95,8 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
 
 
 def test_every_contract_route_is_in_the_matrix(chalice_app):
-    covered = {(m, p.split("?")[0].replace("{id}", "{campaign_id}").replace("{rule}", "{rule_id}"))
+    covered = {(m, p.split("?")[0].replace("{id}", "{campaign_id}").replace("{rule}", "{rule_id}")
+                 .replace("{att}", "{attachment_id}"))
                for _, m, p, _, _ in MATRIX.values()}
     served = {(m, p) for p, methods in chalice_app.routes.items() for m in methods if p != "/health"}
     assert served <= covered, served - covered

@@ -6,25 +6,34 @@ from chalicelib.handlers.http import ApiRequest, Result, ok
 from chalicelib.logic import feedback as logic
 
 
+def _attachments(campaign_id: str) -> list[dict]:
+    """The campaign's evidence as the feedback shows it (attachments belong to the campaign)."""
+    from chalicelib.dal import repos
+    from chalicelib.logic.evidence import links
+
+    return [present.attachment(a, links(a)) for a in repos.evidence().list(campaign_id)]
+
+
 def put_draft(req: ApiRequest, campaign_id: str) -> Result:
     body = req.body(schemas.FeedbackIn)
     campaign, draft = logic.save_draft(req.principal, campaign_id, body.model_dump())
-    return ok(present.feedback(draft, campaign))
+    return ok(present.feedback(draft, campaign, _attachments(campaign_id)))
 
 
 def submit(req: ApiRequest, campaign_id: str) -> Result:
     body = req.body(schemas.FeedbackIn, optional=True)
     values = body.model_dump(exclude_unset=True) if body is not None else None
     campaign, report = logic.submit_feedback(req.principal, campaign_id, values)
-    return ok(present.feedback(report, campaign))
+    return ok(present.feedback(report, campaign, _attachments(campaign_id)))
 
 
 def get(req: ApiRequest, campaign_id: str) -> Result:
     campaign, latest, draft = logic.get_feedback(req.principal, campaign_id)
+    attachments = _attachments(campaign_id)
     return ok({
         "campaign_id": campaign_id,
-        "submitted": present.feedback(latest, campaign) if latest else None,
-        "draft": present.feedback(draft, campaign) if draft else None,
+        "submitted": present.feedback(latest, campaign, attachments) if latest else None,
+        "draft": present.feedback(draft, campaign, attachments) if draft else None,
         "feedback_status": present.campaign(campaign)["feedback"]["status"],
     })
 

@@ -1,0 +1,340 @@
+"""What an uploaded file really is, decided from its bytes; and, for photos, what they tell.
+
+Pure functions (bytes in, an `Inspection` out, no I/O). Pillow is imported inside the
+functions that use it, so importing this module stays cheap.
+
+Speed: a JPEG is decoded in Pillow's draft mode (libjpeg's DCT scaling, 1/2 … 1/8), which
+still reads and entropy-decodes the whole stream (so truncation and corruption are caught)
+but skips most of the inverse DCT and colour work. The thumbnail and the perceptual hash are
+both made from that one small decode.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from operator import mul
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+
+# -- what may be uploaded (API.md) -----------------------------------------------------------
+MB = 1024 * 1024
+PHOTO_TYPES = {"image/jpeg": "jpeg", "image/png": "png", "image/heic": "heic", "image/heif": "heic",
+               "image/webp": "webp"}
+DOCUMENT_TYPES = {
+    "application/pdf": "pdf",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": "xlsx",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": "pptx",
+}
+MAX_PHOTO_BYTES = 15 * MB
+MAX_DOCUMENT_BYTES = 25 * MB
+
+# -- limits against decompression bombs --------------------------------------------------------
+MAX_PIXELS = 64_000_000            # JPEG is decoded at 1/8 in draft mode, so 64 MP costs ~1 MP
+MAX_FULL_DECODE_PIXELS = 40_000_000  # PNG/WebP decode at full size (~160 MB RGBA at the limit)
+MAX_ZIP_ENTRIES = 10_000
+MAX_ZIP_TOTAL = 300 * MB           # uncompressed, all entries together
+MAX_ZIP_RATIO = 200                # per entry, uncompressed ÷ compressed, above 1 MB uncompressed
+THUMBNAIL_PX = 320
+CROP_VARIANT = 0.05                 # see phash_crop
+
+
+def kind_of(content_type: str) -> str | None:
+    if content_type in PHOTO_TYPES:
+        return "photo"
+    if content_type in DOCUMENT_TYPES:
+        return "document"
+    return None
+
+
+def max_bytes(content_type: str) -> int:
+    return MAX_PHOTO_BYTES if content_type in PHOTO_TYPES else MAX_DOCUMENT_BYTES
+
+
+_UNSAFE = re.compile(r"[^\w.\- ()\[\]+,@]", re.UNICODE)
+
+
+def sanitise_filename(name: str) -> str:
+    """A display name only (never part of a key): no path, no control or odd characters."""
+    name = unicodedata.normalize("NFC", name)
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = _UNSAFE.sub("_", name).strip(" .")
+    while ".." in name:
+        name = name.replace("..", ".")
+    if len(name) > 120:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[:110] + dot + ext[:9]) if dot and len(ext) <= 9 else name[:120]
+    return name or "file"
+
+
+# -- the verdict ---------------------------------------------------------------------------------
+class Rejected(Exception):
+    """The file is not acceptable; the message is shown to people."""
+
+
+@dataclass
+class Inspection:
+    detected: str                          # jpeg | png | webp | heic | pdf | docx | xlsx | pptx
+    width: int | None = None
+    height: int | None = None
+    taken_at: str | None = None            # ISO local time from EXIF DateTimeOriginal
+    gps: dict | None = None                # {"lat": …, "lon": …}
+    has_exif_time: bool = False
+    has_exif_gps: bool = False
+    thumbnail: bytes | None = None         # JPEG
+    phash: str | None = None               # 16 hex digits
+    phash_crop: str | None = None          # the hash of the centre (5% off each side): matches light crops
+    analysed: bool = True                  # False: accepted by signature only (HEIC)
+    notes: list[str] = field(default_factory=list)
+
+
+def inspect(data: bytes, declared_type: str) -> Inspection:
+    """Accept or reject (raise Rejected) `data`, declared as `declared_type`."""
+    detected = sniff(data)
+    expected = PHOTO_TYPES.get(declared_type) or DOCUMENT_TYPES.get(declared_type)
+    if detected is None:
+        raise Rejected("the file is not a JPEG, PNG, HEIC, WebP, PDF or Office document")
+    if detected != expected:
+        raise Rejected(f"the file is a {detected.upper()}, not the declared {declared_type}")
+    if detected in ("jpeg", "png", "webp"):
+        _check_polyglot(data)
+        return inspect_photo(data, detected)
+    if detected == "heic":
+        _check_polyglot(data)
+        return Inspection(detected="heic", analysed=False,
+                          notes=["HEIC is accepted by its signature; no thumbnail, EXIF or hash"])
+    if detected == "pdf":
+        _check_pdf(data)
+        return Inspection(detected="pdf")
+    _check_ooxml(data, detected)
+    return Inspection(detected=detected)
+
+
+_HEIC_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"avci"}
+
+
+def sniff(data: bytes) -> str | None:
+    """The type from magic bytes only."""
+    if data[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    if data[:8] == b"\x89PNG\r\n\x1a\n":
+        return "png"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    if data[4:8] == b"ftyp" and len(data) >= 16:
+        size = int.from_bytes(data[:4], "big")
+        brands = [data[8:12]] + [data[i:i + 4] for i in range(16, min(size, 64), 4)]
+        if any(b in _HEIC_BRANDS for b in brands):
+            return "heic"
+        return None
+    if data[:5] == b"%PDF-":
+        return "pdf"
+    if data[:4] == b"PK\x03\x04":
+        return _ooxml_kind(data)
+    return None
+
+
+def _ooxml_kind(data: bytes) -> str | None:
+    try:
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return "zip"          # a zip, but not a readable Office document
+    if "[Content_Types].xml" not in names:
+        return "zip"
+    for prefix, kind in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
+        if any(n.startswith(prefix) for n in names):
+            return kind
+    return "zip"
+
+
+_FOREIGN = (b"<html", b"<script", b"<?php", b"<svg", b"<!doctype", b"%pdf-")
+
+
+def _check_polyglot(data: bytes) -> None:
+    """Refuse an image that is also another format: a second reader would see something else.
+
+    ZIP readers look for the end-of-central-directory record at the end of the file; PDF
+    readers accept a header anywhere in the first KB; browsers sniff markup in the first bytes.
+    """
+    tail = data[-65_557:]
+    if b"PK\x05\x06" in tail or b"PK\x03\x04" in tail:
+        raise Rejected("the image also carries a ZIP archive (a polyglot file)")
+    head = data[:1024].lower()
+    for marker in _FOREIGN:
+        if marker in head:
+            raise Rejected(f"the image also carries {marker.decode().strip('<').upper()} content (a polyglot file)")
+    if b"%pdf-" in data[-2048:].lower() or b"%%eof" in data[-1024:].lower():
+        raise Rejected("the image also carries a PDF document (a polyglot file)")
+
+
+def _check_pdf(data: bytes) -> None:
+    if b"%%EOF" not in data[-1024:]:
+        raise Rejected("the PDF is truncated (no end-of-file marker)")
+    if b"/Encrypt" in data[-4096:] or b"/JavaScript" in data or b"/Launch" in data:
+        raise Rejected("the PDF is encrypted or carries scripts or launch actions")
+
+
+def _check_ooxml(data: bytes, detected: str) -> None:
+    """Walk every entry, decompressing in chunks with a running cap: sizes in the zip headers
+    can lie, so only the real expansion counts. CRCs are checked on the way (corruption)."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        infos = archive.infolist()
+        if len(infos) > MAX_ZIP_ENTRIES:
+            raise Rejected(f"the document has more than {MAX_ZIP_ENTRIES} parts (a zip bomb?)")
+        total = 0
+        for info in infos:
+            if info.flag_bits & 0x1:
+                raise Rejected("the document is encrypted")
+            produced = 0
+            with archive.open(info) as part:
+                while chunk := part.read(1 << 16):
+                    produced += len(chunk)
+                    total += len(chunk)
+                    if total > MAX_ZIP_TOTAL:
+                        raise Rejected(f"the document expands to more than {MAX_ZIP_TOTAL // MB} MB (a zip bomb)")
+                    if produced > MB and produced > MAX_ZIP_RATIO * max(info.compress_size, 1):
+                        raise Rejected(f"a part of the document expands more than {MAX_ZIP_RATIO}× (a zip bomb)")
+    except Rejected:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
+        raise Rejected(f"the {detected} document is corrupt ({exc})") from None
+
+
+# -- photos ------------------------------------------------------------------------------------
+def inspect_photo(data: bytes, detected: str) -> Inspection:
+    from PIL import Image, ImageOps
+
+    Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    try:
+        img = Image.open(io.BytesIO(data))
+        width, height = img.size
+        limit = MAX_PIXELS if detected == "jpeg" else MAX_FULL_DECODE_PIXELS
+        if width * height > limit:
+            raise Rejected(f"the image is {width}×{height} pixels, over the {limit // 1_000_000} MP limit "
+                           "(a decompression bomb?)")
+        if getattr(img, "n_frames", 1) > 1:
+            raise Rejected("animated images are not photos")
+        exif = img.getexif()
+        if detected == "jpeg":
+            img.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))   # largest DCT scale still ≥ 320 px
+        img.load()                                           # decodes every byte: truncation shows here
+    except Rejected:
+        raise
+    except Image.DecompressionBombError:
+        raise Rejected("the image is over the pixel limit (a decompression bomb)") from None
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise Rejected(f"the {detected.upper()} image is corrupt or truncated ({exc})") from None
+
+    result = Inspection(detected=detected, width=width, height=height)
+    _read_exif(exif, result)
+    img = ImageOps.exif_transpose(img) if exif.get(0x0112, 1) in range(2, 9) else img
+    if img.mode not in ("RGB", "L"):
+        img = img.convert("RGBA").convert("RGB") if "A" in img.mode or img.mode == "P" else img.convert("RGB")
+    result.phash = phash(img)
+    w, h = img.size
+    dx, dy = int(w * CROP_VARIANT), int(h * CROP_VARIANT)
+    result.phash_crop = phash(img.crop((dx, dy, w - dx, h - dy))) if result.phash else None
+    thumb = img.copy()
+    thumb.thumbnail((THUMBNAIL_PX, THUMBNAIL_PX), Image.Resampling.BILINEAR, reducing_gap=2.0)
+    out = io.BytesIO()
+    thumb.save(out, "JPEG", quality=80, optimize=False)
+    result.thumbnail = out.getvalue()
+    return result
+
+
+def _read_exif(exif, result: Inspection) -> None:
+    """DateTimeOriginal and GPS, tolerating every kind of garbage a camera or a forger writes."""
+    try:
+        sub = exif.get_ifd(0x8769)
+    except Exception:  # noqa: BLE001 - a broken sub-IFD is missing EXIF, not a broken photo
+        sub = {}
+    raw = sub.get(36867) or sub.get(36868) or exif.get(306)
+    result.taken_at = _exif_time(raw)
+    result.has_exif_time = result.taken_at is not None
+    try:
+        gps = exif.get_ifd(0x8825)
+    except Exception:  # noqa: BLE001
+        gps = {}
+    result.gps = _exif_gps(gps)
+    result.has_exif_gps = result.gps is not None
+
+
+def _exif_time(raw) -> str | None:
+    if isinstance(raw, bytes):
+        raw = raw.decode("ascii", "replace")
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = dt.datetime.strptime(raw.strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+    if not 1990 <= value.year <= 2100:
+        return None
+    return value.isoformat()
+
+
+def _dms(value) -> float | None:
+    try:
+        parts = [float(v) for v in value]
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+    if len(parts) != 3 or any(math.isnan(p) or math.isinf(p) or p < 0 for p in parts):
+        return None
+    degrees, minutes, seconds = parts
+    if minutes >= 60 or seconds >= 60:
+        return None
+    return degrees + minutes / 60 + seconds / 3600
+
+
+def _exif_gps(gps) -> dict | None:
+    if not gps:
+        return None
+    lat, lon = _dms(gps.get(2)), _dms(gps.get(4))
+    lat_ref, lon_ref = gps.get(1), gps.get(3)
+    if lat is None or lon is None:
+        return None
+    lat_ref = lat_ref.decode("ascii", "replace") if isinstance(lat_ref, bytes) else lat_ref
+    lon_ref = lon_ref.decode("ascii", "replace") if isinstance(lon_ref, bytes) else lon_ref
+    if lat_ref not in ("N", "S") or lon_ref not in ("E", "W"):
+        return None
+    lat, lon = (-lat if lat_ref == "S" else lat), (-lon if lon_ref == "W" else lon)
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
+        return None        # (0, 0) is what a phone without a fix writes
+    return {"lat": round(lat, 6), "lon": round(lon, 6)}
+
+
+# -- the perceptual hash -----------------------------------------------------------------------
+_N, _K = 32, 8
+_COS = [[math.cos(math.pi * (2 * x + 1) * u / (2 * _N)) for x in range(_N)] for u in range(_K)]
+
+
+def phash(img) -> str | None:
+    """64-bit DCT pHash: 32×32 grey, the 8×8 lowest frequencies, each bit = coefficient above
+    their median. Robust to re-encoding, resizing and light crops; None for a featureless image
+    (all its hashes would collide in the index and match each other)."""
+    from PIL import Image
+
+    grey = img.convert("L").resize((_N, _N), Image.Resampling.BOX)
+    px = list(grey.getdata())
+    rows = [px[i * _N:(i + 1) * _N] for i in range(_N)]
+    # separable DCT-II, only the K lowest frequencies in each direction
+    partial = [[sum(map(mul, _COS[u], row)) for u in range(_K)] for row in rows]       # rows × K
+    columns = [[partial[y][u] for y in range(_N)] for u in range(_K)]
+    coeffs = [sum(map(mul, _COS[v], columns[u])) for v in range(_K) for u in range(_K)]
+    ac = coeffs[1:]
+    if max(abs(c) for c in ac) < 1e-6 * max(abs(coeffs[0]), 1.0) + 50:
+        return None
+    median = sorted(ac)[len(ac) // 2]
+    bits = 0
+    for c in coeffs:
+        bits = (bits << 1) | (1 if c > median else 0)
+    return f"{bits:016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()

@@ -1,0 +1,185 @@
+"""Local delivery of S3 upload events, as Lambda's S3 trigger delivers them.
+
+The local bucket notifies an SQS queue (moto implements S3 → SQS notifications) for
+`s3:ObjectCreated:*` under the prefix of the app's `on_s3_event`; ``S3UploadRunner`` long-polls
+the queue and invokes the handler with the event Lambda sends for S3: ``{"Records": [...]}``,
+each record with eventVersion, eventSource, awsRegion, eventTime, eventName, userIdentity,
+requestParameters, responseElements and s3.{bucket.{name, ownerIdentity, arn},
+object.{key, size, eTag, sequencer}} (moto leaves some out; they are filled in here).
+
+Like an asynchronous Lambda invoke, a failed invocation is retried (MAX_RETRY_ATTEMPTS) and then
+parked in a dead-letter queue. It fits the ``Runner`` protocol of devstack.stack.
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import Any, Callable, Mapping
+
+log = logging.getLogger("devstack.uploads")
+
+MAX_RETRY_ATTEMPTS = 2          # Lambda's default for asynchronous invokes
+_sequence = itertools.count(1)
+
+
+def s3_record(bucket: str, key: str, size: int, etag: str, *, event_name: str = "ObjectCreated:Post",
+              region: str = "us-east-1", sequencer: str | None = None, event_time: str | None = None) -> dict:
+    """One S3 event record in the shape Lambda delivers (key URL-encoded, as S3 does)."""
+    from urllib.parse import quote_plus
+
+    return {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": region,
+        "eventTime": event_time or time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "eventName": event_name,
+        "userIdentity": {"principalId": "AWS:LOCAL"},
+        "requestParameters": {"sourceIPAddress": "127.0.0.1"},
+        "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                             "x-amz-id-2": uuid.uuid4().hex},
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "configurationId": "huixiang-uploads",
+            "bucket": {"name": bucket, "ownerIdentity": {"principalId": "LOCAL"}, "arn": f"arn:aws:s3:::{bucket}"},
+            "object": {"key": quote_plus(key, safe="/"), "size": int(size), "eTag": etag.strip('"'),
+                       "sequencer": sequencer or f"{time.time_ns():016X}{next(_sequence):04X}"},
+        },
+    }
+
+
+def s3_event(*records: dict) -> dict:
+    return {"Records": list(records)}
+
+
+def normalise(body: Mapping[str, Any]) -> dict | None:
+    """moto's notification message → the Lambda event (None for s3:TestEvent and the like)."""
+    from urllib.parse import unquote_plus
+
+    records = body.get("Records")
+    if not records:
+        return None
+    out = []
+    for r in records:
+        obj, bucket = r["s3"]["object"], r["s3"]["bucket"]
+        # moto encodes "/" as %2F; S3 leaves slashes as they are and quote_plus-encodes the rest
+        full = s3_record(bucket["name"], unquote_plus(obj["key"]), int(obj.get("size", 0)), obj.get("eTag", ""),
+                         event_name=r.get("eventName", "ObjectCreated:Put"), region=r.get("awsRegion", "us-east-1"),
+                         sequencer=obj.get("sequencer"), event_time=r.get("eventTime"))
+        full["s3"]["configurationId"] = r["s3"].get("configurationId", "huixiang-uploads")
+        out.append(full)
+    return s3_event(*out)
+
+
+def configure_bucket(s3: Any, sqs: Any, bucket: str, prefix: str, queue_name: str) -> str:
+    """Create the queue and point the bucket's ObjectCreated notifications under `prefix` at it."""
+    url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
+        "Id": "huixiang-uploads", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
+        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}}]})
+    return url
+
+
+class S3UploadRunner:
+    """Polls the notification queue and invokes `handler(event, context)` per message."""
+
+    def __init__(self, handler: Callable[[dict, Any], Any], queue_url: str, *, name: str = "on_upload",
+                 dlq_url: str | None = None, sqs: Any = None, context_factory: Callable[[], Any] | None = None) -> None:
+        import boto3
+
+        self.handler = handler
+        self.queue_url = queue_url
+        self.dlq_url = dlq_url
+        self.name = name
+        self.sqs = sqs or boto3.client("sqs")
+        self.context_factory = context_factory or (lambda: None)
+        self.error: BaseException | None = None
+        self.invocations = 0
+        self.failures = 0
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "S3UploadRunner":
+        self._thread = threading.Thread(target=self._run, name=f"s3-runner-{self.name}", daemon=True)
+        self._thread.start()
+        return self
+
+    @property
+    def alive(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """True once the queue is empty and nothing is being handled."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
+                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            if all(int(v) == 0 for v in attrs.values()) and self._idle.is_set():
+                return True
+            time.sleep(0.1)
+        return False
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._idle.set()
+                messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
+                                                    WaitTimeSeconds=1, VisibilityTimeout=60).get("Messages", [])
+                if messages:
+                    self._idle.clear()
+                for m in messages:
+                    self._deliver(m)
+        except BaseException as exc:  # noqa: BLE001 - the watchdog reports a dead runner
+            self.error = exc
+            log.exception("S3 upload runner %s died", self.name)
+
+    def _deliver(self, message: dict) -> None:
+        event = normalise(json.loads(message["Body"]))
+        if event is not None:
+            for attempt in range(1 + MAX_RETRY_ATTEMPTS):
+                self.invocations += 1
+                try:
+                    self.handler(event, self.context_factory())
+                    break
+                except Exception as exc:  # noqa: BLE001 - retried, then parked, as Lambda does
+                    self.failures += 1
+                    log.warning("%s failed (attempt %d): %r", self.name, attempt + 1, exc)
+                    if attempt == MAX_RETRY_ATTEMPTS:
+                        if self.dlq_url:
+                            self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(
+                                {"requestPayload": event, "errorMessage": repr(exc)}))
+                    else:
+                        time.sleep(0.2)
+        self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def s3_sources(app: Any) -> list[Any]:
+    """The app's S3 event sources (``chalice.app.S3EventConfig``)."""
+    from chalice.app import S3EventConfig
+
+    return [s for s in getattr(app, "event_sources", []) if isinstance(s, S3EventConfig)]
+
+
+def runners_for_app(app: Any, s3: Any, sqs: Any, *, stage: str = "dev") -> list[S3UploadRunner]:
+    """Configure each S3 trigger's bucket to notify a local queue; one (unstarted) runner each."""
+    from devstack.streams import LambdaContext, handler_for
+
+    runners = []
+    for source in s3_sources(app):
+        function = f"{app.app_name}-{stage}-{source.name}"
+        queue = configure_bucket(s3, sqs, source.bucket, source.prefix or "", f"{function}-events")
+        dlq = sqs.create_queue(QueueName=f"{function}-dlq")["QueueUrl"]
+        context = (lambda f=function: LambdaContext(f, f"arn:aws:lambda:us-east-1:000000000000:function:{f}"))
+        runners.append(S3UploadRunner(handler_for(app, source), queue, name=source.name, dlq_url=dlq, sqs=sqs,
+                                      context_factory=context))
+    return runners

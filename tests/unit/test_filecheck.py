@@ -1,0 +1,150 @@
+"""What the upload checker decides from bytes alone: real types, hostile files, photo metadata."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+from PIL.TiffImagePlugin import IFDRational
+
+from chalicelib.domain import filecheck as fc
+from tests import corpus as C
+
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+@pytest.fixture(scope="module")
+def photo():
+    return C.scene(3, (800, 600))
+
+
+def test_real_photos_of_every_raster_type_are_accepted_with_hash_and_thumbnail(photo):
+    for data, declared in ((C.jpeg(photo), "image/jpeg"), (C.png(photo), "image/png"), (C.webp(photo), "image/webp")):
+        found = fc.inspect(data, declared)
+        assert found.phash and len(found.phash) == 16 and found.phash_crop
+        thumb = Image.open(io.BytesIO(found.thumbnail))
+        assert thumb.format == "JPEG" and max(thumb.size) == 320 and thumb.size == (320, 240)
+
+
+def test_documents_are_recognised_by_content():
+    assert fc.inspect(C.pdf(), "application/pdf").detected == "pdf"
+    assert fc.inspect(C.docx(), DOCX).detected == "docx"
+
+
+def test_heic_is_accepted_by_its_ftyp_box_without_analysis():
+    heic = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 200
+    found = fc.inspect(heic, "image/heic")
+    assert found.detected == "heic" and found.analysed is False and found.phash is None
+
+
+@pytest.mark.parametrize("declared", ["image/png", "application/pdf", DOCX])
+def test_a_file_that_is_not_what_it_claims_is_rejected(photo, declared):
+    with pytest.raises(fc.Rejected, match="is a JPEG, not the declared"):
+        fc.inspect(C.jpeg(photo), declared)
+
+
+def test_unknown_bytes_are_rejected():
+    with pytest.raises(fc.Rejected, match="not a JPEG, PNG"):
+        fc.inspect(b"<html><script>alert(1)</script></html>", "image/jpeg")
+
+
+def test_polyglot_jpeg_with_a_zip_inside_is_rejected(photo):
+    with pytest.raises(fc.Rejected, match="polyglot"):
+        fc.inspect(C.polyglot_jpeg_zip(photo), "image/jpeg")
+
+
+def test_jpeg_with_a_pdf_appended_is_rejected(photo):
+    with pytest.raises(fc.Rejected, match="polyglot"):
+        fc.inspect(C.jpeg(photo) + C.pdf(), "image/jpeg")
+
+
+def test_truncated_jpeg_is_rejected(photo):
+    with pytest.raises(fc.Rejected, match="corrupt or truncated"):
+        fc.inspect(C.truncated_jpeg(photo), "image/jpeg")
+
+
+def test_png_decompression_bomb_is_rejected_before_decoding():
+    bomb = C.png_bomb()
+    assert len(bomb) < 2 * fc.MB
+    with pytest.raises(fc.Rejected, match="decompression bomb"):
+        fc.inspect(bomb, "image/png")
+
+
+def test_ooxml_zip_bomb_is_rejected():
+    bomb = C.docx_bomb(400)
+    assert len(bomb) < 2 * fc.MB     # 400 MB of zeros in well under 2 MB
+    with pytest.raises(fc.Rejected, match="zip bomb"):
+        fc.inspect(bomb, DOCX)
+
+
+def test_zip_that_is_not_an_office_document_is_rejected():
+    out = io.BytesIO()
+    import zipfile
+    with zipfile.ZipFile(out, "w") as z:
+        z.writestr("evil.exe", b"MZ")
+    with pytest.raises(fc.Rejected, match="ZIP, not the declared"):
+        fc.inspect(out.getvalue(), DOCX)
+
+
+def test_truncated_pdf_is_rejected():
+    with pytest.raises(fc.Rejected, match="truncated"):
+        fc.inspect(C.pdf()[:-10], "application/pdf")
+
+
+def test_exif_time_and_gps_become_iso_time_and_decimal_degrees(photo):
+    data = C.jpeg(photo, exif=C.exif("2026:11:02 10:30:00", lat=32.0415, lon=-118.7849))
+    found = fc.inspect(data, "image/jpeg")
+    assert found.taken_at == "2026-11-02T10:30:00"
+    assert found.gps == {"lat": pytest.approx(32.0415, abs=1e-5), "lon": pytest.approx(-118.7849, abs=1e-5)}
+
+
+@pytest.mark.parametrize("garbage", [
+    {1: "N", 2: (IFDRational(91, 1), IFDRational(0, 1), IFDRational(0, 1)), 3: "E",
+     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # latitude 91°
+    {1: "X", 2: (IFDRational(30, 1), IFDRational(0, 1), IFDRational(0, 1)), 3: "E",
+     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # bad reference
+    {1: "N", 2: (IFDRational(30, 0), IFDRational(0, 1), IFDRational(0, 1)), 3: "E",
+     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # zero denominator
+    {1: "N", 2: (IFDRational(30, 1), IFDRational(75, 1), IFDRational(0, 1)), 3: "E",
+     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # 75 minutes
+    {1: "N", 2: (IFDRational(30, 1), IFDRational(1, 1)), 3: "E", 4: (IFDRational(10, 1),)},  # wrong counts
+    {1: "N", 2: (IFDRational(0, 1),) * 3, 3: "E", 4: (IFDRational(0, 1),) * 3},    # no fix (0, 0)
+])
+def test_garbage_gps_is_ignored_not_fatal(photo, garbage):
+    data = C.jpeg(photo, exif=C.exif("2026:11:02 10:30:00", raw_gps=garbage))
+    found = fc.inspect(data, "image/jpeg")
+    assert found.gps is None and found.taken_at == "2026-11-02T10:30:00" and found.phash
+
+
+def test_garbage_exif_time_is_ignored(photo):
+    found = fc.inspect(C.jpeg(photo, exif=C.exif("not a date")), "image/jpeg")
+    assert found.taken_at is None and found.phash
+
+
+def test_rotated_photo_gets_an_upright_thumbnail_and_the_same_hash_as_the_upright_one():
+    upright = C.scene(5, (800, 600))
+    # a phone stores the sensor's landscape pixels and says "rotate 90° clockwise to view"
+    stored = upright.transpose(Image.Transpose.ROTATE_90)
+    found = fc.inspect(C.jpeg(stored, exif=C.exif(orientation=6)), "image/jpeg")
+    plain = fc.inspect(C.jpeg(upright), "image/jpeg")
+    thumb = Image.open(io.BytesIO(found.thumbnail))
+    assert thumb.size == (320, 240)                      # landscape again
+    assert fc.hamming(found.phash, plain.phash) <= 4
+
+
+def test_blank_image_has_no_hash_so_it_never_floods_the_index():
+    found = fc.inspect(C.jpeg(Image.new("RGB", (640, 480), (200, 200, 200))), "image/jpeg")
+    assert found.phash is None and found.thumbnail
+
+
+@pytest.mark.parametrize("raw,expected", [
+    ("../../etc/passwd", "passwd"),
+    ("..\\..\\boot.ini", "boot.ini"),
+    ("photo\x00.jpg\r\n", "photo.jpg"),
+    ("a/b/../店铺 陈列.jpg", "店铺 陈列.jpg"),
+    ("....", "file"),
+    ("x" * 300 + ".jpeg", "x" * 110 + ".jpeg"),
+    ("evil<script>.png", "evil_script_.png"),
+])
+def test_filenames_are_sanitised(raw, expected):
+    assert fc.sanitise_filename(raw) == expected
