@@ -85,7 +85,7 @@ def _allows(role: dict, action: str, resource) -> bool:
                 if granted == resource:
                     return True
                 if isinstance(resource, str) and isinstance(granted, dict) and "Fn::Sub" in granted:
-                    prefix = granted["Fn::Sub"].replace("${AttachmentsBucket.Arn}/", "")
+                    prefix = granted["Fn::Sub"].split(":s3:::", 1)[-1].split("/", 1)[-1]
                     if prefix.endswith("*") and resource.startswith(prefix[:-1]):
                         return True
     return False

@@ -106,7 +106,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     assert env["FEEDBACK_TABLE"] == {"Ref": "FeedbackTable"}
     assert env["RULES_TABLE"] == {"Ref": "RulesTable"}
     assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
-    assert env["ATTACHMENTS_BUCKET"] == {"Ref": "AttachmentsBucket"}
+    assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
     assert env["FEEDBACK_STREAM_ARN"] == {"Fn::GetAtt": ["FeedbackTable", "StreamArn"]}
     assert env["RULES_STREAM_ARN"] == {"Fn::GetAtt": ["RulesTable", "StreamArn"]}
     for name, fn in of_type(resources, FUNCTION).items():
@@ -125,6 +125,19 @@ def test_bucket_blocks_public_access_encrypts_and_keeps_versions(resources):
     assert rule["SSEAlgorithm"] in ("AES256", "aws:kms")
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
     assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+
+
+def test_nothing_a_function_needs_depends_on_the_bucket(template, resources):
+    """An S3 notification makes the bucket depend on a function: if that function (its role, its
+    environment) referred to the bucket resource, CloudFormation would refuse the cycle."""
+    def refers(value) -> bool:
+        text = json.dumps(value)
+        return '"Ref": "AttachmentsBucket"' in text or '["AttachmentsBucket"' in text or \
+            "${AttachmentsBucket" in text
+    assert not refers(template["Globals"])
+    for name, fn in of_type(resources, FUNCTION).items():
+        assert not refers(fn), name
+        assert not refers(resources[fn["Properties"]["Role"]["Fn::GetAtt"][0]]), name
 
 
 def test_bucket_refuses_plain_http(resources):
@@ -274,7 +287,9 @@ def test_stream_functions_read_only_their_own_stream_and_may_reach_their_queue(r
         role = resources[fname]["Properties"]["Role"]["Fn::GetAtt"][0]
         assert _allowed(resources, role, "dynamodb:GetRecords") == [{"Fn::GetAtt": [table, "StreamArn"]}]
         assert _allowed(resources, role, "sqs:SendMessage") == [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
-        assert _allowed(resources, role, "s3:PutObject") == [{"Fn::Sub": "${AttachmentsBucket.Arn}/dead-letters/*"}]
+        bucket = resources["AttachmentsBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+        assert _allowed(resources, role, "s3:PutObject") == [
+            {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket}/dead-letters/*"}]
 
 
 def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources):
