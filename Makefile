@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench token clean
+.PHONY: install run test bench token clean verify-rollups
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,9 @@ test: install          ## every test: unit, integration, functional, end-to-end
 
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench
+
+verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
+	$(BIN)/python -m tools.verify_rollups
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache

@@ -142,3 +142,28 @@ def on_rule_change(event):
     """A feedback rule created or deleted re-evaluates the campaigns it covers."""
     from chalicelib.handlers.streams import on_rule_change as handle
     return handle(event.to_dict(), event.context)
+
+
+# -- evaluation: roll-ups -----------------------------------------------------------------------
+@app.on_dynamodb_record(stream_arn=_stream_arn("CAMPAIGNS_STREAM_ARN", "campaigns"), batch_size=100,
+                        starting_position="TRIM_HORIZON")
+def on_campaign_change(event):
+    """Every campaign change moves the monthly roll-ups by its delta, exactly once."""
+    from chalicelib.handlers.streams import on_campaign_change as handle
+    return handle(event.to_dict(), event.context)
+
+
+# -- evaluation and reports -------------------------------------------------------------------
+@app.route("/campaigns/{campaign_id}/evaluation", methods=["GET"])
+def evaluate_campaign(campaign_id):
+    return api.dispatch(app, "evaluation.campaign", campaign_id=campaign_id)
+
+
+@app.route("/customers/{customer_id}/history", methods=["GET"])
+def customer_history(customer_id):
+    return api.dispatch(app, "evaluation.customer_history", customer_id=customer_id)
+
+
+@app.route("/reports/summary", methods=["GET"])
+def report_summary():
+    return api.dispatch(app, "evaluation.summary")

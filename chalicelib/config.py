@@ -26,6 +26,13 @@ class Settings:
     max_body_bytes: int
     idempotency_ttl_seconds: int
     business_timezone: str
+    rollups_table: str = ""
+    reports_table: str = ""
+    reports_bucket: str = ""
+    mail_sender: str = ""
+    outbox_dir: str | None = None
+    marker_ttl_seconds: int = 7 * 24 * 3600
+    report_link_ttl_seconds: int = 900
 
 
 def _prefix(stage: str) -> str:
@@ -56,4 +63,9 @@ def settings() -> Settings:
         max_body_bytes=int(env.get("HUIXIANG_MAX_BODY_BYTES", "65536")),
         idempotency_ttl_seconds=int(env.get("HUIXIANG_IDEMPOTENCY_TTL", str(24 * 3600))),
         business_timezone="Asia/Shanghai",
+        rollups_table=env.get("ROLLUPS_TABLE", f"{p}-rollups"),
+        reports_table=env.get("REPORTS_TABLE", f"{p}-reports"),
+        reports_bucket=env.get("REPORTS_BUCKET") or env.get("ATTACHMENTS_BUCKET", f"{p}-attachments"),
+        mail_sender=env.get("HUIXIANG_MAIL_FROM", "reports@huixiang.example.com"),
+        outbox_dir=env.get("HUIXIANG_OUTBOX_DIR") or None,
     )

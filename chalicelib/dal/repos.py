@@ -20,3 +20,15 @@ def feedback():
 def rules():
     from chalicelib.dal.rules import RuleRepository
     return RuleRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def rollups():
+    from chalicelib.dal.rollups import RollupRepository
+    return RollupRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def reports():
+    from chalicelib.dal.reports import ReportRepository
+    return ReportRepository()

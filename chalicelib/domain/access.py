@@ -28,6 +28,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "feedback.search": ALL,
     "feedback_request.search": ALL,
     "reimbursement.create": frozenset({"finance"}),
+    # evaluation and reports
+    "campaign.evaluate": ALL,                              # scoped like campaign.read
+    "customer.history": ALL,                               # scoped like campaign.list
+    "report.summary": ALL,                                 # rep: own; manager: subtree; else company
+    "report.run": frozenset({"leader"}),
+    "report.read": frozenset({"manager", "leader"}),       # reports of scopes within theirs
+    "report.subscribe": frozenset({"manager", "leader"}),
 }
 
 
