@@ -82,6 +82,7 @@ class CampaignModel(Model):
     tenant = UnicodeAttribute()
     org = UnicodeAttribute()
     owner_name = UnicodeAttribute(default="")
+    owner_email = UnicodeAttribute(null=True)
     title = UnicodeAttribute()
     category = UnicodeAttribute()
     customer_id = UnicodeAttribute()

@@ -107,3 +107,20 @@ class FeedbackIn(Body):
 class SettlementIn(Body):
     amount: Optional[Money] = None
     note: Optional[Annotated[str, StringConstraints(max_length=1000), AfterValidator(_printable)]] = None
+
+
+# -- evaluation and reports -------------------------------------------------------------------
+def _month(value: str) -> str:
+    dt.date.fromisoformat(value + "-01")   # raises ValueError -> a 400 naming the field
+    return value
+
+
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), AfterValidator(_month)]
+
+
+class ReportRun(Body):
+    period: Month
+
+
+class ReportSubscription(Body):
+    frequency: Literal["weekly", "monthly", "none"]

@@ -127,3 +127,20 @@ def apply_campaign_record(record) -> str:
 
 def on_campaign_change(event: dict, context) -> dict:
     return _run("campaigns-stream", event, context, apply_campaign_record)
+
+
+# -- reports table: compile requested reports -----------------------------------------------------
+def apply_report_record(record) -> str | None:
+    """A report item INSERTed as pending is compiled; subscriptions and reminders are ignored."""
+    from chalicelib.logic.reports import compile_report
+
+    if record.event_name.name != "INSERT":
+        return None
+    image = record.raw_event["dynamodb"].get("NewImage") or {}
+    if image.get("kind", {}).get("S") != "report":
+        return None
+    return compile_report(image["tenant"]["S"], image["sk"]["S"])
+
+
+def on_report_change(event: dict, context) -> dict:
+    return _run("reports-stream", event, context, apply_report_record)

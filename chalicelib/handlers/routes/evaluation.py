@@ -12,9 +12,11 @@ def campaign(req: ApiRequest, campaign_id: str) -> Result:
 
 
 def customer_history(req: ApiRequest, customer_id: str) -> Result:
-    if len(customer_id) > 128 or not customer_id.isprintable():
+    import re
+
+    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", customer_id):
         from chalicelib.domain.errors import InvalidInput
-        raise InvalidInput.field("customer_id", "is too long or holds control characters")
+        raise InvalidInput.field("customer_id", "must be 1-64 letters, digits or _.:-")
     limit, cursor = req.page()
     page, summary = logic.customer_history(req.principal, customer_id, limit, cursor)
     return ok({"customer_id": customer_id, "items": [present.campaign(c) for c in page.items],
