@@ -97,6 +97,26 @@ class RollupRepository:
             raise
         return True
 
+    def put_rows(self, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> int:
+        """Overwrite rows with absolute values: for backfills and benchmark seeding only (never
+        on the stream path, where only deltas are applied). Returns the rows written."""
+        table = settings().rollups_table
+        items = []
+        for key, metrics in rows.items():
+            item = {name: {"S": value} for name, value in row_keys(key).items()}
+            item.update({"tenant": {"S": key.tenant}, "dim": {"S": key.dim}, "entity": {"S": key.entity},
+                         "month": {"S": key.month}, "org": {"S": key.org}, "category": {"S": key.category}})
+            if labels and labels.get(key):
+                item["label"] = {"S": labels[key]}
+            item.update({METRIC + name: {"N": str(int(v))} for name, v in metrics.items() if v})
+            items.append({"PutRequest": {"Item": item}})
+        client = _client()
+        for start in range(0, len(items), 25):
+            pending = {table: items[start:start + 25]}
+            while pending:
+                pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
+        return len(items)
+
     def applied(self, event_id: str) -> bool:
         item = _client().get_item(TableName=settings().rollups_table, ConsistentRead=True,
                                   Key={"pk": {"S": MARKER + event_id}, "sk": {"S": "-"}}).get("Item")
