@@ -244,8 +244,10 @@ class RollupModel(Model):
     """Roll-up rows (`pk` = tenant|dimension|entity, `sk` = month#org#category) with counters
     as dynamic attributes, written by the campaigns stream through the low-level client
     (dal/rollups.py); plus per-record markers (`pk` = marker|eventID) that expire by TTL.
-    The `by_period` index lists every entity of a dimension (or org level) by month."""
-    class Meta(_Meta):
+    The `by_period` index lists every entity of a dimension (or org level) by month.
+    No stream: nothing reacts to roll-up changes."""
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
         table_name = settings().rollups_table
         region = settings().region
         host = _host()

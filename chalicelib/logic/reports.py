@@ -62,6 +62,10 @@ def _visible(principal: Principal, report: dict) -> bool:
     return principal.role == "leader" or orgs.is_within(report["scope"], principal.org)
 
 
+def _is_ulid(value: str) -> bool:
+    return len(value) == 26 and value.isascii() and value.isalnum()
+
+
 def present_report(report: dict, with_links: bool = True) -> dict:
     artifacts = report.get("artifacts") or {}
     links = {}
@@ -76,7 +80,8 @@ def present_report(report: dict, with_links: bool = True) -> dict:
 
 def get_report(principal: Principal, report_id: str) -> dict:
     access.require(principal, "report.read")
-    report = repos.reports().get_report(principal.tenant, report_id)
+    # report ids are ULIDs; anything else cannot exist (and never reaches DynamoDB)
+    report = repos.reports().get_report(principal.tenant, report_id) if _is_ulid(report_id) else None
     if report is None:
         raise NotFound(f"report {report_id} does not exist")
     if not _visible(principal, report):
@@ -87,7 +92,7 @@ def get_report(principal: Principal, report_id: str) -> dict:
 def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
     """Newest first; a manager sees the reports of scopes within theirs (links on GET /reports/{id})."""
     access.require(principal, "report.read")
-    if cursor is not None and (len(cursor) != 26 or not cursor.isalnum()):
+    if cursor is not None and not _is_ulid(cursor):
         raise InvalidInput.field("cursor", "is not a cursor issued by this list")
     items, next_start = repos.reports().list_reports(principal.tenant, limit, cursor)
     return [present_report(i, with_links=False) for i in items if _visible(principal, i)], next_start
@@ -127,7 +132,7 @@ def overdue_list(tenant: str, scope: str, today: str) -> tuple[list[dict], bool]
     filters = WorklistFilters(status="overdue", org=scope if scope != tenant else None)
     out, cursor = [], None
     while len(out) < OVERDUE_LIST_LIMIT:
-        page = search_feedback_requests(system, filters, 200, cursor)
+        page = search_feedback_requests(system, filters, 500, cursor)
         for c in page.items:
             out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
                         "owner_id": c.owner_id, "owner_email": c.owner_email, "org": c.org,

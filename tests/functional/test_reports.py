@@ -122,6 +122,9 @@ def test_subscription_and_report_routes_refuse_the_wrong_roles_and_bad_input(api
     assert bad.status_code == 400 and bad.json["errors"][0]["field"] == "period"
     assert api.get("/reports", company.rep).status_code == 403
     assert api.get("/reports/01JUNKJUNKJUNKJUNKJUNKJUNK", company.leader).status_code == 404
+    assert api.get("/reports/" + "x" * 3000, company.leader).status_code == 404
+    bad = api.get("/reports?cursor=nope", company.leader)
+    assert bad.status_code == 400 and bad.json["errors"][0]["field"] == "cursor"
 
 
 def test_overdue_reminders_go_once_a_day_to_each_rep_with_a_copy_to_their_manager(api, company, flow, streams):
