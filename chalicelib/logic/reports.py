@@ -123,15 +123,17 @@ def _rows(scope: ReportScope, group_by: str, period: str, today: str) -> list[di
     return out
 
 
-def overdue_list(tenant: str, scope: str, today: str) -> tuple[list[dict], bool]:
-    """Campaigns of the scope with required feedback past due (worklist E), most overdue first."""
+def overdue_list(tenant: str, scope: str, today: str,
+                 limit: int | None = OVERDUE_LIST_LIMIT) -> tuple[list[dict], bool]:
+    """Campaigns of the scope with required feedback past due (worklist E), most overdue first;
+    at most `limit` (None: all of them, for the reminders) and whether the list was cut."""
     from chalicelib.domain.campaign import days_overdue
     from chalicelib.logic.feedback import WorklistFilters, search_feedback_requests
 
     system = Principal(sub="report-compiler", role="leader", org=tenant)
     filters = WorklistFilters(status="overdue", org=scope if scope != tenant else None)
     out, cursor = [], None
-    while len(out) < OVERDUE_LIST_LIMIT:
+    while limit is None or len(out) < limit:
         page = search_feedback_requests(system, filters, 500, cursor)
         for c in page.items:
             out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
@@ -141,7 +143,7 @@ def overdue_list(tenant: str, scope: str, today: str) -> tuple[list[dict], bool]
         cursor = page.next_cursor
         if cursor is None:
             return out, False
-    return out[:OVERDUE_LIST_LIMIT], True
+    return out[:limit], True
 
 
 def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
@@ -252,11 +254,12 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
     today = today or business_today()
     sent = skipped = 0
     for tenant in tenants if tenants is not None else repos.rollups().tenants():
-        overdue, _ = overdue_list(tenant, tenant, today)
+        overdue, _ = overdue_list(tenant, tenant, today, limit=None)
         by_rep: dict[str, list[dict]] = {}
         for item in overdue:
             by_rep.setdefault(item["owner_id"], []).append(item)
-        managers = [s for s in repos.reports().subscriptions(tenant) if s["role"] == "manager" and s.get("email")]
+        managers = [s for s in repos.reports().subscriptions(tenant)
+                    if s["role"] == "manager" and s["frequency"] != "none" and s.get("email")]
         for rep_id, items in sorted(by_rep.items()):
             email = next((i["owner_email"] for i in items if i.get("owner_email")), None)
             if not email:

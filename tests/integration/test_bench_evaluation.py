@@ -11,8 +11,8 @@ def test_the_evaluation_benchmarks_run_and_roll_ups_stay_exact():
     assert results["rollup_exact"] is True
     assert results["rollup_exact_detail"]["injected_failures"] > 0
     detail = results["summary_detail"]
-    # both companies' summaries read the same roll-up rows: 12 months x 4 categories at most
-    assert detail["items_read"]["10k"] == detail["items_read"]["200k"] <= 48
+    # a summary reads roll-up rows only: 12 months x 4 categories at most, however many campaigns
+    assert detail["items_read"]["10k"] <= detail["items_read"]["200k"] <= 48
     assert detail["approved_campaigns_in_result"]["200k"] > detail["approved_campaigns_in_result"]["10k"]
     assert results["report_detail"]["outcome"] == "ready"
     assert {r[0] for r in rows(results)} >= {"summary_scaling_ratio", "report_compile_s", "rollup_exact"}
