@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 
-.PHONY: install run test bench token clean package fuzz
+.PHONY: install run test bench token clean package fuzz verify-rollups
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,9 @@ fuzz: install          ## schemathesis against the local stack, every role, ever
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.evidence
+
+verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
+	$(BIN)/python -m tools.verify_rollups
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache

@@ -5,7 +5,7 @@ adapter imports it on first use so that `import app` stays cheap for every Lambd
 """
 import os
 
-from chalice import Chalice
+from chalice import Chalice, Cron
 
 from chalicelib.handlers import http as api
 
@@ -174,3 +174,72 @@ def on_upload(event):
 @app.route("/openapi.json", methods=["GET"])
 def openapi_document():
     return api.dispatch(app, "openapi.get")
+
+
+# -- evaluation: roll-ups -----------------------------------------------------------------------
+@app.on_dynamodb_record(stream_arn=_stream_arn("CAMPAIGNS_STREAM_ARN", "campaigns"), batch_size=100,
+                        starting_position="TRIM_HORIZON")
+def on_campaign_change(event):
+    """Every campaign change moves the monthly roll-ups by its delta, exactly once."""
+    from chalicelib.handlers.streams import on_campaign_change as handle
+    return handle(event.to_dict(), event.context)
+
+
+# -- evaluation and reports -------------------------------------------------------------------
+@app.route("/campaigns/{campaign_id}/evaluation", methods=["GET"])
+def evaluate_campaign(campaign_id):
+    return api.dispatch(app, "evaluation.campaign", campaign_id=campaign_id)
+
+
+@app.route("/customers/{customer_id}/history", methods=["GET"])
+def customer_history(customer_id):
+    return api.dispatch(app, "evaluation.customer_history", customer_id=customer_id)
+
+
+@app.route("/reports/summary", methods=["GET"])
+def report_summary():
+    return api.dispatch(app, "evaluation.summary")
+
+
+@app.route("/reports/runs", methods=["POST"])
+def run_reports():
+    return api.dispatch(app, "reports.run")
+
+
+@app.route("/reports", methods=["GET"])
+def list_reports():
+    return api.dispatch(app, "reports.list_")
+
+
+@app.route("/reports/{report_id}", methods=["GET"])
+def get_report(report_id):
+    return api.dispatch(app, "reports.get", report_id=report_id)
+
+
+@app.route("/me/report-subscription", methods=["PUT"])
+def put_report_subscription():
+    return api.dispatch(app, "reports.subscribe")
+
+
+@app.on_dynamodb_record(stream_arn=_stream_arn("REPORTS_STREAM_ARN", "reports"), batch_size=1,
+                        starting_position="TRIM_HORIZON")
+def on_report_requested(event):
+    """A pending report inserted (on demand or by the schedule) is compiled, stored and emailed."""
+    from chalicelib.handlers.streams import on_report_change as handle
+    return handle(event.to_dict(), event.context)
+
+
+# 07:00 Asia/Shanghai is 23:00 UTC the day before (EventBridge cron runs in UTC).
+@app.schedule(Cron(0, 23, "*", "*", "?", "*"), name="compile_scheduled_reports")
+def compile_scheduled_reports(event):
+    """Month to date every morning; the final report of last month on the 1st."""
+    from chalicelib.handlers.schedules import compile_scheduled_reports as handle
+    return handle(event.to_dict(), event.context)
+
+
+# 09:00 Asia/Shanghai is 01:00 UTC the same day.
+@app.schedule(Cron(0, 1, "*", "*", "?", "*"), name="send_overdue_reminders")
+def send_overdue_reminders(event):
+    """One reminder per rep with overdue feedback, at most once a day."""
+    from chalicelib.handlers.schedules import send_overdue_reminders as handle
+    return handle(event.to_dict(), event.context)

@@ -28,6 +28,13 @@ class Settings:
     business_timezone: str
     evidence_table: str = ""
     evidence_thresholds: str | None = None   # JSON, see domain/evidence.thresholds_for
+    rollups_table: str = ""
+    reports_table: str = ""
+    reports_bucket: str = ""
+    mail_sender: str = ""
+    outbox_dir: str | None = None
+    marker_ttl_seconds: int = 7 * 24 * 3600
+    report_link_ttl_seconds: int = 900
 
 
 def _prefix(stage: str) -> str:
@@ -60,4 +67,9 @@ def settings() -> Settings:
         business_timezone="Asia/Shanghai",
         evidence_table=env.get("EVIDENCE_TABLE", f"{p}-evidence"),
         evidence_thresholds=env.get("EVIDENCE_THRESHOLDS") or None,
+        rollups_table=env.get("ROLLUPS_TABLE", f"{p}-rollups"),
+        reports_table=env.get("REPORTS_TABLE", f"{p}-reports"),
+        reports_bucket=env.get("REPORTS_BUCKET") or env.get("ATTACHMENTS_BUCKET", f"{p}-attachments"),
+        mail_sender=env.get("HUIXIANG_MAIL_FROM", "reports@huixiang.example.com"),
+        outbox_dir=env.get("HUIXIANG_OUTBOX_DIR") or None,
     )

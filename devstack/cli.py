@@ -41,9 +41,20 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_invoke(p: argparse.ArgumentParser) -> None:
+    p.add_argument("function", help="a scheduled function, e.g. compile_scheduled_reports or send_overdue_reminders")
+
+
+def _invoke(args: argparse.Namespace) -> int:
+    from devstack.scheduler import invoke_now
+
+    return invoke_now(args.function)
+
+
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("run", "start moto, the stream runners and the API on http://127.0.0.1:PORT", _add_run, _run),
     ("token", "print a signed local bearer token (JWT)", _add_token, _token),
+    ("invoke", "run a scheduled function of the running local stack now", _add_invoke, _invoke),
 ]
 
 

@@ -34,6 +34,7 @@ STAGE = "dev"
 REGION = "us-east-1"
 CATEGORIES = "tasting,display,roadshow,in_store_promotion"
 READY_FILE: Path = VAR_DIR / "run" / "ready"
+ENDPOINT_FILE: Path = VAR_DIR / "run" / "endpoint"   # the moto URL, for `devstack invoke` and tools
 MOTO_LOG: Path = VAR_DIR / "log" / "moto.log"
 
 # Environment that would point botocore elsewhere than the local endpoint, or at a profile
@@ -213,6 +214,7 @@ def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path,
         "TOKEN_AUDIENCE": tokens.AUDIENCE,
         "HUIXIANG_READY_FILE": str(ready_file),
         "HUIXIANG_CATEGORIES": CATEGORIES,
+        "HUIXIANG_OUTBOX_DIR": str(VAR_DIR / "outbox"),
     }
 
 
@@ -325,6 +327,11 @@ class Stack:
             s3.create_bucket(Bucket=s.attachments_bucket)
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
+        from devstack.evaluation import create_resources as create_evaluation_resources
+
+        create_evaluation_resources()
+        ENDPOINT_FILE.parent.mkdir(parents=True, exist_ok=True)
+        ENDPOINT_FILE.write_text(self.moto.url + "\n")
         sqs = session.client("sqs", region_name=s.region)
         for source in dynamodb_sources(self.app):
             name = f"{self.app.app_name}-{self.stage}-{source.name}-dlq"
@@ -346,6 +353,10 @@ class Stack:
         self.runners = list(runners)
         for upload_runner in getattr(self, "_s3_runners", []):
             self.runners.append(upload_runner.start())
+        from devstack.scheduler import runners_for_app as schedule_runners
+
+        for schedule in schedule_runners(self.app, self.stage):
+            self.runners.append(schedule.start())
 
     def _start_http(self) -> None:
         from chalice.deploy.validate import validate_routes
@@ -396,7 +407,8 @@ class Stack:
 
     def drain(self, timeout: float = 30.0) -> bool:
         """Wait until every stream runner has caught up (including cascades between them)."""
-        return drain_all(self.runners, timeout)  # type: ignore[arg-type]
+        streams = [r for r in self.runners if isinstance(r, StreamRunner)]
+        return drain_all(streams, timeout) and all(r.drain(timeout) for r in self.runners)
 
     # -- stop --------------------------------------------------------------------------------
 
@@ -411,6 +423,10 @@ class Stack:
         for r in self.runners:
             r.stop(timeout=10.0)
         self.moto.stop()
+        try:
+            ENDPOINT_FILE.unlink()
+        except FileNotFoundError:
+            pass
         log.info("local stack stopped")
 
 

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 _KEY_DIR = Path(tempfile.mkdtemp(prefix="huixiang-test-keys-"))
+OUTBOX = Path(tempfile.mkdtemp(prefix="huixiang-test-outbox-"))
 
 
 def _start_moto() -> str:
@@ -47,6 +48,7 @@ def pytest_configure(config):
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "HUIXIANG_OUTBOX_DIR": str(OUTBOX),
     })
     os.environ.pop("HUIXIANG_READY_FILE", None)
     import boto3
@@ -56,6 +58,9 @@ def pytest_configure(config):
 
     create_tables()
     boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
+    from devstack.evaluation import create_resources
+
+    create_resources()
 
 
 def mint(sub: str, role: str, org: str, **kw) -> str:
@@ -223,7 +228,7 @@ class Streams:
         from chalicelib.config import settings
 
         return {"feedback": settings().feedback_table, "rules": settings().rules_table,
-                "campaigns": settings().campaigns_table}[kind]
+                "campaigns": settings().campaigns_table, "reports": settings().reports_table}[kind]
 
     def records(self, kind: str, predicate) -> list[dict]:
         from devstack.streams import read_records

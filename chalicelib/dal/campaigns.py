@@ -173,3 +173,10 @@ def q(index: str, hash_value: str, *, range_condition=None, filters: Iterable[Co
         combined = cond if combined is None else combined & cond
     return Query(index=index, hash_value=hash_value, range_condition=range_condition, filter_condition=combined,
                  newest_first=newest_first, fingerprint=fingerprint(index, hash_value, *fp_parts))
+
+
+def campaign_from_image(image: dict | None) -> Campaign | None:
+    """A campaign from a stream record's NewImage/OldImage (DynamoDB JSON), None for no image."""
+    if not image:
+        return None
+    return from_model(CampaignModel.from_raw_data(image))

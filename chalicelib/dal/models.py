@@ -83,6 +83,7 @@ class CampaignModel(Model):
     tenant = UnicodeAttribute()
     org = UnicodeAttribute()
     owner_name = UnicodeAttribute(default="")
+    owner_email = UnicodeAttribute(null=True)
     title = UnicodeAttribute()
     category = UnicodeAttribute()
     customer_id = UnicodeAttribute()
@@ -215,6 +216,7 @@ def create_tables() -> None:
         if not model.exists():
             model.create_table(wait=True)
     _create_idempotency_table()
+    create_evaluation_tables()
 
 
 def _create_idempotency_table() -> None:
@@ -276,3 +278,53 @@ class EvidenceModel(Model):
     phash = UnicodeAttribute(null=True)          # also on index entries: the indexed hash
     phash_crop = UnicodeAttribute(null=True)
     dup_refs = UnicodeSetAttribute(null=True)    # "<campaign id>/<attachment id>" of matching photos
+
+
+# -- evaluation: roll-ups and reports -----------------------------------------------------------
+class RollupModel(Model):
+    """Roll-up rows (`pk` = tenant|dimension|entity, `sk` = month#org#category) with counters
+    as dynamic attributes, written by the campaigns stream through the low-level client
+    (dal/rollups.py); plus per-record markers (`pk` = marker|eventID) that expire by TTL.
+    The `by_period` index lists every entity of a dimension (or org level) by month.
+    No stream: nothing reacts to roll-up changes."""
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().rollups_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    pp = UnicodeAttribute(null=True)
+    ps = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+    by_period = _gsi("by_period", "pp", "ps")()
+
+
+class ReportModel(Model):
+    """Compiled reports (`pk` = report|tenant), report subscriptions (`pk` = sub|tenant) and
+    sent-reminder markers (`pk` = reminder|tenant|day); `data` holds the item's fields."""
+    class Meta(_Meta):
+        table_name = settings().reports_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    expires_at = NumberAttribute(null=True)
+
+
+EVALUATION_MODELS = (RollupModel, ReportModel)
+
+
+def create_evaluation_tables() -> None:
+    """Roll-up and report tables, with TTL on `expires_at` (markers, reminders)."""
+    import boto3
+
+    client = boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
+    for model in EVALUATION_MODELS:
+        if not model.exists():
+            model.create_table(wait=True)
+            client.update_time_to_live(TableName=model.Meta.table_name,
+                                       TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})

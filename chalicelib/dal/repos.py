@@ -26,3 +26,15 @@ def rules():
 def evidence():
     from chalicelib.dal.evidence import EvidenceRepository
     return EvidenceRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def rollups():
+    from chalicelib.dal.rollups import RollupRepository
+    return RollupRepository()
+
+
+@functools.lru_cache(maxsize=1)
+def reports():
+    from chalicelib.dal.reports import ReportRepository
+    return ReportRepository()

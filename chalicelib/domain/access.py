@@ -31,6 +31,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "attachment.create": frozenset({"rep", "manager"}),  # owner only
     "attachment.read": ALL,
     "attachment.delete": frozenset({"rep", "manager"}),  # owner only, before reimbursement
+    # evaluation and reports
+    "campaign.evaluate": ALL,                              # scoped like campaign.read
+    "customer.history": ALL,                               # scoped like campaign.list
+    "report.summary": ALL,                                 # rep: own; manager: subtree; else company
+    "report.run": frozenset({"leader"}),
+    "report.read": frozenset({"manager", "leader"}),       # reports of scopes within theirs
+    "report.subscribe": frozenset({"manager", "leader"}),
 }
 
 

@@ -63,6 +63,7 @@ class Campaign:
     proposed_amount: int | None = None
     proposed_from_revision: int = 0
     version: int | None = None
+    owner_email: str | None = None     # where overdue-feedback reminders go (from the token)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -122,3 +122,19 @@ class AttachmentIn(Body):
     filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     size_bytes: Annotated[int, Field(gt=0, le=25 * 1024 * 1024)]
+
+# -- evaluation and reports -------------------------------------------------------------------
+def _month(value: str) -> str:
+    dt.date.fromisoformat(value + "-01")   # raises ValueError -> a 400 naming the field
+    return value
+
+
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), AfterValidator(_month)]
+
+
+class ReportRun(Body):
+    period: Month
+
+
+class ReportSubscription(Body):
+    frequency: Literal["weekly", "monthly", "none"]

@@ -105,3 +105,42 @@ def apply_rule_record(record) -> int | None:
 
 def on_rule_change(event: dict, context) -> dict:
     return _run("rules-stream", event, context, apply_rule_record)
+
+
+# -- campaigns table: roll-ups ------------------------------------------------------------------
+def apply_campaign_record(record) -> str:
+    """Old image vs new image gives the delta; the eventID is the record's exactly-once key."""
+    from chalicelib.dal.campaigns import campaign_from_image
+    from chalicelib.logic.rollups import apply_campaign_change
+
+    raw = record.raw_event
+    images = raw.get("dynamodb") or {}
+    name = record.event_name.name
+    if name != "INSERT" and "OldImage" not in images or name != "REMOVE" and "NewImage" not in images:
+        raise ValueError("campaigns stream record without images: the view type must be NEW_AND_OLD_IMAGES")
+    outcome = apply_campaign_change(raw["eventID"], campaign_from_image(images.get("OldImage")),
+                                    campaign_from_image(images.get("NewImage")))
+    if outcome == "duplicate":
+        count("RollupDuplicates")
+    return outcome
+
+
+def on_campaign_change(event: dict, context) -> dict:
+    return _run("campaigns-stream", event, context, apply_campaign_record)
+
+
+# -- reports table: compile requested reports -----------------------------------------------------
+def apply_report_record(record) -> str | None:
+    """A report item INSERTed as pending is compiled; subscriptions and reminders are ignored."""
+    from chalicelib.logic.reports import compile_report
+
+    if record.event_name.name != "INSERT":
+        return None
+    image = record.raw_event["dynamodb"].get("NewImage") or {}
+    if image.get("kind", {}).get("S") != "report":
+        return None
+    return compile_report(image["tenant"]["S"], image["sk"]["S"])
+
+
+def on_report_change(event: dict, context) -> dict:
+    return _run("reports-stream", event, context, apply_report_record)

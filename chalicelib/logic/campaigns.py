@@ -34,6 +34,7 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
     plan = data["plan"]
     campaign = Campaign(
         id=new_id(), org=principal.org, owner_id=principal.sub, owner_name=principal.name,
+        owner_email=principal.email or None,
         title=data["title"], category=data["category"],
         customer_id=data["customer"]["id"], customer_name=data["customer"].get("name") or "",
         start_date=data["start_date"], end_date=data["end_date"], location=data.get("location"),

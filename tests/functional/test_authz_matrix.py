@@ -60,6 +60,15 @@ MATRIX = {
     "list attachments": ("approved", "GET", "/campaigns/{id}/attachments", None, SCOPED_READ),
     "delete attachment": ("attachment", "DELETE", "/campaigns/{id}/attachments/{att}", None,
                           row(204, 403, 403, 403, 403, 403, 403, 403)),
+    # evaluation and reports
+    "campaign evaluation": ("approved", "GET", "/campaigns/{id}/evaluation", None, SCOPED_READ),
+    "customer history": ("none", "GET", "/customers/{customer}/history", None, row(*[200] * 8)),
+    "summary report": ("none", "GET", "/reports/summary?group_by=category", None, row(*[200] * 8)),
+    "run reports": ("none", "POST", "/reports/runs", {"period": "2026-11"}, row(403, 403, 403, 403, 202, 403, 202, 403)),
+    "list reports": ("none", "GET", "/reports", None, row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "get the group report": ("report", "GET", "/reports/{report}", None, row(403, 403, 403, 403, 200, 403, 404, 403)),
+    "subscribe to reports": ("none", "PUT", "/me/report-subscription", {"frequency": "weekly"},
+                             row(403, 403, 200, 200, 200, 403, 200, 403)),
 }
 
 
@@ -78,7 +87,7 @@ def foreign() -> Company:
 @pytest.mark.parametrize("route", list(MATRIX))
 def test_authorization_matrix(api, company, flow, foreign, route, actor):
     state, method, path, body, expected = MATRIX[route]
-    values = {"org": company.js}
+    values = {"org": company.js, "customer": "CUST-1"}
     if state in ("draft", "submitted", "approved"):
         values["id"] = getattr(flow, state)()["id"]
     if state == "rule":
@@ -88,6 +97,8 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         asked = api.post(f"/campaigns/{values['id']}/attachments", company.rep,
                          {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000})
         values["att"] = asked.json["attachment"]["id"]
+    if state == "report":
+        values["report"] = api.post("/reports/runs", company.leader, {"period": "2026-11"}).json["report_id"]
     r = api.call(method, path.format(**values), tokens(company, foreign)[actor], body)
     assert r.status_code == expected[actor], (route, actor, r.json)
     if r.status_code >= 400:
@@ -96,7 +107,8 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
 
 def test_every_contract_route_is_in_the_matrix(chalice_app):
     covered = {(m, p.split("?")[0].replace("{id}", "{campaign_id}").replace("{rule}", "{rule_id}")
-                 .replace("{att}", "{attachment_id}"))
+                 .replace("{att}", "{attachment_id}").replace("{customer}", "{customer_id}")
+                 .replace("{report}", "{report_id}"))
                for _, m, p, _, _ in MATRIX.values()}
     served = {(m, p) for p, methods in chalice_app.routes.items() for m in methods if p != "/health"}
     assert served <= covered, served - covered

@@ -13,7 +13,19 @@ def create(req: ApiRequest) -> Result:
 
 
 def get(req: ApiRequest, campaign_id: str) -> Result:
-    return ok(present.campaign(logic.load_visible(req.principal, campaign_id)))
+    c = logic.load_visible(req.principal, campaign_id)
+    body = present.campaign(c)
+    if c.status == "submitted":
+        body = _with_customer_history(req, c, body)
+    return ok(body)
+
+
+def _with_customer_history(req: ApiRequest, c, body: dict) -> dict:
+    """Approvers see how this customer's past campaigns went, without asking for it."""
+    from chalicelib.logic.evaluation import approval_context
+
+    context = approval_context(req.principal, c)
+    return {**body, "customer_history": context} if context is not None else body
 
 
 def patch(req: ApiRequest, campaign_id: str) -> Result:
@@ -27,7 +39,8 @@ def submit(req: ApiRequest, campaign_id: str) -> Result:
 
 def approve(req: ApiRequest, campaign_id: str) -> Result:
     body = req.body(schemas.Approval)
-    return ok(present.campaign(logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment)))
+    c = logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment)
+    return ok(_with_customer_history(req, c, present.campaign(c)))
 
 
 def reject(req: ApiRequest, campaign_id: str) -> Result:

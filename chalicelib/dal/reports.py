@@ -1,0 +1,154 @@
+"""Reports, report subscriptions and sent-reminder markers (table `huixiang-{stage}-reports`),
+and the report artifacts in S3.
+
+| item | pk | sk |
+|---|---|---|
+| compiled report | `report\\|T` | report id (a ULID: newest last) |
+| subscription | `sub\\|T` | user id |
+| reminder sent | `reminder\\|T\\|<day>` | rep id (expires by TTL) |
+
+Report fields live in a JSON `data` attribute next to `status`, so a status change is one
+conditional UpdateItem. A report INSERT on this table's stream starts its compilation.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import time
+from typing import Any
+
+from chalicelib.config import settings
+
+REMINDER_TTL_SECONDS = 3 * 24 * 3600
+
+
+@functools.lru_cache(maxsize=1)
+def _client():
+    import boto3
+
+    from chalicelib.dal.models import _host
+    return boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
+
+
+@functools.lru_cache(maxsize=1)
+def _s3():
+    import boto3
+
+    return boto3.client("s3", region_name=settings().region)
+
+
+def _item_to_report(item: dict) -> dict:
+    data = json.loads(item["data"]["S"])
+    data["status"] = item["status"]["S"]
+    if "artifacts" in item:
+        data["artifacts"] = json.loads(item["artifacts"]["S"])
+    if "error" in item:
+        data["error"] = item["error"]["S"]
+    return data
+
+
+class ReportRepository:
+    # -- reports ------------------------------------------------------------------------------
+    def insert_report(self, tenant: str, report: dict) -> None:
+        _client().put_item(TableName=settings().reports_table, ConditionExpression="attribute_not_exists(pk)",
+                           Item={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report["id"]},
+                                 "kind": {"S": "report"}, "tenant": {"S": tenant},
+                                 "status": {"S": "pending"}, "data": {"S": json.dumps(report)}})
+
+    def get_report(self, tenant: str, report_id: str) -> dict | None:
+        item = _client().get_item(TableName=settings().reports_table, ConsistentRead=True,
+                                  Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}}).get("Item")
+        return _item_to_report(item) if item else None
+
+    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[dict], str | None]:
+        kwargs: dict[str, Any] = {}
+        if start:
+            kwargs["ExclusiveStartKey"] = {"pk": {"S": f"report|{tenant}"}, "sk": {"S": start}}
+        out = _client().query(TableName=settings().reports_table, KeyConditionExpression="pk = :pk",
+                              ExpressionAttributeValues={":pk": {"S": f"report|{tenant}"}},
+                              ScanIndexForward=False, Limit=limit, **kwargs)
+        last = out.get("LastEvaluatedKey")
+        return [_item_to_report(i) for i in out["Items"]], (last["sk"]["S"] if last else None)
+
+    def set_status(self, tenant: str, report_id: str, status: str, *, expected: tuple[str, ...],
+                   artifacts: dict | None = None, error: str | None = None) -> bool:
+        """Move a report's status if it is in one of `expected`; False if it was not."""
+        client = _client()
+        names = {"#s": "status"}
+        values: dict[str, Any] = {":new": {"S": status}}
+        sets = ["#s = :new"]
+        if artifacts is not None:
+            names["#a"], values[":a"] = "artifacts", {"S": json.dumps(artifacts)}
+            sets.append("#a = :a")
+        if error is not None:
+            names["#e"], values[":e"] = "error", {"S": error[:500]}
+            sets.append("#e = :e")
+        conds = []
+        for i, s in enumerate(expected):
+            values[f":x{i}"] = {"S": s}
+            conds.append(f"#s = :x{i}")
+        try:
+            client.update_item(TableName=settings().reports_table,
+                               Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+                               UpdateExpression="SET " + ", ".join(sets), ConditionExpression=" OR ".join(conds),
+                               ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            return True
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def claim_email(self, tenant: str, report_id: str) -> bool:
+        """Mark a report's email as sent, once: False if it was already marked."""
+        client = _client()
+        try:
+            client.update_item(TableName=settings().reports_table,
+                               Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+                               UpdateExpression="SET emailed_at = :now", ConditionExpression="attribute_not_exists(emailed_at)",
+                               ExpressionAttributeValues={":now": {"N": str(int(time.time()))}})
+            return True
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def release_email(self, tenant: str, report_id: str) -> None:
+        _client().update_item(TableName=settings().reports_table,
+                              Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+                              UpdateExpression="REMOVE emailed_at")
+
+    # -- subscriptions -------------------------------------------------------------------------
+    def put_subscription(self, tenant: str, user_id: str, subscription: dict) -> None:
+        _client().put_item(TableName=settings().reports_table,
+                           Item={"pk": {"S": f"sub|{tenant}"}, "sk": {"S": user_id},
+                                 "data": {"S": json.dumps(subscription)}})
+
+    def subscriptions(self, tenant: str) -> list[dict]:
+        """Every subscription of a company: one per manager or leader, so a short list."""
+        out = []
+        for page in _client().get_paginator("query").paginate(
+                TableName=settings().reports_table, KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"sub|{tenant}"}}):
+            out += [json.loads(i["data"]["S"]) for i in page["Items"]]
+        return out
+
+    # -- reminders -----------------------------------------------------------------------------
+    def claim_reminder(self, tenant: str, day: str, rep_id: str) -> bool:
+        """Record that `rep_id` gets today's reminder; False if someone already did (sent once a day)."""
+        client = _client()
+        try:
+            client.put_item(TableName=settings().reports_table, ConditionExpression="attribute_not_exists(pk)",
+                            Item={"pk": {"S": f"reminder|{tenant}|{day}"}, "sk": {"S": rep_id},
+                                  "expires_at": {"N": str(int(time.time()) + REMINDER_TTL_SECONDS)}})
+            return True
+        except client.exceptions.ConditionalCheckFailedException:
+            return False
+
+    def release_reminder(self, tenant: str, day: str, rep_id: str) -> None:
+        _client().delete_item(TableName=settings().reports_table,
+                              Key={"pk": {"S": f"reminder|{tenant}|{day}"}, "sk": {"S": rep_id}})
+
+    # -- artifacts -----------------------------------------------------------------------------
+    def put_artifact(self, key: str, body: bytes, content_type: str) -> None:
+        _s3().put_object(Bucket=settings().reports_bucket, Key=key, Body=body, ContentType=content_type,
+                         ServerSideEncryption="AES256")
+
+    def artifact_url(self, key: str) -> str:
+        return _s3().generate_presigned_url("get_object", Params={"Bucket": settings().reports_bucket, "Key": key},
+                                            ExpiresIn=settings().report_link_ttl_seconds)

@@ -1,0 +1,185 @@
+"""Roll-ups: what one campaign contributes to the monthly aggregates, and how rows add up.
+
+Plain Python, no I/O. The stream handler applies `delta(old, new)` for every change of a
+campaign; `make verify-rollups` sums `contribution(c)` over every campaign and compares.
+
+A campaign counts in the month of its start date once approved. It contributes to one row
+per org node on its path (group, region, province, … each × its category), one customer row
+and one owner row (each × its org and category). Metrics are integers, so rows are exact
+sums and can be compared with a recompute:
+
+* `campaigns`, `approved_amount`, `expected_spend`, `expected_sales` — every approved campaign;
+* `fed_back`, `actual_spend`, `actual_sales`, `passive`, `active` — campaigns with submitted
+  feedback (actuals are the latest submitted revision's);
+* `required` — approved campaigns whose feedback is required;
+* `due#YYYY-MM-DD` — required feedback still awaited, counted by due date, because whether it
+  is pending or overdue depends on the day it is read: pending = due today or later,
+  overdue = due before today (`feedback_counts`);
+* `reimbursed`, `reimbursed_amount` — settled campaigns;
+* `roi#<bucket>`, `cr#<bucket>` — fixed-size histograms of ROI and cost ratio (figures.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Mapping
+
+from chalicelib.domain import figures
+from chalicelib.domain import org as orgs
+from chalicelib.domain.campaign import Campaign
+
+DIMENSIONS = ("org", "customer", "owner")
+DUE = "due#"
+ROI = "roi#"
+COST = "cr#"
+SUMS = ("campaigns", "approved_amount", "expected_spend", "expected_sales", "fed_back", "actual_spend",
+        "actual_sales", "passive", "active", "required", "reimbursed", "reimbursed_amount")
+# An org path has at most 8 levels (org.is_valid_org): ≤ 8 org rows + customer + owner per
+# campaign; a change that moves it (month, category, …) touches both sets: ≤ 20 rows + marker.
+MAX_ROWS_PER_CHANGE = 2 * (8 + 2)
+
+
+@dataclass(frozen=True, order=True)
+class RowKey:
+    """One roll-up row: a dimension's entity (org node, customer id, owner id) in a month,
+    for one org and one category. For org rows the entity is the node and `org` equals it."""
+    tenant: str
+    dim: str
+    entity: str
+    month: str
+    org: str
+    category: str
+
+    @property
+    def level(self) -> int:
+        return orgs.depth(self.org)
+
+
+Metrics = dict[str, int]
+
+
+def month_of(day: str) -> str:
+    return day[:7]
+
+
+def contribution(c: Campaign | None) -> dict[RowKey, Metrics]:
+    """The rows a campaign adds to, and what it adds; nothing unless it is approved."""
+    if c is None or c.status != "approved":
+        return {}
+    m: Metrics = {
+        "campaigns": 1,
+        "approved_amount": c.approved_amount or 0,
+        "expected_spend": c.expected_spend,
+        "expected_sales": c.expected_sales,
+    }
+    if c.feedback_revision > 0:
+        m["fed_back"] = 1
+        m["actual_spend"] = c.actual_spend or 0
+        m["actual_sales"] = c.actual_sales or 0
+        m["passive" if c.feedback_kind == "passive" else "active"] = 1
+        roi_b = figures.roi_bucket(c.actual_sales, c.actual_spend)
+        if roi_b is not None:
+            m[f"{ROI}{roi_b}"] = 1
+        cost_b = figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)
+        if cost_b is not None:
+            m[f"{COST}{cost_b}"] = 1
+    if c.feedback_required:
+        m["required"] = 1
+        if c.feedback_revision == 0:
+            m[f"{DUE}{c.feedback_due_date}"] = 1
+    if c.reimbursement_status == "reimbursed":
+        m["reimbursed"] = 1
+        m["reimbursed_amount"] = c.reimbursed_amount or 0
+    tenant, month = orgs.tenant_of(c.org), month_of(c.start_date)
+    rows: dict[RowKey, Metrics] = {}
+    for level in range(1, orgs.depth(c.org) + 1):
+        node = orgs.ancestor(c.org, level)
+        rows[RowKey(tenant, "org", node, month, node, c.category)] = dict(m)
+    rows[RowKey(tenant, "customer", c.customer_id, month, c.org, c.category)] = dict(m)
+    rows[RowKey(tenant, "owner", c.owner_id, month, c.org, c.category)] = dict(m)
+    return rows
+
+
+def delta(old: Campaign | None, new: Campaign | None) -> dict[RowKey, Metrics]:
+    """contribution(new) − contribution(old), without zero entries or empty rows."""
+    out: dict[RowKey, Metrics] = {}
+    for sign, rows in ((1, contribution(new)), (-1, contribution(old))):
+        for key, metrics in rows.items():
+            row = out.setdefault(key, {})
+            for name, value in metrics.items():
+                row[name] = row.get(name, 0) + sign * value
+    cleaned = {}
+    for key, metrics in out.items():
+        nonzero = {n: v for n, v in metrics.items() if v}
+        if nonzero:
+            cleaned[key] = nonzero
+    return cleaned
+
+
+def add_into(total: Metrics, metrics: Mapping[str, int]) -> Metrics:
+    for name, value in metrics.items():
+        total[name] = total.get(name, 0) + int(value)
+    return total
+
+
+def feedback_counts(m: Mapping[str, int], today: str) -> dict[str, int]:
+    """passive / active / pending / overdue as of `today` (an Asia/Shanghai date)."""
+    pending = overdue = 0
+    for name, value in m.items():
+        if name.startswith(DUE):
+            if name[len(DUE):] < today:
+                overdue += int(value)
+            else:
+                pending += int(value)
+    return {"passive": int(m.get("passive", 0)), "active": int(m.get("active", 0)),
+            "pending": pending, "overdue": overdue}
+
+
+def histogram(m: Mapping[str, int], prefix: str) -> dict[int, int]:
+    return {int(name[len(prefix):]): int(v) for name, v in m.items() if name.startswith(prefix) and v}
+
+
+def summary_row(group: str, m: Mapping[str, int], today: str) -> dict:
+    """A row of GET /reports/summary from the summed metrics of a group."""
+    g = lambda name: int(m.get(name, 0))  # noqa: E731
+    return {
+        "group": group,
+        "campaigns": g("campaigns"),
+        "approved_amount": g("approved_amount"),
+        "expected_spend": g("expected_spend"),
+        "actual_spend": g("actual_spend"),
+        "expected_sales": g("expected_sales"),
+        "actual_sales": g("actual_sales"),
+        **figures.aggregate(g("expected_spend"), g("expected_sales"), g("actual_spend"), g("actual_sales")),
+        "feedback": feedback_counts(m, today),
+        "reimbursed_amount": g("reimbursed_amount"),
+        "fed_back": g("fed_back"),
+        "median_roi": figures.median_roi(histogram(m, ROI)),
+        "median_cost_ratio": figures.median_cost_ratio(histogram(m, COST)),
+    }
+
+
+def compliance_rate(m: Mapping[str, int], today: str) -> float | None:
+    """Required feedback delivered ÷ required feedback that is delivered or overdue (feedback not
+    yet due counts neither way); null when nothing was due."""
+    counts = feedback_counts(m, today)
+    delivered = int(m.get("required", 0)) - counts["pending"] - counts["overdue"]
+    return figures.ratio(delivered, delivered + counts["overdue"])
+
+
+def months_between(first: str, last: str) -> list[str]:
+    """Every YYYY-MM from `first` to `last` inclusive."""
+    y, mo = int(first[:4]), int(first[5:7])
+    out = []
+    while f"{y:04d}-{mo:02d}" <= last:
+        out.append(f"{y:04d}-{mo:02d}")
+        mo += 1
+        if mo == 13:
+            y, mo = y + 1, 1
+    return out
+
+
+def sum_rows(rows: Iterable[tuple[RowKey, Mapping[str, int]]]) -> dict[RowKey, Metrics]:
+    out: dict[RowKey, Metrics] = {}
+    for key, m in rows:
+        add_into(out.setdefault(key, {}), m)
+    return out

@@ -1,0 +1,238 @@
+"""Evaluation: the summary report, a campaign's evaluation with its category benchmark, and a
+customer's history. Aggregates come from the roll-ups only, so what they cost depends on the
+number of months, org nodes, categories, reps or customers asked about, never on the number
+of campaigns.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from chalicelib.clock import business_today
+from chalicelib.dal import repos
+from chalicelib.domain import access, figures
+from chalicelib.domain import org as orgs
+from chalicelib.domain import rollups as r
+from chalicelib.domain.access import Principal
+from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.errors import Forbidden, InvalidInput
+
+GROUP_BY = ("category", "region", "province", "owner", "customer", "month")
+_LEVEL = {"region": 2, "province": 3}
+MAX_MONTHS = 36
+BENCHMARK_MONTHS = 12
+
+
+def current_month() -> str:
+    return business_today()[:7]
+
+
+def check_period(first: str | None, last: str | None) -> tuple[str, str]:
+    """A reporting period of whole months (default: this month), at most MAX_MONTHS long."""
+    errors = []
+    this = current_month()
+    first, last = first or last or this, last or first or this
+    for name, value in (("from", first), ("to", last)):
+        if not _is_month(value):
+            errors.append({"field": name, "message": "must be a month YYYY-MM"})
+    if errors:
+        raise InvalidInput(errors)
+    if first > last:
+        raise InvalidInput.field("from", "must be on or before to")
+    if len(r.months_between(first, last)) > MAX_MONTHS:
+        raise InvalidInput.field("to", f"a period spans at most {MAX_MONTHS} months")
+    return first, last
+
+
+def _is_month(value: str) -> bool:
+    try:
+        return len(value) == 7 and value[4] == "-" and dt.date.fromisoformat(value + "-01") is not None
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class ReportScope:
+    """What part of a company a caller's aggregates cover: an org subtree, or one rep."""
+    tenant: str
+    org: str
+    owner: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"owner:{self.owner}" if self.owner else self.org
+
+
+def report_scope(principal: Principal) -> ReportScope:
+    """leader and finance: the company; manager: their subtree; rep: their own campaigns."""
+    if principal.role == "rep":
+        return ReportScope(principal.tenant, principal.org, owner=principal.sub)
+    if principal.role == "manager":
+        return ReportScope(principal.tenant, principal.org)
+    return ReportScope(principal.tenant, principal.tenant)
+
+
+def _group_of(group_by: str, key: r.RowKey) -> str:
+    if group_by == "category":
+        return key.category
+    if group_by == "month":
+        return key.month
+    if group_by in _LEVEL:
+        return orgs.ancestor(key.org, _LEVEL[group_by]) or key.org
+    return key.entity
+
+
+def grouped_rows(scope: ReportScope, group_by: str, first: str, last: str,
+                 stats: dict | None = None) -> dict[str, tuple[dict, str | None]]:
+    """{group: (summed metrics, display name)} for a scope and period, from the roll-ups."""
+    rollups = repos.rollups()
+    t = scope.tenant
+    if scope.owner is not None:
+        if group_by == "customer":
+            raise Forbidden("customer roll-ups are kept per org, not per rep; ask for another grouping")
+        rows = rollups.entity_rows(t, "owner", scope.owner, first, last, stats)
+    elif group_by in ("category", "month"):
+        rows = rollups.entity_rows(t, "org", scope.org, first, last, stats)
+    elif group_by in _LEVEL:
+        level = _LEVEL[group_by]
+        if orgs.depth(scope.org) >= level:
+            # the scope sits at or below this level: its own rows, labelled with the ancestor
+            rows = rollups.entity_rows(t, "org", scope.org, first, last, stats)
+        else:
+            rows = rollups.period_rows(t, f"org-L{level}", first, last, scope.org, stats)
+    else:
+        rows = rollups.period_rows(t, group_by, first, last, scope.org, stats)
+    out: dict[str, tuple[dict, str | None]] = {}
+    for key, metrics, label in rows:
+        group = _group_of(group_by, key)
+        total, name = out.get(group, ({}, None))
+        out[group] = (r.add_into(total, metrics), label or name)
+    return out
+
+
+def summary(principal: Principal, group_by: str, first: str | None, last: str | None,
+            stats: dict | None = None) -> dict:
+    access.require(principal, "report.summary")
+    if group_by not in GROUP_BY:
+        raise InvalidInput.field("group_by", f"must be one of: {', '.join(GROUP_BY)}")
+    first, last = check_period(first, last)
+    today = business_today()
+    groups = grouped_rows(report_scope(principal), group_by, first, last, stats)
+    items = []
+    for group in sorted(groups):
+        metrics, name = groups[group]
+        row = r.summary_row(group, metrics, today)
+        if name:
+            row["name"] = name
+        items.append(row)
+    return {"group_by": group_by, "from": first, "to": last, "items": items}
+
+
+def last_months(count: int, until: str | None = None) -> tuple[str, str]:
+    last = until or current_month()
+    y, m = int(last[:4]), int(last[5:7]) - (count - 1)
+    while m <= 0:
+        y, m = y - 1, m + 12
+    return f"{y:04d}-{m:02d}", last
+
+
+def region_of(org: str) -> str:
+    return orgs.ancestor(org, 2) or org
+
+
+def benchmark(c: Campaign, stats: dict | None = None) -> dict:
+    """The same category in the same region over the last 12 months, from roll-up histograms."""
+    region = region_of(c.org)
+    first, last = last_months(BENCHMARK_MONTHS)
+    total: dict = {}
+    for key, metrics, _ in repos.rollups().entity_rows(orgs.tenant_of(c.org), "org", region, first, last, stats):
+        if key.category == c.category:
+            r.add_into(total, metrics)
+    roi_hist, cost_hist = r.histogram(total, r.ROI), r.histogram(total, r.COST)
+    return {
+        "category": c.category,
+        "region": region,
+        "from": first,
+        "to": last,
+        "campaigns": int(total.get("campaigns", 0)),
+        "fed_back": int(total.get("fed_back", 0)),
+        "median_roi": figures.median_roi(roi_hist),
+        "median_cost_ratio": figures.median_cost_ratio(cost_hist),
+        "roi_percentile": figures.hist_percentile(roi_hist, figures.roi_bucket(c.actual_sales, c.actual_spend)),
+        "cost_ratio_percentile": figures.hist_percentile(
+            cost_hist, figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)),
+    }
+
+
+def evaluate_campaign(principal: Principal, campaign_id: str) -> tuple[Campaign, dict]:
+    from chalicelib.logic.campaigns import load_visible
+
+    access.require(principal, "campaign.evaluate")
+    campaign = load_visible(principal, campaign_id)
+    return campaign, benchmark(campaign)
+
+
+def customer_summary(principal: Principal, customer_id: str) -> dict:
+    """campaigns, feedback compliance, spend, sales, median ROI and cost ratio of a customer,
+    over every month, within what the caller may see."""
+    scope = report_scope(principal)
+    total: dict = {}
+    if scope.owner is not None:
+        # a rep's own campaigns for the customer: their contributions, summed as the roll-ups are
+        for c in _own_campaigns_of_customer(principal, customer_id):
+            for key, metrics in r.contribution(c).items():
+                if key.dim == "customer":
+                    r.add_into(total, metrics)
+    else:
+        for key, metrics, _ in repos.rollups().entity_rows(scope.tenant, "customer", customer_id, "0000-00",
+                                                           "9999-12"):
+            if orgs.is_within(key.org, scope.org):
+                r.add_into(total, metrics)
+    today = business_today()
+    counts = r.feedback_counts(total, today)
+    g = lambda name: int(total.get(name, 0))  # noqa: E731
+    return {
+        "campaigns": g("campaigns"),
+        "fed_back": g("fed_back"),
+        "feedback_compliance_rate": r.compliance_rate(total, today),
+        "approved_amount": g("approved_amount"),
+        "expected_spend": g("expected_spend"),
+        "expected_sales": g("expected_sales"),
+        "actual_spend": g("actual_spend"),
+        "actual_sales": g("actual_sales"),
+        **figures.aggregate(g("expected_spend"), g("expected_sales"), g("actual_spend"), g("actual_sales")),
+        "median_roi": figures.median_roi(r.histogram(total, r.ROI)),
+        "median_cost_ratio": figures.median_cost_ratio(r.histogram(total, r.COST)),
+        "feedback": counts,
+    }
+
+
+def _own_campaigns_of_customer(principal: Principal, customer_id: str) -> list[Campaign]:
+    from chalicelib.dal.campaigns import q
+    from chalicelib.dal.models import CampaignModel as M
+
+    query = q("by_customer", f"{principal.tenant}|{customer_id}", filters=(M.owner_id == principal.sub,),
+              fp_parts=("own-history",))
+    out, cursor = [], None
+    while True:
+        page = repos.campaigns().query(query, 200, cursor)
+        out += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            return out
+
+
+def customer_history(principal: Principal, customer_id: str, limit: int, cursor: str | None):
+    """The customer's campaigns the caller may see (a page), and the customer's summary."""
+    from chalicelib.logic.campaigns import CampaignFilters, list_campaigns
+
+    access.require(principal, "customer.history")
+    page = list_campaigns(principal, CampaignFilters(customer_id=customer_id), limit, cursor)
+    return page, customer_summary(principal, customer_id)
+
+
+def approval_context(principal: Principal, c: Campaign) -> dict | None:
+    """The customer's history summary an approver sees with a campaign (None for others)."""
+    if principal.role not in ("manager", "leader") or c.owner_id == principal.sub:
+        return None
+    return customer_summary(principal, c.customer_id)

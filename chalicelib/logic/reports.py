@@ -1,0 +1,305 @@
+"""Compiled reports, subscriptions and overdue-feedback reminders.
+
+A report is requested (on demand by a leader, or by the 07:00 schedule) by inserting a
+`pending` item per scope: the group, and every org node with a subscriber. The reports
+table's stream compiles each one (roll-ups → HTML, XLSX, CSV in S3), marks it `ready` and
+emails it to the subscribers of its scope.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from chalicelib.clock import business_today, now_iso
+from chalicelib.dal import repos
+from chalicelib.domain import access
+from chalicelib.domain import org as orgs
+from chalicelib.domain import rollups as r
+from chalicelib.domain.access import Principal
+from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.domain.ids import new_id
+from chalicelib.logic.evaluation import ReportScope, check_period, grouped_rows
+from chalicelib.observability import count, logger
+
+FREQUENCIES = ("weekly", "monthly", "none")
+OVERDUE_LIST_LIMIT = 1000
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# Which subscribers get which report: a final report goes to every subscriber; a month-to-date
+# report to weekly subscribers on Mondays; an on-demand report to every subscriber.
+RECIPIENT_FREQUENCIES = {"final": ("weekly", "monthly"), "on_demand": ("weekly", "monthly"),
+                         "month_to_date": ("weekly",)}
+
+
+def subscriber_scope(sub: dict) -> str:
+    return orgs.tenant_of(sub["org"]) if sub["role"] == "leader" else sub["org"]
+
+
+def report_scopes(tenant: str) -> list[str]:
+    """The group, and every org node below it with a subscriber."""
+    scopes = {subscriber_scope(s) for s in repos.reports().subscriptions(tenant) if s["frequency"] != "none"}
+    return [tenant] + sorted(s for s in scopes if s != tenant)
+
+
+def request_reports(tenant: str, period: str, kind: str, requested_by: str | None = None,
+                    business_day: str | None = None) -> list[dict]:
+    """One pending report per scope; the reports stream compiles them. The group's comes first."""
+    out = []
+    for scope in report_scopes(tenant):
+        report = {"id": new_id(), "tenant": tenant, "period": period, "scope": scope, "kind": kind,
+                  "created_at": now_iso(), "requested_by": requested_by, "business_day": business_day or business_today()}
+        repos.reports().insert_report(tenant, report)
+        out.append(report)
+    return out
+
+
+def run_reports(principal: Principal, period: str) -> list[dict]:
+    access.require(principal, "report.run")
+    check_period(period, period)
+    return request_reports(principal.tenant, period, "on_demand", principal.sub)
+
+
+# -- reading reports ------------------------------------------------------------------------
+def _visible(principal: Principal, report: dict) -> bool:
+    return principal.role == "leader" or orgs.is_within(report["scope"], principal.org)
+
+
+def _is_ulid(value: str) -> bool:
+    return len(value) == 26 and value.isascii() and value.isalnum()
+
+
+def present_report(report: dict, with_links: bool = True) -> dict:
+    artifacts = report.get("artifacts") or {}
+    links = {}
+    if with_links and report["status"] == "ready":
+        links = {f"{kind}_url": repos.reports().artifact_url(key) for kind, key in artifacts.items()}
+    return {"id": report["id"], "period": report["period"], "scope": report["scope"], "kind": report["kind"],
+            "status": report["status"], "created_at": report["created_at"],
+            "artifacts": {"html_url": links.get("html_url"), "xlsx_url": links.get("xlsx_url"),
+                          "csv_url": links.get("csv_url")},
+            "error": report.get("error")}
+
+
+def get_report(principal: Principal, report_id: str) -> dict:
+    access.require(principal, "report.read")
+    # report ids are ULIDs; anything else cannot exist (and never reaches DynamoDB)
+    report = repos.reports().get_report(principal.tenant, report_id) if _is_ulid(report_id) else None
+    if report is None:
+        raise NotFound(f"report {report_id} does not exist")
+    if not _visible(principal, report):
+        raise Forbidden("this report is outside your scope")
+    return present_report(report)
+
+
+def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    """Newest first; a manager sees the reports of scopes within theirs (links on GET /reports/{id})."""
+    access.require(principal, "report.read")
+    if cursor is not None and not _is_ulid(cursor):
+        raise InvalidInput.field("cursor", "is not a cursor issued by this list")
+    items, next_start = repos.reports().list_reports(principal.tenant, limit, cursor)
+    return [present_report(i, with_links=False) for i in items if _visible(principal, i)], next_start
+
+
+# -- subscriptions -----------------------------------------------------------------------------
+def subscribe(principal: Principal, frequency: str) -> dict:
+    access.require(principal, "report.subscribe")
+    if not principal.email:
+        raise InvalidInput.field("email", "your token carries no email address to send reports to")
+    sub = {"user_id": principal.sub, "name": principal.name, "email": principal.email, "role": principal.role,
+           "org": principal.org, "frequency": frequency, "updated_at": now_iso()}
+    repos.reports().put_subscription(principal.tenant, principal.sub, sub)
+    return {"frequency": frequency, "scope": subscriber_scope(sub), "email": principal.email,
+            "updated_at": sub["updated_at"]}
+
+
+# -- compiling -------------------------------------------------------------------------------------
+def _rows(scope: ReportScope, group_by: str, period: str, today: str) -> list[dict]:
+    groups = grouped_rows(scope, group_by, period, period)
+    out = []
+    for group in sorted(groups):
+        metrics, name = groups[group]
+        row = r.summary_row(group, metrics, today)
+        if name:
+            row["name"] = name
+        out.append(row)
+    return out
+
+
+def overdue_list(tenant: str, scope: str, today: str,
+                 limit: int | None = OVERDUE_LIST_LIMIT) -> tuple[list[dict], bool]:
+    """Campaigns of the scope with required feedback past due (worklist E), most overdue first;
+    at most `limit` (None: all of them, for the reminders) and whether the list was cut."""
+    from chalicelib.domain.campaign import days_overdue
+    from chalicelib.logic.feedback import WorklistFilters, search_feedback_requests
+
+    system = Principal(sub="report-compiler", role="leader", org=tenant)
+    filters = WorklistFilters(status="overdue", org=scope if scope != tenant else None)
+    out, cursor = [], None
+    while limit is None or len(out) < limit:
+        page = search_feedback_requests(system, filters, 500, cursor)
+        for c in page.items:
+            out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
+                        "owner_id": c.owner_id, "owner_email": c.owner_email, "org": c.org,
+                        "customer": c.customer_name or c.customer_id, "due_date": c.feedback_due_date,
+                        "days_overdue": days_overdue(c.feedback_due_date, today)})
+        cursor = page.next_cursor
+        if cursor is None:
+            return out, False
+    return out[:limit], True
+
+
+def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
+    """Everything a report shows, from the roll-ups and the overdue worklist."""
+    from chalicelib.reporting import ReportData
+
+    today = today or business_today()
+    scope = ReportScope(tenant, scope_org)
+    level = "region" if orgs.depth(scope_org) == 1 else "province"
+    months = _rows(scope, "month", period, today)
+    total = months[0] if months else r.summary_row("total", {}, today)
+    total = {**total, "group": "total"}
+    ranking = sorted(_rows(scope, "owner", period, today),
+                     key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]))
+    overdue, truncated = overdue_list(tenant, scope_org, today)
+    notes = [f"Overdue list cut at {OVERDUE_LIST_LIMIT} campaigns."] if truncated else []
+    notes.append("Campaigns count in the month of their start date once approved; actual figures are the latest "
+                 "submitted feedback's. Pending and overdue are as of " + today + " (Asia/Shanghai).")
+    return ReportData(tenant=tenant, scope=scope_org, period=period, kind=kind, generated_at=now_iso(), today=today,
+                      total=total, by_category=_rows(scope, "category", period, today), org_level=level,
+                      by_org=_rows(scope, level, period, today), ranking=ranking, overdue=overdue,
+                      overdue_total=len(overdue), notes=notes)
+
+
+def compile_report(tenant: str, report_id: str) -> str:
+    """Compile a pending report into its artifacts and email it. Safe to run again: artifacts
+    are overwritten with the same content, and the email is claimed once per report."""
+    from chalicelib.reporting import html, tables
+
+    reports = repos.reports()
+    report = reports.get_report(tenant, report_id)
+    if report is None:
+        raise LookupError(f"report {report_id} of {tenant} does not exist")
+    if report["status"] == "ready":
+        return "already_ready"
+    reports.set_status(tenant, report_id, "running", expected=("pending", "running", "failed"))
+    try:
+        data = report_data(tenant, report["scope"], report["period"], report["kind"], report.get("business_day"))
+        prefix = f"reports/{tenant}/{report['period']}/{report_id}/huixiang-{report['period']}"
+        workbook = tables.to_xlsx(data)
+        artifacts = {"html": f"{prefix}.html", "xlsx": f"{prefix}.xlsx", "csv": f"{prefix}.csv"}
+        reports.put_artifact(artifacts["html"], html.render(data).encode("utf-8"), "text/html; charset=utf-8")
+        reports.put_artifact(artifacts["xlsx"], workbook, XLSX)
+        reports.put_artifact(artifacts["csv"], tables.to_csv(data), "text/csv; charset=utf-8")
+    except Exception as exc:
+        reports.set_status(tenant, report_id, "failed", expected=("running",), error=f"{type(exc).__name__}: {exc}")
+        raise
+    reports.set_status(tenant, report_id, "ready", expected=("running", "failed"), artifacts=artifacts)
+    email_report(report, data, workbook)
+    return "ready"
+
+
+def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[dict]:
+    frequencies = RECIPIENT_FREQUENCIES.get(kind, ())
+    if kind == "month_to_date" and dt.date.fromisoformat(business_day).weekday() != 0:
+        return []
+    return [s for s in repos.reports().subscriptions(tenant)
+            if s["frequency"] in frequencies and subscriber_scope(s) == scope and s.get("email")]
+
+
+def email_report(report: dict, data, workbook: bytes) -> int:
+    from chalicelib.dal import mail
+    from chalicelib.reporting import html
+
+    tenant = report["tenant"]
+    recipients = report_recipients(tenant, report["scope"], report["kind"], report.get("business_day")
+                                   or business_today())
+    if not recipients or not repos.reports().claim_email(tenant, report["id"]):
+        return 0
+    t = data.total
+    text = (f"{data.title}\n{t['campaigns']} approved campaigns; ROI {t['roi']}; "
+            f"{t['feedback']['overdue']} feedback reports overdue. The workbook is attached.")
+    message = mail.Mail(to=tuple(sorted({s["email"] for s in recipients})), subject=data.title,
+                        html=html.render(data), text=text,
+                        attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),))
+    try:
+        mail.send(message)
+    except Exception:
+        repos.reports().release_email(tenant, report["id"])
+        raise
+    count("ReportEmails")
+    return len(message.to)
+
+
+# -- schedules -------------------------------------------------------------------------------------
+def previous_month(day: str) -> str:
+    d = dt.date.fromisoformat(day).replace(day=1) - dt.timedelta(days=1)
+    return d.isoformat()[:7]
+
+
+def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[dict]:
+    """07:00 Asia/Shanghai: the final report of last month on the 1st, else month to date.
+    Companies are those the roll-ups know (any with an approved campaign)."""
+    today = today or business_today()
+    kind, period = ("final", previous_month(today)) if today.endswith("-01") else ("month_to_date", today[:7])
+    out = []
+    for tenant in tenants if tenants is not None else repos.rollups().tenants():
+        out += request_reports(tenant, period, kind, business_day=today)
+    logger().info("scheduled reports requested", extra={"kind": kind, "period": period, "reports": len(out)})
+    return out
+
+
+def send_reminders(today: str | None = None, tenants: list[str] | None = None) -> dict[str, int]:
+    """One email per rep with overdue feedback, listing all of it, copied to the nearest
+    subscribed manager(s) above them; at most once per rep per day however often this runs."""
+    from chalicelib.dal import mail
+
+    today = today or business_today()
+    sent = skipped = 0
+    for tenant in tenants if tenants is not None else repos.rollups().tenants():
+        overdue, _ = overdue_list(tenant, tenant, today, limit=None)
+        by_rep: dict[str, list[dict]] = {}
+        for item in overdue:
+            by_rep.setdefault(item["owner_id"], []).append(item)
+        managers = [s for s in repos.reports().subscriptions(tenant)
+                    if s["role"] == "manager" and s["frequency"] != "none" and s.get("email")]
+        for rep_id, items in sorted(by_rep.items()):
+            email = next((i["owner_email"] for i in items if i.get("owner_email")), None)
+            if not email:
+                logger().warning("overdue feedback but no email for rep", extra={"rep": rep_id})
+                skipped += 1
+                continue
+            if not repos.reports().claim_reminder(tenant, today, rep_id):
+                skipped += 1
+                continue
+            try:
+                mail.send(reminder_mail(email, items, _nearest_managers(managers, items[0]["org"], rep_id), today))
+            except Exception:
+                repos.reports().release_reminder(tenant, today, rep_id)
+                raise
+            sent += 1
+    count("ReminderEmails", sent)
+    return {"sent": sent, "skipped": skipped}
+
+
+def _nearest_managers(managers: list[dict], org: str, rep_id: str) -> list[str]:
+    above = [m for m in managers if orgs.is_within(org, m["org"]) and m["user_id"] != rep_id]
+    if not above:
+        return []
+    deepest = max(orgs.depth(m["org"]) for m in above)
+    return sorted({m["email"] for m in above if orgs.depth(m["org"]) == deepest})
+
+
+def reminder_mail(email: str, items: list[dict], cc: list[str], today: str):
+    from html import escape
+
+    from chalicelib.dal import mail
+
+    rows = "".join(f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
+                   f"<td>{i['days_overdue']}</td></tr>" for i in items)
+    html_body = (f"<!doctype html><html><body><p>Feedback on {len(items)} campaign(s) is overdue as of {today}. "
+                 "Settlement stays locked until it arrives.</p><table border='1' cellpadding='4'>"
+                 f"<tr><th>campaign</th><th>customer</th><th>due</th><th>days overdue</th></tr>{rows}</table>"
+                 "</body></html>")
+    text = "\n".join([f"Feedback overdue as of {today}:"] +
+                     [f"- {i['title']} ({i['customer']}), due {i['due_date']}, {i['days_overdue']} days overdue"
+                      for i in items])
+    return mail.Mail(to=(email,), cc=tuple(c for c in cc if c != email),
+                     subject=f"Huixiang: {len(items)} campaign feedback report(s) overdue", html=html_body, text=text)

@@ -1,0 +1,27 @@
+"""Keeping the roll-ups: one campaign change applies its delta exactly once."""
+from __future__ import annotations
+
+from chalicelib.dal import repos
+from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.rollups import RowKey, delta
+
+
+def labels_for(rows: dict[RowKey, dict], c: Campaign | None) -> dict[RowKey, str]:
+    """Display names for customer and owner rows (the latest the campaign carries)."""
+    if c is None:
+        return {}
+    names = {"customer": c.customer_name, "owner": c.owner_name}
+    return {k: names[k.dim] for k in rows if k.dim in names and names[k.dim]}
+
+
+def apply_campaign_change(event_id: str, old: Campaign | None, new: Campaign | None) -> str:
+    """Apply contribution(new) − contribution(old) with the record's marker, in one transaction.
+
+    Returns `unchanged` (the change moves no roll-up), `applied`, or `duplicate` (this record
+    was applied before: a redelivery or a replayed batch).
+    """
+    rows = delta(old, new)
+    if not rows:
+        return "unchanged"
+    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old))
+    return "applied" if applied else "duplicate"

@@ -1,0 +1,102 @@
+"""`make verify-rollups`: recompute every roll-up from the campaigns and print any difference.
+
+An offline check (full table reads are fine here, never in chalicelib/): it Scans the
+campaigns table, sums `contribution(c)` per row (the same domain function the stream handler
+applies as deltas), Scans the roll-up rows and compares them metric by metric. Zero counters
+left behind by deltas that cancelled out compare equal to absent ones.
+
+Against the running local stack it finds the endpoint in var/run/endpoint; elsewhere it uses
+the environment (AWS_ENDPOINT_URL, HUIXIANG_STAGE …). Exit code 1 when anything differs.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Iterator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _scan(client, table: str, tenant: str | None, attribute: str) -> Iterator[dict]:
+    kwargs: dict = {"TableName": table}
+    if tenant:
+        kwargs.update(FilterExpression="#a = :t", ExpressionAttributeNames={"#a": attribute},
+                      ExpressionAttributeValues={":t": {"S": tenant}})
+    for page in client.get_paginator("scan").paginate(**kwargs):
+        yield from page["Items"]
+
+
+def recompute(tenant: str | None = None) -> dict:
+    """Every roll-up row as the campaigns say it should be."""
+    from chalicelib.config import settings
+    from chalicelib.dal.campaigns import campaign_from_image
+    from chalicelib.dal.rollups import _client
+    from chalicelib.domain.rollups import add_into, contribution
+
+    out: dict = {}
+    for item in _scan(_client(), settings().campaigns_table, tenant, "tenant"):
+        for key, metrics in contribution(campaign_from_image(item)).items():
+            add_into(out.setdefault(key, {}), metrics)
+    return {k: _nonzero(m) for k, m in out.items() if _nonzero(m)}
+
+
+def stored(tenant: str | None = None) -> dict:
+    """Every roll-up row as the stream handler left it."""
+    from chalicelib.config import settings
+    from chalicelib.dal.rollups import _client, rows_of
+
+    out = {}
+    for key, metrics, _ in rows_of(_scan(_client(), settings().rollups_table, tenant, "tenant")):
+        if _nonzero(metrics):
+            out[key] = _nonzero(metrics)
+    return out
+
+
+def _nonzero(m: dict) -> dict:
+    return {n: v for n, v in m.items() if v}
+
+
+def differences(expected: dict, actual: dict) -> list[str]:
+    lines = []
+    for key in sorted(set(expected) | set(actual)):
+        want, got = expected.get(key, {}), actual.get(key, {})
+        for name in sorted(set(want) | set(got)):
+            if want.get(name, 0) != got.get(name, 0):
+                lines.append(f"{key.tenant} {key.dim}={key.entity} {key.month} {key.org} {key.category}: "
+                             f"{name} stored {got.get(name, 0)}, recomputed {want.get(name, 0)}")
+    return lines
+
+
+def verify(tenant: str | None = None) -> list[str]:
+    return differences(recompute(tenant), stored(tenant))
+
+
+def _point_at_local_stack() -> None:
+    endpoint_file = ROOT / "var" / "run" / "endpoint"
+    if "AWS_ENDPOINT_URL" not in os.environ and endpoint_file.exists():
+        os.environ.update({"AWS_ENDPOINT_URL": endpoint_file.read_text().strip(), "AWS_ACCESS_KEY_ID": "testing",
+                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+                           "HUIXIANG_STAGE": os.environ.get("HUIXIANG_STAGE", "dev")})
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tools.verify_rollups", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tenant", default=None, help="check one company (org root) only")
+    args = parser.parse_args(argv)
+    _point_at_local_stack()
+    if "AWS_ENDPOINT_URL" not in os.environ and not os.environ.get("AWS_EXECUTION_ENV"):
+        print("no endpoint: start `make run` (it writes var/run/endpoint) or set AWS_ENDPOINT_URL", file=sys.stderr)
+        return 2
+    expected, actual = recompute(args.tenant), stored(args.tenant)
+    lines = differences(expected, actual)
+    for line in lines:
+        print(line)
+    print(f"{len(expected)} roll-up rows recomputed, {len(actual)} stored, {len(lines)} difference(s)")
+    return 1 if lines else 0
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
