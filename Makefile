@@ -31,6 +31,7 @@ fuzz: install          ## schemathesis against the local stack, every role, ever
 bench: install         ## benchmarks: prints a table and writes bench/results.json
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.evidence
+	$(BIN)/python -m bench.evaluation
 
 verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
 	$(BIN)/python -m tools.verify_rollups
