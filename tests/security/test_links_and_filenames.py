@@ -30,13 +30,13 @@ def ev(api, lambda_client, company) -> Evidence:
 
 
 def _lifetime_seconds(url: str) -> int:
-    """How long a presigned GET stays valid: SigV4 X-Amz-Expires, or SigV2 Expires (an epoch)."""
+    """How long a presigned GET stays valid. SigV4 only: S3 refuses SigV2 links on buckets
+    created since mid-2020, and a SigV2 link states no lifetime of its own (just an epoch)."""
     query = parse_qs(urlsplit(url).query)
-    if "X-Amz-Expires" in query:
-        signed_at = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-        assert abs((dt.datetime.now(dt.timezone.utc) - signed_at).total_seconds()) < 120
-        return int(query["X-Amz-Expires"][0])
-    return int(query["Expires"][0]) - int(dt.datetime.now(dt.timezone.utc).timestamp())
+    assert query.get("X-Amz-Algorithm") == ["AWS4-HMAC-SHA256"], url
+    signed_at = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
+    assert abs((dt.datetime.now(dt.timezone.utc) - signed_at).total_seconds()) < 120
+    return int(query["X-Amz-Expires"][0])
 
 
 # -- presigned links ---------------------------------------------------------------------------
