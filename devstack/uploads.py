@@ -174,6 +174,9 @@ class S3Trigger:
     events: tuple[str, ...] = ("s3:ObjectCreated:*",)
 
 
+EXPLICIT_NAMES = frozenset({"on_upload"})
+
+
 def explicit_triggers() -> list[S3Trigger]:
     """The S3 triggers registered here rather than by Chalice decorators (one place, also read
     by tests/infra to check that the template's S3 event matches)."""
@@ -189,9 +192,9 @@ def s3_sources(app: Any) -> list[Any]:
     from chalice.app import S3EventConfig
 
     declared = [s for s in getattr(app, "event_sources", []) if isinstance(s, S3EventConfig)]
-    names = {s.name for s in declared}
-    handlers = getattr(app, "handler_map", {})
-    return declared + [t for t in explicit_triggers() if t.name in handlers and t.name not in names]
+    wanted = set(getattr(app, "handler_map", {})) & EXPLICIT_NAMES - {s.name for s in declared}
+    # only an app that defines one of them needs Huixiang's settings (other apps may lack chalicelib)
+    return declared + ([t for t in explicit_triggers() if t.name in wanted] if wanted else [])
 
 
 def runners_for_app(app: Any, s3: Any, sqs: Any, *, stage: str = "dev") -> list[S3UploadRunner]:
