@@ -161,13 +161,14 @@ def delete_attachment(campaign_id, attachment_id):
     return api.dispatch(app, "attachments.delete", campaign_id=campaign_id, attachment_id=attachment_id)
 
 
-@app.on_s3_event(bucket=os.environ.get("ATTACHMENTS_BUCKET",
-                                       f"huixiang-{os.environ.get('HUIXIANG_STAGE', 'dev')}-attachments"),
-                 events=["s3:ObjectCreated:*"], prefix="uploads/")
-def on_upload(event):
+# A plain Lambda function, not @app.on_s3_event: Chalice cannot package an S3 trigger for
+# CloudFormation, so infra/template.yaml adds its S3 event (ObjectCreated under uploads/) and
+# devstack/uploads.py registers the same trigger locally. It receives the raw S3 event, as Lambda sends it.
+@app.lambda_function(name="on_upload")
+def on_upload(event, context):
     """An uploaded object is checked: what it really is, photo metadata, integrity flags."""
     from chalicelib.handlers.uploads import on_upload as handle
-    return handle(event.to_dict(), event.context)
+    return handle(event, context)
 
 
 # -- the contract ------------------------------------------------------------------------------

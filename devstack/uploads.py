@@ -1,7 +1,7 @@
 """Local delivery of S3 upload events, as Lambda's S3 trigger delivers them.
 
 The local bucket notifies an SQS queue (moto implements S3 → SQS notifications) for
-`s3:ObjectCreated:*` under the prefix of the app's `on_s3_event`; ``S3UploadRunner`` long-polls
+`s3:ObjectCreated:*` under the prefix of each S3 trigger (`s3_sources`); ``S3UploadRunner`` long-polls
 the queue and invokes the handler with the event Lambda sends for S3: ``{"Records": [...]}``,
 each record with eventVersion, eventSource, awsRegion, eventTime, eventName, userIdentity,
 requestParameters, responseElements and s3.{bucket.{name, ownerIdentity, arn},
@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 log = logging.getLogger("devstack.uploads")
@@ -163,11 +164,37 @@ class S3UploadRunner:
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
+@dataclass(frozen=True)
+class S3Trigger:
+    """An S3 trigger of a plain Lambda function (``@app.lambda_function``): what infra/template.yaml
+    declares as the function's SAM ``S3`` event, since Chalice cannot package ``on_s3_event``."""
+    name: str
+    bucket: str
+    prefix: str
+    events: tuple[str, ...] = ("s3:ObjectCreated:*",)
+
+
+EXPLICIT_NAMES = frozenset({"on_upload"})
+
+
+def explicit_triggers() -> list[S3Trigger]:
+    """The S3 triggers registered here rather than by Chalice decorators (one place, also read
+    by tests/infra to check that the template's S3 event matches)."""
+    from chalicelib.config import settings
+    from chalicelib.domain.evidence import UPLOAD_PREFIX
+
+    return [S3Trigger(name="on_upload", bucket=settings().attachments_bucket, prefix=UPLOAD_PREFIX)]
+
+
 def s3_sources(app: Any) -> list[Any]:
-    """The app's S3 event sources (``chalice.app.S3EventConfig``)."""
+    """The app's S3 event sources: ``chalice.app.S3EventConfig`` from decorators, plus the explicit
+    triggers whose function the app defines."""
     from chalice.app import S3EventConfig
 
-    return [s for s in getattr(app, "event_sources", []) if isinstance(s, S3EventConfig)]
+    declared = [s for s in getattr(app, "event_sources", []) if isinstance(s, S3EventConfig)]
+    wanted = set(getattr(app, "handler_map", {})) & EXPLICIT_NAMES - {s.name for s in declared}
+    # only an app that defines one of them needs Huixiang's settings (other apps may lack chalicelib)
+    return declared + ([t for t in explicit_triggers() if t.name in wanted] if wanted else [])
 
 
 def runners_for_app(app: Any, s3: Any, sqs: Any, *, stage: str = "dev") -> list[S3UploadRunner]:

@@ -33,8 +33,10 @@ def _client():
 @functools.lru_cache(maxsize=1)
 def _s3():
     import boto3
+    from botocore.config import Config
 
-    return boto3.client("s3", region_name=settings().region)
+    # SigV4 links: S3 refuses SigV2 presigned URLs on buckets created since mid-2020
+    return boto3.client("s3", region_name=settings().region, config=Config(signature_version="s3v4"))
 
 
 def _item_to_report(item: dict) -> dict:

@@ -105,7 +105,9 @@ def test_request_schemas_refuse_what_the_handlers_refuse(spec):
 
     names = {"CampaignIn": bodies.CampaignIn, "CampaignChanges": bodies.CampaignChanges,
              "Approval": bodies.Approval, "Rejection": bodies.Rejection, "RuleIn": bodies.RuleIn,
-             "FeedbackIn": bodies.FeedbackIn, "SettlementIn": bodies.SettlementIn}
+             "FeedbackIn": bodies.FeedbackIn, "SettlementIn": bodies.SettlementIn,
+             "AttachmentIn": bodies.AttachmentIn, "ReportRun": bodies.ReportRun,
+             "ReportSubscriptionIn": bodies.ReportSubscription}
     for name, model in names.items():
         described = spec["components"]["schemas"][name]
         assert described["additionalProperties"] is False, name

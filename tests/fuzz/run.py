@@ -107,7 +107,8 @@ class Company:
 
 
 def seed(base: str, co: Company) -> None:
-    """A campaign in each state and a rule, so that fuzzed ids meet real objects too."""
+    """A campaign in each state, a rule, attachments, a report and subscriptions, so that fuzzed ids
+    meet real objects too."""
     body = {"title": "Fuzz seed", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
             "start_date": "2026-11-01", "end_date": "2026-11-03",
             "plan": {"expected_spend": 1000, "expected_sales": 5000}, "requested_amount": 1000}
@@ -124,6 +125,12 @@ def seed(base: str, co: Company) -> None:
             else:
                 _http(base, "PUT", f"/campaigns/{c['id']}/feedback", rep, {"actual_spend": 800, "actual_sales": 4000})
                 _http(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep)
+        # evidence and reports too: a pending attachment on each campaign, a report run, subscriptions
+        _http(base, "POST", f"/campaigns/{c['id']}/attachments", rep,
+              {"filename": "seed.jpg", "content_type": "image/jpeg", "size_bytes": 1000})
+    _http(base, "POST", "/reports/runs", co.tokens["leader"], {"period": "2026-11"})
+    for role in ("manager", "leader"):
+        _http(base, "PUT", "/me/report-subscription", co.tokens[role], {"frequency": "monthly"})
 
 
 def fuzz(base: str, co: Company, max_examples: int, phases: str, seed_value: int | None = None,

@@ -16,8 +16,16 @@ import pytest
 from tests.infra.conftest import of_type
 
 FUNCTION = "AWS::Serverless::Function"
-TABLES = {"CampaignsTable": "CampaignModel", "FeedbackTable": "FeedbackModel", "RulesTable": "RuleModel"}
-STREAM_TRIGGERS = {"OnFeedbackChange": "FeedbackTable", "OnRuleChange": "RulesTable"}
+TABLES = {"CampaignsTable": "CampaignModel", "FeedbackTable": "FeedbackModel", "RulesTable": "RuleModel",
+          "EvidenceTable": "EvidenceModel", "RollupsTable": "RollupModel", "ReportsTable": "ReportModel"}
+STREAM_TRIGGERS = {"OnFeedbackChange": "FeedbackTable", "OnRuleChange": "RulesTable",
+                   "OnCampaignChange": "CampaignsTable", "OnReportRequested": "ReportsTable"}
+STREAMED_TABLES = set(STREAM_TRIGGERS.values())
+# Every function of app.py, by the logical id Chalice gives it.
+FUNCTIONS = {"api_handler": "APIHandler", "on_feedback_change": "OnFeedbackChange", "on_rule_change": "OnRuleChange",
+             "on_upload": "OnUpload", "on_campaign_change": "OnCampaignChange",
+             "on_report_requested": "OnReportRequested", "compile_scheduled_reports": "CompileScheduledReports",
+             "send_overdue_reminders": "SendOverdueReminders"}
 # Actions that IAM cannot scope to a resource and that read or write no data.
 UNSCOPED_ALLOWED = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 
@@ -50,6 +58,17 @@ def test_tables_match_the_models_keys_and_every_index(resources, logical, model_
     assert actual == expected
 
 
+@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable"])
+def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources, logical):
+    """Roll-up markers and reminder markers carry `expires_at` (models.create_evaluation_tables
+    turns TTL on for it locally); without TTL they would pile up forever."""
+    from chalicelib.dal import models
+
+    assert "expires_at" in models.RollupModel.get_attributes() and "expires_at" in models.ReportModel.get_attributes()
+    assert resources[logical]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at",
+                                                                           "Enabled": True}
+
+
 def test_idempotency_table_matches_the_local_one_and_expires_records(resources):
     props = resources["IdempotencyTable"]["Properties"]
     assert _keys(props["KeySchema"]) == {"HASH": "id"}
@@ -65,10 +84,21 @@ def test_every_table_is_on_demand_recoverable_and_encrypted(resources, logical):
 
 
 @pytest.mark.parametrize("logical", TABLES)
-def test_data_tables_stream_both_images_and_survive_stack_deletion(resources, logical):
+def test_data_tables_stream_both_images_where_a_trigger_reads_and_survive_stack_deletion(resources, logical):
     table = resources[logical]
-    assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    if logical in STREAMED_TABLES:
+        assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+    else:   # a stream nobody reads is cost and a second copy of the data
+        assert "StreamSpecification" not in table["Properties"]
     assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_every_function_of_the_app_is_packaged(resources):
+    import app
+
+    views = {entry.view_name for methods in app.app.routes.values() for entry in methods.values()}
+    assert set(app.app.handler_map) - views | {"api_handler"} == set(FUNCTIONS)
+    assert set(of_type(resources, FUNCTION)) == set(FUNCTIONS.values())
 
 
 # -- stream triggers ---------------------------------------------------------------------------
@@ -79,7 +109,7 @@ def _dynamodb_events(resources):
                 yield fname, ename, event["Properties"]
 
 
-def test_both_stream_triggers_read_their_tables_stream(resources):
+def test_every_stream_trigger_reads_its_tables_stream(resources):
     wired = {f: p["Stream"] for f, _, p in _dynamodb_events(resources)}
     assert wired == {f: {"Fn::GetAtt": [t, "StreamArn"]} for f, t in STREAM_TRIGGERS.items()}
 
@@ -102,18 +132,68 @@ def test_every_stream_mapping_reports_partial_failures_bisects_and_gives_up_to_a
 
 def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
-    assert env["CAMPAIGNS_TABLE"] == {"Ref": "CampaignsTable"}
-    assert env["FEEDBACK_TABLE"] == {"Ref": "FeedbackTable"}
-    assert env["RULES_TABLE"] == {"Ref": "RulesTable"}
-    assert env["IDEMPOTENCY_TABLE"] == {"Ref": "IdempotencyTable"}
+    for variable, logical in (("CAMPAIGNS_TABLE", "CampaignsTable"), ("FEEDBACK_TABLE", "FeedbackTable"),
+                              ("RULES_TABLE", "RulesTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+                              ("EVIDENCE_TABLE", "EvidenceTable"), ("ROLLUPS_TABLE", "RollupsTable"),
+                              ("REPORTS_TABLE", "ReportsTable")):
+        assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
-    assert env["FEEDBACK_STREAM_ARN"] == {"Fn::GetAtt": ["FeedbackTable", "StreamArn"]}
-    assert env["RULES_STREAM_ARN"] == {"Fn::GetAtt": ["RulesTable", "StreamArn"]}
+    for variable, logical in (("FEEDBACK_STREAM_ARN", "FeedbackTable"), ("RULES_STREAM_ARN", "RulesTable"),
+                              ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"), ("REPORTS_STREAM_ARN", "ReportsTable")):
+        assert env[variable] == {"Fn::GetAtt": [logical, "StreamArn"]}, variable
+    # the From of reports and reminders is the SES parameter; thresholds are optional
+    assert env["HUIXIANG_MAIL_FROM"] == {"Ref": "SesFromAddress"}
+    assert env["EVIDENCE_THRESHOLDS"] == {"Fn::If": ["HasEvidenceThresholds", {"Ref": "EvidenceThresholds"},
+                                                     {"Ref": "AWS::NoValue"}]}
     for name, fn in of_type(resources, FUNCTION).items():
         own = fn["Properties"].get("Environment", {}).get("Variables", {})
         # a function-level value would shadow the Global one (e.g. a placeholder from config.json)
         assert not set(own) & set(env), (name, set(own) & set(env))
         assert own.get("HUIXIANG_STAGE") == "prod"
+
+
+def test_every_variable_the_settings_read_is_set_by_the_stack_or_has_a_safe_default(template):
+    """A variable chalicelib/config.py reads but the stack never sets silently falls back to the
+    dev name (huixiang-dev-...): the function would talk to a table that does not exist."""
+    import inspect
+    import re
+
+    from chalicelib import config
+
+    read = set(re.findall(r'env\.get\("([A-Z_]+)"', inspect.getsource(config.settings)))
+    env = template["Globals"]["Function"]["Environment"]["Variables"]
+    # local-only or with a default that is right in prod (documented in README/devstack)
+    local_or_defaulted = {"AWS_DEFAULT_REGION", "AWS_REGION", "HUIXIANG_CATEGORIES", "HUIXIANG_STAGE", "JWKS_PATH",
+                          "HUIXIANG_READY_FILE", "HUIXIANG_MAX_BODY_BYTES", "HUIXIANG_IDEMPOTENCY_TTL",
+                          "REPORTS_BUCKET", "HUIXIANG_OUTBOX_DIR"}
+    assert read - local_or_defaulted <= set(env), read - local_or_defaulted - set(env)
+
+
+def test_the_upload_checker_is_triggered_where_the_evidence_code_uploads(resources):
+    """on_upload is a plain Lambda function (Chalice cannot package on_s3_event): its S3 event is
+    in infra/template.yaml and must match the local registration (devstack/uploads.py) and the
+    prefix presigned uploads go to."""
+    from chalicelib.domain import evidence
+    from devstack.uploads import explicit_triggers
+
+    [trigger] = explicit_triggers()
+    events = resources["OnUpload"]["Properties"]["Events"]
+    [(name, event)] = events.items()
+    assert event["Type"] == "S3" and event["Properties"]["Bucket"] == {"Ref": "AttachmentsBucket"}
+    assert event["Properties"]["Events"] in ("s3:ObjectCreated:*", ["s3:ObjectCreated:*"])
+    assert event["Properties"]["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": evidence.UPLOAD_PREFIX}]
+    assert trigger.prefix == evidence.UPLOAD_PREFIX and trigger.name == "on_upload"
+    assert evidence.object_key("c", "a").startswith(evidence.UPLOAD_PREFIX)
+    # failed checks are not dropped after S3's async retries: they go to the failure queue
+    on_failure = resources["OnUpload"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
+
+
+@pytest.mark.parametrize("function,cron", [("CompileScheduledReports", "cron(0 23 * * ? *)"),
+                                           ("SendOverdueReminders", "cron(0 1 * * ? *)")])
+def test_schedules_fire_at_their_hours(resources, function, cron):
+    [event] = resources[function]["Properties"]["Events"].values()
+    assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == cron
 
 
 # -- attachments bucket ------------------------------------------------------------------------
@@ -136,7 +216,9 @@ def test_nothing_a_function_needs_depends_on_the_bucket(template, resources):
             "${AttachmentsBucket" in text
     assert not refers(template["Globals"])
     for name, fn in of_type(resources, FUNCTION).items():
-        assert not refers(fn), name
+        # a SAM S3 event names the bucket, but becomes the bucket's notification + a permission
+        events = {k: e for k, e in fn["Properties"].get("Events", {}).items() if e["Type"] != "S3"}
+        assert not refers({**fn, "Properties": {**fn["Properties"], "Events": events}}), name
         assert not refers(resources[fn["Properties"]["Role"]["Fn::GetAtt"][0]]), name
 
 
@@ -160,10 +242,13 @@ def test_bucket_lifecycle_expires_what_must_not_pile_up(resources):
     by_prefix = {r.get("Prefix"): r for r in rules.values() if "ExpirationInDays" in r}
     # parked stream records (chalicelib/handlers/streams.py writes dead-letters/<source>/...)
     assert by_prefix["dead-letters/"]["ExpirationInDays"] == {"Ref": "DeadLetterDays"}
-    assert by_prefix["incoming/"]["ExpirationInDays"] == {"Ref": "AbandonedUploadDays"}
     assert by_prefix["quarantine/"]["ExpirationInDays"] == {"Ref": "QuarantineDays"}
     assert by_prefix["reports/"]["ExpirationInDays"] == {"Ref": "ReportDays"}
-    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] >= 1
+    # accepted evidence and its thumbnails live under these: an expiry rule would delete proof
+    assert not any(p is None or p.startswith(("uploads", "thumbnails")) or "uploads/".startswith(p)
+                   for p in by_prefix)
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == \
+        {"Ref": "AbandonedUploadDays"}
     assert "NoncurrentVersionExpiration" in rules["expire-old-versions"]
 
 
@@ -173,6 +258,17 @@ def test_dead_letter_prefix_is_the_one_the_stream_handlers_write(resources):
     from chalicelib.handlers import streams
 
     assert 'f"dead-letters/{source}/' in inspect.getsource(streams.park_failed_record)
+
+
+def test_expiring_prefixes_are_the_ones_the_evidence_and_report_code_write():
+    import inspect
+
+    from chalicelib.domain import evidence
+    from chalicelib.logic import reports
+
+    assert evidence.QUARANTINE_PREFIX == "quarantine/" and evidence.quarantine_key("uploads/c/a").startswith("quarantine/")
+    assert evidence.THUMBNAIL_PREFIX == "thumbnails/" and evidence.thumbnail_key("c", "a").startswith("thumbnails/")
+    assert 'f"reports/{tenant}/' in inspect.getsource(reports)
 
 
 # -- identity and email ------------------------------------------------------------------------
@@ -272,6 +368,10 @@ def test_no_wildcard_action_and_no_wildcard_resource_on_data(resources):
                 # scoped ones are built from the resources of this template (GetAtt / Sub on them)
                 if isinstance(resource, str) and "*" in resource:
                     assert set(actions) <= UNSCOPED_ALLOWED, (name, actions, resource)
+                elif json.dumps(resource).startswith('{"Fn::Sub": "arn:${AWS::Partition}:ses:'):
+                    # the SES identity is a stack parameter, and the From address is pinned
+                    assert resource["Fn::Sub"].endswith(":identity/${SesIdentity}"), (name, resource)
+                    assert st["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SesFromAddress"}}}
                 else:
                     assert "${AWS::StackName}" in json.dumps(resource) or "Fn::GetAtt" in json.dumps(resource) \
                         or "Arn}" in json.dumps(resource), (name, resource)
@@ -288,12 +388,43 @@ def test_stream_functions_read_only_their_own_stream_and_may_reach_their_queue(r
         assert _allowed(resources, role, "dynamodb:GetRecords") == [{"Fn::GetAtt": [table, "StreamArn"]}]
         assert _allowed(resources, role, "sqs:SendMessage") == [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
         bucket = resources["AttachmentsBucket"]["Properties"]["BucketName"]["Fn::Sub"]
-        assert _allowed(resources, role, "s3:PutObject") == [
-            {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket}/dead-letters/*"}]
+        assert {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket}/dead-letters/*"} in \
+            _allowed(resources, role, "s3:PutObject")
+
+
+def _bucket_prefixes(resources, role_name: str, action: str) -> set[str]:
+    bucket = resources["AttachmentsBucket"]["Properties"]["BucketName"]["Fn::Sub"]
+    out = set()
+    for r in _allowed(resources, role_name, action):
+        arn = r["Fn::Sub"]
+        assert arn.startswith(f"arn:${{AWS::Partition}}:s3:::{bucket}/"), arn
+        out.add(arn.split(f"{bucket}/", 1)[1])
+    return out
 
 
 def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources):
     role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
     assert _allowed(resources, role, "dynamodb:GetRecords") == []
     assert _allowed(resources, role, "dynamodb:Scan") == []  # no Scan anywhere in chalicelib/
-    assert _allowed(resources, role, "s3:DeleteObject") == []
+    # presigned POST for uploads, presigned GETs for downloads/thumbnails/reports, and deleting
+    # an attachment's objects; never dead-letters/ and never the whole bucket
+    assert _bucket_prefixes(resources, role, "s3:PutObject") == {"uploads/*"}
+    assert _bucket_prefixes(resources, role, "s3:GetObject") == {"uploads/*", "thumbnails/*", "reports/*"}
+    assert _bucket_prefixes(resources, role, "s3:DeleteObject") == {"uploads/*", "thumbnails/*", "quarantine/*"}
+    assert _allowed(resources, role, "ses:SendRawEmail") == []
+
+
+@pytest.mark.parametrize("function,puts,gets,deletes,mails", [
+    ("OnUpload", {"quarantine/*", "thumbnails/*"}, {"uploads/*"}, {"uploads/*"}, False),
+    ("OnCampaignChange", {"dead-letters/*"}, set(), set(), False),
+    ("OnReportRequested", {"reports/*", "dead-letters/*"}, set(), set(), True),
+    ("CompileScheduledReports", set(), set(), set(), False),
+    ("SendOverdueReminders", set(), set(), set(), True),
+])
+def test_new_functions_reach_exactly_their_prefixes_and_only_mail_senders_mail(resources, function, puts, gets,
+                                                                                deletes, mails):
+    role = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+    assert _bucket_prefixes(resources, role, "s3:PutObject") == puts
+    assert _bucket_prefixes(resources, role, "s3:GetObject") == gets
+    assert _bucket_prefixes(resources, role, "s3:DeleteObject") == deletes
+    assert bool(_allowed(resources, role, "ses:SendRawEmail")) is mails

@@ -12,7 +12,8 @@ import pytest
 from tests.conftest import Company, Flow, campaign_body
 
 ROLES = ("rep", "manager", "leader", "finance")
-LISTS = ("/campaigns", "/feedback", "/feedback-requests", "/feedback-rules", "/me/feedback-requests")
+LISTS = ("/campaigns", "/feedback", "/feedback-requests", "/feedback-rules", "/me/feedback-requests", "/reports",
+         "/customers/CUST-1/history")   # both companies serve a customer CUST-1
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +27,12 @@ def victim(lambda_client):
     draft, submitted, approved = flow.draft(), flow.submitted(), flow.approved()
     with_feedback = flow.approved()
     flow.submit_feedback(with_feedback["id"])
+    attachment = api.post(f"/campaigns/{approved['id']}/attachments", co.rep,
+                          {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000}).json["attachment"]
+    report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
     return {"co": co, "rule": rule, "campaigns": [draft, submitted, approved, with_feedback],
-            "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)}}
+            "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)} | set(report["report_ids"]),
+            "attachment": attachment, "report_ids": report["report_ids"]}
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +90,10 @@ CAMPAIGN_ROUTES = [
     ("POST", "/campaigns/{id}/feedback/submit", {"actual_spend": 1, "actual_sales": 1}),
     ("GET", "/campaigns/{id}/feedback/revisions", None),
     ("POST", "/campaigns/{id}/reimbursement", {}),
+    ("POST", "/campaigns/{id}/attachments", {"filename": "x.jpg", "content_type": "image/jpeg", "size_bytes": 1000}),
+    ("GET", "/campaigns/{id}/attachments", None),
+    ("DELETE", "/campaigns/{id}/attachments/{attachment_id}", None),
+    ("GET", "/campaigns/{id}/evaluation", None),
 ]
 
 
@@ -100,12 +109,51 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
     for campaign in victim["campaigns"]:
         before = api.get(f"/campaigns/{campaign['id']}", co.leader).json
         feedback_before = api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json
-        r = api.call(method, path.format(id=campaign["id"]), _token(attacker, role), body,
+        attachments_before = api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json
+        r = api.call(method, path.format(id=campaign["id"], attachment_id=victim["attachment"]["id"]),
+                     _token(attacker, role), body,
                      headers={"Idempotency-Key": f"k-{role}-{method}-{path}"} if method == "POST" else None)
         assert r.status_code in (403, 404), (method, path, r.status_code, r.json)
         assert set(r.json) >= {"code", "message"} and campaign["title"] not in json.dumps(r.json)
         assert api.get(f"/campaigns/{campaign['id']}", co.leader).json == before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json == feedback_before, (method, path)
+        assert api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json == attachments_before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_another_companys_reports_are_out_of_reach(api, victim, attacker, role):
+    for report_id in victim["report_ids"]:
+        r = api.get(f"/reports/{report_id}", _token(attacker, role))
+        assert r.status_code in (403, 404) and "artifacts" not in r.json, r.json
+
+
+@pytest.mark.parametrize("group_by", ["category", "region", "province", "owner", "customer", "month"])
+def test_the_summary_and_customer_history_count_only_the_callers_company(api, victim, streams, group_by):
+    """Roll-ups are keyed by tenant: a fresh company sees nothing of the victim's approved and
+    fed-back campaigns, whatever the grouping (the victim's campaigns are rolled up first)."""
+    from tests.functional.test_rollups import campaign_records
+
+    fresh = [r for r in campaign_records(streams, victim["co"].root) if r["eventID"] not in streams.delivered]
+    if fresh:
+        assert streams.invoke("on_campaign_change", fresh) == {"batchItemFailures": []}
+    mine = api.get(f"/reports/summary?group_by={group_by}&from=2026-10&to=2026-12", victim["co"].leader)
+    assert mine.status_code == 200 and mine.json["items"], mine.json   # the victim's data is there
+    outsider = Company()
+    for role in ("manager", "leader", "finance"):
+        r = api.get(f"/reports/summary?group_by={group_by}&from=2026-10&to=2026-12", _token(outsider, role))
+        assert r.status_code in (200, 403), r.json
+        if r.status_code == 200:
+            assert r.json["items"] == [], (role, r.json)
+        history = api.get("/customers/CUST-1/history", _token(outsider, role))
+        assert history.status_code in (200, 403)
+        if history.status_code == 200:
+            assert history.json["items"] == [] and history.json["summary"]["campaigns"] == 0, history.json
+
+
+@pytest.mark.parametrize("role", ["manager", "leader"])
+def test_a_report_subscription_is_for_the_callers_own_scope(api, attacker, role):
+    r = api.put("/me/report-subscription", _token(attacker, role), {"frequency": "weekly"})
+    assert r.status_code == 200 and r.json["scope"].split("/")[0] == attacker.root
 
 
 @pytest.mark.parametrize("role", ROLES)
