@@ -116,8 +116,14 @@ def summary(principal: Principal, group_by: str, first: str | None, last: str | 
     if group_by not in GROUP_BY:
         raise InvalidInput.field("group_by", f"must be one of: {', '.join(GROUP_BY)}")
     first, last = check_period(first, last)
-    today = business_today()
-    groups = grouped_rows(report_scope(principal), group_by, first, last, stats)
+    items = summary_rows(report_scope(principal), group_by, first, last, business_today(), stats)
+    return {"group_by": group_by, "from": first, "to": last, "items": items}
+
+
+def summary_rows(scope: ReportScope, group_by: str, first: str, last: str, today: str,
+                 stats: dict | None = None) -> list[dict]:
+    """The rows of a summary (API.md's row shape), one per group, sorted by group."""
+    groups = grouped_rows(scope, group_by, first, last, stats)
     items = []
     for group in sorted(groups):
         metrics, name = groups[group]
@@ -125,7 +131,7 @@ def summary(principal: Principal, group_by: str, first: str | None, last: str | 
         if name:
             row["name"] = name
         items.append(row)
-    return {"group_by": group_by, "from": first, "to": last, "items": items}
+    return items
 
 
 def last_months(count: int, until: str | None = None) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.logic.evaluation import ReportScope, check_period, grouped_rows
+from chalicelib.logic.evaluation import ReportScope, check_period, summary_rows
 from chalicelib.observability import count, logger
 
 FREQUENCIES = ("weekly", "monthly", "none")
@@ -112,15 +112,7 @@ def subscribe(principal: Principal, frequency: str) -> dict:
 
 # -- compiling -------------------------------------------------------------------------------------
 def _rows(scope: ReportScope, group_by: str, period: str, today: str) -> list[dict]:
-    groups = grouped_rows(scope, group_by, period, period)
-    out = []
-    for group in sorted(groups):
-        metrics, name = groups[group]
-        row = r.summary_row(group, metrics, today)
-        if name:
-            row["name"] = name
-        out.append(row)
-    return out
+    return summary_rows(scope, group_by, period, period, today)
 
 
 def overdue_list(tenant: str, scope: str, today: str,

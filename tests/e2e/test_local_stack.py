@@ -80,13 +80,13 @@ def stack():
         proc.wait(timeout=30)
 
 
-def wait_for(check, timeout=15.0):
+def wait_for(check, timeout=15.0, interval=0.05):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = check()
         if value:
             return value
-        time.sleep(0.05)
+        time.sleep(interval)
     raise AssertionError("condition not met in time")
 
 
@@ -171,14 +171,9 @@ def test_a_photo_uploaded_through_the_presigned_link_is_checked_within_seconds(s
     assert ready[0]["status"] == "ready" and ready[0]["taken_at"] == "2026-11-02T10:00:00"
     assert requests.get(ready[0]["thumbnail_url"], timeout=10).status_code == 200
 
+
 def wait_slowly(check, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError("condition not met in time")
+    return wait_for(check, timeout, interval=0.5)
 
 
 def test_reports_roll_ups_and_schedules_work_in_the_local_stack(stack):
