@@ -143,3 +143,60 @@ def write_json(path: Path, data: Any) -> None:
 
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+# -- what the storage read -------------------------------------------------------------------
+class ReadCounter:
+    """Counts the items DynamoDB read for this process, the one definition every benchmark
+    uses: ScannedCount of a Query or Scan (items read before any filter), one per item that a
+    GetItem, BatchGetItem or TransactGetItems returned. `matched` is what Queries returned."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        from collections import Counter
+
+        self.items_read = 0
+        self.matched = 0
+        self.calls: Counter[str] = Counter()
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"items_read": self.items_read, "items_after_filter": self.matched, "calls": dict(self.calls)}
+
+    def __call__(self, http_response=None, parsed=None, model=None, **_: Any) -> None:
+        op = model.name if model is not None else "?"
+        parsed = parsed or {}
+        self.calls[op] += 1
+        if op in ("Query", "Scan"):
+            self.items_read += int(parsed.get("ScannedCount", 0))
+            self.matched += int(parsed.get("Count", 0))
+        elif op == "GetItem":
+            self.items_read += 1 if parsed.get("Item") else 0
+        elif op == "BatchGetItem":
+            self.items_read += sum(len(v) for v in (parsed.get("Responses") or {}).values())
+        elif op == "TransactGetItems":
+            self.items_read += sum(1 for r in parsed.get("Responses") or [] if r.get("Item"))
+
+
+READS = ReadCounter()
+
+
+def count_reads(counter: ReadCounter = READS) -> ReadCounter:
+    """Register `counter` on every DynamoDB client any botocore session creates from now on
+    (PynamoDB's and boto3's both go through `Session.create_client`). Call before the first client."""
+    import botocore.session
+
+    original = botocore.session.Session.create_client
+    if getattr(original, "_bench_hooked", False):
+        return counter
+
+    def create_client(self, service_name, *args, **kwargs):
+        client = original(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register("after-call.dynamodb", counter, unique_id="bench-read-counter")
+        return client
+
+    create_client._bench_hooked = True  # type: ignore[attr-defined]
+    botocore.session.Session.create_client = create_client
+    return counter

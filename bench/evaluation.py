@@ -39,6 +39,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench._common import READS as COUNTER  # one definition of "items read"
+from bench._common import count_reads
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 SIZES = {
@@ -95,37 +98,6 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
 
 
 # -- worker: environment and counting -----------------------------------------------------------
-class ReadCounter:
-    def __init__(self) -> None:
-        self.items_read = 0
-        self.calls = 0
-
-    def __call__(self, parsed=None, model=None, **_: Any) -> None:
-        if parsed and model is not None and model.name in ("Query", "Scan"):
-            self.items_read += int(parsed.get("ScannedCount", 0))
-            self.calls += 1
-        elif parsed and model is not None and model.name == "GetItem":
-            self.items_read += 1 if parsed.get("Item") else 0
-            self.calls += 1
-
-
-COUNTER = ReadCounter()
-
-
-def _install_counter() -> None:
-    import botocore.session
-
-    original = botocore.session.Session.create_client
-
-    def create_client(self, service_name, *args, **kwargs):
-        client = original(self, service_name, *args, **kwargs)
-        if service_name == "dynamodb":
-            client.meta.events.register("after-call.dynamodb", COUNTER, unique_id="bench-eval-counter")
-        return client
-
-    botocore.session.Session.create_client = create_client
-
-
 def _environment(key_dir: str) -> None:
     sys.path.insert(0, str(ROOT))
     import logging
@@ -142,7 +114,7 @@ def _environment(key_dir: str) -> None:
         "JWKS_PATH": str(jwks), "TOKEN_ISSUER": ISSUER, "TOKEN_AUDIENCE": AUDIENCE,
         "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
     })
-    _install_counter()
+    count_reads()
     import boto3
 
     from chalicelib.config import settings
@@ -265,7 +237,7 @@ def bench_summary(size: dict, key_dir: str) -> dict:
             client.http.get(path, headers={"Authorization": f"Bearer {tokens[label]}"})
         for _ in range(size["summary_calls"]):
             for label in ("small", "large"):
-                COUNTER.items_read = 0
+                COUNTER.reset()
                 started = time.perf_counter()
                 resp = client.http.get(path, headers={"Authorization": f"Bearer {tokens[label]}"})
                 times[label].append((time.perf_counter() - started) * 1000)
@@ -300,7 +272,7 @@ def bench_report(size: dict) -> dict:
     log(f"report: seeded {tenant} ({size['report']} campaigns in 2026-11, {written} rows, {len(overdue)} overdue written)")
     report = request_reports(tenant, "2026-11", "on_demand")[0]
     _settle_heap()
-    COUNTER.items_read = 0
+    COUNTER.reset()
     started = time.perf_counter()
     outcome = compile_report(tenant, report["id"])
     elapsed = time.perf_counter() - started

@@ -15,8 +15,8 @@
 
 Each part runs in a worker process with its own in-process moto (mock_aws). The index is
 seeded through moto's backend directly (600,000 entries through HTTP would take many minutes)
-and read back through the app's own repository (PynamoDB Queries), counting items returned by
-each Query. moto answers a Query by walking the whole table; the worker makes it look up the
+and read back through the app's own repository (PynamoDB Queries), counting the items each
+lookup read (bench._common.ReadCounter, the one definition every benchmark uses). moto answers a Query by walking the whole table; the worker makes it look up the
 partition directly instead, which changes its speed, not its answer.
 
     python -m bench.evidence [--quick] [--out PATH]     (merges into bench/results.json)
@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import RESULTS, app_env, clean_env, log, run_worker, write_json
+from bench._common import READS, RESULTS, app_env, clean_env, count_reads, log, run_worker, write_json
 
 SIZES = {False: {"photos": [10_000, 100_000], "lookups": 200, "reps": 9},
          True: {"photos": [1_000, 5_000], "lookups": 50, "reps": 3}}
@@ -163,6 +163,7 @@ def _hook_clients() -> None:
 def _setup():
     from moto import mock_aws
 
+    count_reads()
     _hook_clients()
     mock = mock_aws()
     mock.start()
@@ -206,7 +207,7 @@ def _pending(data: bytes, n: int):
     return a
 
 
-def _check(data: bytes, n: int, stats=None) -> None:
+def _check(data: bytes, n: int) -> None:
     """What the checker does once the object's bytes are in memory: read the attachment,
     inspect, look up duplicates, record the verdict with its index entries (one transaction)."""
     from dataclasses import replace
@@ -219,7 +220,7 @@ def _check(data: bytes, n: int, stats=None) -> None:
     found = filecheck.inspect(data, "image/jpeg")
     decided = replace(a, status="ready", checked_etag=f"e{n}", taken_at=found.taken_at, gps=found.gps,
                       phash=found.phash, phash_crop=found.phash_crop)
-    candidates = repos.evidence().candidates(TENANT, decided.indexed_hashes, stats)
+    candidates = repos.evidence().candidates(TENANT, decided.indexed_hashes)
     matches = ev.best_matches(a.id, decided.indexed_hashes, candidates, ev.Thresholds().duplicate_distance)
     decided.duplicate_refs = [f"{m.campaign_id}/{m.attachment_id}" for m in matches]
     decided.integrity = ev.integrity(found.taken_at, found.gps, "2026-11-01", "2026-11-03",
@@ -231,13 +232,13 @@ def _check_compute(data: bytes, candidates: list) -> None:
     """The checker's own work on the photo, without the DynamoDB round trips: inspect (sniff,
     EXIF, orientation, draft decode, thumbnail, both hashes), the index keys, the exact Hamming
     check of the candidates a lookup returned, the flags and the index entries to write."""
-    from chalicelib.dal.evidence import _index_entries
+    from chalicelib.dal.evidence import _index_entries, band_keys
     from chalicelib.domain import evidence as ev
     from chalicelib.domain import filecheck
 
     found = filecheck.inspect(data, "image/jpeg")
     hashes = [h for h in (found.phash, found.phash_crop) if h]
-    {k for h in hashes for k in ev.band_keys(TENANT, h)}
+    {k for h in hashes for k in band_keys(TENANT, h)}
     ev.best_matches("A", hashes, candidates, ev.Thresholds().duplicate_distance)
     ev.integrity(found.taken_at, found.gps, "2026-11-01", "2026-11-03", {"lat": 32.0415, "lon": 118.7849},
                  ev.Thresholds())
@@ -341,8 +342,7 @@ def worker_lookup(photos: int, lookups: int) -> dict:
 
     from chalicelib.config import settings
     from chalicelib.dal import repos
-    from chalicelib.dal.evidence import LookupStats
-    from chalicelib.domain.evidence import band_keys
+    from chalicelib.dal.evidence import band_keys
 
     _setup()
     rnd = random.Random(photos)
@@ -360,11 +360,11 @@ def worker_lookup(photos: int, lookups: int) -> dict:
     reads = []
     queries = 0
     for _ in range(lookups):
-        stats = LookupStats()
+        READS.reset()
         hashes = [f"{rnd.getrandbits(64):016x}" for _ in range(2)]
-        repos.evidence().candidates(TENANT, hashes, stats)
-        reads.append(stats.items_read)
-        queries = stats.queries
+        repos.evidence().candidates(TENANT, hashes)
+        reads.append(READS.items_read)
+        queries = READS.calls["Query"]
     return {"photos": photos, "index_entries": photos * 6, "lookups": lookups,
             "items_read_mean": round(statistics.mean(reads), 2), "items_read_max": max(reads),
             "items_read_p50": statistics.median(reads), "queries_per_lookup": queries}

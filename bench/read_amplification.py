@@ -29,6 +29,8 @@ from collections import Counter
 from typing import Any
 
 from bench._common import app_env, clean_env, log, run_worker
+from bench._common import READS as COUNTER  # one definition of "items read"
+from bench._common import count_reads
 
 TARGET = 2.0
 LIMIT = 50
@@ -57,62 +59,6 @@ def measure(campaigns: int = 20000, timeout: float = 900.0) -> dict:
 # ---------------------------------------------------------------------------------------------
 # the worker: counting reads
 # ---------------------------------------------------------------------------------------------
-
-class ReadCounter:
-    """An `after-call.dynamodb` handler that counts the items DynamoDB read."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.items_read = 0
-        self.matched = 0               # Count of Query/Scan: items left after the filter
-        self.calls: Counter[str] = Counter()
-
-    def snapshot(self) -> dict[str, Any]:
-        return {"items_read": self.items_read, "items_after_filter": self.matched,
-                "calls": dict(self.calls)}
-
-    def __call__(self, http_response=None, parsed=None, model=None, **_: Any) -> None:
-        op = model.name if model is not None else "?"
-        parsed = parsed or {}
-        self.calls[op] += 1
-        if op in ("Query", "Scan"):
-            self.items_read += int(parsed.get("ScannedCount", 0))
-            self.matched += int(parsed.get("Count", 0))
-        elif op == "GetItem":
-            self.items_read += 1 if parsed.get("Item") else 0
-        elif op == "BatchGetItem":
-            self.items_read += sum(len(v) for v in (parsed.get("Responses") or {}).values())
-        elif op == "TransactGetItems":
-            self.items_read += sum(1 for r in parsed.get("Responses") or [] if r.get("Item"))
-
-
-COUNTER = ReadCounter()
-
-
-def install_hook(counter: ReadCounter) -> None:
-    """Register `counter` on every DynamoDB client any botocore session creates from now on.
-
-    PynamoDB 6 makes its botocore client in `Connection.client` from
-    `pynamodb.connection.base.get_session()` (a plain `botocore.session.Session`), and boto3
-    goes through the same `Session.create_client`, so hooking it there covers both.
-    """
-    import botocore.session
-
-    original = botocore.session.Session.create_client
-    if getattr(original, "_bench_hooked", False):
-        return
-
-    def create_client(self, service_name, *args, **kwargs):
-        client = original(self, service_name, *args, **kwargs)
-        if service_name == "dynamodb":
-            client.meta.events.register("after-call.dynamodb", counter, unique_id="bench-read-counter")
-        return client
-
-    create_client._bench_hooked = True  # type: ignore[attr-defined]
-    botocore.session.Session.create_client = create_client
-
 
 # ---------------------------------------------------------------------------------------------
 # the worker: seeding
@@ -413,7 +359,7 @@ def worker(campaigns: int, out: str) -> None:
     try:
         os.environ.update(app_env(f"http://127.0.0.1:{port}", JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER,
                                   TOKEN_AUDIENCE=AUDIENCE))
-        install_hook(COUNTER)           # before chalicelib creates any client
+        count_reads()                   # before chalicelib creates any client
         from chalice.test import Client
 
         from app import app

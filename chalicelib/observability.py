@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import Callable, TypeVar
+
+F = TypeVar("F", bound=Callable)
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "huixiang")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Huixiang")
@@ -46,3 +49,14 @@ def flush_metrics() -> None:
     """Publish this invocation's metrics (EMF on stdout); flushing an empty set only warns."""
     if metrics().metric_set:
         metrics().flush_metrics()
+
+
+def publishes_metrics(handler: F) -> F:
+    """Publish what an invocation counted when it ends, however it ends."""
+    @functools.wraps(handler)
+    def wrapper(*args, **kwargs):
+        try:
+            return handler(*args, **kwargs)
+        finally:
+            flush_metrics()
+    return wrapper  # type: ignore[return-value]

@@ -181,7 +181,7 @@ def explicit_triggers() -> list[S3Trigger]:
     """The S3 triggers registered here rather than by Chalice decorators (one place, also read
     by tests/infra to check that the template's S3 event matches)."""
     from chalicelib.config import settings
-    from chalicelib.domain.evidence import UPLOAD_PREFIX
+    from chalicelib.dal.objects import UPLOAD_PREFIX
 
     return [S3Trigger(name="on_upload", bucket=settings().attachments_bucket, prefix=UPLOAD_PREFIX)]
 

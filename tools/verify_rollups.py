@@ -31,13 +31,13 @@ def _scan(client, table: str, tenant: str | None, attribute: str) -> Iterator[di
 def recompute(tenant: str | None = None) -> dict:
     """Every roll-up row as the campaigns say it should be."""
     from chalicelib.config import settings
-    from chalicelib.dal.campaigns import campaign_from_image
+    from chalicelib.dal.campaigns import campaign_from_item
     from chalicelib.dal.rollups import _client
     from chalicelib.domain.rollups import add_into, contribution
 
     out: dict = {}
     for item in _scan(_client(), settings().campaigns_table, tenant, "tenant"):
-        for key, metrics in contribution(campaign_from_image(item)).items():
+        for key, metrics in contribution(campaign_from_item(item)).items():
             add_into(out.setdefault(key, {}), metrics)
     return {k: _nonzero(m) for k, m in out.items() if _nonzero(m)}
 

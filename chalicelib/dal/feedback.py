@@ -1,28 +1,27 @@
-"""Feedback repository: drafts, submitted revisions (history, never overwritten), and the
-transaction that records a submission on the revision and the campaign together."""
+"""Feedback repository (DynamoDB): a campaign's draft and its submitted revisions (history,
+never overwritten). Item keys: (campaign_id, `draft`) and (campaign_id, `rev#000001`) …"""
 from __future__ import annotations
 
 from dataclasses import fields
+from typing import Any, Mapping
 
-from pynamodb.connection import Connection
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.config import settings
-from chalicelib.dal.campaigns import StaleWrite, to_model
-from chalicelib.dal.models import FeedbackModel, _host
-from chalicelib.dal.paging import Page, decode_cursor, encode_cursor, fingerprint
-from chalicelib.domain.campaign import Campaign
+from chalicelib.dal.models import FeedbackModel, model_from_image
+from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint, from_dynamo_key, to_dynamo_key
+from chalicelib.dal.writes import Immediately, Writes
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.feedback import FeedbackReport
+from chalicelib.domain.pages import Page, PageRequest
 
 DRAFT = "draft"
+REVISION = "rev#"
 _FIELDS = [f.name for f in fields(FeedbackReport)]
 _INTS = ("revision", "actual_spend", "actual_sales", "actual_units", "effect_rating")
 
 
 def revision_key(revision: int) -> str:
-    return f"rev#{revision:06d}"
+    return f"{REVISION}{revision:06d}"
 
 
 def _to_model(r: FeedbackReport) -> FeedbackModel:
@@ -41,7 +40,15 @@ def from_model(m: FeedbackModel) -> FeedbackReport:
     return FeedbackReport(**values)
 
 
+def report_from_image(image: Mapping[str, Any] | None) -> FeedbackReport | None:
+    """A report from a stream image as Powertools decodes it; None for no image."""
+    return from_model(model_from_image(FeedbackModel, image)) if image else None
+
+
 class FeedbackRepository:
+    def __init__(self, writes: Writes | None = None) -> None:
+        self._writes = writes or Immediately()
+
     def draft(self, campaign_id: str) -> FeedbackReport | None:
         try:
             return from_model(FeedbackModel.get(campaign_id, DRAFT, consistent_read=True))
@@ -49,43 +56,29 @@ class FeedbackRepository:
             return None
 
     def save_draft(self, report: FeedbackReport) -> FeedbackReport:
-        _to_model(report).save()
+        self._writes.put(_to_model(report))
         return report
 
+    def delete_draft(self, campaign_id: str) -> None:
+        self._writes.delete(FeedbackModel(campaign_id, DRAFT))
+
+    def insert_revision(self, report: FeedbackReport) -> None:
+        """Revision n, once: a second writer of the same revision loses (StaleWrite)."""
+        self._writes.put(_to_model(report), FeedbackModel.sk.does_not_exist())
+
     def latest_submitted(self, campaign_id: str) -> FeedbackReport | None:
-        for m in FeedbackModel.query(campaign_id, FeedbackModel.sk.startswith("rev#"),
+        for m in FeedbackModel.query(campaign_id, FeedbackModel.sk.startswith(REVISION),
                                      scan_index_forward=False, limit=1, consistent_read=True):
             return from_model(m)
         return None
 
-    def revisions(self, campaign_id: str, limit: int, cursor: str | None) -> Page[FeedbackReport]:
+    def revisions(self, campaign_id: str, page: PageRequest) -> Page[FeedbackReport]:
+        """Submitted revisions, newest first."""
         fp = fingerprint("revisions", campaign_id)
-        start = decode_cursor(cursor, {"campaign_id", "sk"}, fp)
-        if start is not None and start["campaign_id"]["S"] != campaign_id:
-            raise InvalidInput.field("cursor", "is not a cursor issued by this list")
-        result = FeedbackModel.query(campaign_id, FeedbackModel.sk.startswith("rev#"), scan_index_forward=False,
-                                     limit=limit, page_size=limit, last_evaluated_key=start)
+        start = decode_cursor(page.cursor, {"campaign_id", "sk"}, fp)
+        if start is not None and start["campaign_id"] != campaign_id:
+            raise InvalidInput.field("cursor", BAD_CURSOR)
+        result = FeedbackModel.query(campaign_id, FeedbackModel.sk.startswith(REVISION), scan_index_forward=False,
+                                     limit=page.limit, page_size=page.limit, last_evaluated_key=to_dynamo_key(start))
         items = [from_model(m) for m in result]
-        last = result.last_evaluated_key
-        return Page(items=items, next_cursor=encode_cursor(last, fp) if last else None)
-
-    def record_submission(self, campaign: Campaign, report: FeedbackReport, consumed_draft: bool,
-                          token: str | None = None) -> None:
-        """Insert revision n and move the campaign to it, atomically.
-
-        Fails with StaleWrite when revision n already exists or the campaign changed since read.
-        """
-        s = settings()
-        connection = Connection(region=s.region, host=_host())
-        try:
-            with TransactWrite(connection=connection, client_request_token=token) as tx:
-                tx.save(_to_model(report), condition=FeedbackModel.sk.does_not_exist())
-                tx.save(to_model(campaign))
-                if consumed_draft:
-                    tx.delete(FeedbackModel(campaign.id, DRAFT))
-        except TransactWriteError as exc:
-            reasons = [r.code for r in (exc.cancellation_reasons or []) if r is not None]
-            if "ConditionalCheckFailed" in reasons or exc.cause_response_code == "TransactionCanceledException":
-                raise StaleWrite(campaign.id) from None
-            raise
-        campaign.version = (campaign.version or 0) + 1
+        return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))

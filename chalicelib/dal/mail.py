@@ -3,13 +3,13 @@ HUIXIANG_OUTBOX_DIR is set (the local stack, the tests) every message is also wr
 as an .eml file."""
 from __future__ import annotations
 
-import functools
 import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from chalicelib.config import settings
+from chalicelib.dal.clients import ses
 
 
 @dataclass(frozen=True)
@@ -27,13 +27,6 @@ class Mail:
     text: str
     cc: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = field(default=())
-
-
-@functools.lru_cache(maxsize=1)
-def _ses():
-    import boto3
-
-    return boto3.client("ses", region_name=settings().region)
 
 
 def build(mail: Mail):
@@ -57,7 +50,7 @@ def send(mail: Mail) -> str:
     """Send one message to its To and Cc recipients; returns the SES message id."""
     msg = build(mail)
     raw = msg.as_bytes()
-    message_id = _ses().send_raw_email(Source=settings().mail_sender, Destinations=[*mail.to, *mail.cc],
+    message_id = ses().send_raw_email(Source=settings().mail_sender, Destinations=[*mail.to, *mail.cc],
                                        RawMessage={"Data": raw})["MessageId"]
     outbox = settings().outbox_dir
     if outbox:

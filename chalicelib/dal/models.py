@@ -5,8 +5,6 @@ a Query on one of these indexes. There is no Scan anywhere in chalicelib/.
 """
 from __future__ import annotations
 
-import os
-
 from pynamodb.attributes import (
     BooleanAttribute,
     MapAttribute,
@@ -20,10 +18,8 @@ from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
 from chalicelib.config import settings
-
-
-def _host() -> str | None:
-    return os.environ.get("AWS_ENDPOINT_URL_DYNAMODB") or os.environ.get("AWS_ENDPOINT_URL") or None
+from chalicelib.dal.clients import dynamodb_endpoint as _host
+from chalicelib.dal.keys import CAMPAIGN_INDEXES
 
 
 class _Meta:
@@ -42,6 +38,15 @@ def _gsi(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryInde
     return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)
 
 
+def model_from_image(model_cls: type[Model], image: dict) -> Model:
+    """A model from a stream image as Powertools decodes it (plain Python values): back to
+    DynamoDB JSON, then the model's own attribute mapping, so there is one mapping per table."""
+    from boto3.dynamodb.types import TypeSerializer
+
+    serializer = TypeSerializer()
+    return model_cls.from_raw_data({name: serializer.serialize(value) for name, value in image.items()})
+
+
 class LocationMap(MapAttribute):
     address = UnicodeAttribute(null=True)
     lat = NumberAttribute(null=True)
@@ -53,24 +58,6 @@ class RuleRefMap(MapAttribute):
     scope = UnicodeAttribute()
     due_days = NumberAttribute()
     min_photos = NumberAttribute(default=0)
-
-
-# Campaign indexes: (index name, hash attribute, range attribute)
-CAMPAIGN_INDEXES = (
-    ("by_owner", "owner_id", "created_key"),          # rep's campaigns; ?owner=
-    ("by_customer", "customer_key", "customer_sk"),   # ?customer_id=, customer history
-    ("by_org", "org_root", "org_sk"),                 # ?org= subtree via begins_with
-    ("by_status", "status_key", "org_sk"),            # ?status= within an org subtree
-    ("by_category", "category_key", "org_sk"),        # ?category= within a subtree; rule sweeps
-    ("fbq_l1", "fbq_l1", "fbq_sk"),                   # E: required feedback by state, group level
-    ("fbq_l2", "fbq_l2", "fbq_sk"),                   # … region level
-    ("fbq_l3", "fbq_l3", "fbq_sk"),                   # … province level
-    ("fbq_owner", "fbq_owner", "fbq_sk"),             # B: my feedback requests
-    ("fbd_l1", "fbd_l1", "fbd_sk"),                   # D: submitted feedback newest first, group
-    ("fbd_l2", "fbd_l2", "fbd_sk"),                   # … region
-    ("fbd_l3", "fbd_l3", "fbd_sk"),                   # … province
-    ("fbd_owner", "fbd_owner", "fbd_sk"),             # D: by owner
-)
 
 
 class CampaignModel(Model):
@@ -194,6 +181,8 @@ class RuleModel(Model):
     min_photos = NumberAttribute(null=True)
     created_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
+    campaign_org = UnicodeAttribute(null=True)     # a campaign rule: its campaign's org and owner
+    campaign_owner = UnicodeAttribute(null=True)
     # rule sweep progress (items with target "sweep|<rule id>")
     sweep_cursor = UnicodeAttribute(null=True)
     sweep_done = BooleanAttribute(null=True)
@@ -220,9 +209,9 @@ def create_tables() -> None:
 
 
 def _create_idempotency_table() -> None:
-    import boto3
+    from chalicelib.dal.clients import dynamodb
 
-    client = boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
+    client = dynamodb()
     name = settings().idempotency_table
     try:
         client.describe_table(TableName=name)
@@ -269,6 +258,7 @@ class EvidenceModel(Model):
     status = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
     object_key = UnicodeAttribute(null=True)
+    upload_token = UnicodeAttribute(null=True)
     thumbnail_key = UnicodeAttribute(null=True)
     checked_etag = UnicodeAttribute(null=True)
     checked_at = UnicodeAttribute(null=True)
@@ -320,9 +310,9 @@ EVALUATION_MODELS = (RollupModel, ReportModel)
 
 def create_evaluation_tables() -> None:
     """Roll-up and report tables, with TTL on `expires_at` (markers, reminders)."""
-    import boto3
+    from chalicelib.dal.clients import dynamodb
 
-    client = boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
+    client = dynamodb()
     for model in EVALUATION_MODELS:
         if not model.exists():
             model.create_table(wait=True)

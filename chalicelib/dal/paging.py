@@ -2,6 +2,7 @@
 
 A cursor is the key of the last item returned, bound to the query that issued it. A cursor
 that does not decode, names other attributes, or belongs to another query is a 400, never a 500.
+Both the DynamoDB and the in-memory repositories use these, so a cursor means the same in each.
 """
 from __future__ import annotations
 
@@ -9,21 +10,12 @@ import base64
 import binascii
 import hashlib
 import json
-from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from chalicelib.domain.errors import InvalidInput
 
-T = TypeVar("T")
 _MAX_CURSOR = 2048
-
-
-@dataclass
-class Page(Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
-    items_read: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
+BAD_CURSOR = "is not a cursor issued by this list with these filters"
 
 
 def fingerprint(*parts: Any) -> str:
@@ -31,18 +23,18 @@ def fingerprint(*parts: Any) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def encode_cursor(last_key: dict[str, dict[str, str]] | None, query_fp: str) -> str | None:
+def encode_cursor(last_key: dict[str, str] | None, query_fp: str) -> str | None:
+    """`last_key`: the string key attributes of the last item returned."""
     if not last_key:
         return None
-    flat = {name: value["S"] for name, value in last_key.items()}
-    raw = json.dumps({"k": flat, "q": query_fp}, separators=(",", ":"), sort_keys=True).encode()
+    raw = json.dumps({"k": last_key, "q": query_fp}, separators=(",", ":"), sort_keys=True).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str | None, key_attrs: set[str], query_fp: str) -> dict[str, dict[str, str]] | None:
+def decode_cursor(cursor: str | None, key_attrs: set[str], query_fp: str) -> dict[str, str] | None:
     if cursor is None:
         return None
-    bad = InvalidInput.field("cursor", "is not a cursor issued by this list with these filters")
+    bad = InvalidInput.field("cursor", BAD_CURSOR)
     if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR:
         raise bad
     try:
@@ -57,4 +49,12 @@ def decode_cursor(cursor: str | None, key_attrs: set[str], query_fp: str) -> dic
         raise bad
     if not all(isinstance(v, str) and 0 < len(v) <= 512 for v in key.values()):
         raise bad
-    return {name: {"S": value} for name, value in key.items()}
+    return key
+
+
+def to_dynamo_key(key: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
+    return {name: {"S": value} for name, value in key.items()} if key else None
+
+
+def from_dynamo_key(key: dict[str, dict[str, str]] | None) -> dict[str, str] | None:
+    return {name: value["S"] for name, value in key.items()} if key else None

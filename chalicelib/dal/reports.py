@@ -1,5 +1,4 @@
-"""Reports, report subscriptions and sent-reminder markers (table `huixiang-{stage}-reports`),
-and the report artifacts in S3.
+"""Reports, report subscriptions and sent-reminder markers (table `huixiang-{stage}-reports`).
 
 | item | pk | sk |
 |---|---|---|
@@ -9,10 +8,10 @@ and the report artifacts in S3.
 
 Report fields live in a JSON `data` attribute next to `status`, so a status change is one
 conditional UpdateItem. A report INSERT on this table's stream starts its compilation.
+Report artifacts live in the object store (dal/objects.py).
 """
 from __future__ import annotations
 
-import functools
 import json
 import time
 from typing import Any
@@ -22,21 +21,10 @@ from chalicelib.config import settings
 REMINDER_TTL_SECONDS = 3 * 24 * 3600
 
 
-@functools.lru_cache(maxsize=1)
 def _client():
-    import boto3
+    from chalicelib.dal.clients import dynamodb
 
-    from chalicelib.dal.models import _host
-    return boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
-
-
-@functools.lru_cache(maxsize=1)
-def _s3():
-    import boto3
-    from botocore.config import Config
-
-    # SigV4 links: S3 refuses SigV2 presigned URLs on buckets created since mid-2020
-    return boto3.client("s3", region_name=settings().region, config=Config(signature_version="s3v4"))
+    return dynamodb()
 
 
 def _item_to_report(item: dict) -> dict:
@@ -145,12 +133,3 @@ class ReportRepository:
     def release_reminder(self, tenant: str, day: str, rep_id: str) -> None:
         _client().delete_item(TableName=settings().reports_table,
                               Key={"pk": {"S": f"reminder|{tenant}|{day}"}, "sk": {"S": rep_id}})
-
-    # -- artifacts -----------------------------------------------------------------------------
-    def put_artifact(self, key: str, body: bytes, content_type: str) -> None:
-        _s3().put_object(Bucket=settings().reports_bucket, Key=key, Body=body, ContentType=content_type,
-                         ServerSideEncryption="AES256")
-
-    def artifact_url(self, key: str) -> str:
-        return _s3().generate_presigned_url("get_object", Params={"Bucket": settings().reports_bucket, "Key": key},
-                                            ExpiresIn=settings().report_link_ttl_seconds)

@@ -1,40 +1,69 @@
-"""Repositories, built lazily once per process and reused across invocations."""
+"""Where use cases get their storage: one installed storage per process, built on first use.
+
+Production and the local stack use DynamoStorage (DynamoDB, S3, SES). Tests of business
+rules install an InMemoryStorage (dal/memory.py) with `install()`: the same interface, no moto.
+"""
 from __future__ import annotations
 
 import functools
+from typing import Any
+
+_installed: Any = None
 
 
 @functools.lru_cache(maxsize=1)
+def _default() -> Any:
+    from chalicelib.dal.storage import DynamoStorage
+    return DynamoStorage()
+
+
+def storage() -> Any:
+    return _installed if _installed is not None else _default()
+
+
+def install(replacement: Any) -> Any:
+    """Use `replacement` as this process's storage (None: back to the default); returns the previous."""
+    global _installed
+    previous, _installed = _installed, replacement
+    return previous
+
+
 def campaigns():
-    from chalicelib.dal.campaigns import CampaignRepository
-    return CampaignRepository()
+    return storage().campaigns
 
 
-@functools.lru_cache(maxsize=1)
 def feedback():
-    from chalicelib.dal.feedback import FeedbackRepository
-    return FeedbackRepository()
+    return storage().feedback
 
 
-@functools.lru_cache(maxsize=1)
 def rules():
-    from chalicelib.dal.rules import RuleRepository
-    return RuleRepository()
+    return storage().rules
 
 
-@functools.lru_cache(maxsize=1)
 def evidence():
-    from chalicelib.dal.evidence import EvidenceRepository
-    return EvidenceRepository()
+    return storage().evidence
 
 
-@functools.lru_cache(maxsize=1)
 def rollups():
-    from chalicelib.dal.rollups import RollupRepository
-    return RollupRepository()
+    return storage().rollups
 
 
-@functools.lru_cache(maxsize=1)
 def reports():
-    from chalicelib.dal.reports import ReportRepository
-    return ReportRepository()
+    return storage().reports
+
+
+def objects():
+    return storage().objects
+
+
+def mailer():
+    return storage().mailer
+
+
+def idempotency():
+    return storage().idempotency
+
+
+def unit_of_work():
+    """A context manager: repositories whose writes commit together when the block ends."""
+    return storage().unit_of_work()

@@ -17,7 +17,6 @@ completely and once, or not at all.
 """
 from __future__ import annotations
 
-import functools
 import time
 from typing import Iterable, Iterator
 
@@ -30,12 +29,10 @@ MARKER = "marker|"
 TRANSACTION_LIMIT = 100
 
 
-@functools.lru_cache(maxsize=1)
 def _client():
-    import boto3
+    from chalicelib.dal.clients import dynamodb
 
-    from chalicelib.dal.models import _host
-    return boto3.client("dynamodb", region_name=settings().region, endpoint_url=_host())
+    return dynamodb()
 
 
 def row_keys(k: RowKey) -> dict[str, str]:
@@ -117,22 +114,17 @@ class RollupRepository:
                 pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         return len(items)
 
-    def applied(self, event_id: str) -> bool:
-        item = _client().get_item(TableName=settings().rollups_table, ConsistentRead=True,
-                                  Key={"pk": {"S": MARKER + event_id}, "sk": {"S": "-"}}).get("Item")
-        return item is not None
-
     # -- reads --------------------------------------------------------------------------------
-    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str, last_month: str,
-                    stats: dict | None = None) -> list[tuple[RowKey, Metrics, str | None]]:
+    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str,
+                    last_month: str) -> list[tuple[RowKey, Metrics, str | None]]:
         """Every row of one entity (an org node's own rows, a customer, an owner) in the months."""
-        return list(self._query(stats, TableName=settings().rollups_table,
+        return list(self._query(TableName=settings().rollups_table,
                                 KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
                                 ExpressionAttributeValues={":pk": {"S": f"{tenant}|{dim}|{entity}"},
                                                            ":lo": {"S": first_month}, ":hi": {"S": last_month + "#~"}}))
 
-    def period_rows(self, tenant: str, partition: str, first_month: str, last_month: str, scope: str | None,
-                    stats: dict | None = None) -> list[tuple[RowKey, Metrics, str | None]]:
+    def period_rows(self, tenant: str, partition: str, first_month: str, last_month: str,
+                    scope: str | None) -> list[tuple[RowKey, Metrics, str | None]]:
         """Every row of a dimension (`customer`, `owner`) or org level (`org-L2`) in the months,
         narrowed to rows whose org lies within `scope`."""
         kwargs: dict = {}
@@ -142,7 +134,7 @@ class RollupRepository:
         values = {":pp": {"S": f"{tenant}|{partition}"}, ":lo": {"S": first_month}, ":hi": {"S": last_month + "#~"}}
         if kwargs:
             values.update({":scope": {"S": scope}, ":prefix": {"S": orgs.subtree_prefix(scope)}})
-        return list(self._query(stats, TableName=settings().rollups_table, IndexName="by_period",
+        return list(self._query(TableName=settings().rollups_table, IndexName="by_period",
                                 KeyConditionExpression="pp = :pp AND ps BETWEEN :lo AND :hi",
                                 ExpressionAttributeValues=values, **kwargs))
 
@@ -154,12 +146,9 @@ class RollupRepository:
             out += [item["sk"]["S"] for item in page["Items"]]
         return out
 
-    def _query(self, stats: dict | None, **kwargs) -> Iterator[tuple[RowKey, Metrics, str | None]]:
+    def _query(self, **kwargs) -> Iterator[tuple[RowKey, Metrics, str | None]]:
         paginator = _client().get_paginator("query")
         for page in paginator.paginate(**kwargs):
-            if stats is not None:
-                stats["items_read"] = stats.get("items_read", 0) + page.get("ScannedCount", 0)
-                stats["queries"] = stats.get("queries", 0) + 1
             for item in page["Items"]:
                 yield row_from_item(item)
 

@@ -1,49 +1,66 @@
-"""Feedback rules, keyed by target so a campaign's rules are strongly consistent reads,
-and the progress items of rule sweeps (which re-apply rules to the campaigns they cover)."""
+"""Feedback rules (DynamoDB), keyed by target (`CN|category|tasting`) so the rules that apply
+to a campaign are three strongly consistent Queries; plus the progress items of rule sweeps.
+
+| item | target (hash) | id (range) |
+|---|---|---|
+| rule | `<tenant>\\|<scope>\\|<campaign id, category or *>` | rule id (ULID: newest last) |
+| sweep progress | `sweep\\|<rule id>` | `created` or `deleted` |
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Any, Mapping
 
-from pynamodb.exceptions import PutError, UpdateError
-
-from chalicelib.dal.models import RuleModel
-from chalicelib.dal.paging import Page, decode_cursor, encode_cursor, fingerprint
-from chalicelib.domain.campaign import RuleRef, most_specific_rule
-from chalicelib.domain.feedback import FeedbackRule, rule_target
+from chalicelib.dal.models import RuleModel, model_from_image
+from chalicelib.dal.paging import decode_cursor, encode_cursor, fingerprint, from_dynamo_key, to_dynamo_key
+from chalicelib.dal.writes import Immediately, Writes
+from chalicelib.domain.campaign import RuleRef
+from chalicelib.domain.feedback import FeedbackRule, Sweep
+from chalicelib.domain.pages import Page, PageRequest
 
 SWEEP_PREFIX = "sweep|"
 
 
-@dataclass(frozen=True)
-class Sweep:
-    """Progress of re-applying rules to the campaigns one rule covers, a page per stream record."""
-    target: str
-    change: str                    # created | deleted
-    tenant: str
-    scope: str
-    category: str | None
-    campaign_id: str | None
-    cursor: str | None
-    done: bool
+class _NotAdvanced(Exception):
+    pass
+
+
+class _AlreadyStarted(Exception):
+    pass
 
 
 def to_model(rule: FeedbackRule) -> RuleModel:
     return RuleModel(
         rule.target, rule.id, tenant=rule.tenant, scope=rule.scope, campaign_id=rule.campaign_id,
         category=rule.category, due_days=rule.due_days, min_photos=rule.min_photos,
-        created_by=rule.created_by, created_at=rule.created_at, rule_id=rule.id, rule_tenant=rule.tenant,
+        created_by=rule.created_by, created_at=rule.created_at, campaign_org=rule.campaign_org,
+        campaign_owner=rule.campaign_owner, rule_id=rule.id, rule_tenant=rule.tenant,
     )
 
 
 def from_model(m: RuleModel) -> FeedbackRule:
     return FeedbackRule(id=m.id, tenant=m.tenant, scope=m.scope, due_days=int(m.due_days),
                         min_photos=int(m.min_photos or 0), created_by=m.created_by or "",
-                        created_at=m.created_at or "", campaign_id=m.campaign_id, category=m.category)
+                        created_at=m.created_at or "", campaign_id=m.campaign_id, category=m.category,
+                        campaign_org=m.campaign_org, campaign_owner=m.campaign_owner)
+
+
+def _sweep_from_model(m: RuleModel) -> Sweep:
+    return Sweep(rule_id=m.target[len(SWEEP_PREFIX):], change=m.id, tenant=m.tenant, scope=m.scope,
+                 category=m.category, campaign_id=m.campaign_id, cursor=m.sweep_cursor, done=bool(m.sweep_done))
+
+
+def change_from_image(image: Mapping[str, Any]) -> FeedbackRule | Sweep:
+    """What a rules-stream image holds: a rule, or a sweep's progress."""
+    m = model_from_image(RuleModel, dict(image))
+    return _sweep_from_model(m) if m.target.startswith(SWEEP_PREFIX) else from_model(m)
 
 
 class RuleRepository:
+    def __init__(self, writes: Writes | None = None) -> None:
+        self._writes = writes or Immediately()
+
     def insert(self, rule: FeedbackRule) -> FeedbackRule:
-        to_model(rule).save(condition=RuleModel.id.does_not_exist())
+        self._writes.put(to_model(rule), RuleModel.id.does_not_exist())
         return rule
 
     def get(self, tenant: str, rule_id: str) -> FeedbackRule | None:
@@ -53,16 +70,16 @@ class RuleRepository:
         return None
 
     def delete(self, rule: FeedbackRule) -> None:
-        RuleModel(rule.target, rule.id).delete()
+        self._writes.delete(RuleModel(rule.target, rule.id))
 
-    def list(self, tenant: str, limit: int, cursor: str | None) -> Page[FeedbackRule]:
+    def list(self, tenant: str, page: PageRequest) -> Page[FeedbackRule]:
+        """A company's rules, newest first."""
         fp = fingerprint("rules", tenant)
-        start = decode_cursor(cursor, {"target", "id", "rule_tenant"}, fp)
-        result = RuleModel.by_tenant.query(tenant, scan_index_forward=False, limit=limit, page_size=limit,
-                                           last_evaluated_key=start)
+        start = decode_cursor(page.cursor, {"target", "id", "rule_tenant"}, fp)
+        result = RuleModel.by_tenant.query(tenant, scan_index_forward=False, limit=page.limit, page_size=page.limit,
+                                           last_evaluated_key=to_dynamo_key(start))
         items = [from_model(m) for m in result]
-        last = result.last_evaluated_key
-        return Page(items=items, next_cursor=encode_cursor(last, fp) if last else None)
+        return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))
 
     def newest(self, target: str) -> RuleRef | None:
         """The newest rule of a target (ids sort by time). Strongly consistent."""
@@ -70,50 +87,28 @@ class RuleRepository:
             return from_model(m).ref()
         return None
 
-    def rule_for(self, tenant: str, category: str, own: RuleRef | None) -> RuleRef | None:
-        """The most specific rule that covers a campaign: its own, its category's, or everyone's."""
-        return most_specific_rule(own, self.newest(rule_target(tenant, "category", category)),
-                                  self.newest(rule_target(tenant, "all")))
-
     # -- sweeps ------------------------------------------------------------------------------
-    def start_sweep(self, rule: FeedbackRule, change: str) -> None:
-        """Record that the campaigns a rule covers must be re-evaluated; its stream record drives it."""
+    def start_sweep(self, rule: FeedbackRule, change: str) -> bool:
+        """Record that the campaigns a rule covers must be re-evaluated (its stream record drives
+        the sweep). False when it was recorded before: a redelivered rule event."""
         m = RuleModel(f"{SWEEP_PREFIX}{rule.id}", change, tenant=rule.tenant, scope=rule.scope,
                       category=rule.category, campaign_id=rule.campaign_id, sweep_cursor=None, sweep_done=False,
                       sweep_updated=0)
         try:
-            m.save(condition=RuleModel.id.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            # a redelivered rule event: the sweep is already under way
+            self._writes.put(m, RuleModel.id.does_not_exist(), conflict=_AlreadyStarted)
+            return True
+        except _AlreadyStarted:
+            return False
 
-    def advance_sweep(self, target: str, change: str, expected_cursor: str | None, next_cursor: str | None,
-                      updated: int) -> bool:
+    def advance_sweep(self, sweep: Sweep, next_cursor: str | None, updated: int) -> bool:
         """Move a sweep on, only from where it was (a redelivered record must not skip pages)."""
-        m = RuleModel(target, change)
-        cond = (RuleModel.sweep_cursor.does_not_exist() if expected_cursor is None
-                else RuleModel.sweep_cursor == expected_cursor) & (RuleModel.sweep_done == False)  # noqa: E712
+        m = RuleModel(f"{SWEEP_PREFIX}{sweep.rule_id}", sweep.change)
+        cond = (RuleModel.sweep_cursor.does_not_exist() if sweep.cursor is None
+                else RuleModel.sweep_cursor == sweep.cursor) & (RuleModel.sweep_done == False)  # noqa: E712
         actions = [RuleModel.sweep_done.set(next_cursor is None), RuleModel.sweep_updated.add(updated)]
         actions.append(RuleModel.sweep_cursor.set(next_cursor) if next_cursor else RuleModel.sweep_cursor.remove())
         try:
-            m.update(actions=actions, condition=cond)
+            self._writes.update(m, actions, cond, conflict=_NotAdvanced)
             return True
-        except UpdateError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-
-
-def rule_from_image(image: dict) -> FeedbackRule | None:
-    """The rule in a stream image (DynamoDB JSON), or None for a sweep item."""
-    m = RuleModel.from_raw_data(image)
-    return None if m.target.startswith(SWEEP_PREFIX) else from_model(m)
-
-
-def sweep_from_image(image: dict) -> Sweep | None:
-    m = RuleModel.from_raw_data(image)
-    if not m.target.startswith(SWEEP_PREFIX):
-        return None
-    return Sweep(target=m.target, change=m.id, tenant=m.tenant, scope=m.scope, category=m.category,
-                 campaign_id=m.campaign_id, cursor=m.sweep_cursor, done=bool(m.sweep_done))
+        except _NotAdvanced:
+            return False

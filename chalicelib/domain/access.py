@@ -1,4 +1,10 @@
-"""Who may do what, on which campaigns. Every role and scope decision lives here."""
+"""Who may do what, and on which part of a company. Every role and scope decision lives here.
+
+Two questions, answered separately:
+* may this role attempt the action at all? — `require(principal, action)` and PERMISSIONS;
+* which campaigns, reports, rules and budgets does the caller reach? — `scope_of(principal)`
+  and the named predicates below. Use cases ask these; nothing else compares roles or org paths.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,20 +14,21 @@ from chalicelib.domain.errors import Forbidden
 
 ROLES = ("rep", "manager", "leader", "finance")
 ALL = frozenset(ROLES)
+APPROVERS = frozenset({"manager", "leader"})
 
-# action -> roles that may attempt it. Scope (which campaigns) is checked separately.
+# action -> roles that may attempt it. Scope (which objects) is checked separately.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "campaign.create": frozenset({"rep", "manager"}),
     "campaign.read": ALL,
     "campaign.list": ALL,
     "campaign.edit": frozenset({"rep", "manager"}),      # owner only, see require_owner
     "campaign.submit": frozenset({"rep", "manager"}),    # owner only
-    "campaign.approve": frozenset({"manager", "leader"}),
-    "campaign.reject": frozenset({"manager", "leader"}),
+    "campaign.approve": APPROVERS,
+    "campaign.reject": APPROVERS,
     "category.list": ALL,
     "rule.create": frozenset({"leader"}),
     "rule.delete": frozenset({"leader"}),
-    "rule.list": ALL,
+    "rule.list": ALL,                                      # which rules: rule_visible
     "feedback.read": ALL,
     "feedback.write": frozenset({"rep", "manager"}),     # owner only
     "feedback.my_requests": frozenset({"rep", "manager"}),
@@ -36,8 +43,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customer.history": ALL,                               # scoped like campaign.list
     "report.summary": ALL,                                 # rep: own; manager: subtree; else company
     "report.run": frozenset({"leader"}),
-    "report.read": frozenset({"manager", "leader"}),       # reports of scopes within theirs
-    "report.subscribe": frozenset({"manager", "leader"}),
+    "report.read": APPROVERS,                              # reports of scopes within theirs
+    "report.subscribe": APPROVERS,
 }
 
 
@@ -55,20 +62,41 @@ class Principal:
         return orgs.tenant_of(self.org)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The part of one company a caller reaches: an org subtree, or (for a rep) one owner's
+    campaigns anywhere in the company."""
+    tenant: str
+    org: str
+    owner: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"owner:{self.owner}" if self.owner else self.org
+
+
 def require(principal: Principal, action: str) -> None:
     if principal.role not in PERMISSIONS[action]:
         raise Forbidden(f"role {principal.role} may not {action.replace('.', ' ').replace('_', ' ')}")
 
 
+def scope_of(principal: Principal) -> Scope:
+    """rep: their own campaigns; manager: their subtree; leader and finance: the company."""
+    if principal.role == "rep":
+        return Scope(principal.tenant, principal.tenant, owner=principal.sub)
+    if principal.role == "manager":
+        return Scope(principal.tenant, principal.org)
+    return Scope(principal.tenant, principal.tenant)
+
+
 def in_scope(principal: Principal, campaign_org: str, owner_id: str) -> bool:
-    """rep: own campaigns; manager: its subtree; leader and finance: the whole company."""
+    """May the caller see this campaign? A manager also sees their own applications."""
     if orgs.tenant_of(campaign_org) != principal.tenant:
         return False
-    if principal.role == "rep":
-        return owner_id == principal.sub
-    if principal.role == "manager":
-        return owner_id == principal.sub or orgs.is_within(campaign_org, principal.org)
-    return principal.role in ("leader", "finance")
+    scope = scope_of(principal)
+    if scope.owner is not None:
+        return owner_id == scope.owner
+    return owner_id == principal.sub or orgs.is_within(campaign_org, scope.org)
 
 
 def require_scope(principal: Principal, campaign_org: str, owner_id: str) -> None:
@@ -79,6 +107,11 @@ def require_scope(principal: Principal, campaign_org: str, owner_id: str) -> Non
 def require_owner(principal: Principal, owner_id: str) -> None:
     if owner_id != principal.sub:
         raise Forbidden("only the campaign's owner may do this")
+
+
+def require_same_company(principal: Principal, org: str) -> None:
+    if orgs.tenant_of(org) != principal.tenant:
+        raise Forbidden("this campaign is outside your scope")
 
 
 def require_approver(principal: Principal, campaign_org: str, owner_id: str) -> None:
@@ -92,17 +125,63 @@ def require_approver(principal: Principal, campaign_org: str, owner_id: str) -> 
     raise Forbidden("this campaign is outside your scope")
 
 
-def list_scope(principal: Principal, org_filter: str | None, owner_filter: str | None) -> tuple[str, str | None]:
-    """The org subtree and owner a list may cover, after narrowing by the caller's filters.
+def sees_approval_context(principal: Principal, campaign_org: str, owner_id: str) -> bool:
+    """Approvers (never the applicant) see the customer's history beside an application."""
+    return principal.role in APPROVERS and owner_id != principal.sub and in_scope(principal, campaign_org, owner_id)
+
+
+def list_scope(principal: Principal, org_filter: str | None, owner_filter: str | None) -> Scope:
+    """The scope a list covers after narrowing by the caller's filters.
 
     A filter outside the caller's scope is refused (403), never silently widened or emptied.
     """
-    base = principal.org if principal.role == "manager" else principal.tenant
-    if org_filter is not None and not orgs.is_within(org_filter, base):
+    base = scope_of(principal)
+    if org_filter is not None and not orgs.is_within(org_filter, base.org):
         raise Forbidden("the org filter is outside your scope")
     owner = owner_filter
-    if principal.role == "rep":
-        if owner_filter not in (None, principal.sub):
+    if base.owner is not None:
+        if owner_filter not in (None, base.owner):
             raise Forbidden("a rep may only see their own campaigns")
-        owner = principal.sub
-    return org_filter or base, owner
+        owner = base.owner
+    return Scope(base.tenant, org_filter or base.org, owner)
+
+
+def covers_org(scope: Scope, org: str) -> bool:
+    """Does an org-level aggregate (a roll-up row, a report) of `org` fall within the scope?"""
+    return orgs.is_within(org, scope.org)
+
+
+# -- reports --------------------------------------------------------------------------------
+def report_scope_org(role: str, org: str) -> str:
+    """The org a manager's or leader's compiled reports cover: the company for a leader."""
+    return orgs.tenant_of(org) if role == "leader" else org
+
+
+def report_visible(principal: Principal, report_scope: str) -> bool:
+    """A leader reads every report of the company; a manager those of scopes within theirs."""
+    if orgs.tenant_of(report_scope) != principal.tenant:
+        return False
+    return principal.role == "leader" or (principal.role == "manager" and orgs.is_within(report_scope, principal.org))
+
+
+def nearest_managers_over(subscribers: list[dict], org: str, rep_id: str) -> list[dict]:
+    """The subscribed managers closest above a rep's org: they get a copy of the rep's
+    overdue-feedback reminder (nobody further up, nobody outside the subtree)."""
+    above = [s for s in subscribers if s["role"] == "manager" and orgs.is_within(org, s["org"])
+             and s["user_id"] != rep_id]
+    if not above:
+        return []
+    deepest = max(orgs.depth(s["org"]) for s in above)
+    return [s for s in above if orgs.depth(s["org"]) == deepest]
+
+
+# -- feedback rules --------------------------------------------------------------------------
+def rule_visible(principal: Principal, scope: str, campaign_org: str | None, campaign_owner: str | None) -> bool:
+    """Category and company-wide rules are policy everybody works under; a campaign's own rule
+    is visible to whoever may see that campaign (a rep: their own campaigns only). A campaign
+    rule that does not record its campaign's org is shown to leader and finance only."""
+    if scope != "campaign":
+        return True
+    if campaign_org is None or campaign_owner is None:
+        return principal.role in ("leader", "finance")
+    return in_scope(principal, campaign_org, campaign_owner)

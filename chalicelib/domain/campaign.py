@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain.errors import Conflict, InvalidInput
@@ -64,7 +64,6 @@ class Campaign:
     proposed_from_revision: int = 0
     version: int | None = None
     owner_email: str | None = None     # where overdue-feedback reminders go (from the token)
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def feedback_required(self) -> bool:

@@ -1,13 +1,14 @@
-"""Domain errors. They carry a contract `code`; only handlers/http.py maps them to HTTP."""
+"""Domain errors. They carry a contract `code`; only handlers/api.py maps them to HTTP."""
 from __future__ import annotations
 
 
 class DomainError(Exception):
     code = "error"
 
-    def __init__(self, message: str, code: str | None = None) -> None:
+    def __init__(self, message: str, code: str | None = None, **details: object) -> None:
         super().__init__(message)
         self.message = message
+        self.details = details          # extra fields of the error body (e.g. `available`)
         if code:
             self.code = code
 
@@ -44,3 +45,8 @@ class InvalidInput(DomainError):
     @classmethod
     def field(cls, field: str, message: str) -> "InvalidInput":
         return cls([{"field": field, "message": message}])
+
+
+class StaleWrite(Exception):
+    """A conditional write lost a race: what it read has changed. Not an answer to a user:
+    use cases re-read and decide again (logic.retry_on_stale)."""

@@ -1,4 +1,4 @@
-"""Evidence (attachments): the record, integrity flags, thresholds and the duplicate index keys.
+"""Evidence (attachments): the record, integrity flags, thresholds and duplicate matching.
 
 Plain Python: no I/O. Flags inform reviewers; they never block an upload.
 """
@@ -11,15 +11,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 STATUSES = ("pending_upload", "ready", "rejected")
-UPLOAD_PREFIX = "uploads/"
-THUMBNAIL_PREFIX = "thumbnails/"
-QUARANTINE_PREFIX = "quarantine/"
-UPLOAD_TTL_SECONDS = 900            # presigned upload: 15 minutes at most (the issue)
-LINK_TTL_SECONDS = 300              # download and thumbnail links
-# The 64-bit hash in 3 bands of 21, 21 and 22 bits (pigeonhole index). Wide bands keep every
-# bucket nearly empty (2 hashes × N photos ÷ 2^21 values: 0.1 entries per bucket at 100,000
-# photos), so a lookup reads about as much at 10,000 photos as at 1,000,000.
-BAND_WIDTHS = (21, 21, 22)
 
 
 @dataclass
@@ -36,6 +27,7 @@ class Attachment:
     status: str = "pending_upload"
     reason: str | None = None
     object_key: str = ""
+    upload_token: str | None = None         # pinned in the upload form; the checker compares it
     thumbnail_key: str | None = None
     checked_etag: str | None = None         # the object version the checker decided on
     checked_at: str | None = None
@@ -53,29 +45,6 @@ class Attachment:
     @property
     def indexed_hashes(self) -> list[str]:
         return [h for h in (self.phash, self.phash_crop) if h]
-
-
-def object_key(campaign_id: str, attachment_id: str) -> str:
-    """The only place an upload can land: server-chosen ids, nothing from the client."""
-    return f"{UPLOAD_PREFIX}{campaign_id}/{attachment_id}"
-
-
-def parse_object_key(key: str) -> tuple[str, str] | None:
-    """(campaign id, attachment id) of an upload key, or None for anything else."""
-    if not key.startswith(UPLOAD_PREFIX):
-        return None
-    parts = key[len(UPLOAD_PREFIX):].split("/")
-    if len(parts) != 2 or not all(p and p.replace("-", "").replace("_", "").isalnum() for p in parts):
-        return None
-    return parts[0], parts[1]
-
-
-def thumbnail_key(campaign_id: str, attachment_id: str) -> str:
-    return f"{THUMBNAIL_PREFIX}{campaign_id}/{attachment_id}.jpg"
-
-
-def quarantine_key(key: str) -> str:
-    return QUARANTINE_PREFIX + key[len(UPLOAD_PREFIX):] if key.startswith(UPLOAD_PREFIX) else QUARANTINE_PREFIX + key
 
 
 # -- thresholds ----------------------------------------------------------------------------------
@@ -129,19 +98,7 @@ def integrity(taken_at: str | None, gps: dict | None, start_date: str, end_date:
     }
 
 
-# -- the duplicate index ---------------------------------------------------------------------------
-def band_keys(tenant: str, phash: str) -> list[str]:
-    """The index partition keys of a hash: `tenant|band|value`. By pigeonhole, two hashes within
-    Hamming distance 2 share at least one band exactly; farther matches are found when their
-    differing bits happen to leave one band intact (measured, see the README)."""
-    value = int(phash, 16)
-    keys, shift = [], 64
-    for band, width in enumerate(BAND_WIDTHS):
-        shift -= width
-        keys.append(f"{tenant}|{band}|{(value >> shift) & ((1 << width) - 1):06x}")
-    return keys
-
-
+# -- duplicate matching ------------------------------------------------------------------------
 @dataclass
 class Candidate:
     attachment_id: str

@@ -48,6 +48,9 @@ class FeedbackRule:
     created_at: str
     campaign_id: str | None = None
     category: str | None = None
+    # a campaign rule records whose campaign it is, so that listing rules can be scoped
+    campaign_org: str | None = None
+    campaign_owner: str | None = None
 
     @property
     def target(self) -> str:
@@ -60,3 +63,16 @@ class FeedbackRule:
 def rule_target(tenant: str, scope: str, value: str | None = None) -> str:
     """The key that a rule and the campaigns it covers share: CN|category|tasting, CN|all|*."""
     return f"{tenant}|{scope}|{value if scope != 'all' else '*'}"
+
+
+@dataclass(frozen=True)
+class Sweep:
+    """Progress of re-applying rules to the campaigns one rule covers, a page per stream record."""
+    rule_id: str
+    change: str                    # created | deleted
+    tenant: str
+    scope: str
+    category: str | None
+    campaign_id: str | None
+    cursor: str | None
+    done: bool

@@ -1,7 +1,8 @@
 """What an uploaded file really is, decided from its bytes; and, for photos, what they tell.
 
-Pure functions (bytes in, an `Inspection` out, no I/O). Pillow is imported inside the
-functions that use it, so importing this module stays cheap.
+Pure functions (bytes in, an `Inspection` out, no I/O). Pillow and zipfile are imported inside
+the functions that use them, so importing this module (the API does, for the upload limits)
+stays cheap.
 
 Speed: a JPEG is decoded in Pillow's draft mode (libjpeg's DCT scaling, 1/2 … 1/8), which
 still reads and entropy-decodes the whole stream (so truncation and corruption are caught)
@@ -16,7 +17,6 @@ import math
 from operator import mul
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 
 # -- what may be uploaded (API.md) -----------------------------------------------------------
@@ -139,6 +139,8 @@ def sniff(data: bytes) -> str | None:
 
 
 def _ooxml_kind(data: bytes) -> str | None:
+    import zipfile
+
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     except (zipfile.BadZipFile, ValueError, OSError):
@@ -181,6 +183,8 @@ def _check_pdf(data: bytes) -> None:
 def _check_ooxml(data: bytes, detected: str) -> None:
     """Walk every entry, decompressing in chunks with a running cap: sizes in the zip headers
     can lie, so only the real expansion counts. CRCs are checked on the way (corruption)."""
+    import zipfile
+
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()

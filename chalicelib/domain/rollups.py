@@ -21,7 +21,7 @@ sums and can be compared with a recompute:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from typing import Mapping
 
 from chalicelib.domain import figures
 from chalicelib.domain import org as orgs
@@ -175,11 +175,4 @@ def months_between(first: str, last: str) -> list[str]:
         mo += 1
         if mo == 13:
             y, mo = y + 1, 1
-    return out
-
-
-def sum_rows(rows: Iterable[tuple[RowKey, Mapping[str, int]]]) -> dict[RowKey, Metrics]:
-    out: dict[RowKey, Metrics] = {}
-    for key, m in rows:
-        add_into(out.setdefault(key, {}), m)
     return out

@@ -1,14 +1,14 @@
 """Bearer token verification: RS256 JWTs (Cognito ID tokens) checked against a JWKS.
 
-Production reads the user pool's JWKS URL from stage config; the local stack points JWKS_PATH
-at the key pair that `make run` generates under var/. Nothing but RS256 is ever accepted
-(no `alg: none`, no HS256 signed with the public key).
+Production reads the user pool's JWKS URL from stage config through `jwt.PyJWKClient` (cached,
+refetched when a token names an unknown key: key rotation). The local stack points JWKS_PATH
+at the key pair `make run` generates under var/, read again whenever the file changes. Nothing
+but RS256 is ever accepted (no `alg: none`, no HS256 signed with the public key).
 """
 from __future__ import annotations
 
-import json
-import threading
-import time
+import functools
+import os
 
 from chalicelib.config import settings
 from chalicelib.domain import org as orgs
@@ -16,50 +16,35 @@ from chalicelib.domain.access import ROLES, Principal
 from chalicelib.domain.errors import Unauthenticated
 
 _ALGORITHMS = ["RS256"]
-_lock = threading.Lock()
-_keys: dict[str, object] = {}
-_loaded_at = 0.0
-_REFRESH_AFTER = 300.0
 
 
-def _load_jwks() -> dict:
-    s = settings()
-    if s.jwks_path:
-        with open(s.jwks_path, encoding="utf-8") as fh:
-            return json.load(fh)
-    if s.jwks_url:
-        import urllib.request
-        with urllib.request.urlopen(s.jwks_url, timeout=3) as resp:  # noqa: S310 - URL from stage config
-            return json.load(resp)
-    raise Unauthenticated("token verification is not configured")
+@functools.lru_cache(maxsize=1)
+def _remote_keys():
+    import jwt
+
+    return jwt.PyJWKClient(settings().jwks_url, cache_jwk_set=True, lifespan=300, timeout=3)
+
+
+@functools.lru_cache(maxsize=4)
+def _file_keys(path: str, mtime_ns: int):
+    import jwt
+
+    with open(path, encoding="utf-8") as fh:
+        return jwt.PyJWKSet.from_json(fh.read())
 
 
 def _signing_key(kid: str | None):
-    """The public key for `kid`; reload the JWKS at most every few minutes (key rotation)."""
-    global _loaded_at
     import jwt
 
-    with _lock:
-        stale = time.monotonic() - _loaded_at > _REFRESH_AFTER
-        if kid not in _keys and (stale or not _keys):
-            jwks = _load_jwks()
-            _keys.clear()
-            for jwk in jwks.get("keys", []):
-                if jwk.get("kty") == "RSA" and jwk.get("kid"):
-                    _keys[jwk["kid"]] = jwt.PyJWK(jwk, algorithm="RS256").key
-            _loaded_at = time.monotonic()
-        key = _keys.get(kid)
-    if key is None:
-        raise Unauthenticated("token signed with an unknown key")
-    return key
-
-
-def reset_key_cache() -> None:
-    """Forget loaded keys (tests rotate keys)."""
-    global _loaded_at
-    with _lock:
-        _keys.clear()
-        _loaded_at = 0.0
+    s = settings()
+    try:
+        if s.jwks_path:
+            return _file_keys(s.jwks_path, os.stat(s.jwks_path).st_mtime_ns)[kid or ""].key
+        if s.jwks_url:
+            return _remote_keys().get_signing_key(kid or "").key
+    except (KeyError, jwt.PyJWKClientError, jwt.PyJWKSetError):
+        raise Unauthenticated("token signed with an unknown key") from None
+    raise Unauthenticated("token verification is not configured")
 
 
 def authenticate(authorization: str | None) -> Principal:
@@ -98,4 +83,3 @@ def principal_from_claims(claims: dict) -> Principal:
     name = claims.get("name") if isinstance(claims.get("name"), str) else ""
     email = claims.get("email") if isinstance(claims.get("email"), str) else ""
     return Principal(sub=sub, role=role, org=org_path, name=name, email=email)
-

@@ -18,13 +18,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
     rule = c.rule
     return {
         "id": c.id,
-        "title": c.title,
-        "category": c.category,
-        "customer": {"id": c.customer_id, "name": c.customer_name},
-        "org": c.org,
-        "owner": {"id": c.owner_id, "name": c.owner_name},
-        "start_date": c.start_date,
-        "end_date": c.end_date,
+        **_identity(c),
         "location": c.location,
         "plan": {
             "expected_spend": c.expected_spend,
@@ -83,9 +77,9 @@ def feedback(report: FeedbackReport, c: Campaign, attachments: list[dict] | None
     }
 
 
-def _summary(c: Campaign) -> dict:
+def _identity(c: Campaign) -> dict:
+    """What names a campaign in every view of it."""
     return {
-        "campaign_id": c.id,
         "title": c.title,
         "category": c.category,
         "customer": {"id": c.customer_id, "name": c.customer_name},
@@ -94,6 +88,10 @@ def _summary(c: Campaign) -> dict:
         "start_date": c.start_date,
         "end_date": c.end_date,
     }
+
+
+def _summary(c: Campaign) -> dict:
+    return {"campaign_id": c.id, **_identity(c)}
 
 
 def submitted_feedback_row(c: Campaign) -> dict:

@@ -3,26 +3,22 @@ Both are safe to fire twice: reports are compiled per pending item, reminders ar
 per rep per day with a conditional write."""
 from __future__ import annotations
 
-from chalicelib.observability import flush_metrics, logger
+from chalicelib.observability import logger, publishes_metrics
 
 
+@publishes_metrics
 def compile_scheduled_reports(event: dict, context) -> dict:
     from chalicelib.logic.reports import scheduled_reports
 
-    try:
-        reports = scheduled_reports()
-        return {"reports": [{"id": r["id"], "tenant": r["tenant"], "scope": r["scope"], "period": r["period"],
-                             "kind": r["kind"]} for r in reports]}
-    finally:
-        flush_metrics()
+    reports = scheduled_reports()
+    return {"reports": [{"id": r["id"], "tenant": r["tenant"], "scope": r["scope"], "period": r["period"],
+                         "kind": r["kind"]} for r in reports]}
 
 
+@publishes_metrics
 def send_overdue_reminders(event: dict, context) -> dict:
     from chalicelib.logic.reports import send_reminders
 
-    try:
-        outcome = send_reminders()
-        logger().info("overdue reminders", extra=outcome)
-        return outcome
-    finally:
-        flush_metrics()
+    outcome = send_reminders()
+    logger().info("overdue reminders", extra=outcome)
+    return outcome

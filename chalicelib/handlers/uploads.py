@@ -1,49 +1,48 @@
 """The S3 upload trigger: each `ObjectCreated` record under uploads/ is checked on its own.
 
-S3 delivers at least once (and may deliver one event twice); `logic.evidence.check_upload`
-is idempotent per (key, ETag). A record that fails raises after the others are done, so the
-Lambda invocation fails and the asynchronous invoke retries it (then its on-failure
-destination keeps it): errors are never swallowed, and the records already decided are
-no-ops on the retry.
+Records are decoded with Powertools' `S3Event`. S3 delivers at least once (and may deliver
+one event twice); `logic.evidence.check_upload` is idempotent per (key, ETag). A record that
+fails raises after the others are done, so the Lambda invocation fails and the asynchronous
+invoke retries it (then its on-failure destination keeps it): errors are never swallowed, and
+the records already decided are no-ops on the retry.
 """
 from __future__ import annotations
 
 from urllib.parse import unquote_plus
 
-from chalicelib.observability import flush_metrics, logger
+from chalicelib.observability import logger, publishes_metrics
 
 
-def records(event: dict) -> list:
-    from chalicelib.logic.evidence import UploadEvent
+def uploads_in(event: dict) -> list:
+    """The ObjectCreated records of an S3 event, as the checker's UploadEvents."""
+    from aws_lambda_powertools.utilities.data_classes import S3Event
+
+    from chalicelib.logic.uploads import UploadEvent
 
     out = []
-    for r in event.get("Records") or []:
-        if not str(r.get("eventName", "")).startswith("ObjectCreated"):
+    for record in S3Event(event).records:
+        if not record.event_name.startswith("ObjectCreated"):
             continue
-        s3 = r["s3"]
-        obj = s3["object"]
-        out.append(UploadEvent(bucket=s3["bucket"]["name"], key=unquote_plus(obj["key"]), size=int(obj.get("size", 0)),
-                               etag=str(obj.get("eTag") or obj.get("etag") or "").strip('"'),
-                               sequencer=obj.get("sequencer", "")))
+        obj = record.s3.get_object
+        out.append(UploadEvent(bucket=record.s3.bucket.name, key=unquote_plus(obj.key), size=int(obj.get("size", 0)),
+                               etag=obj.etag.strip('"'), sequencer=obj.get("sequencer", "")))
     return out
 
 
+@publishes_metrics
 def on_upload(event: dict, context) -> dict:
-    from chalicelib.logic.evidence import check_upload
+    from chalicelib.logic.uploads import check_upload
 
     outcomes, failures = [], []
-    try:
-        for upload in records(event):
-            try:
-                outcome = check_upload(upload)
-            except Exception as exc:  # noqa: BLE001 - re-raised below, after the other records
-                logger().exception("upload check failed", extra={"key": upload.key})
-                failures.append(exc)
-                continue
-            logger().info("upload checked", extra={"key": upload.key, "outcome": outcome})
-            outcomes.append({"key": upload.key, "outcome": outcome})
-    finally:
-        flush_metrics()
+    for upload in uploads_in(event):
+        try:
+            outcome = check_upload(upload)
+        except Exception as exc:  # noqa: BLE001 - re-raised below, after the other records
+            logger().exception("upload check failed", extra={"key": upload.key})
+            failures.append(exc)
+            continue
+        logger().info("upload checked", extra={"key": upload.key, "outcome": outcome})
+        outcomes.append({"key": upload.key, "outcome": outcome})
     if failures:
         raise failures[0]
     return {"outcomes": outcomes}

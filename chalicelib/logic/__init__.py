@@ -1,9 +1,10 @@
-"""Use cases: one function per thing a user does. Plain values in, domain objects out."""
+"""Use cases: one function per thing a user (or a trigger) does. Plain values in, domain objects
+out; storage through chalicelib.dal.repos, so the same code runs on DynamoDB and in memory."""
 from __future__ import annotations
 
 from typing import Callable, TypeVar
 
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, StaleWrite
 
 T = TypeVar("T")
 
@@ -14,8 +15,6 @@ def retry_on_stale(operation: Callable[[], T], attempts: int = 5) -> T:
     Each attempt re-reads, so the loser of a race sees the winner's result and decides again
     (for example: a second settlement finds the campaign reimbursed and gets 409).
     """
-    from chalicelib.dal.campaigns import StaleWrite
-
     for attempt in range(attempts):
         try:
             return operation()

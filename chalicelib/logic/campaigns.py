@@ -1,21 +1,18 @@
 """Applications: create, edit, submit, approve, reject, read and list campaigns."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
-from chalicelib.dal.campaigns import q
-from chalicelib.dal.models import CampaignModel as M
-from chalicelib.dal.paging import Page
 from chalicelib.domain import access
-from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, check_approval, check_plan, settlement_gate
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.campaign import Campaign, check_approval, check_plan
+from chalicelib.domain.errors import Conflict, NotFound
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import Page, PageRequest
+from chalicelib.domain.search import CampaignFilters
 from chalicelib.logic import retry_on_stale
+from chalicelib.logic.rules import apply_rules_in_force
 
 
 def load_visible(principal: Principal, campaign_id: str) -> Campaign:
@@ -42,7 +39,7 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
         expected_units=plan.get("expected_units"), requested_amount=data["requested_amount"],
         created_at=now, updated_at=now,
     )
-    campaign.rule = repos.rules().rule_for(principal.tenant, campaign.category, None)
+    apply_rules_in_force(campaign)
     return repos.campaigns().insert(campaign)
 
 
@@ -65,7 +62,7 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Ca
         for name, value in (changes.get("plan") or {}).items():
             setattr(campaign, name, value)
         check_plan(campaign.start_date, campaign.end_date, campaign.category, settings().categories)
-        campaign.rule = repos.rules().rule_for(principal.tenant, campaign.category, campaign.own_rule)
+        apply_rules_in_force(campaign)
         campaign.updated_at = now_iso()
         return repos.campaigns().save(campaign)
 
@@ -98,8 +95,7 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
         campaign.status = "approved"
         campaign.approved_amount = approved_amount
         campaign.decided_by, campaign.decided_at, campaign.decision_comment = principal.sub, now, comment
-        campaign.rule = repos.rules().rule_for(principal.tenant, campaign.category, campaign.own_rule)
-        campaign.reimbursement_status = settlement_gate(campaign)
+        apply_rules_in_force(campaign)          # the requirement and the gate as the rules stand now
         campaign.updated_at = now
         return repos.campaigns().save(campaign)
 
@@ -124,63 +120,12 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str) -> Cam
     return retry_on_stale(attempt)
 
 
-@dataclass(frozen=True)
-class CampaignFilters:
-    status: str | None = None
-    org: str | None = None
-    owner: str | None = None
-    category: str | None = None
-    customer_id: str | None = None
-    date_from: str | None = None     # campaign start_date on or after
-    date_to: str | None = None       # campaign start_date on or before
-
-
-def _subtree(scope: str):
-    return M.org_sk.startswith(orgs.subtree_prefix(scope))
-
-
-def list_campaigns(principal: Principal, f: CampaignFilters, limit: int, cursor: str | None) -> Page[Campaign]:
-    """A scoped page of campaigns. The most selective filter picks the index; the rest filter."""
+def list_campaigns(principal: Principal, f: CampaignFilters, page: PageRequest) -> Page[Campaign]:
+    """A scoped page of campaigns; a filter outside the caller's scope is a 403."""
     access.require(principal, "campaign.list")
-    scope, owner = access.list_scope(principal, f.org, f.owner)
-    tenant = principal.tenant
-    fp = (scope, owner, f)
-    dates = None
-    if f.date_from or f.date_to:
-        lo, hi = f.date_from or "0000-00-00", f.date_to or "9999-99-99"
-        dates = M.start_date.between(lo, hi)
-    status = M.status == f.status if f.status else None
-    category = M.category == f.category if f.category else None
-    customer = M.customer_id == f.customer_id if f.customer_id else None
-    if owner:
-        query = q("by_owner", owner, filters=(_subtree(scope), status, category, customer, dates), fp_parts=fp)
-    elif f.customer_id:
-        date_range = None
-        if f.date_from or f.date_to:
-            date_range = M.customer_sk.between(f.date_from or "0000", (f.date_to or "9999-99-99") + "#~")
-        query = q("by_customer", f"{tenant}|{f.customer_id}", range_condition=date_range,
-                  filters=(_subtree(scope), status, category), fp_parts=fp)
-    elif f.status:
-        query = q("by_status", f"{tenant}|{f.status}", range_condition=_subtree(scope),
-                  filters=(category, dates), fp_parts=fp)
-    elif f.category:
-        query = q("by_category", f"{tenant}|{f.category}", range_condition=_subtree(scope),
-                  filters=(dates,), fp_parts=fp)
-    else:
-        query = q("by_org", tenant, range_condition=_subtree(scope), filters=(dates,), fp_parts=fp)
-    return repos.campaigns().query(query, limit, cursor)
+    return repos.campaigns().list(access.list_scope(principal, f.org, f.owner), f, page)
 
 
 def categories(principal: Principal) -> list[str]:
     access.require(principal, "category.list")
     return list(settings().categories)
-
-
-def require_known_campaign(principal: Principal, campaign_id: str) -> Campaign:
-    """For leaders targeting a campaign with a rule: it must exist in their company."""
-    campaign = repos.campaigns().get(campaign_id)
-    if campaign is None:
-        raise InvalidInput.field("campaign_id", "no such campaign")
-    if orgs.tenant_of(campaign.org) != principal.tenant:
-        raise Forbidden("this campaign is outside your scope")
-    return campaign

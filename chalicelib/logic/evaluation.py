@@ -6,16 +6,17 @@ of campaigns.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 from chalicelib.clock import business_today
 from chalicelib.dal import repos
 from chalicelib.domain import access, figures
 from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
-from chalicelib.domain.access import Principal
+from chalicelib.domain.access import Principal, Scope
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Forbidden, InvalidInput
+from chalicelib.domain.pages import Page, PageRequest
+from chalicelib.domain.search import CampaignFilters
 
 GROUP_BY = ("category", "region", "province", "owner", "customer", "month")
 _LEVEL = {"region": 2, "province": 3}
@@ -51,27 +52,6 @@ def _is_month(value: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class ReportScope:
-    """What part of a company a caller's aggregates cover: an org subtree, or one rep."""
-    tenant: str
-    org: str
-    owner: str | None = None
-
-    @property
-    def label(self) -> str:
-        return f"owner:{self.owner}" if self.owner else self.org
-
-
-def report_scope(principal: Principal) -> ReportScope:
-    """leader and finance: the company; manager: their subtree; rep: their own campaigns."""
-    if principal.role == "rep":
-        return ReportScope(principal.tenant, principal.org, owner=principal.sub)
-    if principal.role == "manager":
-        return ReportScope(principal.tenant, principal.org)
-    return ReportScope(principal.tenant, principal.tenant)
-
-
 def _group_of(group_by: str, key: r.RowKey) -> str:
     if group_by == "category":
         return key.category
@@ -82,26 +62,25 @@ def _group_of(group_by: str, key: r.RowKey) -> str:
     return key.entity
 
 
-def grouped_rows(scope: ReportScope, group_by: str, first: str, last: str,
-                 stats: dict | None = None) -> dict[str, tuple[dict, str | None]]:
+def grouped_rows(scope: Scope, group_by: str, first: str, last: str) -> dict[str, tuple[dict, str | None]]:
     """{group: (summed metrics, display name)} for a scope and period, from the roll-ups."""
     rollups = repos.rollups()
     t = scope.tenant
     if scope.owner is not None:
         if group_by == "customer":
             raise Forbidden("customer roll-ups are kept per org, not per rep; ask for another grouping")
-        rows = rollups.entity_rows(t, "owner", scope.owner, first, last, stats)
+        rows = rollups.entity_rows(t, "owner", scope.owner, first, last)
     elif group_by in ("category", "month"):
-        rows = rollups.entity_rows(t, "org", scope.org, first, last, stats)
+        rows = rollups.entity_rows(t, "org", scope.org, first, last)
     elif group_by in _LEVEL:
         level = _LEVEL[group_by]
         if orgs.depth(scope.org) >= level:
             # the scope sits at or below this level: its own rows, labelled with the ancestor
-            rows = rollups.entity_rows(t, "org", scope.org, first, last, stats)
+            rows = rollups.entity_rows(t, "org", scope.org, first, last)
         else:
-            rows = rollups.period_rows(t, f"org-L{level}", first, last, scope.org, stats)
+            rows = rollups.period_rows(t, f"org-L{level}", first, last, scope.org)
     else:
-        rows = rollups.period_rows(t, group_by, first, last, scope.org, stats)
+        rows = rollups.period_rows(t, group_by, first, last, scope.org)
     out: dict[str, tuple[dict, str | None]] = {}
     for key, metrics, label in rows:
         group = _group_of(group_by, key)
@@ -110,20 +89,18 @@ def grouped_rows(scope: ReportScope, group_by: str, first: str, last: str,
     return out
 
 
-def summary(principal: Principal, group_by: str, first: str | None, last: str | None,
-            stats: dict | None = None) -> dict:
+def summary(principal: Principal, group_by: str, first: str | None, last: str | None) -> dict:
     access.require(principal, "report.summary")
     if group_by not in GROUP_BY:
         raise InvalidInput.field("group_by", f"must be one of: {', '.join(GROUP_BY)}")
     first, last = check_period(first, last)
-    items = summary_rows(report_scope(principal), group_by, first, last, business_today(), stats)
+    items = summary_rows(access.scope_of(principal), group_by, first, last, business_today())
     return {"group_by": group_by, "from": first, "to": last, "items": items}
 
 
-def summary_rows(scope: ReportScope, group_by: str, first: str, last: str, today: str,
-                 stats: dict | None = None) -> list[dict]:
+def summary_rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict]:
     """The rows of a summary (API.md's row shape), one per group, sorted by group."""
-    groups = grouped_rows(scope, group_by, first, last, stats)
+    groups = grouped_rows(scope, group_by, first, last)
     items = []
     for group in sorted(groups):
         metrics, name = groups[group]
@@ -146,12 +123,12 @@ def region_of(org: str) -> str:
     return orgs.ancestor(org, 2) or org
 
 
-def benchmark(c: Campaign, stats: dict | None = None) -> dict:
+def benchmark(c: Campaign) -> dict:
     """The same category in the same region over the last 12 months, from roll-up histograms."""
     region = region_of(c.org)
     first, last = last_months(BENCHMARK_MONTHS)
     total: dict = {}
-    for key, metrics, _ in repos.rollups().entity_rows(orgs.tenant_of(c.org), "org", region, first, last, stats):
+    for key, metrics, _ in repos.rollups().entity_rows(orgs.tenant_of(c.org), "org", region, first, last):
         if key.category == c.category:
             r.add_into(total, metrics)
     roi_hist, cost_hist = r.histogram(total, r.ROI), r.histogram(total, r.COST)
@@ -181,64 +158,35 @@ def evaluate_campaign(principal: Principal, campaign_id: str) -> tuple[Campaign,
 def customer_summary(principal: Principal, customer_id: str) -> dict:
     """campaigns, feedback compliance, spend, sales, median ROI and cost ratio of a customer,
     over every month, within what the caller may see."""
-    scope = report_scope(principal)
+    scope = access.scope_of(principal)
     total: dict = {}
     if scope.owner is not None:
         # a rep's own campaigns for the customer: their contributions, summed as the roll-ups are
-        for c in _own_campaigns_of_customer(principal, customer_id):
+        for c in repos.campaigns().of_customer(scope.tenant, customer_id, scope.owner):
             for key, metrics in r.contribution(c).items():
                 if key.dim == "customer":
                     r.add_into(total, metrics)
     else:
         for key, metrics, _ in repos.rollups().entity_rows(scope.tenant, "customer", customer_id, "0000-00",
                                                            "9999-12"):
-            if orgs.is_within(key.org, scope.org):
+            if access.covers_org(scope, key.org):
                 r.add_into(total, metrics)
     today = business_today()
-    counts = r.feedback_counts(total, today)
-    g = lambda name: int(total.get(name, 0))  # noqa: E731
-    return {
-        "campaigns": g("campaigns"),
-        "fed_back": g("fed_back"),
-        "feedback_compliance_rate": r.compliance_rate(total, today),
-        "approved_amount": g("approved_amount"),
-        "expected_spend": g("expected_spend"),
-        "expected_sales": g("expected_sales"),
-        "actual_spend": g("actual_spend"),
-        "actual_sales": g("actual_sales"),
-        **figures.aggregate(g("expected_spend"), g("expected_sales"), g("actual_spend"), g("actual_sales")),
-        "median_roi": figures.median_roi(r.histogram(total, r.ROI)),
-        "median_cost_ratio": figures.median_cost_ratio(r.histogram(total, r.COST)),
-        "feedback": counts,
-    }
+    row = r.summary_row(customer_id, total, today)       # the same figures as a summary row
+    del row["group"], row["reimbursed_amount"]
+    return {**row, "feedback_compliance_rate": r.compliance_rate(total, today)}
 
 
-def _own_campaigns_of_customer(principal: Principal, customer_id: str) -> list[Campaign]:
-    from chalicelib.dal.campaigns import q
-    from chalicelib.dal.models import CampaignModel as M
-
-    query = q("by_customer", f"{principal.tenant}|{customer_id}", filters=(M.owner_id == principal.sub,),
-              fp_parts=("own-history",))
-    out, cursor = [], None
-    while True:
-        page = repos.campaigns().query(query, 200, cursor)
-        out += page.items
-        cursor = page.next_cursor
-        if cursor is None:
-            return out
-
-
-def customer_history(principal: Principal, customer_id: str, limit: int, cursor: str | None):
+def customer_history(principal: Principal, customer_id: str, page: PageRequest) -> tuple[Page[Campaign], dict]:
     """The customer's campaigns the caller may see (a page), and the customer's summary."""
-    from chalicelib.logic.campaigns import CampaignFilters, list_campaigns
+    from chalicelib.logic.campaigns import list_campaigns
 
     access.require(principal, "customer.history")
-    page = list_campaigns(principal, CampaignFilters(customer_id=customer_id), limit, cursor)
-    return page, customer_summary(principal, customer_id)
+    return list_campaigns(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(principal, customer_id)
 
 
 def approval_context(principal: Principal, c: Campaign) -> dict | None:
     """The customer's history summary an approver sees with a campaign (None for others)."""
-    if principal.role not in ("manager", "leader") or c.owner_id == principal.sub:
+    if not access.sees_approval_context(principal, c.org, c.owner_id):
         return None
     return customer_summary(principal, c.customer_id)

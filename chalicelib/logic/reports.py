@@ -11,13 +11,14 @@ import datetime as dt
 
 from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import repos
+from chalicelib.dal.objects import report_prefix
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
-from chalicelib.domain.access import Principal
+from chalicelib.domain.access import Principal, Scope
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.logic.evaluation import ReportScope, check_period, summary_rows
+from chalicelib.logic.evaluation import check_period, summary_rows
 from chalicelib.observability import count, logger
 
 FREQUENCIES = ("weekly", "monthly", "none")
@@ -30,7 +31,7 @@ RECIPIENT_FREQUENCIES = {"final": ("weekly", "monthly"), "on_demand": ("weekly",
 
 
 def subscriber_scope(sub: dict) -> str:
-    return orgs.tenant_of(sub["org"]) if sub["role"] == "leader" else sub["org"]
+    return access.report_scope_org(sub["role"], sub["org"])
 
 
 def report_scopes(tenant: str) -> list[str]:
@@ -59,7 +60,7 @@ def run_reports(principal: Principal, period: str) -> list[dict]:
 
 # -- reading reports ------------------------------------------------------------------------
 def _visible(principal: Principal, report: dict) -> bool:
-    return principal.role == "leader" or orgs.is_within(report["scope"], principal.org)
+    return access.report_visible(principal, report["scope"])
 
 
 def _is_ulid(value: str) -> bool:
@@ -70,7 +71,7 @@ def present_report(report: dict, with_links: bool = True) -> dict:
     artifacts = report.get("artifacts") or {}
     links = {}
     if with_links and report["status"] == "ready":
-        links = {f"{kind}_url": repos.reports().artifact_url(key) for kind, key in artifacts.items()}
+        links = {f"{kind}_url": repos.objects().artifact_url(key) for kind, key in artifacts.items()}
     return {"id": report["id"], "period": report["period"], "scope": report["scope"], "kind": report["kind"],
             "status": report["status"], "created_at": report["created_at"],
             "artifacts": {"html_url": links.get("html_url"), "xlsx_url": links.get("xlsx_url"),
@@ -111,7 +112,7 @@ def subscribe(principal: Principal, frequency: str) -> dict:
 
 
 # -- compiling -------------------------------------------------------------------------------------
-def _rows(scope: ReportScope, group_by: str, period: str, today: str) -> list[dict]:
+def _rows(scope: Scope, group_by: str, period: str, today: str) -> list[dict]:
     return summary_rows(scope, group_by, period, period, today)
 
 
@@ -120,13 +121,15 @@ def overdue_list(tenant: str, scope: str, today: str,
     """Campaigns of the scope with required feedback past due (worklist E), most overdue first;
     at most `limit` (None: all of them, for the reminders) and whether the list was cut."""
     from chalicelib.domain.campaign import days_overdue
-    from chalicelib.logic.feedback import WorklistFilters, search_feedback_requests
+    from chalicelib.domain.pages import PageRequest
+    from chalicelib.domain.search import RequestSearch
+    from chalicelib.logic.feedback import search_feedback_requests
 
     system = Principal(sub="report-compiler", role="leader", org=tenant)
-    filters = WorklistFilters(status="overdue", org=scope if scope != tenant else None)
+    filters = RequestSearch(status="overdue", org=scope if scope != tenant else None)
     out, cursor = [], None
     while limit is None or len(out) < limit:
-        page = search_feedback_requests(system, filters, 500, cursor)
+        page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
             out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
                         "owner_id": c.owner_id, "owner_email": c.owner_email, "org": c.org,
@@ -143,7 +146,7 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
     from chalicelib.reporting import ReportData
 
     today = today or business_today()
-    scope = ReportScope(tenant, scope_org)
+    scope = Scope(tenant, scope_org)
     level = "region" if orgs.depth(scope_org) == 1 else "province"
     months = _rows(scope, "month", period, today)
     total = months[0] if months else r.summary_row("total", {}, today)
@@ -174,12 +177,13 @@ def compile_report(tenant: str, report_id: str) -> str:
     reports.set_status(tenant, report_id, "running", expected=("pending", "running", "failed"))
     try:
         data = report_data(tenant, report["scope"], report["period"], report["kind"], report.get("business_day"))
-        prefix = f"reports/{tenant}/{report['period']}/{report_id}/huixiang-{report['period']}"
+        prefix = report_prefix(tenant, report["period"], report_id)
         workbook = tables.to_xlsx(data)
         artifacts = {"html": f"{prefix}.html", "xlsx": f"{prefix}.xlsx", "csv": f"{prefix}.csv"}
-        reports.put_artifact(artifacts["html"], html.render(data).encode("utf-8"), "text/html; charset=utf-8")
-        reports.put_artifact(artifacts["xlsx"], workbook, XLSX)
-        reports.put_artifact(artifacts["csv"], tables.to_csv(data), "text/csv; charset=utf-8")
+        objects = repos.objects()
+        objects.put_artifact(artifacts["html"], html.render(data).encode("utf-8"), "text/html; charset=utf-8")
+        objects.put_artifact(artifacts["xlsx"], workbook, XLSX)
+        objects.put_artifact(artifacts["csv"], tables.to_csv(data), "text/csv; charset=utf-8")
     except Exception as exc:
         reports.set_status(tenant, report_id, "failed", expected=("running",), error=f"{type(exc).__name__}: {exc}")
         raise
@@ -212,7 +216,7 @@ def email_report(report: dict, data, workbook: bytes) -> int:
                         html=html.render(data), text=text,
                         attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),))
     try:
-        mail.send(message)
+        repos.mailer().send(message)
     except Exception:
         repos.reports().release_email(tenant, report["id"])
         raise
@@ -241,8 +245,6 @@ def scheduled_reports(today: str | None = None, tenants: list[str] | None = None
 def send_reminders(today: str | None = None, tenants: list[str] | None = None) -> dict[str, int]:
     """One email per rep with overdue feedback, listing all of it, copied to the nearest
     subscribed manager(s) above them; at most once per rep per day however often this runs."""
-    from chalicelib.dal import mail
-
     today = today or business_today()
     sent = skipped = 0
     for tenant in tenants if tenants is not None else repos.rollups().tenants():
@@ -250,8 +252,7 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
         by_rep: dict[str, list[dict]] = {}
         for item in overdue:
             by_rep.setdefault(item["owner_id"], []).append(item)
-        managers = [s for s in repos.reports().subscriptions(tenant)
-                    if s["role"] == "manager" and s["frequency"] != "none" and s.get("email")]
+        subscribers = [s for s in repos.reports().subscriptions(tenant) if s["frequency"] != "none" and s.get("email")]
         for rep_id, items in sorted(by_rep.items()):
             email = next((i["owner_email"] for i in items if i.get("owner_email")), None)
             if not email:
@@ -262,21 +263,14 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
                 skipped += 1
                 continue
             try:
-                mail.send(reminder_mail(email, items, _nearest_managers(managers, items[0]["org"], rep_id), today))
+                cc = [m["email"] for m in access.nearest_managers_over(subscribers, items[0]["org"], rep_id)]
+                repos.mailer().send(reminder_mail(email, items, sorted(set(cc)), today))
             except Exception:
                 repos.reports().release_reminder(tenant, today, rep_id)
                 raise
             sent += 1
     count("ReminderEmails", sent)
     return {"sent": sent, "skipped": skipped}
-
-
-def _nearest_managers(managers: list[dict], org: str, rep_id: str) -> list[str]:
-    above = [m for m in managers if orgs.is_within(org, m["org"]) and m["user_id"] != rep_id]
-    if not above:
-        return []
-    deepest = max(orgs.depth(m["org"]) for m in above)
-    return sorted({m["email"] for m in above if orgs.depth(m["org"]) == deepest})
 
 
 def reminder_mail(email: str, items: list[dict], cc: list[str], today: str):

@@ -1,40 +1,63 @@
 """Feedback rules (A): leaders require feedback per campaign, per category or for all.
 
-A rule change starts a sweep: the stream of the rules table re-evaluates every campaign the
-rule covers (not yet reimbursed), a page per stream record, so no request ever waits on it and
-no Scan is needed: campaigns are found through the category or org index.
+The rule that applies to a campaign is decided in one place, `rules_in_force`: its own
+campaign rule, its category's, the company's (three strongly consistent reads), the most
+specific of them. Submit, approve and settle decide from it at that moment; a rule change
+also starts a sweep (driven by the rules table's stream, a page per record, found through an
+index, never a Scan) that keeps every covered campaign's stored requirement and worklists current.
 """
 from __future__ import annotations
+
+from typing import Callable
 
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
-from chalicelib.dal.campaigns import q
-from chalicelib.dal.models import CampaignModel as M
-from chalicelib.dal.paging import Page
-from chalicelib.dal.rules import Sweep
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import RuleRef, most_specific_rule, settlement_gate
+from chalicelib.domain.campaign import Campaign, RuleRef, most_specific_rule, settlement_gate
 from chalicelib.domain.errors import InvalidInput, NotFound
-from chalicelib.domain.feedback import FeedbackRule, rule_target
+from chalicelib.domain.feedback import FeedbackRule, Sweep, rule_target
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import retry_on_stale
-from chalicelib.logic.campaigns import require_known_campaign
 
 SWEEP_PAGE = 100
+Lookup = Callable[[str], "RuleRef | None"]
+
+
+def rules_in_force(campaign: Campaign, newest: Lookup | None = None) -> tuple[RuleRef | None, RuleRef | None]:
+    """(the campaign's own rule, the rule that applies to it) as the rules stand now."""
+    newest = newest or repos.rules().newest
+    tenant = orgs.tenant_of(campaign.org)
+    own = newest(rule_target(tenant, "campaign", campaign.id))
+    rule = most_specific_rule(own, newest(rule_target(tenant, "category", campaign.category)),
+                              newest(rule_target(tenant, "all")))
+    return own, rule
+
+
+def apply_rules_in_force(campaign: Campaign, newest: Lookup | None = None) -> bool:
+    """Bring a campaign's requirement and settlement gate in line with the rules; True if it changed."""
+    before = (campaign.own_rule, campaign.rule, campaign.reimbursement_status)
+    campaign.own_rule, campaign.rule = rules_in_force(campaign, newest)
+    campaign.reimbursement_status = settlement_gate(campaign)
+    return (campaign.own_rule, campaign.rule, campaign.reimbursement_status) != before
 
 
 def create_rule(principal: Principal, data: dict) -> FeedbackRule:
     access.require(principal, "rule.create")
     scope = data["scope"]
     campaign_id, category = data.get("campaign_id"), data.get("category")
+    campaign_org = campaign_owner = None
     if scope == "campaign":
         if not campaign_id:
             raise InvalidInput.field("campaign_id", "is required when scope is campaign")
-        require_known_campaign(principal, campaign_id)
-        category = None
+        campaign = repos.campaigns().get(campaign_id)
+        if campaign is None:
+            raise InvalidInput.field("campaign_id", "no such campaign")
+        access.require_same_company(principal, campaign.org)
+        campaign_org, campaign_owner, category = campaign.org, campaign.owner_id, None
     elif scope == "category":
         if not category:
             raise InvalidInput.field("category", "is required when scope is category")
@@ -45,13 +68,19 @@ def create_rule(principal: Principal, data: dict) -> FeedbackRule:
         campaign_id = category = None
     rule = FeedbackRule(id=new_id(), tenant=principal.tenant, scope=scope, due_days=data.get("due_days", 7),
                         min_photos=data.get("min_photos", 0), created_by=principal.sub, created_at=now_iso(),
-                        campaign_id=campaign_id, category=category)
+                        campaign_id=campaign_id, category=category, campaign_org=campaign_org,
+                        campaign_owner=campaign_owner)
     return repos.rules().insert(rule)
 
 
-def list_rules(principal: Principal, limit: int, cursor: str | None) -> Page[FeedbackRule]:
+def list_rules(principal: Principal, page: PageRequest) -> Page[FeedbackRule]:
+    """The company's rules the caller may see (access.rule_visible), newest first. Hidden rules
+    leave a page shorter than the limit; the cursor still continues where the page ended."""
     access.require(principal, "rule.list")
-    return repos.rules().list(principal.tenant, limit, cursor)
+    found = repos.rules().list(principal.tenant, page)
+    visible = [r for r in found.items
+               if access.rule_visible(principal, r.scope, r.campaign_org, r.campaign_owner)]
+    return Page(items=visible, next_cursor=found.next_cursor)
 
 
 def delete_rule(principal: Principal, rule_id: str) -> None:
@@ -80,45 +109,39 @@ def continue_sweep(sweep: Sweep) -> int:
         campaign = repos.campaigns().get(sweep.campaign_id)
         batch, next_cursor = ([campaign] if campaign else []), None
     else:
-        not_reimbursed = M.reimbursement_status != "reimbursed"
-        if sweep.scope == "category":
-            query = q("by_category", f"{sweep.tenant}|{sweep.category}", filters=(not_reimbursed,),
-                      fp_parts=("sweep",))
-        else:
-            query = q("by_org", sweep.tenant, filters=(not_reimbursed,), fp_parts=("sweep",))
-        batch, next_cursor = repos.campaigns().iterate(query, sweep.cursor, SWEEP_PAGE)
+        page = repos.campaigns().covered_by_rule(sweep.tenant, sweep.category if sweep.scope == "category" else None,
+                                                 PageRequest(SWEEP_PAGE, sweep.cursor))
+        batch, next_cursor = page.items, page.next_cursor
     cache: dict[str, RuleRef | None] = {}
-    changed = sum(reapply_rules(c.id, refresh_own=sweep.scope == "campaign", cache=cache) for c in batch)
-    repos.rules().advance_sweep(sweep.target, sweep.change, sweep.cursor, next_cursor, changed)
+
+    def newest(target: str) -> RuleRef | None:
+        # the category and company rules are the same for the whole page: read them once
+        if target not in cache:
+            cache[target] = repos.rules().newest(target)
+        return cache[target]
+
+    changed = sum(_reapply(c.id, newest, refresh_own=sweep.scope == "campaign") for c in batch)
+    repos.rules().advance_sweep(sweep, next_cursor, changed)
     return changed
 
 
-def reapply_rules(campaign_id: str, refresh_own: bool, cache: dict[str, RuleRef | None]) -> bool:
-    """Bring one campaign's feedback requirement and settlement gate in line with the rules."""
-    rules = repos.rules()
-
-    def newest(target: str) -> RuleRef | None:
-        if target not in cache:
-            cache[target] = rules.newest(target)
-        return cache[target]
-
+def _reapply(campaign_id: str, cached: Lookup, refresh_own: bool) -> bool:
+    """One campaign of a sweep. Its own rule is re-read only by the sweep of a campaign rule;
+    the sweeps of category and company rules keep the own rule that sweep maintains."""
     def attempt() -> bool:
         campaign = repos.campaigns().get(campaign_id)
         if campaign is None or campaign.reimbursement_status == "reimbursed":
             return False
-        tenant = orgs.tenant_of(campaign.org)
-        own = rules.newest(rule_target(tenant, "campaign", campaign.id)) if refresh_own else campaign.own_rule
-        rule = most_specific_rule(own, newest(rule_target(tenant, "category", campaign.category)),
-                                  newest(rule_target(tenant, "all")))
-        before = (campaign.own_rule, campaign.rule, campaign.reimbursement_status)
-        campaign.own_rule, campaign.rule = own, rule
-        campaign.reimbursement_status = settlement_gate(campaign)
-        if (campaign.own_rule, campaign.rule, campaign.reimbursement_status) == before:
+
+        def newest(target: str) -> RuleRef | None:
+            if target == rule_target(orgs.tenant_of(campaign.org), "campaign", campaign.id):
+                return repos.rules().newest(target) if refresh_own else campaign.own_rule
+            return cached(target)
+
+        if not apply_rules_in_force(campaign, newest):
             return False
         campaign.updated_at = now_iso()
         repos.campaigns().save(campaign)
         return True
 
     return retry_on_stale(attempt)
-
-

@@ -5,18 +5,23 @@ from chalicelib.clock import now_iso
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, check_can_settle, proposed_amount, settlement_amount
+from chalicelib.domain.campaign import Campaign, check_can_settle, proposed_amount, settlement_amount, settlement_gate
 from chalicelib.logic import retry_on_stale
 from chalicelib.logic.campaigns import load_visible
+from chalicelib.logic.rules import apply_rules_in_force
 
 
 def settle(principal: Principal, campaign_id: str, amount: int | None, note: str | None) -> Campaign:
-    """Reimburse an unlocked campaign. The write is conditional on the version read, so of two
-    finance users settling at once exactly one wins; the other re-reads and gets 409."""
+    """Reimburse an unlocked campaign. The gate is decided from the rules in force now (a rule
+    created a moment ago binds before its sweep arrives). The write is conditional on the
+    version read, so of two finance users settling at once exactly one wins; the other
+    re-reads and gets 409."""
     access.require(principal, "reimbursement.create")
 
     def attempt() -> Campaign:
         campaign = load_visible(principal, campaign_id)
+        if campaign.status == "approved" and campaign.reimbursement_status != "reimbursed":
+            apply_rules_in_force(campaign)
         check_can_settle(campaign)
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
@@ -43,11 +48,9 @@ def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None)
         if campaign.feedback_revision < revision:
             # the stream never runs ahead of the transaction that wrote both; if it does, retry
             raise RuntimeError(f"campaign {campaign_id} does not know revision {revision} yet")
-        if campaign.reimbursement_status == "locked":
-            campaign.reimbursement_status = "unlocked"
-            outcome = "unlocked"
-        else:
-            outcome = "proposal_updated"
+        was = campaign.reimbursement_status
+        campaign.reimbursement_status = settlement_gate(campaign)
+        outcome = "unlocked" if was == "locked" and campaign.reimbursement_status == "unlocked" else "proposal_updated"
         if campaign.approved_amount is not None:
             campaign.proposed_amount = proposed_amount(actual_spend, campaign.approved_amount)
         campaign.proposed_from_revision = revision

@@ -168,12 +168,34 @@ def test_upload_larger_than_declared_is_rejected(ev, flow, scene):
     c = flow.approved()
     data = C.jpeg(scene)
     r = ev.ask(c["id"], len(data) - 100)
-    key = r.json["upload"]["fields"]["key"]
-    _s3().put_object(Bucket=settings().attachments_bucket, Key=key, Body=data)
+    fields = r.json["upload"]["fields"]
+    key = fields["key"]
+    _s3().put_object(Bucket=settings().attachments_bucket, Key=key, Body=data,
+                     Metadata={"upload-token": fields["x-amz-meta-upload-token"]})
     ev.deliver(ev.event_for(key))
     a = ev.attachment(c["id"], r.json["attachment"]["id"])
     assert a["status"] == "rejected" and "larger than the declared" in a["reason"]
     assert not _exists(key)
+
+
+def test_an_upload_form_re_aimed_at_another_reps_attachment_never_fills_it(ev, flow, company, scene):
+    """Real S3 refuses a POST whose key differs from the signed policy's; the local store does
+    not check policies. Either way the checker refuses an object that was not posted with the
+    attachment's own form: the victim's attachment stays pending, and their own upload works."""
+    mine = flow.approved()
+    theirs = flow.approved(token=company.rep2)
+    genuine = C.jpeg(C.scene(7, (640, 480)))
+    attacker_form = ev.ask(mine["id"], C.jpeg(scene)).json["upload"]
+    victim = ev.ask(theirs["id"], genuine, token=company.rep2).json
+    victim_key = victim["upload"]["fields"]["key"]
+    hijacked = {**attacker_form, "fields": {**attacker_form["fields"], "key": victim_key}}
+    assert Evidence.post(hijacked, C.jpeg(scene)).status_code in (200, 201, 204)
+    assert ev.deliver(ev.event_for(victim_key))["outcomes"][0]["outcome"] == "foreign_upload"
+    assert ev.attachment(theirs["id"], victim["attachment"]["id"])["status"] == "pending_upload"
+    assert not _exists(victim_key) and _exists(f"quarantine/{theirs['id']}/{victim['attachment']['id']}")
+    assert Evidence.post(victim["upload"], genuine).status_code in (200, 201, 204)
+    assert ev.deliver(ev.event_for(victim_key))["outcomes"][0]["outcome"] == "ready"
+    assert ev.attachment(theirs["id"], victim["attachment"]["id"])["status"] == "ready"
 
 
 def test_redelivered_event_has_one_effect(ev, flow, company, scene):

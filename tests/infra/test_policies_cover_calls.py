@@ -66,12 +66,10 @@ def recorded(monkeypatch, streams):
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
     monkeypatch.setattr(chalice.test.TestLambdaClient, "invoke", invoke)
     monkeypatch.setattr(type(streams), "records", harness(type(streams).records))
-    from chalicelib.dal import reports as reports_dal
-    from chalicelib.logic import evidence as evidence_logic
+    from chalicelib.dal import clients
 
-    for module, name in ((evidence_logic, "s3"), (reports_dal, "_s3")):
-        factory = getattr(module, name)
-        monkeypatch.setattr(module, name, lambda f=factory: _Presigner(f(), calls, current))
+    factory = clients.s3
+    monkeypatch.setattr(clients, "s3", lambda: _Presigner(factory(), calls, current))
 
     @contextlib.contextmanager
     def as_function(logical: str):

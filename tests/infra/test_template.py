@@ -173,7 +173,7 @@ def test_the_upload_checker_is_triggered_where_the_evidence_code_uploads(resourc
     """on_upload is a plain Lambda function (Chalice cannot package on_s3_event): its S3 event is
     in infra/template.yaml and must match the local registration (devstack/uploads.py) and the
     prefix presigned uploads go to."""
-    from chalicelib.domain import evidence
+    from chalicelib.dal import objects
     from devstack.uploads import explicit_triggers
 
     [trigger] = explicit_triggers()
@@ -181,9 +181,9 @@ def test_the_upload_checker_is_triggered_where_the_evidence_code_uploads(resourc
     [(name, event)] = events.items()
     assert event["Type"] == "S3" and event["Properties"]["Bucket"] == {"Ref": "AttachmentsBucket"}
     assert event["Properties"]["Events"] in ("s3:ObjectCreated:*", ["s3:ObjectCreated:*"])
-    assert event["Properties"]["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": evidence.UPLOAD_PREFIX}]
-    assert trigger.prefix == evidence.UPLOAD_PREFIX and trigger.name == "on_upload"
-    assert evidence.object_key("c", "a").startswith(evidence.UPLOAD_PREFIX)
+    assert event["Properties"]["Filter"]["S3Key"]["Rules"] == [{"Name": "prefix", "Value": objects.UPLOAD_PREFIX}]
+    assert trigger.prefix == objects.UPLOAD_PREFIX and trigger.name == "on_upload"
+    assert objects.upload_key("c", "a").startswith(objects.UPLOAD_PREFIX)
     # failed checks are not dropped after S3's async retries: they go to the failure queue
     on_failure = resources["OnUpload"]["Properties"]["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
     assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
@@ -252,23 +252,21 @@ def test_bucket_lifecycle_expires_what_must_not_pile_up(resources):
     assert "NoncurrentVersionExpiration" in rules["expire-old-versions"]
 
 
-def test_dead_letter_prefix_is_the_one_the_stream_handlers_write(resources):
-    import inspect
+def test_expiring_prefixes_are_the_ones_the_object_store_writes(resources):
+    """Every object key is made in dal/objects.py; the lifecycle rules must name its prefixes."""
+    from chalicelib.dal import objects
 
-    from chalicelib.handlers import streams
-
-    assert 'f"dead-letters/{source}/' in inspect.getsource(streams.park_failed_record)
-
-
-def test_expiring_prefixes_are_the_ones_the_evidence_and_report_code_write():
-    import inspect
-
-    from chalicelib.domain import evidence
-    from chalicelib.logic import reports
-
-    assert evidence.QUARANTINE_PREFIX == "quarantine/" and evidence.quarantine_key("uploads/c/a").startswith("quarantine/")
-    assert evidence.THUMBNAIL_PREFIX == "thumbnails/" and evidence.thumbnail_key("c", "a").startswith("thumbnails/")
-    assert 'f"reports/{tenant}/' in inspect.getsource(reports)
+    rules = {r.get("Prefix") or (r.get("Filter") or {}).get("Prefix"): r
+             for r in resources["AttachmentsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    written = {
+        "dead-letters/": objects.dead_letter_key("feedback-stream", "E1"),
+        "quarantine/": objects.quarantine_key(objects.upload_key("c", "a")),
+        "reports/": objects.report_prefix("T", "2026-11", "R1"),
+    }
+    for prefix, key in written.items():
+        assert key.startswith(prefix) and prefix in rules, (prefix, key)
+    assert objects.thumbnail_key("c", "a").startswith(objects.THUMBNAIL_PREFIX) and objects.THUMBNAIL_PREFIX not in rules
+    assert objects.UPLOAD_PREFIX not in rules
 
 
 # -- identity and email ------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""The repositories against DynamoDB (moto): conditions, versions, transactions and indexes."""
+"""The repositories against DynamoDB (moto) and in memory, side by side: conditions, versions,
+units of work and every list access pattern must behave the same in both, because the use-case
+tests run on the in-memory one."""
 from __future__ import annotations
 
 import uuid
@@ -6,13 +8,16 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.dal import repos
-from chalicelib.dal.campaigns import StaleWrite, index_keys, q
-from chalicelib.dal.feedback import revision_key
-from chalicelib.dal.models import CampaignModel, FeedbackModel
+from chalicelib.dal.keys import index_keys
+from chalicelib.dal.memory import InMemoryStorage
+from chalicelib.dal.storage import DynamoStorage
+from chalicelib.domain.access import Scope
 from chalicelib.domain.campaign import Campaign, RuleRef
+from chalicelib.domain.errors import StaleWrite
 from chalicelib.domain.feedback import FeedbackReport
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import PageRequest
+from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
 
 
 def campaign(org: str, **kw) -> Campaign:
@@ -24,35 +29,41 @@ def campaign(org: str, **kw) -> Campaign:
     return Campaign(**base)
 
 
+@pytest.fixture(params=["dynamodb", "memory"])
+def store(request):
+    return DynamoStorage() if request.param == "dynamodb" else InMemoryStorage()
+
+
 @pytest.fixture
 def org() -> str:
     return f"I{uuid.uuid4().hex[:8].upper()}/EAST/JS"
 
 
-def test_a_campaign_round_trips_through_its_model(org):
+def test_a_campaign_round_trips(store, org):
     c = campaign(org, location={"address": "x", "lat": 32.5, "lon": 118.25}, rule=RuleRef("R1", "all", 7, 2))
-    repos.campaigns().insert(c)
-    back = repos.campaigns().get(c.id)
+    store.campaigns.insert(c)
+    back = store.campaigns.get(c.id)
     assert replace(back, version=None) == replace(c, version=None)
-    assert back.version == 1
+    assert back.version == 1 and c.version == 1
 
 
-def test_insert_never_overwrites(org):
+def test_insert_never_overwrites(store, org):
     c = campaign(org)
-    repos.campaigns().insert(c)
-    with pytest.raises(Exception):
-        repos.campaigns().insert(replace(c, version=None))
+    store.campaigns.insert(c)
+    with pytest.raises(StaleWrite):
+        store.campaigns.insert(replace(c, version=None, title="other"))
+    assert store.campaigns.get(c.id).title == "t"
 
 
-def test_a_write_based_on_a_stale_read_is_refused(org):
-    c = repos.campaigns().insert(campaign(org))
-    a, b = repos.campaigns().get(c.id), repos.campaigns().get(c.id)
+def test_a_write_based_on_a_stale_read_is_refused(store, org):
+    c = store.campaigns.insert(campaign(org))
+    a, b = store.campaigns.get(c.id), store.campaigns.get(c.id)
     a.title = "first"
-    repos.campaigns().save(a)
+    store.campaigns.save(a)
     b.title = "second"
     with pytest.raises(StaleWrite):
-        repos.campaigns().save(b)
-    assert repos.campaigns().get(c.id).title == "first"
+        store.campaigns.save(b)
+    assert store.campaigns.get(c.id).title == "first"
 
 
 def test_index_keys_put_a_campaign_in_exactly_the_worklists_it_belongs_to(org):
@@ -67,28 +78,147 @@ def test_index_keys_put_a_campaign_in_exactly_the_worklists_it_belongs_to(org):
     assert index_keys(campaign(org))["fbq_owner"] is None     # drafts are in no worklist
 
 
-def test_the_org_index_selects_whole_subtrees(org):
+def test_the_org_index_selects_whole_subtrees(store, org):
     tenant = org.split("/")[0]
-    inside = repos.campaigns().insert(campaign(f"{tenant}/EAST/JS"))
-    repos.campaigns().insert(campaign(f"{tenant}/EASTERN/JS"))
-    page = repos.campaigns().query(
-        q("by_org", tenant, range_condition=CampaignModel.org_sk.startswith(f"{tenant}/EAST/")), 10, None)
+    inside = store.campaigns.insert(campaign(f"{tenant}/EAST/JS"))
+    store.campaigns.insert(campaign(f"{tenant}/EASTERN/JS"))
+    page = store.campaigns.list(Scope(tenant, f"{tenant}/EAST"), CampaignFilters(), PageRequest(10))
     assert [c.id for c in page.items] == [inside.id]
-    assert page.items_read == 1
 
 
-def test_a_submission_is_all_or_nothing(org):
-    c = repos.campaigns().insert(campaign(org, status="approved", approved_amount=100))
+def test_a_list_reads_only_what_it_returns_from_its_index(org):
+    """Read amplification 1: the subtree is a key condition, not a filter."""
+    from chalicelib.dal.models import CampaignModel
+
+    tenant = org.split("/")[0]
+    store = DynamoStorage()
+    for sub in ("EAST/JS", "EAST/ZJ", "WEST/SC", "WEST/CQ"):
+        store.campaigns.insert(campaign(f"{tenant}/{sub}"))
+    scanned = []
+
+    def after_query(parsed=None, **_):
+        scanned.append(parsed.get("ScannedCount"))
+
+    events = CampaignModel._get_connection().connection.client.meta.events
+    events.register("after-call.dynamodb.Query", after_query, unique_id="test-read-amplification")
+    try:
+        page = store.campaigns.list(Scope(tenant, f"{tenant}/WEST"), CampaignFilters(), PageRequest(10))
+    finally:
+        events.unregister("after-call.dynamodb.Query", unique_id="test-read-amplification")
+    assert len(page.items) == 2 and scanned == [2]
+
+
+def test_a_unit_of_work_is_all_or_nothing(store, org):
+    c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
     report = FeedbackReport(campaign_id=c.id, author_id="u", author_name="", status="submitted",
                             created_at="x", updated_at="x", revision=1, actual_spend=5, actual_sales=9)
     c.feedback_revision = 1
-    repos.feedback().record_submission(c, report, consumed_draft=False)
+    with store.unit_of_work() as uow:
+        uow.feedback.insert_revision(report)
+        uow.campaigns.save(c)
+    assert c.version == 2
     # GIVEN someone else already wrote revision 1, WHEN a stale submit tries again
-    stale = repos.campaigns().get(c.id)
+    stale = store.campaigns.get(c.id)
     stale.version -= 1
     stale.title = "should not stick"
     with pytest.raises(StaleWrite):
-        repos.feedback().record_submission(stale, replace(report, actual_spend=999), consumed_draft=False)
+        with store.unit_of_work() as uow:
+            uow.feedback.insert_revision(replace(report, actual_spend=999))
+            uow.campaigns.save(stale)
     # THEN neither the revision nor the campaign changed
-    assert FeedbackModel.get(c.id, revision_key(1)).actual_spend == 5
-    assert repos.campaigns().get(c.id).title == "t"
+    assert store.feedback.latest_submitted(c.id).actual_spend == 5
+    assert store.campaigns.get(c.id).title == "t"
+
+
+def test_a_unit_of_work_with_one_losing_write_changes_nothing(store, org):
+    c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
+    first = FeedbackReport(campaign_id=c.id, author_id="u", author_name="", status="submitted",
+                           created_at="x", updated_at="x", revision=1, actual_spend=5, actual_sales=9)
+    store.feedback.insert_revision(first)
+    fresh = store.campaigns.get(c.id)
+    fresh.title = "changed"
+    with pytest.raises(StaleWrite):
+        with store.unit_of_work() as uow:
+            uow.campaigns.save(fresh)                       # would succeed alone
+            uow.feedback.insert_revision(replace(first, actual_spend=7))   # loses: revision 1 exists
+    assert store.campaigns.get(c.id).title == "t"
+
+
+def _seed(store, tenant: str) -> dict[str, Campaign]:
+    """Campaigns in every state the worklists tell apart."""
+    rule = RuleRef("R1", "all", 7)
+    specs = {
+        "draft": dict(org=f"{tenant}/EAST/JS"),
+        "submitted": dict(org=f"{tenant}/EAST/ZJ", status="submitted", category="display"),
+        "awaiting": dict(org=f"{tenant}/EAST/JS", status="approved", rule=rule, end_date="2026-11-02",
+                         reimbursement_status="locked", owner_id="rep-a"),
+        "overdue": dict(org=f"{tenant}/WEST/SC", status="approved", rule=rule, end_date="2026-10-01",
+                        reimbursement_status="locked", customer_id="K2"),
+        "fed_back": dict(org=f"{tenant}/EAST/JS", status="approved", rule=rule, feedback_revision=1,
+                         feedback_kind="passive", feedback_submitted_at="2026-11-05T02:00:00.000Z",
+                         reimbursement_status="unlocked", owner_id="rep-a"),
+        "active": dict(org=f"{tenant}/WEST/SC", status="approved", feedback_revision=2, feedback_kind="active",
+                       feedback_submitted_at="2026-11-06T02:00:00.000Z", reimbursement_status="reimbursed"),
+    }
+    out = {}
+    for n, (name, kw) in enumerate(specs.items()):
+        kw.setdefault("owner_id", f"rep-{name}")
+        out[name] = store.campaigns.insert(campaign(id=f"{tenant}-{n:02d}", created_at=f"2026-11-0{n + 1}T00:00:00.000Z",
+                                                    **kw))
+    return out
+
+
+def test_every_access_pattern_finds_the_same_campaigns_in_the_same_order_in_both_stores():
+    """The in-memory store runs the same plans over the same keys: same members, same order,
+    same paging, for every list of the contract."""
+    results = {}
+    for name, store in (("dynamodb", DynamoStorage()), ("memory", InMemoryStorage())):
+        tenant = "P" + uuid.uuid4().hex[:8].upper()
+        seeded = _seed(store, tenant)
+        ids = {c.id: label for label, c in seeded.items()}
+        company, east = Scope(tenant, tenant), Scope(tenant, f"{tenant}/EAST")
+        names = lambda page: [ids[c.id] for c in page.items]  # noqa: E731
+        cases = {
+            "all": store.campaigns.list(company, CampaignFilters(), PageRequest(50)),
+            "east": store.campaigns.list(east, CampaignFilters(), PageRequest(50)),
+            "approved": store.campaigns.list(company, CampaignFilters(status="approved"), PageRequest(50)),
+            "display": store.campaigns.list(company, CampaignFilters(category="display"), PageRequest(50)),
+            "customer": store.campaigns.list(company, CampaignFilters(customer_id="K1", date_from="2026-11-01"),
+                                             PageRequest(50)),
+            "rep-a": store.campaigns.list(Scope(tenant, tenant, "rep-a"), CampaignFilters(), PageRequest(50)),
+            "B": store.campaigns.awaiting_feedback("rep-a", PageRequest(50)),
+            "D": store.campaigns.submitted_feedback(company, FeedbackSearch(), PageRequest(50)),
+            "D-passive": store.campaigns.submitted_feedback(company, FeedbackSearch(kind="passive"), PageRequest(50)),
+            "E": store.campaigns.feedback_requests(company, RequestSearch(), PageRequest(50), today="2026-11-20"),
+            "E-overdue-west": store.campaigns.feedback_requests(Scope(tenant, f"{tenant}/WEST"),
+                                                                RequestSearch(status="overdue"), PageRequest(50),
+                                                                today="2026-11-20"),
+            "sweep": store.campaigns.covered_by_rule(tenant, None, PageRequest(50)),
+        }
+        pages = []
+        page = store.campaigns.list(company, CampaignFilters(), PageRequest(2))
+        while True:
+            pages.append(names(page))
+            if page.next_cursor is None:
+                break
+            page = store.campaigns.list(company, CampaignFilters(), PageRequest(2, page.next_cursor))
+        results[name] = ({k: names(v) for k, v in cases.items()}, [n for p in pages for n in p])
+    assert results["dynamodb"][0] == results["memory"][0]
+    assert results["dynamodb"][1] == results["memory"][1]
+    lists, paged = results["memory"]
+    assert lists["B"] == ["awaiting"] and lists["E"] == ["overdue", "awaiting"]
+    assert lists["D"] == ["active", "fed_back"] and lists["D-passive"] == ["fed_back"]
+    assert lists["E-overdue-west"] == ["overdue"] and "active" not in lists["sweep"]
+    assert sorted(paged) == sorted(lists["all"]) and len(paged) == 6
+
+
+def test_a_cursor_of_one_list_is_refused_by_another(store, org):
+    from chalicelib.domain.errors import InvalidInput
+
+    tenant = org.split("/")[0]
+    for _ in range(3):
+        store.campaigns.insert(campaign(org))
+    page = store.campaigns.list(Scope(tenant, tenant), CampaignFilters(), PageRequest(1))
+    with pytest.raises(InvalidInput) as err:
+        store.campaigns.list(Scope(tenant, tenant), CampaignFilters(category="display"), PageRequest(1, page.next_cursor))
+    assert err.value.errors[0]["field"] == "cursor"

@@ -126,14 +126,9 @@ def _gone(pid: int, within: float) -> bool:
 
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    """A repo copy: devstack/, the chalicelib pieces create_tables needs, and the fake app."""
-    shutil.copytree(ROOT / "devstack", tmp_path / "devstack",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (tmp_path / "chalicelib" / "dal").mkdir(parents=True)
-    (tmp_path / "chalicelib" / "__init__.py").write_text("")
-    (tmp_path / "chalicelib" / "dal" / "__init__.py").write_text("")
-    shutil.copy(ROOT / "chalicelib" / "config.py", tmp_path / "chalicelib" / "config.py")
-    shutil.copy(ROOT / "chalicelib" / "dal" / "models.py", tmp_path / "chalicelib" / "dal" / "models.py")
+    """A repo copy: devstack/, chalicelib (create_tables needs its models), and the fake app."""
+    for package in ("devstack", "chalicelib"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "app.py").write_text(FAKE_APP)
     return tmp_path
 

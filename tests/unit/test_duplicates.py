@@ -11,7 +11,8 @@ from collections import defaultdict
 import pytest
 
 from chalicelib.domain import filecheck as fc
-from chalicelib.domain.evidence import Candidate, Thresholds, band_keys, best_matches
+from chalicelib.dal.evidence import band_keys
+from chalicelib.domain.evidence import Candidate, Thresholds, best_matches
 from tests import corpus as C
 
 SCENES = 14

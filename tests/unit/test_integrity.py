@@ -5,7 +5,8 @@ import json
 
 import pytest
 
-from chalicelib.domain.evidence import Thresholds, haversine_km, integrity, parse_object_key, thresholds_for
+from chalicelib.dal.objects import attachment_of
+from chalicelib.domain.evidence import Thresholds, haversine_km, integrity, thresholds_for
 
 NANJING = {"lat": 32.0415, "lon": 118.7849}
 
@@ -46,4 +47,4 @@ def test_unknowns_are_null_not_false():
     ("uploads/C1/", None),
 ])
 def test_only_server_shaped_upload_keys_are_checked(key, expected):
-    assert parse_object_key(key) == expected
+    assert attachment_of(key) == expected

@@ -7,7 +7,7 @@ import pytest
 from chalicelib.dal.paging import decode_cursor, encode_cursor
 from chalicelib.domain.errors import InvalidInput
 
-KEY = {"id": {"S": "C1"}, "owner_id": {"S": "u1"}, "created_key": {"S": "2026#C1"}}
+KEY = {"id": "C1", "owner_id": "u1", "created_key": "2026#C1"}
 ATTRS = {"id", "owner_id", "created_key"}
 
 

@@ -1,1 +1,3 @@
-"""Route handlers: read the request, call one use case, shape the result."""
+"""Route modules: each holds a Routes blueprint and its handlers side by side. A handler reads
+the request, calls one use case and shapes the result (handlers/present.py); app.py registers
+every blueprint listed in BLUEPRINTS."""

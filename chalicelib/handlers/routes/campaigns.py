@@ -1,63 +1,80 @@
+"""Campaigns (applications): create, read, edit, submit, approve, reject, list; categories."""
 from __future__ import annotations
 
-from chalicelib.handlers import present, schemas
-from chalicelib.handlers.http import ApiRequest, Result, created, ok
+from chalicelib.handlers import present
+from chalicelib.handlers.api import ApiRequest, Result, Routes, created, ok
 from chalicelib.logic import campaigns as logic
+from chalicelib.logic.evaluation import approval_context
 
+routes = Routes(__name__)
 STATUSES = ("draft", "submitted", "approved", "rejected")
-
-
-def create(req: ApiRequest) -> Result:
-    body = req.body(schemas.CampaignIn)
-    return created(present.campaign(logic.create_campaign(req.principal, body.model_dump())))
-
-
-def get(req: ApiRequest, campaign_id: str) -> Result:
-    c = logic.load_visible(req.principal, campaign_id)
-    body = present.campaign(c)
-    if c.status == "submitted":
-        body = _with_customer_history(req, c, body)
-    return ok(body)
 
 
 def _with_customer_history(req: ApiRequest, c, body: dict) -> dict:
     """Approvers see how this customer's past campaigns went, without asking for it."""
-    from chalicelib.logic.evaluation import approval_context
-
     context = approval_context(req.principal, c)
     return {**body, "customer_history": context} if context is not None else body
 
 
-def patch(req: ApiRequest, campaign_id: str) -> Result:
-    changes = req.body(schemas.CampaignChanges).model_dump(exclude_unset=True)
-    return ok(present.campaign(logic.update_campaign(req.principal, campaign_id, changes)))
+@routes.post("/campaigns")
+def create_campaign(req: ApiRequest) -> Result:
+    from chalicelib.handlers.schemas import CampaignIn
+
+    body = req.body(CampaignIn)
+    return created(present.campaign(logic.create_campaign(req.principal, body.model_dump())))
 
 
-def submit(req: ApiRequest, campaign_id: str) -> Result:
-    return ok(present.campaign(logic.submit_campaign(req.principal, campaign_id)))
+@routes.get("/campaigns")
+def list_campaigns(req: ApiRequest) -> Result:
+    from chalicelib.domain.search import CampaignFilters
 
-
-def approve(req: ApiRequest, campaign_id: str) -> Result:
-    body = req.body(schemas.Approval)
-    c = logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment)
-    return ok(_with_customer_history(req, c, present.campaign(c)))
-
-
-def reject(req: ApiRequest, campaign_id: str) -> Result:
-    body = req.body(schemas.Rejection)
-    return ok(present.campaign(logic.reject_campaign(req.principal, campaign_id, body.comment)))
-
-
-def list_(req: ApiRequest) -> Result:
-    limit, cursor = req.page()
-    filters = logic.CampaignFilters(
+    page = req.page()
+    filters = CampaignFilters(
         status=req.query_choice("status", STATUSES), org=req.query_org(), owner=req.query("owner"),
         category=req.query("category"), customer_id=req.query("customer_id"),
         date_from=req.query_date("from"), date_to=req.query_date("to"),
     )
-    page = logic.list_campaigns(req.principal, filters, limit, cursor)
-    return ok(present.page([present.campaign(c) for c in page.items], page.next_cursor))
+    found = logic.list_campaigns(req.principal, filters, page)
+    return ok(present.page([present.campaign(c) for c in found.items], found.next_cursor))
 
 
-def categories(req: ApiRequest) -> Result:
+@routes.get("/campaigns/{campaign_id}")
+def get_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    c = logic.load_visible(req.principal, campaign_id)
+    body = present.campaign(c)
+    return ok(_with_customer_history(req, c, body) if c.status == "submitted" else body)
+
+
+@routes.patch("/campaigns/{campaign_id}")
+def edit_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.handlers.schemas import CampaignChanges
+
+    changes = req.body(CampaignChanges).model_dump(exclude_unset=True)
+    return ok(present.campaign(logic.update_campaign(req.principal, campaign_id, changes)))
+
+
+@routes.post("/campaigns/{campaign_id}/submit")
+def submit_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    return ok(present.campaign(logic.submit_campaign(req.principal, campaign_id)))
+
+
+@routes.post("/campaigns/{campaign_id}/approve")
+def approve_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.handlers.schemas import Approval
+
+    body = req.body(Approval)
+    c = logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment)
+    return ok(_with_customer_history(req, c, present.campaign(c)))
+
+
+@routes.post("/campaigns/{campaign_id}/reject")
+def reject_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.handlers.schemas import Rejection
+
+    body = req.body(Rejection)
+    return ok(present.campaign(logic.reject_campaign(req.principal, campaign_id, body.comment)))
+
+
+@routes.get("/categories")
+def list_categories(req: ApiRequest) -> Result:
     return ok({"items": [{"id": c, "name": c.replace("_", " ")} for c in logic.categories(req.principal)]})

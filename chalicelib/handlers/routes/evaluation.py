@@ -1,31 +1,35 @@
 """Evaluation routes: a campaign's figures with its benchmark, a customer's history, the summary."""
 from __future__ import annotations
 
+import re
+
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.handlers import present
-from chalicelib.handlers.http import ApiRequest, Result, ok
+from chalicelib.handlers.api import ApiRequest, Result, Routes, ok
 from chalicelib.logic import evaluation as logic
 
+routes = Routes(__name__)
+_CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
-def campaign(req: ApiRequest, campaign_id: str) -> Result:
+
+@routes.get("/campaigns/{campaign_id}/evaluation")
+def evaluate_campaign(req: ApiRequest, campaign_id: str) -> Result:
     c, bench = logic.evaluate_campaign(req.principal, campaign_id)
     return ok({"campaign_id": c.id, "plan_vs_actual": present.figures(c), "benchmark": bench})
 
 
+@routes.get("/customers/{customer_id}/history")
 def customer_history(req: ApiRequest, customer_id: str) -> Result:
-    import re
-
-    if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", customer_id):
-        from chalicelib.domain.errors import InvalidInput
+    if not _CUSTOMER_ID.fullmatch(customer_id):
         raise InvalidInput.field("customer_id", "must be 1-64 letters, digits or _.:-")
-    limit, cursor = req.page()
-    page, summary = logic.customer_history(req.principal, customer_id, limit, cursor)
-    return ok({"customer_id": customer_id, "items": [present.campaign(c) for c in page.items],
-               "next_cursor": page.next_cursor, "summary": summary})
+    found, summary = logic.customer_history(req.principal, customer_id, req.page())
+    return ok({"customer_id": customer_id, "items": [present.campaign(c) for c in found.items],
+               "next_cursor": found.next_cursor, "summary": summary})
 
 
-def summary(req: ApiRequest) -> Result:
+@routes.get("/reports/summary")
+def report_summary(req: ApiRequest) -> Result:
     group_by = req.query("group_by")
     if group_by is None:
-        from chalicelib.domain.errors import InvalidInput
         raise InvalidInput.field("group_by", f"is required; one of: {', '.join(logic.GROUP_BY)}")
     return ok(logic.summary(req.principal, group_by, req.query("from"), req.query("to")))

@@ -1,33 +1,43 @@
+"""Feedback reports (B, C) and the worklists D and E."""
 from __future__ import annotations
 
 from chalicelib.clock import business_today
-from chalicelib.handlers import present, schemas
-from chalicelib.handlers.http import ApiRequest, Result, ok
+from chalicelib.handlers import present
+from chalicelib.handlers.api import ApiRequest, Result, Routes, ok
+from chalicelib.logic import evidence
 from chalicelib.logic import feedback as logic
+
+routes = Routes(__name__)
 
 
 def _attachments(campaign_id: str) -> list[dict]:
     """The campaign's evidence as the feedback shows it (attachments belong to the campaign)."""
     from chalicelib.dal import repos
-    from chalicelib.logic.evidence import links
 
-    return [present.attachment(a, links(a)) for a in repos.evidence().list(campaign_id)]
+    return [present.attachment(a, evidence.links(a)) for a in repos.evidence().list(campaign_id)]
 
 
-def put_draft(req: ApiRequest, campaign_id: str) -> Result:
-    body = req.body(schemas.FeedbackIn)
+@routes.put("/campaigns/{campaign_id}/feedback")
+def save_feedback_draft(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.handlers.schemas import FeedbackIn
+
+    body = req.body(FeedbackIn)
     campaign, draft = logic.save_draft(req.principal, campaign_id, body.model_dump())
     return ok(present.feedback(draft, campaign, _attachments(campaign_id)))
 
 
-def submit(req: ApiRequest, campaign_id: str) -> Result:
-    body = req.body(schemas.FeedbackIn, optional=True)
+@routes.post("/campaigns/{campaign_id}/feedback/submit")
+def submit_feedback(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.handlers.schemas import FeedbackIn
+
+    body = req.body(FeedbackIn, optional=True)
     values = body.model_dump(exclude_unset=True) if body is not None else None
     campaign, report = logic.submit_feedback(req.principal, campaign_id, values)
     return ok(present.feedback(report, campaign, _attachments(campaign_id)))
 
 
-def get(req: ApiRequest, campaign_id: str) -> Result:
+@routes.get("/campaigns/{campaign_id}/feedback")
+def get_feedback(req: ApiRequest, campaign_id: str) -> Result:
     campaign, latest, draft = logic.get_feedback(req.principal, campaign_id)
     attachments = _attachments(campaign_id)
     return ok({
@@ -38,39 +48,40 @@ def get(req: ApiRequest, campaign_id: str) -> Result:
     })
 
 
-def revisions(req: ApiRequest, campaign_id: str) -> Result:
-    limit, cursor = req.page()
-    campaign, page = logic.feedback_revisions(req.principal, campaign_id, limit, cursor)
-    return ok(present.page([present.feedback(r, campaign) for r in page.items], page.next_cursor))
+@routes.get("/campaigns/{campaign_id}/feedback/revisions")
+def list_feedback_revisions(req: ApiRequest, campaign_id: str) -> Result:
+    campaign, found = logic.feedback_revisions(req.principal, campaign_id, req.page())
+    return ok(present.page([present.feedback(r, campaign) for r in found.items], found.next_cursor))
 
 
-def my_requests(req: ApiRequest) -> Result:
-    limit, cursor = req.page()
-    page = logic.my_feedback_requests(req.principal, limit, cursor)
+@routes.get("/me/feedback-requests")
+def my_feedback_requests(req: ApiRequest) -> Result:
+    found = logic.my_feedback_requests(req.principal, req.page())
     today = business_today()
-    return ok(present.page([present.feedback_request_row(c, today) for c in page.items], page.next_cursor))
+    return ok(present.page([present.feedback_request_row(c, today) for c in found.items], found.next_cursor))
 
 
-def _filters(req: ApiRequest, **extra) -> logic.WorklistFilters:
-    return logic.WorklistFilters(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
-                                 customer_id=req.query("customer_id"), **extra)
-
-
-def search(req: ApiRequest) -> Result:
+@routes.get("/feedback")
+def search_feedback(req: ApiRequest) -> Result:
     """D: all submitted feedback, newest first."""
-    limit, cursor = req.page()
-    f = _filters(req, kind=req.query_choice("kind", ("passive", "active")),
-                 submitted_from=req.query_date("submitted_from"), submitted_to=req.query_date("submitted_to"))
-    page = logic.search_feedback(req.principal, f, limit, cursor)
-    return ok(present.page([present.submitted_feedback_row(c) for c in page.items], page.next_cursor))
+    from chalicelib.domain.search import FeedbackSearch
+
+    f = FeedbackSearch(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
+                       customer_id=req.query("customer_id"), kind=req.query_choice("kind", ("passive", "active")),
+                       submitted_from=req.query_date("submitted_from"), submitted_to=req.query_date("submitted_to"))
+    found = logic.search_feedback(req.principal, f, req.page())
+    return ok(present.page([present.submitted_feedback_row(c) for c in found.items], found.next_cursor))
 
 
-def search_requests(req: ApiRequest) -> Result:
+@routes.get("/feedback-requests")
+def search_feedback_requests(req: ApiRequest) -> Result:
     """E: campaigns whose feedback is required, soonest due first."""
-    limit, cursor = req.page()
-    f = _filters(req, status=req.query_choice("status", ("pending", "overdue", "submitted")),
-                 due_before=req.query_date("due_before"), due_after=req.query_date("due_after"))
-    logic.check_worklist_dates(f)
-    page = logic.search_feedback_requests(req.principal, f, limit, cursor)
+    from chalicelib.domain.search import FEEDBACK_REQUEST_STATUSES, RequestSearch
+
+    f = RequestSearch(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
+                      customer_id=req.query("customer_id"),
+                      status=req.query_choice("status", FEEDBACK_REQUEST_STATUSES),
+                      due_before=req.query_date("due_before"), due_after=req.query_date("due_after"))
     today = business_today()
-    return ok(present.page([present.feedback_request_row(c, today) for c in page.items], page.next_cursor))
+    found = logic.search_feedback_requests(req.principal, f, req.page(), today)
+    return ok(present.page([present.feedback_request_row(c, today) for c in found.items], found.next_cursor))

@@ -1,21 +1,28 @@
+"""Feedback rules (A): leaders say which campaigns must be fed back."""
 from __future__ import annotations
 
-from chalicelib.handlers import present, schemas
-from chalicelib.handlers.http import ApiRequest, Result, created, no_content, ok
+from chalicelib.handlers import present
+from chalicelib.handlers.api import ApiRequest, Result, Routes, created, no_content, ok
 from chalicelib.logic import rules as logic
 
+routes = Routes(__name__)
 
-def create(req: ApiRequest) -> Result:
-    body = req.body(schemas.RuleIn)
+
+@routes.post("/feedback-rules")
+def create_feedback_rule(req: ApiRequest) -> Result:
+    from chalicelib.handlers.schemas import RuleIn
+
+    body = req.body(RuleIn)
     return created(present.rule(logic.create_rule(req.principal, body.model_dump())))
 
 
-def list_(req: ApiRequest) -> Result:
-    limit, cursor = req.page()
-    page = logic.list_rules(req.principal, limit, cursor)
-    return ok(present.page([present.rule(r) for r in page.items], page.next_cursor))
+@routes.get("/feedback-rules")
+def list_feedback_rules(req: ApiRequest) -> Result:
+    found = logic.list_rules(req.principal, req.page())
+    return ok(present.page([present.rule(r) for r in found.items], found.next_cursor))
 
 
-def delete(req: ApiRequest, rule_id: str) -> Result:
+@routes.delete("/feedback-rules/{rule_id}")
+def delete_feedback_rule(req: ApiRequest, rule_id: str) -> Result:
     logic.delete_rule(req.principal, rule_id)
     return no_content()

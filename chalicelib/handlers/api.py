@@ -1,19 +1,25 @@
 """The HTTP adapter: the one place that knows status codes, request parsing and error bodies.
 
-`app.py` registers each route with a dotted name such as "campaigns.approve"; `dispatch`
-imports that handler module on first use (keeping `import app` cheap), authenticates the
-caller, applies the Idempotency-Key to POSTs, calls the handler and maps domain errors to the
-error shape of API.md.
+Each route module under handlers/routes/ holds a `Routes` (a Chalice Blueprint) and declares
+its handlers right where they are routed:
+
+    routes = Routes(__name__)
+
+    @routes.post("/campaigns/{campaign_id}/submit")
+    def submit_campaign(req: ApiRequest, campaign_id: str) -> Result:
+        ...
+
+The view Chalice calls authenticates the caller, bounds the body, honours an Idempotency-Key
+on POST, runs the handler and maps domain errors to the error shape of the contract.
 """
 from __future__ import annotations
 
-import importlib
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable
 
-from chalice import Response
+from chalice import Blueprint, Response
 
 from chalicelib.domain.errors import (
     Conflict,
@@ -24,6 +30,7 @@ from chalicelib.domain.errors import (
     PayloadTooLarge,
     Unauthenticated,
 )
+from chalicelib.domain.pages import MAX_LIMIT, PageRequest
 
 _STATUS: dict[type, int] = {
     InvalidInput: 400,
@@ -33,12 +40,10 @@ _STATUS: dict[type, int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
 }
-# Chalice keeps `app.current_request` on the shared app object; under a threaded server (the
-# local stack) two requests would overwrite each other's. The middleware hands each thread
-# its own request instead.
-_local = threading.local()
-PUBLIC = frozenset({"health.get", "openapi.get"})
 _JSON = {"Content-Type": "application/json"}
+# Chalice keeps `current_request` on the shared app object; under a threaded server (the local
+# stack) two requests would overwrite each other's. The middleware pins each thread's own.
+_local = threading.local()
 
 
 def status_of(error: DomainError) -> int:
@@ -49,7 +54,7 @@ def status_of(error: DomainError) -> int:
 
 
 def error_response(error: DomainError) -> Response:
-    body: dict[str, Any] = {"code": error.code, "message": error.message}
+    body: dict[str, Any] = {"code": error.code, "message": error.message, **error.details}
     if isinstance(error, InvalidInput):
         body["errors"] = error.errors
     headers = dict(_JSON)
@@ -72,6 +77,10 @@ def ok(body: Any) -> Result:
 
 def created(body: Any) -> Result:
     return Result(201, body)
+
+
+def accepted(body: Any) -> Result:
+    return Result(202, body)
 
 
 def no_content() -> Result:
@@ -147,14 +156,13 @@ class ApiRequest:
             raise InvalidInput.field(name, "must be an org path such as CN/EAST/JS")
         return value
 
-    def page(self) -> tuple[int, str | None]:
+    def page(self) -> PageRequest:
         raw = self.query("limit")
-        limit = 50
-        if raw is not None:
-            if not raw.isdigit() or not 1 <= int(raw) <= 200:
-                raise InvalidInput.field("limit", "must be an integer from 1 to 200")
-            limit = int(raw)
-        return limit, self.query("cursor")
+        if raw is None:
+            return PageRequest(cursor=self.query("cursor"))
+        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+            raise InvalidInput.field("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+        return PageRequest(int(raw), self.query("cursor"))
 
 
 def _field_error(e: dict) -> dict[str, str]:
@@ -168,33 +176,83 @@ def _field_error(e: dict) -> dict[str, str]:
     return {"field": loc or "body", "message": e.get("msg", "is not valid")}
 
 
-def _handler(name: str) -> Callable[..., Result]:
-    module_name, func_name = name.rsplit(".", 1)
-    module = importlib.import_module(f"chalicelib.handlers.routes.{module_name}")
-    return getattr(module, func_name)
+# -- routes ----------------------------------------------------------------------------------
+Handler = Callable[..., Result]
 
 
-def dispatch(app, name: str, **path_params: str) -> Response:
-    """Run the handler `name` for the current request and turn its outcome into a Response."""
-    request = getattr(_local, "request", None) or app.current_request
+class Routes:
+    """A Blueprint of API routes; `@routes.get(path)` registers the handler it decorates."""
+
+    def __init__(self, import_name: str) -> None:
+        self.blueprint = Blueprint(import_name)
+
+    def route(self, method: str, path: str, *, public: bool = False) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            def view(**path_params: str) -> Response:
+                request = getattr(_local, "request", None) or self.blueprint.current_request
+                return respond(request, handler, f"{method} {path}", path_params, public)
+
+            view.__name__ = view.__qualname__ = handler.__name__
+            view.__doc__ = handler.__doc__
+            self.blueprint.route(path, methods=[method], name=handler.__name__)(view)
+            return handler
+        return register
+
+    def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("GET", path, **kw)
+
+    def post(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("POST", path, **kw)
+
+    def put(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PUT", path, **kw)
+
+    def patch(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("PATCH", path, **kw)
+
+    def delete(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
+        return self.route("DELETE", path, **kw)
+
+
+def respond(request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
+    """Run one handler for one request and turn its outcome into a Response."""
     try:
         principal = None
-        if name not in PUBLIC:
+        if not public:
             from chalicelib.handlers.auth import authenticate
             principal = authenticate(request.headers.get("authorization"))
         _check_size(request)
         api_request = ApiRequest(request, principal)
-        handler = _handler(name)
-        if request.method == "POST" and request.headers.get("idempotency-key") is not None:
-            from chalicelib.handlers.idempotency import run_once
-            result = run_once(api_request, name, path_params, lambda: handler(api_request, **path_params),
-                              getattr(request, "lambda_context", None))
+        key = request.headers.get("idempotency-key")
+        if request.method == "POST" and key is not None and principal is not None:
+            result = _run_once(api_request, key, route, path_params,
+                               lambda: handler(api_request, **path_params), getattr(request, "lambda_context", None))
         else:
             result = handler(api_request, **path_params)
     except DomainError as error:
         return error_response(error)
     headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
     return Response(body=result.body if result.body is not None else "", status_code=result.status, headers=headers)
+
+
+def _run_once(req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result],
+              lambda_context) -> Result:
+    """The same Idempotency-Key (per caller and route) and body: the first response again."""
+    import json
+
+    from chalicelib.dal import repos
+
+    if not key or len(key) > 128 or not key.isprintable():
+        raise InvalidInput.field("Idempotency-Key", "must be 1 to 128 printable characters")
+    raw = req.raw_body()
+    try:
+        body = json.loads(raw) if raw.strip() else None
+    except ValueError:
+        body = raw   # malformed JSON: the handler will refuse it; nothing is stored
+    request = {"caller": req.principal.sub, "route": f"{route}:{json.dumps(path_params, sort_keys=True)}",
+               "key": key, "body": body}
+    stored = repos.idempotency().run_once(request, lambda: asdict(operation()), lambda_context)
+    return Result(stored["status"], stored["body"], {**stored.get("headers", {}), "Idempotency-Key": key})
 
 
 def _check_size(request) -> None:
@@ -217,7 +275,7 @@ _CHALICE_CODES = {
 
 def http_middleware(event, get_response):
     """Trace, log one line per request (ids only, never tokens), count it, and give Chalice's
-    own error responses (415, 405, 500) the error shape of API.md."""
+    own error responses (415, 405, 500) the error shape of the contract."""
     from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
 
     started = time.perf_counter()

@@ -1,0 +1,64 @@
+"""Idempotency-Key records (DynamoDB), through the Powertools Idempotency utility.
+
+`run_once(request, operation)` runs `operation()` the first time a (caller, route, key) is
+seen and stores what it returned; the same key with the same body returns that again without
+running it; the same key with another body is a 409 `idempotency_key_reused`. A failed
+operation (a domain error) is not remembered, so a corrected retry with the same key goes through.
+"""
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+from chalicelib.config import settings
+from chalicelib.domain.errors import Conflict
+
+Stored = dict[str, Any]
+
+
+@functools.lru_cache(maxsize=1)
+def _executor():
+    from aws_lambda_powertools.utilities.idempotency import (
+        DynamoDBPersistenceLayer,
+        IdempotencyConfig,
+        idempotent_function,
+    )
+
+    from chalicelib.dal.clients import dynamodb
+
+    s = settings()
+    store = DynamoDBPersistenceLayer(table_name=s.idempotency_table, boto3_client=dynamodb())
+    config = IdempotencyConfig(
+        event_key_jmespath="[caller, route, key]",
+        payload_validation_jmespath="body",
+        raise_on_no_idempotency_key=True,
+        expires_after_seconds=s.idempotency_ttl_seconds,
+    )
+
+    # `request` is what is hashed and validated; `operation` is passed through untouched.
+    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
+    def execute(request: dict, operation: Callable[[], Stored]) -> Stored:
+        return operation()
+
+    return execute, config
+
+
+class IdempotencyStore:
+    def run_once(self, request: dict, operation: Callable[[], Stored], lambda_context=None) -> Stored:
+        """`request`: {caller, route, key, body}. Returns what the first run returned."""
+        from aws_lambda_powertools.utilities.idempotency.exceptions import (
+            IdempotencyAlreadyInProgressError,
+            IdempotencyValidationError,
+        )
+
+        execute, config = _executor()
+        if lambda_context is not None and hasattr(lambda_context, "get_remaining_time_in_millis"):
+            config.register_lambda_context(lambda_context)
+        try:
+            return execute(request=request, operation=operation)
+        except IdempotencyValidationError:
+            raise Conflict("this Idempotency-Key was already used with a different body",
+                           code="idempotency_key_reused") from None
+        except IdempotencyAlreadyInProgressError:
+            raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly",
+                           code="request_in_progress") from None

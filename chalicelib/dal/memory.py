@@ -1,0 +1,607 @@
+"""In-memory storage: the same repositories as the DynamoDB ones, over dicts.
+
+For tests of business rules (tests/unit/test_use_cases_*.py): a use case runs against it in
+microseconds, with no moto. It keeps the semantics the use cases rely on:
+
+* every write is conditional exactly as in DynamoDB (versions, absence, checked ETags), and a
+  lost condition raises the same StaleWrite (or the write's own conflict);
+* a unit of work checks every condition first and then applies every write, or none;
+* lists run the same query plans (dal/keys.py) over the same index keys, so membership,
+  order and cursors match the DynamoDB repository.
+
+What it does not model: eventual consistency of indexes, capacity, item size limits.
+Nothing in production imports this module.
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import threading
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Iterator
+
+from chalicelib.dal import keys
+from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
+from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
+from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
+from chalicelib.domain import org as orgs
+from chalicelib.domain.campaign import Campaign, RuleRef
+from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
+from chalicelib.domain.evidence import Attachment, Candidate
+from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+from chalicelib.domain.pages import Page, PageRequest
+from chalicelib.domain.rollups import Metrics, RowKey
+
+ConflictFactory = Callable[[], BaseException]
+
+
+@dataclass
+class _Op:
+    holds: Callable[[], bool]
+    apply: Callable[[], None]
+    conflict: ConflictFactory = StaleWrite
+
+
+class _Writes:
+    """Immediate writes (each checked and applied under the storage's lock)."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        self.lock = lock
+
+    def write(self, op: _Op) -> None:
+        with self.lock:
+            if not op.holds():
+                raise op.conflict()
+            op.apply()
+
+    def after(self, callback: Callable[[], None]) -> None:
+        callback()
+
+
+class _Together(_Writes):
+    """A unit of work: every condition is checked, then every write applied, under one lock."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__(lock)
+        self.ops: list[_Op] = []
+        self.callbacks: list[Callable[[], None]] = []
+
+    def write(self, op: _Op) -> None:
+        self.ops.append(op)
+
+    def after(self, callback: Callable[[], None]) -> None:
+        self.callbacks.append(callback)
+
+    def commit(self) -> None:
+        with self.lock:
+            for op in self.ops:
+                if not op.holds():
+                    raise op.conflict()
+            for op in self.ops:
+                op.apply()
+        for callback in self.callbacks:
+            callback()
+
+
+@dataclass
+class _Tables:
+    """Everything stored, shared by the immediate and the unit-of-work repositories."""
+    lock: threading.RLock = field(default_factory=threading.RLock)
+    campaigns: dict[str, Campaign] = field(default_factory=dict)
+    feedback: dict[tuple[str, str], FeedbackReport] = field(default_factory=dict)
+    rules: dict[str, dict[str, FeedbackRule]] = field(default_factory=dict)
+    sweeps: dict[tuple[str, str], dict] = field(default_factory=dict)
+    attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
+    photo_index: dict[str, dict[str, Candidate]] = field(default_factory=dict)
+    rollups: dict[RowKey, Metrics] = field(default_factory=dict)
+    labels: dict[RowKey, str] = field(default_factory=dict)
+    markers: set[str] = field(default_factory=set)
+    tenants: set[str] = field(default_factory=set)
+    reports: dict[tuple[str, str], dict] = field(default_factory=dict)
+    subscriptions: dict[tuple[str, str], dict] = field(default_factory=dict)
+    reminders: set[tuple[str, str, str]] = field(default_factory=set)
+    objects: dict[tuple[str, str], tuple[bytes, str, dict, str]] = field(default_factory=dict)
+    idempotency: dict[tuple, dict] = field(default_factory=dict)
+
+
+# -- campaigns -------------------------------------------------------------------------------
+_CAMPAIGN_FIELDS = [f.name for f in fields(Campaign)]
+
+
+def _item(c: Campaign) -> dict:
+    """What a campaign looks like to a query: its plain fields and its index keys."""
+    item = {name: getattr(c, name) for name in _CAMPAIGN_FIELDS}
+    item.update(keys.index_keys(c))
+    return item
+
+
+class MemoryCampaigns(keys.CampaignQueries):
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def get(self, campaign_id: str) -> Campaign | None:
+        c = self._t.campaigns.get(campaign_id)
+        return copy.deepcopy(c) if c is not None else None
+
+    def insert(self, c: Campaign) -> Campaign:
+        return self._put(c, lambda: c.id not in self._t.campaigns and c.version is None)
+
+    def save(self, c: Campaign) -> Campaign:
+        def same_version() -> bool:
+            stored = self._t.campaigns.get(c.id)
+            return (stored.version if stored else None) == c.version
+        return self._put(c, same_version)
+
+    def _put(self, c: Campaign, holds: Callable[[], bool]) -> Campaign:
+        new_version = (c.version or 0) + 1
+        snapshot = copy.deepcopy(c)
+        snapshot.version = new_version
+
+        def apply() -> None:
+            self._t.campaigns[c.id] = snapshot
+
+        self._writes.write(_Op(holds, apply))
+
+        def learn_version() -> None:
+            c.version = new_version
+        self._writes.after(learn_version)
+        return c
+
+    def _run(self, plan: keys.Plan, page: PageRequest) -> Page[Campaign]:
+        fp = fingerprint(*plan.fingerprint)
+        h, r = plan.hash_attr, plan.range_attr
+        start = decode_cursor(page.cursor, {"id", h, r}, fp)
+        if start is not None and start[h] != plan.hash_value:
+            raise InvalidInput.field("cursor", BAD_CURSOR)
+        with self._t.lock:
+            items = [_item(c) for c in self._t.campaigns.values()]
+        indexed = [i for i in items if i.get(h) == plan.hash_value and i.get(r) is not None
+                   and (plan.range is None or plan.range.holds(i))]
+        indexed.sort(key=lambda i: i[r], reverse=plan.newest_first)
+        if start is not None:
+            after = start[r]
+            indexed = [i for i in indexed if (i[r] < after if plan.newest_first else i[r] > after)]
+        matching = [i for i in indexed if all(f.holds(i) for f in plan.filters)][:page.limit]
+        cursor = None
+        if matching and len(matching) == page.limit:
+            last = matching[-1]
+            cursor = encode_cursor({"id": last["id"], h: last[h], r: last[r]}, fp)
+        return Page(items=[copy.deepcopy(self._t.campaigns[i["id"]]) for i in matching], next_cursor=cursor)
+
+
+# -- feedback --------------------------------------------------------------------------------
+class MemoryFeedback:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    @staticmethod
+    def _key(r: FeedbackReport) -> tuple[str, str]:
+        return r.campaign_id, "draft" if r.status == "draft" else f"rev#{r.revision:06d}"
+
+    def draft(self, campaign_id: str) -> FeedbackReport | None:
+        r = self._t.feedback.get((campaign_id, "draft"))
+        return copy.deepcopy(r) if r else None
+
+    def save_draft(self, report: FeedbackReport) -> FeedbackReport:
+        snapshot = copy.deepcopy(report)
+        self._writes.write(_Op(lambda: True, lambda: self._t.feedback.__setitem__(self._key(snapshot), snapshot)))
+        return report
+
+    def delete_draft(self, campaign_id: str) -> None:
+        self._writes.write(_Op(lambda: True, lambda: self._t.feedback.pop((campaign_id, "draft"), None)))
+
+    def insert_revision(self, report: FeedbackReport) -> None:
+        snapshot = copy.deepcopy(report)
+        key = self._key(snapshot)
+        self._writes.write(_Op(lambda: key not in self._t.feedback,
+                               lambda: self._t.feedback.__setitem__(key, snapshot)))
+
+    def _revisions(self, campaign_id: str) -> list[FeedbackReport]:
+        with self._t.lock:
+            found = [(k[1], r) for k, r in self._t.feedback.items() if k[0] == campaign_id and k[1] != "draft"]
+        return [copy.deepcopy(r) for _, r in sorted(found, reverse=True)]
+
+    def latest_submitted(self, campaign_id: str) -> FeedbackReport | None:
+        revisions = self._revisions(campaign_id)
+        return revisions[0] if revisions else None
+
+    def revisions(self, campaign_id: str, page: PageRequest) -> Page[FeedbackReport]:
+        fp = fingerprint("revisions", campaign_id)
+        start = decode_cursor(page.cursor, {"campaign_id", "sk"}, fp)
+        if start is not None and start["campaign_id"] != campaign_id:
+            raise InvalidInput.field("cursor", BAD_CURSOR)
+        found = [r for r in self._revisions(campaign_id)
+                 if start is None or f"rev#{r.revision:06d}" < start["sk"]][:page.limit]
+        cursor = None
+        if found and len(found) == page.limit:
+            cursor = encode_cursor({"campaign_id": campaign_id, "sk": f"rev#{found[-1].revision:06d}"}, fp)
+        return Page(items=found, next_cursor=cursor)
+
+
+# -- rules -----------------------------------------------------------------------------------
+class MemoryRules:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def insert(self, rule: FeedbackRule) -> FeedbackRule:
+        snapshot = copy.deepcopy(rule)
+        self._writes.write(_Op(lambda: rule.id not in self._t.rules.get(rule.target, {}),
+                               lambda: self._t.rules.setdefault(rule.target, {}).__setitem__(rule.id, snapshot)))
+        return rule
+
+    def get(self, tenant: str, rule_id: str) -> FeedbackRule | None:
+        for by_id in self._t.rules.values():
+            if rule_id in by_id and by_id[rule_id].tenant == tenant:
+                return copy.deepcopy(by_id[rule_id])
+        return None
+
+    def delete(self, rule: FeedbackRule) -> None:
+        self._writes.write(_Op(lambda: True, lambda: self._t.rules.get(rule.target, {}).pop(rule.id, None)))
+
+    def list(self, tenant: str, page: PageRequest) -> Page[FeedbackRule]:
+        fp = fingerprint("rules", tenant)
+        start = decode_cursor(page.cursor, {"target", "id", "rule_tenant"}, fp)
+        with self._t.lock:
+            found = sorted((r for by_id in self._t.rules.values() for r in by_id.values() if r.tenant == tenant),
+                           key=lambda r: r.id, reverse=True)
+        if start is not None:
+            found = [r for r in found if r.id < start["id"]]
+        found = found[:page.limit]
+        cursor = None
+        if found and len(found) == page.limit:
+            last = found[-1]
+            cursor = encode_cursor({"target": last.target, "id": last.id, "rule_tenant": tenant}, fp)
+        return Page(items=[copy.deepcopy(r) for r in found], next_cursor=cursor)
+
+    def newest(self, target: str) -> RuleRef | None:
+        by_id = self._t.rules.get(target) or {}
+        return by_id[max(by_id)].ref() if by_id else None
+
+    def start_sweep(self, rule: FeedbackRule, change: str) -> bool:
+        key = (rule.id, change)
+        state = {"tenant": rule.tenant, "scope": rule.scope, "category": rule.category,
+                 "campaign_id": rule.campaign_id, "cursor": None, "done": False, "updated": 0}
+        with self._t.lock:
+            if key in self._t.sweeps:
+                return False
+            self._t.sweeps[key] = state
+        return True
+
+    def sweep(self, rule_id: str, change: str) -> Sweep | None:
+        """The sweep's progress as its stream record would carry it (memory only: tests drive it)."""
+        s = self._t.sweeps.get((rule_id, change))
+        if s is None:
+            return None
+        return Sweep(rule_id=rule_id, change=change, tenant=s["tenant"], scope=s["scope"], category=s["category"],
+                     campaign_id=s["campaign_id"], cursor=s["cursor"], done=s["done"])
+
+    def advance_sweep(self, sweep: Sweep, next_cursor: str | None, updated: int) -> bool:
+        with self._t.lock:
+            s = self._t.sweeps.get((sweep.rule_id, sweep.change))
+            if s is None or s["done"] or s["cursor"] != sweep.cursor:
+                return False
+            s.update(cursor=next_cursor, done=next_cursor is None, updated=s["updated"] + updated)
+        return True
+
+
+# -- evidence --------------------------------------------------------------------------------
+class MemoryEvidence:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def get(self, campaign_id: str, attachment_id: str) -> Attachment | None:
+        a = self._t.attachments.get((campaign_id, attachment_id))
+        return copy.deepcopy(a) if a else None
+
+    def list(self, campaign_id: str) -> list[Attachment]:
+        with self._t.lock:
+            found = sorted((a for (c, _), a in self._t.attachments.items() if c == campaign_id), key=lambda a: a.id)
+        return [copy.deepcopy(a) for a in found]
+
+    def insert(self, a: Attachment) -> Attachment:
+        key, snapshot = (a.campaign_id, a.id), copy.deepcopy(a)
+        self._writes.write(_Op(lambda: key not in self._t.attachments,
+                               lambda: self._t.attachments.__setitem__(key, snapshot)))
+        return a
+
+    def _index(self, a: Attachment) -> list[tuple[str, str, Candidate]]:
+        from chalicelib.dal.evidence import band_keys
+
+        out = []
+        for variant, h in zip(("full", "crop"), (a.phash, a.phash_crop)):
+            if h:
+                out += [(band, f"{a.id}#{variant}", Candidate(a.id, a.campaign_id, h)) for band in band_keys(a.tenant, h)]
+        return out
+
+    def record_check(self, a: Attachment, etag: str, retired: Attachment | None = None) -> None:
+        key, snapshot = (a.campaign_id, a.id), copy.deepcopy(a)
+
+        def holds() -> bool:
+            stored = self._t.attachments.get(key)
+            return stored is not None and stored.checked_etag != etag
+
+        def apply() -> None:
+            for band, entry, _ in self._index(retired) if retired is not None else []:
+                self._t.photo_index.get(band, {}).pop(entry, None)
+            if a.status == "ready":
+                for band, entry, candidate in self._index(a):
+                    self._t.photo_index.setdefault(band, {})[entry] = candidate
+            self._t.attachments[key] = snapshot
+
+        self._writes.write(_Op(holds, apply, lambda: AlreadyDecided(a.id)))
+
+    def delete(self, a: Attachment) -> None:
+        key = (a.campaign_id, a.id)
+
+        def holds() -> bool:
+            stored = self._t.attachments.get(key)
+            return stored is not None and stored.checked_etag == a.checked_etag
+
+        def apply() -> None:
+            for band, entry, _ in self._index(a):
+                self._t.photo_index.get(band, {}).pop(entry, None)
+            del self._t.attachments[key]
+
+        self._writes.write(_Op(holds, apply))
+
+    def add_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None:
+        with self._t.lock:
+            a = self._t.attachments.get((campaign_id, attachment_id))
+            if a is not None and ref not in a.duplicate_refs:
+                a.duplicate_refs = sorted([*a.duplicate_refs, ref])
+
+    def remove_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None:
+        with self._t.lock:
+            a = self._t.attachments.get((campaign_id, attachment_id))
+            if a is not None:
+                a.duplicate_refs = [r for r in a.duplicate_refs if r != ref]
+
+    def candidates(self, tenant: str, hashes: list[str]) -> list[Candidate]:
+        from chalicelib.dal.evidence import band_keys
+
+        out: dict[tuple[str, str], Candidate] = {}
+        for band in sorted({k for h in hashes for k in band_keys(tenant, h)}):
+            for c in self._t.photo_index.get(band, {}).values():
+                out[(c.attachment_id, c.phash)] = c
+        return list(out.values())
+
+
+# -- roll-ups ----------------------------------------------------------------------------------
+class MemoryRollups:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    def apply(self, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> bool:
+        with self._t.lock:
+            if event_id in self._t.markers:
+                return False
+            self._t.markers.add(event_id)
+            for key, metrics in rows.items():
+                self._t.tenants.add(key.tenant)
+                row = self._t.rollups.setdefault(key, {})
+                for name, value in metrics.items():
+                    row[name] = row.get(name, 0) + int(value)
+                if labels and labels.get(key):
+                    self._t.labels[key] = labels[key]
+        return True
+
+    def put_rows(self, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> int:
+        with self._t.lock:
+            for key, metrics in rows.items():
+                self._t.tenants.add(key.tenant)
+                self._t.rollups[key] = {n: int(v) for n, v in metrics.items() if v}
+                if labels and labels.get(key):
+                    self._t.labels[key] = labels[key]
+        return len(rows)
+
+    def _rows(self, keep: Callable[[RowKey], bool]) -> list[tuple[RowKey, Metrics, str | None]]:
+        with self._t.lock:
+            return [(k, dict(m), self._t.labels.get(k)) for k, m in sorted(self._t.rollups.items()) if keep(k)]
+
+    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str,
+                    last_month: str) -> list[tuple[RowKey, Metrics, str | None]]:
+        return self._rows(lambda k: (k.tenant, k.dim, k.entity) == (tenant, dim, entity)
+                          and first_month <= k.month <= last_month)
+
+    def period_rows(self, tenant: str, partition: str, first_month: str, last_month: str,
+                    scope: str | None) -> list[tuple[RowKey, Metrics, str | None]]:
+        def keep(k: RowKey) -> bool:
+            part = f"org-L{k.level}" if k.dim == "org" else k.dim
+            within = scope is None or orgs.depth(scope) <= 1 or orgs.is_within(k.org, scope)
+            return k.tenant == tenant and part == partition and first_month <= k.month <= last_month and within
+        return self._rows(keep)
+
+    def tenants(self) -> list[str]:
+        return sorted(self._t.tenants)
+
+
+# -- reports -----------------------------------------------------------------------------------
+class MemoryReports:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    def insert_report(self, tenant: str, report: dict) -> None:
+        with self._t.lock:
+            if (tenant, report["id"]) in self._t.reports:
+                raise Conflict("report exists")
+            self._t.reports[(tenant, report["id"])] = {**copy.deepcopy(report), "status": "pending"}
+
+    def get_report(self, tenant: str, report_id: str) -> dict | None:
+        r = self._t.reports.get((tenant, report_id))
+        return copy.deepcopy(r) if r else None
+
+    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[dict], str | None]:
+        ids = sorted((rid for t, rid in self._t.reports if t == tenant), reverse=True)
+        if start:
+            ids = [i for i in ids if i < start]
+        page = ids[:limit]
+        return [self.get_report(tenant, i) for i in page], (page[-1] if len(page) == limit and page else None)
+
+    def set_status(self, tenant: str, report_id: str, status: str, *, expected: tuple[str, ...],
+                   artifacts: dict | None = None, error: str | None = None) -> bool:
+        with self._t.lock:
+            r = self._t.reports.get((tenant, report_id))
+            if r is None or r["status"] not in expected:
+                return False
+            r["status"] = status
+            if artifacts is not None:
+                r["artifacts"] = artifacts
+            if error is not None:
+                r["error"] = error[:500]
+        return True
+
+    def claim_email(self, tenant: str, report_id: str) -> bool:
+        with self._t.lock:
+            r = self._t.reports[(tenant, report_id)]
+            if r.get("emailed"):
+                return False
+            r["emailed"] = True
+        return True
+
+    def release_email(self, tenant: str, report_id: str) -> None:
+        self._t.reports[(tenant, report_id)].pop("emailed", None)
+
+    def put_subscription(self, tenant: str, user_id: str, subscription: dict) -> None:
+        self._t.subscriptions[(tenant, user_id)] = copy.deepcopy(subscription)
+
+    def subscriptions(self, tenant: str) -> list[dict]:
+        return [copy.deepcopy(s) for (t, _), s in sorted(self._t.subscriptions.items()) if t == tenant]
+
+    def claim_reminder(self, tenant: str, day: str, rep_id: str) -> bool:
+        with self._t.lock:
+            if (tenant, day, rep_id) in self._t.reminders:
+                return False
+            self._t.reminders.add((tenant, day, rep_id))
+        return True
+
+    def release_reminder(self, tenant: str, day: str, rep_id: str) -> None:
+        self._t.reminders.discard((tenant, day, rep_id))
+
+
+# -- objects, mail, idempotency ------------------------------------------------------------------
+class MemoryObjects:
+    """Objects by (bucket, key). `upload()` plays the browser posting a presigned form."""
+    bucket = "memory-attachments"
+    reports_bucket = "memory-reports"
+
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict:
+        return {"url": f"memory://{self.bucket}", "method": "POST", "expires_at": "",
+                "fields": {"key": key, "Content-Type": content_type, "x-amz-meta-upload-token": upload_token}}
+
+    def upload(self, form: dict, data: bytes) -> dict:
+        """Store what a browser posting `form` would; returns the S3 event record's object fields."""
+        fields_ = form["fields"]
+        etag = hashlib.md5(data).hexdigest()   # noqa: S324 - S3's ETag of a single-part upload
+        meta = {k[len("x-amz-meta-"):]: v for k, v in fields_.items() if k.startswith("x-amz-meta-")}
+        self._t.objects[(self.bucket, fields_["key"])] = (data, fields_.get("Content-Type", ""), meta, etag)
+        return {"bucket": self.bucket, "key": fields_["key"], "size": len(data), "etag": etag}
+
+    def download_url(self, key: str, content_type: str, filename: str | None = None) -> str:
+        return f"memory://{self.bucket}/{key}"
+
+    def _get(self, key: str, etag: str) -> tuple[bytes, str, dict, str]:
+        found = self._t.objects.get((self.bucket, key))
+        if found is None or found[3] != etag:
+            raise ObjectMissing(key)
+        return found
+
+    def head(self, key: str, etag: str) -> StoredObject:
+        data, _, meta, _ = self._get(key, etag)
+        return StoredObject(len(data), meta.get("upload-token"))
+
+    def read(self, key: str, etag: str, max_bytes: int) -> bytes:
+        return self._get(key, etag)[0][:max_bytes]
+
+    def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None:
+        self._t.objects[(bucket or self.bucket, key)] = (body, content_type, {}, hashlib.md5(body).hexdigest())  # noqa: S324
+
+    def exists(self, key: str, bucket: str | None = None) -> bool:
+        return (bucket or self.bucket, key) in self._t.objects
+
+    def quarantine(self, key: str) -> None:
+        with self._t.lock:
+            found = self._t.objects.pop((self.bucket, key), None)
+            if found is not None:
+                self._t.objects[(self.bucket, quarantine_key(key))] = found
+
+    def delete(self, key: str) -> None:
+        self._t.objects.pop((self.bucket, key), None)
+
+    def park(self, source: str, event_id: str, document: dict) -> str:
+        import json
+
+        key = dead_letter_key(source, event_id)
+        self.put(key, json.dumps(document, default=str).encode(), "application/json")
+        return key
+
+    def put_artifact(self, key: str, body: bytes, content_type: str) -> None:
+        self.put(key, body, content_type, bucket=self.reports_bucket)
+
+    def artifact_url(self, key: str) -> str:
+        return f"memory://{self.reports_bucket}/{key}"
+
+
+class MemoryMailer:
+    def __init__(self) -> None:
+        self.sent: list[Any] = []
+
+    def send(self, mail: Any) -> str:
+        self.sent.append(mail)
+        return uuid.uuid4().hex
+
+
+class MemoryIdempotency:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    def run_once(self, request: dict, operation: Callable[[], dict], lambda_context=None) -> dict:
+        import json
+
+        key = (request["caller"], request["route"], request["key"])
+        body = json.dumps(request["body"], sort_keys=True, default=str)
+        stored = self._t.idempotency.get(key)
+        if stored is not None:
+            if stored["body"] != body:
+                raise Conflict("this Idempotency-Key was already used with a different body",
+                               code="idempotency_key_reused")
+            return copy.deepcopy(stored["result"])
+        result = operation()
+        self._t.idempotency[key] = {"body": body, "result": copy.deepcopy(result)}
+        return result
+
+
+# -- the storage --------------------------------------------------------------------------------
+class _Repositories:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self.writes = writes
+        self.campaigns = MemoryCampaigns(t, writes)
+        self.feedback = MemoryFeedback(t, writes)
+        self.rules = MemoryRules(t, writes)
+        self.evidence = MemoryEvidence(t, writes)
+
+
+class InMemoryStorage:
+    """Install with `chalicelib.dal.repos.install(InMemoryStorage())`."""
+
+    def __init__(self) -> None:
+        self.tables = _Tables()
+        repos = _Repositories(self.tables, _Writes(self.tables.lock))
+        self.campaigns, self.feedback, self.rules, self.evidence = (repos.campaigns, repos.feedback, repos.rules,
+                                                                    repos.evidence)
+        self.rollups = MemoryRollups(self.tables)
+        self.reports = MemoryReports(self.tables)
+        self.objects = MemoryObjects(self.tables)
+        self.mailer = MemoryMailer()
+        self.idempotency = MemoryIdempotency(self.tables)
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[_Repositories]:
+        together = _Together(self.tables.lock)
+        uow = _Repositories(self.tables, together)
+        yield uow
+        together.commit()

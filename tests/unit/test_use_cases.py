@@ -1,0 +1,384 @@
+"""The business rules of every use case, against the in-memory storage: no moto, no HTTP,
+microseconds each. The moto tests (tests/functional, tests/integration) cover the real
+adapters, conditions, transactions and indexes with the same interface."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.dal import repos
+from chalicelib.dal.memory import InMemoryStorage
+from chalicelib.domain.access import Principal
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, StaleWrite
+from chalicelib.domain.pages import PageRequest
+from chalicelib.logic import campaigns, feedback, rules, settlement
+
+REP = Principal("rep-1", "rep", "CN/EAST/JS", name="Li Lei")
+REP2 = Principal("rep-2", "rep", "CN/WEST/SC", name="Wang Wu")
+PROVINCE = Principal("pm-1", "manager", "CN/EAST/JS", name="Zhang San")
+REGION = Principal("rm-1", "manager", "CN/EAST", name="Zhao Si")
+WEST = Principal("wm-1", "manager", "CN/WEST", name="Qian Liu")
+LEADER = Principal("lead-1", "leader", "CN", name="Sun Qi")
+FINANCE = Principal("fin-1", "finance", "CN", name="Zhou Ba")
+OUTSIDER = Principal("lead-x", "leader", "US", name="Other company")
+
+
+@pytest.fixture
+def store():
+    storage = InMemoryStorage()
+    previous = repos.install(storage)
+    yield storage
+    repos.install(previous)
+
+
+def application(**overrides) -> dict:
+    body = {"title": "Weekend tasting", "category": "tasting", "customer": {"id": "K1", "name": "Suguo"},
+            "start_date": "2026-11-01", "end_date": "2026-11-03", "location": None,
+            "plan": {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": None},
+            "requested_amount": 200000}
+    body.update(overrides)
+    return body
+
+
+def submitted(owner: Principal = REP, **overrides):
+    c = campaigns.create_campaign(owner, application(**overrides))
+    return campaigns.submit_campaign(owner, c.id)
+
+
+def approved(amount: int = 180000, owner: Principal = REP, approver: Principal = REGION, **overrides):
+    c = submitted(owner, **overrides)
+    return campaigns.approve_campaign(approver, c.id, amount, None)
+
+
+def feedback_in(campaign_id: str, owner: Principal = REP, spend: int = 150000, sales: int = 900000):
+    return feedback.submit_feedback(owner, campaign_id, {"actual_spend": spend, "actual_sales": sales,
+                                                         "effect_rating": 4, "reflections": "busy"})
+
+
+def unlock(campaign_id: str) -> str:
+    """What the feedback stream does with the latest revision."""
+    latest = repos.feedback().latest_submitted(campaign_id)
+    return settlement.unlock_settlement(campaign_id, latest.revision, latest.actual_spend)
+
+
+# -- approval ----------------------------------------------------------------------------------
+def test_nobody_approves_their_own_application(store):
+    c = submitted(owner=PROVINCE)
+    with pytest.raises(Forbidden) as err:
+        campaigns.approve_campaign(PROVINCE, c.id, 100, None)
+    assert err.value.code == "self_approval"
+
+
+def test_an_approver_decides_only_campaigns_of_their_subtree(store):
+    c = submitted()
+    with pytest.raises(Forbidden):
+        campaigns.approve_campaign(WEST, c.id, 100, None)
+    with pytest.raises(Forbidden):
+        campaigns.approve_campaign(OUTSIDER, c.id, 100, None)
+    assert campaigns.approve_campaign(LEADER, c.id, 100, None).status == "approved"
+
+
+def test_approval_never_exceeds_the_requested_amount_and_happens_once(store):
+    c = submitted()
+    with pytest.raises(InvalidInput) as err:
+        campaigns.approve_campaign(REGION, c.id, 200001, None)
+    assert err.value.errors[0]["field"] == "approved_amount"
+    campaigns.approve_campaign(REGION, c.id, 150000, "ok")
+    with pytest.raises(Conflict) as again:
+        campaigns.approve_campaign(LEADER, c.id, 150000, None)
+    assert again.value.code == "invalid_state"
+
+
+def test_approval_applies_the_rules_in_force_at_that_moment(store):
+    c = submitted()
+    rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 5})
+    # no sweep has run: the approval itself reads the rules
+    a = campaigns.approve_campaign(REGION, c.id, 100000, None)
+    assert a.rule is not None and a.rule.scope == "category"
+    assert a.feedback_due_date == "2026-11-08" and a.reimbursement_status == "locked"
+
+
+def test_a_rejected_application_cannot_be_approved(store):
+    c = submitted()
+    campaigns.reject_campaign(REGION, c.id, "no budget left")
+    with pytest.raises(Conflict):
+        campaigns.approve_campaign(REGION, c.id, 100, None)
+
+
+def test_only_a_draft_is_edited(store):
+    c = campaigns.create_campaign(REP, application())
+    assert campaigns.update_campaign(REP, c.id, {"title": "Saturday tasting"}).title == "Saturday tasting"
+    campaigns.submit_campaign(REP, c.id)
+    with pytest.raises(Conflict) as err:
+        campaigns.update_campaign(REP, c.id, {"title": "late"})
+    assert err.value.code == "not_editable"
+
+
+# -- feedback ----------------------------------------------------------------------------------
+def test_feedback_needs_an_approved_campaign(store):
+    c = submitted()
+    with pytest.raises(Conflict) as err:
+        feedback_in(c.id)
+    assert err.value.code == "invalid_state"
+
+
+def test_each_submission_is_a_new_revision_and_consumes_the_draft(store):
+    c = approved()
+    feedback.save_draft(REP, c.id, {"actual_spend": 1, "actual_sales": 2})
+    _, first = feedback.submit_feedback(REP, c.id, None)
+    assert first.revision == 1 and first.kind == "active" and repos.feedback().draft(c.id) is None
+    _, second = feedback_in(c.id, spend=120000)
+    assert second.revision == 2 and repos.campaigns().get(c.id).actual_spend == 120000
+
+
+def test_feedback_needs_the_photos_the_rule_in_force_asks_for_now(store):
+    c = approved()
+    rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id, "min_photos": 5})
+    # the stored requirement is stale (no sweep yet); submit reads the rules as they stand
+    assert repos.campaigns().get(c.id).rule is None
+    with pytest.raises(InvalidInput) as err:
+        feedback_in(c.id)
+    assert err.value.errors[0]["field"] == "attachments" and "5" in err.value.errors[0]["message"]
+
+
+def test_missing_actual_figures_are_named(store):
+    c = approved()
+    with pytest.raises(InvalidInput) as err:
+        feedback.submit_feedback(REP, c.id, {"effect_rating": 3})
+    assert {e["field"] for e in err.value.errors} == {"actual_spend", "actual_sales"}
+
+
+def test_required_feedback_is_passive(store):
+    rules.create_rule(LEADER, {"scope": "all"})
+    c = approved()
+    _, report = feedback_in(c.id)
+    assert report.kind == "passive"
+
+
+# -- settlement --------------------------------------------------------------------------------
+def test_settlement_stays_locked_until_required_feedback_arrives(store):
+    rules.create_rule(LEADER, {"scope": "all"})
+    c = approved(amount=180000)
+    with pytest.raises(Conflict) as err:
+        settlement.settle(FINANCE, c.id, None, None)
+    assert err.value.code == "feedback_required"
+    feedback_in(c.id, spend=150000)
+    assert unlock(c.id) == "unlocked"
+    paid = settlement.settle(FINANCE, c.id, None, "paid")
+    assert paid.reimbursed_amount == 150000 and paid.reimbursement_status == "reimbursed"
+
+
+def test_settlement_pays_actual_spend_capped_at_the_approved_amount(store):
+    c = approved(amount=100000)
+    feedback_in(c.id, spend=150000)
+    unlock(c.id)
+    assert repos.campaigns().get(c.id).proposed_amount == 100000
+    with pytest.raises(InvalidInput):
+        settlement.settle(FINANCE, c.id, 100001, None)
+    assert settlement.settle(FINANCE, c.id, None, None).reimbursed_amount == 100000
+
+
+def test_a_rule_created_a_moment_ago_binds_settlement_before_its_sweep(store):
+    c = approved()
+    assert c.reimbursement_status == "unlocked"
+    rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id})
+    with pytest.raises(Conflict) as err:
+        settlement.settle(FINANCE, c.id, None, None)
+    assert err.value.code == "feedback_required"
+
+
+def test_a_campaign_is_reimbursed_once(store):
+    c = approved()
+    settlement.settle(FINANCE, c.id, None, None)
+    with pytest.raises(Conflict) as err:
+        settlement.settle(FINANCE, c.id, None, None)
+    assert err.value.code == "already_reimbursed"
+    with pytest.raises(Conflict) as locked:
+        feedback_in(c.id)
+    assert locked.value.code == "feedback_locked"
+
+
+def test_only_finance_settles(store):
+    c = approved()
+    for who in (REP, REGION, LEADER):
+        with pytest.raises(Forbidden):
+            settlement.settle(who, c.id, None, None)
+
+
+def test_unlock_is_idempotent_and_follows_the_highest_revision_whatever_the_order(store):
+    rules.create_rule(LEADER, {"scope": "all"})
+    c = approved(amount=180000)
+    for spend in (100000, 120000, 170000):
+        feedback_in(c.id, spend=spend)
+    # the stream delivers revision 3, then 1 and 2 late, then 3 again
+    assert settlement.unlock_settlement(c.id, 3, 170000) == "unlocked"
+    assert settlement.unlock_settlement(c.id, 1, 100000) == "already_applied"
+    assert settlement.unlock_settlement(c.id, 2, 120000) == "already_applied"
+    assert settlement.unlock_settlement(c.id, 3, 170000) == "already_applied"
+    assert repos.campaigns().get(c.id).proposed_amount == 170000
+
+
+def test_an_unlock_that_loses_a_race_re_reads_and_applies_once(store, monkeypatch):
+    rules.create_rule(LEADER, {"scope": "all"})
+    c = approved()
+    feedback_in(c.id, spend=90000)
+    real_save = store.campaigns.save
+    calls = {"n": 0}
+
+    def save_losing_once(campaign):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise StaleWrite("someone wrote first")
+        return real_save(campaign)
+
+    monkeypatch.setattr(store.campaigns, "save", save_losing_once)
+    assert settlement.unlock_settlement(c.id, 1, 90000) == "unlocked"
+    assert calls["n"] == 2 and repos.campaigns().get(c.id).proposed_amount == 90000
+
+
+# -- rules and sweeps ------------------------------------------------------------------------
+def run_sweep(store, rule_id: str, change: str = "created") -> int:
+    changed = 0
+    while True:
+        sweep = store.rules.sweep(rule_id, change)
+        if sweep is None or sweep.done:
+            return changed
+        changed += rules.continue_sweep(sweep)
+
+
+def test_a_rule_sweep_reaches_every_covered_campaign_page_by_page(store, monkeypatch):
+    monkeypatch.setattr(rules, "SWEEP_PAGE", 2)
+    ids = [approved().id for _ in range(5)]
+    other = approved(category="display").id
+    rule = rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 3})
+    rules.rule_changed(rule, "created")
+    assert run_sweep(store, rule.id) == 5
+    assert all(repos.campaigns().get(i).reimbursement_status == "locked" for i in ids)
+    assert repos.campaigns().get(other).rule is None
+    # a redelivered rule event starts nothing new, and a finished sweep changes nothing
+    rules.rule_changed(rule, "created")
+    assert run_sweep(store, rule.id) == 0
+
+
+def test_deleting_a_rule_releases_what_it_required(store):
+    c = approved()
+    rule = rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id})
+    rules.rule_changed(rule, "created")
+    run_sweep(store, rule.id)
+    assert repos.campaigns().get(c.id).reimbursement_status == "locked"
+    rules.delete_rule(LEADER, rule.id)
+    rules.rule_changed(rule, "deleted")
+    run_sweep(store, rule.id, "deleted")
+    assert repos.campaigns().get(c.id).rule is None
+    assert repos.campaigns().get(c.id).reimbursement_status == "unlocked"
+
+
+def test_the_most_specific_rule_applies(store):
+    c = approved()
+    rules.create_rule(LEADER, {"scope": "all", "due_days": 30})
+    rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 10})
+    rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id, "due_days": 1})
+    own, rule = rules.rules_in_force(repos.campaigns().get(c.id))
+    assert own.scope == rule.scope == "campaign" and rule.due_days == 1
+
+
+def test_a_rep_sees_company_policy_and_only_the_rules_of_their_own_campaigns(store):
+    mine, theirs = approved(), approved(owner=REP2, approver=WEST)
+    rules.create_rule(LEADER, {"scope": "all"})
+    rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": mine.id})
+    rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": theirs.id})
+    seen = {(r.scope, r.campaign_id) for r in rules.list_rules(REP, PageRequest()).items}
+    assert seen == {("all", None), ("campaign", mine.id)}
+    assert len(rules.list_rules(LEADER, PageRequest()).items) == 3
+    assert {r.campaign_id for r in rules.list_rules(WEST, PageRequest()).items} == {None, theirs.id}
+
+
+def test_a_leader_targets_only_campaigns_of_their_company(store):
+    c = approved()
+    with pytest.raises(Forbidden):
+        rules.create_rule(OUTSIDER, {"scope": "campaign", "campaign_id": c.id})
+    with pytest.raises(InvalidInput) as err:
+        rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": "NOPE"})
+    assert err.value.errors[0]["field"] == "campaign_id"
+
+
+# -- worklists ---------------------------------------------------------------------------------
+def test_b_lists_my_awaited_feedback_soonest_due_first(store):
+    rules.create_rule(LEADER, {"scope": "all", "due_days": 7})
+    late = approved(end_date="2026-11-20").id
+    soon = approved(end_date="2026-11-05").id
+    done = approved().id
+    feedback_in(done)
+    assert [c.id for c in feedback.my_feedback_requests(REP, PageRequest()).items] == [soon, late]
+
+
+def test_e_filters_by_status_as_of_today(store):
+    from chalicelib.domain.search import RequestSearch
+
+    rules.create_rule(LEADER, {"scope": "all", "due_days": 7})
+    overdue = approved(start_date="2026-09-28", end_date="2026-10-01").id
+    pending = approved(end_date="2026-11-28").id
+    page = lambda status: [c.id for c in feedback.search_feedback_requests(  # noqa: E731
+        LEADER, RequestSearch(status=status), PageRequest(), today="2026-11-20").items]
+    assert page("overdue") == [overdue] and page("pending") == [pending] and page(None) == [overdue, pending]
+    with pytest.raises(Forbidden):
+        feedback.search_feedback_requests(REGION, RequestSearch(org="CN/WEST"), PageRequest())
+
+
+# -- evaluation --------------------------------------------------------------------------------
+def test_roll_ups_apply_each_change_once_and_feed_the_summary(store):
+    from chalicelib.logic.evaluation import summary
+    from chalicelib.logic.rollups import apply_campaign_change
+
+    draft = campaigns.create_campaign(REP, application())
+    before = repos.campaigns().get(draft.id)
+    campaigns.submit_campaign(REP, draft.id)
+    after = campaigns.approve_campaign(REGION, draft.id, 180000, None)
+    assert apply_campaign_change("E1", before, after) == "applied"
+    assert apply_campaign_change("E1", before, after) == "duplicate"
+    rows = summary(LEADER, "category", "2026-11", "2026-11")["items"]
+    assert [(r["group"], r["campaigns"], r["approved_amount"]) for r in rows] == [("tasting", 1, 180000)]
+    assert summary(REP2, "category", "2026-11", "2026-11")["items"] == []
+
+
+def test_an_approver_sees_the_customers_history_and_the_applicant_does_not(store):
+    from chalicelib.logic.evaluation import approval_context
+
+    c = submitted()
+    assert approval_context(REGION, c) is not None
+    assert approval_context(REP, c) is None
+    assert approval_context(WEST, c) is None
+
+
+# -- the upload checker ----------------------------------------------------------------------
+def test_the_checker_decides_each_object_version_once_and_refuses_a_re_aimed_form(store):
+    from chalicelib.logic import evidence
+    from chalicelib.logic.uploads import UploadEvent, check_upload
+    from tests import corpus
+
+    mine, theirs = approved(), approved(owner=REP2, approver=WEST)
+    photo = corpus.jpeg(corpus.scene(3, (640, 480)))
+    a, form = evidence.request_upload(REP, mine.id, "shelf.jpg", "image/jpeg", len(photo))
+    stored = store.objects.upload(form, photo)
+    event = UploadEvent(stored["bucket"], stored["key"], stored["size"], stored["etag"])
+    assert [check_upload(event) for _ in range(2)] == ["ready", "duplicate_event"]
+    assert evidence.ready_photo_count(mine.id) == 1
+    # a rep re-aims their own form at another rep's pending attachment
+    b, _ = evidence.request_upload(REP2, theirs.id, "shelf.jpg", "image/jpeg", len(photo))
+    hijacked = store.objects.upload({"fields": {**form["fields"], "key": b.object_key}}, photo)
+    assert check_upload(UploadEvent(hijacked["bucket"], hijacked["key"], hijacked["size"],
+                                    hijacked["etag"])) == "foreign_upload"
+    assert repos.evidence().get(theirs.id, b.id).status == "pending_upload"
+    assert store.objects.exists(f"quarantine/{theirs.id}/{b.id}") and not store.objects.exists(b.object_key)
+
+
+def test_an_upload_that_is_not_what_it_claims_is_rejected_with_a_reason(store):
+    from chalicelib.logic import evidence
+    from chalicelib.logic.uploads import UploadEvent, check_upload
+
+    c = approved()
+    fake = b"%PDF-1.4 not really a photo" + b"\0" * 100
+    a, form = evidence.request_upload(REP, c.id, "shelf.jpg", "image/jpeg", len(fake))
+    stored = store.objects.upload(form, fake)
+    assert check_upload(UploadEvent(stored["bucket"], stored["key"], stored["size"], stored["etag"])) == "rejected"
+    rejected = repos.evidence().get(c.id, a.id)
+    assert rejected.status == "rejected" and rejected.reason
