@@ -69,7 +69,7 @@ def test_every_operation_carries_the_conventions_of_the_contract(spec):
         if "requestBody" in op:
             assert {"400", "413", "415"} <= set(op["responses"]), where
         ok = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
-        if any(part.get("$ref") == "#/components/schemas/Page" for part in ok.get("allOf", [])):
+        if ok.get("$ref", "").endswith("Page"):      # a paged list: …Page schemas are the pages
             assert {("query", "limit"), ("query", "cursor")} <= set(params), where
         for status, response in op["responses"].items():
             if status.startswith("4") and status != "400":   # every error body is the Error shape
@@ -84,9 +84,64 @@ _ERROR_RESPONSES = {"401": "Unauthorized", "403": "Forbidden", "404": "NotFound"
 
 
 def test_validation_errors_name_each_field(spec):
-    schema = spec["components"]["schemas"]["ValidationError"]["allOf"][1]
-    assert schema["required"] == ["errors"]
-    assert schema["properties"]["errors"]["items"]["required"] == ["field", "message"]
+    schemas = spec["components"]["schemas"]
+    assert schemas["ValidationError"]["required"] == ["code", "message", "errors"]
+    assert schemas["ValidationError"]["properties"]["errors"]["items"] == {"$ref": "#/components/schemas/FieldError"}
+    assert schemas["FieldError"]["required"] == ["field", "message"]
+
+
+def test_every_page_is_a_list_of_its_own_items(spec):
+    """Each paged list names its item type (a generated client types every list by it)."""
+    for name, schema in spec["components"]["schemas"].items():
+        if name.endswith("Page"):
+            assert {"items", "next_cursor"} <= set(schema["required"]), name
+            assert schema["properties"]["items"]["items"]["$ref"].startswith("#/components/schemas/"), name
+            assert schema["properties"]["next_cursor"] == {"$ref": "#/components/schemas/Cursor"}, name
+
+
+def _response_schemas(spec):
+    for path, method, op in _operations(spec):
+        for status, response in op["responses"].items():
+            if "$ref" in response:
+                response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            for media in response.get("content", {}).values():
+                yield f"{method.upper()} {path} {status}", media["schema"]
+
+
+def _objects(spec, schema, where, seen):
+    """Every object schema reachable from `schema`, with where it was reached from."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            yield from _objects(spec, spec["components"]["schemas"][name], name, seen)
+    types = schema.get("type")
+    if types == "object" or (isinstance(types, list) and "object" in types):
+        yield where, schema
+    for key in ("anyOf", "oneOf", "allOf"):
+        for part in schema.get(key, []):
+            yield from _objects(spec, part, where, seen)
+    for prop, sub in schema.get("properties", {}).items():
+        yield from _objects(spec, sub, f"{where}.{prop}", seen)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from _objects(spec, schema[key], f"{where}[]", seen)
+
+
+def test_every_response_object_is_closed_and_composed_without_allof(spec):
+    """docs/api.md, "How strict": a response object lists its fields and refuses others, so a
+    generated client has exact types and the contract tests catch a field the spec lacks."""
+    seen: set[str] = set()
+    for where, schema in _response_schemas(spec):
+        if where.startswith("GET /openapi.json"):
+            continue                               # the document itself: any JSON object
+        for place, obj in _objects(spec, schema, where, seen):
+            assert "allOf" not in obj, place      # closed objects cannot be combined with allOf
+            if "additionalProperties" in obj and obj["additionalProperties"] is not False:
+                assert isinstance(obj["additionalProperties"], dict), place   # a map, typed
+                continue
+            assert obj.get("additionalProperties") is False, f"{place} is not closed"
+            assert set(obj.get("required", [])) <= set(obj["properties"]), place
 
 
 def test_served_copy_is_current(spec):
