@@ -24,11 +24,11 @@ def openapi(served_spec):
 
 
 @pytest.fixture
-def recorder(lambda_client, openapi, chalice_app) -> RecordingHttp:
-    return RecordingHttp(lambda_client.http, openapi, chalice_app.routes)
-
-
-@pytest.fixture
-def recorded_api(lambda_client, recorder) -> Api:
-    """conftest's Api, every exchange recorded and validated."""
-    return Api(RecordingClient(lambda_client, recorder))
+def recorded_api(lambda_client, openapi, chalice_app) -> Api:
+    """conftest's Api with every exchange recorded and validated: a test that uses it fails
+    when any response it received does not conform to the spec (`.recorder` holds them)."""
+    recorder = RecordingHttp(lambda_client.http, openapi, chalice_app.routes)
+    api = Api(RecordingClient(lambda_client, recorder))
+    api.recorder = recorder
+    yield api
+    assert not recorder.failures(), recorder.report()

@@ -69,14 +69,18 @@ class RecordingHttp:
 
         response = self.http.request(method, path, headers=headers or {}, body=body or b"")
         parts = urlsplit(path)
-        match = self.matcher.match_route(parts.path)
+        try:
+            match = self.matcher.match_route(parts.path)
+            route, captured = match.route, match.captured
+        except ValueError:               # no route: openapi-core then reports the path as unknown
+            route, captured = parts.path, {}
         raw = response.body or b""
         try:
             parsed = json.loads(raw) if raw else None
         except ValueError:
             parsed = raw
-        exchange = Exchange(method.lower(), match.route, path, response.status_code, parsed)
-        request = MockRequest(LOCAL, method.lower(), parts.path, view_args=match.captured,
+        exchange = Exchange(method.lower(), route, path, response.status_code, parsed)
+        request = MockRequest(LOCAL, method.lower(), parts.path, view_args=captured,
                               args=dict(parse_qsl(parts.query)), headers=headers or {},
                               data=body.encode() if isinstance(body, str) else body)
         content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")

@@ -148,8 +148,8 @@ def test_served_copy_is_current(spec):
     assert SERVED.read_text(encoding="utf-8") == render(spec), "run: python -m infra.openapi"
 
 
-def test_openapi_json_is_public_and_is_the_spec(api, spec):
-    r = api.get("/openapi.json")
+def test_openapi_json_is_public_and_is_the_spec(recorded_api, spec):
+    r = recorded_api.get("/openapi.json")
     assert r.status_code == 200
     assert r.json == json.loads(render(spec))
 

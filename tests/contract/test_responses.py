@@ -185,3 +185,6 @@ def test_the_recorder_refuses_an_undeclared_field_a_wrong_type_and_an_undeclared
                                                                           "csv_url": None}}))
     assert "is not a 'date-time'" in " ".join(errors(200, {**report, "created_at": "yesterday"}))
     assert errors(418, {"code": "teapot", "message": "no"})       # a status the operation does not declare
+    recorder = RecordingHttp(Canned(404, {"code": "not_found", "message": "no"}), openapi, chalice_app.routes)
+    recorder.get("/no-such-route")
+    assert recorder.exchanges[0].errors                             # a path the spec does not have
