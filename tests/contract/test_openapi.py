@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from infra.openapi import SERVED, load_spec, render
+from infra.openapi import ROOT, SERVED, SOURCE, load_spec, render
 
 METHODS = {"get", "post", "put", "patch", "delete"}
 PUBLIC = {("/health", "get"), ("/openapi.json", "get")}
@@ -69,7 +69,7 @@ def test_every_operation_carries_the_conventions_of_the_contract(spec):
         if "requestBody" in op:
             assert {"400", "413", "415"} <= set(op["responses"]), where
         ok = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
-        if any(part.get("$ref") == "#/components/schemas/Page" for part in ok.get("allOf", [])):
+        if ok.get("$ref", "").endswith("Page"):      # a paged list: …Page schemas are the pages
             assert {("query", "limit"), ("query", "cursor")} <= set(params), where
         for status, response in op["responses"].items():
             if status.startswith("4") and status != "400":   # every error body is the Error shape
@@ -84,17 +84,72 @@ _ERROR_RESPONSES = {"401": "Unauthorized", "403": "Forbidden", "404": "NotFound"
 
 
 def test_validation_errors_name_each_field(spec):
-    schema = spec["components"]["schemas"]["ValidationError"]["allOf"][1]
-    assert schema["required"] == ["errors"]
-    assert schema["properties"]["errors"]["items"]["required"] == ["field", "message"]
+    schemas = spec["components"]["schemas"]
+    assert schemas["ValidationError"]["required"] == ["code", "message", "errors"]
+    assert schemas["ValidationError"]["properties"]["errors"]["items"] == {"$ref": "#/components/schemas/FieldError"}
+    assert schemas["FieldError"]["required"] == ["field", "message"]
+
+
+def test_every_page_is_a_list_of_its_own_items(spec):
+    """Each paged list names its item type (a generated client types every list by it)."""
+    for name, schema in spec["components"]["schemas"].items():
+        if name.endswith("Page"):
+            assert {"items", "next_cursor"} <= set(schema["required"]), name
+            assert schema["properties"]["items"]["items"]["$ref"].startswith("#/components/schemas/"), name
+            assert schema["properties"]["next_cursor"] == {"$ref": "#/components/schemas/Cursor"}, name
+
+
+def _response_schemas(spec):
+    for path, method, op in _operations(spec):
+        for status, response in op["responses"].items():
+            if "$ref" in response:
+                response = spec["components"]["responses"][response["$ref"].rsplit("/", 1)[1]]
+            for media in response.get("content", {}).values():
+                yield f"{method.upper()} {path} {status}", media["schema"]
+
+
+def _objects(spec, schema, where, seen):
+    """Every object schema reachable from `schema`, with where it was reached from."""
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[1]
+        if name not in seen:
+            seen.add(name)
+            yield from _objects(spec, spec["components"]["schemas"][name], name, seen)
+    types = schema.get("type")
+    if types == "object" or (isinstance(types, list) and "object" in types):
+        yield where, schema
+    for key in ("anyOf", "oneOf", "allOf"):
+        for part in schema.get(key, []):
+            yield from _objects(spec, part, where, seen)
+    for prop, sub in schema.get("properties", {}).items():
+        yield from _objects(spec, sub, f"{where}.{prop}", seen)
+    for key in ("items", "additionalProperties"):
+        if isinstance(schema.get(key), dict):
+            yield from _objects(spec, schema[key], f"{where}[]", seen)
+
+
+def test_every_response_object_is_closed_and_composed_without_allof(spec):
+    """docs/api.md, "How strict": a response object lists its fields and refuses others, so a
+    generated client has exact types and the contract tests catch a field the spec lacks."""
+    seen: set[str] = set()
+    for where, schema in _response_schemas(spec):
+        if where.startswith("GET /openapi.json"):
+            continue                               # the document itself: any JSON object
+        for place, obj in _objects(spec, schema, where, seen):
+            assert "allOf" not in obj, place      # closed objects cannot be combined with allOf
+            if "additionalProperties" in obj and obj["additionalProperties"] is not False:
+                assert isinstance(obj["additionalProperties"], dict), place   # a map, typed
+                continue
+            assert obj.get("additionalProperties") is False, f"{place} is not closed"
+            assert set(obj.get("required", [])) <= set(obj["properties"]), place
 
 
 def test_served_copy_is_current(spec):
     assert SERVED.read_text(encoding="utf-8") == render(spec), "run: python -m infra.openapi"
 
 
-def test_openapi_json_is_public_and_is_the_spec(api, spec):
-    r = api.get("/openapi.json")
+def test_openapi_json_is_public_and_is_the_spec(recorded_api, spec):
+    r = recorded_api.get("/openapi.json")
     assert r.status_code == 200
     assert r.json == json.loads(render(spec))
 
@@ -114,3 +169,24 @@ def test_request_schemas_refuse_what_the_handlers_refuse(spec):
         assert set(described["properties"]) == set(model.model_fields), name
         required = {f for f, info in model.model_fields.items() if info.is_required()}
         assert set(described.get("required", [])) == required, name
+
+
+DOCS = ROOT / "docs" / "api.md"
+
+
+def test_the_reference_in_docs_names_every_operation(spec):
+    """docs/api.md is the readable companion: a route missing there is missing for a reader."""
+    text = DOCS.read_text(encoding="utf-8")
+    missing = [f"{method.upper()} {path}" for path, method, _ in _operations(spec)
+               if not re.search(rf"`{method.upper()} {re.escape(path)}[`?]", text)]
+    assert missing == [], "operations docs/api.md does not describe"
+
+
+def test_the_contract_stands_alone_without_machine_paths():
+    """The spec, its served copy, the reference and these tests name no file outside the
+    repository and no path of the machine they were written on."""
+    machine = re.compile(r"(?<![\w.:/])/(?:work|home|root|tmp|Users|opt|srv|mnt)/|\.\./shared|[A-Z]:\\\\")
+    files = [SOURCE, SERVED, DOCS, *sorted((ROOT / "tests" / "contract").glob("*.*"))]
+    found = [f"{f.relative_to(ROOT)}:{n}" for f in files if f.suffix in {".yaml", ".json", ".md", ".py"}
+             for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if machine.search(line)]
+    assert found == []
