@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chalicelib.clock import business_today, now_iso
+from chalicelib.clock import business_today, now_iso, previous_day
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
@@ -115,27 +115,37 @@ def _rows(scope: ReportScope, group_by: str, period: str, today: str) -> list[di
     return summary_rows(scope, group_by, period, period, today)
 
 
-def overdue_list(tenant: str, scope: str, today: str,
-                 limit: int | None = OVERDUE_LIST_LIMIT) -> tuple[list[dict], bool]:
-    """Campaigns of the scope with required feedback past due (worklist E), most overdue first;
-    at most `limit` (None: all of them, for the reminders) and whether the list was cut."""
+def overdue_list(tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT,
+                 period: str | None = None) -> tuple[list[dict], bool]:
+    """Campaigns of the scope whose required feedback was due before `today` and is not in
+    (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
+    are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
+    them, for the reminders), and whether the list was cut."""
     from chalicelib.domain.campaign import days_overdue
     from chalicelib.logic.feedback import WorklistFilters, search_feedback_requests
 
     system = Principal(sub="report-compiler", role="leader", org=tenant)
-    filters = WorklistFilters(status="overdue", org=scope if scope != tenant else None)
+    # The due-date range is given explicitly rather than as status="overdue", which the worklist
+    # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
+    # that starts in the period is due no earlier than the period's first day.
+    filters = WorklistFilters(org=scope if scope != tenant else None, due_before=previous_day(today),
+                              due_after=f"{period}-01" if period else None)
     out, cursor = [], None
-    while limit is None or len(out) < limit:
+    while limit is None or len(out) <= limit:
         page = search_feedback_requests(system, filters, 500, cursor)
         for c in page.items:
+            if period and not c.start_date.startswith(period):
+                continue
             out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
                         "owner_id": c.owner_id, "owner_email": c.owner_email, "org": c.org,
-                        "customer": c.customer_name or c.customer_id, "due_date": c.feedback_due_date,
-                        "days_overdue": days_overdue(c.feedback_due_date, today)})
+                        "customer": c.customer_name or c.customer_id, "start_date": c.start_date,
+                        "due_date": c.feedback_due_date, "days_overdue": days_overdue(c.feedback_due_date, today)})
         cursor = page.next_cursor
         if cursor is None:
-            return out, False
-    return out[:limit], True
+            break
+    if limit is not None and len(out) > limit:
+        return out[:limit], True
+    return out, False
 
 
 def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
@@ -150,14 +160,15 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
     total = {**total, "group": "total"}
     ranking = sorted(_rows(scope, "owner", period, today),
                      key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]))
-    overdue, truncated = overdue_list(tenant, scope_org, today)
+    overdue, truncated = overdue_list(tenant, scope_org, today, period=period)
     notes = [f"Overdue list cut at {OVERDUE_LIST_LIMIT} campaigns."] if truncated else []
     notes.append("Campaigns count in the month of their start date once approved; actual figures are the latest "
-                 "submitted feedback's. Pending and overdue are as of " + today + " (Asia/Shanghai).")
+                 "submitted feedback's. Overdue feedback is that of the period's campaigns, due before " + today +
+                 " (Asia/Shanghai) and not yet submitted.")
     return ReportData(tenant=tenant, scope=scope_org, period=period, kind=kind, generated_at=now_iso(), today=today,
                       total=total, by_category=_rows(scope, "category", period, today), org_level=level,
                       by_org=_rows(scope, level, period, today), ranking=ranking, overdue=overdue,
-                      overdue_total=len(overdue), notes=notes)
+                      overdue_total=total["feedback"]["overdue"], notes=notes)
 
 
 def compile_report(tenant: str, report_id: str) -> str:
@@ -173,7 +184,9 @@ def compile_report(tenant: str, report_id: str) -> str:
         return "already_ready"
     reports.set_status(tenant, report_id, "running", expected=("pending", "running", "failed"))
     try:
-        data = report_data(tenant, report["scope"], report["period"], report["kind"], report.get("business_day"))
+        # as of the day it is compiled, not the day it was asked for: the roll-ups are read now,
+        # so pending and overdue must be counted against the same day
+        data = report_data(tenant, report["scope"], report["period"], report["kind"])
         prefix = f"reports/{tenant}/{report['period']}/{report_id}/huixiang-{report['period']}"
         workbook = tables.to_xlsx(data)
         artifacts = {"html": f"{prefix}.html", "xlsx": f"{prefix}.xlsx", "csv": f"{prefix}.csv"}
@@ -207,7 +220,8 @@ def email_report(report: dict, data, workbook: bytes) -> int:
         return 0
     t = data.total
     text = (f"{data.title}\n{t['campaigns']} approved campaigns; ROI {t['roi']}; "
-            f"{t['feedback']['overdue']} feedback reports overdue. The workbook is attached.")
+            f"{data.overdue_total} feedback reports overdue as of {data.today} (Asia/Shanghai). "
+            "The workbook is attached.")
     message = mail.Mail(to=tuple(sorted({s["email"] for s in recipients})), subject=data.title,
                         html=html.render(data), text=text,
                         attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),))

@@ -106,7 +106,8 @@ def render(data: ReportData, links: dict[str, str] | None = None) -> str:
 <p>{t['campaigns']} approved campaigns, {yuan(t['approved_amount'])} approved; actual spend {yuan(t['actual_spend'])}
 against {yuan(t['actual_sales'])} of sales (ROI {num(t['roi'])}, cost ratio {num(t['actual_cost_ratio'])});
 feedback {t['feedback']['passive']} passive, {t['feedback']['active']} active, {t['feedback']['pending']} pending,
-<b>{t['feedback']['overdue']} overdue</b>. Generated {escape(data.generated_at)}.</p>{link_html}
+<b>{data.overdue_total} overdue</b> as of {escape(data.today)} (Asia/Shanghai).
+Generated {escape(data.generated_at)}.</p>{link_html}
 <h2>Plan vs actual by category</h2>
 {bar_chart(data.by_category, (("spend", "expected_spend", "actual_spend"), ("sales", "expected_sales", "actual_sales")))}
 {_table(data.by_category, "category")}

@@ -113,6 +113,33 @@ def test_each_report_is_emailed_with_its_workbook_to_the_subscribers_of_its_scop
     assert r.status_code == 202
 
 
+def test_the_overdue_figure_everywhere_is_the_list_of_the_period_as_of_the_day_compiled(api, company, flow, streams):
+    # GIVEN feedback is required a day after every campaign, and three campaigns: October's and
+    # one of November's never fed back (both overdue now), one of November's fed back
+    flow.rule(scope="all", due_days=1)
+    streams.run_rules(company.root)
+    flow.approved(start_date="2026-10-01", end_date="2026-10-02", title="October tasting")
+    flow.approved(title="November tasting")
+    done = flow.approved(title="Fed back")
+    flow.submit_feedback(done["id"])
+    sync(streams, company)
+    assert api.put("/me/report-subscription", company.leader, {"frequency": "monthly"}).status_code == 200
+    # WHEN November's report is compiled
+    r = api.post("/reports/runs", company.leader, {"period": "2026-11"})
+    compile_pending(streams, company.root)
+    links = api.get(f"/reports/{r.json['report_id']}", company.leader).json["artifacts"]
+    html = requests.get(links["html_url"], timeout=10).text
+    # THEN the headline, the section and its list all say one: November's campaign
+    assert "October tasting" not in html, "the list shows a campaign the period's figures do not count"
+    assert "<b>1 overdue</b>" in html and "Overdue feedback (1)" in html and "November tasting" in html
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(requests.get(links["xlsx_url"], timeout=10).content))
+    assert [row[1] for row in book["Overdue feedback"].iter_rows(min_row=2, values_only=True)] == ["November tasting"]
+    (msg,) = mails_to(f"{company.sub('leader')}@example.com")
+    assert "1 feedback reports overdue" in msg.get_body(("plain",)).get_content()
+
+
 def test_subscription_and_report_routes_refuse_the_wrong_roles_and_bad_input(api, company):
     assert api.put("/me/report-subscription", company.rep, {"frequency": "weekly"}).status_code == 403
     bad = api.put("/me/report-subscription", company.manager, {"frequency": "daily"})
