@@ -23,6 +23,7 @@ class Column:
     label: str              # the human heading
     kind: str = "text"
     html: bool = True       # False: machine-only (ids), kept in the workbook and CSV
+    email: bool = True      # False: left out of the email's narrower tables (the workbook has it)
 
     @property
     def csv_name(self) -> str:

@@ -26,8 +26,8 @@ def cell(value, col: Column) -> str:
 
 
 def table(section: Section, email: bool) -> str:
-    """The section's rows; an email shows at most `email_rows` of them."""
-    columns = [c for c in section.columns if c.html]
+    """The section's rows; an email shows its narrower columns and at most `email_rows` rows."""
+    columns = [c for c in section.columns if c.html and (c.email or not email)]
     limit = section.email_rows if email else None
     more_where = "in the attached workbook" if email else "(see the workbook of a narrower scope)"
     if not section.rows:

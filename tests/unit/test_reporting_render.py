@@ -83,6 +83,16 @@ def test_the_email_body_has_tables_and_png_charts_and_no_svg_or_script(rollups_i
     assert re.search(r"^Approved amount +¥21,200\.00$", body.text, re.M)
 
 
+def test_email_tables_keep_the_columns_that_fit_a_mail_client_and_the_workbook_keeps_all(rollups_in_memory):
+    data = sample_report()
+    body = report_mail.body(data, "01REPORT", "example.com")
+    category = body.html.split("<h2 id='category'")[1].split("<h2")[0]
+    headings = re.findall(r"<th[^>]*>([^<]+)</th>", category)
+    assert headings == ["Category", "Campaigns", "Approved", "Actual spend", "Actual sales", "Actual cost ratio", "ROI",
+                        "Overdue", "Feedback compliance"]
+    assert "Plan spend" in html.render(data)
+
+
 def test_long_lists_are_cut_in_the_email_and_point_to_the_workbook(rollups_in_memory):
     data = sample_report()
     overdue = data.section("overdue")
