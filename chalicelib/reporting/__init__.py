@@ -104,7 +104,8 @@ class ReportData:
 
     @property
     def title(self) -> str:
-        what = {"final": "final report", "month_to_date": "month to date"}.get(self.kind, "report")
+        what = {"final": "final report", "month_to_date": "month to date", "on_demand": "on demand"}.get(self.kind,
+                                                                                                  "report")
         return f"Huixiang campaign report {self.period} ({what}) — {self.scope}"
 
     @property

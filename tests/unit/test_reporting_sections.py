@@ -88,6 +88,11 @@ def sample_report(today: str = TODAY):
     return reports.report_data(TENANT, TENANT, PERIOD, "final", today)
 
 
+def test_the_title_says_what_kind_of_report_it_is(rollups_in_memory):
+    assert sample_report().title == "Huixiang campaign report 2026-11 (final report) — ACME"
+    assert reports.report_data(TENANT, TENANT, PERIOD, "on_demand", TODAY).title.endswith("(on demand) — ACME")
+
+
 def test_the_overdue_figure_is_the_one_the_overdue_section_lists(rollups_in_memory):
     # GIVEN November's roll-ups count one overdue feedback, and the worklist also holds an October one
     data = sample_report()
