@@ -41,7 +41,9 @@ def table(section: Section, email: bool) -> str:
                     + "".join(cell(section.total.get(c.key), c) for c in columns) + "</tr>")
     more = section.size - len(shown)
     tail = f"<p style='{_NOTE}'>… and {more:,} more {escape(more_where)}.</p>" if more > 0 else ""
-    return f"<table style='{_TABLE}'><tr>{head}</tr>{''.join(body)}</table>{tail}"
+    # a narrow screen scrolls the table, not the page
+    return (f"<div style='overflow-x:auto'><table style='{_TABLE}'><tr>{head}</tr>{''.join(body)}</table></div>"
+            f"{tail}")
 
 
 def figure_cell(f: Figure, data: ReportData) -> str:
