@@ -19,7 +19,7 @@ MONEY_FORMAT = "[$¥-804]#,##0.00;[Red]-[$¥-804]#,##0.00"
 NUMBER_FORMATS = {"money": MONEY_FORMAT, "ratio": "0.00", "percent": "0.0%", "count": "#,##0",
                   "date": "yyyy-mm-dd", "month": "yyyy-mm"}
 WIDTHS = {"money": 14, "ratio": 9, "percent": 10, "count": 10, "date": 11, "month": 9, "id": 14, "text": 22}
-WIDE_TEXT = {"title": 32, "name": 22, "customer": 22, "org": 20}
+WIDE_TEXT = {"title": 32, "name": 22, "customer": 22, "org": 20, "campaign_id": 28}
 CSV_LEAVES_OUT = ("The CSV holds every row of the section sheets, told apart by its `section` column; it leaves "
                   "out this Report sheet (its figures are the sections' total rows) and the charts.")
 
