@@ -1,6 +1,11 @@
 """Outgoing email through SES (raw MIME, so a workbook can be attached). Where
 HUIXIANG_OUTBOX_DIR is set (the local stack, the tests) every message is also written there
-as an .eml file."""
+as an .eml file.
+
+Every message carries a Date and a Message-ID header (RFC 5322 requires the first and asks for
+the second; mail clients thread and de-duplicate by them). SES replaces both with its own when
+it accepts the message; the .eml in the outbox keeps ours.
+"""
 from __future__ import annotations
 
 import re
@@ -20,6 +25,14 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Inline:
+    """An image the HTML body shows with src="cid:<cid>" (multipart/related)."""
+    cid: str                # without angle brackets
+    content: bytes
+    mime_type: str          # e.g. image/png
+
+
+@dataclass(frozen=True)
 class Mail:
     to: tuple[str, ...]
     subject: str
@@ -27,10 +40,20 @@ class Mail:
     text: str
     cc: tuple[str, ...] = ()
     attachments: tuple[Attachment, ...] = field(default=())
+    inline: tuple[Inline, ...] = field(default=())
 
+
+def sender_domain() -> str:
+    """The domain of the sender address: what Message-IDs and Content-IDs are made unique under."""
+    from email.utils import parseaddr
+
+    address = parseaddr(settings().mail_sender)[1]
+    return address.rsplit("@", 1)[-1] if "@" in address else "huixiang.local"
 
 def build(mail: Mail):
+    import datetime as dt
     from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
 
     msg = EmailMessage()
     msg["From"] = settings().mail_sender
@@ -38,8 +61,16 @@ def build(mail: Mail):
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = mail.subject
+    msg["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
+    msg["Message-ID"] = make_msgid(domain=sender_domain())   # a domain given: no slow getfqdn()
     msg.set_content(mail.text)
     msg.add_alternative(mail.html, subtype="html")
+    if mail.inline:
+        html_part = msg.get_payload()[1]
+        for image in mail.inline:
+            maintype, subtype = image.mime_type.split("/", 1)
+            html_part.add_related(image.content, maintype=maintype, subtype=subtype, cid=f"<{image.cid}>",
+                                  disposition="inline", filename=image.cid.split("@", 1)[0] + "." + subtype)
     for a in mail.attachments:
         maintype, subtype = a.mime_type.split("/", 1)
         msg.add_attachment(a.content, maintype=maintype, subtype=subtype, filename=a.filename)

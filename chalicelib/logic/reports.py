@@ -8,8 +8,9 @@ emails it to the subscribers of its scope.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
-from chalicelib.clock import business_today, now_iso
+from chalicelib.clock import business_today, now_iso, previous_day
 from chalicelib.dal import repos
 from chalicelib.dal.objects import report_prefix
 from chalicelib.domain import access
@@ -18,7 +19,7 @@ from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.logic.evaluation import check_period, summary_rows
+from chalicelib.logic.evaluation import check_period, grouped_rows, last_months
 from chalicelib.observability import count, logger
 
 FREQUENCIES = ("weekly", "monthly", "none")
@@ -112,60 +113,118 @@ def subscribe(principal: Principal, frequency: str) -> dict:
 
 
 # -- compiling -------------------------------------------------------------------------------------
-def _rows(scope: Scope, group_by: str, period: str, today: str) -> list[dict]:
-    return summary_rows(scope, group_by, period, period, today)
+TREND_MONTHS = 6
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def overdue_list(tenant: str, scope: str, today: str,
-                 limit: int | None = OVERDUE_LIST_LIMIT) -> tuple[list[dict], bool]:
-    """Campaigns of the scope with required feedback past due (worklist E), most overdue first;
-    at most `limit` (None: all of them, for the reminders) and whether the list was cut."""
+def _row(group: str, metrics: dict, name: str | None, today: str) -> dict:
+    """A summary row (the API's shape) with the two figures the report adds: `required` and
+    `compliance_rate` (the summary route does not return them)."""
+    row = r.summary_row(group, metrics, today)
+    if name:
+        row["name"] = name
+    row["required"] = int(metrics.get("required", 0))
+    row["compliance_rate"] = r.compliance_rate(metrics, today)
+    return row
+
+
+def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict]:
+    groups = grouped_rows(scope, group_by, first, last)
+    return [_row(group, *groups[group], today) for group in sorted(groups)]
+
+
+def overdue_list(tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT,
+                 period: str | None = None) -> tuple[list[dict], bool]:
+    """Campaigns of the scope whose required feedback was due before `today` and is not in
+    (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
+    are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
+    them, for the reminders), and whether the list was cut."""
     from chalicelib.domain.campaign import days_overdue
     from chalicelib.domain.pages import PageRequest
     from chalicelib.domain.search import RequestSearch
     from chalicelib.logic.feedback import search_feedback_requests
 
     system = Principal(sub="report-compiler", role="leader", org=tenant)
-    filters = RequestSearch(status="overdue", org=scope if scope != tenant else None)
+    # The due-date range is given explicitly rather than as status="overdue", which the worklist
+    # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
+    # that starts in the period is due no earlier than the period's first day.
+    filters = RequestSearch(org=scope if scope != tenant else None, due_before=previous_day(today),
+                            due_after=f"{period}-01" if period else None)
     out, cursor = [], None
-    while limit is None or len(out) < limit:
+    while limit is None or len(out) <= limit:
         page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
+            if period and not c.start_date.startswith(period):
+                continue
             out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
                         "owner_id": c.owner_id, "owner_email": c.owner_email, "org": c.org,
-                        "customer": c.customer_name or c.customer_id, "due_date": c.feedback_due_date,
-                        "days_overdue": days_overdue(c.feedback_due_date, today)})
+                        "customer": c.customer_name or c.customer_id, "start_date": c.start_date,
+                        "due_date": c.feedback_due_date, "days_overdue": days_overdue(c.feedback_due_date, today)})
         cursor = page.next_cursor
         if cursor is None:
-            return out, False
-    return out[:limit], True
+            break
+    if limit is not None and len(out) > limit:
+        return out[:limit], True
+    return out, False
+
+
+def as_of(today: str | None = None) -> dt.datetime:
+    """The instant a report's figures are as of (Asia/Shanghai): now, or the start of `today`
+    when another day is asked for."""
+    now = dt.datetime.now(_SHANGHAI).replace(microsecond=0)
+    if today is None or today == now.date().isoformat():
+        return now
+    return dt.datetime.combine(dt.date.fromisoformat(today), dt.time(), tzinfo=_SHANGHAI)
 
 
 def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
-    """Everything a report shows, from the roll-ups and the overdue worklist."""
-    from chalicelib.reporting import ReportData
+    """Everything a report shows, from the roll-ups and the overdue worklist, as of one instant."""
+    from chalicelib.reporting import Figure, ReportData, sections
 
-    today = today or business_today()
+    moment = as_of(today)
+    today = moment.date().isoformat()
     scope = Scope(tenant, scope_org)
     level = "region" if orgs.depth(scope_org) == 1 else "province"
-    months = _rows(scope, "month", period, today)
-    total = months[0] if months else r.summary_row("total", {}, today)
-    total = {**total, "group": "total"}
-    ranking = sorted(_rows(scope, "owner", period, today),
+    first, _ = last_months(TREND_MONTHS, until=period)
+    by_month = {row["group"]: row for row in _rows(scope, "month", first, period, today)}
+    months = [by_month.get(m) or _row(m, {}, None, today) for m in r.months_between(first, period)]
+    total = months[-1]
+    ranking = sorted(_rows(scope, "owner", period, period, today),
                      key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]))
-    overdue, truncated = overdue_list(tenant, scope_org, today)
-    notes = [f"Overdue list cut at {OVERDUE_LIST_LIMIT} campaigns."] if truncated else []
-    notes.append("Campaigns count in the month of their start date once approved; actual figures are the latest "
-                 "submitted feedback's. Pending and overdue are as of " + today + " (Asia/Shanghai).")
-    return ReportData(tenant=tenant, scope=scope_org, period=period, kind=kind, generated_at=now_iso(), today=today,
-                      total=total, by_category=_rows(scope, "category", period, today), org_level=level,
-                      by_org=_rows(scope, level, period, today), ranking=ranking, overdue=overdue,
-                      overdue_total=len(overdue), notes=notes)
+    items, cut = overdue_list(tenant, scope_org, today, period=period)
+    # One figure, read from the roll-ups once: the headline, every total row, the section title
+    # and the email all show it; the list beneath it selects the same campaigns.
+    overdue = sections.overdue(items, total["feedback"]["overdue"], today, shown_all=not cut)
+    trend = sections.trend(months, period)
+    earlier = sum(m["feedback"]["overdue"] for m in months[:-1])
+    headline = [
+        Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
+        Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
+        Figure("actual_spend", "Actual spend (fed back)", total["actual_spend"], "money", "category"),
+        Figure("actual_sales", "Actual sales (fed back)", total["actual_sales"], "money", "category"),
+        Figure("roi", "ROI", total["roi"], "ratio", "category"),
+        Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
+        Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
+        Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
+        Figure("overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count",
+               "trend"),
+    ]
+    notes = ["Campaigns count in the month of their start date once approved; actual figures are the latest "
+             "submitted feedback's, and actual ratios are over the campaigns fed back.",
+             f"Pending and overdue are as of {moment:%Y-%m-%d %H:%M} (Asia/Shanghai): overdue feedback was due "
+             f"before {today}. Feedback compliance = required feedback delivered ÷ (delivered + overdue).",
+             "Money is in yuan (CNY) with two decimals; a ratio without a denominator is shown as —."]
+    return ReportData(
+        tenant=tenant, scope=scope_org, period=period, kind=kind, as_of=moment, generated_at=now_iso(),
+        headline=headline, notes=notes,
+        sections=[sections.by_category(_rows(scope, "category", period, period, today), total),
+                  sections.by_org(level, _rows(scope, level, period, period, today), total),
+                  trend, sections.ranking(ranking), overdue])
 
 
 def compile_report(tenant: str, report_id: str) -> str:
     """Compile a pending report into its artifacts and email it. Safe to run again: artifacts
-    are overwritten with the same content, and the email is claimed once per report."""
+    are overwritten, and the email is claimed once per report."""
     from chalicelib.reporting import html, tables
 
     reports = repos.reports()
@@ -176,7 +235,9 @@ def compile_report(tenant: str, report_id: str) -> str:
         return "already_ready"
     reports.set_status(tenant, report_id, "running", expected=("pending", "running", "failed"))
     try:
-        data = report_data(tenant, report["scope"], report["period"], report["kind"], report.get("business_day"))
+        # as of the moment it is compiled (not the day it was asked for): the roll-ups are read
+        # now, so pending/overdue must be counted against the same instant
+        data = report_data(tenant, report["scope"], report["period"], report["kind"])
         prefix = report_prefix(tenant, report["period"], report_id)
         workbook = tables.to_xlsx(data)
         artifacts = {"html": f"{prefix}.html", "xlsx": f"{prefix}.xlsx", "csv": f"{prefix}.csv"}
@@ -201,19 +262,19 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
 
 
 def email_report(report: dict, data, workbook: bytes) -> int:
+    """The report by email: tables and PNG charts in the body, the workbook attached."""
     from chalicelib.dal import mail
-    from chalicelib.reporting import html
+    from chalicelib.reporting import mail as report_mail
 
     tenant = report["tenant"]
     recipients = report_recipients(tenant, report["scope"], report["kind"], report.get("business_day")
                                    or business_today())
     if not recipients or not repos.reports().claim_email(tenant, report["id"]):
         return 0
-    t = data.total
-    text = (f"{data.title}\n{t['campaigns']} approved campaigns; ROI {t['roi']}; "
-            f"{t['feedback']['overdue']} feedback reports overdue. The workbook is attached.")
+    body = report_mail.body(data, report["id"], mail.sender_domain())
     message = mail.Mail(to=tuple(sorted({s["email"] for s in recipients})), subject=data.title,
-                        html=html.render(data), text=text,
+                        html=body.html, text=body.text,
+                        inline=tuple(mail.Inline(i.cid, i.content, i.mime_type) for i in body.images),
                         attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),))
     try:
         repos.mailer().send(message)

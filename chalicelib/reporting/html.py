@@ -1,123 +1,90 @@
-"""The HTML report (also the email body): plan vs actual by category, the ROI ranking and the
-overdue feedback list, with charts drawn as inline SVG (no chart library: small and fast)."""
+"""The HTML of a report: the page stored with the report (charts as inline SVG) and the email
+body (charts as PNG images referenced by Content-ID). One document renders both; styles are
+inline because mail clients drop style sheets."""
 from __future__ import annotations
 
 from html import escape
+from typing import Callable
 
-from chalicelib.reporting import ReportData
+from chalicelib.reporting import Chart, Column, Figure, ReportData, Section
+from chalicelib.reporting.svg import FONT_STACK
+from chalicelib.reporting.values import text
 
-_CSS = ("body{font-family:-apple-system,'PingFang SC','Microsoft YaHei',Arial,sans-serif;color:#222;"
-        "max-width:980px;margin:24px auto;padding:0 12px}table{border-collapse:collapse;width:100%;margin:8px 0 24px}"
-        "th,td{border:1px solid #ddd;padding:4px 8px;font-size:13px;text-align:right}th{background:#eef3fa}"
-        "td.l,th.l{text-align:left}h1{font-size:22px}h2{font-size:17px;margin-top:28px}.note{color:#666;font-size:12px}")
-PLAN, ACTUAL = "#9db7dd", "#2d6cc0"
-
-
-def yuan(fen) -> str:
-    return "—" if fen is None else f"¥{fen / 100:,.2f}"
-
-
-def num(value) -> str:
-    return "—" if value is None else f"{value:.4f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+_BODY = f"font-family:{FONT_STACK};color:#222;max-width:1180px;margin:0 auto;padding:16px 12px;font-size:14px"
+_TABLE = "border-collapse:collapse;width:100%;margin:8px 0 4px"
+_CELL = "border:1px solid #dde1e6;padding:4px 6px;font-size:12px;vertical-align:top;"
+_HEAD = _CELL + "background:#eef3fa;font-weight:bold;"
+_NOTE = "color:#666;font-size:12px;margin:4px 0"
+_NUMERIC = ("count", "money", "ratio", "percent")
+PAGE_CHART_WIDTH = 560
 
 
-def bar_chart(rows: list[dict], pairs: tuple[tuple[str, str, str], ...], width: int = 940) -> str:
-    """Grouped bars: for each row, one pair (plan, actual) per (label, plan field, actual field)."""
-    if not rows:
-        return "<p class='note'>No approved campaigns in this period.</p>"
-    peak = max([1] + [int(r.get(f) or 0) for r in rows for _, p, a in pairs for f in (p, a)])
-    group_w = (width - 60) / len(rows)
-    bar_w = max(4.0, min(28.0, group_w / (2 * len(pairs) + 1)))
-    height, top = 220, 20
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height + 60}' role='img'>"]
-    parts.append(f"<line x1='50' y1='{top + height}' x2='{width}' y2='{top + height}' stroke='#999'/>")
-    for i, row in enumerate(rows):
-        x = 55 + i * group_w
-        for j, (label, plan_field, actual_field) in enumerate(pairs):
-            for k, (field, colour) in enumerate(((plan_field, PLAN), (actual_field, ACTUAL))):
-                value = int(row.get(field) or 0)
-                h = height * value / peak
-                bx = x + (2 * j + k) * bar_w
-                parts.append(f"<rect x='{bx:.1f}' y='{top + height - h:.1f}' width='{bar_w - 1:.1f}' "
-                             f"height='{h:.1f}' fill='{colour}'><title>{escape(str(row['group']))} {label} "
-                             f"{'plan' if k == 0 else 'actual'}: {yuan(value)}</title></rect>")
-        parts.append(f"<text x='{x:.1f}' y='{top + height + 16}' font-size='11'>{escape(str(row['group']))[:18]}</text>")
-    legend = " · ".join(label for label, _, _ in pairs)
-    parts.append(f"<text x='50' y='{top + height + 40}' font-size='11' fill='#555'>pale: plan, dark: actual "
-                 f"({escape(legend)}); max {yuan(peak)}</text></svg>")
-    return "".join(parts)
+def cell(value, col: Column) -> str:
+    align = "right" if col.kind in _NUMERIC else "left"
+    nowrap = "white-space:nowrap;" if col.kind in (*_NUMERIC, "date", "month") else "min-width:6em;"
+    return f"<td style='{_CELL}text-align:{align};{nowrap}'>{escape(text(value, col.kind))}</td>"
 
 
-def ranking_chart(rows: list[dict], width: int = 940, limit: int = 15) -> str:
-    """Horizontal bars of ROI, best first; negative ROI drawn left of the axis."""
-    ranked = [r for r in rows if r.get("roi") is not None][:limit]
-    if not ranked:
-        return "<p class='note'>No feedback with actual figures yet.</p>"
-    span = max([0.5] + [abs(r["roi"]) for r in ranked])
-    zero, scale, line = 330, (width - 360) / (2 * span), 20
-    parts = [f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{line * len(ranked) + 10}' role='img'>"]
-    for i, r in enumerate(ranked):
-        y = 5 + i * line
-        w = abs(r["roi"]) * scale
-        x = zero if r["roi"] >= 0 else zero - w
-        label = escape(str(r.get("name") or r["group"]))[:40]
-        parts.append(f"<text x='0' y='{y + 13}' font-size='12'>{i + 1}. {label}</text>")
-        parts.append(f"<rect x='{x:.1f}' y='{y}' width='{max(w, 1):.1f}' height='{line - 5}' "
-                     f"fill='{ACTUAL if r['roi'] >= 0 else '#c0392b'}'/>")
-        parts.append(f"<text x='{zero + (w if r['roi'] >= 0 else 0) + 6:.1f}' y='{y + 13}' font-size='12'>{num(r['roi'])}</text>")
-    parts.append(f"<line x1='{zero}' y1='0' x2='{zero}' y2='{line * len(ranked) + 5}' stroke='#999'/></svg>")
-    return "".join(parts)
+def table(section: Section, email: bool) -> str:
+    """The section's rows; an email shows its narrower columns and at most `email_rows` rows."""
+    columns = [c for c in section.columns if c.html and (c.email or not email)]
+    limit = section.email_rows if email else None
+    more_where = "in the attached workbook" if email else "(see the workbook of a narrower scope)"
+    if not section.rows:
+        return f"<p style='{_NOTE}'>{escape(section.empty)}</p>"
+    head = "".join(f"<th style='{_HEAD}text-align:{'right' if c.kind in _NUMERIC else 'left'}'>"
+                   f"{escape(c.label)}</th>" for c in columns)
+    shown = section.rows if limit is None else section.rows[:limit]
+    body = ["<tr>" + "".join(cell(row.get(c.key), c) for c in columns) + "</tr>" for row in shown]
+    if section.total is not None:
+        body.append("<tr style='font-weight:bold;background:#f7f9fc'>"
+                    + "".join(cell(section.total.get(c.key), c) for c in columns) + "</tr>")
+    more = section.size - len(shown)
+    tail = f"<p style='{_NOTE}'>… and {more:,} more {escape(more_where)}.</p>" if more > 0 else ""
+    # a narrow screen scrolls the table, not the page
+    return (f"<div style='overflow-x:auto'><table style='{_TABLE}'><tr>{head}</tr>{''.join(body)}</table></div>"
+            f"{tail}")
 
 
-def _table(rows: list[dict], first: str) -> str:
-    head = (f"<tr><th class='l'>{escape(first)}</th><th>campaigns</th><th>approved</th><th>plan spend</th>"
-            "<th>actual spend</th><th>plan sales</th><th>actual sales</th><th>plan cost ratio</th>"
-            "<th>actual cost ratio</th><th>ROI</th><th>feedback passive/active</th><th>pending</th>"
-            "<th>overdue</th><th>reimbursed</th></tr>")
-    body = []
-    for r in rows:
-        fb = r["feedback"]
-        name = r.get("name")
-        label = escape(str(r["group"])) + (f" <span class='note'>{escape(name)}</span>" if name else "")
-        body.append(f"<tr><td class='l'>{label}</td><td>{r['campaigns']}</td><td>{yuan(r['approved_amount'])}</td>"
-                    f"<td>{yuan(r['expected_spend'])}</td><td>{yuan(r['actual_spend'])}</td>"
-                    f"<td>{yuan(r['expected_sales'])}</td><td>{yuan(r['actual_sales'])}</td>"
-                    f"<td>{num(r['expected_cost_ratio'])}</td><td>{num(r['actual_cost_ratio'])}</td>"
-                    f"<td>{num(r['roi'])}</td><td>{fb['passive']}/{fb['active']}</td><td>{fb['pending']}</td>"
-                    f"<td>{fb['overdue']}</td><td>{yuan(r['reimbursed_amount'])}</td></tr>")
-    return f"<table>{head}{''.join(body)}</table>"
+def figure_cell(f: Figure, data: ReportData) -> str:
+    detail = data.section(f.section)
+    return (f"<td style='padding:8px 12px;border:1px solid #dde1e6;vertical-align:top'>"
+            f"<div style='color:#666;font-size:12px'>{escape(f.label)}</div>"
+            f"<div style='font-size:20px;font-weight:bold;white-space:nowrap'>{escape(text(f.value, f.kind))}</div>"
+            f"<div style='font-size:11px'><a href='#{detail.key}' style='color:#2d6cc0'>"
+            f"{escape(detail.title)}</a></div></td>")
 
 
-def render(data: ReportData, links: dict[str, str] | None = None) -> str:
-    t = data.total
-    overdue_rows = "".join(
-        f"<tr><td class='l'>{escape(o['title'])}</td><td class='l'>{escape(o['owner'])}</td>"
-        f"<td class='l'>{escape(o['org'])}</td><td class='l'>{escape(o['customer'])}</td>"
-        f"<td>{o['due_date']}</td><td>{o['days_overdue']}</td></tr>" for o in data.overdue)
-    more = data.overdue_total - len(data.overdue)
-    link_html = ""
-    if links:
-        link_html = "<p class='note'>" + " · ".join(
-            f"<a href='{escape(url)}'>{escape(name)}</a>" for name, url in links.items()) + "</p>"
-    notes = "".join(f"<p class='note'>{escape(n)}</p>" for n in data.notes)
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{escape(data.title)}</title>
-<style>{_CSS}</style></head><body>
-<h1>{escape(data.title)}</h1>
-<p>{t['campaigns']} approved campaigns, {yuan(t['approved_amount'])} approved; actual spend {yuan(t['actual_spend'])}
-against {yuan(t['actual_sales'])} of sales (ROI {num(t['roi'])}, cost ratio {num(t['actual_cost_ratio'])});
-feedback {t['feedback']['passive']} passive, {t['feedback']['active']} active, {t['feedback']['pending']} pending,
-<b>{t['feedback']['overdue']} overdue</b>. Generated {escape(data.generated_at)}.</p>{link_html}
-<h2>Plan vs actual by category</h2>
-{bar_chart(data.by_category, (("spend", "expected_spend", "actual_spend"), ("sales", "expected_sales", "actual_sales")))}
-{_table(data.by_category, "category")}
-<h2>By {escape(data.org_level)}</h2>
-{_table(data.by_org, data.org_level)}
-<h2>ROI ranking of reps</h2>
-{ranking_chart(data.ranking)}
-{_table(data.ranking, "rep")}
-<h2>Overdue feedback ({data.overdue_total})</h2>
-<table><tr><th class='l'>campaign</th><th class='l'>rep</th><th class='l'>org</th><th class='l'>customer</th>
-<th>due</th><th>days overdue</th></tr>{overdue_rows}</table>
-{f"<p class='note'>… and {more} more (see the workbook of a narrower scope).</p>" if more > 0 else ""}
-{notes}
-</body></html>"""
+def document(data: ReportData, chart_html: Callable[[Chart], str], email: bool) -> str:
+    """The report as one HTML document; `email` cuts long lists and leaves out page-only charts."""
+    figures = data.headline
+    rows_of_figures = [figures[i:i + 3] for i in range(0, len(figures), 3)]
+    headline = "".join("<tr>" + "".join(figure_cell(f, data) for f in row) + "</tr>" for row in rows_of_figures)
+    parts = [f"<h1 style='font-size:22px;margin:0 0 4px'>{escape(data.title)}</h1>",
+             f"<p style='margin:0 0 12px;color:#444'>Scope {escape(data.scope)} · period {escape(data.period)} · "
+             f"<b>figures as of {escape(data.as_of_text)}</b> · money in yuan (CNY)</p>",
+             f"<table style='border-collapse:collapse;margin:0 0 8px'>{headline}</table>"]
+    for s in data.sections:
+        count = f" ({s.size:,})" if s.count is not None else ""
+        parts.append(f"<h2 id='{s.key}' style='font-size:17px;margin:28px 0 6px'>{escape(s.title)}{count}</h2>")
+        # side by side where the page is wide enough; one below the other in an email
+        box = "margin:6px 0 12px" if email else "display:inline-block;vertical-align:top;margin:6px 28px 12px 0"
+        for chart in s.charts:
+            if email and not chart.in_email:
+                continue
+            parts.append(f"<div style='{box}'>{chart_html(chart)}</div>")
+        parts.append(table(s, email))
+        parts.extend(f"<p style='{_NOTE}'>{escape(n)}</p>" for n in s.notes)
+    parts.append("<hr style='border:0;border-top:1px solid #dde1e6;margin:24px 0 8px'>")
+    parts.extend(f"<p style='{_NOTE}'>{escape(n)}</p>" for n in data.notes)
+    parts.append(f"<p style='{_NOTE}'>Generated {escape(data.generated_at)} (UTC).</p>")
+    return (f"<!doctype html><html lang='zh-CN'><head><meta charset='utf-8'>"
+            f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{escape(data.title)}</title>"
+            f"</head><body style=\"{_BODY}\">{''.join(parts)}</body></html>")
+
+
+def render(data: ReportData) -> str:
+    """The page stored with the report: every row, every chart as inline SVG."""
+    from chalicelib.reporting import svg
+
+    return document(data, lambda chart: svg.render(chart, PAGE_CHART_WIDTH), email=False)

@@ -2,9 +2,12 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import email
 import email.policy
+import email.utils
 import io
+import re
 
 import pytest
 import requests
@@ -41,6 +44,36 @@ def november(api, company, flow, streams):
     sync(streams, company)
 
 
+def sheet_rows(ws) -> list[dict]:
+    """A section sheet's table as dicts keyed by heading (the notes under it left out)."""
+    rows = list(ws.iter_rows(values_only=True))
+    out = []
+    for row in rows[1:]:
+        if row[0] is None and row[1] is None:
+            break
+        out.append(dict(zip(rows[0], row)))
+    return out
+
+
+def run_report(api, company, streams, period: str = "2026-11") -> dict:
+    r = api.post("/reports/runs", company.leader, {"period": period})
+    assert r.status_code == 202, r.json
+    compile_pending(streams, company.root)
+    report = api.get(f"/reports/{r.json['report_id']}", company.leader).json
+    assert report["status"] == "ready", report
+    return {**report, "run": r.json}
+
+
+def artifacts(report: dict) -> tuple[str, object, list[dict]]:
+    import openpyxl
+
+    links = report["artifacts"]
+    html = requests.get(links["html_url"], timeout=10).text
+    book = openpyxl.load_workbook(io.BytesIO(requests.get(links["xlsx_url"], timeout=10).content))
+    table = list(csv.DictReader(io.StringIO(requests.get(links["csv_url"], timeout=10).content.decode("utf-8-sig"))))
+    return html, book, table
+
+
 def test_a_report_run_compiles_html_xlsx_and_csv_with_the_summary_numbers(api, company, streams, november):
     # GIVEN the EAST manager subscribes, so EAST gets a report of its own
     assert api.put("/me/report-subscription", company.manager, {"frequency": "weekly"}).status_code == 200
@@ -54,35 +87,107 @@ def test_a_report_run_compiles_html_xlsx_and_csv_with_the_summary_numbers(api, c
     # THEN the group report is ready with short-lived links to its artifacts
     report = api.get(f"/reports/{report_id}", company.leader).json
     assert report["status"] == "ready" and report["scope"] == company.root and report["period"] == "2026-11"
-    links = report["artifacts"]
-    html = requests.get(links["html_url"], timeout=10)
-    assert html.status_code == 200 and "<svg" in html.text and "Plan vs actual by category" in html.text
-    # AND the workbook opens and holds the right numbers
-    import openpyxl
-
-    book = openpyxl.load_workbook(io.BytesIO(requests.get(links["xlsx_url"], timeout=10).content))
-    assert book.sheetnames == ["Summary", "By region", "ROI ranking", "Overdue feedback"]
-    summary = [row for row in book["Summary"].iter_rows(values_only=True)]
-    header = summary[0]
-    rows = {(row[0], row[1]): dict(zip(header, row)) for row in summary[1:]}
-    assert rows[("total", "total")]["campaigns"] == 3
-    assert rows[("total", "total")]["approved_amount"] == 320000
-    assert rows[("category", "tasting")]["actual_spend"] == 100000 and rows[("category", "tasting")]["roi"] == 4
-    assert rows[("category", "display")]["roi"] == 0
-    ranking = [row for row in book["ROI ranking"].iter_rows(values_only=True)][1:]
-    assert [r[1] for r in ranking[:2]] == [company.sub("rep"), company.sub("rep2")]
-    # AND the CSV says the same
-    text = requests.get(links["csv_url"], timeout=10).content.decode("utf-8-sig")
-    table = list(csv.DictReader(io.StringIO(text)))
+    html, book, table = artifacts(report)
+    assert "<svg" in html and "Plan vs actual by category" in html
+    # AND the workbook opens with the report's facts, then a sheet per section, in yuan
+    assert book.sheetnames == ["Report", "By category", "By region", "Trend", "ROI ranking", "Overdue feedback"]
+    rows = {row["Category id"]: row for row in sheet_rows(book["By category"])}
+    assert rows["total"]["Campaigns"] == 3 and rows["total"]["Approved (CNY)"] == 3200.00
+    assert rows["tasting"]["Actual spend (CNY)"] == 1000.00 and rows["tasting"]["ROI"] == 4
+    assert rows["tasting"]["Category"] == "Tasting 品鉴" and rows["display"]["ROI"] == 0
+    ranking = sheet_rows(book["ROI ranking"])
+    assert [r["Rep id"] for r in ranking[:2]] == [company.sub("rep"), company.sub("rep2")]
+    # AND the CSV says the same, its money columns labelled in yuan
     regions = {row["group"]: row for row in table if row["section"] == "region"}
-    assert set(regions) == {company.east, company.west}
-    assert int(regions[company.east]["campaigns"]) == 2 and int(regions[company.east]["actual_sales"]) == 590000
+    assert set(regions) == {company.east, company.west, "total"}
+    assert int(regions[company.east]["campaigns"]) == 2 and regions[company.east]["actual_sales_cny"] == "5900.00"
     # AND the EAST manager's report covers EAST only, and only they and leaders may read it
     east_id = r.json["report_ids"][r.json["scopes"].index(company.east)]
     assert api.get(f"/reports/{east_id}", company.manager).json["status"] == "ready"
     assert api.get(f"/reports/{report_id}", company.manager).status_code == 403
     assert [i["id"] for i in api.get("/reports", company.manager).json["items"]] == [east_id]
     assert {i["id"] for i in api.get("/reports", company.leader).json["items"]} == set(r.json["report_ids"])
+
+
+def test_money_reads_in_yuan_with_two_decimals_in_every_artifact(api, company, flow, streams):
+    # GIVEN one approved in-store promotion of ¥17,600.00 (1,760,000 fen), and a subscribed leader
+    flow.approved(amount=1760000, category="in_store_promotion", requested_amount=1760000,
+                  plan={"expected_spend": 1760000, "expected_sales": 8800000})
+    sync(streams, company)
+    assert api.put("/me/report-subscription", company.leader, {"frequency": "monthly"}).status_code == 200
+    html, book, table = artifacts(run_report(api, company, streams))
+    # THEN the page and the email say ¥17,600.00 and name the category
+    assert "¥17,600.00" in html and "In-store promotion" in html and ">in_store_promotion<" not in html
+    (msg,) = mails_to(f"{company.sub('leader')}@example.com")
+    assert "¥17,600.00" in msg.get_body(("html",)).get_content()
+    assert "¥17,600.00" in msg.get_body(("plain",)).get_content()
+    # AND the workbook stores yuan numbers under a yuan currency format, so sums work
+    cell = book["By category"]["D2"]
+    assert book["By category"]["D1"].value == "Approved (CNY)"
+    assert cell.value == 17600.00 and "¥" in cell.number_format and "0.00" in cell.number_format
+    # AND the CSV labels the unit in the column name
+    (promotion,) = [row for row in table if row["section"] == "category" and row["group"] == "in_store_promotion"]
+    assert promotion["approved_amount_cny"] == "17600.00" and promotion["expected_sales_cny"] == "88000.00"
+    assert "approved_amount" not in promotion
+
+
+def test_the_overdue_figure_everywhere_is_the_list_of_the_period_as_of_the_compile_time(api, company, flow, streams):
+    # GIVEN feedback is required a day after every campaign, and three campaigns: October's and
+    # one of November's never fed back (both overdue now), one of November's fed back
+    flow.rule(scope="all", due_days=1)
+    streams.run_rules(company.root)
+    flow.approved(start_date="2026-10-01", end_date="2026-10-02", title="October tasting")
+    flow.approved(title="November tasting")
+    done = flow.approved(title="Fed back")
+    flow.submit_feedback(done["id"])
+    sync(streams, company)
+    assert api.put("/me/report-subscription", company.leader, {"frequency": "monthly"}).status_code == 200
+    # WHEN November's report is compiled
+    html, book, table = artifacts(run_report(api, company, streams))
+    # THEN the headline, the section and its list all say one: November's campaign
+    assert "October tasting" not in html, "the list shows a campaign the period's figures do not count"
+    assert re.search(r">Overdue feedback</div><div[^>]*>1</div>", html)
+    assert "Overdue feedback (1)</h2>" in html and "November tasting" in html and "October tasting" not in html
+    overdue = sheet_rows(book["Overdue feedback"])
+    assert [o["Campaign"] for o in overdue] == ["November tasting"]
+    assert overdue[0]["Feedback due"] == dt.datetime(2026, 11, 4)          # a date, not text
+    assert [row["title"] for row in table if row["section"] == "overdue"] == ["November tasting"]
+    totals = {row["section"]: row for row in table if row["group"] == "total"}
+    assert totals["category"]["overdue"] == totals["region"]["overdue"] == "1"
+    # AND October's overdue feedback is counted where October is shown: the trend
+    trend = {row["Month"]: row for row in sheet_rows(book["Trend"])}
+    assert trend[dt.datetime(2026, 10, 1)]["Overdue"] == 1
+    assert re.search(r">Overdue, campaigns of the 5 months before</div><div[^>]*>1</div>", html)
+    # AND the figures say what instant they are as of, in Asia/Shanghai
+    assert re.search(r"figures as of 20\d\d-\d\d-\d\d \d\d:\d\d \(Asia/Shanghai\)", html)
+    (msg,) = mails_to(f"{company.sub('leader')}@example.com")
+    text = msg.get_body(("plain",)).get_content()
+    assert re.search(r"Overdue feedback +1\n", text) and "Overdue feedback (1):" in text
+    assert "November tasting" in text and "October tasting" not in text
+
+
+def test_the_email_has_tables_and_png_charts_and_the_headers_clients_need(api, company, flow, streams):
+    # GIVEN an approved campaign with no feedback yet (so ROI has no denominator)
+    flow.approved()
+    sync(streams, company)
+    assert api.put("/me/report-subscription", company.leader, {"frequency": "monthly"}).status_code == 200
+    run_report(api, company, streams)
+    (msg,) = mails_to(f"{company.sub('leader')}@example.com")
+    # THEN the body has no SVG and no script, and every image it shows is a PNG inside the message
+    html = msg.get_body(("html",)).get_content()
+    assert "<svg" not in html and "<script" not in html.lower() and "<table" in html
+    cids = set(re.findall(r"src='cid:([^']+)'", html))
+    related = {part["Content-ID"].strip().strip("<>"): part for part in msg.walk() if part["Content-ID"]}
+    assert cids and cids <= set(related)
+    assert all(related[c].get_content_type() == "image/png" and related[c].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+               for c in cids)
+    # AND it is dated and identified
+    sent = email.utils.parsedate_to_datetime(msg["Date"])
+    assert abs((dt.datetime.now(dt.timezone.utc) - sent).total_seconds()) < 120
+    assert re.fullmatch(r"<[^@<>\s]+@[^@<>\s]+>", msg["Message-ID"])
+    # AND a missing ratio reads as a dash, never as None
+    text = msg.get_body(("plain",)).get_content()
+    assert re.search(r"ROI +—\n", text) and "None" not in text and "None" not in html
 
 
 def test_each_report_is_emailed_with_its_workbook_to_the_subscribers_of_its_scope(api, company, streams, november):
@@ -104,12 +209,13 @@ def test_each_report_is_emailed_with_its_workbook_to_the_subscribers_of_its_scop
     assert mails_to(f"lead2-{company.root}@example.com") == []
     msg = group_mail[0]
     attachments = list(msg.iter_attachments())
-    assert [a.get_filename() for a in attachments] == ["huixiang-2026-11.xlsx"]
+    assert [a.get_filename() for a in attachments if a.get_content_disposition() == "attachment"] == [
+        "huixiang-2026-11.xlsx"]
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(attachments[0].get_content()))
-    assert [c.value for c in book["Summary"][2][:4]] == ["total", "total", None, 3]
-    assert msg.get_body(("html",)).get_content().count("<svg") >= 1
+    book = openpyxl.load_workbook(io.BytesIO(next(a for a in attachments if a.get_filename().endswith(".xlsx"))
+                                             .get_content()))
+    assert {row["Category id"]: row["Campaigns"] for row in sheet_rows(book["By category"])}["total"] == 3
     assert r.status_code == 202
 
 

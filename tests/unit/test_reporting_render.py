@@ -1,0 +1,139 @@
+"""The page and the email of a report: money in yuan, charts a manager reads at a glance, a
+CJK-capable font stack, and an email body without SVG or script."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from chalicelib.reporting import Chart, Series, charts, html, png, svg, values
+from chalicelib.reporting import mail as report_mail
+from tests.unit.test_reporting_sections import rollups_in_memory, sample_report  # noqa: F401 (fixture)
+
+
+def test_money_is_yuan_with_two_decimals_for_people_and_for_machines():
+    assert values.text(1760000, "money") == "¥17,600.00"
+    assert values.text(-5, "money") == "¥-0.05"
+    assert values.csv(1760000, "money") == "17600.00"
+    assert values.text(None, "ratio") == values.text(None, "money") == "—"
+    assert values.csv(None, "ratio") == ""
+    assert values.text(0.3522, "percent") == "35.2%" and values.text(4.0, "ratio") == "4.00"
+
+
+def test_categories_have_names_people_read():
+    assert values.category_name("in_store_promotion") == "In-store promotion 店内促销"
+    assert values.category_name("in_store_promotion", ascii_only=True) == "In-store promotion"
+    assert values.category_name("street_party") == "Street party"
+
+
+def test_the_page_renders_every_section_with_its_charts_in_the_cjk_font_stack(rollups_in_memory):
+    data = sample_report()
+    page = html.render(data)
+    for section in data.sections:
+        assert f"<h2 id='{section.key}'" in page
+    assert page.count("<svg") == sum(len(s.charts) for s in data.sections)
+    assert "¥17,600.00" in page and "1760000" not in page
+    assert ">in_store_promotion<" not in page and "In-store promotion 店内促销" in page
+    assert "Overdue feedback (1)</h2>" in page and "None" not in page
+    for family in ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"):
+        assert family in svg.FONT_STACK
+    assert svg.FONT_STACK in page                         # the body's style and every chart's
+    assert "figures as of 2026-11-23 00:00 (Asia/Shanghai)" in page
+
+
+def test_a_bar_chart_has_an_axis_with_round_ticks_and_the_value_of_every_bar(rollups_in_memory):
+    chart = sample_report().section("category").charts[0]
+    drawing = charts.layout(chart)
+    texts = [s.text for s in drawing.shapes if isinstance(s, charts.Text)]
+    assert {"¥17,600.00", "¥4,000.00", "¥1,000.00", "¥900.00"} <= set(texts)          # every bar says its value
+    assert {"¥0", "¥5,000", "¥10,000", "¥15,000", "¥20,000"} <= set(texts)            # the axis
+    assert "— no feedback yet" in texts                   # the promotion has no actual spend yet, not ¥0.00
+    assert {"Display 陈列", "In-store promotion 店内促销", "Tasting 品鉴"} <= set(texts)
+    assert any(isinstance(s, charts.Line) for s in drawing.shapes)
+
+
+def test_negative_roi_draws_left_of_zero_with_its_value():
+    chart = Chart(key="k", title="ROI", kind="bars", labels=("a", "b"),
+                  series=(Series("ROI", (-0.5, 1.25), charts.ACTUAL),), value_kind="ratio")
+    d = charts.layout(chart)
+    bars = [s for s in d.shapes if isinstance(s, charts.Rect)]
+    zero = next(s.x1 for s in d.shapes if isinstance(s, charts.Line) and s.x1 == s.x2 and s.stroke == charts.MUTED)
+    assert bars[0].fill == charts.NEGATIVE and bars[0].x + bars[0].w == pytest.approx(zero)
+    assert bars[1].x == pytest.approx(zero)
+    assert {"-0.50", "1.25"} <= {s.text for s in d.shapes if isinstance(s, charts.Text)}
+
+
+def test_round_ticks_cover_the_values_and_zero():
+    assert charts.nice_ticks(0, 1760000) == [0, 500000, 1000000, 1500000, 2000000]
+    assert charts.nice_ticks(-0.5, 4.0)[0] <= -0.5 and 0 in charts.nice_ticks(-0.5, 4.0)
+
+
+def test_the_email_body_has_tables_and_png_charts_and_no_svg_or_script(rollups_in_memory):
+    data = sample_report()
+    body = report_mail.body(data, "01REPORT", "example.com")
+    assert "<svg" not in body.html and "<script" not in body.html.lower() and "<table" in body.html
+    cids = re.findall(r"src='cid:([^']+)'", body.html)
+    assert cids == [i.cid for i in body.images] and len(set(cids)) == len(cids)
+    assert len(body.images) == sum(1 for s in data.sections for c in s.charts if c.in_email)
+    assert all(i.content.startswith(b"\x89PNG\r\n\x1a\n") and i.mime_type == "image/png" for i in body.images)
+    assert "None" not in body.html and "None" not in body.text
+    assert "Overdue feedback (1):" in body.text and "店内促销 Suguo" in body.text
+    assert re.search(r"^Approved amount +¥21,200\.00$", body.text, re.M)
+
+
+def test_email_tables_keep_the_columns_that_fit_a_mail_client_and_the_workbook_keeps_all(rollups_in_memory):
+    data = sample_report()
+    body = report_mail.body(data, "01REPORT", "example.com")
+    category = body.html.split("<h2 id='category'")[1].split("<h2")[0]
+    headings = re.findall(r"<th[^>]*>([^<]+)</th>", category)
+    assert headings == ["Category", "Campaigns", "Approved", "Actual spend", "Actual sales", "Actual cost ratio", "ROI",
+                        "Overdue", "Feedback compliance"]
+    assert "Plan spend" in html.render(data)
+
+
+def test_long_lists_are_cut_in_the_email_and_point_to_the_workbook(rollups_in_memory):
+    data = sample_report()
+    overdue = data.section("overdue")
+    overdue.rows = overdue.rows * 30
+    overdue.count = len(overdue.rows)
+    body = report_mail.body(data, "01REPORT", "example.com")
+    assert body.html.count("店内促销 Suguo") == overdue.email_rows
+    assert "… and 10 more in the attached workbook." in body.html
+    assert "… and 10 more in the attached workbook." in body.text
+    assert html.render(data).count("店内促销 Suguo") == 30         # the page lists all of them
+
+
+def test_png_labels_fall_back_to_ascii_where_the_font_has_no_chinese(monkeypatch):
+    monkeypatch.setattr(png, "FONT_FILES", ())          # as on Lambda: no system fonts at all
+    png.font.cache_clear()
+    try:
+        f = png.font(24)
+        assert png.drawable(f, "Tasting 1,000.00") and not png.drawable(f, "品鉴")
+        assert png.label(charts.Text(0, 0, "Tasting 品鉴", ascii="Tasting"), f) == "Tasting"
+        assert png.label(charts.Text(0, 0, "¥17,600.00"), f) == "CNY 17,600.00"     # the bundled font has no ¥
+        assert png.label(charts.Text(0, 0, "1. 李雷"), f) == "1. ??"
+        content, width, height = png.render(charts_for_test())
+        assert content.startswith(b"\x89PNG") and width > 600 and height > 60
+    finally:
+        png.font.cache_clear()
+
+
+def test_png_draws_chinese_and_yuan_where_a_cjk_font_is_installed():
+    f = png.font(24)
+    if not png.drawable(f, "品鉴"):
+        pytest.skip("no CJK font on this machine (fonts-noto-cjk draws it)")
+    assert png.label(charts.Text(0, 0, "Tasting 品鉴 ¥1.00", ascii="Tasting"), f) == "Tasting 品鉴 ¥1.00"
+
+
+def charts_for_test() -> Chart:
+    return Chart(key="k", title="Spend", kind="bars", labels=("Tasting 品鉴",), ascii_labels=("Tasting",),
+                 series=(Series("Actual", (100000,), charts.ACTUAL),), value_kind="money")
+
+
+def test_reporting_is_loaded_only_by_the_report_compiler():
+    code = ("import sys, app, chalicelib.logic.reports; "
+            "print(sorted(m for m in sys.modules if m.startswith('chalicelib.reporting') or m == 'xlsxwriter'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

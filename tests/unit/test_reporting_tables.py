@@ -1,0 +1,95 @@
+"""The workbook and the CSV of a report: yuan under a currency format, dates as dates, frozen
+headers, printing one page wide, and a CSV that carries every row the workbook carries."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import openpyxl
+
+from chalicelib.reporting import tables
+from tests.unit.test_reporting_sections import rollups_in_memory, sample_report  # noqa: F401 (fixture)
+
+
+def book_of(data) -> openpyxl.Workbook:
+    return openpyxl.load_workbook(io.BytesIO(tables.to_xlsx(data)))
+
+
+def table_rows(ws) -> list[dict]:
+    rows = list(ws.iter_rows(values_only=True))
+    out = []
+    for row in rows[1:]:
+        if all(v is None for v in row[:2]):
+            break
+        out.append(dict(zip(rows[0], row)))
+    return out
+
+
+def test_the_workbook_opens_with_the_report_and_a_sheet_per_section(rollups_in_memory):
+    data = sample_report()
+    book = book_of(data)
+    assert book.sheetnames == ["Report", "By category", "By region", "Trend", "ROI ranking", "Overdue feedback"]
+    report = book["Report"]
+    assert report["A1"].value == data.title
+    assert report["B6"].value == dt.datetime(2026, 11, 23, 0, 0) and report["B6"].is_date
+    figures = {row[0]: row for row in report.iter_rows(min_row=10, max_row=9 + len(data.headline), values_only=True)}
+    assert figures["Approved amount"][1] == 21200.00 and figures["Overdue feedback"][1] == 1
+    assert figures["Overdue feedback"][2] == "Overdue feedback"          # the sheet that details it
+    assert report["C17"].hyperlink.location == "'Overdue feedback'!A1"
+
+
+def test_money_is_stored_in_yuan_under_a_currency_format_so_sums_work(rollups_in_memory):
+    ws = book_of(sample_report())["By category"]
+    header = [c.value for c in ws[1]]
+    assert "Approved (CNY)" in header and not any(h == "approved_amount" for h in header)
+    col = header.index("Approved (CNY)")
+    rows = list(ws.iter_rows(min_row=2, max_row=5))
+    amounts = [r[col].value for r in rows]
+    assert amounts == [900.00, 17600.00, 2700.00, 21200.00]          # display, promotion, tasting, total
+    assert sum(amounts[:3]) == amounts[3]
+    assert all(r[col].number_format == tables.MONEY_FORMAT for r in rows)
+    assert "¥" in tables.MONEY_FORMAT and "0.00" in tables.MONEY_FORMAT
+    ratio = rows[0][header.index("Plan cost ratio")]
+    assert ratio.value == 0.3 and ratio.number_format == "0.0%"
+    missing = rows[1][header.index("ROI")]
+    assert missing.value == "—"                                      # no feedback: no ROI, not 0 nor None
+
+
+def test_dates_are_dates_and_headers_stay_frozen_and_printing_fits_the_page_width(rollups_in_memory):
+    book = book_of(sample_report())
+    overdue = book["Overdue feedback"]
+    (row,) = table_rows(overdue)
+    assert row["Feedback due"] == dt.datetime(2026, 11, 4) and row["Start"] == dt.datetime(2026, 11, 1)
+    assert overdue["G2"].number_format == "yyyy-mm-dd"
+    trend = book["Trend"]
+    assert trend["A2"].value == dt.datetime(2026, 6, 1) and trend["A2"].number_format == "yyyy-mm"
+    for ws in book.worksheets[1:]:
+        assert ws.freeze_panes == "A2", ws.title
+        assert ws.print_title_rows.replace("$", "") == "1:1", ws.title
+        assert ws.auto_filter.ref is not None, ws.title
+    for ws in book.worksheets:
+        assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
+        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title   # 1 is the default
+        assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
+
+
+def test_the_csv_carries_every_row_of_every_section_sheet_with_units_in_the_column_names(rollups_in_memory):
+    data = sample_report()
+    book = book_of(data)
+    table = list(csv.DictReader(io.StringIO(tables.to_csv(data).decode("utf-8-sig"))))
+    for section in data.sections:
+        sheet_rows = table_rows(book[section.sheet])
+        assert len([r for r in table if r["section"] == section.key]) == len(sheet_rows), section.key
+    header = list(table[0])
+    assert header[:4] == ["period", "scope", "as_of", "section"]
+    assert {"approved_amount_cny", "actual_spend_cny", "reimbursed_amount_cny"} <= set(header)
+    assert not {"approved_amount", "actual_spend"} & set(header)
+    total = next(r for r in table if r["section"] == "category" and r["group"] == "total")
+    assert total["approved_amount_cny"] == "21200.00" and total["overdue"] == "1"
+    assert total["as_of"] == "2026-11-23T00:00:00+08:00"
+    (overdue,) = [r for r in table if r["section"] == "overdue"]
+    assert overdue["due_date"] == "2026-11-04" and overdue["customer"] == "苏果 Xinjiekou"
+    promotion = next(r for r in table if r["group"] == "in_store_promotion")
+    assert promotion["roi"] == "" and promotion["name"] == "In-store promotion 店内促销"
+    assert "CSV" in book["Report"]["A" + str(book["Report"].max_row)].value      # says what it leaves out
