@@ -58,12 +58,12 @@ def rollups_in_memory(monkeypatch):
     """report_data over GROUPS and OVERDUE_ITEMS instead of DynamoDB."""
     asked = []
 
-    def grouped_rows(scope, group_by, first, last, stats=None):
+    def grouped_rows(scope, group_by, first, last):
         asked.append((group_by, first, last))
         return {g: v for g, v in GROUPS[group_by].items() if group_by != "month" or first <= g <= last}
 
-    def search_feedback_requests(principal, filters, limit, cursor):
-        from chalicelib.dal.paging import Page
+    def search_feedback_requests(principal, filters, page, today=None):
+        from chalicelib.domain.pages import Page
         from chalicelib.domain.campaign import Campaign, RuleRef
 
         items = []
