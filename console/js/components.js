@@ -2,7 +2,7 @@
 // page frame, lists with paging, status badges, plan-vs-actual figures.
 import { html, useCallback, useEffect, useRef, useState } from "./ui.js";
 import { ApiError, NetworkError } from "./api.js";
-import { t } from "./i18n.js";
+import { apiMessage, t } from "./i18n.js";
 import { money, percent } from "./format.js";
 
 const idOf = (name) => `f-${String(name).replace(/[^A-Za-z0-9_-]/g, "-")}`;
@@ -33,9 +33,9 @@ export function splitErrors(error, visibleFields, labels = {}) {
   const rest = [];
   for (const e of error.errors) {
     if (visibleFields.includes(e.field)) {
-      if (!fields[e.field]) fields[e.field] = e.message;
+      if (!fields[e.field]) fields[e.field] = apiMessage(e.message);
     } else {
-      rest.push(`${labels[e.field] || e.field}: ${e.message}`);
+      rest.push(`${labels[e.field] || e.field}: ${apiMessage(e.message)}`);
     }
   }
   const general = rest.length ? rest.join("; ") : (Object.keys(fields).length ? t("err.check_fields") : errorMessage(error));

@@ -5,7 +5,7 @@ import { t } from "./i18n.js";
 import { navigate } from "./router.js";
 import { SelectField, TextField } from "./components.js";
 
-export const PAGE_SIZES = ["20", "50", "200"];
+export const PAGE_SIZES = ["5", "20", "50", "200"];
 
 /** fields: [{name, label, type: "text"|"date"|"select", options?}] */
 export function Filters({ path, query, fields, errors = {} }) {
@@ -16,7 +16,11 @@ export function Filters({ path, query, fields, errors = {} }) {
     e.preventDefault();
     navigate(path, values);
   };
-  return html`<form class="filters card" onSubmit=${apply} role="search" aria-label=${t("filter.label")}>
+  const active = Object.keys(query).filter((k) => k !== "limit" && query[k]).length;
+  const [open] = useState(() => active > 0 || Object.keys(errors).length > 0 || matchMedia("(min-width: 760px)").matches);
+  return html`<details class="filters-box card" open=${open}>
+    <summary>${t("filter.label")}${active ? ` (${active})` : ""}</summary>
+    <form class="filters" onSubmit=${apply} role="search" aria-label=${t("filter.label")}>
     <div class="filter-grid">
       ${fields.map((f) => (f.type === "select"
         ? html`<${SelectField} key=${f.name} label=${f.label} name=${f.name} value=${values[f.name] || ""} onValue=${set(f.name)}
@@ -30,7 +34,7 @@ export function Filters({ path, query, fields, errors = {} }) {
       <button type="submit">${t("filter.apply")}</button>
       <button type="button" class="secondary" onClick=${() => navigate(path, {})}>${t("filter.clear")}</button>
     </div>
-  </form>`;
+  </form></details>`;
 }
 
 /** The API filters of a query (the URL's values minus paging). */

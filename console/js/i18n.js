@@ -58,6 +58,7 @@ export const TABLE = {
 
     "filter.label": "筛选",
     "filter.any": "全部",
+    "filter.awaiting": "待反馈和已逾期",
     "filter.choose": "请选择",
     "filter.apply": "查询",
     "filter.clear": "清除条件",
@@ -385,6 +386,7 @@ export const TABLE = {
 
     "filter.label": "Filters",
     "filter.any": "Any",
+    "filter.awaiting": "Due and overdue",
     "filter.choose": "Choose…",
     "filter.apply": "Search",
     "filter.clear": "Clear",
@@ -658,6 +660,52 @@ export const TABLE = {
     "err.check_timeout": "The check is taking long; reload later to see it.",
   },
 };
+
+// The API's validation messages are English sentences; in Chinese the console shows these
+// translations of the ones a form can meet (others are shown as the API wrote them). The API
+// stays the one place that decides what is valid; this only translates its words.
+const yuan = (fen) => `¥${(Number(fen) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const MESSAGES_ZH = [
+  [/^Field required$/, () => "必填"],
+  [/^is required to submit feedback$/, () => "提交反馈前必须填写"],
+  [/^must be on or after start_date$/, () => "不能早于开始日期"],
+  [/^must be on or before (to|due_before)$/, () => "起始不能晚于截止"],
+  [/^Input should be greater than or equal to (\S+)$/, (m) => `不能小于 ${m[1]}`],
+  [/^Input should be less than or equal to (\S+)$/, (m) => `不能大于 ${m[1]}`],
+  [/^Input should be greater than (\S+)$/, (m) => `必须大于 ${m[1]}`],
+  [/^String should have at least (\d+) characters?$/, (m) => `至少 ${m[1]} 个字符`],
+  [/^String should have at most (\d+) characters?$/, (m) => `最多 ${m[1]} 个字符`],
+  [/^String should match pattern/, () => "格式不对（只能用字母、数字和 _ . : -）"],
+  [/^Input should be a valid date/, () => "请输入有效的日期"],
+  [/^Input should be a valid integer/, () => "请输入整数"],
+  [/^must not exceed the requested amount \((\d+) fen\)$/, (m) => `不能超过申请金额 ${yuan(m[1])}`],
+  [/^must not exceed the approved amount \((\d+) fen\)$/, (m) => `不能超过批准金额 ${yuan(m[1])}`],
+  [/^unknown category/, () => "未知的活动类型"],
+  [/^is required when scope is (campaign|category)$/, () => "按此范围创建规则时必填"],
+  [/^no such campaign$/, () => "没有这个活动"],
+  [/^the feedback rule asks for at least (\d+) ready photos; (\d+) so far$/,
+    (m) => `规则要求至少 ${m[1]} 张通过检查的照片，目前 ${m[2]} 张`],
+  [/^must be at most \d+ bytes \((\d+) MB\)/, (m) => `文件不能超过 ${m[1]} MB`],
+  [/^must be image\/jpeg/, () => "只能上传照片（JPEG、PNG、HEIC、WebP）、PDF 或 Office 文档"],
+  [/^a period spans at most (\d+) months$/, (m) => `最多 ${m[1]} 个月`],
+  [/^must be an org path/, () => "组织路径格式如 CN/EAST/JS"],
+  // the upload checker's reasons for rejecting a file
+  [/^the file is not a JPEG, PNG, HEIC, WebP, PDF or Office document$/, () => "文件不是 JPEG、PNG、HEIC、WebP、PDF 或 Office 文档"],
+  [/^the file is a (\S+), not the declared (\S+)$/, (m) => `文件实际是 ${m[1]}，与声明的 ${m[2]} 不符`],
+  [/polyglot file\)$/, () => "图片里夹带了其他内容（多格式伪装文件）"],
+  [/^the PDF is truncated/, () => "PDF 文件不完整"],
+  [/^the PDF is encrypted or carries scripts/, () => "PDF 已加密或含有脚本"],
+];
+
+/** A field message of the API in the current language. */
+export function apiMessage(message) {
+  if (current !== "zh" || !message) return message;
+  for (const [pattern, render] of MESSAGES_ZH) {
+    const m = pattern.exec(message);
+    if (m) return render(m);
+  }
+  return message;
+}
 
 const STORE = "huixiang:lang";
 let current = (() => {

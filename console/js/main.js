@@ -76,7 +76,8 @@ function Shell({ session, route, children }) {
   <nav id="nav" class=${`nav ${menuOpen ? "open" : ""}`} aria-label=${t("app.nav")}>
     <ul>${items.map((s) => {
       const current = match(s.path, route.path) !== null;
-      return html`<li><a href=${`#${s.path}`} aria-current=${current ? "page" : undefined}>${t(s.nav)}</a></li>`;
+      const label = t(typeof s.nav === "function" ? s.nav(role) : s.nav);
+      return html`<li><a href=${`#${s.path}`} aria-current=${current ? "page" : undefined}>${label}</a></li>`;
     })}</ul>
   </nav>
   <main id="main" tabindex="-1">${children}</main>`;

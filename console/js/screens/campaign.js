@@ -63,7 +63,7 @@ export default function Campaign({ params, query, session }) {
     ${query.done ? html`<${Notice} kind="ok">${t(`done.${query.done}`)}<//>` : ""}
     <${StatusLine} c=${c} />
     <section class="card"><h2>${t("campaign.application")}</h2><${CampaignFacts} c=${c} />
-      ${c.decision && c.decision.comment ? html`<p class="decision"><strong>${t("campaign.decision_comment")}:</strong> ${c.decision.comment}</p>` : ""}
+      ${c.decision && c.decision.comment ? html`<p class="decision-comment"><strong>${t("campaign.decision_comment")}:</strong> ${c.decision.comment}</p>` : ""}
       ${mine && c.status === "draft" ? html`<div class="actions">
         <button type="button" onClick=${submitDraft} disabled=${submit.busy}>${t("campaign.submit")}</button></div>
         <${FormMessage} error=${submit.error} />` : ""}

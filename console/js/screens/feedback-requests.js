@@ -17,7 +17,7 @@ export default function FeedbackRequests({ query }) {
   const { fields } = splitErrors(list.error, NAMES);
   return html`<${Page} title=${t("nav.feedback_requests")} busy=${list.loading}>
     <${Filters} path="/feedback-requests" query=${query} errors=${fields} fields=${[
-      { name: "status", label: t("field.feedback_status"), type: "select",
+      { name: "status", label: t("field.feedback_status"), type: "select", placeholder: t("filter.awaiting"),
         options: ["pending", "overdue", "submitted"].map((s) => ({ value: s, label: t(`status.feedback.${s}`) })) },
       { name: "org", label: t("field.org") },
       { name: "owner", label: t("field.owner_id") },

@@ -1,4 +1,5 @@
-// Every screen of the console: its route, who may open it, its menu entry (nav, an i18n key)
+// Every screen of the console: its route, who may open it, its menu entry (nav: an i18n key,
+// or a function of the role giving one)
 // and its module, loaded on first use. A new screen is one module under screens/ and one
 // entry here (docs/console.md, "Adding a screen"). Order matters: the first match wins.
 const ALL = ["rep", "manager", "leader", "finance"];
@@ -8,7 +9,8 @@ const OVERSIGHT = ["manager", "leader", "finance"];
 
 export const SCREENS = [
   // rep (and a manager applying for their own campaigns)
-  { id: "campaigns", path: "/campaigns", roles: ALL, nav: "nav.campaigns", load: () => import("./campaigns.js") },
+  { id: "campaigns", path: "/campaigns", roles: ALL, nav: (role) => (role === "rep" ? "nav.campaigns" : "campaigns.all"),
+    load: () => import("./campaigns.js") },
   { id: "apply", path: "/campaigns/new", roles: APPLICANTS, nav: "nav.apply", load: () => import("./apply.js") },
   { id: "campaign", path: "/campaigns/:id", roles: ALL, load: () => import("./campaign.js") },
   { id: "feedback-edit", path: "/campaigns/:id/feedback", roles: APPLICANTS, load: () => import("./feedback-edit.js") },

@@ -10,7 +10,7 @@ import {
 
 const POLL_MS = 1000;
 
-function Links({ id }) {
+function Links({ id, onStatus }) {
   const [state, setState] = useState({ report: null, error: null });
   useEffect(() => {
     let live = true;
@@ -18,6 +18,7 @@ function Links({ id }) {
     const load = () => api.report(id).then((report) => {
       if (!live) return;
       setState({ report, error: null });
+      onStatus(report);
       if (report.status === "pending" || report.status === "running") timer = setTimeout(load, POLL_MS);
     }, (error) => live && setState({ report: null, error }));
     load();
@@ -58,6 +59,7 @@ export default function Reports({ session }) {
   const [opened, setOpened] = useState(null);
   const [notice, setNotice] = useState(null);
   const list = usePaged((cursor) => api.reports(cursor), [bump]);
+  const status = (report) => list.setData((d) => d && ({ ...d, items: d.items.map((x) => (x.id === report.id ? { ...x, status: report.status } : x)) }));
   const ran = (id, period) => {
     setNotice(t("reports.started", { period }));
     setOpened(id);
@@ -73,7 +75,7 @@ export default function Reports({ session }) {
       : html`<ul class="report-list">${list.items.map((r) => html`<li key=${r.id} data-report=${r.id}>
           <p><strong>${r.period}</strong> · ${r.scope} · ${t(`reports.kind_${r.kind === "on_demand" ? "on_demand" : "scheduled"}`)} · ${date(r.created_at)}
             <${StatusBadge} group="report" status=${r.status} /></p>
-          ${opened === r.id ? html`<${Links} id=${r.id} />`
+          ${opened === r.id ? html`<${Links} id=${r.id} onStatus=${status} />`
             : html`<button type="button" class="secondary" onClick=${() => setOpened(r.id)}>${t("reports.open")}<span class="visually-hidden"> ${r.period} ${r.scope}</span></button>`}
         </li>`)}</ul>`}
     <${Pager} list=${list} />
