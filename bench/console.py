@@ -24,7 +24,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from bench._common import RESULTS, ROOT, clean_env, free_port, log, python, stop_group, write_json
+from bench._common import RESULTS, ROOT, clean_env, free_port, log, python, stop_group
 
 CHROMIUM = os.environ.get("HUIXIANG_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -122,8 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
         merged = json.loads(out.read_text()) if out.exists() else {}
-        merged.update(results)
-        write_json(out, merged)
+        merged.update(results)      # the other benchmarks' keys stay, in their order
+        out.write_text(json.dumps(merged, indent=2, default=str) + "\n")
         print(f"\nresults merged into {out}")
     return 0
 
