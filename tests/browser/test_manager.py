@@ -13,6 +13,7 @@ from tests.browser.conftest import wait_for
 def test_manager_decides_applications_on_the_approval_card(console, company):
     co = company
     past = scene.approved(co, title="中秋品鉴 · 苏果新街口", start_date=scene.day(-60), end_date=scene.day(-59))
+    scene.upload_photo(co, past)
     scene.feedback(co, past["id"], actual_spend=150000, actual_sales=900000)
     first = scene.submitted(co, title="周末品鉴 · 苏果新街口", start_date=scene.day(5), end_date=scene.day(6))
     second = scene.submitted(co, title="店内促销 · 苏果新街口", category="in_store_promotion",
@@ -34,6 +35,10 @@ def test_manager_decides_applications_on_the_approval_card(console, company):
     assert "苏果新街口店" in history.inner_text()
     past = p.locator("section").filter(has_text="该客户以往的活动").locator("tbody tr").filter(has_text="中秋品鉴")
     assert "500.0%" in past.inner_text() and "已批准" in past.inner_text()   # plan against actual: its ROI
+    past.get_by_role("button", name="查看照片").click()
+    photo = past.locator(".past-photos img")
+    photo.wait_for()
+    wait_for(lambda: photo.evaluate("img => img.complete && img.naturalWidth > 0"))   # the past campaign's photo
     assert p.get_by_label("批准金额").input_value() == "2000"    # the requested amount by default
     p.get_by_label("批准金额").fill("2500")
     p.get_by_role("button", name="批准").click()

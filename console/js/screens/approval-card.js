@@ -25,6 +25,21 @@ function CustomerSummary({ summary }) {
   ]} />`;
 }
 
+/** The photos of a past campaign, on demand (links are short-lived, so fetched when asked). */
+function PastPhotos({ id }) {
+  const [open, setOpen] = useState(false);
+  const data = useAsync(() => (open ? api.attachments(id) : null), [id, open]);
+  if (!open) {
+    return html`<button type="button" class="link" onClick=${() => setOpen(true)}>${t("card.show_photos")}</button>`;
+  }
+  if (data.error) return html`<${FormMessage} error=${data.error} />`;
+  if (!data.data) return html`<span class="hint">${t("state.loading")}</span>`;
+  const photos = data.data.items.filter((a) => a.kind === "photo" && a.thumbnail_url).slice(0, 4);
+  if (!photos.length) return html`<span class="hint">${t("card.no_photos")}</span>`;
+  return html`<span class="past-photos">${photos.map((a) => html`<img key=${a.id} src=${a.thumbnail_url}
+    alt=${t("photo.thumbnail_of", { name: a.filename })} width="64" height="64" />`)}</span>`;
+}
+
 function Decision({ campaign }) {
   const [amount, setAmount] = useState(yuanText(campaign.requested_amount));
   const [comment, setComment] = useState("");
@@ -87,6 +102,7 @@ export default function ApprovalCard({ params, session }) {
         { label: t("fig.actual_sales"), num: true, render: (c) => money(c.plan_vs_actual.actual_sales) },
         { label: t("fig.roi"), num: true, render: (c) => percent(c.plan_vs_actual.roi) },
         { label: t("fig.actual_cost_ratio"), num: true, render: (c) => percent(c.plan_vs_actual.actual_cost_ratio, 2) },
+        { label: t("card.photos"), render: (c) => html`<${PastPhotos} id=${c.id} />` },
       ]} />`}
     </section>
     ${decidable ? html`<${Decision} campaign=${campaign} />` : html`<p class="hint">${t("card.not_decidable")}</p>`}
