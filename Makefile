@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: install run test bench token clean package fuzz verify-rollups
 
@@ -22,7 +24,10 @@ package: install       ## build/sam.json: the prod stage's deployable template, 
 	$(BIN)/python -m infra.package --stage prod --out build
 	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
 
-test: package          ## every test: unit, integration, functional, end-to-end, infra (on the fresh build/)
+$(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
+
+test: package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-end, infra, browser (on the fresh build/)
 	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
@@ -32,6 +37,7 @@ bench: install         ## benchmarks: prints a table and writes bench/results.js
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.evaluation
+	$(BIN)/python -m bench.console
 
 verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
 	$(BIN)/python -m tools.verify_rollups

@@ -35,6 +35,7 @@ class Settings:
     outbox_dir: str | None = None
     marker_ttl_seconds: int = 7 * 24 * 3600
     report_link_ttl_seconds: int = 900
+    console_origin: str | None = None        # the web console's origin: the one CORS answers
 
 
 def _prefix(stage: str) -> str:
@@ -72,4 +73,5 @@ def settings() -> Settings:
         reports_bucket=env.get("REPORTS_BUCKET") or env.get("ATTACHMENTS_BUCKET", f"{p}-attachments"),
         mail_sender=env.get("HUIXIANG_MAIL_FROM", "reports@huixiang.example.com"),
         outbox_dir=env.get("HUIXIANG_OUTBOX_DIR") or None,
+        console_origin=env.get("CONSOLE_ORIGIN") or None,
     )

@@ -366,6 +366,8 @@ class Stack:
         # chalice.local's server is a ThreadingMixIn HTTPServer (a thread per connection), and
         # create_local_server makes `app.current_request` thread-local.
         self._http = create_local_server(self.app, self.chalice_config, self.host, self.port)
+        from devstack import console
+        console.attach(self._http.server, storage_origin=self.moto.url)  # /console/ beside the API
         self.port = self._http.server.server_address[1]  # port 0: the one bound
         self._http_thread = threading.Thread(
             target=self._http.server.serve_forever, kwargs={"poll_interval": 0.2},

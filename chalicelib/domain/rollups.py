@@ -151,6 +151,7 @@ def summary_row(group: str, m: Mapping[str, int], today: str) -> dict:
         "actual_sales": g("actual_sales"),
         **figures.aggregate(g("expected_spend"), g("expected_sales"), g("actual_spend"), g("actual_sales")),
         "feedback": feedback_counts(m, today),
+        "feedback_compliance_rate": compliance_rate(m, today),
         "reimbursed_amount": g("reimbursed_amount"),
         "fed_back": g("fed_back"),
         "median_roi": figures.median_roi(histogram(m, ROI)),

@@ -263,6 +263,15 @@ def _check_size(request) -> None:
         raise PayloadTooLarge(f"the body exceeds {settings().max_body_bytes} bytes")
 
 
+# -- CORS --------------------------------------------------------------------------------------
+def cors_headers(origin: str | None, allowed: str | None) -> dict[str, str]:
+    """The CORS headers of a response to a request from `origin`: only the web console's origin
+    (CONSOLE_ORIGIN) is answered; API Gateway answers its preflights (infra/template.yaml)."""
+    if not origin or not allowed or origin != allowed:
+        return {}
+    return {"Access-Control-Allow-Origin": allowed, "Vary": "Origin"}
+
+
 # -- middleware ----------------------------------------------------------------------------
 _CHALICE_CODES = {
     "UnsupportedMediaType": "unsupported_media_type",
@@ -292,6 +301,9 @@ def http_middleware(event, get_response):
             response = get_response(event)
     finally:
         _local.request = None
+    from chalicelib.config import settings
+
+    response.headers.update(cors_headers((event.headers or {}).get("origin"), settings().console_origin))
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}

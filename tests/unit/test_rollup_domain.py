@@ -113,4 +113,5 @@ def test_group_ratios_come_from_sums_and_are_null_without_actuals():
 def test_compliance_counts_overdue_against_and_ignores_feedback_not_yet_due():
     m = {"required": 4, "passive": 1, "due#2026-01-01": 1, "due#2099-01-01": 2}
     assert r.compliance_rate(m, "2026-11-01") == 0.5
+    assert r.summary_row("g", m, "2026-11-01")["feedback_compliance_rate"] == 0.5   # the dashboard's figure
     assert r.compliance_rate({"required": 1, "due#2099-01-01": 1}, "2026-11-01") is None

@@ -1,0 +1,110 @@
+// The approval card: the application, this customer's history (how its past campaigns went,
+// plan against actual) and the decision: approve an amount, or reject with a comment.
+// Money control adds budget available, overlapping-application warnings and the approval
+// chain here, from GET /campaigns/{id}/approval-card (api.approvalCard).
+import { html, useMemo, useState } from "../ui.js";
+import { api, IntentKey } from "../api.js";
+import { t } from "../i18n.js";
+import { navigate } from "../router.js";
+import { money, parseYuan, percent, yuanText } from "../format.js";
+import {
+  DataTable, Empty, Facts, FormMessage, LoadError, Loading, MoneyField, Page, splitErrors, StatusBadge, TextArea,
+  useAsync, useSubmit,
+} from "../components.js";
+import { CampaignFacts } from "./campaign.js";
+
+function CustomerSummary({ summary }) {
+  if (!summary) return html`<p class="hint">${t("card.no_history")}</p>`;
+  return html`<${Facts} className="figures" items=${[
+    [t("card.campaigns"), String(summary.campaigns)],
+    [t("card.compliance"), percent(summary.feedback_compliance_rate)],
+    [t("fig.actual_spend"), money(summary.actual_spend)],
+    [t("fig.actual_sales"), money(summary.actual_sales)],
+    [t("card.median_roi"), percent(summary.median_roi)],
+    [t("card.median_cost_ratio"), percent(summary.median_cost_ratio, 2)],
+  ]} />`;
+}
+
+/** The photos of a past campaign, on demand (links are short-lived, so fetched when asked). */
+function PastPhotos({ id }) {
+  const [open, setOpen] = useState(false);
+  const data = useAsync(() => (open ? api.attachments(id) : null), [id, open]);
+  if (!open) {
+    return html`<button type="button" class="link" onClick=${() => setOpen(true)}>${t("card.show_photos")}</button>`;
+  }
+  if (data.error) return html`<${FormMessage} error=${data.error} />`;
+  if (!data.data) return html`<span class="hint">${t("state.loading")}</span>`;
+  const photos = data.data.items.filter((a) => a.kind === "photo" && a.thumbnail_url).slice(0, 4);
+  if (!photos.length) return html`<span class="hint">${t("card.no_photos")}</span>`;
+  return html`<span class="past-photos">${photos.map((a) => html`<img key=${a.id} src=${a.thumbnail_url}
+    alt=${t("photo.thumbnail_of", { name: a.filename })} width="64" height="64" />`)}</span>`;
+}
+
+function Decision({ campaign }) {
+  const [amount, setAmount] = useState(yuanText(campaign.requested_amount));
+  const [comment, setComment] = useState("");
+  const [intent] = useState(() => new IntentKey());
+  const submit = useSubmit();
+  const { fields, general } = useMemo(() => {
+    if (submit.error && submit.error.local) return { fields: submit.error.local, general: "" };
+    return splitErrors(submit.error, ["approved_amount", "comment"]);
+  }, [submit.error]);
+  const decide = (kind) => async (e) => {
+    e.preventDefault();
+    let body;
+    if (kind === "approve") {
+      const fen = parseYuan(amount);
+      if (fen === null || Number.isNaN(fen)) return submit.setError({ local: { approved_amount: t("err.money_format") } });
+      body = { approved_amount: fen, comment: comment.trim() || null };
+    } else {
+      body = { comment: comment.trim() };
+    }
+    const key = intent.for({ kind, body });
+    const out = await submit.run(() => (kind === "approve" ? api.approve(campaign.id, body, key) : api.reject(campaign.id, body, key)));
+    if (out) navigate("/approvals", { done: kind === "approve" ? "approved" : "rejected" });
+    return undefined;
+  };
+  return html`<form class="card form decision" novalidate onSubmit=${decide("approve")}>
+    <h2>${t("card.decision")}</h2>
+    <${MoneyField} label=${t("field.approved_amount")} name="approved_amount" value=${amount} onValue=${setAmount}
+      error=${fields.approved_amount} hint=${t("card.amount_hint", { v: money(campaign.requested_amount) })} />
+    <${TextArea} label=${t("field.comment")} name="comment" value=${comment} onValue=${setComment} rows="3"
+      error=${fields.comment} hint=${t("card.comment_hint")} />
+    <${FormMessage}>${general}<//>
+    <div class="actions">
+      <button type="submit" disabled=${submit.busy}>${t("card.approve")}</button>
+      <button type="button" class="danger" disabled=${submit.busy} onClick=${decide("reject")}>${t("card.reject")}</button>
+    </div>
+  </form>`;
+}
+
+export default function ApprovalCard({ params, session }) {
+  const data = useAsync(() => api.approvalCard(params.id), [params.id]);
+  if (data.error) return html`<${Page} title=${t("card.title")} back="#/approvals"><${LoadError} error=${data.error} onRetry=${data.reload} /><//>`;
+  if (!data.data) return html`<${Page} title=${t("card.title")} busy=${true}><${Loading} /><//>`;
+  const { campaign, customer, history } = data.data;
+  const decidable = campaign.status === "submitted" && campaign.owner.id !== session.claims.sub;
+  return html`<${Page} title=${campaign.title} back="#/approvals">
+    <p class="status-line"><${StatusBadge} group="campaign" status=${campaign.status} /></p>
+    <div class="split">
+      <section class="card"><h2>${t("campaign.application")}</h2><${CampaignFacts} c=${campaign} /></section>
+      <section class="card"><h2>${t("card.history", { name: customer.name || customer.id })}</h2>
+        <${CustomerSummary} summary=${customer.summary} />
+      </section>
+    </div>
+    <section class="card"><h2>${t("card.past")}</h2>
+      ${history.length === 0 ? html`<${Empty}>${t("card.no_past")}<//>` : html`<${DataTable} rowKey=${(c) => c.id} rows=${history} columns=${[
+        { label: t("field.title"), render: (c) => html`<a href=${`#/campaigns/${c.id}`}>${c.title}</a>` },
+        { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
+        { label: t("field.status"), render: (c) => html`<${StatusBadge} group="campaign" status=${c.status} />` },
+        { label: t("fig.expected_spend"), num: true, render: (c) => money(c.plan_vs_actual.expected_spend) },
+        { label: t("fig.actual_spend"), num: true, render: (c) => money(c.plan_vs_actual.actual_spend) },
+        { label: t("fig.actual_sales"), num: true, render: (c) => money(c.plan_vs_actual.actual_sales) },
+        { label: t("fig.roi"), num: true, render: (c) => percent(c.plan_vs_actual.roi) },
+        { label: t("fig.actual_cost_ratio"), num: true, render: (c) => percent(c.plan_vs_actual.actual_cost_ratio, 2) },
+        { label: t("card.photos"), render: (c) => html`<${PastPhotos} id=${c.id} />` },
+      ]} />`}
+    </section>
+    ${decidable ? html`<${Decision} campaign=${campaign} />` : html`<p class="hint">${t("card.not_decidable")}</p>`}
+  <//>`;
+}

@@ -1,0 +1,223 @@
+"""The web console on the local stack: the static files of ``console/`` under ``/console/``,
+the ``config.json`` the console reads at start, and the local sign-in endpoint.
+
+The API keeps being served by chalice.local; :func:`attach` wraps the request handler of its
+HTTP server so that ``/console/…`` and ``POST /local/token`` are answered here and every other
+request goes to the Chalice app unchanged. Nothing here is deployed: in production the console
+is static files behind CloudFront (infra/template.yaml) and sign-in is Cognito's hosted UI.
+
+The security headers are the production ones (the response headers policy of the template;
+tests/infra compares the two), with the local object store added where the browser talks to
+it directly (presigned uploads, thumbnails).
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import mimetypes
+import re
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from devstack import REPO_ROOT
+
+CONSOLE_DIR: Path = REPO_ROOT / "console"
+PREFIX = "/console/"
+LOCAL_TOKEN_PATH = "/local/token"
+ROLES = ("rep", "manager", "leader", "finance")
+_ID = re.compile(r"^[A-Za-z0-9_.@:-]{1,128}$")
+_ORG = re.compile(r"^[A-Za-z0-9_-]{1,32}(/[A-Za-z0-9_-]{1,32}){0,7}$")
+
+#: The Content-Security-Policy of the console, directive by directive. ``{storage}`` stands for
+#: the object store's origin (the attachments bucket in production, moto locally) and ``{api}``
+#: for the API's origin when it is not the console's own. No 'unsafe-inline', no 'unsafe-eval'.
+CSP_DIRECTIVES: dict[str, str] = {
+    "default-src": "'none'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data: blob: {storage}",
+    "connect-src": "'self' {api} {storage}",
+    "font-src": "'self'",
+    "manifest-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
+
+#: The other security headers, as the CloudFront response headers policy sets them (HSTS is
+#: only meaningful over HTTPS and so is left out locally).
+SECURITY_HEADERS: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Permissions-Policy": "camera=(self), geolocation=(self), microphone=()",
+    "Cross-Origin-Opener-Policy": "same-origin",
+}
+
+_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
+          ".html": "text/html; charset=utf-8", ".json": "application/json; charset=utf-8",
+          ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
+          ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8",
+          ".md": "text/plain; charset=utf-8"}
+
+
+def content_security_policy(storage: str = "", api: str = "") -> str:
+    """The CSP header value with the given origins filled in."""
+    parts = []
+    for name, value in CSP_DIRECTIVES.items():
+        value = " ".join(value.format(storage=storage, api=api).split())
+        parts.append(f"{name} {value}")
+    return "; ".join(parts)
+
+
+def local_config() -> dict[str, Any]:
+    """What ``/console/config.json`` says locally: same-origin API, local sign-in."""
+    return {"auth": "local", "apiBase": "", "localTokenUrl": LOCAL_TOKEN_PATH}
+
+
+def mint_local_token(body: dict[str, Any]) -> str:
+    """A local token for the user, role and org the sign-in page chose (ValueError if bad)."""
+    from devstack.tokens import mint_token
+
+    sub, role, org = body.get("sub"), body.get("role"), body.get("org")
+    name = body.get("name") or sub
+    if not isinstance(sub, str) or not _ID.match(sub):
+        raise ValueError("sub: letters, digits and _ . @ : - only")
+    if role not in ROLES:
+        raise ValueError(f"role: one of {', '.join(ROLES)}")
+    if not isinstance(org, str) or not _ORG.match(org):
+        raise ValueError("org: an org path such as CN/EAST/JS")
+    if not isinstance(name, str) or not 0 < len(name) <= 100:
+        raise ValueError("name: 1 to 100 characters")
+    return mint_token(sub, role, org, name=name)
+
+
+def _static_file(path: str) -> Path | None:
+    """The file under console/ that a /console/… path names, or None (never outside it)."""
+    rel = path[len(PREFIX):] or "index.html"
+    if rel.endswith("/"):
+        rel += "index.html"
+    candidate = (CONSOLE_DIR / rel).resolve()
+    root = CONSOLE_DIR.resolve()
+    if root not in candidate.parents or not candidate.is_file():
+        return None
+    return candidate
+
+
+class _ConsoleMixin:
+    """Answers the console's requests; everything else goes to chalice.local's handler."""
+
+    storage_origin = ""
+
+    # -- routing -------------------------------------------------------------------------------
+    def _route(self) -> str:
+        return urlsplit(self.path).path  # type: ignore[attr-defined]
+
+    def do_GET(self) -> None:  # noqa: N802 (BaseHTTPRequestHandler's names)
+        if self._is_console():
+            self._serve(head=False)
+        else:
+            super().do_GET()  # type: ignore[misc]
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        if self._is_console():
+            self._serve(head=True)
+        else:
+            super().do_HEAD()  # type: ignore[misc]
+
+    def do_POST(self) -> None:  # noqa: N802
+        if self._route() == LOCAL_TOKEN_PATH:
+            self._local_token()
+        else:
+            super().do_POST()  # type: ignore[misc]
+
+    def _is_console(self) -> bool:
+        path = self._route()
+        return path == PREFIX.rstrip("/") or path.startswith(PREFIX)
+
+    # -- responses -----------------------------------------------------------------------------
+    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
+              head: bool = False) -> None:
+        self.send_response(status)  # type: ignore[attr-defined]
+        headers = {"Content-Type": content_type, "Content-Length": str(len(body)),
+                   "Cache-Control": "no-cache",
+                   "Content-Security-Policy": content_security_policy(self.storage_origin),
+                   **SECURITY_HEADERS, **(extra or {})}
+        for k, v in headers.items():
+            self.send_header(k, v)  # type: ignore[attr-defined]
+        self.end_headers()  # type: ignore[attr-defined]
+        if not head:
+            self.wfile.write(body)  # type: ignore[attr-defined]
+
+    def _serve(self, head: bool) -> None:
+        path = self._route()
+        if path == PREFIX.rstrip("/"):
+            self._send(HTTPStatus.MOVED_PERMANENTLY, b"", "text/plain", {"Location": PREFIX}, head)
+            return
+        if path == PREFIX + "config.json":
+            body = json.dumps(local_config()).encode()
+            self._send(HTTPStatus.OK, body, _TYPES[".json"], head=head)
+            return
+        file = _static_file(path)
+        if file is None:
+            self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head=head)
+            return
+        data = file.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        if self.headers.get("If-None-Match") == etag:  # type: ignore[attr-defined]
+            self._send(HTTPStatus.NOT_MODIFIED, b"", _TYPES.get(file.suffix, "application/octet-stream"),
+                       {"ETag": etag}, head=True)
+            return
+        ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self._send(HTTPStatus.OK, data, ctype, {"ETag": etag}, head)
+
+    def _local_token(self) -> None:
+        """POST /local/token {sub, role, org, name?} → {token}. JSON only and same-origin only,
+        so that no other web page can have a browser mint a token here."""
+        length = int(self.headers.get("Content-Length") or 0)  # type: ignore[attr-defined]
+        raw = self.rfile.read(length) if length else b""  # type: ignore[attr-defined]
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()  # type: ignore[attr-defined]
+        origin = self.headers.get("Origin")  # type: ignore[attr-defined]
+        host = self.headers.get("Host")  # type: ignore[attr-defined]
+        if origin is not None and urlsplit(origin).netloc != host:
+            return self._json(HTTPStatus.FORBIDDEN, {"code": "forbidden", "message": "same origin only"})
+        if ctype != "application/json":
+            return self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                              {"code": "unsupported_media_type", "message": "send application/json"})
+        try:
+            body = json.loads(raw or b"{}")
+            if not isinstance(body, dict):
+                raise ValueError("body: a JSON object")
+            token = mint_local_token(body)
+        except ValueError as e:
+            field, _, message = str(e).partition(": ")
+            return self._json(HTTPStatus.BAD_REQUEST, {"code": "validation_error", "message": str(e),
+                                                       "errors": [{"field": field, "message": message}]})
+        self._json(HTTPStatus.OK, {"token": token})
+
+    def _json(self, status: int, body: dict) -> None:
+        self._send(status, json.dumps(body).encode(), "application/json", {"Cache-Control": "no-store"})
+
+
+def attach(server: Any, storage_origin: str = "") -> None:
+    """Serve the console from ``server``, the HTTPServer of ``chalice.local.create_local_server``.
+
+    ``storage_origin`` is the object store's URL (moto's), which the browser posts uploads to.
+    """
+    base = server.RequestHandlerClass            # functools.partial(ChaliceRequestHandler, …)
+    func = getattr(base, "func", base)
+    parsed = urlsplit(storage_origin)
+    origin = f"{parsed.scheme}://{parsed.netloc}" if parsed.netloc else ""
+    handler = type("ConsoleRequestHandler", (_ConsoleMixin, func), {"storage_origin": origin})
+    if isinstance(base, functools.partial):
+        server.RequestHandlerClass = functools.partial(handler, *base.args, **base.keywords)
+    else:
+        server.RequestHandlerClass = handler
+
+
+__all__ = ["attach", "content_security_policy", "CSP_DIRECTIVES", "SECURITY_HEADERS", "local_config",
+           "mint_local_token", "CONSOLE_DIR", "LOCAL_TOKEN_PATH"]
