@@ -109,7 +109,7 @@ def test_the_api_answers_cross_origin_requests_from_the_console_only(template, r
     for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):       # API Gateway's own errors are readable too
         headers = resources["RestAPI"]["Properties"]["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
         assert headers["Access-Control-Allow-Origin"] == QUOTED_CONSOLE_ORIGIN
-    # the function's own responses: chalicelib/handlers/http.py answers CONSOLE_ORIGIN only
+    # the function's own responses: chalicelib/handlers/api.py answers CONSOLE_ORIGIN only
     assert template["Globals"]["Function"]["Environment"]["Variables"]["CONSOLE_ORIGIN"] == CONSOLE_ORIGIN
     rules = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
     assert [CONSOLE_ORIGIN] in [r["AllowedOrigins"] for r in rules]   # presigned uploads from the console

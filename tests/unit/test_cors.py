@@ -1,5 +1,5 @@
 """Cross-origin answers: the web console's origin only (infra/template.yaml sets CONSOLE_ORIGIN)."""
-from chalicelib.handlers.http import cors_headers
+from chalicelib.handlers.api import cors_headers
 
 CONSOLE = "https://console.huixiang.example"
 
