@@ -1,37 +1,197 @@
-"""moto's server with one request at a time inside the backend.
+"""moto's server with DynamoDB's guarantees: one request at a time, and transactions that
+leave no trace when they are cancelled.
 
-DynamoDB makes each conditional write and each transaction atomic; moto's in-memory backend
-does not lock, so two racing requests can both pass a condition. Serialising the backend
-restores DynamoDB's guarantee, which the concurrency tests and the local stack rely on: they
-test *our* conditional writes, not moto's thread safety. The HTTP server stays threaded.
+1. **Each request is atomic.** moto's in-memory backend takes no lock, so two racing requests
+   could both pass a condition. Serialising the backend restores DynamoDB's guarantee, which the
+   concurrency tests and the local stack rely on: they test *our* conditional writes, not moto's
+   thread safety. The HTTP server stays threaded.
+
+2. **A cancelled transaction leaves no trace.** moto's ``TransactWriteItems`` applies the
+   items one after the other and, when one fails, puts back deep copies of the tables taken
+   before it started. Those copies carry a copy of the stream shard, so (a) the stream records
+   of the writes it undid stay in the old shard, where (b) every shard iterator already handed
+   out keeps reading: it never sees another record (the open shard just answers no records),
+   and (c) the next records reuse the undone records' sequence numbers. A long-lived reader
+   such as the stream runner (a Lambda event source mapping locally) stalled for good, without
+   an error, after the first lost race. Here a transaction is decided as DynamoDB decides it:
+   every condition is checked before anything is written, so a lost race writes nothing; and
+   should a write fail while being applied (a validation error), only the touched items are
+   put back and only the stream records of the undone writes are removed, in the shard every
+   reader holds. No table is copied, so a transaction costs what its items cost, not what the
+   table and its whole stream history cost.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
+from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
+#: Serialises moto's backend: one request at a time.
+LOCK = threading.Lock()
 
-def atomic_app():
+_TRANSACT_OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
+
+
+def _key_of(table: Any, op_type: str, op: dict) -> dict:
+    from moto.dynamodb.exceptions import MockValidationException
+
+    if op_type != "Put":
+        return op["Key"]
+    item = op["Item"]
+    names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
+    missing = [n for n in names if n not in item]
+    if missing:
+        raise MockValidationException(
+            f"One or more parameter values were invalid: Missing the key {missing[0]} in the item")
+    return {n: item[n] for n in names}
+
+
+def _condition_holds(op: dict, current: Any) -> bool:
+    from moto.dynamodb.comparisons import get_filter_expression
+
+    expression = op.get("ConditionExpression")
+    if expression is None:
+        return True
+    condition = get_filter_expression(expression, op.get("ExpressionAttributeNames"),
+                                      op.get("ExpressionAttributeValues"))
+    return bool(condition.expr(current))
+
+
+def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems as DynamoDB decides it: all conditions first, then all writes."""
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        MultipleTransactionsException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    # -- decide: nothing is written unless every item may be ---------------------------------
+    reasons: list[tuple[str | None, str | None, Any]] = []
+    writes: list[tuple[str, dict, Any, dict]] = []
+    targets: set[tuple[str, str]] = set()
+    for entry in transact_items:
+        if len(entry) != 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(entry.items()))
+        try:
+            if op_type not in _TRANSACT_OPERATIONS:
+                raise ValueError("Unsupported transaction operation")
+            table = backend.get_table(op["TableName"])
+            key = _key_of(table, op_type, op)
+            target = (table.name, repr(sorted(key.items())))
+            if target in targets:  # one transaction may touch an item only once
+                raise MultipleTransactionsException()
+            targets.add(target)
+            current = backend.get_item(table.name, key)
+            if not _condition_holds(op, current):
+                old = None
+                if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current is not None:
+                    old = current.to_json()["Attributes"]
+                failed = ConditionalCheckFailed(item=old)
+                reasons.append(("ConditionalCheckFailed", failed.message, old))
+                continue
+            reasons.append((None, None, None))
+            writes.append((op_type, op, table, key))
+        except (MultipleTransactionsException, MockValidationException):
+            raise  # the request is invalid: a ValidationException, not a cancellation
+        except Exception as e:  # noqa: BLE001 - any other problem cancels the transaction
+            reasons.append((type(e).__name__, str(e), None))
+    if any(code is not None for code, _, _ in reasons):
+        raise TransactionCanceledException(reasons)
+
+    # -- apply: should a write still fail, undo the others in place ----------------------------
+    undo: list[tuple[Any, Any, Any, Any]] = []
+    shard_lengths: dict[int, tuple[Any, int]] = {}
+    position = 0
+    try:
+        for position, (op_type, op, table, key) in enumerate(writes):
+            if op_type == "ConditionCheck":
+                continue
+            hash_key, range_key = backend.get_keys_value(table, key)
+            undo.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+            shard = table.stream_shard
+            if shard is not None:
+                shard_lengths.setdefault(id(shard), (shard, len(shard.items)))
+            common = {"condition_expression": op.get("ConditionExpression"),
+                      "expression_attribute_names": op.get("ExpressionAttributeNames"),
+                      "expression_attribute_values": op.get("ExpressionAttributeValues")}
+            if op_type == "Put":
+                backend.put_item(table.name, op["Item"], **common)
+            elif op_type == "Delete":
+                backend.delete_item(table.name, key, **common)
+            else:
+                backend.update_item(table.name, key, update_expression=op["UpdateExpression"], **common)
+    except Exception as e:
+        for table, hash_key, range_key, previous in reversed(undo):
+            _put_back(table, hash_key, range_key, previous)
+        for shard, length in shard_lengths.values():
+            del shard.items[length:]  # no reader saw them: every request waits for LOCK
+        if isinstance(e, (MultipleTransactionsException, MockValidationException)):
+            raise
+        reasons = [(None, None, None)] * len(transact_items)
+        reasons[position] = (type(e).__name__, str(e), None)
+        raise TransactionCanceledException(reasons) from None
+
+
+def _put_back(table: Any, hash_key: Any, range_key: Any, previous: Any) -> None:
+    """Restore one item as it was before the transaction (None: it did not exist)."""
+    if range_key is not None:
+        if previous is None:
+            table.items[hash_key].pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = previous
+    elif previous is None:
+        table.items.pop(hash_key, None)
+    else:
+        table.items[hash_key] = previous
+
+
+_INSTALLED = False
+
+
+def install_dynamodb_fixes() -> None:
+    """Make moto's DynamoDB backend decide transactions as above (idempotent)."""
+    global _INSTALLED
+    if _INSTALLED:
+        return
+    from moto.dynamodb.models import DynamoDBBackend
+
+    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _INSTALLED = True
+
+
+def atomic_app() -> Callable[[dict, Callable], Iterable[bytes]]:
     """moto's WSGI app behind a lock (responses are built inside the call, so the lock covers them)."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
+    install_dynamodb_fixes()
     app = DomainDispatcherApplication(create_backend_app)
-    lock = threading.Lock()
 
-    def serialised(environ, start_response):
-        with lock:
+    def serialised(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        with LOCK:
             return list(app(environ, start_response))
 
     return serialised
 
 
-def start_in_thread(host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
-    """Serve in a daemon thread; returns the server and its endpoint URL."""
+def make_moto_server(host: str, port: int) -> BaseWSGIServer:
+    """The threaded werkzeug server moto's own server uses, with ``atomic_app()``."""
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(host, port, atomic_app(), threaded=True, request_handler=MotoRequestHandler)
+    return make_server(host, port, atomic_app(), threaded=True, request_handler=MotoRequestHandler)
+
+
+def start_in_thread(host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:
+    """Serve in a daemon thread; returns the server and its endpoint URL."""
+    server = make_moto_server(host, port)
     threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
     return server, f"http://{host}:{server.server_port}"

@@ -1,0 +1,142 @@
+"""The local stack's moto server (devstack.atomic_moto): DynamoDB requests atomic against racing
+requests, and cancelled transactions that leave no trace in the table or its stream.
+
+Each test has its own tables and queues on one server of the module.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from devstack.atomic_moto import start_in_thread
+from devstack.streams import StreamRunner, read_records
+
+CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Any:
+    server, url = start_in_thread()
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def ddb(endpoint: str) -> Any:
+    return boto3.client("dynamodb", endpoint_url=endpoint, **CREDS)
+
+
+@pytest.fixture
+def table(ddb: Any) -> str:
+    name = f"t-{uuid.uuid4().hex[:10]}"
+    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                     BillingMode="PAY_PER_REQUEST",
+                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    return name
+
+
+def keys(records: list[dict]) -> list[tuple[str, str]]:
+    return [(r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"]) for r in records]
+
+
+def cancelled_transaction(ddb: Any, table: str) -> None:
+    """A transaction whose first write may go ahead and whose second loses its condition."""
+    with pytest.raises(ClientError) as err:
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "ghost"}}}},
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "taken"}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}},
+        ])
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons = [r["Code"] for r in err.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed"]
+
+
+def test_a_cancelled_transaction_writes_nothing_to_the_table_or_its_stream(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
+    cancelled_transaction(ddb, table)
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "ghost"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "after"}})
+    assert keys(read_records(table, ddb)) == [("INSERT", "taken"), ("INSERT", "after")]
+
+
+def test_a_stream_reader_keeps_receiving_records_after_a_cancelled_transaction(ddb: Any, table: str) -> None:
+    # GIVEN a runner (the local event source mapping) reading the table's stream
+    seen: list[tuple[str, str]] = []
+    runner = StreamRunner(lambda event, ctx: seen.extend(keys(event["Records"])), table, client=ddb,
+                          poll_interval=0.02).start()
+    try:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
+        assert runner.drain(5)
+        # WHEN a transaction on the table is cancelled, and the table is written again
+        cancelled_transaction(ddb, table)
+        ddb.put_item(TableName=table, Item={"pk": {"S": "after"}})
+        assert runner.drain(5)
+    finally:
+        runner.stop()
+    # THEN the runner delivered the later write, and never the write that was undone
+    assert seen == [("INSERT", "taken"), ("INSERT", "after")]
+    sequence_numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in read_records(table, ddb)]
+    assert sequence_numbers == sorted(set(sequence_numbers))
+
+
+def test_a_write_that_fails_while_a_transaction_is_applied_is_undone_with_the_others(ddb: Any, table: str) -> None:
+    # GIVEN two items, and a transaction whose last update fails only when it is applied
+    ddb.put_item(TableName=table, Item={"pk": {"S": "counter"}, "n": {"N": "1"}})
+    ddb.put_item(TableName=table, Item={"pk": {"S": "text"}, "s": {"S": "a string"}})
+    with pytest.raises(ClientError):
+        ddb.transact_write_items(TransactItems=[
+            {"Put": {"TableName": table, "Item": {"pk": {"S": "new"}}}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "counter"}}, "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
+            {"Update": {"TableName": table, "Key": {"pk": {"S": "text"}}, "UpdateExpression": "ADD s :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},   # a number added to a string
+        ])
+    # THEN nothing of it is left, in the table or in its stream
+    assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "new"}})
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}})["Item"]["n"] == {"N": "1"}
+    assert keys(read_records(table, ddb)) == [("INSERT", "counter"), ("INSERT", "text")]
+
+
+def test_racing_conditional_writes_and_transactions_stay_atomic(ddb: Any, table: str) -> None:
+    ddb.put_item(TableName=table, Item={"pk": {"S": "counter"}, "v": {"N": "0"}})
+    racers = 12
+    barrier = threading.Barrier(racers)
+    wins: list[int] = []
+
+    def increment(i: int) -> None:
+        """Read the version, then move it on with a transaction conditional on it (as PynamoDB)."""
+        barrier.wait()
+        for _ in range(30):
+            v = int(ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}}, ConsistentRead=True)
+                    ["Item"]["v"]["N"])
+            try:
+                ddb.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": table, "Item": {"pk": {"S": f"rev#{v + 1}"}, "by": {"N": str(i)}},
+                             "ConditionExpression": "attribute_not_exists(pk)"}},
+                    {"Put": {"TableName": table, "Item": {"pk": {"S": "counter"}, "v": {"N": str(v + 1)}},
+                             "ConditionExpression": "v = :v",
+                             "ExpressionAttributeValues": {":v": {"N": str(v)}}}},
+                ])
+                wins.append(v + 1)
+                return
+            except ClientError as e:
+                assert e.response["Error"]["Code"] == "TransactionCanceledException"
+
+    threads = [threading.Thread(target=increment, args=(i,)) for i in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # every win made exactly one revision, no two wins made the same one
+    assert sorted(wins) == list(range(1, racers + 1))
+    final = ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}})["Item"]["v"]["N"]
+    assert final == str(racers)
+    inserted = [pk for name, pk in keys(read_records(table, ddb)) if pk.startswith("rev#")]
+    assert sorted(inserted) == sorted(f"rev#{n}" for n in range(1, racers + 1))
