@@ -1,10 +1,15 @@
-"""moto's server with DynamoDB's guarantees: one request at a time, and transactions that
-leave no trace when they are cancelled.
+"""moto's server with DynamoDB's guarantees, and nothing else serialised.
+
+Two things DynamoDB promises that moto does not, and that the local stack and the tests rely on:
 
 1. **Each request is atomic.** moto's in-memory backend takes no lock, so two racing requests
-   could both pass a condition. Serialising the backend restores DynamoDB's guarantee, which the
-   concurrency tests and the local stack rely on: they test *our* conditional writes, not moto's
-   thread safety. The HTTP server stays threaded.
+   could both pass a condition, and a reader could see half a transaction. Every DynamoDB and
+   DynamoDB Streams request therefore runs under one lock (``DYNAMODB_LOCK``). Those requests
+   never wait on anything (there is no long poll in either API), so the lock is held for the few
+   milliseconds moto computes. S3, SQS, SES and the rest run concurrently, as in moto's own
+   threaded server: an SQS long poll (the upload runner's ``WaitTimeSeconds``) holds nothing.
+   The streams share the lock because a stream read must not see the records of a transaction
+   that is still being applied, or undone.
 
 2. **A cancelled transaction leaves no trace.** moto's ``TransactWriteItems`` applies the
    items one after the other and, when one fails, puts back deep copies of the tables taken
@@ -29,10 +34,25 @@ from typing import Any, Callable, Iterable
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-#: Serialises moto's backend: one request at a time.
-LOCK = threading.Lock()
+#: Serialises DynamoDB and DynamoDB Streams requests (and moto's own /moto-api/ calls).
+DYNAMODB_LOCK = threading.Lock()
+
+#: The listen backlog of the moto server's socket (werkzeug's default is 128 too; said here
+#: because a burst of API requests becomes a burst of connections to moto).
+LISTEN_BACKLOG = 128
 
 _TRANSACT_OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
+
+
+def needs_lock(environ: dict) -> bool:
+    """True for the requests that must not interleave: DynamoDB, its streams, moto's API."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target.startswith(("DynamoDB_", "DynamoDBStreams_")):
+        return True
+    if environ.get("PATH_INFO", "").startswith("/moto-api"):
+        return True
+    # SigV4 names the service in the credential scope: Credential=AKID/date/region/dynamodb/...
+    return "/dynamodb/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
 
 
 def _key_of(table: Any, op_type: str, op: dict) -> dict:
@@ -133,7 +153,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
         for table, hash_key, range_key, previous in reversed(undo):
             _put_back(table, hash_key, range_key, previous)
         for shard, length in shard_lengths.values():
-            del shard.items[length:]  # no reader saw them: every request waits for LOCK
+            del shard.items[length:]  # no reader saw them: stream reads wait for DYNAMODB_LOCK
         if isinstance(e, (MultipleTransactionsException, MockValidationException)):
             raise
         reasons = [(None, None, None)] * len(transact_items)
@@ -169,17 +189,19 @@ def install_dynamodb_fixes() -> None:
 
 
 def atomic_app() -> Callable[[dict, Callable], Iterable[bytes]]:
-    """moto's WSGI app behind a lock (responses are built inside the call, so the lock covers them)."""
+    """moto's WSGI app, DynamoDB requests serialised (the response is built inside the lock)."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     install_dynamodb_fixes()
     app = DomainDispatcherApplication(create_backend_app)
 
-    def serialised(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        with LOCK:
+    def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if not needs_lock(environ):
+            return app(environ, start_response)
+        with DYNAMODB_LOCK:
             return list(app(environ, start_response))
 
-    return serialised
+    return serve
 
 
 def make_moto_server(host: str, port: int) -> BaseWSGIServer:
@@ -187,7 +209,9 @@ def make_moto_server(host: str, port: int) -> BaseWSGIServer:
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    return make_server(host, port, atomic_app(), threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, atomic_app(), threaded=True, request_handler=MotoRequestHandler)
+    server.socket.listen(LISTEN_BACKLOG)
+    return server
 
 
 def start_in_thread(host: str = "127.0.0.1", port: int = 0) -> tuple[BaseWSGIServer, str]:

@@ -2,7 +2,7 @@
 
 ``python -m devstack.motoserver --parent-pid PID -H HOST -p PORT``: moto's WSGI app with
 ``devstack.atomic_moto``'s DynamoDB guarantees (atomic requests and transactions, as in
-DynamoDB), on a threaded werkzeug server, without the per-request access log (the stream
+DynamoDB; nothing else serialised), on a threaded werkzeug server, without the per-request access log (the stream
 runners poll several times a second), and gone as soon as the stack that started it is gone.
 """
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """The local stack's moto server (devstack.atomic_moto): DynamoDB requests atomic against racing
-requests, and cancelled transactions that leave no trace in the table or its stream.
+requests, cancelled transactions that leave no trace in the table or its stream, and nothing
+held while another service waits (an SQS long poll).
 
 Each test has its own tables and queues on one server of the module.
 """
@@ -140,3 +141,26 @@ def test_racing_conditional_writes_and_transactions_stay_atomic(ddb: Any, table:
     assert final == str(racers)
     inserted = [pk for name, pk in keys(read_records(table, ddb)) if pk.startswith("rev#")]
     assert sorted(inserted) == sorted(f"rev#{n}" for n in range(1, racers + 1))
+
+
+def test_an_sqs_long_poll_does_not_hold_up_dynamodb(endpoint: str, ddb: Any, table: str) -> None:
+    sqs = boto3.client("sqs", endpoint_url=endpoint, **CREDS)
+    queue = sqs.create_queue(QueueName=f"q-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    polling = threading.Event()
+    returned = threading.Event()
+
+    def long_poll() -> None:
+        polling.set()
+        sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=3)
+        returned.set()
+
+    poller = threading.Thread(target=long_poll)
+    poller.start()
+    polling.wait()
+    # WHEN DynamoDB is used while the poll waits for a message that never comes
+    ddb.put_item(TableName=table, Item={"pk": {"S": "during-the-poll"}})
+    ddb.get_item(TableName=table, Key={"pk": {"S": "during-the-poll"}})
+    # THEN both answered before the poll gave up (it waits 3 s)
+    answered_first = not returned.is_set()
+    poller.join()
+    assert answered_first
