@@ -360,12 +360,13 @@ class Stack:
 
     def _start_http(self) -> None:
         from chalice.deploy.validate import validate_routes
-        from chalice.local import create_local_server
+
+        from devstack.gateway import make_api_server
 
         validate_routes(self.app.routes)  # what `chalice deploy` would refuse, as `chalice local`
-        # chalice.local's server is a ThreadingMixIn HTTPServer (a thread per connection), and
-        # create_local_server makes `app.current_request` thread-local.
-        self._http = create_local_server(self.app, self.chalice_config, self.host, self.port)
+        # chalice.local's threaded server (a thread per connection, a thread-local
+        # `app.current_request`), answering unknown routes and methods as API Gateway does.
+        self._http = make_api_server(self.app, self.chalice_config, self.host, self.port)
         self.port = self._http.server.server_address[1]  # port 0: the one bound
         self._http_thread = threading.Thread(
             target=self._http.server.serve_forever, kwargs={"poll_interval": 0.2},
