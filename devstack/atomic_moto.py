@@ -208,8 +208,13 @@ def make_moto_server(host: str, port: int) -> BaseWSGIServer:
     """The threaded werkzeug server moto's own server uses, with ``atomic_app()``."""
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
 
+    class Handler(MotoRequestHandler):
+        # headers and body go out in two sends: without TCP_NODELAY the body waits for the
+        # client's delayed ACK (40 ms) on a kept-alive connection
+        disable_nagle_algorithm = True
+
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = make_server(host, port, atomic_app(), threaded=True, request_handler=MotoRequestHandler)
+    server = make_server(host, port, atomic_app(), threaded=True, request_handler=Handler)
     server.socket.listen(LISTEN_BACKLOG)
     return server
 
