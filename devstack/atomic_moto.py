@@ -24,10 +24,19 @@ Two things DynamoDB promises that moto does not, and that the local stack and th
    put back and only the stream records of the undone writes are removed, in the shard every
    reader holds. No table is copied, so a transaction costs what its items cost, not what the
    table and its whole stream history cost.
+
+3. **Stream readers need not poll blindly.** ``GET /_devstack/dynamodb-writes?after=N&wait=S``
+   answers ``{"writes": M, "tables": {name: count}}`` as soon as more than N stream records
+   have been appended in all (or after S seconds, at most 20): the local stream runners wait
+   on it instead of polling every table's stream a few times a second, and a runner is woken
+   only when its own table's count moved, so a record is handed over the moment it is
+   written (Lambda's own pollers are slower, ~4 polls a second, which only the cadence changes:
+   order, batching and failure handling stay the event source mapping's). It holds no lock.
 """
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 from typing import Any, Callable, Iterable
@@ -42,6 +51,48 @@ DYNAMODB_LOCK = threading.Lock()
 LISTEN_BACKLOG = 128
 
 _TRANSACT_OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
+
+WRITES_PATH = "/_devstack/dynamodb-writes"
+MAX_WRITES_WAIT = 20.0
+
+
+class StreamRecordCounter:
+    """How many stream records each table has had appended; lets a reader wait for the next."""
+
+    def __init__(self) -> None:
+        self._total = 0
+        self._tables: dict[str, int] = {}
+        self._changed = threading.Condition()
+
+    def appended(self, table: str) -> None:
+        with self._changed:
+            self._total += 1
+            self._tables[table] = self._tables.get(table, 0) + 1
+            self._changed.notify_all()
+
+    def wait(self, after: int, timeout: float) -> dict[str, Any]:
+        with self._changed:
+            self._changed.wait_for(lambda: self._total > after, timeout)
+            return {"writes": self._total, "tables": dict(self._tables)}
+
+
+#: Counts the records moto appends to every table's stream (StreamShard.add is patched).
+STREAM_RECORDS = StreamRecordCounter()
+
+
+def _writes_answer(counter: StreamRecordCounter, environ: dict, start_response: Callable) -> Iterable[bytes]:
+    from urllib.parse import parse_qs
+
+    query = parse_qs(environ.get("QUERY_STRING", ""))
+    try:
+        after = int(query.get("after", ["-1"])[0])
+        wait = min(max(float(query.get("wait", ["0"])[0]), 0.0), MAX_WRITES_WAIT)
+    except ValueError:
+        start_response("400 Bad Request", [("Content-Type", "application/json")])
+        return [b'{"message": "after is an integer, wait a number of seconds"}']
+    body = json.dumps(counter.wait(after, wait)).encode()
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def needs_lock(environ: dict) -> bool:
@@ -178,13 +229,22 @@ _INSTALLED = False
 
 
 def install_dynamodb_fixes() -> None:
-    """Make moto's DynamoDB backend decide transactions as above (idempotent)."""
+    """Make moto's DynamoDB decide transactions as above, and count its stream records
+    (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.models.table import StreamShard
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    append = StreamShard.add
+
+    def add(self: Any, old: Any, new: Any) -> None:
+        append(self, old, new)
+        STREAM_RECORDS.appended(self.table.name)
+
+    StreamShard.add = add  # type: ignore[method-assign]
     _INSTALLED = True
 
 
@@ -196,6 +256,8 @@ def atomic_app() -> Callable[[dict, Callable], Iterable[bytes]]:
     app = DomainDispatcherApplication(create_backend_app)
 
     def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == WRITES_PATH:
+            return _writes_answer(STREAM_RECORDS, environ, start_response)
         if not needs_lock(environ):
             return app(environ, start_response)
         with DYNAMODB_LOCK:
