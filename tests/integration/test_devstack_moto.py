@@ -164,3 +164,38 @@ def test_an_sqs_long_poll_does_not_hold_up_dynamodb(endpoint: str, ddb: Any, tab
     answered_first = not returned.is_set()
     poller.join()
     assert answered_first
+
+
+def test_every_attribute_type_comes_back_as_it_was_written(ddb: Any, table: str) -> None:
+    item = {"pk": {"S": "all-types"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\x01"}, "ss": {"SS": ["a", "b"]},
+            "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x02"]}, "nul": {"NULL": True}, "t": {"BOOL": False},
+            "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"L": [{"BOOL": True}]}}}]},
+            "m": {"M": {"S": {"S": "a key named like a type"}, "Items": {"N": "7"}}}}
+    ddb.put_item(TableName=table, Item=item)
+    got = ddb.get_item(TableName=table, Key={"pk": {"S": "all-types"}}, ConsistentRead=True)["Item"]
+    queried = ddb.query(TableName=table, KeyConditionExpression="pk = :pk",
+                        ExpressionAttributeValues={":pk": {"S": "all-types"}})
+    normal = lambda i: {k: ({t: sorted(v) if isinstance(v, list) and t in ("SS", "NS", "BS") else v
+                              for t, v in a.items()}) for k, a in i.items()}
+    assert normal(got) == normal(item)
+    assert [normal(i) for i in queried["Items"]] == [normal(item)] and queried["Count"] == 1
+
+
+def test_an_item_over_400_kb_is_still_refused(ddb: Any, table: str) -> None:
+    with pytest.raises(ClientError) as err:
+        ddb.put_item(TableName=table, Item={"pk": {"S": "big"}, "blob": {"S": "x" * 410_000}})
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_runner_is_woken_by_a_write_instead_of_waiting_for_its_next_poll(ddb: Any, table: str) -> None:
+    # GIVEN a runner that, left to its polls, would look at the stream only every 30 s
+    seen = threading.Event()
+    runner = StreamRunner(lambda event, ctx: seen.set(), table, client=ddb, poll_interval=30.0).start()
+    try:
+        assert runner.drain(10)
+        # WHEN the table is written
+        ddb.put_item(TableName=table, Item={"pk": {"S": "wake-up"}})
+        # THEN the record is handed over long before the next poll would have come
+        assert seen.wait(10)
+    finally:
+        runner.stop()
