@@ -46,6 +46,7 @@ Two things DynamoDB promises that moto does not, and that the local stack and th
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import logging
 import threading
@@ -300,6 +301,11 @@ def install_dynamodb_fixes() -> None:
     from moto.dynamodb.models.table import StreamShard
 
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    # The validators deep-copy the parsed expression before they touch it, so one parse per
+    # distinct expression serves every update that uses it (the roll-ups reuse a few).
+    from moto.dynamodb.models import UpdateExpressionParser
+    UpdateExpressionParser.make = staticmethod(  # type: ignore[method-assign]
+        functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
     append = StreamShard.add
 
     def add(self: Any, old: Any, new: Any) -> None:

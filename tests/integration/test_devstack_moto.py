@@ -199,3 +199,14 @@ def test_a_runner_is_woken_by_a_write_instead_of_waiting_for_its_next_poll(ddb: 
         assert seen.wait(10)
     finally:
         runner.stop()
+
+
+def test_updates_sharing_an_expression_each_apply_their_own_values(ddb: Any, table: str) -> None:
+    expression = {"UpdateExpression": "SET #l = :l ADD #n :n", "ExpressionAttributeNames": {"#l": "label", "#n": "n"}}
+    for pk, label, n in (("a", "first", 1), ("b", "second", 5), ("a", "third", 2)):
+        ddb.update_item(TableName=table, Key={"pk": {"S": pk}}, **expression,
+                        ExpressionAttributeValues={":l": {"S": label}, ":n": {"N": str(n)}})
+    a = ddb.get_item(TableName=table, Key={"pk": {"S": "a"}})["Item"]
+    b = ddb.get_item(TableName=table, Key={"pk": {"S": "b"}})["Item"]
+    assert (a["label"], a["n"]) == ({"S": "third"}, {"N": "3"})
+    assert (b["label"], b["n"]) == ({"S": "second"}, {"N": "5"})
