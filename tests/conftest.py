@@ -29,8 +29,28 @@ def _start_moto() -> str:
     return endpoint
 
 
+def _is_xdist_controller(config) -> bool:
+    """Under `pytest -n N` the controller only hands tests to its workers; each worker has
+    its own moto, tables and keys (nothing is shared between workers but var/, see below)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+#: Tests that start a local stack (`python -m devstack run`): they share var/ (the ready and
+#: endpoint files, the local keys, the outbox), so under xdist they all run on one worker.
+LOCAL_STACK_TESTS = ("tests/e2e/", "tests/fuzz/")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.nodeid.replace("\\", "/")
+        if path.startswith(LOCAL_STACK_TESTS):
+            item.add_marker(pytest.mark.xdist_group("local-stack"))
+
+
 def pytest_configure(config):
     """Point everything at a local moto server before any chalicelib module reads settings."""
+    if _is_xdist_controller(config):
+        return
     from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
 
     _, jwks = ensure_keys(_KEY_DIR)
