@@ -30,8 +30,9 @@ test: package          ## every test: unit, integration, functional, end-to-end,
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install         ## benchmarks: prints a table and writes bench/results.json
-	$(BIN)/python -m bench
+bench: install         ## benchmarks: prints tables and writes bench/results.json (the local stack's figures: bench.local_stack)
+	$(BIN)/python -m bench --only cold_start read_amplification
+	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.evaluation
 
