@@ -1,5 +1,5 @@
 """One local stack (`python -m devstack run`, as a user starts it) shared by every end-to-end
-module of the session, and the small HTTP client they drive it with.
+module, and the small HTTP client they drive it with.
 
 Starting a stack costs seconds (moto, tables, runners, the API), so the modules share one; each
 test works in a company of its own and never sees another's data. Tests that stop a stack
@@ -122,12 +122,19 @@ class StackProcess:
         os.unlink(self.log.name)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def local_stack():
-    """The shared stack: (http, process)."""
+    """The shared stack, started by the first test that asks for it, stopped after the last."""
     stack = StackProcess().wait_ready()
     yield stack
     stack.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The shared stack's tests run last: a stack that stops removes var/run/ready, which the
+    shared stack's /health reads, so the tests that start and stop stacks of their own (and
+    the fuzz smoke) must be done before it starts. Stable: the order is otherwise kept."""
+    items.sort(key=lambda item: "local_stack" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture
