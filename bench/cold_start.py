@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench._common import ROOT, app_env, clean_env, log, median, python
+from bench._common import ROOT, app_env, clean_env, log, median, python, shown
 
 TARGET = 1.5
 
@@ -93,7 +93,7 @@ def measure(pairs: int = 15) -> dict:
         "cold_start_first_request_ms_median": round(f, 1),
         "cold_start_detail": {
             "pairs": pairs,
-            "command": f"{python()} -c 'import app'",
+            "command": f"{shown(python())} -c 'import app'",
             "app_ms": [round(x, 1) for x in app_ms],
             "baseline_ms": [round(x, 1) for x in baseline_ms],
             "first_request_ms": [round(x, 1) for x in first_ms],

@@ -27,3 +27,17 @@ def test_local_stack_bench_smoke(local_stack):
     outcomes = r["local_stack_detail"]["connections"]["concurrent_outcomes"]
     assert set(outcomes) <= {"200", "reset", "refused"}      # every connection got an answer or a count
     assert r["local_get_ms_p50"] > 0   # timings are reported by `make bench`, never asserted
+
+
+def test_the_recorded_results_name_no_path_of_the_machine_that_made_them():
+    import json
+    import re
+
+    from bench._common import RESULTS, python, shown
+
+    text = RESULTS.read_text()
+    json.loads(text)
+    # API paths (/campaigns?...) are fine; a file system path of the machine is not
+    machine_paths = re.findall(r'(?<![\w.])/(?:work|tmp|root|home|usr|opt|var|srv|mnt|private|Users)/[^"\s]*', text)
+    assert not machine_paths, f"bench/results.json records paths of the machine: {machine_paths}"
+    assert not shown(python()).startswith("/")
