@@ -49,6 +49,7 @@ import copy
 import functools
 import json
 import logging
+import re
 import threading
 from typing import Any, Callable, Iterable
 
@@ -286,6 +287,105 @@ def _fast_get_value(original: Callable) -> Callable:
     return get_value
 
 
+_SIMPLE_CLAUSE = re.compile(r"\s*(SET|ADD)\s+((?:(?!\b(?:SET|ADD|REMOVE|DELETE)\b).)+)", re.IGNORECASE | re.DOTALL)
+_SIMPLE_SET = re.compile(r"^\s*(#\w+)\s*=\s*(:\w+)\s*$")
+_SIMPLE_ADD = re.compile(r"^\s*(#\w+)\s+(:\w+)\s*$")
+
+
+def _simple_actions(expression: str, names: dict | None, values: dict | None) -> list | None:
+    """(action, attribute, value) for an update expression made only of ``SET #a = :v`` and
+    ``ADD #n :v`` actions (each clause once, every name and value provided), else None."""
+    if not expression or not names or not values:
+        return None
+    actions, seen_clauses, end = [], set(), 0
+    for clause in _SIMPLE_CLAUSE.finditer(expression):
+        if clause.start() != end:
+            return None
+        end = clause.end()
+        keyword = clause.group(1).upper()
+        if keyword in seen_clauses:
+            return None
+        seen_clauses.add(keyword)
+        pattern = _SIMPLE_SET if keyword == "SET" else _SIMPLE_ADD
+        for part in clause.group(2).split(","):
+            match = pattern.match(part)
+            if not match or match.group(1) not in names or match.group(2) not in values:
+                return None
+            actions.append((keyword, names[match.group(1)], values[match.group(2)]))
+    if not actions or expression[end:].strip():
+        return None
+    return actions
+
+
+def _fast_update_item(original: Callable) -> Callable:
+    """moto's update_item, with a direct path for the simplest expressions (a roll-up change
+    is a transaction of a dozen ``SET ... ADD ...`` updates, and moto's ten AST passes per
+    update were most of the time a stream record took). Anything else, or anything that
+    would be an error, takes moto's own path, which raises what DynamoDB raises."""
+
+    def update_item(self: Any, table_name: str, key: dict, update_expression: str,
+                    expression_attribute_names: dict, expression_attribute_values: dict,
+                    attribute_updates: Any = None, expected: Any = None,
+                    condition_expression: str | None = None,
+                    return_values_on_condition_check_failure: str | None = None) -> Any:
+        args = (self, table_name, key, update_expression, expression_attribute_names,
+                expression_attribute_values, attribute_updates, expected, condition_expression,
+                return_values_on_condition_check_failure)
+        actions = None if attribute_updates or expected else _simple_actions(
+            update_expression, expression_attribute_names, expression_attribute_values)
+        if actions is None:
+            return original(*args)
+        from moto.dynamodb.comparisons import get_filter_expression
+        from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+        from moto.dynamodb.models.utilities import bytesize
+
+        table = self.get_table(table_name)
+        declared = {a["AttributeName"]: a["AttributeType"] for a in table.attr}
+        targets = [attribute for _, attribute, _ in actions]
+        if len(set(targets)) != len(targets) or set(targets) & set(table.table_key_attrs):
+            return original(*args)
+        hash_key, range_key = self.get_keys_value(table, key)
+        item = table.get_item(hash_key, range_key)
+        new_attrs = {k: v for k, v in item.attrs.items()} if item is not None else {}
+        for action, attribute, value in actions:
+            if action == "SET":
+                kind, raw = next(iter(value.items()))
+                if attribute in declared and (kind != declared[attribute] or raw == ""):
+                    return original(*args)   # a key of an index: moto raises the right error
+                new_attrs[attribute] = DynamoType(value)
+            else:
+                if set(value) != {"N"}:
+                    return original(*args)
+                current = new_attrs.get(attribute)
+                if current is not None and current.type != "N":
+                    return original(*args)
+                addend = DynamoType(value)
+                new_attrs[attribute] = addend if current is None else current + addend
+        if condition_expression is not None and not get_filter_expression(
+                condition_expression, expression_attribute_names,
+                expression_attribute_values).expr(item):
+            return original(*args)   # raises ConditionalCheckFailed as moto does
+        key_attrs = {table.hash_key_attr: {hash_key.type: hash_key.value}}
+        if range_key is not None:
+            key_attrs[table.range_key_attr] = {range_key.type: range_key.value}
+        for name, attr in key_attrs.items():
+            new_attrs.setdefault(name, DynamoType(attr))
+        if sum(bytesize(k) + v.size() for k, v in new_attrs.items()) > _ITEM_SIZE_LIMIT:
+            return original(*args)   # raises ItemSizeToUpdateTooLarge
+        updated = Item(hash_key, range_key, {})
+        updated.attrs = LimitedSizeDict()
+        dict.update(updated.attrs, new_attrs)
+        if range_key is not None:
+            table.items[hash_key][range_key] = updated
+        else:
+            table.items[hash_key] = updated
+        if table.stream_shard is not None:
+            table.stream_shard.add(item, updated)
+        return updated
+
+    return update_item
+
+
 _INSTALLED = False
 
 
@@ -313,6 +413,7 @@ def install_dynamodb_fixes() -> None:
         STREAM_RECORDS.appended(self.table.name)
 
     StreamShard.add = add  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _fast_update_item(DynamoDBBackend.update_item)  # type: ignore[method-assign]
     Item.__init__ = _item_init  # type: ignore[method-assign]
     Item.__deepcopy__ = lambda self, memo: _copy_item(self)  # type: ignore[attr-defined]
     base = serialize.ResponseSerializer

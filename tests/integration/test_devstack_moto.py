@@ -210,3 +210,30 @@ def test_updates_sharing_an_expression_each_apply_their_own_values(ddb: Any, tab
     b = ddb.get_item(TableName=table, Key={"pk": {"S": "b"}})["Item"]
     assert (a["label"], a["n"]) == ({"S": "third"}, {"N": "3"})
     assert (b["label"], b["n"]) == ({"S": "second"}, {"N": "5"})
+
+
+def test_simple_set_and_add_updates_behave_as_dynamodb_says(ddb: Any, table: str) -> None:
+    names = {"#l": "label", "#n": "n", "#p": "pk"}
+    def update(pk: str, expression: str, values: dict, **kw: Any) -> dict:
+        used = {k: v for k, v in names.items() if k in expression}
+        return ddb.update_item(TableName=table, Key={"pk": {"S": pk}}, UpdateExpression=expression,
+                               ExpressionAttributeNames=used, ExpressionAttributeValues=values, **kw)
+    # an update creates the item, once in the stream; ADD adds, SET replaces; ReturnValues work
+    assert update("u", "SET #l = :l ADD #n :n", {":l": {"S": "one"}, ":n": {"N": "1.5"}},
+                  ReturnValues="ALL_NEW")["Attributes"] == {"pk": {"S": "u"}, "label": {"S": "one"}, "n": {"N": "1.5"}}
+    old = update("u", "ADD #n :n SET #l = :l", {":l": {"S": "two"}, ":n": {"N": "2"}}, ReturnValues="UPDATED_OLD")
+    assert old["Attributes"] == {"label": {"S": "one"}, "n": {"N": "1.5"}}
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "u"}})["Item"]["n"] == {"N": "3.5"}
+    assert keys(read_records(table, ddb)) == [("INSERT", "u"), ("MODIFY", "u")]
+    # what DynamoDB refuses is still refused
+    for expression, values, code in (
+            ("ADD #l :n", {":n": {"N": "1"}}, "ValidationException"),        # a number added to a string
+            ("SET #p = :l", {":l": {"S": "other"}}, "ValidationException"),  # a key attribute
+    ):
+        with pytest.raises(ClientError) as err:
+            update("u", expression, values)
+        assert err.value.response["Error"]["Code"] == code
+    with pytest.raises(ClientError) as err:
+        update("u", "SET #l = :l", {":l": {"S": "three"}}, ConditionExpression="attribute_not_exists(pk)")
+    assert err.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert ddb.get_item(TableName=table, Key={"pk": {"S": "u"}})["Item"]["label"] == {"S": "two"}
