@@ -1,6 +1,7 @@
 """moto's server with DynamoDB's guarantees, and nothing else serialised.
 
-Two things DynamoDB promises that moto does not, and that the local stack and the tests rely on:
+What DynamoDB promises and moto does not, which the local stack and the tests rely on (1, 2),
+and what makes moto fast enough to stand in for it (3, 4):
 
 1. **Each request is atomic.** moto's in-memory backend takes no lock, so two racing requests
    could both pass a condition, and a reader could see half a transaction. Every DynamoDB and
@@ -33,15 +34,18 @@ Two things DynamoDB promises that moto does not, and that the local stack and th
    written (Lambda's own pollers are slower, ~4 polls a second, which only the cadence changes:
    order, batching and failure handling stay the event source mapping's). It holds no lock.
 
-4. **What moto spends its time on.** Two of moto's costs grew with every item and were paid
-   under the lock by every request: building an item re-measured the whole item for each
-   attribute it added (quadratic in its attributes; a campaign has about sixty), and the
-   response serializer looked each member of every attribute value up through six alias
-   providers (copying an item, as every update and query does, paid the first cost again).
-   Items are now measured once (the same 400 KB check), and a DynamoDB response
-   member that is a key of the result dict is taken as it is (what the alias lookup finds
-   first for such a dict). A GetItem of a campaign went from ~8 to ~2 ms, a Query page of ten
-   from ~95 to ~15 ms.
+4. **What moto spends its time on.** Profiled under a submit and a rule sweep, moto's costs
+   grew with every item and were paid under the lock: building an item re-measured the whole
+   item for each attribute it added (quadratic; a campaign has about sixty), every copy of an
+   item paid it again, the response serializer looked each member of every attribute value up
+   through six alias providers, and every update expression was parsed anew and run through
+   ten validator passes. Items are now measured once (the same 400 KB limit) and copied
+   attribute by attribute; a response member that is a key of its result dict is taken as it
+   is (what the alias lookup finds first); each distinct update expression is parsed once; and
+   updates made only of ``SET #a = :v`` / ``ADD #n :v`` are applied directly (anything else, or
+   anything that would be an error, takes moto's own path). Round trips on this machine: a
+   campaign's GetItem ~8 → ~5 ms, a Query page of ten ~95 → ~35 ms, a roll-up transaction of
+   fourteen updates ~100 → ~20 ms.
 """
 from __future__ import annotations
 
