@@ -49,7 +49,7 @@ def test_one_ctrl_c_on_make_run_stops_the_stack_cleanly():
 
 
 @needs_make
-def test_a_sigterm_to_make_runs_process_group_reaches_the_stack_twice_and_stops_it_once():
+def test_a_sigterm_to_make_runs_process_group_stops_the_stack_once():
     stack = StackProcess(["make", "--no-print-directory", "-s", "run"]).wait_ready()
     try:
         stack.signal_group(signal.SIGTERM)
@@ -57,7 +57,9 @@ def test_a_sigterm_to_make_runs_process_group_reaches_the_stack_twice_and_stops_
         output = stack.output()
         assert code in (0, -signal.SIGTERM), output
         assert_clean_stop(stack, output)
-        assert "shutting down (SIGTERM, SIGTERM)" in output, output
+        # make forwards its SIGTERM to the stack, which gets the group's too (the kernel may
+        # merge the two if both land before the first is handled): it stops once either way
+        assert output.count("local stack stopped") == 1, output
     finally:
         stack.kill()
         stack.stop()
