@@ -78,3 +78,49 @@ def test_a_burst_of_submits_neither_stalls_the_stream_nor_leaves_a_superseded_pr
     wait_for(lambda: reimbursement(http, other, waiting["id"])["status"] == "unlocked", timeout=1.0,
              interval=0.02)
     assert time.monotonic() - submitted <= 1.5   # the functional deadline, with the last poll's slack
+
+
+def test_a_record_that_cannot_be_applied_is_retried_parked_and_passed(local_stack, http):
+    import json
+    import uuid
+
+    import boto3
+
+    moto = local_stack.output().split("AWS endpoint (moto): ", 1)[1].split()[0]
+    aws = {"endpoint_url": moto, "region_name": "us-east-1", "aws_access_key_id": "testing",
+           "aws_secret_access_key": "testing"}
+    # GIVEN a campaign whose settlement waits for its feedback
+    org = Org("P")
+    assert http("POST", "/feedback-rules", org.leader, {"scope": "all"})[0] == 201
+    waiting = approved(http, org, 150000)
+    wait_for(lambda: reimbursement(http, org, waiting["id"])["status"] == "locked")
+    # WHEN the feedback stream carries a submitted revision that can never be applied (its
+    # campaign does not exist), followed by that campaign's feedback
+    ghost = "GHOST-" + uuid.uuid4().hex[:8].upper()
+    boto3.client("dynamodb", **aws).put_item(TableName="huixiang-dev-feedback", Item={
+        "campaign_id": {"S": ghost}, "sk": {"S": "rev#000001"}, "status": {"S": "submitted"},
+        "revision": {"N": "1"}, "author_id": {"S": "x"}, "actual_spend": {"N": "1"},
+        "created_at": {"S": "2026-11-01T00:00:00Z"}, "updated_at": {"S": "2026-11-01T00:00:00Z"}})
+    assert http("POST", f"/campaigns/{waiting['id']}/feedback/submit", org.rep,
+                {"actual_spend": 120000, "actual_sales": 900000})[0] == 200
+    # THEN the shard moves on: the campaign behind the poison record unlocks
+    wait_for(lambda: reimbursement(http, org, waiting["id"])["status"] == "unlocked", timeout=5)
+    # AND the poison record went to the mapping's on-failure queue after its retries
+    sqs = boto3.client("sqs", **aws)
+    queue = sqs.get_queue_url(QueueName="huixiang-dev-on_feedback_change-dlq")["QueueUrl"]
+
+    def on_failure_record() -> dict | None:
+        for m in sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", []):
+            body = json.loads(m["Body"])
+            if body["requestContext"]["condition"] == "RetryAttemptsExhausted":
+                return body
+        return None
+
+    failure = wait_for(on_failure_record, timeout=10, interval=0.2)
+    assert failure["requestContext"]["approximateInvokeCount"] == 4   # the first try and 3 retries
+    # AND the handler parked the whole record in S3 for replay
+    s3 = boto3.client("s3", **aws)
+    parked = [o["Key"] for o in s3.list_objects_v2(Bucket="huixiang-dev-attachments",
+                                                   Prefix="dead-letters/feedback-stream/").get("Contents", [])]
+    bodies = [json.loads(s3.get_object(Bucket="huixiang-dev-attachments", Key=k)["Body"].read()) for k in parked]
+    assert any(b["record"]["dynamodb"]["Keys"]["campaign_id"]["S"] == ghost for b in bodies)
