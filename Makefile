@@ -6,6 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
+# pytest-xdist workers for make test (the local-stack tests all run on one of them)
+TEST_WORKERS ?= 2
 
 .PHONY: install run test bench token clean package fuzz verify-rollups
 
@@ -27,14 +29,15 @@ package: install       ## build/sam.json: the prod stage's deployable template, 
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-test: package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-end, infra, browser (on the fresh build/)
-	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+test: package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-end, infra, browser (on the fresh build/), TEST_WORKERS=2 in parallel
+	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install         ## benchmarks: prints a table and writes bench/results.json
-	$(BIN)/python -m bench
+bench: install         ## benchmarks: prints tables and writes bench/results.json (the local stack's figures: bench.local_stack)
+	$(BIN)/python -m bench --only cold_start read_amplification
+	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.evaluation
 	$(BIN)/python -m bench.console

@@ -40,6 +40,15 @@ def python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
+def shown(path: str | Path) -> str:
+    """A path as results.json may record it: relative to the repository (results are
+    committed, and no tracked file names a path of the machine that produced it)."""
+    try:
+        return os.path.relpath(path, ROOT) if Path(path).is_absolute() else str(path)
+    except ValueError:   # another drive (Windows)
+        return Path(path).name
+
+
 def clean_env(**overrides: str) -> dict[str, str]:
     """os.environ without AWS/app settings, plus `overrides`."""
     env = {k: v for k, v in os.environ.items()

@@ -1,8 +1,8 @@
 """Entry point of the moto server subprocess the local stack starts.
 
-``python -m devstack.motoserver --parent-pid PID -H HOST -p PORT``: moto's WSGI app behind
-``devstack.atomic_moto``'s lock (so conditional writes and transactions are atomic, as in
-DynamoDB), on a threaded werkzeug server, without the per-request access log (the stream
+``python -m devstack.motoserver --parent-pid PID -H HOST -p PORT``: moto's WSGI app with
+``devstack.atomic_moto``'s DynamoDB guarantees (atomic requests and transactions, as in
+DynamoDB; nothing else serialised), on a threaded werkzeug server, without the per-request access log (the stream
 runners poll several times a second), and gone as soon as the stack that started it is gone.
 """
 from __future__ import annotations
@@ -35,17 +35,9 @@ def main(argv: list[str] | None = None) -> None:
     signal.signal(signal.SIGTERM, _exit)
     signal.signal(signal.SIGINT, _exit)
 
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
-    from werkzeug.serving import make_server
+    from devstack.atomic_moto import make_moto_server
 
-    try:
-        from devstack.atomic_moto import atomic_app
-        app = atomic_app()
-    except ImportError:  # pragma: no cover - plain moto if the lock module is not there
-        from moto.server import DomainDispatcherApplication, create_backend_app
-        app = DomainDispatcherApplication(create_backend_app)
-    server = make_server(args.host, args.port, app, threaded=True,
-                         request_handler=MotoRequestHandler)
+    server = make_moto_server(args.host, args.port)
     try:
         server.serve_forever()
     finally:

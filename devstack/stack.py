@@ -360,12 +360,13 @@ class Stack:
 
     def _start_http(self) -> None:
         from chalice.deploy.validate import validate_routes
-        from chalice.local import create_local_server
+
+        from devstack.gateway import make_api_server
 
         validate_routes(self.app.routes)  # what `chalice deploy` would refuse, as `chalice local`
-        # chalice.local's server is a ThreadingMixIn HTTPServer (a thread per connection), and
-        # create_local_server makes `app.current_request` thread-local.
-        self._http = create_local_server(self.app, self.chalice_config, self.host, self.port)
+        # chalice.local's threaded server (a thread per connection, a thread-local
+        # `app.current_request`), answering unknown routes and methods as API Gateway does.
+        self._http = make_api_server(self.app, self.chalice_config, self.host, self.port)
         from devstack import console
         console.attach(self._http.server, storage_origin=self.moto.url)  # /console/ beside the API
         self.port = self._http.server.server_address[1]  # port 0: the one bound
@@ -436,12 +437,43 @@ class Stack:
 # python -m devstack run
 # ---------------------------------------------------------------------------------------------
 
-class _Shutdown(Exception):
-    """Raised in the main thread by SIGTERM/SIGHUP, like KeyboardInterrupt for SIGINT."""
+class _Shutdown(BaseException):
+    """Raised in the main thread by the first stop signal while the stack is still starting
+    (a BaseException, like KeyboardInterrupt, so no `except Exception` on the way swallows it)."""
 
 
-def _raise_shutdown(signum: int, frame: Any) -> None:
-    raise _Shutdown(signal.Signals(signum).name)
+class _StopSignals:
+    """SIGINT, SIGTERM and SIGHUP all mean "stop", once.
+
+    One Ctrl-C under `make run` reaches the stack twice or more: the terminal signals the whole
+    foreground process group (make and the stack), and make forwards a SIGTERM it receives to
+    its child. The first signal asks for the stop (and cuts a start-up short); the others find
+    the stop under way and do nothing, so the teardown is never interrupted by a traceback.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.starting = False
+        self.received: list[str] = []
+        self._old: dict[int, Any] = {}
+
+    def __enter__(self) -> "_StopSignals":
+        self._old = {s: signal.signal(s, self._on_signal) for s in self.SIGNALS}
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for s, handler in self._old.items():
+            signal.signal(s, handler)
+
+    def _on_signal(self, signum: int, frame: Any) -> None:
+        self.received.append(signal.Signals(signum).name)
+        if self.requested.is_set():
+            return
+        self.requested.set()
+        if self.starting:
+            raise _Shutdown(signal.Signals(signum).name)
 
 
 def _banner(stack: Stack) -> str:
@@ -463,7 +495,7 @@ def _banner(stack: Stack) -> str:
 
 
 def run(port: int | None = None, host: str = HOST) -> int:
-    """Run the stack until Ctrl-C/SIGTERM (returns 0) or until it breaks (returns 1)."""
+    """Run the stack until Ctrl-C/SIGTERM/SIGHUP (returns 0) or until it breaks (returns 1)."""
     logging.basicConfig(level=logging.INFO, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("botocore", "boto3", "urllib3"):  # "Found credentials ..." once per client
@@ -472,33 +504,34 @@ def run(port: int | None = None, host: str = HOST) -> int:
     if env_port:
         port = int(env_port)
     stack = Stack(port=DEFAULT_PORT if port is None else port, host=host)
-    old = {s: signal.signal(s, _raise_shutdown) for s in (signal.SIGTERM, signal.SIGHUP)}
     rc = 0
-    try:
-        stack.start()
-        print(_banner(stack), flush=True)
-        while not stack.fatal.wait(0.5):
-            pass
-        log.error("the local stack broke: %s", "; ".join(stack.problems()))
-        rc = 1
-    except (KeyboardInterrupt, _Shutdown):
-        log.info("shutting down")
-    except StackError as e:
-        log.error("%s", e)
-        rc = 1
-    except Exception:  # noqa: BLE001 - report why start failed, then clean up
-        log.exception("the local stack failed")
-        rc = 1
-    finally:
-        # A second Ctrl-C must not cut the teardown short and leave moto running.
-        for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-            signal.signal(s, signal.SIG_IGN)
+    with _StopSignals() as stop:
         try:
-            stack.stop()
+            try:
+                stop.starting = True   # only now may a signal interrupt (see _StopSignals)
+                stack.start()
+            finally:
+                stop.starting = False
+            if not stop.requested.is_set():
+                print(_banner(stack), flush=True)
+            while not stop.requested.is_set():
+                if stack.fatal.wait(0.2):
+                    log.error("the local stack broke: %s", "; ".join(stack.problems()))
+                    rc = 1
+                    break
+        except _Shutdown:
+            pass  # a stop signal during start-up
+        except StackError as e:
+            log.error("%s", e)
+            rc = 1
+        except Exception:  # noqa: BLE001 - report why start failed, then clean up
+            log.exception("the local stack failed")
+            rc = 1
         finally:
-            for s, h in old.items():
-                signal.signal(s, h)
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+            stop.requested.set()   # from here on every signal finds the stop under way
+            if stop.received:
+                log.info("shutting down (%s)", ", ".join(stop.received))
+            stack.stop()
     return rc
 
 

@@ -57,6 +57,9 @@ RETRY_DELAY_SECONDS = 0.2
 GET_RECORDS_LIMIT = 1000
 #: How often a runner looks for new shards (only backends with several shards need it).
 SHARD_REFRESH_SECONDS = 10.0
+#: Against the local stack's moto (devstack.atomic_moto), runners are woken when their table's
+#: stream grows and poll an idle stream only this often, as a safety net.
+FED_POLL_INTERVAL_SECONDS = 1.0
 
 DEFAULT_REGION = "us-east-1"
 
@@ -292,6 +295,81 @@ class LambdaContext:
 
 
 # ---------------------------------------------------------------------------------------------
+# Write notifications from the local moto
+# ---------------------------------------------------------------------------------------------
+
+class _WriteWatcher:
+    """One thread per endpoint that long-polls devstack.atomic_moto's stream record counts and
+    wakes the subscribed runners whose table's stream grew. Against a moto without it (plain
+    ``moto.server``) it finds out at once and stops: the runners just poll."""
+
+    WAIT_SECONDS = 10.0
+
+    def __init__(self, endpoint_url: str) -> None:
+        self.url = endpoint_url.rstrip("/")
+        self.supported: bool | None = None   # None until the first answer
+        self._runners: set["StreamRunner"] = set()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self, runner: "StreamRunner") -> None:
+        with self._lock:
+            self._runners.add(runner)
+            if self._thread is None and self.supported is not False:
+                self._thread = threading.Thread(target=self._watch, name="stream-write-watcher",
+                                                daemon=True)
+                self._thread.start()
+
+    def unsubscribe(self, runner: "StreamRunner") -> None:
+        with self._lock:
+            self._runners.discard(runner)
+
+    def _watch(self) -> None:
+        import urllib.error
+        import urllib.request
+
+        from devstack.atomic_moto import WRITES_PATH
+
+        seen, tables = -1, {}
+        while True:
+            with self._lock:
+                runners = list(self._runners)
+                if not runners:
+                    self._thread = None   # the next subscriber starts another
+                    return
+            try:
+                with urllib.request.urlopen(f"{self.url}{WRITES_PATH}?after={seen}&wait={self.WAIT_SECONDS}",
+                                            timeout=self.WAIT_SECONDS + 5) as resp:
+                    answer = json.loads(resp.read())
+                count, counts = int(answer["writes"]), dict(answer["tables"])
+            except urllib.error.HTTPError:
+                self.supported = False   # not the local stack's moto: the runners poll
+                log.info("stream runners: %s has no write notifications; polling", self.url)
+                return
+            except (OSError, ValueError, KeyError):
+                time.sleep(1.0)   # moto restarting or gone: the runners' own errors say which
+                continue
+            self.supported = True
+            if count != seen:
+                grown = {t for t, n in counts.items() if n != tables.get(t)}
+                seen, tables = count, counts
+                for runner in runners:
+                    if runner.table_name in grown:
+                        runner._wake.set()
+
+
+_WATCHERS: dict[str, _WriteWatcher] = {}
+_WATCHERS_LOCK = threading.Lock()
+
+
+def _watcher_for(endpoint_url: str | None) -> _WriteWatcher | None:
+    if not endpoint_url or _is_aws_endpoint(endpoint_url):
+        return None
+    with _WATCHERS_LOCK:
+        return _WATCHERS.setdefault(endpoint_url, _WriteWatcher(endpoint_url))
+
+
+# ---------------------------------------------------------------------------------------------
 # The runner
 # ---------------------------------------------------------------------------------------------
 
@@ -375,6 +453,7 @@ class StreamRunner:
         self._ddb = make_client("dynamodb", client)
         self._streams = make_client("dynamodbstreams", client)
         self._sqs = make_client("sqs", client) if dlq_url else None
+        self._watcher = _watcher_for(self._streams.meta.endpoint_url)
 
         self.stream_arn: str | None = None
         self.function_arn: str = ""
@@ -407,10 +486,14 @@ class StreamRunner:
             raise RuntimeError("runner already started")
         self._thread = threading.Thread(target=self._run, name=f"stream-{self.name}", daemon=True)
         self._thread.start()
+        if self._watcher is not None:
+            self._watcher.subscribe(self)
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask the thread to stop and wait for it; an invocation under way is finished first."""
+        if self._watcher is not None:
+            self._watcher.unsubscribe(self)
         self._stop.set()
         self._wake.set()
         if self._thread is not None and self._thread is not threading.current_thread():
@@ -455,8 +538,10 @@ class StreamRunner:
     def _run(self) -> None:
         try:
             while not self._stop.is_set():
+                # A wake-up from here on (a write, drain(), stop()) ends the next wait at once.
+                self._wake.clear()
                 if self.stream_arn is None and not self._attach():
-                    self._sleep(1.0)
+                    self._wait(1.0)
                     continue
                 try:
                     got = self._poll()
@@ -464,16 +549,16 @@ class StreamRunner:
                     log.warning("stream %s: reading %s failed (%s); re-attaching",
                                 self.name, self.table_name, e)
                     self._reattach()
-                    self._sleep(1.0)
+                    self._wait(1.0)
                     continue
                 worked = self._process_buffers()
                 if not got and not worked and not self._has_buffered():
                     with self._cond:
                         self._idle_poll = self._polls_started
                         self._cond.notify_all()
-                    self._sleep(self.poll_interval)
+                    self._wait(self._idle_interval())
                 elif self.maximum_batching_window and self._has_buffered():
-                    self._sleep(min(self.poll_interval, self.maximum_batching_window))
+                    self._wait(min(self.poll_interval, self.maximum_batching_window))
         except BaseException as e:  # noqa: BLE001 - the watchdog needs to know why
             self.error = e
             log.exception("stream runner %s died", self.name)
@@ -481,10 +566,15 @@ class StreamRunner:
             with self._cond:
                 self._cond.notify_all()
 
-    def _sleep(self, seconds: float) -> None:
-        # Clear before waiting, and look at _stop after clearing: stop() sets _stop before
-        # _wake, so its wake-up is never lost.
-        self._wake.clear()
+    def _idle_interval(self) -> float:
+        """Woken by every write (local moto): poll an idle stream rarely; else Lambda-like."""
+        if self._watcher is not None and self._watcher.supported:
+            return max(self.poll_interval, FED_POLL_INTERVAL_SECONDS)
+        return self.poll_interval
+
+    def _wait(self, seconds: float) -> None:
+        # _wake is cleared at the top of each round, before the poll, so a wake-up that came
+        # during the poll is not lost; stop() sets _stop before _wake.
         if not self._stop.is_set():
             self._wake.wait(seconds)
 

@@ -29,8 +29,28 @@ def _start_moto() -> str:
     return endpoint
 
 
+def _is_xdist_controller(config) -> bool:
+    """Under `pytest -n N` the controller only hands tests to its workers; each worker has
+    its own moto, tables and keys (nothing is shared between workers but var/, see below)."""
+    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
+
+
+#: Tests that start a local stack (`python -m devstack run`): they share var/ (the ready and
+#: endpoint files, the local keys, the outbox), so under xdist they all run on one worker.
+LOCAL_STACK_TESTS = ("tests/e2e/", "tests/fuzz/")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = item.nodeid.replace("\\", "/")
+        if path.startswith(LOCAL_STACK_TESTS):
+            item.add_marker(pytest.mark.xdist_group("local-stack"))
+
+
 def pytest_configure(config):
     """Point everything at a local moto server before any chalicelib module reads settings."""
+    if _is_xdist_controller(config):
+        return
     from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
 
     _, jwks = ensure_keys(_KEY_DIR)
@@ -215,6 +235,43 @@ class Flow:
         return r.json
 
 
+class StreamLog:
+    """Every record of a table's stream read so far in this session, kept with an iterator at its
+    end, so each look only reads what was written since the last (re-reading the whole stream
+    on every call made the session quadratic). The local moto keeps iterators valid across
+    cancelled transactions (devstack.atomic_moto), so one iterator per shard lasts the session."""
+
+    def __init__(self, table: str) -> None:
+        self.table = table
+        self.records: list[dict] = []
+        self._iterators: dict[str, str | None] = {}
+        self._arn: str | None = None
+
+    def refresh(self) -> list[dict]:
+        from devstack.streams import GET_RECORDS_LIMIT, list_shards, make_client, stream_arn_for, to_lambda_record
+
+        streams = make_client("dynamodbstreams")
+        arn = stream_arn_for(self.table, streams)
+        if arn != self._arn:  # first look, or the table was recreated
+            self._arn, self.records, self._iterators = arn, [], {}
+        for shard in list_shards(arn, streams):
+            sid = shard["ShardId"]
+            if sid not in self._iterators:
+                self._iterators[sid] = streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+            while self._iterators[sid]:
+                resp = streams.get_records(ShardIterator=self._iterators[sid], Limit=GET_RECORDS_LIMIT)
+                self._iterators[sid] = resp.get("NextShardIterator")
+                got = resp.get("Records") or []
+                self.records.extend(to_lambda_record(r, arn) for r in got)
+                if not got:  # an open shard always gives a next iterator: stop at its end
+                    break
+        return self.records
+
+
+_STREAM_LOGS: dict[str, StreamLog] = {}
+
+
 class Streams:
     """Feeds real stream records, read back from the moto server, to the stream handlers with
     the event shape Lambda sends (devstack.streams builds it), through chalice.test's lambda client."""
@@ -231,9 +288,9 @@ class Streams:
                 "campaigns": settings().campaigns_table, "reports": settings().reports_table}[kind]
 
     def records(self, kind: str, predicate) -> list[dict]:
-        from devstack.streams import read_records
-
-        return [r for r in read_records(self.table(kind)) if predicate(r)]
+        table = self.table(kind)
+        stream = _STREAM_LOGS.setdefault(table, StreamLog(table))
+        return [r for r in stream.refresh() if predicate(r)]
 
     def invoke(self, function: str, records: list[dict]) -> dict:
         from devstack.streams import lambda_event

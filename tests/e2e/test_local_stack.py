@@ -1,99 +1,27 @@
-"""End to end: start the local stack as a user would (`python -m devstack run`) and walk the
-whole loop over HTTP, stream runner included."""
+"""End to end: the local stack as a user starts it (`python -m devstack run`, shared by the e2e
+modules, see conftest.py) and the whole loop over HTTP, stream runners included."""
 from __future__ import annotations
 
-import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 import uuid
-from pathlib import Path
 
-import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.conftest import ROOT, token, wait_for
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Http:
-    def __init__(self, base: str) -> None:
-        self.base = base
-
-    def __call__(self, method: str, path: str, token: str | None = None, body=None, headers=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
-
-
-def token(sub: str, role: str, org: str) -> str:
+def cli_token(sub: str, role: str, org: str) -> str:
+    """A token from the command line a user runs (`python -m devstack token`)."""
     out = subprocess.run([sys.executable, "-m", "devstack", "token", "--sub", sub, "--role", role, "--org", org],
                          cwd=ROOT, capture_output=True, text=True, check=True)
     return out.stdout.strip()
 
 
-@pytest.fixture(scope="module")
-def stack():
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_"))}
-    env["PORT"] = str(port)
-    proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    http = Http(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if http("GET", "/health")[0] == 200:
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            pytest.fail(f"the stack exited: {proc.stdout.read()}")
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("the stack did not become ready in 120 s")
-    yield http, proc
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=30)
-
-
-def wait_for(check, timeout=15.0, interval=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError("condition not met in time")
-
-
-def test_the_whole_loop_over_http(stack):
-    http, _ = stack
+def test_the_whole_loop_over_http(http):
     co = "E" + uuid.uuid4().hex[:8].upper()
-    rep, mgr = token(f"rep-{co}", "rep", f"{co}/EAST/JS"), token(f"mgr-{co}", "manager", f"{co}/EAST")
+    rep, mgr = cli_token(f"rep-{co}", "rep", f"{co}/EAST/JS"), token(f"mgr-{co}", "manager", f"{co}/EAST")
     lead, fin = token(f"lead-{co}", "leader", co), token(f"fin-{co}", "finance", co)
     fin2 = token(f"fin2-{co}", "finance", co)
 
@@ -143,12 +71,11 @@ def test_the_whole_loop_over_http(stack):
     assert http("DELETE", f"/feedback-rules/{rule['id']}", lead)[0] == 204
 
 
-def test_a_photo_uploaded_through_the_presigned_link_is_checked_within_seconds(stack):
+def test_a_photo_uploaded_through_the_presigned_link_is_checked_within_seconds(http):
     import requests
 
     from tests import corpus as C
 
-    http, _ = stack
     co = "P" + uuid.uuid4().hex[:8].upper()
     rep, mgr = token(f"rep-{co}", "rep", f"{co}/EAST/JS"), token(f"mgr-{co}", "manager", f"{co}/EAST")
     plan = {"title": "Display", "category": "display", "customer": {"id": "K2"},
@@ -173,11 +100,10 @@ def test_a_photo_uploaded_through_the_presigned_link_is_checked_within_seconds(s
 
 
 def wait_slowly(check, timeout=30.0):
-    return wait_for(check, timeout, interval=0.5)
+    return wait_for(check, timeout, interval=0.2)
 
 
-def test_reports_roll_ups_and_schedules_work_in_the_local_stack(stack):
-    http, _ = stack
+def test_reports_roll_ups_and_schedules_work_in_the_local_stack(http):
     co = "R" + uuid.uuid4().hex[:8].upper()
     rep, mgr = token(f"rep-{co}", "rep", f"{co}/EAST/JS"), token(f"mgr-{co}", "manager", f"{co}/EAST")
     lead = token(f"lead-{co}", "leader", co)
@@ -189,7 +115,6 @@ def test_reports_roll_ups_and_schedules_work_in_the_local_stack(stack):
     assert http("POST", f"/campaigns/{c['id']}/submit", rep)[0] == 200
     assert http("POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 90000})[0] == 200
     # the campaigns stream runner moves the roll-ups within seconds
-    # (polled slowly: the stack's log goes to a pipe this test reads only at the end)
     rows = wait_slowly(lambda: http("GET", "/reports/summary?group_by=category&from=2026-11&to=2026-11",
                                     lead)[1]["items"])
     assert rows[0]["group"] == "display" and rows[0]["approved_amount"] == 90000
@@ -211,13 +136,3 @@ def test_reports_roll_ups_and_schedules_work_in_the_local_stack(stack):
     check = subprocess.run([sys.executable, "-m", "tools.verify_rollups", "--tenant", co], cwd=ROOT,
                            capture_output=True, text=True, timeout=120, env=env)
     assert check.returncode == 0 and "0 difference(s)" in check.stdout, check.stdout + check.stderr
-
-
-def test_the_stack_stops_cleanly_on_sigterm(stack):
-    http, proc = stack
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 0
-    out = proc.stdout.read()
-    assert "http://127.0.0.1:" in out
-    with pytest.raises(OSError):
-        http("GET", "/health")

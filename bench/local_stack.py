@@ -1,0 +1,216 @@
+"""How fast the local stack answers, over HTTP only, on one `python -m devstack run` started for
+the run (PORT=<free port>), idle but for the benchmark:
+
+* `local_get_ms_p50`: `GET /campaigns/{id}` one request at a time (after a warm-up), on one
+  keep-alive connection; p50 and p99 of the round trip.
+* `stream_unlock_ms_p50` / `_p99`: feedback submit response → the campaign reads `unlocked`
+  (bench.stream_unlock's scenario: a rule for everything, N locked campaigns, one at a time).
+* `rule_sweep_100_ms`: a leader creates a category rule covering 100 approved campaigns; from
+  the 201 to the moment the last of them reads `feedback.required_by == "category"` (each
+  campaign is read with GET /campaigns/{id} until it shows the rule).
+* `concurrent_50_resets`: 50 connections opened at once, each sending `GET /campaigns/{id}`;
+  how many were reset or refused (and the statuses of the rest).
+
+Targets (issue 8): p50 GET ≤ 50 ms, unlock p99 ≤ 300 ms, sweep of 100 ≤ 2,000 ms, 0 resets.
+
+    python -m bench.local_stack [--quick] [--out PATH]
+
+prints a table and merges the figures into bench/results.json (`--quick`: small sizes, writes
+nothing unless --out is given).
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import socket
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from bench._common import RESULTS, log, percentile, write_json
+from bench.stream_unlock import Api, StackProcess, _tokens, run_scenario
+
+SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
+         True: {"gets": 20, "unlocks": 5, "sweep": 10, "connections": 50}}
+TARGETS = {"local_get_ms_p50": 50, "stream_unlock_ms_p99": 300, "rule_sweep_100_ms": 2000,
+           "concurrent_50_resets": 0}
+SWEEP_TIMEOUT = 60.0
+POLL_SECONDS = 0.020
+
+
+def _plan(i: int, category: str = "tasting", customer: str = "C-LOCAL") -> dict:
+    today = dt.date.today()
+    return {"title": f"Local stack bench {i}", "category": category,
+            "customer": {"id": customer, "name": "Bench store"},
+            "start_date": (today - dt.timedelta(days=3)).isoformat(),
+            "end_date": (today - dt.timedelta(days=1)).isoformat(),
+            "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
+
+
+def _approved(api: Api, t: dict[str, str], i: int, category: str) -> str:
+    c = api.call("POST", "/campaigns", t["rep"], _plan(i, category), expect=201)
+    api.call("POST", f"/campaigns/{c['id']}/submit", t["rep"])
+    api.call("POST", f"/campaigns/{c['id']}/approve", t["manager"], {"approved_amount": 180000})
+    return c["id"]
+
+
+def measure_get(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
+    campaign_id = _approved(api, t, 0, "tasting")
+    for _ in range(5):
+        api.call("GET", f"/campaigns/{campaign_id}", t["rep"])
+    samples = []
+    for _ in range(n):
+        started = time.perf_counter()
+        api.call("GET", f"/campaigns/{campaign_id}", t["rep"])
+        samples.append((time.perf_counter() - started) * 1000)
+    return {"local_get_ms_p50": round(percentile(samples, 50), 1),
+            "local_get_ms_p99": round(percentile(samples, 99), 1),
+            "local_get_requests": n, "campaign_id": campaign_id}
+
+
+def measure_sweep(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
+    """n approved campaigns of a category nobody else uses, then a rule for that category;
+    each campaign is read (GET /campaigns/{id}) until it shows the rule, the ones that do not
+    yet are read again. A list of all n at every poll would load the stack more than the
+    sweep it measures."""
+    category = "roadshow"
+    ids = [_approved(api, t, i, category) for i in range(n)]
+
+    def shows_rule(campaign_id: str) -> bool:
+        c = api.call("GET", f"/campaigns/{campaign_id}", t["leader"])
+        return c["feedback"]["required_by"] == "category"
+
+    assert not any(shows_rule(c) for c in ids)
+    api.call("POST", "/feedback-rules", t["leader"], {"scope": "category", "category": category}, expect=201)
+    started = time.perf_counter()
+    pending = list(ids)
+    reads = 0
+    while pending and time.perf_counter() - started < SWEEP_TIMEOUT:
+        still = []
+        for campaign_id in pending:
+            reads += 1
+            if not shows_rule(campaign_id):
+                still.append(campaign_id)
+        if len(still) == len(pending):
+            time.sleep(POLL_SECONDS)
+        pending = still
+    elapsed = (time.perf_counter() - started) * 1000
+    return {"rule_sweep_100_ms": round(elapsed, 1) if not pending else None,
+            "rule_sweep_campaigns": n, "rule_sweep_covered": n - len(pending), "rule_sweep_reads": reads}
+
+
+def measure_connections(url: str, token: str, campaign_id: str, n: int) -> dict[str, Any]:
+    """n sockets connect at once (a barrier), then each sends one request and reads the answer."""
+    host, port = url.rsplit("//", 1)[1].split(":")
+    barrier = threading.Barrier(n)
+    outcomes: list[str] = [""] * n
+    request = (f"GET /campaigns/{campaign_id} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+               f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
+
+    def one(i: int) -> None:
+        barrier.wait()
+        try:
+            with socket.create_connection((host, int(port)), timeout=30) as s:
+                s.sendall(request)
+                answer = b""
+                while chunk := s.recv(65536):
+                    answer += chunk
+            outcomes[i] = answer.split(b" ", 2)[1].decode() if answer.startswith(b"HTTP/") else "no answer"
+        except ConnectionResetError:
+            outcomes[i] = "reset"
+        except ConnectionRefusedError:
+            outcomes[i] = "refused"
+        except OSError as e:
+            outcomes[i] = type(e).__name__
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    counts: dict[str, int] = {}
+    for o in outcomes:
+        counts[o] = counts.get(o, 0) + 1
+    return {"concurrent_50_resets": counts.get("reset", 0) + counts.get("refused", 0),
+            "concurrent_outcomes": counts, "concurrent_connections": n}
+
+
+def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
+    """Start a local stack (or use the one at ``url``, as the smoke test does) and measure."""
+    size = SIZES[quick]
+    stack = StackProcess() if url is None else None
+    started = time.perf_counter()
+    results: dict[str, Any] = {}
+    detail: dict[str, Any] = {"sizes": size}
+    try:
+        if stack is not None:
+            stack.start()
+            url = stack.url
+            detail["stack_start_s"] = round(time.perf_counter() - started, 1)
+        assert url is not None
+        api, t = Api(url), _tokens()
+        get = measure_get(api, t, size["gets"])
+        log(f"local stack: GET p50 {get['local_get_ms_p50']} ms, p99 {get['local_get_ms_p99']} ms")
+        conns = measure_connections(url, t["rep"], get.pop("campaign_id"), size["connections"])
+        log(f"local stack: {conns['concurrent_connections']} connections at once: {conns['concurrent_outcomes']}")
+        sweep = measure_sweep(api, t, size["sweep"])
+        log(f"local stack: rule over {sweep['rule_sweep_campaigns']} campaigns shown in "
+            f"{sweep['rule_sweep_100_ms']} ms")
+        unlock = run_scenario(url, size["unlocks"])
+        samples = unlock["samples"]
+        results.update({
+            "local_get_ms_p50": get["local_get_ms_p50"],
+            "stream_unlock_ms_p50": round(percentile(samples, 50), 1) if samples else None,
+            "stream_unlock_ms_p99": round(percentile(samples, 99), 1) if samples else None,
+            "rule_sweep_100_ms": sweep["rule_sweep_100_ms"],
+            "concurrent_50_resets": conns["concurrent_50_resets"],
+        })
+        log(f"local stack: unlock p50 {results['stream_unlock_ms_p50']} ms, p99 {results['stream_unlock_ms_p99']} ms")
+        detail.update(get=get, connections=conns, sweep=sweep,
+                      unlock={"campaigns": size["unlocks"], "unlocked": len(samples),
+                              "timed_out": unlock["failures"], "samples_ms": [round(s, 1) for s in samples]})
+    except BaseException:
+        if stack is not None:
+            log(f"local stack benchmark failed; stack log tail:\n{stack.tail()}")
+        raise
+    finally:
+        if stack is not None:
+            detail["stack_stop"] = stack.stop()
+    results["local_stack_detail"] = {
+        **detail, "command": "python -m bench.local_stack" + (" --quick" if quick else ""),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "percentiles": "nearest rank",
+    }
+    return results
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [f"{'metric':<24} {'value':>10}  target  ok?", "-" * 48]
+    for name, limit in TARGETS.items():
+        value = results.get(name)
+        ok = "ok" if value is not None and value <= limit else "FAIL"
+        lines.append(f"{name:<24} {'—' if value is None else value:>10}  ≤ {limit:<5} {ok}")
+    lines.append(f"{'stream_unlock_ms_p50':<24} {results.get('stream_unlock_ms_p50')!s:>10}  (info)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.local_stack")
+    parser.add_argument("--quick", action="store_true", help="small sizes; writes nothing unless --out")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    results = measure(quick=args.quick)
+    print(table(results))
+    out = args.out if args.out is not None else (None if args.quick else RESULTS)
+    if out is not None:
+        merged = json.loads(out.read_text()) if out.exists() else {}
+        merged.update(results)
+        write_json(out, merged)
+        print(f"\nresults merged into {out.name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

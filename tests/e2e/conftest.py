@@ -1,0 +1,169 @@
+"""One local stack (`python -m devstack run`, as a user starts it) shared by every end-to-end
+module, and the small HTTP client they drive it with.
+
+Starting a stack costs seconds (moto, tables, runners, the API), so the modules share one; each
+test works in a company of its own and never sees another's data. Tests that stop a stack
+start their own (see test_devstack_signals.py).
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 120.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Http:
+    """JSON over urllib: (status, body) for any answer, errors included."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+
+    def __call__(self, method: str, path: str, token: str | None = None, body: Any = None,
+                 headers: dict | None = None) -> tuple[int, Any]:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        req.add_header("Content-Type", "application/json")
+        if token:
+            req.add_header("Authorization", f"Bearer {token}")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with urllib.request.urlopen(req, timeout=30) as resp:
+                raw = resp.read()
+                return resp.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as err:
+            raw = err.read()
+            return err.code, json.loads(raw) if raw else None
+
+
+def token(sub: str, role: str, org: str) -> str:
+    """A token the local stack accepts: signed with the key under var/jwt, as `devstack token` does."""
+    from devstack.tokens import mint_token
+
+    return mint_token(sub, role, org)
+
+
+def stack_env(**extra: str) -> dict[str, str]:
+    """The caller's environment without the test session's AWS/app settings."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_", "POWERTOOLS_"))}
+    env.update(extra)
+    return env
+
+
+class StackProcess:
+    """A command that starts the local stack (default `python -m devstack run`) in its own
+    process group, its output in a file, with `url`, `wait_ready()`, `output()` and `stop()`."""
+
+    def __init__(self, cmd: list[str] | None = None, **env: str) -> None:
+        self.port = free_port()
+        self.http = Http(f"http://127.0.0.1:{self.port}")
+        self.cmd = cmd or [sys.executable, "-m", "devstack", "run"]
+        self.log = tempfile.NamedTemporaryFile(prefix="huixiang-e2e-stack-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=stack_env(PORT=str(self.port), **env),
+                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> "StackProcess":
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if self.http("GET", "/health")[0] == 200:
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None:
+                pytest.fail(f"the stack exited ({self.proc.returncode}): {self.output()}")
+            time.sleep(0.1)
+        self.kill()
+        pytest.fail(f"the stack did not become ready in {timeout:.0f} s: {self.output()}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def signal_group(self, sig: int) -> None:
+        """What a terminal does on Ctrl-C (SIGINT) or a supervisor on stop: signal the whole group."""
+        os.killpg(self.proc.pid, sig)
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.log.close()
+        os.unlink(self.log.name)
+
+
+@pytest.fixture(scope="package")
+def local_stack():
+    """The shared stack, started by the first test that asks for it, stopped after the last."""
+    stack = StackProcess().wait_ready()
+    yield stack
+    stack.stop()
+
+
+def pytest_collection_modifyitems(config, items):
+    """The shared stack's tests run last: a stack that stops removes var/run/ready, which the
+    shared stack's /health reads, so the tests that start and stop stacks of their own (and
+    the fuzz smoke) must be done before it starts. Stable: the order is otherwise kept."""
+    items.sort(key=lambda item: "local_stack" in getattr(item, "fixturenames", ()))
+
+
+@pytest.fixture
+def http(local_stack) -> Http:
+    return local_stack.http
+
+
+class Org:
+    """A fresh company on the shared stack with a rep, a manager, a leader and finance."""
+
+    def __init__(self, prefix: str = "E") -> None:
+        self.root = prefix + uuid.uuid4().hex[:8].upper()
+        self.rep = token(f"rep-{self.root}", "rep", f"{self.root}/EAST/JS")
+        self.manager = token(f"mgr-{self.root}", "manager", f"{self.root}/EAST")
+        self.leader = token(f"lead-{self.root}", "leader", self.root)
+        self.finance = token(f"fin-{self.root}", "finance", self.root)
+
+
+@pytest.fixture
+def org() -> Org:
+    return Org()
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 15.0, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout} s")
+        time.sleep(interval)
