@@ -9,12 +9,22 @@ import os
 from chalice import Chalice, Cron
 
 from chalicelib.handlers import api
-from chalicelib.handlers.routes import attachments, campaigns, evaluation, feedback, reports, rules, service, settlement
+from chalicelib.handlers.routes import (
+    attachments,
+    campaigns,
+    evaluation,
+    feedback,
+    money,
+    reports,
+    rules,
+    service,
+    settlement,
+)
 
 # Powertools owns the "huixiang" logger (JSON lines); Chalice must not add a second handler to it.
 app = Chalice(app_name="huixiang", configure_logs=False)
 app.register_middleware(api.http_middleware, "http")
-for module in (service, campaigns, rules, feedback, settlement, attachments, evaluation, reports):
+for module in (service, campaigns, rules, feedback, settlement, attachments, evaluation, reports, money):
     app.register_blueprint(module.routes.blueprint)
 
 _STREAM = "arn:aws:dynamodb:{region}:000000000000:table/huixiang-{stage}-{table}/stream/local"

@@ -35,7 +35,9 @@ class Settings:
     outbox_dir: str | None = None
     marker_ttl_seconds: int = 7 * 24 * 3600
     report_link_ttl_seconds: int = 900
-    console_origin: str | None = None        # the web console's origin: the one CORS answers
+    console_origin: str | None = None
+    control_table: str = ""
+    audit_table: str = ""        # the web console's origin: the one CORS answers
 
 
 def _prefix(stage: str) -> str:
@@ -74,4 +76,6 @@ def settings() -> Settings:
         mail_sender=env.get("HUIXIANG_MAIL_FROM", "reports@huixiang.example.com"),
         outbox_dir=env.get("HUIXIANG_OUTBOX_DIR") or None,
         console_origin=env.get("CONSOLE_ORIGIN") or None,
+        control_table=env.get("CONTROL_TABLE", f"{p}-control"),
+        audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
     )

@@ -2,6 +2,7 @@
 conditional on the version read, every list one Query on one index (plans in dal/keys.py)."""
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from typing import Any, Mapping
 
@@ -20,14 +21,17 @@ from chalicelib.dal.paging import (
 )
 from chalicelib.dal.writes import Immediately, Writes
 from chalicelib.domain import org as orgs
+from chalicelib.domain.approval import Approval
+from chalicelib.domain.budget import CampaignBudget
 from chalicelib.domain.campaign import Campaign, RuleRef
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.pages import Page, PageRequest
 
-_DOMAIN_FIELDS = [f.name for f in fields(Campaign) if f.name not in ("rule", "own_rule", "location", "version")]
+_MAPPED = ("rule", "own_rule", "location", "version", "approval", "budget")
+_DOMAIN_FIELDS = [f.name for f in fields(Campaign) if f.name not in _MAPPED]
 _INTS = ("expected_spend", "expected_sales", "expected_units", "requested_amount", "approved_amount",
          "feedback_revision", "actual_spend", "actual_sales", "actual_units", "reimbursed_amount",
-         "proposed_amount", "proposed_from_revision")
+         "proposed_amount", "proposed_from_revision", "audit_seq")
 
 
 def _rule_to_map(rule: RuleRef | None) -> dict | None:
@@ -50,6 +54,8 @@ def to_model(c: Campaign) -> CampaignModel:
     m.location = c.location
     m.rule = _rule_to_map(c.rule)
     m.own_rule = _rule_to_map(c.own_rule)
+    m.approval_json = json.dumps(c.approval.as_dict(), ensure_ascii=False) if c.approval else None
+    m.budget_json = json.dumps(c.budget.as_dict(), ensure_ascii=False) if c.budget else None
     if c.version is not None:
         m.version = c.version
     for name, value in keys.index_keys(c).items():
@@ -63,6 +69,8 @@ def from_model(m: CampaignModel) -> Campaign:
         values[name] = None if values[name] is None else int(values[name])
     location = m.location.as_dict() if m.location is not None else None
     return Campaign(**values, location=location, rule=_rule_from_map(m.rule), own_rule=_rule_from_map(m.own_rule),
+                    approval=Approval.from_dict(json.loads(m.approval_json)) if m.approval_json else None,
+                    budget=CampaignBudget.from_dict(json.loads(m.budget_json)) if m.budget_json else None,
                     version=m.version)
 
 

@@ -9,3 +9,12 @@ class AlreadyDecided(Exception):
 
 class ObjectMissing(Exception):
     """The object is gone, or is not the version asked for (its ETag changed)."""
+
+
+class BudgetShort(Exception):
+    """A budget change's condition failed: its `available` no longer covers it (or, for an
+    amount change, its version moved). The use case re-reads and says how much is left."""
+
+    def __init__(self, delta) -> None:
+        super().__init__(delta.budget_id)
+        self.delta = delta

@@ -14,6 +14,7 @@ Key encodings (written on every campaign save, read by the plans below):
 | `status_key`, `category_key` | `<tenant>\\|<status>`, `<tenant>\\|<category>` | by_status, by_category (with org_sk) |
 | `fbq_l1..3`, `fbq_owner`, `fbq_sk` | `awaiting\\|<node>` or `submitted\\|<node>`, `<due_date>#<id>` | E and B |
 | `fbd_l1..3`, `fbd_owner`, `fbd_sk` | `<node>`, `<submitted_at>#<id>` | D |
+| `wait_l1..3`, `wait_sk` | an approver key at its depth (`<tenant>#leader` at 1), `<submitted_at>#<id>` | /me/approvals |
 
 `#~` closes a range: `~` sorts after every character used in ids and dates.
 """
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from chalicelib.clock import business_day_start_utc, business_today, next_day, previous_day
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Scope
-from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.approval import waiting_keys
+from chalicelib.domain.campaign import Campaign, pending_approval
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch, due_window
 
@@ -43,10 +45,26 @@ CAMPAIGN_INDEXES = (
     ("fbd_l2", "fbd_l2", "fbd_sk"),                   # … region
     ("fbd_l3", "fbd_l3", "fbd_sk"),                   # … province
     ("fbd_owner", "fbd_owner", "fbd_sk"),             # D: by owner
+    ("wait_l1", "wait_l1", "wait_sk"),                # /me/approvals: a company's leader steps or root
+    ("wait_l2", "wait_l2", "wait_sk"),                # … a region's steps
+    ("wait_l3", "wait_l3", "wait_sk"),                # … a province's steps
 )
 INDEX_KEYS = {name: (h, r) for name, h, r in CAMPAIGN_INDEXES}
 END = "#~"
 AWAITING, SUBMITTED = "awaiting", "submitted"
+
+
+def approval_levels(c: Campaign) -> dict[int, str]:
+    """{index level: approver key} of the steps a submitted campaign waits on. Keys at depth 4
+    and below are found through their province's key (a filter narrows them)."""
+    approval = pending_approval(c)
+    out: dict[int, str] = {}
+    for key in waiting_keys(approval) if approval else ():
+        node = key.split("#", 1)[0]
+        level = orgs.depth(node)
+        if level <= orgs.INDEXED_LEVELS:
+            out[level] = key
+    return out
 
 
 def worklist_state(c: Campaign) -> str | None:
@@ -70,7 +88,7 @@ def index_keys(c: Campaign) -> dict[str, str | None]:
         "category_key": f"{tenant}|{c.category}",
     }
     state = worklist_state(c)
-    submitted = c.feedback_revision > 0
+    submitted = c.feedback_revision > 0 and c.status == "approved"     # a cancelled campaign leaves D
     for level in range(1, orgs.INDEXED_LEVELS + 1):
         node = orgs.ancestor(c.org, level)
         keys[f"fbq_l{level}"] = f"{state}|{node}" if state and node else None
@@ -79,6 +97,10 @@ def index_keys(c: Campaign) -> dict[str, str | None]:
     keys["fbq_sk"] = f"{c.feedback_due_date}#{c.id}" if state else None
     keys["fbd_owner"] = c.owner_id if submitted else None
     keys["fbd_sk"] = f"{c.feedback_submitted_at}#{c.id}" if submitted else None
+    waits = approval_levels(c)
+    for level in range(1, orgs.INDEXED_LEVELS + 1):
+        keys[f"wait_l{level}"] = waits.get(level)
+    keys["wait_sk"] = f"{c.submitted_at or c.created_at}#{c.id}" if waits else None
     return keys
 
 
@@ -213,6 +235,27 @@ def rule_coverage_plan(tenant: str, category: str | None) -> Plan:
     return _plan("by_org", tenant, None, (not_reimbursed,), fp=("sweep",))
 
 
+def approvals_plan(key: str) -> Plan:
+    """/me/approvals, one approver key: submitted campaigns waiting on it, oldest submitted
+    first. A manager deeper than the indexed levels reads their province's key, narrowed to
+    their subtree."""
+    node = key.split("#", 1)[0]
+    level = min(orgs.depth(node), orgs.INDEXED_LEVELS)
+    if orgs.depth(node) > level:
+        return _plan(f"wait_l{level}", orgs.ancestor(node, level), None, (_subtree(node),), newest_first=False,
+                     fp=("approvals", key))
+    return _plan(f"wait_l{level}", key, newest_first=False, fp=("approvals", key))
+
+
+def overlap_plan(tenant: str, customer_id: str, category: str, start_date: str, end_date: str) -> Plan:
+    """A customer's live applications of one category on days that meet [start, end]: those
+    starting by `end_date` (the key condition) and ending on or after `start_date`."""
+    live = (Cond("ne", "status", "draft"), Cond("ne", "status", "rejected"), Cond("ne", "status", "cancelled"))
+    return _plan("by_customer", f"{tenant}|{customer_id}", Cond("between", "customer_sk", ("0000", end_date + END)),
+                 (eq("category", category), Cond("between", "end_date", (start_date, "9999-12-31")), *live),
+                 fp=("overlap", category, start_date))
+
+
 def customer_plan(tenant: str, customer_id: str, owner_id: str | None) -> Plan:
     """A customer's campaigns (optionally one owner's), newest start first."""
     return _plan("by_customer", f"{tenant}|{customer_id}", None, (eq("owner_id", owner_id),), fp=("customer",))
@@ -250,8 +293,68 @@ class CampaignQueries:
 
     def of_customer(self, tenant: str, customer_id: str, owner_id: str | None = None) -> list[Campaign]:
         """Every campaign of a customer (optionally one owner's), newest start first."""
+        return self._all(customer_plan(tenant, customer_id, owner_id))
+
+    def awaiting_approval(self, approver_keys: list[str], page: PageRequest) -> Page[Campaign]:
+        """Submitted campaigns whose next step waits on any of the approver keys, oldest
+        submitted first: one Query per key, merged. The cursor holds each key's position, so
+        a page reads at most `limit` items per key (read amplification ≤ the number of keys)."""
+        import base64
+        import heapq
+        import json
+
+        from chalicelib.dal.paging import BAD_CURSOR, encode_cursor, fingerprint
+        from chalicelib.domain.errors import InvalidInput
+
+        keys = sorted(set(approver_keys))
+        state: dict[str, str | None] = {k: None for k in keys}      # None: from the start; "": done
+        if page.cursor is not None:
+            try:
+                state = json.loads(base64.urlsafe_b64decode(page.cursor + "=" * (-len(page.cursor) % 4)))
+            except ValueError:
+                raise InvalidInput.field("cursor", BAD_CURSOR) from None
+            if not isinstance(state, dict) or sorted(state) != keys:
+                raise InvalidInput.field("cursor", BAD_CURSOR)
+        fetched: dict[str, Page[Campaign]] = {}
+        merged = []
+        for key in keys:
+            if state[key] == "":
+                continue
+            fetched[key] = self._run(approvals_plan(key), PageRequest(page.limit, state[key]))
+            merged += [(index_keys(c)["wait_sk"], c.id, key, c) for c in fetched[key].items]
+        taken, seen = [], set()
+        last: dict[str, Campaign] = {}
+        for _, cid, key, c in heapq.nsmallest(page.limit, merged):
+            last[key] = c
+            if cid not in seen:
+                seen.add(cid)
+                taken.append(c)
+        for key, found in fetched.items():
+            if key not in last:
+                continue                                            # nothing of it shown: stays put
+            if last[key].id == found.items[-1].id:
+                state[key] = found.next_cursor or ""
+            else:
+                plan, c = approvals_plan(key), last[key]
+                ids = index_keys(c)
+                state[key] = encode_cursor({"id": c.id, plan.hash_attr: ids[plan.hash_attr],
+                                            plan.range_attr: ids[plan.range_attr]}, fingerprint(*plan.fingerprint))
+        for key, found in fetched.items():
+            if not found.items:
+                state[key] = found.next_cursor or ""                # nothing (more) under this key
+        done = all(v == "" for v in state.values())
+        cursor = None if done else base64.urlsafe_b64encode(json.dumps(state, sort_keys=True).encode()).decode()
+        return Page(items=taken, next_cursor=cursor.rstrip("=") if cursor else None)
+
+    def overlapping(self, c: Campaign) -> list[Campaign]:
+        """The customer's other live applications of the same category on overlapping days."""
+        from chalicelib.domain.campaign import overlaps
+
+        found = self._all(overlap_plan(orgs.tenant_of(c.org), c.customer_id, c.category, c.start_date, c.end_date))
+        return [other for other in found if overlaps(c, other)]
+
+    def _all(self, plan: Plan) -> list[Campaign]:
         out, cursor = [], None
-        plan = customer_plan(tenant, customer_id, owner_id)
         while True:
             page = self._run(plan, PageRequest(200, cursor))
             out += page.items

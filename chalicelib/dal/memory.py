@@ -19,7 +19,7 @@ import hashlib
 import threading
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Iterator
 
 from chalicelib.dal import keys
@@ -27,6 +27,9 @@ from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
 from chalicelib.domain import org as orgs
+from chalicelib.domain.approval import ApprovalPolicy, Delegation
+from chalicelib.domain.audit import AuditEntry, Person
+from chalicelib.domain.budget import Budget, Effect, LedgerEntry, apply_delta, coverage_scopes
 from chalicelib.domain.campaign import Campaign, RuleRef
 from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
@@ -104,6 +107,12 @@ class _Tables:
     reminders: set[tuple[str, str, str]] = field(default_factory=set)
     objects: dict[tuple[str, str], tuple[bytes, str, dict, str]] = field(default_factory=dict)
     idempotency: dict[tuple, dict] = field(default_factory=dict)
+    budgets: dict[str, Budget] = field(default_factory=dict)
+    budget_scopes: dict[tuple, str] = field(default_factory=dict)
+    ledger: dict[str, dict[str, LedgerEntry]] = field(default_factory=dict)
+    policies: dict[str, tuple] = field(default_factory=dict)
+    delegations: dict[tuple[str, str], Delegation] = field(default_factory=dict)
+    audit: dict[str, dict[int, AuditEntry]] = field(default_factory=dict)
 
 
 # -- campaigns -------------------------------------------------------------------------------
@@ -575,6 +584,132 @@ class MemoryIdempotency:
         return result
 
 
+# -- money control ---------------------------------------------------------------------------
+class MemoryBudgets:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def get(self, budget_id: str) -> Budget | None:
+        b = self._t.budgets.get(budget_id)
+        return copy.deepcopy(b) if b else None
+
+    def covering(self, campaign_org: str, category: str, start_date: str) -> Budget | None:
+        tenant = orgs.tenant_of(campaign_org)
+        for scope in coverage_scopes(campaign_org, category, start_date):
+            found = self._t.budget_scopes.get((tenant, scope))
+            if found:
+                return self.get(found)
+        return None
+
+    def list(self, tenant: str, org: str, ancestors: tuple[str, ...], period: str | None, category: str | None,
+             page: PageRequest) -> Page[Budget]:
+        def sort_key(b: Budget) -> str:
+            return f"{orgs.subtree_prefix(b.org)}#{b.period}#{b.category or '*'}"
+
+        def keep(b: Budget) -> bool:
+            return b.tenant == tenant and (period is None or b.period == period) and (
+                category is None or b.category == category)
+
+        fp = fingerprint("budgets", tenant, org, ancestors, period, category)
+        start = decode_cursor(page.cursor, {"pk", "sk", "gpk", "gsk"}, fp)
+        with self._t.lock:
+            budgets = sorted((b for b in self._t.budgets.values() if keep(b)), key=sort_key)
+        items = [] if start else [copy.deepcopy(b) for node in ancestors for b in budgets if b.org == node]
+        subtree = [b for b in budgets if orgs.is_within(b.org, org) and (start is None or sort_key(b) > start["gsk"])]
+        chunk = subtree[:page.limit]
+        cursor = None
+        if chunk and len(chunk) == page.limit:
+            last = chunk[-1]
+            cursor = encode_cursor({"pk": f"budget#{last.id}", "sk": "budget", "gpk": f"budgets#{tenant}",
+                                    "gsk": sort_key(last)}, fp)
+        return Page(items=items + [copy.deepcopy(b) for b in chunk], next_cursor=cursor)
+
+    def entries(self, budget_id: str, page: PageRequest) -> Page[LedgerEntry]:
+        fp = fingerprint("ledger", budget_id)
+        start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        found = sorted((self._t.ledger.get(budget_id) or {}).values(), key=lambda e: e.id)
+        if start is not None:
+            found = [e for e in found if f"entry#{e.id}" > start["sk"]]
+        chunk = found[:page.limit]
+        cursor = None
+        if chunk and len(chunk) == page.limit:
+            cursor = encode_cursor({"pk": f"budget#{budget_id}", "sk": f"entry#{chunk[-1].id}"}, fp)
+        return Page(items=list(chunk), next_cursor=cursor)
+
+    def apply(self, effect: Effect, versioned: dict[str, int] | None = None) -> None:
+        from chalicelib.clock import now_iso
+        from chalicelib.dal.errors import BudgetShort
+
+        created = copy.deepcopy(effect.created) if effect.created else None
+
+        def budget_exists() -> Conflict:
+            return Conflict("a budget already exists for this org, period and category", code="budget_exists")
+
+        if created is not None:
+            key = (created.tenant, created.scope)
+            self._writes.write(_Op(lambda: key not in self._t.budget_scopes and created.id not in self._t.budgets,
+                                   lambda: (self._t.budgets.__setitem__(created.id, replace(created, version=0)),
+                                            self._t.budget_scopes.__setitem__(key, created.id)), budget_exists))
+        for delta in effect.deltas:
+            expected = (versioned or {}).get(delta.budget_id)
+
+            def holds(d=delta, v=expected) -> bool:
+                b = self._t.budgets.get(d.budget_id)
+                return b is not None and b.available >= d.needs_available and (v is None or b.version == v)
+
+            def apply(d=delta, v=expected) -> None:
+                b = apply_delta(self._t.budgets[d.budget_id], d, now_iso())
+                self._t.budgets[d.budget_id] = replace(b, version=b.version + 1 if v is not None else b.version)
+
+            self._writes.write(_Op(holds, apply, lambda d=delta: BudgetShort(d)))
+        for entry in effect.entries:
+            self._writes.write(_Op(lambda e=entry: e.id not in self._t.ledger.get(e.ledger_id, {}),
+                                   lambda e=entry: self._t.ledger.setdefault(e.ledger_id, {}).__setitem__(e.id, e)))
+
+
+class MemoryPolicies:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def get(self, tenant: str) -> tuple[ApprovalPolicy, dict] | None:
+        return copy.deepcopy(self._t.policies.get(tenant))
+
+    def put(self, tenant: str, policy: ApprovalPolicy, by: Person, at: str) -> None:
+        value = (policy, {"by": by.as_dict(), "at": at})
+        self._writes.write(_Op(lambda: True, lambda: self._t.policies.__setitem__(tenant, value)))
+
+
+class MemoryDelegations:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def put(self, d: Delegation) -> None:
+        key = (d.delegator.tenant, d.delegator.sub)
+        self._writes.write(_Op(lambda: True, lambda: self._t.delegations.__setitem__(key, d)))
+
+    def of(self, tenant: str, delegator_id: str) -> Delegation | None:
+        return self._t.delegations.get((tenant, delegator_id))
+
+    def delete(self, tenant: str, delegator_id: str) -> None:
+        self._writes.write(_Op(lambda: True, lambda: self._t.delegations.pop((tenant, delegator_id), None)))
+
+    def to(self, tenant: str, delegate_id: str) -> list[Delegation]:
+        return [d for (t, _), d in sorted(self._t.delegations.items()) if t == tenant and d.to.id == delegate_id]
+
+
+class MemoryAudit:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def append(self, campaign_id: str, tenant: str, entry: AuditEntry) -> None:
+        self._writes.write(_Op(lambda: entry.seq not in self._t.audit.get(campaign_id, {}),
+                               lambda: self._t.audit.setdefault(campaign_id, {}).__setitem__(entry.seq, entry)))
+
+    def entries(self, campaign_id: str) -> list[AuditEntry]:
+        trail = self._t.audit.get(campaign_id) or {}
+        return [trail[seq] for seq in sorted(trail)]
+
+
 # -- the storage --------------------------------------------------------------------------------
 class _Repositories:
     def __init__(self, t: _Tables, writes: _Writes) -> None:
@@ -583,6 +718,10 @@ class _Repositories:
         self.feedback = MemoryFeedback(t, writes)
         self.rules = MemoryRules(t, writes)
         self.evidence = MemoryEvidence(t, writes)
+        self.budgets = MemoryBudgets(t, writes)
+        self.policies = MemoryPolicies(t, writes)
+        self.delegations = MemoryDelegations(t, writes)
+        self.audit = MemoryAudit(t, writes)
 
 
 class InMemoryStorage:
@@ -593,6 +732,8 @@ class InMemoryStorage:
         repos = _Repositories(self.tables, _Writes(self.tables.lock))
         self.campaigns, self.feedback, self.rules, self.evidence = (repos.campaigns, repos.feedback, repos.rules,
                                                                     repos.evidence)
+        self.budgets, self.policies, self.delegations, self.audit = (repos.budgets, repos.policies,
+                                                                     repos.delegations, repos.audit)
         self.rollups = MemoryRollups(self.tables)
         self.reports = MemoryReports(self.tables)
         self.objects = MemoryObjects(self.tables)

@@ -102,6 +102,15 @@ class CampaignModel(Model):
     reimbursement_note = UnicodeAttribute(null=True)
     proposed_amount = NumberAttribute(null=True)
     proposed_from_revision = NumberAttribute(default=0)
+    # money control: the chain and steps, the budget reservation (JSON), cancellation, audit head
+    submitted_at = UnicodeAttribute(null=True)
+    approval_json = UnicodeAttribute(null=True)
+    budget_json = UnicodeAttribute(null=True)
+    cancelled_at = UnicodeAttribute(null=True)
+    cancelled_by = UnicodeAttribute(null=True)
+    cancel_reason = UnicodeAttribute(null=True)
+    audit_seq = NumberAttribute(default=0)
+    audit_head = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -124,6 +133,10 @@ class CampaignModel(Model):
     fbd_l3 = UnicodeAttribute(null=True)
     fbd_owner = UnicodeAttribute(null=True)
     fbd_sk = UnicodeAttribute(null=True)
+    wait_l1 = UnicodeAttribute(null=True)
+    wait_l2 = UnicodeAttribute(null=True)
+    wait_l3 = UnicodeAttribute(null=True)
+    wait_sk = UnicodeAttribute(null=True)
 
     # PynamoDB collects indexes while the class body runs, so they are declared here.
     for _name, _hash, _range in CAMPAIGN_INDEXES:
@@ -201,7 +214,7 @@ STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)
 def create_tables() -> None:
     """Create every table (streams on) if missing. Used by the local stack and the tests only;
     production tables come from the CloudFormation template in infra/."""
-    for model in (*STREAMED_MODELS, EvidenceModel):
+    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS):
         if not model.exists():
             model.create_table(wait=True)
     _create_idempotency_table()
@@ -306,6 +319,57 @@ class ReportModel(Model):
 
 
 EVALUATION_MODELS = (RollupModel, ReportModel)
+
+
+# -- money control: budgets, ledgers, policies, delegations; the audit trail -------------------
+class ControlModel(Model):
+    """Money control, one table (dal/budgets.py and dal/control.py say which item is which).
+    `gpk`/`gsk`: the by_group index (a company's budgets by org; a delegate's delegations).
+    No stream: nothing reacts to these writes; every change is a conditional write."""
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().control_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    gpk = UnicodeAttribute(null=True)
+    gsk = UnicodeAttribute(null=True)
+    data = UnicodeAttribute(null=True)             # the item's fields (JSON), beside the figures
+    # a budget's figures, changed only with ADD under a condition on `available`
+    amount = NumberAttribute(null=True)
+    allocated = NumberAttribute(null=True)
+    reserved = NumberAttribute(null=True)
+    consumed = NumberAttribute(null=True)
+    available = NumberAttribute(null=True)
+    version = NumberAttribute(null=True)           # a budget's amount changes (PATCH) are versioned
+    updated_at = UnicodeAttribute(null=True)
+    period = UnicodeAttribute(null=True)           # a budget's period and category, for list filters
+    category = UnicodeAttribute(null=True)         # (`*`: every category)
+    budget_id = UnicodeAttribute(null=True)        # on a scope item: the budget holding that scope
+
+    by_group = _gsi("by_group", "gpk", "gsk")()
+
+
+class AuditModel(Model):
+    """The audit trail: a campaign's entries by seq, insert-only (every put is conditional on
+    the entry's absence; nothing in the code updates or deletes one). `entry` is the entry's
+    canonical JSON without its hash, exactly what the hash was computed over."""
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().audit_table
+        region = settings().region
+        host = _host()
+
+    campaign_id = UnicodeAttribute(hash_key=True)
+    seq = NumberAttribute(range_key=True)
+    entry = UnicodeAttribute()
+    hash = UnicodeAttribute()
+    tenant = UnicodeAttribute()
+
+
+CONTROL_MODELS = (ControlModel, AuditModel)
 
 
 def create_evaluation_tables() -> None:

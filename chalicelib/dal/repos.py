@@ -44,6 +44,22 @@ def evidence():
     return storage().evidence
 
 
+def budgets():
+    return storage().budgets
+
+
+def policies():
+    return storage().policies
+
+
+def delegations():
+    return storage().delegations
+
+
+def audit():
+    return storage().audit
+
+
 def rollups():
     return storage().rollups
 

@@ -45,6 +45,26 @@ class UnitOfWork:
         from chalicelib.dal.evidence import EvidenceRepository
         return EvidenceRepository(self.writes)
 
+    @cached_property
+    def budgets(self):
+        from chalicelib.dal.budgets import BudgetRepository
+        return BudgetRepository(self.writes)
+
+    @cached_property
+    def policies(self):
+        from chalicelib.dal.control import PolicyRepository
+        return PolicyRepository(self.writes)
+
+    @cached_property
+    def delegations(self):
+        from chalicelib.dal.control import DelegationRepository
+        return DelegationRepository(self.writes)
+
+    @cached_property
+    def audit(self):
+        from chalicelib.dal.audit import AuditRepository
+        return AuditRepository(self.writes)
+
     def commit(self) -> None:
         self.writes.commit()
 
@@ -71,6 +91,26 @@ class DynamoStorage:
     def evidence(self):
         from chalicelib.dal.evidence import EvidenceRepository
         return EvidenceRepository()
+
+    @cached_property
+    def budgets(self):
+        from chalicelib.dal.budgets import BudgetRepository
+        return BudgetRepository()
+
+    @cached_property
+    def policies(self):
+        from chalicelib.dal.control import PolicyRepository
+        return PolicyRepository()
+
+    @cached_property
+    def delegations(self):
+        from chalicelib.dal.control import DelegationRepository
+        return DelegationRepository()
+
+    @cached_property
+    def audit(self):
+        from chalicelib.dal.audit import AuditRepository
+        return AuditRepository()
 
     @cached_property
     def rollups(self):

@@ -45,6 +45,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "report.run": frozenset({"leader"}),
     "report.read": APPROVERS,                              # reports of scopes within theirs
     "report.subscribe": APPROVERS,
+    # money control
+    "campaign.cancel": frozenset({"rep", "manager", "leader"}),   # the owner, or an approver over it
+    "campaign.audit": ALL,                                 # scoped like campaign.read
+    "approval.card": APPROVERS,                            # whoever may decide it (delegates too)
+    "approval.mine": APPROVERS,
+    "policy.set": frozenset({"leader"}),
+    "policy.read": APPROVERS,
+    "delegation.manage": APPROVERS,
+    "budget.create": frozenset({"leader", "finance"}),
+    "budget.update": frozenset({"leader", "finance"}),
+    "budget.read": frozenset({"manager", "leader", "finance"}),   # which budgets: budget_visible
 }
 
 
@@ -125,6 +136,18 @@ def require_approver(principal: Principal, campaign_org: str, owner_id: str) -> 
     raise Forbidden("this campaign is outside your scope")
 
 
+def require_canceller(principal: Principal, campaign_org: str, owner_id: str) -> None:
+    """The owner may withdraw their application; an approver over it (a manager of its
+    subtree, a leader of its company) may cancel it."""
+    if owner_id == principal.sub and orgs.tenant_of(campaign_org) == principal.tenant:
+        return
+    if principal.role == "leader" and orgs.tenant_of(campaign_org) == principal.tenant:
+        return
+    if principal.role == "manager" and orgs.is_within(campaign_org, principal.org):
+        return
+    raise Forbidden("only the owner or an approver over this campaign may cancel it")
+
+
 def sees_approval_context(principal: Principal, campaign_org: str, owner_id: str) -> bool:
     """Approvers (never the applicant) see the customer's history beside an application."""
     return principal.role in APPROVERS and owner_id != principal.sub and in_scope(principal, campaign_org, owner_id)
@@ -173,6 +196,35 @@ def nearest_managers_over(subscribers: list[dict], org: str, rep_id: str) -> lis
         return []
     deepest = max(orgs.depth(s["org"]) for s in above)
     return [s for s in above if orgs.depth(s["org"]) == deepest]
+
+
+# -- budgets ---------------------------------------------------------------------------------
+def budget_visible(principal: Principal, budget_org: str) -> bool:
+    """Leader and finance see the company's budgets; a manager those of their subtree and of
+    its ancestors (the money their office draws on); a rep none."""
+    if orgs.tenant_of(budget_org) != principal.tenant:
+        return False
+    if principal.role in ("leader", "finance"):
+        return True
+    return principal.role == "manager" and (orgs.is_within(budget_org, principal.org)
+                                            or orgs.is_within(principal.org, budget_org))
+
+
+def budget_list_scope(principal: Principal, org_filter: str | None) -> tuple[str, tuple[str, ...]]:
+    """(the subtree a budget list covers, the ancestors whose own budgets it adds). A filter
+    outside what the caller may see is refused (403), never widened."""
+    if principal.role in ("leader", "finance"):
+        if org_filter is not None and orgs.tenant_of(org_filter) != principal.tenant:
+            raise Forbidden("the org filter is outside your company")
+        return org_filter or principal.tenant, ()
+    if principal.role != "manager":
+        raise Forbidden("budgets are for managers, leaders and finance")
+    if org_filter is not None:
+        if not orgs.is_within(org_filter, principal.org):
+            raise Forbidden("the org filter is outside your subtree")
+        return org_filter, ()
+    depth = orgs.depth(principal.org)
+    return principal.org, tuple(orgs.ancestor(principal.org, level) for level in range(1, depth))
 
 
 # -- feedback rules --------------------------------------------------------------------------

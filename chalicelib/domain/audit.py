@@ -109,6 +109,14 @@ class AuditEntry:
                    changes=dict(data["changes"]) if data.get("changes") else None)
 
 
+@dataclass(frozen=True)
+class ChainHead:
+    """Where a chain stands: its last entry's seq and hash (seq 0 and 64 zeros: no entry yet).
+    A campaign keeps its head, so the next entry can be linked without reading the trail."""
+    seq: int = 0
+    hash: str = GENESIS_HASH
+
+
 def canonical_json(body: Mapping[str, Any]) -> str:
     """The one serialisation the hash is taken over (API.md, Audit trail)."""
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -119,9 +127,9 @@ def hash_of(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
-def next_entry(prev: AuditEntry | None, at: str, actor: Actor, action: str,
+def next_entry(prev: AuditEntry | ChainHead | None, at: str, actor: Actor, action: str,
                changes: Mapping[str, Any] | None = None) -> AuditEntry:
-    """The entry that follows `prev` (None: the first of the chain), hashed and linked.
+    """The entry that follows `prev` (None or an empty head: the first of the chain), hashed and linked.
 
     Raises ValueError for an unknown action or role, or values that are not plain JSON: those
     are programming errors, never user input.

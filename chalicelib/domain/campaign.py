@@ -5,8 +5,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from chalicelib.domain.approval import Approval, start_approval
+from chalicelib.domain.budget import CampaignBudget
 from chalicelib.domain.errors import Conflict, InvalidInput
 
+STATUSES = ("draft", "submitted", "approved", "rejected", "cancelled")
 SCOPES = ("campaign", "category", "all")          # most specific first
 DEFAULT_DUE_DAYS = 7
 
@@ -64,6 +67,16 @@ class Campaign:
     proposed_from_revision: int = 0
     version: int | None = None
     owner_email: str | None = None     # where overdue-feedback reminders go (from the token)
+    # money control
+    submitted_at: str | None = None
+    approval: Approval | None = None    # the chain fixed at submit and the steps taken on it
+    budget: CampaignBudget | None = None   # the covering budget's reservation, from the final approval
+    cancelled_at: str | None = None
+    cancelled_by: str | None = None
+    cancel_reason: str | None = None
+    # the audit trail's head: the last entry's seq and hash (the entries live in their own table)
+    audit_seq: int = 0
+    audit_head: str | None = None
 
     @property
     def feedback_required(self) -> bool:
@@ -170,3 +183,41 @@ def check_feedback_editable(campaign: Campaign) -> None:
 
 def feedback_kind(campaign: Campaign) -> str:
     return "passive" if campaign.feedback_required else "active"
+
+
+def check_cancellable(campaign: Campaign) -> None:
+    """A draft, a submitted or an approved campaign may be cancelled until it is reimbursed."""
+    if campaign.status not in ("draft", "submitted", "approved") or campaign.reimbursement_status == "reimbursed":
+        raise Conflict(f"only a campaign not yet reimbursed can be cancelled (this one is {campaign.status}"
+                       f"{', reimbursed' if campaign.reimbursement_status == 'reimbursed' else ''})",
+                       code="invalid_state")
+
+
+def overlaps(a: Campaign, b: Campaign) -> bool:
+    """Two applications for the same customer and kind of campaign on overlapping days: the
+    classic double claim. Rejected and cancelled ones, and drafts, do not count."""
+    return (a.id != b.id and a.customer_id == b.customer_id and a.category == b.category
+            and b.status in ("submitted", "approved") and a.start_date <= b.end_date and b.start_date <= a.end_date)
+
+
+def audit_fields(c: Campaign) -> dict[str, Any]:
+    """What the audit trail records of a campaign: every field a user or a rule can change,
+    as plain values (the trail's `changes` are diffs of these)."""
+    return {
+        "title": c.title, "category": c.category, "customer_id": c.customer_id, "customer_name": c.customer_name,
+        "start_date": c.start_date, "end_date": c.end_date, "location": c.location,
+        "expected_spend": c.expected_spend, "expected_sales": c.expected_sales, "expected_units": c.expected_units,
+        "requested_amount": c.requested_amount, "status": c.status, "approved_amount": c.approved_amount,
+        "feedback_required_by": c.rule.scope if c.rule else None, "feedback_due_date": c.feedback_due_date,
+        "min_photos": c.rule.min_photos if c.rule else 0, "feedback_revision": c.feedback_revision,
+        "reimbursement_status": c.reimbursement_status, "reimbursed_amount": c.reimbursed_amount,
+        "proposed_amount": c.proposed_amount, "cancel_reason": c.cancel_reason,
+    }
+
+
+def pending_approval(c: Campaign) -> Approval | None:
+    """The approval a submitted campaign waits on. Campaigns submitted before chains existed
+    wait, as they did then, for any manager over them or a leader."""
+    if c.status != "submitted":
+        return None
+    return c.approval or start_approval(None, c.requested_amount, c.org, "rep", c.org)

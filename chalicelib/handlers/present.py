@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from chalicelib.clock import business_today
-from chalicelib.domain.campaign import Campaign, days_overdue, feedback_status
+from chalicelib.domain.campaign import Campaign, days_overdue, feedback_status, pending_approval
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule
 from chalicelib.domain.figures import plan_vs_actual, ratio
 
@@ -52,9 +52,21 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
             "note": c.reimbursement_note,
         },
         "plan_vs_actual": figures(c),
+        "budget": c.budget.as_dict() if c.budget else None,
+        "approval": approval(c),
+        "cancellation": ({"at": c.cancelled_at, "by": c.cancelled_by, "reason": c.cancel_reason}
+                         if c.status == "cancelled" else None),
+        "submitted_at": c.submitted_at,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
     }
+
+
+def approval(c: Campaign) -> dict | None:
+    """{chain, steps, next}: the chain fixed at submit (none for a draft), the steps taken,
+    and the step it waits for while submitted."""
+    found = c.approval or pending_approval(c)
+    return found.as_dict(c.status) if found else None
 
 
 def feedback(report: FeedbackReport, c: Campaign, attachments: list[dict] | None = None) -> dict:
@@ -136,3 +148,18 @@ def attachment(a, links: dict) -> dict:
         out["gps"] = a.gps
         out["integrity"] = {**(a.integrity or {}), "duplicate_of": a.duplicate_of}
     return out
+
+
+# -- money control ---------------------------------------------------------------------------
+def budget(b) -> dict:
+    return b.as_dict()
+
+
+def ledger_entry(e) -> dict:
+    return e.as_dict()
+
+
+def delegation(d) -> dict:
+    out = d.as_dict()
+    return {"to": out["to"], "from": out["from"], "until": out["until"],
+            "delegator": {"id": out["delegator"]["id"], "name": out["delegator"]["name"]}}

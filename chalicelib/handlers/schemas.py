@@ -90,11 +90,20 @@ class CampaignChanges(Body):
 class Approval(Body):
     approved_amount: PositiveMoney
     comment: Optional[Text] = None
+    acting_for: Optional[Id] = None     # a delegator's id: decide in their name
+
+
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+                   AfterValidator(_printable)]
 
 
 class Rejection(Body):
-    comment: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-                       AfterValidator(_printable)]
+    comment: Reason
+    acting_for: Optional[Id] = None
+
+
+class Cancellation(Body):
+    reason: Reason
 
 
 class RuleIn(Body):
@@ -138,3 +147,39 @@ class ReportRun(Body):
 
 class ReportSubscription(Body):
     frequency: Literal["weekly", "monthly", "none"]
+
+
+# -- money control ---------------------------------------------------------------------------
+Org = Annotated[str, StringConstraints(min_length=1, max_length=300)]     # the domain checks the path
+
+
+class BudgetIn(Body):
+    org: Org
+    period: Annotated[str, StringConstraints(min_length=1, max_length=16)]
+    category: Optional[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
+    amount: int                         # the domain bounds it (and names it) so 2^63 is a 400, not an overflow
+    parent_id: Optional[Id] = None
+
+
+class BudgetChange(Body):
+    amount: int
+
+
+class PolicyLevelIn(Body):
+    up_to: Optional[int]
+    approver: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class PolicyIn(Body):
+    levels: list[PolicyLevelIn] = Field(max_length=10)
+
+
+class Delegate(Body):
+    id: Id
+    name: Optional[Name] = None
+
+
+class DelegationIn(Body):
+    to: Delegate
+    from_: Date = Field(alias="from")
+    until: Date

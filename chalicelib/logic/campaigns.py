@@ -1,26 +1,56 @@
-"""Applications: create, edit, submit, approve, reject, read and list campaigns."""
+"""Applications: create, edit, submit, approve, reject, cancel, read and list campaigns.
+
+Every change is one unit of work: the campaign (conditional on the version read), its audit
+entries, and what it does to budgets, together or not at all.
+"""
 from __future__ import annotations
 
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
+from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, check_approval, check_plan
-from chalicelib.domain.errors import Conflict, NotFound
+from chalicelib.domain.approval import take_step
+from chalicelib.domain.audit import Person
+from chalicelib.domain.campaign import (
+    Campaign,
+    audit_fields,
+    check_cancellable,
+    check_plan,
+    pending_approval,
+    settlement_gate,
+)
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
-from chalicelib.logic import retry_on_stale
+from chalicelib.logic import approvals, budgets, history, retry_on_stale
 from chalicelib.logic.rules import apply_rules_in_force
 
 
 def load_visible(principal: Principal, campaign_id: str) -> Campaign:
-    """The campaign if the caller may see it: 404 when unknown, 403 when outside their scope."""
+    """The campaign if the caller may see it: 404 when unknown, 403 when outside their scope.
+    A delegate also sees what waits for a step they may take for their delegator."""
     campaign = repos.campaigns().get(campaign_id)
     if campaign is None:
         raise NotFound(f"campaign {campaign_id} does not exist")
-    access.require_scope(principal, campaign.org, campaign.owner_id)
+    if access.in_scope(principal, campaign.org, campaign.owner_id):
+        return campaign
+    if principal.role in access.APPROVERS and campaign.status == "submitted" and approvals.may_decide(principal, campaign):
+        return campaign
+    raise Forbidden("this campaign is outside your scope")
+
+
+def _person(principal: Principal) -> Person:
+    return Person(principal.sub, principal.name)
+
+
+def _save(campaign: Campaign, who, events) -> Campaign:
+    """The campaign and its audit entries, in one unit of work."""
+    with repos.unit_of_work() as uow:
+        history.record(uow, campaign, who, events)
+        uow.campaigns.save(campaign)
     return campaign
 
 
@@ -40,7 +70,10 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
         created_at=now, updated_at=now,
     )
     apply_rules_in_force(campaign)
-    return repos.campaigns().insert(campaign)
+    with repos.unit_of_work() as uow:
+        history.record(uow, campaign, history.actor(principal), [("created", history.changes({}, campaign))], now)
+        uow.campaigns.insert(campaign)
+    return campaign
 
 
 def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Campaign:
@@ -51,6 +84,7 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Ca
         access.require_owner(principal, campaign.owner_id)
         if campaign.status != "draft":
             raise Conflict(f"only a draft can be edited (this one is {campaign.status})", code="not_editable")
+        before = audit_fields(campaign)
         for name in ("title", "category", "start_date", "end_date", "requested_amount"):
             if name in changes:
                 setattr(campaign, name, changes[name])
@@ -64,12 +98,14 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Ca
         check_plan(campaign.start_date, campaign.end_date, campaign.category, settings().categories)
         apply_rules_in_force(campaign)
         campaign.updated_at = now_iso()
-        return repos.campaigns().save(campaign)
+        edited = history.changes(before, campaign)
+        return _save(campaign, history.actor(principal), [("edited", edited)] if edited else [])
 
     return retry_on_stale(attempt)
 
 
 def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
+    """Submit a draft: its approval chain is fixed now, from the policy in force."""
     access.require(principal, "campaign.submit")
 
     def attempt() -> Campaign:
@@ -77,47 +113,119 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
         access.require_owner(principal, campaign.owner_id)
         if campaign.status != "draft":
             raise Conflict(f"only a draft can be submitted (this one is {campaign.status})", code="invalid_state")
+        before = audit_fields(campaign)
         campaign.status = "submitted"
-        campaign.updated_at = now_iso()
-        return repos.campaigns().save(campaign)
+        campaign.approval = approvals.chain_for(principal, campaign)
+        campaign.submitted_at = campaign.updated_at = now_iso()
+        chain = {"approval_chain": [None, [f"{s.level}:{s.org}" for s in campaign.approval.chain]]}
+        return _save(campaign, history.actor(principal), [("submitted", {**history.changes(before, campaign), **chain})])
 
     return retry_on_stale(attempt)
 
 
-def approve_campaign(principal: Principal, campaign_id: str, approved_amount: int, comment: str | None) -> Campaign:
+def approve_campaign(principal: Principal, campaign_id: str, approved_amount: int, comment: str | None,
+                     acting_for: str | None = None) -> Campaign:
+    """Take the next step of the campaign's chain. The last step approves it, and reserves the
+    approved amount from the covering budget in the same unit of work (409 budget_exceeded
+    with `available` when short: the campaign stays submitted)."""
     access.require(principal, "campaign.approve")
 
     def attempt() -> Campaign:
         campaign = load_visible(principal, campaign_id)
-        access.require_approver(principal, campaign.org, campaign.owner_id)
-        check_approval(campaign, approved_amount)
+        if campaign.status != "submitted":
+            raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
+                           code="invalid_state")
+        authority = approvals.authority(principal, campaign, acting_for)
         now = now_iso()
+        before = audit_fields(campaign)
+        by = _person(principal)
+        campaign.approval = take_step(pending_approval(campaign), authority, by, approved_amount,
+                                      campaign.requested_amount, now, comment)
+        step = campaign.approval.steps[-1]
+        events = [("approval_step", {"level": [None, step.level], "amount": [None, step.amount]})]
+        campaign.updated_at = now
+        who = history.actor(principal, authority.acting_for)
+        if not campaign.approval.complete:
+            return _save(campaign, who, events)
         campaign.status = "approved"
         campaign.approved_amount = approved_amount
         campaign.decided_by, campaign.decided_at, campaign.decision_comment = principal.sub, now, comment
         apply_rules_in_force(campaign)          # the requirement and the gate as the rules stand now
-        campaign.updated_at = now
-        return repos.campaigns().save(campaign)
+        try:
+            with repos.unit_of_work() as uow:
+                reserved = budgets.reserve(uow, campaign, by, now)
+                events.append(("approved", history.changes(before, campaign)))
+                if reserved.entries:
+                    events.append(("budget_reserved", {"budget_id": [None, campaign.budget.id],
+                                                       "budget_reserved": [0, campaign.budget.reserved]}))
+                history.record(uow, campaign, who, events, now)
+                uow.campaigns.save(campaign)
+        except BudgetShort as short:
+            raise budgets.explain_short(short) from None
+        return campaign
 
     return retry_on_stale(attempt)
 
 
-def reject_campaign(principal: Principal, campaign_id: str, comment: str) -> Campaign:
+def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting_for: str | None = None) -> Campaign:
     access.require(principal, "campaign.reject")
 
     def attempt() -> Campaign:
         campaign = load_visible(principal, campaign_id)
-        access.require_approver(principal, campaign.org, campaign.owner_id)
         if campaign.status != "submitted":
             raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
                            code="invalid_state")
+        authority = approvals.authority(principal, campaign, acting_for)
         now = now_iso()
+        before = audit_fields(campaign)
         campaign.status = "rejected"
         campaign.decided_by, campaign.decided_at, campaign.decision_comment = principal.sub, now, comment
         campaign.updated_at = now
-        return repos.campaigns().save(campaign)
+        return _save(campaign, history.actor(principal, authority.acting_for),
+                     [("rejected", {**history.changes(before, campaign), "comment": [None, comment]})])
 
     return retry_on_stale(attempt)
+
+
+def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Campaign:
+    """Withdraw (the owner) or cancel (an approver over it) a campaign not yet reimbursed. It
+    leaves every worklist and every figure, and gives back all it reserved, in one write."""
+    access.require(principal, "campaign.cancel")
+
+    def attempt() -> Campaign:
+        campaign = load_visible(principal, campaign_id)
+        access.require_canceller(principal, campaign.org, campaign.owner_id)
+        check_cancellable(campaign)
+        now = now_iso()
+        before = audit_fields(campaign)
+        campaign.status = "cancelled"
+        campaign.cancelled_at, campaign.cancelled_by, campaign.cancel_reason = now, principal.sub, reason
+        campaign.reimbursement_status = settlement_gate(campaign)
+        campaign.updated_at = now
+        with repos.unit_of_work() as uow:
+            held = campaign.budget.reserved if campaign.budget else 0
+            released = budgets.release(uow, campaign, _person(principal), now)
+            events = [("cancelled", history.changes(before, campaign))]
+            if released.entries:
+                events.append(("budget_released", {"budget_id": [None, campaign.budget.id],
+                                                   "budget_released": [0, held]}))
+            history.record(uow, campaign, history.actor(principal), events, now)
+            uow.campaigns.save(campaign)
+        return campaign
+
+    return retry_on_stale(attempt)
+
+
+def warnings(campaign: Campaign) -> list[dict]:
+    """What an approver should know before deciding: overlapping applications of the same
+    customer and category (from submit on; they inform, never block). One index Query."""
+    if campaign.status == "draft":
+        return []
+    others = repos.campaigns().overlapping(campaign)
+    if not others:
+        return []
+    return [{"code": "overlapping_campaign", "campaign_ids": sorted(c.id for c in others),
+             "message": f"{len(others)} other application(s) for this customer and category overlap these dates"}]
 
 
 def list_campaigns(principal: Principal, f: CampaignFilters, page: PageRequest) -> Page[Campaign]:

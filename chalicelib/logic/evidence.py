@@ -12,7 +12,7 @@ from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.ids import new_id
-from chalicelib.logic import retry_on_stale
+from chalicelib.logic import history, retry_on_stale
 from chalicelib.logic.campaigns import load_visible
 
 MAX_PER_CAMPAIGN = 100
@@ -21,6 +21,8 @@ MAX_PER_CAMPAIGN = 100
 def _check_changeable(campaign: Campaign) -> None:
     if campaign.reimbursement_status == "reimbursed":
         raise Conflict("evidence is locked once the campaign is reimbursed", code="already_reimbursed")
+    if campaign.status in ("rejected", "cancelled"):
+        raise Conflict(f"a {campaign.status} campaign takes no evidence", code="invalid_state")
 
 
 # -- HTTP use cases -----------------------------------------------------------------------------
@@ -48,8 +50,24 @@ def request_upload(principal: Principal, campaign_id: str, filename: str, conten
                    filename=filecheck.sanitise_filename(filename), content_type=content_type,
                    size_bytes=size_bytes, kind=kind, uploaded_by=principal.sub, created_at=now_iso(),
                    object_key=upload_key(campaign_id, attachment_id), upload_token=secrets.token_urlsafe(18))
-    repos.evidence().insert(a)
+
+    def attempt() -> None:
+        current = load_visible(principal, campaign_id)
+        with repos.unit_of_work() as uow:
+            uow.evidence.insert(a)
+            record_evidence(uow, current, history.actor(principal), "attachment_added", a)
+
+    retry_on_stale(attempt)
     return a, repos.objects().presigned_upload(a.object_key, a.content_type, a.size_bytes, a.upload_token)
+
+
+def record_evidence(uow, campaign: Campaign, who, action: str, a: Attachment, reason: str | None = None) -> None:
+    """An attachment's change in the campaign's audit trail (the campaign's head moves with it)."""
+    change = {"attachment_id": [None, a.id], "filename": [None, a.filename], "kind": [None, a.kind]}
+    if reason:
+        change["reason"] = [None, reason]
+    history.record(uow, campaign, who, [(action, change)])
+    uow.campaigns.save(campaign)
 
 
 def list_attachments(principal: Principal, campaign_id: str) -> list[Attachment]:
@@ -79,7 +97,9 @@ def delete_attachment(principal: Principal, campaign_id: str, attachment_id: str
         a = repos.evidence().get(campaign_id, attachment_id)
         if a is None:
             raise NotFound(f"attachment {attachment_id} does not exist")
-        repos.evidence().delete(a)
+        with repos.unit_of_work() as uow:
+            uow.evidence.delete(a)
+            record_evidence(uow, campaign, history.actor(principal), "attachment_deleted", a)
         return a
 
     a = retry_on_stale(attempt)

@@ -7,11 +7,11 @@ from chalicelib.clock import now_iso
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, check_feedback_editable, feedback_kind
+from chalicelib.domain.campaign import Campaign, audit_fields, check_feedback_editable, feedback_kind
 from chalicelib.domain.feedback import FeedbackReport, check_submittable
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import FeedbackSearch, RequestSearch
-from chalicelib.logic import retry_on_stale
+from chalicelib.logic import history, retry_on_stale
 from chalicelib.logic.campaigns import load_visible
 from chalicelib.logic.evidence import ready_photo_count
 from chalicelib.logic.rules import rules_in_force
@@ -60,6 +60,7 @@ def submit_feedback(principal: Principal, campaign_id: str, values: dict | None)
                 setattr(report, name, values[name])
         _, rule = rules_in_force(campaign)
         check_submittable(report, ready_photo_count(campaign_id), rule.min_photos if rule else 0)
+        before = audit_fields(campaign)
         revision = campaign.feedback_revision + 1
         report.status, report.revision, report.kind = "submitted", revision, feedback_kind(campaign)
         report.submitted_at = report.updated_at = now
@@ -70,8 +71,12 @@ def submit_feedback(principal: Principal, campaign_id: str, values: dict | None)
         campaign.actual_spend, campaign.actual_sales = report.actual_spend, report.actual_sales
         campaign.actual_units = report.actual_units
         campaign.updated_at = now
+        figures = {"kind": [None, report.kind], "actual_spend": [None, report.actual_spend],
+                   "actual_sales": [None, report.actual_sales], "actual_units": [None, report.actual_units]}
         with repos.unit_of_work() as uow:
             uow.feedback.insert_revision(report)
+            history.record(uow, campaign, history.actor(principal),
+                           [("feedback_submitted", {**history.changes(before, campaign), **figures})], now)
             uow.campaigns.save(campaign)
             if draft is not None:
                 uow.feedback.delete_draft(campaign_id)

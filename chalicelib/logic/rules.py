@@ -16,12 +16,12 @@ from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, RuleRef, most_specific_rule, settlement_gate
+from chalicelib.domain.campaign import Campaign, RuleRef, audit_fields, most_specific_rule, settlement_gate
 from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.feedback import FeedbackRule, Sweep, rule_target
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.logic import retry_on_stale
+from chalicelib.logic import history, retry_on_stale
 
 SWEEP_PAGE = 100
 Lookup = Callable[[str], "RuleRef | None"]
@@ -138,10 +138,14 @@ def _reapply(campaign_id: str, cached: Lookup, refresh_own: bool) -> bool:
                 return repos.rules().newest(target) if refresh_own else campaign.own_rule
             return cached(target)
 
+        before = audit_fields(campaign)
         if not apply_rules_in_force(campaign, newest):
             return False
         campaign.updated_at = now_iso()
-        repos.campaigns().save(campaign)
+        with repos.unit_of_work() as uow:
+            history.record(uow, campaign, history.actor(None),
+                           [("requirement_changed", history.changes(before, campaign))])
+            uow.campaigns.save(campaign)
         return True
 
     return retry_on_stale(attempt)

@@ -3,19 +3,29 @@ from __future__ import annotations
 
 from chalicelib.clock import now_iso
 from chalicelib.dal import repos
+from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, check_can_settle, proposed_amount, settlement_amount, settlement_gate
-from chalicelib.logic import retry_on_stale
+from chalicelib.domain.audit import Person
+from chalicelib.domain.campaign import (
+    Campaign,
+    audit_fields,
+    check_can_settle,
+    proposed_amount,
+    settlement_amount,
+    settlement_gate,
+)
+from chalicelib.logic import budgets, history, retry_on_stale
 from chalicelib.logic.campaigns import load_visible
 from chalicelib.logic.rules import apply_rules_in_force
 
 
 def settle(principal: Principal, campaign_id: str, amount: int | None, note: str | None) -> Campaign:
     """Reimburse an unlocked campaign. The gate is decided from the rules in force now (a rule
-    created a moment ago binds before its sweep arrives). The write is conditional on the
-    version read, so of two finance users settling at once exactly one wins; the other
-    re-reads and gets 409."""
+    created a moment ago binds before its sweep arrives). The settled amount is consumed from
+    the campaign's budget reservation and the rest released, in the same unit of work as the
+    settlement, conditional on the version read: of two finance users settling at once (or a
+    settlement racing a cancellation) exactly one wins; the other re-reads and gets 409."""
     access.require(principal, "reimbursement.create")
 
     def attempt() -> Campaign:
@@ -23,12 +33,29 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         if campaign.status == "approved" and campaign.reimbursement_status != "reimbursed":
             apply_rules_in_force(campaign)
         check_can_settle(campaign)
+        before, now = audit_fields(campaign), now_iso()
+        held = campaign.budget.reserved if campaign.budget else 0
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
-        campaign.reimbursed_at = campaign.updated_at = now_iso()
+        campaign.reimbursed_at = campaign.updated_at = now
         campaign.reimbursed_by = principal.sub
         campaign.reimbursement_note = note
-        return repos.campaigns().save(campaign)
+        try:
+            with repos.unit_of_work() as uow:
+                effect = budgets.settle(uow, campaign, Person(principal.sub, principal.name), now)
+                events = [("reimbursed", history.changes(before, campaign))]
+                consumed = sum(e.amount for e in effect.entries if e.kind == "consume")
+                if consumed:
+                    events.append(("budget_consumed", {"budget_id": [None, campaign.budget.id],
+                                                       "budget_consumed": [0, consumed]}))
+                if held - consumed:
+                    events.append(("budget_released", {"budget_id": [None, campaign.budget.id],
+                                                       "budget_released": [0, held - consumed]}))
+                history.record(uow, campaign, history.actor(principal), events, now)
+                uow.campaigns.save(campaign)
+        except BudgetShort as short:
+            raise budgets.explain_short(short) from None
+        return campaign
 
     return retry_on_stale(attempt)
 
@@ -48,14 +75,18 @@ def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None)
         if campaign.feedback_revision < revision:
             # the stream never runs ahead of the transaction that wrote both; if it does, retry
             raise RuntimeError(f"campaign {campaign_id} does not know revision {revision} yet")
-        was = campaign.reimbursement_status
+        before, was = audit_fields(campaign), campaign.reimbursement_status
         campaign.reimbursement_status = settlement_gate(campaign)
         outcome = "unlocked" if was == "locked" and campaign.reimbursement_status == "unlocked" else "proposal_updated"
         if campaign.approved_amount is not None:
             campaign.proposed_amount = proposed_amount(actual_spend, campaign.approved_amount)
         campaign.proposed_from_revision = revision
         campaign.updated_at = now_iso()
-        repos.campaigns().save(campaign)
+        events = [("settlement_unlocked", {**history.changes(before, campaign), "revision": [None, revision]})] \
+            if outcome == "unlocked" else []
+        with repos.unit_of_work() as uow:
+            history.record(uow, campaign, history.actor(None), events)
+            uow.campaigns.save(campaign)
         return outcome
 
     return retry_on_stale(attempt)

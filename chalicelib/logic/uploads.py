@@ -80,7 +80,7 @@ def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
     decided = replace(a, status="rejected", reason=reason, checked_etag=event.etag, checked_at=now_iso(),
                       thumbnail_key=None, phash=None, phash_crop=None, taken_at=None, gps=None, integrity=None)
     try:
-        repos.evidence().record_check(decided, event.etag, retired=a if a.indexed_hashes else None)
+        _record(decided, event, a, "attachment_rejected", reason)
     except AlreadyDecided:
         return "duplicate_event"
     repos.objects().quarantine(event.key)
@@ -110,7 +110,7 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
         if not found.analysed:
             decided.integrity = {**(decided.integrity or {}), "analysed": False}
     try:
-        repos.evidence().record_check(decided, event.etag, retired=a if a.indexed_hashes else None)
+        _record(decided, event, a, "attachment_ready")
     except AlreadyDecided:
         return "duplicate_event"
     own_ref = f"{a.campaign_id}/{a.id}"
@@ -120,3 +120,19 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
     if matches:
         count("DuplicatePhotos")
     return "ready"
+
+
+def _record(decided: Attachment, event: UploadEvent, was: Attachment, action: str, reason: str | None = None) -> None:
+    """The verdict, its index entries and the campaign's audit entry, in one unit of work (a
+    campaign changed meanwhile is re-read; a verdict already recorded raises AlreadyDecided)."""
+    from chalicelib.logic import history, retry_on_stale
+    from chalicelib.logic.evidence import record_evidence
+
+    def attempt() -> None:
+        campaign = repos.campaigns().get(decided.campaign_id)
+        with repos.unit_of_work() as uow:
+            uow.evidence.record_check(decided, event.etag, retired=was if was.indexed_hashes else None)
+            if campaign is not None:
+                record_evidence(uow, campaign, history.actor(None), action, decided, reason)
+
+    retry_on_stale(attempt)

@@ -7,9 +7,15 @@ Actors, seen from a campaign owned by `owner` (a rep in CO/EAST/JS):
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.conftest import Company, campaign_body
+
+_TODAY = dt.date.today()
+DELEGATION = {"to": {"id": "someone-else", "name": "Colleague"}, "from": _TODAY.isoformat(),
+              "until": (_TODAY + dt.timedelta(days=3)).isoformat()}
 
 ACTORS = ("owner", "peer_rep", "manager_in", "manager_out", "leader", "finance", "foreign_leader", "foreign_finance")
 
@@ -69,6 +75,30 @@ MATRIX = {
     "get the group report": ("report", "GET", "/reports/{report}", None, row(403, 403, 403, 403, 200, 403, 404, 403)),
     "subscribe to reports": ("none", "PUT", "/me/report-subscription", {"frequency": "weekly"},
                              row(403, 403, 200, 200, 200, 403, 200, 403)),
+    # money control
+    "cancel": ("draft", "POST", "/campaigns/{id}/cancel", {"reason": "not needed"},
+               row(200, 403, 200, 403, 200, 403, 403, 403)),
+    "audit trail": ("approved", "GET", "/campaigns/{id}/audit", None, SCOPED_READ),
+    "approval card": ("submitted", "GET", "/campaigns/{id}/approval-card", None,
+                      row(403, 403, 200, 403, 200, 403, 403, 403)),
+    "my approvals": ("none", "GET", "/me/approvals", None, row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "set the approval policy": ("none", "PUT", "/approval-policy",
+                                {"levels": [{"up_to": None, "approver": "leader"}]},
+                                row(403, 403, 403, 403, 200, 403, 200, 403)),
+    "read the approval policy": ("none", "GET", "/approval-policy", None,
+                                 row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "delegate": ("none", "PUT", "/me/delegation", DELEGATION, row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "read my delegation": ("own delegation", "GET", "/me/delegation", None,
+                           row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "end my delegation": ("own delegation", "DELETE", "/me/delegation", None,
+                          row(403, 403, 204, 204, 204, 403, 204, 403)),
+    "create budget": ("none", "POST", "/budgets", {"org": "{root}", "period": "2026", "amount": 100000},
+                      row(403, 403, 403, 403, 201, 201, 400, 400)),
+    "list budgets": ("none", "GET", "/budgets", None, row(403, 403, 200, 200, 200, 200, 200, 200)),
+    "get budget": ("budget", "GET", "/budgets/{budget}", None, row(403, 403, 200, 200, 200, 200, 404, 404)),
+    "resize budget": ("budget", "PATCH", "/budgets/{budget}", {"amount": 200000},
+                      row(403, 403, 403, 403, 200, 200, 404, 404)),
+    "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 404, 404)),
 }
 
 
@@ -99,6 +129,14 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         values["att"] = asked.json["attachment"]["id"]
     if state == "report":
         values["report"] = api.post("/reports/runs", company.leader, {"period": "2026-11"}).json["report_id"]
+    if state == "budget":
+        made = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 100000})
+        assert made.status_code == 201, made.json
+        values["budget"] = made.json["id"]
+    if state == "own delegation":      # whoever may delegate has just done so
+        api.put("/me/delegation", tokens(company, foreign)[actor], DELEGATION)
+    if isinstance(body, dict) and body.get("org") == "{root}":
+        body = {**body, "org": company.root}
     r = api.call(method, path.format(**values), tokens(company, foreign)[actor], body)
     assert r.status_code == expected[actor], (route, actor, r.json)
     if r.status_code >= 400:
@@ -108,7 +146,7 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
 def test_every_contract_route_is_in_the_matrix(chalice_app):
     covered = {(m, p.split("?")[0].replace("{id}", "{campaign_id}").replace("{rule}", "{rule_id}")
                  .replace("{att}", "{attachment_id}").replace("{customer}", "{customer_id}")
-                 .replace("{report}", "{report_id}"))
+                 .replace("{report}", "{report_id}").replace("{budget}", "{budget_id}"))
                for _, m, p, _, _ in MATRIX.values()}
     served = {(m, p) for p, methods in chalice_app.routes.items() for m in methods if p != "/health"}
     assert served <= covered, served - covered

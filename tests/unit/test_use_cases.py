@@ -221,18 +221,23 @@ def test_an_unlock_that_loses_a_race_re_reads_and_applies_once(store, monkeypatc
     rules.create_rule(LEADER, {"scope": "all"})
     c = approved()
     feedback_in(c.id, spend=90000)
-    real_save = store.campaigns.save
-    calls = {"n": 0}
+    real_get = store.campaigns.get
+    reads = {"n": 0}
 
-    def save_losing_once(campaign):
-        calls["n"] += 1
-        if calls["n"] == 1:
-            raise StaleWrite("someone wrote first")
-        return real_save(campaign)
+    def get_then_someone_writes(campaign_id):
+        found = real_get(campaign_id)
+        reads["n"] += 1
+        if reads["n"] == 1:       # another writer changes the campaign between our read and write
+            other = real_get(campaign_id)
+            other.title = "renamed meanwhile"
+            store.campaigns.save(other)
+        return found
 
-    monkeypatch.setattr(store.campaigns, "save", save_losing_once)
+    monkeypatch.setattr(store.campaigns, "get", get_then_someone_writes)
     assert settlement.unlock_settlement(c.id, 1, 90000) == "unlocked"
-    assert calls["n"] == 2 and repos.campaigns().get(c.id).proposed_amount == 90000
+    after = real_get(c.id)
+    assert reads["n"] == 2 and after.proposed_amount == 90000 and after.title == "renamed meanwhile"
+    assert [e.action for e in store.audit.entries(c.id)].count("settlement_unlocked") == 1
 
 
 # -- rules and sweeps ------------------------------------------------------------------------

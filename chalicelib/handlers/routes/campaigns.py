@@ -7,7 +7,6 @@ from chalicelib.logic import campaigns as logic
 from chalicelib.logic.evaluation import approval_context
 
 routes = Routes(__name__)
-STATUSES = ("draft", "submitted", "approved", "rejected")
 
 
 def _with_customer_history(req: ApiRequest, c, body: dict) -> dict:
@@ -16,16 +15,23 @@ def _with_customer_history(req: ApiRequest, c, body: dict) -> dict:
     return {**body, "customer_history": context} if context is not None else body
 
 
+def _one(c) -> dict:
+    """A single campaign as its own routes show it: with its warnings (lists leave them out:
+    each costs a Query)."""
+    return {**present.campaign(c), "warnings": logic.warnings(c)}
+
+
 @routes.post("/campaigns")
 def create_campaign(req: ApiRequest) -> Result:
     from chalicelib.handlers.schemas import CampaignIn
 
     body = req.body(CampaignIn)
-    return created(present.campaign(logic.create_campaign(req.principal, body.model_dump())))
+    return created(_one(logic.create_campaign(req.principal, body.model_dump())))
 
 
 @routes.get("/campaigns")
 def list_campaigns(req: ApiRequest) -> Result:
+    from chalicelib.domain.campaign import STATUSES
     from chalicelib.domain.search import CampaignFilters
 
     page = req.page()
@@ -41,7 +47,7 @@ def list_campaigns(req: ApiRequest) -> Result:
 @routes.get("/campaigns/{campaign_id}")
 def get_campaign(req: ApiRequest, campaign_id: str) -> Result:
     c = logic.load_visible(req.principal, campaign_id)
-    body = present.campaign(c)
+    body = _one(c)
     return ok(_with_customer_history(req, c, body) if c.status == "submitted" else body)
 
 
@@ -50,12 +56,12 @@ def edit_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import CampaignChanges
 
     changes = req.body(CampaignChanges).model_dump(exclude_unset=True)
-    return ok(present.campaign(logic.update_campaign(req.principal, campaign_id, changes)))
+    return ok(_one(logic.update_campaign(req.principal, campaign_id, changes)))
 
 
 @routes.post("/campaigns/{campaign_id}/submit")
 def submit_campaign(req: ApiRequest, campaign_id: str) -> Result:
-    return ok(present.campaign(logic.submit_campaign(req.principal, campaign_id)))
+    return ok(_one(logic.submit_campaign(req.principal, campaign_id)))
 
 
 @routes.post("/campaigns/{campaign_id}/approve")
@@ -63,8 +69,8 @@ def approve_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import Approval
 
     body = req.body(Approval)
-    c = logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment)
-    return ok(_with_customer_history(req, c, present.campaign(c)))
+    c = logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment, body.acting_for)
+    return ok(_with_customer_history(req, c, _one(c)))
 
 
 @routes.post("/campaigns/{campaign_id}/reject")
@@ -72,7 +78,33 @@ def reject_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import Rejection
 
     body = req.body(Rejection)
-    return ok(present.campaign(logic.reject_campaign(req.principal, campaign_id, body.comment)))
+    return ok(_one(logic.reject_campaign(req.principal, campaign_id, body.comment, body.acting_for)))
+
+
+@routes.post("/campaigns/{campaign_id}/cancel")
+def cancel_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.handlers.schemas import Cancellation
+
+    body = req.body(Cancellation)
+    return ok(_one(logic.cancel_campaign(req.principal, campaign_id, body.reason)))
+
+
+@routes.get("/campaigns/{campaign_id}/audit")
+def campaign_audit(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import history
+
+    items, next_cursor, verified = history.trail(req.principal, campaign_id, req.page())
+    return ok({"items": items, "next_cursor": next_cursor, "verified": verified})
+
+
+@routes.get("/campaigns/{campaign_id}/approval-card")
+def approval_card(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import approvals
+
+    card = approvals.approval_card(req.principal, campaign_id)
+    c = card["campaign"]
+    return ok({"campaign": present.campaign(c), "customer": card["customer"], "budget": card["budget"],
+               "warnings": card["warnings"], "approval": present.approval(c)})
 
 
 @routes.get("/categories")

@@ -1,0 +1,154 @@
+"""Approval chains (分级审批), delegation (代理审批), the approver's queue and the approval card.
+
+The chain is fixed at submit from the company's policy (domain/approval.py decides it); each
+step is taken by exactly the right approver, in their own right or a delegator's. Without a
+policy a campaign waits, as before, for any manager over it or a leader.
+"""
+from __future__ import annotations
+
+from chalicelib.clock import business_today, now_iso
+from chalicelib.dal import repos
+from chalicelib.domain import access
+from chalicelib.domain.access import Principal
+from chalicelib.domain.approval import (
+    Approval,
+    ApprovalPolicy,
+    Authority,
+    Delegation,
+    inbox_keys,
+    new_delegation,
+    parse_policy,
+    resolve_authority,
+    start_approval,
+)
+from chalicelib.domain.audit import Person
+from chalicelib.domain.campaign import Campaign, pending_approval
+from chalicelib.domain.errors import NotFound
+from chalicelib.domain.pages import Page, PageRequest
+
+
+# -- the policy --------------------------------------------------------------------------------
+def set_policy(principal: Principal, levels) -> dict:
+    access.require(principal, "policy.set")
+    policy = parse_policy(levels)
+    at = now_iso()
+    repos.policies().put(principal.tenant, policy, Person(principal.sub, principal.name), at)
+    return {**policy.as_dict(), "updated_by": {"id": principal.sub, "name": principal.name}, "updated_at": at}
+
+
+def get_policy(principal: Principal) -> dict:
+    """The company's policy; `levels: []` when there is none (one approval by any manager over
+    the campaign or a leader, as before chains existed)."""
+    access.require(principal, "policy.read")
+    found = repos.policies().get(principal.tenant)
+    if found is None:
+        return {"levels": [], "updated_by": None, "updated_at": None}
+    policy, meta = found
+    return {**policy.as_dict(), "updated_by": meta.get("by"), "updated_at": meta.get("at")}
+
+
+def chain_for(applicant: Principal, campaign: Campaign) -> Approval:
+    """The chain a campaign gets when its owner submits it: from the policy in force now."""
+    found = repos.policies().get(principal_tenant(applicant))
+    policy: ApprovalPolicy | None = found[0] if found else None
+    return start_approval(policy, campaign.requested_amount, campaign.org, applicant.role, applicant.org)
+
+
+def principal_tenant(principal: Principal) -> str:
+    return principal.tenant
+
+
+# -- delegation --------------------------------------------------------------------------------
+def set_delegation(principal: Principal, to_id: str, to_name: str | None, from_day: str, until_day: str) -> Delegation:
+    access.require(principal, "delegation.manage")
+    delegation = new_delegation(principal, Person(to_id, to_name or ""), from_day, until_day, business_today())
+    repos.delegations().put(delegation)
+    return delegation
+
+
+def get_delegation(principal: Principal) -> Delegation:
+    access.require(principal, "delegation.manage")
+    found = repos.delegations().of(principal.tenant, principal.sub)
+    if found is None:
+        raise NotFound("you have not delegated your approvals")
+    return found
+
+
+def delete_delegation(principal: Principal) -> None:
+    access.require(principal, "delegation.manage")
+    if repos.delegations().of(principal.tenant, principal.sub) is None:
+        raise NotFound("you have not delegated your approvals")
+    repos.delegations().delete(principal.tenant, principal.sub)
+
+
+def delegations_to(principal: Principal) -> list[Delegation]:
+    """The delegations made to the caller (the domain decides which are usable today)."""
+    if principal.role not in access.APPROVERS:
+        return []
+    return repos.delegations().to(principal.tenant, principal.sub)
+
+
+# -- authority ---------------------------------------------------------------------------------
+def authority(principal: Principal, campaign: Campaign, acting_for: str | None = None) -> Authority:
+    """In whose right the caller takes the campaign's next step (Forbidden when in nobody's)."""
+    approval = pending_approval(campaign)
+    if approval is None:
+        from chalicelib.domain.errors import Conflict
+        raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
+                       code="invalid_state")
+    access.require_same_company(principal, campaign.org)
+    return resolve_authority(principal, approval, campaign.owner_id, delegations_to(principal), business_today(),
+                             acting_for)
+
+
+def may_decide(principal: Principal, campaign: Campaign) -> bool:
+    """Whether the caller could take the campaign's next step now (own right or delegation)."""
+    from chalicelib.domain.errors import Conflict, Forbidden
+
+    try:
+        authority(principal, campaign)
+    except (Forbidden, Conflict):
+        return False
+    return True
+
+
+# -- the approver's queue ------------------------------------------------------------------------
+def my_approvals(principal: Principal, page: PageRequest) -> Page[Campaign]:
+    """Submitted campaigns waiting for a step that is the caller's (or a delegator's), oldest
+    submitted first; the caller's own applications are left out (nobody decides their own)."""
+    access.require(principal, "approval.mine")
+    keys = list(inbox_keys(principal, delegations_to(principal), business_today()))
+    found = repos.campaigns().awaiting_approval(keys, page)
+    return Page(items=[c for c in found.items if c.owner_id != principal.sub], next_cursor=found.next_cursor)
+
+
+# -- the approval card -----------------------------------------------------------------------------
+def approval_card(principal: Principal, campaign_id: str) -> dict:
+    """What an approver needs on one screen: the campaign, the customer's history summary, the
+    covering budget with what is available now, the warnings and the chain. For anyone who may
+    decide it (in their own right, over it, or as a delegate)."""
+    from chalicelib.logic.campaigns import load_visible, warnings
+    from chalicelib.logic.evaluation import customer_summary
+
+    access.require(principal, "approval.card")
+    campaign = load_visible(principal, campaign_id)
+    deciding_for = principal
+    if not access.sees_approval_context(principal, campaign.org, campaign.owner_id):
+        if not may_decide(principal, campaign):
+            from chalicelib.domain.errors import Forbidden
+            raise Forbidden("only an approver of this application sees its approval card")
+        acting = authority(principal, campaign).acting_for
+        deciding_for = next((d.delegator for d in delegations_to(principal) if acting and d.delegator.sub == acting.id),
+                            principal)
+    if campaign.budget is not None:
+        budget = repos.budgets().get(campaign.budget.id)
+    else:
+        budget = repos.budgets().covering(campaign.org, campaign.category, campaign.start_date)
+    return {
+        "campaign": campaign,
+        "customer": {"id": campaign.customer_id, "name": campaign.customer_name,
+                     "summary": customer_summary(deciding_for, campaign.customer_id)},
+        "budget": ({"id": budget.id, "org": budget.org, "period": budget.period, "category": budget.category,
+                    "amount": budget.amount, "available": budget.available} if budget else None),
+        "warnings": warnings(campaign),
+    }

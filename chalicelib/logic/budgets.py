@@ -1,0 +1,162 @@
+"""Budgets (预算池): allocate, carve, resize, read; and what approval, settlement and
+cancellation do to them. Every figure moves through the domain's effects (domain/budget.py)
+and is written with its ledger entries in one conditional unit of work (dal/budgets.py)."""
+from __future__ import annotations
+
+from chalicelib.clock import now_iso
+from chalicelib.config import settings
+from chalicelib.dal import repos
+from chalicelib.dal.errors import BudgetShort
+from chalicelib.domain import access
+from chalicelib.domain.access import Principal
+from chalicelib.domain.audit import Person
+from chalicelib.domain.budget import (
+    Budget,
+    BudgetExceeded,
+    Effect,
+    LedgerEntry,
+    cancellation_effect,
+    creation_effect,
+    new_budget,
+    parse_period,
+    reservation_effect,
+    resize_effect,
+    settlement_effect,
+)
+from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import Page, PageRequest
+from chalicelib.logic import retry_on_stale
+
+
+def _person(principal: Principal) -> Person:
+    return Person(principal.sub, principal.name)
+
+
+def load_visible(principal: Principal, budget_id: str) -> Budget:
+    access.require(principal, "budget.read")
+    budget = repos.budgets().get(budget_id)
+    if budget is None or budget.tenant != principal.tenant:
+        raise NotFound(f"budget {budget_id} does not exist")
+    if not access.budget_visible(principal, budget.org):
+        raise Forbidden("this budget is outside your scope")
+    return budget
+
+
+def create_budget(principal: Principal, org: str, period: str, category: str | None, amount: int,
+                  parent_id: str | None) -> Budget:
+    """A budget for an org node and period (and category), allocated, or carved out of a parent."""
+    access.require(principal, "budget.create")
+
+    def attempt() -> Budget:
+        parent = None
+        if parent_id is not None:
+            parent = repos.budgets().get(parent_id)
+            if parent is None or parent.tenant != principal.tenant:
+                raise InvalidInput.field("parent_id", "no such budget in your company")
+        now = now_iso()
+        budget = new_budget(new_id(), principal.tenant, org, period, category, amount, now, parent,
+                            settings().categories)
+        _apply(creation_effect(budget, parent, _person(principal), now))
+        return budget
+
+    return retry_on_stale(attempt)
+
+
+def resize_budget(principal: Principal, budget_id: str, amount: int) -> Budget:
+    """PATCH a budget's amount: never below what it has committed; a carved budget grows out
+    of its parent and gives back to it when it shrinks."""
+    access.require(principal, "budget.update")
+
+    def attempt() -> Budget:
+        budget = load_visible(principal, budget_id)
+        parent = repos.budgets().get(budget.parent_id) if budget.parent_id else None
+        effect = resize_effect(budget, amount, parent, _person(principal), now_iso())
+        if effect.entries:
+            _apply(effect, versioned={budget.id: budget.version or 0})
+        return repos.budgets().get(budget_id)
+
+    return retry_on_stale(attempt)
+
+
+def _apply(effect: Effect, versioned: dict[str, int] | None = None, uow=None) -> None:
+    """Write an effect; a condition that no longer holds is re-read and said exactly."""
+    try:
+        if uow is not None:
+            uow.budgets.apply(effect, versioned)
+        else:
+            repos.budgets().apply(effect, versioned)
+    except BudgetShort as short:
+        raise _explain(short) from None
+
+
+def _explain(short: BudgetShort) -> Exception:
+    """What a failed budget condition means now: the money is short, the amount would go below
+    what is committed, or (an amount change) somebody changed the budget meanwhile: retry."""
+    from chalicelib.domain.errors import StaleWrite
+
+    now = repos.budgets().get(short.delta.budget_id)
+    if now is None:
+        return StaleWrite(short.delta.budget_id)
+    if now.available >= short.delta.needs_available:
+        return StaleWrite(short.delta.budget_id)     # the version moved: re-read and decide again
+    if short.delta.code_if_short == "budget_below_committed":
+        return Conflict(f"the amount may not go below what is committed ({now.committed} fen)",
+                        code="budget_below_committed")
+    return BudgetExceeded(now.available, short.delta.needs_available)
+
+
+def get_budget(principal: Principal, budget_id: str) -> Budget:
+    return load_visible(principal, budget_id)
+
+
+def list_budgets(principal: Principal, org: str | None, period: str | None, category: str | None,
+                 page: PageRequest) -> Page[Budget]:
+    access.require(principal, "budget.read")
+    if period is not None:
+        parse_period(period)
+    subtree, ancestors = access.budget_list_scope(principal, org)
+    return repos.budgets().list(principal.tenant, subtree, ancestors, period, category, page)
+
+
+def ledger(principal: Principal, budget_id: str, page: PageRequest) -> Page[LedgerEntry]:
+    load_visible(principal, budget_id)
+    return repos.budgets().entries(budget_id, page)
+
+
+# -- what campaigns do to budgets --------------------------------------------------------------
+def reserve(uow, campaign: Campaign, by: Person, at: str) -> Effect:
+    """The final approval: reserve the approved amount from the covering budget (none: the
+    campaign is unbudgeted and nothing is reserved). Written in the approval's unit of work."""
+    budget = repos.budgets().covering(campaign.org, campaign.category, campaign.start_date)
+    if budget is None:
+        return Effect()
+    effect = reservation_effect(budget, campaign.id, campaign.approved_amount or 0, by, at)
+    uow.budgets.apply(effect)
+    campaign.budget = effect.campaign_budget
+    return effect
+
+
+def settle(uow, campaign: Campaign, by: Person, at: str) -> Effect:
+    """Settlement consumes the settled amount and releases the rest of the reservation."""
+    effect = settlement_effect(campaign.budget, campaign.id, campaign.reimbursed_amount or 0, by, at)
+    if effect.entries:
+        uow.budgets.apply(effect)
+    if effect.campaign_budget is not None:
+        campaign.budget = effect.campaign_budget
+    return effect
+
+
+def release(uow, campaign: Campaign, by: Person, at: str) -> Effect:
+    """Cancellation gives back everything the campaign still holds."""
+    effect = cancellation_effect(campaign.budget, campaign.id, by, at)
+    if effect.entries:
+        uow.budgets.apply(effect)
+    if effect.campaign_budget is not None:
+        campaign.budget = effect.campaign_budget
+    return effect
+
+
+def explain_short(short: BudgetShort) -> Exception:
+    return _explain(short)

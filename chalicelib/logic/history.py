@@ -1,0 +1,86 @@
+"""The audit trail of campaigns: what every change appends, and reading a trail back.
+
+A use case that changes a campaign records what it did in the same unit of work as the
+change itself:
+
+    before = audit_fields(campaign)
+    ... change the campaign ...
+    with repos.unit_of_work() as uow:
+        history.record(uow, campaign, actor, [("approved", history.changes(before, campaign))])
+        uow.campaigns.save(campaign)
+
+`record` links the new entries to the campaign's chain head (kept on the campaign, so no read
+is needed) and moves the head; the campaign's version condition then guarantees that of two
+racing changes only one gets seq n, and a retried request or redelivered event that changes
+nothing records nothing. Entries are only ever inserted (dal/audit.py).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from chalicelib.clock import now_iso
+from chalicelib.dal import repos
+from chalicelib.domain import access, org as orgs
+from chalicelib.domain.access import Principal
+from chalicelib.domain.audit import SYSTEM_ACTOR, Actor, AuditEntry, ChainHead, Person, actor_of, diff, next_entry, verify
+from chalicelib.domain.campaign import Campaign, audit_fields
+from chalicelib.domain.pages import PageRequest
+
+Event = tuple[str, "dict[str, Any] | None"]
+
+
+def actor(principal: Principal | None, acting_for: Person | None = None) -> Actor:
+    """The actor of a change: the caller (with whom they act for), or the system for functions."""
+    if principal is None:
+        return SYSTEM_ACTOR
+    return actor_of(principal.sub, principal.name, principal.role, acting_for)
+
+
+def changes(before: dict[str, Any] | None, campaign: Campaign) -> dict[str, list[Any]]:
+    """{field: [old, new]} of what a change did to the audited fields."""
+    return diff(before or {}, audit_fields(campaign))
+
+
+def record(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None) -> list[AuditEntry]:
+    """Append one entry per event to the campaign's trail in `uow`, and move its head."""
+    at = at or now_iso()
+    head: AuditEntry | ChainHead = ChainHead(campaign.audit_seq, campaign.audit_head) if campaign.audit_seq \
+        else ChainHead()
+    tenant = orgs.tenant_of(campaign.org)
+    written = []
+    for action, change in events:
+        head = next_entry(head, at, who, action, change or None)
+        uow.audit.append(campaign.id, tenant, head)
+        written.append(head)
+    if written:
+        campaign.audit_seq, campaign.audit_head = head.seq, head.hash
+    return written
+
+
+def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[list[dict], str | None, bool]:
+    """A page of a campaign's trail (oldest first), the next cursor, and whether the whole chain
+    verifies: every hash recomputes, seq runs 1..n, each entry links to the one before, and the
+    last one is the head the campaign holds (so a trail cut short does not verify either)."""
+    from chalicelib.logic.campaigns import load_visible
+
+    access.require(principal, "campaign.audit")
+    campaign = load_visible(principal, campaign_id)
+    entries = repos.audit().entries(campaign_id)
+    items = [e.as_dict() for e in entries]
+    verified = verify(items) and len(items) == campaign.audit_seq and (
+        not items or items[-1]["hash"] == campaign.audit_head)
+    start = _offset(page.cursor, len(items))
+    chunk = items[start:start + page.limit]
+    more = start + page.limit < len(items)
+    return chunk, (str(chunk[-1]["seq"]) if more and chunk else None), verified
+
+
+def _offset(cursor: str | None, size: int) -> int:
+    """Trail cursors are the seq of the last entry returned (entries are numbered from 1)."""
+    from chalicelib.domain.errors import InvalidInput
+
+    if cursor is None:
+        return 0
+    if not cursor.isdigit() or not 0 < int(cursor) <= size:
+        raise InvalidInput.field("cursor", "is not a cursor issued by this list")
+    return int(cursor)
