@@ -88,3 +88,27 @@ def test_rule_validation_and_listing(api, company, flow):
 def test_only_leaders_set_rules(api, company, role):
     token = {"rep": company.rep, "manager": company.manager, "finance": company.finance}[role]
     assert api.post("/feedback-rules", token, {"scope": "all"}).status_code == 403
+
+
+def test_a_rule_binds_submit_and_settlement_before_its_sweep_has_run(api, company, flow):
+    """A leader requires 5 photos; seconds later, before any sweep, the rep submits with none."""
+    c = flow.approved()
+    flow.rule(scope="campaign", campaign_id=c["id"], min_photos=5)       # no stream delivered
+    assert flow.campaign(c["id"])["feedback"]["required"] is False       # the stored view is stale
+    api.put(f"/campaigns/{c['id']}/feedback", company.rep, {"actual_spend": 1000, "actual_sales": 5000})
+    r = api.post(f"/campaigns/{c['id']}/feedback/submit", company.rep)
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "attachments", r.json
+    settle = api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {})
+    assert settle.status_code == 409 and settle.json["code"] == "feedback_required", settle.json
+
+
+def test_a_rep_lists_company_policy_and_the_rules_of_their_own_campaigns_only(api, company, flow):
+    mine, theirs = flow.approved(), flow.approved(token=company.rep_west, approver=company.west_manager)
+    flow.rule(scope="category", category="tasting")
+    own = flow.rule(scope="campaign", campaign_id=mine["id"])
+    other = flow.rule(scope="campaign", campaign_id=theirs["id"])
+    seen = {r["id"] for r in api.get("/feedback-rules", company.rep).json["items"]}
+    assert own["id"] in seen and other["id"] not in seen and len(seen) == 2
+    west = {r["id"] for r in api.get("/feedback-rules", company.west_manager).json["items"]}
+    assert other["id"] in west and own["id"] not in west
+    assert len(api.get("/feedback-rules", company.leader).json["items"]) == 3
