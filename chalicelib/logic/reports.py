@@ -150,6 +150,8 @@ def overdue_list(tenant: str, scope: str, today: str, limit: int | None = OVERDU
     # that starts in the period is due no earlier than the period's first day.
     filters = RequestSearch(org=scope if scope != tenant else None, due_before=previous_day(today),
                             due_after=f"{period}-01" if period else None)
+    if filters.due_after and filters.due_after > filters.due_before:
+        return [], False                    # the period starts today or later: nothing is overdue yet
     out, cursor = [], None
     while limit is None or len(out) <= limit:
         page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)

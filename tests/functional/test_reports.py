@@ -267,3 +267,15 @@ def test_the_morning_schedule_asks_for_month_to_date_and_the_final_report_on_the
     assert [(r["kind"], r["period"], r["scope"]) for r in daily] == [("month_to_date", "2026-11", company.root)]
     first = scheduled_reports("2026-12-01", tenants=[company.root])
     assert [(r["kind"], r["period"]) for r in first] == [("final", "2026-11")]
+
+
+def test_the_report_of_a_month_that_starts_today_compiles_with_nothing_overdue(api, company, flow, streams):
+    """On the 1st, the month-to-date report's overdue window (due in the period, before today)
+    is empty: the compiler says "none", it does not refuse its own filters."""
+    from chalicelib.logic.reports import overdue_list, report_data
+
+    flow.rule(scope="all")
+    streams.run_rules(company.root)
+    flow.approved(start_date="2026-12-01", end_date="2026-12-01")
+    assert overdue_list(company.root, company.root, "2026-12-01", period="2026-12") == ([], False)
+    assert report_data(company.root, company.root, "2026-12", "month_to_date", "2026-12-01").period == "2026-12"
