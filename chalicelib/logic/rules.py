@@ -24,6 +24,7 @@ from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import history, retry_on_stale
 
 SWEEP_PAGE = 100
+SWEEP_WORKERS = 8       # campaigns of a page re-evaluated at once: each is a few round trips of waiting
 Lookup = Callable[[str], "RuleRef | None"]
 
 
@@ -120,7 +121,14 @@ def continue_sweep(sweep: Sweep) -> int:
             cache[target] = repos.rules().newest(target)
         return cache[target]
 
-    changed = sum(_reapply(c.id, newest, refresh_own=sweep.scope == "campaign") for c in batch)
+    refresh_own = sweep.scope == "campaign"
+    if len(batch) > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(min(SWEEP_WORKERS, len(batch))) as pool:
+            changed = sum(pool.map(lambda c: _reapply(c.id, newest, refresh_own), batch))   # raises what a worker raised
+    else:
+        changed = sum(_reapply(c.id, newest, refresh_own) for c in batch)
     repos.rules().advance_sweep(sweep, next_cursor, changed)
     return changed
 
