@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, created, no_content, ok
-from chalicelib.logic import evidence as logic
 
 routes = Routes(__name__)
 
@@ -11,6 +10,7 @@ routes = Routes(__name__)
 @routes.post("/campaigns/{campaign_id}/attachments")
 def create_attachment(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import AttachmentIn
+    from chalicelib.logic import evidence as logic
 
     body = req.body(AttachmentIn)
     attachment, upload = logic.request_upload(req.principal, campaign_id, body.filename, body.content_type,
@@ -20,11 +20,15 @@ def create_attachment(req: ApiRequest, campaign_id: str) -> Result:
 
 @routes.get("/campaigns/{campaign_id}/attachments")
 def list_attachments(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import evidence as logic
+
     items = logic.list_attachments(req.principal, campaign_id)
     return ok(present.page([present.attachment(a, logic.links(a)) for a in items], None))
 
 
 @routes.delete("/campaigns/{campaign_id}/attachments/{attachment_id}")
 def delete_attachment(req: ApiRequest, campaign_id: str, attachment_id: str) -> Result:
+    from chalicelib.logic import evidence as logic
+
     logic.delete_attachment(req.principal, campaign_id, attachment_id)
     return no_content()

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, created, ok
-from chalicelib.logic import campaigns as logic
-from chalicelib.logic.evaluation import approval_context
 
 routes = Routes(__name__)
 
 
 def _with_customer_history(req: ApiRequest, c, body: dict) -> dict:
     """Approvers see how this customer's past campaigns went, without asking for it."""
+    from chalicelib.logic.evaluation import approval_context
+
     context = approval_context(req.principal, c)
     return {**body, "customer_history": context} if context is not None else body
 
@@ -18,12 +18,15 @@ def _with_customer_history(req: ApiRequest, c, body: dict) -> dict:
 def _one(c) -> dict:
     """A single campaign as its own routes show it: with its warnings (lists leave them out:
     each costs a Query)."""
+    from chalicelib.logic import campaigns as logic
+
     return {**present.campaign(c), "warnings": logic.warnings(c)}
 
 
 @routes.post("/campaigns")
 def create_campaign(req: ApiRequest) -> Result:
     from chalicelib.handlers.schemas import CampaignIn
+    from chalicelib.logic import campaigns as logic
 
     body = req.body(CampaignIn)
     return created(_one(logic.create_campaign(req.principal, body.model_dump())))
@@ -33,6 +36,7 @@ def create_campaign(req: ApiRequest) -> Result:
 def list_campaigns(req: ApiRequest) -> Result:
     from chalicelib.domain.campaign import STATUSES
     from chalicelib.domain.search import CampaignFilters
+    from chalicelib.logic import campaigns as logic
 
     page = req.page()
     filters = CampaignFilters(
@@ -46,6 +50,8 @@ def list_campaigns(req: ApiRequest) -> Result:
 
 @routes.get("/campaigns/{campaign_id}")
 def get_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import campaigns as logic
+
     c = logic.load_visible(req.principal, campaign_id)
     body = _one(c)
     return ok(_with_customer_history(req, c, body) if c.status == "submitted" else body)
@@ -54,6 +60,7 @@ def get_campaign(req: ApiRequest, campaign_id: str) -> Result:
 @routes.patch("/campaigns/{campaign_id}")
 def edit_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import CampaignChanges
+    from chalicelib.logic import campaigns as logic
 
     changes = req.body(CampaignChanges).model_dump(exclude_unset=True)
     return ok(_one(logic.update_campaign(req.principal, campaign_id, changes)))
@@ -61,12 +68,15 @@ def edit_campaign(req: ApiRequest, campaign_id: str) -> Result:
 
 @routes.post("/campaigns/{campaign_id}/submit")
 def submit_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import campaigns as logic
+
     return ok(_one(logic.submit_campaign(req.principal, campaign_id)))
 
 
 @routes.post("/campaigns/{campaign_id}/approve")
 def approve_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import Approval
+    from chalicelib.logic import campaigns as logic
 
     body = req.body(Approval)
     c = logic.approve_campaign(req.principal, campaign_id, body.approved_amount, body.comment, body.acting_for)
@@ -76,6 +86,7 @@ def approve_campaign(req: ApiRequest, campaign_id: str) -> Result:
 @routes.post("/campaigns/{campaign_id}/reject")
 def reject_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import Rejection
+    from chalicelib.logic import campaigns as logic
 
     body = req.body(Rejection)
     return ok(_one(logic.reject_campaign(req.principal, campaign_id, body.comment, body.acting_for)))
@@ -84,6 +95,7 @@ def reject_campaign(req: ApiRequest, campaign_id: str) -> Result:
 @routes.post("/campaigns/{campaign_id}/cancel")
 def cancel_campaign(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import Cancellation
+    from chalicelib.logic import campaigns as logic
 
     body = req.body(Cancellation)
     return ok(_one(logic.cancel_campaign(req.principal, campaign_id, body.reason)))
@@ -109,4 +121,6 @@ def approval_card(req: ApiRequest, campaign_id: str) -> Result:
 
 @routes.get("/categories")
 def list_categories(req: ApiRequest) -> Result:
+    from chalicelib.logic import campaigns as logic
+
     return ok({"items": [{"id": c, "name": c.replace("_", " ")} for c in logic.categories(req.principal)]})

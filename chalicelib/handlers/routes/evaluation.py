@@ -6,7 +6,6 @@ import re
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, ok
-from chalicelib.logic import evaluation as logic
 
 routes = Routes(__name__)
 _CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
@@ -14,12 +13,16 @@ _CUSTOMER_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 @routes.get("/campaigns/{campaign_id}/evaluation")
 def evaluate_campaign(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import evaluation as logic
+
     c, bench = logic.evaluate_campaign(req.principal, campaign_id)
     return ok({"campaign_id": c.id, "plan_vs_actual": present.figures(c), "benchmark": bench})
 
 
 @routes.get("/customers/{customer_id}/history")
 def customer_history(req: ApiRequest, customer_id: str) -> Result:
+    from chalicelib.logic import evaluation as logic
+
     if not _CUSTOMER_ID.fullmatch(customer_id):
         raise InvalidInput.field("customer_id", "must be 1-64 letters, digits or _.:-")
     found, summary = logic.customer_history(req.principal, customer_id, req.page())
@@ -29,6 +32,8 @@ def customer_history(req: ApiRequest, customer_id: str) -> Result:
 
 @routes.get("/reports/summary")
 def report_summary(req: ApiRequest) -> Result:
+    from chalicelib.logic import evaluation as logic
+
     group_by = req.query("group_by")
     if group_by is None:
         raise InvalidInput.field("group_by", f"is required; one of: {', '.join(logic.GROUP_BY)}")

@@ -4,22 +4,22 @@ from __future__ import annotations
 from chalicelib.clock import business_today
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, ok
-from chalicelib.logic import evidence
-from chalicelib.logic import feedback as logic
 
 routes = Routes(__name__)
 
 
 def _attachments(campaign_id: str) -> list[dict]:
-    """The campaign's evidence as the feedback shows it (attachments belong to the campaign)."""
-    from chalicelib.dal import repos
+    """The campaign's evidence as the feedback shows it (attachments belong to the campaign; the
+    use case that loaded the feedback has checked the caller may see the campaign)."""
+    from chalicelib.logic import evidence
 
-    return [present.attachment(a, evidence.links(a)) for a in repos.evidence().list(campaign_id)]
+    return [present.attachment(a, evidence.links(a)) for a in evidence.of_campaign(campaign_id)]
 
 
 @routes.put("/campaigns/{campaign_id}/feedback")
 def save_feedback_draft(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import FeedbackIn
+    from chalicelib.logic import feedback as logic
 
     body = req.body(FeedbackIn)
     campaign, draft = logic.save_draft(req.principal, campaign_id, body.model_dump())
@@ -29,6 +29,7 @@ def save_feedback_draft(req: ApiRequest, campaign_id: str) -> Result:
 @routes.post("/campaigns/{campaign_id}/feedback/submit")
 def submit_feedback(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.handlers.schemas import FeedbackIn
+    from chalicelib.logic import feedback as logic
 
     body = req.body(FeedbackIn, optional=True)
     values = body.model_dump(exclude_unset=True) if body is not None else None
@@ -38,6 +39,8 @@ def submit_feedback(req: ApiRequest, campaign_id: str) -> Result:
 
 @routes.get("/campaigns/{campaign_id}/feedback")
 def get_feedback(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import feedback as logic
+
     campaign, latest, draft = logic.get_feedback(req.principal, campaign_id)
     attachments = _attachments(campaign_id)
     return ok({
@@ -50,12 +53,16 @@ def get_feedback(req: ApiRequest, campaign_id: str) -> Result:
 
 @routes.get("/campaigns/{campaign_id}/feedback/revisions")
 def list_feedback_revisions(req: ApiRequest, campaign_id: str) -> Result:
+    from chalicelib.logic import feedback as logic
+
     campaign, found = logic.feedback_revisions(req.principal, campaign_id, req.page())
     return ok(present.page([present.feedback(r, campaign) for r in found.items], found.next_cursor))
 
 
 @routes.get("/me/feedback-requests")
 def my_feedback_requests(req: ApiRequest) -> Result:
+    from chalicelib.logic import feedback as logic
+
     found = logic.my_feedback_requests(req.principal, req.page())
     today = business_today()
     return ok(present.page([present.feedback_request_row(c, today) for c in found.items], found.next_cursor))
@@ -65,6 +72,7 @@ def my_feedback_requests(req: ApiRequest) -> Result:
 def search_feedback(req: ApiRequest) -> Result:
     """D: all submitted feedback, newest first."""
     from chalicelib.domain.search import FeedbackSearch
+    from chalicelib.logic import feedback as logic
 
     f = FeedbackSearch(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
                        customer_id=req.query("customer_id"), kind=req.query_choice("kind", ("passive", "active")),
@@ -77,6 +85,7 @@ def search_feedback(req: ApiRequest) -> Result:
 def search_feedback_requests(req: ApiRequest) -> Result:
     """E: campaigns whose feedback is required, soonest due first."""
     from chalicelib.domain.search import FEEDBACK_REQUEST_STATUSES, RequestSearch
+    from chalicelib.logic import feedback as logic
 
     f = RequestSearch(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
                       customer_id=req.query("customer_id"),

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from chalicelib.handlers.api import ApiRequest, Result, Routes, accepted, ok
-from chalicelib.logic import reports as logic
 
 routes = Routes(__name__)
 
@@ -10,6 +9,7 @@ routes = Routes(__name__)
 @routes.post("/reports/runs")
 def run_reports(req: ApiRequest) -> Result:
     from chalicelib.handlers.schemas import ReportRun
+    from chalicelib.logic import reports as logic
 
     body = req.body(ReportRun)
     reports = logic.run_reports(req.principal, body.period)
@@ -19,6 +19,8 @@ def run_reports(req: ApiRequest) -> Result:
 
 @routes.get("/reports")
 def list_reports(req: ApiRequest) -> Result:
+    from chalicelib.logic import reports as logic
+
     page = req.page()
     items, next_cursor = logic.list_reports(req.principal, page.limit, page.cursor)
     return ok({"items": items, "next_cursor": next_cursor})
@@ -26,12 +28,15 @@ def list_reports(req: ApiRequest) -> Result:
 
 @routes.get("/reports/{report_id}")
 def get_report(req: ApiRequest, report_id: str) -> Result:
+    from chalicelib.logic import reports as logic
+
     return ok(logic.get_report(req.principal, report_id))
 
 
 @routes.put("/me/report-subscription")
 def put_report_subscription(req: ApiRequest) -> Result:
     from chalicelib.handlers.schemas import ReportSubscription
+    from chalicelib.logic import reports as logic
 
     body = req.body(ReportSubscription)
     return ok(logic.subscribe(req.principal, body.frequency))
