@@ -22,7 +22,7 @@ class AuditRepository:
         self._writes.put(A(campaign_id, entry.seq, entry=canonical_json(entry.body()), hash=entry.hash, tenant=tenant),
                          A.campaign_id.does_not_exist())
 
-    def entries(self, campaign_id: str) -> list[AuditEntry]:
-        """Every entry of a campaign, oldest first (strongly consistent)."""
-        return [AuditEntry.from_dict({**json.loads(m.entry), "hash": m.hash})
-                for m in A.query(campaign_id, consistent_read=True)]
+    def entries(self, campaign_id: str) -> list[dict]:
+        """Every entry of a campaign exactly as stored (the hashed JSON plus its hash), oldest
+        first, strongly consistent: nothing is rebuilt, so whatever changed in storage shows."""
+        return [{**json.loads(m.entry), "hash": m.hash} for m in A.query(campaign_id, consistent_read=True)]

@@ -705,9 +705,9 @@ class MemoryAudit:
         self._writes.write(_Op(lambda: entry.seq not in self._t.audit.get(campaign_id, {}),
                                lambda: self._t.audit.setdefault(campaign_id, {}).__setitem__(entry.seq, entry)))
 
-    def entries(self, campaign_id: str) -> list[AuditEntry]:
+    def entries(self, campaign_id: str) -> list[dict]:
         trail = self._t.audit.get(campaign_id) or {}
-        return [trail[seq] for seq in sorted(trail)]
+        return [trail[seq].as_dict() for seq in sorted(trail)]
 
 
 # -- the storage --------------------------------------------------------------------------------

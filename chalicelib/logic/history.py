@@ -65,22 +65,23 @@ def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[li
 
     access.require(principal, "campaign.audit")
     campaign = load_visible(principal, campaign_id)
-    entries = repos.audit().entries(campaign_id)
-    items = [e.as_dict() for e in entries]
+    items = repos.audit().entries(campaign_id)
     verified = verify(items) and len(items) == campaign.audit_seq and (
         not items or items[-1]["hash"] == campaign.audit_head)
-    start = _offset(page.cursor, len(items))
+    start = _after(page.cursor, items)
     chunk = items[start:start + page.limit]
     more = start + page.limit < len(items)
     return chunk, (str(chunk[-1]["seq"]) if more and chunk else None), verified
 
 
-def _offset(cursor: str | None, size: int) -> int:
-    """Trail cursors are the seq of the last entry returned (entries are numbered from 1)."""
+def _after(cursor: str | None, items: list[dict]) -> int:
+    """Where a page starts: after the entry whose seq the cursor names (a chain with a gap
+    still pages through every stored entry)."""
     from chalicelib.domain.errors import InvalidInput
 
     if cursor is None:
         return 0
-    if not cursor.isdigit() or not 0 < int(cursor) <= size:
-        raise InvalidInput.field("cursor", "is not a cursor issued by this list")
-    return int(cursor)
+    for position, item in enumerate(items):
+        if str(item.get("seq")) == cursor:
+            return position + 1
+    raise InvalidInput.field("cursor", "is not a cursor issued by this list")

@@ -237,7 +237,7 @@ def test_an_unlock_that_loses_a_race_re_reads_and_applies_once(store, monkeypatc
     assert settlement.unlock_settlement(c.id, 1, 90000) == "unlocked"
     after = real_get(c.id)
     assert reads["n"] == 2 and after.proposed_amount == 90000 and after.title == "renamed meanwhile"
-    assert [e.action for e in store.audit.entries(c.id)].count("settlement_unlocked") == 1
+    assert [e["action"] for e in store.audit.entries(c.id)].count("settlement_unlocked") == 1
 
 
 # -- rules and sweeps ------------------------------------------------------------------------
@@ -387,3 +387,35 @@ def test_an_upload_that_is_not_what_it_claims_is_rejected_with_a_reason(store):
     assert check_upload(UploadEvent(stored["bucket"], stored["key"], stored["size"], stored["etag"])) == "rejected"
     rejected = repos.evidence().get(c.id, a.id)
     assert rejected.status == "rejected" and rejected.reason
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+def test_a_trail_with_an_entry_removed_in_storage_pages_through_the_rest_and_does_not_verify(store):
+    from chalicelib.logic.history import trail
+
+    c = approved()
+    feedback_in(c.id)
+    whole, _, verified = trail(LEADER, c.id, PageRequest(50))
+    assert verified and [e["seq"] for e in whole] == list(range(1, len(whole) + 1))
+    del store.tables.audit[c.id][2]                      # someone deletes an entry behind the code's back
+    seen, cursor = [], None
+    while True:
+        page, cursor, verified = trail(LEADER, c.id, PageRequest(2, cursor))
+        seen += [e["seq"] for e in page]
+        assert verified is False
+        if cursor is None:
+            break
+    assert seen == [e["seq"] for e in whole if e["seq"] != 2]
+
+
+def test_a_changed_field_in_a_stored_entry_does_not_verify(store):
+    from dataclasses import replace
+
+    from chalicelib.logic.history import trail
+
+    c = approved()
+    first = store.tables.audit[c.id][1]
+    store.tables.audit[c.id][1] = replace(first, action="edited")
+    assert trail(LEADER, c.id, PageRequest(50))[2] is False
+    store.tables.audit[c.id][1] = first
+    assert trail(LEADER, c.id, PageRequest(50))[2] is True
