@@ -258,3 +258,22 @@ def test_the_offline_check_agrees_with_the_domain_on_every_fault():
     for items in variants():
         assert verify(items) == (verify_audit.chain_problems(items) == []), items
 
+
+def test_the_snippet_in_docs_audit_md_verifies_an_export_and_stops_at_a_fault(api, company, flow, tmp_path):
+    import re
+
+    (snippet,) = re.findall(r"```python\n(.*?)```", (ROOT / "docs" / "audit.md").read_text(encoding="utf-8"), re.S)
+    assert len(snippet.strip().splitlines()) <= 10
+    (tmp_path / "check.py").write_text(snippet, encoding="utf-8")
+    c = flow.approved(title="周末品鉴 Suguo")
+    pages = trail(api, company, c["id"], limit=2)
+
+    def check(data) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "check.py"), save(tmp_path, "t.json", data)],
+                              capture_output=True, text=True, timeout=60)
+
+    ok = check(pages)
+    assert ok.returncode == 0 and ok.stdout.strip() == f"4 entries verified; last hash {pages[-1]['items'][-1]['hash']}"
+    pages[1]["items"][0]["action"] = "rejected"
+    bad = check(pages)
+    assert bad.returncode == 1 and "broken at entry 3 (seq 3)" in bad.stderr
