@@ -152,6 +152,9 @@ def test_the_budget_section_shows_each_budget_of_the_scope_in_yuan_in_every_arti
     assert (csv_east["org"], csv_east["budget_period"], csv_east["reserved_cny"], csv_east["utilisation"]) == (
         company.east, "2026-Q4", "1500.00", "0.7")
     assert "<h2 id='budget'" in html and "¥3,000.00" in html and "70.0%" in html
+    # AND the cancelled campaign counts nowhere: not in the budgets, not among the approved
+    total = next(r for r in sheet_rows(book["By category"]) if r["Category id"] == "total")
+    assert (total["Campaigns"], total["Approved (CNY)"]) == (3, 3200.00)
     assert re.search(r">Budget available</div><div[^>]*>¥7,100\.00</div>", html)
     (msg,) = mails_to(f"{company.sub('leader')}@example.com")
     assert "<h2 id='budget'" in msg.get_body(("html",)).get_content()
