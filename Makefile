@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
 
-.PHONY: install run test bench token clean package fuzz verify-rollups
+.PHONY: install run test bench token clean package fuzz verify-rollups verify-audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,9 @@ bench: install         ## benchmarks: prints tables and writes bench/results.jso
 
 verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
 	$(BIN)/python -m tools.verify_rollups
+
+verify-audit: install    ## verify every campaign's audit chain (of the running local stack) as GET /campaigns/{id}/audit does; TENANT=T for one company, FILE=trail.json for an exported trail (docs/audit.md)
+	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE))
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache

@@ -199,6 +199,20 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
     overdue = sections.overdue(items, total["feedback"]["overdue"], today, shown_all=not cut)
     trend = sections.trend(months, period)
     earlier = sum(m["feedback"]["overdue"] for m in months[:-1])
+    # The budgets a subscriber of this scope may see (a leader: the company's; an office: its
+    # subtree's and its ancestors' own), those in force in the period: its month, quarter, year.
+    from chalicelib.domain.budget import periods_containing
+    from chalicelib.domain.pages import PageRequest
+
+    reader = Principal(sub="report-compiler", role="leader" if scope_org == tenant else "manager", org=scope_org)
+    subtree, ancestors = access.budget_list_scope(reader, None)
+    in_force, found, cursor = set(periods_containing(f"{period}-01")), [], None
+    while True:
+        page = repos.budgets().list(tenant, subtree, ancestors, None, None, PageRequest(200, cursor))
+        found += [b.as_dict() for b in page.items if b.period in in_force]
+        if (cursor := page.next_cursor) is None:
+            break
+    budget = sections.budgets(found, period, scope_org, tenant)
     headline = [
         Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
         Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
@@ -211,6 +225,8 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
         Figure("overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count",
                "trend"),
     ]
+    if budget.total is not None:
+        headline.append(Figure("budget_available", "Budget available", budget.total["available"], "money", "budget"))
     notes = ["Campaigns count in the month of their start date once approved; actual figures are the latest "
              "submitted feedback's, and actual ratios are over the campaigns fed back.",
              f"Pending and overdue are as of {moment:%Y-%m-%d %H:%M} (Asia/Shanghai): overdue feedback was due "
@@ -221,7 +237,7 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
         headline=headline, notes=notes,
         sections=[sections.by_category(_rows(scope, "category", period, period, today), total),
                   sections.by_org(level, _rows(scope, level, period, period, today), total),
-                  trend, sections.ranking(ranking), overdue])
+                  trend, sections.ranking(ranking), overdue, budget])
 
 
 def compile_report(tenant: str, report_id: str) -> str:

@@ -15,7 +15,10 @@ from chalicelib.reporting.values import MISSING, axis, category_name, text
 PLAN, ACTUAL, NEGATIVE = "#9db7dd", "#2d6cc0", "#c0392b"
 DELIVERED, PENDING, OVERDUE = "#3a9a5b", "#c9ced6", "#d9534f"
 INK, MUTED, GRID = "#222222", "#666666", "#e3e6ea"
+CARVED, AVAILABLE = "#d8c7a3", "#d3e9d9"
 RANKED_REPS = 15
+CHARTED_BUDGETS = 15
+LABEL_WIDTH = 210.0         # the widest row label a horizontal chart draws before cutting it short
 
 
 # -- what the charts show -----------------------------------------------------------------------
@@ -72,6 +75,37 @@ def compliance_by_org(level: str, rows: list[dict]) -> Chart:
         empty_note="No feedback was required in this period.")
 
 
+def budget_use(rows: list[dict]) -> Chart:
+    """Each budget's amount as a bar of shares: consumed, reserved, carved out, available; its
+    utilisation at the end. At most CHARTED_BUDGETS bars: the largest, in the table's order."""
+    shown = rows
+    if len(rows) > CHARTED_BUDGETS:
+        largest = sorted(range(len(rows)), key=lambda i: -rows[i]["amount"])[:CHARTED_BUDGETS]
+        shown = [rows[i] for i in sorted(largest)]
+
+    def label(r: dict) -> str:
+        # the org below the company's root (the root itself by name), the period, the category
+        # in English (the table names it in full): where even that is too long, its start is cut
+        org = r["org"].split("/", 1)[1] if "/" in r["org"] else r["org"]
+        what = f"{org} {r['budget_period']}"
+        if r["category"]:
+            what += " " + category_name(r["category"], ascii_only=True)
+        return fit(what, 12, keep_end=True)
+
+    def column(key: str) -> tuple:
+        return tuple(r[key] for r in shown)
+
+    biggest = "" if shown is rows else f" (the {CHARTED_BUDGETS} largest)"
+    return Chart(
+        key="budget_use", title=f"Budget use{biggest}: shares of each amount", kind="stacked",
+        labels=tuple(label(r) for r in shown),
+        series=(Series("Consumed", column("consumed"), ACTUAL), Series("Reserved", column("reserved"), PLAN),
+                Series("Carved out", column("allocated"), CARVED),
+                Series("Available", column("available"), AVAILABLE)),
+        totals=tuple(text(r["utilisation"], "percent") for r in shown), value_kind="money",
+        empty_note="No budget is in force.")
+
+
 def roi_of_reps(ranked: list[dict]) -> Chart:
     top = [r for r in ranked if r.get("roi") is not None][:RANKED_REPS]
     return Chart(
@@ -124,6 +158,22 @@ class Drawing:
 def text_width(s: str, size: float) -> float:
     """An estimate good enough for layout: CJK glyphs are square, Latin ones about half as wide."""
     return sum(size * (1.0 if ord(ch) >= 0x2E80 else 0.62 if ch.isupper() else 0.55) for ch in s)
+
+
+def fit(label: str, size: float, width: float = LABEL_WIDTH, keep_end: bool = False) -> str:
+    """`label`, cut short with "…" where it would be wider than `width` (its start cut instead
+    with `keep_end`, where the end tells rows apart)."""
+    if text_width(label, size) <= width:
+        return label
+    while label and text_width(label + "…", size) > width:
+        label = label[1:] if keep_end else label[:-1]
+    return "…" + label.lstrip() if keep_end else label.rstrip() + "…"
+
+
+def ink_on(colour: str) -> str:
+    """The text colour readable on a fill: white on dark colours, ink on light ones."""
+    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else INK
 
 
 def nice_ticks(lo: float, hi: float, count: int = 4) -> list[float]:
@@ -218,10 +268,10 @@ def _bars(chart: Chart, width: int) -> Drawing:
                 v = s.values[i] or 0
                 w = (v / whole) * (x1 - x0) if whole else 0
                 if w > 0:
-                    shapes.append(Rect(x, y, w, bar_h, s.colour, f"{label} {s.name}: {v}"))
-                    if w >= text_width(str(v), 11) + 6:
-                        shapes.append(Text(x + w / 2, y + bar_h - 4, str(v), 11, "middle",
-                                           "#ffffff" if s.colour != PENDING else INK))
+                    shown = text(v, chart.value_kind)
+                    shapes.append(Rect(x, y, w, bar_h, s.colour, f"{label} {s.name}: {shown}"))
+                    if w >= text_width(shown, 11) + 6:
+                        shapes.append(Text(x + w / 2, y + bar_h - 4, shown, 11, "middle", ink_on(s.colour)))
                 x += w
             if chart.totals:
                 shapes.append(Text(x1 + 6, y + bar_h - 4, chart.totals[i], 12, bold=True))

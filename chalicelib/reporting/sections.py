@@ -5,6 +5,7 @@ A summary row is the API's (GET /reports/summary) with two more fields the repor
 """
 from __future__ import annotations
 
+from chalicelib.domain.figures import ratio
 from chalicelib.reporting import Column, Section, charts
 from chalicelib.reporting.values import category_name
 
@@ -37,8 +38,25 @@ OVERDUE_COLUMNS = (
     Column("due_date", "Feedback due", "date"),
     Column("days_overdue", "Days overdue", "count"),
 )
+# Budgets: `budget_period`, not `period` (the CSV's first column is the report's period).
+BUDGET_COLUMNS = (
+    Column("budget_id", "Budget id", "id", html=False),
+    Column("org", "Org"),
+    Column("budget_period", "Period"),
+    Column("category", "Category id", "id", html=False),
+    Column("category_name", "Category"),
+    Column("amount", "Amount", "money"),
+    Column("allocated", "Carved out", "money"),          # without it, amount − available would not add up
+    Column("reserved", "Reserved", "money"),
+    Column("consumed", "Consumed", "money"),
+    Column("available", "Available", "money"),
+    Column("utilisation", "Utilisation", "percent"),
+    Column("parent_id", "Carved from (budget id)", "id", html=False),
+)
+EVERY_CATEGORY = "Every category"
 EMAIL_RANKING_ROWS = 10
 EMAIL_OVERDUE_ROWS = 20
+EMAIL_BUDGET_ROWS = 20
 
 
 def flat(row: dict) -> dict:
@@ -104,3 +122,49 @@ def overdue(items: list[dict], count: int, as_of_day: str, shown_all: bool) -> S
     return Section(
         key="overdue", title="Overdue feedback", sheet="Overdue feedback", columns=OVERDUE_COLUMNS,
         rows=items, count=count, notes=notes, email_rows=EMAIL_OVERDUE_ROWS, empty="No overdue feedback.")
+
+
+def _period_order(period: str) -> tuple:
+    """A year before its quarters before its months: `2026`, `2026-Q4`, `2026-11`."""
+    return period[:4], {4: 0, 7: 1 if "Q" in period else 2}.get(len(period), 3), period
+
+
+def budgets(items: list[dict], period: str, scope: str, tenant: str) -> Section:
+    """The budgets in force in the report's period (those whose period contains it), as the
+    API gives them (`GET /budgets`: money in fen), one row each: org order, then the longer
+    period first, then every category before a single one.
+
+    The total counts carved money once: its amount is that of the budgets not carved out of
+    another one listed here, and its "carved out" what they carved into budgets not listed, so
+    amount = carved out + reserved + consumed + available holds on the total as on every row.
+    """
+    ordered = sorted(items, key=lambda b: (b["org"].split("/"), _period_order(b["period"]), b["category"] or ""))
+    listed = {b["id"] for b in ordered}
+    rows = [{"budget_id": b["id"], "org": b["org"], "budget_period": b["period"], "category": b["category"],
+             "category_name": category_name(b["category"]) if b["category"] else EVERY_CATEGORY,
+             "amount": b["amount"], "allocated": b["allocated"], "reserved": b["reserved"],
+             "consumed": b["consumed"], "available": b["available"],
+             "utilisation": ratio(b["reserved"] + b["consumed"], b["amount"]), "parent_id": b["parent_id"]}
+            for b in ordered]
+    total = None
+    if rows:
+        within = [r for r in rows if r["parent_id"] in listed]
+        amount = sum(r["amount"] for r in rows) - sum(r["amount"] for r in within)
+        reserved, consumed = sum(r["reserved"] for r in rows), sum(r["consumed"] for r in rows)
+        total = {"budget_id": "total", "org": "Total", "amount": amount,
+                 "allocated": sum(r["allocated"] for r in rows) - sum(r["amount"] for r in within),
+                 "reserved": reserved, "consumed": consumed, "available": sum(r["available"] for r in rows),
+                 "utilisation": ratio(reserved + consumed, amount)}
+    whose = ("every budget of the company" if scope == tenant
+             else f"the budgets of {scope}, of the offices below it and of each org above it")
+    notes = [f"Shown: {whose} whose period contains {period} (the month, its quarter or its year).",
+             "Figures are each budget's own as of the time above: reserved and consumed count the campaigns of "
+             "every month of the budget's period, not only this report's. Utilisation = (reserved + consumed) ÷ "
+             "amount; money carved out into a child budget is used under that child.",
+             "The total counts carved money once: its amount is that of the budgets not carved out of another "
+             "one listed here, its carved out what went to budgets not listed (other offices or periods)."]
+    return Section(
+        key="budget", title="Budgets", sheet="Budgets", columns=BUDGET_COLUMNS, rows=rows, total=total,
+        charts=[charts.budget_use(rows)] if rows else [], notes=notes if rows else notes[:1],
+        email_rows=EMAIL_BUDGET_ROWS,
+        empty=f"No budget is in force in {period} for this scope.")

@@ -90,7 +90,8 @@ def test_a_report_run_compiles_html_xlsx_and_csv_with_the_summary_numbers(api, c
     html, book, table = artifacts(report)
     assert "<svg" in html and "Plan vs actual by category" in html
     # AND the workbook opens with the report's facts, then a sheet per section, in yuan
-    assert book.sheetnames == ["Report", "By category", "By region", "Trend", "ROI ranking", "Overdue feedback"]
+    assert book.sheetnames == ["Report", "By category", "By region", "Trend", "ROI ranking", "Overdue feedback",
+                               "Budgets"]
     rows = {row["Category id"]: row for row in sheet_rows(book["By category"])}
     assert rows["total"]["Campaigns"] == 3 and rows["total"]["Approved (CNY)"] == 3200.00
     assert rows["tasting"]["Actual spend (CNY)"] == 1000.00 and rows["tasting"]["ROI"] == 4
@@ -107,6 +108,63 @@ def test_a_report_run_compiles_html_xlsx_and_csv_with_the_summary_numbers(api, c
     assert api.get(f"/reports/{report_id}", company.manager).status_code == 403
     assert [i["id"] for i in api.get("/reports", company.manager).json["items"]] == [east_id]
     assert {i["id"] for i in api.get("/reports", company.leader).json["items"]} == set(r.json["report_ids"])
+
+
+def test_the_budget_section_shows_each_budget_of_the_scope_in_yuan_in_every_artifact(api, company, flow, streams):
+    # GIVEN the group's 2026 money (¥10,000), ¥3,000 of it carved to EAST for Q4 and ¥2,000 to WEST for November
+    def budget(amount, org, period, parent=None):
+        body = {"org": org, "period": period, "amount": amount, **({"parent_id": parent} if parent else {})}
+        r = api.post("/budgets", company.leader, body)
+        assert r.status_code == 201, r.json
+        return r.json["id"]
+    top = budget(1_000_000, company.root, "2026")
+    east = budget(300_000, company.east, "2026-Q4", top)
+    west = budget(200_000, company.west, "2026-11", top)
+    budget(50_000, company.root, "2025")                                  # not in force in November
+    # AND approvals reserve from them, a settlement consumes ¥600 and releases ¥300, a cancellation all
+    flow.approved(amount=150_000)
+    settled = flow.approved(amount=90_000, token=company.rep2, category="display")
+    paid = api.post(f"/campaigns/{settled['id']}/reimbursement", company.finance, {"amount": 60_000})
+    assert paid.status_code == 201, paid.json
+    flow.approved(amount=80_000, token=company.rep_west, approver=company.west_manager, category="roadshow")
+    gone = flow.approved(amount=40_000)
+    assert api.post(f"/campaigns/{gone['id']}/cancel", company.rep, {"reason": "store closed"}).status_code == 200
+    sync(streams, company)
+    assert api.put("/me/report-subscription", company.manager, {"frequency": "weekly"}).status_code == 200
+    assert api.put("/me/report-subscription", company.leader, {"frequency": "monthly"}).status_code == 200
+    report = run_report(api, company, streams)
+    html, book, table = artifacts(report)
+    # THEN the Budgets sheet has one row per budget in force, in yuan, and a total counting carved money once
+    rows = {row["Budget id"]: row for row in sheet_rows(book["Budgets"])}
+    assert list(rows) == [top, east, west, "total"]
+    figures = ("Amount (CNY)", "Carved out (CNY)", "Reserved (CNY)", "Consumed (CNY)", "Available (CNY)", "Utilisation")
+    assert [rows[east][f] for f in figures] == [3000.00, 0, 1500.00, 600.00, 900.00, 0.7]
+    assert [rows[west][f] for f in figures] == [2000.00, 0, 800.00, 0, 1200.00, 0.4]
+    assert [rows[top][f] for f in figures] == [10000.00, 5000.00, 0, 0, 5000.00, 0]
+    assert [rows["total"][f] for f in figures] == [10000.00, 0, 2300.00, 600.00, 7100.00, 0.29]
+    assert "¥" in book["Budgets"]["F2"].number_format and book["Budgets"]["K2"].number_format == "0.0%"
+    # AND every figure matches the budget the API shows
+    for budget_id in (top, east, west):
+        b = api.get(f"/budgets/{budget_id}", company.leader).json
+        assert rows[budget_id]["Available (CNY)"] == b["available"] / 100
+    # AND the CSV and the page say the same, the headline's "Budget available" is the total's
+    (csv_east,) = [r for r in table if r["section"] == "budget" and r["budget_id"] == east]
+    assert (csv_east["org"], csv_east["budget_period"], csv_east["reserved_cny"], csv_east["utilisation"]) == (
+        company.east, "2026-Q4", "1500.00", "0.7")
+    assert "<h2 id='budget'" in html and "¥3,000.00" in html and "70.0%" in html
+    # AND the cancelled campaign counts nowhere: not in the budgets, not among the approved
+    total = next(r for r in sheet_rows(book["By category"]) if r["Category id"] == "total")
+    assert (total["Campaigns"], total["Approved (CNY)"]) == (3, 3200.00)
+    assert re.search(r">Budget available</div><div[^>]*>¥7,100\.00</div>", html)
+    (msg,) = mails_to(f"{company.sub('leader')}@example.com")
+    assert "<h2 id='budget'" in msg.get_body(("html",)).get_content()
+    assert re.search(r"Budget available +¥7,100\.00\n", msg.get_body(("plain",)).get_content())
+    # AND EAST's own report shows EAST's budgets and the group's above it, not WEST's
+    east_id = report["run"]["report_ids"][report["run"]["scopes"].index(company.east)]
+    _, east_book, _ = artifacts(api.get(f"/reports/{east_id}", company.manager).json)
+    east_rows = {row["Budget id"]: row for row in sheet_rows(east_book["Budgets"])}
+    assert list(east_rows) == [top, east, "total"]
+    assert east_rows["total"]["Carved out (CNY)"] == 2000.00 and east_rows["total"]["Available (CNY)"] == 5900.00
 
 
 def test_money_reads_in_yuan_with_two_decimals_in_every_artifact(api, company, flow, streams):

@@ -8,6 +8,7 @@ import sys
 
 import pytest
 
+from chalicelib.domain.pages import PageRequest
 from chalicelib.reporting import Chart, Series, charts, html, png, svg, values
 from chalicelib.reporting import mail as report_mail
 from tests.unit.test_reporting_sections import rollups_in_memory, sample_report  # noqa: F401 (fixture)
@@ -137,3 +138,58 @@ def test_reporting_is_loaded_only_by_the_report_compiler():
             "print(sorted(m for m in sys.modules if m.startswith('chalicelib.reporting') or m == 'xlsxwriter'))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_the_page_shows_the_budgets_in_yuan_with_their_use_charted(rollups_in_memory):
+    data = sample_report()
+    page = html.render(data)
+    section = page.split("<h2 id='budget'")[1]
+    headings = re.findall(r"<th[^>]*>([^<]+)</th>", section)
+    assert headings == ["Org", "Period", "Category", "Amount", "Carved out", "Reserved", "Consumed", "Available",
+                        "Utilisation"]
+    assert "¥30,000.00" in section and "¥26,400.00" in section and "12.0%" in section and "88.0%" in section
+    assert "Every category" in section and "3000000" not in section and "None" not in section
+    assert re.search(r">Budget available</div><div[^>]*>¥74,800\.00</div>", page)
+    chart = data.section("budget").charts[0]
+    texts = [s.text for s in charts.layout(chart).shapes if isinstance(s, charts.Text)]
+    assert {"Consumed", "Reserved", "Carved out", "Available", "12.0%", "88.0%", "¥17,600.00"} <= set(texts)
+    assert not any(t.isdigit() and len(t) > 3 for t in texts)          # no bare fen anywhere
+
+
+def test_the_email_has_a_compact_budget_table(rollups_in_memory):
+    data = sample_report()
+    body = report_mail.body(data, "01REPORT", "example.com")
+    section = body.html.split("<h2 id='budget'")[1]
+    headings = re.findall(r"<th[^>]*>([^<]+)</th>", section)
+    assert headings == ["Org", "Period", "Category", "Amount", "Carved out", "Reserved", "Consumed", "Available",
+                        "Utilisation"]
+    assert "<svg" not in section and "cid:" in section and "B-GROUP" not in section
+    assert re.search(r"^Budget available +¥74,800\.00$", body.text, re.M)
+    # a company with many budgets: the email lists the first 20 (the group and regions first)
+    budget = data.section("budget")
+    budget.rows = budget.rows * 10
+    section = report_mail.body(data, "01REPORT", "example.com").html.split("<h2 id='budget'")[1]
+    assert section.count("Every category") == 2 * 5 and "… and 20 more in the attached workbook." in section
+
+
+def sample_budget_chart_labels() -> tuple[str, ...]:
+    from chalicelib.reporting import sections
+    from tests.unit.test_reporting_sections import sample_budgets
+
+    found = [b.as_dict() for b in sample_budgets().list("ACME", "ACME", (), None, None, PageRequest(200)).items]
+    return sections.budgets([b for b in found if b["period"] in ("2026", "2026-Q4", "2026-11")], "2026-11",
+                            "ACME", "ACME").charts[0].labels
+
+
+def test_budget_chart_labels_are_cut_short_and_at_most_fifteen_budgets_are_drawn():
+    from chalicelib.reporting import sections
+
+    budgets = [{"id": f"B{i:02d}", "org": f"ACME/EAST/JS/NANJING/GULOU/{i:02d}", "period": "2026-11",
+                "category": "in_store_promotion", "amount": 1000 * (i + 1), "allocated": 0, "reserved": 500,
+                "consumed": 0, "available": 1000 * (i + 1) - 500, "parent_id": None} for i in range(20)]
+    chart = sections.budgets(budgets, "2026-11", "ACME", "ACME").charts[0]
+    assert len(chart.labels) == 15 and "(the 15 largest)" in chart.title
+    assert all(charts.text_width(label, 12) <= charts.LABEL_WIDTH for label in chart.labels)
+    assert chart.labels[0].startswith("…") and chart.labels[0].endswith("/05 2026-11 In-store promotion")
+    ordinary = sample_budget_chart_labels()
+    assert ordinary == ("ACME 2026", "EAST 2026-Q4", "EAST/JS 2026-11 Tasting", "WEST 2026-11 In-store promotion")

@@ -53,14 +53,52 @@ OVERDUE_ITEMS = [
 ]
 
 
+def sample_budgets():
+    """Budgets in memory (money in fen), made the way the API makes them. In force in November:
+    the group's year (¥100,000, of which ¥30,000 carved to EAST for Q4, ¥5,000 to EAST for Q1 and
+    ¥20,000 to WEST's in-store promotions in November), EAST's Q4 (tasting and display approved,
+    the display settled), JS's own November tasting money, WEST's November promotion (the
+    ¥17,600.00 promotion approved). Not in force: EAST's Q1 and the group's 2025."""
+    from chalicelib.dal.memory import InMemoryStorage
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.budget import creation_effect, new_budget, reservation_effect, settlement_effect
+
+    store = InMemoryStorage().budgets
+    by, at = Person("fin-1", "Zhou Ba"), "2026-11-20T01:00:00.000Z"
+
+    def make(budget_id, org, period, amount, parent=None, category=None):
+        parent = store.get(parent) if parent else None
+        store.apply(creation_effect(new_budget(budget_id, TENANT, org, period, category, amount, at, parent),
+                                    parent, by, at))
+
+    def spend(budget_id, campaign_id, reserved, settled=None):
+        effect = reservation_effect(store.get(budget_id), campaign_id, reserved, by, at)
+        store.apply(effect)
+        if settled is not None:
+            store.apply(settlement_effect(effect.campaign_budget, campaign_id, settled, by, at))
+
+    make("B-GROUP", TENANT, "2026", 10_000_000)
+    make("B-EAST-Q4", f"{TENANT}/EAST", "2026-Q4", 3_000_000, parent="B-GROUP")
+    make("B-EAST-Q1", f"{TENANT}/EAST", "2026-Q1", 500_000, parent="B-GROUP")
+    make("B-WEST", f"{TENANT}/WEST", "2026-11", 2_000_000, parent="B-GROUP", category="in_store_promotion")
+    make("B-JS", f"{TENANT}/EAST/JS", "2026-11", 100_000, category="tasting")
+    make("B-2025", TENANT, "2025", 1_000_000)
+    spend("B-EAST-Q4", "C-TASTING", 270_000)
+    spend("B-EAST-Q4", "C-DISPLAY", 90_000, settled=90_000)
+    spend("B-WEST", "C-PROMOTION", 1_760_000)
+    return store
+
+
 @pytest.fixture
 def rollups_in_memory(monkeypatch):
-    """report_data over GROUPS and OVERDUE_ITEMS instead of DynamoDB."""
+    """report_data over GROUPS, OVERDUE_ITEMS and sample_budgets() instead of DynamoDB."""
     asked = []
+    budgets = sample_budgets()
+    monkeypatch.setattr("chalicelib.dal.repos.budgets", lambda: budgets)
 
     def grouped_rows(scope, group_by, first, last):
         asked.append((group_by, first, last))
-        return {g: v for g, v in GROUPS[group_by].items() if group_by != "month" or first <= g <= last}
+        return {g: v for g, v in GROUPS.get(group_by, {}).items() if group_by != "month" or first <= g <= last}
 
     def search_feedback_requests(principal, filters, page, today=None):
         from chalicelib.domain.pages import Page
@@ -116,6 +154,8 @@ def test_every_headline_figure_names_a_section_that_shows_the_same_value(rollups
             assert section.size == f.value
         elif f.key == "overdue_earlier":
             assert sum(r["overdue"] for r in section.rows if r["group"] < PERIOD) == f.value
+        elif f.key == "budget_available":
+            assert section.total["available"] == f.value
         else:
             assert section.total[f.key] == f.value, f.key
 
@@ -146,3 +186,61 @@ def test_categories_read_as_names_and_reps_rank_by_roi(rollups_in_memory):
     assert [r["name"] for r in data.section("owner").rows] == ["李雷", "韩梅梅", "Wang Wu"]
     assert data.section("region").rows[0]["compliance_rate"] == 1.0
     assert data.section("region").rows[1]["compliance_rate"] == 0.0
+
+
+def test_the_budget_section_shows_every_budget_in_force_in_the_period_with_its_figures(rollups_in_memory):
+    budget = sample_report().section("budget")
+    # the group report: every budget of the company whose period contains 2026-11, in org order
+    assert [(r["org"], r["budget_period"], r["category"]) for r in budget.rows] == [
+        (TENANT, "2026", None), (f"{TENANT}/EAST", "2026-Q4", None), (f"{TENANT}/EAST/JS", "2026-11", "tasting"),
+        (f"{TENANT}/WEST", "2026-11", "in_store_promotion")]
+    rows = {r["budget_id"]: r for r in budget.rows}
+    assert {k: rows["B-EAST-Q4"][k] for k in ("amount", "allocated", "reserved", "consumed", "available")} == {
+        "amount": 3_000_000, "allocated": 0, "reserved": 270_000, "consumed": 90_000, "available": 2_640_000}
+    assert rows["B-EAST-Q4"]["utilisation"] == 0.12 and rows["B-EAST-Q4"]["parent_id"] == "B-GROUP"
+    assert rows["B-GROUP"]["allocated"] == 5_500_000 and rows["B-GROUP"]["available"] == 4_500_000
+    assert rows["B-GROUP"]["utilisation"] == 0.0 and rows["B-GROUP"]["category_name"] == "Every category"
+    assert rows["B-WEST"]["utilisation"] == 0.88 and rows["B-WEST"]["category_name"] == "In-store promotion 店内促销"
+    for r in budget.rows:
+        assert r["amount"] - r["allocated"] - r["reserved"] - r["consumed"] == r["available"]
+
+
+def test_the_budget_total_counts_carved_money_once(rollups_in_memory):
+    data = sample_report()
+    total = data.section("budget").total
+    # ¥100,000 of the group plus JS's own ¥1,000: EAST's Q4 and WEST's money are carved out of the
+    # group's; ¥5,000 went to EAST's Q1, which is not in force in November
+    assert {k: total[k] for k in ("amount", "allocated", "reserved", "consumed", "available")} == {
+        "amount": 10_100_000, "allocated": 500_000, "reserved": 2_030_000, "consumed": 90_000, "available": 7_480_000}
+    assert total["utilisation"] == 0.2099
+    assert data.figure("budget_available").value == 7_480_000 and data.figure("budget_available").section == "budget"
+
+
+def test_an_office_report_shows_its_subtree_budgets_and_those_above_it(rollups_in_memory):
+    east = reports.report_data(TENANT, f"{TENANT}/EAST", PERIOD, "final", TODAY).section("budget")
+    assert [r["budget_id"] for r in east.rows] == ["B-GROUP", "B-EAST-Q4", "B-JS"]
+    assert (east.total["amount"], east.total["allocated"], east.total["available"]) == (10_100_000, 2_500_000,
+                                                                                         7_240_000)
+    province = reports.report_data(TENANT, f"{TENANT}/WEST/SC", PERIOD, "final", TODAY).section("budget")
+    assert [r["budget_id"] for r in province.rows] == ["B-GROUP", "B-WEST"]
+
+
+def test_without_budgets_the_section_says_so_and_the_headline_has_no_budget_figure(rollups_in_memory, monkeypatch):
+    from chalicelib.dal.memory import InMemoryStorage
+
+    monkeypatch.setattr("chalicelib.dal.repos.budgets", lambda: InMemoryStorage().budgets)
+    data = sample_report()
+    budget = data.section("budget")
+    assert budget.rows == [] and budget.total is None and budget.charts == []
+    assert budget.empty == "No budget is in force in 2026-11 for this scope."
+    assert "budget_available" not in {f.key for f in data.headline}
+    assert reports.report_data(TENANT, TENANT, "2027-01", "final", TODAY).section("budget").rows == []
+
+
+def test_utilisation_has_no_value_without_an_amount():
+    from chalicelib.reporting import sections
+
+    row = {"id": "B", "org": TENANT, "period": "2026", "category": None, "amount": 0, "allocated": 0,
+           "reserved": 0, "consumed": 0, "available": 0, "parent_id": None}
+    budget = sections.budgets([row], PERIOD, TENANT, TENANT)
+    assert budget.rows[0]["utilisation"] is None and budget.total["utilisation"] is None
