@@ -37,7 +37,7 @@ def _is_xdist_controller(config) -> bool:
 
 #: Tests that start a local stack (`python -m devstack run`): they share var/ (the ready and
 #: endpoint files, the local keys, the outbox), so under xdist they all run on one worker.
-LOCAL_STACK_TESTS = ("tests/e2e/", "tests/fuzz/")
+LOCAL_STACK_TESTS = ("tests/e2e/", "tests/fuzz/", "tests/browser/")
 
 
 def pytest_collection_modifyitems(config, items):
