@@ -312,6 +312,7 @@ def resolve_authority(caller: Principal, approval: Approval, owner_id: str, dele
         raise Conflict("this application is not waiting for an approval step", code="invalid_state")
     if caller.sub == owner_id:
         raise Forbidden("you cannot decide on your own application", code="self_approval")
+    _check_not_twice(approval, caller.sub, None)        # the same person never takes two steps of a chain
     usable = [d for d in delegations if may_act_for(caller, d, today)]
     if acting_for is not None and acting_for != caller.sub:
         if acting_for == owner_id:

@@ -187,9 +187,10 @@ def feedback_kind(campaign: Campaign) -> str:
 
 def check_cancellable(campaign: Campaign) -> None:
     """A draft, a submitted or an approved campaign may be cancelled until it is reimbursed."""
-    if campaign.status not in ("draft", "submitted", "approved") or campaign.reimbursement_status == "reimbursed":
-        raise Conflict(f"only a campaign not yet reimbursed can be cancelled (this one is {campaign.status}"
-                       f"{', reimbursed' if campaign.reimbursement_status == 'reimbursed' else ''})",
+    if campaign.reimbursement_status == "reimbursed":
+        raise Conflict("a reimbursed campaign cannot be cancelled", code="invalid_state")
+    if campaign.status not in ("draft", "submitted", "approved"):
+        raise Conflict(f"only a draft, submitted or approved campaign can be cancelled (this one is {campaign.status})",
                        code="invalid_state")
 
 

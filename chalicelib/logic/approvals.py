@@ -132,6 +132,9 @@ def approval_card(principal: Principal, campaign_id: str) -> dict:
 
     access.require(principal, "approval.card")
     campaign = load_visible(principal, campaign_id)
+    if campaign.status == "draft":
+        from chalicelib.domain.errors import Conflict
+        raise Conflict("a draft has no approval card until it is submitted", code="invalid_state")
     deciding_for = principal
     if not access.sees_approval_context(principal, campaign.org, campaign.owner_id):
         if not may_decide(principal, campaign):

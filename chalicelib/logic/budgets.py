@@ -37,7 +37,7 @@ def _person(principal: Principal) -> Person:
 def load_visible(principal: Principal, budget_id: str) -> Budget:
     access.require(principal, "budget.read")
     budget = repos.budgets().get(budget_id)
-    if budget is None or budget.tenant != principal.tenant:
+    if budget is None:
         raise NotFound(f"budget {budget_id} does not exist")
     if not access.budget_visible(principal, budget.org):
         raise Forbidden("this budget is outside your scope")

@@ -95,10 +95,10 @@ MATRIX = {
     "create budget": ("none", "POST", "/budgets", {"org": "{root}", "period": "2026", "amount": 100000},
                       row(403, 403, 403, 403, 201, 201, 400, 400)),
     "list budgets": ("none", "GET", "/budgets", None, row(403, 403, 200, 200, 200, 200, 200, 200)),
-    "get budget": ("budget", "GET", "/budgets/{budget}", None, row(403, 403, 200, 200, 200, 200, 404, 404)),
+    "get budget": ("budget", "GET", "/budgets/{budget}", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
     "resize budget": ("budget", "PATCH", "/budgets/{budget}", {"amount": 200000},
-                      row(403, 403, 403, 403, 200, 200, 404, 404)),
-    "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 404, 404)),
+                      row(403, 403, 403, 403, 200, 200, 403, 403)),
+    "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
 }
 
 
