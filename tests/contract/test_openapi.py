@@ -144,6 +144,21 @@ def test_every_response_object_is_closed_and_composed_without_allof(spec):
             assert set(obj.get("required", [])) <= set(obj["properties"]), place
 
 
+def test_no_key_of_the_document_is_null(spec):
+    """A plain scalar with a comma inside a YAML flow mapping (`{description: a, b}`) silently
+    becomes a key `b` with a null value: the description is cut short, and nothing else says so."""
+    def nulls(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if value is None:
+                    yield f"{where}/{key}"
+                yield from nulls(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                yield from nulls(value, f"{where}/{i}")
+    assert list(nulls(spec, "")) == []
+
+
 def test_served_copy_is_current(spec):
     assert SERVED.read_text(encoding="utf-8") == render(spec), "run: python -m infra.openapi"
 
