@@ -1,9 +1,12 @@
 """A client nobody here wrote: openapi-python-client generates one from the served /openapi.json
 with no warning, and the core loop runs through it (rule → apply → approve → feedback → stream
-→ settle), errors parsed into the generated error models."""
+→ settle), errors parsed into the generated error models; so does money control (a budget, an
+approval that reserves from it, the ledger and the audit trail, verified from the typed models)."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import pytest
 
@@ -34,14 +37,19 @@ def test_the_client_generates_without_a_single_warning(generation):
 
 def test_every_list_is_typed_by_its_own_items(hx):
     from huixiang_client import models
-    expected = {"CampaignPage": models.Campaign, "RulePage": models.Rule, "ReportPage": models.Report,
-                "FeedbackRequestPage": models.FeedbackRequestRow, "FeedbackRevisionPage": models.Feedback,
-                "SubmittedFeedbackPage": models.SubmittedFeedbackRow, "AttachmentList": models.Attachment,
-                "CustomerHistoryPage": models.Campaign}
-    for page, item in expected.items():
-        annotation = getattr(models, page).__annotations__["items"]      # the generated source's text
+    expected = {("CampaignPage", "items"): models.Campaign, ("RulePage", "items"): models.Rule,
+                ("ReportPage", "items"): models.Report, ("FeedbackRequestPage", "items"): models.FeedbackRequestRow,
+                ("FeedbackRevisionPage", "items"): models.Feedback,
+                ("SubmittedFeedbackPage", "items"): models.SubmittedFeedbackRow,
+                ("AttachmentList", "items"): models.Attachment, ("CustomerHistoryPage", "items"): models.Campaign,
+                ("BudgetPage", "items"): models.Budget, ("LedgerEntryPage", "items"): models.LedgerEntry,
+                ("AuditTrailPage", "items"): models.AuditEntry, ("CampaignApproval", "chain"): models.ChainStep,
+                ("CampaignApproval", "steps"): models.ApprovalStep, ("ApprovalPolicy", "levels"): models.PolicyLevel,
+                ("ApprovalCard", "warnings"): models.CampaignWarning}
+    for (model, field), item in expected.items():
+        annotation = getattr(models, model).__annotations__[field]      # the generated source's text
         assert str(annotation).replace("typing.", "") in {f"list[{item.__name__}]", f"list['{item.__name__}']"}, \
-            (page, annotation)
+            (model, field, annotation)
 
 
 @pytest.fixture(scope="module")
@@ -117,6 +125,71 @@ def test_the_core_loop_runs_through_the_generated_client(hx, as_role, lambda_cli
     assert settled.parsed.campaign.feedback.kind.value == "passive"
     again = settle_campaign.sync_detailed(campaign.id, client=finance)
     assert again.status_code == 409 and again.parsed.code == "already_reimbursed"
+
+    # AND every response the generated client parsed was also the spec's
+    assert not as_role.recorder.failures(), as_role.recorder.report()
+
+
+def test_money_control_runs_through_the_generated_client(hx, as_role):
+    """A leader allocates a budget, a manager's approval reserves from it (and one that would
+    overspend is the generated BudgetExceeded, with `available`), finance reads the ledger, and
+    the rep reads the audit trail and verifies its hash chain from the typed models alone."""
+    from huixiang_client.api.approvals import get_approval_card
+    from huixiang_client.api.audit import get_campaign_audit
+    from huixiang_client.api.budgets import create_budget, list_budget_entries
+    from huixiang_client.api.campaigns import approve_campaign, create_campaign, submit_campaign
+    from huixiang_client.models import (Approval, ApprovalLevel, AuditAction, Budget, BudgetExceeded, BudgetIn,
+                                        CampaignIn, CampaignInCustomer, CampaignInPlan, CampaignStatus,
+                                        LedgerEntryKind)
+
+    co = Company()
+    rep, manager, leader, finance = (as_role(t) for t in (co.rep, co.manager, co.leader, co.finance))
+
+    # GIVEN a company budget for the year
+    budget = create_budget.sync(client=leader, body=BudgetIn(org=co.root, period="2026", amount=150000),
+                                idempotency_key="generated-budget-1")
+    assert isinstance(budget, Budget) and budget.available == 150000 and budget.category is None
+
+    # AND a submitted application that the budget covers
+    body = CampaignIn(title="Weekend tasting", category="tasting",
+                      customer=CampaignInCustomer(id="CUST-9", name="Suguo"),
+                      start_date=dt.date(2026, 11, 1), end_date=dt.date(2026, 11, 3),
+                      plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
+                      requested_amount=200000)
+    campaign = create_campaign.sync(client=rep, body=body)
+    assert campaign.approval is None and campaign.budget is None
+    submitted = submit_campaign.sync(campaign.id, client=rep)
+    assert submitted.approval.next_.level is ApprovalLevel.MANAGER and submitted.warnings == []
+    card = get_approval_card.sync(campaign.id, client=manager)
+    assert card.budget.id == budget.id and card.budget.available == 150000
+
+    # WHEN the manager approves more than the budget has, the 409 is the generated BudgetExceeded
+    short = approve_campaign.sync_detailed(campaign.id, client=manager, body=Approval(approved_amount=180000))
+    assert short.status_code == 409 and isinstance(short.parsed, BudgetExceeded), short.content
+    assert short.parsed.available == 150000
+
+    # THEN an approval within it reserves exactly its amount
+    approved = approve_campaign.sync(campaign.id, client=manager, body=Approval(approved_amount=120000))
+    assert approved.status is CampaignStatus.APPROVED
+    assert (approved.budget.id, approved.budget.reserved, approved.budget.released) == (budget.id, 120000, 0)
+    ledger = list_budget_entries.sync(budget.id, client=finance)
+    assert [(e.kind, e.amount) for e in ledger.items] == [(LedgerEntryKind.ALLOCATE, 150000),
+                                                          (LedgerEntryKind.RESERVE, 120000)]
+    assert ledger.items[1].campaign_id == campaign.id and ledger.next_cursor is None
+
+    # AND the audit trail says so, once each, and its chain recomputes from the typed entries
+    trail = get_campaign_audit.sync(campaign.id, client=rep)
+    assert trail.verified is True and trail.next_cursor is None
+    assert [e.action for e in trail.items] == [AuditAction.CREATED, AuditAction.SUBMITTED, AuditAction.APPROVAL_STEP,
+                                               AuditAction.APPROVED, AuditAction.BUDGET_RESERVED]
+    prev = "0" * 64
+    for seq, entry in enumerate(trail.items, start=1):
+        hashed = entry.to_dict()
+        claimed = hashed.pop("hash")
+        text = json.dumps(hashed, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        assert (entry.seq, entry.prev_hash) == (seq, prev)
+        assert hashlib.sha256(text.encode("utf-8")).hexdigest() == claimed == entry.hash_
+        prev = claimed
 
     # AND every response the generated client parsed was also the spec's
     assert not as_role.recorder.failures(), as_role.recorder.report()

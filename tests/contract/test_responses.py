@@ -2,8 +2,10 @@
 OpenAPI document, validated strictly by openapi-core (a client nobody here wrote).
 
 The loop calls every operation the spec declares at least once, as each role would, and
-provokes each error class of API.md (400 validation_error with errors[], 401, 403, 404, 409).
-A route added to the spec without a step here fails `test_the_loop_exercises_every_operation`.
+provokes each error class of API.md (400 validation_error with errors[], 401, 403, 404, 409),
+money control's included (budgets, chains, delegation, cancel, the approval card, the audit
+trail: `money_loop`). A route added to the spec without a step here fails
+`test_the_loop_exercises_every_operation`.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import json
 import pytest
 
 from tests import corpus
-from tests.conftest import Api, Company, Streams, campaign_body
+from tests.conftest import Api, Company, Streams, campaign_body, mint
 from tests.contract.recording import RecordingClient, RecordingHttp
 from tests.functional.evidence_support import Evidence
 from tests.functional.test_reports import compile_pending
@@ -20,6 +22,10 @@ from tests.functional.test_rollups import campaign_records
 
 WHEN = "2026:11:02 10:30:00"          # inside the campaign's dates
 XINJIEKOU = (32.0415, 118.7849)      # the campaign's location
+NO_CAMPAIGN = "01NOSUCHCAMPAIGN0000000000"
+NO_BUDGET = "01NOSUCHBUDGET000000000000"
+POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": 5000000, "approver": "region"},
+                     {"up_to": None, "approver": "leader"}]}
 
 
 def _expect(r, status: int, code: str | None = None):
@@ -140,6 +146,197 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get(f"/reports/{run['report_id']}", leader), 200)     # ready, with links
     _expect(api.get("/reports/01NOSUCHREPORT000000000000", leader), 404, "not_found")
 
+    money_loop(api, co)
+
+
+def money_loop(api, co) -> None:
+    """Money control (v2) after the core loop, in the same company: budgets and their ledger,
+    the policy and its chains, delegation, the approval card, cancel, settlement against a
+    budget, and the audit trail; every route with its success and the errors a client handles."""
+    from chalicelib.clock import business_today
+
+    rep, manager, pm, leader, finance = co.rep, co.manager, co.province_manager, co.leader, co.finance
+    today = business_today()          # delegation days are Asia/Shanghai days
+
+    # -- budgets: allocate, carve, refuse, resize, read the ledger
+    top_body = {"org": co.root, "period": "2026", "amount": 1_000_000}
+    top = _expect(api.post("/budgets", leader, top_body, headers={"Idempotency-Key": "budget-top"}), 201)
+    assert _expect(api.post("/budgets", leader, top_body, headers={"Idempotency-Key": "budget-top"}),
+                   201)["id"] == top["id"]
+    bad = _expect(api.post("/budgets", leader, {"org": "OTHER/EAST", "period": "2026-13", "amount": 0}),
+                  400, "validation_error")
+    assert {e["field"] for e in bad["errors"]} == {"org", "period", "amount"}
+    _expect(api.post("/budgets", leader, {**top_body, "amount": 2 ** 63}), 400, "validation_error")
+    _expect(api.post("/budgets", leader, {**top_body, "colour": "red"}), 400, "validation_error")
+    _expect(api.post("/budgets", leader, raw="amount=1", headers={"Content-Type": "text/plain"}),
+            415, "unsupported_media_type")
+    _expect(api.post("/budgets", None, top_body), 401, "unauthorized")
+    _expect(api.post("/budgets", rep, top_body), 403, "forbidden")
+    _expect(api.post("/budgets", manager, top_body), 403, "forbidden")
+    _expect(api.post("/budgets", finance, {**top_body, "amount": 5}), 409, "budget_exists")
+    east = _expect(api.post("/budgets", finance, {"org": co.east, "period": "2026-Q4", "amount": 300_000,
+                                                  "parent_id": top["id"]}), 201)
+    assert east["parent_id"] == top["id"] and east["available"] == 300_000
+    short = _expect(api.post("/budgets", leader, {"org": co.west, "period": "2026", "amount": 800_000,
+                                                  "parent_id": top["id"]}), 409, "budget_exceeded")
+    assert short["available"] == 700_000
+    misfit = _expect(api.post("/budgets", leader, {"org": co.west, "period": "2026-Q4", "amount": 1,
+                                                   "parent_id": east["id"]}), 400, "validation_error")
+    assert [e["field"] for e in misfit["errors"]] == ["org"]
+
+    _expect(api.get("/budgets", leader), 200)
+    assert [b["id"] for b in _expect(api.get(f"/budgets?org={co.east}&period=2026-Q4", manager), 200)["items"]] \
+        == [east["id"]]
+    _expect(api.get("/budgets?category=tasting", finance), 200)
+    _expect(api.get("/budgets?limit=0", leader), 400, "validation_error")
+    _expect(api.get("/budgets?period=2026-Q5", leader), 400, "validation_error")
+    _expect(api.get(f"/budgets?org={co.west}", manager), 403, "forbidden")
+    _expect(api.get("/budgets", rep), 403, "forbidden")
+    _expect(api.get("/budgets"), 401, "unauthorized")
+    _expect(api.get(f"/budgets/{east['id']}", manager), 200)
+    _expect(api.get(f"/budgets/{east['id']}", co.west_manager), 403, "forbidden")
+    _expect(api.get(f"/budgets/{NO_BUDGET}", leader), 404, "not_found")
+
+    assert _expect(api.patch(f"/budgets/{east['id']}", finance, {"amount": 400_000}), 200)["amount"] == 400_000
+    _expect(api.patch(f"/budgets/{east['id']}", finance, {"amount": 0}), 400, "validation_error")
+    _expect(api.patch(f"/budgets/{east['id']}", finance, {}), 400, "validation_error")
+    grow = _expect(api.patch(f"/budgets/{east['id']}", finance, {"amount": 5_000_000}), 409, "budget_exceeded")
+    assert grow["available"] == 600_000                        # what the parent has left
+    _expect(api.patch(f"/budgets/{top['id']}", leader, {"amount": 100_000}), 409, "budget_below_committed")
+    _expect(api.patch(f"/budgets/{east['id']}", manager, {"amount": 5}), 403, "forbidden")
+    _expect(api.patch(f"/budgets/{NO_BUDGET}", leader, {"amount": 5}), 404, "not_found")
+
+    first = _expect(api.get(f"/budgets/{top['id']}/entries?limit=1", leader), 200)
+    assert first["items"][0]["kind"] == "allocate" and first["next_cursor"]
+    rest = _expect(api.get(f"/budgets/{top['id']}/entries?cursor={first['next_cursor']}", leader), 200)
+    assert [e["kind"] for e in rest["items"]] == ["carve", "carve"] and rest["items"][0]["budget_id"] == east["id"]
+    _expect(api.get(f"/budgets/{top['id']}/entries?cursor=not-a-cursor", leader), 400, "validation_error")
+    _expect(api.get(f"/budgets/{top['id']}/entries", rep), 403, "forbidden")
+    _expect(api.get(f"/budgets/{NO_BUDGET}/entries", leader), 404, "not_found")
+
+    # -- the approval policy
+    assert _expect(api.get("/approval-policy", manager), 200) == {"levels": [], "updated_by": None,
+                                                                   "updated_at": None}
+    _expect(api.get("/approval-policy", rep), 403, "forbidden")
+    _expect(api.put("/approval-policy", manager, POLICY), 403, "forbidden")
+    bad = _expect(api.put("/approval-policy", leader, {"levels": [{"up_to": None, "approver": "boss"},
+                                                                 {"up_to": 500, "approver": "province"}]}),
+                  400, "validation_error")
+    assert {e["field"] for e in bad["errors"]} >= {"levels.0.up_to", "levels.0.approver"}
+    _expect(api.put("/approval-policy", leader, {"levels": []}), 400, "validation_error")
+    _expect(api.put("/approval-policy", leader, POLICY), 200)
+    assert _expect(api.get("/approval-policy", pm), 200)["levels"] == POLICY["levels"]
+
+    # -- a two-step chain: province, then region; a draft has no approval yet
+    big = _expect(api.post("/campaigns", rep, campaign_body(requested_amount=1_000_000)), 201)
+    assert big["approval"] is None and big["warnings"] == [] and big["submitted_at"] is None
+    big = _expect(api.post(f"/campaigns/{big['id']}/submit", rep), 200)
+    assert big["approval"]["chain"] == [{"level": "province", "org": co.js}, {"level": "region", "org": co.east}]
+    assert big["warnings"][0]["code"] == "overlapping_campaign"          # the core loop's campaign
+    assert big["id"] in {c["id"] for c in _expect(api.get("/me/approvals", pm), 200)["items"]}
+    _expect(api.get("/me/approvals?limit=0", pm), 400, "validation_error")
+    _expect(api.get("/me/approvals", rep), 403, "forbidden")
+    card = _expect(api.get(f"/campaigns/{big['id']}/approval-card", pm), 200)
+    assert card["budget"] == {"id": east["id"], "org": co.east, "period": "2026-Q4", "category": None,
+                              "amount": 400_000, "available": 400_000}
+    _expect(api.get(f"/campaigns/{big['id']}/approval-card", rep), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/approval-card", leader), 404, "not_found")
+    _expect(api.post(f"/campaigns/{big['id']}/approve", manager, {"approved_amount": 900_000}), 403, "not_your_step")
+    step = _expect(api.post(f"/campaigns/{big['id']}/approve", pm, {"approved_amount": 900_000, "comment": "ok"}), 200)
+    assert step["status"] == "submitted" and step["approval"]["next"] == {"level": "region", "org": co.east}
+
+    # -- delegation: the region manager lends their authority to the province manager, who
+    #    may still not take a second step of the same chain
+    _expect(api.get("/me/delegation", manager), 404, "not_found")
+    _expect(api.delete("/me/delegation", manager), 404, "not_found")
+    bad = _expect(api.put("/me/delegation", manager, {"to": {"id": co.sub("manager")}, "from": "2026-12-10",
+                                                      "until": "2026-12-01"}), 400, "validation_error")
+    assert {e["field"] for e in bad["errors"]} == {"to.id", "until"}
+    _expect(api.put("/me/delegation", rep, {"to": {"id": co.sub("manager")}, "from": today, "until": today}),
+            403, "forbidden")
+    _expect(api.put("/me/delegation", manager, {"to": {"id": co.sub("province_manager"), "name": "Zhang San"},
+                                                "from": today, "until": today}), 200)
+    assert _expect(api.get("/me/delegation", manager), 200)["delegator"]["id"] == co.sub("manager")
+    _expect(api.get("/me/delegation", rep), 403, "forbidden")
+    _expect(api.post(f"/campaigns/{big['id']}/approve", pm, {"approved_amount": 800_000,
+                                                             "acting_for": co.sub("manager")}), 403, "already_approved")
+    _expect(api.post(f"/campaigns/{big['id']}/approve", manager, {"approved_amount": 950_000}), 400,
+            "validation_error")                                         # above the previous step's
+    over = _expect(api.post(f"/campaigns/{big['id']}/approve", manager, {"approved_amount": 800_000}),
+                   409, "budget_exceeded")
+    assert over["available"] == 400_000
+    done = _expect(api.post(f"/campaigns/{big['id']}/approve", manager, {"approved_amount": 350_000},
+                            headers={"Idempotency-Key": "approve-big"}), 200)
+    assert done["status"] == "approved" and done["budget"]["reserved"] == 350_000
+    _expect(api.delete("/me/delegation", manager), 204)
+    _expect(api.delete("/me/delegation", rep), 403, "forbidden")
+
+    # -- nobody approves their own: a region manager's application goes to a leader
+    own = _expect(api.post("/campaigns", manager, campaign_body(requested_amount=100)), 201)
+    own = _expect(api.post(f"/campaigns/{own['id']}/submit", manager), 200)
+    assert own["approval"]["chain"] == [{"level": "leader", "org": co.root}]
+    _expect(api.post(f"/campaigns/{own['id']}/approve", manager, {"approved_amount": 100}), 403, "self_approval")
+    assert _expect(api.post(f"/campaigns/{own['id']}/approve", leader, {"approved_amount": 100}),
+                   200)["approval"]["steps"][0]["level"] == "leader"
+
+    # -- a delegate approves and rejects in the delegator's name, on the delegated day only
+    deputy = mint("deputy-" + co.root, "manager", co.west, name="Deputy")
+    small = _expect(api.post("/campaigns", rep, campaign_body(requested_amount=100_000)), 201)
+    _expect(api.post(f"/campaigns/{small['id']}/submit", rep), 200)
+    _expect(api.put("/me/delegation", pm, {"to": {"id": "deputy-" + co.root, "name": "Deputy"},
+                                           "from": today, "until": today}), 200)
+    assert small["id"] in {c["id"] for c in _expect(api.get("/me/approvals", deputy), 200)["items"]}
+    _expect(api.get(f"/campaigns/{small['id']}/approval-card", deputy), 200)
+    _expect(api.post(f"/campaigns/{small['id']}/approve", deputy, {"approved_amount": 1, "acting_for": "bad id!"}),
+            400, "validation_error")
+    _expect(api.post(f"/campaigns/{small['id']}/approve", deputy, {"approved_amount": 1, "acting_for": "nobody"}),
+            403, "not_your_step")
+    small = _expect(api.post(f"/campaigns/{small['id']}/approve", deputy,
+                             {"approved_amount": 40_000, "acting_for": co.sub("province_manager")}), 200)
+    assert small["approval"]["steps"][0]["acting_for"]["id"] == co.sub("province_manager")
+    other = _expect(api.post("/campaigns", rep, campaign_body(requested_amount=100, start_date="2026-12-10",
+                                                               end_date="2026-12-11")), 201)
+    _expect(api.post(f"/campaigns/{other['id']}/submit", rep), 200)
+    assert _expect(api.post(f"/campaigns/{other['id']}/reject", deputy,
+                            {"comment": "not now", "acting_for": co.sub("province_manager")}), 200)["status"] == "rejected"
+
+    # -- cancel: an approved campaign gives its reservation back; a submitted one leaves the queue
+    _expect(api.post(f"/campaigns/{small['id']}/cancel", co.rep2, {"reason": "x"}), 403, "forbidden")
+    _expect(api.post(f"/campaigns/{small['id']}/cancel", finance, {"reason": "x"}), 403, "forbidden")
+    _expect(api.post(f"/campaigns/{small['id']}/cancel", rep, {}), 400, "validation_error")
+    _expect(api.post(f"/campaigns/{NO_CAMPAIGN}/cancel", leader, {"reason": "x"}), 404, "not_found")
+    cancelled = _expect(api.post(f"/campaigns/{small['id']}/cancel", rep, {"reason": "the store closed"}), 200)
+    assert cancelled["status"] == "cancelled" and cancelled["budget"]["released"] == 40_000
+    assert cancelled["cancellation"]["reason"] == "the store closed"
+    _expect(api.post(f"/campaigns/{small['id']}/cancel", rep, {"reason": "twice"}), 409, "invalid_state")
+    _expect(api.post(f"/campaigns/{other['id']}/cancel", rep, {"reason": "rejected"}), 409, "invalid_state")
+    waiting = _expect(api.post("/campaigns", rep, campaign_body(requested_amount=100)), 201)
+    _expect(api.post(f"/campaigns/{waiting['id']}/submit", rep), 200)
+    _expect(api.post(f"/campaigns/{waiting['id']}/cancel", manager, {"reason": "duplicate"}), 200)
+    assert waiting["id"] not in {c["id"] for c in _expect(api.get("/me/approvals", pm), 200)["items"]}
+    _expect(api.get("/campaigns?status=cancelled", leader), 200)
+    _expect(api.delete("/me/delegation", pm), 204)
+
+    # -- settlement consumes part of the reservation and releases the rest
+    paid = _expect(api.post(f"/campaigns/{big['id']}/reimbursement", finance, {"amount": 300_000}), 201)
+    assert paid["campaign"]["budget"] == {"id": east["id"], "org": co.east, "period": "2026-Q4", "category": None,
+                                          "reserved": 0, "consumed": 300_000, "released": 50_000}
+    _expect(api.post(f"/campaigns/{big['id']}/cancel", rep, {"reason": "too late"}), 409, "invalid_state")
+
+    # -- the audit trail: every change once, chained, verified
+    trail = _expect(api.get(f"/campaigns/{big['id']}/audit", rep), 200)
+    assert trail["verified"] is True and trail["next_cursor"] is None
+    assert [e["action"] for e in trail["items"]] == ["created", "submitted", "approval_step", "approval_step",
+                                                     "approved", "budget_reserved", "reimbursed",
+                                                     "budget_consumed", "budget_released"]
+    page = _expect(api.get(f"/campaigns/{small['id']}/audit?limit=2", leader), 200)
+    assert page["next_cursor"] and page["verified"] is True
+    _expect(api.get(f"/campaigns/{small['id']}/audit?cursor={page['next_cursor']}", leader), 200)
+    _expect(api.get(f"/campaigns/{small['id']}/audit?cursor=abc", leader), 400, "validation_error")
+    _expect(api.get(f"/campaigns/{small['id']}/audit", co.rep2), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/audit", leader), 404, "not_found")
+    _expect(api.get(f"/campaigns/{small['id']}/audit"), 401, "unauthorized")
+
 
 @pytest.fixture(scope="module")
 def loop(lambda_client, openapi, chalice_app) -> RecordingHttp:
@@ -188,3 +385,25 @@ def test_the_recorder_refuses_an_undeclared_field_a_wrong_type_and_an_undeclared
     recorder = RecordingHttp(Canned(404, {"code": "not_found", "message": "no"}), openapi, chalice_app.routes)
     recorder.get("/no-such-route")
     assert recorder.exchanges[0].errors                             # a path the spec does not have
+
+
+def test_the_recorder_holds_budget_conflicts_to_their_two_shapes(openapi, chalice_app):
+    """A 409 of a route that moves budget money is an Error, or a BudgetExceeded that adds
+    `available`; `available` on any other code, or a negative one, is refused."""
+    from chalice.test import HTTPResponse
+
+    def errors(body: dict) -> list[str]:
+        class Canned:
+            def request(self, method, path, headers=None, body=b""):
+                return HTTPResponse(json.dumps(answer).encode(), {"Content-Type": "application/json"}, 409)
+        answer = body
+        recorder = RecordingHttp(Canned(), openapi, chalice_app.routes)
+        recorder.post("/campaigns/01ABC/approve", body=json.dumps({"approved_amount": 1}))
+        return recorder.exchanges[0].errors
+
+    message = "the budget has 5 fen available, 9 fen are needed"
+    assert errors({"code": "budget_exceeded", "message": message, "available": 5}) == []
+    assert errors({"code": "invalid_state", "message": "no"}) == []
+    assert errors({"code": "invalid_state", "message": "no", "available": 5})
+    assert errors({"code": "budget_exceeded", "message": message, "available": -1})
+    assert errors({"code": "budget_exceeded", "message": message, "available": "5"})
