@@ -37,6 +37,27 @@ def test_cfn_lint_finds_no_errors(template_path):
     assert not done.returncode & 2 and done.returncode in (0, 4, 8, 12), done.stdout + done.stderr
 
 
+def test_the_merge_template_names_no_key_twice():
+    """YAML keeps the last of two equal keys without a word: a second `RestAPI:` (a merge of two
+    branches) once dropped the gateway responses of the first. Every mapping's keys are unique."""
+    import yaml
+
+    from infra.package import MERGE_TEMPLATE
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
+        twice = {k for k in keys if keys.count(k) > 1}
+        assert not twice, f"the mapping at line {node.start_mark.line + 1} has {sorted(twice)} more than once"
+        return loader.construct_mapping(node, deep=True)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    Strict.add_multi_constructor("!", lambda loader, suffix, node: None)   # intrinsics: their keys do not matter here
+    yaml.load(MERGE_TEMPLATE.read_text(encoding="utf-8"), Loader=Strict)
+
+
 # -- tables ------------------------------------------------------------------------------------
 def _keys(schema: list[dict]) -> dict[str, str]:
     return {k["KeyType"]: k["AttributeName"] for k in schema}
