@@ -17,7 +17,8 @@ from tests.infra.conftest import of_type
 
 FUNCTION = "AWS::Serverless::Function"
 TABLES = {"CampaignsTable": "CampaignModel", "FeedbackTable": "FeedbackModel", "RulesTable": "RuleModel",
-          "EvidenceTable": "EvidenceModel", "RollupsTable": "RollupModel", "ReportsTable": "ReportModel"}
+          "EvidenceTable": "EvidenceModel", "RollupsTable": "RollupModel", "ReportsTable": "ReportModel",
+          "ControlTable": "ControlModel", "AuditTable": "AuditModel"}
 STREAM_TRIGGERS = {"OnFeedbackChange": "FeedbackTable", "OnRuleChange": "RulesTable",
                    "OnCampaignChange": "CampaignsTable", "OnReportRequested": "ReportsTable"}
 STREAMED_TABLES = set(STREAM_TRIGGERS.values())
@@ -104,6 +105,19 @@ def test_every_table_is_on_demand_recoverable_and_encrypted(resources, logical):
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
+@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable"])
+def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resources, logical):
+    """Retain keeps them when the stack goes; deletion protection also refuses a DeleteTable
+    by hand. The settings name the tables the stack creates (the models read them)."""
+    from chalicelib.dal import models
+
+    table = resources[logical]
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+    assert table["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-" + logical[:-5].lower()}
+    model = {"ControlTable": models.ControlModel, "AuditTable": models.AuditModel}[logical]
+    assert model.Meta.table_name.endswith("-" + logical[:-5].lower())
+
+
 @pytest.mark.parametrize("logical", TABLES)
 def test_data_tables_stream_both_images_where_a_trigger_reads_and_survive_stack_deletion(resources, logical):
     table = resources[logical]
@@ -156,7 +170,8 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     for variable, logical in (("CAMPAIGNS_TABLE", "CampaignsTable"), ("FEEDBACK_TABLE", "FeedbackTable"),
                               ("RULES_TABLE", "RulesTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
                               ("EVIDENCE_TABLE", "EvidenceTable"), ("ROLLUPS_TABLE", "RollupsTable"),
-                              ("REPORTS_TABLE", "ReportsTable")):
+                              ("REPORTS_TABLE", "ReportsTable"), ("CONTROL_TABLE", "ControlTable"),
+                              ("AUDIT_TABLE", "AuditTable")):
         assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
     for variable, logical in (("FEEDBACK_STREAM_ARN", "FeedbackTable"), ("RULES_STREAM_ARN", "RulesTable"),
