@@ -462,3 +462,47 @@ def test_new_functions_reach_exactly_their_prefixes_and_only_mail_senders_mail(r
     assert _bucket_prefixes(resources, role, "s3:GetObject") == gets
     assert _bucket_prefixes(resources, role, "s3:DeleteObject") == deletes
     assert bool(_allowed(resources, role, "ses:SendRawEmail")) is mails
+
+
+# Whatever a role may do on the audit table. Entries are never changed or deleted through the
+# code (dal/audit.py: one put per entry, conditional on its absence, in the transaction of the
+# change it records), so no role needs more than PutItem (the API also reads a trail: Query), and
+# without UpdateItem/DeleteItem/BatchWriteItem (nor their PartiQL forms) a function's
+# credentials cannot rewrite or drop an entry either. IAM cannot require the put's condition;
+# tests/infra/test_policies_cover_calls.py checks that every put the code sends carries it.
+AUDIT_ACTIONS = {"dynamodb:PutItem", "dynamodb:Query"}
+NEVER_ON_AUDIT = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                  "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert"}
+
+
+def test_no_role_can_change_or_delete_an_audit_entry(resources):
+    roles = of_type(resources, "AWS::IAM::Role")
+    granted: dict[str, set[str]] = {}
+    for name, role in roles.items():
+        for st in _statements(role):
+            if any("AuditTable" in json.dumps(r) for r in _as_list(st["Resource"])):
+                assert st["Effect"] == "Allow", (name, st)
+                granted.setdefault(name, set()).update(_as_list(st["Action"]))
+    for name, actions in granted.items():
+        assert not actions & NEVER_ON_AUDIT, (name, actions & NEVER_ON_AUDIT)
+        assert actions <= AUDIT_ACTIONS, (name, actions - AUDIT_ACTIONS)
+    # the functions that change campaigns write entries; only the API reads a trail
+    writers = {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}
+    role_of = {fn: resources[fn]["Properties"]["Role"]["Fn::GetAtt"][0] for fn in of_type(resources, FUNCTION)}
+    assert {fn for fn, role in role_of.items() if "dynamodb:PutItem" in granted.get(role, ())} == writers
+    assert {fn for fn, role in role_of.items() if "dynamodb:Query" in granted.get(role, ())} == {"APIHandler"}
+
+
+def test_the_api_deletes_only_delegations_and_updates_only_budget_figures_in_the_control_table(resources):
+    """Ledger entries, scope items and policies are never deleted, and only a budget's item
+    (`budget#…`: its figures, and the entries beside it) is ever updated: the grants say so by
+    partition key. No function but the API touches the table."""
+    role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    table = {"Fn::GetAtt": ["ControlTable", "Arn"]}
+    for action, prefix in (("dynamodb:DeleteItem", "delegation#*"), ("dynamodb:UpdateItem", "budget#*")):
+        [st] = [st for st in _statements(resources[role]) if action in _as_list(st["Action"])
+                and table in _as_list(st["Resource"])]
+        assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}, action
+    others = {name for name, r in of_type(resources, "AWS::IAM::Role").items() if name != role
+              and any("ControlTable" in json.dumps(st["Resource"]) for st in _statements(r))}
+    assert not others, others
