@@ -506,3 +506,22 @@ def test_the_api_deletes_only_delegations_and_updates_only_budget_figures_in_the
     others = {name for name, r in of_type(resources, "AWS::IAM::Role").items() if name != role
               and any("ControlTable" in json.dumps(st["Resource"]) for st in _statements(r))}
     assert not others, others
+
+
+def test_an_upgrade_can_hold_back_indexes_dynamodb_adds_one_per_update():
+    """DynamoDB creates one GSI per table update, so a deployed stack gains wait_l1..3 in three
+    updates (docs/deploying.md); `--hold-back-index` leaves the later ones out, and with them
+    the attribute definitions no other key uses, and nothing else."""
+    from infra.package import hold_back, merge_template_json
+
+    full = merge_template_json()
+    held = hold_back(merge_template_json(), ["CampaignsTable.wait_l2", "CampaignsTable.wait_l3"])
+    props, whole = held["Resources"]["CampaignsTable"]["Properties"], full["Resources"]["CampaignsTable"]["Properties"]
+    assert {g["IndexName"] for g in whole["GlobalSecondaryIndexes"]} - \
+        {g["IndexName"] for g in props["GlobalSecondaryIndexes"]} == {"wait_l2", "wait_l3"}
+    assert {a["AttributeName"] for a in whole["AttributeDefinitions"]} - \
+        {a["AttributeName"] for a in props["AttributeDefinitions"]} == {"wait_l2", "wait_l3"}   # wait_sk: wait_l1's
+    everything_else = {k: v for k, v in held["Resources"].items() if k != "CampaignsTable"}
+    assert everything_else == {k: v for k, v in full["Resources"].items() if k != "CampaignsTable"}
+    with pytest.raises(SystemExit):
+        hold_back(merge_template_json(), ["CampaignsTable.no_such_index"])
