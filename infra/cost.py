@@ -1,14 +1,28 @@
 """Measure what one campaign costs in requests and DynamoDB capacity, then price 1,000 a month.
 
-    python -m infra.cost            # prints the measured table and the monthly estimate
+    python -m infra.cost              # every scenario: the tables per route and the estimates
+    python -m infra.cost --baseline   # only the loop without money control (runs on older code too)
 
-Runs one whole campaign loop in-process (chalice.test client, moto server, the real stream
+Runs whole campaign loops in-process (chalice.test client, moto server, the real stream
 handler) and counts, per API route: the requests, every DynamoDB call, and the capacity units
-each call consumes under on-demand rules (a write: 1 WRU per started KB on the table and on every
-index that holds the item; a transaction: twice that; a strongly consistent read: 1 RRU per 4 KB;
-an eventually consistent Query: 0.5). Item sizes are the serialised attribute names and values,
-which is how DynamoDB sizes items. Prices are us-east-1 list prices (see PRICES), an assumption
-the README states; the request mix per campaign is the loop below, also an assumption.
+each call consumes under on-demand rules. Item sizes are the serialised attribute names and
+values, which is how DynamoDB sizes items; the meter reads each written item just before and
+just after the write (uncounted), so a write is charged on what it really touched:
+
+* the table: 1 WRU per started KB of the larger of the old and the new item;
+* each GSI (ALL projection): 1 WRU per started KB where the item is in the index after the
+  write, plus 1 where it leaves the index or its key there changes (a delete of the old entry);
+* a transaction: its table writes twice (DynamoDB prepares and commits each item). Index
+  copies are propagated after the commit, as ordinary writes: charged once (`wru`). The upper
+  bound `wru_if_indexes_doubled` doubles them too, in case AWS bills them transactionally;
+* reads: 1 RRU per 4 KB strongly consistent, 0.5 eventually consistent, per item for GetItem and
+  BatchGetItem (a key not found still costs the minimum), per call's total for Query.
+
+Scenarios: `baseline` is the loop of the README (no budget, no policy); `budget` is the same
+loop with a budget in place (the approval reserves, settlement consumes and releases, every
+change writes its audit entries); `cancelled` is a campaign approved against the budget and then
+cancelled (released). Prices are us-east-1 list prices (see PRICES), an assumption the README
+states; the request mix per campaign is the loop below, also an assumption.
 """
 from __future__ import annotations
 
@@ -90,69 +104,125 @@ def _size(item: dict) -> int:
 class Meter:
     """Counts DynamoDB calls and capacity per current route by wrapping botocore."""
 
-    def __init__(self) -> None:
+    def __init__(self, client_call) -> None:
         self.route = "setup"
         self.calls: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.wru: collections.Counter = collections.Counter()
+        self.wru_upper: collections.Counter = collections.Counter()   # index copies of transactions doubled
         self.rru: collections.Counter = collections.Counter()
-        self._indexes: dict[str, list[tuple[str, str | None]]] = {}
+        self.stored: collections.Counter = collections.Counter()      # bytes of new items (and index copies) per table
+        self._call = client_call            # (operation, params) -> response, not counted
+        self._schemas: dict[str, tuple[list[str], list[tuple[str, str | None]]]] = {}
 
-    def indexes(self, table: str) -> list[tuple[str, str | None]]:
-        if table not in self._indexes:
-            from chalicelib.dal import models
+    def schema(self, table: str) -> tuple[list[str], list[tuple[str, str | None]]]:
+        """The table's key attributes and its GSIs' (hash, range), as the table reports them."""
+        if table not in self._schemas:
+            t = self._call("DescribeTable", {"TableName": table})["Table"]
+            keys = [k["AttributeName"] for k in t["KeySchema"]]
+            indexes = []
+            for g in t.get("GlobalSecondaryIndexes", []):
+                ks = {k["KeyType"]: k["AttributeName"] for k in g["KeySchema"]}
+                indexes.append((ks["HASH"], ks.get("RANGE")))
+            self._schemas[table] = (keys, indexes)
+        return self._schemas[table]
 
-            by_table = {m.Meta.table_name: m for m in (models.CampaignModel, models.FeedbackModel, models.RuleModel)}
-            keys = []
-            if table in by_table:
-                for g in by_table[table]._get_schema()["global_secondary_indexes"]:
-                    ks = {k["KeyType"]: k["AttributeName"] for k in g["key_schema"]}
-                    keys.append((ks["HASH"], ks.get("RANGE")))
-            self._indexes[table] = keys
-        return self._indexes[table]
+    def key_of(self, table: str, body: dict) -> dict:
+        if "Key" in body:
+            return body["Key"]
+        keys, _ = self.schema(table)
+        return {k: body["Item"][k] for k in keys}
 
-    def _write(self, table: str, item: dict | None, factor: int = 1) -> None:
-        kb = max(1, math.ceil(_size(item or {}) / 1024)) if item else 1
-        holders = 1 + sum(1 for h, r in self.indexes(table) if item and h in item and (r is None or r in item))
-        self.wru[self.route] += factor * kb * holders
+    def fetch(self, table: str, key: dict) -> dict | None:
+        return self._call("GetItem", {"TableName": table, "Key": key, "ConsistentRead": True}).get("Item")
 
-    def record(self, operation: str, params: dict, response: dict) -> None:
-        self.calls[self.route][operation] += 1
-        if operation == "PutItem":
-            self._write(params["TableName"], params["Item"])
-        elif operation in ("UpdateItem", "DeleteItem"):
-            self._write(params["TableName"], response.get("Attributes") or {"k": {"S": "x" * 900}})
-        elif operation == "TransactWriteItems":
+    # -- writes ----------------------------------------------------------------------------------
+    def writes_of(self, operation: str, params: dict) -> list[tuple[str, dict, int]]:
+        """(table, key, transaction factor) of every item a write call touches."""
+        if operation in ("PutItem", "UpdateItem", "DeleteItem"):
+            return [(params["TableName"], self.key_of(params["TableName"], params), 1)]
+        if operation == "TransactWriteItems":
+            out = []
             for entry in params["TransactItems"]:
                 (kind, body), = entry.items()
-                self._write(body["TableName"], body.get("Item") or {"k": {"S": "x" * 900}}, factor=2)
-        elif operation == "GetItem":
-            size = _size(response.get("Item") or {})
-            self.rru[self.route] += max(1, math.ceil(size / 4096)) * (1 if params.get("ConsistentRead") else 0.5)
+                out.append((body["TableName"], self.key_of(body["TableName"], body), 2))
+            return out
+        if operation == "BatchWriteItem":
+            return [(table, self.key_of(table, next(iter(w.values()))), 1)
+                    for table, ws in params["RequestItems"].items() for w in ws]
+        return []
+
+    def charge_write(self, table: str, old: dict | None, new: dict | None, factor: int) -> None:
+        size = max(_size(old or {}), _size(new or {}))
+        kb = max(1, math.ceil(size / 1024))
+        index_writes = 0
+        for h, r in self.schema(table)[1]:
+            def entry(item):
+                if not item or h not in item or (r is not None and r not in item):
+                    return None
+                return (json.dumps(item[h]), json.dumps(item.get(r)))
+            before, after = entry(old), entry(new)
+            index_writes += (1 if after else 0) + (1 if before and before != after else 0)
+        self.wru[self.route] += factor * kb + kb * index_writes
+        self.wru_upper[self.route] += factor * kb * (1 + index_writes)
+        if old is None and new is not None:
+            held = 1 + sum(1 for h, r in self.schema(table)[1] if h in new and (r is None or r in new))
+            self.stored[table] += _size(new) * held
+
+    # -- reads -----------------------------------------------------------------------------------
+    def charge_read(self, operation: str, params: dict, response: dict) -> None:
+        def units(size: int, consistent: bool) -> float:
+            return max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
+        if operation == "GetItem":
+            self.rru[self.route] += units(_size(response.get("Item") or {}), bool(params.get("ConsistentRead")))
         elif operation == "Query":
             size = sum(_size(i) for i in response.get("Items", []))
-            self.rru[self.route] += max(1, math.ceil(size / 4096)) * (1 if params.get("ConsistentRead") else 0.5)
+            self.rru[self.route] += units(size, bool(params.get("ConsistentRead")))
+        elif operation == "BatchGetItem":
+            for table, request in params["RequestItems"].items():
+                found = {json.dumps(self.key_of(table, {"Item": i}), sort_keys=True): i
+                         for i in response.get("Responses", {}).get(table, [])}
+                for key in request["Keys"]:
+                    item = found.get(json.dumps(key, sort_keys=True)) or {}
+                    self.rru[self.route] += units(_size(item), bool(request.get("ConsistentRead")))
 
 
-def measure() -> tuple[Meter, collections.Counter, int]:
-    _setup()
+WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
+
+
+_SET_UP = False
+
+
+def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int]:
+    """One loop of `scenario` (baseline | budget | cancelled) for a company of its own."""
+    global _SET_UP
+    if not _SET_UP:
+        _setup()
+        _SET_UP = True
+    import logging
+
     import botocore.client
     from chalice.test import Client
 
     from app import app
+    from chalicelib.config import settings
     from devstack.streams import lambda_event, read_records
     from devstack.tokens import mint_token
-    from chalicelib.config import settings
-
-    import logging
 
     logging.getLogger("huixiang").setLevel(logging.WARNING)   # the table below is the output
-    meter = Meter()
     original = botocore.client.BaseClient._make_api_call
+    holder: dict = {}
+    meter = Meter(lambda operation, params: original(holder["client"], operation, params))
 
     def counted(self, operation, params):
+        if self.meta.service_model.service_name != "dynamodb":
+            return original(self, operation, params)
+        holder["client"] = self
+        touched = [(t, k, f, meter.fetch(t, k)) for t, k, f in meter.writes_of(operation, params)]
         response = original(self, operation, params)
-        if self.meta.service_model.service_name == "dynamodb":
-            meter.record(operation, params, response)
+        meter.calls[meter.route][operation] += 1
+        for table, key, factor, old in touched:
+            meter.charge_write(table, old, meter.fetch(table, key), factor)
+        meter.charge_read(operation, params, response)
         return response
 
     botocore.client.BaseClient._make_api_call = counted
@@ -162,49 +232,61 @@ def measure() -> tuple[Meter, collections.Counter, int]:
            (("rep", f"{root}/EAST/JS"), ("manager", f"{root}/EAST"), ("leader", root), ("finance", root))}
     requests: collections.Counter = collections.Counter()
     stream_invocations = 0
-    with Client(app, stage_name="dev") as client:
-        def call(method, path, role, body=None, route=None, key=None):
-            meter.route = route or f"{method} {path}"
-            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tok[role]}"}
-            if key:
-                headers["Idempotency-Key"] = key
-            r = getattr(client.http, method.lower())(path, headers=headers,
-                                                     body=json.dumps(body) if body is not None else None)
-            requests[meter.route] += 1
-            assert r.status_code < 400, (method, path, r.status_code, r.body)
-            return json.loads(r.body) if r.body else None
+    try:
+        with Client(app, stage_name="dev") as client:
+            def call(method, path, role, body=None, route=None, key=None):
+                meter.route = route or f"{method} {path}"
+                headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tok[role]}"}
+                if key:
+                    headers["Idempotency-Key"] = key
+                r = getattr(client.http, method.lower())(path, headers=headers,
+                                                         body=json.dumps(body) if body is not None else None)
+                requests[meter.route] += 1
+                assert r.status_code < 400, (method, path, r.status_code, r.body)
+                return json.loads(r.body) if r.body else None
 
-        call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
-        plan = {"title": "Tasting", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
-                "start_date": "2026-11-01", "end_date": "2026-11-03", "location": {"lat": 32.0, "lon": 118.8},
-                "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
-        call("GET", "/categories", "rep")
-        c = call("POST", "/campaigns", "rep", plan, key=str(uuid.uuid4()))
-        cid = c["id"]
-        call("PATCH", f"/campaigns/{cid}", "rep", {"title": "Tasting weekend"}, "PATCH /campaigns/{id}")
-        call("POST", f"/campaigns/{cid}/submit", "rep", None, "POST /campaigns/{id}/submit", key=str(uuid.uuid4()))
-        call("GET", "/campaigns?status=submitted", "manager", route="GET /campaigns (worklist)")
-        call("GET", f"/campaigns/{cid}", "manager", route="GET /campaigns/{id}")
-        call("POST", f"/campaigns/{cid}/approve", "manager", {"approved_amount": 180000},
-             "POST /campaigns/{id}/approve", key=str(uuid.uuid4()))
-        call("GET", "/me/feedback-requests", "rep")
-        for spend in (100000, 150000):
-            call("PUT", f"/campaigns/{cid}/feedback", "rep", {"actual_spend": spend, "actual_sales": 900000},
-                 "PUT /campaigns/{id}/feedback")
-        call("POST", f"/campaigns/{cid}/feedback/submit", "rep", None, "POST /campaigns/{id}/feedback/submit",
-             key=str(uuid.uuid4()))
-        meter.route = "setup"   # reading the stream back is the harness's work (Lambda's, in AWS)
-        records = [r for r in read_records(settings().feedback_table)
-                   if r["dynamodb"]["Keys"]["campaign_id"]["S"] == cid]
-        meter.route = "stream: on_feedback_change"
-        client.lambda_.invoke("on_feedback_change", lambda_event(records))
-        stream_invocations += 1
-        call("GET", f"/campaigns/{cid}/feedback", "finance", route="GET /campaigns/{id}/feedback")
-        call("POST", f"/campaigns/{cid}/reimbursement", "finance", {}, "POST /campaigns/{id}/reimbursement",
-             key=str(uuid.uuid4()))
-        call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
-        call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
-    botocore.client.BaseClient._make_api_call = original
+            call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
+            if scenario != "baseline":   # a company budget, set up once (not per campaign)
+                call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
+            plan = {"title": "Tasting", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
+                    "start_date": "2026-11-01", "end_date": "2026-11-03", "location": {"lat": 32.0, "lon": 118.8},
+                    "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
+            call("GET", "/categories", "rep")
+            c = call("POST", "/campaigns", "rep", plan, key=str(uuid.uuid4()))
+            cid = c["id"]
+            call("PATCH", f"/campaigns/{cid}", "rep", {"title": "Tasting weekend"}, "PATCH /campaigns/{id}")
+            call("POST", f"/campaigns/{cid}/submit", "rep", None, "POST /campaigns/{id}/submit", key=str(uuid.uuid4()))
+            call("GET", "/campaigns?status=submitted", "manager", route="GET /campaigns (worklist)")
+            call("GET", f"/campaigns/{cid}", "manager", route="GET /campaigns/{id}")
+            approved = call("POST", f"/campaigns/{cid}/approve", "manager", {"approved_amount": 180000},
+                            "POST /campaigns/{id}/approve", key=str(uuid.uuid4()))
+            if scenario != "baseline":
+                assert (approved.get("budget") or {}).get("reserved") == 180000, approved.get("budget")
+            if scenario == "cancelled":
+                call("POST", f"/campaigns/{cid}/cancel", "rep", {"reason": "the store closed"},
+                     "POST /campaigns/{id}/cancel", key=str(uuid.uuid4()))
+                return meter, requests, stream_invocations
+            call("GET", "/me/feedback-requests", "rep")
+            for spend in (100000, 150000):
+                call("PUT", f"/campaigns/{cid}/feedback", "rep", {"actual_spend": spend, "actual_sales": 900000},
+                     "PUT /campaigns/{id}/feedback")
+            call("POST", f"/campaigns/{cid}/feedback/submit", "rep", None, "POST /campaigns/{id}/feedback/submit",
+                 key=str(uuid.uuid4()))
+            meter.route = "setup"   # reading the stream back is the harness's work (Lambda's, in AWS)
+            records = [r for r in read_records(settings().feedback_table)
+                       if r["dynamodb"]["Keys"]["campaign_id"]["S"] == cid]
+            meter.route = "stream: on_feedback_change"
+            client.lambda_.invoke("on_feedback_change", lambda_event(records))
+            stream_invocations += 1
+            call("GET", f"/campaigns/{cid}/feedback", "finance", route="GET /campaigns/{id}/feedback")
+            paid = call("POST", f"/campaigns/{cid}/reimbursement", "finance", {}, "POST /campaigns/{id}/reimbursement",
+                        key=str(uuid.uuid4()))
+            if scenario != "baseline":
+                assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
+            call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
+            call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
+    finally:
+        botocore.client.BaseClient._make_api_call = original
     return meter, requests, stream_invocations
 
 
@@ -213,7 +295,9 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
     api_requests = sum(per.values()) * campaigns
     invocations = api_requests + stream_invocations * campaigns
     wru = sum(v for k, v in meter.wru.items() if k != "setup") * campaigns
+    wru_upper = sum(v for k, v in meter.wru_upper.items() if k != "setup") * campaigns
     rru = sum(v for k, v in meter.rru.items() if k != "setup") * campaigns
+    stored_gb = sum(meter.stored.values()) * campaigns / 1e9   # setup items are a company's, not a campaign's
     p = PRICES
     cost = {
         "API Gateway (REST)": api_requests / 1e6 * p["api_gateway_rest_per_million"],
@@ -224,23 +308,47 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
         "CloudWatch Logs": invocations * LOG_BYTES_PER_REQUEST / 1e9 * p["cloudwatch_logs_ingest_gb"],
     }
     return {"api_requests": api_requests, "invocations": invocations, "wru": wru, "rru": rru,
+            "wru_if_indexes_doubled": wru_upper, "stored_mb": stored_gb * 1000,
+            "storage_and_pitr_per_month": stored_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
+            "total_if_indexes_doubled": sum(cost.values()) - cost["DynamoDB writes"]
+            + wru_upper / 1e6 * p["dynamodb_wru_per_million"],
             "cost": cost, "total": sum(cost.values())}
 
 
-def main() -> int:
-    meter, requests, streams = measure()
+SCENARIOS = ("baseline", "budget", "cancelled")
+
+
+def report(scenario: str, meter: Meter, requests: collections.Counter, streams: int) -> dict:
+    print(f"\n== {scenario}")
     print(f"{'route':44} {'req':>4} {'ddb calls':>10} {'WRU':>6} {'RRU':>6}")
-    for route in [r for r in requests if r != "setup"] + ["stream: on_feedback_change"]:
+    routes = [r for r in requests if r != "setup"] + (["stream: on_feedback_change"] if streams else [])
+    for route in routes:
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
         print(f"{route:44} {requests.get(route, streams):>4} {calls:>10} {meter.wru[route]:>6} "
               f"{meter.rru[route]:>6}  {detail}")
     e = estimate(meter, requests, streams)
-    print(f"\nper 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
-          f"{e['wru']:,} WRU, {e['rru']:,.0f} RRU")
+    print(f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
+          f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
+          f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies")
     for name, usd in e["cost"].items():
         print(f"  {name:22} ${usd:8.4f}")
-    print(f"  {'total (variable)':22} ${e['total']:8.4f}")
+    print(f"  {'total (variable)':22} ${e['total']:8.4f}   (${e['total_if_indexes_doubled']:.4f} if index copies "
+          f"double; storage + PITR ${e['storage_and_pitr_per_month']:.4f} per month kept)")
+    return e
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--baseline", action="store_true", help="only the loop without money control")
+    args = parser.parse_args(argv)
+    totals = {}
+    for scenario in ("baseline",) if args.baseline else SCENARIOS:
+        totals[scenario] = report(scenario, *measure(scenario))
+    print("\nper 1,000 campaigns (variable, USD): " + ", ".join(
+        f"{name} {e['total']:.4f} ({e['wru']:,} WRU)" for name, e in totals.items()))
     return 0
 
 

@@ -106,9 +106,16 @@ def test_the_api_answers_cross_origin_requests_from_the_console_only(template, r
     cors = resources["RestAPI"]["Properties"]["Cors"]
     assert cors["AllowOrigin"] == QUOTED_CONSOLE_ORIGIN
     assert set(cors["AllowHeaders"].strip("'").split(",")) == {"Authorization", "Content-Type", "Idempotency-Key"}
-    for kind in ("DEFAULT_4XX", "DEFAULT_5XX"):       # API Gateway's own errors are readable too
-        headers = resources["RestAPI"]["Properties"]["GatewayResponses"][kind]["ResponseParameters"]["Headers"]
-        assert headers["Access-Control-Allow-Origin"] == QUOTED_CONSOLE_ORIGIN
+    # API Gateway's own answers are readable too: every type configured in the definition (a
+    # configured type does not inherit DEFAULT_4XX's headers), and no SAM GatewayResponses
+    # property, which would replace those types and drop their error bodies
+    answers = resources["RestAPI"]["Properties"]["DefinitionBody"]["x-amazon-apigateway-gateway-responses"]
+    assert {"DEFAULT_4XX", "DEFAULT_5XX"} <= set(answers)
+    for kind, answer in answers.items():
+        headers = answer["responseParameters"]
+        assert headers["gatewayresponse.header.Access-Control-Allow-Origin"] == QUOTED_CONSOLE_ORIGIN, kind
+        assert headers["gatewayresponse.header.Vary"] == "'Origin'", kind
+    assert "GatewayResponses" not in resources["RestAPI"]["Properties"]
     # the function's own responses: chalicelib/handlers/api.py answers CONSOLE_ORIGIN only
     assert template["Globals"]["Function"]["Environment"]["Variables"]["CONSOLE_ORIGIN"] == CONSOLE_ORIGIN
     rules = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]

@@ -4,11 +4,15 @@ a tightened policy would only fail in AWS, as AccessDenied after deployment."""
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import json
+import re
 
 import botocore.client
 import chalice.test
 import pytest
 
+from tests.conftest import mint
 from tests.infra.conftest import of_type
 from tests.infra.test_template import FUNCTIONS
 
@@ -22,12 +26,12 @@ class _Presigner:
         self._client, self._calls, self._current = client, calls, current
 
     def generate_presigned_post(self, Bucket, Key, **kwargs):   # noqa: N803 - boto3's names
-        self._calls.append((self._current["function"], "s3:PutObject", ("object", Bucket, Key)))
+        self._calls.append((self._current["function"], "s3:PutObject", ("object", Bucket, Key), None))
         return self._client.generate_presigned_post(Bucket, Key, **kwargs)
 
     def generate_presigned_url(self, ClientMethod, Params=None, **kwargs):   # noqa: N803
         action = {"get_object": "s3:GetObject", "put_object": "s3:PutObject"}[ClientMethod]
-        self._calls.append((self._current["function"], action, ("object", Params["Bucket"], Params["Key"])))
+        self._calls.append((self._current["function"], action, ("object", Params["Bucket"], Params["Key"]), None))
         return self._client.generate_presigned_url(ClientMethod, Params=Params, **kwargs)
 
     def __getattr__(self, name):
@@ -36,15 +40,20 @@ class _Presigner:
 
 @pytest.fixture
 def recorded(monkeypatch, streams):
-    """(function logical id, IAM action, resource) of every AWS call made by the app's code."""
-    calls: list[tuple[str, str, tuple]] = []
+    """(function logical id, IAM action, resource, partition keys) of every AWS call made by the
+    app's code (the partition key values of the items an item call names, for dynamodb:LeadingKeys)."""
+    calls: list[tuple[str, str, tuple, tuple | None]] = []
+    audit_puts: list[tuple[str, str | None]] = []
     current = {"function": "APIHandler"}
     original_call, original_invoke = botocore.client.BaseClient._make_api_call, chalice.test.TestLambdaClient.invoke
 
     def call(self, operation, params):
         if current["function"] is not None:
-            calls.extend((current["function"], action, resource)
-                         for action, resource in _actions(self.meta.service_model.service_name, operation, params))
+            service = self.meta.service_model.service_name
+            calls.extend((current["function"], action, resource, leading)
+                         for action, resource, leading in _actions(service, operation, params))
+            if service == "dynamodb":
+                audit_puts.extend((current["function"], condition) for condition in _audit_puts(operation, params))
         return original_call(self, operation, params)
 
     def invoke(self, function, payload=None):   # every Lambda invocation of the tests' client
@@ -80,37 +89,74 @@ def recorded(monkeypatch, streams):
         finally:
             current["function"] = saved
 
-    return _Calls(calls, as_function)
+    return _Calls(calls, as_function, audit_puts)
 
 
 class _Calls(list):
-    def __init__(self, calls: list, as_function) -> None:
+    def __init__(self, calls: list, as_function, audit_puts: list) -> None:
         super().__init__()
-        self._calls, self.as_function = calls, as_function
+        self._calls, self.as_function, self.audit_puts = calls, as_function, audit_puts
 
     def __iter__(self):
         return iter(self._calls)
 
 
 def _actions(service: str, operation: str, params: dict):
+    """(IAM action, resource, partition key values or None) of one call."""
     if service == "dynamodb" and operation == "TransactWriteItems":
+        # IAM authorises each item by its own action (PutItem, UpdateItem, ...), not the call
         for entry in params["TransactItems"]:
             (kind, body), = entry.items()
-            yield f"dynamodb:{ITEM_ACTIONS[kind]}", ("table", body["TableName"], None)
+            yield f"dynamodb:{ITEM_ACTIONS[kind]}", ("table", body["TableName"], None), \
+                _leading(body["TableName"], [body.get("Key") or body.get("Item")])
+    elif service == "dynamodb" and operation in ("BatchGetItem", "BatchWriteItem"):
+        for table, request in params["RequestItems"].items():   # one call, authorised on every table it names
+            keys = request.get("Keys") or [next(iter(w.values())).get("Key") or next(iter(w.values())).get("Item")
+                                           for w in request]
+            yield f"dynamodb:{operation}", ("table", table, None), _leading(table, keys)
     elif service == "dynamodb":
-        yield f"dynamodb:{operation}", ("table", params.get("TableName"), params.get("IndexName"))
+        table = params.get("TableName")
+        item = params.get("Key") or params.get("Item")
+        yield f"dynamodb:{operation}", ("table", table, params.get("IndexName")), \
+            _leading(table, [item]) if item else None
     elif service == "s3" and operation == "CopyObject":
         source = params["CopySource"]
-        yield "s3:GetObject", ("object", source["Bucket"], source["Key"])
-        yield "s3:PutObject", ("object", params["Bucket"], params["Key"])
+        yield "s3:GetObject", ("object", source["Bucket"], source["Key"]), None
+        yield "s3:PutObject", ("object", params["Bucket"], params["Key"]), None
     elif service == "s3":
         # HeadObject is authorised as s3:GetObject
         action = "GetObject" if operation == "HeadObject" else operation
-        yield f"s3:{action}", ("object", params.get("Bucket"), params.get("Key"))
+        yield f"s3:{action}", ("object", params.get("Bucket"), params.get("Key")), None
     elif service == "ses" and operation in ("SendRawEmail", "SendEmail"):
-        yield f"ses:{operation}", ("identity", params.get("Source"), None)
+        yield f"ses:{operation}", ("identity", params.get("Source"), None), None
     else:
-        yield f"{service}:{operation}", ("other", None, None)
+        yield f"{service}:{operation}", ("other", None, None), None
+
+
+def _leading(table: str, items: list[dict]) -> tuple | None:
+    """The partition key values of the items a call names (what dynamodb:LeadingKeys holds)."""
+    from chalicelib.dal import models
+
+    hash_keys = {m.Meta.table_name: m._hash_keyname for m in (
+        models.CampaignModel, models.FeedbackModel, models.RuleModel, models.EvidenceModel, models.RollupModel,
+        models.ReportModel, *models.CONTROL_MODELS)}
+    name = hash_keys.get(table)
+    if name is None:
+        return None
+    return tuple(next(iter(item[name].values())) for item in items)
+
+
+def _audit_puts(operation: str, params: dict):
+    """The condition of every put on the audit table (None: an unconditional put)."""
+    from chalicelib.config import settings
+
+    audit = settings().audit_table
+    if operation == "PutItem" and params.get("TableName") == audit:
+        yield params.get("ConditionExpression")
+    elif operation == "TransactWriteItems":
+        for entry in params["TransactItems"]:
+            if "Put" in entry and entry["Put"]["TableName"] == audit:
+                yield entry["Put"].get("ConditionExpression")
 
 
 def _logical(resource: tuple) -> dict | str:
@@ -122,8 +168,9 @@ def _logical(resource: tuple) -> dict | str:
         logical = {s.campaigns_table: "CampaignsTable", s.feedback_table: "FeedbackTable",
                    s.rules_table: "RulesTable", s.idempotency_table: "IdempotencyTable",
                    s.evidence_table: "EvidenceTable", s.rollups_table: "RollupsTable",
-                   s.reports_table: "ReportsTable"}[name]
-        return {"Fn::Sub": "${%s.Arn}/index/*" % logical} if detail else {"Fn::GetAtt": [logical, "Arn"]}
+                   s.reports_table: "ReportsTable", s.control_table: "ControlTable",
+                   s.audit_table: "AuditTable"}[name]
+        return {"Fn::Sub": "${%s.Arn}/index/%s" % (logical, detail)} if detail else {"Fn::GetAtt": [logical, "Arn"]}
     if kind == "object":
         assert name == s.attachments_bucket
         return detail
@@ -133,20 +180,41 @@ def _logical(resource: tuple) -> dict | str:
     return "*"
 
 
-def _allows(role: dict, action: str, resource) -> bool:
+def _allows(role: dict, action: str, resource, leading: tuple | None = None) -> bool:
     for policy in role["Properties"]["Policies"]:
         for st in policy["PolicyDocument"]["Statement"]:
             resources = st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]
-            if st["Effect"] != "Allow" or action not in st["Action"]:
+            if st["Effect"] != "Allow" or action not in st["Action"] or not _conditions_hold(st, leading):
                 continue
             for granted in resources:
                 if granted == resource:
                     return True
+                if isinstance(resource, dict) and isinstance(granted, dict) and "Fn::Sub" in resource and \
+                        "Fn::Sub" in granted and "/index/" in resource["Fn::Sub"]:
+                    # one index (`${T.Arn}/index/by_group`), or every index of the table (`/index/*`)
+                    if granted["Fn::Sub"] == resource["Fn::Sub"].rsplit("/", 1)[0] + "/*":
+                        return True
                 if isinstance(resource, str) and isinstance(granted, dict) and "Fn::Sub" in granted:
                     prefix = granted["Fn::Sub"].split(":s3:::", 1)[-1].split("/", 1)[-1]
                     if prefix.endswith("*") and resource.startswith(prefix[:-1]):
                         return True
     return False
+
+
+def _conditions_hold(statement: dict, leading: tuple | None) -> bool:
+    """A statement's dynamodb:LeadingKeys condition on the partition keys the call names (IAM's
+    StringLike: `*` and `?` wildcards). Other condition keys (ses:FromAddress) are not evaluated
+    here: the resource check above pins the mail sender."""
+    for operator, keys in statement.get("Condition", {}).items():
+        for key, patterns in keys.items():
+            if key != "dynamodb:LeadingKeys":
+                continue
+            assert operator == "ForAllValues:StringLike", operator   # the only form the policies use
+            patterns = patterns if isinstance(patterns, list) else [patterns]
+            regexes = [re.compile(re.escape(p).replace(r"\*", ".*").replace(r"\?", ".") + r"\Z") for p in patterns]
+            if not leading or not all(any(r.match(value) for r in regexes) for value in leading):
+                return False
+    return True
 
 
 def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, company, flow, streams, recorded,
@@ -160,7 +228,16 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
 
     rule = flow.rule(scope="category", category="tasting")
     streams.run_rules(company.root)
+    # money control: budgets that every approval below reserves from (the final approval
+    # reserves, settlement consumes and releases, cancel releases), carved and resized
+    top = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 50_000_000})
+    assert top.status_code == 201, top.json
+    east = api.post("/budgets", company.leader, {"org": company.east, "period": "2026-Q4", "amount": 10_000_000,
+                                                 "parent_id": top.json["id"]})
+    assert east.status_code == 201, east.json
+    assert api.patch(f"/budgets/{east.json['id']}", company.finance, {"amount": 12_000_000}).status_code == 200
     c = flow.approved()
+    assert c["budget"]["id"] == east.json["id"], c.get("budget")
     flow.rule(scope="campaign", campaign_id=c["id"], due_days=3)
     streams.run_rules(company.root)
     api.patch(f"/campaigns/{flow.draft()['id']}", company.rep, {"title": "edited"})
@@ -175,6 +252,16 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
         api.get(path, company.leader if path != "/me/feedback-requests" else company.rep)
     assert api.delete(f"/feedback-rules/{rule['id']}", company.leader).status_code == 204
     streams.run_rules(company.root)
+    # the budgets and their ledger, the policy (none yet), a cancellation, the card, the trail
+    for path in ("/budgets", f"/budgets/{east.json['id']}", f"/budgets/{east.json['id']}/entries", "/approval-policy"):
+        assert api.get(path, company.leader).status_code == 200, path
+    assert api.get("/budgets", company.manager).status_code == 200     # their subtree and its ancestors
+    doomed = flow.approved(amount=100_000)
+    cancelled = api.post(f"/campaigns/{doomed['id']}/cancel", company.rep, {"reason": "the store closed"})
+    assert cancelled.status_code == 200 and cancelled.json["budget"]["released"] == 100_000, cancelled.json
+    waiting = flow.submitted()
+    assert api.get(f"/campaigns/{waiting['id']}/approval-card", company.manager).status_code == 200
+    assert api.get(f"/campaigns/{c['id']}/audit", company.leader).json["verified"] is True
     # evidence: a photo (thumbnail, links), a rejected upload (quarantine), a deletion
     ev, e = Evidence(api, lambda_client, company), flow.approved()
     photo = ev.upload(e["id"], C.jpeg(C.scene(7, (640, 480))))
@@ -204,13 +291,51 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     with recorded.as_function("SendOverdueReminders"):
         repos.rollups().tenants()
         assert send_reminders("2026-11-23", tenants=[company.root])["sent"] >= 1
+    # approval chains and delegation (last: a policy changes who approves the campaigns above)
+    policy = {"levels": [{"up_to": 500_000, "approver": "province"}, {"up_to": None, "approver": "region"}]}
+    assert api.put("/approval-policy", company.leader, policy).status_code == 200
+    chained = flow.submitted(requested_amount=100_000)
+    deputy = mint("deputy-" + company.root, "manager", company.west, name="Deputy")
+    today = dt.date.today()
+    assert api.get("/me/delegation", company.province_manager).status_code == 404
+    delegated = api.put("/me/delegation", company.province_manager,
+                        {"to": {"id": "deputy-" + company.root, "name": "Deputy"}, "from": today.isoformat(),
+                         "until": (today + dt.timedelta(days=2)).isoformat()})
+    assert delegated.status_code == 200, delegated.json
+    assert api.get("/me/delegation", company.province_manager).status_code == 200
+    assert chained["id"] in [x["id"] for x in api.get("/me/approvals", company.province_manager).json["items"]]
+    assert chained["id"] in [x["id"] for x in api.get("/me/approvals", deputy).json["items"]]
+    approved = api.post(f"/campaigns/{chained['id']}/approve", deputy, {"approved_amount": 90_000})
+    assert approved.status_code == 200 and approved.json["budget"]["reserved"] == 90_000, approved.json
+    assert api.delete("/me/delegation", company.province_manager).status_code == 204
 
-    by_function = {f for f, _, _ in recorded}
+    by_function = {f for f, _, _, _ in recorded}
     assert by_function == set(FUNCTIONS.values()) - {"APIHandler"} | {"APIHandler"}, by_function
+    # every function that changes campaigns wrote audit entries here, each conditional on its
+    # absence: IAM cannot require the condition, so this is what keeps a put from overwriting
+    assert {f for f, _ in recorded.audit_puts} >= {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}, \
+        {f for f, _ in recorded.audit_puts}
+    unconditional = {(f, cond) for f, cond in recorded.audit_puts if "attribute_not_exists" not in (cond or "")}
+    assert not unconditional, unconditional
     functions = of_type(resources, "AWS::Serverless::Function")
-    denied = set()
-    for function, action, resource in recorded:
+    denied: dict[tuple, str] = {}   # (function, action, resource): the partition keys of one denied call
+    for function, action, resource, leading in recorded:
         role = resources[functions[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
-        if not _allows(role, action, _logical(resource)):
-            denied.add((function, action, str(_logical(resource))))
-    assert not denied, sorted(denied)
+        if not _allows(role, action, _logical(resource), leading):
+            denied.setdefault((function, action, str(_logical(resource))), str(leading or ""))
+    assert not denied, "denied:\n" + "\n".join(" ".join((*d, keys)) for d, keys in sorted(denied.items()))
+    # and no more than that on money control's tables: every action granted there is one this
+    # loop made, by that function, on that resource
+    used = {(function, action, json.dumps(_logical(resource), sort_keys=True))
+            for function, action, resource, _ in recorded}
+    unused = set()
+    for function, fn in functions.items():
+        role = resources[fn["Properties"]["Role"]["Fn::GetAtt"][0]]
+        for policy in role["Properties"]["Policies"]:
+            for st in policy["PolicyDocument"]["Statement"]:
+                for granted in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
+                    if "ControlTable" not in json.dumps(granted) and "AuditTable" not in json.dumps(granted):
+                        continue
+                    unused |= {(function, a, json.dumps(granted)) for a in st["Action"]
+                               if (function, a, json.dumps(granted, sort_keys=True)) not in used}
+    assert not unused, "granted but never used:\n" + "\n".join(" ".join(u) for u in sorted(unused))

@@ -17,7 +17,8 @@ from tests.infra.conftest import of_type
 
 FUNCTION = "AWS::Serverless::Function"
 TABLES = {"CampaignsTable": "CampaignModel", "FeedbackTable": "FeedbackModel", "RulesTable": "RuleModel",
-          "EvidenceTable": "EvidenceModel", "RollupsTable": "RollupModel", "ReportsTable": "ReportModel"}
+          "EvidenceTable": "EvidenceModel", "RollupsTable": "RollupModel", "ReportsTable": "ReportModel",
+          "ControlTable": "ControlModel", "AuditTable": "AuditModel"}
 STREAM_TRIGGERS = {"OnFeedbackChange": "FeedbackTable", "OnRuleChange": "RulesTable",
                    "OnCampaignChange": "CampaignsTable", "OnReportRequested": "ReportsTable"}
 STREAMED_TABLES = set(STREAM_TRIGGERS.values())
@@ -35,6 +36,27 @@ def test_cfn_lint_finds_no_errors(template_path):
                           capture_output=True, text=True)
     # exit code bits: 2 errors, 4 warnings, 8 informational; only errors fail
     assert not done.returncode & 2 and done.returncode in (0, 4, 8, 12), done.stdout + done.stderr
+
+
+def test_the_merge_template_names_no_key_twice():
+    """YAML keeps the last of two equal keys without a word: a second `RestAPI:` (a merge of two
+    branches) once dropped the gateway responses of the first. Every mapping's keys are unique."""
+    import yaml
+
+    from infra.package import MERGE_TEMPLATE
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        keys = [loader.construct_object(k, deep=True) for k, _ in node.value]
+        twice = {k for k in keys if keys.count(k) > 1}
+        assert not twice, f"the mapping at line {node.start_mark.line + 1} has {sorted(twice)} more than once"
+        return loader.construct_mapping(node, deep=True)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    Strict.add_multi_constructor("!", lambda loader, suffix, node: None)   # intrinsics: their keys do not matter here
+    yaml.load(MERGE_TEMPLATE.read_text(encoding="utf-8"), Loader=Strict)
 
 
 # -- tables ------------------------------------------------------------------------------------
@@ -81,6 +103,19 @@ def test_every_table_is_on_demand_recoverable_and_encrypted(resources, logical):
     assert props["BillingMode"] == "PAY_PER_REQUEST"
     assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert props["SSESpecification"]["SSEEnabled"] is True
+
+
+@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable"])
+def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resources, logical):
+    """Retain keeps them when the stack goes; deletion protection also refuses a DeleteTable
+    by hand. The settings name the tables the stack creates (the models read them)."""
+    from chalicelib.dal import models
+
+    table = resources[logical]
+    assert table["Properties"]["DeletionProtectionEnabled"] is True
+    assert table["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-" + logical[:-5].lower()}
+    model = {"ControlTable": models.ControlModel, "AuditTable": models.AuditModel}[logical]
+    assert model.Meta.table_name.endswith("-" + logical[:-5].lower())
 
 
 @pytest.mark.parametrize("logical", TABLES)
@@ -135,7 +170,8 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     for variable, logical in (("CAMPAIGNS_TABLE", "CampaignsTable"), ("FEEDBACK_TABLE", "FeedbackTable"),
                               ("RULES_TABLE", "RulesTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
                               ("EVIDENCE_TABLE", "EvidenceTable"), ("ROLLUPS_TABLE", "RollupsTable"),
-                              ("REPORTS_TABLE", "ReportsTable")):
+                              ("REPORTS_TABLE", "ReportsTable"), ("CONTROL_TABLE", "ControlTable"),
+                              ("AUDIT_TABLE", "AuditTable")):
         assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
     for variable, logical in (("FEEDBACK_STREAM_ARN", "FeedbackTable"), ("RULES_STREAM_ARN", "RulesTable"),
@@ -426,3 +462,66 @@ def test_new_functions_reach_exactly_their_prefixes_and_only_mail_senders_mail(r
     assert _bucket_prefixes(resources, role, "s3:GetObject") == gets
     assert _bucket_prefixes(resources, role, "s3:DeleteObject") == deletes
     assert bool(_allowed(resources, role, "ses:SendRawEmail")) is mails
+
+
+# Whatever a role may do on the audit table. Entries are never changed or deleted through the
+# code (dal/audit.py: one put per entry, conditional on its absence, in the transaction of the
+# change it records), so no role needs more than PutItem (the API also reads a trail: Query), and
+# without UpdateItem/DeleteItem/BatchWriteItem (nor their PartiQL forms) a function's
+# credentials cannot rewrite or drop an entry either. IAM cannot require the put's condition;
+# tests/infra/test_policies_cover_calls.py checks that every put the code sends carries it.
+AUDIT_ACTIONS = {"dynamodb:PutItem", "dynamodb:Query"}
+NEVER_ON_AUDIT = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+                  "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert"}
+
+
+def test_no_role_can_change_or_delete_an_audit_entry(resources):
+    roles = of_type(resources, "AWS::IAM::Role")
+    granted: dict[str, set[str]] = {}
+    for name, role in roles.items():
+        for st in _statements(role):
+            if any("AuditTable" in json.dumps(r) for r in _as_list(st["Resource"])):
+                assert st["Effect"] == "Allow", (name, st)
+                granted.setdefault(name, set()).update(_as_list(st["Action"]))
+    for name, actions in granted.items():
+        assert not actions & NEVER_ON_AUDIT, (name, actions & NEVER_ON_AUDIT)
+        assert actions <= AUDIT_ACTIONS, (name, actions - AUDIT_ACTIONS)
+    # the functions that change campaigns write entries; only the API reads a trail
+    writers = {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}
+    role_of = {fn: resources[fn]["Properties"]["Role"]["Fn::GetAtt"][0] for fn in of_type(resources, FUNCTION)}
+    assert {fn for fn, role in role_of.items() if "dynamodb:PutItem" in granted.get(role, ())} == writers
+    assert {fn for fn, role in role_of.items() if "dynamodb:Query" in granted.get(role, ())} == {"APIHandler"}
+
+
+def test_the_api_deletes_only_delegations_and_updates_only_budget_figures_in_the_control_table(resources):
+    """Ledger entries, scope items and policies are never deleted, and only a budget's item
+    (`budget#…`: its figures, and the entries beside it) is ever updated: the grants say so by
+    partition key. No function but the API touches the table."""
+    role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    table = {"Fn::GetAtt": ["ControlTable", "Arn"]}
+    for action, prefix in (("dynamodb:DeleteItem", "delegation#*"), ("dynamodb:UpdateItem", "budget#*")):
+        [st] = [st for st in _statements(resources[role]) if action in _as_list(st["Action"])
+                and table in _as_list(st["Resource"])]
+        assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}, action
+    others = {name for name, r in of_type(resources, "AWS::IAM::Role").items() if name != role
+              and any("ControlTable" in json.dumps(st["Resource"]) for st in _statements(r))}
+    assert not others, others
+
+
+def test_an_upgrade_can_hold_back_indexes_dynamodb_adds_one_per_update():
+    """DynamoDB creates one GSI per table update, so a deployed stack gains wait_l1..3 in three
+    updates (docs/deploying.md); `--hold-back-index` leaves the later ones out, and with them
+    the attribute definitions no other key uses, and nothing else."""
+    from infra.package import hold_back, merge_template_json
+
+    full = merge_template_json()
+    held = hold_back(merge_template_json(), ["CampaignsTable.wait_l2", "CampaignsTable.wait_l3"])
+    props, whole = held["Resources"]["CampaignsTable"]["Properties"], full["Resources"]["CampaignsTable"]["Properties"]
+    assert {g["IndexName"] for g in whole["GlobalSecondaryIndexes"]} - \
+        {g["IndexName"] for g in props["GlobalSecondaryIndexes"]} == {"wait_l2", "wait_l3"}
+    assert {a["AttributeName"] for a in whole["AttributeDefinitions"]} - \
+        {a["AttributeName"] for a in props["AttributeDefinitions"]} == {"wait_l2", "wait_l3"}   # wait_sk: wait_l1's
+    everything_else = {k: v for k, v in held["Resources"].items() if k != "CampaignsTable"}
+    assert everything_else == {k: v for k, v in full["Resources"].items() if k != "CampaignsTable"}
+    with pytest.raises(SystemExit):
+        hold_back(merge_template_json(), ["CampaignsTable.no_such_index"])
