@@ -496,16 +496,20 @@ def test_no_role_can_change_or_delete_an_audit_entry(resources):
 def test_the_api_deletes_only_delegations_and_updates_only_budget_figures_in_the_control_table(resources):
     """Ledger entries, scope items and policies are never deleted, and only a budget's item
     (`budget#…`: its figures, and the entries beside it) is ever updated: the grants say so by
-    partition key. No function but the API touches the table."""
+    partition key. Besides the API, only the report compiler reads it (the budgets section:
+    one Query on by_group), and nothing else touches it."""
     role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
     table = {"Fn::GetAtt": ["ControlTable", "Arn"]}
     for action, prefix in (("dynamodb:DeleteItem", "delegation#*"), ("dynamodb:UpdateItem", "budget#*")):
         [st] = [st for st in _statements(resources[role]) if action in _as_list(st["Action"])
                 and table in _as_list(st["Resource"])]
         assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}, action
-    others = {name for name, r in of_type(resources, "AWS::IAM::Role").items() if name != role
-              and any("ControlTable" in json.dumps(st["Resource"]) for st in _statements(r))}
-    assert not others, others
+    others = {name: [st for st in _statements(r) if "ControlTable" in json.dumps(st["Resource"])]
+              for name, r in of_type(resources, "AWS::IAM::Role").items() if name != role}
+    others = {name: sts for name, sts in others.items() if sts}
+    assert set(others) == {"OnReportRequestedRole"}, set(others)
+    assert [_as_list(st["Action"]) for st in others["OnReportRequestedRole"]] == [["dynamodb:Query"]]
+    assert [st["Resource"] for st in others["OnReportRequestedRole"]] == [{"Fn::Sub": "${ControlTable.Arn}/index/by_group"}]
 
 
 def test_an_upgrade_can_hold_back_indexes_dynamodb_adds_one_per_update():
