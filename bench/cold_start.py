@@ -83,11 +83,22 @@ def _seed(endpoint: str, key_dir: Path) -> tuple[dict, dict[str, str]]:
     code = (
         "from chalicelib.dal.models import create_tables; create_tables()\n"
         "from chalicelib.dal import repos\n"
-        "from chalicelib.domain.campaign import Campaign\n"
+        "from chalicelib.domain.approval import Approval, ApprovalStep, ChainStep\n"
+        "from chalicelib.domain.audit import Person\n"
+        "from chalicelib.domain.budget import CampaignBudget\n"
+        "from chalicelib.domain.campaign import Campaign, RuleRef\n"
+        # a campaign as most are read: approved through a two-step chain, budgeted, fed back
+        "chain = (ChainStep('province', 'CN/EAST/JS'), ChainStep('region', 'CN/EAST'))\n"
+        "steps = tuple(ApprovalStep(s.level, Person(f'm-{s.level}', 'M'), 100, '2026-11-01T00:00:00.000Z')"
+        " for s in chain)\n"
         "c = Campaign(id='BENCHCOLD0000000000000000A', org='CN/EAST/JS', owner_id='rep-1', owner_name='Li',"
         " title='t', category='tasting', customer_id='K1', customer_name='k', start_date='2026-11-01',"
         " end_date='2026-11-03', expected_spend=100, expected_sales=500, requested_amount=100,"
-        " created_at='2026-11-01T00:00:00.000Z', updated_at='2026-11-01T00:00:00.000Z')\n"
+        " created_at='2026-11-01T00:00:00.000Z', updated_at='2026-11-01T00:00:00.000Z', status='approved',"
+        " approved_amount=100, approval=Approval(chain, steps), rule=RuleRef('R1', 'all', 7),"
+        " budget=CampaignBudget('B1', 'CN', '2026', None, reserved=100), feedback_revision=1,"
+        " feedback_kind='passive', feedback_submitted_at='2026-11-04T00:00:00.000Z', actual_spend=90,"
+        " actual_sales=600, reimbursement_status='unlocked', audit_seq=0)\n"
         "repos.campaigns().insert(c)\n"
     )
     subprocess.run([python(), "-c", code], cwd=str(ROOT), env=env, check=True, timeout=120)
@@ -148,7 +159,7 @@ def measure(pairs: int = 15) -> dict:
             "order": "baseline first request, app first request, baseline import, app import; repeated",
             "first_request_ms": {k: [round(x, 1) for x in v] for k, v in first.items()},
             "import_ms": {k: [round(x, 1) for x in v] for k, v in imports.items()},
-            "request": "GET /campaigns/{id} with a bearer token, API Gateway proxy event, moto endpoint",
+            "request": "GET /campaigns/{id} of an approved, budgeted, fed-back campaign with a two-step chain, by its owner with a bearer token: an API Gateway proxy event, moto endpoint",
         },
     }
 
