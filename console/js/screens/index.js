@@ -14,6 +14,7 @@ export const SCREENS = [
   { id: "apply", path: "/campaigns/new", roles: APPLICANTS, nav: "nav.apply", load: () => import("./apply.js") },
   { id: "campaign", path: "/campaigns/:id", roles: ALL, load: () => import("./campaign.js") },
   { id: "feedback-edit", path: "/campaigns/:id/feedback", roles: APPLICANTS, load: () => import("./feedback-edit.js") },
+  { id: "audit", path: "/campaigns/:id/audit", roles: ALL, load: () => import("./audit.js") },
   { id: "my-requests", path: "/my/feedback-requests", roles: APPLICANTS, nav: "nav.my_requests", load: () => import("./my-requests.js") },
   { id: "my-reports", path: "/my/reports", roles: APPLICANTS, nav: "nav.my_reports", load: () => import("./my-reports.js") },
   // manager and leader: decisions
@@ -29,13 +30,6 @@ export const SCREENS = [
   // finance
   { id: "settlement", path: "/settlement", roles: ["finance"], nav: "nav.settlement", load: () => import("./settlement.js") },
   { id: "locked", path: "/settlement/locked", roles: ["finance"], nav: "nav.locked", load: () => import("./locked.js") },
-  // Money control (API.md v2) slots in here when its routes exist, e.g.
-  // { id: "my-approvals", path: "/approvals", … load: () => import("./my-approvals.js") } (replacing approvals),
-  // { id: "delegation", path: "/me/delegation", roles: DECIDERS, nav: "nav.delegation", … },
-  // { id: "approval-policy", path: "/approval-policy", roles: ["leader"], nav: "nav.policy", … },
-  // { id: "budgets", path: "/budgets", roles: ["leader", "finance"], nav: "nav.budgets", … },
-  // { id: "budget", path: "/budgets/:id", roles: ["leader", "finance", "manager"], … },
-  // { id: "audit", path: "/campaigns/:id/audit", roles: ALL, … },
 ];
 
 /** Where each role lands after signing in. */
