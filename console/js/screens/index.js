@@ -20,6 +20,7 @@ export const SCREENS = [
   // manager and leader: decisions
   { id: "approvals", path: "/approvals", roles: DECIDERS, nav: "nav.approvals", load: () => import("./approvals.js") },
   { id: "approval-card", path: "/approvals/:id", roles: DECIDERS, load: () => import("./approval-card.js") },
+  { id: "delegation", path: "/me/delegation", roles: DECIDERS, nav: "nav.delegation", load: () => import("./delegation.js") },
   // worklists D and E
   { id: "feedback-search", path: "/feedback", roles: OVERSIGHT, nav: "nav.feedback_search", load: () => import("./feedback-search.js") },
   { id: "feedback-requests", path: "/feedback-requests", roles: OVERSIGHT, nav: "nav.feedback_requests", load: () => import("./feedback-requests.js") },
