@@ -26,6 +26,7 @@ export const SCREENS = [
   { id: "feedback-requests", path: "/feedback-requests", roles: OVERSIGHT, nav: "nav.feedback_requests", load: () => import("./feedback-requests.js") },
   // leader
   { id: "rules", path: "/rules", roles: ["leader"], nav: "nav.rules", load: () => import("./rules.js") },
+  { id: "approval-policy", path: "/approval-policy", roles: DECIDERS, nav: "nav.policy", load: () => import("./approval-policy.js") },
   { id: "dashboard", path: "/dashboard", roles: DECIDERS, nav: "nav.dashboard", load: () => import("./dashboard.js") },
   { id: "reports", path: "/reports", roles: DECIDERS, nav: "nav.reports", load: () => import("./reports.js") },
   // finance
