@@ -137,22 +137,43 @@ export const api = {
   approve: (id, body, key) => call("POST", `/campaigns/${enc(id)}/approve`, { body, key }),
   reject: (id, body, key) => call("POST", `/campaigns/${enc(id)}/reject`, { body, key }),
 
+  cancel: (id, body, key) => call("POST", `/campaigns/${enc(id)}/cancel`, { body, key }),
+  audit: (id, cursor, limit) => call("GET", `/campaigns/${enc(id)}/audit`, { params: { cursor, limit } }),
+
+  // -- approvals (money control) --------------------------------------------------------------
+  myApprovals: (cursor, limit) => call("GET", "/me/approvals", { params: { cursor, limit } }),
   /**
-   * What an approver sees on one screen. Today: the campaign (GET /campaigns/{id} carries
-   * customer_history while submitted) and the customer's past campaigns. When the money-control
-   * routes land this becomes GET /campaigns/{id}/approval-card (budget, warnings, chain).
+   * What an approver sees on one screen: GET /campaigns/{id}/approval-card (the campaign, the
+   * customer's summary, the covering budget with what is available now, the warnings, the
+   * chain) and, beside it, the customer's past campaigns with plan against actual (their photos
+   * are fetched on demand, their links being short-lived).
    */
   approvalCard: async (id) => {
-    const campaign = await api.campaign(id);
+    const card = await call("GET", `/campaigns/${enc(id)}/approval-card`);
     let history = null;
     try {
-      history = await api.customerHistory(campaign.customer.id);
+      history = await api.customerHistory(card.customer.id);
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
     }
-    return { campaign, customer: { ...campaign.customer, summary: campaign.customer_history || (history && history.summary) },
-      history: history ? history.items.filter((c) => c.id !== campaign.id) : [] };
+    return { ...card, history: history ? history.items.filter((c) => c.id !== id) : [] };
   },
+  policy: () => call("GET", "/approval-policy"),
+  setPolicy: (body) => call("PUT", "/approval-policy", { body }),
+  /** My delegation while away, or null when I have none (the API answers 404). */
+  delegation: () => call("GET", "/me/delegation").catch((e) => {
+    if (e instanceof ApiError && e.status === 404) return null;
+    throw e;
+  }),
+  setDelegation: (body) => call("PUT", "/me/delegation", { body }),
+  deleteDelegation: () => call("DELETE", "/me/delegation"),
+
+  // -- budgets --------------------------------------------------------------------------------
+  budgets: (filters, cursor, limit) => call("GET", "/budgets", { params: { ...filters, cursor, limit } }),
+  budget: (id) => call("GET", `/budgets/${enc(id)}`),
+  createBudget: (body, key) => call("POST", "/budgets", { body, key }),
+  resizeBudget: (id, amount) => call("PATCH", `/budgets/${enc(id)}`, { body: { amount } }),
+  budgetEntries: (id, cursor, limit) => call("GET", `/budgets/${enc(id)}/entries`, { params: { cursor, limit } }),
 
   // -- feedback (B, C, D, E) ------------------------------------------------------------------
   myFeedbackRequests: (cursor) => call("GET", "/me/feedback-requests", { params: { cursor } }),

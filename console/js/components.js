@@ -158,7 +158,7 @@ export function Badge({ kind = "neutral", children }) {
 }
 
 const STATUS_KIND = {
-  draft: "neutral", submitted: "info", approved: "ok", rejected: "bad",
+  draft: "neutral", submitted: "info", approved: "ok", rejected: "bad", cancelled: "neutral",
   not_required: "neutral", pending: "warn", overdue: "bad",
   not_eligible: "neutral", locked: "bad", unlocked: "ok", reimbursed: "info",
   pending_upload: "warn", ready: "ok",

@@ -246,6 +246,13 @@ class Company:
         }
         self.tokens = {k: stack.token(u["sub"], u["role"], u["org"], u["name"]) for k, u in self.users.items()}
 
+    def add(self, who: str, name: str, role: str, org: str) -> dict:
+        """One more person of this company (e.g. a province manager), with a token."""
+        user = {"sub": f"{who}-{self.root}", "name": name, "role": role, "org": org}
+        self.users[who] = user
+        self.tokens[who] = self.stack.token(user["sub"], role, org, name)
+        return user
+
     def api(self, who: str, method: str, path: str, body=None, key: str | None = None):
         return self.stack.ok(method, path, self.tokens[who], body, key)
 

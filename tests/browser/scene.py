@@ -100,3 +100,13 @@ def upload_photo(co: Company, c: dict, who: str = "rep") -> dict:
     assert posted.status_code in (200, 201, 204), posted.text
     return wait_for(lambda: next((a for a in co.api(who, "GET", f"/campaigns/{c['id']}/attachments")["items"]
                                   if a["id"] == grant["attachment"]["id"] and a["status"] == "ready"), None), 30)
+
+
+def budget(co: Company, amount: int, org: str | None = None, period: str | None = None, **extra) -> dict:
+    """A budget allocated by the leader (period: the year of the campaigns' default start)."""
+    body = {"org": org or co.root, "period": period or day(-3)[:4], "amount": amount, **extra}
+    return co.api("leader", "POST", "/budgets", body, key=str(uuid.uuid4()))
+
+
+def policy(co: Company, *levels: tuple[int | None, str]) -> dict:
+    return co.api("leader", "PUT", "/approval-policy", {"levels": [{"up_to": u, "approver": a} for u, a in levels]})

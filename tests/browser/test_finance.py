@@ -1,7 +1,8 @@
 """Finance's journeys, at a desk: the settlement queue (unlocked, oldest approval first) with
 the amount proposed from the latest feedback, settling with that default and a note or with
-another amount (an amount above the approved one is refused next to the field), and the locked
-settlements with why they are locked."""
+another amount (an amount above the approved one is refused next to the field), the locked
+settlements with why they are locked, and — beside the queue — the budgets, read only: what the
+settlements consumed and released, in the budget's ledger."""
 from __future__ import annotations
 
 from tests.browser import scene
@@ -11,6 +12,7 @@ from tests.browser.conftest import wait_for
 def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, company):
     co = company
     scene.rule(co, scope="category", category="roadshow", due_days=3, min_photos=1)
+    budget = scene.budget(co, 1000000)                                     # ¥10,000 this year
     plain = scene.approved(co, title="品鉴 · 无需反馈", amount=180000)                   # unlocked at once
     fed = scene.approved(co, title="路演 · 已反馈", category="roadshow", amount=150000,
                          customer={"id": "PLAZA", "name": "新街口广场"})
@@ -64,3 +66,16 @@ def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, comp
     assert "路演 · 未反馈" in text and "规则要求反馈（活动类型），尚未提交。" in text and "至少 1 张照片" in text
     assert "逾期 16 天" in text
     fin.check("finance-locked")
+
+    # beside the queue: the budgets, read only, with what settlement consumed and released
+    fin.nav("预算")
+    assert p.get_by_text("预算由集团领导分配").is_visible() and p.get_by_role("button", name="分配预算").count() == 0
+    row = p.locator("table.data tbody tr").filter(has_text=f"{co.root} · {budget['period']}")
+    assert "¥10,000.00" in row.inner_text() and "¥2,950.50" in row.inner_text()    # consumed: 1,200 + 1,750.50
+    row.get_by_role("link").click()
+    fin.ready()
+    assert p.get_by_role("form").count() == 0                              # no resize, no carve
+    ledger = p.locator("section.ledger tbody").inner_text()
+    assert "分配" in ledger and "预留" in ledger and "核销" in ledger and "释放" in ledger
+    assert "¥1,750.50" in ledger and "¥49.50" in ledger                    # consumed, and the rest released
+    fin.check("finance-budget")

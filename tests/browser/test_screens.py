@@ -18,6 +18,7 @@ def _scene(co):
                               start_date=scene.day(3), end_date=scene.day(4))
     scene.until(co, due["id"], lambda c: c["reimbursement"]["status"] == "locked")
     scene.until(co, fed["id"], lambda c: c["reimbursement"]["status"] == "unlocked")
+    scene.budget(co, 1000000, period=scene.day(3)[:4])
     return fed, due, waiting
 
 
@@ -39,6 +40,9 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
     rep.page.get_by_role("link", name="品鉴 · 苏果新街口").click()
     rep.ready()
     rep.check("tour-rep-campaign")
+    rep.page.get_by_role("link", name="审计轨迹").click()
+    rep.ready()
+    rep.check("tour-rep-audit")
 
     mgr = console("phone")
     mgr.sign_in(co.users["manager"])
@@ -47,7 +51,9 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
     mgr.ready()
     mgr.check("tour-manager-approval-card")
     for label, name in (("全部反馈", "tour-manager-feedback"), ("反馈跟踪", "tour-manager-feedback-requests"),
-                        ("汇总看板", "tour-manager-dashboard"), ("报表", "tour-manager-reports")):
+                        ("汇总看板", "tour-manager-dashboard"), ("报表", "tour-manager-reports"),
+                        ("代理审批", "tour-manager-delegation"), ("审批政策", "tour-manager-policy"),
+                        ("预算", "tour-manager-budgets")):
         mgr.nav(label)
         mgr.check(name)
     mgr.page.locator(".menu-toggle").click()
@@ -56,19 +62,27 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
 
     # English by the switch, on the same screen; back to Chinese
     mgr.page.get_by_role("button", name="English").click()
-    assert mgr.page.locator("main h1").inner_text() == "Reports"
-    mgr.check("tour-manager-reports-en")
+    assert mgr.page.locator("main h1").inner_text() == "Budgets"
+    mgr.check("tour-manager-budgets-en")
     mgr.page.get_by_role("button", name="中文").click()
-    assert mgr.page.locator("main h1").inner_text() == "报表"
+    assert mgr.page.locator("main h1").inner_text() == "预算"
 
     lead = console("phone")
     lead.sign_in(co.users["leader"])
     lead.check("tour-leader-dashboard")
     lead.page.locator("details.chart-data").first.locator("summary").click()
     lead.check("tour-leader-dashboard-data")
-    for label, name in (("反馈规则", "tour-leader-rules"), ("报表", "tour-leader-reports")):
+    for label, name in (("反馈规则", "tour-leader-rules"), ("报表", "tour-leader-reports"),
+                        ("审批政策", "tour-leader-policy"), ("预算", "tour-leader-budgets")):
         lead.nav(label)
         lead.check(name)
+    lead.page.locator("table.data tbody tr").first.get_by_role("link").click()
+    lead.ready()
+    lead.check("tour-leader-budget")
+    lead.page.get_by_role("button", name="English").click()
+    assert lead.page.get_by_role("heading", name="Ledger").is_visible()
+    lead.check("tour-leader-budget-en")
+    lead.page.get_by_role("button", name="中文").click()
 
     fin = console("phone")
     fin.sign_in(co.users["finance"])
@@ -77,6 +91,8 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
     fin.check("tour-finance-locked")
     fin.nav("活动")
     fin.check("tour-finance-campaigns")
+    fin.nav("预算")
+    fin.check("tour-finance-budgets")
 
 
 def test_every_text_of_the_console_exists_in_chinese_and_english(console):

@@ -1,36 +1,41 @@
-// The approval queue: submitted applications I may decide, oldest first. Today this is the
-// submitted list of GET /campaigns (minus my own); once GET /me/approvals exists it replaces
-// the loader below (it also knows the approval chain's next step and delegations).
+// The approval queue: GET /me/approvals — submitted applications waiting for a step that is
+// mine, or a delegator's while I stand in for them — oldest submitted first, each with the
+// step it waits for. Rows that reach me through a delegation are marked so.
 import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, money, today } from "../format.js";
-import { DataTable, Empty, LoadError, Loading, Notice, Page, useAsync } from "../components.js";
+import { Badge, DataTable, Empty, LoadError, Loading, Notice, Page, Pager, usePaged } from "../components.js";
+import { ownStep, stepLabel } from "../money.js";
 
-async function queue(sub) {
-  const { items, complete } = await api.allCampaigns({ status: "submitted" });
-  const mine = items.filter((c) => c.owner.id !== sub);
-  mine.sort((a, b) => (a.updated_at < b.updated_at ? -1 : a.updated_at > b.updated_at ? 1 : 0));
-  return { items: mine, complete };
+function DoneNotice({ query }) {
+  if (!query.done) return null;
+  const parts = [t(`done.${query.done}`, { next: query.level ? stepLabel({ level: query.level, org: query.org }) : "" })];
+  if (query.for) parts.push(t("done.acting_for", { name: query.for }));
+  return html`<${Notice} kind="ok">${parts.join(" ")}<//>`;
 }
 
 export default function Approvals({ query, session }) {
-  const data = useAsync(() => queue(session.claims.sub), [session.claims.sub]);
-  const items = data.data ? data.data.items : [];
-  return html`<${Page} title=${t("nav.approvals")} busy=${data.loading}>
-    ${query.done ? html`<${Notice} kind="ok">${t(`done.${query.done}`)}<//>` : ""}
+  const list = usePaged((cursor) => api.myApprovals(cursor, 50), [session.claims.sub]);
+  const delegated = (c) => c.approval && c.approval.next && !ownStep(session.claims, c.approval.next);
+  return html`<${Page} title=${t("nav.approvals")} busy=${list.loading}
+    actions=${html`<a class="button secondary" href="#/me/delegation">${t("nav.delegation")}</a>`}>
+    <${DoneNotice} query=${query} />
     <p class="hint">${t("approvals.intro")}</p>
-    ${data.error ? html`<${LoadError} error=${data.error} onRetry=${data.reload} />`
-      : !data.data ? html`<${Loading} />`
-      : items.length === 0 ? html`<${Empty}>${t("approvals.none")}<//>`
-      : html`<${DataTable} rowKey=${(c) => c.id} rows=${items} columns=${[
-        { label: t("field.title"), render: (c) => html`<a href=${`#/approvals/${c.id}`}>${c.title}</a>` },
+    ${list.error ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
+      : list.loading && !list.data ? html`<${Loading} />`
+      : list.items.length === 0 ? html`<${Empty}>${t("approvals.none")}<//>`
+      : html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
+        { label: t("field.title"), render: (c) => html`<a href=${`#/approvals/${c.id}${delegated(c) ? "?delegated=1" : ""}`}>${c.title}</a>` },
         { label: t("field.customer"), render: (c) => c.customer.name || c.customer.id },
         { label: t("field.owner"), render: (c) => `${c.owner.name} · ${c.org}` },
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
         { label: t("field.requested_amount"), num: true, render: (c) => money(c.requested_amount) },
-        { label: t("approvals.waiting"), num: true, render: (c) => t("worklist.days", { n: daysBetween(c.updated_at, today()) }) },
+        { label: t("approvals.step"), render: (c) => html`${stepLabel(c.approval && c.approval.next)}
+          ${delegated(c) ? html` <${Badge} kind="warn">${t("approvals.delegated")}<//>` : ""}` },
+        { label: t("approvals.waiting"), num: true,
+          render: (c) => t("worklist.days", { n: daysBetween(c.submitted_at || c.updated_at, today()) }) },
       ]} />`}
-    ${data.data && !data.data.complete ? html`<p class="hint">${t("approvals.more")}</p>` : ""}
+    <${Pager} list=${list} />
   <//>`;
 }

@@ -6,7 +6,7 @@ import { href, navigate } from "../router.js";
 import { money } from "../format.js";
 import { DataTable, Empty, LoadError, Loading, Notice, Page, Pager, SelectField, StatusBadge, usePaged } from "../components.js";
 
-const STATUSES = ["draft", "submitted", "approved", "rejected"];
+const STATUSES = ["draft", "submitted", "approved", "rejected", "cancelled"];
 
 export default function Campaigns({ query, session }) {
   const status = query.status || "";

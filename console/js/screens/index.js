@@ -14,28 +14,27 @@ export const SCREENS = [
   { id: "apply", path: "/campaigns/new", roles: APPLICANTS, nav: "nav.apply", load: () => import("./apply.js") },
   { id: "campaign", path: "/campaigns/:id", roles: ALL, load: () => import("./campaign.js") },
   { id: "feedback-edit", path: "/campaigns/:id/feedback", roles: APPLICANTS, load: () => import("./feedback-edit.js") },
+  { id: "audit", path: "/campaigns/:id/audit", roles: ALL, load: () => import("./audit.js") },
   { id: "my-requests", path: "/my/feedback-requests", roles: APPLICANTS, nav: "nav.my_requests", load: () => import("./my-requests.js") },
   { id: "my-reports", path: "/my/reports", roles: APPLICANTS, nav: "nav.my_reports", load: () => import("./my-reports.js") },
   // manager and leader: decisions
   { id: "approvals", path: "/approvals", roles: DECIDERS, nav: "nav.approvals", load: () => import("./approvals.js") },
   { id: "approval-card", path: "/approvals/:id", roles: DECIDERS, load: () => import("./approval-card.js") },
+  { id: "delegation", path: "/me/delegation", roles: DECIDERS, nav: "nav.delegation", load: () => import("./delegation.js") },
   // worklists D and E
   { id: "feedback-search", path: "/feedback", roles: OVERSIGHT, nav: "nav.feedback_search", load: () => import("./feedback-search.js") },
   { id: "feedback-requests", path: "/feedback-requests", roles: OVERSIGHT, nav: "nav.feedback_requests", load: () => import("./feedback-requests.js") },
   // leader
   { id: "rules", path: "/rules", roles: ["leader"], nav: "nav.rules", load: () => import("./rules.js") },
+  { id: "approval-policy", path: "/approval-policy", roles: DECIDERS, nav: "nav.policy", load: () => import("./approval-policy.js") },
   { id: "dashboard", path: "/dashboard", roles: DECIDERS, nav: "nav.dashboard", load: () => import("./dashboard.js") },
   { id: "reports", path: "/reports", roles: DECIDERS, nav: "nav.reports", load: () => import("./reports.js") },
   // finance
   { id: "settlement", path: "/settlement", roles: ["finance"], nav: "nav.settlement", load: () => import("./settlement.js") },
   { id: "locked", path: "/settlement/locked", roles: ["finance"], nav: "nav.locked", load: () => import("./locked.js") },
-  // Money control (API.md v2) slots in here when its routes exist, e.g.
-  // { id: "my-approvals", path: "/approvals", … load: () => import("./my-approvals.js") } (replacing approvals),
-  // { id: "delegation", path: "/me/delegation", roles: DECIDERS, nav: "nav.delegation", … },
-  // { id: "approval-policy", path: "/approval-policy", roles: ["leader"], nav: "nav.policy", … },
-  // { id: "budgets", path: "/budgets", roles: ["leader", "finance"], nav: "nav.budgets", … },
-  // { id: "budget", path: "/budgets/:id", roles: ["leader", "finance", "manager"], … },
-  // { id: "audit", path: "/campaigns/:id/audit", roles: ALL, … },
+  // budgets (money control): leaders allocate, finance and managers read
+  { id: "budgets", path: "/budgets", roles: OVERSIGHT, nav: "nav.budgets", load: () => import("./budgets.js") },
+  { id: "budget", path: "/budgets/:id", roles: OVERSIGHT, load: () => import("./budget.js") },
 ];
 
 /** Where each role lands after signing in. */

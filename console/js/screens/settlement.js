@@ -64,7 +64,8 @@ export default function Settlement() {
   };
   const items = data.data ? data.data.items : [];
   return html`<${Page} title=${t("nav.settlement")} busy=${data.loading}
-    actions=${html`<a class="button secondary" href="#/settlement/locked">${t("nav.locked")}</a>`}>
+    actions=${html`<a class="button secondary" href="#/settlement/locked">${t("nav.locked")}</a>
+      <a class="button secondary" href="#/budgets">${t("nav.budgets")}</a>`}>
     ${done ? html`<${Notice} kind="ok">${done}<//>` : ""}
     ${data.error ? html`<${LoadError} error=${data.error} onRetry=${data.reload} />`
       : !data.data ? html`<${Loading} />`
