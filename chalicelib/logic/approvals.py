@@ -113,13 +113,24 @@ def may_decide(principal: Principal, campaign: Campaign) -> bool:
 
 
 # -- the approver's queue ------------------------------------------------------------------------
-def my_approvals(principal: Principal, page: PageRequest) -> Page[Campaign]:
+def my_approvals(principal: Principal, page: PageRequest) -> Page[tuple[Campaign, Person | None]]:
     """Submitted campaigns waiting for a step that is the caller's (or a delegator's), oldest
-    submitted first; the caller's own applications are left out (nobody decides their own)."""
+    submitted first, each with the delegator in whose name the caller would act (None: their
+    own right). What the caller may not decide (their own applications, a chain they already
+    took a step of) is left out."""
+    from chalicelib.domain.errors import Conflict, Forbidden
+
     access.require(principal, "approval.mine")
-    keys = list(inbox_keys(principal, delegations_to(principal), business_today()))
-    found = repos.campaigns().awaiting_approval(keys, page)
-    return Page(items=[c for c in found.items if c.owner_id != principal.sub], next_cursor=found.next_cursor)
+    today, delegations = business_today(), delegations_to(principal)
+    found = repos.campaigns().awaiting_approval(list(inbox_keys(principal, delegations, today)), page)
+    items = []
+    for c in found.items:
+        try:
+            acting = resolve_authority(principal, pending_approval(c), c.owner_id, delegations, today).acting_for
+        except (Forbidden, Conflict):
+            continue
+        items.append((c, acting))
+    return Page(items=items, next_cursor=found.next_cursor)
 
 
 # -- the approval card -----------------------------------------------------------------------------
@@ -143,6 +154,9 @@ def approval_card(principal: Principal, campaign_id: str) -> dict:
         acting = authority(principal, campaign).acting_for
         deciding_for = next((d.delegator for d in delegations_to(principal) if acting and d.delegator.sub == acting.id),
                             principal)
+    acting_for = None
+    if campaign.status == "submitted" and may_decide(principal, campaign):
+        acting_for = authority(principal, campaign).acting_for
     if campaign.budget is not None:
         budget = repos.budgets().get(campaign.budget.id)
     else:
@@ -154,4 +168,5 @@ def approval_card(principal: Principal, campaign_id: str) -> dict:
         "budget": ({"id": budget.id, "org": budget.org, "period": budget.period, "category": budget.category,
                     "amount": budget.amount, "available": budget.available} if budget else None),
         "warnings": warnings(campaign),
+        "acting_for": acting_for.as_dict() if acting_for else None,
     }

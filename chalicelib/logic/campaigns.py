@@ -219,8 +219,8 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
 def warnings(campaign: Campaign) -> list[dict]:
     """What an approver should know before deciding: overlapping applications of the same
     customer and category (from submit on; they inform, never block). One index Query."""
-    if campaign.status == "draft":
-        return []
+    if campaign.status not in ("submitted", "approved"):
+        return []                           # a draft is not an application yet; a closed one warns nobody
     others = repos.campaigns().overlapping(campaign)
     if not others:
         return []

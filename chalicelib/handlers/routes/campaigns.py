@@ -116,7 +116,7 @@ def approval_card(req: ApiRequest, campaign_id: str) -> Result:
     card = approvals.approval_card(req.principal, campaign_id)
     c = card["campaign"]
     return ok({"campaign": present.campaign(c), "customer": card["customer"], "budget": card["budget"],
-               "warnings": card["warnings"], "approval": present.approval(c)})
+               "warnings": card["warnings"], "approval": present.approval(c), "acting_for": card["acting_for"]})
 
 
 @routes.get("/categories")

@@ -73,7 +73,8 @@ def my_approvals(req: ApiRequest) -> Result:
     from chalicelib.logic import approvals
 
     found = approvals.my_approvals(req.principal, req.page())
-    return ok(present.page([present.campaign(c) for c in found.items], found.next_cursor))
+    return ok(present.page([{**present.campaign(c), "acting_for": acting.as_dict() if acting else None}
+                            for c, acting in found.items], found.next_cursor))
 
 
 # -- delegation ------------------------------------------------------------------------------
