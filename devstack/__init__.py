@@ -5,6 +5,7 @@ Nothing here is deployed; Chalice packages only app.py and chalicelib/.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 #: The repository root (the directory holding app.py), found from this package's location
@@ -14,4 +15,9 @@ REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 #: Local state (keys, ready file, logs). Git-ignored; never committed.
 VAR_DIR: Path = REPO_ROOT / "var"
 
-__all__ = ["REPO_ROOT", "VAR_DIR"]
+#: Where a running stack says it runs (`ready`, `endpoint`), for `/health`, `devstack invoke`
+#: and the tools. DEVSTACK_RUN_DIR gives a stack (and whoever talks to it) a directory of its
+#: own, so that several stacks can run side by side (the test suites do).
+RUN_DIR: Path = Path(os.environ.get("DEVSTACK_RUN_DIR") or VAR_DIR / "run")
+
+__all__ = ["REPO_ROOT", "VAR_DIR", "RUN_DIR"]

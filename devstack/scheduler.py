@@ -214,10 +214,10 @@ def invoke_now(name: str) -> int:
     import json
     import os
 
-    from devstack import VAR_DIR, tokens
+    from devstack import RUN_DIR, VAR_DIR, tokens
     from devstack.stack import READY_FILE, STAGE, _chalice_config, local_env
 
-    endpoint_file = VAR_DIR / "run" / ENDPOINT_FILE_NAME
+    endpoint_file = RUN_DIR / ENDPOINT_FILE_NAME
     if not endpoint_file.exists():
         print("the local stack is not running: start it with `make run` first", flush=True)
         return 2

@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from devstack import REPO_ROOT, VAR_DIR
+from devstack import REPO_ROOT, RUN_DIR, VAR_DIR
 from devstack import tokens
 from devstack.streams import StreamRunner, drain_all, dynamodb_sources, runners_for_app
 
@@ -33,8 +33,8 @@ HOST = "127.0.0.1"
 STAGE = "dev"
 REGION = "us-east-1"
 CATEGORIES = "tasting,display,roadshow,in_store_promotion"
-READY_FILE: Path = VAR_DIR / "run" / "ready"
-ENDPOINT_FILE: Path = VAR_DIR / "run" / "endpoint"   # the moto URL, for `devstack invoke` and tools
+READY_FILE: Path = RUN_DIR / "ready"
+ENDPOINT_FILE: Path = RUN_DIR / "endpoint"   # the moto URL, for `devstack invoke` and tools
 MOTO_LOG: Path = VAR_DIR / "log" / "moto.log"
 
 # Environment that would point botocore elsewhere than the local endpoint, or at a profile
@@ -44,6 +44,16 @@ _SCRUBBED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS
                  "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_STS")
 
 _PR_SET_PDEATHSIG = 1
+
+
+def _remove_if_ours(path: Path, content: str) -> None:
+    """Remove a run file this stack wrote, not one a second stack (sharing var/, as the test
+    suites' stacks do) has written since: that stack is still running and still needs it."""
+    try:
+        if path.read_text() == content:
+            path.unlink()
+    except FileNotFoundError:
+        pass
 
 
 class StackError(RuntimeError):
@@ -258,7 +268,7 @@ class Stack:
     # -- start -------------------------------------------------------------------------------
 
     def start(self) -> "Stack":
-        self._remove_ready()  # a stale file from a killed run must not claim readiness
+        self._remove_ready(stale=True)  # a file left by a killed run must not claim readiness
         self._check_port()
         _, jwks_path = tokens.ensure_keys()
         endpoint = self.moto.start()
@@ -331,7 +341,8 @@ class Stack:
 
         create_evaluation_resources()
         ENDPOINT_FILE.parent.mkdir(parents=True, exist_ok=True)
-        ENDPOINT_FILE.write_text(self.moto.url + "\n")
+        self._endpoint_content = self.moto.url + "\n"
+        ENDPOINT_FILE.write_text(self._endpoint_content)
         sqs = session.client("sqs", region_name=s.region)
         for source in dynamodb_sources(self.app):
             name = f"{self.app.app_name}-{self.stage}-{source.name}-dlq"
@@ -379,15 +390,17 @@ class Stack:
 
     def _write_ready(self) -> None:
         self.ready_file.parent.mkdir(parents=True, exist_ok=True)
-        self.ready_file.write_text(f"{os.getpid()} {self.url}\n")
+        self._ready_content = f"{os.getpid()} {self.url}\n"
+        self.ready_file.write_text(self._ready_content)
         self._ready = True
 
-    def _remove_ready(self) -> None:
+    def _remove_ready(self, stale: bool = False) -> None:
+        """Withdraw readiness: the file this stack wrote (or, at start, whatever file is left)."""
         self._ready = False
-        try:
-            self.ready_file.unlink()
-        except FileNotFoundError:
-            pass
+        if stale:
+            self.ready_file.unlink(missing_ok=True)
+        elif getattr(self, "_ready_content", None):
+            _remove_if_ours(self.ready_file, self._ready_content)
 
     def problems(self) -> list[str]:
         """What is down (empty when healthy)."""
@@ -426,10 +439,8 @@ class Stack:
         for r in self.runners:
             r.stop(timeout=10.0)
         self.moto.stop()
-        try:
-            ENDPOINT_FILE.unlink()
-        except FileNotFoundError:
-            pass
+        if getattr(self, "_endpoint_content", None):
+            _remove_if_ours(ENDPOINT_FILE, self._endpoint_content)
         log.info("local stack stopped")
 
 

@@ -192,7 +192,7 @@ def why_broken(campaign_id: str) -> list[str]:
     campaign = repos.campaigns().get(campaign_id)
     if campaign is None:
         return ["the campaign is gone"]
-    items = [e.as_dict() for e in repos.audit().entries(campaign_id)]
+    items = repos.audit().entries(campaign_id)
     return chain_problems(items, campaign.audit_seq, campaign.audit_head or GENESIS_HASH)
 
 

@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.request
@@ -78,6 +79,7 @@ def stack():
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_", "POWERTOOLS_"))}
     env["PORT"] = str(port)
+    env["DEVSTACK_RUN_DIR"] = tempfile.mkdtemp(prefix="huixiang-browser-run-")   # run files of its own
     log_path = ROOT / "var" / "log" / "browser-stack.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")

@@ -81,7 +81,10 @@ class StackProcess:
         self.http = Http(f"http://127.0.0.1:{self.port}")
         self.cmd = cmd or [sys.executable, "-m", "devstack", "run"]
         self.log = tempfile.NamedTemporaryFile(prefix="huixiang-e2e-stack-", suffix=".log", delete=False)
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env=stack_env(PORT=str(self.port), **env),
+        # run files of its own: other suites' stacks may run beside it (DEVSTACK_RUN_DIR)
+        self.run_dir = Path(tempfile.mkdtemp(prefix="huixiang-e2e-run-"))
+        self.env = stack_env(DEVSTACK_RUN_DIR=str(self.run_dir))
+        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env={**self.env, "PORT": str(self.port), **env},
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)
 
@@ -128,13 +131,6 @@ def local_stack():
     stack = StackProcess().wait_ready()
     yield stack
     stack.stop()
-
-
-def pytest_collection_modifyitems(config, items):
-    """The shared stack's tests run last: a stack that stops removes var/run/ready, which the
-    shared stack's /health reads, so the tests that start and stop stacks of their own (and
-    the fuzz smoke) must be done before it starts. Stable: the order is otherwise kept."""
-    items.sort(key=lambda item: "local_stack" in getattr(item, "fixturenames", ()))
 
 
 @pytest.fixture

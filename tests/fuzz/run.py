@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -63,6 +64,7 @@ class Stack:
     def __enter__(self) -> "Stack":
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_"))}
         env["PORT"] = str(self.port)
+        env["DEVSTACK_RUN_DIR"] = tempfile.mkdtemp(prefix="huixiang-fuzz-run-")   # run files of its own
         # to a file, not a pipe: a full pipe nobody reads would block the server's log writes
         self.log = ROOT / "var" / "fuzz" / "stack.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)

@@ -65,7 +65,7 @@ function decisionMessage(error, next) {
   return errorMessage(error);
 }
 
-function Decision({ campaign, approval, delegated }) {
+function Decision({ campaign, approval, delegated, actingFor }) {
   const steps = (approval && approval.steps) || [];
   const cap = steps.length ? steps[steps.length - 1].amount : campaign.requested_amount;
   const next = approval && approval.next;
@@ -91,6 +91,7 @@ function Decision({ campaign, approval, delegated }) {
     } else {
       body = { comment: comment.trim() };
     }
+    if (actingFor) body.acting_for = actingFor.id;      // decide in the delegator's name, as the card says
     const key = intent.for({ kind, body });
     const out = await submit.run(() => (kind === "approve" ? api.approve(campaign.id, body, key) : api.reject(campaign.id, body, key)));
     if (!out) return undefined;
@@ -104,7 +105,8 @@ function Decision({ campaign, approval, delegated }) {
   return html`<form class="card form decision" novalidate onSubmit=${decide("approve")}>
     <h2>${t("card.decision")}</h2>
     ${next ? html`<p>${t("card.deciding_step", { step: stepLabel(next) })}</p>` : ""}
-    ${delegated ? html`<${Notice} kind=${delegated === "yes" ? "info" : "warn"}>${t(delegated === "yes" ? "card.delegated" : "card.not_own_step", { step: stepLabel(next) })}<//>` : ""}
+    ${delegated ? html`<${Notice} kind=${delegated === "yes" ? "info" : "warn"}>${t(delegated === "yes" ? "card.delegated" : "card.not_own_step",
+      { step: stepLabel(next), name: actingFor ? actingFor.name || actingFor.id : "" })}<//>` : ""}
     <${MoneyField} label=${t("field.approved_amount")} name="approved_amount" value=${amount} onValue=${setAmount}
       error=${fields.approved_amount} hint=${t(steps.length ? "card.amount_hint_step" : "card.amount_hint", { v: money(cap) })} />
     <${TextArea} label=${t("field.comment")} name="comment" value=${comment} onValue=${setComment} rows="3"
@@ -121,11 +123,11 @@ export default function ApprovalCard({ params, query, session }) {
   const data = useAsync(() => api.approvalCard(params.id), [params.id]);
   if (data.error) return html`<${Page} title=${t("card.title")} back="#/approvals"><${LoadError} error=${data.error} onRetry=${data.reload} /><//>`;
   if (!data.data) return html`<${Page} title=${t("card.title")} busy=${true}><${Loading} /><//>`;
-  const { campaign, customer, budget, warnings, approval, history } = data.data;
+  const { campaign, customer, budget, warnings, approval, history, acting_for: actingFor } = data.data;
   const decidable = campaign.status === "submitted" && campaign.owner.id !== session.claims.sub;
   const next = approval && approval.next;
-  // not mine in my own right: through a delegation (the queue says so), or someone else's step
-  const delegated = next && !ownStep(session.claims, next) ? (query.delegated ? "yes" : "maybe") : null;
+  // not mine in my own right: through a delegation (the card names the delegator), or someone else's step
+  const delegated = actingFor ? "yes" : next && !ownStep(session.claims, next) ? "maybe" : null;
   return html`<${Page} title=${campaign.title} back="#/approvals"
     actions=${html`<a class="button secondary" href=${`#/campaigns/${campaign.id}`}>${t("card.open_campaign")}</a>`}>
     <p class="status-line"><${StatusBadge} group="campaign" status=${campaign.status} /></p>
@@ -155,7 +157,7 @@ export default function ApprovalCard({ params, query, session }) {
         { label: t("card.photos"), render: (c) => html`<${PastPhotos} id=${c.id} />` },
       ]} />`}
     </section>
-    ${decidable ? html`<${Decision} campaign=${campaign} approval=${approval} delegated=${delegated} />`
+    ${decidable ? html`<${Decision} campaign=${campaign} approval=${approval} delegated=${delegated} actingFor=${actingFor} />`
       : html`<p class="hint">${t("card.not_decidable")}</p>`}
   <//>`;
 }

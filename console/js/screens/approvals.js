@@ -1,12 +1,13 @@
 // The approval queue: GET /me/approvals — submitted applications waiting for a step that is
 // mine, or a delegator's while I stand in for them — oldest submitted first, each with the
-// step it waits for. Rows that reach me through a delegation are marked so.
+// step it waits for. Rows that reach me through a delegation are marked with the delegator
+// the API names (`acting_for`).
 import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, money, today } from "../format.js";
 import { Badge, DataTable, Empty, LoadError, Loading, Notice, Page, Pager, usePaged } from "../components.js";
-import { ownStep, stepLabel } from "../money.js";
+import { stepLabel } from "../money.js";
 
 function DoneNotice({ query }) {
   if (!query.done) return null;
@@ -17,7 +18,7 @@ function DoneNotice({ query }) {
 
 export default function Approvals({ query, session }) {
   const list = usePaged((cursor) => api.myApprovals(cursor, 50), [session.claims.sub]);
-  const delegated = (c) => c.approval && c.approval.next && !ownStep(session.claims, c.approval.next);
+  const delegated = (c) => Boolean(c.acting_for);
   return html`<${Page} title=${t("nav.approvals")} busy=${list.loading}
     actions=${html`<a class="button secondary" href="#/me/delegation">${t("nav.delegation")}</a>`}>
     <${DoneNotice} query=${query} />
@@ -26,13 +27,13 @@ export default function Approvals({ query, session }) {
       : list.loading && !list.data ? html`<${Loading} />`
       : list.items.length === 0 ? html`<${Empty}>${t("approvals.none")}<//>`
       : html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
-        { label: t("field.title"), render: (c) => html`<a href=${`#/approvals/${c.id}${delegated(c) ? "?delegated=1" : ""}`}>${c.title}</a>` },
+        { label: t("field.title"), render: (c) => html`<a href=${`#/approvals/${c.id}`}>${c.title}</a>` },
         { label: t("field.customer"), render: (c) => c.customer.name || c.customer.id },
         { label: t("field.owner"), render: (c) => `${c.owner.name} · ${c.org}` },
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
         { label: t("field.requested_amount"), num: true, render: (c) => money(c.requested_amount) },
         { label: t("approvals.step"), render: (c) => html`${stepLabel(c.approval && c.approval.next)}
-          ${delegated(c) ? html` <${Badge} kind="warn">${t("approvals.delegated")}<//>` : ""}` },
+          ${delegated(c) ? html` <${Badge} kind="warn">${t("approvals.delegated")} · ${c.acting_for.name || c.acting_for.id}<//>` : ""}` },
         { label: t("approvals.waiting"), num: true,
           render: (c) => t("worklist.days", { n: daysBetween(c.submitted_at || c.updated_at, today()) }) },
       ]} />`}
