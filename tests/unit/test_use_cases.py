@@ -8,7 +8,7 @@ import pytest
 from chalicelib.dal import repos
 from chalicelib.dal.memory import InMemoryStorage
 from chalicelib.domain.access import Principal
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, StaleWrite
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 from chalicelib.domain.pages import PageRequest
 from chalicelib.logic import campaigns, feedback, rules, settlement
 
