@@ -121,10 +121,10 @@ class ApiRequest:
         except ValidationError as exc:
             raise InvalidInput([_field_error(e) for e in exc.errors(include_url=False)]) from None
 
-    def query(self, name: str) -> str | None:
+    def query(self, name: str, max_length: int = 512) -> str | None:
         params = self._request.query_params or {}
         value = params.get(name)
-        if value is not None and (len(value) > 512 or not value.isprintable()):
+        if value is not None and (len(value) > max_length or not value.isprintable()):
             raise InvalidInput.field(name, "is too long or holds control characters")
         return value if value != "" else None
 
@@ -157,12 +157,14 @@ class ApiRequest:
         return value
 
     def page(self) -> PageRequest:
+        # a cursor may hold several positions (/me/approvals merges one Query per approver key)
+        cursor = self.query("cursor", max_length=4096)
         raw = self.query("limit")
         if raw is None:
-            return PageRequest(cursor=self.query("cursor"))
+            return PageRequest(cursor=cursor)
         if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
             raise InvalidInput.field("limit", f"must be an integer from 1 to {MAX_LIMIT}")
-        return PageRequest(int(raw), self.query("cursor"))
+        return PageRequest(int(raw), cursor)
 
 
 def _field_error(e: dict) -> dict[str, str]:

@@ -123,6 +123,15 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
     return retry_on_stale(attempt)
 
 
+def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None):
+    """The submitted campaign the caller is about to decide, and in whose right they do."""
+    campaign = load_visible(principal, campaign_id)
+    if campaign.status != "submitted":
+        raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
+                       code="invalid_state")
+    return campaign, approvals.authority(principal, campaign, acting_for)
+
+
 def approve_campaign(principal: Principal, campaign_id: str, approved_amount: int, comment: str | None,
                      acting_for: str | None = None) -> Campaign:
     """Take the next step of the campaign's chain. The last step approves it, and reserves the
@@ -131,11 +140,7 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
     access.require(principal, "campaign.approve")
 
     def attempt() -> Campaign:
-        campaign = load_visible(principal, campaign_id)
-        if campaign.status != "submitted":
-            raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
-                           code="invalid_state")
-        authority = approvals.authority(principal, campaign, acting_for)
+        campaign, authority = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
         by = _person(principal)
@@ -171,11 +176,7 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
     access.require(principal, "campaign.reject")
 
     def attempt() -> Campaign:
-        campaign = load_visible(principal, campaign_id)
-        if campaign.status != "submitted":
-            raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
-                           code="invalid_state")
-        authority = approvals.authority(principal, campaign, acting_for)
+        campaign, authority = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
         campaign.status = "rejected"
