@@ -181,13 +181,15 @@ def _money_checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
                      "" if verified is None else ("ok" if verified else "FAIL")))
     inbox = results.get("me_approvals_read_amplification")
     if inbox:
-        worst = inbox.get("worst")
+        worst, errors, info_errors = inbox.get("worst"), inbox.get("errors") or {}, inbox.get("info_errors") or {}
         rows.append((f"me_approvals_read_amplification.worst ({inbox.get('campaigns')} campaigns)", _fmt(worst),
-                     "≤ 2", "FAIL" if inbox.get("unmeasured") or worst is None or worst > 2 else "ok"))
+                     "≤ 2", "FAIL" if inbox.get("unmeasured") or errors or worst is None or worst > 2 else "ok"))
         for name, ratio in (inbox.get("routes") or {}).items():
-            rows.append((f"  {name}", _fmt(ratio), "≤ 2", "FAIL" if ratio is None or ratio > 2 else "ok"))
+            shown = _fmt(ratio) + (" (then an error)" if name in errors else "")
+            rows.append((f"  {name}", shown, "≤ 2", "FAIL" if name in errors or ratio is None or ratio > 2 else "ok"))
         for name, ratio in (inbox.get("info") or {}).items():
-            rows.append((f"  (info) {name}", _fmt(ratio), "(info)", ""))
+            rows.append((f"  (info) {name}", _fmt(ratio) + (" (then an error)" if name in info_errors else ""),
+                         "(info)", ""))
     return rows
 
 
@@ -201,8 +203,9 @@ def table(results: dict[str, Any]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     errors = dict(results.get("errors") or {})
-    for bench in ("read_amplification", "me_approvals_read_amplification"):
-        errors.update({f"{bench} {k}": v for k, v in ((results.get(bench) or {}).get("errors") or {}).items()})
+    for bench, kind in (("read_amplification", "errors"), ("me_approvals_read_amplification", "errors"),
+                        ("me_approvals_read_amplification", "info_errors")):
+        errors.update({f"{bench} {k}": v for k, v in ((results.get(bench) or {}).get(kind) or {}).items()})
     if errors:
         lines.append("")
         lines.extend(f"error in {name}: {message}" for name, message in errors.items())

@@ -445,6 +445,7 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
             "unmeasured": [n for n, v in ratios.items() if v is None],
             "errors": {n: r["error"] for n, r in result["routes"].items() if r.get("error")},
             "info": {name: r["ratio"] for name, r in result["info"].items()},
+            "info_errors": {n: r["error"] for n, r in result["info"].items() if r.get("error")},
         },
         "detail": {"routes": result["routes"], "info": result["info"], "policy": POLICY,
                    "waiting": {"by_level": dict(Counter(k.split(":")[0] for k in world.waiting.elements())),
