@@ -35,8 +35,8 @@ test: package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install         ## benchmarks: prints tables and writes bench/results.json (the local stack's figures: bench.local_stack)
-	$(BIN)/python -m bench --only cold_start read_amplification
+bench: install         ## benchmarks: prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money)
+	$(BIN)/python -m bench --only cold_start read_amplification money
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.evaluation

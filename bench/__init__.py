@@ -1,6 +1,6 @@
 """Huixiang benchmarks (`make bench` = `python -m bench`).
 
-Three benchmarks, each in its own module and each runnable alone:
+Four benchmarks, each in its own module and each runnable alone:
 
 * bench.cold_start          `cold_start_first_request_ratio`: a fresh process serving its first
                             authenticated GET /campaigns/{id} ÷ a bare Chalice + boto3 GetItem
@@ -9,22 +9,27 @@ Three benchmarks, each in its own module and each runnable alone:
                             list and search route on a seeded company (target ≤ 2 per route)
 * bench.stream_unlock       `stream_unlock_ms_p50` / `_p99`: feedback submit → settlement
                             "unlocked" through the local stack's stream runners
+* bench.money               money control: an approval's ms and write units with a budget ÷
+                            without, `budget_race_100` (racing approvals on one budget),
+                            `audit_verify_ms_50`, `me_approvals_read_amplification` (target ≤ 2)
 
 `run(quick)` runs them all and returns one dict; `python -m bench` prints the table and merges
 the dict into bench/results.json. `run(quick=True)` is the smoke version (500 campaigns,
-5 cold-start pairs, 5 unlocks) that a test can call; it writes nothing.
+5 cold-start pairs, 5 unlocks, 20 racing approvals) that a test can call; it writes nothing.
 """
 from __future__ import annotations
 
 import time
 from typing import Any, Callable
 
+from bench.money import SIZES as _MONEY_SIZES
+
 __all__ = ["run", "table", "checks", "SIZES", "BENCHMARKS"]
 
 #: Sizes of the full and the quick run.
 SIZES = {
-    False: {"cold_start_pairs": 15, "campaigns": 20000, "unlocks": 40},
-    True: {"cold_start_pairs": 5, "campaigns": 500, "unlocks": 5},
+    False: {"cold_start_pairs": 15, "campaigns": 20000, "unlocks": 40, "money": _MONEY_SIZES[False]},
+    True: {"cold_start_pairs": 5, "campaigns": 500, "unlocks": 5, "money": _MONEY_SIZES[True]},
 }
 
 
@@ -43,11 +48,17 @@ def _stream_unlock(size: dict) -> dict:
     return stream_unlock.measure(size["unlocks"])
 
 
+def _money(size: dict) -> dict:
+    from bench import money
+    return money.measure(sizes=size["money"])
+
+
 #: name -> runner; run one after the other (they time things, so never in parallel).
 BENCHMARKS: dict[str, Callable[[dict], dict]] = {
     "cold_start": _cold_start,
     "read_amplification": _read_amplification,
     "stream_unlock": _stream_unlock,
+    "money": _money,
 }
 
 
@@ -135,8 +146,50 @@ def checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         timed_out = detail.get("timed_out") or []
         rows.append(("  unlocked / campaigns", f"{detail.get('unlocked')}/{detail.get('campaigns')}",
                      "all", "ok" if not timed_out else "FAIL"))
+    rows += _money_checks(results)
     for name in results.get("errors") or {}:
         rows.append((name, "error", "", "FAIL"))
+    return rows
+
+
+def _money_checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """bench.money's rows: figures without a target are shown as (info)."""
+    rows: list[tuple[str, str, str, str]] = []
+    if "approval_with_budget_ms" in results:
+        rows.append(("approval_with_budget_ms (median)", _fmt(results["approval_with_budget_ms"], " ms"), "(info)", ""))
+        rows.append(("  approval_without_budget_ms", _fmt(results.get("approval_without_budget_ms"), " ms"), "", ""))
+        rows.append(("  ratio", _fmt(results.get("approval_budget_ms_ratio")), "(info)", ""))
+    if "approval_wru_with_budget" in results:
+        rows.append(("approval_wru_with_budget", _fmt(results["approval_wru_with_budget"]), "(info)", ""))
+        rows.append(("  approval_wru_without_budget", _fmt(results.get("approval_wru_without_budget")), "", ""))
+        rows.append(("  ratio", _fmt(results.get("approval_wru_ratio")), "(info)", ""))
+    for name in sorted(k for k in results if k.startswith("budget_race_")):
+        race = results[name]
+        rows.append((f"{name}: approved / room", f"{race['approved']}/{race['room_for']}", "= room",
+                     "ok" if race["approved"] == race["room_for"] else "FAIL"))
+        rows.append(("  final available", _fmt(race["final_available"]), f"= {race['expected_available']}",
+                     "ok" if race["final_available"] == race["expected_available"] else "FAIL"))
+        rows.append(("  ledger replay difference", _fmt(race["ledger_replay_difference"]), "0",
+                     "ok" if race["ledger_replay_difference"] == 0 else "FAIL"))
+        others = sum((race.get("other_answers") or {}).values())
+        rows.append(("  answers other than 200 / 409 budget_exceeded", str(others), "0", "ok" if not others else "FAIL"))
+        rows.append(("  wall time", _fmt(race["wall_ms"], " ms"), "(info)", ""))
+    if "audit_verify_ms_50" in results:
+        audit = (results.get("money_detail") or {}).get("audit") or {}
+        verified = audit.get("verified") and audit.get("verified_offline")
+        rows.append(("audit_verify_ms_50 (median)", _fmt(results["audit_verify_ms_50"], " ms"), "(info)",
+                     "" if verified is None else ("ok" if verified else "FAIL")))
+    inbox = results.get("me_approvals_read_amplification")
+    if inbox:
+        worst, errors, info_errors = inbox.get("worst"), inbox.get("errors") or {}, inbox.get("info_errors") or {}
+        rows.append((f"me_approvals_read_amplification.worst ({inbox.get('campaigns')} campaigns)", _fmt(worst),
+                     "≤ 2", "FAIL" if inbox.get("unmeasured") or errors or worst is None or worst > 2 else "ok"))
+        for name, ratio in (inbox.get("routes") or {}).items():
+            shown = _fmt(ratio) + (" (then an error)" if name in errors else "")
+            rows.append((f"  {name}", shown, "≤ 2", "FAIL" if name in errors or ratio is None or ratio > 2 else "ok"))
+        for name, ratio in (inbox.get("info") or {}).items():
+            rows.append((f"  (info) {name}", _fmt(ratio) + (" (then an error)" if name in info_errors else ""),
+                         "(info)", ""))
     return rows
 
 
@@ -150,8 +203,9 @@ def table(results: dict[str, Any]) -> str:
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     errors = dict(results.get("errors") or {})
-    errors.update({f"read_amplification {k}": v
-                   for k, v in ((results.get("read_amplification") or {}).get("errors") or {}).items()})
+    for bench, kind in (("read_amplification", "errors"), ("me_approvals_read_amplification", "errors"),
+                        ("me_approvals_read_amplification", "info_errors")):
+        errors.update({f"{bench} {k}": v for k, v in ((results.get(bench) or {}).get(kind) or {}).items()})
     if errors:
         lines.append("")
         lines.extend(f"error in {name}: {message}" for name, message in errors.items())

@@ -40,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         merged.update(results)
         write_json(out, merged)
         print(f"\nresults merged into {out}")
-    route_errors = (results.get("read_amplification") or {}).get("errors")
+    route_errors = any((results.get(name) or {}).get("errors")
+                       for name in ("read_amplification", "me_approvals_read_amplification"))
     return 1 if results.get("errors") or route_errors else 0
 
 

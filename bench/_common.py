@@ -209,3 +209,209 @@ def count_reads(counter: ReadCounter = READS) -> ReadCounter:
     create_client._bench_hooked = True  # type: ignore[attr-defined]
     botocore.session.Session.create_client = create_client
     return counter
+
+
+# -- what the storage wrote ------------------------------------------------------------------
+KB = 1024
+INDEX_ENTRY_OVERHEAD = 100    # bytes DynamoDB adds to each index entry's size
+
+
+def attribute_size(value: dict) -> int:
+    """Bytes of one attribute value in DynamoDB JSON, as DynamoDB sizes items: strings and
+    binaries their UTF-8 / raw length, a number about one byte per two significant digits
+    plus one, booleans and nulls one byte, lists and maps 3 bytes plus one per element plus
+    their elements (a map's names included), sets the sum of their members."""
+    (kind, v), = value.items()
+    if kind == "S":
+        return len(v.encode("utf-8"))
+    if kind == "N":
+        digits = v.lstrip("-").replace(".", "").lstrip("0") or "0"
+        return (len(digits.split("e")[0].split("E")[0]) + 1) // 2 + 1
+    if kind == "B":
+        return len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in v)
+    if kind == "NS":
+        return sum(attribute_size({"N": n}) for n in v)
+    if kind == "BS":
+        return sum(len(b) for b in v)
+    if kind == "L":
+        return 3 + sum(1 + attribute_size(e) for e in v)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + attribute_size(e) for k, e in v.items())
+    raise ValueError(f"unknown attribute type {kind}")
+
+
+def item_size(item: dict | None) -> int:
+    """Bytes of an item (DynamoDB JSON): attribute names plus values."""
+    return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in (item or {}).items())
+
+
+def write_units(size: int) -> int:
+    """Write request units of writing an item of `size` bytes once: one per started KB."""
+    return max(1, -(-size // KB))
+
+
+class WriteCounter:
+    """Counts the write request units (WRU) this process's DynamoDB writes cost, priced the way
+    DynamoDB prices them, because moto answers ReturnConsumedCapacity with constants (and
+    nothing at all for TransactWriteItems):
+
+    * the table: one WRU per started KB of the larger of the item before and after the write,
+      twice that inside TransactWriteItems (DynamoDB prepares and commits every item);
+    * each global secondary index: a write per index entry added, changed or removed (two when
+      the item's index key changes: a delete and a put), one WRU per started KB of the entry
+      (the item, every index here projects ALL, plus 100 bytes), not doubled (index entries
+      are propagated after the transaction, as standard writes);
+    * a ConditionCheck is a read, not a write: counted in `checks`, not in WRU.
+
+    The item images come from GetItem calls on a client of its own (not counted as reads).
+    Calls that failed (a condition or a transaction cancelled) are counted in `failed_calls`;
+    DynamoDB bills them too, but the figure is what a successful write costs."""
+
+    WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+
+    def __init__(self) -> None:
+        self._client = None
+        self._schemas: dict[str, dict] = {}
+        self.enabled = True
+        self.reset()
+
+    def reset(self) -> None:
+        from collections import Counter
+
+        self.table_wru = 0
+        self.index_wru = 0
+        self.items: Counter[str] = Counter()          # items written, per table
+        self.index_writes: Counter[str] = Counter()   # index entries written, per table.index
+        self.calls: Counter[str] = Counter()
+        self.checks = 0
+        self.failed_calls = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"wru": self.table_wru + self.index_wru, "table_wru": self.table_wru, "index_wru": self.index_wru,
+                "items_written": dict(self.items), "index_entries_written": dict(self.index_writes),
+                "calls": dict(self.calls), "condition_checks": self.checks, "failed_calls": self.failed_calls}
+
+    # -- the client that reads the images, and the tables' keys --------------------------------
+    def _raw(self):
+        if self._client is None:
+            import boto3
+
+            client = boto3.client("dynamodb")
+            for event, uid in (("after-call.dynamodb", "bench-read-counter"),
+                               ("before-parameter-build.dynamodb", "bench-write-counter-before"),
+                               ("after-call.dynamodb", "bench-write-counter-after")):
+                client.meta.events.unregister(event, unique_id=uid)     # its own calls count for nothing
+            self._client = client
+        return self._client
+
+    def _schema(self, table: str) -> dict:
+        if table not in self._schemas:
+            d = self._raw().describe_table(TableName=table)["Table"]
+            key = [k["AttributeName"] for k in d["KeySchema"]]
+            indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
+                       for i in d.get("GlobalSecondaryIndexes") or []}
+            self._schemas[table] = {"key": key, "indexes": indexes}
+        return self._schemas[table]
+
+    def _image(self, table: str, key: dict) -> dict | None:
+        return self._raw().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+
+    # -- botocore events -------------------------------------------------------------------------
+    def _targets(self, op: str, params: dict) -> list[tuple[str, dict, str]]:
+        """(table, key, kind) of every item a write request names."""
+        out = []
+
+        def key_of(table: str, item: dict) -> dict:
+            return {k: item[k] for k in self._schema(table)["key"]}
+
+        if op == "PutItem":
+            out.append((params["TableName"], key_of(params["TableName"], params["Item"]), "write"))
+        elif op in ("UpdateItem", "DeleteItem"):
+            out.append((params["TableName"], params["Key"], "write"))
+        elif op == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                for r in requests:
+                    if "PutRequest" in r:
+                        out.append((table, key_of(table, r["PutRequest"]["Item"]), "write"))
+                    else:
+                        out.append((table, r["DeleteRequest"]["Key"], "write"))
+        elif op == "TransactWriteItems":
+            for t in params["TransactItems"]:
+                (kind, body), = t.items()
+                table = body["TableName"]
+                key = key_of(table, body["Item"]) if kind == "Put" else body["Key"]
+                out.append((table, key, "check" if kind == "ConditionCheck" else "write"))
+        return out
+
+    def before(self, params=None, model=None, context=None, **_: Any) -> None:
+        if not self.enabled or model is None or model.name not in self.WRITES or context is None:
+            return
+        targets = self._targets(model.name, params or {})
+        context["bench_writes"] = [(table, key, kind, self._image(table, key) if kind == "write" else None)
+                                   for table, key, kind in targets]
+
+    def after(self, http_response=None, parsed=None, model=None, context=None, **_: Any) -> None:
+        if not self.enabled or model is None or model.name not in self.WRITES or not context:
+            return
+        targets = context.pop("bench_writes", None)
+        if targets is None:
+            return
+        self.calls[model.name] += 1
+        if (parsed or {}).get("Error") or getattr(http_response, "status_code", 200) >= 300:
+            self.failed_calls += 1
+            return
+        factor = 2 if model.name == "TransactWriteItems" else 1
+        for table, key, kind, before in targets:
+            if kind == "check":
+                self.checks += 1
+                continue
+            after = self._image(table, key)
+            self.items[table] += 1
+            self.table_wru += factor * write_units(max(item_size(before), item_size(after)))
+            for index, attrs in self._schema(table)["indexes"].items():
+                was = tuple(before.get(a) and str(before[a]) for a in attrs) if before else None
+                now = tuple(after.get(a) and str(after[a]) for a in attrs) if after else None
+                was = was if was and all(was) else None
+                now = now if now and all(now) else None
+                if was is None and now is None:
+                    continue
+                if was is not None and now is not None and was == now and before == after:
+                    continue                                    # nothing in the entry changed
+                entries = []
+                if was is not None and now is not None and was == now:
+                    entries = [max(item_size(before), item_size(after))]
+                else:
+                    entries = [item_size(x) for x, k in ((before, was), (after, now)) if k is not None]
+                for size in entries:
+                    self.index_writes[f"{table}.{index}"] += 1
+                    self.index_wru += write_units(size + INDEX_ENTRY_OVERHEAD)
+
+
+WRITES = WriteCounter()
+
+
+def count_writes(counter: WriteCounter = WRITES) -> WriteCounter:
+    """Register `counter` on every DynamoDB client created from now on (as `count_reads`).
+    Call before the first client; `counter.enabled = False` pauses it."""
+    import botocore.session
+
+    original = botocore.session.Session.create_client
+    if getattr(original, "_bench_writes_hooked", False):
+        return counter
+
+    def create_client(self, service_name, *args, **kwargs):
+        client = original(self, service_name, *args, **kwargs)
+        if service_name == "dynamodb":
+            client.meta.events.register("before-parameter-build.dynamodb", counter.before,
+                                        unique_id="bench-write-counter-before")
+            client.meta.events.register("after-call.dynamodb", counter.after, unique_id="bench-write-counter-after")
+        return client
+
+    create_client._bench_writes_hooked = True  # type: ignore[attr-defined]
+    create_client._bench_hooked = getattr(original, "_bench_hooked", False)  # type: ignore[attr-defined]
+    botocore.session.Session.create_client = create_client
+    return counter

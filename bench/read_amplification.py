@@ -301,7 +301,7 @@ def call_route(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
     token = mint_token(who["sub"], who["role"], who["org"], name=who["sub"], key_dir=key_dir)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     sep = "&" if "?" in route["path"] else "?"
-    pages, cursor, seen, repeated = [], None, set(), 0
+    pages, cursor, seen, repeated, error = [], None, set(), 0, None
     for _ in range(2):
         path = f"{route['path']}{sep}limit={LIMIT}"
         if cursor:
@@ -312,7 +312,11 @@ def call_route(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
         ms = (time.perf_counter() - started) * 1000
         body = json.loads(resp.body) if resp.body else {}
         if resp.status_code != 200:
-            raise RuntimeError(f"GET {path} as {who['role']} {who['org']}: {resp.status_code} {body}")
+            failure = f"GET {path} as {who['role']} {who['org']}: {resp.status_code} {body}"
+            if not pages:
+                raise RuntimeError(failure)
+            error = f"page {len(pages) + 1} (the first page's next_cursor): {resp.status_code} {body}"
+            break                   # the pages read so far are still measured
         returned = len(body["items"])
         ids = [item.get("campaign_id") or item.get("id") for item in body["items"]]
         repeated += sum(1 for i in ids if i in seen)
@@ -326,9 +330,10 @@ def call_route(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
     returned = sum(p["items_returned"] for p in pages)
     # Nothing returned: the seed does not exercise the route; no ratio (the table shows FAIL).
     ratio = round(read / returned, 3) if returned else None
-    return {"path": route["path"], "as": f"{who['role']} {who['org']}", "index": route["index"],
-            "ratio": ratio, "items_read": read, "items_returned": returned,
-            "repeated_across_pages": repeated, "pages": pages}
+    out = {"path": route["path"], "as": f"{who['role']} {who['org']}", "index": route["index"],
+           "ratio": ratio, "items_read": read, "items_returned": returned,
+           "repeated_across_pages": repeated, "pages": pages}
+    return {**out, "error": error[:500]} if error else out
 
 
 def _call_or_error(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:

@@ -1,13 +1,19 @@
 """`make fuzz`: schemathesis against the local stack, once per role, with a valid token each.
 
-    python -m tests.fuzz.run [--max-examples N] [--phases examples,coverage,fuzzing] [--port P]
+    python -m tests.fuzz.run [--max-examples N] [--phases examples,coverage,fuzzing] [--base-url URL]
+                             [--spec openapi.yaml] [--checks ...] [--parallel 2]
 
 Starts `python -m devstack run` on a free port (unless --base-url names a running stack),
-mints ID tokens for a fresh company (rep, manager, leader, finance), seeds a campaign in each
-state so that ids exist, and runs `st run openapi.yaml` for each role with every response check
-(no 5xx, status codes, content types, headers and bodies as the spec says) plus
-tests/fuzz/hooks.py's API.md error-shape check. Exit 0 only if every run passed. Reports (JUnit
-and a pytest file reproducing any failure) go to var/fuzz/<role>/.
+mints ID tokens for a fresh company (rep, manager, leader, finance), seeds what the routes
+work on (a campaign in each state, a cancelled one, attachments, a rule, a report; budgets with
+a carved child and a reservation, an approval policy with campaigns waiting for each step, a
+delegation by the manager and one by the leader), and runs `st run openapi.yaml` for each
+role with every response check (no 5xx, status codes, content types, headers and bodies as the
+spec says) plus tests/fuzz/hooks.py's API.md error-shape check. The seeded ids go to the hooks
+(HUIXIANG_FUZZ_IDS): path parameters are the seeded objects' ids as often as generated ones,
+so every role's run meets real campaigns, budgets, attachments, rules and reports, its own and
+out of its reach. Exit 0 only if every run passed. Reports (JUnit and a pytest file
+reproducing any failure) go to var/fuzz/<role>/.
 """
 from __future__ import annotations
 
@@ -28,6 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).resolve().with_name("schemathesis.toml")
+SPEC = ROOT / "openapi.yaml"
 ROLES = ("rep", "manager", "leader", "finance")
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_headers_conformance,response_schema_conformance,api_error_shape")
@@ -108,50 +115,99 @@ class Company:
                                            ttl=6 * 3600)
 
 
-def seed(base: str, co: Company) -> None:
-    """A campaign in each state, a rule, attachments, a report and subscriptions, so that fuzzed ids
-    meet real objects too."""
+#: the approval policy of the seed: a campaign of 1000 fen waits for its province, of 60000 for
+#: its province and then its region, larger ones for the leader too
+POLICY = {"levels": [{"up_to": 50000, "approver": "province"}, {"up_to": 500000, "approver": "region"},
+                     {"up_to": None, "approver": "leader"}]}
+
+
+def _ok(result: tuple[int, dict | None], *expected: int) -> dict:
+    status, body = result
+    assert status in (expected or (200,)), (status, body)
+    return body or {}
+
+
+def seed(base: str, co: Company) -> dict[str, list[str]]:
+    """What the routes work on, so that fuzzed requests meet real objects too; returns the ids by
+    the name of the path parameter that takes them (the hooks draw from these)."""
     body = {"title": "Fuzz seed", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
             "start_date": "2026-11-01", "end_date": "2026-11-03",
             "plan": {"expected_spend": 1000, "expected_sales": 5000}, "requested_amount": 1000}
-    rep, mgr = co.tokens["rep"], co.tokens["manager"]
-    _http(base, "POST", "/feedback-rules", co.tokens["leader"], {"scope": "category", "category": "tasting"})
-    for steps in ((), ("submit",), ("submit", "approve"), ("submit", "approve", "feedback")):
-        status, c = _http(base, "POST", "/campaigns", rep, body)
-        assert status == 201, c
+    rep, mgr, leader, fin = (co.tokens[r] for r in ROLES)
+    ids: dict[str, list[str]] = {"campaign_id": [], "attachment_id": [], "budget_id": [], "rule_id": [],
+                                 "report_id": [], "customer_id": ["K1"]}
+    ids["rule_id"].append(_ok(_http(base, "POST", "/feedback-rules", leader,
+                                    {"scope": "category", "category": "tasting"}), 201)["id"])
+    # money: a budget for the company, a child carved for the region, a grandchild for the province
+    top = _ok(_http(base, "POST", "/budgets", leader, {"org": co.root, "period": "2026", "amount": 10_000_000}), 201)
+    east = _ok(_http(base, "POST", "/budgets", fin, {"org": f"{co.root}/EAST", "period": "2026-Q4",
+                                                     "amount": 2_000_000, "parent_id": top["id"]}), 201)
+    js = _ok(_http(base, "POST", "/budgets", fin, {"org": f"{co.root}/EAST/JS", "period": "2026-11",
+                                                   "category": "tasting", "amount": 500_000,
+                                                   "parent_id": east["id"]}), 201)
+    ids["budget_id"] += [top["id"], east["id"], js["id"]]
+    for steps in ((), ("submit",), ("submit", "approve"), ("submit", "approve", "feedback"), ("cancel",),
+                  ("submit", "approve", "cancel")):
+        c = _ok(_http(base, "POST", "/campaigns", rep, body), 201)
+        ids["campaign_id"].append(c["id"])
         for step in steps:
             if step == "submit":
-                _http(base, "POST", f"/campaigns/{c['id']}/submit", rep)
-            elif step == "approve":
-                _http(base, "POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 900})
+                _ok(_http(base, "POST", f"/campaigns/{c['id']}/submit", rep))
+            elif step == "approve":         # no policy yet: the region manager decides alone; reserves
+                _ok(_http(base, "POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 900}))
+            elif step == "cancel":
+                _ok(_http(base, "POST", f"/campaigns/{c['id']}/cancel", rep, {"reason": "seeded"}))
             else:
-                _http(base, "PUT", f"/campaigns/{c['id']}/feedback", rep, {"actual_spend": 800, "actual_sales": 4000})
-                _http(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep)
-        # evidence and reports too: a pending attachment on each campaign, a report run, subscriptions
-        _http(base, "POST", f"/campaigns/{c['id']}/attachments", rep,
-              {"filename": "seed.jpg", "content_type": "image/jpeg", "size_bytes": 1000})
-    _http(base, "POST", "/reports/runs", co.tokens["leader"], {"period": "2026-11"})
-    for role in ("manager", "leader"):
-        _http(base, "PUT", "/me/report-subscription", co.tokens[role], {"frequency": "monthly"})
+                _ok(_http(base, "PUT", f"/campaigns/{c['id']}/feedback", rep,
+                          {"actual_spend": 800, "actual_sales": 4000}))
+                _ok(_http(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep))
+        # evidence and reports too: a pending attachment on each live campaign
+        if "cancel" not in steps:
+            made = _ok(_http(base, "POST", f"/campaigns/{c['id']}/attachments", rep,
+                             {"filename": "seed.jpg", "content_type": "image/jpeg", "size_bytes": 1000}), 201)
+            ids["attachment_id"].append(made["attachment"]["id"])
+    # the approval policy, and applications waiting for each of its steps
+    _ok(_http(base, "PUT", "/approval-policy", leader, POLICY))
+    for amount in (1000, 60000, 600000):
+        c = _ok(_http(base, "POST", "/campaigns", rep, {**body, "requested_amount": amount}), 201)
+        _ok(_http(base, "POST", f"/campaigns/{c['id']}/submit", rep))
+        ids["campaign_id"].append(c["id"])
+    # delegations: the manager's to the leader and the leader's to the manager, from today
+    today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))      # Asia/Shanghai
+    for token, to in ((mgr, "leader"), (leader, "manager")):
+        _ok(_http(base, "PUT", "/me/delegation", token, {"to": {"id": f"{to}-{co.root}", "name": f"Fuzz {to}"},
+                                                         "from": today, "until": "2099-12-31"}))
+    ids["report_id"] += _ok(_http(base, "POST", "/reports/runs", leader, {"period": "2026-11"}), 202)["report_ids"]
+    for token in (mgr, leader):
+        _ok(_http(base, "PUT", "/me/report-subscription", token, {"frequency": "monthly"}))
+    return ids
 
 
 def fuzz(base: str, co: Company, max_examples: int, phases: str, seed_value: int | None = None,
-         workers: int = 2) -> dict[str, tuple[int, str]]:
-    """Run schemathesis once per role; {role: (exit code, output)}."""
-    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT)}
-    results = {}
-    for role in ROLES:
+         workers: int = 2, ids: dict[str, list[str]] | None = None, spec: Path = SPEC,
+         checks: str = CHECKS, parallel: int = 2) -> dict[str, tuple[int, str]]:
+    """Run schemathesis once per role, `parallel` roles at a time (two runs of two workers keep
+    the stack busy while each run generates its next cases); {role: (exit code, output)}.
+    `ids`: seed()'s, for the hooks."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.fuzz.hooks", "PYTHONPATH": str(ROOT),
+           "HUIXIANG_FUZZ_IDS": json.dumps(ids or {})}
+
+    def one(role: str) -> tuple[int, str]:
         report_dir = ROOT / "var" / "fuzz" / role
-        cmd = [str(Path(sys.executable).with_name("st")), "--config-file", str(CONFIG), "run", str(ROOT / "openapi.yaml"), "--url", base,
-               "--header", f"Authorization: Bearer {co.tokens[role]}", "--checks", CHECKS,
+        cmd = [str(Path(sys.executable).with_name("st")), "--config-file", str(CONFIG), "run", str(spec), "--url", base,
+               "--header", f"Authorization: Bearer {co.tokens[role]}", "--checks", checks,
                "--max-examples", str(max_examples), "--phases", phases, "--workers", str(workers),
                "--generation-database", "none", "--request-timeout", "30", "--no-color",
                "--report", "junit,pytest", "--report-dir", str(report_dir), "--output-sanitize", "true"]
         if seed_value is not None:
             cmd += ["--seed", str(seed_value)]
         done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
-        results[role] = (done.returncode, done.stdout + done.stderr)
-    return results
+        return done.returncode, done.stdout + done.stderr
+
+    with ThreadPoolExecutor(max(1, parallel)) as pool:
+        return dict(zip(ROLES, pool.map(one, ROLES)))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -160,6 +216,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phases", default="examples,coverage,fuzzing")
     parser.add_argument("--seed", type=int, default=None)
     parser.add_argument("--base-url", default=None, help="a running local stack (its tokens must verify)")
+    parser.add_argument("--spec", type=Path, default=SPEC, help="the OpenAPI document to fuzz (default openapi.yaml)")
+    parser.add_argument("--checks", default=CHECKS, help="schemathesis checks (default: all of them)")
+    parser.add_argument("--parallel", type=int, default=2, help="roles fuzzed at the same time")
     args = parser.parse_args(argv)
     if args.base_url:
         stack_cm, base = None, args.base_url
@@ -168,8 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         base = stack_cm.base
     try:
         co = Company()
-        seed(base, co)
-        results = fuzz(base, co, args.max_examples, args.phases, args.seed)
+        ids = seed(base, co)
+        results = fuzz(base, co, args.max_examples, args.phases, args.seed, ids=ids, spec=args.spec,
+                       checks=args.checks, parallel=args.parallel)
     finally:
         if stack_cm is not None:
             stack_cm.__exit__()

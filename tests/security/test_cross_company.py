@@ -13,7 +13,8 @@ from tests.conftest import Company, Flow, campaign_body
 
 ROLES = ("rep", "manager", "leader", "finance")
 LISTS = ("/campaigns", "/feedback", "/feedback-requests", "/feedback-rules", "/me/feedback-requests", "/reports",
-         "/customers/CUST-1/history")   # both companies serve a customer CUST-1
+         "/customers/CUST-1/history",   # both companies serve a customer CUST-1
+         "/budgets", "/me/approvals")
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +25,7 @@ def victim(lambda_client):
     api, co = Api(lambda_client), Company()
     flow = Flow(api, co)
     rule = flow.rule(scope="all")
+    budget = api.post("/budgets", co.leader, {"org": co.root, "period": "2026", "amount": 10_000_000}).json
     draft, submitted, approved = flow.draft(), flow.submitted(), flow.approved()
     with_feedback = flow.approved()
     flow.submit_feedback(with_feedback["id"])
@@ -31,7 +33,8 @@ def victim(lambda_client):
                           {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000}).json["attachment"]
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
     return {"co": co, "rule": rule, "campaigns": [draft, submitted, approved, with_feedback],
-            "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)} | set(report["report_ids"]),
+            "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)} | set(report["report_ids"])
+            | {budget["id"]},
             "attachment": attachment, "report_ids": report["report_ids"]}
 
 
@@ -94,6 +97,9 @@ CAMPAIGN_ROUTES = [
     ("GET", "/campaigns/{id}/attachments", None),
     ("DELETE", "/campaigns/{id}/attachments/{attachment_id}", None),
     ("GET", "/campaigns/{id}/evaluation", None),
+    ("POST", "/campaigns/{id}/cancel", {"reason": "pwned"}),
+    ("GET", "/campaigns/{id}/audit", None),
+    ("GET", "/campaigns/{id}/approval-card", None),
 ]
 
 
@@ -110,6 +116,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         before = api.get(f"/campaigns/{campaign['id']}", co.leader).json
         feedback_before = api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json
         attachments_before = api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json
+        trail_before = api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json
         r = api.call(method, path.format(id=campaign["id"], attachment_id=victim["attachment"]["id"]),
                      _token(attacker, role), body,
                      headers={"Idempotency-Key": f"k-{role}-{method}-{path}"} if method == "POST" else None)
@@ -118,6 +125,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         assert api.get(f"/campaigns/{campaign['id']}", co.leader).json == before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json == feedback_before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json == attachments_before
+        assert api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json == trail_before, (method, path)
 
 
 @pytest.mark.parametrize("role", ROLES)
