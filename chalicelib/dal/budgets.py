@@ -20,12 +20,19 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.dal.models import ControlModel as C
-from chalicelib.dal.paging import decode_cursor, encode_cursor, fingerprint, from_dynamo_key, to_dynamo_key
+from chalicelib.dal.paging import (
+    BAD_CURSOR,
+    decode_cursor,
+    encode_cursor,
+    fingerprint,
+    from_dynamo_key,
+    to_dynamo_key,
+)
 from chalicelib.dal.writes import Immediately, Together, Writes
 from chalicelib.domain import org as orgs
 from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import Budget, BudgetScope, Delta, Effect, LedgerEntry, coverage_scopes
-from chalicelib.domain.errors import Conflict
+from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.pages import Page, PageRequest
 
 BUDGET, SCOPE, ENTRY = "budget", "scope", "entry#"
@@ -92,6 +99,9 @@ class BudgetRepository:
             filters = (C.category == category) if filters is None else filters & (C.category == category)
         fp = fingerprint("budgets", tenant, org, ancestors, period, category)
         start = decode_cursor(page.cursor, {"pk", "sk", "gpk", "gsk"}, fp)
+        if start is not None and (start["gpk"] != f"budgets#{tenant}" or not start["gsk"].startswith(
+                orgs.subtree_prefix(org)) or not start["pk"].startswith("budget#") or start["sk"] != BUDGET):
+            raise InvalidInput.field("cursor", BAD_CURSOR)     # a cursor forged to read elsewhere
         items: list[Budget] = []
         if start is None:
             for node in ancestors:
@@ -107,6 +117,8 @@ class BudgetRepository:
         """A budget's ledger, oldest first."""
         fp = fingerprint("ledger", budget_id)
         start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        if start is not None and (start["pk"] != _budget_pk(budget_id) or not start["sk"].startswith(ENTRY)):
+            raise InvalidInput.field("cursor", BAD_CURSOR)     # a cursor forged to read another ledger
         result = C.query(_budget_pk(budget_id), C.sk.startswith(ENTRY), consistent_read=True, limit=page.limit,
                          page_size=page.limit, last_evaluated_key=to_dynamo_key(start))
         items = [_to_entry(m) for m in result]

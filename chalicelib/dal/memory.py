@@ -612,6 +612,9 @@ class MemoryBudgets:
 
         fp = fingerprint("budgets", tenant, org, ancestors, period, category)
         start = decode_cursor(page.cursor, {"pk", "sk", "gpk", "gsk"}, fp)
+        if start is not None and (start["gpk"] != f"budgets#{tenant}" or not start["gsk"].startswith(
+                orgs.subtree_prefix(org))):
+            raise InvalidInput.field("cursor", BAD_CURSOR)
         with self._t.lock:
             budgets = sorted((b for b in self._t.budgets.values() if keep(b)), key=sort_key)
         items = [] if start else [copy.deepcopy(b) for node in ancestors for b in budgets if b.org == node]
@@ -627,6 +630,8 @@ class MemoryBudgets:
     def entries(self, budget_id: str, page: PageRequest) -> Page[LedgerEntry]:
         fp = fingerprint("ledger", budget_id)
         start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        if start is not None and start["pk"] != f"budget#{budget_id}":
+            raise InvalidInput.field("cursor", BAD_CURSOR)
         found = sorted((self._t.ledger.get(budget_id) or {}).values(), key=lambda e: e.id)
         if start is not None:
             found = [e for e in found if f"entry#{e.id}" > start["sk"]]

@@ -43,9 +43,10 @@ class BudgetExceeded(Conflict):
 
 
 # -- periods ---------------------------------------------------------------------------------
-_YEAR = re.compile(r"^(\d{4})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# ASCII digits only, matched whole ("２０２６" and "2026\n" are not periods)
+_YEAR = re.compile(r"([0-9]{4})")
+_QUARTER = re.compile(r"([0-9]{4})-Q([1-4])")
+_MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ def parse_period(text: Any, field: str = "period") -> Period:
     """`YYYY`, `YYYY-Qn` or `YYYY-MM` (years 2000-2099); anything else → InvalidInput on `field`."""
     if isinstance(text, str):
         for pattern in (_MONTH, _QUARTER, _YEAR):
-            m = pattern.match(text)
+            m = pattern.fullmatch(text)
             if not m:
                 continue
             year = int(m.group(1))
