@@ -9,12 +9,11 @@ else 0: a missed target is reported in the table, not as a failure of the run.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
 from bench import BENCHMARKS, run, table
-from bench._common import RESULTS, write_json
+from bench._common import RESULTS, merge_results
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,17 +28,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        merged = {}
-        if out.exists():
-            try:
-                merged = json.loads(out.read_text())
-            except ValueError:
-                merged = {}
-        if "errors" not in results:
-            merged.pop("errors", None)
-        merged.update(results)
-        write_json(out, merged)
-        print(f"\nresults merged into {out}")
+        merge_results(out, results, stale=("errors",))
     route_errors = any((results.get(name) or {}).get("errors")
                        for name in ("read_amplification", "me_approvals_read_amplification"))
     return 1 if results.get("errors") or route_errors else 0

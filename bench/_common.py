@@ -11,13 +11,14 @@ import json
 import math
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any, Sequence
+
+from devstack.client import clean_env, free_port  # noqa: F401  (the benchmarks import them from here)
 
 ROOT: Path = Path(__file__).resolve().parent.parent
 BENCH_DIR: Path = ROOT / "bench"
@@ -27,11 +28,6 @@ QUICK_RESULTS: Path = BENCH_DIR / "results.quick.json"
 REGION = "us-east-1"
 CATEGORIES = "tasting,display,roadshow,in_store_promotion"
 
-# Variables of the calling process that must not leak into a child's AWS or app settings.
-_SCRUB_PREFIXES = ("AWS_", "HUIXIANG_", "POWERTOOLS_")
-_SCRUB_NAMES = ("JWKS_PATH", "JWKS_URL", "TOKEN_ISSUER", "TOKEN_AUDIENCE", "CAMPAIGNS_TABLE",
-                "FEEDBACK_TABLE", "RULES_TABLE", "IDEMPOTENCY_TABLE", "ATTACHMENTS_BUCKET",
-                "FEEDBACK_STREAM_ARN", "RULES_STREAM_ARN", "PORT", "PYTHONPATH")
 
 
 def python() -> str:
@@ -49,14 +45,6 @@ def shown(path: str | Path) -> str:
         return Path(path).name
 
 
-def clean_env(**overrides: str) -> dict[str, str]:
-    """os.environ without AWS/app settings, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES}
-    env.update(overrides)
-    return env
-
-
 def app_env(endpoint: str, stage: str = "bench", **extra: str) -> dict[str, str]:
     """The settings the tests give the app (tests/conftest.py), pointed at `endpoint`."""
     return {
@@ -71,12 +59,6 @@ def app_env(endpoint: str, stage: str = "bench", **extra: str) -> dict[str, str]
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         **extra,
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
@@ -148,6 +130,24 @@ def write_json(path: Path, data: Any) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str) + "\n")
     os.replace(tmp, path)
+
+
+def merge_results(out: Path, results: dict, *, stale: Sequence[str] = ()) -> None:
+    """Merge one benchmark's results into the shared results file, keeping the others' keys.
+
+    ``stale`` names keys a fresh run replaces wholesale (an old run's error list must not
+    outlive the run that fixed it). A results file that is not JSON starts over."""
+    merged: dict = {}
+    if out.exists():
+        try:
+            merged = json.loads(out.read_text())
+        except ValueError:
+            merged = {}
+    for key in stale:
+        merged.pop(key, None)
+    merged.update(results)
+    write_json(out, merged)
+    print(f"\nresults merged into {out}")
 
 
 def log(msg: str) -> None:

@@ -14,17 +14,25 @@ and merges them into bench/results.json (`--quick`: fewer runs, nothing written 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-from bench._common import RESULTS, ROOT, clean_env, free_port, log, python, stop_group
+from bench._common import (
+    RESULTS,
+    ROOT,
+    clean_env,
+    free_port,
+    log,
+    merge_results,
+    python,
+    stop_group,
+)
+from devstack.client import wait_healthy
 
 CHROMIUM = os.environ.get("HUIXIANG_CHROMIUM", "/usr/bin/chromium")
 LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -40,17 +48,8 @@ def _start_stack() -> tuple[subprocess.Popen, str]:
                             stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc, url
-        except OSError:
-            pass
-        if proc.poll() is not None:
-            break
-        time.sleep(0.2)
+    if wait_healthy(url, proc):
+        return proc, url
     stop_group(proc)
     raise RuntimeError("the local stack did not become ready")
 
@@ -121,10 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        merged = json.loads(out.read_text()) if out.exists() else {}
-        merged.update(results)      # the other benchmarks' keys stay, in their order
-        out.write_text(json.dumps(merged, indent=2, default=str) + "\n")
-        print(f"\nresults merged into {out}")
+        merge_results(out, results)
     return 0
 
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import READS as COUNTER  # one definition of "items read"
-from bench._common import count_reads
+from bench._common import count_reads, merge_results
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -415,11 +415,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name} (error): {error}")
     out = args.out if args.out is not None else (RESULTS if args.size == "full" else None)
     if out is not None:
-        merged = json.loads(out.read_text()) if out.exists() else {}
-        merged.pop("evaluation_errors", None)
-        merged.update(results)
-        out.write_text(json.dumps(merged, indent=2, sort_keys=True, default=str) + "\n")
-        print(f"results merged into {out}")
+        merge_results(out, results, stale=("evaluation_errors",))
     return 1 if results.get("evaluation_errors") else 0
 
 

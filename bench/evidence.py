@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import READS, RESULTS, app_env, clean_env, count_reads, log, run_worker, write_json
+from bench._common import READS, RESULTS, app_env, clean_env, count_reads, log, merge_results, run_worker
 
 SIZES = {False: {"photos": [10_000, 100_000], "lookups": 200, "reps": 9},
          True: {"photos": [1_000, 5_000], "lookups": 50, "reps": 3}}
@@ -395,10 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        merged = json.loads(out.read_text()) if out.exists() else {}
-        merged.update(results)
-        write_json(out, merged)
-        print(f"\nresults merged into {out}")
+        merge_results(out, results)
     return 0
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import socket
 import sys
 import threading
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import RESULTS, log, percentile, write_json
+from bench._common import RESULTS, log, merge_results, percentile
 from bench.stream_unlock import Api, StackProcess, _tokens, run_scenario
 
 SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
@@ -205,10 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        merged = json.loads(out.read_text()) if out.exists() else {}
-        merged.update(results)
-        write_json(out, merged)
-        print(f"\nresults merged into {out.name}")
+        merge_results(out, results)
     return 0
 
 

@@ -58,9 +58,9 @@ from bench._common import (
     clean_env,
     log,
     median,
+    merge_results,
     percentile,
     run_worker,
-    write_json,
 )
 
 SIZES = {
@@ -559,10 +559,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(results))
     out = args.out if args.out is not None else (None if args.quick else RESULTS)
     if out is not None:
-        merged = json.loads(out.read_text()) if out.exists() else {}
-        merged.update(results)
-        write_json(out, merged)
-        print(f"\nresults merged into {out.name}")
+        merge_results(out, results)
     return 0
 
 

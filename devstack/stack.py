@@ -22,8 +22,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from devstack import REPO_ROOT, RUN_DIR, VAR_DIR
-from devstack import tokens
+from devstack import REPO_ROOT, RUN_DIR, VAR_DIR, tokens
+from devstack.client import free_port
 from devstack.streams import StreamRunner, drain_all, dynamodb_sources, runners_for_app
 
 log = logging.getLogger("devstack.stack")
@@ -79,13 +79,6 @@ class Runner(Protocol):
 # ---------------------------------------------------------------------------------------------
 # moto
 # ---------------------------------------------------------------------------------------------
-
-def free_port(host: str = HOST) -> int:
-    """A port that was free a moment ago (the caller retries if it is taken meanwhile)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
-
 
 def _child_preexec(parent_pid: int) -> Callable[[], None]:
     """preexec_fn for children that must die with this process: PR_SET_PDEATHSIG(SIGTERM).
@@ -326,6 +319,7 @@ class Stack:
 
     def _create_resources(self) -> None:
         import boto3
+
         from chalicelib.config import settings
         from chalicelib.dal.models import create_tables
 

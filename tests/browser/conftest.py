@@ -12,16 +12,17 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
 from pathlib import Path
 
 import pytest
+
+from devstack.client import call_json, clean_env, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("HUIXIANG_CHROMIUM", "/usr/bin/chromium")
@@ -35,12 +36,6 @@ DEVICES = {"phone": PHONE, "desk": DESK}
 TIMEOUT_MS = 15000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Stack:
     """The running local stack: its URL and the object store's origin (uploads go there)."""
 
@@ -49,20 +44,7 @@ class Stack:
         self.storage = storage
 
     def call(self, method: str, path: str, token: str | None = None, body=None, key: str | None = None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        if key:
-            req.add_header("Idempotency-Key", key)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
+        return call_json(self.url, method, path, token, body, {"Idempotency-Key": key} if key else None)
 
     def ok(self, method: str, path: str, token: str | None = None, body=None, key: str | None = None):
         status, out = self.call(method, path, token, body, key)
@@ -75,29 +57,18 @@ class Stack:
 
 @pytest.fixture(scope="session")
 def stack():
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_", "POWERTOOLS_"))}
-    env["PORT"] = str(port)
-    env["DEVSTACK_RUN_DIR"] = tempfile.mkdtemp(prefix="huixiang-browser-run-")   # run files of its own
+    port = free_port()
+    # run files of its own: other suites' stacks may run beside it
+    env = clean_env(PORT=str(port), DEVSTACK_RUN_DIR=tempfile.mkdtemp(prefix="huixiang-browser-run-"))
     log_path = ROOT / "var" / "log" / "browser-stack.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")
     proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as r:
-                if r.status == 200:
-                    break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail(f"the local stack did not start; see {log_path}")
-        time.sleep(0.2)
+    if not wait_healthy(url, proc):
+        proc.kill()
+        pytest.fail(f"the local stack did not start; see {log_path}")
     with urllib.request.urlopen(url + "/console/", timeout=5) as r:
         csp = r.headers["Content-Security-Policy"]
     storage = re.search(r"connect-src 'self' (\S+)", csp).group(1).rstrip(";")

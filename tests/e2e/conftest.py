@@ -7,30 +7,22 @@ start their own (see test_devstack_signals.py).
 """
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 
+from devstack.client import call_json, clean_env, free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Http:
@@ -41,20 +33,7 @@ class Http:
 
     def __call__(self, method: str, path: str, token: str | None = None, body: Any = None,
                  headers: dict | None = None) -> tuple[int, Any]:
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.base + path, data=data, method=method)
-        req.add_header("Content-Type", "application/json")
-        if token:
-            req.add_header("Authorization", f"Bearer {token}")
-        for k, v in (headers or {}).items():
-            req.add_header(k, v)
-        try:
-            with urllib.request.urlopen(req, timeout=30) as resp:
-                raw = resp.read()
-                return resp.status, json.loads(raw) if raw else None
-        except urllib.error.HTTPError as err:
-            raw = err.read()
-            return err.code, json.loads(raw) if raw else None
+        return call_json(self.base, method, path, token, body, headers)
 
 
 def token(sub: str, role: str, org: str) -> str:
@@ -62,14 +41,6 @@ def token(sub: str, role: str, org: str) -> str:
     from devstack.tokens import mint_token
 
     return mint_token(sub, role, org)
-
-
-def stack_env(**extra: str) -> dict[str, str]:
-    """The caller's environment without the test session's AWS/app settings."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_", "POWERTOOLS_"))}
-    env.update(extra)
-    return env
 
 
 class StackProcess:
@@ -83,7 +54,7 @@ class StackProcess:
         self.log = tempfile.NamedTemporaryFile(prefix="huixiang-e2e-stack-", suffix=".log", delete=False)
         # run files of its own: other suites' stacks may run beside it (DEVSTACK_RUN_DIR)
         self.run_dir = Path(tempfile.mkdtemp(prefix="huixiang-e2e-run-"))
-        self.env = stack_env(DEVSTACK_RUN_DIR=str(self.run_dir))
+        self.env = clean_env(DEVSTACK_RUN_DIR=str(self.run_dir))
         self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env={**self.env, "PORT": str(self.port), **env},
                                      stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
                                      start_new_session=True)

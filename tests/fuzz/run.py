@@ -21,16 +21,15 @@ import argparse
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from devstack.client import call_json, clean_env, free_port, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).resolve().with_name("schemathesis.toml")
@@ -38,26 +37,6 @@ SPEC = ROOT / "openapi.yaml"
 ROLES = ("rep", "manager", "leader", "finance")
 CHECKS = ("not_a_server_error,status_code_conformance,content_type_conformance,"
           "response_headers_conformance,response_schema_conformance,api_error_shape")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _http(base: str, method: str, path: str, token: str | None = None, body=None) -> tuple[int, dict | None]:
-    req = urllib.request.Request(base + path, data=json.dumps(body).encode() if body is not None else None,
-                                 method=method, headers={"Content-Type": "application/json"})
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(req, timeout=30) as resp:
-            raw = resp.read()
-            return resp.status, json.loads(raw) if raw else None
-    except urllib.error.HTTPError as err:
-        raw = err.read()
-        return err.code, json.loads(raw) if raw else None
 
 
 class Stack:
@@ -69,25 +48,18 @@ class Stack:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Stack":
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "JWKS", "TOKEN_"))}
-        env["PORT"] = str(self.port)
-        env["DEVSTACK_RUN_DIR"] = tempfile.mkdtemp(prefix="huixiang-fuzz-run-")   # run files of its own
+        # run files of its own: other stacks may run beside it
+        env = clean_env(PORT=str(self.port), DEVSTACK_RUN_DIR=tempfile.mkdtemp(prefix="huixiang-fuzz-run-"))
         # to a file, not a pipe: a full pipe nobody reads would block the server's log writes
         self.log = ROOT / "var" / "fuzz" / "stack.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log, "w") as out:
             self.proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
                                          stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            try:
-                if _http(self.base, "GET", "/health")[0] == 200:
-                    return self
-            except OSError:
-                pass
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"the local stack exited: {self.log.read_text()[-4000:]}")
-            time.sleep(0.2)
+        if wait_healthy(self.base, self.proc):
+            return self
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"the local stack exited: {self.log.read_text()[-4000:]}")
         self.__exit__()
         raise RuntimeError("the local stack did not become ready in 120 s")
 
@@ -136,50 +108,50 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
     rep, mgr, leader, fin = (co.tokens[r] for r in ROLES)
     ids: dict[str, list[str]] = {"campaign_id": [], "attachment_id": [], "budget_id": [], "rule_id": [],
                                  "report_id": [], "customer_id": ["K1"]}
-    ids["rule_id"].append(_ok(_http(base, "POST", "/feedback-rules", leader,
+    ids["rule_id"].append(_ok(call_json(base, "POST", "/feedback-rules", leader,
                                     {"scope": "category", "category": "tasting"}), 201)["id"])
     # money: a budget for the company, a child carved for the region, a grandchild for the province
-    top = _ok(_http(base, "POST", "/budgets", leader, {"org": co.root, "period": "2026", "amount": 10_000_000}), 201)
-    east = _ok(_http(base, "POST", "/budgets", fin, {"org": f"{co.root}/EAST", "period": "2026-Q4",
+    top = _ok(call_json(base, "POST", "/budgets", leader, {"org": co.root, "period": "2026", "amount": 10_000_000}), 201)
+    east = _ok(call_json(base, "POST", "/budgets", fin, {"org": f"{co.root}/EAST", "period": "2026-Q4",
                                                      "amount": 2_000_000, "parent_id": top["id"]}), 201)
-    js = _ok(_http(base, "POST", "/budgets", fin, {"org": f"{co.root}/EAST/JS", "period": "2026-11",
+    js = _ok(call_json(base, "POST", "/budgets", fin, {"org": f"{co.root}/EAST/JS", "period": "2026-11",
                                                    "category": "tasting", "amount": 500_000,
                                                    "parent_id": east["id"]}), 201)
     ids["budget_id"] += [top["id"], east["id"], js["id"]]
     for steps in ((), ("submit",), ("submit", "approve"), ("submit", "approve", "feedback"), ("cancel",),
                   ("submit", "approve", "cancel")):
-        c = _ok(_http(base, "POST", "/campaigns", rep, body), 201)
+        c = _ok(call_json(base, "POST", "/campaigns", rep, body), 201)
         ids["campaign_id"].append(c["id"])
         for step in steps:
             if step == "submit":
-                _ok(_http(base, "POST", f"/campaigns/{c['id']}/submit", rep))
+                _ok(call_json(base, "POST", f"/campaigns/{c['id']}/submit", rep))
             elif step == "approve":         # no policy yet: the region manager decides alone; reserves
-                _ok(_http(base, "POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 900}))
+                _ok(call_json(base, "POST", f"/campaigns/{c['id']}/approve", mgr, {"approved_amount": 900}))
             elif step == "cancel":
-                _ok(_http(base, "POST", f"/campaigns/{c['id']}/cancel", rep, {"reason": "seeded"}))
+                _ok(call_json(base, "POST", f"/campaigns/{c['id']}/cancel", rep, {"reason": "seeded"}))
             else:
-                _ok(_http(base, "PUT", f"/campaigns/{c['id']}/feedback", rep,
+                _ok(call_json(base, "PUT", f"/campaigns/{c['id']}/feedback", rep,
                           {"actual_spend": 800, "actual_sales": 4000}))
-                _ok(_http(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep))
+                _ok(call_json(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep))
         # evidence and reports too: a pending attachment on each live campaign
         if "cancel" not in steps:
-            made = _ok(_http(base, "POST", f"/campaigns/{c['id']}/attachments", rep,
+            made = _ok(call_json(base, "POST", f"/campaigns/{c['id']}/attachments", rep,
                              {"filename": "seed.jpg", "content_type": "image/jpeg", "size_bytes": 1000}), 201)
             ids["attachment_id"].append(made["attachment"]["id"])
     # the approval policy, and applications waiting for each of its steps
-    _ok(_http(base, "PUT", "/approval-policy", leader, POLICY))
+    _ok(call_json(base, "PUT", "/approval-policy", leader, POLICY))
     for amount in (1000, 60000, 600000):
-        c = _ok(_http(base, "POST", "/campaigns", rep, {**body, "requested_amount": amount}), 201)
-        _ok(_http(base, "POST", f"/campaigns/{c['id']}/submit", rep))
+        c = _ok(call_json(base, "POST", "/campaigns", rep, {**body, "requested_amount": amount}), 201)
+        _ok(call_json(base, "POST", f"/campaigns/{c['id']}/submit", rep))
         ids["campaign_id"].append(c["id"])
     # delegations: the manager's to the leader and the leader's to the manager, from today
     today = time.strftime("%Y-%m-%d", time.gmtime(time.time() + 8 * 3600))      # Asia/Shanghai
     for token, to in ((mgr, "leader"), (leader, "manager")):
-        _ok(_http(base, "PUT", "/me/delegation", token, {"to": {"id": f"{to}-{co.root}", "name": f"Fuzz {to}"},
+        _ok(call_json(base, "PUT", "/me/delegation", token, {"to": {"id": f"{to}-{co.root}", "name": f"Fuzz {to}"},
                                                          "from": today, "until": "2099-12-31"}))
-    ids["report_id"] += _ok(_http(base, "POST", "/reports/runs", leader, {"period": "2026-11"}), 202)["report_ids"]
+    ids["report_id"] += _ok(call_json(base, "POST", "/reports/runs", leader, {"period": "2026-11"}), 202)["report_ids"]
     for token in (mgr, leader):
-        _ok(_http(base, "PUT", "/me/report-subscription", token, {"frequency": "monthly"}))
+        _ok(call_json(base, "PUT", "/me/report-subscription", token, {"frequency": "monthly"}))
     return ids
 
 

@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from devstack.client import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -84,12 +85,6 @@ def on_feedback_change(event):
 '''
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _get(url: str, token: str | None = None) -> tuple[int, Any]:
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
@@ -151,7 +146,7 @@ def _start(repo: Path, port: int) -> subprocess.Popen:
 
 
 def test_stack_serves_feeds_streams_and_stops_cleanly(repo: Path) -> None:
-    port = _free_port()
+    port = free_port()
     proc = _start(repo, port)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -190,7 +185,7 @@ def test_stack_serves_feeds_streams_and_stops_cleanly(repo: Path) -> None:
 
 
 def test_moto_dies_with_a_killed_stack_and_a_stale_ready_file_is_replaced(repo: Path) -> None:
-    proc = _start(repo, _free_port())
+    proc = _start(repo, free_port())
     [moto_pid] = _children(proc.pid)
     proc.kill()  # no chance to clean up: PR_SET_PDEATHSIG must take moto down
     proc.wait(10)
@@ -198,7 +193,7 @@ def test_moto_dies_with_a_killed_stack_and_a_stale_ready_file_is_replaced(repo: 
 
     ready = repo / "var" / "run" / "ready"
     assert ready.exists()  # stale: the killed stack could not remove it
-    port = _free_port()
+    port = free_port()
     proc = _start(repo, port)  # removes the stale file, writes it again once up
     try:
         assert str(port) in ready.read_text()

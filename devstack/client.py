@@ -1,0 +1,82 @@
+"""Talking to a local stack from outside it: the few things the end-to-end tests, the browser
+tests, `make fuzz` and the benchmarks all need. Standard library only, cheap to import.
+
+- ``free_port()``: a port to start a stack on.
+- ``clean_env(**overrides)``: the caller's environment without the AWS and app settings a test
+  session or a benchmark has set for itself (a child stack must choose its own).
+- ``call_json(base, method, path, ...)``: one JSON request, ``(status, body)`` for any answer,
+  error statuses included (a test asserts on a 409 as readily as on a 200).
+- ``wait_healthy(url, proc, timeout)``: until ``GET /health`` answers 200, the process exits,
+  or the time is up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+HOST = "127.0.0.1"
+
+# What must not leak from the caller into a child stack's AWS or app settings.
+_SCRUB_PREFIXES = ("AWS_", "HUIXIANG_", "POWERTOOLS_", "JWKS", "TOKEN_")
+_SCRUB_NAMES = ("CAMPAIGNS_TABLE", "FEEDBACK_TABLE", "RULES_TABLE", "IDEMPOTENCY_TABLE",
+                "ATTACHMENTS_BUCKET", "FEEDBACK_STREAM_ARN", "RULES_STREAM_ARN", "PORT", "PYTHONPATH")
+
+
+def free_port(host: str = HOST) -> int:
+    """A port that was free a moment ago (the caller retries if it is taken meanwhile)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def clean_env(**overrides: str) -> dict[str, str]:
+    """os.environ without AWS/app settings, plus `overrides`."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES}
+    env.update(overrides)
+    return env
+
+
+def call_json(base: str, method: str, path: str, token: str | None = None, body: Any = None,
+              headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, Any]:
+    """One request with a JSON body (if any) and an optional bearer token; the decoded answer."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(base + path, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    for name, value in (headers or {}).items():
+        req.add_header(name, value)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else None
+    except urllib.error.HTTPError as err:
+        raw = err.read()
+        return err.code, json.loads(raw) if raw else None
+
+
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120,
+                 interval: float = 0.1) -> bool:
+    """True once ``url/health`` answers 200; False if `proc` exited first or `timeout` passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return True
+        except OSError:
+            pass
+        if proc is not None and proc.poll() is not None:
+            return False
+        time.sleep(interval)
+    return False
+
+
+__all__ = ["free_port", "clean_env", "call_json", "wait_healthy"]
