@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from bench import BENCHMARKS, run, table
-from bench._common import RESULTS, merge_results
+from bench._common import RESULTS, publish
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,10 +25,7 @@ def main(argv: list[str] | None = None) -> int:
                              "none with --quick)")
     args = parser.parse_args(argv)
     results = run(quick=args.quick, only=args.only)
-    print(table(results))
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is not None:
-        merge_results(out, results, stale=("errors",))
+    publish(results, table(results), args.out, args.quick, stale=("errors",))
     route_errors = any((results.get(name) or {}).get("errors")
                        for name in ("read_amplification", "me_approvals_read_amplification"))
     return 1 if results.get("errors") or route_errors else 0

@@ -150,6 +150,15 @@ def merge_results(out: Path, results: dict, *, stale: Sequence[str] = ()) -> Non
     print(f"\nresults merged into {out}")
 
 
+def publish(results: dict, shown: str, out: Path | None, quick: bool, *, stale: Sequence[str] = ()) -> None:
+    """What every benchmark's command line ends with: print its table, then merge its results
+    into `out`, by default bench/results.json (a --quick run writes nothing unless told where)."""
+    print(shown)
+    target = out if out is not None else (None if quick else RESULTS)
+    if target is not None:
+        merge_results(target, results, stale=stale)
+
+
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 

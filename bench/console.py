@@ -23,12 +23,11 @@ import time
 from pathlib import Path
 
 from bench._common import (
-    RESULTS,
     ROOT,
     clean_env,
     free_port,
     log,
-    merge_results,
+    publish,
     python,
     stop_group,
 )
@@ -117,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
         return 1
     results = measure(args.quick)
-    print(table(results))
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is not None:
-        merge_results(out, results)
+    publish(results, table(results), args.out, args.quick)
     return 0
 
 

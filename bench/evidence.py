@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import READS, RESULTS, app_env, clean_env, count_reads, log, merge_results, run_worker
+from bench._common import READS, app_env, clean_env, count_reads, log, publish, run_worker
 
 SIZES = {False: {"photos": [10_000, 100_000], "lookups": 200, "reps": 9},
          True: {"photos": [1_000, 5_000], "lookups": 50, "reps": 3}}
@@ -392,10 +392,7 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result))
         return 0
     results = measure(args.quick)
-    print(table(results))
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is not None:
-        merge_results(out, results)
+    publish(results, table(results), args.out, args.quick)
     return 0
 
 

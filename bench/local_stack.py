@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import RESULTS, log, merge_results, percentile
+from bench._common import log, publish, percentile
 from bench.stream_unlock import Api, StackProcess, _tokens, run_scenario
 
 SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
@@ -201,10 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     results = measure(quick=args.quick)
-    print(table(results))
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is not None:
-        merge_results(out, results)
+    publish(results, table(results), args.out, args.quick)
     return 0
 
 

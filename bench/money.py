@@ -53,12 +53,11 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import (
-    RESULTS,
     app_env,
     clean_env,
     log,
     median,
-    merge_results,
+    publish,
     percentile,
     run_worker,
 )
@@ -556,10 +555,7 @@ def main(argv: list[str] | None = None) -> int:
     from bench import table
 
     results = measure(quick=args.quick)
-    print(table(results))
-    out = args.out if args.out is not None else (None if args.quick else RESULTS)
-    if out is not None:
-        merge_results(out, results)
+    publish(results, table(results), args.out, args.quick)
     return 0
 
 
