@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import sys
@@ -73,7 +72,6 @@ AMOUNT = 100_000                  # fen requested and approved per campaign
 #: the approval policy of the /me/approvals seed: every chain length occurs among its amounts
 POLICY = {"levels": [{"up_to": 150_000, "approver": "province"}, {"up_to": 350_000, "approver": "region"},
                      {"up_to": None, "approver": "leader"}]}
-GENESIS = "0" * 64
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,17 +236,10 @@ def measure_race(url: str, n: int, room: int) -> dict[str, Any]:
 
 # -- verifying a 50-entry audit trail ----------------------------------------------------------
 def verify_offline(items: list[dict]) -> bool:
-    """What an auditor does with the JSON alone: seq from 1, each entry linked to the one
-    before, each hash the SHA-256 of the entry without `hash` (API.md's canonical JSON)."""
-    prev = GENESIS
-    for n, item in enumerate(items, start=1):
-        body = {k: v for k, v in item.items() if k != "hash"}
-        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        if item["seq"] != n or item["prev_hash"] != prev or \
-                hashlib.sha256(text.encode("utf-8")).hexdigest() != item["hash"]:
-            return False
-        prev = item["hash"]
-    return True
+    """What an auditor does with the JSON alone: tools/verify_audit.py, standard library only."""
+    from tools.verify_audit import chain_problems
+
+    return chain_problems(items) == []
 
 
 def measure_audit(url: str, entries: int, reads: int) -> dict[str, Any]:
