@@ -76,14 +76,20 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
     return campaign
 
 
+def _own_draft(principal: Principal, campaign_id: str, verb: str, code: str) -> Campaign:
+    """The caller's own campaign, still a draft (only its owner edits or submits it)."""
+    campaign = load_visible(principal, campaign_id)
+    access.require_owner(principal, campaign.owner_id)
+    if campaign.status != "draft":
+        raise Conflict(f"only a draft can be {verb} (this one is {campaign.status})", code=code)
+    return campaign
+
+
 def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Campaign:
     access.require(principal, "campaign.edit")
 
     def attempt() -> Campaign:
-        campaign = load_visible(principal, campaign_id)
-        access.require_owner(principal, campaign.owner_id)
-        if campaign.status != "draft":
-            raise Conflict(f"only a draft can be edited (this one is {campaign.status})", code="not_editable")
+        campaign = _own_draft(principal, campaign_id, "edited", "not_editable")
         before = audit_fields(campaign)
         for name in ("title", "category", "start_date", "end_date", "requested_amount"):
             if name in changes:
@@ -109,10 +115,7 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
     access.require(principal, "campaign.submit")
 
     def attempt() -> Campaign:
-        campaign = load_visible(principal, campaign_id)
-        access.require_owner(principal, campaign.owner_id)
-        if campaign.status != "draft":
-            raise Conflict(f"only a draft can be submitted (this one is {campaign.status})", code="invalid_state")
+        campaign = _own_draft(principal, campaign_id, "submitted", "invalid_state")
         before = audit_fields(campaign)
         campaign.status = "submitted"
         campaign.approval = approvals.chain_for(principal, campaign)
