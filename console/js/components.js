@@ -153,6 +153,26 @@ export function LoadError({ error, onRetry }) {
   </div>`;
 }
 
+/** A paged list's body: its error with a retry (unless `errorShown` elsewhere, next to the
+ * filter at fault), a loading note before the first page, the `empty` note, or `render()`. */
+export function ListBody({ list, empty, render, errorShown = false }) {
+  if (list.error && !errorShown) return html`<${LoadError} error=${list.error} onRetry=${list.reload} />`;
+  if (list.loading && !list.data) return html`<${Loading} />`;
+  if (list.items.length === 0) return html`<${Empty}>${empty}<//>`;
+  return render();
+}
+
+/** The columns every list of campaigns starts with: its title (a link to `link(row)`), its
+ * customer and, unless `owner` is false, its owner and org. */
+export function campaignColumns(link, { owner = true } = {}) {
+  const columns = [
+    { label: t("field.title"), render: (r) => html`<a href=${link(r)}>${r.title}</a>` },
+    { label: t("field.customer"), render: (r) => r.customer.name || r.customer.id },
+  ];
+  if (owner) columns.push({ label: t("field.owner"), render: (r) => `${r.owner.name} · ${r.org}` });
+  return columns;
+}
+
 export function Badge({ kind = "neutral", children }) {
   return html`<span class=${`badge badge-${kind}`}>${children}</span>`;
 }

@@ -6,7 +6,7 @@ import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, money, today } from "../format.js";
-import { Badge, DataTable, Empty, LoadError, Loading, Notice, Page, Pager, usePaged } from "../components.js";
+import { Badge, campaignColumns, DataTable, ListBody, Notice, Page, Pager, usePaged } from "../components.js";
 import { stepLabel } from "../money.js";
 
 function DoneNotice({ query }) {
@@ -23,20 +23,16 @@ export default function Approvals({ query, session }) {
     actions=${html`<a class="button secondary" href="#/me/delegation">${t("nav.delegation")}</a>`}>
     <${DoneNotice} query=${query} />
     <p class="hint">${t("approvals.intro")}</p>
-    ${list.error ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("approvals.none")}<//>`
-      : html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
-        { label: t("field.title"), render: (c) => html`<a href=${`#/approvals/${c.id}`}>${c.title}</a>` },
-        { label: t("field.customer"), render: (c) => c.customer.name || c.customer.id },
-        { label: t("field.owner"), render: (c) => `${c.owner.name} · ${c.org}` },
+    <${ListBody} list=${list} empty=${t("approvals.none")}
+      render=${() => html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
+        ...campaignColumns((c) => `#/approvals/${c.id}`),
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
         { label: t("field.requested_amount"), num: true, render: (c) => money(c.requested_amount) },
         { label: t("approvals.step"), render: (c) => html`${stepLabel(c.approval && c.approval.next)}
           ${delegated(c) ? html` <${Badge} kind="warn">${t("approvals.delegated")} · ${c.acting_for.name || c.acting_for.id}<//>` : ""}` },
         { label: t("approvals.waiting"), num: true,
           render: (c) => t("worklist.days", { n: daysBetween(c.submitted_at || c.updated_at, today()) }) },
-      ]} />`}
+      ]} />`} />
     <${Pager} list=${list} />
   <//>`;
 }

@@ -7,8 +7,8 @@ import { api, IntentKey } from "../api.js";
 import { t } from "../i18n.js";
 import { money, parseYuan } from "../format.js";
 import {
-  DataTable, Empty, errorMessage, LoadError, Loading, MoneyField, Notice, Page, Pager, SelectField, splitErrors,
-  TextField, useAsync, usePaged, useSubmit, FormMessage,
+  DataTable, errorMessage, FormMessage, ListBody, MoneyField, Notice, Page, Pager, SelectField, splitErrors,
+  TextField, useAsync, usePaged, useSubmit,
 } from "../components.js";
 import { apiFilters, Filters } from "../filters.js";
 import { amountError, BudgetBar, categoryLabel } from "../money.js";
@@ -108,10 +108,8 @@ export default function Budgets({ query, session }) {
       { name: "category", label: t("field.category"), type: "select",
         options: cats.map((c) => ({ value: c.id, label: t(`category.${c.id}`, {}, c.name) })) },
     ]} />
-    ${list.error && !Object.keys(fields).length ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("budget.none")}<//>`
-      : html`<${BudgetTable} rows=${list.items} />`}
+    <${ListBody} list=${list} empty=${t("budget.none")} errorShown=${Object.keys(fields).length > 0}
+      render=${() => html`<${BudgetTable} rows=${list.items} />`} />
     <${Pager} list=${list} />
     ${editor ? html`<${BudgetForm} categories=${cats} onCreated=${created} title=${t("budget.new")} />` : ""}
   <//>`;

@@ -4,7 +4,9 @@ import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { money } from "../format.js";
-import { DataTable, Empty, LoadError, Loading, Notice, Page, Pager, SelectField, StatusBadge, usePaged } from "../components.js";
+import {
+  campaignColumns, DataTable, ListBody, Notice, Page, Pager, SelectField, StatusBadge, usePaged,
+} from "../components.js";
 
 const STATUSES = ["draft", "submitted", "approved", "rejected", "cancelled"];
 
@@ -21,18 +23,15 @@ export default function Campaigns({ query, session }) {
         options=${STATUSES.map((s) => ({ value: s, label: t(`status.campaign.${s}`) }))}
         onValue=${(v) => navigate("/campaigns", { status: v })} />
     </form>
-    ${list.error ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("campaigns.none")}<//>`
-      : html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
-        { label: t("field.title"), render: (c) => html`<a href=${href(`/campaigns/${c.id}`)}>${c.title}</a>` },
-        { label: t("field.customer"), render: (c) => c.customer.name || c.customer.id },
+    <${ListBody} list=${list} empty=${t("campaigns.none")}
+      render=${() => html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
+        ...campaignColumns((c) => href(`/campaigns/${c.id}`), { owner: false }),
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
         { label: t("field.requested_amount"), num: true, render: (c) => money(c.requested_amount) },
         { label: t("field.status"), render: (c) => html`<${StatusBadge} group="campaign" status=${c.status} />` },
         { label: t("field.feedback"), render: (c) => html`<${StatusBadge} group="feedback" status=${c.feedback.status} />` },
         { label: t("field.reimbursement"), render: (c) => html`<${StatusBadge} group="reimbursement" status=${c.reimbursement.status} />` },
-      ]} />`}
+      ]} />`} />
     <${Pager} list=${list} />
   <//>`;
 }

@@ -3,7 +3,9 @@
 import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
-import { DataTable, Empty, LoadError, Loading, Page, Pager, splitErrors, StatusBadge, useAsync, usePaged } from "../components.js";
+import {
+  campaignColumns, DataTable, ListBody, Page, Pager, splitErrors, StatusBadge, useAsync, usePaged,
+} from "../components.js";
 import { apiFilters, Filters } from "../filters.js";
 import { Ageing } from "./my-requests.js";
 
@@ -27,20 +29,16 @@ export default function FeedbackRequests({ query }) {
       { name: "due_after", label: t("field.due_after"), type: "date" },
       { name: "due_before", label: t("field.due_before"), type: "date" },
     ]} />
-    ${list.error && !Object.keys(fields).length ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("worklist.none")}<//>`
-      : html`<${DataTable} rowKey=${(r) => r.campaign_id} rows=${list.items} columns=${[
-        { label: t("field.title"), render: (r) => html`<a href=${`#/campaigns/${r.campaign_id}`}>${r.title}</a>` },
-        { label: t("field.customer"), render: (r) => r.customer.name || r.customer.id },
-        { label: t("field.owner"), render: (r) => `${r.owner.name} · ${r.org}` },
+    <${ListBody} list=${list} empty=${t("worklist.none")} errorShown=${Object.keys(fields).length > 0}
+      render=${() => html`<${DataTable} rowKey=${(r) => r.campaign_id} rows=${list.items} columns=${[
+        ...campaignColumns((r) => `#/campaigns/${r.campaign_id}`),
         { label: t("field.category"), render: (r) => t(`category.${r.category}`, {}, r.category) },
         { label: t("field.due_date"), render: (r) => r.due_date || "—" },
         { label: t("field.feedback_status"), render: (r) => html`<${StatusBadge} group="feedback" status=${r.status} />` },
         { label: t("worklist.ageing"), render: (r) => html`<${Ageing} row=${r} />` },
         { label: t("field.required_by"), render: (r) => t(`required_by.${r.required_by}`) },
         { label: t("field.reimbursement"), render: (r) => html`<${StatusBadge} group="reimbursement" status=${r.reimbursement_status} />` },
-      ]} />`}
+      ]} />`} />
     <${Pager} list=${list} />
   <//>`;
 }

@@ -4,7 +4,9 @@ import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, money, percent, today } from "../format.js";
-import { DataTable, Empty, LoadError, Loading, Page, Pager, splitErrors, StatusBadge, useAsync, usePaged } from "../components.js";
+import {
+  campaignColumns, DataTable, ListBody, Page, Pager, splitErrors, StatusBadge, useAsync, usePaged,
+} from "../components.js";
 import { apiFilters, Filters } from "../filters.js";
 
 const NAMES = ["org", "owner", "category", "customer_id", "kind", "submitted_from", "submitted_to"];
@@ -27,13 +29,9 @@ export default function FeedbackSearch({ query }) {
       { name: "submitted_from", label: t("field.submitted_from"), type: "date" },
       { name: "submitted_to", label: t("field.submitted_to"), type: "date" },
     ]} />
-    ${list.error && !Object.keys(fields).length ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("worklist.none")}<//>`
-      : html`<${DataTable} rowKey=${(r) => r.campaign_id} rows=${list.items} columns=${[
-        { label: t("field.title"), render: (r) => html`<a href=${`#/campaigns/${r.campaign_id}`}>${r.title}</a>` },
-        { label: t("field.customer"), render: (r) => r.customer.name || r.customer.id },
-        { label: t("field.owner"), render: (r) => `${r.owner.name} · ${r.org}` },
+    <${ListBody} list=${list} empty=${t("worklist.none")} errorShown=${Object.keys(fields).length > 0}
+      render=${() => html`<${DataTable} rowKey=${(r) => r.campaign_id} rows=${list.items} columns=${[
+        ...campaignColumns((r) => `#/campaigns/${r.campaign_id}`),
         { label: t("field.category"), render: (r) => t(`category.${r.category}`, {}, r.category) },
         { label: t("field.kind"), render: (r) => t(`kind.${r.kind}`) },
         { label: t("reports.submitted_at"), render: (r) => `${(r.submitted_at || "").slice(0, 10)} (r${r.revision})` },
@@ -43,7 +41,7 @@ export default function FeedbackSearch({ query }) {
         { label: t("fig.roi"), num: true, render: (r) => percent(r.plan_vs_actual.roi) },
         { label: t("fig.actual_cost_ratio"), num: true, render: (r) => percent(r.plan_vs_actual.actual_cost_ratio, 2) },
         { label: t("field.reimbursement"), render: (r) => html`<${StatusBadge} group="reimbursement" status=${r.reimbursement_status} />` },
-      ]} />`}
+      ]} />`} />
     <${Pager} list=${list} />
   <//>`;
 }

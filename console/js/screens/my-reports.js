@@ -4,7 +4,7 @@ import { html, useState } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { date, money, percent } from "../format.js";
-import { Empty, LoadError, Loading, Page, Pager, StatusBadge, useAsync, usePaged } from "../components.js";
+import { ListBody, LoadError, Loading, Page, Pager, StatusBadge, useAsync, usePaged } from "../components.js";
 
 function Revisions({ campaignId }) {
   const data = useAsync(() => api.revisions(campaignId), [campaignId]);
@@ -22,10 +22,8 @@ export default function MyReports() {
   const list = usePaged((cursor) => api.searchFeedback({}, cursor, 20), []);
   const [open, setOpen] = useState(null);
   return html`<${Page} title=${t("nav.my_reports")} busy=${list.loading}>
-    ${list.error ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("reports.none_mine")}<//>`
-      : html`<ul class="cards">${list.items.map((r) => html`<li key=${r.campaign_id} class="card" data-campaign=${r.campaign_id}>
+    <${ListBody} list=${list} empty=${t("reports.none_mine")}
+      render=${() => html`<ul class="cards">${list.items.map((r) => html`<li key=${r.campaign_id} class="card" data-campaign=${r.campaign_id}>
           <h2><a href=${`#/campaigns/${r.campaign_id}`}>${r.title}</a></h2>
           <p>${r.customer.name || r.customer.id} · ${r.start_date} – ${r.end_date}</p>
           <p class="status-line"><span>${t("reports.revision", { n: r.revision })}</span>
@@ -39,7 +37,7 @@ export default function MyReports() {
               onClick=${() => setOpen(open === r.campaign_id ? null : r.campaign_id)}>${t("reports.revisions")}<span class="visually-hidden">: ${r.title}</span></button>
           </div>
           ${open === r.campaign_id ? html`<${Revisions} campaignId=${r.campaign_id} />` : ""}
-        </li>`)}</ul>`}
+        </li>`)}</ul>`} />
     <${Pager} list=${list} />
   <//>`;
 }

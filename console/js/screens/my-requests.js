@@ -4,7 +4,7 @@ import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, today } from "../format.js";
-import { Badge, Empty, LoadError, Loading, Page, Pager, StatusBadge, usePaged } from "../components.js";
+import { Badge, ListBody, Page, Pager, StatusBadge, usePaged } from "../components.js";
 
 export function Ageing({ row }) {
   if (row.status === "overdue") return html`<strong class="overdue">${t("worklist.overdue_days", { n: row.days_overdue })}</strong>`;
@@ -18,10 +18,8 @@ export function Ageing({ row }) {
 export default function MyRequests() {
   const list = usePaged((cursor) => api.myFeedbackRequests(cursor), []);
   return html`<${Page} title=${t("nav.my_requests")} busy=${list.loading}>
-    ${list.error ? html`<${LoadError} error=${list.error} onRetry=${list.reload} />`
-      : list.loading && !list.data ? html`<${Loading} />`
-      : list.items.length === 0 ? html`<${Empty}>${t("requests.none")}<//>`
-      : html`<ol class="cards requests">${list.items.map((r) => html`<li key=${r.campaign_id}
+    <${ListBody} list=${list} empty=${t("requests.none")}
+      render=${() => html`<ol class="cards requests">${list.items.map((r) => html`<li key=${r.campaign_id}
           class=${`card request ${r.status === "overdue" ? "is-overdue" : ""}`} data-campaign=${r.campaign_id}>
           <h2><a href=${`#/campaigns/${r.campaign_id}/feedback`}>${r.title}</a></h2>
           <p>${r.customer.name || r.customer.id} · ${r.start_date} – ${r.end_date}</p>
@@ -29,7 +27,7 @@ export default function MyRequests() {
             <span>${t("field.due_date")}: ${r.due_date || "—"}</span> <${Ageing} row=${r} /></p>
           ${r.min_photos ? html`<p class="hint">${t("campaign.min_photos", { n: r.min_photos })}</p>` : ""}
           <a class="button" href=${`#/campaigns/${r.campaign_id}/feedback`}>${t("campaign.write_feedback")}<span class="visually-hidden">: ${r.title}</span></a>
-        </li>`)}</ol>`}
+        </li>`)}</ol>`} />
     <${Pager} list=${list} />
   <//>`;
 }
