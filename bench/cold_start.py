@@ -9,10 +9,17 @@ one DynamoDB GetItem with a boto3 client, served through the same entry point wi
 event, against the same moto. Both pay interpreter start, imports, client creation and one
 round trip; the app also pays token verification, the use case, presenting and logging.
 
+The app runs as Lambda runs it: app.py and chalicelib/ copied to a task root with the
+unchecked-hash bytecode `make package` puts in the deployment zip (infra/package.py), nothing
+written at run time (PYTHONDONTWRITEBYTECODE, as on Lambda's read-only /var/task); libraries
+come with the bytecode pip wrote, as they do in the zip. `cold_start_first_request_from_source_ms_median`
+(info) is the same app from its sources without bytecode: what every cold start paid while the
+package carried none.
+
 `cold_start_ratio` (kept, target ≤ 1.5): `python -c "import app"` against the baseline's import.
 
-The pairs run alternately (baseline, app, baseline, app, …) after one untimed warm-up of each,
-so drift in machine load hits both equally.
+The runs alternate (baseline, app, app from source, …) after one untimed warm-up of each, so
+drift in machine load hits all of them equally.
 
     python -m bench.cold_start [--pairs 15]
 """
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import subprocess
 import tempfile
 import time
@@ -117,6 +125,17 @@ def _run(cwd: Path, env: dict[str, str], code: str) -> float:
     return elapsed * 1000
 
 
+def task_root(where: Path) -> Path:
+    """app.py and chalicelib/ as the deployment package holds them: sources and bytecode."""
+    from infra.package import compile_tree
+
+    where.mkdir()
+    shutil.copy2(ROOT / "app.py", where / "app.py")
+    shutil.copytree(ROOT / "chalicelib", where / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
+    compile_tree(where)
+    return where
+
+
 def measure(pairs: int = 15) -> dict:
     from devstack.stack import MotoServer
 
@@ -127,36 +146,43 @@ def measure(pairs: int = 15) -> dict:
             base_dir, key_dir = Path(tmp) / "baseline", Path(tmp) / "keys"
             base_dir.mkdir()
             (base_dir / "app.py").write_text(BASELINE_APP)
+            packaged = task_root(Path(tmp) / "task")
             event, env = _seed(endpoint, key_dir)
-            env["BENCH_EVENT"] = json.dumps(event)
-            import_env = clean_env(**app_env("http://127.0.0.1:9"))   # nothing listens: imports only
-            for cwd, e, code in ((base_dir, env, SERVE_ONE), (ROOT, env, SERVE_ONE),
-                                 (base_dir, import_env, "import app"), (ROOT, import_env, "import app")):
+            env.update(BENCH_EVENT=json.dumps(event), PYTHONDONTWRITEBYTECODE="1")
+            import_env = clean_env(**app_env("http://127.0.0.1:9"), PYTHONDONTWRITEBYTECODE="1")   # imports only
+            runs = {"baseline": (base_dir, env, SERVE_ONE), "app": (packaged, env, SERVE_ONE),
+                    "app_from_source": (ROOT, env, SERVE_ONE)}
+            import_runs = {"baseline": (base_dir, import_env, "import app"), "app": (packaged, import_env, "import app")}
+            for cwd, e, code in [*runs.values(), *import_runs.values()]:
                 _run(cwd, e, code)                                     # warm-up, not timed
-            first = {"baseline": [], "app": []}
-            imports = {"baseline": [], "app": []}
+            first: dict[str, list[float]] = {name: [] for name in runs}
+            imports: dict[str, list[float]] = {name: [] for name in import_runs}
             for _ in range(pairs):
-                first["baseline"].append(_run(base_dir, env, SERVE_ONE))
-                first["app"].append(_run(ROOT, env, SERVE_ONE))
-                imports["baseline"].append(_run(base_dir, import_env, "import app"))
-                imports["app"].append(_run(ROOT, import_env, "import app"))
+                for name, run in runs.items():
+                    first[name].append(_run(*run))
+                for name, run in import_runs.items():
+                    imports[name].append(_run(*run))
     finally:
         moto.stop()
-    fb, fa = median(first["baseline"]), median(first["app"])
+    fb, fa, fs = median(first["baseline"]), median(first["app"]), median(first["app_from_source"])
     ib, ia = median(imports["baseline"]), median(imports["app"])
-    log(f"cold start: {pairs} pairs; first request: baseline {fb:.1f} ms, app {fa:.1f} ms (ratio {fa / fb:.3f}); "
+    log(f"cold start: {pairs} pairs; first request: baseline {fb:.1f} ms, app {fa:.1f} ms (ratio {fa / fb:.3f}), "
+        f"app from source without bytecode {fs:.1f} ms (ratio {fs / fb:.3f}); "
         f"import only: baseline {ib:.1f} ms, app {ia:.1f} ms (ratio {ia / ib:.3f})")
     return {
         "cold_start_first_request_ratio": round(fa / fb, 3),
         "cold_start_first_request_baseline": BASELINE_NAME,
         "cold_start_first_request_ms_median": round(fa, 1),
         "cold_start_first_request_baseline_ms_median": round(fb, 1),
+        "cold_start_first_request_from_source_ms_median": round(fs, 1),
         "cold_start_ratio": round(ia / ib, 3),
         "cold_start_app_ms_median": round(ia, 1),
         "cold_start_baseline_ms_median": round(ib, 1),
         "cold_start_detail": {
             "pairs": pairs,
-            "order": "baseline first request, app first request, baseline import, app import; repeated",
+            "order": "baseline first request, app first request, app from source first request, "
+                     "baseline import, app import; repeated",
+            "app": "app.py and chalicelib/ with the package's unchecked-hash bytecode, nothing written at run time",
             "first_request_ms": {k: [round(x, 1) for x in v] for k, v in first.items()},
             "import_ms": {k: [round(x, 1) for x in v] for k, v in imports.items()},
             "request": "GET /campaigns/{id} of an approved, budgeted, fed-back campaign with a two-step chain, by its owner with a bearer token: an API Gateway proxy event, moto endpoint",
