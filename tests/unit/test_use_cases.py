@@ -264,6 +264,43 @@ def test_a_rule_sweep_reaches_every_covered_campaign_page_by_page(store, monkeyp
     assert run_sweep(store, rule.id) == 0
 
 
+def test_a_sweep_re_reads_a_campaign_that_changed_after_its_page_was_listed(store, monkeypatch):
+    c = approved()
+    real_page = store.campaigns.covered_by_rule
+
+    def listed_then_renamed(*args):
+        page = real_page(*args)                 # the sweep holds this copy of the campaign...
+        other = store.campaigns.get(c.id)
+        other.title = "renamed meanwhile"       # ...when somebody else saves a newer version
+        store.campaigns.save(other)
+        return page
+
+    monkeypatch.setattr(store.campaigns, "covered_by_rule", listed_then_renamed)
+    rule = rules.create_rule(LEADER, {"scope": "category", "category": "tasting"})
+    rules.rule_changed(rule, "created")
+    assert run_sweep(store, rule.id) == 1
+    after = repos.campaigns().get(c.id)
+    assert after.reimbursement_status == "locked" and after.title == "renamed meanwhile"
+    assert [e["action"] for e in store.audit.entries(c.id)].count("requirement_changed") == 1
+
+
+def test_a_sweep_does_not_take_nothing_to_change_from_a_lagging_listing(store, monkeypatch):
+    c = approved()
+    rule = rules.create_rule(LEADER, {"scope": "category", "category": "tasting"})
+    real_page = store.campaigns.covered_by_rule
+
+    def lagging(*args):
+        page = real_page(*args)
+        for listed in page.items:               # the index still shows the rule applied
+            rules.apply_rules_in_force(listed)
+        return page
+
+    monkeypatch.setattr(store.campaigns, "covered_by_rule", lagging)
+    rules.rule_changed(rule, "created")
+    assert run_sweep(store, rule.id) == 1
+    assert repos.campaigns().get(c.id).reimbursement_status == "locked"
+
+
 def test_deleting_a_rule_releases_what_it_required(store):
     c = approved()
     rule = rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id})
