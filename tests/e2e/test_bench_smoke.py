@@ -22,7 +22,8 @@ def test_stream_unlock_bench_smoke(local_stack):
 
 def test_local_stack_bench_smoke(local_stack):
     r = local_stack_bench.measure(quick=True, url=local_stack.http.base)
-    assert r["local_stack_detail"]["sweep"]["rule_sweep_covered"] == r["local_stack_detail"]["sweep"]["rule_sweep_campaigns"]
+    sweep = r["local_stack_detail"]["sweep"]
+    assert sweep["rule_sweep_covered"] == sweep["rule_sweep_shown"] == sweep["rule_sweep_campaigns"]
     assert r["local_stack_detail"]["unlock"]["unlocked"] == r["local_stack_detail"]["unlock"]["campaigns"]
     outcomes = r["local_stack_detail"]["connections"]["concurrent_outcomes"]
     assert set(outcomes) <= {"200", "reset", "refused"}      # every connection got an answer or a count
