@@ -200,6 +200,7 @@ class RuleModel(Model):
     sweep_cursor = UnicodeAttribute(null=True)
     sweep_done = BooleanAttribute(null=True)
     sweep_updated = NumberAttribute(null=True)
+    expiration = NumberAttribute(null=True)        # epoch seconds: a finished sweep's item is dropped by TTL
     # derived index keys (rules only; sweep items stay out of the indexes)
     rule_id = UnicodeAttribute(null=True)
     rule_tenant = UnicodeAttribute(null=True)
@@ -217,6 +218,8 @@ def create_tables() -> None:
     for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS):
         if not model.exists():
             model.create_table(wait=True)
+            if model is RuleModel:
+                _expire_on(model.Meta.table_name, "expiration")
     _create_idempotency_table()
     create_evaluation_tables()
 
@@ -238,8 +241,14 @@ def _create_idempotency_table() -> None:
         BillingMode="PAY_PER_REQUEST",
     )
     client.get_waiter("table_exists").wait(TableName=name)
-    client.update_time_to_live(TableName=name,
-                               TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"})
+    _expire_on(name, "expiration")
+
+
+def _expire_on(table: str, attribute: str) -> None:
+    """Turn TTL on, as the template does for the same table."""
+    from chalicelib.dal.clients import dynamodb
+
+    dynamodb().update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
 
 
 class EvidenceModel(Model):
@@ -374,11 +383,7 @@ CONTROL_MODELS = (ControlModel, AuditModel)
 
 def create_evaluation_tables() -> None:
     """Roll-up and report tables, with TTL on `expires_at` (markers, reminders)."""
-    from chalicelib.dal.clients import dynamodb
-
-    client = dynamodb()
     for model in EVALUATION_MODELS:
         if not model.exists():
             model.create_table(wait=True)
-            client.update_time_to_live(TableName=model.Meta.table_name,
-                                       TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"})
+            _expire_on(model.Meta.table_name, "expires_at")

@@ -4,10 +4,11 @@ to a campaign are three strongly consistent Queries; plus the progress items of 
 | item | target (hash) | id (range) |
 |---|---|---|
 | rule | `<tenant>\\|<scope>\\|<campaign id, category or *>` | rule id (ULID: newest last) |
-| sweep progress | `sweep\\|<rule id>` | `created` or `deleted` |
+| sweep progress | `sweep\\|<rule id>` | `created` or `deleted` (kept 7 days once done: `expiration`) |
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Mapping
 
 from chalicelib.dal.models import RuleModel, model_from_image
@@ -18,6 +19,9 @@ from chalicelib.domain.feedback import FeedbackRule, Sweep
 from chalicelib.domain.pages import Page, PageRequest
 
 SWEEP_PREFIX = "sweep|"
+#: A finished sweep's item stays this long, then TTL drops it: well past the stream's 24-hour
+#: retention, so a redelivered rule record still finds its sweep and starts nothing twice.
+FINISHED_SWEEP_KEPT_SECONDS = 7 * 24 * 3600
 
 
 class _NotAdvanced(Exception):
@@ -106,7 +110,11 @@ class RuleRepository:
         cond = (RuleModel.sweep_cursor.does_not_exist() if sweep.cursor is None
                 else RuleModel.sweep_cursor == sweep.cursor) & (RuleModel.sweep_done == False)  # noqa: E712
         actions = [RuleModel.sweep_done.set(next_cursor is None), RuleModel.sweep_updated.add(updated)]
-        actions.append(RuleModel.sweep_cursor.set(next_cursor) if next_cursor else RuleModel.sweep_cursor.remove())
+        if next_cursor:
+            actions.append(RuleModel.sweep_cursor.set(next_cursor))
+        else:
+            actions += [RuleModel.sweep_cursor.remove(),
+                        RuleModel.expiration.set(int(time.time()) + FINISHED_SWEEP_KEPT_SECONDS)]
         try:
             self._writes.update(m, actions, cond, conflict=_NotAdvanced)
             return True

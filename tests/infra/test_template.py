@@ -91,6 +91,14 @@ def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources
                                                                            "Enabled": True}
 
 
+def test_the_rules_table_expires_finished_sweeps_on_the_attribute_the_code_writes(resources):
+    from chalicelib.dal import models
+
+    assert "expiration" in models.RuleModel.get_attributes()
+    assert resources["RulesTable"]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration",
+                                                                                "Enabled": True}
+
+
 def test_idempotency_table_matches_the_local_one_and_expires_records(resources):
     props = resources["IdempotencyTable"]["Properties"]
     assert _keys(props["KeySchema"]) == {"HASH": "id"}

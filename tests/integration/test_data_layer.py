@@ -222,3 +222,32 @@ def test_a_cursor_of_one_list_is_refused_by_another(store, org):
     with pytest.raises(InvalidInput) as err:
         store.campaigns.list(Scope(tenant, tenant), CampaignFilters(category="display"), PageRequest(1, page.next_cursor))
     assert err.value.errors[0]["field"] == "cursor"
+
+
+def test_a_finished_sweep_expires_a_week_later_and_a_rule_never(org):
+    """The rules table's TTL (`expiration`, as the template sets it) drops finished sweep items;
+    a week is well past the stream's 24-hour retention, so a redelivered rule record still
+    finds its sweep. Rules themselves carry no expiration."""
+    import time
+
+    from chalicelib.dal.models import RuleModel
+    from chalicelib.domain.feedback import FeedbackRule, Sweep
+
+    store = DynamoStorage()
+    tenant = org.split("/")[0]
+    rule = FeedbackRule(id=new_id(), tenant=tenant, scope="category", due_days=7, min_photos=0,
+                        created_by="lead-1", created_at="2026-11-01T00:00:00.000Z", category="tasting")
+    store.rules.insert(rule)
+    assert store.rules.start_sweep(rule, "created")
+    sweep = Sweep(rule.id, "created", tenant, "category", "tasting", None, cursor=None, done=False)
+
+    def stored() -> RuleModel:
+        return RuleModel.get(f"sweep|{rule.id}", "created", consistent_read=True)
+
+    assert store.rules.advance_sweep(sweep, "page-2", 3)
+    assert stored().expiration is None                     # still running: kept
+    assert store.rules.advance_sweep(replace(sweep, cursor="page-2"), None, 1)
+    finished = stored()
+    assert finished.sweep_done and finished.sweep_updated == 4
+    assert abs(finished.expiration - (time.time() + 7 * 24 * 3600)) < 120
+    assert RuleModel.get(rule.target, rule.id, consistent_read=True).expiration is None
