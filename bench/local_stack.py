@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import log, publish, percentile
-from bench.stream_unlock import Api, StackProcess, _tokens, run_scenario
+from bench.stream_unlock import Api, _tokens, run_scenario, stack_at
 
 SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
          True: {"gets": 20, "unlocks": 5, "sweep": 10, "connections": 50}}
@@ -150,16 +150,9 @@ def measure_connections(url: str, token: str, campaign_id: str, n: int) -> dict[
 def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
     """Start a local stack (or use the one at ``url``, as the smoke test does) and measure."""
     size = SIZES[quick]
-    stack = StackProcess() if url is None else None
-    started = time.perf_counter()
     results: dict[str, Any] = {}
     detail: dict[str, Any] = {"sizes": size}
-    try:
-        if stack is not None:
-            stack.start()
-            url = stack.url
-            detail["stack_start_s"] = round(time.perf_counter() - started, 1)
-        assert url is not None
+    with stack_at(url, detail, "local stack") as url:
         api, t = Api(url), _tokens()
         get = measure_get(api, t, size["gets"])
         log(f"local stack: GET p50 {get['local_get_ms_p50']} ms, p99 {get['local_get_ms_p99']} ms")
@@ -181,13 +174,6 @@ def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
         detail.update(get=get, connections=conns, sweep=sweep,
                       unlock={"campaigns": size["unlocks"], "unlocked": len(samples),
                               "timed_out": unlock["failures"], "samples_ms": [round(s, 1) for s in samples]})
-    except BaseException:
-        if stack is not None:
-            log(f"local stack benchmark failed; stack log tail:\n{stack.tail()}")
-        raise
-    finally:
-        if stack is not None:
-            detail["stack_stop"] = stack.stop()
     results["local_stack_detail"] = {
         **detail, "command": "python -m bench.local_stack" + (" --quick" if quick else ""),
         "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "percentiles": "nearest rank",

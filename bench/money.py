@@ -487,19 +487,12 @@ def worker(campaigns: int, approvals: int, out: str) -> None:
 def measure(quick: bool = False, url: str | None = None, sizes: dict | None = None) -> dict[str, Any]:
     """Everything: the local-stack parts on a stack started here (or the one at `url`, as the
     smoke test does), then the in-process worker."""
-    from bench.stream_unlock import StackProcess
+    from bench.stream_unlock import stack_at
 
     size = sizes or SIZES[bool(quick)]
-    stack = StackProcess() if url is None else None
     results: dict[str, Any] = {}
     detail: dict[str, Any] = {"sizes": size}
-    started = time.perf_counter()
-    try:
-        if stack is not None:
-            stack.start()
-            url = stack.url
-            detail["stack_start_s"] = round(time.perf_counter() - started, 1)
-        assert url is not None
+    with stack_at(url, detail, "money") as url:
         approval = measure_approval(url, size["approval_pairs"])
         detail["approval"] = approval.pop("detail")
         results.update(approval)
@@ -514,13 +507,6 @@ def measure(quick: bool = False, url: str | None = None, sizes: dict | None = No
         detail["audit"] = audit.pop("detail")
         results.update(audit)
         log(f"money: audit trail of {detail['audit']['entries']} read and verified in {results['audit_verify_ms_50']} ms")
-    except BaseException:
-        if stack is not None:
-            log(f"money benchmark failed; stack log tail:\n{stack.tail()}")
-        raise
-    finally:
-        if stack is not None:
-            detail["stack_stop"] = stack.stop()
     inproc = run_worker("bench.money", ["--campaigns", str(size["campaigns"]), "--approvals",
                                         str(size["wru_approvals"])], timeout=1800, env=clean_env())
     detail["wru"] = inproc["wru"].pop("detail")

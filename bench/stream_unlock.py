@@ -29,8 +29,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from bench._common import ROOT, clean_env, free_port, log, median, percentile, python, stop_group
 
@@ -219,21 +220,34 @@ def run_scenario(url: str, n: int) -> dict[str, Any]:
     return {"samples": samples, "failures": failures, "rule_id": rule["id"]}
 
 
-def measure(campaigns: int = 40) -> dict:
+@contextmanager
+def stack_at(url: str | None, detail: dict[str, Any], name: str) -> Iterator[str]:
+    """The local stack at ``url`` (a smoke test's), or one started here for the block: its
+    start time and how it stopped go into ``detail``, and if the block fails its log tail is
+    printed before the error goes on."""
+    if url is not None:
+        yield url
+        return
     stack = StackProcess()
     started = time.perf_counter()
     try:
         stack.start()
-        up = time.perf_counter() - started
-        log(f"stream unlock: local stack up on {stack.url} in {up:.1f} s")
-        result = run_scenario(stack.url, campaigns)
+        detail["stack_start_s"] = round(time.perf_counter() - started, 1)
+        log(f"{name}: local stack up on {stack.url} in {detail['stack_start_s']} s")
+        yield stack.url
     except BaseException:
-        log(f"stream unlock failed; stack log tail:\n{stack.tail()}")
+        log(f"{name} failed; stack log tail:\n{stack.tail()}")
         raise
     finally:
-        stopped = stack.stop()
-        log(f"stream unlock: stack stopped ({stopped['stopped_by']}, exit {stopped['exit_code']}, "
+        stopped = detail["stack_stop"] = stack.stop()
+        log(f"{name}: stack stopped ({stopped['stopped_by']}, exit {stopped['exit_code']}, "
             f"orphans killed: {stopped['orphans_killed'] or 'none'})")
+
+
+def measure(campaigns: int = 40) -> dict:
+    stack: dict[str, Any] = {}
+    with stack_at(None, stack, "stream unlock") as url:
+        result = run_scenario(url, campaigns)
     samples = result["samples"]
     log(f"stream unlock: {len(samples)} unlocks, p50 {percentile(samples, 50):.0f} ms, "
         f"p99 {percentile(samples, 99):.0f} ms, {len(result['failures'])} timed out")
@@ -249,8 +263,7 @@ def measure(campaigns: int = 40) -> dict:
             "median_ms": round(median(samples), 1) if samples else None,
             "max_ms": round(max(samples), 1) if samples else None,
             "samples_ms": [round(s, 1) for s in samples],
-            "stack_start_s": round(up, 1),
-            "stack_stop": stopped,
+            **stack,
             "percentiles": "nearest rank",
         },
     }
