@@ -16,8 +16,7 @@ from botocore.exceptions import ClientError
 
 from devstack.atomic_moto import start_in_thread
 from devstack.streams import StreamRunner, read_records
-
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+from tests.integration.aws_creds import CREDS
 
 
 @pytest.fixture(scope="module")
@@ -25,21 +24,6 @@ def endpoint() -> Any:
     server, url = start_in_thread()
     yield url
     server.shutdown()
-
-
-@pytest.fixture(scope="module")
-def ddb(endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint, **CREDS)
-
-
-@pytest.fixture
-def table(ddb: Any) -> str:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(TableName=name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-                     BillingMode="PAY_PER_REQUEST",
-                     StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
-    return name
 
 
 def keys(records: list[dict]) -> list[tuple[str, str]]:

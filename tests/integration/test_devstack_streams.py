@@ -30,9 +30,7 @@ from devstack.streams import (  # noqa: E402
     stream_arn_for,
     table_name_from_arn,
 )
-
-CREDS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing",
-         "region_name": "us-east-1"}
+from tests.integration.aws_creds import CREDS
 
 
 @pytest.fixture(scope="module")
@@ -46,26 +44,8 @@ def endpoint() -> Any:
 
 
 @pytest.fixture(scope="module")
-def ddb(endpoint: str) -> Any:
-    return boto3.client("dynamodb", endpoint_url=endpoint, **CREDS)
-
-
-@pytest.fixture(scope="module")
 def sqs(endpoint: str) -> Any:
     return boto3.client("sqs", endpoint_url=endpoint, **CREDS)
-
-
-@pytest.fixture
-def table(ddb: Any) -> str:
-    name = f"t-{uuid.uuid4().hex[:10]}"
-    ddb.create_table(
-        TableName=name,
-        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
-    )
-    return name
 
 
 @pytest.fixture
@@ -361,7 +341,10 @@ def test_non_json_response_is_a_function_error(ddb: Any, table: str, runners: li
 def test_runners_are_discovered_from_a_chalice_app_and_work_with_powertools(
         ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
     from aws_lambda_powertools.utilities.batch import (
-        BatchProcessor, EventType, process_partial_response)
+        BatchProcessor,
+        EventType,
+        process_partial_response,
+    )
     from chalice import Chalice
 
     app = Chalice(app_name="fakeapp")
