@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from tests.browser import scene
 from tests.browser.conftest import ROOT
+from tests.machine_paths import machine_paths
 
 
 def _scene(co):
@@ -116,7 +117,7 @@ def test_no_tracked_console_file_names_a_machine_path_or_another_origin():
     for path in (ROOT / "console").rglob("*"):
         if path.is_file() and path.suffix in {".js", ".css", ".html", ".json", ".svg", ".md"}:
             text = path.read_text(encoding="utf-8")
-            if "/work/" in text or re.search(r"""(src|href)=["']https?://""", text) or "@import url(http" in text:
+            if machine_paths(text) or re.search(r"""(src|href)=["']https?://""", text) or "@import url(http" in text:
                 offenders.append(str(path.relative_to(ROOT)))
             if path.suffix in {".js"} and re.search(r"""import\s*\(?\s*["']https?://""", text):
                 offenders.append(str(path.relative_to(ROOT)))

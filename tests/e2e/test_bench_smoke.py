@@ -51,13 +51,13 @@ def test_money_bench_smoke(local_stack):
 
 def test_the_recorded_results_name_no_path_of_the_machine_that_made_them():
     import json
-    import re
 
     from bench._common import RESULTS, python, shown
+    from tests.machine_paths import machine_paths
 
     text = RESULTS.read_text()
     json.loads(text)
     # API paths (/campaigns?...) are fine; a file system path of the machine is not
-    machine_paths = re.findall(r'(?<![\w.])/(?:work|tmp|root|home|usr|opt|var|srv|mnt|private|Users)/[^"\s]*', text)
-    assert not machine_paths, f"bench/results.json records paths of the machine: {machine_paths}"
+    found = machine_paths(text)
+    assert not found, f"bench/results.json records paths of the machine: {found}"
     assert not shown(python()).startswith("/")
