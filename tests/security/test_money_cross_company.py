@@ -135,7 +135,7 @@ def test_a_policy_is_the_callers_companys_alone(api, bank, outsider):
 @pytest.mark.parametrize("role", ROLES)
 def test_another_companys_approvers_never_see_its_waiting_campaigns(api, bank, outsider, role):
     r = api.get("/me/approvals", _token(outsider, role))
-    assert r.status_code in (200, 403), r.json
+    assert r.status_code == (200 if role in ("manager", "leader") else 403), r.json
     if r.status_code == 200:
         assert not {c["id"] for c in r.json["items"]} & {bank["waiting"], bank["approved"]}
 
@@ -207,7 +207,7 @@ def test_a_delegation_to_someone_of_another_company_lends_nothing(api, outsider)
     foreign_id = outsider.sub("manager")
     d = api.put("/me/delegation", co.province_manager, {"to": {"id": foreign_id}, "from": TODAY.isoformat(),
                                                         "until": TODAY.isoformat()})
-    assert d.status_code in (200, 400), d.json
+    assert d.status_code == 200 and d.json["to"]["id"] == foreign_id, d.json
     r = api.post(f"/campaigns/{c['id']}/approve", outsider.manager, {"approved_amount": 1000,
                                                                     "acting_for": co.sub("province_manager")})
     assert r.status_code in (403, 404), r.json
@@ -232,10 +232,7 @@ def test_a_ledger_cursor_pointing_into_another_companys_ledger_is_a_400_not_a_50
     entry = api.get(f"/budgets/{victim}/entries", bank["co"].leader).json["items"][0]
     forged = _cursor({"pk": f"budget#{victim}", "sk": f"entry#{entry['id']}"}, ("ledger", mine["id"]))
     r = api.get(f"/budgets/{mine['id']}/entries?cursor={forged}", outsider.leader)
-    assert r.status_code in (200, 400), (r.status_code, r.json)
-    if r.status_code == 200:
-        assert all(e["id"] != entry["id"] for e in r.json["items"])
-        assert not {e.get("campaign_id") for e in r.json["items"]} & {bank["waiting"], bank["approved"]}
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "cursor", (r.status_code, r.json)
 
 
 def test_a_budget_list_cursor_pointing_into_another_company_is_a_400_not_a_500_nor_a_leak(api, bank, outsider):
@@ -248,10 +245,7 @@ def test_a_budget_list_cursor_pointing_into_another_company_is_a_400_not_a_500_n
     data["k"] = {k: v.replace(outsider.root, co.root) for k, v in data["k"].items()}
     data["k"]["pk"] = f"budget#{bank['budgets'][0]}"
     r = api.get(f"/budgets?limit=50&cursor={_b64(data)}", outsider.leader)
-    assert r.status_code in (200, 400), (r.status_code, r.json)
-    if r.status_code == 200:
-        assert not {b["id"] for b in r.json["items"]} & set(bank["budgets"])
-        assert all(b["org"].startswith(outsider.root) for b in r.json["items"])
+    assert r.status_code == 400 and r.json["errors"][0]["field"] == "cursor", (r.status_code, r.json)
 
 
 def test_an_approvals_cursor_naming_another_companys_keys_is_a_400(api, bank, outsider):

@@ -294,9 +294,6 @@ def test_the_next_cursor_of_my_approvals_is_always_accepted(api, company):
 def test_a_ledger_cursor_forged_to_point_at_another_budget_is_refused(api, company):
     """The fingerprint of a ledger's cursors is derivable; the key inside must still be the
     ledger's own, or a start key elsewhere would be a 500 from DynamoDB (moto only reads on)."""
-    import base64
-    import json
-
     from chalicelib.dal.paging import encode_cursor, fingerprint
 
     mine = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 1000}).json
@@ -305,4 +302,6 @@ def test_a_ledger_cursor_forged_to_point_at_another_budget_is_refused(api, compa
     forged = encode_cursor({"pk": f"budget#{other['id']}", "sk": "entry#0"}, fingerprint("ledger", mine["id"]))
     r = api.get(f"/budgets/{mine['id']}/entries?cursor={forged}", company.leader)
     assert r.status_code == 400 and r.json["errors"][0]["field"] == "cursor"
-    assert json.loads(base64.urlsafe_b64decode(forged + "==="))["q"] == fingerprint("ledger", mine["id"])
+    # the same cursor naming the budget's own partition pages on: the partition alone was refused
+    own = encode_cursor({"pk": f"budget#{mine['id']}", "sk": "entry#0"}, fingerprint("ledger", mine["id"]))
+    assert api.get(f"/budgets/{mine['id']}/entries?cursor={own}", company.leader).status_code == 200
