@@ -89,27 +89,35 @@ def delegations_to(principal: Principal) -> list[Delegation]:
 
 
 # -- authority ---------------------------------------------------------------------------------
-def authority(principal: Principal, campaign: Campaign, acting_for: str | None = None) -> Authority:
-    """In whose right the caller takes the campaign's next step (Forbidden when in nobody's)."""
+def authority(principal: Principal, campaign: Campaign, acting_for: str | None = None,
+              delegations: list[Delegation] | None = None) -> Authority:
+    """In whose right the caller takes the campaign's next step (Forbidden when in nobody's).
+    `delegations`: the caller's, when already read (else one Query reads them)."""
     approval = pending_approval(campaign)
     if approval is None:
         from chalicelib.domain.errors import Conflict
         raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
                        code="invalid_state")
     access.require_same_company(principal, campaign.org)
-    return resolve_authority(principal, approval, campaign.owner_id, delegations_to(principal), business_today(),
-                             acting_for)
+    if delegations is None:
+        delegations = delegations_to(principal)
+    return resolve_authority(principal, approval, campaign.owner_id, delegations, business_today(), acting_for)
+
+
+def authority_if_any(principal: Principal, campaign: Campaign,
+                     delegations: list[Delegation] | None = None) -> Authority | None:
+    """The caller's authority over the campaign's next step now, None when they have none."""
+    from chalicelib.domain.errors import Conflict, Forbidden
+
+    try:
+        return authority(principal, campaign, delegations=delegations)
+    except (Forbidden, Conflict):
+        return None
 
 
 def may_decide(principal: Principal, campaign: Campaign) -> bool:
     """Whether the caller could take the campaign's next step now (own right or delegation)."""
-    from chalicelib.domain.errors import Conflict, Forbidden
-
-    try:
-        authority(principal, campaign)
-    except (Forbidden, Conflict):
-        return False
-    return True
+    return authority_if_any(principal, campaign) is not None
 
 
 # -- the approver's queue ------------------------------------------------------------------------
@@ -146,17 +154,16 @@ def approval_card(principal: Principal, campaign_id: str) -> dict:
     if campaign.status == "draft":
         from chalicelib.domain.errors import Conflict
         raise Conflict("a draft has no approval card until it is submitted", code="invalid_state")
+    delegations = delegations_to(principal)             # one Query serves every question below
+    decides = authority_if_any(principal, campaign, delegations)
+    acting_for = decides.acting_for if decides else None
     deciding_for = principal
     if not access.sees_approval_context(principal, campaign.org, campaign.owner_id):
-        if not may_decide(principal, campaign):
+        if decides is None:
             from chalicelib.domain.errors import Forbidden
             raise Forbidden("only an approver of this application sees its approval card")
-        acting = authority(principal, campaign).acting_for
-        deciding_for = next((d.delegator for d in delegations_to(principal) if acting and d.delegator.sub == acting.id),
+        deciding_for = next((d.delegator for d in delegations if acting_for and d.delegator.sub == acting_for.id),
                             principal)
-    acting_for = None
-    if campaign.status == "submitted" and may_decide(principal, campaign):
-        acting_for = authority(principal, campaign).acting_for
     if campaign.budget is not None:
         budget = repos.budgets().get(campaign.budget.id)
     else:
