@@ -81,10 +81,6 @@ class Scope:
     org: str
     owner: str | None = None
 
-    @property
-    def label(self) -> str:
-        return f"owner:{self.owner}" if self.owner else self.org
-
 
 def require(principal: Principal, action: str) -> None:
     if principal.role not in PERMISSIONS[action]:

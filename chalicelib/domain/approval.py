@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping
 
 from chalicelib.domain import org as orgs
+from chalicelib.domain.access import APPROVERS as DECIDING_ROLES  # who may approve, reject, delegate, be a delegate
 from chalicelib.domain.access import Principal
 from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import MAX_AMOUNT
@@ -25,7 +26,6 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 APPROVERS = ("province", "region", "leader")        # from the lowest to the highest
 _APPROVER_DEPTH = {"province": 3, "region": 2}      # the leader's node is the company root
 ANY_MANAGER = "manager"                             # the one step of a campaign without a policy
-DECIDING_ROLES = frozenset({"manager", "leader"})   # who may approve, reject, delegate, be a delegate
 
 
 # -- the policy ------------------------------------------------------------------------------

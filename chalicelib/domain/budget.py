@@ -104,14 +104,6 @@ def parse_period(text: Any, field: str = "period") -> Period:
     raise InvalidInput.field(field, f"must be a period YYYY, YYYY-Qn or YYYY-MM between {FIRST_YEAR} and {LAST_YEAR}")
 
 
-def is_valid_period(text: Any) -> bool:
-    try:
-        parse_period(text)
-    except InvalidInput:
-        return False
-    return True
-
-
 def period_contains(outer: str, inner: str) -> bool:
     """True when period `outer` contains period `inner` (or is it)."""
     return parse_period(outer).contains(parse_period(inner))

@@ -80,13 +80,10 @@ def resize_budget(principal: Principal, budget_id: str, amount: int) -> Budget:
     return retry_on_stale(attempt)
 
 
-def _apply(effect: Effect, versioned: dict[str, int] | None = None, uow=None) -> None:
+def _apply(effect: Effect, versioned: dict[str, int] | None = None) -> None:
     """Write an effect; a condition that no longer holds is re-read and said exactly."""
     try:
-        if uow is not None:
-            uow.budgets.apply(effect, versioned)
-        else:
-            repos.budgets().apply(effect, versioned)
+        repos.budgets().apply(effect, versioned)
     except BudgetShort as short:
         raise _explain(short) from None
 
