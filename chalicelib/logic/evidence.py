@@ -51,8 +51,13 @@ def request_upload(principal: Principal, campaign_id: str, filename: str, conten
                    size_bytes=size_bytes, kind=kind, uploaded_by=principal.sub, created_at=now_iso(),
                    object_key=upload_key(campaign_id, attachment_id), upload_token=secrets.token_urlsafe(18))
 
+    first = [campaign]
+
     def attempt() -> None:
-        current = load_visible(principal, campaign_id)
+        # the campaign read above on the first attempt (its save is conditional on that version);
+        # a retry reads it again and must find it still open to evidence
+        current = first.pop() if first else load_visible(principal, campaign_id)
+        _check_changeable(current)
         with repos.unit_of_work() as uow:
             uow.evidence.insert(a)
             record_evidence(uow, current, history.actor(principal), "attachment_added", a)

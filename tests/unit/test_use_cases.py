@@ -456,3 +456,21 @@ def test_a_changed_field_in_a_stored_entry_does_not_verify(store):
     assert trail(LEADER, c.id, PageRequest(50))[2] is False
     store.tables.audit[c.id][1] = first
     assert trail(LEADER, c.id, PageRequest(50))[2] is True
+
+
+def test_an_upload_requested_as_the_campaign_is_cancelled_is_refused_and_records_nothing(store, monkeypatch):
+    from chalicelib.logic import evidence
+
+    c = approved()
+    real_list = store.evidence.list
+
+    def counted_while_the_rep_cancels(campaign_id):
+        campaigns.cancel_campaign(REP, campaign_id, "the store closed")   # between the read and the write
+        return real_list(campaign_id)
+
+    monkeypatch.setattr(store.evidence, "list", counted_while_the_rep_cancels)
+    with pytest.raises(Conflict) as err:
+        evidence.request_upload(REP, c.id, "shelf.jpg", "image/jpeg", 100_000)
+    assert err.value.code == "invalid_state"
+    assert real_list(c.id) == []
+    assert "attachment_added" not in [e["action"] for e in store.audit.entries(c.id)]
