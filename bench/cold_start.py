@@ -125,14 +125,16 @@ def _run(cwd: Path, env: dict[str, str], code: str) -> float:
     return elapsed * 1000
 
 
-def task_root(where: Path) -> Path:
-    """app.py and chalicelib/ as the deployment package holds them: sources and bytecode."""
+def task_root(where: Path, bytecode: bool = True) -> Path:
+    """app.py and chalicelib/ as the deployment package holds them: sources and bytecode
+    (without ``bytecode``: the sources alone, as the package was before it carried any)."""
     from infra.package import compile_tree
 
     where.mkdir()
     shutil.copy2(ROOT / "app.py", where / "app.py")
     shutil.copytree(ROOT / "chalicelib", where / "chalicelib", ignore=shutil.ignore_patterns("__pycache__"))
-    compile_tree(where)
+    if bytecode:
+        compile_tree(where)
     return where
 
 
@@ -147,11 +149,12 @@ def measure(pairs: int = 15) -> dict:
             base_dir.mkdir()
             (base_dir / "app.py").write_text(BASELINE_APP)
             packaged = task_root(Path(tmp) / "task")
+            sources = task_root(Path(tmp) / "sources", bytecode=False)   # no __pycache__ a test run left
             event, env = _seed(endpoint, key_dir)
             env.update(BENCH_EVENT=json.dumps(event), PYTHONDONTWRITEBYTECODE="1")
             import_env = clean_env(**app_env("http://127.0.0.1:9"), PYTHONDONTWRITEBYTECODE="1")   # imports only
             runs = {"baseline": (base_dir, env, SERVE_ONE), "app": (packaged, env, SERVE_ONE),
-                    "app_from_source": (ROOT, env, SERVE_ONE)}
+                    "app_from_source": (sources, env, SERVE_ONE)}
             import_runs = {"baseline": (base_dir, import_env, "import app"), "app": (packaged, import_env, "import app")}
             for cwd, e, code in [*runs.values(), *import_runs.values()]:
                 _run(cwd, e, code)                                     # warm-up, not timed
