@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import functools
 import os
+import threading
 from typing import Callable, TypeVar
 
 F = TypeVar("F", bound=Callable)
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "huixiang")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Huixiang")
+# One Metrics object collects for the whole process. A Lambda sandbox runs one invocation at a
+# time, but the local stack serves requests and runs its stream runners in threads: a flush in
+# one thread emptied the set another had just found non-empty ("Must contain at least one
+# metric") or was iterating ("dictionary changed size"), and the request answered 500.
+_metrics_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
@@ -42,13 +48,15 @@ def tracing_enabled() -> bool:
 def count(name: str, value: int = 1) -> None:
     from aws_lambda_powertools.metrics import MetricUnit
 
-    metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
+    with _metrics_lock:
+        metrics().add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def flush_metrics() -> None:
-    """Publish this invocation's metrics (EMF on stdout); flushing an empty set only warns."""
-    if metrics().metric_set:
-        metrics().flush_metrics()
+    """Publish what has been counted (EMF on stdout); with nothing counted there is nothing to do."""
+    with _metrics_lock:
+        if metrics().metric_set:
+            metrics().flush_metrics()
 
 
 def publishes_metrics(handler: F) -> F:

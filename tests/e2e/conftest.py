@@ -96,6 +96,26 @@ class StackProcess:
         os.unlink(self.log.name)
 
 
+def log_excerpt(log: str, limit: int = 12000) -> str:
+    """What of a stack's log explains a failure: its last tracebacks, else its tail."""
+    start = log.find("Traceback")
+    if start < 0:
+        return log[-limit:]
+    tracebacks = log[start:]
+    return tracebacks[-limit:]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failed test against the shared stack shows the stack's log with it: a 500 says nothing
+    more than 'internal server error' to the client, the traceback is in the stack's output."""
+    outcome = yield
+    report = outcome.get_result()
+    stack = getattr(item, "funcargs", {}).get("local_stack")
+    if report.failed and isinstance(stack, StackProcess):
+        report.sections.append(("local stack log", log_excerpt(stack.output())))
+
+
 @pytest.fixture(scope="package")
 def local_stack():
     """The shared stack, started by the first test that asks for it, stopped after the last."""
