@@ -5,10 +5,14 @@
 | budget | `budget#<id>` | `budget` | `budgets#<tenant>` | `<org>/#<period>#<category or *>` |
 | scope | `scope#<tenant>\\|<org>\\|<period>\\|<category or *>` | `scope` | | |
 | ledger entry | `budget#<id>` | `entry#<entry id>` (ULIDs: oldest first) | | |
+| booked fact | `budget#<id>` | `key#<entry key>` (e.g. `key#reserve#<campaign id>`) | | |
 
 A budget's figures are attributes changed only with ADD, each change conditional on the
 kept `available` still covering what it takes, so racing reservations never overspend and
-need no version; an amount change (PATCH) is also conditional on the budget's version. The
+need no version; an amount change (PATCH) is also conditional on the budget's version. Each
+ledger entry travels with a "booked fact" item named by its business key, put only if absent:
+a fact (one reserve per campaign, one adjust per budget version …) is booked once even by a
+caller that read stale state and made a fresh entry id. The
 scope item makes (org, period, category) unique; coverage reads the scopes that could cover
 a campaign in one BatchGetItem (at most 48 keys) and takes the most specific that exists.
 """
@@ -35,7 +39,7 @@ from chalicelib.domain.budget import Budget, BudgetScope, Delta, Effect, LedgerE
 from chalicelib.domain.errors import Conflict, InvalidInput
 from chalicelib.domain.pages import Page, PageRequest
 
-BUDGET, SCOPE, ENTRY = "budget", "scope", "entry#"
+BUDGET, SCOPE, ENTRY, BOOKED = "budget", "scope", "entry#", "key#"
 
 
 def _budget_pk(budget_id: str) -> str:
@@ -127,7 +131,8 @@ class BudgetRepository:
     # -- writes ----------------------------------------------------------------------------------
     def apply(self, effect: Effect, versioned: dict[str, int] | None = None) -> None:
         """Write what an operation does to budgets: the budget it creates (with its scope), a
-        conditional update per delta, and every ledger entry (each conditional on absence).
+        conditional update per delta, and every ledger entry with the item that books its key
+        (absent, or the whole unit of work is refused as stale: the fact is already booked).
         `versioned`: budgets whose version must still be the one read (an amount change)."""
         writes = self._writes if isinstance(self._writes, Together) else Together()
         if effect.created is not None:
@@ -136,8 +141,9 @@ class BudgetRepository:
             self._move(writes, delta, (versioned or {}).get(delta.budget_id))
         for entry in effect.entries:
             data = {**entry.as_dict(), "ledger_id": entry.ledger_id, "key": entry.key}
-            writes.put(C(_budget_pk(entry.ledger_id), ENTRY + entry.id, data=json.dumps(data, ensure_ascii=False)),
-                       C.pk.does_not_exist())
+            pk = _budget_pk(entry.ledger_id)
+            writes.put(C(pk, ENTRY + entry.id, data=json.dumps(data, ensure_ascii=False)), C.pk.does_not_exist())
+            writes.put(C(pk, BOOKED + entry.key, data=json.dumps({"entry_id": entry.id})), C.pk.does_not_exist())
         if writes is not self._writes:
             writes.commit()
 

@@ -645,6 +645,8 @@ class MemoryBudgets:
         from chalicelib.clock import now_iso
         from chalicelib.dal.errors import BudgetShort
 
+        # all of an effect or none of it, as in DynamoDB (one transaction even outside a unit of work)
+        writes = self._writes if isinstance(self._writes, _Together) else _Together(self._writes.lock)
         created = copy.deepcopy(effect.created) if effect.created else None
 
         def budget_exists() -> Conflict:
@@ -652,9 +654,9 @@ class MemoryBudgets:
 
         if created is not None:
             key = (created.tenant, created.scope)
-            self._writes.write(_Op(lambda: key not in self._t.budget_scopes and created.id not in self._t.budgets,
-                                   lambda: (self._t.budgets.__setitem__(created.id, replace(created, version=0)),
-                                            self._t.budget_scopes.__setitem__(key, created.id)), budget_exists))
+            writes.write(_Op(lambda: key not in self._t.budget_scopes and created.id not in self._t.budgets,
+                         lambda: (self._t.budgets.__setitem__(created.id, replace(created, version=0)),
+                                  self._t.budget_scopes.__setitem__(key, created.id)), budget_exists))
         for delta in effect.deltas:
             expected = (versioned or {}).get(delta.budget_id)
 
@@ -666,10 +668,16 @@ class MemoryBudgets:
                 b = apply_delta(self._t.budgets[d.budget_id], d, now_iso())
                 self._t.budgets[d.budget_id] = replace(b, version=b.version + 1 if v is not None else b.version)
 
-            self._writes.write(_Op(holds, apply, lambda d=delta: BudgetShort(d)))
+            writes.write(_Op(holds, apply, lambda d=delta: BudgetShort(d)))
         for entry in effect.entries:
-            self._writes.write(_Op(lambda e=entry: e.id not in self._t.ledger.get(e.ledger_id, {}),
-                                   lambda e=entry: self._t.ledger.setdefault(e.ledger_id, {}).__setitem__(e.id, e)))
+            def unbooked(e=entry) -> bool:
+                ledger = self._t.ledger.get(e.ledger_id, {})
+                return e.id not in ledger and all(other.key != e.key for other in ledger.values())
+
+            writes.write(_Op(unbooked,
+                         lambda e=entry: self._t.ledger.setdefault(e.ledger_id, {}).__setitem__(e.id, e)))
+        if writes is not self._writes:
+            writes.commit()
 
 
 class MemoryPolicies:

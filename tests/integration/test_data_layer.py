@@ -251,3 +251,31 @@ def test_a_finished_sweep_expires_a_week_later_and_a_rule_never(org):
     assert finished.sweep_done and finished.sweep_updated == 4
     assert abs(finished.expiration - (time.time() + 7 * 24 * 3600)) < 120
     assert RuleModel.get(rule.target, rule.id, consistent_read=True).expiration is None
+
+
+def test_a_ledger_books_each_fact_once_even_under_a_fresh_entry_id(store, org):
+    """A reservation decided twice from stale reads carries two entry ids but one business key
+    (`reserve#<campaign>`): the store books the second as stale, and neither the ledger nor the
+    budget's figures move twice."""
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.budget import creation_effect, new_budget, reservation_effect
+
+    tenant, at, by = org.split("/")[0], "2026-11-02T08:00:00.000Z", Person("fin-1", "Zhou")
+    budget = new_budget(new_id(), tenant, tenant, "2026-11", None, 100_000, at)
+    store.budgets.apply(creation_effect(budget, None, by, at))
+    read_once, approved = store.budgets.get(budget.id), "2026-11-03T09:00:00.000Z"
+    first = reservation_effect(read_once, "C1", 30_000, by, approved)
+    again = reservation_effect(read_once, "C1", 30_000, by, approved)
+    assert first.entries[0].id != again.entries[0].id and first.entries[0].key == again.entries[0].key
+
+    store.budgets.apply(first)
+    with pytest.raises(StaleWrite):
+        store.budgets.apply(again)
+
+    after = store.budgets.get(budget.id)
+    assert (after.reserved, after.available) == (30_000, 70_000)
+    ledger = store.budgets.entries(budget.id, PageRequest(limit=10)).items
+    assert [(e.kind, e.amount) for e in ledger] == [("allocate", 100_000), ("reserve", 30_000)]
+    # another campaign's reservation is another fact
+    store.budgets.apply(reservation_effect(after, "C2", 20_000, by, approved))
+    assert store.budgets.get(budget.id).available == 50_000
