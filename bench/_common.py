@@ -221,60 +221,11 @@ def count_reads(counter: ReadCounter = READS) -> ReadCounter:
 
 
 # -- what the storage wrote ------------------------------------------------------------------
-KB = 1024
-INDEX_ENTRY_OVERHEAD = 100    # bytes DynamoDB adds to each index entry's size
-
-
-def attribute_size(value: dict) -> int:
-    """Bytes of one attribute value in DynamoDB JSON, as DynamoDB sizes items: strings and
-    binaries their UTF-8 / raw length, a number about one byte per two significant digits
-    plus one, booleans and nulls one byte, lists and maps 3 bytes plus one per element plus
-    their elements (a map's names included), sets the sum of their members."""
-    (kind, v), = value.items()
-    if kind == "S":
-        return len(v.encode("utf-8"))
-    if kind == "N":
-        digits = v.lstrip("-").replace(".", "").lstrip("0") or "0"
-        return (len(digits.split("e")[0].split("E")[0]) + 1) // 2 + 1
-    if kind == "B":
-        return len(v)
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "SS":
-        return sum(len(s.encode("utf-8")) for s in v)
-    if kind == "NS":
-        return sum(attribute_size({"N": n}) for n in v)
-    if kind == "BS":
-        return sum(len(b) for b in v)
-    if kind == "L":
-        return 3 + sum(1 + attribute_size(e) for e in v)
-    if kind == "M":
-        return 3 + sum(1 + len(k.encode("utf-8")) + attribute_size(e) for k, e in v.items())
-    raise ValueError(f"unknown attribute type {kind}")
-
-
-def item_size(item: dict | None) -> int:
-    """Bytes of an item (DynamoDB JSON): attribute names plus values."""
-    return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in (item or {}).items())
-
-
-def write_units(size: int) -> int:
-    """Write request units of writing an item of `size` bytes once: one per started KB."""
-    return max(1, -(-size // KB))
-
-
 class WriteCounter:
-    """Counts the write request units (WRU) this process's DynamoDB writes cost, priced the way
-    DynamoDB prices them, because moto answers ReturnConsumedCapacity with constants (and
-    nothing at all for TransactWriteItems):
-
-    * the table: one WRU per started KB of the larger of the item before and after the write,
-      twice that inside TransactWriteItems (DynamoDB prepares and commits every item);
-    * each global secondary index: a write per index entry added, changed or removed (two when
-      the item's index key changes: a delete and a put), one WRU per started KB of the entry
-      (the item, every index here projects ALL, plus 100 bytes), not doubled (index entries
-      are propagated after the transaction, as standard writes);
-    * a ConditionCheck is a read, not a write: counted in `checks`, not in WRU.
+    """Counts the write request units (WRU) this process's DynamoDB writes cost, priced by
+    infra.capacity (the cost model's rules: the larger image per started KB, twice inside a
+    transaction, a write per index entry touched): moto answers ReturnConsumedCapacity with
+    constants, and nothing at all for TransactWriteItems.
 
     The item images come from GetItem calls on a client of its own (not counted as reads).
     Calls that failed (a condition or a transaction cancelled) are counted in `failed_calls`;
@@ -360,8 +311,7 @@ class WriteCounter:
         if not self.enabled or model is None or model.name not in self.WRITES or context is None:
             return
         targets = self._targets(model.name, params or {})
-        context["bench_writes"] = [(table, key, kind, self._image(table, key) if kind == "write" else None)
-                                   for table, key, kind in targets]
+        context["bench_writes"] = [(table, key, kind, self._image(table, key)) for table, key, kind in targets]
 
     def after(self, http_response=None, parsed=None, model=None, context=None, **_: Any) -> None:
         if not self.enabled or model is None or model.name not in self.WRITES or not context:
@@ -373,31 +323,21 @@ class WriteCounter:
         if (parsed or {}).get("Error") or getattr(http_response, "status_code", 200) >= 300:
             self.failed_calls += 1
             return
-        factor = 2 if model.name == "TransactWriteItems" else 1
+        from infra.capacity import write_cost
+
+        transactional = model.name == "TransactWriteItems"
         for table, key, kind, before in targets:
-            if kind == "check":
+            check = kind == "check"
+            after = before if check else self._image(table, key)
+            cost = write_cost(before, after, self._schema(table)["indexes"], transactional, check=check)
+            if check:
                 self.checks += 1
-                continue
-            after = self._image(table, key)
-            self.items[table] += 1
-            self.table_wru += factor * write_units(max(item_size(before), item_size(after)))
-            for index, attrs in self._schema(table)["indexes"].items():
-                was = tuple(before.get(a) and str(before[a]) for a in attrs) if before else None
-                now = tuple(after.get(a) and str(after[a]) for a in attrs) if after else None
-                was = was if was and all(was) else None
-                now = now if now and all(now) else None
-                if was is None and now is None:
-                    continue
-                if was is not None and now is not None and was == now and before == after:
-                    continue                                    # nothing in the entry changed
-                entries = []
-                if was is not None and now is not None and was == now:
-                    entries = [max(item_size(before), item_size(after))]
-                else:
-                    entries = [item_size(x) for x, k in ((before, was), (after, now)) if k is not None]
-                for size in entries:
-                    self.index_writes[f"{table}.{index}"] += 1
-                    self.index_wru += write_units(size + INDEX_ENTRY_OVERHEAD)
+            else:
+                self.items[table] += 1
+            self.table_wru += cost.table_wru
+            self.index_wru += cost.index_wru
+            for index, sizes in cost.index_entries.items():
+                self.index_writes[f"{table}.{index}"] += len(sizes)
 
 
 WRITES = WriteCounter()

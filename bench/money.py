@@ -24,8 +24,9 @@ bench.read_amplification):
 
 * `approval_wru_with_budget` / `approval_wru_without_budget` (and `approval_wru_ratio`): the
   write request units of the same two approvals, priced as DynamoDB prices them
-  (bench._common.WriteCounter: the larger item image per started KB, ×2 inside a transaction,
-  plus each index entry written; moto's ReturnConsumedCapacity is constant, so it is not used).
+  (bench._common.WriteCounter with infra.capacity's rules, those of the cost model: the larger
+  item image per started KB, ×2 inside a transaction, plus each index entry written; moto's
+  ReturnConsumedCapacity is constant, so it is not used).
 * `me_approvals_read_amplification`: items read ÷ items returned by `GET /me/approvals`
   (two pages of 50) at N campaigns (20,000) with an approval policy set, for a province
   manager, a region manager and a leader (target ≤ 2), counted by bench._common.ReadCounter;
@@ -326,7 +327,8 @@ def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
             "approvals": approvals,
             "table_wru": {k: mean(k, "table_wru") for k in per}, "index_wru": {k: mean(k, "index_wru") for k in per},
             "first_approval": {k: v[0] for k, v in per.items()},
-            "counted": "bench._common.WriteCounter: per item written, one WRU per started KB of the larger of its "
+            "counted": "bench._common.WriteCounter, priced by infra.capacity (the cost model's rules): per item "
+                       "written, one WRU per started KB of the larger of its "
                        "images before and after, x2 inside TransactWriteItems; plus one WRU per started KB of "
                        "each GSI entry added, changed or removed (item + 100 bytes; two writes when its key "
                        "changes), not doubled. Priced from the item images, because moto's ConsumedCapacity is "

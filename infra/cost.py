@@ -7,16 +7,13 @@ Runs whole campaign loops in-process (chalice.test client, moto server, the real
 handler) and counts, per API route: the requests, every DynamoDB call, and the capacity units
 each call consumes under on-demand rules. Item sizes are the serialised attribute names and
 values, which is how DynamoDB sizes items; the meter reads each written item just before and
-just after the write (uncounted), so a write is charged on what it really touched:
-
-* the table: 1 WRU per started KB of the larger of the old and the new item;
-* each GSI (ALL projection): 1 WRU per started KB where the item is in the index after the
-  write, plus 1 where it leaves the index or its key there changes (a delete of the old entry);
-* a transaction: its table writes twice (DynamoDB prepares and commits each item). Index
-  copies are propagated after the commit, as ordinary writes: charged once (`wru`). The upper
-  bound `wru_if_indexes_doubled` doubles them too, in case AWS bills them transactionally;
-* reads: 1 RRU per 4 KB strongly consistent, 0.5 eventually consistent, per item for GetItem and
-  BatchGetItem (a key not found still costs the minimum), per call's total for Query.
+just after the write (uncounted), so a write is charged on what it really touched, by the rules
+of infra.capacity (the ones the benchmarks' write counter uses too): the larger image per started
+KB, twice inside a transaction; a write per index entry added, changed or removed, once (the
+upper bound `wru_if_indexes_doubled` doubles index copies of transactions too, in case AWS
+bills them transactionally); reads per started 4 KB, half when eventually consistent, per item
+for GetItem and BatchGetItem (a key not found still costs the minimum), per call's total for
+Query.
 
 Scenarios: `baseline` is the loop of the README (no budget, no policy); `budget` is the same
 loop with a budget in place (the approval reserves, settlement consumes and releases, every
@@ -28,12 +25,13 @@ from __future__ import annotations
 
 import collections
 import json
-import math
 import os
 import sys
 import tempfile
 import uuid
 from pathlib import Path
+
+from infra.capacity import item_size, read_units, write_cost
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,27 +78,6 @@ def _setup() -> None:
     boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
 
 
-def _size(item: dict) -> int:
-    """DynamoDB's item size: attribute names plus values (numbers ~ digits/2 + 1)."""
-    total = 0
-    for name, value in item.items():
-        total += len(name.encode())
-        (kind, v), = value.items()
-        if kind == "S":
-            total += len(v.encode())
-        elif kind == "N":
-            total += len(v) // 2 + 1
-        elif kind == "BOOL" or kind == "NULL":
-            total += 1
-        elif kind == "M":
-            total += 3 + _size(v)
-        elif kind == "L":
-            total += 3 + sum(_size({"": x}) for x in v)
-        else:
-            total += len(json.dumps(v))
-    return total
-
-
 class Meter:
     """Counts DynamoDB calls and capacity per current route by wrapping botocore."""
 
@@ -114,15 +91,13 @@ class Meter:
         self._call = client_call            # (operation, params) -> response, not counted
         self._schemas: dict[str, tuple[list[str], list[tuple[str, str | None]]]] = {}
 
-    def schema(self, table: str) -> tuple[list[str], list[tuple[str, str | None]]]:
-        """The table's key attributes and its GSIs' (hash, range), as the table reports them."""
+    def schema(self, table: str) -> tuple[list[str], dict[str, list[str]]]:
+        """The table's key attributes and its GSIs' key attributes by name, as the table reports them."""
         if table not in self._schemas:
             t = self._call("DescribeTable", {"TableName": table})["Table"]
             keys = [k["AttributeName"] for k in t["KeySchema"]]
-            indexes = []
-            for g in t.get("GlobalSecondaryIndexes", []):
-                ks = {k["KeyType"]: k["AttributeName"] for k in g["KeySchema"]}
-                indexes.append((ks["HASH"], ks.get("RANGE")))
+            indexes = {g["IndexName"]: [k["AttributeName"] for k in g["KeySchema"]]
+                       for g in t.get("GlobalSecondaryIndexes", [])}
             self._schemas[table] = (keys, indexes)
         return self._schemas[table]
 
@@ -136,46 +111,38 @@ class Meter:
         return self._call("GetItem", {"TableName": table, "Key": key, "ConsistentRead": True}).get("Item")
 
     # -- writes ----------------------------------------------------------------------------------
-    def writes_of(self, operation: str, params: dict) -> list[tuple[str, dict, int]]:
-        """(table, key, transaction factor) of every item a write call touches."""
+    def writes_of(self, operation: str, params: dict) -> list[tuple[str, dict, bool, bool]]:
+        """(table, key, transactional, a condition check) of every item a write call touches."""
         if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            return [(params["TableName"], self.key_of(params["TableName"], params), 1)]
+            return [(params["TableName"], self.key_of(params["TableName"], params), False, False)]
         if operation == "TransactWriteItems":
             out = []
             for entry in params["TransactItems"]:
                 (kind, body), = entry.items()
-                out.append((body["TableName"], self.key_of(body["TableName"], body), 2))
+                out.append((body["TableName"], self.key_of(body["TableName"], body), True, kind == "ConditionCheck"))
             return out
         if operation == "BatchWriteItem":
-            return [(table, self.key_of(table, next(iter(w.values()))), 1)
+            return [(table, self.key_of(table, next(iter(w.values()))), False, False)
                     for table, ws in params["RequestItems"].items() for w in ws]
         return []
 
-    def charge_write(self, table: str, old: dict | None, new: dict | None, factor: int) -> None:
-        size = max(_size(old or {}), _size(new or {}))
-        kb = max(1, math.ceil(size / 1024))
-        index_writes = 0
-        for h, r in self.schema(table)[1]:
-            def entry(item):
-                if not item or h not in item or (r is not None and r not in item):
-                    return None
-                return (json.dumps(item[h]), json.dumps(item.get(r)))
-            before, after = entry(old), entry(new)
-            index_writes += (1 if after else 0) + (1 if before and before != after else 0)
-        self.wru[self.route] += factor * kb + kb * index_writes
-        self.wru_upper[self.route] += factor * kb * (1 + index_writes)
+    def charge_write(self, table: str, old: dict | None, new: dict | None, transactional: bool,
+                     check: bool = False) -> None:
+        indexes = self.schema(table)[1]
+        cost = write_cost(old, new, indexes, transactional, check)
+        self.wru[self.route] += cost.wru
+        self.wru_upper[self.route] += cost.table_wru + cost.index_wru_if_doubled
         if old is None and new is not None:
-            held = 1 + sum(1 for h, r in self.schema(table)[1] if h in new and (r is None or r in new))
-            self.stored[table] += _size(new) * held
+            held = 1 + sum(1 for attrs in indexes.values() if all(a in new for a in attrs))
+            self.stored[table] += item_size(new) * held
 
     # -- reads -----------------------------------------------------------------------------------
     def charge_read(self, operation: str, params: dict, response: dict) -> None:
-        def units(size: int, consistent: bool) -> float:
-            return max(1, math.ceil(size / 4096)) * (1 if consistent else 0.5)
+        units = read_units
         if operation == "GetItem":
-            self.rru[self.route] += units(_size(response.get("Item") or {}), bool(params.get("ConsistentRead")))
+            self.rru[self.route] += units(item_size(response.get("Item") or {}), bool(params.get("ConsistentRead")))
         elif operation == "Query":
-            size = sum(_size(i) for i in response.get("Items", []))
+            size = sum(item_size(i) for i in response.get("Items", []))
             self.rru[self.route] += units(size, bool(params.get("ConsistentRead")))
         elif operation == "BatchGetItem":
             for table, request in params["RequestItems"].items():
@@ -183,7 +150,7 @@ class Meter:
                          for i in response.get("Responses", {}).get(table, [])}
                 for key in request["Keys"]:
                     item = found.get(json.dumps(key, sort_keys=True)) or {}
-                    self.rru[self.route] += units(_size(item), bool(request.get("ConsistentRead")))
+                    self.rru[self.route] += units(item_size(item), bool(request.get("ConsistentRead")))
 
 
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem")
@@ -217,11 +184,11 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
         if self.meta.service_model.service_name != "dynamodb":
             return original(self, operation, params)
         holder["client"] = self
-        touched = [(t, k, f, meter.fetch(t, k)) for t, k, f in meter.writes_of(operation, params)]
+        touched = [(t, k, tx, check, meter.fetch(t, k)) for t, k, tx, check in meter.writes_of(operation, params)]
         response = original(self, operation, params)
         meter.calls[meter.route][operation] += 1
-        for table, key, factor, old in touched:
-            meter.charge_write(table, old, meter.fetch(table, key), factor)
+        for table, key, transactional, check, old in touched:
+            meter.charge_write(table, old, old if check else meter.fetch(table, key), transactional, check)
         meter.charge_read(operation, params, response)
         return response
 
@@ -326,7 +293,7 @@ def report(scenario: str, meter: Meter, requests: collections.Counter, streams: 
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
         print(f"{route:44} {requests.get(route, streams):>4} {calls:>10} {meter.wru[route]:>6} "
-              f"{meter.rru[route]:>6}  {detail}")
+              f"{meter.rru[route]:>6g}  {detail}")
     e = estimate(meter, requests, streams)
     print(f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
           f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "

@@ -4,6 +4,7 @@ the approval card and the audit trail."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -162,15 +163,36 @@ def test_cancelling_releases_everything_and_leaves_every_worklist(api, company, 
     assert settle.status_code == 409 and settle.json["code"] == "invalid_state"
 
 
-def test_settlement_racing_cancellation_lets_exactly_one_win(api, company, flow):
+@pytest.mark.parametrize("ahead", ["settle", "cancel"])
+def test_settlement_racing_cancellation_lets_exactly_one_win(api, company, flow, ahead):
+    """Both at once; `ahead` starts 30 ms early, so each side wins in one of the runs (settling
+    is the slower request: started together, cancelling always won)."""
     b = budget(api, company, 500_000)
     c = flow.approved(amount=100_000)
+
+    def later(call, *args):
+        time.sleep(0.03)
+        return call(*args)
+
+    settle_call = (api.post,) if ahead == "settle" else (later, api.post)
+    cancel_call = (api.post,) if ahead == "cancel" else (later, api.post)
     with ThreadPoolExecutor(2) as pool:
-        settle = pool.submit(api.post, f"/campaigns/{c['id']}/reimbursement", company.finance, {})
-        cancel = pool.submit(api.post, f"/campaigns/{c['id']}/cancel", company.manager, {"reason": "race"})
-        codes = sorted([settle.result().status_code, cancel.result().status_code])
-    assert codes in ([200, 409], [201, 409]), codes
+        settle = pool.submit(*settle_call, f"/campaigns/{c['id']}/reimbursement", company.finance, {})
+        cancel = pool.submit(*cancel_call, f"/campaigns/{c['id']}/cancel", company.manager, {"reason": "race"})
+        settled, cancelled = settle.result(), cancel.result()
+    assert sorted([settled.status_code, cancelled.status_code]) in ([200, 409], [201, 409]), (settled.json,
+                                                                                            cancelled.json)
+    loser = cancelled if settled.status_code == 201 else settled
+    assert loser.json["code"] in ("invalid_state", "conflict"), loser.json
+    # the winner decides what the campaign and the budget show afterwards
+    campaign = api.get(f"/campaigns/{c['id']}", company.finance).json
     after = api.get(f"/budgets/{b['id']}", company.leader).json
+    if settled.status_code == 201:
+        assert campaign["status"] != "cancelled" and campaign["reimbursement"]["status"] == "reimbursed"
+        assert campaign["budget"]["consumed"] == after["consumed"] == settled.json["amount"] > 0
+    else:
+        assert campaign["status"] == "cancelled" and campaign["budget"]["released"] == 100_000
+        assert after["consumed"] == 0 and after["available"] == 500_000
     assert after["reserved"] == 0 and after["available"] + after["consumed"] == 500_000
     assert replay(api, company, b["id"]) == figures_of(after)
 
