@@ -32,7 +32,7 @@ from chalicelib.dal.paging import (
     from_dynamo_key,
     to_dynamo_key,
 )
-from chalicelib.dal.writes import Immediately, Together, Writes
+from chalicelib.dal.writes import Immediately, Together, Writes, all_or_nothing
 from chalicelib.domain import org as orgs
 from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import Budget, BudgetScope, Delta, Effect, LedgerEntry, coverage_scopes
@@ -134,18 +134,16 @@ class BudgetRepository:
         conditional update per delta, and every ledger entry with the item that books its key
         (absent, or the whole unit of work is refused as stale: the fact is already booked).
         `versioned`: budgets whose version must still be the one read (an amount change)."""
-        writes = self._writes if isinstance(self._writes, Together) else Together()
-        if effect.created is not None:
-            self._create(writes, effect.created)
-        for delta in effect.deltas:
-            self._move(writes, delta, (versioned or {}).get(delta.budget_id))
-        for entry in effect.entries:
-            data = {**entry.as_dict(), "ledger_id": entry.ledger_id, "key": entry.key}
-            pk = _budget_pk(entry.ledger_id)
-            writes.put(C(pk, ENTRY + entry.id, data=json.dumps(data, ensure_ascii=False)), C.pk.does_not_exist())
-            writes.put(C(pk, BOOKED + entry.key, data=json.dumps({"entry_id": entry.id})), C.pk.does_not_exist())
-        if writes is not self._writes:
-            writes.commit()
+        with all_or_nothing(self._writes) as writes:
+            if effect.created is not None:
+                self._create(writes, effect.created)
+            for delta in effect.deltas:
+                self._move(writes, delta, (versioned or {}).get(delta.budget_id))
+            for entry in effect.entries:
+                data = {**entry.as_dict(), "ledger_id": entry.ledger_id, "key": entry.key}
+                pk = _budget_pk(entry.ledger_id)
+                writes.put(C(pk, ENTRY + entry.id, data=json.dumps(data, ensure_ascii=False)), C.pk.does_not_exist())
+                writes.put(C(pk, BOOKED + entry.key, data=json.dumps({"entry_id": entry.id})), C.pk.does_not_exist())
 
     @staticmethod
     def _create(writes: Together, b: Budget) -> None:

@@ -21,7 +21,7 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.dal.errors import AlreadyDecided
 from chalicelib.dal.models import EvidenceModel as E
-from chalicelib.dal.writes import Immediately, Together, Writes
+from chalicelib.dal.writes import Immediately, Writes, all_or_nothing
 from chalicelib.domain.evidence import Attachment, Candidate
 
 BAND_WIDTHS = (21, 21, 22)
@@ -111,28 +111,24 @@ class EvidenceRepository:
         object) are removed in the same write. Raises AlreadyDecided when this version was
         decided already or the attachment was deleted meanwhile.
         """
-        writes = self._writes if isinstance(self._writes, Together) else Together()
         condition = E.pk.exists() & (E.checked_etag.does_not_exist() | (E.checked_etag != etag))
-        writes.put(_to_model(a), condition, conflict=lambda: AlreadyDecided(a.id))
-        new_entries = _index_entries(a) if a.status == "ready" else []
-        for m in new_entries:
-            writes.put(m)
-        new_keys = {(m.pk, m.sk) for m in new_entries}
-        for m in _index_entries(retired) if retired is not None else []:
-            if (m.pk, m.sk) not in new_keys:
-                writes.delete(m)
-        if writes is not self._writes:
-            writes.commit()
+        with all_or_nothing(self._writes) as writes:
+            writes.put(_to_model(a), condition, conflict=lambda: AlreadyDecided(a.id))
+            new_entries = _index_entries(a) if a.status == "ready" else []
+            for m in new_entries:
+                writes.put(m)
+            new_keys = {(m.pk, m.sk) for m in new_entries}
+            for m in _index_entries(retired) if retired is not None else []:
+                if (m.pk, m.sk) not in new_keys:
+                    writes.delete(m)
 
     def delete(self, a: Attachment) -> None:
         """Delete the attachment and its index entries together, if nobody changed it since read."""
-        writes = self._writes if isinstance(self._writes, Together) else Together()
         condition = (E.checked_etag == a.checked_etag) if a.checked_etag else E.checked_etag.does_not_exist()
-        writes.delete(E(_pk(a.campaign_id), _sk(a.id)), E.pk.exists() & condition)
-        for m in _index_entries(a):
-            writes.delete(m)
-        if writes is not self._writes:
-            writes.commit()
+        with all_or_nothing(self._writes) as writes:
+            writes.delete(E(_pk(a.campaign_id), _sk(a.id)), E.pk.exists() & condition)
+            for m in _index_entries(a):
+                writes.delete(m)
 
     def add_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None:
         """Tell an earlier photo that a later one matches it (a set ADD: idempotent)."""

@@ -15,8 +15,9 @@ again); a transaction that lost a race with another one raises StaleWrite too.
 from __future__ import annotations
 
 import functools
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -171,3 +172,16 @@ class Together(Writes):
             if "TransactionConflict" in reasons or not any(reasons):
                 raise StaleWrite("the transaction lost a race with another one") from None
             raise
+
+
+@contextmanager
+def all_or_nothing(writes: Writes) -> Iterator[Together]:
+    """The unit of work `writes` collects for, or a transaction of the block's own, committed
+    when it ends without an error: a repository method whose writes must land together says so
+    once, whether or not its caller opened a unit of work."""
+    if isinstance(writes, Together):
+        yield writes
+        return
+    own = Together()
+    yield own
+    own.commit()

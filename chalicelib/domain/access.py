@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.domain import org as orgs
+from chalicelib.domain.audit import Person
 from chalicelib.domain.errors import Forbidden
 
 ROLES = ("rep", "manager", "leader", "finance")
@@ -71,6 +72,11 @@ class Principal:
     @property
     def tenant(self) -> str:
         return orgs.tenant_of(self.org)
+
+    @property
+    def person(self) -> Person:
+        """The caller as a record names them (an approver, the author of a ledger entry)."""
+        return Person(self.sub, self.name)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def set_policy(principal: Principal, levels) -> dict:
     access.require(principal, "policy.set")
     policy = parse_policy(levels)
     at = now_iso()
-    repos.policies().put(principal.tenant, policy, Person(principal.sub, principal.name), at)
+    repos.policies().put(principal.tenant, policy, principal.person, at)
     return {**policy.as_dict(), "updated_by": {"id": principal.sub, "name": principal.name}, "updated_at": at}
 
 

@@ -30,10 +30,6 @@ from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import retry_on_stale
 
 
-def _person(principal: Principal) -> Person:
-    return Person(principal.sub, principal.name)
-
-
 def load_visible(principal: Principal, budget_id: str) -> Budget:
     access.require(principal, "budget.read")
     budget = repos.budgets().get(budget_id)
@@ -58,7 +54,7 @@ def create_budget(principal: Principal, org: str, period: str, category: str | N
         now = now_iso()
         budget = new_budget(new_id(), principal.tenant, org, period, category, amount, now, parent,
                             settings().categories)
-        _apply(creation_effect(budget, parent, _person(principal), now))
+        _apply(creation_effect(budget, parent, principal.person, now))
         return budget
 
     return retry_on_stale(attempt)
@@ -72,7 +68,7 @@ def resize_budget(principal: Principal, budget_id: str, amount: int) -> Budget:
     def attempt() -> Budget:
         budget = load_visible(principal, budget_id)
         parent = repos.budgets().get(budget.parent_id) if budget.parent_id else None
-        effect = resize_effect(budget, amount, parent, _person(principal), now_iso())
+        effect = resize_effect(budget, amount, parent, principal.person, now_iso())
         if effect.entries:
             _apply(effect, versioned={budget.id: budget.version or 0})
         return repos.budgets().get(budget_id)
@@ -153,6 +149,16 @@ def release(uow, campaign: Campaign, by: Person, at: str) -> Effect:
     if effect.campaign_budget is not None:
         campaign.budget = effect.campaign_budget
     return effect
+
+
+_AUDITED = {"reserve": "budget_reserved", "consume": "budget_consumed", "release": "budget_released"}
+
+
+def audit_events(effect: Effect) -> list[tuple[str, dict]]:
+    """The audit events of what `effect` did to a campaign's reservation, one per ledger entry
+    (in the order booked: a settlement consumes, then releases the rest)."""
+    return [(_AUDITED[e.kind], {"budget_id": [None, e.ledger_id], _AUDITED[e.kind]: [0, e.amount]})
+            for e in effect.entries if e.kind in _AUDITED]
 
 
 def explain_short(short: BudgetShort) -> Exception:

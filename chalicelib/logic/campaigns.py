@@ -12,7 +12,6 @@ from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
 from chalicelib.domain.approval import take_step
-from chalicelib.domain.audit import Person
 from chalicelib.domain.campaign import (
     Campaign,
     audit_fields,
@@ -40,10 +39,6 @@ def load_visible(principal: Principal, campaign_id: str) -> Campaign:
     if principal.role in access.APPROVERS and campaign.status == "submitted" and approvals.may_decide(principal, campaign):
         return campaign
     raise Forbidden("this campaign is outside your scope")
-
-
-def _person(principal: Principal) -> Person:
-    return Person(principal.sub, principal.name)
 
 
 def _save(campaign: Campaign, who, events) -> Campaign:
@@ -143,7 +138,7 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
         campaign, authority = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
-        by = _person(principal)
+        by = principal.person
         campaign.approval = take_step(pending_approval(campaign), authority, by, approved_amount,
                                       campaign.requested_amount, now, comment)
         step = campaign.approval.steps[-1]
@@ -159,10 +154,7 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
         try:
             with repos.unit_of_work() as uow:
                 reserved = budgets.reserve(uow, campaign, by, now)
-                events.append(("approved", history.changes(before, campaign)))
-                if reserved.entries:
-                    events.append(("budget_reserved", {"budget_id": [None, campaign.budget.id],
-                                                       "budget_reserved": [0, campaign.budget.reserved]}))
+                events += [("approved", history.changes(before, campaign)), *budgets.audit_events(reserved)]
                 history.record(uow, campaign, who, events, now)
                 uow.campaigns.save(campaign)
         except BudgetShort as short:
@@ -204,12 +196,8 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
         campaign.reimbursement_status = settlement_gate(campaign)
         campaign.updated_at = now
         with repos.unit_of_work() as uow:
-            held = campaign.budget.reserved if campaign.budget else 0
-            released = budgets.release(uow, campaign, _person(principal), now)
-            events = [("cancelled", history.changes(before, campaign))]
-            if released.entries:
-                events.append(("budget_released", {"budget_id": [None, campaign.budget.id],
-                                                   "budget_released": [0, held]}))
+            released = budgets.release(uow, campaign, principal.person, now)
+            events = [("cancelled", history.changes(before, campaign)), *budgets.audit_events(released)]
             history.record(uow, campaign, history.actor(principal), events, now)
             uow.campaigns.save(campaign)
         return campaign

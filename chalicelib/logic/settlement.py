@@ -6,7 +6,6 @@ from chalicelib.dal import repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.audit import Person
 from chalicelib.domain.campaign import (
     Campaign,
     audit_fields,
@@ -34,7 +33,6 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
             apply_rules_in_force(campaign)
         check_can_settle(campaign)
         before, now = audit_fields(campaign), now_iso()
-        held = campaign.budget.reserved if campaign.budget else 0
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
         campaign.reimbursed_at = campaign.updated_at = now
@@ -42,15 +40,8 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         campaign.reimbursement_note = note
         try:
             with repos.unit_of_work() as uow:
-                effect = budgets.settle(uow, campaign, Person(principal.sub, principal.name), now)
-                events = [("reimbursed", history.changes(before, campaign))]
-                consumed = sum(e.amount for e in effect.entries if e.kind == "consume")
-                if consumed:
-                    events.append(("budget_consumed", {"budget_id": [None, campaign.budget.id],
-                                                       "budget_consumed": [0, consumed]}))
-                if held - consumed:
-                    events.append(("budget_released", {"budget_id": [None, campaign.budget.id],
-                                                       "budget_released": [0, held - consumed]}))
+                effect = budgets.settle(uow, campaign, principal.person, now)
+                events = [("reimbursed", history.changes(before, campaign)), *budgets.audit_events(effect)]
                 history.record(uow, campaign, history.actor(principal), events, now)
                 uow.campaigns.save(campaign)
         except BudgetShort as short:
