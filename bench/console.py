@@ -16,52 +16,27 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from bench._common import (
-    ROOT,
-    clean_env,
-    free_port,
-    log,
-    publish,
-    python,
-    stop_group,
-)
-from devstack.client import wait_healthy
+from bench._common import log, publish
+from bench.stream_unlock import stack_at
+from devstack.browser import CHROMIUM, LAUNCH_ARGS
 
-CHROMIUM = os.environ.get("HUIXIANG_CHROMIUM", "/usr/bin/chromium")
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TARGET_MS = 1000.0
 READY_MARK = "performance.getEntriesByName('console-ready')[0]?.startTime ?? null"
-
-
-def _start_stack() -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    log_file = tempfile.TemporaryFile(prefix="huixiang-bench-console-")
-    proc = subprocess.Popen([python(), "-m", "devstack", "run"], cwd=str(ROOT), env=clean_env(PORT=str(port)),
-                            stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    if wait_healthy(url, proc):
-        return proc, url
-    stop_group(proc)
-    raise RuntimeError("the local stack did not become ready")
 
 
 def measure(quick: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
     runs = 3 if quick else 9
-    proc, url = _start_stack()
     cold: list[float] = []
     warm: list[float] = []
     home: list[float] = []
-    try:
+    stack: dict = {}
+    with stack_at(None, stack, "console") as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
             # one throw-away visit: the stack's first requests import modules lazily
@@ -85,14 +60,12 @@ def measure(quick: bool = False) -> dict:
                 home.append((time.perf_counter() - started) * 1000)
                 ctx.close()
             browser.close()
-    finally:
-        stop_group(proc)
     rnd = lambda v: round(v, 1)  # noqa: E731
     return {
         "console_ready_ms": rnd(statistics.median(cold)),
         "console_ready_warm_ms": rnd(statistics.median(warm)),
         "console_home_ready_ms": rnd(statistics.median(home)),
-        "console_detail": {"runs": runs, "cold_ms": [rnd(v) for v in cold], "warm_ms": [rnd(v) for v in warm],
+        "console_detail": {"runs": runs, "stack": stack, "cold_ms": [rnd(v) for v in cold], "warm_ms": [rnd(v) for v in warm],
                            "home_ms": [rnd(v) for v in home], "target_ms": TARGET_MS,
                            "measured": "navigation start → the 'console-ready' mark (first screen rendered "
                                        "and usable), Chromium, 375×812, fresh context per run"},

@@ -33,7 +33,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from bench._common import ROOT, clean_env, free_port, log, median, percentile, python, stop_group
+from bench._common import ROOT, free_port, log, median, percentile, python, stop_group
+from devstack.client import spawn_stack
 
 TARGET_P50_MS = None     # no target given: reported only
 POLL_SECONDS = 0.020
@@ -54,11 +55,8 @@ class StackProcess:
     def start(self) -> None:
         import requests
 
-        env = clean_env(PORT=str(self.port))
-        with open(self.log_path, "ab") as out:
-            self.proc = subprocess.Popen([python(), "-m", "devstack", "run"], cwd=str(ROOT), env=env,
-                                         stdin=subprocess.DEVNULL, stdout=out, stderr=out,
-                                         start_new_session=True)
+        with open(self.log_path, "ab") as out:   # run files of its own: `make run`'s stay untouched
+            self.proc, _, _ = spawn_stack(self.port, out, python=python())
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:

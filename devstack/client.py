@@ -8,6 +8,7 @@ tests, `make fuzz` and the benchmarks all need. Standard library only, cheap to 
   error statuses included (a test asserts on a 409 as readily as on a 200).
 - ``wait_healthy(url, proc, timeout)``: until ``GET /health`` answers 200, the process exits,
   or the time is up.
+- ``spawn_stack(port, out, ...)``: ``python -m devstack run`` as a child with run files of its own.
 """
 from __future__ import annotations
 
@@ -15,12 +16,16 @@ import json
 import os
 import socket
 import subprocess
+import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
-from typing import Any
+from pathlib import Path
+from typing import IO, Any
 
 HOST = "127.0.0.1"
+ROOT = Path(__file__).resolve().parent.parent
 
 # What must not leak from the caller into a child stack's AWS or app settings.
 _SCRUB_PREFIXES = ("AWS_", "HUIXIANG_", "POWERTOOLS_", "JWKS", "TOKEN_")
@@ -80,3 +85,19 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float 
 
 
 __all__ = ["free_port", "clean_env", "call_json", "wait_healthy"]
+
+
+def spawn_stack(port: int, out: IO | int, cmd: list[str] | None = None, python: str | None = None,
+                new_session: bool = True, **env: str) -> tuple[subprocess.Popen, Path, dict[str, str]]:
+    """Start a local stack on `port` (``python -m devstack run``, or `cmd`) from the project
+    root, its output to `out`. It gets a run directory of its own (DEVSTACK_RUN_DIR): a stack
+    a test or a benchmark starts never overwrites the endpoint file of the one a developer
+    has running with `make run`. `new_session`: its own process group, to signal as a whole.
+    Returns the process, its run directory and the environment it was given (without PORT:
+    what a tool needs to talk to that stack)."""
+    run_dir = Path(tempfile.mkdtemp(prefix="huixiang-run-"))
+    tools_env = clean_env(DEVSTACK_RUN_DIR=str(run_dir), **env)
+    proc = subprocess.Popen(cmd or [python or sys.executable, "-m", "devstack", "run"], cwd=ROOT,
+                            env={**tools_env, "PORT": str(port)}, stdin=subprocess.DEVNULL, stdout=out,
+                            stderr=subprocess.STDOUT, start_new_session=new_session)
+    return proc, run_dir, tools_env

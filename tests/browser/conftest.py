@@ -13,8 +13,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -22,14 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from devstack.client import call_json, clean_env, free_port, wait_healthy
+from devstack.browser import CHROMIUM, LAUNCH_ARGS
+from devstack.client import call_json, free_port, spawn_stack, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("HUIXIANG_CHROMIUM", "/usr/bin/chromium")
 SCREENSHOTS = ROOT / "var" / "screenshots"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
-LAUNCH_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 PHONE = {"width": 375, "height": 812}
 DESK = {"width": 1366, "height": 900}
 DEVICES = {"phone": PHONE, "desk": DESK}
@@ -58,13 +54,10 @@ class Stack:
 @pytest.fixture(scope="session")
 def stack():
     port = free_port()
-    # run files of its own: other suites' stacks may run beside it
-    env = clean_env(PORT=str(port), DEVSTACK_RUN_DIR=tempfile.mkdtemp(prefix="huixiang-browser-run-"))
     log_path = ROOT / "var" / "log" / "browser-stack.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")
-    proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc, _, _ = spawn_stack(port, log, new_session=False)   # run files of its own: other stacks may run beside it
     url = f"http://127.0.0.1:{port}"
     if not wait_healthy(url, proc):
         proc.kill()

@@ -19,7 +19,7 @@ from typing import Any, Callable
 
 import pytest
 
-from devstack.client import call_json, clean_env, free_port
+from devstack.client import call_json, free_port, spawn_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120.0
@@ -52,12 +52,8 @@ class StackProcess:
         self.http = Http(f"http://127.0.0.1:{self.port}")
         self.cmd = cmd or [sys.executable, "-m", "devstack", "run"]
         self.log = tempfile.NamedTemporaryFile(prefix="huixiang-e2e-stack-", suffix=".log", delete=False)
-        # run files of its own: other suites' stacks may run beside it (DEVSTACK_RUN_DIR)
-        self.run_dir = Path(tempfile.mkdtemp(prefix="huixiang-e2e-run-"))
-        self.env = clean_env(DEVSTACK_RUN_DIR=str(self.run_dir))
-        self.proc = subprocess.Popen(self.cmd, cwd=ROOT, env={**self.env, "PORT": str(self.port), **env},
-                                     stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        # run files of its own: other suites' stacks may run beside it
+        self.proc, self.run_dir, self.env = spawn_stack(self.port, self.log, self.cmd, **env)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> "StackProcess":
         deadline = time.monotonic() + timeout

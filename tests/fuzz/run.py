@@ -23,13 +23,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devstack.client import call_json, clean_env, free_port, wait_healthy
+from devstack.client import call_json, free_port, spawn_stack, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFIG = Path(__file__).resolve().with_name("schemathesis.toml")
@@ -48,14 +47,11 @@ class Stack:
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Stack":
-        # run files of its own: other stacks may run beside it
-        env = clean_env(PORT=str(self.port), DEVSTACK_RUN_DIR=tempfile.mkdtemp(prefix="huixiang-fuzz-run-"))
         # to a file, not a pipe: a full pipe nobody reads would block the server's log writes
         self.log = ROOT / "var" / "fuzz" / "stack.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "w") as out:
-            self.proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=ROOT, env=env,
-                                         stdout=out, stderr=subprocess.STDOUT)
+        with open(self.log, "w") as out:   # run files of its own: other stacks may run beside it
+            self.proc, _, _ = spawn_stack(self.port, out, new_session=False)
         if wait_healthy(self.base, self.proc):
             return self
         if self.proc.poll() is not None:
