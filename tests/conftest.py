@@ -192,6 +192,14 @@ def flow(api, company):
     return Flow(api, company)
 
 
+def make_budget(api: Api, company: Company, amount: int = 1_000_000, org: str | None = None,
+                period: str = "2026", **extra) -> dict:
+    """A budget the company's leader creates (the whole company's, for 2026, by default)."""
+    r = api.post("/budgets", company.leader, {"org": org or company.root, "period": period, "amount": amount, **extra})
+    assert r.status_code == 201, r.json
+    return r.json
+
+
 class Flow:
     """Steps of the campaign life, each asserting its own success, for tests that start midway."""
 

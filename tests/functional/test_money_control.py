@@ -9,17 +9,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.conftest import make_budget as budget
 from tests.conftest import mint
 
 POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": 5000000, "approver": "region"},
                      {"up_to": None, "approver": "leader"}]}
 TODAY = dt.date.today()
-
-
-def budget(api, company, amount=1_000_000, org=None, period="2026", **extra):
-    r = api.post("/budgets", company.leader, {"org": org or company.root, "period": period, "amount": amount, **extra})
-    assert r.status_code == 201, r.json
-    return r.json
 
 
 def replay(api, company, budget_id):
@@ -246,10 +241,10 @@ def test_a_chain_is_fixed_at_submit_and_taken_step_by_step(api, company):
     assert done.json["approval"]["next"] is None
 
 
-def test_me_approvals_lists_what_waits_for_my_step_oldest_first(api, company):
+def test_me_approvals_lists_what_waits_for_my_step_oldest_first(api, company, flow):
     api.put("/approval-policy", company.leader, POLICY)
-    small = _submitted(api, company, 100_000)
-    large = _submitted(api, company, 1_000_000)
+    small = flow.submitted(requested_amount=100_000)["id"]
+    large = flow.submitted(requested_amount=1_000_000)["id"]
     province = [c["id"] for c in api.get("/me/approvals", company.province_manager).json["items"]]
     assert province == [small, large]
     assert api.get("/me/approvals", company.manager).json["items"] == []
@@ -257,9 +252,9 @@ def test_me_approvals_lists_what_waits_for_my_step_oldest_first(api, company):
     assert [c["id"] for c in api.get("/me/approvals", company.manager).json["items"]] == [large]
 
 
-def test_a_delegate_acts_for_the_delegator_only_on_the_delegated_days(api, company):
+def test_a_delegate_acts_for_the_delegator_only_on_the_delegated_days(api, company, flow):
     api.put("/approval-policy", company.leader, POLICY)
-    c = _submitted(api, company, 100_000)
+    c = flow.submitted(requested_amount=100_000)["id"]
     colleague = mint("deputy-" + company.root, "manager", company.west, name="Deputy")
     d = api.put("/me/delegation", company.province_manager,
                 {"to": {"id": "deputy-" + company.root, "name": "Deputy"}, "from": TODAY.isoformat(),
@@ -273,7 +268,7 @@ def test_a_delegate_acts_for_the_delegator_only_on_the_delegated_days(api, compa
     trail = api.get(f"/campaigns/{c}/audit", company.leader).json["items"]
     assert trail[-2]["actor"]["acting_for"]["id"] == company.sub("province_manager")
     # after DELETE the authority is gone
-    other = _submitted(api, company, 100_000)
+    other = flow.submitted(requested_amount=100_000)["id"]
     assert api.delete("/me/delegation", company.province_manager).status_code == 204
     gone = api.post(f"/campaigns/{other}/approve", colleague, {"approved_amount": 1})
     assert gone.status_code == 403
@@ -317,14 +312,20 @@ def test_overlapping_applications_carry_a_warning_from_submit_on(api, company, f
     assert api.get(f"/campaigns/{second['id']}", company.rep).json["warnings"] == []
 
 
-def test_the_approval_card_shows_what_an_approver_needs(api, company, flow):
+def test_the_approval_card_shows_what_an_approver_needs(api, company, flow, streams):
+    from tests.functional.test_evaluation import sync
+
+    done = flow.approved(start_date="2026-03-01", end_date="2026-03-02")   # the customer's past
+    flow.submit_feedback(done["id"], actual_spend=100_000, actual_sales=400_000)
+    sync(streams, company)
     b = budget(api, company, 500_000)
     flow.submitted()
     c = flow.submitted()
     card = api.get(f"/campaigns/{c['id']}/approval-card", company.manager)
     assert card.status_code == 200, card.json
     assert card.json["campaign"]["id"] == c["id"] and card.json["customer"]["id"] == "CUST-1"
-    assert "campaigns" in card.json["customer"]["summary"]
+    past = card.json["customer"]["summary"]
+    assert (past["campaigns"], past["actual_spend"], past["actual_sales"]) == (1, 100_000, 400_000), past
     assert card.json["budget"] == {"id": b["id"], "org": company.root, "period": "2026", "category": None,
                                    "amount": 500_000, "available": 500_000}
     assert card.json["warnings"][0]["code"] == "overlapping_campaign"
@@ -363,8 +364,3 @@ def _body(**overrides) -> dict:
     return campaign_body(**overrides)
 
 
-def _submitted(api, company, amount: int) -> str:
-    c = api.post("/campaigns", company.rep, {**_body(), "requested_amount": amount}).json
-    r = api.post(f"/campaigns/{c['id']}/submit", company.rep)
-    assert r.status_code == 200, r.json
-    return c["id"]

@@ -12,7 +12,7 @@ import re
 import pytest
 import requests
 
-from tests.conftest import OUTBOX
+from tests.conftest import OUTBOX, make_budget
 from tests.functional.test_evaluation import sync
 
 
@@ -113,10 +113,7 @@ def test_a_report_run_compiles_html_xlsx_and_csv_with_the_summary_numbers(api, c
 def test_the_budget_section_shows_each_budget_of_the_scope_in_yuan_in_every_artifact(api, company, flow, streams):
     # GIVEN the group's 2026 money (¥10,000), ¥3,000 of it carved to EAST for Q4 and ¥2,000 to WEST for November
     def budget(amount, org, period, parent=None):
-        body = {"org": org, "period": period, "amount": amount, **({"parent_id": parent} if parent else {})}
-        r = api.post("/budgets", company.leader, body)
-        assert r.status_code == 201, r.json
-        return r.json["id"]
+        return make_budget(api, company, amount, org, period, **({"parent_id": parent} if parent else {}))["id"]
     top = budget(1_000_000, company.root, "2026")
     east = budget(300_000, company.east, "2026-Q4", top)
     west = budget(200_000, company.west, "2026-11", top)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import make_budget as budget
 from tools import verify_audit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -20,11 +21,6 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.fixture(autouse=True)
 def no_pause(monkeypatch):
     monkeypatch.setattr(verify_audit, "RE_READ_PAUSE_S", 0)
-
-
-def budget(api, company, amount=1_000_000):
-    r = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": amount})
-    assert r.status_code == 201, r.json
 
 
 def trail(api, company, campaign_id: str, limit: int = 200) -> list[dict]:
