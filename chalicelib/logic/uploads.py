@@ -11,6 +11,7 @@ from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
 from chalicelib.dal.objects import attachment_of, thumbnail_key
 from chalicelib.domain import evidence as ev
 from chalicelib.domain import filecheck
+from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.evidence import Attachment
 from chalicelib.observability import count, logger
 
@@ -93,7 +94,7 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
     decided = replace(a, status="ready", reason=None, checked_etag=event.etag, checked_at=now_iso(),
                       taken_at=found.taken_at, gps=found.gps, phash=found.phash, phash_crop=found.phash_crop,
                       thumbnail_key=None, integrity=None, duplicate_refs=[])
-    matches = []
+    matches, campaign = [], None
     if a.kind == "photo":
         if found.thumbnail:
             decided.thumbnail_key = thumbnail_key(a.campaign_id, a.id)
@@ -110,7 +111,7 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
         if not found.analysed:
             decided.integrity = {**(decided.integrity or {}), "analysed": False}
     try:
-        _record(decided, event, a, "attachment_ready")
+        _record(decided, event, a, "attachment_ready", read=campaign)
     except AlreadyDecided:
         return "duplicate_event"
     own_ref = f"{a.campaign_id}/{a.id}"
@@ -122,14 +123,18 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
     return "ready"
 
 
-def _record(decided: Attachment, event: UploadEvent, was: Attachment, action: str, reason: str | None = None) -> None:
+def _record(decided: Attachment, event: UploadEvent, was: Attachment, action: str, reason: str | None = None,
+            read: Campaign | None = None) -> None:
     """The verdict, its index entries and the campaign's audit entry, in one unit of work (a
-    campaign changed meanwhile is re-read; a verdict already recorded raises AlreadyDecided)."""
+    campaign changed meanwhile is re-read; a verdict already recorded raises AlreadyDecided).
+    `read`: the campaign as the check read it, used by the first attempt instead of a read."""
     from chalicelib.logic import history, retry_on_stale
     from chalicelib.logic.evidence import record_evidence
 
+    reads = iter([read] if read is not None else [])
+
     def attempt() -> None:
-        campaign = repos.campaigns().get(decided.campaign_id)
+        campaign = next(reads, None) or repos.campaigns().get(decided.campaign_id)
         with repos.unit_of_work() as uow:
             uow.evidence.record_check(decided, event.etag, retired=was if was.indexed_hashes else None)
             if campaign is not None:

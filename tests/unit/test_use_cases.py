@@ -474,3 +474,41 @@ def test_an_upload_requested_as_the_campaign_is_cancelled_is_refused_and_records
     assert err.value.code == "invalid_state"
     assert real_list(c.id) == []
     assert "attachment_added" not in [e["action"] for e in store.audit.entries(c.id)]
+
+
+def test_a_photo_check_reads_its_campaign_once_and_re_reads_it_only_after_losing_a_race(store, monkeypatch):
+    from chalicelib.dal.memory import MemoryCampaigns, MemoryEvidence
+    from chalicelib.logic import evidence
+    from chalicelib.logic.uploads import UploadEvent, check_upload
+    from tests import corpus
+
+    reads: list[str] = []
+    real_get = MemoryCampaigns.get
+    monkeypatch.setattr(MemoryCampaigns, "get", lambda self, cid: reads.append(cid) or real_get(self, cid))
+
+    def upload(campaign):
+        photo = corpus.jpeg(corpus.scene(len(reads) + 3, (640, 480)))
+        _, form = evidence.request_upload(REP, campaign.id, "shelf.jpg", "image/jpeg", len(photo))
+        stored = store.objects.upload(form, photo)
+        reads.clear()
+        return UploadEvent(stored["bucket"], stored["key"], stored["size"], stored["etag"])
+
+    quiet = approved()
+    assert check_upload(upload(quiet)) == "ready"
+    assert reads.count(quiet.id) == 1                      # the check and its audit entry share the read
+
+    busy = approved()
+    event = upload(busy)
+    real_candidates = MemoryEvidence.candidates
+
+    def meanwhile(self, tenant, hashes):                   # the campaign changes during the check
+        c = real_get(store.campaigns, busy.id)
+        c.title = "renamed"
+        store.campaigns.save(c)
+        return real_candidates(self, tenant, hashes)
+
+    monkeypatch.setattr(MemoryEvidence, "candidates", meanwhile)
+    assert check_upload(event) == "ready"
+    assert reads.count(busy.id) == 2                       # the stale write re-read it once
+    trail = [e["action"] for e in store.audit.entries(busy.id)]
+    assert trail.count("attachment_ready") == 1
