@@ -299,22 +299,12 @@ class CampaignQueries:
         """Submitted campaigns whose next step waits on any of the approver keys, oldest
         submitted first: one Query per key, merged. The cursor holds each key's position, so
         a page reads at most `limit` items per key (read amplification ≤ the number of keys)."""
-        import base64
         import heapq
-        import json
 
-        from chalicelib.dal.paging import BAD_CURSOR, encode_cursor, fingerprint
-        from chalicelib.domain.errors import InvalidInput
+        from chalicelib.dal.paging import decode_positions, encode_cursor, encode_positions, fingerprint
 
         keys = sorted(set(approver_keys))
-        state: dict[str, str | None] = {k: None for k in keys}      # None: from the start; "": done
-        if page.cursor is not None:
-            try:
-                state = json.loads(base64.urlsafe_b64decode(page.cursor + "=" * (-len(page.cursor) % 4)))
-            except ValueError:
-                raise InvalidInput.field("cursor", BAD_CURSOR) from None
-            if not isinstance(state, dict) or sorted(state) != keys:
-                raise InvalidInput.field("cursor", BAD_CURSOR)
+        state = decode_positions(page.cursor, keys)       # each key's cursor; None: from the start; "": done
         fetched: dict[str, Page[Campaign]] = {}
         merged = []
         for key in keys:
@@ -342,9 +332,7 @@ class CampaignQueries:
         for key, found in fetched.items():
             if not found.items:
                 state[key] = found.next_cursor or ""                # nothing (more) under this key
-        done = all(v == "" for v in state.values())
-        cursor = None if done else base64.urlsafe_b64encode(json.dumps(state, sort_keys=True).encode()).decode()
-        return Page(items=taken, next_cursor=cursor.rstrip("=") if cursor else None)
+        return Page(items=taken, next_cursor=encode_positions(state))
 
     def overlapping(self, c: Campaign) -> list[Campaign]:
         """The customer's other live applications of the same category on overlapping days."""

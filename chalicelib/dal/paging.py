@@ -52,6 +52,38 @@ def decode_cursor(cursor: str | None, key_attrs: set[str], query_fp: str) -> dic
     return key
 
 
+# A merged list (one Query per key, e.g. /me/approvals per approver key) pages with one cursor
+# holding each key's own: the key's cursor, None while it has not moved, "" when it is done.
+# Bounded like the API's parameter.
+_MAX_MERGED_CURSOR = 4096
+
+
+def encode_positions(positions: dict[str, str | None]) -> str | None:
+    """The cursor of a merged list: None once every key is done."""
+    if all(v == "" for v in positions.values()):
+        return None
+    raw = json.dumps(positions, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_positions(cursor: str | None, keys: list[str]) -> dict[str, str | None]:
+    """Each key's position from a merged list's cursor (None: from the start). A cursor of
+    other keys, or whose positions are not cursors, is a 400 naming `cursor`."""
+    if cursor is None:
+        return {k: None for k in keys}
+    bad = InvalidInput.field("cursor", BAD_CURSOR)
+    if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_MERGED_CURSOR:
+        raise bad
+    try:
+        positions = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if not isinstance(positions, dict) or sorted(positions) != sorted(keys) \
+            or not all(v is None or isinstance(v, str) for v in positions.values()):
+        raise bad
+    return positions
+
+
 def to_dynamo_key(key: dict[str, str] | None) -> dict[str, dict[str, str]] | None:
     return {name: {"S": value} for name, value in key.items()} if key else None
 

@@ -250,6 +250,7 @@ def test_a_budget_list_cursor_pointing_into_another_company_is_a_400_not_a_500_n
 
 def test_an_approvals_cursor_naming_another_companys_keys_is_a_400(api, bank, outsider):
     co = bank["co"]
-    for state in ({co.js: None}, {outsider.east: None, co.east: None}, {outsider.east: "x"}, ["x"], "x"):
+    for state in ({co.js: None}, {outsider.east: None, co.east: None}, {outsider.east: "x"}, {outsider.east: 5},
+                  {outsider.east: ["x"]}, ["x"], "x"):
         r = api.get(f"/me/approvals?cursor={_b64(state)}", outsider.manager)
         assert r.status_code == 400 and r.json["errors"][0]["field"] == "cursor", (state, r.status_code, r.json)
