@@ -80,7 +80,7 @@ def campaign_from_item(item: dict) -> Campaign:
 
 
 def campaign_from_image(image: Mapping[str, Any] | None) -> Campaign | None:
-    """A campaign from a stream record's image as Powertools decodes it (plain values), or None."""
+    """A campaign from a stream record's image (DynamoDB JSON), or None."""
     return from_model(model_from_image(CampaignModel, image)) if image else None
 
 

@@ -41,7 +41,7 @@ def from_model(m: FeedbackModel) -> FeedbackReport:
 
 
 def report_from_image(image: Mapping[str, Any] | None) -> FeedbackReport | None:
-    """A report from a stream image as Powertools decodes it; None for no image."""
+    """A report from a stream image (DynamoDB JSON); None for no image."""
     return from_model(model_from_image(FeedbackModel, image)) if image else None
 
 

@@ -39,12 +39,10 @@ def _gsi(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryInde
 
 
 def model_from_image(model_cls: type[Model], image: dict) -> Model:
-    """A model from a stream image as Powertools decodes it (plain Python values): back to
-    DynamoDB JSON, then the model's own attribute mapping, so there is one mapping per table."""
-    from boto3.dynamodb.types import TypeSerializer
-
-    serializer = TypeSerializer()
-    return model_cls.from_raw_data({name: serializer.serialize(value) for name, value in image.items()})
+    """A model from a stream record's image as the stream carries it (DynamoDB JSON), through
+    the model's own attribute mapping: one mapping per table, and each image decoded once
+    (decoding it to plain values first, then back, tripled the work of every record)."""
+    return model_cls.from_raw_data(dict(image))
 
 
 class LocationMap(MapAttribute):

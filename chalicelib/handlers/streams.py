@@ -1,5 +1,5 @@
-"""DynamoDB stream adapters: decode each record with Powertools' `DynamoDBRecord` (images as
-plain values), turn images into domain objects (dal), call one use case.
+"""DynamoDB stream adapters: each record a Powertools `DynamoDBRecord` (its event name, id and
+images), its images read by the table's model (dal) into domain objects, one use case called.
 
 Each record is handled on its own through the Powertools batch utility, so one poison record
 never fails the records around it: the handler returns `batchItemFailures`, which the event
@@ -51,11 +51,10 @@ def _run(source: str, event: dict, context, record_handler) -> dict:
 
 
 def _images(record) -> tuple[dict | None, dict | None]:
-    """(old image, new image) of a record, as plain values; None where the record has none."""
+    """(old image, new image) of a record as the stream carries them (DynamoDB JSON, which the
+    table's model reads directly: dal.models.model_from_image); None where it has none."""
     images = record.raw_event.get("dynamodb") or {}
-    old = record.dynamodb.old_image if "OldImage" in images else None
-    new = record.dynamodb.new_image if "NewImage" in images else None
-    return old, new
+    return images.get("OldImage"), images.get("NewImage")
 
 
 def _require_images(record, source: str) -> tuple[dict | None, dict | None]:
@@ -137,8 +136,10 @@ def apply_report_record(record) -> str | None:
 
     if record.event_name.name != "INSERT":
         return None
-    _, new = _images(record)
-    if not new or new.get("kind") != "report":
+    if not _images(record)[1]:
+        return None
+    new = record.dynamodb.new_image            # plain values (Powertools): three attributes are read
+    if new.get("kind") != "report":
         return None
     return compile_report(new["tenant"], new["sk"])
 
