@@ -45,7 +45,9 @@ def _records(count: int) -> list[dict]:
 
 def _old_path(records: list[dict]) -> list:
     """Powertools' plain values, back to DynamoDB JSON, then the model (what the adapter did)."""
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
     from boto3.dynamodb.types import TypeSerializer
 
     from chalicelib.dal.campaigns import from_model
@@ -62,7 +64,9 @@ def _old_path(records: list[dict]) -> list:
 
 def _new_path(records: list[dict]) -> list:
     """What the adapter does (handlers.streams._images, dal.campaigns.campaign_from_image)."""
-    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
+        DynamoDBRecord,
+    )
 
     from chalicelib.dal.campaigns import campaign_from_image
     from chalicelib.handlers.streams import _images
