@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -107,6 +108,32 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
     finally:
         app_log.close()
         os.unlink(out)
+
+
+class Http:
+    """JSON over one keep-alive connection to a stack the benchmarks drive: `(status, body, ms)`
+    for every answer, errors included; `ok()` for a step that must succeed."""
+
+    def __init__(self, url: str) -> None:
+        import requests
+
+        self.url = url
+        self.session = requests.Session()
+
+    def __call__(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any, float]:
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        started = time.perf_counter()
+        resp = self.session.request(method, self.url + path, headers=headers,
+                                    data=json.dumps(body, ensure_ascii=False).encode() if body is not None else None,
+                                    timeout=60)
+        ms = (time.perf_counter() - started) * 1000
+        return resp.status_code, (resp.json() if resp.content else None), ms
+
+    def ok(self, method: str, path: str, token: str, body: Any = None, expect: int = 200) -> Any:
+        status, answer, _ = self(method, path, token, body)
+        if status != expect:
+            raise RuntimeError(f"{method} {path}: {status} {json.dumps(answer)[:500]}")
+        return answer
 
 
 def stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:

@@ -29,8 +29,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import log, publish, percentile
-from bench.stream_unlock import Api, _tokens, run_scenario, stack_at
+from bench._common import Http, log, percentile, publish
+from bench.stream_unlock import _tokens, run_scenario, stack_at
 
 SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
          True: {"gets": 20, "unlocks": 5, "sweep": 10, "connections": 50}}
@@ -49,28 +49,28 @@ def _plan(i: int, category: str = "tasting", customer: str = "C-LOCAL") -> dict:
             "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
 
 
-def _approved(api: Api, t: dict[str, str], i: int, category: str, customer: str = "C-LOCAL") -> str:
-    c = api.call("POST", "/campaigns", t["rep"], _plan(i, category, customer), expect=201)
-    api.call("POST", f"/campaigns/{c['id']}/submit", t["rep"])
-    api.call("POST", f"/campaigns/{c['id']}/approve", t["manager"], {"approved_amount": 180000})
+def _approved(api: Http, t: dict[str, str], i: int, category: str, customer: str = "C-LOCAL") -> str:
+    c = api.ok("POST", "/campaigns", t["rep"], _plan(i, category, customer), expect=201)
+    api.ok("POST", f"/campaigns/{c['id']}/submit", t["rep"])
+    api.ok("POST", f"/campaigns/{c['id']}/approve", t["manager"], {"approved_amount": 180000})
     return c["id"]
 
 
-def measure_get(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
+def measure_get(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
     campaign_id = _approved(api, t, 0, "tasting")
     for _ in range(5):
-        api.call("GET", f"/campaigns/{campaign_id}", t["rep"])
+        api.ok("GET", f"/campaigns/{campaign_id}", t["rep"])
     samples = []
     for _ in range(n):
         started = time.perf_counter()
-        api.call("GET", f"/campaigns/{campaign_id}", t["rep"])
+        api.ok("GET", f"/campaigns/{campaign_id}", t["rep"])
         samples.append((time.perf_counter() - started) * 1000)
     return {"local_get_ms_p50": round(percentile(samples, 50), 1),
             "local_get_ms_p99": round(percentile(samples, 99), 1),
             "local_get_requests": n, "campaign_id": campaign_id}
 
 
-def measure_sweep(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
+def measure_sweep(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
     """n approved campaigns of a category nobody else uses, each for its own store (one store
     with n overlapping roadshows would make every read carry an (n-1)-campaign duplicate
     warning, which is not the sweep), then a leader's rule for that category. Timed: from the
@@ -85,7 +85,7 @@ def measure_sweep(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
         found: set[str] = set()
         cursor = None
         while True:
-            page = api.call("GET", f"/feedback-requests?category={category}&limit=200"
+            page = api.ok("GET", f"/feedback-requests?category={category}&limit=200"
                             + (f"&cursor={cursor}" if cursor else ""), t["leader"])
             found.update(row["campaign_id"] for row in page["items"] if row["required_by"] == "category")
             cursor = page.get("next_cursor")
@@ -93,7 +93,7 @@ def measure_sweep(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
                 return found
 
     assert not listed() & set(ids), "no category rule covered the campaigns before this one"
-    api.call("POST", "/feedback-rules", t["leader"], {"scope": "category", "category": category}, expect=201)
+    api.ok("POST", "/feedback-rules", t["leader"], {"scope": "category", "category": category}, expect=201)
     started = time.perf_counter()
     polls, covered = 0, 0
     while time.perf_counter() - started < SWEEP_TIMEOUT:
@@ -103,7 +103,7 @@ def measure_sweep(api: Api, t: dict[str, str], n: int) -> dict[str, Any]:
             break
         time.sleep(POLL_SECONDS)
     elapsed = (time.perf_counter() - started) * 1000
-    shown = sum(api.call("GET", f"/campaigns/{c}", t["leader"])["feedback"]["required_by"] == "category"
+    shown = sum(api.ok("GET", f"/campaigns/{c}", t["leader"])["feedback"]["required_by"] == "category"
                 for c in ids)
     done = covered == n and shown == n
     return {"rule_sweep_100_ms": round(elapsed, 1) if done else None,
@@ -153,7 +153,7 @@ def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
     results: dict[str, Any] = {}
     detail: dict[str, Any] = {"sizes": size}
     with stack_at(url, detail, "local stack") as url:
-        api, t = Api(url), _tokens()
+        api, t = Http(url), _tokens()
         get = measure_get(api, t, size["gets"])
         log(f"local stack: GET p50 {get['local_get_ms_p50']} ms, p99 {get['local_get_ms_p99']} ms")
         conns = measure_connections(url, t["rep"], get.pop("campaign_id"), size["connections"])

@@ -53,6 +53,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import (
+    Http,
     app_env,
     clean_env,
     log,
@@ -78,31 +79,6 @@ POLICY = {"levels": [{"up_to": 150_000, "approver": "province"}, {"up_to": 350_0
 # ---------------------------------------------------------------------------------------------
 # over HTTP
 # ---------------------------------------------------------------------------------------------
-class Http:
-    """JSON over one keep-alive connection: (status, body) for every answer, errors included."""
-
-    def __init__(self, url: str) -> None:
-        import requests
-
-        self.url = url
-        self.session = requests.Session()
-
-    def __call__(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any, float]:
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        started = time.perf_counter()
-        resp = self.session.request(method, self.url + path, headers=headers,
-                                    data=json.dumps(body, ensure_ascii=False).encode() if body is not None else None,
-                                    timeout=60)
-        ms = (time.perf_counter() - started) * 1000
-        return resp.status_code, (resp.json() if resp.content else None), ms
-
-    def ok(self, method: str, path: str, token: str, body: Any = None, expect: int = 200) -> Any:
-        status, answer, _ = self(method, path, token, body)
-        if status != expect:
-            raise RuntimeError(f"{method} {path}: {status} {json.dumps(answer)[:500]}")
-        return answer
-
-
 class Company:
     """A fresh company on the stack: a rep, the manager over them, a leader (local tokens)."""
 

@@ -33,7 +33,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from bench._common import ROOT, free_port, log, median, percentile, python, stop_group
+from bench._common import ROOT, Http, free_port, log, median, percentile, python, stop_group
 from devstack.client import spawn_stack
 
 TARGET_P50_MS = None     # no target given: reported only
@@ -135,22 +135,6 @@ def _reap_orphans(stack_pid: int, grace: float = 5.0) -> list[int]:
     return left
 
 
-class Api:
-    def __init__(self, url: str) -> None:
-        import requests
-
-        self.url = url
-        self.session = requests.Session()
-
-    def call(self, method: str, path: str, token: str, body: Any = None, expect: int = 200) -> dict:
-        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        resp = self.session.request(method, self.url + path, headers=headers,
-                                    data=json.dumps(body) if body is not None else None, timeout=30)
-        if resp.status_code != expect:
-            raise RuntimeError(f"{method} {path}: {resp.status_code} {resp.text[:500]}")
-        return resp.json() if resp.content else {}
-
-
 def _tokens() -> dict[str, str]:
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
@@ -176,10 +160,10 @@ def _campaign_body(i: int) -> dict:
     }
 
 
-def _wait_status(api: Api, token: str, campaign_id: str, want: str, timeout: float) -> dict | None:
+def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: float) -> dict | None:
     deadline = time.monotonic() + timeout
     while True:
-        c = api.call("GET", f"/campaigns/{campaign_id}", token)
+        c = api.ok("GET", f"/campaigns/{campaign_id}", token)
         if c["reimbursement"]["status"] == want:
             return c
         if time.monotonic() > deadline:
@@ -188,25 +172,25 @@ def _wait_status(api: Api, token: str, campaign_id: str, want: str, timeout: flo
 
 
 def run_scenario(url: str, n: int) -> dict[str, Any]:
-    api, t = Api(url), _tokens()
-    rule = api.call("POST", "/feedback-rules", t["leader"], {"scope": "all", "due_days": 7}, expect=201)
+    api, t = Http(url), _tokens()
+    rule = api.ok("POST", "/feedback-rules", t["leader"], {"scope": "all", "due_days": 7}, expect=201)
     ids = []
     for i in range(n):
-        c = api.call("POST", "/campaigns", t["rep"], _campaign_body(i), expect=201)
-        api.call("POST", f"/campaigns/{c['id']}/submit", t["rep"])
-        api.call("POST", f"/campaigns/{c['id']}/approve", t["manager"], {"approved_amount": 180000})
+        c = api.ok("POST", "/campaigns", t["rep"], _campaign_body(i), expect=201)
+        api.ok("POST", f"/campaigns/{c['id']}/submit", t["rep"])
+        api.ok("POST", f"/campaigns/{c['id']}/approve", t["manager"], {"approved_amount": 180000})
         if _wait_status(api, t["rep"], c["id"], "locked", 15.0) is None:
             raise RuntimeError(f"campaign {c['id']} approved under rule {rule['id']} never showed 'locked'")
         ids.append(c["id"])
     samples, failures = [], []
     for cid in ids:
-        api.call("PUT", f"/campaigns/{cid}/feedback", t["rep"],
+        api.ok("PUT", f"/campaigns/{cid}/feedback", t["rep"],
                  {"actual_spend": 150000, "actual_sales": 900000, "effect_rating": 4, "reflections": "busy"})
-        api.call("POST", f"/campaigns/{cid}/feedback/submit", t["rep"])
+        api.ok("POST", f"/campaigns/{cid}/feedback/submit", t["rep"])
         submitted = time.perf_counter()
         deadline = submitted + UNLOCK_TIMEOUT
         while True:
-            c = api.call("GET", f"/campaigns/{cid}", t["rep"])
+            c = api.ok("GET", f"/campaigns/{cid}", t["rep"])
             now = time.perf_counter()
             if c["reimbursement"]["status"] == "unlocked":
                 samples.append((now - submitted) * 1000)
