@@ -37,15 +37,6 @@ def python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def shown(path: str | Path) -> str:
-    """A path as results.json may record it: relative to the repository (results are
-    committed, and no tracked file names a path of the machine that produced it)."""
-    try:
-        return os.path.relpath(path, ROOT) if Path(path).is_absolute() else str(path)
-    except ValueError:   # another drive (Windows)
-        return Path(path).name
-
-
 def app_env(endpoint: str, stage: str = "bench", **extra: str) -> dict[str, str]:
     """The settings the tests give the app (tests/conftest.py), pointed at `endpoint`."""
     return {
@@ -227,23 +218,33 @@ class ReadCounter:
 READS = ReadCounter()
 
 
-def count_reads(counter: ReadCounter = READS) -> ReadCounter:
-    """Register `counter` on every DynamoDB client any botocore session creates from now on
-    (PynamoDB's and boto3's both go through `Session.create_client`). Call before the first client."""
+_HOOKED: set[str] = set()
+
+
+def _on_every_dynamodb_client(name: str, handlers: list[tuple[str, Any, str]]) -> None:
+    """Register `handlers` (botocore event, handler, unique id) on every DynamoDB client any
+    botocore session creates from now on: PynamoDB's and boto3's both go through
+    `Session.create_client`. Once per `name`; call before the first client."""
     import botocore.session
 
+    if name in _HOOKED:
+        return
+    _HOOKED.add(name)
     original = botocore.session.Session.create_client
-    if getattr(original, "_bench_hooked", False):
-        return counter
 
     def create_client(self, service_name, *args, **kwargs):
         client = original(self, service_name, *args, **kwargs)
         if service_name == "dynamodb":
-            client.meta.events.register("after-call.dynamodb", counter, unique_id="bench-read-counter")
+            for event, handler, unique_id in handlers:
+                client.meta.events.register(event, handler, unique_id=unique_id)
         return client
 
-    create_client._bench_hooked = True  # type: ignore[attr-defined]
     botocore.session.Session.create_client = create_client
+
+
+def count_reads(counter: ReadCounter = READS) -> ReadCounter:
+    """Count every DynamoDB read of this process from now on in `counter`."""
+    _on_every_dynamodb_client("reads", [("after-call.dynamodb", counter, "bench-read-counter")])
     return counter
 
 
@@ -371,23 +372,10 @@ WRITES = WriteCounter()
 
 
 def count_writes(counter: WriteCounter = WRITES) -> WriteCounter:
-    """Register `counter` on every DynamoDB client created from now on (as `count_reads`).
-    Call before the first client; `counter.enabled = False` pauses it."""
-    import botocore.session
-
-    original = botocore.session.Session.create_client
-    if getattr(original, "_bench_writes_hooked", False):
-        return counter
-
-    def create_client(self, service_name, *args, **kwargs):
-        client = original(self, service_name, *args, **kwargs)
-        if service_name == "dynamodb":
-            client.meta.events.register("before-parameter-build.dynamodb", counter.before,
-                                        unique_id="bench-write-counter-before")
-            client.meta.events.register("after-call.dynamodb", counter.after, unique_id="bench-write-counter-after")
-        return client
-
-    create_client._bench_writes_hooked = True  # type: ignore[attr-defined]
-    create_client._bench_hooked = getattr(original, "_bench_hooked", False)  # type: ignore[attr-defined]
-    botocore.session.Session.create_client = create_client
+    """Count the write units of every DynamoDB write of this process from now on in `counter`
+    (as `count_reads`); `counter.enabled = False` pauses it."""
+    _on_every_dynamodb_client("writes", [
+        ("before-parameter-build.dynamodb", counter.before, "bench-write-counter-before"),
+        ("after-call.dynamodb", counter.after, "bench-write-counter-after"),
+    ])
     return counter

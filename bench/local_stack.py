@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench._common import Http, log, percentile, publish
-from bench.stream_unlock import _tokens, run_scenario, stack_at
+from bench.stream_unlock import _tokens, run_scenario, stack_at, unlock_figures
 
 SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
          True: {"gets": 20, "unlocks": 5, "sweep": 10, "connections": 50}}
@@ -165,8 +165,7 @@ def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
         samples = unlock["samples"]
         results.update({
             "local_get_ms_p50": get["local_get_ms_p50"],
-            "stream_unlock_ms_p50": round(percentile(samples, 50), 1) if samples else None,
-            "stream_unlock_ms_p99": round(percentile(samples, 99), 1) if samples else None,
+            **unlock_figures(samples),
             "rule_sweep_100_ms": sweep["rule_sweep_100_ms"],
             "concurrent_50_resets": conns["concurrent_50_resets"],
         })

@@ -226,16 +226,21 @@ def stack_at(url: str | None, detail: dict[str, Any], name: str) -> Iterator[str
             f"orphans killed: {stopped['orphans_killed'] or 'none'})")
 
 
+def unlock_figures(samples: list[float]) -> dict[str, float | None]:
+    """`stream_unlock_ms_p50` / `_p99` of a scenario's samples (nearest rank; None without any)."""
+    return {f"stream_unlock_ms_p{p}": round(percentile(samples, p), 1) if samples else None for p in (50, 99)}
+
+
 def measure(campaigns: int = 40) -> dict:
     stack: dict[str, Any] = {}
     with stack_at(None, stack, "stream unlock") as url:
         result = run_scenario(url, campaigns)
     samples = result["samples"]
-    log(f"stream unlock: {len(samples)} unlocks, p50 {percentile(samples, 50):.0f} ms, "
-        f"p99 {percentile(samples, 99):.0f} ms, {len(result['failures'])} timed out")
+    figures = unlock_figures(samples)
+    log(f"stream unlock: {len(samples)} unlocks, p50 {figures['stream_unlock_ms_p50']} ms, "
+        f"p99 {figures['stream_unlock_ms_p99']} ms, {len(result['failures'])} timed out")
     return {
-        "stream_unlock_ms_p50": round(percentile(samples, 50), 1) if samples else None,
-        "stream_unlock_ms_p99": round(percentile(samples, 99), 1) if samples else None,
+        **figures,
         "stream_unlock_detail": {
             "campaigns": campaigns,
             "unlocked": len(samples),
