@@ -44,8 +44,7 @@ def load_visible(principal: Principal, campaign_id: str) -> Campaign:
 def _save(campaign: Campaign, who, events) -> Campaign:
     """The campaign and its audit entries, in one unit of work."""
     with repos.unit_of_work() as uow:
-        history.record(uow, campaign, who, events)
-        uow.campaigns.save(campaign)
+        history.save(uow, campaign, who, events)
     return campaign
 
 
@@ -155,8 +154,7 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
             with repos.unit_of_work() as uow:
                 reserved = budgets.reserve(uow, campaign, by, now)
                 events += [("approved", history.changes(before, campaign)), *budgets.audit_events(reserved)]
-                history.record(uow, campaign, who, events, now)
-                uow.campaigns.save(campaign)
+                history.save(uow, campaign, who, events, now)
         except BudgetShort as short:
             raise budgets.explain_short(short) from None
         return campaign
@@ -198,8 +196,7 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
         with repos.unit_of_work() as uow:
             released = budgets.release(uow, campaign, principal.person, now)
             events = [("cancelled", history.changes(before, campaign)), *budgets.audit_events(released)]
-            history.record(uow, campaign, history.actor(principal), events, now)
-            uow.campaigns.save(campaign)
+            history.save(uow, campaign, history.actor(principal), events, now)
         return campaign
 
     return retry_on_stale(attempt)

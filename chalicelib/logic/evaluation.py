@@ -98,17 +98,19 @@ def summary(principal: Principal, group_by: str, first: str | None, last: str | 
     return {"group_by": group_by, "from": first, "to": last, "items": items}
 
 
-def summary_rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict]:
-    """The rows of a summary (API.md's row shape), one per group, sorted by group."""
+def summary_row(group: str, metrics: dict, name: str | None, today: str) -> dict:
+    """One group's row of a summary (the API's row shape), named when the group has a name."""
+    row = r.summary_row(group, metrics, today)
+    if name:
+        row["name"] = name
+    return row
+
+
+def summary_rows(scope: Scope, group_by: str, first: str, last: str, today: str, row=summary_row) -> list[dict]:
+    """The rows of a summary, one per group, sorted by group; `row(group, metrics, name, today)`
+    makes each (the compiled report adds two figures to the API's row)."""
     groups = grouped_rows(scope, group_by, first, last)
-    items = []
-    for group in sorted(groups):
-        metrics, name = groups[group]
-        row = r.summary_row(group, metrics, today)
-        if name:
-            row["name"] = name
-        items.append(row)
-    return items
+    return [row(group, *groups[group], today) for group in sorted(groups)]
 
 
 def last_months(count: int, until: str | None = None) -> tuple[str, str]:

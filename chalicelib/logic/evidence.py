@@ -71,8 +71,7 @@ def record_evidence(uow, campaign: Campaign, who, action: str, a: Attachment, re
     change = {"attachment_id": [None, a.id], "filename": [None, a.filename], "kind": [None, a.kind]}
     if reason:
         change["reason"] = [None, reason]
-    history.record(uow, campaign, who, [(action, change)])
-    uow.campaigns.save(campaign)
+    history.save(uow, campaign, who, [(action, change)])
 
 
 def list_attachments(principal: Principal, campaign_id: str) -> list[Attachment]:

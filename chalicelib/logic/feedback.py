@@ -75,9 +75,8 @@ def submit_feedback(principal: Principal, campaign_id: str, values: dict | None)
                    "actual_sales": [None, report.actual_sales], "actual_units": [None, report.actual_units]}
         with repos.unit_of_work() as uow:
             uow.feedback.insert_revision(report)
-            history.record(uow, campaign, history.actor(principal),
-                           [("feedback_submitted", {**history.changes(before, campaign), **figures})], now)
-            uow.campaigns.save(campaign)
+            history.save(uow, campaign, history.actor(principal),
+                         [("feedback_submitted", {**history.changes(before, campaign), **figures})], now)
             if draft is not None:
                 uow.feedback.delete_draft(campaign_id)
         return campaign, report

@@ -6,9 +6,9 @@ change itself:
     before = audit_fields(campaign)
     ... change the campaign ...
     with repos.unit_of_work() as uow:
-        history.record(uow, campaign, actor, [("approved", history.changes(before, campaign))])
-        uow.campaigns.save(campaign)
+        history.save(uow, campaign, actor, [("approved", history.changes(before, campaign))])
 
+`save` writes the campaign with its new entries (`record` appends them alone, for an insert);
 `record` links the new entries to the campaign's chain head (kept on the campaign, so no read
 is needed) and moves the head; the campaign's version condition then guarantees that of two
 racing changes only one gets seq n, and a retried request or redelivered event that changes
@@ -54,6 +54,14 @@ def record(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str
         written.append(head)
     if written:
         campaign.audit_seq, campaign.audit_head = head.seq, head.hash
+    return written
+
+
+def save(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None) -> list[AuditEntry]:
+    """Save the changed campaign in `uow` with one trail entry per event: a use case writes a
+    changed campaign this way, so no change is saved without its record."""
+    written = record(uow, campaign, who, events, at)
+    uow.campaigns.save(campaign)
     return written
 
 

@@ -19,7 +19,7 @@ from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
-from chalicelib.logic.evaluation import check_period, grouped_rows, last_months
+from chalicelib.logic.evaluation import check_period, last_months, summary_row, summary_rows
 from chalicelib.observability import count, logger
 
 FREQUENCIES = ("weekly", "monthly", "none")
@@ -120,17 +120,14 @@ _SHANGHAI = ZoneInfo("Asia/Shanghai")
 def _row(group: str, metrics: dict, name: str | None, today: str) -> dict:
     """A summary row (the API's shape) with the two figures the report adds: `required` and
     `compliance_rate` (the summary route does not return them)."""
-    row = r.summary_row(group, metrics, today)
-    if name:
-        row["name"] = name
+    row = summary_row(group, metrics, name, today)
     row["required"] = int(metrics.get("required", 0))
     row["compliance_rate"] = r.compliance_rate(metrics, today)
     return row
 
 
 def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict]:
-    groups = grouped_rows(scope, group_by, first, last)
-    return [_row(group, *groups[group], today) for group in sorted(groups)]
+    return summary_rows(scope, group_by, first, last, today, row=_row)
 
 
 def overdue_list(tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT,

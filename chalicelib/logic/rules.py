@@ -156,9 +156,8 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
             return False if confirmed else decide(repos.campaigns().get(campaign.id), True)
         campaign.updated_at = now_iso()
         with repos.unit_of_work() as uow:
-            history.record(uow, campaign, history.actor(None),
-                           [("requirement_changed", history.changes(before, campaign))])
-            uow.campaigns.save(campaign)
+            history.save(uow, campaign, history.actor(None),
+                         [("requirement_changed", history.changes(before, campaign))])
         return True
 
     first = [listed]

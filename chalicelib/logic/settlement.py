@@ -42,8 +42,7 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
             with repos.unit_of_work() as uow:
                 effect = budgets.settle(uow, campaign, principal.person, now)
                 events = [("reimbursed", history.changes(before, campaign)), *budgets.audit_events(effect)]
-                history.record(uow, campaign, history.actor(principal), events, now)
-                uow.campaigns.save(campaign)
+                history.save(uow, campaign, history.actor(principal), events, now)
         except BudgetShort as short:
             raise budgets.explain_short(short) from None
         return campaign
@@ -76,8 +75,7 @@ def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None)
         events = [("settlement_unlocked", {**history.changes(before, campaign), "revision": [None, revision]})] \
             if outcome == "unlocked" else []
         with repos.unit_of_work() as uow:
-            history.record(uow, campaign, history.actor(None), events)
-            uow.campaigns.save(campaign)
+            history.save(uow, campaign, history.actor(None), events)
         return outcome
 
     return retry_on_stale(attempt)
