@@ -19,5 +19,16 @@ VAR_DIR: Path = REPO_ROOT / "var"
 #: and the tools. DEVSTACK_RUN_DIR gives a stack (and whoever talks to it) a directory of its
 #: own, so that several stacks can run side by side (the test suites do).
 RUN_DIR: Path = Path(os.environ.get("DEVSTACK_RUN_DIR") or VAR_DIR / "run")
+READY_FILE: Path = RUN_DIR / "ready"
+ENDPOINT_FILE: Path = RUN_DIR / "endpoint"   # the moto URL, for `devstack invoke` and the tools
 
-__all__ = ["REPO_ROOT", "VAR_DIR", "RUN_DIR"]
+
+def running_endpoint() -> str | None:
+    """The moto URL of the stack running with this run directory, or None if none runs."""
+    try:
+        return ENDPOINT_FILE.read_text().strip() or None
+    except OSError:
+        return None
+
+
+__all__ = ["REPO_ROOT", "VAR_DIR", "RUN_DIR", "READY_FILE", "ENDPOINT_FILE", "running_endpoint"]

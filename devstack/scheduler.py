@@ -205,26 +205,23 @@ def runners_for_app(app: Any, stage: str = "dev") -> list[ScheduleRunner]:
                            function_name=f"{app.app_name}-{stage}-{s.name}") for s in schedule_sources(app)]
 
 
-ENDPOINT_FILE_NAME = "endpoint"
-
-
 def invoke_now(name: str) -> int:
     """`python -m devstack invoke <function>`: run a scheduled function of the running local
     stack now (its endpoint is in var/run/endpoint), print what it returned."""
     import json
     import os
 
-    from devstack import RUN_DIR, VAR_DIR, tokens
-    from devstack.stack import READY_FILE, STAGE, _chalice_config, local_env
+    from devstack import READY_FILE, VAR_DIR, running_endpoint, tokens
+    from devstack.stack import STAGE, _chalice_config, local_env
 
-    endpoint_file = RUN_DIR / ENDPOINT_FILE_NAME
-    if not endpoint_file.exists():
+    endpoint = running_endpoint()
+    if endpoint is None:
         print("the local stack is not running: start it with `make run` first", flush=True)
         return 2
     config, _ = _chalice_config(VAR_DIR.parent, STAGE)
     os.environ.update({k: str(v) for k, v in config.environment_variables.items()})
     _, jwks_path = tokens.ensure_keys()
-    os.environ.update(local_env(endpoint_file.read_text().strip(), jwks_path=jwks_path, ready_file=READY_FILE))
+    os.environ.update(local_env(endpoint, jwks_path=jwks_path, ready_file=READY_FILE))
     import app as app_module
 
     app = app_module.app

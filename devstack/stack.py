@@ -22,7 +22,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
-from devstack import REPO_ROOT, RUN_DIR, VAR_DIR, tokens
+from devstack import ENDPOINT_FILE, READY_FILE, REPO_ROOT, VAR_DIR, tokens
 from devstack.client import free_port
 from devstack.streams import StreamRunner, drain_all, dynamodb_sources, runners_for_app
 
@@ -33,8 +33,6 @@ HOST = "127.0.0.1"
 STAGE = "dev"
 REGION = "us-east-1"
 CATEGORIES = "tasting,display,roadshow,in_store_promotion"
-READY_FILE: Path = RUN_DIR / "ready"
-ENDPOINT_FILE: Path = RUN_DIR / "endpoint"   # the moto URL, for `devstack invoke` and tools
 MOTO_LOG: Path = VAR_DIR / "log" / "moto.log"
 
 # Environment that would point botocore elsewhere than the local endpoint, or at a profile

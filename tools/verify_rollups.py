@@ -74,11 +74,11 @@ def verify(tenant: str | None = None) -> list[str]:
 
 
 def _point_at_local_stack() -> None:
-    from devstack import RUN_DIR
+    from devstack import running_endpoint
 
-    endpoint_file = RUN_DIR / "endpoint"
-    if "AWS_ENDPOINT_URL" not in os.environ and endpoint_file.exists():
-        os.environ.update({"AWS_ENDPOINT_URL": endpoint_file.read_text().strip(), "AWS_ACCESS_KEY_ID": "testing",
+    endpoint = running_endpoint()
+    if "AWS_ENDPOINT_URL" not in os.environ and endpoint is not None:
+        os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
                            "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
                            "HUIXIANG_STAGE": os.environ.get("HUIXIANG_STAGE", "dev")})
 
