@@ -192,6 +192,16 @@ def flow(api, company):
     return Flow(api, company)
 
 
+def business_date():
+    """Today as the service counts days (Asia/Shanghai): a test that uses the machine's date for
+    a delegation or a due date fails every day from 16:00 UTC, when Shanghai is a day ahead."""
+    import datetime as dt
+
+    from chalicelib.clock import business_today
+
+    return dt.date.fromisoformat(business_today())
+
+
 def make_budget(api: Api, company: Company, amount: int = 1_000_000, org: str | None = None,
                 period: str = "2026", **extra) -> dict:
     """A budget the company's leader creates (the whole company's, for 2026, by default)."""

@@ -11,9 +11,9 @@ import datetime as dt
 
 import pytest
 
-from tests.conftest import Company, campaign_body
+from tests.conftest import Company, business_date, campaign_body
 
-_TODAY = dt.date.today()
+_TODAY = business_date()
 DELEGATION = {"to": {"id": "someone-else", "name": "Colleague"}, "from": _TODAY.isoformat(),
               "until": (_TODAY + dt.timedelta(days=3)).isoformat()}
 

@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.conftest import make_budget as budget
-from tests.conftest import mint
+from tests.conftest import business_date, mint
 
 POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": 5000000, "approver": "region"},
                      {"up_to": None, "approver": "leader"}]}
-TODAY = dt.date.today()
+TODAY = business_date()
 
 
 def replay(api, company, budget_id):

@@ -12,7 +12,7 @@ import botocore.client
 import chalice.test
 import pytest
 
-from tests.conftest import mint
+from tests.conftest import business_date, mint
 from tests.infra.conftest import of_type
 from tests.infra.test_template import FUNCTIONS
 
@@ -296,7 +296,7 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     assert api.put("/approval-policy", company.leader, policy).status_code == 200
     chained = flow.submitted(requested_amount=100_000)
     deputy = mint("deputy-" + company.root, "manager", company.west, name="Deputy")
-    today = dt.date.today()
+    today = business_date()
     assert api.get("/me/delegation", company.province_manager).status_code == 404
     delegated = api.put("/me/delegation", company.province_manager,
                         {"to": {"id": "deputy-" + company.root, "name": "Deputy"}, "from": today.isoformat(),

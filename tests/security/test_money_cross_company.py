@@ -11,10 +11,10 @@ import json
 
 import pytest
 
-from tests.conftest import Api, Company, campaign_body, mint
+from tests.conftest import Api, Company, business_date, campaign_body, mint
 
 ROLES = ("rep", "manager", "leader", "finance")
-TODAY = dt.date.today()
+TODAY = business_date()
 POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": None, "approver": "region"}]}
 DEPUTY = "deputy-shared-id"          # the delegate's id: the same string in the other company too
 

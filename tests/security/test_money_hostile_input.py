@@ -4,16 +4,15 @@ is wrong (or, for text that is merely unusual, accepted and kept exactly, with a
 that still verifies), never a 500 and never a half-written change."""
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import pytest
 
-from tests.conftest import campaign_body
+from tests.conftest import business_date, campaign_body
 from tests.conftest import make_budget as _budget
 from tools.verify_audit import chain_problems
 
-TODAY = dt.date.today()
+TODAY = business_date()
 POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": None, "approver": "region"}]}
 UNREADABLE = "9" * 5000    # more digits than the JSON reader takes: the body as a whole is refused
 HUGE = ["9" * 30, "9" * 400, UNREADABLE, "1e400", "-1e400", "1e308", "NaN", "Infinity", "-Infinity", "1.5", "-0",
