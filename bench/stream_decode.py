@@ -23,22 +23,27 @@ from pathlib import Path
 from bench._common import log, publish
 
 
-def _records(count: int) -> list[dict]:
-    from chalicelib.dal.campaigns import to_model
+def campaign():
+    """The campaign the records carry: every kind of attribute a campaign item has."""
     from chalicelib.domain.approval import Approval
     from chalicelib.domain.budget import CampaignBudget
     from chalicelib.domain.campaign import Campaign, RuleRef
 
-    c = Campaign(id="01BENCHDECODE0000000000000", org="CN/EAST/JS", owner_id="rep-1", owner_name="李雷",
-                 title="周末品鉴会", category="tasting", customer_id="K1", customer_name="苏果新街口",
-                 start_date="2026-11-01", end_date="2026-11-03", expected_spend=100_000, expected_sales=500_000,
-                 requested_amount=100_000, approved_amount=90_000, status="approved",
-                 created_at="2026-11-01T00:00:00.000Z", updated_at="2026-11-02T00:00:00.000Z",
-                 location={"address": "南京市玄武区", "lat": 32.05, "lon": 118.78}, rule=RuleRef("R1", "all", 7, 2),
-                 approval=Approval.from_dict({"chain": [{"level": "manager", "org": "CN/EAST"}], "steps": [],
-                                              "next": None}),
-                 budget=CampaignBudget("B1", "CN", "2026", None, reserved=90_000), version=3)
-    image = to_model(c).serialize()
+    return Campaign(id="01BENCHDECODE0000000000000", org="CN/EAST/JS", owner_id="rep-1", owner_name="李雷",
+                    title="周末品鉴会", category="tasting", customer_id="K1", customer_name="苏果新街口",
+                    start_date="2026-11-01", end_date="2026-11-03", expected_spend=100_000, expected_sales=500_000,
+                    requested_amount=100_000, approved_amount=90_000, status="approved",
+                    created_at="2026-11-01T00:00:00.000Z", updated_at="2026-11-02T00:00:00.000Z",
+                    location={"address": "南京市玄武区", "lat": 32.05, "lon": 118.78}, rule=RuleRef("R1", "all", 7, 2),
+                    approval=Approval.from_dict({"chain": [{"level": "manager", "org": "CN/EAST"}], "steps": [],
+                                                 "next": None}),
+                    budget=CampaignBudget("B1", "CN", "2026", None, reserved=90_000), version=3)
+
+
+def _records(count: int) -> list[dict]:
+    from chalicelib.dal.campaigns import to_model
+
+    image = to_model(campaign()).serialize()
     return [{"eventID": f"e{i}", "eventName": "MODIFY",
              "dynamodb": {"Keys": {"id": image["id"]}, "OldImage": image, "NewImage": image}} for i in range(count)]
 
