@@ -7,6 +7,7 @@ from typing import Callable, TypeVar
 from chalicelib.domain.errors import Conflict, StaleWrite
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def retry_on_stale(operation: Callable[[], T], attempts: int = 5) -> T:
@@ -22,3 +23,11 @@ def retry_on_stale(operation: Callable[[], T], attempts: int = 5) -> T:
             if attempt == attempts - 1:
                 raise Conflict("the campaign kept changing while we tried to save; try again", code="conflict")
     raise AssertionError("unreachable")
+
+
+def retry_on_stale_from(first: T, read: Callable[[], T], decide: Callable[[T], R], attempts: int = 5) -> R:
+    """`retry_on_stale` for a use case that already holds a read: the first attempt decides on
+    `first` (its write is conditional on that version, so a stale one is refused), every retry
+    on a fresh `read()`."""
+    pending = [first]
+    return retry_on_stale(lambda: decide(pending.pop() if pending else read()), attempts)

@@ -12,7 +12,7 @@ from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.ids import new_id
-from chalicelib.logic import history, retry_on_stale
+from chalicelib.logic import history, retry_on_stale, retry_on_stale_from
 from chalicelib.logic.campaigns import load_visible
 
 MAX_PER_CAMPAIGN = 100
@@ -51,18 +51,13 @@ def request_upload(principal: Principal, campaign_id: str, filename: str, conten
                    size_bytes=size_bytes, kind=kind, uploaded_by=principal.sub, created_at=now_iso(),
                    object_key=upload_key(campaign_id, attachment_id), upload_token=secrets.token_urlsafe(18))
 
-    first = [campaign]
-
-    def attempt() -> None:
-        # the campaign read above on the first attempt (its save is conditional on that version);
-        # a retry reads it again and must find it still open to evidence
-        current = first.pop() if first else load_visible(principal, campaign_id)
-        _check_changeable(current)
+    def attempt(current: Campaign) -> None:
+        _check_changeable(current)          # a retry's fresh read must still be open to evidence
         with repos.unit_of_work() as uow:
             uow.evidence.insert(a)
             record_evidence(uow, current, history.actor(principal), "attachment_added", a)
 
-    retry_on_stale(attempt)
+    retry_on_stale_from(campaign, lambda: load_visible(principal, campaign_id), attempt)
     return a, repos.objects().presigned_upload(a.object_key, a.content_type, a.size_bytes, a.upload_token)
 
 

@@ -21,7 +21,7 @@ from chalicelib.domain.errors import InvalidInput, NotFound
 from chalicelib.domain.feedback import FeedbackRule, Sweep, rule_target
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.logic import history, retry_on_stale
+from chalicelib.logic import history, retry_on_stale_from
 
 SWEEP_PAGE = 100
 SWEEP_WORKERS = 8       # campaigns of a page re-evaluated at once: each is a few round trips of waiting
@@ -160,6 +160,5 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
                          [("requirement_changed", history.changes(before, campaign))])
         return True
 
-    first = [listed]
-    return retry_on_stale(lambda: decide(first.pop(), False) if first
-                          else decide(repos.campaigns().get(listed.id), True))
+    return retry_on_stale_from(listed, lambda: repos.campaigns().get(listed.id),
+                               lambda campaign: decide(campaign, campaign is not listed))

@@ -128,16 +128,16 @@ def _record(decided: Attachment, event: UploadEvent, was: Attachment, action: st
     """The verdict, its index entries and the campaign's audit entry, in one unit of work (a
     campaign changed meanwhile is re-read; a verdict already recorded raises AlreadyDecided).
     `read`: the campaign as the check read it, used by the first attempt instead of a read."""
-    from chalicelib.logic import history, retry_on_stale
+    from chalicelib.logic import history, retry_on_stale_from
     from chalicelib.logic.evidence import record_evidence
 
-    reads = iter([read] if read is not None else [])
+    def fetch() -> Campaign | None:
+        return repos.campaigns().get(decided.campaign_id)
 
-    def attempt() -> None:
-        campaign = next(reads, None) or repos.campaigns().get(decided.campaign_id)
+    def attempt(campaign: Campaign | None) -> None:
         with repos.unit_of_work() as uow:
             uow.evidence.record_check(decided, event.etag, retired=was if was.indexed_hashes else None)
             if campaign is not None:
                 record_evidence(uow, campaign, history.actor(None), action, decided, reason)
 
-    retry_on_stale(attempt)
+    retry_on_stale_from(read if read is not None else fetch(), fetch, attempt)
