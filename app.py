@@ -4,6 +4,7 @@ HTTP routes live beside their handlers in chalicelib/handlers/routes/ (one Bluep
 module); the event handlers below decode their events in chalicelib/handlers/ and call use cases.
 Heavy modules are imported where they are used, so `import app` stays cheap for every function.
 """
+
 import os
 
 from chalice import Chalice, Cron
@@ -32,40 +33,51 @@ _STREAM = "arn:aws:dynamodb:{region}:000000000000:table/huixiang-{stage}-{table}
 
 def _stream_arn(variable: str, table: str) -> str:
     """The stream ARN from stage config; the local stack resolves the real one by table name."""
-    return os.environ.get(variable) or _STREAM.format(region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
-                                                      stage=os.environ.get("HUIXIANG_STAGE", "dev"), table=table)
+    return os.environ.get(variable) or _STREAM.format(
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"),
+        stage=os.environ.get("HUIXIANG_STAGE", "dev"),
+        table=table,
+    )
 
 
 # -- stream triggers ---------------------------------------------------------------------------
-@app.on_dynamodb_record(stream_arn=_stream_arn("FEEDBACK_STREAM_ARN", "feedback"), batch_size=100,
-                        starting_position="TRIM_HORIZON")
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("FEEDBACK_STREAM_ARN", "feedback"), batch_size=100, starting_position="TRIM_HORIZON"
+)
 def on_feedback_change(event):
     """A submitted feedback revision unlocks the campaign's settlement."""
     from chalicelib.handlers.streams import on_feedback_change as handle
+
     return handle(event.to_dict(), event.context)
 
 
-@app.on_dynamodb_record(stream_arn=_stream_arn("RULES_STREAM_ARN", "rules"), batch_size=10,
-                        starting_position="TRIM_HORIZON")
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("RULES_STREAM_ARN", "rules"), batch_size=10, starting_position="TRIM_HORIZON"
+)
 def on_rule_change(event):
     """A feedback rule created or deleted re-evaluates the campaigns it covers."""
     from chalicelib.handlers.streams import on_rule_change as handle
+
     return handle(event.to_dict(), event.context)
 
 
-@app.on_dynamodb_record(stream_arn=_stream_arn("CAMPAIGNS_STREAM_ARN", "campaigns"), batch_size=100,
-                        starting_position="TRIM_HORIZON")
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("CAMPAIGNS_STREAM_ARN", "campaigns"), batch_size=100, starting_position="TRIM_HORIZON"
+)
 def on_campaign_change(event):
     """Every campaign change moves the monthly roll-ups by its delta, exactly once."""
     from chalicelib.handlers.streams import on_campaign_change as handle
+
     return handle(event.to_dict(), event.context)
 
 
-@app.on_dynamodb_record(stream_arn=_stream_arn("REPORTS_STREAM_ARN", "reports"), batch_size=1,
-                        starting_position="TRIM_HORIZON")
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("REPORTS_STREAM_ARN", "reports"), batch_size=1, starting_position="TRIM_HORIZON"
+)
 def on_report_requested(event):
     """A pending report inserted (on demand or by the schedule) is compiled, stored and emailed."""
     from chalicelib.handlers.streams import on_report_change as handle
+
     return handle(event.to_dict(), event.context)
 
 
@@ -77,6 +89,7 @@ def on_report_requested(event):
 def on_upload(event, context):
     """An uploaded object is checked: what it really is, photo metadata, integrity flags."""
     from chalicelib.handlers.uploads import on_upload as handle
+
     return handle(event, context)
 
 
@@ -86,6 +99,7 @@ def on_upload(event, context):
 def compile_scheduled_reports(event):
     """Month to date every morning; the final report of last month on the 1st."""
     from chalicelib.handlers.schedules import compile_scheduled_reports as handle
+
     return handle(event.to_dict(), event.context)
 
 
@@ -94,4 +108,5 @@ def compile_scheduled_reports(event):
 def send_overdue_reminders(event):
     """One reminder per rep with overdue feedback, at most once a day."""
     from chalicelib.handlers.schedules import send_overdue_reminders as handle
+
     return handle(event.to_dict(), event.context)

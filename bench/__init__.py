@@ -17,10 +17,12 @@ Four benchmarks, each in its own module and each runnable alone:
 the dict into bench/results.json. `run(quick=True)` is the smoke version (500 campaigns,
 5 cold-start pairs, 5 unlocks, 20 racing approvals) that a test can call; it writes nothing.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["run", "table", "checks", "SIZES", "BENCHMARKS"]
 
@@ -33,22 +35,26 @@ SIZES = {
 
 def _cold_start(size: dict) -> dict:
     from bench import cold_start
+
     return cold_start.measure(size["cold_start_pairs"])
 
 
 def _read_amplification(size: dict) -> dict:
     from bench import read_amplification
+
     return read_amplification.measure(size["campaigns"])
 
 
 def _stream_unlock(size: dict) -> dict:
     from bench import stream_unlock
+
     return stream_unlock.measure(size["unlocks"])
 
 
 def _money(size: dict) -> dict:
     from bench import money
-    return money.measure(quick=size["quick"])   # its sizes are its own (bench.money.SIZES)
+
+    return money.measure(quick=size["quick"])  # its sizes are its own (bench.money.SIZES)
 
 
 #: name -> runner; run one after the other (they time things, so never in parallel).
@@ -79,14 +85,19 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict[str, Any]:
         except Exception as exc:  # noqa: BLE001 - report and go on with the next benchmark
             errors[name] = f"{type(exc).__name__}: {exc}"
         timings[name] = round(time.perf_counter() - started, 1)
-    results["bench_run"] = {"quick": bool(quick), "sizes": size, "seconds": timings,
-                            "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    results["bench_run"] = {
+        "quick": bool(quick),
+        "sizes": size,
+        "seconds": timings,
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
     if errors:
         results["errors"] = errors
     return results
 
 
 # -- the table --------------------------------------------------------------------------------
+
 
 def _fmt(value: Any, unit: str = "") -> str:
     if value is None:
@@ -109,12 +120,30 @@ def checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
     if "cold_start_first_request_ratio" in results:
         r = results["cold_start_first_request_ratio"]
-        rows.append(("cold_start_first_request_ratio", _fmt(r), "≤ 1.2 (bar 1.5)",
-                     "ok" if r <= 1.2 else ("bar" if r <= 1.5 else "FAIL")))
-        rows.append(("  first GET /campaigns/{id}, median", _fmt(results.get("cold_start_first_request_ms_median"), " ms"),
-                     "", ""))
-        rows.append(("  baseline (Chalice + boto3 GetItem), median",
-                     _fmt(results.get("cold_start_first_request_baseline_ms_median"), " ms"), "", ""))
+        rows.append(
+            (
+                "cold_start_first_request_ratio",
+                _fmt(r),
+                "≤ 1.2 (bar 1.5)",
+                "ok" if r <= 1.2 else ("bar" if r <= 1.5 else "FAIL"),
+            )
+        )
+        rows.append(
+            (
+                "  first GET /campaigns/{id}, median",
+                _fmt(results.get("cold_start_first_request_ms_median"), " ms"),
+                "",
+                "",
+            )
+        )
+        rows.append(
+            (
+                "  baseline (Chalice + boto3 GetItem), median",
+                _fmt(results.get("cold_start_first_request_baseline_ms_median"), " ms"),
+                "",
+                "",
+            )
+        )
     if "cold_start_ratio" in results:
         r = results["cold_start_ratio"]
         rows.append(("cold_start_ratio (import app)", _fmt(r), "≤ 1.5", verdict(r, 1.5)))
@@ -123,15 +152,19 @@ def checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     ra = results.get("read_amplification")
     if ra:
         worst = ra.get("worst")
-        rows.append(("read_amplification.worst", _fmt(worst), "≤ 2",
-                     "FAIL" if ra.get("unmeasured") else verdict(worst, 2.0)))
+        rows.append(
+            ("read_amplification.worst", _fmt(worst), "≤ 2", "FAIL" if ra.get("unmeasured") else verdict(worst, 2.0))
+        )
         route_errors = ra.get("errors") or {}
         for name, ratio in ra.get("routes", {}).items():
             value = "error" if name in route_errors else _fmt(ratio)
             rows.append((f"  {name}", value, "≤ 2", verdict(ratio, 2.0)))
         detail = results.get("read_amplification_detail") or {}
-        repeated = {n: r["repeated_across_pages"] for n, r in (detail.get("routes") or {}).items()
-                    if r.get("repeated_across_pages")}
+        repeated = {
+            n: r["repeated_across_pages"]
+            for n, r in (detail.get("routes") or {}).items()
+            if r.get("repeated_across_pages")
+        }
         if repeated:
             rows.append(("  items repeated on page 2", str(sum(repeated.values())), "0", "FAIL"))
         secondary = detail.get("secondary_filters") or {}
@@ -142,8 +175,14 @@ def checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("stream_unlock_ms_p50", _fmt(results["stream_unlock_ms_p50"], " ms"), "—", ""))
         rows.append(("stream_unlock_ms_p99", _fmt(results["stream_unlock_ms_p99"], " ms"), "—", ""))
         timed_out = detail.get("timed_out") or []
-        rows.append(("  unlocked / campaigns", f"{detail.get('unlocked')}/{detail.get('campaigns')}",
-                     "all", "ok" if not timed_out else "FAIL"))
+        rows.append(
+            (
+                "  unlocked / campaigns",
+                f"{detail.get('unlocked')}/{detail.get('campaigns')}",
+                "all",
+                "ok" if not timed_out else "FAIL",
+            )
+        )
     rows += _money_checks(results)
     for name in results.get("errors") or {}:
         rows.append((name, "error", "", "FAIL"))
@@ -163,31 +202,64 @@ def _money_checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         rows.append(("  ratio", _fmt(results.get("approval_wru_ratio")), "(info)", ""))
     for name in sorted(k for k in results if k.startswith("budget_race_")):
         race = results[name]
-        rows.append((f"{name}: approved / room", f"{race['approved']}/{race['room_for']}", "= room",
-                     "ok" if race["approved"] == race["room_for"] else "FAIL"))
-        rows.append(("  final available", _fmt(race["final_available"]), f"= {race['expected_available']}",
-                     "ok" if race["final_available"] == race["expected_available"] else "FAIL"))
-        rows.append(("  ledger replay difference", _fmt(race["ledger_replay_difference"]), "0",
-                     "ok" if race["ledger_replay_difference"] == 0 else "FAIL"))
+        rows.append(
+            (
+                f"{name}: approved / room",
+                f"{race['approved']}/{race['room_for']}",
+                "= room",
+                "ok" if race["approved"] == race["room_for"] else "FAIL",
+            )
+        )
+        rows.append(
+            (
+                "  final available",
+                _fmt(race["final_available"]),
+                f"= {race['expected_available']}",
+                "ok" if race["final_available"] == race["expected_available"] else "FAIL",
+            )
+        )
+        rows.append(
+            (
+                "  ledger replay difference",
+                _fmt(race["ledger_replay_difference"]),
+                "0",
+                "ok" if race["ledger_replay_difference"] == 0 else "FAIL",
+            )
+        )
         others = sum((race.get("other_answers") or {}).values())
-        rows.append(("  answers other than 200 / 409 budget_exceeded", str(others), "0", "ok" if not others else "FAIL"))
+        rows.append(
+            ("  answers other than 200 / 409 budget_exceeded", str(others), "0", "ok" if not others else "FAIL")
+        )
         rows.append(("  wall time", _fmt(race["wall_ms"], " ms"), "(info)", ""))
     if "audit_verify_ms_50" in results:
         audit = (results.get("money_detail") or {}).get("audit") or {}
         verified = audit.get("verified") and audit.get("verified_offline")
-        rows.append(("audit_verify_ms_50 (median)", _fmt(results["audit_verify_ms_50"], " ms"), "(info)",
-                     "" if verified is None else ("ok" if verified else "FAIL")))
+        rows.append(
+            (
+                "audit_verify_ms_50 (median)",
+                _fmt(results["audit_verify_ms_50"], " ms"),
+                "(info)",
+                "" if verified is None else ("ok" if verified else "FAIL"),
+            )
+        )
     inbox = results.get("me_approvals_read_amplification")
     if inbox:
         worst, errors, info_errors = inbox.get("worst"), inbox.get("errors") or {}, inbox.get("info_errors") or {}
-        rows.append((f"me_approvals_read_amplification.worst ({inbox.get('campaigns')} campaigns)", _fmt(worst),
-                     "≤ 2", "FAIL" if inbox.get("unmeasured") or errors or worst is None or worst > 2 else "ok"))
+        rows.append(
+            (
+                f"me_approvals_read_amplification.worst ({inbox.get('campaigns')} campaigns)",
+                _fmt(worst),
+                "≤ 2",
+                "FAIL" if inbox.get("unmeasured") or errors or worst is None or worst > 2 else "ok",
+            )
+        )
         for name, ratio in (inbox.get("routes") or {}).items():
             shown = _fmt(ratio) + (" (then an error)" if name in errors else "")
             rows.append((f"  {name}", shown, "≤ 2", "FAIL" if name in errors or ratio is None or ratio > 2 else "ok"))
         for name, ratio in (inbox.get("info") or {}).items():
-            rows.append((f"  (info) {name}", _fmt(ratio) + (" (then an error)" if name in info_errors else ""),
-                         "(info)", ""))
+            rows.append(
+                (f"  (info) {name}", _fmt(ratio) + (" (then an error)" if name in info_errors else ""), "(info)", "")
+            )
     return rows
 
 
@@ -196,13 +268,17 @@ def table(results: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = []
     for n, row in enumerate(rows):
-        lines.append("  ".join(cell.ljust(widths[i]) if i != 1 else cell.rjust(widths[i])
-                               for i, cell in enumerate(row)).rstrip())
+        lines.append(
+            "  ".join(cell.ljust(widths[i]) if i != 1 else cell.rjust(widths[i]) for i, cell in enumerate(row)).rstrip()
+        )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
     errors = dict(results.get("errors") or {})
-    for bench, kind in (("read_amplification", "errors"), ("me_approvals_read_amplification", "errors"),
-                        ("me_approvals_read_amplification", "info_errors")):
+    for bench, kind in (
+        ("read_amplification", "errors"),
+        ("me_approvals_read_amplification", "errors"),
+        ("me_approvals_read_amplification", "info_errors"),
+    ):
         errors.update({f"{bench} {k}": v for k, v in ((results.get(bench) or {}).get(kind) or {}).items()})
     if errors:
         lines.append("")

@@ -5,6 +5,7 @@ Every benchmark that needs the app in-process runs it in a child process with it
 environment and its own moto endpoint, so `bench.run()` can be called from any process
 (including a pytest session that already imported chalicelib with other settings).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from devstack.client import clean_env, free_port  # noqa: F401  (the benchmarks import them from here)
 
@@ -28,7 +30,6 @@ QUICK_RESULTS: Path = BENCH_DIR / "results.quick.json"
 
 REGION = "us-east-1"
 CATEGORIES = "tasting,display,roadshow,in_store_promotion"
-
 
 
 def python() -> str:
@@ -78,8 +79,15 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
     os.close(fd)
     app_log = tempfile.TemporaryFile(prefix="huixiang-bench-", suffix=".log")
     cmd = [python(), "-m", module, "--worker", *args, "--out", out]
-    proc = subprocess.Popen(cmd, cwd=str(ROOT), env=env or clean_env(), stdin=subprocess.DEVNULL,
-                            stdout=app_log, stderr=sys.stderr, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd,
+        cwd=str(ROOT),
+        env=env or clean_env(),
+        stdin=subprocess.DEVNULL,
+        stdout=app_log,
+        stderr=sys.stderr,
+        start_new_session=True,
+    )
     try:
         try:
             rc = proc.wait(timeout)
@@ -114,9 +122,13 @@ class Http:
     def __call__(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any, float]:
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
         started = time.perf_counter()
-        resp = self.session.request(method, self.url + path, headers=headers,
-                                    data=json.dumps(body, ensure_ascii=False).encode() if body is not None else None,
-                                    timeout=60)
+        resp = self.session.request(
+            method,
+            self.url + path,
+            headers=headers,
+            data=json.dumps(body, ensure_ascii=False).encode() if body is not None else None,
+            timeout=60,
+        )
         ms = (time.perf_counter() - started) * 1000
         return resp.status_code, (resp.json() if resp.content else None), ms
 
@@ -272,16 +284,23 @@ class WriteCounter:
 
         self.table_wru = 0
         self.index_wru = 0
-        self.items: Counter[str] = Counter()          # items written, per table
-        self.index_writes: Counter[str] = Counter()   # index entries written, per table.index
+        self.items: Counter[str] = Counter()  # items written, per table
+        self.index_writes: Counter[str] = Counter()  # index entries written, per table.index
         self.calls: Counter[str] = Counter()
         self.checks = 0
         self.failed_calls = 0
 
     def snapshot(self) -> dict[str, Any]:
-        return {"wru": self.table_wru + self.index_wru, "table_wru": self.table_wru, "index_wru": self.index_wru,
-                "items_written": dict(self.items), "index_entries_written": dict(self.index_writes),
-                "calls": dict(self.calls), "condition_checks": self.checks, "failed_calls": self.failed_calls}
+        return {
+            "wru": self.table_wru + self.index_wru,
+            "table_wru": self.table_wru,
+            "index_wru": self.index_wru,
+            "items_written": dict(self.items),
+            "index_entries_written": dict(self.index_writes),
+            "calls": dict(self.calls),
+            "condition_checks": self.checks,
+            "failed_calls": self.failed_calls,
+        }
 
     # -- the client that reads the images, and the tables' keys --------------------------------
     def _raw(self):
@@ -289,10 +308,12 @@ class WriteCounter:
             import boto3
 
             client = boto3.client("dynamodb")
-            for event, uid in (("after-call.dynamodb", "bench-read-counter"),
-                               ("before-parameter-build.dynamodb", "bench-write-counter-before"),
-                               ("after-call.dynamodb", "bench-write-counter-after")):
-                client.meta.events.unregister(event, unique_id=uid)     # its own calls count for nothing
+            for event, uid in (
+                ("after-call.dynamodb", "bench-read-counter"),
+                ("before-parameter-build.dynamodb", "bench-write-counter-before"),
+                ("after-call.dynamodb", "bench-write-counter-after"),
+            ):
+                client.meta.events.unregister(event, unique_id=uid)  # its own calls count for nothing
             self._client = client
         return self._client
 
@@ -300,8 +321,10 @@ class WriteCounter:
         if table not in self._schemas:
             d = self._raw().describe_table(TableName=table)["Table"]
             key = [k["AttributeName"] for k in d["KeySchema"]]
-            indexes = {i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
-                       for i in d.get("GlobalSecondaryIndexes") or []}
+            indexes = {
+                i["IndexName"]: [k["AttributeName"] for k in i["KeySchema"]]
+                for i in d.get("GlobalSecondaryIndexes") or []
+            }
             self._schemas[table] = {"key": key, "indexes": indexes}
         return self._schemas[table]
 
@@ -329,7 +352,7 @@ class WriteCounter:
                         out.append((table, r["DeleteRequest"]["Key"], "write"))
         elif op == "TransactWriteItems":
             for t in params["TransactItems"]:
-                (kind, body), = t.items()
+                ((kind, body),) = t.items()
                 table = body["TableName"]
                 key = key_of(table, body["Item"]) if kind == "Put" else body["Key"]
                 out.append((table, key, "check" if kind == "ConditionCheck" else "write"))
@@ -374,8 +397,11 @@ WRITES = WriteCounter()
 def count_writes(counter: WriteCounter = WRITES) -> WriteCounter:
     """Count the write units of every DynamoDB write of this process from now on in `counter`
     (as `count_reads`); `counter.enabled = False` pauses it."""
-    _on_every_dynamodb_client("writes", [
-        ("before-parameter-build.dynamodb", counter.before, "bench-write-counter-before"),
-        ("after-call.dynamodb", counter.after, "bench-write-counter-after"),
-    ])
+    _on_every_dynamodb_client(
+        "writes",
+        [
+            ("before-parameter-build.dynamodb", counter.before, "bench-write-counter-before"),
+            ("after-call.dynamodb", counter.after, "bench-write-counter-after"),
+        ],
+    )
     return counter

@@ -23,6 +23,7 @@ drift in machine load hits all of them equally.
 
     python -m bench.cold_start [--pairs 15]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -37,8 +38,10 @@ from bench._common import ROOT, app_env, clean_env, log, median, python
 
 TARGET = 1.2
 BAR = 1.5
-BASELINE_NAME = ("a bare Chalice app with one route doing one boto3 DynamoDB GetItem, served through its "
-                 "Lambda entry point with the same API Gateway event")
+BASELINE_NAME = (
+    "a bare Chalice app with one route doing one boto3 DynamoDB GetItem, served through its "
+    "Lambda entry point with the same API Gateway event"
+)
 
 BASELINE_APP = '''\
 """Baseline: a bare Chalice app whose route reads one item with a boto3 DynamoDB client."""
@@ -73,12 +76,25 @@ def _event(campaign_id: str, token: str) -> dict:
     path = f"/campaigns/{campaign_id}"
     headers = {"authorization": f"Bearer {token}", "accept": "application/json", "host": "api.example.com"}
     return {
-        "resource": "/campaigns/{campaign_id}", "path": path, "httpMethod": "GET", "headers": headers,
-        "multiValueHeaders": {k: [v] for k, v in headers.items()}, "queryStringParameters": None,
-        "multiValueQueryStringParameters": None, "pathParameters": {"campaign_id": campaign_id},
-        "stageVariables": None, "body": None, "isBase64Encoded": False,
-        "requestContext": {"resourcePath": "/campaigns/{campaign_id}", "httpMethod": "GET", "path": f"/api{path}",
-                           "stage": "api", "requestId": "bench-cold-start", "identity": {"sourceIp": "127.0.0.1"}},
+        "resource": "/campaigns/{campaign_id}",
+        "path": path,
+        "httpMethod": "GET",
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": {"campaign_id": campaign_id},
+        "stageVariables": None,
+        "body": None,
+        "isBase64Encoded": False,
+        "requestContext": {
+            "resourcePath": "/campaigns/{campaign_id}",
+            "httpMethod": "GET",
+            "path": f"/api{path}",
+            "stage": "api",
+            "requestId": "bench-cold-start",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
     }
 
 
@@ -111,14 +127,21 @@ def _seed(endpoint: str, key_dir: Path) -> tuple[dict, dict[str, str]]:
     )
     subprocess.run([python(), "-c", code], cwd=str(ROOT), env=env, check=True, timeout=120)
     token = mint_token("rep-1", "rep", "CN/EAST/JS", key_dir=key_dir, name="Li")
-    env["CAMPAIGNS_TABLE"] = f"huixiang-{env['HUIXIANG_STAGE']}-campaigns"   # the app's own naming
+    env["CAMPAIGNS_TABLE"] = f"huixiang-{env['HUIXIANG_STAGE']}-campaigns"  # the app's own naming
     return _event("BENCHCOLD0000000000000000A", token), env
 
 
 def _run(cwd: Path, env: dict[str, str], code: str) -> float:
     start = time.perf_counter()
-    proc = subprocess.run([python(), "-c", code], cwd=str(cwd), env=env, stdin=subprocess.DEVNULL,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=120)
+    proc = subprocess.run(
+        [python(), "-c", code],
+        cwd=str(cwd),
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=120,
+    )
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise RuntimeError(f"`{code.splitlines()[0]}` failed in {cwd}: {proc.stderr.decode(errors='replace')[-2000:]}")
@@ -149,15 +172,21 @@ def measure(pairs: int = 15) -> dict:
             base_dir.mkdir()
             (base_dir / "app.py").write_text(BASELINE_APP)
             packaged = task_root(Path(tmp) / "task")
-            sources = task_root(Path(tmp) / "sources", bytecode=False)   # no __pycache__ a test run left
+            sources = task_root(Path(tmp) / "sources", bytecode=False)  # no __pycache__ a test run left
             event, env = _seed(endpoint, key_dir)
             env.update(BENCH_EVENT=json.dumps(event), PYTHONDONTWRITEBYTECODE="1")
-            import_env = clean_env(**app_env("http://127.0.0.1:9"), PYTHONDONTWRITEBYTECODE="1")   # imports only
-            runs = {"baseline": (base_dir, env, SERVE_ONE), "app": (packaged, env, SERVE_ONE),
-                    "app_from_source": (sources, env, SERVE_ONE)}
-            import_runs = {"baseline": (base_dir, import_env, "import app"), "app": (packaged, import_env, "import app")}
+            import_env = clean_env(**app_env("http://127.0.0.1:9"), PYTHONDONTWRITEBYTECODE="1")  # imports only
+            runs = {
+                "baseline": (base_dir, env, SERVE_ONE),
+                "app": (packaged, env, SERVE_ONE),
+                "app_from_source": (sources, env, SERVE_ONE),
+            }
+            import_runs = {
+                "baseline": (base_dir, import_env, "import app"),
+                "app": (packaged, import_env, "import app"),
+            }
             for cwd, e, code in [*runs.values(), *import_runs.values()]:
-                _run(cwd, e, code)                                     # warm-up, not timed
+                _run(cwd, e, code)  # warm-up, not timed
             first: dict[str, list[float]] = {name: [] for name in runs}
             imports: dict[str, list[float]] = {name: [] for name in import_runs}
             for _ in range(pairs):
@@ -169,9 +198,11 @@ def measure(pairs: int = 15) -> dict:
         moto.stop()
     fb, fa, fs = median(first["baseline"]), median(first["app"]), median(first["app_from_source"])
     ib, ia = median(imports["baseline"]), median(imports["app"])
-    log(f"cold start: {pairs} pairs; first request: baseline {fb:.1f} ms, app {fa:.1f} ms (ratio {fa / fb:.3f}), "
+    log(
+        f"cold start: {pairs} pairs; first request: baseline {fb:.1f} ms, app {fa:.1f} ms (ratio {fa / fb:.3f}), "
         f"app from source without bytecode {fs:.1f} ms (ratio {fs / fb:.3f}); "
-        f"import only: baseline {ib:.1f} ms, app {ia:.1f} ms (ratio {ia / ib:.3f})")
+        f"import only: baseline {ib:.1f} ms, app {ia:.1f} ms (ratio {ia / ib:.3f})"
+    )
     return {
         "cold_start_first_request_ratio": round(fa / fb, 3),
         "cold_start_first_request_baseline": BASELINE_NAME,
@@ -184,7 +215,7 @@ def measure(pairs: int = 15) -> dict:
         "cold_start_detail": {
             "pairs": pairs,
             "order": "baseline first request, app first request, app from source first request, "
-                     "baseline import, app import; repeated",
+            "baseline import, app import; repeated",
             "app": "app.py and chalicelib/ with the package's unchecked-hash bytecode, nothing written at run time",
             "first_request_ms": {k: [round(x, 1) for x in v] for k, v in first.items()},
             "import_ms": {k: [round(x, 1) for x in v] for k, v in imports.items()},

@@ -24,6 +24,7 @@ The campaigns table receives the campaigns the report compiler reads: those whos
 is overdue (capped, since the report lists at most 1000). For `rollup_exact` every campaign
 and every change goes through `CampaignRepository`, so the real stream carries them.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -68,8 +69,9 @@ def _python() -> str:
 
 def measure(size: str = "full", timeout: float = 3600.0) -> dict:
     """Run the worker in a clean child process and return its results."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("AWS_", "HUIXIANG_", "POWERTOOLS_", "JWKS", "TOKEN_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "POWERTOOLS_", "JWKS", "TOKEN_"))
+    }
     fd, out = tempfile.mkstemp(prefix="huixiang-bench-eval-", suffix=".json")
     os.close(fd)
     cmd = [_python(), "-m", "bench.evaluation", "--worker", "--out", out, "--size", size]
@@ -87,13 +89,17 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     out = []
     if "summary_scaling_ratio" in results:
         r = results["summary_scaling_ratio"]
-        out.append(("summary_scaling_ratio", f"{r:.3f}", f"≤ {TARGET_SCALING}", "ok" if r <= TARGET_SCALING else "FAIL"))
+        out.append(
+            ("summary_scaling_ratio", f"{r:.3f}", f"≤ {TARGET_SCALING}", "ok" if r <= TARGET_SCALING else "FAIL")
+        )
         out.append(("summary_items_read", str(results.get("summary_items_read")), "(constant)", ""))
     if "report_compile_s" in results:
         out.append(("report_compile_s", f"{results['report_compile_s']:.3f} s", "—", ""))
         out.append(("report_compile_peak_mb", f"{results['report_compile_peak_mb']:.1f} MB", "—", ""))
     if "rollup_exact" in results:
-        out.append(("rollup_exact", str(results["rollup_exact"]).lower(), "true", "ok" if results["rollup_exact"] else "FAIL"))
+        out.append(
+            ("rollup_exact", str(results["rollup_exact"]).lower(), "true", "ok" if results["rollup_exact"] else "FAIL")
+        )
     return out
 
 
@@ -108,12 +114,22 @@ def _environment(key_dir: str) -> None:
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     _, jwks = ensure_keys(Path(key_dir))
     _, endpoint = start_in_thread()
-    os.environ.update({
-        "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1", "HUIXIANG_STAGE": "bench", "HUIXIANG_CATEGORIES": ",".join(CATEGORIES),
-        "JWKS_PATH": str(jwks), "TOKEN_ISSUER": ISSUER, "TOKEN_AUDIENCE": AUDIENCE,
-        "POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "ERROR",
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "HUIXIANG_STAGE": "bench",
+            "HUIXIANG_CATEGORIES": ",".join(CATEGORIES),
+            "JWKS_PATH": str(jwks),
+            "TOKEN_ISSUER": ISSUER,
+            "TOKEN_AUDIENCE": AUDIENCE,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "ERROR",
+        }
+    )
     count_reads()
     import boto3
 
@@ -131,8 +147,11 @@ def generate(tenant: str, n: int, months: list[str], rng: random.Random):
     """n domain Campaigns over `months`: 80 % approved, of those 60 % fed back, half required."""
     from chalicelib.domain.campaign import Campaign, RuleRef
 
-    provinces = [f"{tenant}/R{r + 1}/P{r * PROVINCES_PER_REGION + p + 1:02d}"
-                 for r in range(REGIONS) for p in range(PROVINCES_PER_REGION)]
+    provinces = [
+        f"{tenant}/R{r + 1}/P{r * PROVINCES_PER_REGION + p + 1:02d}"
+        for r in range(REGIONS)
+        for p in range(PROVINCES_PER_REGION)
+    ]
     rule = RuleRef("RULE-ALL", "category", 7, 0)
     for i in range(n):
         org = provinces[rng.randrange(len(provinces))]
@@ -140,13 +159,24 @@ def generate(tenant: str, n: int, months: list[str], rng: random.Random):
         month = months[rng.randrange(len(months))]
         day = rng.randint(1, 20)
         spend = rng.randint(10, 500) * 1000
-        c = Campaign(id=f"{tenant}-{i:07d}", org=org, owner_id=f"rep-{p}-{rng.randint(1, REPS_PER_PROVINCE)}",
-                     owner_name=f"Rep {p}", title=f"Campaign {i}", category=rng.choice(CATEGORIES),
-                     customer_id=f"C-{p}-{min(int(rng.paretovariate(1.2)), CUSTOMERS_PER_PROVINCE):02d}",
-                     customer_name="Customer", start_date=f"{month}-{day:02d}", end_date=f"{month}-{day + 2:02d}",
-                     expected_spend=spend, expected_sales=spend * rng.randint(2, 8), requested_amount=spend,
-                     created_at="2026-01-01T00:00:00.000Z", updated_at="2026-01-01T00:00:00.000Z",
-                     owner_email=f"rep-{p}@example.com")
+        c = Campaign(
+            id=f"{tenant}-{i:07d}",
+            org=org,
+            owner_id=f"rep-{p}-{rng.randint(1, REPS_PER_PROVINCE)}",
+            owner_name=f"Rep {p}",
+            title=f"Campaign {i}",
+            category=rng.choice(CATEGORIES),
+            customer_id=f"C-{p}-{min(int(rng.paretovariate(1.2)), CUSTOMERS_PER_PROVINCE):02d}",
+            customer_name="Customer",
+            start_date=f"{month}-{day:02d}",
+            end_date=f"{month}-{day + 2:02d}",
+            expected_spend=spend,
+            expected_sales=spend * rng.randint(2, 8),
+            requested_amount=spend,
+            created_at="2026-01-01T00:00:00.000Z",
+            updated_at="2026-01-01T00:00:00.000Z",
+            owner_email=f"rep-{p}@example.com",
+        )
         roll = rng.random()
         if roll < 0.8:
             c.status, c.approved_amount = "approved", spend
@@ -181,8 +211,13 @@ def seed_rollups(campaigns) -> tuple[int, list]:
             add_into(rows.setdefault(key, {}), metrics)
             if key.dim in ("customer", "owner"):
                 labels[key] = c.customer_name if key.dim == "customer" else c.owner_name
-        if (c.status == "approved" and c.rule and c.feedback_revision == 0 and c.feedback_due_date < today
-                and len(overdue) < OVERDUE_WRITTEN):
+        if (
+            c.status == "approved"
+            and c.rule
+            and c.feedback_revision == 0
+            and c.feedback_due_date < today
+            and len(overdue) < OVERDUE_WRITTEN
+        ):
             overdue.append(c)
     return repos.rollups().put_rows(rows, labels), overdue
 
@@ -223,8 +258,12 @@ def bench_summary(size: dict, key_dir: str) -> dict:
     for label, (tenant, n) in companies.items():
         started = time.perf_counter()
         written, _ = seed_rollups(generate(tenant, n, year_months(), rng))
-        seeded[label] = {"tenant": tenant, "campaigns": n, "rollup_rows": written,
-                         "seed_s": round(time.perf_counter() - started, 1)}
+        seeded[label] = {
+            "tenant": tenant,
+            "campaigns": n,
+            "rollup_rows": written,
+            "seed_s": round(time.perf_counter() - started, 1),
+        }
         log(f"summary: seeded {tenant} ({n} campaigns, {written} roll-up rows)")
     _settle_heap()
     path = "/reports/summary?group_by=category&from=2026-01&to=2026-12"
@@ -232,8 +271,10 @@ def bench_summary(size: dict, key_dir: str) -> dict:
     reads: dict[str, list[int]] = {"small": [], "large": []}
     bodies = {}
     with Client(app, stage_name="dev") as client:
-        tokens = {label: mint_token(f"lead-{t}", "leader", t, key_dir=Path(key_dir)) for label, (t, _) in companies.items()}
-        for label in ("small", "large"):       # warm-up: imports, connections
+        tokens = {
+            label: mint_token(f"lead-{t}", "leader", t, key_dir=Path(key_dir)) for label, (t, _) in companies.items()
+        }
+        for label in ("small", "large"):  # warm-up: imports, connections
             client.http.get(path, headers={"Authorization": f"Bearer {tokens[label]}"})
         for _ in range(size["summary_calls"]):
             for label in ("small", "large"):
@@ -251,11 +292,14 @@ def bench_summary(size: dict, key_dir: str) -> dict:
         "summary_scaling_ratio": round(large_ms / small_ms, 3),
         "summary_items_read": max(reads["large"]),
         "summary_detail": {
-            "path": path, "as": "leader of the company", "calls_each": size["summary_calls"],
+            "path": path,
+            "as": "leader of the company",
+            "calls_each": size["summary_calls"],
             "median_ms": {"10k": round(small_ms, 2), "200k": round(large_ms, 2)},
             "items_read": {"10k": max(reads["small"]), "200k": max(reads["large"])},
             "approved_campaigns_in_result": {"10k": campaigns_seen["small"], "200k": campaigns_seen["large"]},
-            "seeded": seeded, "order": "alternating small, large after one warm-up call each",
+            "seeded": seeded,
+            "order": "alternating small, large after one warm-up call each",
         },
     }
 
@@ -269,7 +313,9 @@ def bench_report(size: dict) -> dict:
     tenant = "M200K"
     written, overdue = seed_rollups(generate(tenant, size["report"], ["2026-11"], rng))
     write_campaigns(overdue)
-    log(f"report: seeded {tenant} ({size['report']} campaigns in 2026-11, {written} rows, {len(overdue)} overdue written)")
+    log(
+        f"report: seeded {tenant} ({size['report']} campaigns in 2026-11, {written} rows, {len(overdue)} overdue written)"
+    )
     report = request_reports(tenant, "2026-11", "on_demand")[0]
     _settle_heap()
     COUNTER.reset()
@@ -285,10 +331,15 @@ def bench_report(size: dict) -> dict:
     return {
         "report_compile_s": round(elapsed, 3),
         "report_compile_peak_mb": round(peak / 1e6, 2),
-        "report_detail": {"campaigns_in_month": size["report"], "rollup_rows": written, "outcome": outcome,
-                          "overdue_campaigns_written": len(overdue), "items_read": items_read,
-                          "peak": "tracemalloc peak of a second compile (Python allocations, XlsxWriter included)",
-                          "artifacts": ["html", "xlsx", "csv"]},
+        "report_detail": {
+            "campaigns_in_month": size["report"],
+            "rollup_rows": written,
+            "outcome": outcome,
+            "overdue_campaigns_written": len(overdue),
+            "items_read": items_read,
+            "peak": "tracemalloc peak of a second compile (Python allocations, XlsxWriter included)",
+            "artifacts": ["html", "xlsx", "csv"],
+        },
     }
 
 
@@ -318,13 +369,13 @@ def bench_exact(size: dict) -> dict:
             c.status, c.approved_amount, c.reimbursement_status = "approved", target[1], "unlocked"
             repos.campaigns().save(c)
             changes += 1
-            for _ in range(rng.randint(0, 3)):          # feedback revisions
+            for _ in range(rng.randint(0, 3)):  # feedback revisions
                 c.feedback_revision += 1
                 c.feedback_kind = "passive" if c.rule else "active"
                 c.actual_spend, c.actual_sales = rng.randint(0, 9) * 10000, rng.randint(0, 40) * 10000
                 repos.campaigns().save(c)
                 changes += 1
-            if rng.random() < 0.2:                       # moved to another month and category
+            if rng.random() < 0.2:  # moved to another month and category
                 c.start_date, c.category = "2026-12-01", rng.choice(CATEGORIES)
                 repos.campaigns().save(c)
                 changes += 1
@@ -332,9 +383,11 @@ def bench_exact(size: dict) -> dict:
                 c.reimbursement_status, c.reimbursed_amount = "reimbursed", min(c.actual_spend, c.approved_amount)
                 repos.campaigns().save(c)
                 changes += 1
-    records = [r for r in read_records(settings().campaigns_table)
-               if (r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {})
-               .get("tenant", {}).get("S") == tenant]
+    records = [
+        r
+        for r in read_records(settings().campaigns_table)
+        if (r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {}).get("tenant", {}).get("S") == tenant
+    ]
     handler = app.handler_map["on_campaign_change"]
     real = dal.RollupRepository.apply
     failed: set[str] = set()
@@ -350,26 +403,36 @@ def bench_exact(size: dict) -> dict:
     try:
         pending = list(records)
         while pending:
-            batch = pending[:rng.randint(1, 25)]
-            payload = handler(json.loads(json.dumps(lambda_event(batch))),
-                              LambdaContext("on_campaign_change", "arn:local", 512, 60))
+            batch = pending[: rng.randint(1, 25)]
+            payload = handler(
+                json.loads(json.dumps(lambda_event(batch))), LambdaContext("on_campaign_change", "arn:local", 512, 60)
+            )
             invocations += 1
             failed_ids = {f["itemIdentifier"] for f in payload.get("batchItemFailures", [])}
             first = next((i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed_ids), None)
-            pending = (batch[first:] if first is not None else []) + pending[len(batch):]
-        for start in range(0, len(records), 50):        # a replay of everything
-            payload = handler(json.loads(json.dumps(lambda_event(records[start:start + 50]))),
-                              LambdaContext("on_campaign_change", "arn:local", 512, 60))
+            pending = (batch[first:] if first is not None else []) + pending[len(batch) :]
+        for start in range(0, len(records), 50):  # a replay of everything
+            payload = handler(
+                json.loads(json.dumps(lambda_event(records[start : start + 50]))),
+                LambdaContext("on_campaign_change", "arn:local", 512, 60),
+            )
             invocations += 1
             if payload.get("batchItemFailures"):
                 raise RuntimeError(f"replay failed: {payload}")
     finally:
         dal.RollupRepository.apply = real
     differences = verify(tenant)
-    return {"rollup_exact": not differences,
-            "rollup_exact_detail": {"campaigns": len(campaigns), "changes": changes, "stream_records": len(records),
-                                    "injected_failures": len(failed), "invocations": invocations,
-                                    "differences": differences[:20]}}
+    return {
+        "rollup_exact": not differences,
+        "rollup_exact_detail": {
+            "campaigns": len(campaigns),
+            "changes": changes,
+            "stream_records": len(records),
+            "injected_failures": len(failed),
+            "invocations": invocations,
+            "differences": differences[:20],
+        },
+    }
 
 
 def worker(size_name: str, out: str) -> None:
@@ -379,19 +442,27 @@ def worker(size_name: str, out: str) -> None:
     results: dict[str, Any] = {}
     errors = {}
     seconds = {}
-    for name, run in (("exact", lambda: bench_exact(size)), ("summary", lambda: bench_summary(size, key_dir)),
-                      ("report", lambda: bench_report(size))):
+    for name, run in (
+        ("exact", lambda: bench_exact(size)),
+        ("summary", lambda: bench_summary(size, key_dir)),
+        ("report", lambda: bench_report(size)),
+    ):
         started = time.perf_counter()
         try:
             results.update(run())
         except Exception as exc:  # noqa: BLE001 - recorded, the others still run
             import traceback
+
             traceback.print_exc()
             errors[name] = f"{type(exc).__name__}: {exc}"[:500]
         seconds[name] = round(time.perf_counter() - started, 1)
         log(f"{name} done in {seconds[name]} s")
-    results["evaluation_bench_run"] = {"size": size_name, "sizes": size, "seconds": seconds,
-                                       "finished_at": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    results["evaluation_bench_run"] = {
+        "size": size_name,
+        "sizes": size,
+        "seconds": seconds,
+        "finished_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
     if errors:
         results["evaluation_errors"] = errors
     Path(out).write_text(json.dumps(results, indent=2, sort_keys=True, default=str))
@@ -399,11 +470,17 @@ def worker(size_name: str, out: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.evaluation", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size", choices=list(SIZES), default="full",
-                        help="full (the numbers that count), quick or smoke; only full writes results by default")
+    parser.add_argument(
+        "--size",
+        choices=list(SIZES),
+        default="full",
+        help="full (the numbers that count), quick or smoke; only full writes results by default",
+    )
     parser.add_argument("--quick", action="store_const", const="quick", dest="size", help="--size quick")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--out", type=Path, default=None, help="results file to merge into (default bench/results.json)")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="results file to merge into (default bench/results.json)"
+    )
     args = parser.parse_args(argv)
     if args.worker:
         worker(args.size, str(args.out))

@@ -21,6 +21,7 @@ partition directly instead, which changes its speed, not its answer.
 
     python -m bench.evidence [--quick] [--out PATH]     (merges into bench/results.json)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,10 @@ from typing import Any
 
 from bench._common import READS, app_env, clean_env, count_reads, log, publish, run_worker
 
-SIZES = {False: {"photos": [10_000, 100_000], "lookups": 200, "reps": 9},
-         True: {"photos": [1_000, 5_000], "lookups": 50, "reps": 3}}
+SIZES = {
+    False: {"photos": [10_000, 100_000], "lookups": 200, "reps": 9},
+    True: {"photos": [1_000, 5_000], "lookups": 50, "reps": 3},
+}
 TARGETS = {"photo_check_ratio": 0.6, "duplicate_lookup_items_read": 50}
 TENANT = "BENCH"
 
@@ -44,7 +47,7 @@ TENANT = "BENCH"
 def measure(quick: bool = False) -> dict[str, Any]:
     size = SIZES[bool(quick)]
     env = clean_env(**app_env("http://127.0.0.1:1", stage="bench-evidence"))
-    env.pop("AWS_ENDPOINT_URL")                     # mock_aws intercepts in-process
+    env.pop("AWS_ENDPOINT_URL")  # mock_aws intercepts in-process
     import tempfile
 
     # the photo is made once, here: making it takes far more memory than checking it
@@ -52,16 +55,18 @@ def measure(quick: bool = False) -> dict[str, Any]:
     os.close(fd)
     try:
         Path(photo).write_bytes(_photo())
-        speed = run_worker("bench.evidence", ["--part", "speed", "--reps", str(size["reps"]), "--photo", photo],
-                           900, env)
+        speed = run_worker(
+            "bench.evidence", ["--part", "speed", "--reps", str(size["reps"]), "--photo", photo], 900, env
+        )
         peak_check = run_worker("bench.evidence", ["--part", "peak-check", "--photo", photo], 300, env)
         peak_decode = run_worker("bench.evidence", ["--part", "peak-decode", "--photo", photo], 300, env)
     finally:
         os.unlink(photo)
     lookups = {}
     for n in size["photos"]:
-        lookups[n] = run_worker("bench.evidence", ["--part", "lookup", "--photos", str(n),
-                                                   "--lookups", str(size["lookups"])], 1800, env)
+        lookups[n] = run_worker(
+            "bench.evidence", ["--part", "lookup", "--photos", str(n), "--lookups", str(size["lookups"])], 1800, env
+        )
     small, large = size["photos"]
     return {
         "photo_check_ratio": round(speed["full_check_ms"] / speed["full_check_decode_ms"], 3),
@@ -92,14 +97,19 @@ def table(r: dict[str, Any]) -> str:
         ("  (info) moto answering live, ratio", f"{r['photo_check_with_moto_index_ratio']:.3f}", "", None),
         ("photo_check_peak_mb", f"{r['photo_check_peak_mb']:.1f}", "—", None),
         ("  (info) full decode peak MB", f"{d['photo']['peak_decode_mb']:.1f}", "", None),
-        (f"duplicate_lookup_items_read @{large}", f"{r['duplicate_lookup_items_read']:.1f}", "≤ 50",
-         r["duplicate_lookup_items_read"] <= 50),
+        (
+            f"duplicate_lookup_items_read @{large}",
+            f"{r['duplicate_lookup_items_read']:.1f}",
+            "≤ 50",
+            r["duplicate_lookup_items_read"] <= 50,
+        ),
         (f"  @{small}", f"{r['duplicate_lookup_items_read_10k']:.1f}", "flat", None),
         (f"  max per lookup @{large}", str(d["lookup"][str(large)]["items_read_max"]), "", None),
         ("  queries per lookup", str(d["lookup"][str(large)]["queries_per_lookup"]), "", None),
     ]
-    return "\n".join(f"{a:<40} {b:>12}  {c:<6} {'' if ok is None else ('ok' if ok else 'FAIL')}"
-                     for a, b, c, ok in rows)
+    return "\n".join(
+        f"{a:<40} {b:>12}  {c:<6} {'' if ok is None else ('ok' if ok else 'FAIL')}" for a, b, c, ok in rows
+    )
 
 
 # -- workers ----------------------------------------------------------------------------------------
@@ -111,7 +121,7 @@ def _photo() -> bytes:
 
     img = C.scene(2024, (1000, 750)).resize((4000, 3000), Image.Resampling.BICUBIC)
     noise = Image.merge("RGB", [Image.effect_noise((4000, 3000), 64) for _ in range(3)])
-    img = Image.blend(img, noise, 0.12)        # sensor-like detail, so the file has a phone's size (~4-5 MB)
+    img = Image.blend(img, noise, 0.12)  # sensor-like detail, so the file has a phone's size (~4-5 MB)
     return C.jpeg(img, quality=92, exif=C.exif("2026:11:02 10:30:00", 32.0415, 118.7849))
 
 
@@ -126,8 +136,9 @@ class Replay:
 
     def after_call(self, http_response=None, model=None, **_: Any) -> None:
         if self.recording is not None and http_response is not None:
-            self.recording.append((model.name, http_response.status_code, dict(http_response.headers),
-                                   http_response.content))
+            self.recording.append(
+                (model.name, http_response.status_code, dict(http_response.headers), http_response.content)
+            )
 
     def before_send(self, request=None, event_name: str = "", **_: Any):
         if self.script is None:
@@ -168,6 +179,7 @@ def _setup():
     mock = mock_aws()
     mock.start()
     from chalicelib.dal.models import create_tables
+
     create_tables()
     _fast_partition_queries()
     return mock
@@ -201,8 +213,17 @@ def _pending(data: bytes, n: int):
     from chalicelib.dal import repos
     from chalicelib.domain import evidence as ev
 
-    a = ev.Attachment(id=f"A{n:06d}", campaign_id="C1", tenant=TENANT, filename="p.jpg", content_type="image/jpeg",
-                      size_bytes=len(data), kind="photo", uploaded_by="u", created_at="2026-11-02T00:00:00Z")
+    a = ev.Attachment(
+        id=f"A{n:06d}",
+        campaign_id="C1",
+        tenant=TENANT,
+        filename="p.jpg",
+        content_type="image/jpeg",
+        size_bytes=len(data),
+        kind="photo",
+        uploaded_by="u",
+        created_at="2026-11-02T00:00:00Z",
+    )
     repos.evidence().insert(a)
     return a
 
@@ -218,13 +239,21 @@ def _check(data: bytes, n: int) -> None:
 
     a = repos.evidence().get("C1", f"A{n:06d}")
     found = filecheck.inspect(data, "image/jpeg")
-    decided = replace(a, status="ready", checked_etag=f"e{n}", taken_at=found.taken_at, gps=found.gps,
-                      phash=found.phash, phash_crop=found.phash_crop)
+    decided = replace(
+        a,
+        status="ready",
+        checked_etag=f"e{n}",
+        taken_at=found.taken_at,
+        gps=found.gps,
+        phash=found.phash,
+        phash_crop=found.phash_crop,
+    )
     candidates = repos.evidence().candidates(TENANT, decided.indexed_hashes)
     matches = ev.best_matches(a.id, decided.indexed_hashes, candidates, ev.Thresholds().duplicate_distance)
     decided.duplicate_refs = [f"{m.campaign_id}/{m.attachment_id}" for m in matches]
-    decided.integrity = ev.integrity(found.taken_at, found.gps, "2026-11-01", "2026-11-03",
-                                     {"lat": 32.0415, "lon": 118.7849}, ev.Thresholds())
+    decided.integrity = ev.integrity(
+        found.taken_at, found.gps, "2026-11-01", "2026-11-03", {"lat": 32.0415, "lon": 118.7849}, ev.Thresholds()
+    )
     repos.evidence().record_check(decided, decided.checked_etag)
 
 
@@ -240,11 +269,23 @@ def _check_compute(data: bytes, candidates: list) -> None:
     hashes = [h for h in (found.phash, found.phash_crop) if h]
     {k for h in hashes for k in band_keys(TENANT, h)}
     ev.best_matches("A", hashes, candidates, ev.Thresholds().duplicate_distance)
-    ev.integrity(found.taken_at, found.gps, "2026-11-01", "2026-11-03", {"lat": 32.0415, "lon": 118.7849},
-                 ev.Thresholds())
-    a = ev.Attachment(id="A", campaign_id="C1", tenant=TENANT, filename="p.jpg", content_type="image/jpeg",
-                      size_bytes=len(data), kind="photo", uploaded_by="u", created_at="2026-11-02T00:00:00Z",
-                      status="ready", phash=found.phash, phash_crop=found.phash_crop)
+    ev.integrity(
+        found.taken_at, found.gps, "2026-11-01", "2026-11-03", {"lat": 32.0415, "lon": 118.7849}, ev.Thresholds()
+    )
+    a = ev.Attachment(
+        id="A",
+        campaign_id="C1",
+        tenant=TENANT,
+        filename="p.jpg",
+        content_type="image/jpeg",
+        size_bytes=len(data),
+        kind="photo",
+        uploaded_by="u",
+        created_at="2026-11-02T00:00:00Z",
+        status="ready",
+        phash=found.phash,
+        phash_crop=found.phash_crop,
+    )
     [m.serialize() for m in _index_entries(a)]
 
 
@@ -263,12 +304,13 @@ def worker_speed(reps: int, photo: str) -> dict:
     data = Path(photo).read_bytes()
     for n in range(2 * reps + 3):
         _pending(data, n)
-    _check(data, 0)                             # index one copy, so the lookup below finds a match
+    _check(data, 0)  # index one copy, so the lookup below finds a match
     from chalicelib.domain import filecheck
+
     found = filecheck.inspect(data, "image/jpeg")
     candidates = repos.evidence().candidates(TENANT, [found.phash, found.phash_crop])
     _check_compute(data, candidates)
-    _decode(data)                               # warm every path (imports, caches)
+    _decode(data)  # warm every path (imports, caches)
     check, decode, with_moto = [], [], []
     for n in range(1, reps + 1):
         t = time.perf_counter()
@@ -298,15 +340,21 @@ def worker_speed(reps: int, photo: str) -> dict:
         t = time.perf_counter()
         _check(data, reps + 3 + n)
         replayed.append((time.perf_counter() - t) * 1000)
-    return {"file_mb": round(len(data) / 1e6, 2), "pixels": "4000x3000", "reps": reps,
-            "full_check_ms": round(statistics.median(replayed), 1),
-            "full_check_decode_ms": round(statistics.median(decode2), 1),
-            "dynamodb_calls_per_check": {op: len(v) for op, v in script.items()},
-            "measured": "alternately in one process: decode, compute-only check, check with moto; "
-                        "then decode, full check with DynamoDB answers replayed",
-            "check_ms": round(statistics.median(check), 1), "decode_ms": round(statistics.median(decode), 1),
-            "check_with_moto_index_ms": round(statistics.median(with_moto), 1),
-            "check_ms_all": [round(x, 1) for x in check], "decode_ms_all": [round(x, 1) for x in decode]}
+    return {
+        "file_mb": round(len(data) / 1e6, 2),
+        "pixels": "4000x3000",
+        "reps": reps,
+        "full_check_ms": round(statistics.median(replayed), 1),
+        "full_check_decode_ms": round(statistics.median(decode2), 1),
+        "dynamodb_calls_per_check": {op: len(v) for op, v in script.items()},
+        "measured": "alternately in one process: decode, compute-only check, check with moto; "
+        "then decode, full check with DynamoDB answers replayed",
+        "check_ms": round(statistics.median(check), 1),
+        "decode_ms": round(statistics.median(decode), 1),
+        "check_with_moto_index_ms": round(statistics.median(with_moto), 1),
+        "check_ms_all": [round(x, 1) for x in check],
+        "decode_ms_all": [round(x, 1) for x in decode],
+    }
 
 
 def _rss_mb() -> float:
@@ -323,7 +371,9 @@ def worker_peak(part: str, photo: str) -> dict:
 
     _setup()
     import PIL.Image  # noqa: F401 - imports are not the photo's memory
+
     from chalicelib.domain import filecheck  # noqa: F401
+
     data = Path(photo).read_bytes()
     _pending(data, 1)
     before = _rss_mb()
@@ -332,8 +382,11 @@ def worker_peak(part: str, photo: str) -> dict:
     else:
         _decode(data)
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"peak_mb": round(max(peak - before, 0.0), 1), "rss_before_mb": round(before, 1),
-            "max_rss_mb": round(peak, 1)}
+    return {
+        "peak_mb": round(max(peak - before, 0.0), 1),
+        "rss_before_mb": round(before, 1),
+        "max_rss_mb": round(peak, 1),
+    }
 
 
 def worker_lookup(photos: int, lookups: int) -> dict:
@@ -352,9 +405,15 @@ def worker_lookup(photos: int, lookups: int) -> dict:
         for variant in ("full", "crop"):
             h = f"{rnd.getrandbits(64):016x}"
             for key in band_keys(TENANT, h):
-                table.put_item({"pk": {"S": f"h#{key}"}, "sk": {"S": f"P{n:07d}#{variant}"},
-                                "attachment_id": {"S": f"P{n:07d}"}, "campaign_id": {"S": f"C{n % 5000}"},
-                                "phash": {"S": h}})
+                table.put_item(
+                    {
+                        "pk": {"S": f"h#{key}"},
+                        "sk": {"S": f"P{n:07d}#{variant}"},
+                        "attachment_id": {"S": f"P{n:07d}"},
+                        "campaign_id": {"S": f"C{n % 5000}"},
+                        "phash": {"S": h},
+                    }
+                )
     seeded = time.perf_counter() - started
     log(f"evidence: indexed {photos} photos ({photos * 6} entries) in {seeded:.1f} s")
     reads = []
@@ -365,9 +424,15 @@ def worker_lookup(photos: int, lookups: int) -> dict:
         repos.evidence().candidates(TENANT, hashes)
         reads.append(READS.items_read)
         queries = READS.calls["Query"]
-    return {"photos": photos, "index_entries": photos * 6, "lookups": lookups,
-            "items_read_mean": round(statistics.mean(reads), 2), "items_read_max": max(reads),
-            "items_read_p50": statistics.median(reads), "queries_per_lookup": queries}
+    return {
+        "photos": photos,
+        "index_entries": photos * 6,
+        "lookups": lookups,
+        "items_read_mean": round(statistics.mean(reads), 2),
+        "items_read_max": max(reads),
+        "items_read_p50": statistics.median(reads),
+        "queries_per_lookup": queries,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

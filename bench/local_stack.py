@@ -18,6 +18,7 @@ Targets (issue 8): p50 GET ≤ 50 ms, unlock p99 ≤ 300 ms, sweep of 100 ≤ 2,
 prints a table and merges the figures into bench/results.json (`--quick`: small sizes, writes
 nothing unless --out is given).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,21 +33,26 @@ from typing import Any
 from bench._common import Http, log, percentile, publish
 from bench.stream_unlock import _tokens, run_scenario, stack_at, unlock_figures
 
-SIZES = {False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
-         True: {"gets": 20, "unlocks": 5, "sweep": 10, "connections": 50}}
-TARGETS = {"local_get_ms_p50": 50, "stream_unlock_ms_p99": 300, "rule_sweep_100_ms": 2000,
-           "concurrent_50_resets": 0}
+SIZES = {
+    False: {"gets": 200, "unlocks": 40, "sweep": 100, "connections": 50},
+    True: {"gets": 20, "unlocks": 5, "sweep": 10, "connections": 50},
+}
+TARGETS = {"local_get_ms_p50": 50, "stream_unlock_ms_p99": 300, "rule_sweep_100_ms": 2000, "concurrent_50_resets": 0}
 SWEEP_TIMEOUT = 60.0
 POLL_SECONDS = 0.050
 
 
 def _plan(i: int, category: str = "tasting", customer: str = "C-LOCAL") -> dict:
     today = dt.date.today()
-    return {"title": f"Local stack bench {i}", "category": category,
-            "customer": {"id": customer, "name": "Bench store"},
-            "start_date": (today - dt.timedelta(days=3)).isoformat(),
-            "end_date": (today - dt.timedelta(days=1)).isoformat(),
-            "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
+    return {
+        "title": f"Local stack bench {i}",
+        "category": category,
+        "customer": {"id": customer, "name": "Bench store"},
+        "start_date": (today - dt.timedelta(days=3)).isoformat(),
+        "end_date": (today - dt.timedelta(days=1)).isoformat(),
+        "plan": {"expected_spend": 200000, "expected_sales": 1000000},
+        "requested_amount": 200000,
+    }
 
 
 def _approved(api: Http, t: dict[str, str], i: int, category: str, customer: str = "C-LOCAL") -> str:
@@ -65,9 +71,12 @@ def measure_get(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
         started = time.perf_counter()
         api.ok("GET", f"/campaigns/{campaign_id}", t["rep"])
         samples.append((time.perf_counter() - started) * 1000)
-    return {"local_get_ms_p50": round(percentile(samples, 50), 1),
-            "local_get_ms_p99": round(percentile(samples, 99), 1),
-            "local_get_requests": n, "campaign_id": campaign_id}
+    return {
+        "local_get_ms_p50": round(percentile(samples, 50), 1),
+        "local_get_ms_p99": round(percentile(samples, 99), 1),
+        "local_get_requests": n,
+        "campaign_id": campaign_id,
+    }
 
 
 def measure_sweep(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
@@ -85,8 +94,11 @@ def measure_sweep(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
         found: set[str] = set()
         cursor = None
         while True:
-            page = api.ok("GET", f"/feedback-requests?category={category}&limit=200"
-                            + (f"&cursor={cursor}" if cursor else ""), t["leader"])
+            page = api.ok(
+                "GET",
+                f"/feedback-requests?category={category}&limit=200" + (f"&cursor={cursor}" if cursor else ""),
+                t["leader"],
+            )
             found.update(row["campaign_id"] for row in page["items"] if row["required_by"] == "category")
             cursor = page.get("next_cursor")
             if not cursor:
@@ -103,12 +115,15 @@ def measure_sweep(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
             break
         time.sleep(POLL_SECONDS)
     elapsed = (time.perf_counter() - started) * 1000
-    shown = sum(api.ok("GET", f"/campaigns/{c}", t["leader"])["feedback"]["required_by"] == "category"
-                for c in ids)
+    shown = sum(api.ok("GET", f"/campaigns/{c}", t["leader"])["feedback"]["required_by"] == "category" for c in ids)
     done = covered == n and shown == n
-    return {"rule_sweep_100_ms": round(elapsed, 1) if done else None,
-            "rule_sweep_campaigns": n, "rule_sweep_covered": covered, "rule_sweep_shown": shown,
-            "rule_sweep_polls": polls}
+    return {
+        "rule_sweep_100_ms": round(elapsed, 1) if done else None,
+        "rule_sweep_campaigns": n,
+        "rule_sweep_covered": covered,
+        "rule_sweep_shown": shown,
+        "rule_sweep_polls": polls,
+    }
 
 
 def measure_connections(url: str, token: str, campaign_id: str, n: int) -> dict[str, Any]:
@@ -116,8 +131,10 @@ def measure_connections(url: str, token: str, campaign_id: str, n: int) -> dict[
     host, port = url.rsplit("//", 1)[1].split(":")
     barrier = threading.Barrier(n)
     outcomes: list[str] = [""] * n
-    request = (f"GET /campaigns/{campaign_id} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-               f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n").encode()
+    request = (
+        f"GET /campaigns/{campaign_id} HTTP/1.1\r\nHost: {host}:{port}\r\n"
+        f"Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    ).encode()
 
     def one(i: int) -> None:
         barrier.wait()
@@ -143,8 +160,11 @@ def measure_connections(url: str, token: str, campaign_id: str, n: int) -> dict[
     counts: dict[str, int] = {}
     for o in outcomes:
         counts[o] = counts.get(o, 0) + 1
-    return {"concurrent_50_resets": counts.get("reset", 0) + counts.get("refused", 0),
-            "concurrent_outcomes": counts, "concurrent_connections": n}
+    return {
+        "concurrent_50_resets": counts.get("reset", 0) + counts.get("refused", 0),
+        "concurrent_outcomes": counts,
+        "concurrent_connections": n,
+    }
 
 
 def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
@@ -159,23 +179,36 @@ def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
         conns = measure_connections(url, t["rep"], get.pop("campaign_id"), size["connections"])
         log(f"local stack: {conns['concurrent_connections']} connections at once: {conns['concurrent_outcomes']}")
         sweep = measure_sweep(api, t, size["sweep"])
-        log(f"local stack: rule over {sweep['rule_sweep_campaigns']} campaigns shown in "
-            f"{sweep['rule_sweep_100_ms']} ms")
+        log(
+            f"local stack: rule over {sweep['rule_sweep_campaigns']} campaigns shown in {sweep['rule_sweep_100_ms']} ms"
+        )
         unlock = run_scenario(url, size["unlocks"])
         samples = unlock["samples"]
-        results.update({
-            "local_get_ms_p50": get["local_get_ms_p50"],
-            **unlock_figures(samples),
-            "rule_sweep_100_ms": sweep["rule_sweep_100_ms"],
-            "concurrent_50_resets": conns["concurrent_50_resets"],
-        })
+        results.update(
+            {
+                "local_get_ms_p50": get["local_get_ms_p50"],
+                **unlock_figures(samples),
+                "rule_sweep_100_ms": sweep["rule_sweep_100_ms"],
+                "concurrent_50_resets": conns["concurrent_50_resets"],
+            }
+        )
         log(f"local stack: unlock p50 {results['stream_unlock_ms_p50']} ms, p99 {results['stream_unlock_ms_p99']} ms")
-        detail.update(get=get, connections=conns, sweep=sweep,
-                      unlock={"campaigns": size["unlocks"], "unlocked": len(samples),
-                              "timed_out": unlock["failures"], "samples_ms": [round(s, 1) for s in samples]})
+        detail.update(
+            get=get,
+            connections=conns,
+            sweep=sweep,
+            unlock={
+                "campaigns": size["unlocks"],
+                "unlocked": len(samples),
+                "timed_out": unlock["failures"],
+                "samples_ms": [round(s, 1) for s in samples],
+            },
+        )
     results["local_stack_detail"] = {
-        **detail, "command": "python -m bench.local_stack" + (" --quick" if quick else ""),
-        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "percentiles": "nearest rank",
+        **detail,
+        "command": "python -m bench.local_stack" + (" --quick" if quick else ""),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "percentiles": "nearest rank",
     }
     return results
 

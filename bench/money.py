@@ -37,6 +37,7 @@ bench.read_amplification):
 prints the table and merges the figures into bench/results.json (`--quick`: small sizes,
 nothing written unless --out is given).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,22 +59,41 @@ from bench._common import (
     clean_env,
     log,
     median,
-    publish,
     percentile,
+    publish,
     run_worker,
 )
 
 SIZES = {
-    False: {"approval_pairs": 30, "wru_approvals": 5, "race": 100, "race_room": 37, "audit_entries": 50,
-            "audit_reads": 30, "campaigns": 20000},
-    True: {"approval_pairs": 4, "wru_approvals": 2, "race": 20, "race_room": 7, "audit_entries": 50,
-           "audit_reads": 5, "campaigns": 500},
+    False: {
+        "approval_pairs": 30,
+        "wru_approvals": 5,
+        "race": 100,
+        "race_room": 37,
+        "audit_entries": 50,
+        "audit_reads": 30,
+        "campaigns": 20000,
+    },
+    True: {
+        "approval_pairs": 4,
+        "wru_approvals": 2,
+        "race": 20,
+        "race_room": 7,
+        "audit_entries": 50,
+        "audit_reads": 5,
+        "campaigns": 500,
+    },
 }
 TARGET_READ_AMPLIFICATION = 2.0
-AMOUNT = 100_000                  # fen requested and approved per campaign
+AMOUNT = 100_000  # fen requested and approved per campaign
 #: the approval policy of the /me/approvals seed: every chain length occurs among its amounts
-POLICY = {"levels": [{"up_to": 150_000, "approver": "province"}, {"up_to": 350_000, "approver": "region"},
-                     {"up_to": None, "approver": "leader"}]}
+POLICY = {
+    "levels": [
+        {"up_to": 150_000, "approver": "province"},
+        {"up_to": 350_000, "approver": "region"},
+        {"up_to": None, "approver": "leader"},
+    ]
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -100,10 +120,15 @@ def _start_date() -> str:
 def campaign_body(i: int, amount: int = AMOUNT) -> dict:
     """An application of its own customer (so no two overlap: no duplicate warnings to look up)."""
     start = _start_date()
-    return {"title": f"Money bench {i}", "category": "tasting",
-            "customer": {"id": f"C-MONEY-{i}", "name": f"Bench store {i}"},
-            "start_date": start, "end_date": start,
-            "plan": {"expected_spend": amount, "expected_sales": amount * 5}, "requested_amount": amount}
+    return {
+        "title": f"Money bench {i}",
+        "category": "tasting",
+        "customer": {"id": f"C-MONEY-{i}", "name": f"Bench store {i}"},
+        "start_date": start,
+        "end_date": start,
+        "plan": {"expected_spend": amount, "expected_sales": amount * 5},
+        "requested_amount": amount,
+    }
 
 
 def submitted(http, co: Company, i: int, amount: int = AMOUNT) -> str:
@@ -113,19 +138,27 @@ def submitted(http, co: Company, i: int, amount: int = AMOUNT) -> str:
 
 
 def root_budget(http, co: Company, amount: int) -> dict:
-    return http.ok("POST", "/budgets", co.leader, {"org": co.root, "period": _start_date()[:4], "amount": amount},
-                   expect=201)
+    return http.ok(
+        "POST", "/budgets", co.leader, {"org": co.root, "period": _start_date()[:4], "amount": amount}, expect=201
+    )
 
 
 def replay(http, token: str, budget_id: str) -> dict[str, int]:
     """A budget's figures from its ledger alone, each kind as API.md defines it."""
     figures = {"amount": 0, "allocated": 0, "reserved": 0, "consumed": 0}
-    moves = {"allocate": {"amount": 1}, "adjust": {"amount": 1}, "carve": {"allocated": 1},
-             "reserve": {"reserved": 1}, "release": {"reserved": -1}, "consume": {"reserved": -1, "consumed": 1}}
+    moves = {
+        "allocate": {"amount": 1},
+        "adjust": {"amount": 1},
+        "carve": {"allocated": 1},
+        "reserve": {"reserved": 1},
+        "release": {"reserved": -1},
+        "consume": {"reserved": -1, "consumed": 1},
+    }
     cursor = None
     while True:
-        page = http.ok("GET", f"/budgets/{budget_id}/entries?limit=200" + (f"&cursor={cursor}" if cursor else ""),
-                       token)
+        page = http.ok(
+            "GET", f"/budgets/{budget_id}/entries?limit=200" + (f"&cursor={cursor}" if cursor else ""), token
+        )
         for e in page["items"]:
             for name, sign in moves[e["kind"]].items():
                 figures[name] += sign * e["amount"]
@@ -157,13 +190,17 @@ def measure_approval(url: str, pairs: int, warmup: int = 2) -> dict[str, Any]:
                 samples[kind].append(ms)
     w, wo = median(samples["with_budget"]), median(samples["without_budget"])
     return {
-        "approval_with_budget_ms": round(w, 1), "approval_without_budget_ms": round(wo, 1),
+        "approval_with_budget_ms": round(w, 1),
+        "approval_without_budget_ms": round(wo, 1),
         "approval_budget_ms_ratio": round(w / wo, 3) if wo else None,
-        "detail": {"pairs": pairs, "warmup_pairs": warmup,
-                   "with_budget_ms_p90": round(percentile(samples["with_budget"], 90), 1),
-                   "without_budget_ms_p90": round(percentile(samples["without_budget"], 90), 1),
-                   "samples_ms": {k: [round(v, 1) for v in s] for k, s in samples.items()},
-                   "order": "alternating, the first of each pair swapped every pair"},
+        "detail": {
+            "pairs": pairs,
+            "warmup_pairs": warmup,
+            "with_budget_ms_p90": round(percentile(samples["with_budget"], 90), 1),
+            "without_budget_ms_p90": round(percentile(samples["without_budget"], 90), 1),
+            "samples_ms": {k: [round(v, 1) for v in s] for k, s in samples.items()},
+            "order": "alternating, the first of each pair swapped every pair",
+        },
     }
 
 
@@ -171,12 +208,12 @@ def measure_approval(url: str, pairs: int, warmup: int = 2) -> dict[str, Any]:
 def measure_race(url: str, n: int, room: int) -> dict[str, Any]:
     http = Http(url)
     co = Company("MR")
-    amount = room * AMOUNT + AMOUNT // 2           # room for `room` approvals, and half of one more
+    amount = room * AMOUNT + AMOUNT // 2  # room for `room` approvals, and half of one more
     budget = root_budget(http, co, amount)
     ids = [submitted(http, co, i) for i in range(n)]
     answers: list[tuple[int, Any, float] | None] = [None] * n
     barrier = threading.Barrier(n + 1)
-    sessions = [Http(url) for _ in range(n)]        # one connection per approver
+    sessions = [Http(url) for _ in range(n)]  # one connection per approver
 
     def approve(i: int) -> None:
         barrier.wait()
@@ -199,12 +236,17 @@ def measure_race(url: str, n: int, room: int) -> dict[str, Any]:
     replayed = replay(http, co.leader, budget["id"])
     statuses = Counter(http.ok("GET", f"/campaigns/{cid}", co.leader)["status"] for cid in ids)
     return {
-        "campaigns": n, "room_for": room, "approved": approved,
+        "campaigns": n,
+        "room_for": room,
+        "approved": approved,
         "refused_budget_exceeded": outcomes.get("409 budget_exceeded", 0),
         "other_answers": {k: v for k, v in outcomes.items() if k not in ("200 approved", "409 budget_exceeded")},
         "campaigns_by_status": dict(statuses),
-        "budget_amount": amount, "final_available": after["available"], "expected_available": amount - room * AMOUNT,
-        "final_reserved": after["reserved"], "ledger_replay_difference": replay_difference(after, replayed),
+        "budget_amount": amount,
+        "final_available": after["available"],
+        "expected_available": amount - room * AMOUNT,
+        "final_reserved": after["reserved"],
+        "ledger_replay_difference": replay_difference(after, replayed),
         "wall_ms": round(wall, 1),
         "request_ms_p50": round(percentile([a[2] for a in answers], 50), 1),
         "request_ms_max": round(max(a[2] for a in answers), 1),
@@ -223,11 +265,16 @@ def measure_audit(url: str, entries: int, reads: int) -> dict[str, Any]:
     http = Http(url)
     co = Company("MA")
     c = http.ok("POST", "/campaigns", co.rep, campaign_body(0), expect=201)
-    cid, made = c["id"], 1                                     # created
-    while made < entries - 3:                                  # room for submitted, approval_step, approved
+    cid, made = c["id"], 1  # created
+    while made < entries - 3:  # room for submitted, approval_step, approved
         if made % 4 == 3:
-            http.ok("POST", f"/campaigns/{cid}/attachments", co.rep,
-                    {"filename": f"photo-{made}.jpg", "content_type": "image/jpeg", "size_bytes": 1000}, expect=201)
+            http.ok(
+                "POST",
+                f"/campaigns/{cid}/attachments",
+                co.rep,
+                {"filename": f"photo-{made}.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
+                expect=201,
+            )
         else:
             http.ok("PATCH", f"/campaigns/{cid}", co.rep, {"title": f"Money bench, edit {made} 回响"})
         made += 1
@@ -244,11 +291,19 @@ def measure_audit(url: str, entries: int, reads: int) -> dict[str, Any]:
             raise RuntimeError(f"GET {path}: {status} verified={trail and trail.get('verified')}")
         samples.append(ms)
     actions = Counter(e["action"] for e in first["items"])
-    return {"audit_verify_ms_50": round(median(samples), 1),
-            "detail": {"entries": len(first["items"]), "reads": reads, "verified": first["verified"],
-                       "verified_offline": verify_offline(first["items"]), "actions": dict(actions),
-                       "ms_p90": round(percentile(samples, 90), 1), "samples_ms": [round(s, 1) for s in samples],
-                       "path": "/campaigns/{id}/audit?limit=200 (one page: the whole trail)"}}
+    return {
+        "audit_verify_ms_50": round(median(samples), 1),
+        "detail": {
+            "entries": len(first["items"]),
+            "reads": reads,
+            "verified": first["verified"],
+            "verified_offline": verify_offline(first["items"]),
+            "actions": dict(actions),
+            "ms_p90": round(percentile(samples, 90), 1),
+            "samples_ms": [round(s, 1) for s in samples],
+            "path": "/campaigns/{id}/audit?limit=200 (one page: the whole trail)",
+        },
+    }
 
 
 # ---------------------------------------------------------------------------------------------
@@ -256,8 +311,9 @@ def measure_audit(url: str, entries: int, reads: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 def _api(client, method: str, path: str, token: str, body: Any = None, expect: int = 200) -> Any:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    resp = getattr(client.http, method.lower())(path, headers=headers,
-                                                body=json.dumps(body) if body is not None else None)
+    resp = getattr(client.http, method.lower())(
+        path, headers=headers, body=json.dumps(body) if body is not None else None
+    )
     answer = json.loads(resp.body) if resp.body else None
     if resp.status_code != expect:
         raise RuntimeError(f"{method} {path}: {resp.status_code} {json.dumps(answer)[:500]}")
@@ -270,11 +326,21 @@ def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
     from chalicelib.config import settings
 
     s = settings()
-    names = {s.campaigns_table: "campaigns", s.audit_table: "audit", s.control_table: "control (budget, ledger)",
-             s.idempotency_table: "idempotency"}
+    names = {
+        s.campaigns_table: "campaigns",
+        s.audit_table: "audit",
+        s.control_table: "control (budget, ledger)",
+        s.idempotency_table: "idempotency",
+    }
     budgeted, plain = Company("WB", key_dir), Company("WN", key_dir)
-    _api(client, "POST", "/budgets", budgeted.leader,
-         {"org": budgeted.root, "period": _start_date()[:4], "amount": approvals * AMOUNT * 2}, expect=201)
+    _api(
+        client,
+        "POST",
+        "/budgets",
+        budgeted.leader,
+        {"org": budgeted.root, "period": _start_date()[:4], "amount": approvals * AMOUNT * 2},
+        expect=201,
+    )
     per: dict[str, list[dict]] = {"with_budget": [], "without_budget": []}
     for i in range(approvals):
         for kind, co in (("with_budget", budgeted), ("without_budget", plain)):
@@ -288,8 +354,10 @@ def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
                 WRITES.enabled = False
             snap = WRITES.snapshot()
             snap["items_written"] = {names.get(t, t): n for t, n in snap["items_written"].items()}
-            snap["index_entries_written"] = {names.get(t.split(".")[0], t.split(".")[0]) + "." + t.split(".", 1)[1]: n
-                                             for t, n in snap["index_entries_written"].items()}
+            snap["index_entries_written"] = {
+                names.get(t.split(".")[0], t.split(".")[0]) + "." + t.split(".", 1)[1]: n
+                for t, n in snap["index_entries_written"].items()
+            }
             per[kind].append(snap)
 
     def mean(kind: str, field: str) -> float:
@@ -297,18 +365,20 @@ def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
 
     w, wo = mean("with_budget", "wru"), mean("without_budget", "wru")
     return {
-        "approval_wru_with_budget": w, "approval_wru_without_budget": wo,
+        "approval_wru_with_budget": w,
+        "approval_wru_without_budget": wo,
         "approval_wru_ratio": round(w / wo, 3) if wo else None,
         "detail": {
             "approvals": approvals,
-            "table_wru": {k: mean(k, "table_wru") for k in per}, "index_wru": {k: mean(k, "index_wru") for k in per},
+            "table_wru": {k: mean(k, "table_wru") for k in per},
+            "index_wru": {k: mean(k, "index_wru") for k in per},
             "first_approval": {k: v[0] for k, v in per.items()},
             "counted": "bench._common.WriteCounter, priced by infra.capacity (the cost model's rules): per item "
-                       "written, one WRU per started KB of the larger of its "
-                       "images before and after, x2 inside TransactWriteItems; plus one WRU per started KB of "
-                       "each GSI entry added, changed or removed (item + 100 bytes; two writes when its key "
-                       "changes), not doubled. Priced from the item images, because moto's ConsumedCapacity is "
-                       "a constant (and empty for TransactWriteItems). No Idempotency-Key sent.",
+            "written, one WRU per started KB of the larger of its "
+            "images before and after, x2 inside TransactWriteItems; plus one WRU per started KB of "
+            "each GSI entry added, changed or removed (item + 100 bytes; two writes when its key "
+            "changes), not doubled. Priced from the item images, because moto's ConsumedCapacity is "
+            "a constant (and empty for TransactWriteItems). No Idempotency-Key sent.",
         },
     }
 
@@ -331,8 +401,7 @@ class InboxWorld:
         for c in self.world.campaigns:
             if c.status != "submitted":
                 continue
-            submitted_at = dt.datetime.fromisoformat(c.created_at) + dt.timedelta(
-                hours=rng.uniform(1, 48))
+            submitted_at = dt.datetime.fromisoformat(c.created_at) + dt.timedelta(hours=rng.uniform(1, 48))
             c.submitted_at = c.updated_at = submitted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
             if rng.random() < 0.1:
                 c.approval = None
@@ -340,15 +409,23 @@ class InboxWorld:
                 continue
             approval = start_approval(policy, c.requested_amount, c.org, "rep", c.org)
             taken = rng.randint(0, len(approval.chain) - 1)
-            steps = tuple(ApprovalStep(level=s.level, by=Person(f"mgr-{s.org.replace('/', '-')}", "Bench manager"),
-                                       amount=c.requested_amount, at=c.submitted_at)
-                          for s in approval.chain[:taken])
+            steps = tuple(
+                ApprovalStep(
+                    level=s.level,
+                    by=Person(f"mgr-{s.org.replace('/', '-')}", "Bench manager"),
+                    amount=c.requested_amount,
+                    at=c.submitted_at,
+                )
+                for s in approval.chain[:taken]
+            )
             c.approval = Approval(approval.chain, steps)
             step = c.approval.next
             self.waiting[f"{step.level}:{step.org}"] += 1
 
     def busiest(self, level: str) -> str:
-        return max((k for k in self.waiting if k.startswith(level + ":")), key=lambda k: self.waiting[k]).split(":", 1)[1]
+        return max((k for k in self.waiting if k.startswith(level + ":")), key=lambda k: self.waiting[k]).split(":", 1)[
+            1
+        ]
 
 
 def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
@@ -363,11 +440,15 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
     started = time.perf_counter()
     world = InboxWorld(campaigns, business_today(), parse_policy(POLICY["levels"]))
     seconds = ra.seed(world.world)
-    log(f"me/approvals: seeded {campaigns} campaigns in {seconds:.1f} s; waiting: "
-        f"{sum(world.waiting.values())} ({dict(Counter(k.split(':')[0] for k in world.waiting.elements()))})")
+    log(
+        f"me/approvals: seeded {campaigns} campaigns in {seconds:.1f} s; waiting: "
+        f"{sum(world.waiting.values())} ({dict(Counter(k.split(':')[0] for k in world.waiting.elements()))})"
+    )
     province, region = world.busiest("province"), world.busiest("region")
-    other_region = max((k.split(":", 1)[1] for k in world.waiting if k.startswith("region:") and
-                        not k.endswith(":" + region)), key=lambda r: world.waiting[f"region:{r}"])
+    other_region = max(
+        (k.split(":", 1)[1] for k in world.waiting if k.startswith("region:") and not k.endswith(":" + region)),
+        key=lambda r: world.waiting[f"region:{r}"],
+    )
 
     def manager(org: str) -> dict:
         return {"sub": f"mgr-{org.replace('/', '-')}", "role": "manager", "org": org}
@@ -378,51 +459,83 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
     away = manager(other_region)
     away_token = mint_token(away["sub"], "manager", other_region, name=away["sub"], key_dir=key_dir)
     routes = [
-        {"name": "me/approvals (province manager)", "path": "/me/approvals", "who": manager(province),
-         "index": "wait_l3"},
+        {
+            "name": "me/approvals (province manager)",
+            "path": "/me/approvals",
+            "who": manager(province),
+            "index": "wait_l3",
+        },
         {"name": "me/approvals (region manager)", "path": "/me/approvals", "who": manager(region), "index": "wait_l2"},
-        {"name": "me/approvals (leader)", "path": "/me/approvals", "who": {"sub": "lead-CN", "role": "leader",
-                                                                            "org": "CN"},
-         "index": "wait_l1 x2 (leader steps, steps of any manager)"},
+        {
+            "name": "me/approvals (leader)",
+            "path": "/me/approvals",
+            "who": {"sub": "lead-CN", "role": "leader", "org": "CN"},
+            "index": "wait_l1 x2 (leader steps, steps of any manager)",
+        },
     ]
     info = [
-        {"name": "me/approvals (region manager acting for another region)", "path": "/me/approvals",
-         "who": manager(region), "index": "wait_l2 x2", "delegate_from": away_token},
-        {"name": "me/approvals (leader acting for a region manager)", "path": "/me/approvals",
-         "who": {"sub": "lead-CN", "role": "leader", "org": "CN"}, "index": "wait_l1 x2 + wait_l2",
-         "delegate_from": away_token},
+        {
+            "name": "me/approvals (region manager acting for another region)",
+            "path": "/me/approvals",
+            "who": manager(region),
+            "index": "wait_l2 x2",
+            "delegate_from": away_token,
+        },
+        {
+            "name": "me/approvals (leader acting for a region manager)",
+            "path": "/me/approvals",
+            "who": {"sub": "lead-CN", "role": "leader", "org": "CN"},
+            "index": "wait_l1 x2 + wait_l2",
+            "delegate_from": away_token,
+        },
     ]
     result: dict[str, Any] = {"routes": {}, "info": {}}
     for route in routes:
         result["routes"][route["name"]] = ra._call_or_error(client, route, key_dir)
     for route in info:
-        _api(client, "PUT", "/me/delegation", route["delegate_from"],
-             {"to": {"id": route["who"]["sub"], "name": route["who"]["sub"]}, "from": today, "until": until})
+        _api(
+            client,
+            "PUT",
+            "/me/delegation",
+            route["delegate_from"],
+            {"to": {"id": route["who"]["sub"], "name": route["who"]["sub"]}, "from": today, "until": until},
+        )
         result["info"][route["name"]] = ra._call_or_error(client, route, key_dir)
         _api(client, "DELETE", "/me/delegation", route["delegate_from"], expect=204)
     for group in ("routes", "info"):
         for name, r in result[group].items():
-            log(f"  {name:<58} read {r['items_read']:>4} returned {r['items_returned']:>4} ratio {r['ratio']}"
-                + (f"  ERROR {r['error']}" if r.get("error") else ""))
+            log(
+                f"  {name:<58} read {r['items_read']:>4} returned {r['items_returned']:>4} ratio {r['ratio']}"
+                + (f"  ERROR {r['error']}" if r.get("error") else "")
+            )
     ratios = {name: r["ratio"] for name, r in result["routes"].items()}
     known = [v for v in ratios.values() if v is not None]
     READS.reset()
     return {
         "me_approvals_read_amplification": {
-            "campaigns": campaigns, "routes": ratios, "worst": max(known) if known else None,
+            "campaigns": campaigns,
+            "routes": ratios,
+            "worst": max(known) if known else None,
             "unmeasured": [n for n, v in ratios.items() if v is None],
             "errors": {n: r["error"] for n, r in result["routes"].items() if r.get("error")},
             "info": {name: r["ratio"] for name, r in result["info"].items()},
             "info_errors": {n: r["error"] for n, r in result["info"].items() if r.get("error")},
         },
-        "detail": {"routes": result["routes"], "info": result["info"], "policy": POLICY,
-                   "waiting": {"by_level": dict(Counter(k.split(":")[0] for k in world.waiting.elements())),
-                               "province": {province: world.waiting[f"province:{province}"]},
-                               "region": {region: world.waiting[f"region:{region}"]},
-                               "leader": world.waiting.get("leader:CN", 0)},
-                   "seed_seconds": round(seconds, 1), "build_and_seed_seconds": round(time.perf_counter() - started, 1),
-                   "counted": "bench._common.ReadCounter (ScannedCount of Query/Scan + items of GetItem/"
-                              "BatchGetItem/TransactGetItems), two pages of limit=50"},
+        "detail": {
+            "routes": result["routes"],
+            "info": result["info"],
+            "policy": POLICY,
+            "waiting": {
+                "by_level": dict(Counter(k.split(":")[0] for k in world.waiting.elements())),
+                "province": {province: world.waiting[f"province:{province}"]},
+                "region": {region: world.waiting[f"region:{region}"]},
+                "leader": world.waiting.get("leader:CN", 0),
+            },
+            "seed_seconds": round(seconds, 1),
+            "build_and_seed_seconds": round(time.perf_counter() - started, 1),
+            "counted": "bench._common.ReadCounter (ScannedCount of Query/Scan + items of GetItem/"
+            "BatchGetItem/TransactGetItems), two pages of limit=50",
+        },
     }
 
 
@@ -440,7 +553,7 @@ def worker(campaigns: int, approvals: int, out: str) -> None:
     server, endpoint = start_in_thread()
     try:
         os.environ.update(app_env(endpoint, JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE))
-        count_reads()                   # before chalicelib creates any client
+        count_reads()  # before chalicelib creates any client
         count_writes().enabled = False
         from chalice.test import Client
 
@@ -450,8 +563,10 @@ def worker(campaigns: int, approvals: int, out: str) -> None:
         create_tables()
         with Client(app, stage_name="dev") as client:
             wru = measure_wru(client, key_dir, approvals)
-            log(f"approval WRU: with budget {wru['approval_wru_with_budget']}, without "
-                f"{wru['approval_wru_without_budget']}")
+            log(
+                f"approval WRU: with budget {wru['approval_wru_with_budget']}, without "
+                f"{wru['approval_wru_without_budget']}"
+            )
             inbox = measure_inbox(client, key_dir, campaigns)
         with open(out, "w") as fh:
             json.dump({"wru": wru, "inbox": inbox}, fh, default=str)
@@ -474,25 +589,39 @@ def measure(quick: bool = False, url: str | None = None, sizes: dict | None = No
         approval = measure_approval(url, size["approval_pairs"])
         detail["approval"] = approval.pop("detail")
         results.update(approval)
-        log(f"money: approve {results['approval_with_budget_ms']} ms with a budget, "
-            f"{results['approval_without_budget_ms']} ms without")
+        log(
+            f"money: approve {results['approval_with_budget_ms']} ms with a budget, "
+            f"{results['approval_without_budget_ms']} ms without"
+        )
         race = measure_race(url, size["race"], size["race_room"])
         results[f"budget_race_{size['race']}"] = race
-        log(f"money: {race['campaigns']} racing approvals: {race['approved']} approved (room for {race['room_for']}), "
+        log(
+            f"money: {race['campaigns']} racing approvals: {race['approved']} approved (room for {race['room_for']}), "
             f"available {race['final_available']}, replay difference {race['ledger_replay_difference']}, "
-            f"{race['wall_ms']} ms")
+            f"{race['wall_ms']} ms"
+        )
         audit = measure_audit(url, size["audit_entries"], size["audit_reads"])
         detail["audit"] = audit.pop("detail")
         results.update(audit)
-        log(f"money: audit trail of {detail['audit']['entries']} read and verified in {results['audit_verify_ms_50']} ms")
-    inproc = run_worker("bench.money", ["--campaigns", str(size["campaigns"]), "--approvals",
-                                        str(size["wru_approvals"])], timeout=1800, env=clean_env())
+        log(
+            f"money: audit trail of {detail['audit']['entries']} read and verified in {results['audit_verify_ms_50']} ms"
+        )
+    inproc = run_worker(
+        "bench.money",
+        ["--campaigns", str(size["campaigns"]), "--approvals", str(size["wru_approvals"])],
+        timeout=1800,
+        env=clean_env(),
+    )
     detail["wru"] = inproc["wru"].pop("detail")
     results.update(inproc["wru"])
     detail["me_approvals"] = inproc["inbox"].pop("detail")
     results.update(inproc["inbox"])
-    results["money_detail"] = {**detail, "command": "python -m bench.money" + (" --quick" if quick else ""),
-                               "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "percentiles": "nearest rank"}
+    results["money_detail"] = {
+        **detail,
+        "command": "python -m bench.money" + (" --quick" if quick else ""),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "percentiles": "nearest rank",
+    }
     return results
 
 

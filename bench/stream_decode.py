@@ -12,6 +12,7 @@ records (a campaign with a location, a rule, an approval chain and a budget rese
 
 and both must yield the same campaigns, or the benchmark fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,23 +30,44 @@ def campaign():
     from chalicelib.domain.budget import CampaignBudget
     from chalicelib.domain.campaign import Campaign, RuleRef
 
-    return Campaign(id="01BENCHDECODE0000000000000", org="CN/EAST/JS", owner_id="rep-1", owner_name="李雷",
-                    title="周末品鉴会", category="tasting", customer_id="K1", customer_name="苏果新街口",
-                    start_date="2026-11-01", end_date="2026-11-03", expected_spend=100_000, expected_sales=500_000,
-                    requested_amount=100_000, approved_amount=90_000, status="approved",
-                    created_at="2026-11-01T00:00:00.000Z", updated_at="2026-11-02T00:00:00.000Z",
-                    location={"address": "南京市玄武区", "lat": 32.05, "lon": 118.78}, rule=RuleRef("R1", "all", 7, 2),
-                    approval=Approval.from_dict({"chain": [{"level": "manager", "org": "CN/EAST"}], "steps": [],
-                                                 "next": None}),
-                    budget=CampaignBudget("B1", "CN", "2026", None, reserved=90_000), version=3)
+    return Campaign(
+        id="01BENCHDECODE0000000000000",
+        org="CN/EAST/JS",
+        owner_id="rep-1",
+        owner_name="李雷",
+        title="周末品鉴会",
+        category="tasting",
+        customer_id="K1",
+        customer_name="苏果新街口",
+        start_date="2026-11-01",
+        end_date="2026-11-03",
+        expected_spend=100_000,
+        expected_sales=500_000,
+        requested_amount=100_000,
+        approved_amount=90_000,
+        status="approved",
+        created_at="2026-11-01T00:00:00.000Z",
+        updated_at="2026-11-02T00:00:00.000Z",
+        location={"address": "南京市玄武区", "lat": 32.05, "lon": 118.78},
+        rule=RuleRef("R1", "all", 7, 2),
+        approval=Approval.from_dict({"chain": [{"level": "manager", "org": "CN/EAST"}], "steps": [], "next": None}),
+        budget=CampaignBudget("B1", "CN", "2026", None, reserved=90_000),
+        version=3,
+    )
 
 
 def _records(count: int) -> list[dict]:
     from chalicelib.dal.campaigns import to_model
 
     image = to_model(campaign()).serialize()
-    return [{"eventID": f"e{i}", "eventName": "MODIFY",
-             "dynamodb": {"Keys": {"id": image["id"]}, "OldImage": image, "NewImage": image}} for i in range(count)]
+    return [
+        {
+            "eventID": f"e{i}",
+            "eventName": "MODIFY",
+            "dynamodb": {"Keys": {"id": image["id"]}, "OldImage": image, "NewImage": image},
+        }
+        for i in range(count)
+    ]
 
 
 def _old_path(records: list[dict]) -> list:
@@ -95,15 +117,24 @@ def measure(quick: bool = False) -> dict:
             timings[name].append((time.perf_counter() - started) / count * 1e6)
     old, new = statistics.median(timings["old"]), statistics.median(timings["new"])
     log(f"stream decode: {new:.0f} µs per record, was {old:.0f} µs")
-    return {"stream_decode_us_per_record": round(new, 1), "stream_decode_ratio": round(new / old, 3),
-            "stream_decode_detail": {"records": count, "rounds": rounds, "old_us_per_record": round(old, 1),
-                                     "measured": "both images of a campaign MODIFY record → two Campaigns, "
-                                                 "median of the rounds, alternating the paths"}}
+    return {
+        "stream_decode_us_per_record": round(new, 1),
+        "stream_decode_ratio": round(new / old, 3),
+        "stream_decode_detail": {
+            "records": count,
+            "rounds": rounds,
+            "old_us_per_record": round(old, 1),
+            "measured": "both images of a campaign MODIFY record → two Campaigns, "
+            "median of the rounds, alternating the paths",
+        },
+    }
 
 
 def table(results: dict) -> str:
-    return (f"stream_decode_us_per_record   {results['stream_decode_us_per_record']:>8.1f} µs\n"
-            f"stream_decode_ratio (÷ old)   {results['stream_decode_ratio']:>8.3f}")
+    return (
+        f"stream_decode_us_per_record   {results['stream_decode_us_per_record']:>8.1f} µs\n"
+        f"stream_decode_ratio (÷ old)   {results['stream_decode_ratio']:>8.3f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ directory (var/jwt), whose jwks.json the stack verifies with.
 
     python -m bench.stream_unlock [--campaigns 40]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,14 +30,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from bench._common import ROOT, Http, free_port, log, median, percentile, python, stop_group
 from devstack.client import spawn_stack
 
-TARGET_P50_MS = None     # no target given: reported only
+TARGET_P50_MS = None  # no target given: reported only
 POLL_SECONDS = 0.020
 UNLOCK_TIMEOUT = 30.0
 START_TIMEOUT = 90.0
@@ -55,13 +57,14 @@ class StackProcess:
     def start(self) -> None:
         import requests
 
-        with open(self.log_path, "ab") as out:   # run files of its own: `make run`'s stay untouched
+        with open(self.log_path, "ab") as out:  # run files of its own: `make run`'s stay untouched
             self.proc, _, _ = spawn_stack(self.port, out, python=python())
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the local stack exited with {self.proc.returncode} before it was up:\n"
-                                   f"{self.tail()}")
+                raise RuntimeError(
+                    f"the local stack exited with {self.proc.returncode} before it was up:\n{self.tail()}"
+                )
             try:
                 if requests.get(f"{self.url}/health", timeout=2).status_code == 200:
                     return
@@ -89,7 +92,7 @@ class StackProcess:
                 info["stopped_by"] = "SIGTERM"
             except subprocess.TimeoutExpired:
                 stop_group(proc)
-                info["stopped_by"] = "SIGKILL (did not stop within %.0f s of SIGTERM)" % timeout
+                info["stopped_by"] = f"SIGKILL (did not stop within {timeout:.0f} s of SIGTERM)"
         info["exit_code"] = proc.returncode
         info["orphans_killed"] = _reap_orphans(proc.pid)
         try:
@@ -112,8 +115,11 @@ def _children_of_stack(stack_pid: int) -> list[int]:
         except (OSError, ProcessLookupError):
             continue
         args = [a.decode(errors="replace") for a in cmd]
-        moto = "devstack.motoserver" in args and "--parent-pid" in args and \
-            args[args.index("--parent-pid") + 1: args.index("--parent-pid") + 2] == [str(stack_pid)]
+        moto = (
+            "devstack.motoserver" in args
+            and "--parent-pid" in args
+            and args[args.index("--parent-pid") + 1 : args.index("--parent-pid") + 2] == [str(stack_pid)]
+        )
         if moto or pgid == stack_pid:
             found.append(int(entry))
     return found
@@ -122,7 +128,7 @@ def _children_of_stack(stack_pid: int) -> list[int]:
 def _reap_orphans(stack_pid: int, grace: float = 5.0) -> list[int]:
     deadline = time.monotonic() + grace
     left = _children_of_stack(stack_pid)
-    while left and time.monotonic() < deadline:   # PDEATHSIG'd children need a moment
+    while left and time.monotonic() < deadline:  # PDEATHSIG'd children need a moment
         time.sleep(0.2)
         left = _children_of_stack(stack_pid)
     for pid in left:
@@ -184,8 +190,12 @@ def run_scenario(url: str, n: int) -> dict[str, Any]:
         ids.append(c["id"])
     samples, failures = [], []
     for cid in ids:
-        api.ok("PUT", f"/campaigns/{cid}/feedback", t["rep"],
-                 {"actual_spend": 150000, "actual_sales": 900000, "effect_rating": 4, "reflections": "busy"})
+        api.ok(
+            "PUT",
+            f"/campaigns/{cid}/feedback",
+            t["rep"],
+            {"actual_spend": 150000, "actual_sales": 900000, "effect_rating": 4, "reflections": "busy"},
+        )
         api.ok("POST", f"/campaigns/{cid}/feedback/submit", t["rep"])
         submitted = time.perf_counter()
         deadline = submitted + UNLOCK_TIMEOUT
@@ -222,8 +232,10 @@ def stack_at(url: str | None, detail: dict[str, Any], name: str) -> Iterator[str
         raise
     finally:
         stopped = detail["stack_stop"] = stack.stop()
-        log(f"{name}: stack stopped ({stopped['stopped_by']}, exit {stopped['exit_code']}, "
-            f"orphans killed: {stopped['orphans_killed'] or 'none'})")
+        log(
+            f"{name}: stack stopped ({stopped['stopped_by']}, exit {stopped['exit_code']}, "
+            f"orphans killed: {stopped['orphans_killed'] or 'none'})"
+        )
 
 
 def unlock_figures(samples: list[float]) -> dict[str, float | None]:
@@ -237,8 +249,10 @@ def measure(campaigns: int = 40) -> dict:
         result = run_scenario(url, campaigns)
     samples = result["samples"]
     figures = unlock_figures(samples)
-    log(f"stream unlock: {len(samples)} unlocks, p50 {figures['stream_unlock_ms_p50']} ms, "
-        f"p99 {figures['stream_unlock_ms_p99']} ms, {len(result['failures'])} timed out")
+    log(
+        f"stream unlock: {len(samples)} unlocks, p50 {figures['stream_unlock_ms_p50']} ms, "
+        f"p99 {figures['stream_unlock_ms_p99']} ms, {len(result['failures'])} timed out"
+    )
     return {
         **figures,
         "stream_unlock_detail": {

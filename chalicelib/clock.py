@@ -1,4 +1,5 @@
 """Time: UTC instants for records, business dates in Asia/Shanghai."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +10,7 @@ _BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
 
 def now_iso() -> str:
     """UTC now as ISO 8601 with millisecond precision and a Z: sortable as text."""
-    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def business_today() -> str:
@@ -20,7 +21,7 @@ def business_today() -> str:
 def business_day_start_utc(day: str) -> str:
     """The UTC instant at which a calendar date begins in Asia/Shanghai, as sortable ISO text."""
     start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), tzinfo=_BUSINESS_TZ)
-    return start.astimezone(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return start.astimezone(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def next_day(day: str) -> str:

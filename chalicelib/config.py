@@ -1,4 +1,5 @@
 """Typed settings, read once from the environment (stage config sets them in Lambda)."""
+
 from __future__ import annotations
 
 import functools
@@ -27,7 +28,7 @@ class Settings:
     idempotency_ttl_seconds: int
     business_timezone: str
     evidence_table: str = ""
-    evidence_thresholds: str | None = None   # JSON, see domain/evidence.thresholds_for
+    evidence_thresholds: str | None = None  # JSON, see domain/evidence.thresholds_for
     rollups_table: str = ""
     reports_table: str = ""
     reports_bucket: str = ""
@@ -37,7 +38,7 @@ class Settings:
     report_link_ttl_seconds: int = 900
     console_origin: str | None = None
     control_table: str = ""
-    audit_table: str = ""        # the web console's origin: the one CORS answers
+    audit_table: str = ""  # the web console's origin: the one CORS answers
 
 
 def _prefix(stage: str) -> str:

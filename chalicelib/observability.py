@@ -3,12 +3,14 @@
 Powertools reads POWERTOOLS_SERVICE_NAME, POWERTOOLS_METRICS_NAMESPACE, POWERTOOLS_TRACE_DISABLED
 and POWERTOOLS_METRICS_DISABLED from the stage config; tests and the local stack disable tracing.
 """
+
 from __future__ import annotations
 
 import functools
 import os
 import threading
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 F = TypeVar("F", bound=Callable)
 
@@ -24,18 +26,21 @@ _metrics_lock = threading.Lock()
 @functools.lru_cache(maxsize=1)
 def logger():
     from aws_lambda_powertools import Logger
+
     return Logger()
 
 
 @functools.lru_cache(maxsize=1)
 def metrics():
     from aws_lambda_powertools import Metrics
+
     return Metrics()
 
 
 @functools.lru_cache(maxsize=1)
 def tracer():
     from aws_lambda_powertools import Tracer
+
     return Tracer()
 
 
@@ -61,10 +66,12 @@ def flush_metrics() -> None:
 
 def publishes_metrics(handler: F) -> F:
     """Publish what an invocation counted when it ends, however it ends."""
+
     @functools.wraps(handler)
     def wrapper(*args, **kwargs):
         try:
             return handler(*args, **kwargs)
         finally:
             flush_metrics()
+
     return wrapper  # type: ignore[return-value]

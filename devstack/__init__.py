@@ -3,6 +3,7 @@ DynamoDB stream runners that behave like Lambda's event source mappings, and loc
 
 Nothing here is deployed; Chalice packages only app.py and chalicelib/.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,7 +21,7 @@ VAR_DIR: Path = REPO_ROOT / "var"
 #: own, so that several stacks can run side by side (the test suites do).
 RUN_DIR: Path = Path(os.environ.get("DEVSTACK_RUN_DIR") or VAR_DIR / "run")
 READY_FILE: Path = RUN_DIR / "ready"
-ENDPOINT_FILE: Path = RUN_DIR / "endpoint"   # the moto URL, for `devstack invoke` and the tools
+ENDPOINT_FILE: Path = RUN_DIR / "endpoint"  # the moto URL, for `devstack invoke` and the tools
 
 
 def running_endpoint() -> str | None:

@@ -1,4 +1,5 @@
 """``python -m devstack``: see devstack.cli."""
+
 import sys
 
 from devstack.cli import main

@@ -49,6 +49,7 @@ and what makes moto fast enough to stand in for it (3, 4):
    campaign's GetItem ~8 → ~5 ms, a Query page of ten ~95 → ~35 ms, a roll-up transaction of
    fourteen updates ~100 → ~20 ms.
 """
+
 from __future__ import annotations
 
 import copy
@@ -57,7 +58,8 @@ import json
 import logging
 import re
 import threading
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
@@ -134,7 +136,8 @@ def _key_of(table: Any, op_type: str, op: dict) -> dict:
     missing = [n for n in names if n not in item]
     if missing:
         raise MockValidationException(
-            f"One or more parameter values were invalid: Missing the key {missing[0]} in the item")
+            f"One or more parameter values were invalid: Missing the key {missing[0]} in the item"
+        )
     return {n: item[n] for n in names}
 
 
@@ -144,8 +147,9 @@ def _condition_holds(op: dict, current: Any) -> bool:
     expression = op.get("ConditionExpression")
     if expression is None:
         return True
-    condition = get_filter_expression(expression, op.get("ExpressionAttributeNames"),
-                                      op.get("ExpressionAttributeValues"))
+    condition = get_filter_expression(
+        expression, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    )
     return bool(condition.expr(current))
 
 
@@ -201,7 +205,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
     shard_lengths: dict[int, tuple[Any, int]] = {}
     position = 0
     try:
-        for position, (op_type, op, table, key) in enumerate(writes):
+        for position, (op_type, op, table, key) in enumerate(writes):  # noqa: B007 (the except below names it)
             if op_type == "ConditionCheck":
                 continue
             hash_key, range_key = backend.get_keys_value(table, key)
@@ -209,9 +213,11 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
             shard = table.stream_shard
             if shard is not None:
                 shard_lengths.setdefault(id(shard), (shard, len(shard.items)))
-            common = {"condition_expression": op.get("ConditionExpression"),
-                      "expression_attribute_names": op.get("ExpressionAttributeNames"),
-                      "expression_attribute_values": op.get("ExpressionAttributeValues")}
+            common = {
+                "condition_expression": op.get("ConditionExpression"),
+                "expression_attribute_names": op.get("ExpressionAttributeNames"),
+                "expression_attribute_values": op.get("ExpressionAttributeValues"),
+            }
             if op_type == "Put":
                 backend.put_item(table.name, op["Item"], **common)
             elif op_type == "Delete":
@@ -257,7 +263,7 @@ def _put_back(table: Any, hash_key: Any, range_key: Any, previous: Any) -> None:
         table.items[hash_key] = previous
 
 
-_ITEM_SIZE_LIMIT = 405000   # moto's own figure for DynamoDB's 400 KB (it measured 409-410 KB)
+_ITEM_SIZE_LIMIT = 405000  # moto's own figure for DynamoDB's 400 KB (it measured 409-410 KB)
 
 
 def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
@@ -272,7 +278,7 @@ def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) 
     if sum(bytesize(key) + value.size() for key, value in values.items()) > _ITEM_SIZE_LIMIT:
         raise ItemSizeTooLarge
     self.attrs = LimitedSizeDict()
-    dict.update(self.attrs, values)   # later single updates still go through its check
+    dict.update(self.attrs, values)  # later single updates still go through its check
 
 
 _FAST_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
@@ -280,8 +286,11 @@ _FAST_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
 
 def _fast_get_value(original: Callable) -> Callable:
     def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
-        if (type(value) is dict and not self._value_picker_transforms
-                and self.operation_model.service_model.service_name in _FAST_SERVICES):
+        if (
+            type(value) is dict
+            and not self._value_picker_transforms
+            and self.operation_model.service_model.service_name in _FAST_SERVICES
+        ):
             if key in value:
                 return value[key]
             # An attribute value ({"S": ...}, moto's DynamoType.to_json) holds exactly one of
@@ -329,16 +338,35 @@ def _fast_update_item(original: Callable) -> Callable:
     update were most of the time a stream record took). Anything else, or anything that
     would be an error, takes moto's own path, which raises what DynamoDB raises."""
 
-    def update_item(self: Any, table_name: str, key: dict, update_expression: str,
-                    expression_attribute_names: dict, expression_attribute_values: dict,
-                    attribute_updates: Any = None, expected: Any = None,
-                    condition_expression: str | None = None,
-                    return_values_on_condition_check_failure: str | None = None) -> Any:
-        args = (self, table_name, key, update_expression, expression_attribute_names,
-                expression_attribute_values, attribute_updates, expected, condition_expression,
-                return_values_on_condition_check_failure)
-        actions = None if attribute_updates or expected else _simple_actions(
-            update_expression, expression_attribute_names, expression_attribute_values)
+    def update_item(
+        self: Any,
+        table_name: str,
+        key: dict,
+        update_expression: str,
+        expression_attribute_names: dict,
+        expression_attribute_values: dict,
+        attribute_updates: Any = None,
+        expected: Any = None,
+        condition_expression: str | None = None,
+        return_values_on_condition_check_failure: str | None = None,
+    ) -> Any:
+        args = (
+            self,
+            table_name,
+            key,
+            update_expression,
+            expression_attribute_names,
+            expression_attribute_values,
+            attribute_updates,
+            expected,
+            condition_expression,
+            return_values_on_condition_check_failure,
+        )
+        actions = (
+            None
+            if attribute_updates or expected
+            else _simple_actions(update_expression, expression_attribute_names, expression_attribute_values)
+        )
         if actions is None:
             return original(*args)
         from moto.dynamodb.comparisons import get_filter_expression
@@ -357,7 +385,7 @@ def _fast_update_item(original: Callable) -> Callable:
             if action == "SET":
                 kind, raw = next(iter(value.items()))
                 if attribute in declared and (kind != declared[attribute] or raw == ""):
-                    return original(*args)   # a key of an index: moto raises the right error
+                    return original(*args)  # a key of an index: moto raises the right error
                 new_attrs[attribute] = DynamoType(value)
             else:
                 if set(value) != {"N"}:
@@ -368,16 +396,16 @@ def _fast_update_item(original: Callable) -> Callable:
                 addend = DynamoType(value)
                 new_attrs[attribute] = addend if current is None else current + addend
         if condition_expression is not None and not get_filter_expression(
-                condition_expression, expression_attribute_names,
-                expression_attribute_values).expr(item):
-            return original(*args)   # raises ConditionalCheckFailed as moto does
+            condition_expression, expression_attribute_names, expression_attribute_values
+        ).expr(item):
+            return original(*args)  # raises ConditionalCheckFailed as moto does
         key_attrs = {table.hash_key_attr: {hash_key.type: hash_key.value}}
         if range_key is not None:
             key_attrs[table.range_key_attr] = {range_key.type: range_key.value}
         for name, attr in key_attrs.items():
             new_attrs.setdefault(name, DynamoType(attr))
         if sum(bytesize(k) + v.size() for k, v in new_attrs.items()) > _ITEM_SIZE_LIMIT:
-            return original(*args)   # raises ItemSizeToUpdateTooLarge
+            return original(*args)  # raises ItemSizeToUpdateTooLarge
         updated = Item(hash_key, range_key, {})
         updated.attrs = LimitedSizeDict()
         dict.update(updated.attrs, new_attrs)
@@ -409,13 +437,16 @@ def install_dynamodb_fixes() -> None:
     DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
     # moto lists its package directory on every request to find the service: once is enough
     from moto import backends
+
     modules = tuple(backends.list_of_moto_modules())
     backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
     # The validators deep-copy the parsed expression before they touch it, so one parse per
     # distinct expression serves every update that uses it (the roll-ups reuse a few).
     from moto.dynamodb.models import UpdateExpressionParser
+
     UpdateExpressionParser.make = staticmethod(  # type: ignore[method-assign]
-        functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
+        functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make)
+    )
     append = StreamShard.add
 
     def add(self: Any, old: Any, new: Any) -> None:
@@ -429,7 +460,8 @@ def install_dynamodb_fixes() -> None:
     base = serialize.ResponseSerializer
     base.get_value = _fast_get_value(base.get_value)  # type: ignore[method-assign]
     base._value_picker_transforms = property(  # type: ignore[attr-defined]
-        lambda self: getattr(self._value_picker, "response_transformers", None))
+        lambda self: getattr(self._value_picker, "response_transformers", None)
+    )
     _INSTALLED = True
 
 

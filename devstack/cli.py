@@ -3,19 +3,23 @@
 Each command is a ``(name, add_arguments, handler)`` entry in COMMANDS, so more (e.g.
 ``invoke <function>``) can be added without touching the others.
 """
+
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 Handler = Callable[[argparse.Namespace], int]
 
 
 def _add_run(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--port", type=int, default=None,
-                   help="HTTP port of the API (default 8000; the PORT environment variable "
-                        "overrides it)")
+    p.add_argument(
+        "--port",
+        type=int,
+        default=None,
+        help="HTTP port of the API (default 8000; the PORT environment variable overrides it)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -36,8 +40,7 @@ def _add_token(p: argparse.ArgumentParser) -> None:
 def _token(args: argparse.Namespace) -> int:
     from devstack.tokens import mint_token
 
-    print(mint_token(args.sub, args.role, args.org, name=args.name, email=args.email,
-                     ttl=args.ttl))
+    print(mint_token(args.sub, args.role, args.org, name=args.name, email=args.email, ttl=args.ttl))
     return 0
 
 
@@ -59,8 +62,7 @@ COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handle
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m devstack",
-                                     description="Local development stack of huixiang.")
+    parser = argparse.ArgumentParser(prog="python -m devstack", description="Local development stack of huixiang.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, help_text, add_arguments, handler in COMMANDS:
         p = sub.add_parser(name, help=help_text, description=help_text)

@@ -10,6 +10,7 @@ tests, `make fuzz` and the benchmarks all need. Standard library only, cheap to 
   or the time is up.
 - ``spawn_stack(port, out, ...)``: ``python -m devstack run`` as a child with run files of its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,8 +30,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 # What must not leak from the caller into a child stack's AWS or app settings.
 _SCRUB_PREFIXES = ("AWS_", "HUIXIANG_", "POWERTOOLS_", "JWKS", "TOKEN_")
-_SCRUB_NAMES = ("CAMPAIGNS_TABLE", "FEEDBACK_TABLE", "RULES_TABLE", "IDEMPOTENCY_TABLE",
-                "ATTACHMENTS_BUCKET", "FEEDBACK_STREAM_ARN", "RULES_STREAM_ARN", "PORT", "PYTHONPATH")
+_SCRUB_NAMES = (
+    "CAMPAIGNS_TABLE",
+    "FEEDBACK_TABLE",
+    "RULES_TABLE",
+    "IDEMPOTENCY_TABLE",
+    "ATTACHMENTS_BUCKET",
+    "FEEDBACK_STREAM_ARN",
+    "RULES_STREAM_ARN",
+    "PORT",
+    "PYTHONPATH",
+)
 
 
 def free_port(host: str = HOST) -> int:
@@ -42,14 +52,20 @@ def free_port(host: str = HOST) -> int:
 
 def clean_env(**overrides: str) -> dict[str, str]:
     """os.environ without AWS/app settings, plus `overrides`."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB_PREFIXES) and k not in _SCRUB_NAMES}
     env.update(overrides)
     return env
 
 
-def call_json(base: str, method: str, path: str, token: str | None = None, body: Any = None,
-              headers: dict[str, str] | None = None, timeout: float = 30) -> tuple[int, Any]:
+def call_json(
+    base: str,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 30,
+) -> tuple[int, Any]:
     """One request with a JSON body (if any) and an optional bearer token; the decoded answer."""
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(base + path, data=data, method=method)
@@ -67,8 +83,7 @@ def call_json(base: str, method: str, path: str, token: str | None = None, body:
         return err.code, json.loads(raw) if raw else None
 
 
-def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120,
-                 interval: float = 0.1) -> bool:
+def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120, interval: float = 0.1) -> bool:
     """True once ``url/health`` answers 200; False if `proc` exited first or `timeout` passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -87,8 +102,14 @@ def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float 
 __all__ = ["free_port", "clean_env", "call_json", "wait_healthy"]
 
 
-def spawn_stack(port: int, out: IO | int, cmd: list[str] | None = None, python: str | None = None,
-                new_session: bool = True, **env: str) -> tuple[subprocess.Popen, Path, dict[str, str]]:
+def spawn_stack(
+    port: int,
+    out: IO | int,
+    cmd: list[str] | None = None,
+    python: str | None = None,
+    new_session: bool = True,
+    **env: str,
+) -> tuple[subprocess.Popen, Path, dict[str, str]]:
     """Start a local stack on `port` (``python -m devstack run``, or `cmd`) from the project
     root, its output to `out`. It gets a run directory of its own (DEVSTACK_RUN_DIR): a stack
     a test or a benchmark starts never overwrites the endpoint file of the one a developer
@@ -97,7 +118,13 @@ def spawn_stack(port: int, out: IO | int, cmd: list[str] | None = None, python: 
     what a tool needs to talk to that stack)."""
     run_dir = Path(tempfile.mkdtemp(prefix="huixiang-run-"))
     tools_env = clean_env(DEVSTACK_RUN_DIR=str(run_dir), **env)
-    proc = subprocess.Popen(cmd or [python or sys.executable, "-m", "devstack", "run"], cwd=ROOT,
-                            env={**tools_env, "PORT": str(port)}, stdin=subprocess.DEVNULL, stdout=out,
-                            stderr=subprocess.STDOUT, start_new_session=new_session)
+    proc = subprocess.Popen(
+        cmd or [python or sys.executable, "-m", "devstack", "run"],
+        cwd=ROOT,
+        env={**tools_env, "PORT": str(port)},
+        stdin=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        start_new_session=new_session,
+    )
     return proc, run_dir, tools_env

@@ -10,6 +10,7 @@ The security headers are the production ones (the response headers policy of the
 tests/infra compares the two), with the local object store added where the browser talks to
 it directly (presigned uploads, thumbnails).
 """
+
 from __future__ import annotations
 
 import functools
@@ -58,11 +59,18 @@ SECURITY_HEADERS: dict[str, str] = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-_TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8",
-          ".html": "text/html; charset=utf-8", ".json": "application/json; charset=utf-8",
-          ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
-          ".webmanifest": "application/manifest+json", ".txt": "text/plain; charset=utf-8",
-          ".md": "text/plain; charset=utf-8"}
+_TYPES = {
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".webmanifest": "application/manifest+json",
+    ".txt": "text/plain; charset=utf-8",
+    ".md": "text/plain; charset=utf-8",
+}
 
 
 def content_security_policy(storage: str = "", api: str = "") -> str:
@@ -98,7 +106,7 @@ def mint_local_token(body: dict[str, Any]) -> str:
 
 def _static_file(path: str) -> Path | None:
     """The file under console/ that a /console/… path names, or None (never outside it)."""
-    rel = path[len(PREFIX):] or "index.html"
+    rel = path[len(PREFIX) :] or "index.html"
     if rel.endswith("/"):
         rel += "index.html"
     candidate = (CONSOLE_DIR / rel).resolve()
@@ -140,13 +148,18 @@ class _ConsoleMixin:
         return path == PREFIX.rstrip("/") or path.startswith(PREFIX)
 
     # -- responses -----------------------------------------------------------------------------
-    def _send(self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None,
-              head: bool = False) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None, head: bool = False
+    ) -> None:
         self.send_response(status)  # type: ignore[attr-defined]
-        headers = {"Content-Type": content_type, "Content-Length": str(len(body)),
-                   "Cache-Control": "no-cache",
-                   "Content-Security-Policy": content_security_policy(self.storage_origin),
-                   **SECURITY_HEADERS, **(extra or {})}
+        headers = {
+            "Content-Type": content_type,
+            "Content-Length": str(len(body)),
+            "Cache-Control": "no-cache",
+            "Content-Security-Policy": content_security_policy(self.storage_origin),
+            **SECURITY_HEADERS,
+            **(extra or {}),
+        }
         for k, v in headers.items():
             self.send_header(k, v)  # type: ignore[attr-defined]
         self.end_headers()  # type: ignore[attr-defined]
@@ -169,8 +182,13 @@ class _ConsoleMixin:
         data = file.read_bytes()
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         if self.headers.get("If-None-Match") == etag:  # type: ignore[attr-defined]
-            self._send(HTTPStatus.NOT_MODIFIED, b"", _TYPES.get(file.suffix, "application/octet-stream"),
-                       {"ETag": etag}, head=True)
+            self._send(
+                HTTPStatus.NOT_MODIFIED,
+                b"",
+                _TYPES.get(file.suffix, "application/octet-stream"),
+                {"ETag": etag},
+                head=True,
+            )
             return
         ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         self._send(HTTPStatus.OK, data, ctype, {"ETag": etag}, head)
@@ -186,8 +204,10 @@ class _ConsoleMixin:
         if origin is not None and urlsplit(origin).netloc != host:
             return self._json(HTTPStatus.FORBIDDEN, {"code": "forbidden", "message": "same origin only"})
         if ctype != "application/json":
-            return self._json(HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
-                              {"code": "unsupported_media_type", "message": "send application/json"})
+            return self._json(
+                HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+                {"code": "unsupported_media_type", "message": "send application/json"},
+            )
         try:
             body = json.loads(raw or b"{}")
             if not isinstance(body, dict):
@@ -195,8 +215,10 @@ class _ConsoleMixin:
             token = mint_local_token(body)
         except ValueError as e:
             field, _, message = str(e).partition(": ")
-            return self._json(HTTPStatus.BAD_REQUEST, {"code": "validation_error", "message": str(e),
-                                                       "errors": [{"field": field, "message": message}]})
+            return self._json(
+                HTTPStatus.BAD_REQUEST,
+                {"code": "validation_error", "message": str(e), "errors": [{"field": field, "message": message}]},
+            )
         self._json(HTTPStatus.OK, {"token": token})
 
     def _json(self, status: int, body: dict) -> None:
@@ -208,7 +230,7 @@ def attach(server: Any, storage_origin: str = "") -> None:
 
     ``storage_origin`` is the object store's URL (moto's), which the browser posts uploads to.
     """
-    base = server.RequestHandlerClass            # functools.partial(ChaliceRequestHandler, …)
+    base = server.RequestHandlerClass  # functools.partial(ChaliceRequestHandler, …)
     func = getattr(base, "func", base)
     parsed = urlsplit(storage_origin)
     origin = f"{parsed.scheme}://{parsed.netloc}" if parsed.netloc else ""
@@ -219,5 +241,13 @@ def attach(server: Any, storage_origin: str = "") -> None:
         server.RequestHandlerClass = handler
 
 
-__all__ = ["attach", "content_security_policy", "CSP_DIRECTIVES", "SECURITY_HEADERS", "local_config",
-           "mint_local_token", "CONSOLE_DIR", "LOCAL_TOKEN_PATH"]
+__all__ = [
+    "attach",
+    "content_security_policy",
+    "CSP_DIRECTIVES",
+    "SECURITY_HEADERS",
+    "local_config",
+    "mint_local_token",
+    "CONSOLE_DIR",
+    "LOCAL_TOKEN_PATH",
+]

@@ -1,5 +1,6 @@
 """Local resources of the evaluation module: the SES sender identity (moto refuses mail from
 unverified senders, as SES in its sandbox does) and the outbox directory for .eml copies."""
+
 from __future__ import annotations
 
 from devstack import VAR_DIR

@@ -15,6 +15,7 @@ No header of the request is ever repeated in an answer. In production API Gatewa
 cases with its MISSING_AUTHENTICATION_TOKEN gateway response, which the template turns into the
 same 404 body (it cannot tell an unknown method from an unknown path; see docs/local-stack.md).
 """
+
 from __future__ import annotations
 
 import json
@@ -48,8 +49,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
     # connection. API Gateway has no such pause.
     disable_nagle_algorithm = True
 
-    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any,
-                 config: Any) -> None:
+    def __init__(self, request: Any, client_address: Any, server: Any, app_object: Any, config: Any) -> None:
         self._app = app_object
         # chalice.local builds its gateway (and its own matcher) per connection too
         self._routes = RouteMatcher(list(app_object.routes))
@@ -68,13 +68,15 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         except ValueError:
             return self._answer(404, "not_found", "no route serves this path")
         methods = self._app.routes[route]
-        if self.command in methods or (self.command == "OPTIONS" and any(
-                entry.cors for entry in methods.values())):
+        if self.command in methods or (self.command == "OPTIONS" and any(entry.cors for entry in methods.values())):
             return self._generic_handle()
         allowed = ", ".join(sorted(methods))
-        return self._answer(405, "method_not_allowed",
-                            f"this path does not accept {self.command}; it accepts {allowed}",
-                            {"Allow": allowed})
+        return self._answer(
+            405,
+            "method_not_allowed",
+            f"this path does not accept {self.command}; it accepts {allowed}",
+            {"Allow": allowed},
+        )
 
     def _answer(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -101,5 +103,4 @@ def make_api_server(app: Any, config: Any, host: str, port: int) -> LocalDevServ
     # the server's threads do not see each other's requests.
     CustomLocalChalice.__bases__ = (LocalChalice, app.__class__)
     app.__class__ = CustomLocalChalice
-    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler,
-                          server_cls=BackloggedHTTPServer)
+    return LocalDevServer(app, config, host, port, handler_cls=GatewayRequestHandler, server_cls=BackloggedHTTPServer)

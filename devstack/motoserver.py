@@ -5,6 +5,7 @@
 DynamoDB; nothing else serialised), on a threaded werkzeug server, without the per-request access log (the stream
 runners poll several times a second), and gone as soon as the stack that started it is gone.
 """
+
 from __future__ import annotations
 
 import argparse

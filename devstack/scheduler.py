@@ -5,13 +5,15 @@ A handler that raises is logged and counted, and the runner goes on to the next 
 (EventBridge retries failed asynchronous invocations too; the scheduled functions here are
 safe to run twice). `python -m devstack invoke <function>` runs one now, see `invoke_now`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import logging
 import threading
 import uuid
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 log = logging.getLogger("devstack.scheduler")
 
@@ -65,7 +67,7 @@ class Cron:
         self.year = _field(year, 1970, 2199)
 
     @classmethod
-    def parse(cls, expression: str) -> "Cron":
+    def parse(cls, expression: str) -> Cron:
         inner = expression.strip()
         if not (inner.startswith("cron(") and inner.endswith(")")):
             raise ValueError(f"not a cron expression: {expression!r}")
@@ -75,20 +77,24 @@ class Cron:
         return cls(*parts)
 
     def _day_matches(self, day: dt.date) -> bool:
-        dow = (day.isoweekday() % 7) + 1        # SUN=1 … SAT=7
-        return ((self.dom is None or day.day in self.dom) and (self.month is None or day.month in self.month)
-                and (self.dow is None or dow in self.dow) and (self.year is None or day.year in self.year))
+        dow = (day.isoweekday() % 7) + 1  # SUN=1 … SAT=7
+        return (
+            (self.dom is None or day.day in self.dom)
+            and (self.month is None or day.month in self.month)
+            and (self.dow is None or dow in self.dow)
+            and (self.year is None or day.year in self.year)
+        )
 
     def next_after(self, now: dt.datetime) -> dt.datetime:
         """The first fire time strictly after `now` (aware UTC)."""
-        start = now.astimezone(dt.timezone.utc).replace(second=0, microsecond=0)
+        start = now.astimezone(dt.UTC).replace(second=0, microsecond=0)
         for offset in range(0, 366 * 5):
             day = start.date() + dt.timedelta(days=offset)
             if not self._day_matches(day):
                 continue
             for hour in sorted(self.hours if self.hours is not None else range(24)):
                 for minute in sorted(self.minutes if self.minutes is not None else range(60)):
-                    at = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.timezone.utc)
+                    at = dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=dt.UTC)
                     if at > now:
                         return at
         raise ValueError("the cron expression never fires in the next five years")
@@ -113,24 +119,39 @@ def parse_schedule(expression: Any) -> Cron | Rate:
 
 def scheduled_event(function_arn: str, at: dt.datetime | None = None) -> dict:
     """The event EventBridge hands a scheduled Lambda function."""
-    at = at or dt.datetime.now(dt.timezone.utc)
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-            "account": "000000000000", "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"), "region": REGION,
-            "resources": [function_arn.replace(":function:", ":rule/")], "detail": {}}
+    at = at or dt.datetime.now(dt.UTC)
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [function_arn.replace(":function:", ":rule/")],
+        "detail": {},
+    }
 
 
 class ScheduleRunner:
     """Fires one scheduled function at its times (fits devstack.stack.Runner)."""
 
-    def __init__(self, name: str, handler: Callable[[dict, Any], Any], expression: Any, *,
-                 function_name: str | None = None, clock: Callable[[], dt.datetime] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        handler: Callable[[dict, Any], Any],
+        expression: Any,
+        *,
+        function_name: str | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
         self.name = name
         self.handler = handler
         self.schedule = parse_schedule(expression)
         self.expression = expression if isinstance(expression, str) else expression.to_string()
         self.function_name = function_name or name
         self.function_arn = f"arn:aws:lambda:{REGION}:000000000000:function:{self.function_name}"
-        self._clock = clock or (lambda: dt.datetime.now(dt.timezone.utc))
+        self._clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self._stop = threading.Event()
         self._idle = threading.Event()
         self._idle.set()
@@ -145,7 +166,7 @@ class ScheduleRunner:
     def alive(self) -> bool:
         return self._thread is not None and self._thread.is_alive() and self.error is None
 
-    def start(self) -> "ScheduleRunner":
+    def start(self) -> ScheduleRunner:
         self._thread = threading.Thread(target=self._run, name=f"schedule-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -177,8 +198,12 @@ class ScheduleRunner:
             while not self._stop.is_set():
                 now = self._clock()
                 self.next_fire = self.schedule.next_after(now)
-                log.info("schedule %s (%s): next at %s UTC", self.name, self.expression,
-                         self.next_fire.strftime("%Y-%m-%d %H:%M"))
+                log.info(
+                    "schedule %s (%s): next at %s UTC",
+                    self.name,
+                    self.expression,
+                    self.next_fire.strftime("%Y-%m-%d %H:%M"),
+                )
                 if self._stop.wait(max(0.0, (self.next_fire - now).total_seconds())):
                     return
                 try:
@@ -201,8 +226,12 @@ def runners_for_app(app: Any, stage: str = "dev") -> list[ScheduleRunner]:
     """One (unstarted) runner per `@app.schedule` function of a Chalice app."""
     from devstack.streams import handler_for
 
-    return [ScheduleRunner(s.name, handler_for(app, s), s.schedule_expression,
-                           function_name=f"{app.app_name}-{stage}-{s.name}") for s in schedule_sources(app)]
+    return [
+        ScheduleRunner(
+            s.name, handler_for(app, s), s.schedule_expression, function_name=f"{app.app_name}-{stage}-{s.name}"
+        )
+        for s in schedule_sources(app)
+    ]
 
 
 def invoke_now(name: str) -> int:

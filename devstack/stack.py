@@ -3,6 +3,7 @@ stream runner per DynamoDB stream handler, and a ready file that says when all o
 
 ``Stack`` is usable in-process (tests, benchmarks); ``run()`` is ``python -m devstack run``.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -19,8 +20,9 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from devstack import ENDPOINT_FILE, READY_FILE, REPO_ROOT, VAR_DIR, tokens
 from devstack.client import free_port
@@ -37,9 +39,17 @@ MOTO_LOG: Path = VAR_DIR / "log" / "moto.log"
 
 # Environment that would point botocore elsewhere than the local endpoint, or at a profile
 # that may not exist here.
-_SCRUBBED_ENV = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-                 "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
-                 "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_STS")
+_SCRUBBED_ENV = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_ENDPOINT_URL_DYNAMODB",
+    "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_ENDPOINT_URL_SQS",
+    "AWS_ENDPOINT_URL_STS",
+)
 
 _PR_SET_PDEATHSIG = 1
 
@@ -78,6 +88,7 @@ class Runner(Protocol):
 # moto
 # ---------------------------------------------------------------------------------------------
 
+
 def _child_preexec(parent_pid: int) -> Callable[[], None]:
     """preexec_fn for children that must die with this process: PR_SET_PDEATHSIG(SIGTERM).
 
@@ -102,8 +113,7 @@ class MotoServer:
     main thread (or one that lives as long as the server should).
     """
 
-    def __init__(self, host: str = HOST, port: int | None = None,
-                 log_path: Path | None = MOTO_LOG) -> None:
+    def __init__(self, host: str = HOST, port: int | None = None, log_path: Path | None = MOTO_LOG) -> None:
         self.host = host
         self.port = port
         self.log_path = log_path
@@ -119,7 +129,7 @@ class MotoServer:
 
     def start(self, timeout: float = 30.0) -> str:
         """Start the server and wait until it answers; returns its URL."""
-        for attempt in range(3):
+        for _attempt in range(3):
             port = self.port or free_port(self.host)
             if self._spawn(port, timeout):
                 self.port = port
@@ -136,12 +146,28 @@ class MotoServer:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             out = open(self.log_path, "ab")
         env = dict(os.environ, MOTO_PORT=str(port))
-        cmd = [sys.executable, "-m", "devstack.motoserver", "--parent-pid", str(os.getpid()),
-               "-H", self.host, "-p", str(port)]
+        cmd = [
+            sys.executable,
+            "-m",
+            "devstack.motoserver",
+            "--parent-pid",
+            str(os.getpid()),
+            "-H",
+            self.host,
+            "-p",
+            str(port),
+        ]
         try:
-            self.proc = subprocess.Popen(cmd, cwd=str(REPO_ROOT), env=env, stdin=subprocess.DEVNULL,
-                                         stdout=out, stderr=out, start_new_session=True,
-                                         preexec_fn=_child_preexec(os.getpid()))
+            self.proc = subprocess.Popen(
+                cmd,
+                cwd=str(REPO_ROOT),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+                preexec_fn=_child_preexec(os.getpid()),
+            )
         finally:
             if out is not subprocess.DEVNULL:
                 out.close()
@@ -179,6 +205,7 @@ class MotoServer:
 # App environment and Chalice config
 # ---------------------------------------------------------------------------------------------
 
+
 def _chalice_config(root: Path, stage: str) -> tuple[Any, dict]:
     """The Chalice Config of ``stage`` (from .chalice/config.json if present) and its
     user-params dict, into which the app is put once imported (as the Chalice CLI does)."""
@@ -191,16 +218,22 @@ def _chalice_config(root: Path, stage: str) -> tuple[Any, dict]:
     else:
         disk = {"version": "2.0", "app_name": "huixiang", "stages": {stage: {}}}
     params: dict[str, Any] = {}
-    config = Config(chalice_stage=stage, user_provided_params=params, config_from_disk=disk,
-                    default_params={"project_dir": str(root), "api_gateway_stage": "api",
-                                    "autogen_policy": True,
-                                    "lambda_timeout": DEFAULT_LAMBDA_TIMEOUT,
-                                    "lambda_memory_size": DEFAULT_LAMBDA_MEMORY_SIZE})
+    config = Config(
+        chalice_stage=stage,
+        user_provided_params=params,
+        config_from_disk=disk,
+        default_params={
+            "project_dir": str(root),
+            "api_gateway_stage": "api",
+            "autogen_policy": True,
+            "lambda_timeout": DEFAULT_LAMBDA_TIMEOUT,
+            "lambda_memory_size": DEFAULT_LAMBDA_MEMORY_SIZE,
+        },
+    )
     return config, params
 
 
-def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path,
-              stage: str = STAGE) -> dict[str, str]:
+def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path, stage: str = STAGE) -> dict[str, str]:
     """The environment the app gets locally (on top of the stage's environment_variables)."""
     return {
         "AWS_ENDPOINT_URL": endpoint_url,
@@ -223,6 +256,7 @@ def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path,
 # The stack
 # ---------------------------------------------------------------------------------------------
 
+
 class Stack:
     """Everything ``python -m devstack run`` starts, usable in-process.
 
@@ -231,9 +265,16 @@ class Stack:
     runner, the HTTP server or moto dies; ``fatal`` is set when the stack cannot go on.
     """
 
-    def __init__(self, port: int = DEFAULT_PORT, host: str = HOST, *, stage: str = STAGE,
-                 root: Path = REPO_ROOT, ready_file: Path = READY_FILE,
-                 moto_log: Path | None = MOTO_LOG) -> None:
+    def __init__(
+        self,
+        port: int = DEFAULT_PORT,
+        host: str = HOST,
+        *,
+        stage: str = STAGE,
+        root: Path = REPO_ROOT,
+        ready_file: Path = READY_FILE,
+        moto_log: Path | None = MOTO_LOG,
+    ) -> None:
         self.port = port
         self.host = host
         self.stage = stage
@@ -258,7 +299,7 @@ class Stack:
 
     # -- start -------------------------------------------------------------------------------
 
-    def start(self) -> "Stack":
+    def start(self) -> Stack:
         self._remove_ready(stale=True)  # a file left by a killed run must not claim readiness
         self._check_port()
         _, jwks_path = tokens.ensure_keys()
@@ -269,8 +310,7 @@ class Stack:
             os.environ.pop(key, None)
         # Like `chalice local`: the stage's environment first, then the local overrides.
         os.environ.update({k: str(v) for k, v in config.environment_variables.items()})
-        os.environ.update(local_env(endpoint, jwks_path=jwks_path,
-                                    ready_file=self.ready_file, stage=self.stage))
+        os.environ.update(local_env(endpoint, jwks_path=jwks_path, ready_file=self.ready_file, stage=self.stage))
 
         self.app_module, self.app = self._import_app()
         params["chalice_app"] = self.app
@@ -283,8 +323,7 @@ class Stack:
             if not r.drain(15.0):
                 raise StackError(f"stream runner {r.name} did not catch up with its stream")
         self._write_ready()
-        self._watchdog = threading.Thread(target=self._watch, name="devstack-watchdog",
-                                          daemon=True)
+        self._watchdog = threading.Thread(target=self._watch, name="devstack-watchdog", daemon=True)
         self._watchdog.start()
         return self
 
@@ -297,16 +336,19 @@ class Stack:
             try:
                 s.bind((self.host, self.port))
             except OSError as e:
-                raise StackError(f"cannot listen on {self.host}:{self.port}: {e.strerror}; "
-                                 "set PORT or --port to another port") from None
+                raise StackError(
+                    f"cannot listen on {self.host}:{self.port}: {e.strerror}; set PORT or --port to another port"
+                ) from None
 
     def _import_app(self) -> tuple[Any, Any]:
         """Import app.py only now: settings and PynamoDB hosts are read at import time."""
         from chalice import Chalice
 
         if "app" in sys.modules or "chalicelib.config" in sys.modules:
-            log.warning("app/chalicelib were imported before the local environment was set; "
-                        "their settings may not point at the local endpoint")
+            log.warning(
+                "app/chalicelib were imported before the local environment was set; "
+                "their settings may not point at the local endpoint"
+            )
         if str(self.root) not in sys.path:
             sys.path.insert(0, str(self.root))
         module = importlib.import_module("app")
@@ -339,15 +381,14 @@ class Stack:
         for source in dynamodb_sources(self.app):
             name = f"{self.app.app_name}-{self.stage}-{source.name}-dlq"
             self.dlq_urls[source.name] = sqs.create_queue(QueueName=name)["QueueUrl"]
-        log.info("tables, bucket %s and %d DLQ(s) ready", s.attachments_bucket,
-                 len(self.dlq_urls))
+        log.info("tables, bucket %s and %d DLQ(s) ready", s.attachments_bucket, len(self.dlq_urls))
         # S3 triggers: the bucket notifies a local queue; a runner per trigger invokes the handler.
         from devstack import uploads
+
         self._s3_runners = uploads.runners_for_app(self.app, s3, sqs, stage=self.stage)
 
     def _start_runners(self) -> None:
-        runners: list[StreamRunner] = runners_for_app(self.app, stage=self.stage,
-                                                      dlq_urls=self.dlq_urls)
+        runners: list[StreamRunner] = runners_for_app(self.app, stage=self.stage, dlq_urls=self.dlq_urls)
         for r in runners:
             fn = self.chalice_config.scope(self.stage, r.name)
             r.memory_limit_in_mb = fn.lambda_memory_size
@@ -371,11 +412,12 @@ class Stack:
         # `app.current_request`), answering unknown routes and methods as API Gateway does.
         self._http = make_api_server(self.app, self.chalice_config, self.host, self.port)
         from devstack import console
+
         console.attach(self._http.server, storage_origin=self.moto.url)  # /console/ beside the API
         self.port = self._http.server.server_address[1]  # port 0: the one bound
         self._http_thread = threading.Thread(
-            target=self._http.server.serve_forever, kwargs={"poll_interval": 0.2},
-            name="devstack-http", daemon=True)
+            target=self._http.server.serve_forever, kwargs={"poll_interval": 0.2}, name="devstack-http", daemon=True
+        )
         self._http_thread.start()
 
     # -- readiness and watchdog ----------------------------------------------------------------
@@ -408,8 +450,7 @@ class Stack:
             problems = self.problems()
             if problems and self._ready:
                 self._remove_ready()
-                log.error("not ready any more (%s); removed %s", "; ".join(problems),
-                          self.ready_file)
+                log.error("not ready any more (%s); removed %s", "; ".join(problems), self.ready_file)
             if any(not p.startswith("runner ") for p in problems):
                 self.fatal.set()  # no endpoint or no server: nothing left to serve
 
@@ -440,6 +481,7 @@ class Stack:
 # python -m devstack run
 # ---------------------------------------------------------------------------------------------
 
+
 class _Shutdown(BaseException):
     """Raised in the main thread by the first stop signal while the stack is still starting
     (a BaseException, like KeyboardInterrupt, so no `except Exception` on the way swallows it)."""
@@ -462,7 +504,7 @@ class _StopSignals:
         self.received: list[str] = []
         self._old: dict[int, Any] = {}
 
-    def __enter__(self) -> "_StopSignals":
+    def __enter__(self) -> _StopSignals:
         self._old = {s: signal.signal(s, self._on_signal) for s in self.SIGNALS}
         return self
 
@@ -482,25 +524,26 @@ class _StopSignals:
 def _banner(stack: Stack) -> str:
     py = os.path.relpath(sys.executable, os.getcwd()) if sys.executable else "python"
     handlers = ", ".join(r.name for r in stack.runners) or "none"
-    return "\n".join([
-        "",
-        f"  huixiang local stack ({stack.stage}) is ready: {stack.url}",
-        f"  AWS endpoint (moto): {stack.moto.url}   stream handlers: {handlers}",
-        f"  ready file: {stack.ready_file}",
-        "",
-        "  Mint a token and call the API:",
-        f"    TOKEN=$({py} -m devstack token --sub u-1 --role rep --org CN/EAST/SH --name 'Rep One')",
-        f"    curl -H \"Authorization: Bearer $TOKEN\" {stack.url}/health",
-        "",
-        "  Ctrl-C to stop.",
-        "",
-    ])
+    return "\n".join(
+        [
+            "",
+            f"  huixiang local stack ({stack.stage}) is ready: {stack.url}",
+            f"  AWS endpoint (moto): {stack.moto.url}   stream handlers: {handlers}",
+            f"  ready file: {stack.ready_file}",
+            "",
+            "  Mint a token and call the API:",
+            f"    TOKEN=$({py} -m devstack token --sub u-1 --role rep --org CN/EAST/SH --name 'Rep One')",
+            f'    curl -H "Authorization: Bearer $TOKEN" {stack.url}/health',
+            "",
+            "  Ctrl-C to stop.",
+            "",
+        ]
+    )
 
 
 def run(port: int | None = None, host: str = HOST) -> int:
     """Run the stack until Ctrl-C/SIGTERM/SIGHUP (returns 0) or until it breaks (returns 1)."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("botocore", "boto3", "urllib3"):  # "Found credentials ..." once per client
         logging.getLogger(noisy).setLevel(logging.WARNING)
     env_port = os.environ.get("PORT")
@@ -511,7 +554,7 @@ def run(port: int | None = None, host: str = HOST) -> int:
     with _StopSignals() as stop:
         try:
             try:
-                stop.starting = True   # only now may a signal interrupt (see _StopSignals)
+                stop.starting = True  # only now may a signal interrupt (see _StopSignals)
                 stack.start()
             finally:
                 stop.starting = False
@@ -531,12 +574,11 @@ def run(port: int | None = None, host: str = HOST) -> int:
             log.exception("the local stack failed")
             rc = 1
         finally:
-            stop.requested.set()   # from here on every signal finds the stop under way
+            stop.requested.set()  # from here on every signal finds the stop under way
             if stop.received:
                 log.info("shutting down (%s)", ", ".join(stop.received))
             stack.stop()
     return rc
 
 
-__all__ = ["Stack", "StackError", "Runner", "MotoServer", "run", "local_env", "free_port", "DEFAULT_PORT",
-           "READY_FILE"]
+__all__ = ["Stack", "StackError", "Runner", "MotoServer", "run", "local_env", "free_port", "DEFAULT_PORT", "READY_FILE"]

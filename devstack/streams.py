@@ -25,6 +25,7 @@ Within a shard, records are handed over strictly in order and one batch at a tim
 does. State (checkpoints, retry counts) lives in memory: a restarted runner starts again from
 its starting position.
 """
+
 from __future__ import annotations
 
 import base64
@@ -36,8 +37,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Sequence
+from typing import Any
 
 import boto3
 from botocore.config import Config as BotoConfig
@@ -67,13 +69,13 @@ Handler = Callable[[dict, Any], Any]
 
 _TABLE_ARN = re.compile(r"^arn:[^:]+:dynamodb:([^:]*):([^:]*):table/([^/]+)(?:/|$)")
 # Botocore's client config: short timeouts so stop() is not held up by a dead endpoint.
-_BOTO_CONFIG = BotoConfig(connect_timeout=2, read_timeout=15,
-                          retries={"max_attempts": 2, "mode": "standard"})
+_BOTO_CONFIG = BotoConfig(connect_timeout=2, read_timeout=15, retries={"max_attempts": 2, "mode": "standard"})
 
 
 # ---------------------------------------------------------------------------------------------
 # ARNs and clients
 # ---------------------------------------------------------------------------------------------
+
 
 def table_name_from_arn(arn: str) -> str:
     """The table name in a table or stream ARN (``...:table/<name>/stream/<label>``)."""
@@ -106,8 +108,9 @@ _SESSION: boto3.session.Session | None = None
 _SESSION_LOCK = threading.Lock()
 
 
-def make_client(service: str, like: Any = None, *, endpoint_url: str | None = None,
-                region_name: str | None = None) -> Any:
+def make_client(
+    service: str, like: Any = None, *, endpoint_url: str | None = None, region_name: str | None = None
+) -> Any:
     """A botocore client for ``service``.
 
     With ``like`` (a client of any service), the new client shares its endpoint (unless that is
@@ -127,9 +130,11 @@ def make_client(service: str, like: Any = None, *, endpoint_url: str | None = No
         creds = getattr(getattr(like, "_request_signer", None), "_credentials", None)
         if creds is not None:
             frozen = creds.get_frozen_credentials()
-            kwargs.update(aws_access_key_id=frozen.access_key,
-                          aws_secret_access_key=frozen.secret_key,
-                          aws_session_token=frozen.token)
+            kwargs.update(
+                aws_access_key_id=frozen.access_key,
+                aws_secret_access_key=frozen.secret_key,
+                aws_session_token=frozen.token,
+            )
     if endpoint_url is not None:
         kwargs["endpoint_url"] = endpoint_url
     if region_name is not None:
@@ -176,6 +181,7 @@ def list_shards(stream_arn: str, client: Any = None) -> list[dict]:
 # Event shape
 # ---------------------------------------------------------------------------------------------
 
+
 def _wire(value: Any) -> Any:
     """Attribute values back to their JSON wire form: botocore decodes B/BS to bytes, Lambda
     delivers them base64-encoded."""
@@ -193,7 +199,7 @@ def _epoch_seconds(value: Any) -> int | float | None:
         return None
     if isinstance(value, _dt.datetime):
         if value.tzinfo is None:  # naive values from botocore/moto are UTC
-            value = value.replace(tzinfo=_dt.timezone.utc)
+            value = value.replace(tzinfo=_dt.UTC)
         # DynamoDB rounds ApproximateCreationDateTime down to the second in stream records.
         return int(value.timestamp())
     return value
@@ -242,8 +248,9 @@ def read_records(table_name: str, client: Any = None) -> list[dict]:
     arn = stream_arn_for(table_name, client if client is not None else streams)
     out: list[dict] = []
     for shard in list_shards(arn, streams):
-        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                        ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
+            "ShardIterator"
+        ]
         while it:
             resp = streams.get_records(ShardIterator=it, Limit=GET_RECORDS_LIMIT)
             recs = resp.get("Records") or []
@@ -261,11 +268,11 @@ def _seq(record: Mapping[str, Any]) -> str:
 def _iso(epoch: Any) -> str | None:
     if epoch is None:
         return None
-    return _dt.datetime.fromtimestamp(float(epoch), _dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _dt.datetime.fromtimestamp(float(epoch), _dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _now_iso() -> str:
-    now = _dt.datetime.now(_dt.timezone.utc)
+    now = _dt.datetime.now(_dt.UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"
 
 
@@ -273,11 +280,17 @@ def _now_iso() -> str:
 # Lambda context
 # ---------------------------------------------------------------------------------------------
 
+
 class LambdaContext:
     """The attributes of the Python runtime's context object that handlers and Powertools use."""
 
-    def __init__(self, function_name: str, invoked_function_arn: str,
-                 memory_limit_in_mb: int = 128, timeout_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        function_name: str,
+        invoked_function_arn: str,
+        memory_limit_in_mb: int = 128,
+        timeout_seconds: float = 60.0,
+    ) -> None:
         self.function_name = function_name
         self.function_version = "$LATEST"
         self.invoked_function_arn = invoked_function_arn
@@ -298,6 +311,7 @@ class LambdaContext:
 # Write notifications from the local moto
 # ---------------------------------------------------------------------------------------------
 
+
 class _WriteWatcher:
     """One thread per endpoint that long-polls devstack.atomic_moto's stream record counts and
     wakes the subscribed runners whose table's stream grew. Against a moto without it (plain
@@ -307,20 +321,19 @@ class _WriteWatcher:
 
     def __init__(self, endpoint_url: str) -> None:
         self.url = endpoint_url.rstrip("/")
-        self.supported: bool | None = None   # None until the first answer
-        self._runners: set["StreamRunner"] = set()
+        self.supported: bool | None = None  # None until the first answer
+        self._runners: set[StreamRunner] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def subscribe(self, runner: "StreamRunner") -> None:
+    def subscribe(self, runner: StreamRunner) -> None:
         with self._lock:
             self._runners.add(runner)
             if self._thread is None and self.supported is not False:
-                self._thread = threading.Thread(target=self._watch, name="stream-write-watcher",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._watch, name="stream-write-watcher", daemon=True)
                 self._thread.start()
 
-    def unsubscribe(self, runner: "StreamRunner") -> None:
+    def unsubscribe(self, runner: StreamRunner) -> None:
         with self._lock:
             self._runners.discard(runner)
 
@@ -335,19 +348,20 @@ class _WriteWatcher:
             with self._lock:
                 runners = list(self._runners)
                 if not runners:
-                    self._thread = None   # the next subscriber starts another
+                    self._thread = None  # the next subscriber starts another
                     return
             try:
-                with urllib.request.urlopen(f"{self.url}{WRITES_PATH}?after={seen}&wait={self.WAIT_SECONDS}",
-                                            timeout=self.WAIT_SECONDS + 5) as resp:
+                with urllib.request.urlopen(
+                    f"{self.url}{WRITES_PATH}?after={seen}&wait={self.WAIT_SECONDS}", timeout=self.WAIT_SECONDS + 5
+                ) as resp:
                     answer = json.loads(resp.read())
                 count, counts = int(answer["writes"]), dict(answer["tables"])
             except urllib.error.HTTPError:
-                self.supported = False   # not the local stack's moto: the runners poll
+                self.supported = False  # not the local stack's moto: the runners poll
                 log.info("stream runners: %s has no write notifications; polling", self.url)
                 return
             except (OSError, ValueError, KeyError):
-                time.sleep(1.0)   # moto restarting or gone: the runners' own errors say which
+                time.sleep(1.0)  # moto restarting or gone: the runners' own errors say which
                 continue
             self.supported = True
             if count != seen:
@@ -373,17 +387,18 @@ def _watcher_for(endpoint_url: str | None) -> _WriteWatcher | None:
 # The runner
 # ---------------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Batch:
     records: list[dict]
-    retries: int = 0        # retries already made for these records (Lambda's retry quota)
-    invocations: int = 0    # invocations that included them (approximateInvokeCount)
+    retries: int = 0  # retries already made for these records (Lambda's retry quota)
+    invocations: int = 0  # invocations that included them (approximateInvokeCount)
 
 
 @dataclass
 class _Outcome:
     ok: bool
-    failed_from: int = 0            # index of the first record to retry
+    failed_from: int = 0  # index of the first record to retry
     function_error: str | None = None
     whole_batch: bool = False
 
@@ -395,9 +410,9 @@ class _Shard:
     iterator: str | None = None
     closed: bool = False
     buffer: list[dict] = field(default_factory=list)
-    buffered_at: float = 0.0        # monotonic time the oldest buffered record arrived
-    last_read: str | None = None    # last sequence number read (to re-acquire an iterator)
-    initial: bool = True            # present when the runner attached (gets starting_position)
+    buffered_at: float = 0.0  # monotonic time the oldest buffered record arrived
+    last_read: str | None = None  # last sequence number read (to re-acquire an iterator)
+    initial: bool = True  # present when the runner attached (gets starting_position)
 
 
 class StreamRunner:
@@ -408,21 +423,26 @@ class StreamRunner:
     written to the table so far has been handled (including retries and DLQ sends).
     """
 
-    def __init__(self, handler: Handler, table_name: str | None = None, *,
-                 stream_arn: str | None = None,
-                 name: str | None = None,
-                 function_name: str | None = None,
-                 batch_size: int = DEFAULT_BATCH_SIZE,
-                 starting_position: str = "TRIM_HORIZON",
-                 maximum_batching_window: float = 0.0,
-                 max_retry_attempts: int = MAX_RETRY_ATTEMPTS,
-                 bisect_on_error: bool = True,
-                 dlq_url: str | None = None,
-                 client: Any = None,
-                 poll_interval: float = POLL_INTERVAL_SECONDS,
-                 retry_delay: float = RETRY_DELAY_SECONDS,
-                 memory_limit_in_mb: int = 128,
-                 timeout_seconds: float = 60.0) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        table_name: str | None = None,
+        *,
+        stream_arn: str | None = None,
+        name: str | None = None,
+        function_name: str | None = None,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        starting_position: str = "TRIM_HORIZON",
+        maximum_batching_window: float = 0.0,
+        max_retry_attempts: int = MAX_RETRY_ATTEMPTS,
+        bisect_on_error: bool = True,
+        dlq_url: str | None = None,
+        client: Any = None,
+        poll_interval: float = POLL_INTERVAL_SECONDS,
+        retry_delay: float = RETRY_DELAY_SECONDS,
+        memory_limit_in_mb: int = 128,
+        timeout_seconds: float = 60.0,
+    ) -> None:
         """``table_name`` (or a configured ``stream_arn`` to take it from) names the table;
         the live stream is always looked up, because a configured ARN (Chalice's) names a
         stream label that does not exist locally. ``client`` is any botocore client whose
@@ -465,7 +485,7 @@ class StreamRunner:
         self._wake = threading.Event()
         self._cond = threading.Condition()
         self._polls_started = 0
-        self._idle_poll = -1        # index of the last poll that found nothing left to do
+        self._idle_poll = -1  # index of the last poll that found nothing left to do
         self._waiting_logged = False
 
         #: Why the thread died (None while healthy).
@@ -476,11 +496,11 @@ class StreamRunner:
         self.retries = 0
         self.bisections = 0
         self.dlq_messages = 0
-        self.checkpoint: str | None = None   # last sequence number done with
+        self.checkpoint: str | None = None  # last sequence number done with
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    def start(self) -> "StreamRunner":
+    def start(self) -> StreamRunner:
         """Start polling in a daemon thread (returns self)."""
         if self._thread is not None:
             raise RuntimeError("runner already started")
@@ -527,11 +547,18 @@ class StreamRunner:
             return True
 
     def stats(self) -> dict[str, Any]:
-        return {"name": self.name, "table": self.table_name, "stream_arn": self.stream_arn,
-                "alive": self.alive, "invocations": self.invocations,
-                "records_delivered": self.records_delivered, "retries": self.retries,
-                "bisections": self.bisections, "dlq_messages": self.dlq_messages,
-                "checkpoint": self.checkpoint}
+        return {
+            "name": self.name,
+            "table": self.table_name,
+            "stream_arn": self.stream_arn,
+            "alive": self.alive,
+            "invocations": self.invocations,
+            "records_delivered": self.records_delivered,
+            "retries": self.retries,
+            "bisections": self.bisections,
+            "dlq_messages": self.dlq_messages,
+            "checkpoint": self.checkpoint,
+        }
 
     # -- polling -----------------------------------------------------------------------------
 
@@ -546,8 +573,7 @@ class StreamRunner:
                 try:
                     got = self._poll()
                 except (ClientError, BotoCoreError) as e:
-                    log.warning("stream %s: reading %s failed (%s); re-attaching",
-                                self.name, self.table_name, e)
+                    log.warning("stream %s: reading %s failed (%s); re-attaching", self.name, self.table_name, e)
                     self._reattach()
                     self._wait(1.0)
                     continue
@@ -590,12 +616,10 @@ class StreamRunner:
         except (ClientError, BotoCoreError, LookupError) as e:
             self.stream_arn = None
             if not self._waiting_logged:
-                log.info("stream %s: waiting for the stream of table %s (%s)",
-                         self.name, self.table_name, e)
+                log.info("stream %s: waiting for the stream of table %s (%s)", self.name, self.table_name, e)
                 self._waiting_logged = True
             return False
-        log.info("stream %s: reading %s (%s) from %s", self.name, self.table_name, arn,
-                 self.starting_position)
+        log.info("stream %s: reading %s (%s) from %s", self.name, self.table_name, arn, self.starting_position)
         return True
 
     def _reattach(self) -> None:
@@ -607,8 +631,7 @@ class StreamRunner:
             self.stream_arn = None
             return
         if arn != self.stream_arn:
-            log.warning("stream %s: table %s has a new stream; starting from its beginning",
-                        self.name, self.table_name)
+            log.warning("stream %s: table %s has a new stream; starting from its beginning", self.name, self.table_name)
             self.stream_arn = None
             self.starting_position = "TRIM_HORIZON"
             return
@@ -677,12 +700,15 @@ class StreamRunner:
         worked = False
         for shard in list(self._shards.values()):
             while shard.buffer and not self._stop.is_set():
-                if (self.maximum_batching_window and len(shard.buffer) < self.batch_size
-                        and time.monotonic() - shard.buffered_at < self.maximum_batching_window):
+                if (
+                    self.maximum_batching_window
+                    and len(shard.buffer) < self.batch_size
+                    and time.monotonic() - shard.buffered_at < self.maximum_batching_window
+                ):
                     break  # gather more records first, as MaximumBatchingWindowInSeconds does
-                batch = shard.buffer[:self.batch_size]
+                batch = shard.buffer[: self.batch_size]
                 self._process(shard.shard_id, batch)
-                del shard.buffer[:len(batch)]
+                del shard.buffer[: len(batch)]
                 shard.buffered_at = time.monotonic()
                 worked = True
         return worked
@@ -704,27 +730,44 @@ class StreamRunner:
                 half = len(batch.records) // 2
                 first, second = batch.records[:half], batch.records[half:]
                 self.bisections += 1
-                log.warning("stream %s: function error (%s) on %d records %s..%s; bisecting "
-                            "into %d + %d", self.name, outcome.function_error, len(batch.records),
-                            _seq(batch.records[0]), _seq(batch.records[-1]), len(first), len(second))
+                log.warning(
+                    "stream %s: function error (%s) on %d records %s..%s; bisecting into %d + %d",
+                    self.name,
+                    outcome.function_error,
+                    len(batch.records),
+                    _seq(batch.records[0]),
+                    _seq(batch.records[-1]),
+                    len(first),
+                    len(second),
+                )
                 # Splitting does not count towards the retry quota (as in Lambda).
                 work.appendleft(_Batch(second, batch.retries, batch.invocations))
                 work.appendleft(_Batch(first, batch.retries, batch.invocations))
                 continue
             if outcome.failed_from > 0:
                 self.checkpoint = _seq(batch.records[outcome.failed_from - 1])
-            remainder = batch.records[outcome.failed_from:]
+            remainder = batch.records[outcome.failed_from :]
             if batch.retries >= self.max_retry_attempts:
                 self._discard(shard_id, remainder, batch.invocations, outcome)
                 self.checkpoint = _seq(remainder[-1])
                 continue
             self.retries += 1
-            reason = (f"function error ({outcome.function_error})" if outcome.function_error
-                      else "whole batch reported failed" if outcome.whole_batch
-                      else f"batchItemFailures from {_seq(remainder[0])}")
-            log.warning("stream %s: %s; retry %d/%d of %d records from %s", self.name, reason,
-                        batch.retries + 1, self.max_retry_attempts, len(remainder),
-                        _seq(remainder[0]))
+            reason = (
+                f"function error ({outcome.function_error})"
+                if outcome.function_error
+                else "whole batch reported failed"
+                if outcome.whole_batch
+                else f"batchItemFailures from {_seq(remainder[0])}"
+            )
+            log.warning(
+                "stream %s: %s; retry %d/%d of %d records from %s",
+                self.name,
+                reason,
+                batch.retries + 1,
+                self.max_retry_attempts,
+                len(remainder),
+                _seq(remainder[0]),
+            )
             work.appendleft(_Batch(remainder, batch.retries + 1, batch.invocations))
             if self.retry_delay:
                 self._stop.wait(self.retry_delay)
@@ -732,23 +775,33 @@ class StreamRunner:
     def _invoke(self, records: Sequence[dict]) -> _Outcome:
         # A JSON round trip, as Lambda's, so the handler gets plain data it may mutate freely.
         event = json.loads(json.dumps(lambda_event(records)))
-        context = LambdaContext(self.function_name, self.function_arn,
-                                self.memory_limit_in_mb, self.timeout_seconds)
+        context = LambdaContext(self.function_name, self.function_arn, self.memory_limit_in_mb, self.timeout_seconds)
         self.invocations += 1
         self.records_delivered += len(records)
         started = time.monotonic()
         try:
             response = self.handler(event, context)
         except (Exception, SystemExit) as e:  # noqa: BLE001 - any error is a function error
-            log.warning("stream %s: handler raised on %d records %s..%s: %s: %s", self.name,
-                        len(records), _seq(records[0]), _seq(records[-1]), type(e).__name__, e,
-                        exc_info=log.isEnabledFor(logging.DEBUG))
+            log.warning(
+                "stream %s: handler raised on %d records %s..%s: %s: %s",
+                self.name,
+                len(records),
+                _seq(records[0]),
+                _seq(records[-1]),
+                type(e).__name__,
+                e,
+                exc_info=log.isEnabledFor(logging.DEBUG),
+            )
             return _Outcome(ok=False, function_error="Unhandled")
         finally:
             elapsed = time.monotonic() - started
             if elapsed > self.timeout_seconds:
-                log.warning("stream %s: invocation took %.1fs, over the %.0fs Lambda timeout",
-                            self.name, elapsed, self.timeout_seconds)
+                log.warning(
+                    "stream %s: invocation took %.1fs, over the %.0fs Lambda timeout",
+                    self.name,
+                    elapsed,
+                    self.timeout_seconds,
+                )
         try:
             json.dumps(response)
         except (TypeError, ValueError) as e:
@@ -770,15 +823,17 @@ class StreamRunner:
         for f in failures:
             ident = f.get("itemIdentifier") if isinstance(f, dict) else None
             if ident is None or str(ident) == "" or str(ident) not in index:
-                log.warning("stream %s: batchItemFailures entry %r names no record of the "
-                            "batch; the whole batch failed", self.name, f)
+                log.warning(
+                    "stream %s: batchItemFailures entry %r names no record of the batch; the whole batch failed",
+                    self.name,
+                    f,
+                )
                 return _Outcome(ok=False, whole_batch=True)
             i = index[str(ident)]
             lowest = i if lowest is None else min(lowest, i)
         return _Outcome(ok=False, failed_from=lowest or 0)
 
-    def _discard(self, shard_id: str, records: Sequence[dict], invocations: int,
-                 outcome: _Outcome) -> None:
+    def _discard(self, shard_id: str, records: Sequence[dict], invocations: int, outcome: _Outcome) -> None:
         """Retries exhausted: send Lambda's on-failure record to the DLQ and move on."""
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         message = {
@@ -807,9 +862,13 @@ class StreamRunner:
         }
         self.dlq_messages += 1
         if self._sqs is None or not self.dlq_url:
-            log.error("stream %s: retries exhausted for %d records %s..%s; no on-failure "
-                      "destination, discarded", self.name, len(records),
-                      first["SequenceNumber"], last["SequenceNumber"])
+            log.error(
+                "stream %s: retries exhausted for %d records %s..%s; no on-failure destination, discarded",
+                self.name,
+                len(records),
+                first["SequenceNumber"],
+                last["SequenceNumber"],
+            )
             return
         for attempt in range(3):
             try:
@@ -817,18 +876,24 @@ class StreamRunner:
                 break
             except (ClientError, BotoCoreError) as e:
                 if attempt == 2:
-                    log.error("stream %s: could not send the on-failure record to %s: %s",
-                              self.name, self.dlq_url, e)
+                    log.error("stream %s: could not send the on-failure record to %s: %s", self.name, self.dlq_url, e)
                     return
                 time.sleep(0.2)
-        log.error("stream %s: retries exhausted after %d invocations for %d records %s..%s; "
-                  "sent to DLQ %s", self.name, invocations, len(records),
-                  first["SequenceNumber"], last["SequenceNumber"], self.dlq_url)
+        log.error(
+            "stream %s: retries exhausted after %d invocations for %d records %s..%s; sent to DLQ %s",
+            self.name,
+            invocations,
+            len(records),
+            first["SequenceNumber"],
+            last["SequenceNumber"],
+            self.dlq_url,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
 # Discovery from a Chalice app
 # ---------------------------------------------------------------------------------------------
+
 
 def dynamodb_sources(app: Any) -> list[Any]:
     """The app's DynamoDB stream event sources (``chalice.app.DynamoDBEventConfig``)."""
@@ -849,8 +914,9 @@ def handler_for(app: Any, source: Any) -> Handler:
     return getattr(importlib.import_module(module_name), attr)
 
 
-def runners_for_app(app: Any, *, stage: str = "dev", dlq_urls: Mapping[str, str] | None = None,
-                    client: Any = None, **kwargs: Any) -> list[StreamRunner]:
+def runners_for_app(
+    app: Any, *, stage: str = "dev", dlq_urls: Mapping[str, str] | None = None, client: Any = None, **kwargs: Any
+) -> list[StreamRunner]:
     """One (unstarted) StreamRunner per DynamoDB stream handler of a Chalice app.
 
     The table comes from each configured stream ARN; ``dlq_urls`` maps handler name to its
@@ -858,18 +924,20 @@ def runners_for_app(app: Any, *, stage: str = "dev", dlq_urls: Mapping[str, str]
     """
     runners = []
     for source in dynamodb_sources(app):
-        runners.append(StreamRunner(
-            handler_for(app, source),
-            stream_arn=source.stream_arn,
-            name=source.name,
-            function_name=f"{app.app_name}-{stage}-{source.name}",
-            batch_size=source.batch_size,
-            starting_position=source.starting_position,
-            maximum_batching_window=getattr(source, "maximum_batching_window_in_seconds", 0) or 0,
-            dlq_url=(dlq_urls or {}).get(source.name),
-            client=client,
-            **kwargs,
-        ))
+        runners.append(
+            StreamRunner(
+                handler_for(app, source),
+                stream_arn=source.stream_arn,
+                name=source.name,
+                function_name=f"{app.app_name}-{stage}-{source.name}",
+                batch_size=source.batch_size,
+                starting_position=source.starting_position,
+                maximum_batching_window=getattr(source, "maximum_batching_window_in_seconds", 0) or 0,
+                dlq_url=(dlq_urls or {}).get(source.name),
+                client=client,
+                **kwargs,
+            )
+        )
     return runners
 
 
@@ -890,8 +958,21 @@ def drain_all(runners: Iterable[StreamRunner], timeout: float = 30.0) -> bool:
 
 
 __all__ = [
-    "MAX_RETRY_ATTEMPTS", "DEFAULT_BATCH_SIZE", "POLL_INTERVAL_SECONDS", "RETRY_DELAY_SECONDS",
-    "LambdaContext", "StreamRunner", "drain_all", "dynamodb_sources", "handler_for",
-    "lambda_event", "list_shards", "make_client", "read_records", "runners_for_app",
-    "stream_arn_for", "table_name_from_arn", "to_lambda_record",
+    "MAX_RETRY_ATTEMPTS",
+    "DEFAULT_BATCH_SIZE",
+    "POLL_INTERVAL_SECONDS",
+    "RETRY_DELAY_SECONDS",
+    "LambdaContext",
+    "StreamRunner",
+    "drain_all",
+    "dynamodb_sources",
+    "handler_for",
+    "lambda_event",
+    "list_shards",
+    "make_client",
+    "read_records",
+    "runners_for_app",
+    "stream_arn_for",
+    "table_name_from_arn",
+    "to_lambda_record",
 ]

@@ -4,6 +4,7 @@ generated on first use under ``var/jwt/`` (git-ignored, never committed).
 The app verifies them with the public JWKS (``JWKS_PATH``), issuer and audience ``ISSUER`` /
 ``AUDIENCE``, exactly as it verifies Cognito tokens against the user pool's JWKS in AWS.
 """
+
 from __future__ import annotations
 
 import base64
@@ -15,8 +16,9 @@ import json
 import os
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -66,8 +68,7 @@ def _b64url(data: bytes) -> str:
 
 def _thumbprint(jwk: Mapping[str, Any]) -> str:
     """RFC 7638 JWK thumbprint: a stable key id derived from the public key."""
-    canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"),
-                           sort_keys=True)
+    canonical = json.dumps({k: jwk[k] for k in ("e", "kty", "n")}, separators=(",", ":"), sort_keys=True)
     return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
@@ -93,9 +94,9 @@ def ensure_keys(directory: str | os.PathLike[str] | None = None) -> tuple[Path, 
     with _locked(d):
         if not private_path.is_file():
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-            pem = key.private_bytes(serialization.Encoding.PEM,
-                                    serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption())
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
             _write_atomic(private_path, pem, 0o600)
             jwks_path.unlink(missing_ok=True)  # a JWKS of an older key must not survive
         if not jwks_path.is_file():
@@ -113,11 +114,17 @@ def _signing_key(path: str, mtime_ns: int) -> tuple[Any, str]:
     return key, kid
 
 
-def mint_token(sub: str, role: str, org: str, name: str | None = None,
-               email: str | None = None, ttl: int = DEFAULT_TTL_SECONDS,
-               extra_claims: Mapping[str, Any] | None = None,
-               expires_in: int | None = None,
-               key_dir: str | os.PathLike[str] | None = None) -> str:
+def mint_token(
+    sub: str,
+    role: str,
+    org: str,
+    name: str | None = None,
+    email: str | None = None,
+    ttl: int = DEFAULT_TTL_SECONDS,
+    extra_claims: Mapping[str, Any] | None = None,
+    expires_in: int | None = None,
+    key_dir: str | os.PathLike[str] | None = None,
+) -> str:
     """A signed local ID token (without the ``Bearer `` prefix).
 
     Claims follow a Cognito ID token: ``sub, cognito:username, name, email, custom:role,
@@ -134,7 +141,7 @@ def mint_token(sub: str, role: str, org: str, name: str | None = None,
     issued = now if lifetime > 0 else now + lifetime - DEFAULT_TTL_SECONDS
     claims: dict[str, Any] = {
         "sub": sub,
-        "cognito:username": sub,   # chalice.local's Cognito authorizer emulation needs it
+        "cognito:username": sub,  # chalice.local's Cognito authorizer emulation needs it
         "name": name if name is not None else sub,
         "email": email if email is not None else f"{sub}@example.com",
         "email_verified": True,
@@ -167,5 +174,4 @@ def verify_token(token: str, key_dir: str | os.PathLike[str] | None = None) -> d
     return jwt.decode(token, key.key, algorithms=[ALGORITHM], audience=AUDIENCE, issuer=ISSUER)
 
 
-__all__ = ["ISSUER", "AUDIENCE", "ALGORITHM", "KEY_DIR", "ensure_keys", "mint_token",
-           "verify_token"]
+__all__ = ["ISSUER", "AUDIENCE", "ALGORITHM", "KEY_DIR", "ensure_keys", "mint_token", "verify_token"]

@@ -10,6 +10,7 @@ object.{key, size, eTag, sequencer}} (moto leaves some out; they are filled in h
 Like an asynchronous Lambda invoke, a failed invocation is retried (MAX_RETRY_ATTEMPTS) and then
 parked in a dead-letter queue. It fits the ``Runner`` protocol of devstack.stack.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -18,17 +19,27 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 log = logging.getLogger("devstack.uploads")
 
-MAX_RETRY_ATTEMPTS = 2          # Lambda's default for asynchronous invokes
+MAX_RETRY_ATTEMPTS = 2  # Lambda's default for asynchronous invokes
 _sequence = itertools.count(1)
 
 
-def s3_record(bucket: str, key: str, size: int, etag: str, *, event_name: str = "ObjectCreated:Post",
-              region: str = "us-east-1", sequencer: str | None = None, event_time: str | None = None) -> dict:
+def s3_record(
+    bucket: str,
+    key: str,
+    size: int,
+    etag: str,
+    *,
+    event_name: str = "ObjectCreated:Post",
+    region: str = "us-east-1",
+    sequencer: str | None = None,
+    event_time: str | None = None,
+) -> dict:
     """One S3 event record in the shape Lambda delivers (key URL-encoded, as S3 does)."""
     from urllib.parse import quote_plus
 
@@ -40,14 +51,17 @@ def s3_record(bucket: str, key: str, size: int, etag: str, *, event_name: str = 
         "eventName": event_name,
         "userIdentity": {"principalId": "AWS:LOCAL"},
         "requestParameters": {"sourceIPAddress": "127.0.0.1"},
-        "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-                             "x-amz-id-2": uuid.uuid4().hex},
+        "responseElements": {"x-amz-request-id": uuid.uuid4().hex[:16].upper(), "x-amz-id-2": uuid.uuid4().hex},
         "s3": {
             "s3SchemaVersion": "1.0",
             "configurationId": "huixiang-uploads",
             "bucket": {"name": bucket, "ownerIdentity": {"principalId": "LOCAL"}, "arn": f"arn:aws:s3:::{bucket}"},
-            "object": {"key": quote_plus(key, safe="/"), "size": int(size), "eTag": etag.strip('"'),
-                       "sequencer": sequencer or f"{time.time_ns():016X}{next(_sequence):04X}"},
+            "object": {
+                "key": quote_plus(key, safe="/"),
+                "size": int(size),
+                "eTag": etag.strip('"'),
+                "sequencer": sequencer or f"{time.time_ns():016X}{next(_sequence):04X}",
+            },
         },
     }
 
@@ -67,9 +81,16 @@ def normalise(body: Mapping[str, Any]) -> dict | None:
     for r in records:
         obj, bucket = r["s3"]["object"], r["s3"]["bucket"]
         # moto encodes "/" as %2F; S3 leaves slashes as they are and quote_plus-encodes the rest
-        full = s3_record(bucket["name"], unquote_plus(obj["key"]), int(obj.get("size", 0)), obj.get("eTag", ""),
-                         event_name=r.get("eventName", "ObjectCreated:Put"), region=r.get("awsRegion", "us-east-1"),
-                         sequencer=obj.get("sequencer"), event_time=r.get("eventTime"))
+        full = s3_record(
+            bucket["name"],
+            unquote_plus(obj["key"]),
+            int(obj.get("size", 0)),
+            obj.get("eTag", ""),
+            event_name=r.get("eventName", "ObjectCreated:Put"),
+            region=r.get("awsRegion", "us-east-1"),
+            sequencer=obj.get("sequencer"),
+            event_time=r.get("eventTime"),
+        )
         full["s3"]["configurationId"] = r["s3"].get("configurationId", "huixiang-uploads")
         out.append(full)
     return s3_event(*out)
@@ -79,17 +100,35 @@ def configure_bucket(s3: Any, sqs: Any, bucket: str, prefix: str, queue_name: st
     """Create the queue and point the bucket's ObjectCreated notifications under `prefix` at it."""
     url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={"QueueConfigurations": [{
-        "Id": "huixiang-uploads", "QueueArn": arn, "Events": ["s3:ObjectCreated:*"],
-        "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}}}]})
+    s3.put_bucket_notification_configuration(
+        Bucket=bucket,
+        NotificationConfiguration={
+            "QueueConfigurations": [
+                {
+                    "Id": "huixiang-uploads",
+                    "QueueArn": arn,
+                    "Events": ["s3:ObjectCreated:*"],
+                    "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": prefix}]}},
+                }
+            ]
+        },
+    )
     return url
 
 
 class S3UploadRunner:
     """Polls the notification queue and invokes `handler(event, context)` per message."""
 
-    def __init__(self, handler: Callable[[dict, Any], Any], queue_url: str, *, name: str = "on_upload",
-                 dlq_url: str | None = None, sqs: Any = None, context_factory: Callable[[], Any] | None = None) -> None:
+    def __init__(
+        self,
+        handler: Callable[[dict, Any], Any],
+        queue_url: str,
+        *,
+        name: str = "on_upload",
+        dlq_url: str | None = None,
+        sqs: Any = None,
+        context_factory: Callable[[], Any] | None = None,
+    ) -> None:
         import boto3
 
         self.handler = handler
@@ -105,7 +144,7 @@ class S3UploadRunner:
         self._idle = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "S3UploadRunner":
+    def start(self) -> S3UploadRunner:
         self._thread = threading.Thread(target=self._run, name=f"s3-runner-{self.name}", daemon=True)
         self._thread.start()
         return self
@@ -123,8 +162,10 @@ class S3UploadRunner:
         """True once the queue is empty and nothing is being handled."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            attrs = self.sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=[
-                "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+            attrs = self.sqs.get_queue_attributes(
+                QueueUrl=self.queue_url,
+                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+            )["Attributes"]
             if all(int(v) == 0 for v in attrs.values()) and self._idle.is_set():
                 return True
             time.sleep(0.1)
@@ -134,8 +175,9 @@ class S3UploadRunner:
         try:
             while not self._stop.is_set():
                 self._idle.set()
-                messages = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10,
-                                                    WaitTimeSeconds=1, VisibilityTimeout=60).get("Messages", [])
+                messages = self.sqs.receive_message(
+                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
+                ).get("Messages", [])
                 if messages:
                     self._idle.clear()
                 for m in messages:
@@ -157,8 +199,10 @@ class S3UploadRunner:
                     log.warning("%s failed (attempt %d): %r", self.name, attempt + 1, exc)
                     if attempt == MAX_RETRY_ATTEMPTS:
                         if self.dlq_url:
-                            self.sqs.send_message(QueueUrl=self.dlq_url, MessageBody=json.dumps(
-                                {"requestPayload": event, "errorMessage": repr(exc)}))
+                            self.sqs.send_message(
+                                QueueUrl=self.dlq_url,
+                                MessageBody=json.dumps({"requestPayload": event, "errorMessage": repr(exc)}),
+                            )
                     else:
                         time.sleep(0.2)
         self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
@@ -168,6 +212,7 @@ class S3UploadRunner:
 class S3Trigger:
     """An S3 trigger of a plain Lambda function (``@app.lambda_function``): what infra/template.yaml
     declares as the function's SAM ``S3`` event, since Chalice cannot package ``on_s3_event``."""
+
     name: str
     bucket: str
     prefix: str
@@ -206,7 +251,13 @@ def runners_for_app(app: Any, s3: Any, sqs: Any, *, stage: str = "dev") -> list[
         function = f"{app.app_name}-{stage}-{source.name}"
         queue = configure_bucket(s3, sqs, source.bucket, source.prefix or "", f"{function}-events")
         dlq = sqs.create_queue(QueueName=f"{function}-dlq")["QueueUrl"]
-        context = (lambda f=function: LambdaContext(f, f"arn:aws:lambda:us-east-1:000000000000:function:{f}"))
-        runners.append(S3UploadRunner(handler_for(app, source), queue, name=source.name, dlq_url=dlq, sqs=sqs,
-                                      context_factory=context))
+
+        def context(f: str = function) -> LambdaContext:
+            return LambdaContext(f, f"arn:aws:lambda:us-east-1:000000000000:function:{f}")
+
+        runners.append(
+            S3UploadRunner(
+                handler_for(app, source), queue, name=source.name, dlq_url=dlq, sqs=sqs, context_factory=context
+            )
+        )
     return runners

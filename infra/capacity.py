@@ -18,6 +18,7 @@ TransactWriteItems), so the callers read each item before and after a write and 
   billed them transactionally;
 * reads: one RRU per started 4 KB strongly consistent, half eventually consistent.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -25,12 +26,12 @@ from dataclasses import dataclass, field
 
 KB = 1024
 READ_UNIT_BYTES = 4 * KB
-INDEX_ENTRY_OVERHEAD = 100    # bytes DynamoDB adds to each index entry's size
+INDEX_ENTRY_OVERHEAD = 100  # bytes DynamoDB adds to each index entry's size
 
 
 def attribute_size(value: dict) -> int:
     """Bytes of one attribute value in DynamoDB JSON (`{"S": "…"}`, `{"N": "12"}`, …)."""
-    (kind, v), = value.items()
+    ((kind, v),) = value.items()
     if kind == "S":
         return len(v.encode("utf-8"))
     if kind == "N":
@@ -71,6 +72,7 @@ def read_units(size: int, consistent: bool) -> float:
 @dataclass
 class WriteCost:
     """What one item written costs: `table_wru`, and per index the sizes of the entries written."""
+
     table_wru: int = 0
     index_entries: dict[str, list[int]] = field(default_factory=dict)
     transactional: bool = False
@@ -94,19 +96,25 @@ def _index_key(item: Mapping | None, attrs: Sequence[str]) -> tuple | None:
     return tuple(str(item[a]) for a in attrs)
 
 
-def write_cost(before: Mapping | None, after: Mapping | None, indexes: Mapping[str, Sequence[str]],
-               transactional: bool = False, check: bool = False) -> WriteCost:
+def write_cost(
+    before: Mapping | None,
+    after: Mapping | None,
+    indexes: Mapping[str, Sequence[str]],
+    transactional: bool = False,
+    check: bool = False,
+) -> WriteCost:
     """The cost of one item's write, from its images `before` and `after` (None: absent) and
     the table's GSIs (`{name: [hash attribute, range attribute?]}`). `check`: a ConditionCheck."""
     factor = 2 if transactional else 1
-    cost = WriteCost(table_wru=factor * write_units(max(item_size(before), item_size(after))),
-                     transactional=transactional)
+    cost = WriteCost(
+        table_wru=factor * write_units(max(item_size(before), item_size(after))), transactional=transactional
+    )
     if check:
         return cost
     for name, attrs in indexes.items():
         was, now = _index_key(before, attrs), _index_key(after, attrs)
         if was is None and now is None or (was == now and before == after):
-            continue                                    # not in the index, or nothing in the entry changed
+            continue  # not in the index, or nothing in the entry changed
         if was == now:
             cost.index_entries[name] = [max(item_size(before), item_size(after))]
         else:

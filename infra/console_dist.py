@@ -6,6 +6,7 @@ the local sign-in screen (console/js/local/) — and writes the config.json the 
 served as they are. Upload DIR under the key prefix console/ of the stack's ConsoleBucket
 (docs/console.md, "Production").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,10 +40,14 @@ def build(out: Path, config: dict) -> Path:
     check_config(config)
     if out.exists():
         shutil.rmtree(out)
+
     def skip(directory: str, names: list[str]) -> list[str]:
         here = Path(directory)
-        return [n for n in names
-                if (here / n).relative_to(CONSOLE).as_posix() in LOCAL_ONLY or n.endswith(".md") or n == "manifest.json"]
+        return [
+            n
+            for n in names
+            if (here / n).relative_to(CONSOLE).as_posix() in LOCAL_ONLY or n.endswith(".md") or n == "manifest.json"
+        ]
 
     shutil.copytree(CONSOLE, out, ignore=skip)
     for local in LOCAL_ONLY:

@@ -21,6 +21,7 @@ change writes its audit entries); `cancelled` is a campaign approved against the
 cancelled (released). Prices are us-east-1 list prices (see PRICES), an assumption the README
 states; the request mix per campaign is the loop below, also an assumption.
 """
+
 from __future__ import annotations
 
 import collections
@@ -50,9 +51,9 @@ PRICES = {
     "ses_per_thousand": 0.10,
     "alarm_month": 0.10,
 }
-LAMBDA_MEMORY_GB = 1.0           # the prod stage's lambda_memory_size
+LAMBDA_MEMORY_GB = 1.0  # the prod stage's lambda_memory_size
 ASSUMED_MS_PER_INVOCATION = 120  # warm p50 seen locally ~30-60 ms; doubled for cold starts and the network
-LOG_BYTES_PER_REQUEST = 700      # one request line + one EMF metrics line
+LOG_BYTES_PER_REQUEST = 700  # one request line + one EMF metrics line
 
 
 def _setup() -> None:
@@ -63,12 +64,22 @@ def _setup() -> None:
     key_dir = Path(tempfile.mkdtemp(prefix="huixiang-cost-keys-"))
     _, jwks = ensure_keys(key_dir)
     _, endpoint = start_in_thread()
-    os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                       "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                       "HUIXIANG_STAGE": "cost", "JWKS_PATH": str(jwks), "TOKEN_ISSUER": ISSUER,
-                       "TOKEN_AUDIENCE": AUDIENCE, "POWERTOOLS_TRACE_DISABLED": "true",
-                       "POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING",
-                       "COST_KEY_DIR": str(key_dir)})
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "HUIXIANG_STAGE": "cost",
+            "JWKS_PATH": str(jwks),
+            "TOKEN_ISSUER": ISSUER,
+            "TOKEN_AUDIENCE": AUDIENCE,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "COST_KEY_DIR": str(key_dir),
+        }
+    )
     import boto3
 
     from chalicelib.config import settings
@@ -85,10 +96,10 @@ class Meter:
         self.route = "setup"
         self.calls: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
         self.wru: collections.Counter = collections.Counter()
-        self.wru_upper: collections.Counter = collections.Counter()   # index copies of transactions doubled
+        self.wru_upper: collections.Counter = collections.Counter()  # index copies of transactions doubled
         self.rru: collections.Counter = collections.Counter()
-        self.stored: collections.Counter = collections.Counter()      # bytes of new items (and index copies) per table
-        self._call = client_call            # (operation, params) -> response, not counted
+        self.stored: collections.Counter = collections.Counter()  # bytes of new items (and index copies) per table
+        self._call = client_call  # (operation, params) -> response, not counted
         self._schemas: dict[str, tuple[list[str], list[tuple[str, str | None]]]] = {}
 
     def schema(self, table: str) -> tuple[list[str], dict[str, list[str]]]:
@@ -96,8 +107,10 @@ class Meter:
         if table not in self._schemas:
             t = self._call("DescribeTable", {"TableName": table})["Table"]
             keys = [k["AttributeName"] for k in t["KeySchema"]]
-            indexes = {g["IndexName"]: [k["AttributeName"] for k in g["KeySchema"]]
-                       for g in t.get("GlobalSecondaryIndexes", [])}
+            indexes = {
+                g["IndexName"]: [k["AttributeName"] for k in g["KeySchema"]]
+                for g in t.get("GlobalSecondaryIndexes", [])
+            }
             self._schemas[table] = (keys, indexes)
         return self._schemas[table]
 
@@ -118,16 +131,20 @@ class Meter:
         if operation == "TransactWriteItems":
             out = []
             for entry in params["TransactItems"]:
-                (kind, body), = entry.items()
+                ((kind, body),) = entry.items()
                 out.append((body["TableName"], self.key_of(body["TableName"], body), True, kind == "ConditionCheck"))
             return out
         if operation == "BatchWriteItem":
-            return [(table, self.key_of(table, next(iter(w.values()))), False, False)
-                    for table, ws in params["RequestItems"].items() for w in ws]
+            return [
+                (table, self.key_of(table, next(iter(w.values()))), False, False)
+                for table, ws in params["RequestItems"].items()
+                for w in ws
+            ]
         return []
 
-    def charge_write(self, table: str, old: dict | None, new: dict | None, transactional: bool,
-                     check: bool = False) -> None:
+    def charge_write(
+        self, table: str, old: dict | None, new: dict | None, transactional: bool, check: bool = False
+    ) -> None:
         indexes = self.schema(table)[1]
         cost = write_cost(old, new, indexes, transactional, check)
         self.wru[self.route] += cost.wru
@@ -146,8 +163,10 @@ class Meter:
             self.rru[self.route] += units(size, bool(params.get("ConsistentRead")))
         elif operation == "BatchGetItem":
             for table, request in params["RequestItems"].items():
-                found = {json.dumps(self.key_of(table, {"Item": i}), sort_keys=True): i
-                         for i in response.get("Responses", {}).get(table, [])}
+                found = {
+                    json.dumps(self.key_of(table, {"Item": i}), sort_keys=True): i
+                    for i in response.get("Responses", {}).get(table, [])
+                }
                 for key in request["Keys"]:
                     item = found.get(json.dumps(key, sort_keys=True)) or {}
                     self.rru[self.route] += units(item_size(item), bool(request.get("ConsistentRead")))
@@ -175,7 +194,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
     from devstack.streams import lambda_event, read_records
     from devstack.tokens import mint_token
 
-    logging.getLogger("huixiang").setLevel(logging.WARNING)   # the table below is the output
+    logging.getLogger("huixiang").setLevel(logging.WARNING)  # the table below is the output
     original = botocore.client.BaseClient._make_api_call
     holder: dict = {}
     meter = Meter(lambda operation, params: original(holder["client"], operation, params))
@@ -195,29 +214,40 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
     botocore.client.BaseClient._make_api_call = counted
     root = "C" + uuid.uuid4().hex[:8].upper()
     key_dir = os.environ["COST_KEY_DIR"]
-    tok = {r: mint_token(f"{r}-{root}", r, org, key_dir=key_dir, name=r) for r, org in
-           (("rep", f"{root}/EAST/JS"), ("manager", f"{root}/EAST"), ("leader", root), ("finance", root))}
+    tok = {
+        r: mint_token(f"{r}-{root}", r, org, key_dir=key_dir, name=r)
+        for r, org in (("rep", f"{root}/EAST/JS"), ("manager", f"{root}/EAST"), ("leader", root), ("finance", root))
+    }
     requests: collections.Counter = collections.Counter()
     stream_invocations = 0
     try:
         with Client(app, stage_name="dev") as client:
+
             def call(method, path, role, body=None, route=None, key=None):
                 meter.route = route or f"{method} {path}"
                 headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tok[role]}"}
                 if key:
                     headers["Idempotency-Key"] = key
-                r = getattr(client.http, method.lower())(path, headers=headers,
-                                                         body=json.dumps(body) if body is not None else None)
+                r = getattr(client.http, method.lower())(
+                    path, headers=headers, body=json.dumps(body) if body is not None else None
+                )
                 requests[meter.route] += 1
                 assert r.status_code < 400, (method, path, r.status_code, r.body)
                 return json.loads(r.body) if r.body else None
 
             call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
-            if scenario != "baseline":   # a company budget, set up once (not per campaign)
+            if scenario != "baseline":  # a company budget, set up once (not per campaign)
                 call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
-            plan = {"title": "Tasting", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
-                    "start_date": "2026-11-01", "end_date": "2026-11-03", "location": {"lat": 32.0, "lon": 118.8},
-                    "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
+            plan = {
+                "title": "Tasting",
+                "category": "tasting",
+                "customer": {"id": "K1", "name": "Shop"},
+                "start_date": "2026-11-01",
+                "end_date": "2026-11-03",
+                "location": {"lat": 32.0, "lon": 118.8},
+                "plan": {"expected_spend": 200000, "expected_sales": 1000000},
+                "requested_amount": 200000,
+            }
             call("GET", "/categories", "rep")
             c = call("POST", "/campaigns", "rep", plan, key=str(uuid.uuid4()))
             cid = c["id"]
@@ -225,29 +255,59 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
             call("POST", f"/campaigns/{cid}/submit", "rep", None, "POST /campaigns/{id}/submit", key=str(uuid.uuid4()))
             call("GET", "/campaigns?status=submitted", "manager", route="GET /campaigns (worklist)")
             call("GET", f"/campaigns/{cid}", "manager", route="GET /campaigns/{id}")
-            approved = call("POST", f"/campaigns/{cid}/approve", "manager", {"approved_amount": 180000},
-                            "POST /campaigns/{id}/approve", key=str(uuid.uuid4()))
+            approved = call(
+                "POST",
+                f"/campaigns/{cid}/approve",
+                "manager",
+                {"approved_amount": 180000},
+                "POST /campaigns/{id}/approve",
+                key=str(uuid.uuid4()),
+            )
             if scenario != "baseline":
                 assert (approved.get("budget") or {}).get("reserved") == 180000, approved.get("budget")
             if scenario == "cancelled":
-                call("POST", f"/campaigns/{cid}/cancel", "rep", {"reason": "the store closed"},
-                     "POST /campaigns/{id}/cancel", key=str(uuid.uuid4()))
+                call(
+                    "POST",
+                    f"/campaigns/{cid}/cancel",
+                    "rep",
+                    {"reason": "the store closed"},
+                    "POST /campaigns/{id}/cancel",
+                    key=str(uuid.uuid4()),
+                )
                 return meter, requests, stream_invocations
             call("GET", "/me/feedback-requests", "rep")
             for spend in (100000, 150000):
-                call("PUT", f"/campaigns/{cid}/feedback", "rep", {"actual_spend": spend, "actual_sales": 900000},
-                     "PUT /campaigns/{id}/feedback")
-            call("POST", f"/campaigns/{cid}/feedback/submit", "rep", None, "POST /campaigns/{id}/feedback/submit",
-                 key=str(uuid.uuid4()))
-            meter.route = "setup"   # reading the stream back is the harness's work (Lambda's, in AWS)
-            records = [r for r in read_records(settings().feedback_table)
-                       if r["dynamodb"]["Keys"]["campaign_id"]["S"] == cid]
+                call(
+                    "PUT",
+                    f"/campaigns/{cid}/feedback",
+                    "rep",
+                    {"actual_spend": spend, "actual_sales": 900000},
+                    "PUT /campaigns/{id}/feedback",
+                )
+            call(
+                "POST",
+                f"/campaigns/{cid}/feedback/submit",
+                "rep",
+                None,
+                "POST /campaigns/{id}/feedback/submit",
+                key=str(uuid.uuid4()),
+            )
+            meter.route = "setup"  # reading the stream back is the harness's work (Lambda's, in AWS)
+            records = [
+                r for r in read_records(settings().feedback_table) if r["dynamodb"]["Keys"]["campaign_id"]["S"] == cid
+            ]
             meter.route = "stream: on_feedback_change"
             client.lambda_.invoke("on_feedback_change", lambda_event(records))
             stream_invocations += 1
             call("GET", f"/campaigns/{cid}/feedback", "finance", route="GET /campaigns/{id}/feedback")
-            paid = call("POST", f"/campaigns/{cid}/reimbursement", "finance", {}, "POST /campaigns/{id}/reimbursement",
-                        key=str(uuid.uuid4()))
+            paid = call(
+                "POST",
+                f"/campaigns/{cid}/reimbursement",
+                "finance",
+                {},
+                "POST /campaigns/{id}/reimbursement",
+                key=str(uuid.uuid4()),
+            )
             if scenario != "baseline":
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
@@ -264,7 +324,7 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
     wru = sum(v for k, v in meter.wru.items() if k != "setup") * campaigns
     wru_upper = sum(v for k, v in meter.wru_upper.items() if k != "setup") * campaigns
     rru = sum(v for k, v in meter.rru.items() if k != "setup") * campaigns
-    stored_gb = sum(meter.stored.values()) * campaigns / 1e9   # setup items are a company's, not a campaign's
+    stored_gb = sum(meter.stored.values()) * campaigns / 1e9  # setup items are a company's, not a campaign's
     p = PRICES
     cost = {
         "API Gateway (REST)": api_requests / 1e6 * p["api_gateway_rest_per_million"],
@@ -274,12 +334,20 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
         "DynamoDB reads": rru / 1e6 * p["dynamodb_rru_per_million"],
         "CloudWatch Logs": invocations * LOG_BYTES_PER_REQUEST / 1e9 * p["cloudwatch_logs_ingest_gb"],
     }
-    return {"api_requests": api_requests, "invocations": invocations, "wru": wru, "rru": rru,
-            "wru_if_indexes_doubled": wru_upper, "stored_mb": stored_gb * 1000,
-            "storage_and_pitr_per_month": stored_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
-            "total_if_indexes_doubled": sum(cost.values()) - cost["DynamoDB writes"]
-            + wru_upper / 1e6 * p["dynamodb_wru_per_million"],
-            "cost": cost, "total": sum(cost.values())}
+    return {
+        "api_requests": api_requests,
+        "invocations": invocations,
+        "wru": wru,
+        "rru": rru,
+        "wru_if_indexes_doubled": wru_upper,
+        "stored_mb": stored_gb * 1000,
+        "storage_and_pitr_per_month": stored_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
+        "total_if_indexes_doubled": sum(cost.values())
+        - cost["DynamoDB writes"]
+        + wru_upper / 1e6 * p["dynamodb_wru_per_million"],
+        "cost": cost,
+        "total": sum(cost.values()),
+    }
 
 
 SCENARIOS = ("baseline", "budget", "cancelled")
@@ -292,16 +360,22 @@ def report(scenario: str, meter: Meter, requests: collections.Counter, streams: 
     for route in routes:
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
-        print(f"{route:44} {requests.get(route, streams):>4} {calls:>10} {meter.wru[route]:>6} "
-              f"{meter.rru[route]:>6g}  {detail}")
+        print(
+            f"{route:44} {requests.get(route, streams):>4} {calls:>10} {meter.wru[route]:>6} "
+            f"{meter.rru[route]:>6g}  {detail}"
+        )
     e = estimate(meter, requests, streams)
-    print(f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
-          f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
-          f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies")
+    print(
+        f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
+        f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
+        f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies"
+    )
     for name, usd in e["cost"].items():
         print(f"  {name:22} ${usd:8.4f}")
-    print(f"  {'total (variable)':22} ${e['total']:8.4f}   (${e['total_if_indexes_doubled']:.4f} if index copies "
-          f"double; storage + PITR ${e['storage_and_pitr_per_month']:.4f} per month kept)")
+    print(
+        f"  {'total (variable)':22} ${e['total']:8.4f}   (${e['total_if_indexes_doubled']:.4f} if index copies "
+        f"double; storage + PITR ${e['storage_and_pitr_per_month']:.4f} per month kept)"
+    )
     return e
 
 
@@ -314,8 +388,10 @@ def main(argv: list[str] | None = None) -> int:
     totals = {}
     for scenario in ("baseline",) if args.baseline else SCENARIOS:
         totals[scenario] = report(scenario, *measure(scenario))
-    print("\nper 1,000 campaigns (variable, USD): " + ", ".join(
-        f"{name} {e['total']:.4f} ({e['wru']:,} WRU)" for name, e in totals.items()))
+    print(
+        "\nper 1,000 campaigns (variable, USD): "
+        + ", ".join(f"{name} {e['total']:.4f} ({e['wru']:,} WRU)" for name, e in totals.items())
+    )
     return 0
 
 

@@ -5,6 +5,7 @@
 Lambda gets only app.py and chalicelib/, and PyYAML is no runtime dependency, so the served
 document is this JSON copy; tests/contract/test_openapi.py fails when it is stale.
 """
+
 from __future__ import annotations
 
 import json

@@ -22,6 +22,7 @@ template, for upgrading a deployed stack: DynamoDB creates one GSI per table upd
 CloudFormation update that adds two to a table fails ("Cannot perform more than one GSI creation
 or deletion in a single update"). docs/deploying.md gives the sequence.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,9 @@ def hold_back(template: dict, indexes: list[str]) -> dict:
         if len(kept) == len(props.get("GlobalSecondaryIndexes", [])):
             raise SystemExit(f"--hold-back-index {spec}: {table} has no index {name!r}")
         props["GlobalSecondaryIndexes"] = kept
-        used = {k["AttributeName"] for k in props["KeySchema"]} | \
-            {k["AttributeName"] for g in kept for k in g["KeySchema"]}
+        used = {k["AttributeName"] for k in props["KeySchema"]} | {
+            k["AttributeName"] for g in kept for k in g["KeySchema"]
+        }
         props["AttributeDefinitions"] = [a for a in props["AttributeDefinitions"] if a["AttributeName"] in used]
     return template
 
@@ -66,14 +68,27 @@ def hold_back(template: dict, indexes: list[str]) -> dict:
 def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     merged = out / f"merge-template-{stage}.json"
-    merged.write_text(json.dumps(hold_back(merge_template_json(), hold_back_indexes or []), indent=2),
-                      encoding="utf-8")
+    merged.write_text(json.dumps(hold_back(merge_template_json(), hold_back_indexes or []), indent=2), encoding="utf-8")
     env = dict(os.environ)
     # Chalice wants a region to package; the template itself uses ${AWS::Region} everywhere.
     env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     chalice = Path(sys.executable).with_name("chalice")
-    subprocess.run([str(chalice), "package", "--stage", stage, "--template-format", "json",
-                    "--merge-template", str(merged), str(out)], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [
+            str(chalice),
+            "package",
+            "--stage",
+            stage,
+            "--template-format",
+            "json",
+            "--merge-template",
+            str(merged),
+            str(out),
+        ],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     template = out / "sam.json"
     check_runtime(json.loads(template.read_text(encoding="utf-8")))
     add_bytecode(out / "deployment.zip")
@@ -88,16 +103,25 @@ def check_runtime(template: dict) -> None:
     """Bytecode is only good for the Python that wrote it: the functions' runtime must be ours
     (Chalice takes it from the interpreter that packages, so this holds unless someone edits it)."""
     ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    runtimes = {r["Properties"]["Runtime"] for r in template["Resources"].values()
-                if r.get("Type") == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"]["Runtime"]
+        for r in template["Resources"].values()
+        if r.get("Type") == "AWS::Serverless::Function"
+    }
     if runtimes - {ours}:
         raise SystemExit(f"the template's runtimes {sorted(runtimes)} are not {ours}: its bytecode would be ignored")
 
 
 def compile_tree(root: Path) -> None:
     """Write unchecked-hash bytecode for every .py below `root`, naming files as /var/task/…"""
-    compileall.compile_dir(root, quiet=2, workers=0, stripdir=str(root), prependdir=TASK_ROOT,
-                           invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+    compileall.compile_dir(
+        root,
+        quiet=2,
+        workers=0,
+        stripdir=str(root),
+        prependdir=TASK_ROOT,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
+    )
 
 
 def add_bytecode(package: Path) -> int:
@@ -126,9 +150,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stage", default="prod")
     parser.add_argument("--out", default=str(ROOT / "build"))
-    parser.add_argument("--hold-back-index", action="append", default=[], metavar="TABLE.INDEX",
-                        help="leave this GSI out (an upgrade adds one GSI per table per update), "
-                             "e.g. CampaignsTable.wait_l3; repeatable")
+    parser.add_argument(
+        "--hold-back-index",
+        action="append",
+        default=[],
+        metavar="TABLE.INDEX",
+        help="leave this GSI out (an upgrade adds one GSI per table per update), "
+        "e.g. CampaignsTable.wait_l3; repeatable",
+    )
     args = parser.parse_args(argv)
     print(package(args.stage, Path(args.out), args.hold_back_index))
     return 0

@@ -4,6 +4,7 @@ tables and bucket created once, and a fresh company (org root) per test for isol
 Everything in Huixiang is scoped to a company, so tests that each use their own company never
 see each other's campaigns, rules or worklists, and need no table resets between them.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,21 +56,23 @@ def pytest_configure(config):
 
     _, jwks = ensure_keys(_KEY_DIR)
     endpoint = _start_moto()
-    os.environ.update({
-        "AWS_ENDPOINT_URL": endpoint,
-        "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "HUIXIANG_STAGE": "test",
-        "HUIXIANG_CATEGORIES": "tasting,display,roadshow,in_store_promotion",
-        "JWKS_PATH": str(jwks),
-        "TOKEN_ISSUER": ISSUER,
-        "TOKEN_AUDIENCE": AUDIENCE,
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "HUIXIANG_OUTBOX_DIR": str(OUTBOX),
-    })
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "HUIXIANG_STAGE": "test",
+            "HUIXIANG_CATEGORIES": "tasting,display,roadshow,in_store_promotion",
+            "JWKS_PATH": str(jwks),
+            "TOKEN_ISSUER": ISSUER,
+            "TOKEN_AUDIENCE": AUDIENCE,
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_DISABLED": "true",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            "HUIXIANG_OUTBOX_DIR": str(OUTBOX),
+        }
+    )
     os.environ.pop("HUIXIANG_READY_FILE", None)
     import boto3
 
@@ -95,8 +98,15 @@ class Api:
     def __init__(self, client) -> None:
         self.client = client
 
-    def call(self, method: str, path: str, token: str | None = None, body=None, raw: str | None = None,
-             headers: dict | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        token: str | None = None,
+        body=None,
+        raw: str | None = None,
+        headers: dict | None = None,
+    ):
         h = {"Content-Type": "application/json", **(headers or {})}
         if token:
             h["Authorization"] = f"Bearer {token}"
@@ -162,8 +172,16 @@ class Company:
         self.finance2 = mint("fin2-" + self.root, "finance", self.root, name="Wu Jiu")
 
     def sub(self, who: str) -> str:
-        prefix = {"rep": "rep", "rep2": "rep2", "rep_west": "repw", "province_manager": "pm", "manager": "rm",
-                  "west_manager": "wm", "leader": "lead", "finance": "fin"}[who]
+        prefix = {
+            "rep": "rep",
+            "rep2": "rep2",
+            "rep_west": "repw",
+            "province_manager": "pm",
+            "manager": "rm",
+            "west_manager": "wm",
+            "leader": "lead",
+            "finance": "fin",
+        }[who]
         return f"{prefix}-{self.root}"
 
 
@@ -202,8 +220,9 @@ def business_date():
     return dt.date.fromisoformat(business_today())
 
 
-def make_budget(api: Api, company: Company, amount: int = 1_000_000, org: str | None = None,
-                period: str = "2026", **extra) -> dict:
+def make_budget(
+    api: Api, company: Company, amount: int = 1_000_000, org: str | None = None, period: str = "2026", **extra
+) -> dict:
     """A budget the company's leader creates (the whole company's, for 2026, by default)."""
     r = api.post("/budgets", company.leader, {"org": org or company.root, "period": period, "amount": amount, **extra})
     assert r.status_code == 201, r.json
@@ -276,7 +295,8 @@ class StreamLog:
             sid = shard["ShardId"]
             if sid not in self._iterators:
                 self._iterators[sid] = streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
             while self._iterators[sid]:
                 resp = streams.get_records(ShardIterator=self._iterators[sid], Limit=GET_RECORDS_LIMIT)
                 self._iterators[sid] = resp.get("NextShardIterator")
@@ -302,8 +322,12 @@ class Streams:
     def table(kind: str) -> str:
         from chalicelib.config import settings
 
-        return {"feedback": settings().feedback_table, "rules": settings().rules_table,
-                "campaigns": settings().campaigns_table, "reports": settings().reports_table}[kind]
+        return {
+            "feedback": settings().feedback_table,
+            "rules": settings().rules_table,
+            "campaigns": settings().campaigns_table,
+            "reports": settings().reports_table,
+        }[kind]
 
     def records(self, kind: str, predicate) -> list[dict]:
         table = self.table(kind)
@@ -327,9 +351,11 @@ class Streams:
 
     def run_rules(self, tenant: str, rounds: int = 50) -> int:
         """Deliver the company's rule records until the sweeps they start have finished."""
+
         def mine(r):
             image = r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {}
             return image.get("tenant", {}).get("S") == tenant
+
         delivered = 0
         for _ in range(rounds):
             fresh = [r for r in self.records("rules", mine) if r["eventID"] not in self.delivered]

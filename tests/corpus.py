@@ -4,6 +4,7 @@ resized and cropped copies, different photos of similar scenes, and hostile file
 Deterministic (seeded), small, and built in memory, so tests and benchmarks need no fixtures
 on disk.
 """
+
 from __future__ import annotations
 
 import io
@@ -77,8 +78,13 @@ def _rational(value: float) -> Fraction:
     return Fraction(value).limit_denominator(1_000_000)
 
 
-def exif(taken_at: str | None = None, lat: float | None = None, lon: float | None = None,
-         orientation: int | None = None, raw_gps: dict | None = None):
+def exif(
+    taken_at: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    orientation: int | None = None,
+    raw_gps: dict | None = None,
+):
     """An EXIF block: DateTimeOriginal ("2026:11:02 10:30:00"), GPS, Orientation."""
     from PIL import Image
     from PIL.TiffImagePlugin import IFDRational
@@ -91,12 +97,14 @@ def exif(taken_at: str | None = None, lat: float | None = None, lon: float | Non
     if raw_gps is not None:
         e.get_ifd(0x8825).update(raw_gps)
     elif lat is not None and lon is not None:
+
         def dms(v: float):
             v = abs(v)
             deg = int(v)
             minutes = int((v - deg) * 60)
             sec = (v - deg - minutes / 60) * 3600
             return (IFDRational(deg, 1), IFDRational(minutes, 1), IFDRational(round(sec * 1000), 1000))
+
         gps = e.get_ifd(0x8825)
         gps[1], gps[2] = ("N" if lat >= 0 else "S"), dms(lat)
         gps[3], gps[4] = ("E" if lon >= 0 else "W"), dms(lon)
@@ -142,10 +150,11 @@ def truncated_jpeg(img) -> bytes:
 
 def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     """A valid PNG header for 900 MP of zeros in a few hundred KB."""
+
     def chunk(kind: bytes, body: bytes) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
-    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)   # 8-bit greyscale
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     compressor = zlib.compressobj(9)
     row = b"\x00" * (width + 1)
     raw = b"".join(compressor.compress(row) for _ in range(min(height, 2000))) + compressor.flush()
@@ -155,10 +164,15 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 def docx(text: str = "Display report") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-                   'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>')
+        z.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+            'package/2006/content-types"><Default Extension="xml" ContentType="application/xml"/></Types>',
+        )
         z.writestr("_rels/.rels", "<Relationships/>")
-        z.writestr("word/document.xml", f"<w:document><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>")
+        z.writestr(
+            "word/document.xml", f"<w:document><w:body><w:p><w:r><w:t>{text}</w:t></w:r></w:p></w:body></w:document>"
+        )
     return out.getvalue()
 
 
@@ -175,5 +189,7 @@ def docx_bomb(megabytes: int = 400) -> bytes:
 
 
 def pdf() -> bytes:
-    return (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-            b"trailer<</Root 1 0 R>>\n%%EOF\n")
+    return (
+        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
+        b"trailer<</Root 1 0 R>>\n%%EOF\n"
+    )

@@ -20,6 +20,7 @@ Two modes (docs/audit.md says what each checks and why):
 
 Exit codes: 0 verified, 1 broken, 2 nothing could be checked (no endpoint, unreadable file).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,12 +29,13 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GENESIS_HASH = "0" * 64
-RE_READS = 2                    # a chain that fails is read this many more times before it counts
+RE_READS = 2  # a chain that fails is read this many more times before it counts
 RE_READ_PAUSE_S = 0.5
 
 
@@ -46,8 +48,13 @@ def entry_hash(item: dict) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def chain_problems(items: list, head_seq: int | None = None, head_hash: str | None = None,
-                   first_seq: int = 1, prev_hash: str = GENESIS_HASH) -> list[str]:
+def chain_problems(
+    items: list,
+    head_seq: int | None = None,
+    head_hash: str | None = None,
+    first_seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
+) -> list[str]:
     """Everything wrong with a trail, in order; [] when it verifies.
 
     Each entry must have `seq` one more than the entry before (`first_seq` for the first), a
@@ -70,8 +77,9 @@ def chain_problems(items: list, head_seq: int | None = None, head_hash: str | No
             problems.append(f"{name}: the trail starts here, not at seq {expected_seq}")
         elif seq > expected_seq:
             missing = seq - expected_seq
-            problems.append(f"{name}: follows seq {expected_seq - 1}, {missing} entr{'y' if missing == 1 else 'ies'} "
-                            "missing")
+            problems.append(
+                f"{name}: follows seq {expected_seq - 1}, {missing} entr{'y' if missing == 1 else 'ies'} missing"
+            )
         elif seq < expected_seq:
             problems.append(f"{name}: out of order or repeated (seq {expected_seq} was expected)")
         if item.get("prev_hash") != expected_prev:
@@ -90,8 +98,10 @@ def chain_problems(items: list, head_seq: int | None = None, head_hash: str | No
     if head_seq is not None and last_seq != head_seq:
         if last_seq < head_seq:
             cut = head_seq - last_seq
-            problems.append(f"the trail ends at seq {last_seq} but the chain's head is seq {head_seq}: "
-                            f"the last {cut} entr{'y is' if cut == 1 else 'ies are'} missing")
+            problems.append(
+                f"the trail ends at seq {last_seq} but the chain's head is seq {head_seq}: "
+                f"the last {cut} entr{'y is' if cut == 1 else 'ies are'} missing"
+            )
         else:
             problems.append(f"the trail runs to seq {last_seq} but the chain's head is seq {head_seq}")
     elif head_hash is not None and items and isinstance(items[-1], dict) and items[-1].get("hash") != head_hash:
@@ -116,8 +126,13 @@ def pages_of(data: Any, source: str) -> list[dict]:
     raise ValueError(f"{source}: neither a page of GET /campaigns/{{id}}/audit, a list of pages, nor a list of entries")
 
 
-def check_export(pages: list[dict], head_seq: int | None = None, head_hash: str | None = None,
-                 first_seq: int = 1, prev_hash: str = GENESIS_HASH) -> tuple[list[dict], list[str]]:
+def check_export(
+    pages: list[dict],
+    head_seq: int | None = None,
+    head_hash: str | None = None,
+    first_seq: int = 1,
+    prev_hash: str = GENESIS_HASH,
+) -> tuple[list[dict], list[str]]:
     """Every entry of the exported pages, in order, and what is wrong with the trail they make:
     the chain itself, pages that do not join up, an export that stops while the last page says
     more follows, and a page on which the API itself said `verified: false` (it checks the end
@@ -133,13 +148,14 @@ def check_export(pages: list[dict], head_seq: int | None = None, head_hash: str 
         if i < len(pages) and cursor is not None and page["items"] and str(page["items"][-1].get("seq")) != str(cursor):
             problems.append(f"page {i} ends at seq {page['items'][-1].get('seq')} but its next_cursor is {cursor!r}")
         if page.get("verified") is False:
-            problems.append(f"page {i}: the API said verified: false when it was exported "
-                            "(its check includes the campaign's head: the trail may have been cut short)")
+            problems.append(
+                f"page {i}: the API said verified: false when it was exported "
+                "(its check includes the campaign's head: the trail may have been cut short)"
+            )
     return items, problems
 
 
-def verify_files(paths: list[str], head_seq: int | None, head_hash: str | None, first_seq: int,
-                 prev_hash: str) -> int:
+def verify_files(paths: list[str], head_seq: int | None, head_hash: str | None, first_seq: int, prev_hash: str) -> int:
     pages: list[dict] = []
     for path in paths:
         try:
@@ -167,10 +183,14 @@ def campaigns_of(tenant: str) -> Iterator[dict]:
     from chalicelib.dal.clients import dynamodb
 
     paginator = dynamodb().get_paginator("query")
-    for page in paginator.paginate(TableName=settings().campaigns_table, IndexName="by_org",
-                                   KeyConditionExpression="#root = :t", ExpressionAttributeValues={":t": {"S": tenant}},
-                                   ExpressionAttributeNames={"#root": "org_root", "#id": "id", "#org": "org"},
-                                   ProjectionExpression="#id, #org"):
+    for page in paginator.paginate(
+        TableName=settings().campaigns_table,
+        IndexName="by_org",
+        KeyConditionExpression="#root = :t",
+        ExpressionAttributeValues={":t": {"S": tenant}},
+        ExpressionAttributeNames={"#root": "org_root", "#id": "id", "#org": "org"},
+        ProjectionExpression="#id, #org",
+    ):
         for item in page["Items"]:
             yield {"id": item["id"]["S"], "org": item["org"]["S"]}
 
@@ -204,9 +224,9 @@ def verify_tenants(tenants: Iterable[str]) -> tuple[list[str], int, int]:
         for c in campaigns_of(tenant):
             checked += 1
             ok = verified_as_the_route_does(tenant, c["id"])
-            for _ in range(RE_READS if not ok else 0):     # it may have grown while it was read
+            for _ in range(RE_READS if not ok else 0):  # it may have grown while it was read
                 time.sleep(RE_READ_PAUSE_S)
-                if (ok := verified_as_the_route_does(tenant, c["id"])):
+                if ok := verified_as_the_route_does(tenant, c["id"]):
                     break
             if not ok:
                 reasons = why_broken(c["id"]) or ["does not verify as GET /campaigns/{id}/audit computes it"]
@@ -227,34 +247,53 @@ def _has_target() -> bool:
     from tools.verify_rollups import _point_at_local_stack
 
     _point_at_local_stack()
-    return any(os.environ.get(v) for v in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_EXECUTION_ENV",
-                                           "HUIXIANG_STAGE"))
+    return any(
+        os.environ.get(v)
+        for v in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_EXECUTION_ENV", "HUIXIANG_STAGE")
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.verify_audit", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tenant", action="append", default=None,
-                        help="check this company (org root) only; repeatable (default: every company the roll-ups know)")
-    parser.add_argument("--file", nargs="+", metavar="TRAIL.json",
-                        help="verify a trail exported from GET /campaigns/{id}/audit instead (standard library only)")
+    parser.add_argument(
+        "--tenant",
+        action="append",
+        default=None,
+        help="check this company (org root) only; repeatable (default: every company the roll-ups know)",
+    )
+    parser.add_argument(
+        "--file",
+        nargs="+",
+        metavar="TRAIL.json",
+        help="verify a trail exported from GET /campaigns/{id}/audit instead (standard library only)",
+    )
     parser.add_argument("--head", default=None, metavar="HASH", help="with --file: the hash the chain must end at")
     parser.add_argument("--seq", type=int, default=None, help="with --file: the seq the chain must end at")
     parser.add_argument("--first-seq", type=int, default=1, help="with --file: the export starts at this seq")
-    parser.add_argument("--prev-hash", default=GENESIS_HASH, metavar="HASH",
-                        help="with --file: the hash of the entry before the first one exported (default: 64 zeros)")
+    parser.add_argument(
+        "--prev-hash",
+        default=GENESIS_HASH,
+        metavar="HASH",
+        help="with --file: the hash of the entry before the first one exported (default: 64 zeros)",
+    )
     args = parser.parse_args(argv)
     if args.file:
         return verify_files(args.file, args.seq, args.head, args.first_seq, args.prev_hash)
     if not _has_target():
-        print("no DynamoDB to check: start `make run` (it writes var/run/endpoint), set AWS_ENDPOINT_URL, or set "
-              "HUIXIANG_STAGE with AWS credentials for a deployed stage", file=sys.stderr)
+        print(
+            "no DynamoDB to check: start `make run` (it writes var/run/endpoint), set AWS_ENDPOINT_URL, or set "
+            "HUIXIANG_STAGE with AWS credentials for a deployed stage",
+            file=sys.stderr,
+        )
         return 2
     tenants = args.tenant or known_tenants()
     lines, checked, companies = verify_tenants(tenants)
     for line in lines:
         print(line)
-    print(f"{checked} campaign chain(s) of {companies} compan{'y' if companies == 1 else 'ies'} checked: "
-          f"{checked - len(lines)} verified, {len(lines)} broken")
+    print(
+        f"{checked} campaign chain(s) of {companies} compan{'y' if companies == 1 else 'ies'} checked: "
+        f"{checked - len(lines)} verified, {len(lines)} broken"
+    )
     return 1 if lines else 0
 
 

@@ -8,13 +8,14 @@ left behind by deltas that cancelled out compare equal to absent ones.
 Against the running local stack it finds the endpoint in var/run/endpoint; elsewhere it uses
 the environment (AWS_ENDPOINT_URL, HUIXIANG_STAGE …). Exit code 1 when anything differs.
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +23,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def _scan(client, table: str, tenant: str | None, attribute: str) -> Iterator[dict]:
     kwargs: dict = {"TableName": table}
     if tenant:
-        kwargs.update(FilterExpression="#a = :t", ExpressionAttributeNames={"#a": attribute},
-                      ExpressionAttributeValues={":t": {"S": tenant}})
+        kwargs.update(
+            FilterExpression="#a = :t",
+            ExpressionAttributeNames={"#a": attribute},
+            ExpressionAttributeValues={":t": {"S": tenant}},
+        )
     for page in client.get_paginator("scan").paginate(**kwargs):
         yield from page["Items"]
 
@@ -64,8 +68,10 @@ def differences(expected: dict, actual: dict) -> list[str]:
         want, got = expected.get(key, {}), actual.get(key, {})
         for name in sorted(set(want) | set(got)):
             if want.get(name, 0) != got.get(name, 0):
-                lines.append(f"{key.tenant} {key.dim}={key.entity} {key.month} {key.org} {key.category}: "
-                             f"{name} stored {got.get(name, 0)}, recomputed {want.get(name, 0)}")
+                lines.append(
+                    f"{key.tenant} {key.dim}={key.entity} {key.month} {key.org} {key.category}: "
+                    f"{name} stored {got.get(name, 0)}, recomputed {want.get(name, 0)}"
+                )
     return lines
 
 
@@ -78,9 +84,15 @@ def _point_at_local_stack() -> None:
 
     endpoint = running_endpoint()
     if "AWS_ENDPOINT_URL" not in os.environ and endpoint is not None:
-        os.environ.update({"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing",
-                           "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1",
-                           "HUIXIANG_STAGE": os.environ.get("HUIXIANG_STAGE", "dev")})
+        os.environ.update(
+            {
+                "AWS_ENDPOINT_URL": endpoint,
+                "AWS_ACCESS_KEY_ID": "testing",
+                "AWS_SECRET_ACCESS_KEY": "testing",
+                "AWS_DEFAULT_REGION": "us-east-1",
+                "HUIXIANG_STAGE": os.environ.get("HUIXIANG_STAGE", "dev"),
+            }
+        )
 
 
 def main(argv: list[str] | None = None) -> int:

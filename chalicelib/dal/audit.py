@@ -5,6 +5,7 @@ unit of work as the change it records and the campaign's new chain head, so an e
 exactly when its change does. Nothing here updates or deletes an entry (and the functions'
 IAM policies grant no UpdateItem or DeleteItem on the table).
 """
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,10 @@ class AuditRepository:
         self._writes = writes or Immediately()
 
     def append(self, campaign_id: str, tenant: str, entry: AuditEntry) -> None:
-        self._writes.put(A(campaign_id, entry.seq, entry=canonical_json(entry.body()), hash=entry.hash, tenant=tenant),
-                         A.campaign_id.does_not_exist())
+        self._writes.put(
+            A(campaign_id, entry.seq, entry=canonical_json(entry.body()), hash=entry.hash, tenant=tenant),
+            A.campaign_id.does_not_exist(),
+        )
 
     def entries(self, campaign_id: str) -> list[dict]:
         """Every entry of a campaign exactly as stored (the hashed JSON plus its hash), oldest

@@ -16,6 +16,7 @@ caller that read stale state and made a fresh entry id. The
 scope item makes (org, period, category) unique; coverage reads the scopes that could cover
 a campaign in one BatchGetItem (at most 48 keys) and takes the most specific that exists.
 """
+
 from __future__ import annotations
 
 import json
@@ -56,17 +57,36 @@ def _group_sk(org: str, period: str, category: str | None) -> str:
 
 def _to_budget(m: C) -> Budget:
     data = json.loads(m.data)
-    return Budget(id=data["id"], tenant=data["tenant"], org=data["org"], period=data["period"],
-                  category=data.get("category"), amount=int(m.amount), allocated=int(m.allocated),
-                  reserved=int(m.reserved), consumed=int(m.consumed), parent_id=data.get("parent_id"),
-                  created_at=data.get("created_at", ""), updated_at=m.updated_at or "", version=int(m.version or 0))
+    return Budget(
+        id=data["id"],
+        tenant=data["tenant"],
+        org=data["org"],
+        period=data["period"],
+        category=data.get("category"),
+        amount=int(m.amount),
+        allocated=int(m.allocated),
+        reserved=int(m.reserved),
+        consumed=int(m.consumed),
+        parent_id=data.get("parent_id"),
+        created_at=data.get("created_at", ""),
+        updated_at=m.updated_at or "",
+        version=int(m.version or 0),
+    )
 
 
 def _to_entry(m: C) -> LedgerEntry:
     d = json.loads(m.data)
-    return LedgerEntry(id=d["id"], ledger_id=d["ledger_id"], kind=d["kind"], amount=int(d["amount"]), at=d["at"],
-                       by=Person.from_dict(d["by"]), key=d["key"], campaign_id=d.get("campaign_id"),
-                       budget_id=d.get("budget_id"))
+    return LedgerEntry(
+        id=d["id"],
+        ledger_id=d["ledger_id"],
+        kind=d["kind"],
+        amount=int(d["amount"]),
+        at=d["at"],
+        by=Person.from_dict(d["by"]),
+        key=d["key"],
+        campaign_id=d.get("campaign_id"),
+        budget_id=d.get("budget_id"),
+    )
 
 
 class BudgetRepository:
@@ -92,8 +112,15 @@ class BudgetRepository:
                 return self.get(found[key])
         return None
 
-    def list(self, tenant: str, org: str, ancestors: tuple[str, ...], period: str | None, category: str | None,
-             page: PageRequest) -> Page[Budget]:
+    def list(
+        self,
+        tenant: str,
+        org: str,
+        ancestors: tuple[str, ...],
+        period: str | None,
+        category: str | None,
+        page: PageRequest,
+    ) -> Page[Budget]:
         """A company's budgets of the subtree `org` (org order), after the own budgets of each
         of `ancestors` (on the first page only). `period` and `category` narrow them."""
         filters = None
@@ -103,17 +130,30 @@ class BudgetRepository:
             filters = (C.category == category) if filters is None else filters & (C.category == category)
         fp = fingerprint("budgets", tenant, org, ancestors, period, category)
         start = decode_cursor(page.cursor, {"pk", "sk", "gpk", "gsk"}, fp)
-        if start is not None and (start["gpk"] != f"budgets#{tenant}" or not start["gsk"].startswith(
-                orgs.subtree_prefix(org)) or not start["pk"].startswith("budget#") or start["sk"] != BUDGET):
-            raise InvalidInput.field("cursor", BAD_CURSOR)     # a cursor forged to read elsewhere
+        if start is not None and (
+            start["gpk"] != f"budgets#{tenant}"
+            or not start["gsk"].startswith(orgs.subtree_prefix(org))
+            or not start["pk"].startswith("budget#")
+            or start["sk"] != BUDGET
+        ):
+            raise InvalidInput.field("cursor", BAD_CURSOR)  # a cursor forged to read elsewhere
         items: list[Budget] = []
         if start is None:
             for node in ancestors:
-                items += [_to_budget(m) for m in C.by_group.query(
-                    f"budgets#{tenant}", C.gsk.startswith(orgs.subtree_prefix(node) + "#"), filter_condition=filters)]
-        result = C.by_group.query(f"budgets#{tenant}", C.gsk.startswith(orgs.subtree_prefix(org)),
-                                  filter_condition=filters, limit=page.limit, page_size=page.limit,
-                                  last_evaluated_key=to_dynamo_key(start))
+                items += [
+                    _to_budget(m)
+                    for m in C.by_group.query(
+                        f"budgets#{tenant}", C.gsk.startswith(orgs.subtree_prefix(node) + "#"), filter_condition=filters
+                    )
+                ]
+        result = C.by_group.query(
+            f"budgets#{tenant}",
+            C.gsk.startswith(orgs.subtree_prefix(org)),
+            filter_condition=filters,
+            limit=page.limit,
+            page_size=page.limit,
+            last_evaluated_key=to_dynamo_key(start),
+        )
         items += [_to_budget(m) for m in result]
         return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))
 
@@ -122,9 +162,15 @@ class BudgetRepository:
         fp = fingerprint("ledger", budget_id)
         start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
         if start is not None and (start["pk"] != _budget_pk(budget_id) or not start["sk"].startswith(ENTRY)):
-            raise InvalidInput.field("cursor", BAD_CURSOR)     # a cursor forged to read another ledger
-        result = C.query(_budget_pk(budget_id), C.sk.startswith(ENTRY), consistent_read=True, limit=page.limit,
-                         page_size=page.limit, last_evaluated_key=to_dynamo_key(start))
+            raise InvalidInput.field("cursor", BAD_CURSOR)  # a cursor forged to read another ledger
+        result = C.query(
+            _budget_pk(budget_id),
+            C.sk.startswith(ENTRY),
+            consistent_read=True,
+            limit=page.limit,
+            page_size=page.limit,
+            last_evaluated_key=to_dynamo_key(start),
+        )
         items = [_to_entry(m) for m in result]
         return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))
 
@@ -147,24 +193,54 @@ class BudgetRepository:
 
     @staticmethod
     def _create(writes: Together, b: Budget) -> None:
-        data = {"id": b.id, "tenant": b.tenant, "org": b.org, "period": b.period, "category": b.category,
-                "parent_id": b.parent_id, "created_at": b.created_at}
-        writes.put(C(_budget_pk(b.id), BUDGET, gpk=f"budgets#{b.tenant}", gsk=_group_sk(b.org, b.period, b.category),
-                     data=json.dumps(data, ensure_ascii=False), amount=b.amount, allocated=b.allocated,
-                     reserved=b.reserved, consumed=b.consumed, available=b.available, version=0,
-                     updated_at=b.updated_at, period=b.period, category=b.category or "*"),
-                   C.pk.does_not_exist())
-        writes.put(C(scope_key(b.tenant, b.scope), SCOPE, budget_id=b.id), C.pk.does_not_exist(),
-                   conflict=lambda: Conflict("a budget already exists for this org, period and category",
-                                             code="budget_exists"))
+        data = {
+            "id": b.id,
+            "tenant": b.tenant,
+            "org": b.org,
+            "period": b.period,
+            "category": b.category,
+            "parent_id": b.parent_id,
+            "created_at": b.created_at,
+        }
+        writes.put(
+            C(
+                _budget_pk(b.id),
+                BUDGET,
+                gpk=f"budgets#{b.tenant}",
+                gsk=_group_sk(b.org, b.period, b.category),
+                data=json.dumps(data, ensure_ascii=False),
+                amount=b.amount,
+                allocated=b.allocated,
+                reserved=b.reserved,
+                consumed=b.consumed,
+                available=b.available,
+                version=0,
+                updated_at=b.updated_at,
+                period=b.period,
+                category=b.category or "*",
+            ),
+            C.pk.does_not_exist(),
+        )
+        writes.put(
+            C(scope_key(b.tenant, b.scope), SCOPE, budget_id=b.id),
+            C.pk.does_not_exist(),
+            conflict=lambda: Conflict(
+                "a budget already exists for this org, period and category", code="budget_exists"
+            ),
+        )
 
     @staticmethod
     def _move(writes: Together, d: Delta, version: int | None) -> None:
         from chalicelib.clock import now_iso
 
         actions = [C.updated_at.set(now_iso())]
-        for name, value in (("amount", d.amount), ("allocated", d.allocated), ("reserved", d.reserved),
-                            ("consumed", d.consumed), ("available", d.available)):
+        for name, value in (
+            ("amount", d.amount),
+            ("allocated", d.allocated),
+            ("reserved", d.reserved),
+            ("consumed", d.consumed),
+            ("available", d.available),
+        ):
             if value:
                 actions.append(getattr(C, name).add(value))
         condition = C.pk.exists()

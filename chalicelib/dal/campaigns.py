@@ -1,10 +1,12 @@
 """Campaign repository (DynamoDB): domain Campaigns in, domain Campaigns out, every write
 conditional on the version read, every list one Query on one index (plans in dal/keys.py)."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any, Mapping
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, QueryError
 
@@ -29,9 +31,21 @@ from chalicelib.domain.pages import Page, PageRequest
 
 _MAPPED = ("rule", "own_rule", "location", "version", "approval", "budget")
 _DOMAIN_FIELDS = [f.name for f in fields(Campaign) if f.name not in _MAPPED]
-_INTS = ("expected_spend", "expected_sales", "expected_units", "requested_amount", "approved_amount",
-         "feedback_revision", "actual_spend", "actual_sales", "actual_units", "reimbursed_amount",
-         "proposed_amount", "proposed_from_revision", "audit_seq")
+_INTS = (
+    "expected_spend",
+    "expected_sales",
+    "expected_units",
+    "requested_amount",
+    "approved_amount",
+    "feedback_revision",
+    "actual_spend",
+    "actual_sales",
+    "actual_units",
+    "reimbursed_amount",
+    "proposed_amount",
+    "proposed_from_revision",
+    "audit_seq",
+)
 
 
 def _rule_to_map(rule: RuleRef | None) -> dict | None:
@@ -68,10 +82,15 @@ def from_model(m: CampaignModel) -> Campaign:
     for name in _INTS:
         values[name] = None if values[name] is None else int(values[name])
     location = m.location.as_dict() if m.location is not None else None
-    return Campaign(**values, location=location, rule=_rule_from_map(m.rule), own_rule=_rule_from_map(m.own_rule),
-                    approval=Approval.from_dict(json.loads(m.approval_json)) if m.approval_json else None,
-                    budget=CampaignBudget.from_dict(json.loads(m.budget_json)) if m.budget_json else None,
-                    version=m.version)
+    return Campaign(
+        **values,
+        location=location,
+        rule=_rule_from_map(m.rule),
+        own_rule=_rule_from_map(m.own_rule),
+        approval=Approval.from_dict(json.loads(m.approval_json)) if m.approval_json else None,
+        budget=CampaignBudget.from_dict(json.loads(m.budget_json)) if m.budget_json else None,
+        version=m.version,
+    )
 
 
 def campaign_from_item(item: dict) -> Campaign:
@@ -119,10 +138,11 @@ class CampaignRepository(keys.CampaignQueries):
 
     def _write(self, c: Campaign, condition) -> None:
         m = to_model(c)
-        self._writes.put(m, condition)      # PynamoDB adds the version condition and bumps it
+        self._writes.put(m, condition)  # PynamoDB adds the version condition and bumps it
 
         def learn_version() -> None:
             c.version = m.version
+
         self._writes.after(learn_version)
 
     # -- lists: the access patterns are CampaignQueries'; each is one Query here ------------

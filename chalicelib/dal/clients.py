@@ -5,6 +5,7 @@ buckets created since mid-2020, and boto3 picks SigV2 in us-east-1 unless told),
 and SES use the stage's region. The local stack and the tests point them at moto through
 AWS_ENDPOINT_URL, which boto3 and PynamoDB both read.
 """
+
 from __future__ import annotations
 
 import functools

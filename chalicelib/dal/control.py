@@ -8,6 +8,7 @@
 A delegator has at most one delegation (PUT replaces it). "Who delegated to me" is one Query
 on by_group (an index: a delegation made a moment ago may take a moment to show there).
 """
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ def _delegation_pk(tenant: str, delegator_id: str) -> str:
 def _to_delegation(m: C) -> Delegation:
     d = json.loads(m.data)
     who = d["delegator"]
-    return Delegation(delegator=Principal(sub=who["id"], role=who["role"], org=who["org"], name=who.get("name", "")),
-                      to=Person.from_dict(d["to"]), from_day=d["from"], until_day=d["until"])
+    return Delegation(
+        delegator=Principal(sub=who["id"], role=who["role"], org=who["org"], name=who.get("name", "")),
+        to=Person.from_dict(d["to"]),
+        from_day=d["from"],
+        until_day=d["until"],
+    )
 
 
 class PolicyRepository:
@@ -57,8 +62,15 @@ class DelegationRepository:
 
     def put(self, d: Delegation) -> None:
         tenant = d.delegator.tenant
-        self._writes.put(C(_delegation_pk(tenant, d.delegator.sub), DELEGATION, gpk=f"delegate#{tenant}|{d.to.id}",
-                           gsk=d.delegator.sub, data=json.dumps(d.as_dict(), ensure_ascii=False)))
+        self._writes.put(
+            C(
+                _delegation_pk(tenant, d.delegator.sub),
+                DELEGATION,
+                gpk=f"delegate#{tenant}|{d.to.id}",
+                gsk=d.delegator.sub,
+                data=json.dumps(d.as_dict(), ensure_ascii=False),
+            )
+        )
 
     def of(self, tenant: str, delegator_id: str) -> Delegation | None:
         try:

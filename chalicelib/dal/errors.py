@@ -1,4 +1,5 @@
 """What the storage tells a use case besides data (light: no AWS imports)."""
+
 from __future__ import annotations
 
 

@@ -13,6 +13,7 @@ a lookup reads about as much at 10,000 photos as at 1,000,000.
 The checker's verdict, the index entries it adds and those it retires are one unit of work,
 conditional on that object version not being decided yet: a redelivered S3 event is a no-op.
 """
+
 from __future__ import annotations
 
 import json
@@ -52,37 +53,67 @@ def _sk(attachment_id: str) -> str:
 
 def _from_model(m: E) -> Attachment:
     return Attachment(
-        id=m.attachment_id, campaign_id=m.campaign_id, tenant=m.tenant, filename=m.filename,
-        content_type=m.content_type, size_bytes=int(m.size_bytes), kind=m.kind, uploaded_by=m.uploaded_by,
-        created_at=m.created_at, status=m.status, reason=m.reason, object_key=m.object_key,
-        upload_token=m.upload_token, thumbnail_key=m.thumbnail_key, checked_etag=m.checked_etag,
-        checked_at=m.checked_at, taken_at=m.taken_at,
+        id=m.attachment_id,
+        campaign_id=m.campaign_id,
+        tenant=m.tenant,
+        filename=m.filename,
+        content_type=m.content_type,
+        size_bytes=int(m.size_bytes),
+        kind=m.kind,
+        uploaded_by=m.uploaded_by,
+        created_at=m.created_at,
+        status=m.status,
+        reason=m.reason,
+        object_key=m.object_key,
+        upload_token=m.upload_token,
+        thumbnail_key=m.thumbnail_key,
+        checked_etag=m.checked_etag,
+        checked_at=m.checked_at,
+        taken_at=m.taken_at,
         gps=json.loads(m.gps_json) if m.gps_json else None,
         integrity=json.loads(m.integrity_json) if m.integrity_json else None,
-        phash=m.phash, phash_crop=m.phash_crop,
+        phash=m.phash,
+        phash_crop=m.phash_crop,
         duplicate_refs=sorted(m.dup_refs or ()),
     )
 
 
 def _to_model(a: Attachment) -> E:
-    return E(_pk(a.campaign_id), _sk(a.id), campaign_id=a.campaign_id, attachment_id=a.id, tenant=a.tenant,
-             filename=a.filename, content_type=a.content_type, size_bytes=a.size_bytes, kind=a.kind,
-             uploaded_by=a.uploaded_by, created_at=a.created_at, status=a.status, reason=a.reason,
-             object_key=a.object_key, upload_token=a.upload_token, thumbnail_key=a.thumbnail_key,
-             checked_etag=a.checked_etag, checked_at=a.checked_at, taken_at=a.taken_at,
-             gps_json=json.dumps(a.gps) if a.gps else None,
-             integrity_json=json.dumps(a.integrity) if a.integrity is not None else None,
-             phash=a.phash, phash_crop=a.phash_crop, dup_refs=set(a.duplicate_refs) or None)
+    return E(
+        _pk(a.campaign_id),
+        _sk(a.id),
+        campaign_id=a.campaign_id,
+        attachment_id=a.id,
+        tenant=a.tenant,
+        filename=a.filename,
+        content_type=a.content_type,
+        size_bytes=a.size_bytes,
+        kind=a.kind,
+        uploaded_by=a.uploaded_by,
+        created_at=a.created_at,
+        status=a.status,
+        reason=a.reason,
+        object_key=a.object_key,
+        upload_token=a.upload_token,
+        thumbnail_key=a.thumbnail_key,
+        checked_etag=a.checked_etag,
+        checked_at=a.checked_at,
+        taken_at=a.taken_at,
+        gps_json=json.dumps(a.gps) if a.gps else None,
+        integrity_json=json.dumps(a.integrity) if a.integrity is not None else None,
+        phash=a.phash,
+        phash_crop=a.phash_crop,
+        dup_refs=set(a.duplicate_refs) or None,
+    )
 
 
 def _index_entries(a: Attachment) -> list[E]:
     entries = []
-    for variant, h in zip(_VARIANTS, (a.phash, a.phash_crop)):
+    for variant, h in zip(_VARIANTS, (a.phash, a.phash_crop), strict=True):
         if not h:
             continue
         for key in band_keys(a.tenant, h):
-            entries.append(E(f"h#{key}", f"{a.id}#{variant}", attachment_id=a.id, campaign_id=a.campaign_id,
-                             phash=h))
+            entries.append(E(f"h#{key}", f"{a.id}#{variant}", attachment_id=a.id, campaign_id=a.campaign_id, phash=h))
     return entries
 
 
@@ -133,15 +164,17 @@ class EvidenceRepository:
     def add_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None:
         """Tell an earlier photo that a later one matches it (a set ADD: idempotent)."""
         try:
-            self._writes.update(E(_pk(campaign_id), _sk(attachment_id)), [E.dup_refs.add({ref})], E.pk.exists(),
-                                conflict=_Gone)
+            self._writes.update(
+                E(_pk(campaign_id), _sk(attachment_id)), [E.dup_refs.add({ref})], E.pk.exists(), conflict=_Gone
+            )
         except _Gone:
-            pass                        # deleted meanwhile: nothing to tell
+            pass  # deleted meanwhile: nothing to tell
 
     def remove_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None:
         try:
-            self._writes.update(E(_pk(campaign_id), _sk(attachment_id)), [E.dup_refs.delete({ref})], E.pk.exists(),
-                                conflict=_Gone)
+            self._writes.update(
+                E(_pk(campaign_id), _sk(attachment_id)), [E.dup_refs.delete({ref})], E.pk.exists(), conflict=_Gone
+            )
         except _Gone:
             pass
 

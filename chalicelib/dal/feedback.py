@@ -1,9 +1,11 @@
 """Feedback repository (DynamoDB): a campaign's draft and its submitted revisions (history,
 never overwritten). Item keys: (campaign_id, `draft`) and (campaign_id, `rev#000001`) …"""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import fields
-from typing import Any, Mapping
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -67,8 +69,9 @@ class FeedbackRepository:
         self._writes.put(_to_model(report), FeedbackModel.sk.does_not_exist())
 
     def latest_submitted(self, campaign_id: str) -> FeedbackReport | None:
-        for m in FeedbackModel.query(campaign_id, FeedbackModel.sk.startswith(REVISION),
-                                     scan_index_forward=False, limit=1, consistent_read=True):
+        for m in FeedbackModel.query(
+            campaign_id, FeedbackModel.sk.startswith(REVISION), scan_index_forward=False, limit=1, consistent_read=True
+        ):
             return from_model(m)
         return None
 
@@ -78,7 +81,13 @@ class FeedbackRepository:
         start = decode_cursor(page.cursor, {"campaign_id", "sk"}, fp)
         if start is not None and start["campaign_id"] != campaign_id:
             raise InvalidInput.field("cursor", BAD_CURSOR)
-        result = FeedbackModel.query(campaign_id, FeedbackModel.sk.startswith(REVISION), scan_index_forward=False,
-                                     limit=page.limit, page_size=page.limit, last_evaluated_key=to_dynamo_key(start))
+        result = FeedbackModel.query(
+            campaign_id,
+            FeedbackModel.sk.startswith(REVISION),
+            scan_index_forward=False,
+            limit=page.limit,
+            page_size=page.limit,
+            last_evaluated_key=to_dynamo_key(start),
+        )
         items = [from_model(m) for m in result]
         return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))

@@ -5,10 +5,12 @@ seen and stores what it returned; the same key with the same body returns that a
 running it; the same key with another body is a 409 `idempotency_key_reused`. A failed
 operation (a domain error) is not remembered, so a corrected retry with the same key goes through.
 """
+
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain.errors import Conflict
@@ -57,8 +59,10 @@ class IdempotencyStore:
         try:
             return execute(request=request, operation=operation)
         except IdempotencyValidationError:
-            raise Conflict("this Idempotency-Key was already used with a different body",
-                           code="idempotency_key_reused") from None
+            raise Conflict(
+                "this Idempotency-Key was already used with a different body", code="idempotency_key_reused"
+            ) from None
         except IdempotencyAlreadyInProgressError:
-            raise Conflict("a request with this Idempotency-Key is still in progress; retry shortly",
-                           code="request_in_progress") from None
+            raise Conflict(
+                "a request with this Idempotency-Key is still in progress; retry shortly", code="request_in_progress"
+            ) from None

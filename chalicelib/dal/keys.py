@@ -18,6 +18,7 @@ Key encodings (written on every campaign save, read by the plans below):
 
 `#~` closes a range: `~` sorts after every character used in ids and dates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -32,22 +33,22 @@ from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSea
 
 # (index name, hash attribute, range attribute)
 CAMPAIGN_INDEXES = (
-    ("by_owner", "owner_id", "created_key"),          # rep's campaigns; ?owner=
-    ("by_customer", "customer_key", "customer_sk"),   # ?customer_id=, customer history
-    ("by_org", "org_root", "org_sk"),                 # ?org= subtree via begins_with
-    ("by_status", "status_key", "org_sk"),            # ?status= within an org subtree
-    ("by_category", "category_key", "org_sk"),        # ?category= within a subtree; rule sweeps
-    ("fbq_l1", "fbq_l1", "fbq_sk"),                   # E: required feedback by state, group level
-    ("fbq_l2", "fbq_l2", "fbq_sk"),                   # … region level
-    ("fbq_l3", "fbq_l3", "fbq_sk"),                   # … province level
-    ("fbq_owner", "fbq_owner", "fbq_sk"),             # B: my feedback requests
-    ("fbd_l1", "fbd_l1", "fbd_sk"),                   # D: submitted feedback newest first, group
-    ("fbd_l2", "fbd_l2", "fbd_sk"),                   # … region
-    ("fbd_l3", "fbd_l3", "fbd_sk"),                   # … province
-    ("fbd_owner", "fbd_owner", "fbd_sk"),             # D: by owner
-    ("wait_l1", "wait_l1", "wait_sk"),                # /me/approvals: a company's leader steps or root
-    ("wait_l2", "wait_l2", "wait_sk"),                # … a region's steps
-    ("wait_l3", "wait_l3", "wait_sk"),                # … a province's steps
+    ("by_owner", "owner_id", "created_key"),  # rep's campaigns; ?owner=
+    ("by_customer", "customer_key", "customer_sk"),  # ?customer_id=, customer history
+    ("by_org", "org_root", "org_sk"),  # ?org= subtree via begins_with
+    ("by_status", "status_key", "org_sk"),  # ?status= within an org subtree
+    ("by_category", "category_key", "org_sk"),  # ?category= within a subtree; rule sweeps
+    ("fbq_l1", "fbq_l1", "fbq_sk"),  # E: required feedback by state, group level
+    ("fbq_l2", "fbq_l2", "fbq_sk"),  # … region level
+    ("fbq_l3", "fbq_l3", "fbq_sk"),  # … province level
+    ("fbq_owner", "fbq_owner", "fbq_sk"),  # B: my feedback requests
+    ("fbd_l1", "fbd_l1", "fbd_sk"),  # D: submitted feedback newest first, group
+    ("fbd_l2", "fbd_l2", "fbd_sk"),  # … region
+    ("fbd_l3", "fbd_l3", "fbd_sk"),  # … province
+    ("fbd_owner", "fbd_owner", "fbd_sk"),  # D: by owner
+    ("wait_l1", "wait_l1", "wait_sk"),  # /me/approvals: a company's leader steps or root
+    ("wait_l2", "wait_l2", "wait_sk"),  # … a region's steps
+    ("wait_l3", "wait_l3", "wait_sk"),  # … a province's steps
 )
 INDEX_KEYS = {name: (h, r) for name, h, r in CAMPAIGN_INDEXES}
 END = "#~"
@@ -88,7 +89,7 @@ def index_keys(c: Campaign) -> dict[str, str | None]:
         "category_key": f"{tenant}|{c.category}",
     }
     state = worklist_state(c)
-    submitted = c.feedback_revision > 0 and c.status == "approved"     # a cancelled campaign leaves D
+    submitted = c.feedback_revision > 0 and c.status == "approved"  # a cancelled campaign leaves D
     for level in range(1, orgs.INDEXED_LEVELS + 1):
         node = orgs.ancestor(c.org, level)
         keys[f"fbq_l{level}"] = f"{state}|{node}" if state and node else None
@@ -108,6 +109,7 @@ def index_keys(c: Campaign) -> dict[str, str | None]:
 @dataclass(frozen=True)
 class Cond:
     """A condition on one string attribute: eq, ne, prefix (begins_with) or between (inclusive)."""
+
     op: str
     attr: str
     value: str | tuple[str, str]
@@ -134,6 +136,7 @@ def eq(attr: str, value: str | None) -> Cond | None:
 class Plan:
     """One Query: an index, its hash key value, an optional range condition, filters, order.
     `fingerprint` binds cursors to the query that issued them."""
+
     index: str
     hash_value: str
     range: Cond | None = None
@@ -150,10 +153,12 @@ class Plan:
         return INDEX_KEYS[self.index][1]
 
 
-def _plan(index: str, hash_value: str, rng: Cond | None = None, filters=(), newest_first: bool = True,
-          fp: tuple = ()) -> Plan:
-    return Plan(index, hash_value, rng, tuple(f for f in filters if f is not None), newest_first,
-                (index, hash_value, *fp))
+def _plan(
+    index: str, hash_value: str, rng: Cond | None = None, filters=(), newest_first: bool = True, fp: tuple = ()
+) -> Plan:
+    return Plan(
+        index, hash_value, rng, tuple(f for f in filters if f is not None), newest_first, (index, hash_value, *fp)
+    )
 
 
 def _subtree(scope_org: str) -> Cond:
@@ -173,8 +178,9 @@ def list_plan(scope: Scope, f: CampaignFilters) -> Plan:
         rng = None
         if f.date_from or f.date_to:
             rng = Cond("between", "customer_sk", (f.date_from or "0000", (f.date_to or "9999-99-99") + END))
-        return _plan("by_customer", f"{scope.tenant}|{f.customer_id}", rng, (_subtree(scope.org), status, category),
-                     fp=fp)
+        return _plan(
+            "by_customer", f"{scope.tenant}|{f.customer_id}", rng, (_subtree(scope.org), status, category), fp=fp
+        )
     if f.status:
         return _plan("by_status", f"{scope.tenant}|{f.status}", _subtree(scope.org), (category, dates), fp=fp)
     if f.category:
@@ -221,8 +227,9 @@ def feedback_requests_plan(scope: Scope, f: RequestSearch, today: str, yesterday
     filters = (eq("category", f.category), eq("customer_id", f.customer_id))
     fp = ("E", scope, f, today)
     if scope.owner:
-        return _plan("fbq_owner", f"{state}|{scope.owner}", due, (_subtree(scope.org), *filters), newest_first=False,
-                     fp=fp)
+        return _plan(
+            "fbq_owner", f"{state}|{scope.owner}", due, (_subtree(scope.org), *filters), newest_first=False, fp=fp
+        )
     index, node, narrower = _level("fbq", scope.org)
     return _plan(index, f"{state}|{node}", due, (narrower, *filters), newest_first=False, fp=fp)
 
@@ -242,8 +249,14 @@ def approvals_plan(key: str) -> Plan:
     node = key.split("#", 1)[0]
     level = min(orgs.depth(node), orgs.INDEXED_LEVELS)
     if orgs.depth(node) > level:
-        return _plan(f"wait_l{level}", orgs.ancestor(node, level), None, (_subtree(node),), newest_first=False,
-                     fp=("approvals", key))
+        return _plan(
+            f"wait_l{level}",
+            orgs.ancestor(node, level),
+            None,
+            (_subtree(node),),
+            newest_first=False,
+            fp=("approvals", key),
+        )
     return _plan(f"wait_l{level}", key, newest_first=False, fp=("approvals", key))
 
 
@@ -251,9 +264,13 @@ def overlap_plan(tenant: str, customer_id: str, category: str, start_date: str, 
     """A customer's live applications of one category on days that meet [start, end]: those
     starting by `end_date` (the key condition) and ending on or after `start_date`."""
     live = (Cond("ne", "status", "draft"), Cond("ne", "status", "rejected"), Cond("ne", "status", "cancelled"))
-    return _plan("by_customer", f"{tenant}|{customer_id}", Cond("between", "customer_sk", ("0000", end_date + END)),
-                 (eq("category", category), Cond("between", "end_date", (start_date, "9999-12-31")), *live),
-                 fp=("overlap", category, start_date))
+    return _plan(
+        "by_customer",
+        f"{tenant}|{customer_id}",
+        Cond("between", "customer_sk", ("0000", end_date + END)),
+        (eq("category", category), Cond("between", "end_date", (start_date, "9999-12-31")), *live),
+        fp=("overlap", category, start_date),
+    )
 
 
 def customer_plan(tenant: str, customer_id: str, owner_id: str | None) -> Plan:
@@ -280,8 +297,9 @@ class CampaignQueries:
         """D."""
         return self._run(submitted_feedback_plan(scope, f), page)
 
-    def feedback_requests(self, scope: Scope, f: RequestSearch, page: PageRequest,
-                          today: str | None = None) -> Page[Campaign]:
+    def feedback_requests(
+        self, scope: Scope, f: RequestSearch, page: PageRequest, today: str | None = None
+    ) -> Page[Campaign]:
         """E, as of `today` (an Asia/Shanghai date; default: now)."""
         today = today or business_today()
         plan = feedback_requests_plan(scope, f, today, previous_day(today))
@@ -304,7 +322,7 @@ class CampaignQueries:
         from chalicelib.dal.paging import decode_positions, encode_cursor, encode_positions, fingerprint
 
         keys = sorted(set(approver_keys))
-        state = decode_positions(page.cursor, keys)       # each key's cursor; None: from the start; "": done
+        state = decode_positions(page.cursor, keys)  # each key's cursor; None: from the start; "": done
         fetched: dict[str, Page[Campaign]] = {}
         merged = []
         for key in keys:
@@ -321,17 +339,19 @@ class CampaignQueries:
                 taken.append(c)
         for key, found in fetched.items():
             if key not in last:
-                continue                                            # nothing of it shown: stays put
+                continue  # nothing of it shown: stays put
             if last[key].id == found.items[-1].id:
                 state[key] = found.next_cursor or ""
             else:
                 plan, c = approvals_plan(key), last[key]
                 ids = index_keys(c)
-                state[key] = encode_cursor({"id": c.id, plan.hash_attr: ids[plan.hash_attr],
-                                            plan.range_attr: ids[plan.range_attr]}, fingerprint(*plan.fingerprint))
+                state[key] = encode_cursor(
+                    {"id": c.id, plan.hash_attr: ids[plan.hash_attr], plan.range_attr: ids[plan.range_attr]},
+                    fingerprint(*plan.fingerprint),
+                )
         for key, found in fetched.items():
             if not found.items:
-                state[key] = found.next_cursor or ""                # nothing (more) under this key
+                state[key] = found.next_cursor or ""  # nothing (more) under this key
         return Page(items=taken, next_cursor=encode_positions(state))
 
     def overlapping(self, c: Campaign) -> list[Campaign]:

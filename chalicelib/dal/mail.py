@@ -6,6 +6,7 @@ Every message carries a Date and a Message-ID header (RFC 5322 requires the firs
 the second; mail clients thread and de-duplicate by them). SES replaces both with its own when
 it accepts the message; the .eml in the outbox keeps ours.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,15 +22,16 @@ from chalicelib.dal.clients import ses
 class Attachment:
     filename: str
     content: bytes
-    mime_type: str          # e.g. application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
+    mime_type: str  # e.g. application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
 
 
 @dataclass(frozen=True)
 class Inline:
     """An image the HTML body shows with src="cid:<cid>" (multipart/related)."""
-    cid: str                # without angle brackets
+
+    cid: str  # without angle brackets
     content: bytes
-    mime_type: str          # e.g. image/png
+    mime_type: str  # e.g. image/png
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ def sender_domain() -> str:
     address = parseaddr(settings().mail_sender)[1]
     return address.rsplit("@", 1)[-1] if "@" in address else "huixiang.local"
 
+
 def build(mail: Mail):
     import datetime as dt
     from email.message import EmailMessage
@@ -61,16 +64,22 @@ def build(mail: Mail):
     if mail.cc:
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = mail.subject
-    msg["Date"] = format_datetime(dt.datetime.now(dt.timezone.utc))
-    msg["Message-ID"] = make_msgid(domain=sender_domain())   # a domain given: no slow getfqdn()
+    msg["Date"] = format_datetime(dt.datetime.now(dt.UTC))
+    msg["Message-ID"] = make_msgid(domain=sender_domain())  # a domain given: no slow getfqdn()
     msg.set_content(mail.text)
     msg.add_alternative(mail.html, subtype="html")
     if mail.inline:
         html_part = msg.get_payload()[1]
         for image in mail.inline:
             maintype, subtype = image.mime_type.split("/", 1)
-            html_part.add_related(image.content, maintype=maintype, subtype=subtype, cid=f"<{image.cid}>",
-                                  disposition="inline", filename=image.cid.split("@", 1)[0] + "." + subtype)
+            html_part.add_related(
+                image.content,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.cid}>",
+                disposition="inline",
+                filename=image.cid.split("@", 1)[0] + "." + subtype,
+            )
     for a in mail.attachments:
         maintype, subtype = a.mime_type.split("/", 1)
         msg.add_attachment(a.content, maintype=maintype, subtype=subtype, filename=a.filename)
@@ -81,8 +90,9 @@ def send(mail: Mail) -> str:
     """Send one message to its To and Cc recipients; returns the SES message id."""
     msg = build(mail)
     raw = msg.as_bytes()
-    message_id = ses().send_raw_email(Source=settings().mail_sender, Destinations=[*mail.to, *mail.cc],
-                                       RawMessage={"Data": raw})["MessageId"]
+    message_id = ses().send_raw_email(
+        Source=settings().mail_sender, Destinations=[*mail.to, *mail.cc], RawMessage={"Data": raw}
+    )["MessageId"]
     outbox = settings().outbox_dir
     if outbox:
         path = Path(outbox)

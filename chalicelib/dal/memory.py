@@ -12,15 +12,17 @@ microseconds, with no moto. It keeps the semantics the use cases rely on:
 What it does not model: eventual consistency of indexes, capacity, item size limits.
 Nothing in production imports this module.
 """
+
 from __future__ import annotations
 
 import copy
 import hashlib
 import threading
 import uuid
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from chalicelib.dal import keys
 from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
@@ -91,6 +93,7 @@ class _Together(_Writes):
 @dataclass
 class _Tables:
     """Everything stored, shared by the immediate and the unit-of-work repositories."""
+
     lock: threading.RLock = field(default_factory=threading.RLock)
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     feedback: dict[tuple[str, str], FeedbackReport] = field(default_factory=dict)
@@ -141,6 +144,7 @@ class MemoryCampaigns(keys.CampaignQueries):
         def same_version() -> bool:
             stored = self._t.campaigns.get(c.id)
             return (stored.version if stored else None) == c.version
+
         return self._put(c, same_version)
 
     def _put(self, c: Campaign, holds: Callable[[], bool]) -> Campaign:
@@ -155,6 +159,7 @@ class MemoryCampaigns(keys.CampaignQueries):
 
         def learn_version() -> None:
             c.version = new_version
+
         self._writes.after(learn_version)
         return c
 
@@ -166,13 +171,16 @@ class MemoryCampaigns(keys.CampaignQueries):
             raise InvalidInput.field("cursor", BAD_CURSOR)
         with self._t.lock:
             items = [_item(c) for c in self._t.campaigns.values()]
-        indexed = [i for i in items if i.get(h) == plan.hash_value and i.get(r) is not None
-                   and (plan.range is None or plan.range.holds(i))]
+        indexed = [
+            i
+            for i in items
+            if i.get(h) == plan.hash_value and i.get(r) is not None and (plan.range is None or plan.range.holds(i))
+        ]
         indexed.sort(key=lambda i: i[r], reverse=plan.newest_first)
         if start is not None:
             after = start[r]
             indexed = [i for i in indexed if (i[r] < after if plan.newest_first else i[r] > after)]
-        matching = [i for i in indexed if all(f.holds(i) for f in plan.filters)][:page.limit]
+        matching = [i for i in indexed if all(f.holds(i) for f in plan.filters)][: page.limit]
         cursor = None
         if matching and len(matching) == page.limit:
             last = matching[-1]
@@ -204,8 +212,9 @@ class MemoryFeedback:
     def insert_revision(self, report: FeedbackReport) -> None:
         snapshot = copy.deepcopy(report)
         key = self._key(snapshot)
-        self._writes.write(_Op(lambda: key not in self._t.feedback,
-                               lambda: self._t.feedback.__setitem__(key, snapshot)))
+        self._writes.write(
+            _Op(lambda: key not in self._t.feedback, lambda: self._t.feedback.__setitem__(key, snapshot))
+        )
 
     def _revisions(self, campaign_id: str) -> list[FeedbackReport]:
         with self._t.lock:
@@ -221,8 +230,9 @@ class MemoryFeedback:
         start = decode_cursor(page.cursor, {"campaign_id", "sk"}, fp)
         if start is not None and start["campaign_id"] != campaign_id:
             raise InvalidInput.field("cursor", BAD_CURSOR)
-        found = [r for r in self._revisions(campaign_id)
-                 if start is None or f"rev#{r.revision:06d}" < start["sk"]][:page.limit]
+        found = [r for r in self._revisions(campaign_id) if start is None or f"rev#{r.revision:06d}" < start["sk"]][
+            : page.limit
+        ]
         cursor = None
         if found and len(found) == page.limit:
             cursor = encode_cursor({"campaign_id": campaign_id, "sk": f"rev#{found[-1].revision:06d}"}, fp)
@@ -236,8 +246,12 @@ class MemoryRules:
 
     def insert(self, rule: FeedbackRule) -> FeedbackRule:
         snapshot = copy.deepcopy(rule)
-        self._writes.write(_Op(lambda: rule.id not in self._t.rules.get(rule.target, {}),
-                               lambda: self._t.rules.setdefault(rule.target, {}).__setitem__(rule.id, snapshot)))
+        self._writes.write(
+            _Op(
+                lambda: rule.id not in self._t.rules.get(rule.target, {}),
+                lambda: self._t.rules.setdefault(rule.target, {}).__setitem__(rule.id, snapshot),
+            )
+        )
         return rule
 
     def get(self, tenant: str, rule_id: str) -> FeedbackRule | None:
@@ -253,11 +267,14 @@ class MemoryRules:
         fp = fingerprint("rules", tenant)
         start = decode_cursor(page.cursor, {"target", "id", "rule_tenant"}, fp)
         with self._t.lock:
-            found = sorted((r for by_id in self._t.rules.values() for r in by_id.values() if r.tenant == tenant),
-                           key=lambda r: r.id, reverse=True)
+            found = sorted(
+                (r for by_id in self._t.rules.values() for r in by_id.values() if r.tenant == tenant),
+                key=lambda r: r.id,
+                reverse=True,
+            )
         if start is not None:
             found = [r for r in found if r.id < start["id"]]
-        found = found[:page.limit]
+        found = found[: page.limit]
         cursor = None
         if found and len(found) == page.limit:
             last = found[-1]
@@ -270,8 +287,15 @@ class MemoryRules:
 
     def start_sweep(self, rule: FeedbackRule, change: str) -> bool:
         key = (rule.id, change)
-        state = {"tenant": rule.tenant, "scope": rule.scope, "category": rule.category,
-                 "campaign_id": rule.campaign_id, "cursor": None, "done": False, "updated": 0}
+        state = {
+            "tenant": rule.tenant,
+            "scope": rule.scope,
+            "category": rule.category,
+            "campaign_id": rule.campaign_id,
+            "cursor": None,
+            "done": False,
+            "updated": 0,
+        }
         with self._t.lock:
             if key in self._t.sweeps:
                 return False
@@ -283,8 +307,16 @@ class MemoryRules:
         s = self._t.sweeps.get((rule_id, change))
         if s is None:
             return None
-        return Sweep(rule_id=rule_id, change=change, tenant=s["tenant"], scope=s["scope"], category=s["category"],
-                     campaign_id=s["campaign_id"], cursor=s["cursor"], done=s["done"])
+        return Sweep(
+            rule_id=rule_id,
+            change=change,
+            tenant=s["tenant"],
+            scope=s["scope"],
+            category=s["category"],
+            campaign_id=s["campaign_id"],
+            cursor=s["cursor"],
+            done=s["done"],
+        )
 
     def advance_sweep(self, sweep: Sweep, next_cursor: str | None, updated: int) -> bool:
         with self._t.lock:
@@ -311,17 +343,20 @@ class MemoryEvidence:
 
     def insert(self, a: Attachment) -> Attachment:
         key, snapshot = (a.campaign_id, a.id), copy.deepcopy(a)
-        self._writes.write(_Op(lambda: key not in self._t.attachments,
-                               lambda: self._t.attachments.__setitem__(key, snapshot)))
+        self._writes.write(
+            _Op(lambda: key not in self._t.attachments, lambda: self._t.attachments.__setitem__(key, snapshot))
+        )
         return a
 
     def _index(self, a: Attachment) -> list[tuple[str, str, Candidate]]:
         from chalicelib.dal.evidence import band_keys
 
         out = []
-        for variant, h in zip(("full", "crop"), (a.phash, a.phash_crop)):
+        for variant, h in zip(("full", "crop"), (a.phash, a.phash_crop), strict=True):
             if h:
-                out += [(band, f"{a.id}#{variant}", Candidate(a.id, a.campaign_id, h)) for band in band_keys(a.tenant, h)]
+                out += [
+                    (band, f"{a.id}#{variant}", Candidate(a.id, a.campaign_id, h)) for band in band_keys(a.tenant, h)
+                ]
         return out
 
     def record_check(self, a: Attachment, etag: str, retired: Attachment | None = None) -> None:
@@ -409,17 +444,21 @@ class MemoryRollups:
         with self._t.lock:
             return [(k, dict(m), self._t.labels.get(k)) for k, m in sorted(self._t.rollups.items()) if keep(k)]
 
-    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str,
-                    last_month: str) -> list[tuple[RowKey, Metrics, str | None]]:
-        return self._rows(lambda k: (k.tenant, k.dim, k.entity) == (tenant, dim, entity)
-                          and first_month <= k.month <= last_month)
+    def entity_rows(
+        self, tenant: str, dim: str, entity: str, first_month: str, last_month: str
+    ) -> list[tuple[RowKey, Metrics, str | None]]:
+        return self._rows(
+            lambda k: (k.tenant, k.dim, k.entity) == (tenant, dim, entity) and first_month <= k.month <= last_month
+        )
 
-    def period_rows(self, tenant: str, partition: str, first_month: str, last_month: str,
-                    scope: str | None) -> list[tuple[RowKey, Metrics, str | None]]:
+    def period_rows(
+        self, tenant: str, partition: str, first_month: str, last_month: str, scope: str | None
+    ) -> list[tuple[RowKey, Metrics, str | None]]:
         def keep(k: RowKey) -> bool:
             part = f"org-L{k.level}" if k.dim == "org" else k.dim
             within = scope is None or orgs.depth(scope) <= 1 or orgs.is_within(k.org, scope)
             return k.tenant == tenant and part == partition and first_month <= k.month <= last_month and within
+
         return self._rows(keep)
 
     def tenants(self) -> list[str]:
@@ -448,8 +487,16 @@ class MemoryReports:
         page = ids[:limit]
         return [self.get_report(tenant, i) for i in page], (page[-1] if len(page) == limit and page else None)
 
-    def set_status(self, tenant: str, report_id: str, status: str, *, expected: tuple[str, ...],
-                   artifacts: dict | None = None, error: str | None = None) -> bool:
+    def set_status(
+        self,
+        tenant: str,
+        report_id: str,
+        status: str,
+        *,
+        expected: tuple[str, ...],
+        artifacts: dict | None = None,
+        error: str | None = None,
+    ) -> bool:
         with self._t.lock:
             r = self._t.reports.get((tenant, report_id))
             if r is None or r["status"] not in expected:
@@ -492,6 +539,7 @@ class MemoryReports:
 # -- objects, mail, idempotency ------------------------------------------------------------------
 class MemoryObjects:
     """Objects by (bucket, key). `upload()` plays the browser posting a presigned form."""
+
     bucket = "memory-attachments"
     reports_bucket = "memory-reports"
 
@@ -499,14 +547,18 @@ class MemoryObjects:
         self._t = t
 
     def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict:
-        return {"url": f"memory://{self.bucket}", "method": "POST", "expires_at": "",
-                "fields": {"key": key, "Content-Type": content_type, "x-amz-meta-upload-token": upload_token}}
+        return {
+            "url": f"memory://{self.bucket}",
+            "method": "POST",
+            "expires_at": "",
+            "fields": {"key": key, "Content-Type": content_type, "x-amz-meta-upload-token": upload_token},
+        }
 
     def upload(self, form: dict, data: bytes) -> dict:
         """Store what a browser posting `form` would; returns the S3 event record's object fields."""
         fields_ = form["fields"]
-        etag = hashlib.md5(data).hexdigest()   # noqa: S324 - S3's ETag of a single-part upload
-        meta = {k[len("x-amz-meta-"):]: v for k, v in fields_.items() if k.startswith("x-amz-meta-")}
+        etag = hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag of a single-part upload
+        meta = {k[len("x-amz-meta-") :]: v for k, v in fields_.items() if k.startswith("x-amz-meta-")}
         self._t.objects[(self.bucket, fields_["key"])] = (data, fields_.get("Content-Type", ""), meta, etag)
         return {"bucket": self.bucket, "key": fields_["key"], "size": len(data), "etag": etag}
 
@@ -576,8 +628,9 @@ class MemoryIdempotency:
         stored = self._t.idempotency.get(key)
         if stored is not None:
             if stored["body"] != body:
-                raise Conflict("this Idempotency-Key was already used with a different body",
-                               code="idempotency_key_reused")
+                raise Conflict(
+                    "this Idempotency-Key was already used with a different body", code="idempotency_key_reused"
+                )
             return copy.deepcopy(stored["result"])
         result = operation()
         self._t.idempotency[key] = {"body": body, "result": copy.deepcopy(result)}
@@ -601,30 +654,42 @@ class MemoryBudgets:
                 return self.get(found)
         return None
 
-    def list(self, tenant: str, org: str, ancestors: tuple[str, ...], period: str | None, category: str | None,
-             page: PageRequest) -> Page[Budget]:
+    def list(
+        self,
+        tenant: str,
+        org: str,
+        ancestors: tuple[str, ...],
+        period: str | None,
+        category: str | None,
+        page: PageRequest,
+    ) -> Page[Budget]:
         def sort_key(b: Budget) -> str:
             return f"{orgs.subtree_prefix(b.org)}#{b.period}#{b.category or '*'}"
 
         def keep(b: Budget) -> bool:
-            return b.tenant == tenant and (period is None or b.period == period) and (
-                category is None or b.category == category)
+            return (
+                b.tenant == tenant
+                and (period is None or b.period == period)
+                and (category is None or b.category == category)
+            )
 
         fp = fingerprint("budgets", tenant, org, ancestors, period, category)
         start = decode_cursor(page.cursor, {"pk", "sk", "gpk", "gsk"}, fp)
-        if start is not None and (start["gpk"] != f"budgets#{tenant}" or not start["gsk"].startswith(
-                orgs.subtree_prefix(org))):
+        if start is not None and (
+            start["gpk"] != f"budgets#{tenant}" or not start["gsk"].startswith(orgs.subtree_prefix(org))
+        ):
             raise InvalidInput.field("cursor", BAD_CURSOR)
         with self._t.lock:
             budgets = sorted((b for b in self._t.budgets.values() if keep(b)), key=sort_key)
         items = [] if start else [copy.deepcopy(b) for node in ancestors for b in budgets if b.org == node]
         subtree = [b for b in budgets if orgs.is_within(b.org, org) and (start is None or sort_key(b) > start["gsk"])]
-        chunk = subtree[:page.limit]
+        chunk = subtree[: page.limit]
         cursor = None
         if chunk and len(chunk) == page.limit:
             last = chunk[-1]
-            cursor = encode_cursor({"pk": f"budget#{last.id}", "sk": "budget", "gpk": f"budgets#{tenant}",
-                                    "gsk": sort_key(last)}, fp)
+            cursor = encode_cursor(
+                {"pk": f"budget#{last.id}", "sk": "budget", "gpk": f"budgets#{tenant}", "gsk": sort_key(last)}, fp
+            )
         return Page(items=items + [copy.deepcopy(b) for b in chunk], next_cursor=cursor)
 
     def entries(self, budget_id: str, page: PageRequest) -> Page[LedgerEntry]:
@@ -635,7 +700,7 @@ class MemoryBudgets:
         found = sorted((self._t.ledger.get(budget_id) or {}).values(), key=lambda e: e.id)
         if start is not None:
             found = [e for e in found if f"entry#{e.id}" > start["sk"]]
-        chunk = found[:page.limit]
+        chunk = found[: page.limit]
         cursor = None
         if chunk and len(chunk) == page.limit:
             cursor = encode_cursor({"pk": f"budget#{budget_id}", "sk": f"entry#{chunk[-1].id}"}, fp)
@@ -654,9 +719,16 @@ class MemoryBudgets:
 
         if created is not None:
             key = (created.tenant, created.scope)
-            writes.write(_Op(lambda: key not in self._t.budget_scopes and created.id not in self._t.budgets,
-                         lambda: (self._t.budgets.__setitem__(created.id, replace(created, version=0)),
-                                  self._t.budget_scopes.__setitem__(key, created.id)), budget_exists))
+            writes.write(
+                _Op(
+                    lambda: key not in self._t.budget_scopes and created.id not in self._t.budgets,
+                    lambda: (
+                        self._t.budgets.__setitem__(created.id, replace(created, version=0)),
+                        self._t.budget_scopes.__setitem__(key, created.id),
+                    ),
+                    budget_exists,
+                )
+            )
         for delta in effect.deltas:
             expected = (versioned or {}).get(delta.budget_id)
 
@@ -670,12 +742,12 @@ class MemoryBudgets:
 
             writes.write(_Op(holds, apply, lambda d=delta: BudgetShort(d)))
         for entry in effect.entries:
+
             def unbooked(e=entry) -> bool:
                 ledger = self._t.ledger.get(e.ledger_id, {})
                 return e.id not in ledger and all(other.key != e.key for other in ledger.values())
 
-            writes.write(_Op(unbooked,
-                         lambda e=entry: self._t.ledger.setdefault(e.ledger_id, {}).__setitem__(e.id, e)))
+            writes.write(_Op(unbooked, lambda e=entry: self._t.ledger.setdefault(e.ledger_id, {}).__setitem__(e.id, e)))
         if writes is not self._writes:
             writes.commit()
 
@@ -715,8 +787,12 @@ class MemoryAudit:
         self._t, self._writes = t, writes
 
     def append(self, campaign_id: str, tenant: str, entry: AuditEntry) -> None:
-        self._writes.write(_Op(lambda: entry.seq not in self._t.audit.get(campaign_id, {}),
-                               lambda: self._t.audit.setdefault(campaign_id, {}).__setitem__(entry.seq, entry)))
+        self._writes.write(
+            _Op(
+                lambda: entry.seq not in self._t.audit.get(campaign_id, {}),
+                lambda: self._t.audit.setdefault(campaign_id, {}).__setitem__(entry.seq, entry),
+            )
+        )
 
     def entries(self, campaign_id: str) -> list[dict]:
         trail = self._t.audit.get(campaign_id) or {}
@@ -743,10 +819,18 @@ class InMemoryStorage:
     def __init__(self) -> None:
         self.tables = _Tables()
         repos = _Repositories(self.tables, _Writes(self.tables.lock))
-        self.campaigns, self.feedback, self.rules, self.evidence = (repos.campaigns, repos.feedback, repos.rules,
-                                                                    repos.evidence)
-        self.budgets, self.policies, self.delegations, self.audit = (repos.budgets, repos.policies,
-                                                                     repos.delegations, repos.audit)
+        self.campaigns, self.feedback, self.rules, self.evidence = (
+            repos.campaigns,
+            repos.feedback,
+            repos.rules,
+            repos.evidence,
+        )
+        self.budgets, self.policies, self.delegations, self.audit = (
+            repos.budgets,
+            repos.policies,
+            repos.delegations,
+            repos.audit,
+        )
         self.rollups = MemoryRollups(self.tables)
         self.reports = MemoryReports(self.tables)
         self.objects = MemoryObjects(self.tables)

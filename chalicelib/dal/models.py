@@ -3,6 +3,7 @@
 Index keys are derived attributes written by the repositories; every list or search route is
 a Query on one of these indexes. There is no Scan anywhere in chalicelib/.
 """
+
 from __future__ import annotations
 
 from pynamodb.attributes import (
@@ -152,6 +153,7 @@ class FeedbackModel(Model):
     Revisions are never overwritten: each submit inserts a new one (history). The stream of
     this table drives the settlement unlock.
     """
+
     class Meta(_Meta):
         table_name = settings().feedback_table
         region = settings().region
@@ -159,7 +161,7 @@ class FeedbackModel(Model):
 
     campaign_id = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)
-    status = UnicodeAttribute()                 # draft | submitted
+    status = UnicodeAttribute()  # draft | submitted
     revision = NumberAttribute(default=0)
     kind = UnicodeAttribute(null=True)
     author_id = UnicodeAttribute()
@@ -177,6 +179,7 @@ class FeedbackModel(Model):
 class RuleModel(Model):
     """Feedback rules keyed by their target (`CN|category|tasting`), so the rules that apply to
     a campaign are read with strongly consistent Queries; plus rule-sweep progress items."""
+
     class Meta(_Meta):
         table_name = settings().rules_table
         region = settings().region
@@ -192,13 +195,13 @@ class RuleModel(Model):
     min_photos = NumberAttribute(null=True)
     created_by = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute(null=True)
-    campaign_org = UnicodeAttribute(null=True)     # a campaign rule: its campaign's org and owner
+    campaign_org = UnicodeAttribute(null=True)  # a campaign rule: its campaign's org and owner
     campaign_owner = UnicodeAttribute(null=True)
     # rule sweep progress (items with target "sweep|<rule id>")
     sweep_cursor = UnicodeAttribute(null=True)
     sweep_done = BooleanAttribute(null=True)
     sweep_updated = NumberAttribute(null=True)
-    expiration = NumberAttribute(null=True)        # epoch seconds: a finished sweep's item is dropped by TTL
+    expiration = NumberAttribute(null=True)  # epoch seconds: a finished sweep's item is dropped by TTL
     # derived index keys (rules only; sweep items stay out of the indexes)
     rule_id = UnicodeAttribute(null=True)
     rule_tenant = UnicodeAttribute(null=True)
@@ -246,7 +249,9 @@ def _expire_on(table: str, attribute: str) -> None:
     """Turn TTL on, as the template does for the same table."""
     from chalicelib.dal.clients import dynamodb
 
-    dynamodb().update_time_to_live(TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
+    dynamodb().update_time_to_live(
+        TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
+    )
 
 
 class EvidenceModel(Model):
@@ -257,6 +262,7 @@ class EvidenceModel(Model):
     entry; candidates for a hash are the union of its 4 band Queries (see domain/evidence.py).
     No stream: nothing reacts to these writes.
     """
+
     class Meta:
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
         table_name = settings().evidence_table
@@ -285,9 +291,9 @@ class EvidenceModel(Model):
     taken_at = UnicodeAttribute(null=True)
     gps_json = UnicodeAttribute(null=True)
     integrity_json = UnicodeAttribute(null=True)
-    phash = UnicodeAttribute(null=True)          # also on index entries: the indexed hash
+    phash = UnicodeAttribute(null=True)  # also on index entries: the indexed hash
     phash_crop = UnicodeAttribute(null=True)
-    dup_refs = UnicodeSetAttribute(null=True)    # "<campaign id>/<attachment id>" of matching photos
+    dup_refs = UnicodeSetAttribute(null=True)  # "<campaign id>/<attachment id>" of matching photos
 
 
 # -- evaluation: roll-ups and reports -----------------------------------------------------------
@@ -297,6 +303,7 @@ class RollupModel(Model):
     (dal/rollups.py); plus per-record markers (`pk` = marker|eventID) that expire by TTL.
     The `by_period` index lists every entity of a dimension (or org level) by month.
     No stream: nothing reacts to roll-up changes."""
+
     class Meta:
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
         table_name = settings().rollups_table
@@ -315,6 +322,7 @@ class RollupModel(Model):
 class ReportModel(Model):
     """Compiled reports (`pk` = report|tenant), report subscriptions (`pk` = sub|tenant) and
     sent-reminder markers (`pk` = reminder|tenant|day); `data` holds the item's fields."""
+
     class Meta(_Meta):
         table_name = settings().reports_table
         region = settings().region
@@ -333,6 +341,7 @@ class ControlModel(Model):
     """Money control, one table (dal/budgets.py and dal/control.py say which item is which).
     `gpk`/`gsk`: the by_group index (a company's budgets by org; a delegate's delegations).
     No stream: nothing reacts to these writes; every change is a conditional write."""
+
     class Meta:
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
         table_name = settings().control_table
@@ -343,18 +352,18 @@ class ControlModel(Model):
     sk = UnicodeAttribute(range_key=True)
     gpk = UnicodeAttribute(null=True)
     gsk = UnicodeAttribute(null=True)
-    data = UnicodeAttribute(null=True)             # the item's fields (JSON), beside the figures
+    data = UnicodeAttribute(null=True)  # the item's fields (JSON), beside the figures
     # a budget's figures, changed only with ADD under a condition on `available`
     amount = NumberAttribute(null=True)
     allocated = NumberAttribute(null=True)
     reserved = NumberAttribute(null=True)
     consumed = NumberAttribute(null=True)
     available = NumberAttribute(null=True)
-    version = NumberAttribute(null=True)           # a budget's amount changes (PATCH) are versioned
+    version = NumberAttribute(null=True)  # a budget's amount changes (PATCH) are versioned
     updated_at = UnicodeAttribute(null=True)
-    period = UnicodeAttribute(null=True)           # a budget's period and category, for list filters
-    category = UnicodeAttribute(null=True)         # (`*`: every category)
-    budget_id = UnicodeAttribute(null=True)        # on a scope item: the budget holding that scope
+    period = UnicodeAttribute(null=True)  # a budget's period and category, for list filters
+    category = UnicodeAttribute(null=True)  # (`*`: every category)
+    budget_id = UnicodeAttribute(null=True)  # on a scope item: the budget holding that scope
 
     by_group = _gsi("by_group", "gpk", "gsk")()
 
@@ -363,6 +372,7 @@ class AuditModel(Model):
     """The audit trail: a campaign's entries by seq, insert-only (every put is conditional on
     the entry's absence; nothing in the code updates or deletes one). `entry` is the entry's
     canonical JSON without its hash, exactly what the hash was computed over."""
+
     class Meta:
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
         table_name = settings().audit_table

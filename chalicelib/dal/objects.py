@@ -10,6 +10,7 @@
 
 Presigned links are SigV4 (see dal/clients.py), short-lived, and name one key each.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +26,8 @@ THUMBNAIL_PREFIX = "thumbnails/"
 QUARANTINE_PREFIX = "quarantine/"
 DEAD_LETTER_PREFIX = "dead-letters/"
 REPORT_PREFIX = "reports/"
-UPLOAD_TTL_SECONDS = 900            # presigned upload: 15 minutes at most
-LINK_TTL_SECONDS = 300              # download and thumbnail links
+UPLOAD_TTL_SECONDS = 900  # presigned upload: 15 minutes at most
+LINK_TTL_SECONDS = 300  # download and thumbnail links
 UPLOAD_TOKEN_META = "upload-token"  # x-amz-meta-upload-token, pinned in the upload policy
 
 
@@ -39,7 +40,7 @@ def attachment_of(key: str) -> tuple[str, str] | None:
     """(campaign id, attachment id) of an upload key, or None for anything else."""
     if not key.startswith(UPLOAD_PREFIX):
         return None
-    parts = key[len(UPLOAD_PREFIX):].split("/")
+    parts = key[len(UPLOAD_PREFIX) :].split("/")
     if len(parts) != 2 or not all(p and p.replace("-", "").replace("_", "").isalnum() for p in parts):
         return None
     return parts[0], parts[1]
@@ -50,7 +51,7 @@ def thumbnail_key(campaign_id: str, attachment_id: str) -> str:
 
 
 def quarantine_key(key: str) -> str:
-    return QUARANTINE_PREFIX + (key[len(UPLOAD_PREFIX):] if key.startswith(UPLOAD_PREFIX) else key)
+    return QUARANTINE_PREFIX + (key[len(UPLOAD_PREFIX) :] if key.startswith(UPLOAD_PREFIX) else key)
 
 
 def dead_letter_key(source: str, event_id: str) -> str:
@@ -62,7 +63,7 @@ def report_prefix(tenant: str, period: str, report_id: str) -> str:
 
 
 def _utc(seconds_from_now: int) -> str:
-    at = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=seconds_from_now)
+    at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=seconds_from_now)
     return at.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
@@ -75,7 +76,7 @@ def content_disposition(filename: str) -> str:
 @dataclass(frozen=True)
 class StoredObject:
     size: int
-    upload_token: str | None        # from the form it was posted with
+    upload_token: str | None  # from the form it was posted with
 
 
 class ObjectStore:
@@ -96,10 +97,15 @@ class ObjectStore:
         this attachment's upload token (so a form cannot be re-aimed at another attachment)."""
         meta = f"x-amz-meta-{UPLOAD_TOKEN_META}"
         fields = {"Content-Type": content_type, "x-amz-server-side-encryption": "AES256", meta: upload_token}
-        conditions = [{"Content-Type": content_type}, {"x-amz-server-side-encryption": "AES256"},
-                      {meta: upload_token}, ["content-length-range", size_bytes, size_bytes]]
-        post = self._client().generate_presigned_post(Bucket=self.bucket, Key=key, Fields=fields,
-                                                      Conditions=conditions, ExpiresIn=UPLOAD_TTL_SECONDS)
+        conditions = [
+            {"Content-Type": content_type},
+            {"x-amz-server-side-encryption": "AES256"},
+            {meta: upload_token},
+            ["content-length-range", size_bytes, size_bytes],
+        ]
+        post = self._client().generate_presigned_post(
+            Bucket=self.bucket, Key=key, Fields=fields, Conditions=conditions, ExpiresIn=UPLOAD_TTL_SECONDS
+        )
         return {"url": post["url"], "method": "POST", "fields": post["fields"], "expires_at": _utc(UPLOAD_TTL_SECONDS)}
 
     def download_url(self, key: str, content_type: str, filename: str | None = None) -> str:
@@ -114,7 +120,7 @@ class ObjectStore:
         from botocore.exceptions import ClientError
 
         try:
-            head = self._client().head_object(Bucket=self.bucket, Key=key, IfMatch=f"\"{etag}\"")
+            head = self._client().head_object(Bucket=self.bucket, Key=key, IfMatch=f'"{etag}"')
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "412", "PreconditionFailed"):
                 raise ObjectMissing(key) from None
@@ -127,7 +133,7 @@ class ObjectStore:
         from botocore.exceptions import ClientError
 
         try:
-            body = self._client().get_object(Bucket=self.bucket, Key=key, IfMatch=f"\"{etag}\"")["Body"]
+            body = self._client().get_object(Bucket=self.bucket, Key=key, IfMatch=f'"{etag}"')["Body"]
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "412", "PreconditionFailed"):
                 raise ObjectMissing(key) from None
@@ -135,21 +141,26 @@ class ObjectStore:
         return body.read(max_bytes)
 
     def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None:
-        self._client().put_object(Bucket=bucket or self.bucket, Key=key, Body=body, ContentType=content_type,
-                                  ServerSideEncryption="AES256")
+        self._client().put_object(
+            Bucket=bucket or self.bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"
+        )
 
     def quarantine(self, key: str) -> None:
         """Move an upload out of the serving prefix (copy, then delete: both safe to repeat)."""
         from botocore.exceptions import ClientError
 
         try:
-            self._client().copy_object(Bucket=self.bucket, Key=quarantine_key(key),
-                                       CopySource={"Bucket": self.bucket, "Key": key},
-                                       ServerSideEncryption="AES256", MetadataDirective="COPY")
+            self._client().copy_object(
+                Bucket=self.bucket,
+                Key=quarantine_key(key),
+                CopySource={"Bucket": self.bucket, "Key": key},
+                ServerSideEncryption="AES256",
+                MetadataDirective="COPY",
+            )
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchKey"):
                 raise
-            return                      # already moved
+            return  # already moved
         self._client().delete_object(Bucket=self.bucket, Key=key)
 
     def delete(self, key: str) -> None:
@@ -167,5 +178,7 @@ class ObjectStore:
 
     def artifact_url(self, key: str) -> str:
         return self._client().generate_presigned_url(
-            "get_object", Params={"Bucket": settings().reports_bucket, "Key": key},
-            ExpiresIn=settings().report_link_ttl_seconds)
+            "get_object",
+            Params={"Bucket": settings().reports_bucket, "Key": key},
+            ExpiresIn=settings().report_link_ttl_seconds,
+        )

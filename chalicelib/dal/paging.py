@@ -4,6 +4,7 @@ A cursor is the key of the last item returned, bound to the query that issued it
 that does not decode, names other attributes, or belongs to another query is a 400, never a 500.
 Both the DynamoDB and the in-memory repositories use these, so a cursor means the same in each.
 """
+
 from __future__ import annotations
 
 import base64
@@ -78,8 +79,11 @@ def decode_positions(cursor: str | None, keys: list[str]) -> dict[str, str | Non
         positions = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise bad from None
-    if not isinstance(positions, dict) or sorted(positions) != sorted(keys) \
-            or not all(v is None or isinstance(v, str) for v in positions.values()):
+    if (
+        not isinstance(positions, dict)
+        or sorted(positions) != sorted(keys)
+        or not all(v is None or isinstance(v, str) for v in positions.values())
+    ):
         raise bad
     return positions
 

@@ -10,6 +10,7 @@ Report fields live in a JSON `data` attribute next to `status`, so a status chan
 conditional UpdateItem. A report INSERT on this table's stream starts its compilation.
 Report artifacts live in the object store (dal/objects.py).
 """
+
 from __future__ import annotations
 
 import json
@@ -40,28 +41,56 @@ def _item_to_report(item: dict) -> dict:
 class ReportRepository:
     # -- reports ------------------------------------------------------------------------------
     def insert_report(self, tenant: str, report: dict) -> None:
-        _client().put_item(TableName=settings().reports_table, ConditionExpression="attribute_not_exists(pk)",
-                           Item={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report["id"]},
-                                 "kind": {"S": "report"}, "tenant": {"S": tenant},
-                                 "status": {"S": "pending"}, "data": {"S": json.dumps(report)}})
+        _client().put_item(
+            TableName=settings().reports_table,
+            ConditionExpression="attribute_not_exists(pk)",
+            Item={
+                "pk": {"S": f"report|{tenant}"},
+                "sk": {"S": report["id"]},
+                "kind": {"S": "report"},
+                "tenant": {"S": tenant},
+                "status": {"S": "pending"},
+                "data": {"S": json.dumps(report)},
+            },
+        )
 
     def get_report(self, tenant: str, report_id: str) -> dict | None:
-        item = _client().get_item(TableName=settings().reports_table, ConsistentRead=True,
-                                  Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}}).get("Item")
+        item = (
+            _client()
+            .get_item(
+                TableName=settings().reports_table,
+                ConsistentRead=True,
+                Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+            )
+            .get("Item")
+        )
         return _item_to_report(item) if item else None
 
     def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[dict], str | None]:
         kwargs: dict[str, Any] = {}
         if start:
             kwargs["ExclusiveStartKey"] = {"pk": {"S": f"report|{tenant}"}, "sk": {"S": start}}
-        out = _client().query(TableName=settings().reports_table, KeyConditionExpression="pk = :pk",
-                              ExpressionAttributeValues={":pk": {"S": f"report|{tenant}"}},
-                              ScanIndexForward=False, Limit=limit, **kwargs)
+        out = _client().query(
+            TableName=settings().reports_table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"report|{tenant}"}},
+            ScanIndexForward=False,
+            Limit=limit,
+            **kwargs,
+        )
         last = out.get("LastEvaluatedKey")
         return [_item_to_report(i) for i in out["Items"]], (last["sk"]["S"] if last else None)
 
-    def set_status(self, tenant: str, report_id: str, status: str, *, expected: tuple[str, ...],
-                   artifacts: dict | None = None, error: str | None = None) -> bool:
+    def set_status(
+        self,
+        tenant: str,
+        report_id: str,
+        status: str,
+        *,
+        expected: tuple[str, ...],
+        artifacts: dict | None = None,
+        error: str | None = None,
+    ) -> bool:
         """Move a report's status if it is in one of `expected`; False if it was not."""
         client = _client()
         names = {"#s": "status"}
@@ -78,10 +107,14 @@ class ReportRepository:
             values[f":x{i}"] = {"S": s}
             conds.append(f"#s = :x{i}")
         try:
-            client.update_item(TableName=settings().reports_table,
-                               Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
-                               UpdateExpression="SET " + ", ".join(sets), ConditionExpression=" OR ".join(conds),
-                               ExpressionAttributeNames=names, ExpressionAttributeValues=values)
+            client.update_item(
+                TableName=settings().reports_table,
+                Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+                UpdateExpression="SET " + ", ".join(sets),
+                ConditionExpression=" OR ".join(conds),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+            )
             return True
         except client.exceptions.ConditionalCheckFailedException:
             return False
@@ -90,31 +123,43 @@ class ReportRepository:
         """Mark a report's email as sent, once: False if it was already marked."""
         client = _client()
         try:
-            client.update_item(TableName=settings().reports_table,
-                               Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
-                               UpdateExpression="SET emailed_at = :now", ConditionExpression="attribute_not_exists(emailed_at)",
-                               ExpressionAttributeValues={":now": {"N": str(int(time.time()))}})
+            client.update_item(
+                TableName=settings().reports_table,
+                Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+                UpdateExpression="SET emailed_at = :now",
+                ConditionExpression="attribute_not_exists(emailed_at)",
+                ExpressionAttributeValues={":now": {"N": str(int(time.time()))}},
+            )
             return True
         except client.exceptions.ConditionalCheckFailedException:
             return False
 
     def release_email(self, tenant: str, report_id: str) -> None:
-        _client().update_item(TableName=settings().reports_table,
-                              Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
-                              UpdateExpression="REMOVE emailed_at")
+        _client().update_item(
+            TableName=settings().reports_table,
+            Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
+            UpdateExpression="REMOVE emailed_at",
+        )
 
     # -- subscriptions -------------------------------------------------------------------------
     def put_subscription(self, tenant: str, user_id: str, subscription: dict) -> None:
-        _client().put_item(TableName=settings().reports_table,
-                           Item={"pk": {"S": f"sub|{tenant}"}, "sk": {"S": user_id},
-                                 "data": {"S": json.dumps(subscription)}})
+        _client().put_item(
+            TableName=settings().reports_table,
+            Item={"pk": {"S": f"sub|{tenant}"}, "sk": {"S": user_id}, "data": {"S": json.dumps(subscription)}},
+        )
 
     def subscriptions(self, tenant: str) -> list[dict]:
         """Every subscription of a company: one per manager or leader, so a short list."""
         out = []
-        for page in _client().get_paginator("query").paginate(
-                TableName=settings().reports_table, KeyConditionExpression="pk = :pk",
-                ExpressionAttributeValues={":pk": {"S": f"sub|{tenant}"}}):
+        for page in (
+            _client()
+            .get_paginator("query")
+            .paginate(
+                TableName=settings().reports_table,
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues={":pk": {"S": f"sub|{tenant}"}},
+            )
+        ):
             out += [json.loads(i["data"]["S"]) for i in page["Items"]]
         return out
 
@@ -123,13 +168,20 @@ class ReportRepository:
         """Record that `rep_id` gets today's reminder; False if someone already did (sent once a day)."""
         client = _client()
         try:
-            client.put_item(TableName=settings().reports_table, ConditionExpression="attribute_not_exists(pk)",
-                            Item={"pk": {"S": f"reminder|{tenant}|{day}"}, "sk": {"S": rep_id},
-                                  "expires_at": {"N": str(int(time.time()) + REMINDER_TTL_SECONDS)}})
+            client.put_item(
+                TableName=settings().reports_table,
+                ConditionExpression="attribute_not_exists(pk)",
+                Item={
+                    "pk": {"S": f"reminder|{tenant}|{day}"},
+                    "sk": {"S": rep_id},
+                    "expires_at": {"N": str(int(time.time()) + REMINDER_TTL_SECONDS)},
+                },
+            )
             return True
         except client.exceptions.ConditionalCheckFailedException:
             return False
 
     def release_reminder(self, tenant: str, day: str, rep_id: str) -> None:
-        _client().delete_item(TableName=settings().reports_table,
-                              Key={"pk": {"S": f"reminder|{tenant}|{day}"}, "sk": {"S": rep_id}})
+        _client().delete_item(
+            TableName=settings().reports_table, Key={"pk": {"S": f"reminder|{tenant}|{day}"}, "sk": {"S": rep_id}}
+        )

@@ -3,6 +3,7 @@
 Production and the local stack use DynamoStorage (DynamoDB, S3, SES). Tests of business
 rules install an InMemoryStorage (dal/memory.py) with `install()`: the same interface, no moto.
 """
+
 from __future__ import annotations
 
 import functools
@@ -14,6 +15,7 @@ _installed: Any = None
 @functools.lru_cache(maxsize=1)
 def _default() -> Any:
     from chalicelib.dal.storage import DynamoStorage
+
     return DynamoStorage()
 
 

@@ -15,10 +15,11 @@ one row commute. A stream record's deltas, its marker (put only if absent, expir
 and the tenant registry entry are ONE TransactWriteItems call: the record takes effect
 completely and once, or not at all.
 """
+
 from __future__ import annotations
 
 import time
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from chalicelib.config import settings
 from chalicelib.domain import org as orgs
@@ -41,16 +42,36 @@ def row_keys(k: RowKey) -> dict[str, str]:
         pp = f"{k.tenant}|org-L{k.level}"
     else:
         pp = f"{k.tenant}|{k.dim}"
-    return {"pk": f"{k.tenant}|{k.dim}|{k.entity}", "sk": f"{k.month}#{k.org}#{k.category}",
-            "pp": pp, "ps": f"{k.month}#{k.entity}#{k.org}#{k.category}"}
+    return {
+        "pk": f"{k.tenant}|{k.dim}|{k.entity}",
+        "sk": f"{k.month}#{k.org}#{k.category}",
+        "pp": pp,
+        "ps": f"{k.month}#{k.entity}#{k.org}#{k.category}",
+    }
 
 
 def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> dict:
     keys = row_keys(key)
-    names = {"#pp": "pp", "#ps": "ps", "#t": "tenant", "#d": "dim", "#e": "entity", "#mo": "month",
-             "#o": "org", "#c": "category"}
-    values = {":pp": {"S": keys["pp"]}, ":ps": {"S": keys["ps"]}, ":t": {"S": key.tenant}, ":d": {"S": key.dim},
-              ":e": {"S": key.entity}, ":mo": {"S": key.month}, ":o": {"S": key.org}, ":c": {"S": key.category}}
+    names = {
+        "#pp": "pp",
+        "#ps": "ps",
+        "#t": "tenant",
+        "#d": "dim",
+        "#e": "entity",
+        "#mo": "month",
+        "#o": "org",
+        "#c": "category",
+    }
+    values = {
+        ":pp": {"S": keys["pp"]},
+        ":ps": {"S": keys["ps"]},
+        ":t": {"S": key.tenant},
+        ":d": {"S": key.dim},
+        ":e": {"S": key.entity},
+        ":mo": {"S": key.month},
+        ":o": {"S": key.org},
+        ":c": {"S": key.category},
+    }
     sets = ["#pp = :pp", "#ps = :ps", "#t = :t", "#d = :d", "#e = :e", "#mo = :mo", "#o = :o", "#c = :c"]
     if label:
         names["#l"], values[":l"] = "label", {"S": label}
@@ -60,9 +81,15 @@ def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> dic
         names[f"#m{i}"], values[f":m{i}"] = METRIC + name, {"N": str(int(value))}
         adds.append(f"#m{i} :m{i}")
     expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-    return {"Update": {"TableName": table, "Key": {"pk": {"S": keys["pk"]}, "sk": {"S": keys["sk"]}},
-                       "UpdateExpression": expression, "ExpressionAttributeNames": names,
-                       "ExpressionAttributeValues": values}}
+    return {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": keys["pk"]}, "sk": {"S": keys["sk"]}},
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+    }
 
 
 class RollupRepository:
@@ -75,13 +102,31 @@ class RollupRepository:
             raise ValueError(f"{len(rows)} roll-up rows for one change; at most {MAX_ROWS_PER_CHANGE} expected")
         table = settings().rollups_table
         tenants = sorted({k.tenant for k in rows})
-        items = [{"Put": {"TableName": table,
-                          "Item": {"pk": {"S": MARKER + event_id}, "sk": {"S": "-"},
-                                   "expires_at": {"N": str(int(time.time()) + settings().marker_ttl_seconds)}},
-                          "ConditionExpression": "attribute_not_exists(pk)"}}]
-        items += [{"Update": {"TableName": table, "Key": {"pk": {"S": "tenants"}, "sk": {"S": t}},
-                              "UpdateExpression": "SET #t = :t", "ExpressionAttributeNames": {"#t": "tenant"},
-                              "ExpressionAttributeValues": {":t": {"S": t}}}} for t in tenants]
+        items = [
+            {
+                "Put": {
+                    "TableName": table,
+                    "Item": {
+                        "pk": {"S": MARKER + event_id},
+                        "sk": {"S": "-"},
+                        "expires_at": {"N": str(int(time.time()) + settings().marker_ttl_seconds)},
+                    },
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        items += [
+            {
+                "Update": {
+                    "TableName": table,
+                    "Key": {"pk": {"S": "tenants"}, "sk": {"S": t}},
+                    "UpdateExpression": "SET #t = :t",
+                    "ExpressionAttributeNames": {"#t": "tenant"},
+                    "ExpressionAttributeValues": {":t": {"S": t}},
+                }
+            }
+            for t in tenants
+        ]
         items += [_update(table, k, m, (labels or {}).get(k)) for k, m in sorted(rows.items())]
         assert len(items) <= TRANSACTION_LIMIT, len(items)
         client = _client()
@@ -101,48 +146,76 @@ class RollupRepository:
         items = []
         for key, metrics in rows.items():
             item = {name: {"S": value} for name, value in row_keys(key).items()}
-            item.update({"tenant": {"S": key.tenant}, "dim": {"S": key.dim}, "entity": {"S": key.entity},
-                         "month": {"S": key.month}, "org": {"S": key.org}, "category": {"S": key.category}})
+            item.update(
+                {
+                    "tenant": {"S": key.tenant},
+                    "dim": {"S": key.dim},
+                    "entity": {"S": key.entity},
+                    "month": {"S": key.month},
+                    "org": {"S": key.org},
+                    "category": {"S": key.category},
+                }
+            )
             if labels and labels.get(key):
                 item["label"] = {"S": labels[key]}
             item.update({METRIC + name: {"N": str(int(v))} for name, v in metrics.items() if v})
             items.append({"PutRequest": {"Item": item}})
         client = _client()
         for start in range(0, len(items), 25):
-            pending = {table: items[start:start + 25]}
+            pending = {table: items[start : start + 25]}
             while pending:
                 pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         return len(items)
 
     # -- reads --------------------------------------------------------------------------------
-    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str,
-                    last_month: str) -> list[tuple[RowKey, Metrics, str | None]]:
+    def entity_rows(
+        self, tenant: str, dim: str, entity: str, first_month: str, last_month: str
+    ) -> list[tuple[RowKey, Metrics, str | None]]:
         """Every row of one entity (an org node's own rows, a customer, an owner) in the months."""
-        return list(self._query(TableName=settings().rollups_table,
-                                KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
-                                ExpressionAttributeValues={":pk": {"S": f"{tenant}|{dim}|{entity}"},
-                                                           ":lo": {"S": first_month}, ":hi": {"S": last_month + "#~"}}))
+        return list(
+            self._query(
+                TableName=settings().rollups_table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :lo AND :hi",
+                ExpressionAttributeValues={
+                    ":pk": {"S": f"{tenant}|{dim}|{entity}"},
+                    ":lo": {"S": first_month},
+                    ":hi": {"S": last_month + "#~"},
+                },
+            )
+        )
 
-    def period_rows(self, tenant: str, partition: str, first_month: str, last_month: str,
-                    scope: str | None) -> list[tuple[RowKey, Metrics, str | None]]:
+    def period_rows(
+        self, tenant: str, partition: str, first_month: str, last_month: str, scope: str | None
+    ) -> list[tuple[RowKey, Metrics, str | None]]:
         """Every row of a dimension (`customer`, `owner`) or org level (`org-L2`) in the months,
         narrowed to rows whose org lies within `scope`."""
         kwargs: dict = {}
         if scope is not None and orgs.depth(scope) > 1:
-            kwargs = {"FilterExpression": "#o = :scope OR begins_with(#o, :prefix)",
-                      "ExpressionAttributeNames": {"#o": "org"}}
+            kwargs = {
+                "FilterExpression": "#o = :scope OR begins_with(#o, :prefix)",
+                "ExpressionAttributeNames": {"#o": "org"},
+            }
         values = {":pp": {"S": f"{tenant}|{partition}"}, ":lo": {"S": first_month}, ":hi": {"S": last_month + "#~"}}
         if kwargs:
             values.update({":scope": {"S": scope}, ":prefix": {"S": orgs.subtree_prefix(scope)}})
-        return list(self._query(TableName=settings().rollups_table, IndexName="by_period",
-                                KeyConditionExpression="pp = :pp AND ps BETWEEN :lo AND :hi",
-                                ExpressionAttributeValues=values, **kwargs))
+        return list(
+            self._query(
+                TableName=settings().rollups_table,
+                IndexName="by_period",
+                KeyConditionExpression="pp = :pp AND ps BETWEEN :lo AND :hi",
+                ExpressionAttributeValues=values,
+                **kwargs,
+            )
+        )
 
     def tenants(self) -> list[str]:
         out = []
         paginator = _client().get_paginator("query")
-        for page in paginator.paginate(TableName=settings().rollups_table, KeyConditionExpression="pk = :pk",
-                                       ExpressionAttributeValues={":pk": {"S": "tenants"}}):
+        for page in paginator.paginate(
+            TableName=settings().rollups_table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": "tenants"}},
+        ):
             out += [item["sk"]["S"] for item in page["Items"]]
         return out
 
@@ -154,9 +227,15 @@ class RollupRepository:
 
 
 def row_from_item(item: dict) -> tuple[RowKey, Metrics, str | None]:
-    key = RowKey(item["tenant"]["S"], item["dim"]["S"], item["entity"]["S"], item["month"]["S"], item["org"]["S"],
-                 item["category"]["S"])
-    metrics = {name[len(METRIC):]: int(value["N"]) for name, value in item.items() if name.startswith(METRIC)}
+    key = RowKey(
+        item["tenant"]["S"],
+        item["dim"]["S"],
+        item["entity"]["S"],
+        item["month"]["S"],
+        item["org"]["S"],
+        item["category"]["S"],
+    )
+    metrics = {name[len(METRIC) :]: int(value["N"]) for name, value in item.items() if name.startswith(METRIC)}
     label = item.get("label", {}).get("S")
     return key, metrics, label
 

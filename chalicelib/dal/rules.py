@@ -6,10 +6,12 @@ to a campaign are three strongly consistent Queries; plus the progress items of 
 | rule | `<tenant>\\|<scope>\\|<campaign id, category or *>` | rule id (ULID: newest last) |
 | sweep progress | `sweep\\|<rule id>` | `created` or `deleted` (kept 7 days once done: `expiration`) |
 """
+
 from __future__ import annotations
 
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chalicelib.dal.models import RuleModel, model_from_image
 from chalicelib.dal.paging import decode_cursor, encode_cursor, fingerprint, from_dynamo_key, to_dynamo_key
@@ -34,23 +36,50 @@ class _AlreadyStarted(Exception):
 
 def to_model(rule: FeedbackRule) -> RuleModel:
     return RuleModel(
-        rule.target, rule.id, tenant=rule.tenant, scope=rule.scope, campaign_id=rule.campaign_id,
-        category=rule.category, due_days=rule.due_days, min_photos=rule.min_photos,
-        created_by=rule.created_by, created_at=rule.created_at, campaign_org=rule.campaign_org,
-        campaign_owner=rule.campaign_owner, rule_id=rule.id, rule_tenant=rule.tenant,
+        rule.target,
+        rule.id,
+        tenant=rule.tenant,
+        scope=rule.scope,
+        campaign_id=rule.campaign_id,
+        category=rule.category,
+        due_days=rule.due_days,
+        min_photos=rule.min_photos,
+        created_by=rule.created_by,
+        created_at=rule.created_at,
+        campaign_org=rule.campaign_org,
+        campaign_owner=rule.campaign_owner,
+        rule_id=rule.id,
+        rule_tenant=rule.tenant,
     )
 
 
 def from_model(m: RuleModel) -> FeedbackRule:
-    return FeedbackRule(id=m.id, tenant=m.tenant, scope=m.scope, due_days=int(m.due_days),
-                        min_photos=int(m.min_photos or 0), created_by=m.created_by or "",
-                        created_at=m.created_at or "", campaign_id=m.campaign_id, category=m.category,
-                        campaign_org=m.campaign_org, campaign_owner=m.campaign_owner)
+    return FeedbackRule(
+        id=m.id,
+        tenant=m.tenant,
+        scope=m.scope,
+        due_days=int(m.due_days),
+        min_photos=int(m.min_photos or 0),
+        created_by=m.created_by or "",
+        created_at=m.created_at or "",
+        campaign_id=m.campaign_id,
+        category=m.category,
+        campaign_org=m.campaign_org,
+        campaign_owner=m.campaign_owner,
+    )
 
 
 def _sweep_from_model(m: RuleModel) -> Sweep:
-    return Sweep(rule_id=m.target[len(SWEEP_PREFIX):], change=m.id, tenant=m.tenant, scope=m.scope,
-                 category=m.category, campaign_id=m.campaign_id, cursor=m.sweep_cursor, done=bool(m.sweep_done))
+    return Sweep(
+        rule_id=m.target[len(SWEEP_PREFIX) :],
+        change=m.id,
+        tenant=m.tenant,
+        scope=m.scope,
+        category=m.category,
+        campaign_id=m.campaign_id,
+        cursor=m.sweep_cursor,
+        done=bool(m.sweep_done),
+    )
 
 
 def change_from_image(image: Mapping[str, Any]) -> FeedbackRule | Sweep:
@@ -80,8 +109,13 @@ class RuleRepository:
         """A company's rules, newest first."""
         fp = fingerprint("rules", tenant)
         start = decode_cursor(page.cursor, {"target", "id", "rule_tenant"}, fp)
-        result = RuleModel.by_tenant.query(tenant, scan_index_forward=False, limit=page.limit, page_size=page.limit,
-                                           last_evaluated_key=to_dynamo_key(start))
+        result = RuleModel.by_tenant.query(
+            tenant,
+            scan_index_forward=False,
+            limit=page.limit,
+            page_size=page.limit,
+            last_evaluated_key=to_dynamo_key(start),
+        )
         items = [from_model(m) for m in result]
         return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))
 
@@ -95,9 +129,17 @@ class RuleRepository:
     def start_sweep(self, rule: FeedbackRule, change: str) -> bool:
         """Record that the campaigns a rule covers must be re-evaluated (its stream record drives
         the sweep). False when it was recorded before: a redelivered rule event."""
-        m = RuleModel(f"{SWEEP_PREFIX}{rule.id}", change, tenant=rule.tenant, scope=rule.scope,
-                      category=rule.category, campaign_id=rule.campaign_id, sweep_cursor=None, sweep_done=False,
-                      sweep_updated=0)
+        m = RuleModel(
+            f"{SWEEP_PREFIX}{rule.id}",
+            change,
+            tenant=rule.tenant,
+            scope=rule.scope,
+            category=rule.category,
+            campaign_id=rule.campaign_id,
+            sweep_cursor=None,
+            sweep_done=False,
+            sweep_updated=0,
+        )
         try:
             self._writes.put(m, RuleModel.id.does_not_exist(), conflict=_AlreadyStarted)
             return True
@@ -107,14 +149,17 @@ class RuleRepository:
     def advance_sweep(self, sweep: Sweep, next_cursor: str | None, updated: int) -> bool:
         """Move a sweep on, only from where it was (a redelivered record must not skip pages)."""
         m = RuleModel(f"{SWEEP_PREFIX}{sweep.rule_id}", sweep.change)
-        cond = (RuleModel.sweep_cursor.does_not_exist() if sweep.cursor is None
-                else RuleModel.sweep_cursor == sweep.cursor) & (RuleModel.sweep_done == False)  # noqa: E712
+        cond = (
+            RuleModel.sweep_cursor.does_not_exist() if sweep.cursor is None else RuleModel.sweep_cursor == sweep.cursor
+        ) & (RuleModel.sweep_done == False)  # noqa: E712
         actions = [RuleModel.sweep_done.set(next_cursor is None), RuleModel.sweep_updated.add(updated)]
         if next_cursor:
             actions.append(RuleModel.sweep_cursor.set(next_cursor))
         else:
-            actions += [RuleModel.sweep_cursor.remove(),
-                        RuleModel.expiration.set(int(time.time()) + FINISHED_SWEEP_KEPT_SECONDS)]
+            actions += [
+                RuleModel.sweep_cursor.remove(),
+                RuleModel.expiration.set(int(time.time()) + FINISHED_SWEEP_KEPT_SECONDS),
+            ]
         try:
             self._writes.update(m, actions, cond, conflict=_NotAdvanced)
             return True

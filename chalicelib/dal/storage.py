@@ -10,11 +10,12 @@ transaction when the `with` block ends without an exception:
 
 Reads inside the block read the table as it is (nothing of the unit is visible before commit).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
-from typing import Iterator
 
 from chalicelib.dal.writes import Together
 
@@ -28,41 +29,49 @@ class UnitOfWork:
     @cached_property
     def campaigns(self):
         from chalicelib.dal.campaigns import CampaignRepository
+
         return CampaignRepository(self.writes)
 
     @cached_property
     def feedback(self):
         from chalicelib.dal.feedback import FeedbackRepository
+
         return FeedbackRepository(self.writes)
 
     @cached_property
     def rules(self):
         from chalicelib.dal.rules import RuleRepository
+
         return RuleRepository(self.writes)
 
     @cached_property
     def evidence(self):
         from chalicelib.dal.evidence import EvidenceRepository
+
         return EvidenceRepository(self.writes)
 
     @cached_property
     def budgets(self):
         from chalicelib.dal.budgets import BudgetRepository
+
         return BudgetRepository(self.writes)
 
     @cached_property
     def policies(self):
         from chalicelib.dal.control import PolicyRepository
+
         return PolicyRepository(self.writes)
 
     @cached_property
     def delegations(self):
         from chalicelib.dal.control import DelegationRepository
+
         return DelegationRepository(self.writes)
 
     @cached_property
     def audit(self):
         from chalicelib.dal.audit import AuditRepository
+
         return AuditRepository(self.writes)
 
     def commit(self) -> None:
@@ -75,66 +84,79 @@ class DynamoStorage:
     @cached_property
     def campaigns(self):
         from chalicelib.dal.campaigns import CampaignRepository
+
         return CampaignRepository()
 
     @cached_property
     def feedback(self):
         from chalicelib.dal.feedback import FeedbackRepository
+
         return FeedbackRepository()
 
     @cached_property
     def rules(self):
         from chalicelib.dal.rules import RuleRepository
+
         return RuleRepository()
 
     @cached_property
     def evidence(self):
         from chalicelib.dal.evidence import EvidenceRepository
+
         return EvidenceRepository()
 
     @cached_property
     def budgets(self):
         from chalicelib.dal.budgets import BudgetRepository
+
         return BudgetRepository()
 
     @cached_property
     def policies(self):
         from chalicelib.dal.control import PolicyRepository
+
         return PolicyRepository()
 
     @cached_property
     def delegations(self):
         from chalicelib.dal.control import DelegationRepository
+
         return DelegationRepository()
 
     @cached_property
     def audit(self):
         from chalicelib.dal.audit import AuditRepository
+
         return AuditRepository()
 
     @cached_property
     def rollups(self):
         from chalicelib.dal.rollups import RollupRepository
+
         return RollupRepository()
 
     @cached_property
     def reports(self):
         from chalicelib.dal.reports import ReportRepository
+
         return ReportRepository()
 
     @cached_property
     def objects(self):
         from chalicelib.dal.objects import ObjectStore
+
         return ObjectStore()
 
     @cached_property
     def mailer(self):
         from chalicelib.dal import mail
+
         return mail
 
     @cached_property
     def idempotency(self):
         from chalicelib.dal.idempotency import IdempotencyStore
+
         return IdempotencyStore()
 
     @contextmanager

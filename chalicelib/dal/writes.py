@@ -12,12 +12,14 @@ and an audit entry is the caller's choice, and the repository code is the same.
 A failed condition raises the write's `conflict()` (by default StaleWrite: re-read, decide
 again); a transaction that lost a race with another one raises StaleWrite too.
 """
+
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
@@ -27,7 +29,7 @@ from chalicelib.config import settings
 from chalicelib.domain.errors import StaleWrite
 
 Conflict = Callable[[], BaseException]
-TRANSACTION_LIMIT = 100     # DynamoDB's limit of items per transaction
+TRANSACTION_LIMIT = 100  # DynamoDB's limit of items per transaction
 
 
 @functools.lru_cache(maxsize=1)
@@ -41,11 +43,11 @@ def connection() -> Connection:
 
 @dataclass
 class _Write:
-    kind: str                       # put | update | delete | check
-    target: Any                     # a model instance (a model class for check)
+    kind: str  # put | update | delete | check
+    target: Any  # a model instance (a model class for check)
     condition: Any = None
     actions: list | None = None
-    key: tuple = ()                 # (hash, range) for check
+    key: tuple = ()  # (hash, range) for check
     conflict: Conflict = StaleWrite
 
 
@@ -107,6 +109,7 @@ class Immediately(Writes):
 @dataclass
 class Together(Writes):
     """The writes of one unit of work, committed as one transaction."""
+
     writes: list[_Write] = field(default_factory=list)
     callbacks: list[Callable[[], None]] = field(default_factory=list)
 
@@ -129,7 +132,7 @@ class Together(Writes):
         if not self.writes:
             return
         if len(self.writes) == 1 and self.writes[0].kind != "check":
-            self._commit_single(self.writes[0])    # one item: a plain conditional write costs half
+            self._commit_single(self.writes[0])  # one item: a plain conditional write costs half
         else:
             self._commit_transaction()
         for callback in self.callbacks:
@@ -166,7 +169,7 @@ class Together(Writes):
             if exc.cause_response_code != "TransactionCanceledException":
                 raise
             reasons = [r.code if r is not None else None for r in (exc.cancellation_reasons or [])]
-            for w, code in zip(sent, reasons):
+            for w, code in zip(sent, reasons, strict=False):  # DynamoDB may report fewer reasons than writes
                 if code == "ConditionalCheckFailed":
                     raise w.conflict() from None
             if "TransactionConflict" in reasons or not any(reasons):

@@ -5,6 +5,7 @@ Two questions, answered separately:
 * which campaigns, reports, rules and budgets does the caller reach? — `scope_of(principal)`
   and the named predicates below. Use cases ask these; nothing else compares roles or org paths.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,16 +23,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "campaign.create": frozenset({"rep", "manager"}),
     "campaign.read": ALL,
     "campaign.list": ALL,
-    "campaign.edit": frozenset({"rep", "manager"}),      # owner only, see require_owner
-    "campaign.submit": frozenset({"rep", "manager"}),    # owner only
+    "campaign.edit": frozenset({"rep", "manager"}),  # owner only, see require_owner
+    "campaign.submit": frozenset({"rep", "manager"}),  # owner only
     "campaign.approve": APPROVERS,
     "campaign.reject": APPROVERS,
     "category.list": ALL,
     "rule.create": frozenset({"leader"}),
     "rule.delete": frozenset({"leader"}),
-    "rule.list": ALL,                                      # which rules: rule_visible
+    "rule.list": ALL,  # which rules: rule_visible
     "feedback.read": ALL,
-    "feedback.write": frozenset({"rep", "manager"}),     # owner only
+    "feedback.write": frozenset({"rep", "manager"}),  # owner only
     "feedback.my_requests": frozenset({"rep", "manager"}),
     "feedback.search": ALL,
     "feedback_request.search": ALL,
@@ -40,29 +41,30 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "attachment.read": ALL,
     "attachment.delete": frozenset({"rep", "manager"}),  # owner only, before reimbursement
     # evaluation and reports
-    "campaign.evaluate": ALL,                              # scoped like campaign.read
-    "customer.history": ALL,                               # scoped like campaign.list
-    "report.summary": ALL,                                 # rep: own; manager: subtree; else company
+    "campaign.evaluate": ALL,  # scoped like campaign.read
+    "customer.history": ALL,  # scoped like campaign.list
+    "report.summary": ALL,  # rep: own; manager: subtree; else company
     "report.run": frozenset({"leader"}),
-    "report.read": APPROVERS,                              # reports of scopes within theirs
+    "report.read": APPROVERS,  # reports of scopes within theirs
     "report.subscribe": APPROVERS,
     # money control
-    "campaign.cancel": frozenset({"rep", "manager", "leader"}),   # the owner, or an approver over it
-    "campaign.audit": ALL,                                 # scoped like campaign.read
-    "approval.card": APPROVERS,                            # whoever may decide it (delegates too)
+    "campaign.cancel": frozenset({"rep", "manager", "leader"}),  # the owner, or an approver over it
+    "campaign.audit": ALL,  # scoped like campaign.read
+    "approval.card": APPROVERS,  # whoever may decide it (delegates too)
     "approval.mine": APPROVERS,
     "policy.set": frozenset({"leader"}),
     "policy.read": APPROVERS,
     "delegation.manage": APPROVERS,
     "budget.create": frozenset({"leader", "finance"}),
     "budget.update": frozenset({"leader", "finance"}),
-    "budget.read": frozenset({"manager", "leader", "finance"}),   # which budgets: budget_visible
+    "budget.read": frozenset({"manager", "leader", "finance"}),  # which budgets: budget_visible
 }
 
 
 @dataclass(frozen=True)
 class Principal:
     """The authenticated caller, from verified token claims."""
+
     sub: str
     role: str
     org: str
@@ -83,6 +85,7 @@ class Principal:
 class Scope:
     """The part of one company a caller reaches: an org subtree, or (for a rep) one owner's
     campaigns anywhere in the company."""
+
     tenant: str
     org: str
     owner: str | None = None
@@ -192,8 +195,9 @@ def report_visible(principal: Principal, report_scope: str) -> bool:
 def nearest_managers_over(subscribers: list[dict], org: str, rep_id: str) -> list[dict]:
     """The subscribed managers closest above a rep's org: they get a copy of the rep's
     overdue-feedback reminder (nobody further up, nobody outside the subtree)."""
-    above = [s for s in subscribers if s["role"] == "manager" and orgs.is_within(org, s["org"])
-             and s["user_id"] != rep_id]
+    above = [
+        s for s in subscribers if s["role"] == "manager" and orgs.is_within(org, s["org"]) and s["user_id"] != rep_id
+    ]
     if not above:
         return []
     deepest = max(orgs.depth(s["org"]) for s in above)
@@ -208,8 +212,9 @@ def budget_visible(principal: Principal, budget_org: str) -> bool:
         return False
     if principal.role in ("leader", "finance"):
         return True
-    return principal.role == "manager" and (orgs.is_within(budget_org, principal.org)
-                                            or orgs.is_within(principal.org, budget_org))
+    return principal.role == "manager" and (
+        orgs.is_within(budget_org, principal.org) or orgs.is_within(principal.org, budget_org)
+    )
 
 
 def budget_list_scope(principal: Principal, org_filter: str | None) -> tuple[str, tuple[str, ...]]:

@@ -10,11 +10,13 @@ A delegation lets a colleague act for a manager or leader on given days; the ste
 records `by` = the delegate and `acting_for` = the delegator. No I/O here: the storage layer
 loads the policy, the campaign's approval and the caller's active delegations, and asks.
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import APPROVERS as DECIDING_ROLES  # who may approve, reject, delegate, be a delegate
@@ -23,16 +25,16 @@ from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import MAX_AMOUNT
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 
-APPROVERS = ("province", "region", "leader")        # from the lowest to the highest
-_APPROVER_DEPTH = {"province": 3, "region": 2}      # the leader's node is the company root
-ANY_MANAGER = "manager"                             # the one step of a campaign without a policy
+APPROVERS = ("province", "region", "leader")  # from the lowest to the highest
+_APPROVER_DEPTH = {"province": 3, "region": 2}  # the leader's node is the company root
+ANY_MANAGER = "manager"  # the one step of a campaign without a policy
 
 
 # -- the policy ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class PolicyLevel:
-    up_to: int | None          # fen; None only on the last level: no limit
-    approver: str              # province | region | leader
+    up_to: int | None  # fen; None only on the last level: no limit
+    approver: str  # province | region | leader
 
 
 @dataclass(frozen=True)
@@ -75,8 +77,9 @@ def parse_policy(levels: Any) -> ApprovalPolicy:
         elif up_to <= 0 or up_to > MAX_AMOUNT:
             errors.append({"field": f"{where}.up_to", "message": f"must be between 1 and {MAX_AMOUNT} fen"})
         elif prev_up_to is not None and up_to <= prev_up_to:
-            errors.append({"field": f"{where}.up_to",
-                           "message": f"must be greater than the previous level's ({prev_up_to})"})
+            errors.append(
+                {"field": f"{where}.up_to", "message": f"must be greater than the previous level's ({prev_up_to})"}
+            )
         if isinstance(up_to, int) and not isinstance(up_to, bool):
             prev_up_to = up_to
         if approver not in APPROVERS:
@@ -84,8 +87,12 @@ def parse_policy(levels: Any) -> ApprovalPolicy:
         else:
             rank = APPROVERS.index(approver)
             if rank <= prev_rank:
-                errors.append({"field": f"{where}.approver",
-                               "message": "must be higher than the previous level's (province, region, leader)"})
+                errors.append(
+                    {
+                        "field": f"{where}.approver",
+                        "message": "must be higher than the previous level's (province, region, leader)",
+                    }
+                )
             prev_rank = max(prev_rank, rank)
         parsed.append(PolicyLevel(up_to if isinstance(up_to, int) else None, str(approver)))
     if errors:
@@ -97,6 +104,7 @@ def parse_policy(levels: Any) -> ApprovalPolicy:
 @dataclass(frozen=True)
 class ChainStep:
     """A step of a chain: its level and the org node it belongs to (the root for `leader`)."""
+
     level: str
     org: str
 
@@ -111,8 +119,9 @@ def level_node(approver: str, campaign_org: str) -> str | None:
     return orgs.ancestor(campaign_org, _APPROVER_DEPTH[approver])
 
 
-def chain_at_submit(policy: ApprovalPolicy | None, requested_amount: int, campaign_org: str,
-                    applicant_role: str, applicant_org: str) -> tuple[ChainStep, ...]:
+def chain_at_submit(
+    policy: ApprovalPolicy | None, requested_amount: int, campaign_org: str, applicant_role: str, applicant_org: str
+) -> tuple[ChainStep, ...]:
     """The chain fixed at submit (API.md, Approval chains).
 
     Every level from the first up to the first whose `up_to` ≥ the requested amount (all of
@@ -124,8 +133,7 @@ def chain_at_submit(policy: ApprovalPolicy | None, requested_amount: int, campai
     if policy is None:
         return (ChainStep(ANY_MANAGER, campaign_org),)
     levels = policy.levels
-    last = next((i for i, lv in enumerate(levels) if lv.up_to is None or lv.up_to >= requested_amount),
-                len(levels) - 1)
+    last = next((i for i, lv in enumerate(levels) if lv.up_to is None or lv.up_to >= requested_amount), len(levels) - 1)
 
     def usable(approver: str) -> str | None:
         node = level_node(approver, campaign_org)
@@ -133,14 +141,15 @@ def chain_at_submit(policy: ApprovalPolicy | None, requested_amount: int, campai
             return None
         return node
 
-    chain = tuple(ChainStep(lv.approver, node) for lv in levels[:last + 1]
-                  if (node := usable(lv.approver)) is not None)
+    chain = tuple(
+        ChainStep(lv.approver, node) for lv in levels[: last + 1] if (node := usable(lv.approver)) is not None
+    )
     if chain:
         return chain
-    for lv in levels[last + 1:]:
+    for lv in levels[last + 1 :]:
         if (node := usable(lv.approver)) is not None:
             return (ChainStep(lv.approver, node),)
-    for approver in APPROVERS[APPROVERS.index(levels[last].approver) + 1:]:
+    for approver in APPROVERS[APPROVERS.index(levels[last].approver) + 1 :]:
         if (node := usable(approver)) is not None:
             return (ChainStep(approver, node),)
     return (ChainStep("leader", orgs.tenant_of(campaign_org)),)
@@ -149,6 +158,7 @@ def chain_at_submit(policy: ApprovalPolicy | None, requested_amount: int, campai
 @dataclass(frozen=True)
 class ApprovalStep:
     """A step taken: at which level, by whom (and for whom), for how much."""
+
     level: str
     by: Person
     amount: int
@@ -167,6 +177,7 @@ class ApprovalStep:
 @dataclass(frozen=True)
 class Approval:
     """A campaign's chain and the steps taken on it."""
+
     chain: tuple[ChainStep, ...]
     steps: tuple[ApprovalStep, ...] = ()
 
@@ -187,21 +198,32 @@ class Approval:
     def as_dict(self, status: str = "submitted") -> dict[str, Any]:
         """The campaign field `approval`; `next` only while the campaign is `submitted`."""
         nxt = self.next if status == "submitted" else None
-        return {"chain": [s.as_dict() for s in self.chain], "steps": [s.as_dict() for s in self.steps],
-                "next": nxt.as_dict() if nxt else None}
+        return {
+            "chain": [s.as_dict() for s in self.chain],
+            "steps": [s.as_dict() for s in self.steps],
+            "next": nxt.as_dict() if nxt else None,
+        }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Approval":
+    def from_dict(cls, data: Mapping[str, Any]) -> Approval:
         chain = tuple(ChainStep(str(s["level"]), str(s["org"])) for s in data["chain"])
-        steps = tuple(ApprovalStep(level=str(s["level"]), by=Person.from_dict(s["by"]), amount=int(s["amount"]),
-                                   at=str(s["at"]), comment=s.get("comment"),
-                                   acting_for=Person.from_dict(s["acting_for"]) if s.get("acting_for") else None)
-                      for s in data.get("steps") or ())
+        steps = tuple(
+            ApprovalStep(
+                level=str(s["level"]),
+                by=Person.from_dict(s["by"]),
+                amount=int(s["amount"]),
+                at=str(s["at"]),
+                comment=s.get("comment"),
+                acting_for=Person.from_dict(s["acting_for"]) if s.get("acting_for") else None,
+            )
+            for s in data.get("steps") or ()
+        )
         return cls(chain, steps)
 
 
-def start_approval(policy: ApprovalPolicy | None, requested_amount: int, campaign_org: str,
-                   applicant_role: str, applicant_org: str) -> Approval:
+def start_approval(
+    policy: ApprovalPolicy | None, requested_amount: int, campaign_org: str, applicant_role: str, applicant_org: str
+) -> Approval:
     """A submitted campaign's approval: its chain, no step taken yet."""
     return Approval(chain_at_submit(policy, requested_amount, campaign_org, applicant_role, applicant_org))
 
@@ -214,6 +236,7 @@ class Delegation:
     The delegator's role and org are kept from their token when the delegation is made: they
     define the authority lent.
     """
+
     delegator: Principal
     to: Person
     from_day: str
@@ -224,8 +247,12 @@ class Delegation:
 
     def as_dict(self) -> dict[str, Any]:
         d = self.delegator
-        return {"delegator": {"id": d.sub, "name": d.name, "role": d.role, "org": d.org},
-                "to": self.to.as_dict(), "from": self.from_day, "until": self.until_day}
+        return {
+            "delegator": {"id": d.sub, "name": d.name, "role": d.role, "org": d.org},
+            "to": self.to.as_dict(),
+            "from": self.from_day,
+            "until": self.until_day,
+        }
 
 
 def new_delegation(delegator: Principal, to: Person, from_day: Any, until_day: Any, today: str) -> Delegation:
@@ -261,8 +288,11 @@ def _day(value: Any, field: str, errors: list[dict[str, str]]) -> str | None:
 
 def is_eligible_delegate(principal: Principal, delegation: Delegation) -> bool:
     """The caller (from a verified token) is the delegate: a manager or leader of the same company."""
-    return (principal.sub == delegation.to.id and principal.role in DECIDING_ROLES
-            and principal.tenant == delegation.delegator.tenant)
+    return (
+        principal.sub == delegation.to.id
+        and principal.role in DECIDING_ROLES
+        and principal.tenant == delegation.delegator.tenant
+    )
 
 
 def may_act_for(principal: Principal, delegation: Delegation, day: str) -> bool:
@@ -291,13 +321,20 @@ def may_take_step(role: str, org: str, step: ChainStep) -> bool:
 @dataclass(frozen=True)
 class Authority:
     """In whose right a caller acts on a campaign's next step."""
+
     step: ChainStep
-    level: str                     # the level the step records: `leader` when a leader's right is used
-    acting_for: Person | None      # the delegator, when acting under a delegation
+    level: str  # the level the step records: `leader` when a leader's right is used
+    acting_for: Person | None  # the delegator, when acting under a delegation
 
 
-def resolve_authority(caller: Principal, approval: Approval, owner_id: str, delegations: Iterable[Delegation],
-                      today: str, acting_for: str | None = None) -> Authority:
+def resolve_authority(
+    caller: Principal,
+    approval: Approval,
+    owner_id: str,
+    delegations: Iterable[Delegation],
+    today: str,
+    acting_for: str | None = None,
+) -> Authority:
     """Who the caller acts as on the next step, to approve or reject it; else Forbidden.
 
     With `acting_for` (a delegator's id) only that delegation is used; without it, the
@@ -312,7 +349,7 @@ def resolve_authority(caller: Principal, approval: Approval, owner_id: str, dele
         raise Conflict("this application is not waiting for an approval step", code="invalid_state")
     if caller.sub == owner_id:
         raise Forbidden("you cannot decide on your own application", code="self_approval")
-    _check_not_twice(approval, caller.sub, None)        # the same person never takes two steps of a chain
+    _check_not_twice(approval, caller.sub, None)  # the same person never takes two steps of a chain
     usable = [d for d in delegations if may_act_for(caller, d, today)]
     if acting_for is not None and acting_for != caller.sub:
         if acting_for == owner_id:
@@ -346,8 +383,15 @@ def _check_not_twice(approval: Approval, caller_id: str, on_behalf: Person | Non
             raise Forbidden("you have already approved a step of this application", code="already_approved")
 
 
-def take_step(approval: Approval, authority: Authority, by: Person, approved_amount: int, requested_amount: int,
-              at: str, comment: str | None = None) -> Approval:
+def take_step(
+    approval: Approval,
+    authority: Authority,
+    by: Person,
+    approved_amount: int,
+    requested_amount: int,
+    at: str,
+    comment: str | None = None,
+) -> Approval:
     """The approval after the caller approves the next step with `approved_amount`.
 
     Amounts only go down: never above the requested amount nor the previous step's
@@ -363,8 +407,9 @@ def take_step(approval: Approval, authority: Authority, by: Person, approved_amo
     previous = approval.approved_amount
     if previous is not None and approved_amount > previous:
         raise InvalidInput.field("approved_amount", f"must not exceed the previous step's amount ({previous} fen)")
-    step = ApprovalStep(level=authority.level, by=by, amount=approved_amount, at=at, comment=comment,
-                        acting_for=authority.acting_for)
+    step = ApprovalStep(
+        level=authority.level, by=by, amount=approved_amount, at=at, comment=comment, acting_for=authority.acting_for
+    )
     return Approval(approval.chain, approval.steps + (step,))
 
 

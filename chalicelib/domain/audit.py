@@ -14,22 +14,38 @@ shortest round-trip decimal *text* ("31.2304"): the text of a JSON number is not
 across languages (Python writes 121.0 where JavaScript writes 121) nor across stores
 (DynamoDB hands numbers back as Decimal), while a string hashes the same everywhere.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import math
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from decimal import Decimal
+from typing import Any
 
 GENESIS_HASH = "0" * 64
 
 ACTIONS = (
-    "created", "edited", "submitted", "approval_step", "approved", "rejected", "cancelled",
-    "requirement_changed", "feedback_submitted", "settlement_unlocked", "reimbursed",
-    "attachment_added", "attachment_ready", "attachment_rejected", "attachment_deleted",
-    "budget_reserved", "budget_released", "budget_consumed",
+    "created",
+    "edited",
+    "submitted",
+    "approval_step",
+    "approved",
+    "rejected",
+    "cancelled",
+    "requirement_changed",
+    "feedback_submitted",
+    "settlement_unlocked",
+    "reimbursed",
+    "attachment_added",
+    "attachment_ready",
+    "attachment_rejected",
+    "attachment_deleted",
+    "budget_reserved",
+    "budget_released",
+    "budget_consumed",
 )
 ACTOR_ROLES = ("rep", "manager", "leader", "finance", "system")
 
@@ -37,6 +53,7 @@ ACTOR_ROLES = ("rep", "manager", "leader", "finance", "system")
 @dataclass(frozen=True)
 class Person:
     """Someone named on a record: an approver, a delegator, the author of a ledger entry."""
+
     id: str
     name: str = ""
 
@@ -44,13 +61,14 @@ class Person:
         return {"id": self.id, "name": self.name}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Person":
+    def from_dict(cls, data: Mapping[str, Any]) -> Person:
         return cls(id=str(data["id"]), name=str(data.get("name") or ""))
 
 
 @dataclass(frozen=True)
 class Actor:
     """Who made a change, in which role, and for whom when acting under a delegation."""
+
     id: str
     role: str
     name: str | None = None
@@ -65,10 +83,14 @@ class Actor:
         return out
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Actor":
+    def from_dict(cls, data: Mapping[str, Any]) -> Actor:
         acting = data.get("acting_for")
-        return cls(id=str(data["id"]), role=str(data["role"]), name=data.get("name"),
-                   acting_for=Person.from_dict(acting) if acting else None)
+        return cls(
+            id=str(data["id"]),
+            role=str(data["role"]),
+            name=data.get("name"),
+            acting_for=Person.from_dict(acting) if acting else None,
+        )
 
 
 # Functions (stream handlers, the upload checker, schedules) act as this one actor.
@@ -92,8 +114,13 @@ class AuditEntry:
 
     def body(self) -> dict[str, Any]:
         """The entry without `hash`: what is hashed."""
-        out: dict[str, Any] = {"seq": self.seq, "at": self.at, "actor": self.actor.as_dict(),
-                               "action": self.action, "prev_hash": self.prev_hash}
+        out: dict[str, Any] = {
+            "seq": self.seq,
+            "at": self.at,
+            "actor": self.actor.as_dict(),
+            "action": self.action,
+            "prev_hash": self.prev_hash,
+        }
         if self.changes:
             out["changes"] = self.changes
         return out
@@ -103,16 +130,23 @@ class AuditEntry:
         return {**self.body(), "hash": self.hash}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "AuditEntry":
-        return cls(seq=int(data["seq"]), at=str(data["at"]), actor=Actor.from_dict(data["actor"]),
-                   action=str(data["action"]), prev_hash=str(data["prev_hash"]), hash=str(data["hash"]),
-                   changes=dict(data["changes"]) if data.get("changes") else None)
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditEntry:
+        return cls(
+            seq=int(data["seq"]),
+            at=str(data["at"]),
+            actor=Actor.from_dict(data["actor"]),
+            action=str(data["action"]),
+            prev_hash=str(data["prev_hash"]),
+            hash=str(data["hash"]),
+            changes=dict(data["changes"]) if data.get("changes") else None,
+        )
 
 
 @dataclass(frozen=True)
 class ChainHead:
     """Where a chain stands: its last entry's seq and hash (seq 0 and 64 zeros: no entry yet).
     A campaign keeps its head, so the next entry can be linked without reading the trail."""
+
     seq: int = 0
     hash: str = GENESIS_HASH
 
@@ -127,8 +161,9 @@ def hash_of(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode("utf-8")).hexdigest()
 
 
-def next_entry(prev: AuditEntry | ChainHead | None, at: str, actor: Actor, action: str,
-               changes: Mapping[str, Any] | None = None) -> AuditEntry:
+def next_entry(
+    prev: AuditEntry | ChainHead | None, at: str, actor: Actor, action: str, changes: Mapping[str, Any] | None = None
+) -> AuditEntry:
     """The entry that follows `prev` (None or an empty head: the first of the chain), hashed and linked.
 
     Raises ValueError for an unknown action or role, or values that are not plain JSON: those
@@ -141,14 +176,23 @@ def next_entry(prev: AuditEntry | ChainHead | None, at: str, actor: Actor, actio
     normalised = _plain_json(dict(changes)) if changes else None
     seq = 1 if prev is None else prev.seq + 1
     prev_hash = GENESIS_HASH if prev is None else prev.hash
-    draft = AuditEntry(seq=seq, at=at, actor=actor, action=action, prev_hash=prev_hash, hash="",
-                       changes=normalised or None)
-    return AuditEntry(seq=seq, at=at, actor=actor, action=action, prev_hash=prev_hash,
-                      hash=hash_of(draft.body()), changes=draft.changes)
+    draft = AuditEntry(
+        seq=seq, at=at, actor=actor, action=action, prev_hash=prev_hash, hash="", changes=normalised or None
+    )
+    return AuditEntry(
+        seq=seq,
+        at=at,
+        actor=actor,
+        action=action,
+        prev_hash=prev_hash,
+        hash=hash_of(draft.body()),
+        changes=draft.changes,
+    )
 
 
-def verify(entries: Iterable[AuditEntry | Mapping[str, Any]], first_seq: int = 1,
-           prev_hash: str = GENESIS_HASH) -> bool:
+def verify(
+    entries: Iterable[AuditEntry | Mapping[str, Any]], first_seq: int = 1, prev_hash: str = GENESIS_HASH
+) -> bool:
     """True when every hash recomputes, `seq` runs first_seq, first_seq+1, … without a gap,
     and each entry links to the one before (the first to `prev_hash`).
 

@@ -10,12 +10,14 @@ operation appends and refuse it when money is short; `Effect.deltas` says how ea
 figures move, with the amount of `available` each change needs, so a storage layer can apply
 them in one atomic write conditional on `available` still being enough. No I/O here.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Collection, Iterable, Mapping
+from typing import Any
 
 from chalicelib.domain import ids
 from chalicelib.domain import org as orgs
@@ -33,11 +35,11 @@ ENTRY_KINDS = ("allocate", "carve", "reserve", "release", "consume", "adjust")
 
 class BudgetExceeded(Conflict):
     """The budget's `available` is short; the response body carries it (API.md: Effects)."""
+
     code = "budget_exceeded"
 
     def __init__(self, available: int, needed: int, what: str = "the budget") -> None:
-        super().__init__(f"{what} has {available} fen available, {needed} fen are needed",
-                         code="budget_exceeded")
+        super().__init__(f"{what} has {available} fen available, {needed} fen are needed", code="budget_exceeded")
         self.available = available
         self.details = {"available": available}
 
@@ -52,6 +54,7 @@ _MONTH = re.compile(r"([0-9]{4})-(0[1-9]|1[0-2])")
 @dataclass(frozen=True)
 class Period:
     """A budget period: a year, a quarter (`YYYY-Qn`) or a month (`YYYY-MM`)."""
+
     year: int
     quarter: int | None = None
     month: int | None = None
@@ -77,7 +80,7 @@ class Period:
             return 3 * self.quarter - 2, 3 * self.quarter
         return 1, 12
 
-    def contains(self, other: "Period") -> bool:
+    def contains(self, other: Period) -> bool:
         """A year contains itself, its quarters and months; a quarter itself and its months."""
         if self.year != other.year:
             return False
@@ -129,6 +132,7 @@ def period_contains_date(period: str, date: str) -> bool:
 @dataclass(frozen=True)
 class BudgetScope:
     """What a budget is for. At most one budget exists per scope (else 409 `budget_exists`)."""
+
     org: str
     period: str
     category: str | None = None
@@ -137,6 +141,7 @@ class BudgetScope:
 @dataclass(frozen=True)
 class Figures:
     """The four figures a ledger determines, and what is left of them."""
+
     amount: int = 0
     allocated: int = 0
     reserved: int = 0
@@ -187,10 +192,18 @@ class Budget:
     def as_dict(self) -> dict[str, Any]:
         """The API's budget object."""
         return {
-            "id": self.id, "org": self.org, "period": self.period, "category": self.category,
-            "amount": self.amount, "allocated": self.allocated, "reserved": self.reserved,
-            "consumed": self.consumed, "available": self.available, "parent_id": self.parent_id,
-            "created_at": self.created_at, "updated_at": self.updated_at,
+            "id": self.id,
+            "org": self.org,
+            "period": self.period,
+            "category": self.category,
+            "amount": self.amount,
+            "allocated": self.allocated,
+            "reserved": self.reserved,
+            "consumed": self.consumed,
+            "available": self.available,
+            "parent_id": self.parent_id,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
         }
 
 
@@ -205,9 +218,17 @@ def check_amount(amount: Any, field: str = "amount") -> int:
     return amount
 
 
-def new_budget(budget_id: str, tenant: str, org: str, period: str, category: str | None, amount: int,
-               now: str, parent: Budget | None = None,
-               categories: Collection[str] | None = None) -> Budget:
+def new_budget(
+    budget_id: str,
+    tenant: str,
+    org: str,
+    period: str,
+    category: str | None,
+    amount: int,
+    now: str,
+    parent: Budget | None = None,
+    categories: Collection[str] | None = None,
+) -> Budget:
     """A budget as `POST /budgets` creates it, after every rule that needs no other read.
 
     `tenant` is the caller's company. With `parent`, the new budget must fit inside it (org
@@ -219,8 +240,9 @@ def new_budget(budget_id: str, tenant: str, org: str, period: str, category: str
     if not isinstance(org, str) or not orgs.is_valid_org(org) or orgs.tenant_of(org) != tenant:
         errors.append({"field": "org", "message": "must be an org path inside your company"})
     parsed = _collect(errors, lambda: parse_period(period))
-    if category is not None and (not isinstance(category, str) or not category
-                                 or (categories is not None and category not in categories)):
+    if category is not None and (
+        not isinstance(category, str) or not category or (categories is not None and category not in categories)
+    ):
         known = f"; one of: {', '.join(categories)}" if categories else ""
         errors.append({"field": "category", "message": f"unknown category{known}"})
     _collect(errors, lambda: check_amount(amount))
@@ -233,8 +255,17 @@ def new_budget(budget_id: str, tenant: str, org: str, period: str, category: str
             raise Conflict("a budget already exists for this org, period and category", code="budget_exists")
         if parent.available < amount:
             raise BudgetExceeded(parent.available, amount, "the parent budget")
-    return Budget(id=budget_id, tenant=tenant, org=org, period=period, category=category, amount=amount,
-                  parent_id=parent.id if parent else None, created_at=now, updated_at=now)
+    return Budget(
+        id=budget_id,
+        tenant=tenant,
+        org=org,
+        period=period,
+        category=category,
+        amount=amount,
+        parent_id=parent.id if parent else None,
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def _misfits(parent: Budget, org: str, period: Period, category: str | None) -> list[dict[str, str]]:
@@ -270,12 +301,10 @@ def coverage_scopes(campaign_org: str, category: str, start_date: str) -> tuple[
     periods = periods_containing(start_date)
     parts = campaign_org.split("/")
     nodes = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
-    return tuple(BudgetScope(node, period, cat)
-                 for node in nodes for cat in (category, None) for period in periods)
+    return tuple(BudgetScope(node, period, cat) for node in nodes for cat in (category, None) for period in periods)
 
 
-def covering_budget(candidates: Iterable[Budget], campaign_org: str, category: str,
-                    start_date: str) -> Budget | None:
+def covering_budget(candidates: Iterable[Budget], campaign_org: str, category: str, start_date: str) -> Budget | None:
     """The budget covering a campaign among `candidates` (any superset is fine), or None."""
     rank = {scope: i for i, scope in enumerate(coverage_scopes(campaign_org, category, start_date))}
     tenant = orgs.tenant_of(campaign_org)
@@ -303,6 +332,7 @@ class LedgerEntry:
     per campaign, one adjust per budget version …), so a store can insert an entry
     conditional on its key's absence and a retry can never book it twice.
     """
+
     id: str
     ledger_id: str
     kind: str
@@ -315,8 +345,13 @@ class LedgerEntry:
 
     def as_dict(self) -> dict[str, Any]:
         """The API's entry: `{id, at, kind, amount, campaign_id?, budget_id?, by}`."""
-        out: dict[str, Any] = {"id": self.id, "at": self.at, "kind": self.kind, "amount": self.amount,
-                               "by": self.by.as_dict()}
+        out: dict[str, Any] = {
+            "id": self.id,
+            "at": self.at,
+            "kind": self.kind,
+            "amount": self.amount,
+            "by": self.by.as_dict(),
+        }
         if self.campaign_id is not None:
             out["campaign_id"] = self.campaign_id
         if self.budget_id is not None:
@@ -332,6 +367,7 @@ class Delta:
     conditional on `available >= needs_available`; when that condition fails the operation
     is refused with `code_if_short` and nothing is written.
     """
+
     budget_id: str
     amount: int = 0
     allocated: int = 0
@@ -382,15 +418,21 @@ def apply_delta(budget: Budget, delta: Delta, at: str) -> Budget:
         raise ValueError(f"delta for {delta.budget_id} applied to {budget.id}")
     if budget.available < delta.needs_available:
         raise _short(budget, delta)
-    return replace(budget, amount=budget.amount + delta.amount, allocated=budget.allocated + delta.allocated,
-                   reserved=budget.reserved + delta.reserved, consumed=budget.consumed + delta.consumed,
-                   updated_at=at)
+    return replace(
+        budget,
+        amount=budget.amount + delta.amount,
+        allocated=budget.allocated + delta.allocated,
+        reserved=budget.reserved + delta.reserved,
+        consumed=budget.consumed + delta.consumed,
+        updated_at=at,
+    )
 
 
 def _short(budget: Budget, delta: Delta) -> Conflict:
     if delta.code_if_short == "budget_below_committed":
-        return Conflict(f"the amount may not go below what is committed ({budget.committed} fen)",
-                        code="budget_below_committed")
+        return Conflict(
+            f"the amount may not go below what is committed ({budget.committed} fen)", code="budget_below_committed"
+        )
     return BudgetExceeded(budget.available, delta.needs_available)
 
 
@@ -403,6 +445,7 @@ class CampaignBudget:
     cancellation did with it. `reserved + consumed + released` is always the amount reserved
     at approval (the approved amount). Unbudgeted campaigns have `budget: null`.
     """
+
     id: str
     org: str
     period: str
@@ -412,16 +455,29 @@ class CampaignBudget:
     released: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "org": self.org, "period": self.period, "category": self.category,
-                "reserved": self.reserved, "consumed": self.consumed, "released": self.released}
+        return {
+            "id": self.id,
+            "org": self.org,
+            "period": self.period,
+            "category": self.category,
+            "reserved": self.reserved,
+            "consumed": self.consumed,
+            "released": self.released,
+        }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any] | None) -> "CampaignBudget | None":
+    def from_dict(cls, data: Mapping[str, Any] | None) -> CampaignBudget | None:
         if not data:
             return None
-        return cls(id=str(data["id"]), org=str(data["org"]), period=str(data["period"]),
-                   category=data.get("category"), reserved=int(data.get("reserved") or 0),
-                   consumed=int(data.get("consumed") or 0), released=int(data.get("released") or 0))
+        return cls(
+            id=str(data["id"]),
+            org=str(data["org"]),
+            period=str(data["period"]),
+            category=data.get("category"),
+            reserved=int(data.get("reserved") or 0),
+            consumed=int(data.get("consumed") or 0),
+            released=int(data.get("released") or 0),
+        )
 
 
 # -- effects ---------------------------------------------------------------------------------
@@ -433,6 +489,7 @@ class Effect:
     cover only budgets that already exist. `campaign_budget` is the campaign's new `budget`
     field for operations on a campaign. An operation that changes nothing has no entries.
     """
+
     entries: tuple[LedgerEntry, ...] = ()
     created: Budget | None = None
     campaign_budget: CampaignBudget | None = None
@@ -446,17 +503,42 @@ class Effect:
                 continue
             d = entry_delta(entry)
             seen = merged.get(d.budget_id)
-            merged[d.budget_id] = d if seen is None else Delta(
-                d.budget_id, seen.amount + d.amount, seen.allocated + d.allocated, seen.reserved + d.reserved,
-                seen.consumed + d.consumed,
-                seen.code_if_short if seen.needs_available else d.code_if_short)
+            merged[d.budget_id] = (
+                d
+                if seen is None
+                else Delta(
+                    d.budget_id,
+                    seen.amount + d.amount,
+                    seen.allocated + d.allocated,
+                    seen.reserved + d.reserved,
+                    seen.consumed + d.consumed,
+                    seen.code_if_short if seen.needs_available else d.code_if_short,
+                )
+            )
         return tuple(merged.values())
 
 
-def _entry(ledger_id: str, kind: str, amount: int, at: str, by: Person, key: str,
-           campaign_id: str | None = None, budget_id: str | None = None) -> LedgerEntry:
-    return LedgerEntry(id=ids.new_id(_ms(at)), ledger_id=ledger_id, kind=kind, amount=amount, at=at, by=by,
-                       key=key, campaign_id=campaign_id, budget_id=budget_id)
+def _entry(
+    ledger_id: str,
+    kind: str,
+    amount: int,
+    at: str,
+    by: Person,
+    key: str,
+    campaign_id: str | None = None,
+    budget_id: str | None = None,
+) -> LedgerEntry:
+    return LedgerEntry(
+        id=ids.new_id(_ms(at)),
+        ledger_id=ledger_id,
+        kind=kind,
+        amount=amount,
+        at=at,
+        by=by,
+        key=key,
+        campaign_id=campaign_id,
+        budget_id=budget_id,
+    )
 
 
 def _ms(at: str) -> int | None:
@@ -471,13 +553,15 @@ def creation_effect(budget: Budget, parent: Budget | None, by: Person, at: str) 
     """Creating `budget` (from new_budget): its `allocate`, and the parent's `carve` when carved."""
     if (parent.id if parent else None) != budget.parent_id:
         raise ValueError("the parent given is not the budget's parent")
-    entries = [_entry(budget.id, "allocate", budget.amount, at, by, f"allocate#{budget.id}",
-                      budget_id=budget.parent_id)]
+    entries = [
+        _entry(budget.id, "allocate", budget.amount, at, by, f"allocate#{budget.id}", budget_id=budget.parent_id)
+    ]
     if parent is not None:
         if parent.available < budget.amount:
             raise BudgetExceeded(parent.available, budget.amount, "the parent budget")
-        entries.append(_entry(parent.id, "carve", budget.amount, at, by, f"carve#{budget.id}#created",
-                              budget_id=budget.id))
+        entries.append(
+            _entry(parent.id, "carve", budget.amount, at, by, f"carve#{budget.id}#created", budget_id=budget.id)
+        )
     return Effect(entries=tuple(entries), created=budget)
 
 
@@ -495,16 +579,17 @@ def resize_effect(budget: Budget, new_amount: Any, parent: Budget | None, by: Pe
     if change == 0:
         return Effect()
     if new_amount < budget.committed:
-        raise Conflict(f"the amount may not go below what is committed ({budget.committed} fen)",
-                       code="budget_below_committed")
+        raise Conflict(
+            f"the amount may not go below what is committed ({budget.committed} fen)", code="budget_below_committed"
+        )
     if parent is not None and change > parent.available:
         raise BudgetExceeded(parent.available, change, "the parent budget")
     version = budget.version or 0
-    entries = [_entry(budget.id, "adjust", change, at, by, f"adjust#{budget.id}#v{version}",
-                      budget_id=budget.parent_id)]
+    entries = [
+        _entry(budget.id, "adjust", change, at, by, f"adjust#{budget.id}#v{version}", budget_id=budget.parent_id)
+    ]
     if parent is not None:
-        entries.append(_entry(parent.id, "carve", change, at, by, f"carve#{budget.id}#v{version}",
-                              budget_id=budget.id))
+        entries.append(_entry(parent.id, "carve", change, at, by, f"carve#{budget.id}#v{version}", budget_id=budget.id))
     return Effect(entries=tuple(entries))
 
 
@@ -522,8 +607,9 @@ def reservation_effect(budget: Budget, campaign_id: str, amount: int, by: Person
     return Effect(entries=entries if amount else (), campaign_budget=reservation)
 
 
-def settlement_effect(reservation: CampaignBudget | None, campaign_id: str, settled: int, by: Person,
-                      at: str) -> Effect:
+def settlement_effect(
+    reservation: CampaignBudget | None, campaign_id: str, settled: int, by: Person, at: str
+) -> Effect:
     """Settling `settled` fen consumes it and releases the rest of the reservation."""
     if reservation is None:
         return Effect()
@@ -532,13 +618,16 @@ def settlement_effect(reservation: CampaignBudget | None, campaign_id: str, sett
     rest = reservation.reserved - settled
     entries = []
     if settled:
-        entries.append(_entry(reservation.id, "consume", settled, at, by, f"consume#{campaign_id}",
-                              campaign_id=campaign_id))
+        entries.append(
+            _entry(reservation.id, "consume", settled, at, by, f"consume#{campaign_id}", campaign_id=campaign_id)
+        )
     if rest:
-        entries.append(_entry(reservation.id, "release", rest, at, by, f"release#{campaign_id}",
-                              campaign_id=campaign_id))
-    after = replace(reservation, reserved=0, consumed=reservation.consumed + settled,
-                    released=reservation.released + rest)
+        entries.append(
+            _entry(reservation.id, "release", rest, at, by, f"release#{campaign_id}", campaign_id=campaign_id)
+        )
+    after = replace(
+        reservation, reserved=0, consumed=reservation.consumed + settled, released=reservation.released + rest
+    )
     return Effect(entries=tuple(entries), campaign_budget=after)
 
 

@@ -1,4 +1,5 @@
 """Campaign rules: feedback requirements, due dates, the settlement gate and amounts."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -10,13 +11,14 @@ from chalicelib.domain.budget import CampaignBudget
 from chalicelib.domain.errors import Conflict, InvalidInput
 
 STATUSES = ("draft", "submitted", "approved", "rejected", "cancelled")
-SCOPES = ("campaign", "category", "all")          # most specific first
+SCOPES = ("campaign", "category", "all")  # most specific first
 DEFAULT_DUE_DAYS = 7
 
 
 @dataclass(frozen=True)
 class RuleRef:
     """The part of a feedback rule that a campaign needs to know."""
+
     rule_id: str
     scope: str
     due_days: int = DEFAULT_DUE_DAYS
@@ -66,11 +68,11 @@ class Campaign:
     proposed_amount: int | None = None
     proposed_from_revision: int = 0
     version: int | None = None
-    owner_email: str | None = None     # where overdue-feedback reminders go (from the token)
+    owner_email: str | None = None  # where overdue-feedback reminders go (from the token)
     # money control
     submitted_at: str | None = None
-    approval: Approval | None = None    # the chain fixed at submit and the steps taken on it
-    budget: CampaignBudget | None = None   # the covering budget's reservation, from the final approval
+    approval: Approval | None = None  # the chain fixed at submit and the steps taken on it
+    budget: CampaignBudget | None = None  # the covering budget's reservation, from the final approval
     cancelled_at: str | None = None
     cancelled_by: str | None = None
     cancel_reason: str | None = None
@@ -167,11 +169,13 @@ def settlement_amount(campaign: Campaign, requested: int | None) -> int:
 
 def check_approval(campaign: Campaign, approved_amount: int) -> None:
     if campaign.status != "submitted":
-        raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
-                       code="invalid_state")
+        raise Conflict(
+            f"only submitted applications can be decided (this one is {campaign.status})", code="invalid_state"
+        )
     if approved_amount > campaign.requested_amount:
-        raise InvalidInput.field("approved_amount",
-                                 f"must not exceed the requested amount ({campaign.requested_amount} fen)")
+        raise InvalidInput.field(
+            "approved_amount", f"must not exceed the requested amount ({campaign.requested_amount} fen)"
+        )
 
 
 def check_feedback_editable(campaign: Campaign) -> None:
@@ -190,29 +194,50 @@ def check_cancellable(campaign: Campaign) -> None:
     if campaign.reimbursement_status == "reimbursed":
         raise Conflict("a reimbursed campaign cannot be cancelled", code="invalid_state")
     if campaign.status not in ("draft", "submitted", "approved"):
-        raise Conflict(f"only a draft, submitted or approved campaign can be cancelled (this one is {campaign.status})",
-                       code="invalid_state")
+        raise Conflict(
+            f"only a draft, submitted or approved campaign can be cancelled (this one is {campaign.status})",
+            code="invalid_state",
+        )
 
 
 def overlaps(a: Campaign, b: Campaign) -> bool:
     """Two applications for the same customer and kind of campaign on overlapping days: the
     classic double claim. Rejected and cancelled ones, and drafts, do not count."""
-    return (a.id != b.id and a.customer_id == b.customer_id and a.category == b.category
-            and b.status in ("submitted", "approved") and a.start_date <= b.end_date and b.start_date <= a.end_date)
+    return (
+        a.id != b.id
+        and a.customer_id == b.customer_id
+        and a.category == b.category
+        and b.status in ("submitted", "approved")
+        and a.start_date <= b.end_date
+        and b.start_date <= a.end_date
+    )
 
 
 def audit_fields(c: Campaign) -> dict[str, Any]:
     """What the audit trail records of a campaign: every field a user or a rule can change,
     as plain values (the trail's `changes` are diffs of these)."""
     return {
-        "title": c.title, "category": c.category, "customer_id": c.customer_id, "customer_name": c.customer_name,
-        "start_date": c.start_date, "end_date": c.end_date, "location": c.location,
-        "expected_spend": c.expected_spend, "expected_sales": c.expected_sales, "expected_units": c.expected_units,
-        "requested_amount": c.requested_amount, "status": c.status, "approved_amount": c.approved_amount,
-        "feedback_required_by": c.rule.scope if c.rule else None, "feedback_due_date": c.feedback_due_date,
-        "min_photos": c.rule.min_photos if c.rule else 0, "feedback_revision": c.feedback_revision,
-        "reimbursement_status": c.reimbursement_status, "reimbursed_amount": c.reimbursed_amount,
-        "proposed_amount": c.proposed_amount, "cancel_reason": c.cancel_reason,
+        "title": c.title,
+        "category": c.category,
+        "customer_id": c.customer_id,
+        "customer_name": c.customer_name,
+        "start_date": c.start_date,
+        "end_date": c.end_date,
+        "location": c.location,
+        "expected_spend": c.expected_spend,
+        "expected_sales": c.expected_sales,
+        "expected_units": c.expected_units,
+        "requested_amount": c.requested_amount,
+        "status": c.status,
+        "approved_amount": c.approved_amount,
+        "feedback_required_by": c.rule.scope if c.rule else None,
+        "feedback_due_date": c.feedback_due_date,
+        "min_photos": c.rule.min_photos if c.rule else 0,
+        "feedback_revision": c.feedback_revision,
+        "reimbursement_status": c.reimbursement_status,
+        "reimbursed_amount": c.reimbursed_amount,
+        "proposed_amount": c.proposed_amount,
+        "cancel_reason": c.cancel_reason,
     }
 
 

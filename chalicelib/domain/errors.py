@@ -1,4 +1,5 @@
 """Domain errors. They carry a contract `code`; only handlers/api.py maps them to HTTP."""
+
 from __future__ import annotations
 
 
@@ -8,7 +9,7 @@ class DomainError(Exception):
     def __init__(self, message: str, code: str | None = None, **details: object) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details          # extra fields of the error body (e.g. `available`)
+        self.details = details  # extra fields of the error body (e.g. `available`)
         if code:
             self.code = code
 
@@ -27,6 +28,7 @@ class NotFound(DomainError):
 
 class Conflict(DomainError):
     """A state conflict: not_editable, invalid_state, feedback_locked, already_reimbursed …"""
+
     code = "conflict"
 
 
@@ -36,6 +38,7 @@ class PayloadTooLarge(DomainError):
 
 class InvalidInput(DomainError):
     """Bad input; `errors` names each field at fault."""
+
     code = "validation_error"
 
     def __init__(self, errors: list[dict[str, str]], message: str | None = None) -> None:
@@ -43,7 +46,7 @@ class InvalidInput(DomainError):
         self.errors = errors
 
     @classmethod
-    def field(cls, field: str, message: str) -> "InvalidInput":
+    def field(cls, field: str, message: str) -> InvalidInput:
         return cls([{"field": field, "message": message}])
 
 

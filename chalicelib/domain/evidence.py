@@ -2,6 +2,7 @@
 
 Plain Python: no I/O. Flags inform reviewers; they never block an upload.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -21,22 +22,22 @@ class Attachment:
     filename: str
     content_type: str
     size_bytes: int
-    kind: str                               # photo | document
+    kind: str  # photo | document
     uploaded_by: str
     created_at: str
     status: str = "pending_upload"
     reason: str | None = None
     object_key: str = ""
-    upload_token: str | None = None         # pinned in the upload form; the checker compares it
+    upload_token: str | None = None  # pinned in the upload form; the checker compares it
     thumbnail_key: str | None = None
-    checked_etag: str | None = None         # the object version the checker decided on
+    checked_etag: str | None = None  # the object version the checker decided on
     checked_at: str | None = None
     taken_at: str | None = None
     gps: dict | None = None
     phash: str | None = None
     phash_crop: str | None = None
-    integrity: dict | None = None           # the flags, without duplicate_of (see duplicate_refs)
-    duplicate_refs: list[str] = field(default_factory=list)   # "<campaign id>/<attachment id>"
+    integrity: dict | None = None  # the flags, without duplicate_of (see duplicate_refs)
+    duplicate_refs: list[str] = field(default_factory=list)  # "<campaign id>/<attachment id>"
 
     @property
     def duplicate_of(self) -> list[str]:
@@ -50,10 +51,10 @@ class Attachment:
 # -- thresholds ----------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Thresholds:
-    window_days_before: int = 1        # a photo may be taken from start − 1 day …
-    window_days_after: int = 1         # … to end + 1 day
-    far_km: float = 5.0                # farther than this from the campaign location is flagged
-    duplicate_distance: int = 8        # Hamming distance (of 64 bits) at or below which photos match
+    window_days_before: int = 1  # a photo may be taken from start − 1 day …
+    window_days_after: int = 1  # … to end + 1 day
+    far_km: float = 5.0  # farther than this from the campaign location is flagged
+    duplicate_distance: int = 8  # Hamming distance (of 64 bits) at or below which photos match
 
 
 def thresholds_for(category: str, raw: str | None) -> Thresholds:
@@ -77,8 +78,9 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     return 2 * r * math.asin(min(1.0, math.sqrt(a)))
 
 
-def integrity(taken_at: str | None, gps: dict | None, start_date: str, end_date: str,
-              location: dict | None, t: Thresholds) -> dict:
+def integrity(
+    taken_at: str | None, gps: dict | None, start_date: str, end_date: str, location: dict | None, t: Thresholds
+) -> dict:
     """The flags a reviewer sees, but duplicate_of (kept apart because later photos add to it).
     None means "cannot tell" (no EXIF time, no campaign location)."""
     outside = None

@@ -1,4 +1,5 @@
 """Feedback reports and feedback rules."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ class FeedbackReport:
     campaign_id: str
     author_id: str
     author_name: str
-    status: str                    # draft | submitted
+    status: str  # draft | submitted
     created_at: str
     updated_at: str
-    revision: int = 0              # 0 for a draft, n for the n-th submission
+    revision: int = 0  # 0 for a draft, n for the n-th submission
     kind: str | None = None
     actual_spend: int | None = None
     actual_sales: int | None = None
@@ -28,11 +29,18 @@ class FeedbackReport:
 
 
 def check_submittable(report: FeedbackReport, ready_photos: int, min_photos: int) -> None:
-    errors = [{"field": name, "message": "is required to submit feedback"}
-              for name in REQUIRED_ACTUALS if getattr(report, name) is None]
+    errors = [
+        {"field": name, "message": "is required to submit feedback"}
+        for name in REQUIRED_ACTUALS
+        if getattr(report, name) is None
+    ]
     if ready_photos < min_photos:
-        errors.append({"field": "attachments",
-                       "message": f"the feedback rule asks for at least {min_photos} ready photos; {ready_photos} so far"})
+        errors.append(
+            {
+                "field": "attachments",
+                "message": f"the feedback rule asks for at least {min_photos} ready photos; {ready_photos} so far",
+            }
+        )
     if errors:
         raise InvalidInput(errors)
 
@@ -41,7 +49,7 @@ def check_submittable(report: FeedbackReport, ready_photos: int, min_photos: int
 class FeedbackRule:
     id: str
     tenant: str
-    scope: str                     # campaign | category | all
+    scope: str  # campaign | category | all
     due_days: int
     min_photos: int
     created_by: str
@@ -68,8 +76,9 @@ def rule_target(tenant: str, scope: str, value: str | None = None) -> str:
 @dataclass(frozen=True)
 class Sweep:
     """Progress of re-applying rules to the campaigns one rule covers, a page per stream record."""
+
     rule_id: str
-    change: str                    # created | deleted
+    change: str  # created | deleted
     tenant: str
     scope: str
     category: str | None

@@ -3,6 +3,7 @@
 Money is integer fen. A ratio is rounded to 4 decimals, or None where its denominator is 0
 (or missing): never 0 and never infinity.
 """
+
 from __future__ import annotations
 
 
@@ -59,8 +60,8 @@ def plan_vs_actual(
 # The cost ratio (spend ÷ sales) is its own multiple; ROI is counted as 1 + ROI (= sales ÷
 # spend), which is ≥ 0 exactly where ROI is defined.
 HIST_PER_DECADE = 16
-HIST_SPAN = 3 * HIST_PER_DECADE                      # 10^-3 … 10^3
-HIST_BUCKETS = 2 * HIST_SPAN + 2                     # zero + 97 log buckets
+HIST_SPAN = 3 * HIST_PER_DECADE  # 10^-3 … 10^3
+HIST_BUCKETS = 2 * HIST_SPAN + 2  # zero + 97 log buckets
 
 
 def hist_bucket(multiple: float) -> int:

@@ -9,20 +9,26 @@ still reads and entropy-decodes the whole stream (so truncation and corruption a
 but skips most of the inverse DCT and colour work. The thumbnail and the perceptual hash are
 both made from that one small decode.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import io
 import math
-from operator import mul
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from operator import mul
 
 # -- what may be uploaded (API.md) -----------------------------------------------------------
 MB = 1024 * 1024
-PHOTO_TYPES = {"image/jpeg": "jpeg", "image/png": "png", "image/heic": "heic", "image/heif": "heic",
-               "image/webp": "webp"}
+PHOTO_TYPES = {
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/heic": "heic",
+    "image/heif": "heic",
+    "image/webp": "webp",
+}
 DOCUMENT_TYPES = {
     "application/pdf": "pdf",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
@@ -33,13 +39,13 @@ MAX_PHOTO_BYTES = 15 * MB
 MAX_DOCUMENT_BYTES = 25 * MB
 
 # -- limits against decompression bombs --------------------------------------------------------
-MAX_PIXELS = 64_000_000            # JPEG is decoded at 1/8 in draft mode, so 64 MP costs ~1 MP
+MAX_PIXELS = 64_000_000  # JPEG is decoded at 1/8 in draft mode, so 64 MP costs ~1 MP
 MAX_FULL_DECODE_PIXELS = 40_000_000  # PNG/WebP decode at full size (~160 MB RGBA at the limit)
 MAX_ZIP_ENTRIES = 10_000
-MAX_ZIP_TOTAL = 300 * MB           # uncompressed, all entries together
-MAX_ZIP_RATIO = 200                # per entry, uncompressed ÷ compressed, above 1 MB uncompressed
+MAX_ZIP_TOTAL = 300 * MB  # uncompressed, all entries together
+MAX_ZIP_RATIO = 200  # per entry, uncompressed ÷ compressed, above 1 MB uncompressed
 THUMBNAIL_PX = 320
-CROP_VARIANT = 0.05                 # see phash_crop
+CROP_VARIANT = 0.05  # see phash_crop
 
 
 def kind_of(content_type: str) -> str | None:
@@ -78,17 +84,17 @@ class Rejected(Exception):
 
 @dataclass
 class Inspection:
-    detected: str                          # jpeg | png | webp | heic | pdf | docx | xlsx | pptx
+    detected: str  # jpeg | png | webp | heic | pdf | docx | xlsx | pptx
     width: int | None = None
     height: int | None = None
-    taken_at: str | None = None            # ISO local time from EXIF DateTimeOriginal
-    gps: dict | None = None                # {"lat": …, "lon": …}
+    taken_at: str | None = None  # ISO local time from EXIF DateTimeOriginal
+    gps: dict | None = None  # {"lat": …, "lon": …}
     has_exif_time: bool = False
     has_exif_gps: bool = False
-    thumbnail: bytes | None = None         # JPEG
-    phash: str | None = None               # 16 hex digits
-    phash_crop: str | None = None          # the hash of the centre (5% off each side): matches light crops
-    analysed: bool = True                  # False: accepted by signature only (HEIC)
+    thumbnail: bytes | None = None  # JPEG
+    phash: str | None = None  # 16 hex digits
+    phash_crop: str | None = None  # the hash of the centre (5% off each side): matches light crops
+    analysed: bool = True  # False: accepted by signature only (HEIC)
     notes: list[str] = field(default_factory=list)
 
 
@@ -105,8 +111,9 @@ def inspect(data: bytes, declared_type: str) -> Inspection:
         return inspect_photo(data, detected)
     if detected == "heic":
         _check_polyglot(data)
-        return Inspection(detected="heic", analysed=False,
-                          notes=["HEIC is accepted by its signature; no thumbnail, EXIF or hash"])
+        return Inspection(
+            detected="heic", analysed=False, notes=["HEIC is accepted by its signature; no thumbnail, EXIF or hash"]
+        )
     if detected == "pdf":
         _check_pdf(data)
         return Inspection(detected="pdf")
@@ -127,7 +134,7 @@ def sniff(data: bytes) -> str | None:
         return "webp"
     if data[4:8] == b"ftyp" and len(data) >= 16:
         size = int.from_bytes(data[:4], "big")
-        brands = [data[8:12]] + [data[i:i + 4] for i in range(16, min(size, 64), 4)]
+        brands = [data[8:12]] + [data[i : i + 4] for i in range(16, min(size, 64), 4)]
         if any(b in _HEIC_BRANDS for b in brands):
             return "heic"
         return None
@@ -144,7 +151,7 @@ def _ooxml_kind(data: bytes) -> str | None:
     try:
         names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     except (zipfile.BadZipFile, ValueError, OSError):
-        return "zip"          # a zip, but not a readable Office document
+        return "zip"  # a zip, but not a readable Office document
     if "[Content_Types].xml" not in names:
         return "zip"
     for prefix, kind in (("word/", "docx"), ("xl/", "xlsx"), ("ppt/", "pptx")):
@@ -219,14 +226,15 @@ def inspect_photo(data: bytes, detected: str) -> Inspection:
         width, height = img.size
         limit = MAX_PIXELS if detected == "jpeg" else MAX_FULL_DECODE_PIXELS
         if width * height > limit:
-            raise Rejected(f"the image is {width}×{height} pixels, over the {limit // 1_000_000} MP limit "
-                           "(a decompression bomb?)")
+            raise Rejected(
+                f"the image is {width}×{height} pixels, over the {limit // 1_000_000} MP limit (a decompression bomb?)"
+            )
         if getattr(img, "n_frames", 1) > 1:
             raise Rejected("animated images are not photos")
         exif = img.getexif()
         if detected == "jpeg":
-            img.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))   # largest DCT scale still ≥ 320 px
-        img.load()                                           # decodes every byte: truncation shows here
+            img.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))  # largest DCT scale still ≥ 320 px
+        img.load()  # decodes every byte: truncation shows here
     except Rejected:
         raise
     except Image.DecompressionBombError:
@@ -308,7 +316,7 @@ def _exif_gps(gps) -> dict | None:
         return None
     lat, lon = (-lat if lat_ref == "S" else lat), (-lon if lon_ref == "W" else lon)
     if not (-90 <= lat <= 90 and -180 <= lon <= 180) or (lat == 0 and lon == 0):
-        return None        # (0, 0) is what a phone without a fix writes
+        return None  # (0, 0) is what a phone without a fix writes
     return {"lat": round(lat, 6), "lon": round(lon, 6)}
 
 
@@ -325,9 +333,9 @@ def phash(img) -> str | None:
 
     grey = img.convert("L").resize((_N, _N), Image.Resampling.BOX)
     px = list(grey.getdata())
-    rows = [px[i * _N:(i + 1) * _N] for i in range(_N)]
+    rows = [px[i * _N : (i + 1) * _N] for i in range(_N)]
     # separable DCT-II, only the K lowest frequencies in each direction
-    partial = [[sum(map(mul, _COS[u], row)) for u in range(_K)] for row in rows]       # rows × K
+    partial = [[sum(map(mul, _COS[u], row)) for u in range(_K)] for row in rows]  # rows × K
     columns = [[partial[y][u] for y in range(_N)] for u in range(_K)]
     coeffs = [sum(map(mul, _COS[v], columns[u])) for v in range(_K) for u in range(_K)]
     ac = coeffs[1:]

@@ -1,4 +1,5 @@
 """Sortable ids (ULID: 48-bit millisecond time + 80 random bits, Crockford base32)."""
+
 from __future__ import annotations
 
 import os

@@ -1,4 +1,5 @@
 """The org tree: paths such as CN/EAST/JS (group / region / province office)."""
+
 from __future__ import annotations
 
 import re

@@ -1,4 +1,5 @@
 """A page of a list: what every list route returns, whatever stores it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -12,6 +13,7 @@ MAX_LIMIT = 200
 @dataclass(frozen=True)
 class PageRequest:
     """How much to return, and where the previous page ended (an opaque cursor)."""
+
     limit: int = DEFAULT_LIMIT
     cursor: str | None = None
 

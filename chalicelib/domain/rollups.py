@@ -18,10 +18,11 @@ sums and can be compared with a recompute:
 * `reimbursed`, `reimbursed_amount` — settled campaigns;
 * `roi#<bucket>`, `cr#<bucket>` — fixed-size histograms of ROI and cost ratio (figures.py).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from chalicelib.domain import figures
 from chalicelib.domain import org as orgs
@@ -31,8 +32,20 @@ DIMENSIONS = ("org", "customer", "owner")
 DUE = "due#"
 ROI = "roi#"
 COST = "cr#"
-SUMS = ("campaigns", "approved_amount", "expected_spend", "expected_sales", "fed_back", "actual_spend",
-        "actual_sales", "passive", "active", "required", "reimbursed", "reimbursed_amount")
+SUMS = (
+    "campaigns",
+    "approved_amount",
+    "expected_spend",
+    "expected_sales",
+    "fed_back",
+    "actual_spend",
+    "actual_sales",
+    "passive",
+    "active",
+    "required",
+    "reimbursed",
+    "reimbursed_amount",
+)
 # An org path has at most 8 levels (org.is_valid_org): ≤ 8 org rows + customer + owner per
 # campaign; a change that moves it (month, category, …) touches both sets: ≤ 20 rows + marker.
 MAX_ROWS_PER_CHANGE = 2 * (8 + 2)
@@ -42,6 +55,7 @@ MAX_ROWS_PER_CHANGE = 2 * (8 + 2)
 class RowKey:
     """One roll-up row: a dimension's entity (org node, customer id, owner id) in a month,
     for one org and one category. For org rows the entity is the node and `org` equals it."""
+
     tenant: str
     dim: str
     entity: str
@@ -126,16 +140,20 @@ def feedback_counts(m: Mapping[str, int], today: str) -> dict[str, int]:
     pending = overdue = 0
     for name, value in m.items():
         if name.startswith(DUE):
-            if name[len(DUE):] < today:
+            if name[len(DUE) :] < today:
                 overdue += int(value)
             else:
                 pending += int(value)
-    return {"passive": int(m.get("passive", 0)), "active": int(m.get("active", 0)),
-            "pending": pending, "overdue": overdue}
+    return {
+        "passive": int(m.get("passive", 0)),
+        "active": int(m.get("active", 0)),
+        "pending": pending,
+        "overdue": overdue,
+    }
 
 
 def histogram(m: Mapping[str, int], prefix: str) -> dict[int, int]:
-    return {int(name[len(prefix):]): int(v) for name, v in m.items() if name.startswith(prefix) and v}
+    return {int(name[len(prefix) :]): int(v) for name, v in m.items() if name.startswith(prefix) and v}
 
 
 def summary_row(group: str, m: Mapping[str, int], today: str) -> dict:

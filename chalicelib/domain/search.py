@@ -2,6 +2,7 @@
 
 Plain values; which index answers them is the data layer's business (dal/campaigns.py).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -14,18 +15,20 @@ FEEDBACK_REQUEST_STATUSES = ("pending", "overdue", "submitted")
 @dataclass(frozen=True)
 class CampaignFilters:
     """GET /campaigns (and customer history)."""
+
     status: str | None = None
     org: str | None = None
     owner: str | None = None
     category: str | None = None
     customer_id: str | None = None
-    date_from: str | None = None     # campaign start_date on or after
-    date_to: str | None = None       # campaign start_date on or before
+    date_from: str | None = None  # campaign start_date on or after
+    date_to: str | None = None  # campaign start_date on or before
 
 
 @dataclass(frozen=True)
 class FeedbackSearch:
     """D: submitted feedback. Dates are Asia/Shanghai business days."""
+
     org: str | None = None
     owner: str | None = None
     category: str | None = None
@@ -38,13 +41,14 @@ class FeedbackSearch:
 @dataclass(frozen=True)
 class RequestSearch:
     """E: campaigns whose feedback is required. Without a status: pending and overdue."""
+
     org: str | None = None
     owner: str | None = None
     category: str | None = None
     customer_id: str | None = None
     status: str | None = None
-    due_before: str | None = None       # inclusive
-    due_after: str | None = None        # inclusive
+    due_before: str | None = None  # inclusive
+    due_after: str | None = None  # inclusive
 
     def check(self) -> None:
         if self.due_after and self.due_before and self.due_after > self.due_before:

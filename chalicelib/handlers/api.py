@@ -12,12 +12,14 @@ its handlers right where they are routed:
 The view Chalice calls authenticates the caller, bounds the body, honours an Idempotency-Key
 on POST, runs the handler and maps domain errors to the error shape of the contract.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from chalice import Blueprint, Response
 
@@ -66,6 +68,7 @@ def error_response(error: DomainError) -> Response:
 @dataclass
 class Result:
     """What a handler returns: a status and a JSON body (None for 204)."""
+
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
@@ -198,6 +201,7 @@ class Routes:
             view.__doc__ = handler.__doc__
             self.blueprint.route(path, methods=[method], name=handler.__name__)(view)
             return handler
+
         return register
 
     def get(self, path: str, **kw: Any) -> Callable[[Handler], Handler]:
@@ -222,13 +226,20 @@ def respond(request, handler: Handler, route: str, path_params: dict[str, str], 
         principal = None
         if not public:
             from chalicelib.handlers.auth import authenticate
+
             principal = authenticate(request.headers.get("authorization"))
         _check_size(request)
         api_request = ApiRequest(request, principal)
         key = request.headers.get("idempotency-key")
         if request.method == "POST" and key is not None and principal is not None:
-            result = _run_once(api_request, key, route, path_params,
-                               lambda: handler(api_request, **path_params), getattr(request, "lambda_context", None))
+            result = _run_once(
+                api_request,
+                key,
+                route,
+                path_params,
+                lambda: handler(api_request, **path_params),
+                getattr(request, "lambda_context", None),
+            )
         else:
             result = handler(api_request, **path_params)
     except DomainError as error:
@@ -237,8 +248,9 @@ def respond(request, handler: Handler, route: str, path_params: dict[str, str], 
     return Response(body=result.body if result.body is not None else "", status_code=result.status, headers=headers)
 
 
-def _run_once(req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result],
-              lambda_context) -> Result:
+def _run_once(
+    req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result], lambda_context
+) -> Result:
     """The same Idempotency-Key (per caller and route) and body: the first response again."""
     import json
 
@@ -250,9 +262,13 @@ def _run_once(req: ApiRequest, key: str, route: str, path_params: dict, operatio
     try:
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
-        body = raw   # malformed JSON: the handler will refuse it; nothing is stored
-    request = {"caller": req.principal.sub, "route": f"{route}:{json.dumps(path_params, sort_keys=True)}",
-               "key": key, "body": body}
+        body = raw  # malformed JSON: the handler will refuse it; nothing is stored
+    request = {
+        "caller": req.principal.sub,
+        "route": f"{route}:{json.dumps(path_params, sort_keys=True)}",
+        "key": key,
+        "body": body,
+    }
     stored = repos.idempotency().run_once(request, lambda: asdict(operation()), lambda_context)
     return Result(stored["status"], stored["body"], {**stored.get("headers", {}), "Idempotency-Key": key})
 
@@ -310,8 +326,15 @@ def http_middleware(event, get_response):
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}
     elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
-    logger().info("request", extra={"route": route, "status": response.status_code, "ms": elapsed_ms,
-                                    "request_id": context.get("requestId")})
+    logger().info(
+        "request",
+        extra={
+            "route": route,
+            "status": response.status_code,
+            "ms": elapsed_ms,
+            "request_id": context.get("requestId"),
+        },
+    )
     count("Requests")
     if response.status_code >= 500:
         count("ServerErrors")

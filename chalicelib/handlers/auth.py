@@ -5,6 +5,7 @@ refetched when a token names an unknown key: key rotation). The local stack poin
 at the key pair `make run` generates under var/, read again whenever the file changes. Nothing
 but RS256 is ever accepted (no `alg: none`, no HS256 signed with the public key).
 """
+
 from __future__ import annotations
 
 import functools
@@ -50,7 +51,7 @@ def _signing_key(kid: str | None):
 def authenticate(authorization: str | None) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthenticated("send Authorization: Bearer <token>")
-    token = authorization[len("Bearer "):].strip()
+    token = authorization[len("Bearer ") :].strip()
     import jwt
 
     try:
@@ -59,8 +60,12 @@ def authenticate(authorization: str | None) -> Principal:
             raise Unauthenticated("token algorithm is not accepted")
         s = settings()
         claims = jwt.decode(
-            token, _signing_key(header.get("kid")), algorithms=_ALGORITHMS,
-            audience=s.token_audience, issuer=s.token_issuer, leeway=30,
+            token,
+            _signing_key(header.get("kid")),
+            algorithms=_ALGORITHMS,
+            audience=s.token_audience,
+            issuer=s.token_issuer,
+            leeway=30,
             options={"require": ["exp", "iat", "sub"], "verify_aud": s.token_audience is not None},
         )
     except jwt.ExpiredSignatureError:

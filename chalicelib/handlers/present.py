@@ -1,4 +1,5 @@
 """Domain objects to the JSON shapes of API.md."""
+
 from __future__ import annotations
 
 from chalicelib.clock import business_today
@@ -9,8 +10,9 @@ from chalicelib.domain.figures import plan_vs_actual, ratio
 
 def figures(c: Campaign, report: FeedbackReport | None = None) -> dict:
     src = report if report is not None else c
-    return plan_vs_actual(c.expected_spend, c.expected_sales, c.expected_units,
-                          src.actual_spend, src.actual_sales, src.actual_units)
+    return plan_vs_actual(
+        c.expected_spend, c.expected_sales, c.expected_units, src.actual_spend, src.actual_sales, src.actual_units
+    )
 
 
 def campaign(c: Campaign, today: str | None = None) -> dict:
@@ -29,8 +31,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
         "requested_amount": c.requested_amount,
         "approved_amount": c.approved_amount,
         "status": c.status,
-        "decision": ({"by": c.decided_by, "at": c.decided_at, "comment": c.decision_comment}
-                     if c.decided_at else None),
+        "decision": ({"by": c.decided_by, "at": c.decided_at, "comment": c.decision_comment} if c.decided_at else None),
         "feedback": {
             "required": rule is not None,
             "required_by": rule.scope if rule else None,
@@ -54,8 +55,9 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
         "plan_vs_actual": figures(c),
         "budget": c.budget.as_dict() if c.budget else None,
         "approval": approval(c),
-        "cancellation": ({"at": c.cancelled_at, "by": c.cancelled_by, "reason": c.cancel_reason}
-                         if c.status == "cancelled" else None),
+        "cancellation": (
+            {"at": c.cancelled_at, "by": c.cancelled_by, "reason": c.cancel_reason} if c.status == "cancelled" else None
+        ),
         "submitted_at": c.submitted_at,
         "created_at": c.created_at,
         "updated_at": c.updated_at,
@@ -108,25 +110,41 @@ def _summary(c: Campaign) -> dict:
 
 def submitted_feedback_row(c: Campaign) -> dict:
     """A row of worklist D: the campaign's latest submitted feedback with its figures."""
-    return {**_summary(c), "kind": c.feedback_kind, "revision": c.feedback_revision,
-            "submitted_at": c.feedback_submitted_at, "reimbursement_status": c.reimbursement_status,
-            "plan_vs_actual": figures(c)}
+    return {
+        **_summary(c),
+        "kind": c.feedback_kind,
+        "revision": c.feedback_revision,
+        "submitted_at": c.feedback_submitted_at,
+        "reimbursement_status": c.reimbursement_status,
+        "plan_vs_actual": figures(c),
+    }
 
 
 def feedback_request_row(c: Campaign, today: str) -> dict:
     """A row of worklists B and E: a campaign whose feedback is required."""
     due = c.feedback_due_date
-    return {**_summary(c), "due_date": due, "status": feedback_status(c, today),
-            "days_overdue": days_overdue(due, today) if c.feedback_revision == 0 else 0,
-            "required_by": c.rule.scope if c.rule else None,
-            "min_photos": c.rule.min_photos if c.rule else 0,
-            "reimbursement_status": c.reimbursement_status}
+    return {
+        **_summary(c),
+        "due_date": due,
+        "status": feedback_status(c, today),
+        "days_overdue": days_overdue(due, today) if c.feedback_revision == 0 else 0,
+        "required_by": c.rule.scope if c.rule else None,
+        "min_photos": c.rule.min_photos if c.rule else 0,
+        "reimbursement_status": c.reimbursement_status,
+    }
 
 
 def rule(r: FeedbackRule) -> dict:
-    return {"id": r.id, "scope": r.scope, "campaign_id": r.campaign_id, "category": r.category,
-            "due_days": r.due_days, "min_photos": r.min_photos, "created_by": r.created_by,
-            "created_at": r.created_at}
+    return {
+        "id": r.id,
+        "scope": r.scope,
+        "campaign_id": r.campaign_id,
+        "category": r.category,
+        "due_days": r.due_days,
+        "min_photos": r.min_photos,
+        "created_by": r.created_by,
+        "created_at": r.created_at,
+    }
 
 
 def page(items: list, next_cursor: str | None) -> dict:
@@ -136,10 +154,18 @@ def page(items: list, next_cursor: str | None) -> dict:
 def attachment(a, links: dict) -> dict:
     """An attachment as API.md shows it; links only for objects the checker accepted."""
     out = {
-        "id": a.id, "campaign_id": a.campaign_id, "filename": a.filename, "content_type": a.content_type,
-        "size_bytes": a.size_bytes, "kind": a.kind, "status": a.status, "uploaded_by": a.uploaded_by,
-        "created_at": a.created_at, "checked_at": a.checked_at,
-        "download_url": links.get("download_url"), "thumbnail_url": links.get("thumbnail_url"),
+        "id": a.id,
+        "campaign_id": a.campaign_id,
+        "filename": a.filename,
+        "content_type": a.content_type,
+        "size_bytes": a.size_bytes,
+        "kind": a.kind,
+        "status": a.status,
+        "uploaded_by": a.uploaded_by,
+        "created_at": a.created_at,
+        "checked_at": a.checked_at,
+        "download_url": links.get("download_url"),
+        "thumbnail_url": links.get("thumbnail_url"),
     }
     if a.status == "rejected":
         out["reason"] = a.reason
@@ -161,5 +187,9 @@ def ledger_entry(e) -> dict:
 
 def delegation(d) -> dict:
     out = d.as_dict()
-    return {"to": out["to"], "from": out["from"], "until": out["until"],
-            "delegator": {"id": out["delegator"]["id"], "name": out["delegator"]["name"]}}
+    return {
+        "to": out["to"],
+        "from": out["from"],
+        "until": out["until"],
+        "delegator": {"id": out["delegator"]["id"], "name": out["delegator"]["name"]},
+    }

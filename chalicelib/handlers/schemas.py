@@ -1,16 +1,17 @@
 """Request bodies (pydantic v2): strict types, unknown fields refused, sizes bounded."""
+
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-MAX_MONEY = 10**13   # fen: 100 billion CNY, far above any campaign
+MAX_MONEY = 10**13  # fen: 100 billion CNY, far above any campaign
 
 
 def _calendar_date(value: str) -> str:
-    dt.date.fromisoformat(value)   # raises ValueError -> a 400 naming the field
+    dt.date.fromisoformat(value)  # raises ValueError -> a 400 naming the field
     return value
 
 
@@ -23,8 +24,9 @@ def _printable(value: str) -> str:
 Date = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
 Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
 PositiveMoney = Annotated[int, Field(gt=0, le=MAX_MONEY)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
-                 AfterValidator(_printable)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_printable)
+]
 Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_printable)]
 
@@ -36,7 +38,7 @@ class Body(BaseModel):
 
 class Customer(Body):
     id: Id
-    name: Optional[Name] = None
+    name: Name | None = None
 
 
 def _coordinate(value: float) -> float:
@@ -45,7 +47,7 @@ def _coordinate(value: float) -> float:
 
 
 class Location(Body):
-    address: Optional[Name] = None
+    address: Name | None = None
     lat: Annotated[float, Field(ge=-90, le=90), AfterValidator(_coordinate)]
     lon: Annotated[float, Field(ge=-180, le=180), AfterValidator(_coordinate)]
 
@@ -53,7 +55,7 @@ class Location(Body):
 class Plan(Body):
     expected_spend: Money
     expected_sales: Money
-    expected_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
+    expected_units: Annotated[int, Field(ge=0, le=10**9)] | None = None
 
 
 # In a PATCH, a field left out keeps its value and an explicit null clears it. Only fields
@@ -62,7 +64,7 @@ class Plan(Body):
 class PlanChanges(Body):
     expected_spend: Money = None  # type: ignore[assignment]
     expected_sales: Money = None  # type: ignore[assignment]
-    expected_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
+    expected_units: Annotated[int, Field(ge=0, le=10**9)] | None = None
 
 
 class CampaignIn(Body):
@@ -71,7 +73,7 @@ class CampaignIn(Body):
     customer: Customer
     start_date: Date
     end_date: Date
-    location: Optional[Location] = None
+    location: Location | None = None
     plan: Plan
     requested_amount: PositiveMoney
 
@@ -82,24 +84,25 @@ class CampaignChanges(Body):
     customer: Customer = None  # type: ignore[assignment]
     start_date: Date = None  # type: ignore[assignment]
     end_date: Date = None  # type: ignore[assignment]
-    location: Optional[Location] = None
+    location: Location | None = None
     plan: PlanChanges = None  # type: ignore[assignment]
     requested_amount: PositiveMoney = None  # type: ignore[assignment]
 
 
 class Approval(Body):
     approved_amount: PositiveMoney
-    comment: Optional[Text] = None
-    acting_for: Optional[Id] = None     # a delegator's id: decide in their name
+    comment: Text | None = None
+    acting_for: Id | None = None  # a delegator's id: decide in their name
 
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
-                   AfterValidator(_printable)]
+Reason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000), AfterValidator(_printable)
+]
 
 
 class Rejection(Body):
     comment: Reason
-    acting_for: Optional[Id] = None
+    acting_for: Id | None = None
 
 
 class Cancellation(Body):
@@ -108,23 +111,23 @@ class Cancellation(Body):
 
 class RuleIn(Body):
     scope: Literal["campaign", "category", "all"]
-    campaign_id: Optional[Id] = None
-    category: Optional[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
+    campaign_id: Id | None = None
+    category: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
     due_days: Annotated[int, Field(ge=0, le=365)] = 7
     min_photos: Annotated[int, Field(ge=0, le=50)] = 0
 
 
 class FeedbackIn(Body):
-    actual_spend: Optional[Money] = None
-    actual_sales: Optional[Money] = None
-    actual_units: Optional[Annotated[int, Field(ge=0, le=10**9)]] = None
-    effect_rating: Optional[Annotated[int, Field(ge=1, le=5)]] = None
-    reflections: Optional[Text] = None
+    actual_spend: Money | None = None
+    actual_sales: Money | None = None
+    actual_units: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    effect_rating: Annotated[int, Field(ge=1, le=5)] | None = None
+    reflections: Text | None = None
 
 
 class SettlementIn(Body):
-    amount: Optional[Money] = None
-    note: Optional[Annotated[str, StringConstraints(max_length=1000), AfterValidator(_printable)]] = None
+    amount: Money | None = None
+    note: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_printable)] | None = None
 
 
 class AttachmentIn(Body):
@@ -132,9 +135,10 @@ class AttachmentIn(Body):
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     size_bytes: Annotated[int, Field(gt=0, le=25 * 1024 * 1024)]
 
+
 # -- evaluation and reports -------------------------------------------------------------------
 def _month(value: str) -> str:
-    dt.date.fromisoformat(value + "-01")   # raises ValueError -> a 400 naming the field
+    dt.date.fromisoformat(value + "-01")  # raises ValueError -> a 400 naming the field
     return value
 
 
@@ -150,15 +154,15 @@ class ReportSubscription(Body):
 
 
 # -- money control ---------------------------------------------------------------------------
-Org = Annotated[str, StringConstraints(min_length=1, max_length=300)]     # the domain checks the path
+Org = Annotated[str, StringConstraints(min_length=1, max_length=300)]  # the domain checks the path
 
 
 class BudgetIn(Body):
     org: Org
     period: Annotated[str, StringConstraints(min_length=1, max_length=16)]
-    category: Optional[Annotated[str, StringConstraints(min_length=1, max_length=64)]] = None
-    amount: int                         # the domain bounds it (and names it) so 2^63 is a 400, not an overflow
-    parent_id: Optional[Id] = None
+    category: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    amount: int  # the domain bounds it (and names it) so 2^63 is a 400, not an overflow
+    parent_id: Id | None = None
 
 
 class BudgetChange(Body):
@@ -166,7 +170,7 @@ class BudgetChange(Body):
 
 
 class PolicyLevelIn(Body):
-    up_to: Optional[int]
+    up_to: int | None
     approver: Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
@@ -176,7 +180,7 @@ class PolicyIn(Body):
 
 class Delegate(Body):
     id: Id
-    name: Optional[Name] = None
+    name: Name | None = None
 
 
 class DelegationIn(Body):

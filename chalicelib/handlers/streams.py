@@ -9,6 +9,7 @@ store under `dead-letters/` before it is reported, so that nothing is lost even 
 mapping's retries run out and only its coordinates reach the on-failure queue. Handlers never
 swallow errors.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,7 +17,7 @@ import functools
 from chalicelib.observability import count, logger, publishes_metrics
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _processor(source: str):
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
 
@@ -35,10 +36,13 @@ def park_failed_record(source: str, raw_record: dict, error: BaseException) -> s
     from chalicelib.dal import repos
 
     event_id = raw_record.get("eventID", "unknown")
-    key = repos.objects().park(source, event_id, {"source": source, "error": f"{type(error).__name__}: {error}",
-                                                  "record": raw_record})
-    logger().error("stream record failed; parked", extra={"source": source, "event_id": event_id,
-                                                           "parked_key": key, "error": type(error).__name__})
+    key = repos.objects().park(
+        source, event_id, {"source": source, "error": f"{type(error).__name__}: {error}", "record": raw_record}
+    )
+    logger().error(
+        "stream record failed; parked",
+        extra={"source": source, "event_id": event_id, "parked_key": key, "error": type(error).__name__},
+    )
     count("StreamRecordFailures")
     return key
 
@@ -46,8 +50,9 @@ def park_failed_record(source: str, raw_record: dict, error: BaseException) -> s
 def _run(source: str, event: dict, context, record_handler) -> dict:
     from aws_lambda_powertools.utilities.batch import process_partial_response
 
-    return process_partial_response(event=event, record_handler=record_handler, processor=_processor(source),
-                                    context=context)
+    return process_partial_response(
+        event=event, record_handler=record_handler, processor=_processor(source), context=context
+    )
 
 
 def _images(record) -> tuple[dict | None, dict | None]:
@@ -78,8 +83,10 @@ def apply_feedback_record(record) -> str | None:
     if report is None or report.status != "submitted":
         return None
     outcome = unlock_settlement(report.campaign_id, report.revision, report.actual_spend)
-    logger().info("feedback applied to settlement", extra={"campaign_id": report.campaign_id,
-                                                            "revision": report.revision, "outcome": outcome})
+    logger().info(
+        "feedback applied to settlement",
+        extra={"campaign_id": report.campaign_id, "revision": report.revision, "outcome": outcome},
+    )
     return outcome
 
 
@@ -138,7 +145,7 @@ def apply_report_record(record) -> str | None:
         return None
     if not _images(record)[1]:
         return None
-    new = record.dynamodb.new_image            # plain values (Powertools): three attributes are read
+    new = record.dynamodb.new_image  # plain values (Powertools): three attributes are read
     if new.get("kind") != "report":
         return None
     return compile_report(new["tenant"], new["sk"])

@@ -6,6 +6,7 @@ fails raises after the others are done, so the Lambda invocation fails and the a
 invoke retries it (then its on-failure destination keeps it): errors are never swallowed, and
 the records already decided are no-ops on the retry.
 """
+
 from __future__ import annotations
 
 from urllib.parse import unquote_plus
@@ -24,8 +25,15 @@ def uploads_in(event: dict) -> list:
         if not record.event_name.startswith("ObjectCreated"):
             continue
         obj = record.s3.get_object
-        out.append(UploadEvent(bucket=record.s3.bucket.name, key=unquote_plus(obj.key), size=int(obj.get("size", 0)),
-                               etag=obj.etag.strip('"'), sequencer=obj.get("sequencer", "")))
+        out.append(
+            UploadEvent(
+                bucket=record.s3.bucket.name,
+                key=unquote_plus(obj.key),
+                size=int(obj.get("size", 0)),
+                etag=obj.etag.strip('"'),
+                sequencer=obj.get("sequencer", ""),
+            )
+        )
     return out
 
 

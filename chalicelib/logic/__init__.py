@@ -1,8 +1,10 @@
 """Use cases: one function per thing a user (or a trigger) does. Plain values in, domain objects
 out; storage through chalicelib.dal.repos, so the same code runs on DynamoDB and in memory."""
+
 from __future__ import annotations
 
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from chalicelib.domain.errors import Conflict, StaleWrite
 
@@ -21,7 +23,9 @@ def retry_on_stale(operation: Callable[[], T], attempts: int = 5) -> T:
             return operation()
         except StaleWrite:
             if attempt == attempts - 1:
-                raise Conflict("the campaign kept changing while we tried to save; try again", code="conflict")
+                raise Conflict(
+                    "the campaign kept changing while we tried to save; try again", code="conflict"
+                ) from None
     raise AssertionError("unreachable")
 
 

@@ -4,6 +4,7 @@ The chain is fixed at submit from the company's policy (domain/approval.py decid
 step is taken by exactly the right approver, in their own right or a delegator's. Without a
 policy a campaign waits, as before, for any manager over it or a leader.
 """
+
 from __future__ import annotations
 
 from chalicelib.clock import business_today, now_iso
@@ -89,23 +90,27 @@ def delegations_to(principal: Principal) -> list[Delegation]:
 
 
 # -- authority ---------------------------------------------------------------------------------
-def authority(principal: Principal, campaign: Campaign, acting_for: str | None = None,
-              delegations: list[Delegation] | None = None) -> Authority:
+def authority(
+    principal: Principal, campaign: Campaign, acting_for: str | None = None, delegations: list[Delegation] | None = None
+) -> Authority:
     """In whose right the caller takes the campaign's next step (Forbidden when in nobody's).
     `delegations`: the caller's, when already read (else one Query reads them)."""
     approval = pending_approval(campaign)
     if approval is None:
         from chalicelib.domain.errors import Conflict
-        raise Conflict(f"only submitted applications can be decided (this one is {campaign.status})",
-                       code="invalid_state")
+
+        raise Conflict(
+            f"only submitted applications can be decided (this one is {campaign.status})", code="invalid_state"
+        )
     access.require_same_company(principal, campaign.org)
     if delegations is None:
         delegations = delegations_to(principal)
     return resolve_authority(principal, approval, campaign.owner_id, delegations, business_today(), acting_for)
 
 
-def authority_if_any(principal: Principal, campaign: Campaign,
-                     delegations: list[Delegation] | None = None) -> Authority | None:
+def authority_if_any(
+    principal: Principal, campaign: Campaign, delegations: list[Delegation] | None = None
+) -> Authority | None:
     """The caller's authority over the campaign's next step now, None when they have none."""
     from chalicelib.domain.errors import Conflict, Forbidden
 
@@ -153,27 +158,43 @@ def approval_card(principal: Principal, campaign_id: str) -> dict:
     campaign = load_visible(principal, campaign_id)
     if campaign.status == "draft":
         from chalicelib.domain.errors import Conflict
+
         raise Conflict("a draft has no approval card until it is submitted", code="invalid_state")
-    delegations = delegations_to(principal)             # one Query serves every question below
+    delegations = delegations_to(principal)  # one Query serves every question below
     decides = authority_if_any(principal, campaign, delegations)
     acting_for = decides.acting_for if decides else None
     deciding_for = principal
     if not access.sees_approval_context(principal, campaign.org, campaign.owner_id):
         if decides is None:
             from chalicelib.domain.errors import Forbidden
+
             raise Forbidden("only an approver of this application sees its approval card")
-        deciding_for = next((d.delegator for d in delegations if acting_for and d.delegator.sub == acting_for.id),
-                            principal)
+        deciding_for = next(
+            (d.delegator for d in delegations if acting_for and d.delegator.sub == acting_for.id), principal
+        )
     if campaign.budget is not None:
         budget = repos.budgets().get(campaign.budget.id)
     else:
         budget = repos.budgets().covering(campaign.org, campaign.category, campaign.start_date)
     return {
         "campaign": campaign,
-        "customer": {"id": campaign.customer_id, "name": campaign.customer_name,
-                     "summary": customer_summary(deciding_for, campaign.customer_id)},
-        "budget": ({"id": budget.id, "org": budget.org, "period": budget.period, "category": budget.category,
-                    "amount": budget.amount, "available": budget.available} if budget else None),
+        "customer": {
+            "id": campaign.customer_id,
+            "name": campaign.customer_name,
+            "summary": customer_summary(deciding_for, campaign.customer_id),
+        },
+        "budget": (
+            {
+                "id": budget.id,
+                "org": budget.org,
+                "period": budget.period,
+                "category": budget.category,
+                "amount": budget.amount,
+                "available": budget.available,
+            }
+            if budget
+            else None
+        ),
         "warnings": warnings(campaign),
         "acting_for": acting_for.as_dict() if acting_for else None,
     }

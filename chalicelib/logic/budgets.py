@@ -1,6 +1,7 @@
 """Budgets (预算池): allocate, carve, resize, read; and what approval, settlement and
 cancellation do to them. Every figure moves through the domain's effects (domain/budget.py)
 and is written with its ledger entries in one conditional unit of work (dal/budgets.py)."""
+
 from __future__ import annotations
 
 from chalicelib.clock import now_iso
@@ -40,8 +41,9 @@ def load_visible(principal: Principal, budget_id: str) -> Budget:
     return budget
 
 
-def create_budget(principal: Principal, org: str, period: str, category: str | None, amount: int,
-                  parent_id: str | None) -> Budget:
+def create_budget(
+    principal: Principal, org: str, period: str, category: str | None, amount: int, parent_id: str | None
+) -> Budget:
     """A budget for an org node and period (and category), allocated, or carved out of a parent."""
     access.require(principal, "budget.create")
 
@@ -52,8 +54,9 @@ def create_budget(principal: Principal, org: str, period: str, category: str | N
             if parent is None or parent.tenant != principal.tenant:
                 raise InvalidInput.field("parent_id", "no such budget in your company")
         now = now_iso()
-        budget = new_budget(new_id(), principal.tenant, org, period, category, amount, now, parent,
-                            settings().categories)
+        budget = new_budget(
+            new_id(), principal.tenant, org, period, category, amount, now, parent, settings().categories
+        )
         _apply(creation_effect(budget, parent, principal.person, now))
         return budget
 
@@ -93,10 +96,11 @@ def _explain(short: BudgetShort) -> Exception:
     if now is None:
         return StaleWrite(short.delta.budget_id)
     if now.available >= short.delta.needs_available:
-        return StaleWrite(short.delta.budget_id)     # the version moved: re-read and decide again
+        return StaleWrite(short.delta.budget_id)  # the version moved: re-read and decide again
     if short.delta.code_if_short == "budget_below_committed":
-        return Conflict(f"the amount may not go below what is committed ({now.committed} fen)",
-                        code="budget_below_committed")
+        return Conflict(
+            f"the amount may not go below what is committed ({now.committed} fen)", code="budget_below_committed"
+        )
     return BudgetExceeded(now.available, short.delta.needs_available)
 
 
@@ -104,8 +108,9 @@ def get_budget(principal: Principal, budget_id: str) -> Budget:
     return load_visible(principal, budget_id)
 
 
-def list_budgets(principal: Principal, org: str | None, period: str | None, category: str | None,
-                 page: PageRequest) -> Page[Budget]:
+def list_budgets(
+    principal: Principal, org: str | None, period: str | None, category: str | None, page: PageRequest
+) -> Page[Budget]:
     access.require(principal, "budget.read")
     if period is not None:
         parse_period(period)
@@ -157,8 +162,11 @@ _AUDITED = {"reserve": "budget_reserved", "consume": "budget_consumed", "release
 def audit_events(effect: Effect) -> list[tuple[str, dict]]:
     """The audit events of what `effect` did to a campaign's reservation, one per ledger entry
     (in the order booked: a settlement consumes, then releases the rest)."""
-    return [(_AUDITED[e.kind], {"budget_id": [None, e.ledger_id], _AUDITED[e.kind]: [0, e.amount]})
-            for e in effect.entries if e.kind in _AUDITED]
+    return [
+        (_AUDITED[e.kind], {"budget_id": [None, e.ledger_id], _AUDITED[e.kind]: [0, e.amount]})
+        for e in effect.entries
+        if e.kind in _AUDITED
+    ]
 
 
 def explain_short(short: BudgetShort) -> Exception:

@@ -3,6 +3,7 @@
 Every change is one unit of work: the campaign (conditional on the version read), its audit
 entries, and what it does to budgets, together or not at all.
 """
+
 from __future__ import annotations
 
 from chalicelib.clock import now_iso
@@ -36,7 +37,11 @@ def load_visible(principal: Principal, campaign_id: str) -> Campaign:
         raise NotFound(f"campaign {campaign_id} does not exist")
     if access.in_scope(principal, campaign.org, campaign.owner_id):
         return campaign
-    if principal.role in access.APPROVERS and campaign.status == "submitted" and approvals.may_decide(principal, campaign):
+    if (
+        principal.role in access.APPROVERS
+        and campaign.status == "submitted"
+        and approvals.may_decide(principal, campaign)
+    ):
         return campaign
     raise Forbidden("this campaign is outside your scope")
 
@@ -54,14 +59,24 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
     now = now_iso()
     plan = data["plan"]
     campaign = Campaign(
-        id=new_id(), org=principal.org, owner_id=principal.sub, owner_name=principal.name,
+        id=new_id(),
+        org=principal.org,
+        owner_id=principal.sub,
+        owner_name=principal.name,
         owner_email=principal.email or None,
-        title=data["title"], category=data["category"],
-        customer_id=data["customer"]["id"], customer_name=data["customer"].get("name") or "",
-        start_date=data["start_date"], end_date=data["end_date"], location=data.get("location"),
-        expected_spend=plan["expected_spend"], expected_sales=plan["expected_sales"],
-        expected_units=plan.get("expected_units"), requested_amount=data["requested_amount"],
-        created_at=now, updated_at=now,
+        title=data["title"],
+        category=data["category"],
+        customer_id=data["customer"]["id"],
+        customer_name=data["customer"].get("name") or "",
+        start_date=data["start_date"],
+        end_date=data["end_date"],
+        location=data.get("location"),
+        expected_spend=plan["expected_spend"],
+        expected_sales=plan["expected_sales"],
+        expected_units=plan.get("expected_units"),
+        requested_amount=data["requested_amount"],
+        created_at=now,
+        updated_at=now,
     )
     apply_rules_in_force(campaign)
     with repos.unit_of_work() as uow:
@@ -115,7 +130,9 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
         campaign.approval = approvals.chain_for(principal, campaign)
         campaign.submitted_at = campaign.updated_at = now_iso()
         chain = {"approval_chain": [None, [f"{s.level}:{s.org}" for s in campaign.approval.chain]]}
-        return _save(campaign, history.actor(principal), [("submitted", {**history.changes(before, campaign), **chain})])
+        return _save(
+            campaign, history.actor(principal), [("submitted", {**history.changes(before, campaign), **chain})]
+        )
 
     return retry_on_stale(attempt)
 
@@ -123,11 +140,12 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
 def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None):
     """The submitted campaign the caller is about to decide, and in whose right they do."""
     campaign = load_visible(principal, campaign_id)
-    return campaign, approvals.authority(principal, campaign, acting_for)    # 409 unless submitted
+    return campaign, approvals.authority(principal, campaign, acting_for)  # 409 unless submitted
 
 
-def approve_campaign(principal: Principal, campaign_id: str, approved_amount: int, comment: str | None,
-                     acting_for: str | None = None) -> Campaign:
+def approve_campaign(
+    principal: Principal, campaign_id: str, approved_amount: int, comment: str | None, acting_for: str | None = None
+) -> Campaign:
     """Take the next step of the campaign's chain. The last step approves it, and reserves the
     approved amount from the covering budget in the same unit of work (409 budget_exceeded
     with `available` when short: the campaign stays submitted)."""
@@ -138,8 +156,9 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
         now = now_iso()
         before = audit_fields(campaign)
         by = principal.person
-        campaign.approval = take_step(pending_approval(campaign), authority, by, approved_amount,
-                                      campaign.requested_amount, now, comment)
+        campaign.approval = take_step(
+            pending_approval(campaign), authority, by, approved_amount, campaign.requested_amount, now, comment
+        )
         step = campaign.approval.steps[-1]
         events = [("approval_step", {"level": [None, step.level], "amount": [None, step.amount]})]
         campaign.updated_at = now
@@ -149,7 +168,7 @@ def approve_campaign(principal: Principal, campaign_id: str, approved_amount: in
         campaign.status = "approved"
         campaign.approved_amount = approved_amount
         campaign.decided_by, campaign.decided_at, campaign.decision_comment = principal.sub, now, comment
-        apply_rules_in_force(campaign)          # the requirement and the gate as the rules stand now
+        apply_rules_in_force(campaign)  # the requirement and the gate as the rules stand now
         try:
             with repos.unit_of_work() as uow:
                 reserved = budgets.reserve(uow, campaign, by, now)
@@ -172,8 +191,11 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
         campaign.status = "rejected"
         campaign.decided_by, campaign.decided_at, campaign.decision_comment = principal.sub, now, comment
         campaign.updated_at = now
-        return _save(campaign, history.actor(principal, authority.acting_for),
-                     [("rejected", {**history.changes(before, campaign), "comment": [None, comment]})])
+        return _save(
+            campaign,
+            history.actor(principal, authority.acting_for),
+            [("rejected", {**history.changes(before, campaign), "comment": [None, comment]})],
+        )
 
     return retry_on_stale(attempt)
 
@@ -206,12 +228,17 @@ def warnings(campaign: Campaign) -> list[dict]:
     """What an approver should know before deciding: overlapping applications of the same
     customer and category (from submit on; they inform, never block). One index Query."""
     if campaign.status not in ("submitted", "approved"):
-        return []                           # a draft is not an application yet; a closed one warns nobody
+        return []  # a draft is not an application yet; a closed one warns nobody
     others = repos.campaigns().overlapping(campaign)
     if not others:
         return []
-    return [{"code": "overlapping_campaign", "campaign_ids": sorted(c.id for c in others),
-             "message": f"{len(others)} other application(s) for this customer and category overlap these dates"}]
+    return [
+        {
+            "code": "overlapping_campaign",
+            "campaign_ids": sorted(c.id for c in others),
+            "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
+        }
+    ]
 
 
 def list_campaigns(principal: Principal, f: CampaignFilters, page: PageRequest) -> Page[Campaign]:

@@ -3,6 +3,7 @@ customer's history. Aggregates come from the roll-ups only, so what they cost de
 number of months, org nodes, categories, reps or customers asked about, never on the number
 of campaigns.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -145,7 +146,8 @@ def benchmark(c: Campaign) -> dict:
         "median_cost_ratio": figures.median_cost_ratio(cost_hist),
         "roi_percentile": figures.hist_percentile(roi_hist, figures.roi_bucket(c.actual_sales, c.actual_spend)),
         "cost_ratio_percentile": figures.hist_percentile(
-            cost_hist, figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)),
+            cost_hist, figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)
+        ),
     }
 
 
@@ -169,12 +171,11 @@ def customer_summary(principal: Principal, customer_id: str) -> dict:
                 if key.dim == "customer":
                     r.add_into(total, metrics)
     else:
-        for key, metrics, _ in repos.rollups().entity_rows(scope.tenant, "customer", customer_id, "0000-00",
-                                                           "9999-12"):
+        for key, metrics, _ in repos.rollups().entity_rows(scope.tenant, "customer", customer_id, "0000-00", "9999-12"):
             if access.covers_org(scope, key.org):
                 r.add_into(total, metrics)
     today = business_today()
-    row = r.summary_row(customer_id, total, today)       # the same figures as a summary row
+    row = r.summary_row(customer_id, total, today)  # the same figures as a summary row
     del row["group"], row["reimbursed_amount"]
     return {**row, "feedback_compliance_rate": r.compliance_rate(total, today)}
 
@@ -184,7 +185,9 @@ def customer_history(principal: Principal, customer_id: str, page: PageRequest) 
     from chalicelib.logic.campaigns import list_campaigns
 
     access.require(principal, "customer.history")
-    return list_campaigns(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(principal, customer_id)
+    return list_campaigns(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(
+        principal, customer_id
+    )
 
 
 def approval_context(principal: Principal, c: Campaign) -> dict | None:

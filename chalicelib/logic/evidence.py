@@ -1,12 +1,12 @@
 """Evidence use cases: ask for an upload, list, delete. The checker of uploaded objects is
 logic/uploads.py (another function, another Lambda)."""
+
 from __future__ import annotations
 
 from chalicelib.clock import now_iso
 from chalicelib.dal import repos
 from chalicelib.dal.objects import quarantine_key, upload_key
-from chalicelib.domain import access
-from chalicelib.domain import filecheck
+from chalicelib.domain import access, filecheck
 from chalicelib.domain.access import Principal
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
@@ -26,8 +26,9 @@ def _check_changeable(campaign: Campaign) -> None:
 
 
 # -- HTTP use cases -----------------------------------------------------------------------------
-def request_upload(principal: Principal, campaign_id: str, filename: str, content_type: str,
-                   size_bytes: int) -> tuple[Attachment, dict]:
+def request_upload(
+    principal: Principal, campaign_id: str, filename: str, content_type: str, size_bytes: int
+) -> tuple[Attachment, dict]:
     """Record a pending attachment and presign the one upload that may fill it."""
     import secrets
 
@@ -37,22 +38,35 @@ def request_upload(principal: Principal, campaign_id: str, filename: str, conten
     _check_changeable(campaign)
     kind = filecheck.kind_of(content_type)
     if kind is None:
-        raise InvalidInput.field("content_type", "must be image/jpeg, image/png, image/heic, image/heif, image/webp, "
-                                                 "application/pdf or an Office (docx, xlsx, pptx) document")
+        raise InvalidInput.field(
+            "content_type",
+            "must be image/jpeg, image/png, image/heic, image/heif, image/webp, "
+            "application/pdf or an Office (docx, xlsx, pptx) document",
+        )
     limit = filecheck.max_bytes(content_type)
     if size_bytes > limit:
-        raise InvalidInput.field("size_bytes", f"must be at most {limit} bytes ({limit // filecheck.MB} MB) "
-                                               f"for a {kind}")
+        raise InvalidInput.field(
+            "size_bytes", f"must be at most {limit} bytes ({limit // filecheck.MB} MB) for a {kind}"
+        )
     if len(repos.evidence().list(campaign_id)) >= MAX_PER_CAMPAIGN:
         raise Conflict(f"a campaign holds at most {MAX_PER_CAMPAIGN} attachments", code="too_many_attachments")
     attachment_id = new_id()
-    a = Attachment(id=attachment_id, campaign_id=campaign_id, tenant=principal.tenant,
-                   filename=filecheck.sanitise_filename(filename), content_type=content_type,
-                   size_bytes=size_bytes, kind=kind, uploaded_by=principal.sub, created_at=now_iso(),
-                   object_key=upload_key(campaign_id, attachment_id), upload_token=secrets.token_urlsafe(18))
+    a = Attachment(
+        id=attachment_id,
+        campaign_id=campaign_id,
+        tenant=principal.tenant,
+        filename=filecheck.sanitise_filename(filename),
+        content_type=content_type,
+        size_bytes=size_bytes,
+        kind=kind,
+        uploaded_by=principal.sub,
+        created_at=now_iso(),
+        object_key=upload_key(campaign_id, attachment_id),
+        upload_token=secrets.token_urlsafe(18),
+    )
 
     def attempt(current: Campaign) -> None:
-        _check_changeable(current)          # a retry's fresh read must still be open to evidence
+        _check_changeable(current)  # a retry's fresh read must still be open to evidence
         with repos.unit_of_work() as uow:
             uow.evidence.insert(a)
             record_evidence(uow, current, history.actor(principal), "attachment_added", a)
@@ -85,8 +99,10 @@ def links(a: Attachment) -> dict:
     if a.status != "ready":
         return {"download_url": None, "thumbnail_url": None}
     objects = repos.objects()
-    return {"download_url": objects.download_url(a.object_key, a.content_type, a.filename),
-            "thumbnail_url": objects.download_url(a.thumbnail_key, "image/jpeg") if a.thumbnail_key else None}
+    return {
+        "download_url": objects.download_url(a.object_key, a.content_type, a.filename),
+        "thumbnail_url": objects.download_url(a.thumbnail_key, "image/jpeg") if a.thumbnail_key else None,
+    }
 
 
 def delete_attachment(principal: Principal, campaign_id: str, attachment_id: str) -> None:

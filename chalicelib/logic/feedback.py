@@ -1,4 +1,5 @@
 """Feedback reports (B, C) and the worklists D and E."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -20,8 +21,14 @@ EDITABLE = ("actual_spend", "actual_sales", "actual_units", "effect_rating", "re
 
 
 def _new_draft(principal: Principal, campaign_id: str, now: str) -> FeedbackReport:
-    return FeedbackReport(campaign_id=campaign_id, author_id=principal.sub, author_name=principal.name,
-                          status="draft", created_at=now, updated_at=now)
+    return FeedbackReport(
+        campaign_id=campaign_id,
+        author_id=principal.sub,
+        author_name=principal.name,
+        status="draft",
+        created_at=now,
+        updated_at=now,
+    )
 
 
 def save_draft(principal: Principal, campaign_id: str, values: dict) -> tuple[Campaign, FeedbackReport]:
@@ -71,12 +78,21 @@ def submit_feedback(principal: Principal, campaign_id: str, values: dict | None)
         campaign.actual_spend, campaign.actual_sales = report.actual_spend, report.actual_sales
         campaign.actual_units = report.actual_units
         campaign.updated_at = now
-        figures = {"kind": [None, report.kind], "actual_spend": [None, report.actual_spend],
-                   "actual_sales": [None, report.actual_sales], "actual_units": [None, report.actual_units]}
+        figures = {
+            "kind": [None, report.kind],
+            "actual_spend": [None, report.actual_spend],
+            "actual_sales": [None, report.actual_sales],
+            "actual_units": [None, report.actual_units],
+        }
         with repos.unit_of_work() as uow:
             uow.feedback.insert_revision(report)
-            history.save(uow, campaign, history.actor(principal),
-                         [("feedback_submitted", {**history.changes(before, campaign), **figures})], now)
+            history.save(
+                uow,
+                campaign,
+                history.actor(principal),
+                [("feedback_submitted", {**history.changes(before, campaign), **figures})],
+                now,
+            )
             if draft is not None:
                 uow.feedback.delete_draft(campaign_id)
         return campaign, report
@@ -84,7 +100,9 @@ def submit_feedback(principal: Principal, campaign_id: str, values: dict | None)
     return retry_on_stale(attempt)
 
 
-def get_feedback(principal: Principal, campaign_id: str) -> tuple[Campaign, FeedbackReport | None, FeedbackReport | None]:
+def get_feedback(
+    principal: Principal, campaign_id: str
+) -> tuple[Campaign, FeedbackReport | None, FeedbackReport | None]:
     access.require(principal, "feedback.read")
     campaign = load_visible(principal, campaign_id)
     return campaign, repos.feedback().latest_submitted(campaign_id), repos.feedback().draft(campaign_id)
@@ -108,8 +126,9 @@ def search_feedback(principal: Principal, f: FeedbackSearch, page: PageRequest) 
     return repos.campaigns().submitted_feedback(access.list_scope(principal, f.org, f.owner), f, page)
 
 
-def search_feedback_requests(principal: Principal, f: RequestSearch, page: PageRequest,
-                             today: str | None = None) -> Page[Campaign]:
+def search_feedback_requests(
+    principal: Principal, f: RequestSearch, page: PageRequest, today: str | None = None
+) -> Page[Campaign]:
     """E: campaigns whose feedback is required, by due date; pending and overdue unless asked."""
     access.require(principal, "feedback_request.search")
     f.check()

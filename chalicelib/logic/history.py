@@ -14,15 +14,28 @@ is needed) and moves the head; the campaign's version condition then guarantees 
 racing changes only one gets seq n, and a retried request or redelivered event that changes
 nothing records nothing. Entries are only ever inserted (dal/audit.py).
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from chalicelib.clock import now_iso
 from chalicelib.dal import repos
-from chalicelib.domain import access, org as orgs
+from chalicelib.domain import access
+from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
-from chalicelib.domain.audit import SYSTEM_ACTOR, Actor, AuditEntry, ChainHead, Person, actor_of, diff, next_entry, verify
+from chalicelib.domain.audit import (
+    SYSTEM_ACTOR,
+    Actor,
+    AuditEntry,
+    ChainHead,
+    Person,
+    actor_of,
+    diff,
+    next_entry,
+    verify,
+)
 from chalicelib.domain.campaign import Campaign, audit_fields
 from chalicelib.domain.pages import PageRequest
 
@@ -44,8 +57,9 @@ def changes(before: dict[str, Any] | None, campaign: Campaign) -> dict[str, list
 def record(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None) -> list[AuditEntry]:
     """Append one entry per event to the campaign's trail in `uow`, and move its head."""
     at = at or now_iso()
-    head: AuditEntry | ChainHead = ChainHead(campaign.audit_seq, campaign.audit_head) if campaign.audit_seq \
-        else ChainHead()
+    head: AuditEntry | ChainHead = (
+        ChainHead(campaign.audit_seq, campaign.audit_head) if campaign.audit_seq else ChainHead()
+    )
     tenant = orgs.tenant_of(campaign.org)
     written = []
     for action, change in events:
@@ -74,10 +88,11 @@ def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[li
     access.require(principal, "campaign.audit")
     campaign = load_visible(principal, campaign_id)
     items = repos.audit().entries(campaign_id)
-    verified = verify(items) and len(items) == campaign.audit_seq and (
-        not items or items[-1]["hash"] == campaign.audit_head)
+    verified = (
+        verify(items) and len(items) == campaign.audit_seq and (not items or items[-1]["hash"] == campaign.audit_head)
+    )
     start = _after(page.cursor, items)
-    chunk = items[start:start + page.limit]
+    chunk = items[start : start + page.limit]
     more = start + page.limit < len(items)
     return chunk, (str(chunk[-1]["seq"]) if more and chunk else None), verified
 

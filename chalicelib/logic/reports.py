@@ -5,6 +5,7 @@ A report is requested (on demand by a leader, or by the 07:00 schedule) by inser
 table's stream compiles each one (roll-ups → HTML, XLSX, CSV in S3), marks it `ready` and
 emails it to the subscribers of its scope.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -27,8 +28,11 @@ OVERDUE_LIST_LIMIT = 1000
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Which subscribers get which report: a final report goes to every subscriber; a month-to-date
 # report to weekly subscribers on Mondays; an on-demand report to every subscriber.
-RECIPIENT_FREQUENCIES = {"final": ("weekly", "monthly"), "on_demand": ("weekly", "monthly"),
-                         "month_to_date": ("weekly",)}
+RECIPIENT_FREQUENCIES = {
+    "final": ("weekly", "monthly"),
+    "on_demand": ("weekly", "monthly"),
+    "month_to_date": ("weekly",),
+}
 
 
 def subscriber_scope(sub: dict) -> str:
@@ -41,13 +45,22 @@ def report_scopes(tenant: str) -> list[str]:
     return [tenant] + sorted(s for s in scopes if s != tenant)
 
 
-def request_reports(tenant: str, period: str, kind: str, requested_by: str | None = None,
-                    business_day: str | None = None) -> list[dict]:
+def request_reports(
+    tenant: str, period: str, kind: str, requested_by: str | None = None, business_day: str | None = None
+) -> list[dict]:
     """One pending report per scope; the reports stream compiles them. The group's comes first."""
     out = []
     for scope in report_scopes(tenant):
-        report = {"id": new_id(), "tenant": tenant, "period": period, "scope": scope, "kind": kind,
-                  "created_at": now_iso(), "requested_by": requested_by, "business_day": business_day or business_today()}
+        report = {
+            "id": new_id(),
+            "tenant": tenant,
+            "period": period,
+            "scope": scope,
+            "kind": kind,
+            "created_at": now_iso(),
+            "requested_by": requested_by,
+            "business_day": business_day or business_today(),
+        }
         repos.reports().insert_report(tenant, report)
         out.append(report)
     return out
@@ -73,11 +86,20 @@ def present_report(report: dict, with_links: bool = True) -> dict:
     links = {}
     if with_links and report["status"] == "ready":
         links = {f"{kind}_url": repos.objects().artifact_url(key) for kind, key in artifacts.items()}
-    return {"id": report["id"], "period": report["period"], "scope": report["scope"], "kind": report["kind"],
-            "status": report["status"], "created_at": report["created_at"],
-            "artifacts": {"html_url": links.get("html_url"), "xlsx_url": links.get("xlsx_url"),
-                          "csv_url": links.get("csv_url")},
-            "error": report.get("error")}
+    return {
+        "id": report["id"],
+        "period": report["period"],
+        "scope": report["scope"],
+        "kind": report["kind"],
+        "status": report["status"],
+        "created_at": report["created_at"],
+        "artifacts": {
+            "html_url": links.get("html_url"),
+            "xlsx_url": links.get("xlsx_url"),
+            "csv_url": links.get("csv_url"),
+        },
+        "error": report.get("error"),
+    }
 
 
 def get_report(principal: Principal, report_id: str) -> dict:
@@ -105,11 +127,22 @@ def subscribe(principal: Principal, frequency: str) -> dict:
     access.require(principal, "report.subscribe")
     if not principal.email:
         raise InvalidInput.field("email", "your token carries no email address to send reports to")
-    sub = {"user_id": principal.sub, "name": principal.name, "email": principal.email, "role": principal.role,
-           "org": principal.org, "frequency": frequency, "updated_at": now_iso()}
+    sub = {
+        "user_id": principal.sub,
+        "name": principal.name,
+        "email": principal.email,
+        "role": principal.role,
+        "org": principal.org,
+        "frequency": frequency,
+        "updated_at": now_iso(),
+    }
     repos.reports().put_subscription(principal.tenant, principal.sub, sub)
-    return {"frequency": frequency, "scope": subscriber_scope(sub), "email": principal.email,
-            "updated_at": sub["updated_at"]}
+    return {
+        "frequency": frequency,
+        "scope": subscriber_scope(sub),
+        "email": principal.email,
+        "updated_at": sub["updated_at"],
+    }
 
 
 # -- compiling -------------------------------------------------------------------------------------
@@ -130,8 +163,9 @@ def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> lis
     return summary_rows(scope, group_by, first, last, today, row=_row)
 
 
-def overdue_list(tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT,
-                 period: str | None = None) -> tuple[list[dict], bool]:
+def overdue_list(
+    tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT, period: str | None = None
+) -> tuple[list[dict], bool]:
     """Campaigns of the scope whose required feedback was due before `today` and is not in
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
@@ -145,20 +179,33 @@ def overdue_list(tenant: str, scope: str, today: str, limit: int | None = OVERDU
     # The due-date range is given explicitly rather than as status="overdue", which the worklist
     # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
     # that starts in the period is due no earlier than the period's first day.
-    filters = RequestSearch(org=scope if scope != tenant else None, due_before=previous_day(today),
-                            due_after=f"{period}-01" if period else None)
+    filters = RequestSearch(
+        org=scope if scope != tenant else None,
+        due_before=previous_day(today),
+        due_after=f"{period}-01" if period else None,
+    )
     if filters.due_after and filters.due_after > filters.due_before:
-        return [], False                    # the period starts today or later: nothing is overdue yet
+        return [], False  # the period starts today or later: nothing is overdue yet
     out, cursor = [], None
     while limit is None or len(out) <= limit:
         page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
             if period and not c.start_date.startswith(period):
                 continue
-            out.append({"campaign_id": c.id, "title": c.title, "owner": c.owner_name or c.owner_id,
-                        "owner_id": c.owner_id, "owner_email": c.owner_email, "org": c.org,
-                        "customer": c.customer_name or c.customer_id, "start_date": c.start_date,
-                        "due_date": c.feedback_due_date, "days_overdue": days_overdue(c.feedback_due_date, today)})
+            out.append(
+                {
+                    "campaign_id": c.id,
+                    "title": c.title,
+                    "owner": c.owner_name or c.owner_id,
+                    "owner_id": c.owner_id,
+                    "owner_email": c.owner_email,
+                    "org": c.org,
+                    "customer": c.customer_name or c.customer_id,
+                    "start_date": c.start_date,
+                    "due_date": c.feedback_due_date,
+                    "days_overdue": days_overdue(c.feedback_due_date, today),
+                }
+            )
         cursor = page.next_cursor
         if cursor is None:
             break
@@ -188,8 +235,10 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
     by_month = {row["group"]: row for row in _rows(scope, "month", first, period, today)}
     months = [by_month.get(m) or _row(m, {}, None, today) for m in r.months_between(first, period)]
     total = months[-1]
-    ranking = sorted(_rows(scope, "owner", period, period, today),
-                     key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]))
+    ranking = sorted(
+        _rows(scope, "owner", period, period, today),
+        key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]),
+    )
     items, cut = overdue_list(tenant, scope_org, today, period=period)
     # One figure, read from the roll-ups once: the headline, every total row, the section title
     # and the email all show it; the list beneath it selects the same campaigns.
@@ -219,22 +268,37 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
         Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
         Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
         Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
-        Figure("overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count",
-               "trend"),
+        Figure(
+            "overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count", "trend"
+        ),
     ]
     if budget.total is not None:
         headline.append(Figure("budget_available", "Budget available", budget.total["available"], "money", "budget"))
-    notes = ["Campaigns count in the month of their start date once approved; actual figures are the latest "
-             "submitted feedback's, and actual ratios are over the campaigns fed back.",
-             f"Pending and overdue are as of {moment:%Y-%m-%d %H:%M} (Asia/Shanghai): overdue feedback was due "
-             f"before {today}. Feedback compliance = required feedback delivered ÷ (delivered + overdue).",
-             "Money is in yuan (CNY) with two decimals; a ratio without a denominator is shown as —."]
+    notes = [
+        "Campaigns count in the month of their start date once approved; actual figures are the latest "
+        "submitted feedback's, and actual ratios are over the campaigns fed back.",
+        f"Pending and overdue are as of {moment:%Y-%m-%d %H:%M} (Asia/Shanghai): overdue feedback was due "
+        f"before {today}. Feedback compliance = required feedback delivered ÷ (delivered + overdue).",
+        "Money is in yuan (CNY) with two decimals; a ratio without a denominator is shown as —.",
+    ]
     return ReportData(
-        tenant=tenant, scope=scope_org, period=period, kind=kind, as_of=moment, generated_at=now_iso(),
-        headline=headline, notes=notes,
-        sections=[sections.by_category(_rows(scope, "category", period, period, today), total),
-                  sections.by_org(level, _rows(scope, level, period, period, today), total),
-                  trend, sections.ranking(ranking), overdue, budget])
+        tenant=tenant,
+        scope=scope_org,
+        period=period,
+        kind=kind,
+        as_of=moment,
+        generated_at=now_iso(),
+        headline=headline,
+        notes=notes,
+        sections=[
+            sections.by_category(_rows(scope, "category", period, period, today), total),
+            sections.by_org(level, _rows(scope, level, period, period, today), total),
+            trend,
+            sections.ranking(ranking),
+            overdue,
+            budget,
+        ],
+    )
 
 
 def compile_report(tenant: str, report_id: str) -> str:
@@ -272,8 +336,11 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
     frequencies = RECIPIENT_FREQUENCIES.get(kind, ())
     if kind == "month_to_date" and dt.date.fromisoformat(business_day).weekday() != 0:
         return []
-    return [s for s in repos.reports().subscriptions(tenant)
-            if s["frequency"] in frequencies and subscriber_scope(s) == scope and s.get("email")]
+    return [
+        s
+        for s in repos.reports().subscriptions(tenant)
+        if s["frequency"] in frequencies and subscriber_scope(s) == scope and s.get("email")
+    ]
 
 
 def email_report(report: dict, data, workbook: bytes) -> int:
@@ -282,15 +349,20 @@ def email_report(report: dict, data, workbook: bytes) -> int:
     from chalicelib.reporting import mail as report_mail
 
     tenant = report["tenant"]
-    recipients = report_recipients(tenant, report["scope"], report["kind"], report.get("business_day")
-                                   or business_today())
+    recipients = report_recipients(
+        tenant, report["scope"], report["kind"], report.get("business_day") or business_today()
+    )
     if not recipients or not repos.reports().claim_email(tenant, report["id"]):
         return 0
     body = report_mail.body(data, report["id"], mail.sender_domain())
-    message = mail.Mail(to=tuple(sorted({s["email"] for s in recipients})), subject=data.title,
-                        html=body.html, text=body.text,
-                        inline=tuple(mail.Inline(i.cid, i.content, i.mime_type) for i in body.images),
-                        attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),))
+    message = mail.Mail(
+        to=tuple(sorted({s["email"] for s in recipients})),
+        subject=data.title,
+        html=body.html,
+        text=body.text,
+        inline=tuple(mail.Inline(i.cid, i.content, i.mime_type) for i in body.images),
+        attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),),
+    )
     try:
         repos.mailer().send(message)
     except Exception:
@@ -354,14 +426,25 @@ def reminder_mail(email: str, items: list[dict], cc: list[str], today: str):
 
     from chalicelib.dal import mail
 
-    rows = "".join(f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
-                   f"<td>{i['days_overdue']}</td></tr>" for i in items)
-    html_body = (f"<!doctype html><html><body><p>Feedback on {len(items)} campaign(s) is overdue as of {today}. "
-                 "Settlement stays locked until it arrives.</p><table border='1' cellpadding='4'>"
-                 f"<tr><th>campaign</th><th>customer</th><th>due</th><th>days overdue</th></tr>{rows}</table>"
-                 "</body></html>")
-    text = "\n".join([f"Feedback overdue as of {today}:"] +
-                     [f"- {i['title']} ({i['customer']}), due {i['due_date']}, {i['days_overdue']} days overdue"
-                      for i in items])
-    return mail.Mail(to=(email,), cc=tuple(c for c in cc if c != email),
-                     subject=f"Huixiang: {len(items)} campaign feedback report(s) overdue", html=html_body, text=text)
+    rows = "".join(
+        f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
+        f"<td>{i['days_overdue']}</td></tr>"
+        for i in items
+    )
+    html_body = (
+        f"<!doctype html><html><body><p>Feedback on {len(items)} campaign(s) is overdue as of {today}. "
+        "Settlement stays locked until it arrives.</p><table border='1' cellpadding='4'>"
+        f"<tr><th>campaign</th><th>customer</th><th>due</th><th>days overdue</th></tr>{rows}</table>"
+        "</body></html>"
+    )
+    text = "\n".join(
+        [f"Feedback overdue as of {today}:"]
+        + [f"- {i['title']} ({i['customer']}), due {i['due_date']}, {i['days_overdue']} days overdue" for i in items]
+    )
+    return mail.Mail(
+        to=(email,),
+        cc=tuple(c for c in cc if c != email),
+        subject=f"Huixiang: {len(items)} campaign feedback report(s) overdue",
+        html=html_body,
+        text=text,
+    )

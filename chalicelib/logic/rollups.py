@@ -1,4 +1,5 @@
 """Keeping the roll-ups: one campaign change applies its delta exactly once."""
+
 from __future__ import annotations
 
 from chalicelib.dal import repos

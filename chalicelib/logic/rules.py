@@ -6,9 +6,10 @@ specific of them. Submit, approve and settle decide from it at that moment; a ru
 also starts a sweep (driven by the rules table's stream, a page per record, found through an
 index, never a Scan) that keeps every covered campaign's stored requirement and worklists current.
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
@@ -24,7 +25,7 @@ from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import history, retry_on_stale_from
 
 SWEEP_PAGE = 100
-SWEEP_WORKERS = 8       # campaigns of a page re-evaluated at once: each is a few round trips of waiting
+SWEEP_WORKERS = 8  # campaigns of a page re-evaluated at once: each is a few round trips of waiting
 Lookup = Callable[[str], "RuleRef | None"]
 
 
@@ -33,8 +34,9 @@ def rules_in_force(campaign: Campaign, newest: Lookup | None = None) -> tuple[Ru
     newest = newest or repos.rules().newest
     tenant = orgs.tenant_of(campaign.org)
     own = newest(rule_target(tenant, "campaign", campaign.id))
-    rule = most_specific_rule(own, newest(rule_target(tenant, "category", campaign.category)),
-                              newest(rule_target(tenant, "all")))
+    rule = most_specific_rule(
+        own, newest(rule_target(tenant, "category", campaign.category)), newest(rule_target(tenant, "all"))
+    )
     return own, rule
 
 
@@ -67,10 +69,19 @@ def create_rule(principal: Principal, data: dict) -> FeedbackRule:
         campaign_id = None
     else:
         campaign_id = category = None
-    rule = FeedbackRule(id=new_id(), tenant=principal.tenant, scope=scope, due_days=data.get("due_days", 7),
-                        min_photos=data.get("min_photos", 0), created_by=principal.sub, created_at=now_iso(),
-                        campaign_id=campaign_id, category=category, campaign_org=campaign_org,
-                        campaign_owner=campaign_owner)
+    rule = FeedbackRule(
+        id=new_id(),
+        tenant=principal.tenant,
+        scope=scope,
+        due_days=data.get("due_days", 7),
+        min_photos=data.get("min_photos", 0),
+        created_by=principal.sub,
+        created_at=now_iso(),
+        campaign_id=campaign_id,
+        category=category,
+        campaign_org=campaign_org,
+        campaign_owner=campaign_owner,
+    )
     return repos.rules().insert(rule)
 
 
@@ -79,8 +90,7 @@ def list_rules(principal: Principal, page: PageRequest) -> Page[FeedbackRule]:
     leave a page shorter than the limit; the cursor still continues where the page ended."""
     access.require(principal, "rule.list")
     found = repos.rules().list(principal.tenant, page)
-    visible = [r for r in found.items
-               if access.rule_visible(principal, r.scope, r.campaign_org, r.campaign_owner)]
+    visible = [r for r in found.items if access.rule_visible(principal, r.scope, r.campaign_org, r.campaign_owner)]
     return Page(items=visible, next_cursor=found.next_cursor)
 
 
@@ -110,8 +120,9 @@ def continue_sweep(sweep: Sweep) -> int:
         campaign = repos.campaigns().get(sweep.campaign_id)
         batch, next_cursor = ([campaign] if campaign else []), None
     else:
-        page = repos.campaigns().covered_by_rule(sweep.tenant, sweep.category if sweep.scope == "category" else None,
-                                                 PageRequest(SWEEP_PAGE, sweep.cursor))
+        page = repos.campaigns().covered_by_rule(
+            sweep.tenant, sweep.category if sweep.scope == "category" else None, PageRequest(SWEEP_PAGE, sweep.cursor)
+        )
         batch, next_cursor = page.items, page.next_cursor
     cache: dict[str, RuleRef | None] = {}
 
@@ -126,7 +137,7 @@ def continue_sweep(sweep: Sweep) -> int:
         from concurrent.futures import ThreadPoolExecutor
 
         with ThreadPoolExecutor(min(SWEEP_WORKERS, len(batch))) as pool:
-            changed = sum(pool.map(lambda c: _reapply(c, newest, refresh_own), batch))   # raises what a worker raised
+            changed = sum(pool.map(lambda c: _reapply(c, newest, refresh_own), batch))  # raises what a worker raised
     else:
         changed = sum(_reapply(c, newest, refresh_own) for c in batch)
     repos.rules().advance_sweep(sweep, next_cursor, changed)
@@ -142,9 +153,10 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
     that version, so if the campaign changed since, the write is refused and the retry reads
     it afresh. "Nothing to change" is not trusted from the listing (an index may lag behind
     a write that undid the rule): that campaign is read before the sweep passes it by."""
+
     def decide(campaign: Campaign | None, confirmed: bool) -> bool:
         if campaign is None or campaign.reimbursement_status == "reimbursed":
-            return False                    # reimbursed is final: a lagging listing cannot undo it
+            return False  # reimbursed is final: a lagging listing cannot undo it
 
         def newest(target: str) -> RuleRef | None:
             if target == rule_target(orgs.tenant_of(campaign.org), "campaign", campaign.id):
@@ -156,9 +168,11 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
             return False if confirmed else decide(repos.campaigns().get(campaign.id), True)
         campaign.updated_at = now_iso()
         with repos.unit_of_work() as uow:
-            history.save(uow, campaign, history.actor(None),
-                         [("requirement_changed", history.changes(before, campaign))])
+            history.save(
+                uow, campaign, history.actor(None), [("requirement_changed", history.changes(before, campaign))]
+            )
         return True
 
-    return retry_on_stale_from(listed, lambda: repos.campaigns().get(listed.id),
-                               lambda campaign: decide(campaign, campaign is not listed))
+    return retry_on_stale_from(
+        listed, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
+    )

@@ -1,4 +1,5 @@
 """Settlement (核销): unlock on submitted feedback (stream-driven), and finance paying out."""
+
 from __future__ import annotations
 
 from chalicelib.clock import now_iso
@@ -56,6 +57,7 @@ def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None)
     Idempotent: a revision already applied (or older than one applied) changes nothing, so a
     redelivered or replayed stream batch has no second effect. Returns what happened.
     """
+
     def attempt() -> str:
         campaign = repos.campaigns().get(campaign_id)
         if campaign is None:
@@ -72,8 +74,11 @@ def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None)
             campaign.proposed_amount = proposed_amount(actual_spend, campaign.approved_amount)
         campaign.proposed_from_revision = revision
         campaign.updated_at = now_iso()
-        events = [("settlement_unlocked", {**history.changes(before, campaign), "revision": [None, revision]})] \
-            if outcome == "unlocked" else []
+        events = (
+            [("settlement_unlocked", {**history.changes(before, campaign), "revision": [None, revision]})]
+            if outcome == "unlocked"
+            else []
+        )
         with repos.unit_of_work() as uow:
             history.save(uow, campaign, history.actor(None), events)
         return outcome

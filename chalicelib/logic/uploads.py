@@ -1,5 +1,6 @@
 """The upload checker: an uploaded object is what it claims (or it is quarantined), photos get
 their metadata, thumbnail and integrity flags, and the verdict is recorded once per version."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from chalicelib.observability import count, logger
 @dataclass(frozen=True)
 class UploadEvent:
     """The parts of one S3 event record the checker uses."""
+
     bucket: str
     key: str
     size: int
@@ -42,16 +44,16 @@ def check_upload(event: UploadEvent) -> str:
     campaign_id, attachment_id = ids
     a = repos.evidence().get(campaign_id, attachment_id)
     if a is None:
-        objects.quarantine(event.key)   # nobody asked for this upload: never serve it
+        objects.quarantine(event.key)  # nobody asked for this upload: never serve it
         return "orphan"
     if a.checked_etag == event.etag:
         if a.status == "rejected":
-            objects.quarantine(event.key)   # finish a move an earlier delivery may have cut short
+            objects.quarantine(event.key)  # finish a move an earlier delivery may have cut short
         return "duplicate_event"
     try:
         stored = objects.head(event.key, event.etag)
     except ObjectMissing:
-        return "stale_event"            # replaced or removed since: a later event decides
+        return "stale_event"  # replaced or removed since: a later event decides
     if a.upload_token is not None and stored.upload_token != a.upload_token:
         # Another attachment's upload form re-aimed at this key: S3 refuses it by the signed
         # policy; wherever it got through, it never fills this attachment. The owner may still upload.
@@ -63,8 +65,9 @@ def check_upload(event: UploadEvent) -> str:
         if stored.size > a.size_bytes:
             raise filecheck.Rejected(f"the upload is {stored.size} bytes, larger than the declared {a.size_bytes}")
         if stored.size < a.size_bytes:
-            raise filecheck.Rejected(f"the upload is {stored.size} bytes, smaller than the declared {a.size_bytes} "
-                                     "(interrupted?)")
+            raise filecheck.Rejected(
+                f"the upload is {stored.size} bytes, smaller than the declared {a.size_bytes} (interrupted?)"
+            )
         try:
             body = objects.read(event.key, event.etag, a.size_bytes + 1)
         except ObjectMissing:
@@ -78,8 +81,19 @@ def check_upload(event: UploadEvent) -> str:
 
 
 def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
-    decided = replace(a, status="rejected", reason=reason, checked_etag=event.etag, checked_at=now_iso(),
-                      thumbnail_key=None, phash=None, phash_crop=None, taken_at=None, gps=None, integrity=None)
+    decided = replace(
+        a,
+        status="rejected",
+        reason=reason,
+        checked_etag=event.etag,
+        checked_at=now_iso(),
+        thumbnail_key=None,
+        phash=None,
+        phash_crop=None,
+        taken_at=None,
+        gps=None,
+        integrity=None,
+    )
     try:
         _record(decided, event, a, "attachment_rejected", reason)
     except AlreadyDecided:
@@ -91,9 +105,20 @@ def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
 
 
 def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> str:
-    decided = replace(a, status="ready", reason=None, checked_etag=event.etag, checked_at=now_iso(),
-                      taken_at=found.taken_at, gps=found.gps, phash=found.phash, phash_crop=found.phash_crop,
-                      thumbnail_key=None, integrity=None, duplicate_refs=[])
+    decided = replace(
+        a,
+        status="ready",
+        reason=None,
+        checked_etag=event.etag,
+        checked_at=now_iso(),
+        taken_at=found.taken_at,
+        gps=found.gps,
+        phash=found.phash,
+        phash_crop=found.phash_crop,
+        thumbnail_key=None,
+        integrity=None,
+        duplicate_refs=[],
+    )
     matches, campaign = [], None
     if a.kind == "photo":
         if found.thumbnail:
@@ -106,8 +131,9 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
             matches = ev.best_matches(a.id, decided.indexed_hashes, candidates, t.duplicate_distance)
         decided.duplicate_refs = [f"{m.campaign_id}/{m.attachment_id}" for m in matches]
         if campaign is not None:
-            decided.integrity = ev.integrity(found.taken_at, found.gps, campaign.start_date, campaign.end_date,
-                                             campaign.location, t)
+            decided.integrity = ev.integrity(
+                found.taken_at, found.gps, campaign.start_date, campaign.end_date, campaign.location, t
+            )
         if not found.analysed:
             decided.integrity = {**(decided.integrity or {}), "analysed": False}
     try:
@@ -115,7 +141,7 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
     except AlreadyDecided:
         return "duplicate_event"
     own_ref = f"{a.campaign_id}/{a.id}"
-    for m in matches:   # the earlier photo learns of the later one (a set ADD, safe to repeat)
+    for m in matches:  # the earlier photo learns of the later one (a set ADD, safe to repeat)
         repos.evidence().add_duplicate_ref(m.campaign_id, m.attachment_id, own_ref)
     count("UploadsReady")
     if matches:
@@ -123,8 +149,14 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
     return "ready"
 
 
-def _record(decided: Attachment, event: UploadEvent, was: Attachment, action: str, reason: str | None = None,
-            read: Campaign | None = None) -> None:
+def _record(
+    decided: Attachment,
+    event: UploadEvent,
+    was: Attachment,
+    action: str,
+    reason: str | None = None,
+    read: Campaign | None = None,
+) -> None:
     """The verdict, its index entries and the campaign's audit entry, in one unit of work (a
     campaign changed meanwhile is re-read; a verdict already recorded raises AlreadyDecided).
     `read`: the campaign as the check read it, used by the first attempt instead of a read."""

@@ -7,6 +7,7 @@ sections. Every section is a table (columns with a kind: money, ratio, date, …
 charts and notes, and every renderer draws every section the same way: adding a section is
 building one more `Section`, never touching a renderer.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,11 +20,11 @@ KINDS = ("text", "id", "count", "money", "ratio", "percent", "date", "month")
 
 @dataclass(frozen=True)
 class Column:
-    key: str                # the row's key, and the CSV column (money: `<key>_cny`)
-    label: str              # the human heading
+    key: str  # the row's key, and the CSV column (money: `<key>_cny`)
+    label: str  # the human heading
     kind: str = "text"
-    html: bool = True       # False: machine-only (ids), kept in the workbook and CSV
-    email: bool = True      # False: left out of the email's narrower tables (the workbook has it)
+    html: bool = True  # False: machine-only (ids), kept in the workbook and CSV
+    email: bool = True  # False: left out of the email's narrower tables (the workbook has it)
 
     @property
     def csv_name(self) -> str:
@@ -45,14 +46,15 @@ class Chart:
     ends); `columns` are vertical (a time axis); `stacked` are horizontal bars whose series
     add up to a whole, with `totals` (e.g. a compliance rate) printed at the end of each row.
     """
+
     key: str
     title: str
-    kind: str                                   # bars | columns | stacked
+    kind: str  # bars | columns | stacked
     labels: tuple[str, ...]
     series: tuple[Series, ...]
-    value_kind: str                             # money | ratio | percent | count
-    ascii_labels: tuple[str, ...] = ()          # the labels for a renderer without CJK glyphs
-    totals: tuple[str, ...] = ()                # stacked: the text at the end of each row
+    value_kind: str  # money | ratio | percent | count
+    ascii_labels: tuple[str, ...] = ()  # the labels for a renderer without CJK glyphs
+    totals: tuple[str, ...] = ()  # stacked: the text at the end of each row
     in_email: bool = True
     empty_note: str = "Nothing to chart yet."
 
@@ -63,16 +65,16 @@ class Chart:
 
 @dataclass
 class Section:
-    key: str                                    # stable id: HTML anchor, CSV `section`
+    key: str  # stable id: HTML anchor, CSV `section`
     title: str
-    sheet: str                                  # workbook sheet name (≤ 31 characters)
+    sheet: str  # workbook sheet name (≤ 31 characters)
     columns: tuple[Column, ...]
     rows: list[dict]
-    total: dict | None = None                   # the totals row, shown last and in bold
+    total: dict | None = None  # the totals row, shown last and in bold
     charts: list[Chart] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    count: int | None = None                    # how many rows there are when `rows` is cut
-    email_rows: int | None = None               # the email shows at most this many rows
+    count: int | None = None  # how many rows there are when `rows` is cut
+    email_rows: int | None = None  # the email shows at most this many rows
     empty: str = "None."
 
     @property
@@ -83,6 +85,7 @@ class Section:
 @dataclass(frozen=True)
 class Figure:
     """A headline figure; `section` is the key of the section that details it."""
+
     key: str
     label: str
     value: float | int | None
@@ -95,17 +98,18 @@ class ReportData:
     tenant: str
     scope: str
     period: str
-    kind: str                       # month_to_date | final | on_demand
-    as_of: dt.datetime              # one instant (Asia/Shanghai) for every figure
-    generated_at: str               # UTC, ISO 8601
+    kind: str  # month_to_date | final | on_demand
+    as_of: dt.datetime  # one instant (Asia/Shanghai) for every figure
+    generated_at: str  # UTC, ISO 8601
     headline: list[Figure]
     sections: list[Section]
     notes: list[str] = field(default_factory=list)
 
     @property
     def title(self) -> str:
-        what = {"final": "final report", "month_to_date": "month to date", "on_demand": "on demand"}.get(self.kind,
-                                                                                                  "report")
+        what = {"final": "final report", "month_to_date": "month to date", "on_demand": "on demand"}.get(
+            self.kind, "report"
+        )
         return f"Huixiang campaign report {self.period} ({what}) — {self.scope}"
 
     @property

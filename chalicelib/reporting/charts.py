@@ -4,6 +4,7 @@ shapes (`Drawing`) that reporting.svg paints for the page and reporting.png for 
 Every chart has a title, an axis with round ticks, the value written beside every bar and
 readable labels, so a manager reads it at a glance without hovering.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,7 +19,7 @@ INK, MUTED, GRID = "#222222", "#666666", "#e3e6ea"
 CARVED, AVAILABLE = "#d8c7a3", "#d3e9d9"
 RANKED_REPS = 15
 CHARTED_BUDGETS = 15
-LABEL_WIDTH = 210.0         # the widest row label a horizontal chart draws before cutting it short
+LABEL_WIDTH = 210.0  # the widest row label a horizontal chart draws before cutting it short
 
 
 # -- what the charts show -----------------------------------------------------------------------
@@ -29,50 +30,77 @@ def _actual(row: dict, key: str):
 
 def spend_by_category(rows: list[dict]) -> Chart:
     return Chart(
-        key="spend_by_category", title="Spend by category: plan vs actual", kind="bars",
+        key="spend_by_category",
+        title="Spend by category: plan vs actual",
+        kind="bars",
         labels=tuple(category_name(r["group"]) for r in rows),
         ascii_labels=tuple(category_name(r["group"], ascii_only=True) for r in rows),
-        series=(Series("Plan spend", tuple(r["expected_spend"] for r in rows), PLAN),
-                Series("Actual spend", tuple(_actual(r, "actual_spend") for r in rows), ACTUAL)),
-        value_kind="money", empty_note="No approved campaigns in this period.")
+        series=(
+            Series("Plan spend", tuple(r["expected_spend"] for r in rows), PLAN),
+            Series("Actual spend", tuple(_actual(r, "actual_spend") for r in rows), ACTUAL),
+        ),
+        value_kind="money",
+        empty_note="No approved campaigns in this period.",
+    )
 
 
 def roi_by_category(rows: list[dict]) -> Chart:
     return Chart(
-        key="roi_by_category", title="ROI by category (actual sales − spend) ÷ spend", kind="bars",
+        key="roi_by_category",
+        title="ROI by category (actual sales − spend) ÷ spend",
+        kind="bars",
         labels=tuple(category_name(r["group"]) for r in rows),
         ascii_labels=tuple(category_name(r["group"], ascii_only=True) for r in rows),
-        series=(Series("ROI", tuple(r["roi"] for r in rows), ACTUAL),), value_kind="ratio",
-        empty_note="No feedback with actual figures yet.")
+        series=(Series("ROI", tuple(r["roi"] for r in rows), ACTUAL),),
+        value_kind="ratio",
+        empty_note="No feedback with actual figures yet.",
+    )
 
 
 def spend_by_month(months: list[dict]) -> Chart:
     return Chart(
-        key="spend_by_month", title="Actual spend by month", kind="columns",
+        key="spend_by_month",
+        title="Actual spend by month",
+        kind="columns",
         labels=tuple(m["group"] for m in months),
-        series=(Series("Actual spend", tuple(_actual(m, "actual_spend") for m in months), ACTUAL),), value_kind="money",
-        empty_note="No feedback with actual figures in these months.")
+        series=(Series("Actual spend", tuple(_actual(m, "actual_spend") for m in months), ACTUAL),),
+        value_kind="money",
+        empty_note="No feedback with actual figures in these months.",
+    )
 
 
 def roi_by_month(months: list[dict]) -> Chart:
     return Chart(
-        key="roi_by_month", title="ROI by month", kind="columns", labels=tuple(m["group"] for m in months),
-        series=(Series("ROI", tuple(m["roi"] for m in months), ACTUAL),), value_kind="ratio",
-        empty_note="No feedback with actual figures in these months.")
+        key="roi_by_month",
+        title="ROI by month",
+        kind="columns",
+        labels=tuple(m["group"] for m in months),
+        series=(Series("ROI", tuple(m["roi"] for m in months), ACTUAL),),
+        value_kind="ratio",
+        empty_note="No feedback with actual figures in these months.",
+    )
 
 
 def compliance_by_org(level: str, rows: list[dict]) -> Chart:
     """Required feedback per org node: delivered, not yet due, overdue; the compliance rate at the end."""
+
     def delivered(r: dict) -> int:
         return r["required"] - r["pending"] - r["overdue"]
+
     return Chart(
-        key=f"compliance_by_{level}", title=f"Feedback compliance by {level} (required feedback)", kind="stacked",
+        key=f"compliance_by_{level}",
+        title=f"Feedback compliance by {level} (required feedback)",
+        kind="stacked",
         labels=tuple(r["name"] for r in rows),
-        series=(Series("Delivered", tuple(delivered(r) for r in rows), DELIVERED),
-                Series("Not yet due", tuple(r["pending"] for r in rows), PENDING),
-                Series("Overdue", tuple(r["overdue"] for r in rows), OVERDUE)),
-        totals=tuple(text(r["compliance_rate"], "percent") for r in rows), value_kind="count",
-        empty_note="No feedback was required in this period.")
+        series=(
+            Series("Delivered", tuple(delivered(r) for r in rows), DELIVERED),
+            Series("Not yet due", tuple(r["pending"] for r in rows), PENDING),
+            Series("Overdue", tuple(r["overdue"] for r in rows), OVERDUE),
+        ),
+        totals=tuple(text(r["compliance_rate"], "percent") for r in rows),
+        value_kind="count",
+        empty_note="No feedback was required in this period.",
+    )
 
 
 def budget_use(rows: list[dict]) -> Chart:
@@ -97,22 +125,34 @@ def budget_use(rows: list[dict]) -> Chart:
 
     biggest = "" if shown is rows else f" (the {CHARTED_BUDGETS} largest)"
     return Chart(
-        key="budget_use", title=f"Budget use{biggest}: shares of each amount", kind="stacked",
+        key="budget_use",
+        title=f"Budget use{biggest}: shares of each amount",
+        kind="stacked",
         labels=tuple(label(r) for r in shown),
-        series=(Series("Consumed", column("consumed"), ACTUAL), Series("Reserved", column("reserved"), PLAN),
-                Series("Carved out", column("allocated"), CARVED),
-                Series("Available", column("available"), AVAILABLE)),
-        totals=tuple(text(r["utilisation"], "percent") for r in shown), value_kind="money",
-        empty_note="No budget is in force.")
+        series=(
+            Series("Consumed", column("consumed"), ACTUAL),
+            Series("Reserved", column("reserved"), PLAN),
+            Series("Carved out", column("allocated"), CARVED),
+            Series("Available", column("available"), AVAILABLE),
+        ),
+        totals=tuple(text(r["utilisation"], "percent") for r in shown),
+        value_kind="money",
+        empty_note="No budget is in force.",
+    )
 
 
 def roi_of_reps(ranked: list[dict]) -> Chart:
     top = [r for r in ranked if r.get("roi") is not None][:RANKED_REPS]
     return Chart(
-        key="roi_of_reps", title=f"ROI of reps (best {RANKED_REPS})", kind="bars",
+        key="roi_of_reps",
+        title=f"ROI of reps (best {RANKED_REPS})",
+        kind="bars",
         labels=tuple(f"{r['rank']}. {r['name']}" for r in top),
-        series=(Series("ROI", tuple(r["roi"] for r in top), ACTUAL),), value_kind="ratio", in_email=False,
-        empty_note="No feedback with actual figures yet.")
+        series=(Series("ROI", tuple(r["roi"] for r in top), ACTUAL),),
+        value_kind="ratio",
+        in_email=False,
+        empty_note="No feedback with actual figures yet.",
+    )
 
 
 # -- layout -----------------------------------------------------------------------------------
@@ -138,13 +178,13 @@ class Line:
 @dataclass(frozen=True)
 class Text:
     x: float
-    y: float                # the baseline
+    y: float  # the baseline
     text: str
     size: float = 12
-    anchor: str = "start"   # start | middle | end
+    anchor: str = "start"  # start | middle | end
     fill: str = INK
     bold: bool = False
-    ascii: str = ""         # what to draw instead where the font has no CJK glyphs
+    ascii: str = ""  # what to draw instead where the font has no CJK glyphs
 
 
 @dataclass(frozen=True)
@@ -172,7 +212,7 @@ def fit(label: str, size: float, width: float = LABEL_WIDTH, keep_end: bool = Fa
 
 def ink_on(colour: str) -> str:
     """The text colour readable on a fill: white on dark colours, ink on light ones."""
-    r, g, b = (int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5))
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
     return "#ffffff" if 0.2126 * r + 0.7152 * g + 0.0722 * b < 0.55 else INK
 
 
@@ -284,8 +324,16 @@ def _bars(chart: Chart, width: int) -> Drawing:
                 continue
             left, right = sorted((x_of(0), x_of(v)))
             colour = NEGATIVE if v < 0 else s.colour
-            shapes.append(Rect(left, by, max(right - left, 1.0), bar_h - 2, colour, f"{label} {s.name}: "
-                               f"{text(v, chart.value_kind)}"))
+            shapes.append(
+                Rect(
+                    left,
+                    by,
+                    max(right - left, 1.0),
+                    bar_h - 2,
+                    colour,
+                    f"{label} {s.name}: {text(v, chart.value_kind)}",
+                )
+            )
             if v < 0:
                 shapes.append(Text(left - 4, by + bar_h - 4, text(v, chart.value_kind), 11, "end"))
             else:
@@ -328,8 +376,16 @@ def _columns(chart: Chart, width: int) -> Drawing:
                 shapes.append(Text(x + col_w / 2, y_of(0) - 4, MISSING, 11, "middle", MUTED))
                 continue
             top_y, bottom_y = sorted((y_of(0), y_of(v)))
-            shapes.append(Rect(x + 1, top_y, col_w - 2, max(bottom_y - top_y, 1.0), NEGATIVE if v < 0 else s.colour,
-                               f"{chart.labels[i]} {s.name}: {text(v, chart.value_kind)}"))
+            shapes.append(
+                Rect(
+                    x + 1,
+                    top_y,
+                    col_w - 2,
+                    max(bottom_y - top_y, 1.0),
+                    NEGATIVE if v < 0 else s.colour,
+                    f"{chart.labels[i]} {s.name}: {text(v, chart.value_kind)}",
+                )
+            )
             label_y = top_y - 4 if v >= 0 else bottom_y + 13
             shapes.append(Text(x + col_w / 2, label_y, text(v, chart.value_kind), 11, "middle"))
         shapes.append(Text(cx, plot_top + plot_h + 16, chart.labels[i], 11, "middle", MUTED))

@@ -7,6 +7,7 @@ cannot draw falls back to its ASCII form, never to a row of empty boxes: Pillow'
 font (all there is on a bare Lambda runtime) has no ¥ and no Chinese, so there the charts
 say "CNY 17,600.00" and "Tasting" until a font is provided.
 """
+
 from __future__ import annotations
 
 import functools
@@ -16,7 +17,7 @@ from pathlib import Path
 from chalicelib.reporting import Chart
 from chalicelib.reporting.charts import Line, Rect, Text, layout
 
-SCALE = 2          # drawn at twice the size shown, so it stays sharp on high-density screens
+SCALE = 2  # drawn at twice the size shown, so it stays sharp on high-density screens
 FONT_FILES = (
     "/usr/share/fonts/opentype/noto/NotoSansCJK-{weight}.ttc",
     "/usr/share/fonts/noto-cjk/NotoSansCJK-{weight}.ttc",
@@ -30,7 +31,7 @@ _ANCHOR = {"start": "ls", "middle": "ms", "end": "rs"}
 _SPELT = {"¥": "CNY ", "—": "-", "−": "-", "÷": "/", "×": "x"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def font(size: int, bold: bool = False):
     from PIL import ImageFont
 

@@ -3,6 +3,7 @@
 A summary row is the API's (GET /reports/summary) with two more fields the report shows:
 `required` (approved campaigns whose feedback is required) and `compliance_rate`.
 """
+
 from __future__ import annotations
 
 from chalicelib.domain.figures import ratio
@@ -46,7 +47,7 @@ BUDGET_COLUMNS = (
     Column("category", "Category id", "id", html=False),
     Column("category_name", "Category"),
     Column("amount", "Amount", "money"),
-    Column("allocated", "Carved out", "money"),          # without it, amount − available would not add up
+    Column("allocated", "Carved out", "money"),  # without it, amount − available would not add up
     Column("reserved", "Reserved", "money"),
     Column("consumed", "Consumed", "money"),
     Column("available", "Available", "money"),
@@ -73,55 +74,95 @@ def _with_total(total: dict | None) -> dict | None:
 def by_category(rows: list[dict], total: dict) -> Section:
     named = [{**flat(r), "name": category_name(r["group"])} for r in rows]
     return Section(
-        key="category", title="Plan vs actual by category", sheet="By category",
+        key="category",
+        title="Plan vs actual by category",
+        sheet="By category",
         columns=(Column("group", "Category id", "id", html=False), Column("name", "Category"), *FIGURE_COLUMNS),
-        rows=named, total=_with_total(total),
+        rows=named,
+        total=_with_total(total),
         charts=[charts.spend_by_category(rows), charts.roi_by_category(rows)],
-        empty="No approved campaigns in this period.")
+        empty="No approved campaigns in this period.",
+    )
 
 
 def by_org(level: str, rows: list[dict], total: dict) -> Section:
     named = [{**flat(r), "name": r.get("name") or r["group"].rsplit("/", 1)[-1]} for r in rows]
     return Section(
-        key=level, title=f"By {level}", sheet=f"By {level}",
-        columns=(Column("group", f"{level.capitalize()} (org path)", "id", html=False),
-                 Column("name", level.capitalize()), *FIGURE_COLUMNS),
-        rows=named, total=_with_total(total), charts=[charts.compliance_by_org(level, named)],
-        empty="No approved campaigns in this period.")
+        key=level,
+        title=f"By {level}",
+        sheet=f"By {level}",
+        columns=(
+            Column("group", f"{level.capitalize()} (org path)", "id", html=False),
+            Column("name", level.capitalize()),
+            *FIGURE_COLUMNS,
+        ),
+        rows=named,
+        total=_with_total(total),
+        charts=[charts.compliance_by_org(level, named)],
+        empty="No approved campaigns in this period.",
+    )
 
 
 def trend(months: list[dict], period: str) -> Section:
     earlier = [m for m in months if m["group"] < period]
     return Section(
-        key="trend", title=f"The last {len(months)} months", sheet="Trend",
-        columns=(Column("group", "Month", "month"), *FIGURE_COLUMNS), rows=[flat(m) for m in months],
+        key="trend",
+        title=f"The last {len(months)} months",
+        sheet="Trend",
+        columns=(Column("group", "Month", "month"), *FIGURE_COLUMNS),
+        rows=[flat(m) for m in months],
         charts=[charts.spend_by_month(months), charts.roi_by_month(months)],
-        notes=[f"Overdue feedback of the months before {period}: "
-               f"{sum(m['feedback']['overdue'] for m in earlier)} (each month counts its own campaigns)."])
+        notes=[
+            f"Overdue feedback of the months before {period}: "
+            f"{sum(m['feedback']['overdue'] for m in earlier)} (each month counts its own campaigns)."
+        ],
+    )
 
 
 def ranking(rows: list[dict]) -> Section:
     ranked = [{**flat(r), "rank": i, "name": r.get("name") or r["group"]} for i, r in enumerate(rows, start=1)]
     return Section(
-        key="owner", title="ROI ranking of reps", sheet="ROI ranking",
-        columns=(Column("rank", "Rank", "count"), Column("group", "Rep id", "id", html=False),
-                 Column("name", "Rep"), *FIGURE_COLUMNS),
-        rows=ranked, charts=[charts.roi_of_reps(ranked)], email_rows=EMAIL_RANKING_ROWS,
-        notes=["Reps without feedback (no ROI yet) come last."], empty="No approved campaigns in this period.")
+        key="owner",
+        title="ROI ranking of reps",
+        sheet="ROI ranking",
+        columns=(
+            Column("rank", "Rank", "count"),
+            Column("group", "Rep id", "id", html=False),
+            Column("name", "Rep"),
+            *FIGURE_COLUMNS,
+        ),
+        rows=ranked,
+        charts=[charts.roi_of_reps(ranked)],
+        email_rows=EMAIL_RANKING_ROWS,
+        notes=["Reps without feedback (no ROI yet) come last."],
+        empty="No approved campaigns in this period.",
+    )
 
 
 def overdue(items: list[dict], count: int, as_of_day: str, shown_all: bool) -> Section:
     """The period's campaigns whose required feedback is overdue; `count` is the roll-ups' figure."""
-    notes = [f"Required feedback due before {as_of_day} and not yet submitted, for the campaigns of this "
-             "period (counted in the month of their start date), most overdue first."]
+    notes = [
+        f"Required feedback due before {as_of_day} and not yet submitted, for the campaigns of this "
+        "period (counted in the month of their start date), most overdue first."
+    ]
     if not shown_all:
         notes.append(f"The list shows the first {len(items)} of {count}.")
     elif len(items) != count:
-        notes.append(f"The list holds {len(items)} campaigns while the figures count {count}: campaigns changed "
-                     "while the report was compiled; the next report will agree.")
+        notes.append(
+            f"The list holds {len(items)} campaigns while the figures count {count}: campaigns changed "
+            "while the report was compiled; the next report will agree."
+        )
     return Section(
-        key="overdue", title="Overdue feedback", sheet="Overdue feedback", columns=OVERDUE_COLUMNS,
-        rows=items, count=count, notes=notes, email_rows=EMAIL_OVERDUE_ROWS, empty="No overdue feedback.")
+        key="overdue",
+        title="Overdue feedback",
+        sheet="Overdue feedback",
+        columns=OVERDUE_COLUMNS,
+        rows=items,
+        count=count,
+        notes=notes,
+        email_rows=EMAIL_OVERDUE_ROWS,
+        empty="No overdue feedback.",
+    )
 
 
 def _period_order(period: str) -> tuple:
@@ -140,31 +181,60 @@ def budgets(items: list[dict], period: str, scope: str, tenant: str) -> Section:
     """
     ordered = sorted(items, key=lambda b: (b["org"].split("/"), _period_order(b["period"]), b["category"] or ""))
     listed = {b["id"] for b in ordered}
-    rows = [{"budget_id": b["id"], "org": b["org"], "budget_period": b["period"], "category": b["category"],
-             "category_name": category_name(b["category"]) if b["category"] else EVERY_CATEGORY,
-             "amount": b["amount"], "allocated": b["allocated"], "reserved": b["reserved"],
-             "consumed": b["consumed"], "available": b["available"],
-             "utilisation": ratio(b["reserved"] + b["consumed"], b["amount"]), "parent_id": b["parent_id"]}
-            for b in ordered]
+    rows = [
+        {
+            "budget_id": b["id"],
+            "org": b["org"],
+            "budget_period": b["period"],
+            "category": b["category"],
+            "category_name": category_name(b["category"]) if b["category"] else EVERY_CATEGORY,
+            "amount": b["amount"],
+            "allocated": b["allocated"],
+            "reserved": b["reserved"],
+            "consumed": b["consumed"],
+            "available": b["available"],
+            "utilisation": ratio(b["reserved"] + b["consumed"], b["amount"]),
+            "parent_id": b["parent_id"],
+        }
+        for b in ordered
+    ]
     total = None
     if rows:
         within = [r for r in rows if r["parent_id"] in listed]
         amount = sum(r["amount"] for r in rows) - sum(r["amount"] for r in within)
         reserved, consumed = sum(r["reserved"] for r in rows), sum(r["consumed"] for r in rows)
-        total = {"budget_id": "total", "org": "Total", "amount": amount,
-                 "allocated": sum(r["allocated"] for r in rows) - sum(r["amount"] for r in within),
-                 "reserved": reserved, "consumed": consumed, "available": sum(r["available"] for r in rows),
-                 "utilisation": ratio(reserved + consumed, amount)}
-    whose = ("every budget of the company" if scope == tenant
-             else f"the budgets of {scope}, of the offices below it and of each org above it")
-    notes = [f"Shown: {whose} whose period contains {period} (the month, its quarter or its year).",
-             "Figures are each budget's own as of the time above: reserved and consumed count the campaigns of "
-             "every month of the budget's period, not only this report's. Utilisation = (reserved + consumed) ÷ "
-             "amount; money carved out into a child budget is used under that child.",
-             "The total counts carved money once: its amount is that of the budgets not carved out of another "
-             "one listed here, its carved out what went to budgets not listed (other offices or periods)."]
+        total = {
+            "budget_id": "total",
+            "org": "Total",
+            "amount": amount,
+            "allocated": sum(r["allocated"] for r in rows) - sum(r["amount"] for r in within),
+            "reserved": reserved,
+            "consumed": consumed,
+            "available": sum(r["available"] for r in rows),
+            "utilisation": ratio(reserved + consumed, amount),
+        }
+    whose = (
+        "every budget of the company"
+        if scope == tenant
+        else f"the budgets of {scope}, of the offices below it and of each org above it"
+    )
+    notes = [
+        f"Shown: {whose} whose period contains {period} (the month, its quarter or its year).",
+        "Figures are each budget's own as of the time above: reserved and consumed count the campaigns of "
+        "every month of the budget's period, not only this report's. Utilisation = (reserved + consumed) ÷ "
+        "amount; money carved out into a child budget is used under that child.",
+        "The total counts carved money once: its amount is that of the budgets not carved out of another "
+        "one listed here, its carved out what went to budgets not listed (other offices or periods).",
+    ]
     return Section(
-        key="budget", title="Budgets", sheet="Budgets", columns=BUDGET_COLUMNS, rows=rows, total=total,
-        charts=[charts.budget_use(rows)] if rows else [], notes=notes if rows else notes[:1],
+        key="budget",
+        title="Budgets",
+        sheet="Budgets",
+        columns=BUDGET_COLUMNS,
+        rows=rows,
+        total=total,
+        charts=[charts.budget_use(rows)] if rows else [],
+        notes=notes if rows else notes[:1],
         email_rows=EMAIL_BUDGET_ROWS,
-        empty=f"No budget is in force in {period} for this scope.")
+        empty=f"No budget is in force in {period} for this scope.",
+    )

@@ -5,6 +5,7 @@ and has one sheet per section. The CSV holds every row of those section sheets i
 told apart by a `section` column; it leaves out only the Report sheet, whose figures are the
 sections' total rows.
 """
+
 from __future__ import annotations
 
 import csv
@@ -16,12 +17,20 @@ from chalicelib.reporting import Column, ReportData, Section, values
 
 # Excel's yuan currency format (locale 804 = zh-CN); negative amounts in red.
 MONEY_FORMAT = "[$¥-804]#,##0.00;[Red]-[$¥-804]#,##0.00"
-NUMBER_FORMATS = {"money": MONEY_FORMAT, "ratio": "0.00", "percent": "0.0%", "count": "#,##0",
-                  "date": "yyyy-mm-dd", "month": "yyyy-mm"}
+NUMBER_FORMATS = {
+    "money": MONEY_FORMAT,
+    "ratio": "0.00",
+    "percent": "0.0%",
+    "count": "#,##0",
+    "date": "yyyy-mm-dd",
+    "month": "yyyy-mm",
+}
 WIDTHS = {"money": 14, "ratio": 9, "percent": 10, "count": 10, "date": 11, "month": 9, "id": 14, "text": 22}
 WIDE_TEXT = {"title": 32, "name": 22, "customer": 22, "org": 20, "campaign_id": 28}
-CSV_LEAVES_OUT = ("The CSV holds every row of the section sheets, told apart by its `section` column; it leaves "
-                  "out this Report sheet (its figures are the sections' total rows) and the charts.")
+CSV_LEAVES_OUT = (
+    "The CSV holds every row of the section sheets, told apart by its `section` column; it leaves "
+    "out this Report sheet (its figures are the sections' total rows) and the charts."
+)
 
 
 def cell_value(value, kind: str):
@@ -52,7 +61,7 @@ def sheet_name(name: str, taken: set[str]) -> str:
 
 
 def to_xlsx(data: ReportData) -> bytes:
-    import xlsxwriter   # imported here: only the report compiler needs it
+    import xlsxwriter  # imported here: only the report compiler needs it
 
     buf = io.BytesIO()
     book = xlsxwriter.Workbook(buf, {"in_memory": True})
@@ -86,8 +95,8 @@ def to_xlsx(data: ReportData) -> bytes:
 
     def page_setup(ws, heading_rows: int) -> None:
         ws.set_landscape()
-        ws.set_paper(9)                     # A4
-        ws.fit_to_pages(1, 0)               # as wide as one page, as many pages long as it takes
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)  # as wide as one page, as many pages long as it takes
         ws.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.6)
         if heading_rows:
             ws.repeat_rows(0, heading_rows - 1)
@@ -117,8 +126,11 @@ def to_xlsx(data: ReportData) -> bytes:
         sheet = names[f.section]
         ws.write_url(r, 2, f"internal:'{sheet}'!A1", link, string=sheet)
     r += 2
-    for note in [*data.notes, "Money is in yuan (CNY) with two decimals; the CSV labels money columns _cny.",
-                 CSV_LEAVES_OUT]:
+    for note in [
+        *data.notes,
+        "Money is in yuan (CNY) with two decimals; the CSV labels money columns _cny.",
+        CSV_LEAVES_OUT,
+    ]:
         ws.write_string(r, 0, note)
         r += 1
     page_setup(ws, 0)
@@ -178,6 +190,13 @@ def to_csv(data: ReportData) -> bytes:
     for s in data.sections:
         own = {c.csv_name for c in s.columns}
         for row in s.rows + ([s.total] if s.total is not None else []):
-            w.writerow([data.period, data.scope, as_of, s.key,
-                        *[values.csv(row.get(c.key), c.kind) if c.csv_name in own else "" for c in columns]])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")   # BOM: Excel opens UTF-8 (Chinese names) right
+            w.writerow(
+                [
+                    data.period,
+                    data.scope,
+                    as_of,
+                    s.key,
+                    *[values.csv(row.get(c.key), c.kind) if c.csv_name in own else "" for c in columns],
+                ]
+            )
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens UTF-8 (Chinese names) right

@@ -5,6 +5,7 @@ with two decimals: `¥17,600.00` for people, `17600.00` under a `_cny` column fo
 the number 17600.00 with a yuan currency format in the workbook. A missing value (a ratio
 with a zero denominator) is "—" for people and empty for machines.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal

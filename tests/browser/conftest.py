@@ -6,6 +6,7 @@ Every page is watched for script errors and Content-Security-Policy violations (
 on either); `Console.check(name)` saves a screenshot under var/screenshots/, runs axe-core
 (no serious or critical violation) and asserts the page does not scroll sideways.
 """
+
 from __future__ import annotations
 
 import json
@@ -57,7 +58,7 @@ def stack():
     log_path = ROOT / "var" / "log" / "browser-stack.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")
-    proc, _, _ = spawn_stack(port, log, new_session=False)   # run files of its own: other stacks may run beside it
+    proc, _, _ = spawn_stack(port, log, new_session=False)  # run files of its own: other stacks may run beside it
     url = f"http://127.0.0.1:{port}"
     if not wait_healthy(url, proc):
         proc.kill()
@@ -94,8 +95,9 @@ class Console:
         self.stack = stack
         self.device = device
         self.test = test
-        self.context = browser.new_context(viewport=DEVICES[device], locale="zh-CN",
-                                           timezone_id="Asia/Shanghai", accept_downloads=True)
+        self.context = browser.new_context(
+            viewport=DEVICES[device], locale="zh-CN", timezone_id="Asia/Shanghai", accept_downloads=True
+        )
         self.context.set_default_timeout(TIMEOUT_MS)
         self.problems: list[str] = []
         self.page = self._watch(self.context.new_page())
@@ -106,6 +108,7 @@ class Console:
             text = msg.text
             if "Content Security Policy" in text or (msg.type == "error" and "Failed to load resource" not in text):
                 self.problems.append(f"console {msg.type}: {text}")
+
         page.on("console", on_console)
         page.on("pageerror", lambda e: self.problems.append(f"page error: {e}"))
         return page

@@ -1,5 +1,6 @@
 """Setting the scene through the API before a journey starts (what other people did earlier):
 campaigns in each state, rules, feedback. The journeys themselves go through the browser."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -19,9 +20,11 @@ def day(offset: int) -> str:
 
 def campaign_body(**overrides) -> dict:
     body = {
-        "title": "周末品鉴 · 苏果新街口", "category": "tasting",
+        "title": "周末品鉴 · 苏果新街口",
+        "category": "tasting",
         "customer": {"id": "SUGUO-XJK", "name": "苏果新街口店"},
-        "start_date": day(-3), "end_date": day(-2),
+        "start_date": day(-3),
+        "end_date": day(-2),
         "location": {"address": "南京新街口", "lat": XINJIEKOU[0], "lon": XINJIEKOU[1]},
         "plan": {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": 500},
         "requested_amount": 200000,
@@ -93,13 +96,30 @@ def upload_photo(co: Company, c: dict, who: str = "rep") -> dict:
     import requests
 
     data = photo(exif_time(c["start_date"]), *XINJIEKOU)
-    grant = co.api(who, "POST", f"/campaigns/{c['id']}/attachments",
-                   {"filename": "display.jpg", "content_type": "image/jpeg", "size_bytes": len(data)})
-    posted = requests.post(grant["upload"]["url"], data=grant["upload"]["fields"],
-                           files={"file": ("display.jpg", data, "image/jpeg")}, timeout=30)
+    grant = co.api(
+        who,
+        "POST",
+        f"/campaigns/{c['id']}/attachments",
+        {"filename": "display.jpg", "content_type": "image/jpeg", "size_bytes": len(data)},
+    )
+    posted = requests.post(
+        grant["upload"]["url"],
+        data=grant["upload"]["fields"],
+        files={"file": ("display.jpg", data, "image/jpeg")},
+        timeout=30,
+    )
     assert posted.status_code in (200, 201, 204), posted.text
-    return wait_for(lambda: next((a for a in co.api(who, "GET", f"/campaigns/{c['id']}/attachments")["items"]
-                                  if a["id"] == grant["attachment"]["id"] and a["status"] == "ready"), None), 30)
+    return wait_for(
+        lambda: next(
+            (
+                a
+                for a in co.api(who, "GET", f"/campaigns/{c['id']}/attachments")["items"]
+                if a["id"] == grant["attachment"]["id"] and a["status"] == "ready"
+            ),
+            None,
+        ),
+        30,
+    )
 
 
 def budget(co: Company, amount: int, org: str | None = None, period: str | None = None, **extra) -> dict:

@@ -1,5 +1,6 @@
 """The console's static files, without a browser: the size budget, the vendored libraries as
 pinned, and no inline script for the Content-Security-Policy to forbid."""
+
 from __future__ import annotations
 
 import gzip
@@ -15,8 +16,11 @@ BUDGET_BYTES = 150 * 1024
 
 def gzipped_sizes() -> dict[str, int]:
     """Each JS and CSS file of the console, gzipped as a CDN would serve it."""
-    return {str(p.relative_to(CONSOLE)): len(gzip.compress(p.read_bytes(), compresslevel=9))
-            for p in sorted(CONSOLE.rglob("*")) if p.suffix in (".js", ".css")}
+    return {
+        str(p.relative_to(CONSOLE)): len(gzip.compress(p.read_bytes(), compresslevel=9))
+        for p in sorted(CONSOLE.rglob("*"))
+        if p.suffix in (".js", ".css")
+    }
 
 
 def test_the_consoles_js_and_css_stay_within_150_kb_gzipped():

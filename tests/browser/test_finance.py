@@ -3,6 +3,7 @@ the amount proposed from the latest feedback, settling with that default and a n
 another amount (an amount above the approved one is refused next to the field), the locked
 settlements with why they are locked, and — beside the queue — the budgets, read only: what the
 settlements consumed and released, in the budget's ledger."""
+
 from __future__ import annotations
 
 from tests.browser import scene
@@ -12,13 +13,20 @@ from tests.browser.conftest import wait_for
 def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, company):
     co = company
     scene.rule(co, scope="category", category="roadshow", due_days=3, min_photos=1)
-    budget = scene.budget(co, 1000000)                                     # ¥10,000 this year
-    plain = scene.approved(co, title="品鉴 · 无需反馈", amount=180000)                   # unlocked at once
-    fed = scene.approved(co, title="路演 · 已反馈", category="roadshow", amount=150000,
-                         customer={"id": "PLAZA", "name": "新街口广场"})
-    late = scene.approved(co, title="路演 · 未反馈", category="roadshow", amount=150000,
-                          customer={"id": "MALL", "name": "德基广场"},
-                          start_date=scene.day(-20), end_date=scene.day(-19))
+    budget = scene.budget(co, 1000000)  # ¥10,000 this year
+    plain = scene.approved(co, title="品鉴 · 无需反馈", amount=180000)  # unlocked at once
+    fed = scene.approved(
+        co, title="路演 · 已反馈", category="roadshow", amount=150000, customer={"id": "PLAZA", "name": "新街口广场"}
+    )
+    late = scene.approved(
+        co,
+        title="路演 · 未反馈",
+        category="roadshow",
+        amount=150000,
+        customer={"id": "MALL", "name": "德基广场"},
+        start_date=scene.day(-20),
+        end_date=scene.day(-19),
+    )
     scene.until(co, late["id"], lambda c: c["reimbursement"]["status"] == "locked")
     scene.until(co, fed["id"], lambda c: c["reimbursement"]["status"] == "locked")
     # a photo is required by the rule: submit the feedback with one accepted photo through the API
@@ -32,9 +40,9 @@ def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, comp
     assert "待核销" in p.locator("main h1").inner_text()
     cards = p.locator("ol.cards > li")
     assert cards.count() == 2
-    assert cards.nth(0).get_attribute("data-campaign") == plain["id"]      # oldest approval first
-    assert "¥1,800.00" in cards.nth(0).locator(".facts").inner_text()       # proposed: the approved amount
-    assert "¥1,200.00" in cards.nth(1).locator(".facts").inner_text()       # proposed: the actual spend
+    assert cards.nth(0).get_attribute("data-campaign") == plain["id"]  # oldest approval first
+    assert "¥1,800.00" in cards.nth(0).locator(".facts").inner_text()  # proposed: the approved amount
+    assert "¥1,200.00" in cards.nth(1).locator(".facts").inner_text()  # proposed: the actual spend
     assert cards.nth(1).get_by_label("核销金额").input_value() == "1200"
     fin.check("finance-queue")
 
@@ -44,7 +52,9 @@ def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, comp
     p.get_by_text("已核销「路演 · 已反馈」：¥1,200.00").wait_for()
     wait_for(lambda: cards.count() == 1)
     settled = scene.campaign(co, fed["id"])["reimbursement"]
-    assert settled["status"] == "reimbursed" and settled["amount"] == 120000 and settled["note"] == "随 11 月费用一起支付"
+    assert (
+        settled["status"] == "reimbursed" and settled["amount"] == 120000 and settled["note"] == "随 11 月费用一起支付"
+    )
 
     first = cards.nth(0)
     first.get_by_label("核销金额").fill("2000")
@@ -71,11 +81,11 @@ def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, comp
     fin.nav("预算")
     assert p.get_by_text("预算由集团领导分配").is_visible() and p.get_by_role("button", name="分配预算").count() == 0
     row = p.locator("table.data tbody tr").filter(has_text=f"{co.root} · {budget['period']}")
-    assert "¥10,000.00" in row.inner_text() and "¥2,950.50" in row.inner_text()    # consumed: 1,200 + 1,750.50
+    assert "¥10,000.00" in row.inner_text() and "¥2,950.50" in row.inner_text()  # consumed: 1,200 + 1,750.50
     row.get_by_role("link").click()
     fin.ready()
-    assert p.get_by_role("form").count() == 0                              # no resize, no carve
+    assert p.get_by_role("form").count() == 0  # no resize, no carve
     ledger = p.locator("section.ledger tbody").inner_text()
     assert "分配" in ledger and "预留" in ledger and "核销" in ledger and "释放" in ledger
-    assert "¥1,750.50" in ledger and "¥49.50" in ledger                    # consumed, and the rest released
+    assert "¥1,750.50" in ledger and "¥49.50" in ledger  # consumed, and the rest released
     fin.check("finance-budget")

@@ -1,6 +1,7 @@
 """The leader's journeys, at a desk: the summary dashboard (ROI, cost ratio and feedback
 compliance by category, region and month, drawn with their values), A — feedback rules per
 campaign, category or all —, and compiled reports: compile one now, open its HTML and XLSX."""
+
 from __future__ import annotations
 
 import re
@@ -13,27 +14,41 @@ def test_leader_reads_the_dashboard_by_category_region_and_month(console, compan
     co = company
     scene.rule(co, scope="category", category="display", due_days=7)
     tasting = scene.approved(co, title="品鉴 · 东区", start_date=scene.day(-6), end_date=scene.day(-5))
-    scene.feedback(co, tasting["id"], actual_spend=150000, actual_sales=900000)     # ROI 500%
-    display = scene.approved(co, who="rep2", approver="leader", title="陈列 · 西区", category="display",
-                             customer={"id": "WEST-1", "name": "西区门店"}, start_date=scene.day(-6),
-                             end_date=scene.day(-5))
-    scene.feedback(co, display["id"], who="rep2", actual_spend=100000, actual_sales=300000)   # ROI 200%
-    period = f"from={scene.day(-364)[:7]}&to={scene.day(0)[:7]}"      # the dashboard's default: 12 months
-    wait_for(lambda: [r["actual_spend"] for r in co.api("leader", "GET", f"/reports/summary?group_by=category&{period}")["items"]]
-             == [100000, 150000])                                    # the roll-ups caught up (display, tasting)
+    scene.feedback(co, tasting["id"], actual_spend=150000, actual_sales=900000)  # ROI 500%
+    display = scene.approved(
+        co,
+        who="rep2",
+        approver="leader",
+        title="陈列 · 西区",
+        category="display",
+        customer={"id": "WEST-1", "name": "西区门店"},
+        start_date=scene.day(-6),
+        end_date=scene.day(-5),
+    )
+    scene.feedback(co, display["id"], who="rep2", actual_spend=100000, actual_sales=300000)  # ROI 200%
+    period = f"from={scene.day(-364)[:7]}&to={scene.day(0)[:7]}"  # the dashboard's default: 12 months
+    wait_for(
+        lambda: (
+            [
+                r["actual_spend"]
+                for r in co.api("leader", "GET", f"/reports/summary?group_by=category&{period}")["items"]
+            ]
+            == [100000, 150000]
+        )
+    )  # the roll-ups caught up (display, tasting)
 
     lead = console("desk")
     lead.sign_in(co.users["leader"])
     p = lead.page
-    assert "汇总看板" in p.locator("main h1").inner_text()      # a leader lands on the dashboard
+    assert "汇总看板" in p.locator("main h1").inner_text()  # a leader lands on the dashboard
     roi = p.locator("figure.chart").filter(has_text="投资回报率（按活动类型）")
     svg = roi.locator("svg").text_content()
-    assert "品鉴" in svg and "500.0%" in svg and "陈列" in svg and "200.0%" in svg   # values on the bars
+    assert "品鉴" in svg and "500.0%" in svg and "陈列" in svg and "200.0%" in svg  # values on the bars
     ratio = p.locator("figure.chart").filter(has_text="费用率：预计与实际（按活动类型）").locator("svg").text_content()
-    assert "16.7%" in ratio and "33.3%" in ratio and "20.0%" in ratio               # actual vs expected
+    assert "16.7%" in ratio and "33.3%" in ratio and "20.0%" in ratio  # actual vs expected
     compliance = p.locator("figure.chart").filter(has_text="反馈及时率（按活动类型）").locator("svg").text_content()
     assert "已反馈 1" in compliance
-    assert p.locator(".tiles").filter(has_text="¥2,500.00").count() == 1             # actual spend in total
+    assert p.locator(".tiles").filter(has_text="¥2,500.00").count() == 1  # actual spend in total
     lead.check("leader-dashboard-category")
 
     p.get_by_role("button", name="按大区").click()
@@ -53,7 +68,9 @@ def test_leader_reads_the_dashboard_by_category_region_and_month(console, compan
 
 def test_leader_sets_feedback_rules_and_compiles_a_report_now(console, company):
     co = company
-    target = scene.approved(co, title="路演 · 新街口广场", category="roadshow", customer={"id": "PLAZA", "name": "新街口广场"})
+    target = scene.approved(
+        co, title="路演 · 新街口广场", category="roadshow", customer={"id": "PLAZA", "name": "新街口广场"}
+    )
     lead = console("desk")
     lead.sign_in(co.users["leader"])
     p = lead.page
@@ -69,7 +86,7 @@ def test_leader_sets_feedback_rules_and_compiles_a_report_now(console, company):
     assert rows.count() == 1 and "品鉴" in rows.first.inner_text() and "5" in rows.first.inner_text()
 
     p.get_by_role("radio", name="指定活动").check()
-    p.get_by_role("button", name="创建规则").click()              # no campaign chosen: the API says so
+    p.get_by_role("button", name="创建规则").click()  # no campaign chosen: the API says so
     error = p.locator("#f-campaign_id-err")
     error.wait_for()
     assert "必填" in error.inner_text()
@@ -94,7 +111,7 @@ def test_leader_sets_feedback_rules_and_compiles_a_report_now(console, company):
     p.get_by_role("button", name="生成报表").click()
     p.get_by_text("已开始生成").wait_for()
     links = p.locator("p.links")
-    links.wait_for(timeout=60000)                                 # compiled by the reports stream
+    links.wait_for(timeout=60000)  # compiled by the reports stream
     lead.check("leader-reports")
     with lead.context.expect_page() as opened:
         links.get_by_role("link", name="打开 HTML").click()
@@ -104,4 +121,4 @@ def test_leader_sets_feedback_rules_and_compiles_a_report_now(console, company):
     report.close()
     with p.expect_download() as download:
         links.get_by_role("link", name="下载 XLSX").click()
-    assert download.value.path().read_bytes()[:2] == b"PK"        # a real workbook (zip)
+    assert download.value.path().read_bytes()[:2] == b"PK"  # a real workbook (zip)

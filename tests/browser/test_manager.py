@@ -2,6 +2,7 @@
 the customer's history, approve an amount or reject with a comment (errors next to their
 fields), then D — all feedback — and E — all feedback requests — with the contract's filters,
 ageing in days and paging."""
+
 from __future__ import annotations
 
 import re
@@ -16,17 +17,18 @@ def test_manager_decides_applications_on_the_approval_card(console, company):
     scene.upload_photo(co, past)
     scene.feedback(co, past["id"], actual_spend=150000, actual_sales=900000)
     first = scene.submitted(co, title="周末品鉴 · 苏果新街口", start_date=scene.day(5), end_date=scene.day(6))
-    second = scene.submitted(co, title="店内促销 · 苏果新街口", category="in_store_promotion",
-                             start_date=scene.day(8), end_date=scene.day(9))
+    second = scene.submitted(
+        co, title="店内促销 · 苏果新街口", category="in_store_promotion", start_date=scene.day(8), end_date=scene.day(9)
+    )
     wait_for(lambda: co.api("manager", "GET", "/customers/SUGUO-XJK/history")["summary"]["campaigns"] >= 1)
 
     mgr = console("desk")
     mgr.sign_in(co.users["manager"])
     p = mgr.page
-    assert "待审批" in p.locator("main h1").inner_text()       # a manager lands on the queue
+    assert "待审批" in p.locator("main h1").inner_text()  # a manager lands on the queue
     rows = p.locator("table.data tbody tr")
     assert rows.count() == 2
-    assert "周末品鉴" in rows.nth(0).inner_text() and "店内促销" in rows.nth(1).inner_text()   # oldest first
+    assert "周末品鉴" in rows.nth(0).inner_text() and "店内促销" in rows.nth(1).inner_text()  # oldest first
     mgr.check("manager-approvals")
 
     rows.nth(0).get_by_role("link").click()
@@ -34,12 +36,12 @@ def test_manager_decides_applications_on_the_approval_card(console, company):
     history = p.locator("section").filter(has_text="客户历史")
     assert "苏果新街口店" in history.inner_text()
     past = p.locator("section").filter(has_text="该客户以往的活动").locator("tbody tr").filter(has_text="中秋品鉴")
-    assert "500.0%" in past.inner_text() and "已批准" in past.inner_text()   # plan against actual: its ROI
+    assert "500.0%" in past.inner_text() and "已批准" in past.inner_text()  # plan against actual: its ROI
     past.get_by_role("button", name="查看照片").click()
     photo = past.locator(".past-photos img")
     photo.wait_for()
-    wait_for(lambda: photo.evaluate("img => img.complete && img.naturalWidth > 0"))   # the past campaign's photo
-    assert p.get_by_label("批准金额").input_value() == "2000"    # the requested amount by default
+    wait_for(lambda: photo.evaluate("img => img.complete && img.naturalWidth > 0"))  # the past campaign's photo
+    assert p.get_by_label("批准金额").input_value() == "2000"  # the requested amount by default
     p.get_by_label("批准金额").fill("2500")
     p.get_by_role("button", name="批准").click()
     error = p.locator("#f-approved_amount-err")
@@ -72,12 +74,18 @@ def test_manager_decides_applications_on_the_approval_card(console, company):
 def test_manager_searches_all_feedback_and_feedback_requests_with_filters_and_pages(console, company):
     co = company
     scene.rule(co, scope="category", category="display", due_days=3)
+
     def display(i):
         late = i < 2
-        return scene.approved(co, title=f"陈列 {i:02d}", category="display",
-                              customer={"id": f"STORE-{i:02d}", "name": f"门店 {i:02d}"},
-                              start_date=scene.day(-30 + i if late else -3 + i % 3),
-                              end_date=scene.day(-20 + i if late else -2 + i % 3))
+        return scene.approved(
+            co,
+            title=f"陈列 {i:02d}",
+            category="display",
+            customer={"id": f"STORE-{i:02d}", "name": f"门店 {i:02d}"},
+            start_date=scene.day(-30 + i if late else -3 + i % 3),
+            end_date=scene.day(-20 + i if late else -2 + i % 3),
+        )
+
     made = scene.many(display, 8)
     for c in made:
         scene.until(co, c["id"], lambda x: x["feedback"]["required"])
@@ -94,13 +102,13 @@ def test_manager_searches_all_feedback_and_feedback_requests_with_filters_and_pa
     p.get_by_role("button", name="查询").click()
     error = p.locator("#f-org-err")
     error.wait_for()
-    assert "组织路径格式" in error.inner_text()                # the API's 400, next to the filter
+    assert "组织路径格式" in error.inner_text()  # the API's 400, next to the filter
     p.get_by_label("组织").fill(f"{co.root}/EAST")
     p.get_by_label("活动类型").select_option(label="陈列")
     p.get_by_label("反馈类型").select_option(label="被动反馈")
     p.get_by_role("button", name="查询").click()
     mgr.ready()
-    assert "category=display" in p.url and "kind=passive" in p.url      # a filtered list is a link
+    assert "category=display" in p.url and "kind=passive" in p.url  # a filtered list is a link
     rows = p.locator("table.data tbody tr")
     wait_for(lambda: rows.count() == 2)
     assert "¥1,500.00" in rows.first.inner_text() and "500.0%" in rows.first.inner_text()
@@ -121,7 +129,7 @@ def test_manager_searches_all_feedback_and_feedback_requests_with_filters_and_pa
     mgr.ready()
     wait_for(lambda: rows.count() == 5)
     text = p.locator("table.data tbody").inner_text()
-    assert "逾期 17 天" in text and "逾期 16 天" in text and re.search(r"还有 \d+ 天", text)   # ageing in days
+    assert "逾期 17 天" in text and "逾期 16 天" in text and re.search(r"还有 \d+ 天", text)  # ageing in days
     mgr.check("manager-feedback-requests")
     p.get_by_label("反馈状态").select_option(label="已反馈")
     p.get_by_role("button", name="查询").click()

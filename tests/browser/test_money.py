@@ -11,6 +11,7 @@
   is committed first), reads its ledger oldest first page by page, and filters the list;
 - a rep cancels an approved campaign on a phone and reads its audit trail, verified.
 """
+
 from __future__ import annotations
 
 from tests.browser import scene
@@ -20,9 +21,16 @@ from tests.browser.conftest import wait_for
 def test_manager_weighs_budget_and_overlap_on_the_approval_card(console, company):
     co = company
     start = scene.day(5)
-    b = scene.budget(co, 300000, period=start[:4])                                    # ¥3,000
-    scene.approved(co, title="陈列 · 金鹰", category="display", customer={"id": "JINYING", "name": "金鹰"},
-                   amount=180000, start_date=start, end_date=scene.day(6))           # reserves ¥1,800
+    b = scene.budget(co, 300000, period=start[:4])  # ¥3,000
+    scene.approved(
+        co,
+        title="陈列 · 金鹰",
+        category="display",
+        customer={"id": "JINYING", "name": "金鹰"},
+        amount=180000,
+        start_date=start,
+        end_date=scene.day(6),
+    )  # reserves ¥1,800
     first = scene.submitted(co, title="周末品鉴 · 苏果新街口", start_date=start, end_date=scene.day(6))
     second = scene.submitted(co, title="品鉴加场 · 苏果新街口", start_date=start, end_date=scene.day(7))
 
@@ -30,8 +38,8 @@ def test_manager_weighs_budget_and_overlap_on_the_approval_card(console, company
     mgr.sign_in(co.users["manager"])
     p = mgr.page
     rows = p.locator("table.data tbody tr")
-    assert rows.count() == 2 and "周末品鉴" in rows.nth(0).inner_text()                # GET /me/approvals, oldest first
-    assert f"上级经理 · {co.root}/EAST/JS" in rows.nth(1).inner_text()                 # the step it waits for
+    assert rows.count() == 2 and "周末品鉴" in rows.nth(0).inner_text()  # GET /me/approvals, oldest first
+    assert f"上级经理 · {co.root}/EAST/JS" in rows.nth(1).inner_text()  # the step it waits for
     rows.nth(1).get_by_role("link").click()
     mgr.ready()
     budget = p.locator("section.budget-card")
@@ -63,12 +71,12 @@ def test_manager_weighs_budget_and_overlap_on_the_approval_card(console, company
     assert rows.count() == 1
     rows.first.get_by_role("link").click()
     mgr.ready()
-    assert p.locator(".warnings").count() == 0                    # a cancelled application overlaps nothing
+    assert p.locator(".warnings").count() == 0  # a cancelled application overlaps nothing
     assert p.get_by_label("批准金额").input_value() == "2000"
     p.get_by_role("button", name="批准").click()
     error = p.locator("#f-approved_amount-err")
     error.wait_for()
-    assert "超出预算：当前可用 ¥1,200.00" in error.inner_text()      # 409 budget_exceeded, next to the amount
+    assert "超出预算：当前可用 ¥1,200.00" in error.inner_text()  # 409 budget_exceeded, next to the amount
     mgr.check("money-approval-over-budget")
     p.get_by_label("批准金额").fill("1200")
     p.get_by_role("button", name="批准").click()
@@ -83,9 +91,16 @@ def test_a_colleague_takes_the_province_step_while_its_manager_is_away(console, 
     co = company
     scene.policy(co, (500000, "province"), (None, "region"))
     pm = co.add("pm", "钱五", "manager", f"{co.root}/EAST/JS")
-    c = scene.submitted(co, title="开业路演 · 德基广场", category="roadshow", customer={"id": "MALL", "name": "德基广场"},
-                        start_date=scene.day(10), end_date=scene.day(11), requested_amount=800000,
-                        plan={"expected_spend": 800000, "expected_sales": 4000000})
+    c = scene.submitted(
+        co,
+        title="开业路演 · 德基广场",
+        category="roadshow",
+        customer={"id": "MALL", "name": "德基广场"},
+        start_date=scene.day(10),
+        end_date=scene.day(11),
+        requested_amount=800000,
+        plan={"expected_spend": 800000, "expected_sales": 4000000},
+    )
     assert [s["level"] for s in c["approval"]["chain"]] == ["province", "region"]
 
     # the region manager may not take the province's step
@@ -130,7 +145,7 @@ def test_a_colleague_takes_the_province_step_while_its_manager_is_away(console, 
     # the delegate sees it in the queue, marked, and approves in the delegator's name
     region.nav("待审批")
     rows = p.locator("table.data tbody tr")
-    assert rows.count() == 1 and "代理 · 钱五" in rows.first.inner_text()       # the API names the delegator
+    assert rows.count() == 1 and "代理 · 钱五" in rows.first.inner_text()  # the API names the delegator
     rows.first.get_by_role("link").click()
     region.ready()
     assert "您作为 钱五 的代理人审批此步骤" in p.locator("form.decision").inner_text()
@@ -150,7 +165,7 @@ def test_a_colleague_takes_the_province_step_while_its_manager_is_away(console, 
     region.ready()
     chain = p.locator("ol.chain")
     assert "赵四 （代 钱五）" in chain.inner_text() and "¥7,500.00" in chain.inner_text()
-    assert p.get_by_label("批准金额").input_value() == "7500"        # at most the previous step's amount
+    assert p.get_by_label("批准金额").input_value() == "7500"  # at most the previous step's amount
     p.get_by_role("button", name="批准").click()
     refused.wait_for()
     assert "同一人不能审批两次" in refused.inner_text()
@@ -183,14 +198,16 @@ def test_leader_sets_the_policy_and_allocates_carves_and_resizes_budgets(console
     p.get_by_role("button", name="保存审批政策").click()
     error = p.locator("#f-levels-1-up_to-err")
     error.wait_for()
-    assert "必须大于上一级的 ¥5,000.00" in error.inner_text()          # levels.1.up_to, next to level 2
+    assert "必须大于上一级的 ¥5,000.00" in error.inner_text()  # levels.1.up_to, next to level 2
     lead.check("money-policy-error")
     p.locator("#f-levels-1-up_to").fill("50000")
     p.get_by_role("button", name="保存审批政策").click()
     p.get_by_text("审批政策已保存").wait_for()
     assert co.api("leader", "GET", "/approval-policy")["levels"] == [
-        {"up_to": 500000, "approver": "province"}, {"up_to": 5000000, "approver": "region"},
-        {"up_to": None, "approver": "leader"}]
+        {"up_to": 500000, "approver": "province"},
+        {"up_to": 5000000, "approver": "region"},
+        {"up_to": None, "approver": "leader"},
+    ]
     assert p.locator("#f-levels-1-up_to").input_value() == "50000"
     lead.check("money-policy")
 
@@ -215,7 +232,7 @@ def test_leader_sets_the_policy_and_allocates_carves_and_resizes_budgets(console
     carve.get_by_role("button", name="划拨").click()
     error = p.locator("#f-carve-amount-err")
     error.wait_for()
-    assert "超出预算：当前可用 ¥100,000.00" in error.inner_text()       # 409 budget_exceeded from the parent
+    assert "超出预算：当前可用 ¥100,000.00" in error.inner_text()  # 409 budget_exceeded from the parent
     carve.get_by_label("预算总额").fill("30000")
     carve.get_by_role("button", name="划拨").click()
     p.get_by_text(f"已划拨子预算 {co.root}/EAST · {year}-Q4").wait_for()
@@ -225,22 +242,26 @@ def test_leader_sets_the_policy_and_allocates_carves_and_resizes_budgets(console
     resize.get_by_role("button", name="保存总额").click()
     error = p.locator("#f-amount-err")
     error.wait_for()
-    assert "不能低于已占用的 ¥30,000.00" in error.inner_text()          # 409 budget_below_committed
+    assert "不能低于已占用的 ¥30,000.00" in error.inner_text()  # 409 budget_below_committed
     lead.check("money-budget-resize-error")
     resize.get_by_label("新的预算总额").fill("120000")
     resize.get_by_role("button", name="保存总额").click()
     p.get_by_text("预算总额已调整为 ¥120,000.00").wait_for()
     lead.ready()
     figures = p.locator("section").filter(has_text="预算情况")
-    wait = figures.get_by_text("¥90,000.00")                          # available: 120,000 − 30,000
+    wait = figures.get_by_text("¥90,000.00")  # available: 120,000 − 30,000
     wait.wait_for()
 
     # others carve four more; the ledger reads oldest first, five to a page
     top = co.api("leader", "GET", "/budgets")["items"]
     parent = next(b for b in top if b["parent_id"] is None)
     for q in range(1, 5):
-        co.api("leader", "POST", "/budgets", {"org": f"{co.root}/WEST", "period": f"{year}-Q{q}", "amount": 100000,
-                                              "parent_id": parent["id"]})
+        co.api(
+            "leader",
+            "POST",
+            "/budgets",
+            {"org": f"{co.root}/WEST", "period": f"{year}-Q{q}", "amount": 100000, "parent_id": parent["id"]},
+        )
     p.get_by_label("每页条数").select_option("5")
     ledger = p.locator("section.ledger tbody tr")
     wait_for(lambda: ledger.count() == 5)

@@ -1,6 +1,7 @@
 """The rep's journeys, on a phone: apply (live cost ratio, a retry that creates nothing twice,
 errors next to their fields, a draft that survives a reload), then B — feedback requests —,
 the feedback report with photos uploaded through the presigned form, and C — revisions."""
+
 from __future__ import annotations
 
 import re
@@ -25,22 +26,22 @@ def test_rep_applies_with_a_live_cost_ratio_and_one_campaign_despite_a_lost_answ
     p.get_by_label("客户编号").fill("SUGUO-XJK")
     p.get_by_label("客户名称").fill("苏果新街口店")
     p.get_by_label("开始日期").fill(scene.day(10))
-    p.get_by_label("结束日期").fill(scene.day(9))           # before the start: the API says so
+    p.get_by_label("结束日期").fill(scene.day(9))  # before the start: the API says so
     p.get_by_label("活动地点").fill("南京新街口")
     p.get_by_label("纬度").fill("32.0415")
     p.get_by_label("经度").fill("118.7849")
     p.get_by_label("预计花费").fill("2000")
     p.get_by_label("预计销售额").fill("8000")
     ratio = p.get_by_test_id("expected-cost-ratio")
-    assert ratio.inner_text() == "25.00%"                    # live, as the rep types
+    assert ratio.inner_text() == "25.00%"  # live, as the rep types
     p.get_by_label("预计销售额").fill("10000")
     assert ratio.inner_text() == "20.00%"
     p.get_by_label("预计销量（件）").fill("500")
-    assert p.get_by_label("申请金额").input_value() == "2000"   # filled from the expected spend
+    assert p.get_by_label("申请金额").input_value() == "2000"  # filled from the expected spend
     p.get_by_role("button", name="提交申请").click()
     error = p.locator("#f-end_date-err")
     error.wait_for()
-    assert "不能早于开始日期" in error.inner_text()             # the API's message, next to the field at fault
+    assert "不能早于开始日期" in error.inner_text()  # the API's message, next to the field at fault
     assert p.get_by_label("结束日期").get_attribute("aria-invalid") == "true"
     rep.check("rep-apply-error")
     p.get_by_label("结束日期").fill(scene.day(11))
@@ -52,6 +53,7 @@ def test_rep_applies_with_a_live_cost_ratio_and_one_campaign_despite_a_lost_answ
             route.abort("connectionreset")
         else:
             route.continue_()
+
     p.route("**/campaigns", lose_the_answer)
     p.get_by_role("button", name="提交申请").click()
     p.locator(".form-error").filter(has_text="网络中断").wait_for()
@@ -67,14 +69,14 @@ def test_rep_applies_with_a_live_cost_ratio_and_one_campaign_despite_a_lost_answ
     assert p.get_by_text("已恢复本机保存的未提交内容").is_visible()
     rep.check("rep-apply-restored")
 
-    p.get_by_role("button", name="提交申请").click()           # the same Idempotency-Key again
+    p.get_by_role("button", name="提交申请").click()  # the same Idempotency-Key again
     p.get_by_text("申请已提交，等待审批。").wait_for()
     rep.ready()
     assert p.locator(".badge").filter(has_text="待审批").count() >= 1
     rep.check("rep-campaign-submitted")
 
     mine = company.api("rep", "GET", "/campaigns")["items"]
-    assert [c["status"] for c in mine] == ["submitted"]        # one campaign, not two
+    assert [c["status"] for c in mine] == ["submitted"]  # one campaign, not two
     assert mine[0]["plan"]["expected_spend"] == 200000 and mine[0]["requested_amount"] == 200000
 
     rep.nav("我的活动")
@@ -86,8 +88,13 @@ def test_rep_writes_feedback_with_photos_keeps_it_offline_and_maintains_revision
     co = company
     scene.rule(co, scope="category", category="tasting", due_days=7, min_photos=1)
     late = scene.approved(co, title="国庆品鉴 · 苏果新街口", start_date=scene.day(-25), end_date=scene.day(-20))
-    soon = scene.approved(co, title="周末品鉴 · 金鹰", start_date=scene.day(-3), end_date=scene.day(-2),
-                          customer={"id": "JINYING", "name": "金鹰新街口"})
+    soon = scene.approved(
+        co,
+        title="周末品鉴 · 金鹰",
+        start_date=scene.day(-3),
+        end_date=scene.day(-2),
+        customer={"id": "JINYING", "name": "金鹰新街口"},
+    )
     for c in (late, soon):
         scene.until(co, c["id"], lambda x: x["feedback"]["required"])
 
@@ -97,7 +104,7 @@ def test_rep_writes_feedback_with_photos_keeps_it_offline_and_maintains_revision
     rep.nav("待反馈")
     cards = p.locator("ol.requests > li")
     assert cards.count() == 2
-    assert cards.nth(0).get_attribute("data-campaign") == late["id"]      # soonest due first
+    assert cards.nth(0).get_attribute("data-campaign") == late["id"]  # soonest due first
     assert "is-overdue" in cards.nth(0).get_attribute("class")
     assert "逾期 13 天" in cards.nth(0).inner_text()
     assert "还有 5 天" in cards.nth(1).inner_text()
@@ -131,6 +138,7 @@ def test_rep_writes_feedback_with_photos_keeps_it_offline_and_maintains_revision
             if len(attempts) == 1:
                 return route.abort("connectionreset")
         return route.continue_()
+
     p.route(f"{stack.storage}/**", fail_first_upload)
     with p.expect_file_chooser() as chooser:
         p.get_by_text("选择照片或文件").click()

@@ -1,9 +1,11 @@
 """Every screen at the size its journey does not use (the rep at a desk; the others on a
 phone): a screenshot, axe-core with no serious or critical violation, no sideways scrolling.
 The language switch, and every text in both languages."""
+
 from __future__ import annotations
 
 import re
+
 from tests.browser import scene
 from tests.browser.conftest import ROOT
 from tests.machine_paths import machine_paths
@@ -13,10 +15,22 @@ def _scene(co):
     scene.rule(co, scope="category", category="roadshow", due_days=3)
     fed = scene.approved(co, title="品鉴 · 苏果新街口")
     scene.feedback(co, fed["id"])
-    due = scene.approved(co, title="路演 · 德基广场", category="roadshow", customer={"id": "MALL", "name": "德基广场"},
-                         start_date=scene.day(-12), end_date=scene.day(-11))
-    waiting = scene.submitted(co, title="陈列 · 金鹰", category="display", customer={"id": "JINYING", "name": "金鹰"},
-                              start_date=scene.day(3), end_date=scene.day(4))
+    due = scene.approved(
+        co,
+        title="路演 · 德基广场",
+        category="roadshow",
+        customer={"id": "MALL", "name": "德基广场"},
+        start_date=scene.day(-12),
+        end_date=scene.day(-11),
+    )
+    waiting = scene.submitted(
+        co,
+        title="陈列 · 金鹰",
+        category="display",
+        customer={"id": "JINYING", "name": "金鹰"},
+        start_date=scene.day(3),
+        end_date=scene.day(4),
+    )
     scene.until(co, due["id"], lambda c: c["reimbursement"]["status"] == "locked")
     scene.until(co, fed["id"], lambda c: c["reimbursement"]["status"] == "unlocked")
     scene.budget(co, 1000000, period=scene.day(3)[:4])
@@ -30,7 +44,11 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
     rep = console("desk")
     rep.sign_in(co.users["rep"])
     rep.check("tour-rep-campaigns")
-    for label, name in (("申请活动", "tour-rep-apply"), ("待反馈", "tour-rep-requests"), ("我的反馈报告", "tour-rep-reports")):
+    for label, name in (
+        ("申请活动", "tour-rep-apply"),
+        ("待反馈", "tour-rep-requests"),
+        ("我的反馈报告", "tour-rep-reports"),
+    ):
         rep.nav(label)
         rep.check(name)
     rep.nav("待反馈")
@@ -51,10 +69,15 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
     mgr.page.get_by_role("link", name="陈列 · 金鹰").click()
     mgr.ready()
     mgr.check("tour-manager-approval-card")
-    for label, name in (("全部反馈", "tour-manager-feedback"), ("反馈跟踪", "tour-manager-feedback-requests"),
-                        ("汇总看板", "tour-manager-dashboard"), ("报表", "tour-manager-reports"),
-                        ("代理审批", "tour-manager-delegation"), ("审批政策", "tour-manager-policy"),
-                        ("预算", "tour-manager-budgets")):
+    for label, name in (
+        ("全部反馈", "tour-manager-feedback"),
+        ("反馈跟踪", "tour-manager-feedback-requests"),
+        ("汇总看板", "tour-manager-dashboard"),
+        ("报表", "tour-manager-reports"),
+        ("代理审批", "tour-manager-delegation"),
+        ("审批政策", "tour-manager-policy"),
+        ("预算", "tour-manager-budgets"),
+    ):
         mgr.nav(label)
         mgr.check(name)
     mgr.page.locator(".menu-toggle").click()
@@ -73,8 +96,12 @@ def test_every_screen_fits_a_phone_and_a_desk_and_passes_axe(console, company):
     lead.check("tour-leader-dashboard")
     lead.page.locator("details.chart-data").first.locator("summary").click()
     lead.check("tour-leader-dashboard-data")
-    for label, name in (("反馈规则", "tour-leader-rules"), ("报表", "tour-leader-reports"),
-                        ("审批政策", "tour-leader-policy"), ("预算", "tour-leader-budgets")):
+    for label, name in (
+        ("反馈规则", "tour-leader-rules"),
+        ("报表", "tour-leader-reports"),
+        ("审批政策", "tour-leader-policy"),
+        ("预算", "tour-leader-budgets"),
+    ):
         lead.nav(label)
         lead.check(name)
     lead.page.locator("table.data tbody tr").first.get_by_role("link").click()

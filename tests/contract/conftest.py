@@ -1,5 +1,6 @@
 """Fixtures of the contract tests: the served document, and an `Api` whose every response is
 validated against it (tests/contract/recording.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -5,6 +5,7 @@ generated client parses is also validated against the spec).
 Generation is offline: the document is read from a file, and `post_hooks: []` in
 openapi-python-client.yaml keeps the generator from running ruff over the output.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -14,7 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 CONFIG = Path(__file__).with_name("openapi-python-client.yaml")
-PACKAGE = "huixiang_client"          # the config's package_name_override
+PACKAGE = "huixiang_client"  # the config's package_name_override
 
 
 def generate(spec: dict, into: Path) -> list[str]:
@@ -24,8 +25,9 @@ def generate(spec: dict, into: Path) -> list[str]:
 
     document = into / "openapi.json"
     document.write_text(json.dumps(spec, ensure_ascii=False), encoding="utf-8")
-    config = Config.from_sources(ConfigFile.load_from_path(CONFIG), MetaType.NONE, document, "utf-8",
-                                 overwrite=True, output_path=into / PACKAGE)
+    config = Config.from_sources(
+        ConfigFile.load_from_path(CONFIG), MetaType.NONE, document, "utf-8", overwrite=True, output_path=into / PACKAGE
+    )
     return [f"{e.level.value}: {e.header}: {e.detail}" for e in run(config=config)]
 
 

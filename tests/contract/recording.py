@@ -6,6 +6,7 @@ the operation the spec declares for that method and path. Wrap the conftest `Api
 hand it to the generated client's transport (tests/contract/generated.py), and every call is
 checked the same way, so a route added later is checked as soon as a test calls it.
 """
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,8 @@ LOCAL = "http://127.0.0.1:8000"
 @dataclass
 class Exchange:
     method: str
-    path: str                 # the route template, e.g. /campaigns/{campaign_id}
-    url: str                  # what was asked, with its query
+    path: str  # the route template, e.g. /campaigns/{campaign_id}
+    url: str  # what was asked, with its query
     status: int
     body: object
     errors: list[str] = field(default_factory=list)
@@ -49,7 +50,7 @@ def _explain(error: Exception) -> list[str]:
     for e in schema_errors:
         where = "/".join(str(p) for p in e.absolute_path) or "(body)"
         lines.append(f"{where}: {e.message}")
-        for sub in getattr(e, "context", None) or []:   # anyOf/oneOf: why each branch failed
+        for sub in getattr(e, "context", None) or []:  # anyOf/oneOf: why each branch failed
             sub_where = "/".join(str(p) for p in sub.absolute_path) or "(body)"
             lines.append(f"    {sub_where}: {sub.message}")
     return lines
@@ -72,7 +73,7 @@ class RecordingHttp:
         try:
             match = self.matcher.match_route(parts.path)
             route, captured = match.route, match.captured
-        except ValueError:               # no route: openapi-core then reports the path as unknown
+        except ValueError:  # no route: openapi-core then reports the path as unknown
             route, captured = parts.path, {}
         raw = response.body or b""
         try:
@@ -80,12 +81,22 @@ class RecordingHttp:
         except ValueError:
             parsed = raw
         exchange = Exchange(method.lower(), route, path, response.status_code, parsed)
-        request = MockRequest(LOCAL, method.lower(), parts.path, view_args=captured,
-                              args=dict(parse_qsl(parts.query)), headers=headers or {},
-                              data=body.encode() if isinstance(body, str) else body)
+        request = MockRequest(
+            LOCAL,
+            method.lower(),
+            parts.path,
+            view_args=captured,
+            args=dict(parse_qsl(parts.query)),
+            headers=headers or {},
+            data=body.encode() if isinstance(body, str) else body,
+        )
         content_type = next((v for k, v in response.headers.items() if k.lower() == "content-type"), "")
-        validated = MockResponse(raw if raw else None, status_code=response.status_code,
-                                 headers=response.headers, content_type=content_type or "application/json")
+        validated = MockResponse(
+            raw if raw else None,
+            status_code=response.status_code,
+            headers=response.headers,
+            content_type=content_type or "application/json",
+        )
         for error in self.openapi.iter_response_errors(request, validated):
             exchange.errors.extend(_explain(error))
         self.exchanges.append(exchange)

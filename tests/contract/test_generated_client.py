@@ -2,6 +2,7 @@
 with no warning, and the core loop runs through it (rule → apply → approve → feedback → stream
 → settle), errors parsed into the generated error models; so does money control (a budget, an
 approval that reserves from it, the ledger and the audit trail, verified from the typed models)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -32,24 +33,36 @@ def hx(generation):
 def test_the_client_generates_without_a_single_warning(generation):
     problems, into = generation
     assert problems == [], "\n".join(problems)
-    assert (into / generated.PACKAGE / "models" / "feedback.py").exists()     # once dropped by a conflict
+    assert (into / generated.PACKAGE / "models" / "feedback.py").exists()  # once dropped by a conflict
 
 
 def test_every_list_is_typed_by_its_own_items(hx):
     from huixiang_client import models
-    expected = {("CampaignPage", "items"): models.Campaign, ("RulePage", "items"): models.Rule,
-                ("ReportPage", "items"): models.Report, ("FeedbackRequestPage", "items"): models.FeedbackRequestRow,
-                ("FeedbackRevisionPage", "items"): models.Feedback,
-                ("SubmittedFeedbackPage", "items"): models.SubmittedFeedbackRow,
-                ("AttachmentList", "items"): models.Attachment, ("CustomerHistoryPage", "items"): models.Campaign,
-                ("BudgetPage", "items"): models.Budget, ("LedgerEntryPage", "items"): models.LedgerEntry,
-                ("AuditTrailPage", "items"): models.AuditEntry, ("CampaignApproval", "chain"): models.ChainStep,
-                ("CampaignApproval", "steps"): models.ApprovalStep, ("ApprovalPolicy", "levels"): models.PolicyLevel,
-                ("ApprovalCard", "warnings"): models.CampaignWarning}
+
+    expected = {
+        ("CampaignPage", "items"): models.Campaign,
+        ("RulePage", "items"): models.Rule,
+        ("ReportPage", "items"): models.Report,
+        ("FeedbackRequestPage", "items"): models.FeedbackRequestRow,
+        ("FeedbackRevisionPage", "items"): models.Feedback,
+        ("SubmittedFeedbackPage", "items"): models.SubmittedFeedbackRow,
+        ("AttachmentList", "items"): models.Attachment,
+        ("CustomerHistoryPage", "items"): models.Campaign,
+        ("BudgetPage", "items"): models.Budget,
+        ("LedgerEntryPage", "items"): models.LedgerEntry,
+        ("AuditTrailPage", "items"): models.AuditEntry,
+        ("CampaignApproval", "chain"): models.ChainStep,
+        ("CampaignApproval", "steps"): models.ApprovalStep,
+        ("ApprovalPolicy", "levels"): models.PolicyLevel,
+        ("ApprovalCard", "warnings"): models.CampaignWarning,
+    }
     for (model, field), item in expected.items():
-        annotation = getattr(models, model).__annotations__[field]      # the generated source's text
-        assert str(annotation).replace("typing.", "") in {f"list[{item.__name__}]", f"list['{item.__name__}']"}, \
-            (model, field, annotation)
+        annotation = getattr(models, model).__annotations__[field]  # the generated source's text
+        assert str(annotation).replace("typing.", "") in {f"list[{item.__name__}]", f"list['{item.__name__}']"}, (
+            model,
+            field,
+            annotation,
+        )
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +71,12 @@ def as_role(hx, lambda_client, openapi, chalice_app):
     recorder = RecordingHttp(lambda_client.http, openapi, chalice_app.routes)
 
     def client(token: str):
-        return hx.AuthenticatedClient(base_url=LOCAL, token=token, raise_on_unexpected_status=True,
-                                      httpx_args={"transport": generated.transport(recorder)})
+        return hx.AuthenticatedClient(
+            base_url=LOCAL,
+            token=token,
+            raise_on_unexpected_status=True,
+            httpx_args={"transport": generated.transport(recorder)},
+        )
 
     client.recorder = recorder
     return client
@@ -70,19 +87,33 @@ def test_the_core_loop_runs_through_the_generated_client(hx, as_role, lambda_cli
     from huixiang_client.api.feedback import get_feedback, save_feedback_draft, submit_feedback
     from huixiang_client.api.rules import create_feedback_rule
     from huixiang_client.api.settlement import settle_campaign
-    from huixiang_client.models import (Approval, CampaignIn, CampaignInCustomer, CampaignInPlan, Error,
-                                        FeedbackIn, ReimbursementStatus, RuleIn, RuleScope, SettlementIn,
-                                        ValidationError)
+    from huixiang_client.models import (
+        Approval,
+        CampaignIn,
+        CampaignInCustomer,
+        CampaignInPlan,
+        Error,
+        FeedbackIn,
+        ReimbursementStatus,
+        RuleIn,
+        RuleScope,
+        SettlementIn,
+        ValidationError,
+    )
 
     co, streams = Company(), Streams(lambda_client)
     rep, manager, leader, finance = (as_role(t) for t in (co.rep, co.manager, co.leader, co.finance))
 
     # GIVEN a rep's application
-    body = CampaignIn(title="Weekend tasting", category="tasting",
-                      customer=CampaignInCustomer(id="CUST-9", name="Suguo"),
-                      start_date=dt.date(2026, 11, 1), end_date=dt.date(2026, 11, 3),
-                      plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
-                      requested_amount=200000)
+    body = CampaignIn(
+        title="Weekend tasting",
+        category="tasting",
+        customer=CampaignInCustomer(id="CUST-9", name="Suguo"),
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 11, 3),
+        plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
+        requested_amount=200000,
+    )
     created = create_campaign.sync_detailed(client=rep, body=body, idempotency_key="generated-1")
     assert created.status_code == 201
     campaign = created.parsed
@@ -108,8 +139,9 @@ def test_the_core_loop_runs_through_the_generated_client(hx, as_role, lambda_cli
     assert locked.parsed.code == "feedback_required"
 
     # WHEN the rep drafts and submits feedback, and the stream delivers it
-    draft = save_feedback_draft.sync(campaign.id, client=rep,
-                                     body=FeedbackIn(actual_spend=150000, actual_sales=900000, effect_rating=4))
+    draft = save_feedback_draft.sync(
+        campaign.id, client=rep, body=FeedbackIn(actual_spend=150000, actual_sales=900000, effect_rating=4)
+    )
     assert draft.status.value == "draft" and draft.kind is None
     overview = get_feedback.sync(campaign.id, client=rep)
     assert overview.submitted is None and overview.draft.actual_spend == 150000
@@ -118,8 +150,9 @@ def test_the_core_loop_runs_through_the_generated_client(hx, as_role, lambda_cli
     assert streams.deliver_feedback(campaign.id) == {"batchItemFailures": []}
 
     # THEN finance settles the feedback's actual spend
-    settled = settle_campaign.sync_detailed(campaign.id, client=finance, body=SettlementIn(note="paid"),
-                                            idempotency_key="settle-1")
+    settled = settle_campaign.sync_detailed(
+        campaign.id, client=finance, body=SettlementIn(note="paid"), idempotency_key="settle-1"
+    )
     assert settled.status_code == 201, settled.content
     assert settled.parsed.status is ReimbursementStatus.REIMBURSED and settled.parsed.amount == 150000
     assert settled.parsed.campaign.feedback.kind.value == "passive"
@@ -138,24 +171,39 @@ def test_money_control_runs_through_the_generated_client(hx, as_role):
     from huixiang_client.api.audit import get_campaign_audit
     from huixiang_client.api.budgets import create_budget, list_budget_entries
     from huixiang_client.api.campaigns import approve_campaign, create_campaign, submit_campaign
-    from huixiang_client.models import (Approval, ApprovalLevel, AuditAction, Budget, BudgetExceeded, BudgetIn,
-                                        CampaignIn, CampaignInCustomer, CampaignInPlan, CampaignStatus,
-                                        LedgerEntryKind)
+    from huixiang_client.models import (
+        Approval,
+        ApprovalLevel,
+        AuditAction,
+        Budget,
+        BudgetExceeded,
+        BudgetIn,
+        CampaignIn,
+        CampaignInCustomer,
+        CampaignInPlan,
+        CampaignStatus,
+        LedgerEntryKind,
+    )
 
     co = Company()
     rep, manager, leader, finance = (as_role(t) for t in (co.rep, co.manager, co.leader, co.finance))
 
     # GIVEN a company budget for the year
-    budget = create_budget.sync(client=leader, body=BudgetIn(org=co.root, period="2026", amount=150000),
-                                idempotency_key="generated-budget-1")
+    budget = create_budget.sync(
+        client=leader, body=BudgetIn(org=co.root, period="2026", amount=150000), idempotency_key="generated-budget-1"
+    )
     assert isinstance(budget, Budget) and budget.available == 150000 and budget.category is None
 
     # AND a submitted application that the budget covers
-    body = CampaignIn(title="Weekend tasting", category="tasting",
-                      customer=CampaignInCustomer(id="CUST-9", name="Suguo"),
-                      start_date=dt.date(2026, 11, 1), end_date=dt.date(2026, 11, 3),
-                      plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
-                      requested_amount=200000)
+    body = CampaignIn(
+        title="Weekend tasting",
+        category="tasting",
+        customer=CampaignInCustomer(id="CUST-9", name="Suguo"),
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 11, 3),
+        plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
+        requested_amount=200000,
+    )
     campaign = create_campaign.sync(client=rep, body=body)
     assert campaign.approval is None and campaign.budget is None
     submitted = submit_campaign.sync(campaign.id, client=rep)
@@ -173,15 +221,22 @@ def test_money_control_runs_through_the_generated_client(hx, as_role):
     assert approved.status is CampaignStatus.APPROVED
     assert (approved.budget.id, approved.budget.reserved, approved.budget.released) == (budget.id, 120000, 0)
     ledger = list_budget_entries.sync(budget.id, client=finance)
-    assert [(e.kind, e.amount) for e in ledger.items] == [(LedgerEntryKind.ALLOCATE, 150000),
-                                                          (LedgerEntryKind.RESERVE, 120000)]
+    assert [(e.kind, e.amount) for e in ledger.items] == [
+        (LedgerEntryKind.ALLOCATE, 150000),
+        (LedgerEntryKind.RESERVE, 120000),
+    ]
     assert ledger.items[1].campaign_id == campaign.id and ledger.next_cursor is None
 
     # AND the audit trail says so, once each, and its chain recomputes from the typed entries
     trail = get_campaign_audit.sync(campaign.id, client=rep)
     assert trail.verified is True and trail.next_cursor is None
-    assert [e.action for e in trail.items] == [AuditAction.CREATED, AuditAction.SUBMITTED, AuditAction.APPROVAL_STEP,
-                                               AuditAction.APPROVED, AuditAction.BUDGET_RESERVED]
+    assert [e.action for e in trail.items] == [
+        AuditAction.CREATED,
+        AuditAction.SUBMITTED,
+        AuditAction.APPROVAL_STEP,
+        AuditAction.APPROVED,
+        AuditAction.BUDGET_RESERVED,
+    ]
     prev = "0" * 64
     for seq, entry in enumerate(trail.items, start=1):
         hashed = entry.to_dict()

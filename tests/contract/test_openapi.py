@@ -1,6 +1,7 @@
 """openapi.yaml is the contract clients generate code from: it must describe exactly the routes
 Chalice serves, carry the conventions of API.md on every operation, and be what
 GET /openapi.json hands out."""
+
 from __future__ import annotations
 
 import json
@@ -31,6 +32,7 @@ def _params(spec, path, op) -> dict[tuple[str, str], dict]:
         if "$ref" in p:
             return spec["components"]["parameters"][p["$ref"].rsplit("/", 1)[1]]
         return p
+
     found = [resolve(p) for p in spec["paths"][path].get("parameters", []) + op.get("parameters", [])]
     return {(p["in"], p["name"]): p for p in found}
 
@@ -69,22 +71,31 @@ def test_every_operation_carries_the_conventions_of_the_contract(spec):
         if "requestBody" in op:
             assert {"400", "413", "415"} <= set(op["responses"]), where
         ok = op["responses"].get("200", {}).get("content", {}).get("application/json", {}).get("schema", {})
-        if ok.get("$ref", "").endswith("Page"):      # a paged list: …Page schemas are the pages
+        if ok.get("$ref", "").endswith("Page"):  # a paged list: …Page schemas are the pages
             assert {("query", "limit"), ("query", "cursor")} <= set(params), where
         for status, response in op["responses"].items():
-            if status.startswith("4") and status != "400":   # every error body is the Error shape
+            if status.startswith("4") and status != "400":  # every error body is the Error shape
                 allowed = _ERROR_RESPONSES[status]
                 assert response in [{"$ref": f"#/components/responses/{name}"} for name in allowed], where
     assert spec["security"] == [{"bearerAuth": []}]
     assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        **spec["components"]["securitySchemes"]["bearerAuth"], "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+        **spec["components"]["securitySchemes"]["bearerAuth"],
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
 
 
 # A route that moves budget money answers its 409s as BudgetConflict: an Error, or a
 # BudgetExceeded (an Error with `available`) for `budget_exceeded`.
-_ERROR_RESPONSES = {"401": ["Unauthorized"], "403": ["Forbidden"], "404": ["NotFound"],
-                    "409": ["Conflict", "BudgetConflict"], "413": ["PayloadTooLarge"],
-                    "415": ["UnsupportedMediaType"]}
+_ERROR_RESPONSES = {
+    "401": ["Unauthorized"],
+    "403": ["Forbidden"],
+    "404": ["NotFound"],
+    "409": ["Conflict", "BudgetConflict"],
+    "413": ["PayloadTooLarge"],
+    "415": ["UnsupportedMediaType"],
+}
 
 
 def test_budget_conflicts_are_an_error_or_budget_exceeded_with_available(spec):
@@ -97,8 +108,11 @@ def test_budget_conflicts_are_an_error_or_budget_exceeded_with_available(spec):
     # closed both: a budget_exceeded body matches BudgetExceeded only, any other matches Error only
     assert exceeded["additionalProperties"] is False and schemas["Error"]["additionalProperties"] is False
     moving = {("/budgets", "post"), ("/budgets/{budget_id}", "patch"), ("/campaigns/{campaign_id}/approve", "post")}
-    budget_conflicts = {(path, method) for path, method, op in _operations(spec)
-                        if op["responses"].get("409") == {"$ref": "#/components/responses/BudgetConflict"}}
+    budget_conflicts = {
+        (path, method)
+        for path, method, op in _operations(spec)
+        if op["responses"].get("409") == {"$ref": "#/components/responses/BudgetConflict"}
+    }
     assert budget_conflicts == moving
 
 
@@ -153,11 +167,11 @@ def test_every_response_object_is_closed_and_composed_without_allof(spec):
     seen: set[str] = set()
     for where, schema in _response_schemas(spec):
         if where.startswith("GET /openapi.json"):
-            continue                               # the document itself: any JSON object
+            continue  # the document itself: any JSON object
         for place, obj in _objects(spec, schema, where, seen):
-            assert "allOf" not in obj, place      # closed objects cannot be combined with allOf
+            assert "allOf" not in obj, place  # closed objects cannot be combined with allOf
             if "additionalProperties" in obj and obj["additionalProperties"] is not False:
-                assert isinstance(obj["additionalProperties"], dict), place   # a map, typed
+                assert isinstance(obj["additionalProperties"], dict), place  # a map, typed
                 continue
             assert obj.get("additionalProperties") is False, f"{place} is not closed"
             assert set(obj.get("required", [])) <= set(obj["properties"]), place
@@ -166,6 +180,7 @@ def test_every_response_object_is_closed_and_composed_without_allof(spec):
 def test_no_key_of_the_document_is_null(spec):
     """A plain scalar with a comma inside a YAML flow mapping (`{description: a, b}`) silently
     becomes a key `b` with a null value: the description is cut short, and nothing else says so."""
+
     def nulls(node, where):
         if isinstance(node, dict):
             for key, value in node.items():
@@ -175,6 +190,7 @@ def test_no_key_of_the_document_is_null(spec):
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 yield from nulls(value, f"{where}/{i}")
+
     assert list(nulls(spec, "")) == []
 
 
@@ -192,18 +208,29 @@ def test_request_schemas_refuse_what_the_handlers_refuse(spec):
     """The spec's bodies close unknown fields, as the pydantic schemas do (extra='forbid')."""
     from chalicelib.handlers import schemas as bodies
 
-    names = {"CampaignIn": bodies.CampaignIn, "CampaignChanges": bodies.CampaignChanges,
-             "Approval": bodies.Approval, "Rejection": bodies.Rejection, "RuleIn": bodies.RuleIn,
-             "FeedbackIn": bodies.FeedbackIn, "SettlementIn": bodies.SettlementIn,
-             "AttachmentIn": bodies.AttachmentIn, "ReportRun": bodies.ReportRun,
-             "ReportSubscriptionIn": bodies.ReportSubscription, "CancellationIn": bodies.Cancellation,
-             "BudgetIn": bodies.BudgetIn, "BudgetChange": bodies.BudgetChange,
-             "ApprovalPolicyIn": bodies.PolicyIn, "PolicyLevel": bodies.PolicyLevelIn,
-             "DelegationIn": bodies.DelegationIn, "DelegateIn": bodies.Delegate}
+    names = {
+        "CampaignIn": bodies.CampaignIn,
+        "CampaignChanges": bodies.CampaignChanges,
+        "Approval": bodies.Approval,
+        "Rejection": bodies.Rejection,
+        "RuleIn": bodies.RuleIn,
+        "FeedbackIn": bodies.FeedbackIn,
+        "SettlementIn": bodies.SettlementIn,
+        "AttachmentIn": bodies.AttachmentIn,
+        "ReportRun": bodies.ReportRun,
+        "ReportSubscriptionIn": bodies.ReportSubscription,
+        "CancellationIn": bodies.Cancellation,
+        "BudgetIn": bodies.BudgetIn,
+        "BudgetChange": bodies.BudgetChange,
+        "ApprovalPolicyIn": bodies.PolicyIn,
+        "PolicyLevel": bodies.PolicyLevelIn,
+        "DelegationIn": bodies.DelegationIn,
+        "DelegateIn": bodies.Delegate,
+    }
     for name, model in names.items():
         described = spec["components"]["schemas"][name]
         assert described["additionalProperties"] is False, name
-        fields = {info.alias or f: info for f, info in model.model_fields.items()}   # DelegationIn's `from`
+        fields = {info.alias or f: info for f, info in model.model_fields.items()}  # DelegationIn's `from`
         assert set(described["properties"]) == set(fields), name
         required = {f for f, info in fields.items() if info.is_required()}
         assert set(described.get("required", [])) == required, name
@@ -215,8 +242,11 @@ DOCS = ROOT / "docs" / "api.md"
 def test_the_reference_in_docs_names_every_operation(spec):
     """docs/api.md is the readable companion: a route missing there is missing for a reader."""
     text = DOCS.read_text(encoding="utf-8")
-    missing = [f"{method.upper()} {path}" for path, method, _ in _operations(spec)
-               if not re.search(rf"`{method.upper()} {re.escape(path)}[`?]", text)]
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, _ in _operations(spec)
+        if not re.search(rf"`{method.upper()} {re.escape(path)}[`?]", text)
+    ]
     assert missing == [], "operations docs/api.md does not describe"
 
 
@@ -226,6 +256,11 @@ def test_the_contract_stands_alone_without_machine_paths():
     from tests.machine_paths import MACHINE_PATH
 
     files = [SOURCE, SERVED, DOCS, *sorted((ROOT / "tests" / "contract").glob("*.*"))]
-    found = [f"{f.relative_to(ROOT)}:{n}" for f in files if f.suffix in {".yaml", ".json", ".md", ".py"}
-             for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1) if MACHINE_PATH.search(line)]
+    found = [
+        f"{f.relative_to(ROOT)}:{n}"
+        for f in files
+        if f.suffix in {".yaml", ".json", ".md", ".py"}
+        for n, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1)
+        if MACHINE_PATH.search(line)
+    ]
     assert found == []

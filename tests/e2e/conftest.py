@@ -5,6 +5,7 @@ Starting a stack costs seconds (moto, tables, runners, the API), so the modules 
 test works in a company of its own and never sees another's data. Tests that stop a stack
 start their own (see test_devstack_signals.py).
 """
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -31,8 +33,9 @@ class Http:
     def __init__(self, base: str) -> None:
         self.base = base
 
-    def __call__(self, method: str, path: str, token: str | None = None, body: Any = None,
-                 headers: dict | None = None) -> tuple[int, Any]:
+    def __call__(
+        self, method: str, path: str, token: str | None = None, body: Any = None, headers: dict | None = None
+    ) -> tuple[int, Any]:
         return call_json(self.base, method, path, token, body, headers)
 
 
@@ -55,7 +58,7 @@ class StackProcess:
         # run files of its own: other suites' stacks may run beside it
         self.proc, self.run_dir, self.env = spawn_stack(self.port, self.log, self.cmd, **env)
 
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> "StackProcess":
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> StackProcess:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

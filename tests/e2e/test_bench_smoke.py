@@ -1,6 +1,7 @@
 """A short run of `make bench` inside `make test`: the benchmarks keep working, and the
 read-amplification target (a count, not a timing) holds on a small seed. The local-stack
 benchmarks run against the e2e modules' shared stack instead of starting their own."""
+
 import bench
 from bench import local_stack as local_stack_bench
 from bench import money, stream_unlock
@@ -12,7 +13,7 @@ def test_bench_quick_smoke():
     amplification = r["read_amplification"]
     assert not amplification["errors"] and not amplification["unmeasured"]
     assert amplification["worst"] <= 2, amplification["routes"]
-    assert r["cold_start_ratio"] > 0 and r["cold_start_first_request_ratio"] > 0   # reported, never asserted
+    assert r["cold_start_ratio"] > 0 and r["cold_start_first_request_ratio"] > 0  # reported, never asserted
 
 
 def test_stream_unlock_bench_smoke(local_stack):
@@ -26,15 +27,22 @@ def test_local_stack_bench_smoke(local_stack):
     assert sweep["rule_sweep_covered"] == sweep["rule_sweep_shown"] == sweep["rule_sweep_campaigns"]
     assert r["local_stack_detail"]["unlock"]["unlocked"] == r["local_stack_detail"]["unlock"]["campaigns"]
     outcomes = r["local_stack_detail"]["connections"]["concurrent_outcomes"]
-    assert set(outcomes) <= {"200", "reset", "refused"}      # every connection got an answer or a count
-    assert r["local_get_ms_p50"] > 0   # timings are reported by `make bench`, never asserted
+    assert set(outcomes) <= {"200", "reset", "refused"}  # every connection got an answer or a count
+    assert r["local_get_ms_p50"] > 0  # timings are reported by `make bench`, never asserted
 
 
 def test_money_bench_smoke(local_stack):
     """10 approvals racing for room for 3: exactly 3 approved, the rest refused for the budget,
     the budget and its ledger agree; a 50-entry trail verifies; /me/approvals reads ≤ 2 per item."""
-    sizes = {**money.SIZES[True], "approval_pairs": 2, "race": 10, "race_room": 3, "audit_reads": 2,
-             "wru_approvals": 1, "campaigns": 300}
+    sizes = {
+        **money.SIZES[True],
+        "approval_pairs": 2,
+        "race": 10,
+        "race_room": 3,
+        "audit_reads": 2,
+        "wru_approvals": 1,
+        "campaigns": 300,
+    }
     r = money.measure(url=local_stack.http.base, sizes=sizes)
     race = r["budget_race_10"]
     assert (race["approved"], race["refused_budget_exceeded"], race["other_answers"]) == (3, 7, {}), race
@@ -42,10 +50,10 @@ def test_money_bench_smoke(local_stack):
     assert race["final_available"] == race["expected_available"] and race["ledger_replay_difference"] == 0
     audit = r["money_detail"]["audit"]
     assert audit["entries"] == 50 and audit["verified"] and audit["verified_offline"]
-    assert r["approval_wru_with_budget"] > r["approval_wru_without_budget"] > 0      # counted, not timed
+    assert r["approval_wru_with_budget"] > r["approval_wru_without_budget"] > 0  # counted, not timed
     inbox = r["me_approvals_read_amplification"]
     assert not inbox["errors"] and not inbox["unmeasured"] and inbox["worst"] <= 2, inbox
-    assert r["approval_with_budget_ms"] > 0 and r["audit_verify_ms_50"] > 0   # timings: reported, never asserted
+    assert r["approval_with_budget_ms"] > 0 and r["audit_verify_ms_50"] > 0  # timings: reported, never asserted
     assert "budget_race_10: approved / room" in bench.table(r)
 
 

@@ -2,6 +2,7 @@
 whole foreground process group, make included), a SIGTERM to that group (make forwards it to
 the stack, which so gets it twice), and a SIGTERM to `python -m devstack run` alone. Each ends
 cleanly: no traceback, no make error, nothing left listening."""
+
 from __future__ import annotations
 
 import shutil
@@ -19,7 +20,7 @@ def closed(port: int) -> bool:
 
 
 def moto_port(output: str) -> int:
-    line = next(l for l in output.splitlines() if "AWS endpoint (moto): " in l)
+    line = next(x for x in output.splitlines() if "AWS endpoint (moto): " in x)
     return int(line.split("AWS endpoint (moto): ")[1].split()[0].rsplit(":", 1)[1])
 
 
@@ -37,7 +38,7 @@ needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="make is no
 def test_one_ctrl_c_on_make_run_stops_the_stack_cleanly():
     stack = StackProcess(["make", "--no-print-directory", "-s", "run"]).wait_ready()
     try:
-        stack.signal_group(signal.SIGINT)          # what the terminal does on Ctrl-C
+        stack.signal_group(signal.SIGINT)  # what the terminal does on Ctrl-C
         code = stack.proc.wait(timeout=60)
         output = stack.output()
         # the stack exited 0, so make stops only because it was interrupted itself

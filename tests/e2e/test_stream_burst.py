@@ -2,6 +2,7 @@
 some of the submits lose their conditional write (their transaction is cancelled), and the
 stream keeps flowing for every other campaign, while the burst campaign's proposal follows its
 highest revision."""
+
 from __future__ import annotations
 
 import threading
@@ -9,9 +10,15 @@ import time
 
 from tests.e2e.conftest import Org, wait_for
 
-PLAN = {"title": "Tasting", "category": "tasting", "customer": {"id": "K1", "name": "Shop"},
-        "start_date": "2026-11-02", "end_date": "2026-11-03",
-        "plan": {"expected_spend": 200000, "expected_sales": 1000000}, "requested_amount": 200000}
+PLAN = {
+    "title": "Tasting",
+    "category": "tasting",
+    "customer": {"id": "K1", "name": "Shop"},
+    "start_date": "2026-11-02",
+    "end_date": "2026-11-03",
+    "plan": {"expected_spend": 200000, "expected_sales": 1000000},
+    "requested_amount": 200000,
+}
 
 
 def approved(http, org: Org, amount: int) -> dict:
@@ -42,14 +49,18 @@ def test_a_burst_of_submits_neither_stalls_the_stream_nor_leaves_a_superseded_pr
     assert http("PUT", f"/campaigns/{c['id']}/feedback", burst.rep, draft)[0] == 200
 
     # WHEN ten submits with different spends arrive at once
-    spends = [101000 + 10000 * i for i in range(10)]   # the last ones exceed the approved amount
+    spends = [101000 + 10000 * i for i in range(10)]  # the last ones exceed the approved amount
     answers: list[tuple[int, dict]] = [None] * len(spends)  # type: ignore[list-item]
     barrier = threading.Barrier(len(spends))
 
     def submit(i: int) -> None:
         barrier.wait()
-        answers[i] = http("POST", f"/campaigns/{c['id']}/feedback/submit", burst.rep,
-                          {"actual_spend": spends[i], "actual_sales": 900000})
+        answers[i] = http(
+            "POST",
+            f"/campaigns/{c['id']}/feedback/submit",
+            burst.rep,
+            {"actual_spend": spends[i], "actual_sales": 900000},
+        )
 
     threads = [threading.Thread(target=submit, args=(i,)) for i in range(len(spends))]
     for t in threads:
@@ -75,9 +86,8 @@ def test_a_burst_of_submits_neither_stalls_the_stream_nor_leaves_a_superseded_pr
     assert http("PUT", f"/campaigns/{waiting['id']}/feedback", other.rep, draft)[0] == 200
     assert http("POST", f"/campaigns/{waiting['id']}/feedback/submit", other.rep)[0] == 200
     submitted = time.monotonic()
-    wait_for(lambda: reimbursement(http, other, waiting["id"])["status"] == "unlocked", timeout=1.0,
-             interval=0.02)
-    assert time.monotonic() - submitted <= 1.5   # the functional deadline, with the last poll's slack
+    wait_for(lambda: reimbursement(http, other, waiting["id"])["status"] == "unlocked", timeout=1.0, interval=0.02)
+    assert time.monotonic() - submitted <= 1.5  # the functional deadline, with the last poll's slack
 
 
 def test_a_record_that_cannot_be_applied_is_retried_parked_and_passed(local_stack, http):
@@ -87,8 +97,12 @@ def test_a_record_that_cannot_be_applied_is_retried_parked_and_passed(local_stac
     import boto3
 
     moto = local_stack.output().split("AWS endpoint (moto): ", 1)[1].split()[0]
-    aws = {"endpoint_url": moto, "region_name": "us-east-1", "aws_access_key_id": "testing",
-           "aws_secret_access_key": "testing"}
+    aws = {
+        "endpoint_url": moto,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
     # GIVEN a campaign whose settlement waits for its feedback
     org = Org("P")
     assert http("POST", "/feedback-rules", org.leader, {"scope": "all"})[0] == 201
@@ -97,12 +111,28 @@ def test_a_record_that_cannot_be_applied_is_retried_parked_and_passed(local_stac
     # WHEN the feedback stream carries a submitted revision that can never be applied (its
     # campaign does not exist), followed by that campaign's feedback
     ghost = "GHOST-" + uuid.uuid4().hex[:8].upper()
-    boto3.client("dynamodb", **aws).put_item(TableName="huixiang-dev-feedback", Item={
-        "campaign_id": {"S": ghost}, "sk": {"S": "rev#000001"}, "status": {"S": "submitted"},
-        "revision": {"N": "1"}, "author_id": {"S": "x"}, "actual_spend": {"N": "1"},
-        "created_at": {"S": "2026-11-01T00:00:00Z"}, "updated_at": {"S": "2026-11-01T00:00:00Z"}})
-    assert http("POST", f"/campaigns/{waiting['id']}/feedback/submit", org.rep,
-                {"actual_spend": 120000, "actual_sales": 900000})[0] == 200
+    boto3.client("dynamodb", **aws).put_item(
+        TableName="huixiang-dev-feedback",
+        Item={
+            "campaign_id": {"S": ghost},
+            "sk": {"S": "rev#000001"},
+            "status": {"S": "submitted"},
+            "revision": {"N": "1"},
+            "author_id": {"S": "x"},
+            "actual_spend": {"N": "1"},
+            "created_at": {"S": "2026-11-01T00:00:00Z"},
+            "updated_at": {"S": "2026-11-01T00:00:00Z"},
+        },
+    )
+    assert (
+        http(
+            "POST",
+            f"/campaigns/{waiting['id']}/feedback/submit",
+            org.rep,
+            {"actual_spend": 120000, "actual_sales": 900000},
+        )[0]
+        == 200
+    )
     # THEN the shard moves on: the campaign behind the poison record unlocks
     wait_for(lambda: reimbursement(http, org, waiting["id"])["status"] == "unlocked", timeout=5)
     # AND the poison record went to the mapping's on-failure queue after its retries
@@ -117,10 +147,14 @@ def test_a_record_that_cannot_be_applied_is_retried_parked_and_passed(local_stac
         return None
 
     failure = wait_for(on_failure_record, timeout=10, interval=0.2)
-    assert failure["requestContext"]["approximateInvokeCount"] == 4   # the first try and 3 retries
+    assert failure["requestContext"]["approximateInvokeCount"] == 4  # the first try and 3 retries
     # AND the handler parked the whole record in S3 for replay
     s3 = boto3.client("s3", **aws)
-    parked = [o["Key"] for o in s3.list_objects_v2(Bucket="huixiang-dev-attachments",
-                                                   Prefix="dead-letters/feedback-stream/").get("Contents", [])]
+    parked = [
+        o["Key"]
+        for o in s3.list_objects_v2(Bucket="huixiang-dev-attachments", Prefix="dead-letters/feedback-stream/").get(
+            "Contents", []
+        )
+    ]
     bodies = [json.loads(s3.get_object(Bucket="huixiang-dev-attachments", Key=k)["Body"].read()) for k in parked]
     assert any(b["record"]["dynamodb"]["Keys"]["campaign_id"]["S"] == ghost for b in bodies)

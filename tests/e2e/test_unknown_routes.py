@@ -1,6 +1,7 @@
 """What the local stack answers for a path no route serves, or a method a path does not take:
 the contract's error shape (404 not_found, 405 method_not_allowed), whatever the method, and
 never a request header repeated back."""
+
 from __future__ import annotations
 
 import http.client
@@ -54,7 +55,7 @@ def test_a_head_request_gets_the_answer_without_a_body(local_stack, bearer):
 
 def test_known_routes_still_answer_as_before(local_stack, bearer):
     assert call(local_stack, "GET", "/health")[0] == 200
-    assert call(local_stack, "GET", "/categories/", bearer)[0] == 200   # a trailing slash, as API Gateway
+    assert call(local_stack, "GET", "/categories/", bearer)[0] == 200  # a trailing slash, as API Gateway
     assert call(local_stack, "GET", "/campaigns/no-such-id", bearer)[0] == 404
     status, _, raw = call(local_stack, "GET", "/categories")
     assert status == 401 and json.loads(raw)["code"] == "unauthorized"

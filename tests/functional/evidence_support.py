@@ -1,5 +1,6 @@
 """Helpers for evidence tests: ask for an upload, upload through the presigned POST (to the
 moto server, which stores it as S3 would), and deliver the S3 event with the shape Lambda sends."""
+
 from __future__ import annotations
 
 import requests
@@ -11,11 +12,20 @@ class Evidence:
     def __init__(self, api, lambda_client, company) -> None:
         self.api, self.client, self.co = api, lambda_client, company
 
-    def ask(self, campaign_id: str, data: bytes | int, content_type: str = "image/jpeg",
-            filename: str = "display.jpg", token=None):
+    def ask(
+        self,
+        campaign_id: str,
+        data: bytes | int,
+        content_type: str = "image/jpeg",
+        filename: str = "display.jpg",
+        token=None,
+    ):
         size = data if isinstance(data, int) else len(data)
-        return self.api.post(f"/campaigns/{campaign_id}/attachments", token or self.co.rep,
-                             {"filename": filename, "content_type": content_type, "size_bytes": size})
+        return self.api.post(
+            f"/campaigns/{campaign_id}/attachments",
+            token or self.co.rep,
+            {"filename": filename, "content_type": content_type, "size_bytes": size},
+        )
 
     @staticmethod
     def post(upload: dict, data: bytes) -> requests.Response:
@@ -24,6 +34,7 @@ class Evidence:
 
     def head(self, key: str) -> dict:
         import boto3
+
         from chalicelib.config import settings
 
         return boto3.client("s3").head_object(Bucket=settings().attachments_bucket, Key=key)
@@ -37,8 +48,9 @@ class Evidence:
     def deliver(self, event: dict) -> dict:
         return self.client.lambda_.invoke("on_upload", event).payload
 
-    def upload(self, campaign_id: str, data: bytes, content_type: str = "image/jpeg",
-               filename: str = "display.jpg", token=None) -> dict:
+    def upload(
+        self, campaign_id: str, data: bytes, content_type: str = "image/jpeg", filename: str = "display.jpg", token=None
+    ) -> dict:
         """Ask, upload, deliver the event; returns the attachment as listed afterwards."""
         r = self.ask(campaign_id, data, content_type, filename, token)
         assert r.status_code == 201, r.json

@@ -5,6 +5,7 @@ Actors, seen from a campaign owned by `owner` (a rep in CO/EAST/JS):
   manager_in       the region manager of CO/EAST            manager_out     the manager of CO/WEST
   leader, finance  of the same company                      foreign_*       leader/finance of another company
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,15 +15,23 @@ import pytest
 from tests.conftest import Company, business_date, campaign_body
 
 _TODAY = business_date()
-DELEGATION = {"to": {"id": "someone-else", "name": "Colleague"}, "from": _TODAY.isoformat(),
-              "until": (_TODAY + dt.timedelta(days=3)).isoformat()}
+DELEGATION = {
+    "to": {"id": "someone-else", "name": "Colleague"},
+    "from": _TODAY.isoformat(),
+    "until": (_TODAY + dt.timedelta(days=3)).isoformat(),
+}
 
 ACTORS = ("owner", "peer_rep", "manager_in", "manager_out", "leader", "finance", "foreign_leader", "foreign_finance")
 
 
 def row(owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leader, foreign_finance):
-    return dict(zip(ACTORS, (owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leader,
-                             foreign_finance)))
+    return dict(
+        zip(
+            ACTORS,
+            (owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leader, foreign_finance),
+            strict=True,
+        )
+    )
 
 
 SCOPED_READ = row(200, 403, 200, 403, 200, 200, 403, 403)
@@ -36,76 +45,165 @@ MATRIX = {
     "get campaign": ("draft", "GET", "/campaigns/{id}", None, SCOPED_READ),
     "edit campaign": ("draft", "PATCH", "/campaigns/{id}", {"title": "New"}, OWNER_ONLY),
     "submit campaign": ("draft", "POST", "/campaigns/{id}/submit", None, OWNER_ONLY),
-    "approve": ("submitted", "POST", "/campaigns/{id}/approve", {"approved_amount": 1000},
-                row(403, 403, 200, 403, 200, 403, 403, 403)),
-    "reject": ("submitted", "POST", "/campaigns/{id}/reject", {"comment": "no"},
-               row(403, 403, 200, 403, 200, 403, 403, 403)),
+    "approve": (
+        "submitted",
+        "POST",
+        "/campaigns/{id}/approve",
+        {"approved_amount": 1000},
+        row(403, 403, 200, 403, 200, 403, 403, 403),
+    ),
+    "reject": (
+        "submitted",
+        "POST",
+        "/campaigns/{id}/reject",
+        {"comment": "no"},
+        row(403, 403, 200, 403, 200, 403, 403, 403),
+    ),
     "list campaigns": ("draft", "GET", "/campaigns", None, row(*[200] * 8)),
-    "list campaigns of the owner's org": ("draft", "GET", "/campaigns?org={org}", None,
-                                          row(200, 200, 200, 403, 200, 200, 403, 403)),
+    "list campaigns of the owner's org": (
+        "draft",
+        "GET",
+        "/campaigns?org={org}",
+        None,
+        row(200, 200, 200, 403, 200, 200, 403, 403),
+    ),
     "create rule": ("none", "POST", "/feedback-rules", {"scope": "all"}, row(403, 403, 403, 403, 201, 403, 201, 403)),
     "list rules": ("none", "GET", "/feedback-rules", None, row(*[200] * 8)),
     "delete rule": ("rule", "DELETE", "/feedback-rules/{rule}", None, row(403, 403, 403, 403, 204, 403, 404, 403)),
-    "my feedback requests": ("none", "GET", "/me/feedback-requests", None,
-                             row(200, 200, 200, 200, 403, 403, 403, 403)),
+    "my feedback requests": ("none", "GET", "/me/feedback-requests", None, row(200, 200, 200, 200, 403, 403, 403, 403)),
     "save feedback draft": ("approved", "PUT", "/campaigns/{id}/feedback", {"actual_spend": 1}, OWNER_ONLY),
     "get feedback": ("approved", "GET", "/campaigns/{id}/feedback", None, SCOPED_READ),
-    "submit feedback": ("approved", "POST", "/campaigns/{id}/feedback/submit",
-                        {"actual_spend": 1, "actual_sales": 2}, OWNER_ONLY),
+    "submit feedback": (
+        "approved",
+        "POST",
+        "/campaigns/{id}/feedback/submit",
+        {"actual_spend": 1, "actual_sales": 2},
+        OWNER_ONLY,
+    ),
     "feedback revisions": ("approved", "GET", "/campaigns/{id}/feedback/revisions", None, SCOPED_READ),
     "settle": ("approved", "POST", "/campaigns/{id}/reimbursement", {}, row(403, 403, 403, 403, 403, 201, 403, 403)),
     "search feedback (D)": ("none", "GET", "/feedback", None, row(*[200] * 8)),
-    "search feedback in the owner's org (D)": ("none", "GET", "/feedback?org={org}", None,
-                                               row(200, 200, 200, 403, 200, 200, 403, 403)),
+    "search feedback in the owner's org (D)": (
+        "none",
+        "GET",
+        "/feedback?org={org}",
+        None,
+        row(200, 200, 200, 403, 200, 200, 403, 403),
+    ),
     "search feedback requests (E)": ("none", "GET", "/feedback-requests", None, row(*[200] * 8)),
-    "search feedback requests in the owner's org (E)": ("none", "GET", "/feedback-requests?org={org}", None,
-                                                        row(200, 200, 200, 403, 200, 200, 403, 403)),
-    "ask for an upload": ("approved", "POST", "/campaigns/{id}/attachments",
-                          {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
-                          row(201, 403, 403, 403, 403, 403, 403, 403)),
+    "search feedback requests in the owner's org (E)": (
+        "none",
+        "GET",
+        "/feedback-requests?org={org}",
+        None,
+        row(200, 200, 200, 403, 200, 200, 403, 403),
+    ),
+    "ask for an upload": (
+        "approved",
+        "POST",
+        "/campaigns/{id}/attachments",
+        {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
+        row(201, 403, 403, 403, 403, 403, 403, 403),
+    ),
     "list attachments": ("approved", "GET", "/campaigns/{id}/attachments", None, SCOPED_READ),
-    "delete attachment": ("attachment", "DELETE", "/campaigns/{id}/attachments/{att}", None,
-                          row(204, 403, 403, 403, 403, 403, 403, 403)),
+    "delete attachment": (
+        "attachment",
+        "DELETE",
+        "/campaigns/{id}/attachments/{att}",
+        None,
+        row(204, 403, 403, 403, 403, 403, 403, 403),
+    ),
     # evaluation and reports
     "campaign evaluation": ("approved", "GET", "/campaigns/{id}/evaluation", None, SCOPED_READ),
     "customer history": ("none", "GET", "/customers/{customer}/history", None, row(*[200] * 8)),
     "summary report": ("none", "GET", "/reports/summary?group_by=category", None, row(*[200] * 8)),
-    "run reports": ("none", "POST", "/reports/runs", {"period": "2026-11"}, row(403, 403, 403, 403, 202, 403, 202, 403)),
+    "run reports": (
+        "none",
+        "POST",
+        "/reports/runs",
+        {"period": "2026-11"},
+        row(403, 403, 403, 403, 202, 403, 202, 403),
+    ),
     "list reports": ("none", "GET", "/reports", None, row(403, 403, 200, 200, 200, 403, 200, 403)),
     "get the group report": ("report", "GET", "/reports/{report}", None, row(403, 403, 403, 403, 200, 403, 404, 403)),
-    "subscribe to reports": ("none", "PUT", "/me/report-subscription", {"frequency": "weekly"},
-                             row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "subscribe to reports": (
+        "none",
+        "PUT",
+        "/me/report-subscription",
+        {"frequency": "weekly"},
+        row(403, 403, 200, 200, 200, 403, 200, 403),
+    ),
     # money control
-    "cancel": ("draft", "POST", "/campaigns/{id}/cancel", {"reason": "not needed"},
-               row(200, 403, 200, 403, 200, 403, 403, 403)),
+    "cancel": (
+        "draft",
+        "POST",
+        "/campaigns/{id}/cancel",
+        {"reason": "not needed"},
+        row(200, 403, 200, 403, 200, 403, 403, 403),
+    ),
     "audit trail": ("approved", "GET", "/campaigns/{id}/audit", None, SCOPED_READ),
-    "approval card": ("submitted", "GET", "/campaigns/{id}/approval-card", None,
-                      row(403, 403, 200, 403, 200, 403, 403, 403)),
+    "approval card": (
+        "submitted",
+        "GET",
+        "/campaigns/{id}/approval-card",
+        None,
+        row(403, 403, 200, 403, 200, 403, 403, 403),
+    ),
     "my approvals": ("none", "GET", "/me/approvals", None, row(403, 403, 200, 200, 200, 403, 200, 403)),
-    "set the approval policy": ("none", "PUT", "/approval-policy",
-                                {"levels": [{"up_to": None, "approver": "leader"}]},
-                                row(403, 403, 403, 403, 200, 403, 200, 403)),
-    "read the approval policy": ("none", "GET", "/approval-policy", None,
-                                 row(403, 403, 200, 200, 200, 403, 200, 403)),
+    "set the approval policy": (
+        "none",
+        "PUT",
+        "/approval-policy",
+        {"levels": [{"up_to": None, "approver": "leader"}]},
+        row(403, 403, 403, 403, 200, 403, 200, 403),
+    ),
+    "read the approval policy": ("none", "GET", "/approval-policy", None, row(403, 403, 200, 200, 200, 403, 200, 403)),
     "delegate": ("none", "PUT", "/me/delegation", DELEGATION, row(403, 403, 200, 200, 200, 403, 200, 403)),
-    "read my delegation": ("own delegation", "GET", "/me/delegation", None,
-                           row(403, 403, 200, 200, 200, 403, 200, 403)),
-    "end my delegation": ("own delegation", "DELETE", "/me/delegation", None,
-                          row(403, 403, 204, 204, 204, 403, 204, 403)),
-    "create budget": ("none", "POST", "/budgets", {"org": "{root}", "period": "2026", "amount": 100000},
-                      row(403, 403, 403, 403, 201, 201, 400, 400)),
+    "read my delegation": (
+        "own delegation",
+        "GET",
+        "/me/delegation",
+        None,
+        row(403, 403, 200, 200, 200, 403, 200, 403),
+    ),
+    "end my delegation": (
+        "own delegation",
+        "DELETE",
+        "/me/delegation",
+        None,
+        row(403, 403, 204, 204, 204, 403, 204, 403),
+    ),
+    "create budget": (
+        "none",
+        "POST",
+        "/budgets",
+        {"org": "{root}", "period": "2026", "amount": 100000},
+        row(403, 403, 403, 403, 201, 201, 400, 400),
+    ),
     "list budgets": ("none", "GET", "/budgets", None, row(403, 403, 200, 200, 200, 200, 200, 200)),
     "get budget": ("budget", "GET", "/budgets/{budget}", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
-    "resize budget": ("budget", "PATCH", "/budgets/{budget}", {"amount": 200000},
-                      row(403, 403, 403, 403, 200, 200, 403, 403)),
+    "resize budget": (
+        "budget",
+        "PATCH",
+        "/budgets/{budget}",
+        {"amount": 200000},
+        row(403, 403, 403, 403, 200, 200, 403, 403),
+    ),
     "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
 }
 
 
 def tokens(co: Company, foreign: Company) -> dict[str, str]:
-    return {"owner": co.rep, "peer_rep": co.rep2, "manager_in": co.manager, "manager_out": co.west_manager,
-            "leader": co.leader, "finance": co.finance, "foreign_leader": foreign.leader,
-            "foreign_finance": foreign.finance}
+    return {
+        "owner": co.rep,
+        "peer_rep": co.rep2,
+        "manager_in": co.manager,
+        "manager_out": co.west_manager,
+        "leader": co.leader,
+        "finance": co.finance,
+        "foreign_leader": foreign.leader,
+        "foreign_finance": foreign.finance,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -124,8 +222,11 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         values["rule"] = flow.rule(scope="all")["id"]
     if state == "attachment":
         values["id"] = flow.approved()["id"]
-        asked = api.post(f"/campaigns/{values['id']}/attachments", company.rep,
-                         {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000})
+        asked = api.post(
+            f"/campaigns/{values['id']}/attachments",
+            company.rep,
+            {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
+        )
         values["att"] = asked.json["attachment"]["id"]
     if state == "report":
         values["report"] = api.post("/reports/runs", company.leader, {"period": "2026-11"}).json["report_id"]
@@ -133,7 +234,7 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         made = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 100000})
         assert made.status_code == 201, made.json
         values["budget"] = made.json["id"]
-    if state == "own delegation":      # whoever may delegate has just done so
+    if state == "own delegation":  # whoever may delegate has just done so
         api.put("/me/delegation", tokens(company, foreign)[actor], DELEGATION)
     if isinstance(body, dict) and body.get("org") == "{root}":
         body = {**body, "org": company.root}
@@ -144,9 +245,18 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
 
 
 def test_every_contract_route_is_in_the_matrix(chalice_app):
-    covered = {(m, p.split("?")[0].replace("{id}", "{campaign_id}").replace("{rule}", "{rule_id}")
-                 .replace("{att}", "{attachment_id}").replace("{customer}", "{customer_id}")
-                 .replace("{report}", "{report_id}").replace("{budget}", "{budget_id}"))
-               for _, m, p, _, _ in MATRIX.values()}
+    covered = {
+        (
+            m,
+            p.split("?")[0]
+            .replace("{id}", "{campaign_id}")
+            .replace("{rule}", "{rule_id}")
+            .replace("{att}", "{attachment_id}")
+            .replace("{customer}", "{customer_id}")
+            .replace("{report}", "{report_id}")
+            .replace("{budget}", "{budget_id}"),
+        )
+        for _, m, p, _, _ in MATRIX.values()
+    }
     served = {(m, p) for p, methods in chalice_app.routes.items() for m in methods if p != "/health"}
     assert served <= covered, served - covered

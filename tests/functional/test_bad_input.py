@@ -1,4 +1,5 @@
 """Bad input never yields a 500 or a half-written record: a clear 4xx naming the field."""
+
 from __future__ import annotations
 
 import json
@@ -37,14 +38,17 @@ def test_unknown_fields_are_refused(api, company):
     assert all(e["message"] == "is not a known field" for e in r.json["errors"])
 
 
-@pytest.mark.parametrize("patch,field", [
-    ({"end_date": "2026-10-01"}, "end_date"),
-    ({"requested_amount": 0}, "requested_amount"),
-    ({"start_date": "2026-02-30"}, "start_date"),
-    ({"title": "   "}, "title"),
-    ({"title": "bad\x00title"}, "title"),
-    ({"location": {"lat": 95, "lon": 10}}, "location.lat"),
-])
+@pytest.mark.parametrize(
+    "patch,field",
+    [
+        ({"end_date": "2026-10-01"}, "end_date"),
+        ({"requested_amount": 0}, "requested_amount"),
+        ({"start_date": "2026-02-30"}, "start_date"),
+        ({"title": "   "}, "title"),
+        ({"title": "bad\x00title"}, "title"),
+        ({"location": {"lat": 95, "lon": 10}}, "location.lat"),
+    ],
+)
 def test_business_validation_names_the_field(api, company, patch, field):
     r = api.post("/campaigns", company.rep, campaign_body(**patch))
     assert r.status_code == 400 and field in fields(r)
@@ -77,8 +81,14 @@ def test_missing_body_is_a_400(api, company, flow):
 
 
 def test_bad_query_parameters_are_400s(api, company):
-    for query, field in [("limit=0", "limit"), ("limit=201", "limit"), ("limit=ten", "limit"),
-                         ("status=archived", "status"), ("from=2026-13-01", "from"), ("org=CN//X", "org")]:
+    for query, field in [
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("limit=ten", "limit"),
+        ("status=archived", "status"),
+        ("from=2026-13-01", "from"),
+        ("org=CN//X", "org"),
+    ]:
         r = api.get(f"/campaigns?{query}", company.manager)
         assert r.status_code == 400 and fields(r) == {field}, query
     r = api.get("/feedback-requests?due_after=2026-12-01&due_before=2026-11-01", company.manager)
@@ -98,8 +108,9 @@ def test_a_failed_request_leaves_nothing_half_written(api, company, flow):
 
 
 def test_wrong_content_type_gets_the_contract_error_shape(api, company):
-    r = api.call("POST", "/campaigns", company.rep, raw=json.dumps(campaign_body()),
-                 headers={"Content-Type": "text/plain"})
+    r = api.call(
+        "POST", "/campaigns", company.rep, raw=json.dumps(campaign_body()), headers={"Content-Type": "text/plain"}
+    )
     assert r.status_code == 415 and r.json["code"] == "unsupported_media_type" and "message" in r.json
 
 

@@ -1,4 +1,5 @@
 """The whole loop through the HTTP routes and the stream handlers, as the product promises it."""
+
 from __future__ import annotations
 
 from tests.conftest import campaign_body
@@ -48,7 +49,7 @@ def test_settlement_stays_locked_until_required_feedback_arrives(api, company, f
 
 def test_settlement_defaults_to_actual_spend_below_the_approved_amount(api, company, flow, streams):
     c = flow.approved(amount=180000)
-    assert c["reimbursement"]["status"] == "unlocked"      # nobody required feedback
+    assert c["reimbursement"]["status"] == "unlocked"  # nobody required feedback
     flow.submit_feedback(c["id"], actual_spend=120000)
     streams.deliver_feedback(c["id"])
     r = api.post(f"/campaigns/{c['id']}/reimbursement", company.finance)
@@ -136,7 +137,9 @@ def test_reject_needs_a_comment_and_a_submitted_application(api, company, flow):
 
 def test_only_a_draft_is_editable(api, company, flow):
     c = flow.draft()
-    r = api.patch(f"/campaigns/{c['id']}", company.rep, {"title": "Bigger tasting", "plan": {"expected_sales": 2000000}})
+    r = api.patch(
+        f"/campaigns/{c['id']}", company.rep, {"title": "Bigger tasting", "plan": {"expected_sales": 2000000}}
+    )
     assert r.status_code == 200
     assert r.json["title"] == "Bigger tasting" and r.json["plan"]["expected_cost_ratio"] == 0.1
     api.post(f"/campaigns/{c['id']}/submit", company.rep)

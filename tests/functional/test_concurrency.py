@@ -1,4 +1,5 @@
 """Racing state changes are conditional writes: exactly one of two wins."""
+
 from __future__ import annotations
 
 import threading
@@ -33,7 +34,8 @@ def test_two_finance_users_settling_at_once_exactly_one_succeeds(flow, company):
     b = Principal("fin2-" + company.root, "finance", company.root)
     for _ in range(5):
         c = flow.approved(amount=100000)
-        outcomes = race(lambda: settle(a, c["id"], None, "a"), lambda: settle(b, c["id"], None, "b"))
+        cid = c["id"]
+        outcomes = race(lambda cid=cid: settle(a, cid, None, "a"), lambda cid=cid: settle(b, cid, None, "b"))
         kinds = sorted(o[0] for o in outcomes)
         assert kinds == ["conflict", "ok"], outcomes
         assert [o[1] for o in outcomes if o[0] == "conflict"] == ["already_reimbursed"]
@@ -46,8 +48,9 @@ def test_two_managers_approving_at_once_exactly_one_decides(flow, company):
     m1 = Principal(company.sub("manager"), "manager", company.east)
     m2 = Principal(company.sub("province_manager"), "manager", company.js)
     c = flow.submitted()
-    outcomes = race(lambda: approve_campaign(m1, c["id"], 1000, None),
-                    lambda: approve_campaign(m2, c["id"], 2000, None))
+    outcomes = race(
+        lambda: approve_campaign(m1, c["id"], 1000, None), lambda: approve_campaign(m2, c["id"], 2000, None)
+    )
     assert sorted(o[0] for o in outcomes) == ["conflict", "ok"], outcomes
     winner = next(o[1] for o in outcomes if o[0] == "ok")
     assert flow.campaign(c["id"])["approved_amount"] == winner.approved_amount

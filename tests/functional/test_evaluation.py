@@ -1,14 +1,15 @@
 """Summary report, campaign evaluation and customer history, read from stream-kept roll-ups."""
+
 from __future__ import annotations
 
 import pytest
+
+from tests.functional.test_rollups import campaign_records, deliver
 
 
 def about_roi(roi: float):
     """A median ROI read from the histogram: within ±7.5 % of 1 + ROI (one bucket)."""
     return pytest.approx(roi, abs=0.075 * (1 + roi))
-
-from tests.functional.test_rollups import campaign_records, deliver
 
 
 def sync(streams, company) -> None:
@@ -47,15 +48,17 @@ def test_summary_by_category_adds_up_the_company_for_a_leader(api, company, seed
 def test_summary_is_scoped_to_the_callers_subtree(api, company, seeded):
     east = rows_by_group(api.get("/reports/summary?group_by=province&from=2026-11&to=2026-11", company.manager))
     assert set(east) == {company.js, company.zj}
-    js_only = rows_by_group(api.get("/reports/summary?group_by=region&from=2026-11&to=2026-11",
-                                    company.province_manager))
+    js_only = rows_by_group(
+        api.get("/reports/summary?group_by=region&from=2026-11&to=2026-11", company.province_manager)
+    )
     assert set(js_only) == {company.east} and js_only[company.east]["campaigns"] == 2
     west = rows_by_group(api.get("/reports/summary?group_by=category&from=2026-11&to=2026-11", company.west_manager))
     assert set(west) == {"roadshow"}
     mine = rows_by_group(api.get("/reports/summary?group_by=owner&from=2026-11&to=2026-11", company.rep2))
     assert set(mine) == {company.sub("rep2")} and mine[company.sub("rep2")]["campaigns"] == 1
-    by_customer = rows_by_group(api.get("/reports/summary?group_by=customer&from=2026-11&to=2026-11",
-                                        company.province_manager))
+    by_customer = rows_by_group(
+        api.get("/reports/summary?group_by=customer&from=2026-11&to=2026-11", company.province_manager)
+    )
     assert set(by_customer) == {"CUST-1", "CUST-2"} and by_customer["CUST-2"]["name"] == "Jinying"
 
 
@@ -65,14 +68,17 @@ def test_summary_by_month_and_an_empty_period(api, company, seeded):
     assert rows_by_group(api.get("/reports/summary?group_by=region&from=2025-01&to=2025-02", company.leader)) == {}
 
 
-@pytest.mark.parametrize("query, field", [
-    ("group_by=colour", "group_by"),
-    ("", "group_by"),
-    ("group_by=category&from=2026-13", "from"),
-    ("group_by=category&from=2026-1&to=2026-02", "from"),
-    ("group_by=category&from=2026-11&to=2026-10", "from"),
-    ("group_by=category&from=2020-01&to=2026-10", "to"),
-])
+@pytest.mark.parametrize(
+    "query, field",
+    [
+        ("group_by=colour", "group_by"),
+        ("", "group_by"),
+        ("group_by=category&from=2026-13", "from"),
+        ("group_by=category&from=2026-1&to=2026-02", "from"),
+        ("group_by=category&from=2026-11&to=2026-10", "from"),
+        ("group_by=category&from=2020-01&to=2026-10", "to"),
+    ],
+)
 def test_a_bad_grouping_or_period_is_a_400_naming_the_field(api, company, query, field):
     r = api.get(f"/reports/summary?{query}", company.leader)
     assert r.status_code == 400, r.json
@@ -82,8 +88,8 @@ def test_a_bad_grouping_or_period_is_a_400_naming_the_field(api, company, query,
 def test_overdue_and_pending_feedback_depend_on_the_day_it_is_read(api, company, flow, streams):
     flow.rule(scope="all", due_days=1)
     streams.run_rules(company.root)
-    flow.approved(start_date="2026-01-05", end_date="2026-01-06")        # due long ago
-    flow.approved(start_date="2026-01-07", end_date="2099-01-08")        # due far ahead
+    flow.approved(start_date="2026-01-05", end_date="2026-01-06")  # due long ago
+    flow.approved(start_date="2026-01-07", end_date="2099-01-08")  # due far ahead
     sync(streams, company)
     rows = rows_by_group(api.get("/reports/summary?group_by=month&from=2026-01&to=2026-01", company.leader))
     assert rows["2026-01"]["feedback"] == {"passive": 0, "active": 0, "pending": 1, "overdue": 1}
@@ -98,8 +104,9 @@ def test_evaluation_gives_figures_and_the_category_benchmark_of_the_region(api, 
         c = flow.approved(start_date=f"{month}-01", end_date=f"{month}-02")
         flow.submit_feedback(c["id"], actual_spend=spend, actual_sales=sales)
         ids.append(c["id"])
-    other = flow.approved(token=company.rep_west, approver=company.west_manager,
-                          start_date=f"{month}-01", end_date=f"{month}-02")
+    other = flow.approved(
+        token=company.rep_west, approver=company.west_manager, start_date=f"{month}-01", end_date=f"{month}-02"
+    )
     flow.submit_feedback(other["id"], token=company.rep_west, actual_spend=1, actual_sales=1000000)
     sync(streams, company)
     r = api.get(f"/campaigns/{ids[2]}/evaluation", company.rep)
@@ -107,7 +114,7 @@ def test_evaluation_gives_figures_and_the_category_benchmark_of_the_region(api, 
     assert r.json["plan_vs_actual"]["roi"] == 4.0 and r.json["plan_vs_actual"]["actual_cost_ratio"] == 0.2
     bench = r.json["benchmark"]
     assert bench["category"] == "tasting" and bench["region"] == company.east and bench["campaigns"] == 3
-    assert bench["median_roi"] == about_roi(2.0)           # ROIs 1, 2, 4: median 2
+    assert bench["median_roi"] == about_roi(2.0)  # ROIs 1, 2, 4: median 2
     assert bench["median_cost_ratio"] == pytest.approx(1 / 3, rel=0.08)
     assert bench["roi_percentile"] > 80 and bench["cost_ratio_percentile"] < 20
     assert api.get(f"/campaigns/{ids[0]}/evaluation", company.rep_west).status_code == 403
@@ -118,7 +125,7 @@ def test_customer_history_lists_past_campaigns_with_a_summary(api, company, flow
     streams.run_rules(company.root)
     done = flow.approved(start_date="2026-03-01", end_date="2026-03-02")
     flow.submit_feedback(done["id"], actual_spend=100000, actual_sales=400000)
-    flow.approved(start_date="2026-04-01", end_date="2026-04-02")        # required, overdue
+    flow.approved(start_date="2026-04-01", end_date="2026-04-02")  # required, overdue
     flow.approved(token=company.rep_west, approver=company.west_manager)  # same customer, WEST
     sync(streams, company)
     r = api.get("/customers/CUST-1/history", company.manager)

@@ -1,5 +1,6 @@
 """Evidence over HTTP and S3: presigned uploads, the checker's verdicts, flags, duplicates across
 a company, redelivered events, delete, and min_photos on submit."""
+
 from __future__ import annotations
 
 import base64
@@ -14,8 +15,8 @@ from devstack.uploads import s3_event, s3_record
 from tests import corpus as C
 from tests.functional.evidence_support import Evidence
 
-WHEN = "2026:11:02 10:30:00"              # inside the campaign (2026-11-01 … 2026-11-03)
-XINJIEKOU = (32.0415, 118.7849)          # the campaign's location
+WHEN = "2026:11:02 10:30:00"  # inside the campaign (2026-11-01 … 2026-11-03)
+XINJIEKOU = (32.0415, 118.7849)  # the campaign's location
 
 
 @pytest.fixture
@@ -46,24 +47,28 @@ def test_upload_is_presigned_for_one_key_type_and_exact_size(ev, flow):
     assert attachment["filename"] == "陈列照片.jpg"
     assert upload["method"] == "POST"
     key = upload["fields"]["key"]
-    assert key == f"uploads/{c['id']}/{attachment['id']}"          # no client name in the key
+    assert key == f"uploads/{c['id']}/{attachment['id']}"  # no client name in the key
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     conditions = policy["conditions"]
     assert ["content-length-range", 123_456, 123_456] in conditions
     assert {"Content-Type": "image/jpeg"} in conditions
     assert {"key": key} in conditions
     import datetime as dt
+
     expires = dt.datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-    assert expires - dt.datetime.now(dt.timezone.utc) <= dt.timedelta(minutes=15)
+    assert expires - dt.datetime.now(dt.UTC) <= dt.timedelta(minutes=15)
 
 
-@pytest.mark.parametrize("content_type,size,field", [
-    ("image/gif", 1000, "content_type"),
-    ("text/html", 1000, "content_type"),
-    ("image/jpeg", 15 * 1024 * 1024 + 1, "size_bytes"),
-    ("application/pdf", 25 * 1024 * 1024 + 1, "size_bytes"),
-    ("image/jpeg", 0, "size_bytes"),
-])
+@pytest.mark.parametrize(
+    "content_type,size,field",
+    [
+        ("image/gif", 1000, "content_type"),
+        ("text/html", 1000, "content_type"),
+        ("image/jpeg", 15 * 1024 * 1024 + 1, "size_bytes"),
+        ("application/pdf", 25 * 1024 * 1024 + 1, "size_bytes"),
+        ("image/jpeg", 0, "size_bytes"),
+    ],
+)
 def test_types_and_sizes_outside_the_contract_are_400(ev, flow, content_type, size, field):
     c = flow.approved()
     r = ev.ask(c["id"], size, content_type=content_type)
@@ -83,8 +88,13 @@ def test_photo_becomes_ready_with_exif_flags_thumbnail_and_links(ev, flow, scene
     assert a["status"] == "ready"
     assert a["taken_at"] == "2026-11-02T10:30:00"
     assert a["gps"] == {"lat": pytest.approx(32.0415, abs=1e-5), "lon": pytest.approx(118.7849, abs=1e-5)}
-    assert a["integrity"] == {"outside_campaign_window": False, "distance_km": pytest.approx(0, abs=0.01),
-                              "far_from_location": False, "missing_exif": False, "duplicate_of": []}
+    assert a["integrity"] == {
+        "outside_campaign_window": False,
+        "distance_km": pytest.approx(0, abs=0.01),
+        "far_from_location": False,
+        "missing_exif": False,
+        "duplicate_of": [],
+    }
     thumb = requests.get(a["thumbnail_url"], timeout=10)
     assert thumb.status_code == 200 and thumb.content[:3] == b"\xff\xd8\xff"
     assert requests.get(a["download_url"], timeout=10).status_code == 200
@@ -102,7 +112,7 @@ def test_download_is_an_attachment_with_the_sanitised_name(ev, flow, scene):
 
 def test_flags_for_a_photo_taken_late_and_far_away(ev, flow, scene):
     c = flow.approved()
-    shanghai = (31.2304, 121.4737)       # ~270 km from Xinjiekou, Nanjing
+    shanghai = (31.2304, 121.4737)  # ~270 km from Xinjiekou, Nanjing
     a = ev.upload(c["id"], C.jpeg(scene, exif=C.exif("2026:11:05 09:00:00", *shanghai)))
     flags = a["integrity"]
     assert flags["outside_campaign_window"] is True and flags["far_from_location"] is True
@@ -145,14 +155,21 @@ def test_another_company_never_sees_our_photos_as_duplicates(ev, api, lambda_cli
     assert theirs["integrity"]["duplicate_of"] == [] and mine["status"] == "ready"
 
 
-@pytest.mark.parametrize("name,make,declared,reason", [
-    ("polyglot", lambda s: C.polyglot_jpeg_zip(s), "image/jpeg", "polyglot"),
-    ("truncated", lambda s: C.truncated_jpeg(s), "image/jpeg", "truncated"),
-    ("png bomb", lambda s: C.png_bomb(), "image/png", "decompression bomb"),
-    ("zip bomb", lambda s: C.docx_bomb(300),
-     "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "zip bomb"),
-    ("liar", lambda s: C.pdf(), "image/jpeg", "is a PDF, not the declared image/jpeg"),
-])
+@pytest.mark.parametrize(
+    "name,make,declared,reason",
+    [
+        ("polyglot", lambda s: C.polyglot_jpeg_zip(s), "image/jpeg", "polyglot"),
+        ("truncated", lambda s: C.truncated_jpeg(s), "image/jpeg", "truncated"),
+        ("png bomb", lambda s: C.png_bomb(), "image/png", "decompression bomb"),
+        (
+            "zip bomb",
+            lambda s: C.docx_bomb(300),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "zip bomb",
+        ),
+        ("liar", lambda s: C.pdf(), "image/jpeg", "is a PDF, not the declared image/jpeg"),
+    ],
+)
 def test_hostile_files_are_rejected_quarantined_and_never_served(ev, flow, scene, name, make, declared, reason):
     c = flow.approved()
     a = ev.upload(c["id"], make(scene), content_type=declared)
@@ -170,8 +187,12 @@ def test_upload_larger_than_declared_is_rejected(ev, flow, scene):
     r = ev.ask(c["id"], len(data) - 100)
     fields = r.json["upload"]["fields"]
     key = fields["key"]
-    _s3().put_object(Bucket=settings().attachments_bucket, Key=key, Body=data,
-                     Metadata={"upload-token": fields["x-amz-meta-upload-token"]})
+    _s3().put_object(
+        Bucket=settings().attachments_bucket,
+        Key=key,
+        Body=data,
+        Metadata={"upload-token": fields["x-amz-meta-upload-token"]},
+    )
     ev.deliver(ev.event_for(key))
     a = ev.attachment(c["id"], r.json["attachment"]["id"])
     assert a["status"] == "rejected" and "larger than the declared" in a["reason"]
@@ -208,8 +229,10 @@ def test_redelivered_event_has_one_effect(ev, flow, company, scene):
     outcomes = [ev.deliver(event)["outcomes"][0]["outcome"] for _ in range(3)]
     assert outcomes == ["ready", "duplicate_event", "duplicate_event"]
     # and the same record twice in one batch
-    assert [o["outcome"] for o in ev.deliver(s3_event(*event["Records"], *event["Records"]))["outcomes"]] == \
-        ["duplicate_event", "duplicate_event"]
+    assert [o["outcome"] for o in ev.deliver(s3_event(*event["Records"], *event["Records"]))["outcomes"]] == [
+        "duplicate_event",
+        "duplicate_event",
+    ]
     copy = ev.attachment(second_campaign["id"], r.json["attachment"]["id"])
     assert copy["integrity"]["duplicate_of"] == [original["id"]]
     assert ev.attachment(first_campaign["id"], original["id"])["integrity"]["duplicate_of"] == [copy["id"]]
@@ -287,8 +310,8 @@ def test_min_photos_counts_ready_photos_only_and_feedback_lists_attachments(ev, 
     flow.rule(scope="category", category="display", due_days=7, min_photos=2)
     c = flow.approved(category="display")
     ev.upload(c["id"], C.jpeg(scene))
-    ev.upload(c["id"], C.truncated_jpeg(C.scene(7)))             # rejected: does not count
-    ev.ask(c["id"], 5000)                                      # never uploaded: does not count
+    ev.upload(c["id"], C.truncated_jpeg(C.scene(7)))  # rejected: does not count
+    ev.ask(c["id"], 5000)  # never uploaded: does not count
     values = {"actual_spend": 150000, "actual_sales": 900000}
     r = api.post(f"/campaigns/{c['id']}/feedback/submit", company.rep, values)
     assert r.status_code == 400 and r.json["errors"][0]["field"] == "attachments"

@@ -1,4 +1,5 @@
 """A: leaders require feedback; within seconds the covered campaigns show it (stream sweeps)."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,11 +46,12 @@ def test_rules_never_touch_reimbursed_campaigns(api, company, flow, streams):
 
 def test_an_all_rule_sweeps_many_campaigns_page_by_page(api, company, flow, streams, monkeypatch):
     import chalicelib.logic.rules as rules
+
     monkeypatch.setattr(rules, "SWEEP_PAGE", 2)
     ids = [flow.approved()["id"] for _ in range(5)]
     flow.rule(scope="all", due_days=3)
     delivered = streams.run_rules(company.root)
-    assert delivered >= 4          # the rule, the sweep start, and one record per further page
+    assert delivered >= 4  # the rule, the sweep start, and one record per further page
     assert all(flow.campaign(i)["reimbursement"]["status"] == "locked" for i in ids)
 
 
@@ -58,8 +60,9 @@ def test_rule_records_redelivered_change_nothing_more(api, company, flow, stream
     flow.rule(scope="all")
     streams.run_rules(company.root)
     before = flow.campaign(c["id"])
-    records = streams.records("rules", lambda r: (r["dynamodb"].get("NewImage") or {}).get("tenant", {}).get("S")
-                              == company.root)
+    records = streams.records(
+        "rules", lambda r: (r["dynamodb"].get("NewImage") or {}).get("tenant", {}).get("S") == company.root
+    )
     assert streams.invoke("on_rule_change", records) == {"batchItemFailures": []}
     assert flow.campaign(c["id"]) == before
 
@@ -93,8 +96,8 @@ def test_only_leaders_set_rules(api, company, role):
 def test_a_rule_binds_submit_and_settlement_before_its_sweep_has_run(api, company, flow):
     """A leader requires 5 photos; seconds later, before any sweep, the rep submits with none."""
     c = flow.approved()
-    flow.rule(scope="campaign", campaign_id=c["id"], min_photos=5)       # no stream delivered
-    assert flow.campaign(c["id"])["feedback"]["required"] is False       # the stored view is stale
+    flow.rule(scope="campaign", campaign_id=c["id"], min_photos=5)  # no stream delivered
+    assert flow.campaign(c["id"])["feedback"]["required"] is False  # the stored view is stale
     api.put(f"/campaigns/{c['id']}/feedback", company.rep, {"actual_spend": 1000, "actual_sales": 5000})
     r = api.post(f"/campaigns/{c['id']}/feedback/submit", company.rep)
     assert r.status_code == 400 and r.json["errors"][0]["field"] == "attachments", r.json

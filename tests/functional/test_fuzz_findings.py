@@ -1,5 +1,6 @@
 """Inputs `make fuzz` found answering 500, kept as regressions: each must be a clear 4xx
 (or succeed) and leave the campaign intact."""
+
 from __future__ import annotations
 
 import pytest
@@ -13,15 +14,18 @@ def test_coordinates_too_small_for_dynamodb_are_rounded_not_a_500(api, company, 
     assert (r.json["location"]["lat"], r.json["location"]["lon"]) == (0, 0)
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"customer": None}, "customer"),
-    ({"title": None}, "title"),
-    ({"category": None}, "category"),
-    ({"start_date": None}, "start_date"),
-    ({"requested_amount": None}, "requested_amount"),
-    ({"plan": None}, "plan"),
-    ({"plan": {"expected_spend": None}}, "plan.expected_spend"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"customer": None}, "customer"),
+        ({"title": None}, "title"),
+        ({"category": None}, "category"),
+        ({"start_date": None}, "start_date"),
+        ({"requested_amount": None}, "requested_amount"),
+        ({"plan": None}, "plan"),
+        ({"plan": {"expected_spend": None}}, "plan.expected_spend"),
+    ],
+)
 def test_patch_null_on_a_field_that_cannot_be_empty_is_a_400_naming_it(api, company, flow, body, field):
     c = flow.draft()
     r = api.patch(f"/campaigns/{c['id']}", company.rep, body)

@@ -1,4 +1,5 @@
 """Retries from phones on bad networks: every POST honours Idempotency-Key."""
+
 from __future__ import annotations
 
 from tests.conftest import campaign_body
@@ -48,8 +49,9 @@ def test_a_retried_settlement_pays_once(api, company, flow):
 def test_a_refused_request_is_not_remembered(api, company):
     bad = api.post("/campaigns", company.rep, campaign_body(requested_amount=0), headers=key("fix-me"))
     assert bad.status_code == 400
-    good = api.post("/campaigns", company.rep, campaign_body(requested_amount=0) | {"requested_amount": 5},
-                    headers=key("fix-me"))
+    good = api.post(
+        "/campaigns", company.rep, campaign_body(requested_amount=0) | {"requested_amount": 5}, headers=key("fix-me")
+    )
     assert good.status_code == 201
 
 

@@ -1,6 +1,7 @@
 """Money control through the HTTP API: budgets and their ledger, the reservation made by the
 final approval, settlement and cancellation, approval chains, delegation, duplicate warnings,
 the approval card and the audit trail."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -9,11 +10,16 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.conftest import make_budget as budget
 from tests.conftest import business_date, mint
+from tests.conftest import make_budget as budget
 
-POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": 5000000, "approver": "region"},
-                     {"up_to": None, "approver": "leader"}]}
+POLICY = {
+    "levels": [
+        {"up_to": 500000, "approver": "province"},
+        {"up_to": 5000000, "approver": "region"},
+        {"up_to": None, "approver": "leader"},
+    ]
+}
 TODAY = business_date()
 
 
@@ -63,23 +69,40 @@ def test_a_budget_is_allocated_carved_and_resized_and_its_ledger_replays_to_it(a
         assert replay(api, company, b["id"]) == figures_of(b)
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"period": "2026-13"}, "period"), ({"period": "2026-Q5"}, "period"),
-    ({"amount": -1}, "amount"), ({"amount": 0}, "amount"), ({"amount": 2 ** 63}, "amount"),
-    ({"org": "OTHER/EAST"}, "org"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"period": "2026-13"}, "period"),
+        ({"period": "2026-Q5"}, "period"),
+        ({"amount": -1}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"amount": 2**63}, "amount"),
+        ({"org": "OTHER/EAST"}, "org"),
+    ],
+)
 def test_bad_budgets_are_refused_naming_the_field(api, company, body, field):
     r = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 1000, **body})
     assert r.status_code == 400 and field in {e["field"] for e in r.json["errors"]}, r.json
 
 
-@pytest.mark.parametrize("child,field", [
-    ({"org": "{west}"}, "org"), ({"period": "2027"}, "period"), ({"category": "display"}, "category"),
-])
+@pytest.mark.parametrize(
+    "child,field",
+    [
+        ({"org": "{west}"}, "org"),
+        ({"period": "2027"}, "period"),
+        ({"category": "display"}, "category"),
+    ],
+)
 def test_a_carved_budget_must_fit_inside_its_parent(api, company, child, field):
     parent = budget(api, company, 100_000, org=company.east, period="2026-Q4", category="tasting")
-    body = {"org": company.east, "period": "2026-11", "category": "tasting", "amount": 1000, "parent_id": parent["id"],
-            **{k: (company.west if v == "{west}" else v) for k, v in child.items()}}
+    body = {
+        "org": company.east,
+        "period": "2026-11",
+        "category": "tasting",
+        "amount": 1000,
+        "parent_id": parent["id"],
+        **{k: (company.west if v == "{west}" else v) for k, v in child.items()},
+    }
     r = api.post("/budgets", company.leader, body)
     assert r.status_code == 400 and field in {e["field"] for e in r.json["errors"]}, r.json
 
@@ -88,8 +111,11 @@ def test_one_budget_per_scope_and_never_more_than_the_parent_has(api, company):
     parent = budget(api, company, 100_000)
     again = api.post("/budgets", company.finance, {"org": company.root, "period": "2026", "amount": 5})
     assert again.status_code == 409 and again.json["code"] == "budget_exists"
-    short = api.post("/budgets", company.leader, {"org": company.east, "period": "2026", "amount": 100_001,
-                                                  "parent_id": parent["id"]})
+    short = api.post(
+        "/budgets",
+        company.leader,
+        {"org": company.east, "period": "2026", "amount": 100_001, "parent_id": parent["id"]},
+    )
     assert short.status_code == 409 and short.json["code"] == "budget_exceeded" and short.json["available"] == 100_000
 
 
@@ -105,7 +131,7 @@ def test_who_sees_which_budgets(api, company):
     east = budget(api, company, 100_000, org=company.east, parent_id=top["id"])
     west = budget(api, company, 100_000, org=company.west, parent_id=top["id"])
     seen = {b["id"] for b in api.get("/budgets", company.manager).json["items"]}
-    assert seen == {top["id"], east["id"]}                   # their subtree and its ancestors
+    assert seen == {top["id"], east["id"]}  # their subtree and its ancestors
     assert api.get(f"/budgets/{west['id']}", company.manager).status_code == 403
     assert api.get("/budgets", company.rep).status_code == 403
     assert {b["id"] for b in api.get("/budgets", company.finance).json["items"]} == {top["id"], east["id"], west["id"]}
@@ -115,12 +141,21 @@ def test_who_sees_which_budgets(api, company):
 def test_approval_reserves_settlement_consumes_and_releases_the_rest(api, company, flow, streams):
     b = budget(api, company, 500_000)
     c = flow.approved(amount=180_000)
-    assert c["budget"] == {"id": b["id"], "org": company.root, "period": "2026", "category": None,
-                           "reserved": 180_000, "consumed": 0, "released": 0}
+    assert c["budget"] == {
+        "id": b["id"],
+        "org": company.root,
+        "period": "2026",
+        "category": None,
+        "reserved": 180_000,
+        "consumed": 0,
+        "released": 0,
+    }
     assert api.get(f"/budgets/{b['id']}", company.leader).json["available"] == 320_000
     paid = api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {"amount": 150_000})
     assert paid.status_code == 201, paid.json
-    assert paid.json["campaign"]["budget"]["consumed"] == 150_000 and paid.json["campaign"]["budget"]["released"] == 30_000
+    assert (
+        paid.json["campaign"]["budget"]["consumed"] == 150_000 and paid.json["campaign"]["budget"]["released"] == 30_000
+    )
     after = api.get(f"/budgets/{b['id']}", company.leader).json
     assert (after["reserved"], after["consumed"], after["available"]) == (0, 150_000, 350_000)
     assert replay(api, company, b["id"]) == figures_of(after)
@@ -175,8 +210,10 @@ def test_settlement_racing_cancellation_lets_exactly_one_win(api, company, flow,
         settle = pool.submit(*settle_call, f"/campaigns/{c['id']}/reimbursement", company.finance, {})
         cancel = pool.submit(*cancel_call, f"/campaigns/{c['id']}/cancel", company.manager, {"reason": "race"})
         settled, cancelled = settle.result(), cancel.result()
-    assert sorted([settled.status_code, cancelled.status_code]) in ([200, 409], [201, 409]), (settled.json,
-                                                                                            cancelled.json)
+    assert sorted([settled.status_code, cancelled.status_code]) in ([200, 409], [201, 409]), (
+        settled.json,
+        cancelled.json,
+    )
     loser = cancelled if settled.status_code == 201 else settled
     assert loser.json["code"] in ("invalid_state", "conflict"), loser.json
     # the winner decides what the campaign and the budget show afterwards
@@ -196,8 +233,12 @@ def test_racing_approvals_never_reserve_more_than_is_available(api, company, flo
     b = budget(api, company, 5 * 100_000)
     campaigns = [flow.submitted(requested_amount=100_000)["id"] for _ in range(10)]
     with ThreadPoolExecutor(10) as pool:
-        results = list(pool.map(lambda cid: api.post(f"/campaigns/{cid}/approve", company.manager,
-                                                     {"approved_amount": 100_000}), campaigns))
+        results = list(
+            pool.map(
+                lambda cid: api.post(f"/campaigns/{cid}/approve", company.manager, {"approved_amount": 100_000}),
+                campaigns,
+            )
+        )
     codes = sorted(r.status_code for r in results)
     assert codes == [200] * 5 + [409] * 5, [(r.status_code, r.json) for r in results]
     assert {r.json["code"] for r in results if r.status_code == 409} == {"budget_exceeded"}
@@ -223,7 +264,10 @@ def test_a_chain_is_fixed_at_submit_and_taken_step_by_step(api, company):
     assert api.put("/approval-policy", company.leader, POLICY).status_code == 200
     c = api.post("/campaigns", company.rep, {**_body(), "requested_amount": 1_000_000}).json
     c = api.post(f"/campaigns/{c['id']}/submit", company.rep).json
-    assert c["approval"]["chain"] == [{"level": "province", "org": company.js}, {"level": "region", "org": company.east}]
+    assert c["approval"]["chain"] == [
+        {"level": "province", "org": company.js},
+        {"level": "region", "org": company.east},
+    ]
     assert c["approval"]["next"] == {"level": "province", "org": company.js}
     # the region may not take the province's step
     r = api.post(f"/campaigns/{c['id']}/approve", company.manager, {"approved_amount": 900_000})
@@ -256,9 +300,15 @@ def test_a_delegate_acts_for_the_delegator_only_on_the_delegated_days(api, compa
     api.put("/approval-policy", company.leader, POLICY)
     c = flow.submitted(requested_amount=100_000)["id"]
     colleague = mint("deputy-" + company.root, "manager", company.west, name="Deputy")
-    d = api.put("/me/delegation", company.province_manager,
-                {"to": {"id": "deputy-" + company.root, "name": "Deputy"}, "from": TODAY.isoformat(),
-                 "until": (TODAY + dt.timedelta(days=2)).isoformat()})
+    d = api.put(
+        "/me/delegation",
+        company.province_manager,
+        {
+            "to": {"id": "deputy-" + company.root, "name": "Deputy"},
+            "from": TODAY.isoformat(),
+            "until": (TODAY + dt.timedelta(days=2)).isoformat(),
+        },
+    )
     assert d.status_code == 200, d.json
     assert c in [x["id"] for x in api.get("/me/approvals", colleague).json["items"]]
     r = api.post(f"/campaigns/{c}/approve", colleague, {"approved_amount": 90_000})
@@ -274,11 +324,14 @@ def test_a_delegate_acts_for_the_delegator_only_on_the_delegated_days(api, compa
     assert gone.status_code == 403
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"to": {"id": "pm-self"}}, "to.id"),
-    ({"until": "2000-01-01", "from": "2000-01-01"}, "until"),
-    ({"from": "2026-12-10", "until": "2026-12-01"}, "until"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"to": {"id": "pm-self"}}, "to.id"),
+        ({"until": "2000-01-01", "from": "2000-01-01"}, "until"),
+        ({"from": "2026-12-10", "until": "2026-12-01"}, "until"),
+    ],
+)
 def test_bad_delegations_are_refused(api, company, body, field):
     base = {"to": {"id": "someone"}, "from": TODAY.isoformat(), "until": (TODAY + dt.timedelta(days=1)).isoformat()}
     body = {**base, **body}
@@ -288,11 +341,14 @@ def test_bad_delegations_are_refused(api, company, body, field):
     assert r.status_code == 400 and field in {e["field"] for e in r.json["errors"]}, r.json
 
 
-@pytest.mark.parametrize("levels,field", [
-    ([{"up_to": 500, "approver": "province"}, {"up_to": 400, "approver": "region"}], "levels.1.up_to"),
-    ([{"up_to": 500, "approver": "province"}, {"up_to": None, "approver": "boss"}], "levels.1.approver"),
-    ([{"up_to": None, "approver": "province"}, {"up_to": 900, "approver": "region"}], "levels.0.up_to"),
-])
+@pytest.mark.parametrize(
+    "levels,field",
+    [
+        ([{"up_to": 500, "approver": "province"}, {"up_to": 400, "approver": "region"}], "levels.1.up_to"),
+        ([{"up_to": 500, "approver": "province"}, {"up_to": None, "approver": "boss"}], "levels.1.approver"),
+        ([{"up_to": None, "approver": "province"}, {"up_to": 900, "approver": "region"}], "levels.0.up_to"),
+    ],
+)
 def test_bad_policies_are_refused_naming_the_level(api, company, levels, field):
     r = api.put("/approval-policy", company.leader, {"levels": levels})
     assert r.status_code == 400 and field in {e["field"] for e in r.json["errors"]}, r.json
@@ -315,7 +371,7 @@ def test_overlapping_applications_carry_a_warning_from_submit_on(api, company, f
 def test_the_approval_card_shows_what_an_approver_needs(api, company, flow, streams):
     from tests.functional.test_evaluation import sync
 
-    done = flow.approved(start_date="2026-03-01", end_date="2026-03-02")   # the customer's past
+    done = flow.approved(start_date="2026-03-01", end_date="2026-03-02")  # the customer's past
     flow.submit_feedback(done["id"], actual_spend=100_000, actual_sales=400_000)
     sync(streams, company)
     b = budget(api, company, 500_000)
@@ -326,8 +382,14 @@ def test_the_approval_card_shows_what_an_approver_needs(api, company, flow, stre
     assert card.json["campaign"]["id"] == c["id"] and card.json["customer"]["id"] == "CUST-1"
     past = card.json["customer"]["summary"]
     assert (past["campaigns"], past["actual_spend"], past["actual_sales"]) == (1, 100_000, 400_000), past
-    assert card.json["budget"] == {"id": b["id"], "org": company.root, "period": "2026", "category": None,
-                                   "amount": 500_000, "available": 500_000}
+    assert card.json["budget"] == {
+        "id": b["id"],
+        "org": company.root,
+        "period": "2026",
+        "category": None,
+        "amount": 500_000,
+        "available": 500_000,
+    }
     assert card.json["warnings"][0]["code"] == "overlapping_campaign"
     assert card.json["approval"]["next"]["level"] == "manager"
     assert api.get(f"/campaigns/{c['id']}/approval-card", company.rep).status_code == 403
@@ -339,13 +401,23 @@ def test_the_audit_trail_records_every_change_once_and_verifies(api, company, fl
     c = flow.approved(amount=180_000)
     flow.submit_feedback(c["id"])
     streams.deliver_feedback(c["id"])
-    streams.deliver_feedback(c["id"])           # redelivered: nothing twice
+    streams.deliver_feedback(c["id"])  # redelivered: nothing twice
     api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {})
     trail = api.get(f"/campaigns/{c['id']}/audit", company.rep).json
     assert trail["verified"] is True
     actions = [e["action"] for e in trail["items"]]
-    assert actions == ["created", "submitted", "approval_step", "approved", "budget_reserved", "feedback_submitted",
-                       "settlement_unlocked", "reimbursed", "budget_consumed", "budget_released"], actions
+    assert actions == [
+        "created",
+        "submitted",
+        "approval_step",
+        "approved",
+        "budget_reserved",
+        "feedback_submitted",
+        "settlement_unlocked",
+        "reimbursed",
+        "budget_consumed",
+        "budget_released",
+    ], actions
     assert [e["seq"] for e in trail["items"]] == list(range(1, len(actions) + 1))
     assert trail["items"][0]["prev_hash"] == "0" * 64
     assert trail["items"][6]["actor"] == {"id": "system", "role": "system"}
@@ -361,6 +433,5 @@ def _verify_offline(items: list[dict]) -> None:
 
 def _body(**overrides) -> dict:
     from tests.conftest import campaign_body
+
     return campaign_body(**overrides)
-
-

@@ -1,4 +1,5 @@
 """Compiled reports (HTML, XLSX, CSV in S3), their email to subscribers, and daily reminders."""
+
 from __future__ import annotations
 
 import csv
@@ -20,6 +21,7 @@ def compile_pending(streams, tenant: str) -> None:
     def mine(r):
         image = r["dynamodb"].get("NewImage") or {}
         return image.get("tenant", {}).get("S") == tenant and r["eventName"] == "INSERT"
+
     fresh = [r for r in streams.records("reports", mine) if r["eventID"] not in streams.delivered]
     for record in fresh:
         assert streams.invoke("on_report_requested", [record]) == {"batchItemFailures": []}
@@ -51,7 +53,7 @@ def sheet_rows(ws) -> list[dict]:
     for row in rows[1:]:
         if row[0] is None and row[1] is None:
             break
-        out.append(dict(zip(rows[0], row)))
+        out.append(dict(zip(rows[0], row, strict=False)))
     return out
 
 
@@ -90,8 +92,15 @@ def test_a_report_run_compiles_html_xlsx_and_csv_with_the_summary_numbers(api, c
     html, book, table = artifacts(report)
     assert "<svg" in html and "Plan vs actual by category" in html
     # AND the workbook opens with the report's facts, then a sheet per section, in yuan
-    assert book.sheetnames == ["Report", "By category", "By region", "Trend", "ROI ranking", "Overdue feedback",
-                               "Budgets"]
+    assert book.sheetnames == [
+        "Report",
+        "By category",
+        "By region",
+        "Trend",
+        "ROI ranking",
+        "Overdue feedback",
+        "Budgets",
+    ]
     rows = {row["Category id"]: row for row in sheet_rows(book["By category"])}
     assert rows["total"]["Campaigns"] == 3 and rows["total"]["Approved (CNY)"] == 3200.00
     assert rows["tasting"]["Actual spend (CNY)"] == 1000.00 and rows["tasting"]["ROI"] == 4
@@ -114,10 +123,11 @@ def test_the_budget_section_shows_each_budget_of_the_scope_in_yuan_in_every_arti
     # GIVEN the group's 2026 money (¥10,000), ¥3,000 of it carved to EAST for Q4 and ¥2,000 to WEST for November
     def budget(amount, org, period, parent=None):
         return make_budget(api, company, amount, org, period, **({"parent_id": parent} if parent else {}))["id"]
+
     top = budget(1_000_000, company.root, "2026")
     east = budget(300_000, company.east, "2026-Q4", top)
     west = budget(200_000, company.west, "2026-11", top)
-    budget(50_000, company.root, "2025")                                  # not in force in November
+    budget(50_000, company.root, "2025")  # not in force in November
     # AND approvals reserve from them, a settlement consumes ¥600 and releases ¥300, a cancellation all
     flow.approved(amount=150_000)
     settled = flow.approved(amount=90_000, token=company.rep2, category="display")
@@ -147,7 +157,11 @@ def test_the_budget_section_shows_each_budget_of_the_scope_in_yuan_in_every_arti
     # AND the CSV and the page say the same, the headline's "Budget available" is the total's
     (csv_east,) = [r for r in table if r["section"] == "budget" and r["budget_id"] == east]
     assert (csv_east["org"], csv_east["budget_period"], csv_east["reserved_cny"], csv_east["utilisation"]) == (
-        company.east, "2026-Q4", "1500.00", "0.7")
+        company.east,
+        "2026-Q4",
+        "1500.00",
+        "0.7",
+    )
     assert "<h2 id='budget'" in html and "¥3,000.00" in html and "70.0%" in html
     # AND the cancelled campaign counts nowhere: not in the budgets, not among the approved
     total = next(r for r in sheet_rows(book["By category"]) if r["Category id"] == "total")
@@ -166,8 +180,12 @@ def test_the_budget_section_shows_each_budget_of_the_scope_in_yuan_in_every_arti
 
 def test_money_reads_in_yuan_with_two_decimals_in_every_artifact(api, company, flow, streams):
     # GIVEN one approved in-store promotion of ¥17,600.00 (1,760,000 fen), and a subscribed leader
-    flow.approved(amount=1760000, category="in_store_promotion", requested_amount=1760000,
-                  plan={"expected_spend": 1760000, "expected_sales": 8800000})
+    flow.approved(
+        amount=1760000,
+        category="in_store_promotion",
+        requested_amount=1760000,
+        plan={"expected_spend": 1760000, "expected_sales": 8800000},
+    )
     sync(streams, company)
     assert api.put("/me/report-subscription", company.leader, {"frequency": "monthly"}).status_code == 200
     html, book, table = artifacts(run_report(api, company, streams))
@@ -205,7 +223,7 @@ def test_the_overdue_figure_everywhere_is_the_list_of_the_period_as_of_the_compi
     assert "Overdue feedback (1)</h2>" in html and "November tasting" in html and "October tasting" not in html
     overdue = sheet_rows(book["Overdue feedback"])
     assert [o["Campaign"] for o in overdue] == ["November tasting"]
-    assert overdue[0]["Feedback due"] == dt.datetime(2026, 11, 4)          # a date, not text
+    assert overdue[0]["Feedback due"] == dt.datetime(2026, 11, 4)  # a date, not text
     assert [row["title"] for row in table if row["section"] == "overdue"] == ["November tasting"]
     totals = {row["section"]: row for row in table if row["group"] == "total"}
     assert totals["category"]["overdue"] == totals["region"]["overdue"] == "1"
@@ -234,11 +252,13 @@ def test_the_email_has_tables_and_png_charts_and_the_headers_clients_need(api, c
     cids = set(re.findall(r"src='cid:([^']+)'", html))
     related = {part["Content-ID"].strip().strip("<>"): part for part in msg.walk() if part["Content-ID"]}
     assert cids and cids <= set(related)
-    assert all(related[c].get_content_type() == "image/png" and related[c].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
-               for c in cids)
+    assert all(
+        related[c].get_content_type() == "image/png" and related[c].get_content()[:8] == b"\x89PNG\r\n\x1a\n"
+        for c in cids
+    )
     # AND it is dated and identified
     sent = email.utils.parsedate_to_datetime(msg["Date"])
-    assert abs((dt.datetime.now(dt.timezone.utc) - sent).total_seconds()) < 120
+    assert abs((dt.datetime.now(dt.UTC) - sent).total_seconds()) < 120
     assert re.fullmatch(r"<[^@<>\s]+@[^@<>\s]+>", msg["Message-ID"])
     # AND a missing ratio reads as a dash, never as None
     text = msg.get_body(("plain",)).get_content()
@@ -256,7 +276,7 @@ def test_each_report_is_emailed_with_its_workbook_to_the_subscribers_of_its_scop
     assert api.put("/me/report-subscription", quiet, {"frequency": "none"}).status_code == 200
     r = api.post("/reports/runs", company.leader, {"period": "2026-11"})
     compile_pending(streams, company.root)
-    compile_pending(streams, company.root)          # a redelivery sends nothing twice
+    compile_pending(streams, company.root)  # a redelivery sends nothing twice
     group_mail = mails_to(leader_email)
     assert len(group_mail) == 1 and group_mail[0]["To"] == leader_email and group_mail[0]["Cc"] is None
     east_mail = mails_to(manager_email)
@@ -265,11 +285,13 @@ def test_each_report_is_emailed_with_its_workbook_to_the_subscribers_of_its_scop
     msg = group_mail[0]
     attachments = list(msg.iter_attachments())
     assert [a.get_filename() for a in attachments if a.get_content_disposition() == "attachment"] == [
-        "huixiang-2026-11.xlsx"]
+        "huixiang-2026-11.xlsx"
+    ]
     import openpyxl
 
-    book = openpyxl.load_workbook(io.BytesIO(next(a for a in attachments if a.get_filename().endswith(".xlsx"))
-                                             .get_content()))
+    book = openpyxl.load_workbook(
+        io.BytesIO(next(a for a in attachments if a.get_filename().endswith(".xlsx")).get_content())
+    )
     assert {row["Category id"]: row["Campaigns"] for row in sheet_rows(book["By category"])}["total"] == 3
     assert r.status_code == 202
 

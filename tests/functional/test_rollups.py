@@ -1,10 +1,10 @@
 """Roll-ups kept by the campaigns stream equal a recompute from the campaigns, exactly once,
 under redelivery, replays in any batch split, and failures injected in the middle of a batch."""
+
 from __future__ import annotations
 
 import random
 import zlib
-
 
 from tools.verify_rollups import recompute, stored, verify
 
@@ -13,6 +13,7 @@ def campaign_records(streams, tenant: str) -> list[dict]:
     def mine(r):
         image = r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {}
         return image.get("tenant", {}).get("S") == tenant
+
     return streams.records("campaigns", mine)
 
 
@@ -34,6 +35,7 @@ def test_roll_ups_count_approved_campaigns_in_their_start_month(api, company, fl
     assert verify(company.root) == []
     rows = stored(company.root)
     from chalicelib.domain.rollups import RowKey
+
     october = rows[RowKey(company.root, "org", company.root, "2026-10", company.root, "tasting")]
     assert october["campaigns"] == 1 and october["approved_amount"] == 150000
     assert october["actual_spend"] == 120000 and october["active"] == 1
@@ -58,26 +60,33 @@ def test_redelivered_and_replayed_records_have_no_second_effect(api, company, fl
 
 
 def test_roll_ups_equal_a_recompute_after_random_revisions_redeliveries_and_mid_batch_failures(
-        api, company, flow, streams, monkeypatch):
+    api, company, flow, streams, monkeypatch
+):
     rng = random.Random(20261123)
     flow.rule(scope="category", category="tasting", due_days=3)
     streams.run_rules(company.root)
     campaigns = []
     for i in range(8):
-        c = flow.approved(amount=100000 + i, category=rng.choice(["tasting", "display"]),
-                          start_date=rng.choice(["2026-09-05", "2026-10-12", "2026-11-01"]),
-                          end_date="2026-11-20", customer={"id": f"C{i % 3}", "name": f"Customer {i % 3}"})
+        c = flow.approved(
+            amount=100000 + i,
+            category=rng.choice(["tasting", "display"]),
+            start_date=rng.choice(["2026-09-05", "2026-10-12", "2026-11-01"]),
+            end_date="2026-11-20",
+            customer={"id": f"C{i % 3}", "name": f"Customer {i % 3}"},
+        )
         campaigns.append(c)
     for _ in range(10):
         c = rng.choice(campaigns)
-        flow.submit_feedback(c["id"], actual_spend=rng.choice([0, 50000, 90000]),
-                             actual_sales=rng.choice([0, 100000, 700000]))
+        flow.submit_feedback(
+            c["id"], actual_spend=rng.choice([0, 50000, 90000]), actual_sales=rng.choice([0, 100000, 700000])
+        )
     settled = campaigns[0]
     assert api.post(f"/campaigns/{settled['id']}/reimbursement", company.finance, {}).status_code == 201
     records = campaign_records(streams, company.root)
 
     # a failure injected into the transaction of every third record, once each
     import chalicelib.dal.rollups as dal
+
     real = dal.RollupRepository.apply
     failed: set[str] = set()
 
@@ -104,17 +113,20 @@ def test_roll_ups_equal_a_recompute_after_random_revisions_redeliveries_and_mid_
         except BatchProcessingError:
             # only a batch in which every record failed may fail the invocation
             assert {r["eventID"] for r in batch} <= failed - failed_before
-            continue                            # redelivered from the same record on
+            continue  # redelivered from the same record on
         failures = payload["batchItemFailures"]
         if failures:
-            first = min(i for i, r in enumerate(batch)
-                        if r["dynamodb"]["SequenceNumber"] in {f["itemIdentifier"] for f in failures})
+            first = min(
+                i
+                for i, r in enumerate(batch)
+                if r["dynamodb"]["SequenceNumber"] in {f["itemIdentifier"] for f in failures}
+            )
             pending = batch[first:] + pending[size:]
         else:
             pending = pending[size:]
     assert failed, "the test injected no failure"
     for start in range(0, len(records), 5):
-        assert deliver(streams, records[start:start + 5]) == {"batchItemFailures": []}
+        assert deliver(streams, records[start : start + 5]) == {"batchItemFailures": []}
     # THEN every roll-up equals the recompute
     assert verify(company.root) == []
     assert recompute(company.root)

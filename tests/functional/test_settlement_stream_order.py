@@ -2,11 +2,12 @@
 proposal on the highest submitted revision, capped at the approved amount, however the stream
 delivers the records: out of order, twice, and while its own conditional write loses a race to
 the next submit."""
+
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import botocore.client
 
@@ -24,8 +25,9 @@ def revision_records(streams, campaign_id: str) -> dict[int, dict]:
 
 
 def submit(api, company, campaign_id: str, spend: int) -> int:
-    r = api.post(f"/campaigns/{campaign_id}/feedback/submit", company.rep,
-                 {"actual_spend": spend, "actual_sales": 900000})
+    r = api.post(
+        f"/campaigns/{campaign_id}/feedback/submit", company.rep, {"actual_spend": spend, "actual_sales": 900000}
+    )
     assert r.status_code == 200, r.json
     return r.json["revision"]
 
@@ -55,7 +57,7 @@ def test_every_record_delivered_twice_changes_nothing_the_second_time(api, compa
     batch = [records[1], records[2], records[1], records[2]]
     assert streams.invoke("on_feedback_change", batch) == {"batchItemFailures": []}
     once = flow.campaign(c["id"])
-    assert once["reimbursement"]["proposed_amount"] == 150000   # 200000 capped at the approved amount
+    assert once["reimbursement"]["proposed_amount"] == 150000  # 200000 capped at the approved amount
     assert streams.invoke("on_feedback_change", batch) == {"batchItemFailures": []}
     assert flow.campaign(c["id"]) == once
 
@@ -104,8 +106,7 @@ def test_a_proposal_write_that_loses_to_the_next_submit_is_decided_again(api, co
     submit(api, company, c["id"], 90000)
     first = revision_records(streams, c["id"])[1]
     # WHEN revision 2 is submitted between the handler's read of the campaign and its write
-    with before_first_put_on(settings().campaigns_table,
-                             lambda: submit(api, company, c["id"], 110000)) as lost:
+    with before_first_put_on(settings().campaigns_table, lambda: submit(api, company, c["id"], 110000)) as lost:
         assert streams.invoke("on_feedback_change", [first]) == {"batchItemFailures": []}
     # THEN the handler's write lost, was decided again on the new campaign, and took effect
     assert lost in (["ConditionalCheckFailedException"], ["TransactionCanceledException"])

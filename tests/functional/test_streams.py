@@ -1,4 +1,5 @@
 """The stream handlers, fed with real stream records read back from moto."""
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,16 @@ def test_a_poison_record_fails_alone_is_parked_whole_and_does_not_block_the_othe
     c = flow.approved()
     flow.submit_feedback(c["id"])
     ghost = f"GHOST-{company.root}"
-    FeedbackModel(ghost, "rev#000001", status="submitted", revision=1, author_id="x", actual_spend=1,
-                  created_at="2026-11-01T00:00:00Z", updated_at="2026-11-01T00:00:00Z").save()
+    FeedbackModel(
+        ghost,
+        "rev#000001",
+        status="submitted",
+        revision=1,
+        author_id="x",
+        actual_spend=1,
+        created_at="2026-11-01T00:00:00Z",
+        updated_at="2026-11-01T00:00:00Z",
+    ).save()
     poison = streams.feedback_records(ghost)
     good = streams.feedback_records(c["id"])
     # WHEN both arrive in one batch, the poison record first
@@ -53,8 +62,9 @@ def test_a_poison_record_fails_alone_is_parked_whole_and_does_not_block_the_othe
     # AND the records behind it took effect
     assert flow.campaign(c["id"])["reimbursement"]["status"] == "unlocked"
     # AND the poison record is kept whole in S3 for replay
-    obj = boto3.client("s3").get_object(Bucket=settings().attachments_bucket,
-                                        Key=f"dead-letters/feedback-stream/{poison[0]['eventID']}.json")
+    obj = boto3.client("s3").get_object(
+        Bucket=settings().attachments_bucket, Key=f"dead-letters/feedback-stream/{poison[0]['eventID']}.json"
+    )
     parked = json.loads(obj["Body"].read())
     assert parked["record"]["dynamodb"]["Keys"]["campaign_id"]["S"] == ghost
     assert "LookupError" in parked["error"]

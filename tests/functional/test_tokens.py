@@ -1,4 +1,5 @@
 """Missing or bad tokens are 401s; only RS256 tokens signed by the JWKS's keys pass."""
+
 from __future__ import annotations
 
 import base64
@@ -22,8 +23,16 @@ def b64(data: dict) -> str:
 
 def claims(**kw):
     now = int(time.time())
-    base = {"sub": "u1", "custom:role": "leader", "custom:org": "CN", "token_use": "id",
-            "iss": "huixiang-local", "aud": "huixiang-local", "iat": now, "exp": now + 600}
+    base = {
+        "sub": "u1",
+        "custom:role": "leader",
+        "custom:org": "CN",
+        "token_use": "id",
+        "iss": "huixiang-local",
+        "aud": "huixiang-local",
+        "iat": now,
+        "exp": now + 600,
+    }
     base.update(kw)
     return base
 
@@ -65,8 +74,9 @@ def test_alg_none_is_401(api):
 def test_hs256_signed_with_the_public_key_is_401(api):
     with open(os.environ["JWKS_PATH"], encoding="utf-8") as fh:
         jwk = json.load(fh)["keys"][0]
-    public_pem = jwt.PyJWK(jwk).key.public_bytes(serialization.Encoding.PEM,
-                                                 serialization.PublicFormat.SubjectPublicKeyInfo)
+    public_pem = jwt.PyJWK(jwk).key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     header = b64({"alg": "HS256", "typ": "JWT", "kid": jwk["kid"]})
     body = header + "." + b64(claims())
     sig = base64.urlsafe_b64encode(hmac.new(public_pem, body.encode(), hashlib.sha256).digest()).decode().rstrip("=")
@@ -79,8 +89,16 @@ def test_token_lacking_a_claim_is_401(api, missing):
     assert r.status_code == 401
 
 
-@pytest.mark.parametrize("claim,value", [("custom:role", "admin"), ("custom:org", "../etc"),
-                                         ("token_use", "access"), ("aud", "someone-else"), ("iss", "evil")])
+@pytest.mark.parametrize(
+    "claim,value",
+    [
+        ("custom:role", "admin"),
+        ("custom:org", "../etc"),
+        ("token_use", "access"),
+        ("aud", "someone-else"),
+        ("iss", "evil"),
+    ],
+)
 def test_token_with_a_bad_claim_is_401(api, claim, value):
     assert status(api, mint("u1", "leader", "CN", extra_claims={claim: value})).status_code == 401
 

@@ -1,4 +1,5 @@
 """The worklists: B (my feedback requests), D (all feedback) and E (all feedback requests)."""
+
 from __future__ import annotations
 
 from chalicelib.clock import business_today
@@ -11,8 +12,8 @@ def ids(r):
 def test_b_lists_my_approved_campaigns_awaiting_feedback_soonest_due_first(api, company, flow, streams):
     late = flow.approved(start_date="2026-10-01", end_date="2026-10-02")
     soon = flow.approved(start_date="2026-11-20", end_date="2099-11-21")
-    flow.approved(token=company.rep2)                 # someone else's
-    flow.submitted()                                  # not approved yet
+    flow.approved(token=company.rep2)  # someone else's
+    flow.submitted()  # not approved yet
     flow.rule(scope="all", due_days=7)
     streams.run_rules(company.root)
     r = api.get("/me/feedback-requests", company.rep)
@@ -33,7 +34,7 @@ def test_e_filters_pending_overdue_and_submitted_within_the_callers_scope(api, c
     streams.run_rules(company.root)
     done = flow.approved(end_date="2026-11-02")
     flow.submit_feedback(done["id"])
-    r = api.get("/feedback-requests?status=overdue", company.manager)          # CO/EAST
+    r = api.get("/feedback-requests?status=overdue", company.manager)  # CO/EAST
     assert ids(r) == [overdue["id"]] and r.json["items"][0]["days_overdue"] > 0
     assert ids(api.get("/feedback-requests?status=pending", company.manager)) == [pending["id"]]
     assert ids(api.get("/feedback-requests?status=submitted", company.manager)) == [done["id"]]
@@ -49,7 +50,7 @@ def test_e_filters_pending_overdue_and_submitted_within_the_callers_scope(api, c
 
 def test_d_lists_submitted_feedback_newest_first_with_figures(api, company, flow, streams):
     a, b = flow.approved(), flow.approved(category="display")
-    flow.approved()                                  # no feedback
+    flow.approved()  # no feedback
     flow.submit_feedback(a["id"], actual_spend=100000, actual_sales=500000)
     flow.submit_feedback(b["id"], actual_spend=50000, actual_sales=0)
     r = api.get("/feedback", company.manager)
@@ -79,7 +80,7 @@ def test_campaign_lists_are_scoped_filtered_and_paginated(api, company, flow):
         cursor = r.json["next_cursor"]
         if not cursor:
             break
-    assert seen == list(reversed(mine))                      # newest first, each once
+    assert seen == list(reversed(mine))  # newest first, each once
     assert {c["id"] for c in api.get("/campaigns", company.manager).json["items"]} == set(mine) | {submitted}
     assert [c["id"] for c in api.get("/campaigns?status=submitted", company.manager).json["items"]] == [submitted]
     assert [c["id"] for c in api.get("/campaigns?category=display", company.leader).json["items"]] == [west]

@@ -10,6 +10,7 @@ parameter name (`campaign_id`, `budget_id`, ...); each path parameter of a case 
 them or the generated value, so every operation on an id also runs against real campaigns,
 budgets, attachments, rules and reports, in and out of the caller's reach.
 """
+
 from __future__ import annotations
 
 import functools
@@ -37,8 +38,10 @@ def api_error_shape(ctx, response, case):
         raise AssertionError(f"{response.status_code} body lacks a message: {body!r}")
     if response.status_code == 400 and body["code"] == "validation_error":
         errors = body.get("errors")
-        if not errors or not all(isinstance(e, dict) and isinstance(e.get("field"), str) and
-                                 isinstance(e.get("message"), str) for e in errors):
+        if not errors or not all(
+            isinstance(e, dict) and isinstance(e.get("field"), str) and isinstance(e.get("message"), str)
+            for e in errors
+        ):
             raise AssertionError(f"validation_error without errors[{{field, message}}]: {body!r}")
     return None
 
@@ -60,6 +63,9 @@ def flatmap_path_parameters(ctx, path_parameters):
     seeded = seeded_ids()
     if not path_parameters or not any(name in seeded for name in path_parameters):
         return st.just(path_parameters)
-    return st.fixed_dictionaries({
-        name: (st.sampled_from(seeded[name]) | st.just(value)) if name in seeded else st.just(value)
-        for name, value in path_parameters.items()})
+    return st.fixed_dictionaries(
+        {
+            name: (st.sampled_from(seeded[name]) | st.just(value)) if name in seeded else st.just(value)
+            for name, value in path_parameters.items()
+        }
+    )

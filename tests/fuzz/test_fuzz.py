@@ -1,6 +1,7 @@
 """The short fuzz run inside `make test`: schemathesis against a freshly started local stack,
 once per role (two roles at a time), a few examples per operation, path parameters drawn from
 the seeded company's ids as often as generated. `make fuzz` is the long run."""
+
 from __future__ import annotations
 
 import re

@@ -4,6 +4,7 @@
 a plain `pytest` run packages into a temporary directory itself, so these tests never read a
 stale build/.
 """
+
 from __future__ import annotations
 
 import json

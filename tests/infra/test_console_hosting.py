@@ -2,6 +2,7 @@
 distribution reads (origin access control), security headers with a strict CSP (the same
 directives the local stack serves), the API's CORS for the console's origin only, and Cognito's
 hosted UI with the authorization code flow back to the console."""
+
 from __future__ import annotations
 
 import json
@@ -10,12 +11,27 @@ import re
 import networkx as nx
 import pytest
 
-CONSOLE_ORIGIN = {"Fn::If": ["HasConsoleDomain", {"Fn::Sub": "https://${ConsoleDomainName}"},
-                             {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"}]}
-QUOTED_CONSOLE_ORIGIN = {"Fn::If": ["HasConsoleDomain", {"Fn::Sub": "'https://${ConsoleDomainName}'"},
-                                    {"Fn::Sub": "'https://${ConsoleDistribution.DomainName}'"}]}
-CALLBACK = {"Fn::If": ["HasConsoleDomain", {"Fn::Sub": "https://${ConsoleDomainName}/console/"},
-                       {"Fn::Sub": "https://${ConsoleDistribution.DomainName}/console/"}]}
+CONSOLE_ORIGIN = {
+    "Fn::If": [
+        "HasConsoleDomain",
+        {"Fn::Sub": "https://${ConsoleDomainName}"},
+        {"Fn::Sub": "https://${ConsoleDistribution.DomainName}"},
+    ]
+}
+QUOTED_CONSOLE_ORIGIN = {
+    "Fn::If": [
+        "HasConsoleDomain",
+        {"Fn::Sub": "'https://${ConsoleDomainName}'"},
+        {"Fn::Sub": "'https://${ConsoleDistribution.DomainName}'"},
+    ]
+}
+CALLBACK = {
+    "Fn::If": [
+        "HasConsoleDomain",
+        {"Fn::Sub": "https://${ConsoleDomainName}/console/"},
+        {"Fn::Sub": "https://${ConsoleDistribution.DomainName}/console/"},
+    ]
+}
 
 
 def _csp(resources) -> dict[str, list[str]]:
@@ -34,28 +50,38 @@ def _csp(resources) -> dict[str, list[str]]:
 def test_the_console_bucket_is_private_and_only_its_distribution_reads_it(resources):
     props = resources["ConsoleBucket"]["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
-    assert "WebsiteConfiguration" not in props            # never an open S3 website endpoint
+    assert "WebsiteConfiguration" not in props  # never an open S3 website endpoint
     statements = resources["ConsoleBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     allows = [s for s in statements if s["Effect"] == "Allow"]
     assert len(allows) == 1
     [allow] = allows
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"} and allow["Action"] == "s3:GetObject"
     assert allow["Condition"]["StringEquals"]["AWS:SourceArn"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}"}
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in statements)
+        "Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${ConsoleDistribution}"
+    }
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
 
 
 def test_the_distribution_signs_its_requests_with_origin_access_control_and_forces_https(resources):
     oac = resources["ConsoleOriginAccessControl"]["Properties"]["OriginAccessControlConfig"]
-    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == ("s3", "always", "sigv4")
+    assert (oac["OriginAccessControlOriginType"], oac["SigningBehavior"], oac["SigningProtocol"]) == (
+        "s3",
+        "always",
+        "sigv4",
+    )
     config = resources["ConsoleDistribution"]["Properties"]["DistributionConfig"]
     [origin] = config["Origins"]
     assert origin["DomainName"] == {"Fn::GetAtt": ["ConsoleBucket", "RegionalDomainName"]}
     assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["ConsoleOriginAccessControl", "Id"]}
-    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}      # no legacy OAI
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}  # no legacy OAI
     behaviour = config["DefaultCacheBehavior"]
     assert behaviour["ViewerProtocolPolicy"] == "redirect-to-https"
     assert behaviour["AllowedMethods"] == ["GET", "HEAD"] and behaviour["Compress"] is True
@@ -82,9 +108,9 @@ def test_the_csp_forbids_inline_scripts_and_matches_the_local_stacks(resources):
         assert "'unsafe-inline'" not in tokens and "'unsafe-eval'" not in tokens and "*" not in tokens
     assert csp["script-src"] == ["'self'"] and csp["default-src"] == ["'none'"]
     assert csp["frame-ancestors"] == ["'none'"] and csp["object-src"] == ["'none'"]
-    assert "${AuthDomain}" in csp["connect-src"]          # the token endpoint of the hosted UI
+    assert "${AuthDomain}" in csp["connect-src"]  # the token endpoint of the hosted UI
     bucket = [t for t in csp["connect-src"] if "${Bucket}" in t]
-    assert bucket and bucket == [t for t in csp["img-src"] if "${Bucket}" in t]   # uploads and thumbnails
+    assert bucket and bucket == [t for t in csp["img-src"] if "${Bucket}" in t]  # uploads and thumbnails
 
 
 def test_the_other_security_headers_are_set_and_match_the_local_stacks(resources):
@@ -119,12 +145,12 @@ def test_the_api_answers_cross_origin_requests_from_the_console_only(template, r
     # the function's own responses: chalicelib/handlers/api.py answers CONSOLE_ORIGIN only
     assert template["Globals"]["Function"]["Environment"]["Variables"]["CONSOLE_ORIGIN"] == CONSOLE_ORIGIN
     rules = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
-    assert [CONSOLE_ORIGIN] in [r["AllowedOrigins"] for r in rules]   # presigned uploads from the console
+    assert [CONSOLE_ORIGIN] in [r["AllowedOrigins"] for r in rules]  # presigned uploads from the console
 
 
 def test_cognito_signs_the_console_in_with_the_code_flow_and_returns_to_it_only(template, resources):
     client = resources["UserPoolClient"]["Properties"]
-    assert client["GenerateSecret"] is False                   # a public client: PKCE, no secret
+    assert client["GenerateSecret"] is False  # a public client: PKCE, no secret
     assert client["AllowedOAuthFlowsUserPoolClient"] is True and client["AllowedOAuthFlows"] == ["code"]
     assert "openid" in client["AllowedOAuthScopes"] and client["SupportedIdentityProviders"] == ["COGNITO"]
     assert client["CallbackURLs"] == [CALLBACK] and client["LogoutURLs"] == [CALLBACK]
@@ -141,6 +167,7 @@ def test_cognito_signs_the_console_in_with_the_code_flow_and_returns_to_it_only(
 def test_the_hosting_adds_no_dependency_cycle(template, resources):
     """The API's CORS names the distribution; the distribution's CSP must not name the API (nor
     anything depending on it), or CloudFormation would refuse the template."""
+
     def refs(value, out: set) -> set:
         if isinstance(value, dict):
             for key, v in value.items():
@@ -173,13 +200,18 @@ def test_the_hosting_adds_no_dependency_cycle(template, resources):
 def test_the_production_copy_of_the_console_leaves_the_local_sign_in_out(tmp_path):
     from infra.console_dist import build
 
-    config = {"auth": "cognito", "apiBase": "https://a.execute-api.us-east-1.amazonaws.com/api",
-              "cognito": {"domain": "https://x.auth.us-east-1.amazoncognito.com", "clientId": "c",
-                          "redirectUri": "https://d.cloudfront.net/console/"}}
+    config = {
+        "auth": "cognito",
+        "apiBase": "https://a.execute-api.us-east-1.amazonaws.com/api",
+        "cognito": {
+            "domain": "https://x.auth.us-east-1.amazoncognito.com",
+            "clientId": "c",
+            "redirectUri": "https://d.cloudfront.net/console/",
+        },
+    }
     out = build(tmp_path / "console", config)
     assert (out / "index.html").is_file() and (out / "js" / "main.js").is_file()
     assert not (out / "js" / "local").exists()
     assert json.loads((out / "config.json").read_text())["auth"] == "cognito"
     with pytest.raises(ValueError):
         build(tmp_path / "bad", {**config, "auth": "local"})
-

@@ -2,6 +2,7 @@
 take, gets the contract's 404 not_found (not API Gateway's 403 that quotes the bearer token), and
 none of its error bodies can repeat a request header. The local stack answers the same requests
 as tested in tests/e2e/test_unknown_routes.py."""
+
 from __future__ import annotations
 
 import json

@@ -1,16 +1,17 @@
 """The deployment package carries its bytecode, so a cold start in Lambda (read-only /var/task)
 does not compile app.py, chalicelib/ and the vendored libraries before the first request."""
+
 from __future__ import annotations
 
 import subprocess
 import sys
 import zipfile
-from importlib.util import cache_from_source, MAGIC_NUMBER
+from importlib.util import MAGIC_NUMBER, cache_from_source
 from pathlib import Path
 
 import pytest
 
-UNCHECKED_HASH = 0b01      # PEP 552 flags: hash-based, source not checked
+UNCHECKED_HASH = 0b01  # PEP 552 flags: hash-based, source not checked
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +24,9 @@ def _pyc_name(source: str) -> str:
 
 
 def test_every_python_file_of_the_package_has_unchecked_hash_bytecode_for_the_runtime(package, template):
-    runtimes = {r["Properties"]["Runtime"] for r in template["Resources"].values()
-                if r["Type"] == "AWS::Serverless::Function"}
+    runtimes = {
+        r["Properties"]["Runtime"] for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"
+    }
     assert runtimes == {f"python{sys.version_info.major}.{sys.version_info.minor}"}
     with zipfile.ZipFile(package) as zf:
         names = set(zf.namelist())
@@ -44,12 +46,16 @@ def test_the_unpacked_package_imports_the_app_from_its_bytecode(package, tmp_pat
         zf.extractall(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-B", "-v", "-c", "import app, chalicelib.handlers.routes.campaigns"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
         env={"PATH": "/usr/bin:/bin", "AWS_DEFAULT_REGION": "us-east-1", "HUIXIANG_STAGE": "prod"},
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
-    ours = [line for line in proc.stderr.splitlines()
-            if line.startswith("# code object from") and str(tmp_path) in line]
+    ours = [
+        line for line in proc.stderr.splitlines() if line.startswith("# code object from") and str(tmp_path) in line
+    ]
     from_source = [line for line in ours if not line.rstrip("'").endswith(".pyc")]
     assert any("chalicelib/handlers/routes/__pycache__/campaigns" in line for line in ours), ours[:5]
     assert from_source == []

@@ -1,6 +1,7 @@
 """Least privilege must still be enough: every AWS call the code makes during a whole loop is
 allowed by the policy of the function that makes it, on the resource it touches. Without this,
 a tightened policy would only fail in AWS, as AccessDenied after deployment."""
+
 from __future__ import annotations
 
 import contextlib
@@ -16,20 +17,26 @@ from tests.conftest import business_date, mint
 from tests.infra.conftest import of_type
 from tests.infra.test_template import FUNCTIONS
 
-ITEM_ACTIONS = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem", "ConditionCheck": "ConditionCheckItem"}
+ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 class _Presigner:
     """An S3 client whose presigned links count as calls: S3 checks the signer's permissions
     when the link is used, so the API's role must allow what it signs."""
+
     def __init__(self, client, calls: list, current: dict) -> None:
         self._client, self._calls, self._current = client, calls, current
 
-    def generate_presigned_post(self, Bucket, Key, **kwargs):   # noqa: N803 - boto3's names
+    def generate_presigned_post(self, Bucket, Key, **kwargs):  # noqa: N803 - boto3's names
         self._calls.append((self._current["function"], "s3:PutObject", ("object", Bucket, Key), None))
         return self._client.generate_presigned_post(Bucket, Key, **kwargs)
 
-    def generate_presigned_url(self, ClientMethod, Params=None, **kwargs):   # noqa: N803
+    def generate_presigned_url(self, ClientMethod, Params=None, **kwargs):  # noqa: N803
         action = {"get_object": "s3:GetObject", "put_object": "s3:PutObject"}[ClientMethod]
         self._calls.append((self._current["function"], action, ("object", Params["Bucket"], Params["Key"]), None))
         return self._client.generate_presigned_url(ClientMethod, Params=Params, **kwargs)
@@ -50,26 +57,29 @@ def recorded(monkeypatch, streams):
     def call(self, operation, params):
         if current["function"] is not None:
             service = self.meta.service_model.service_name
-            calls.extend((current["function"], action, resource, leading)
-                         for action, resource, leading in _actions(service, operation, params))
+            calls.extend(
+                (current["function"], action, resource, leading)
+                for action, resource, leading in _actions(service, operation, params)
+            )
             if service == "dynamodb":
                 audit_puts.extend((current["function"], condition) for condition in _audit_puts(operation, params))
         return original_call(self, operation, params)
 
-    def invoke(self, function, payload=None):   # every Lambda invocation of the tests' client
+    def invoke(self, function, payload=None):  # every Lambda invocation of the tests' client
         current["function"] = FUNCTIONS[function]
         try:
             return original_invoke(self, function, payload)
         finally:
             current["function"] = "APIHandler"
 
-    def harness(fn):   # the test harness reads streams itself: not the app's calls
+    def harness(fn):  # the test harness reads streams itself: not the app's calls
         def wrapped(*args, **kwargs):
             saved, current["function"] = current["function"], None
             try:
                 return fn(*args, **kwargs)
             finally:
                 current["function"] = saved
+
         return wrapped
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
@@ -106,19 +116,26 @@ def _actions(service: str, operation: str, params: dict):
     if service == "dynamodb" and operation == "TransactWriteItems":
         # IAM authorises each item by its own action (PutItem, UpdateItem, ...), not the call
         for entry in params["TransactItems"]:
-            (kind, body), = entry.items()
-            yield f"dynamodb:{ITEM_ACTIONS[kind]}", ("table", body["TableName"], None), \
-                _leading(body["TableName"], [body.get("Key") or body.get("Item")])
+            ((kind, body),) = entry.items()
+            yield (
+                f"dynamodb:{ITEM_ACTIONS[kind]}",
+                ("table", body["TableName"], None),
+                _leading(body["TableName"], [body.get("Key") or body.get("Item")]),
+            )
     elif service == "dynamodb" and operation in ("BatchGetItem", "BatchWriteItem"):
-        for table, request in params["RequestItems"].items():   # one call, authorised on every table it names
-            keys = request.get("Keys") or [next(iter(w.values())).get("Key") or next(iter(w.values())).get("Item")
-                                           for w in request]
+        for table, request in params["RequestItems"].items():  # one call, authorised on every table it names
+            keys = request.get("Keys") or [
+                next(iter(w.values())).get("Key") or next(iter(w.values())).get("Item") for w in request
+            ]
             yield f"dynamodb:{operation}", ("table", table, None), _leading(table, keys)
     elif service == "dynamodb":
         table = params.get("TableName")
         item = params.get("Key") or params.get("Item")
-        yield f"dynamodb:{operation}", ("table", table, params.get("IndexName")), \
-            _leading(table, [item]) if item else None
+        yield (
+            f"dynamodb:{operation}",
+            ("table", table, params.get("IndexName")),
+            _leading(table, [item]) if item else None,
+        )
     elif service == "s3" and operation == "CopyObject":
         source = params["CopySource"]
         yield "s3:GetObject", ("object", source["Bucket"], source["Key"]), None
@@ -137,9 +154,18 @@ def _leading(table: str, items: list[dict]) -> tuple | None:
     """The partition key values of the items a call names (what dynamodb:LeadingKeys holds)."""
     from chalicelib.dal import models
 
-    hash_keys = {m.Meta.table_name: m._hash_keyname for m in (
-        models.CampaignModel, models.FeedbackModel, models.RuleModel, models.EvidenceModel, models.RollupModel,
-        models.ReportModel, *models.CONTROL_MODELS)}
+    hash_keys = {
+        m.Meta.table_name: m._hash_keyname
+        for m in (
+            models.CampaignModel,
+            models.FeedbackModel,
+            models.RuleModel,
+            models.EvidenceModel,
+            models.RollupModel,
+            models.ReportModel,
+            *models.CONTROL_MODELS,
+        )
+    }
     name = hash_keys.get(table)
     if name is None:
         return None
@@ -165,16 +191,22 @@ def _logical(resource: tuple) -> dict | str:
     s = settings()
     kind, name, detail = resource
     if kind == "table":
-        logical = {s.campaigns_table: "CampaignsTable", s.feedback_table: "FeedbackTable",
-                   s.rules_table: "RulesTable", s.idempotency_table: "IdempotencyTable",
-                   s.evidence_table: "EvidenceTable", s.rollups_table: "RollupsTable",
-                   s.reports_table: "ReportsTable", s.control_table: "ControlTable",
-                   s.audit_table: "AuditTable"}[name]
-        return {"Fn::Sub": "${%s.Arn}/index/%s" % (logical, detail)} if detail else {"Fn::GetAtt": [logical, "Arn"]}
+        logical = {
+            s.campaigns_table: "CampaignsTable",
+            s.feedback_table: "FeedbackTable",
+            s.rules_table: "RulesTable",
+            s.idempotency_table: "IdempotencyTable",
+            s.evidence_table: "EvidenceTable",
+            s.rollups_table: "RollupsTable",
+            s.reports_table: "ReportsTable",
+            s.control_table: "ControlTable",
+            s.audit_table: "AuditTable",
+        }[name]
+        return {"Fn::Sub": f"${{{logical}.Arn}}/index/{detail}"} if detail else {"Fn::GetAtt": [logical, "Arn"]}
     if kind == "object":
         assert name == s.attachments_bucket
         return detail
-    if kind == "identity":   # the From of every mail is the stack's SES identity (HUIXIANG_MAIL_FROM)
+    if kind == "identity":  # the From of every mail is the stack's SES identity (HUIXIANG_MAIL_FROM)
         assert name == s.mail_sender
         return {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}"}
     return "*"
@@ -189,8 +221,13 @@ def _allows(role: dict, action: str, resource, leading: tuple | None = None) -> 
             for granted in resources:
                 if granted == resource:
                     return True
-                if isinstance(resource, dict) and isinstance(granted, dict) and "Fn::Sub" in resource and \
-                        "Fn::Sub" in granted and "/index/" in resource["Fn::Sub"]:
+                if (
+                    isinstance(resource, dict)
+                    and isinstance(granted, dict)
+                    and "Fn::Sub" in resource
+                    and "Fn::Sub" in granted
+                    and "/index/" in resource["Fn::Sub"]
+                ):
                     # one index (`${T.Arn}/index/by_group`), or every index of the table (`/index/*`)
                     if granted["Fn::Sub"] == resource["Fn::Sub"].rsplit("/", 1)[0] + "/*":
                         return True
@@ -209,7 +246,7 @@ def _conditions_hold(statement: dict, leading: tuple | None) -> bool:
         for key, patterns in keys.items():
             if key != "dynamodb:LeadingKeys":
                 continue
-            assert operator == "ForAllValues:StringLike", operator   # the only form the policies use
+            assert operator == "ForAllValues:StringLike", operator  # the only form the policies use
             patterns = patterns if isinstance(patterns, list) else [patterns]
             regexes = [re.compile(re.escape(p).replace(r"\*", ".*").replace(r"\?", ".") + r"\Z") for p in patterns]
             if not leading or not all(any(r.match(value) for r in regexes) for value in leading):
@@ -217,8 +254,9 @@ def _conditions_hold(statement: dict, leading: tuple | None) -> bool:
     return True
 
 
-def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, company, flow, streams, recorded,
-                                                                      resources, lambda_client):
+def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(
+    api, company, flow, streams, recorded, resources, lambda_client
+):
     from chalicelib.dal import repos
     from chalicelib.logic.reports import scheduled_reports, send_reminders
     from tests import corpus as C
@@ -232,8 +270,11 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     # reserves, settlement consumes and releases, cancel releases), carved and resized
     top = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 50_000_000})
     assert top.status_code == 201, top.json
-    east = api.post("/budgets", company.leader, {"org": company.east, "period": "2026-Q4", "amount": 10_000_000,
-                                                 "parent_id": top.json["id"]})
+    east = api.post(
+        "/budgets",
+        company.leader,
+        {"org": company.east, "period": "2026-Q4", "amount": 10_000_000, "parent_id": top.json["id"]},
+    )
     assert east.status_code == 201, east.json
     assert api.patch(f"/budgets/{east.json['id']}", company.finance, {"amount": 12_000_000}).status_code == 200
     c = flow.approved()
@@ -241,21 +282,32 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     flow.rule(scope="campaign", campaign_id=c["id"], due_days=3)
     streams.run_rules(company.root)
     api.patch(f"/campaigns/{flow.draft()['id']}", company.rep, {"title": "edited"})
-    api.post(f"/campaigns/{c['id']}/reject", company.manager, {"comment": "late"})   # a 409, still calls
+    api.post(f"/campaigns/{c['id']}/reject", company.manager, {"comment": "late"})  # a 409, still calls
     api.post("/campaigns", company.rep, {**flow.draft(), "id": None}, headers={"Idempotency-Key": "pol-1"})
     flow.submit_feedback(c["id"])
     streams.deliver_feedback(c["id"])
-    assert api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {},
-                    headers={"Idempotency-Key": "pol-2"}).status_code == 201
-    for path in ("/campaigns", "/feedback", "/feedback-requests", "/me/feedback-requests", "/feedback-rules",
-                 f"/campaigns/{c['id']}/feedback", f"/campaigns/{c['id']}/feedback/revisions"):
+    assert (
+        api.post(
+            f"/campaigns/{c['id']}/reimbursement", company.finance, {}, headers={"Idempotency-Key": "pol-2"}
+        ).status_code
+        == 201
+    )
+    for path in (
+        "/campaigns",
+        "/feedback",
+        "/feedback-requests",
+        "/me/feedback-requests",
+        "/feedback-rules",
+        f"/campaigns/{c['id']}/feedback",
+        f"/campaigns/{c['id']}/feedback/revisions",
+    ):
         api.get(path, company.leader if path != "/me/feedback-requests" else company.rep)
     assert api.delete(f"/feedback-rules/{rule['id']}", company.leader).status_code == 204
     streams.run_rules(company.root)
     # the budgets and their ledger, the policy (none yet), a cancellation, the card, the trail
     for path in ("/budgets", f"/budgets/{east.json['id']}", f"/budgets/{east.json['id']}/entries", "/approval-policy"):
         assert api.get(path, company.leader).status_code == 200, path
-    assert api.get("/budgets", company.manager).status_code == 200     # their subtree and its ancestors
+    assert api.get("/budgets", company.manager).status_code == 200  # their subtree and its ancestors
     doomed = flow.approved(amount=100_000)
     cancelled = api.post(f"/campaigns/{doomed['id']}/cancel", company.rep, {"reason": "the store closed"})
     assert cancelled.status_code == 200 and cancelled.json["budget"]["released"] == 100_000, cancelled.json
@@ -272,7 +324,11 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     # evaluation: roll-ups from the campaigns stream, the read routes, a report compiled and mailed
     fresh = [r for r in campaign_records(streams, company.root) if r["eventID"] not in streams.delivered]
     assert streams.invoke("on_campaign_change", fresh) == {"batchItemFailures": []}
-    for path in ("/reports/summary?group_by=category&from=2026-10&to=2026-11", f"/campaigns/{c['id']}/evaluation", "/reports"):
+    for path in (
+        "/reports/summary?group_by=category&from=2026-10&to=2026-11",
+        f"/campaigns/{c['id']}/evaluation",
+        "/reports",
+    ):
         assert api.get(path, company.leader).status_code == 200, path
     assert api.put("/me/report-subscription", company.manager, {"frequency": "monthly"}).status_code == 200
     run = api.post("/reports/runs", company.leader, {"period": "2026-11"})
@@ -298,9 +354,15 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     deputy = mint("deputy-" + company.root, "manager", company.west, name="Deputy")
     today = business_date()
     assert api.get("/me/delegation", company.province_manager).status_code == 404
-    delegated = api.put("/me/delegation", company.province_manager,
-                        {"to": {"id": "deputy-" + company.root, "name": "Deputy"}, "from": today.isoformat(),
-                         "until": (today + dt.timedelta(days=2)).isoformat()})
+    delegated = api.put(
+        "/me/delegation",
+        company.province_manager,
+        {
+            "to": {"id": "deputy-" + company.root, "name": "Deputy"},
+            "from": today.isoformat(),
+            "until": (today + dt.timedelta(days=2)).isoformat(),
+        },
+    )
     assert delegated.status_code == 200, delegated.json
     assert api.get("/me/delegation", company.province_manager).status_code == 200
     assert chained["id"] in [x["id"] for x in api.get("/me/approvals", company.province_manager).json["items"]]
@@ -313,12 +375,13 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     assert by_function == set(FUNCTIONS.values()) - {"APIHandler"} | {"APIHandler"}, by_function
     # every function that changes campaigns wrote audit entries here, each conditional on its
     # absence: IAM cannot require the condition, so this is what keeps a put from overwriting
-    assert {f for f, _ in recorded.audit_puts} >= {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}, \
-        {f for f, _ in recorded.audit_puts}
+    assert {f for f, _ in recorded.audit_puts} >= {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}, {
+        f for f, _ in recorded.audit_puts
+    }
     unconditional = {(f, cond) for f, cond in recorded.audit_puts if "attribute_not_exists" not in (cond or "")}
     assert not unconditional, unconditional
     functions = of_type(resources, "AWS::Serverless::Function")
-    denied: dict[tuple, str] = {}   # (function, action, resource): the partition keys of one denied call
+    denied: dict[tuple, str] = {}  # (function, action, resource): the partition keys of one denied call
     for function, action, resource, leading in recorded:
         role = resources[functions[function]["Properties"]["Role"]["Fn::GetAtt"][0]]
         if not _allows(role, action, _logical(resource), leading):
@@ -326,8 +389,9 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
     assert not denied, "denied:\n" + "\n".join(" ".join((*d, keys)) for d, keys in sorted(denied.items()))
     # and no more than that on money control's tables: every action granted there is one this
     # loop made, by that function, on that resource
-    used = {(function, action, json.dumps(_logical(resource), sort_keys=True))
-            for function, action, resource, _ in recorded}
+    used = {
+        (function, action, json.dumps(_logical(resource), sort_keys=True)) for function, action, resource, _ in recorded
+    }
     unused = set()
     for function, fn in functions.items():
         role = resources[fn["Properties"]["Role"]["Fn::GetAtt"][0]]
@@ -336,6 +400,9 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(api, comp
                 for granted in st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]]:
                     if "ControlTable" not in json.dumps(granted) and "AuditTable" not in json.dumps(granted):
                         continue
-                    unused |= {(function, a, json.dumps(granted)) for a in st["Action"]
-                               if (function, a, json.dumps(granted, sort_keys=True)) not in used}
+                    unused |= {
+                        (function, a, json.dumps(granted))
+                        for a in st["Action"]
+                        if (function, a, json.dumps(granted, sort_keys=True)) not in used
+                    }
     assert not unused, "granted but never used:\n" + "\n".join(" ".join(u) for u in sorted(unused))

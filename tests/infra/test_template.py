@@ -4,6 +4,7 @@ Each test names what would break in production if someone removed the setting: a
 record holding back settlements, a bucket readable by the internet, a function able to touch
 every table. The tables are compared with the PynamoDB models, which stay their one definition.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,24 +17,42 @@ import pytest
 from tests.infra.conftest import of_type
 
 FUNCTION = "AWS::Serverless::Function"
-TABLES = {"CampaignsTable": "CampaignModel", "FeedbackTable": "FeedbackModel", "RulesTable": "RuleModel",
-          "EvidenceTable": "EvidenceModel", "RollupsTable": "RollupModel", "ReportsTable": "ReportModel",
-          "ControlTable": "ControlModel", "AuditTable": "AuditModel"}
-STREAM_TRIGGERS = {"OnFeedbackChange": "FeedbackTable", "OnRuleChange": "RulesTable",
-                   "OnCampaignChange": "CampaignsTable", "OnReportRequested": "ReportsTable"}
+TABLES = {
+    "CampaignsTable": "CampaignModel",
+    "FeedbackTable": "FeedbackModel",
+    "RulesTable": "RuleModel",
+    "EvidenceTable": "EvidenceModel",
+    "RollupsTable": "RollupModel",
+    "ReportsTable": "ReportModel",
+    "ControlTable": "ControlModel",
+    "AuditTable": "AuditModel",
+}
+STREAM_TRIGGERS = {
+    "OnFeedbackChange": "FeedbackTable",
+    "OnRuleChange": "RulesTable",
+    "OnCampaignChange": "CampaignsTable",
+    "OnReportRequested": "ReportsTable",
+}
 STREAMED_TABLES = set(STREAM_TRIGGERS.values())
 # Every function of app.py, by the logical id Chalice gives it.
-FUNCTIONS = {"api_handler": "APIHandler", "on_feedback_change": "OnFeedbackChange", "on_rule_change": "OnRuleChange",
-             "on_upload": "OnUpload", "on_campaign_change": "OnCampaignChange",
-             "on_report_requested": "OnReportRequested", "compile_scheduled_reports": "CompileScheduledReports",
-             "send_overdue_reminders": "SendOverdueReminders"}
+FUNCTIONS = {
+    "api_handler": "APIHandler",
+    "on_feedback_change": "OnFeedbackChange",
+    "on_rule_change": "OnRuleChange",
+    "on_upload": "OnUpload",
+    "on_campaign_change": "OnCampaignChange",
+    "on_report_requested": "OnReportRequested",
+    "compile_scheduled_reports": "CompileScheduledReports",
+    "send_overdue_reminders": "SendOverdueReminders",
+}
 # Actions that IAM cannot scope to a resource and that read or write no data.
 UNSCOPED_ALLOWED = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
 
 
 def test_cfn_lint_finds_no_errors(template_path):
-    done = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(template_path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("cfn-lint")), str(template_path)], capture_output=True, text=True
+    )
     # exit code bits: 2 errors, 4 warnings, 8 informational; only errors fail
     assert not done.returncode & 2 and done.returncode in (0, 4, 8, 12), done.stdout + done.stderr
 
@@ -55,7 +74,7 @@ def test_the_merge_template_names_no_key_twice():
         return loader.construct_mapping(node, deep=True)
 
     Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
-    Strict.add_multi_constructor("!", lambda loader, suffix, node: None)   # intrinsics: their keys do not matter here
+    Strict.add_multi_constructor("!", lambda loader, suffix, node: None)  # intrinsics: their keys do not matter here
     yaml.load(MERGE_TEMPLATE.read_text(encoding="utf-8"), Loader=Strict)
 
 
@@ -71,12 +90,17 @@ def test_tables_match_the_models_keys_and_every_index(resources, logical, model_
     schema = getattr(models, model_name)._get_schema()
     props = resources[logical]["Properties"]
     assert _keys(props["KeySchema"]) == _keys(schema["key_schema"])
-    assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == \
-        {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]}
-    expected = {g["index_name"]: (_keys(g["key_schema"]), g["projection"]["ProjectionType"])
-                for g in schema["global_secondary_indexes"]}
-    actual = {g["IndexName"]: (_keys(g["KeySchema"]), g["Projection"]["ProjectionType"])
-              for g in props.get("GlobalSecondaryIndexes", [])}
+    assert {(a["AttributeName"], a["AttributeType"]) for a in props["AttributeDefinitions"]} == {
+        (a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]
+    }
+    expected = {
+        g["index_name"]: (_keys(g["key_schema"]), g["projection"]["ProjectionType"])
+        for g in schema["global_secondary_indexes"]
+    }
+    actual = {
+        g["IndexName"]: (_keys(g["KeySchema"]), g["Projection"]["ProjectionType"])
+        for g in props.get("GlobalSecondaryIndexes", [])
+    }
     assert actual == expected
 
 
@@ -87,16 +111,20 @@ def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources
     from chalicelib.dal import models
 
     assert "expires_at" in models.RollupModel.get_attributes() and "expires_at" in models.ReportModel.get_attributes()
-    assert resources[logical]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expires_at",
-                                                                           "Enabled": True}
+    assert resources[logical]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expires_at",
+        "Enabled": True,
+    }
 
 
 def test_the_rules_table_expires_finished_sweeps_on_the_attribute_the_code_writes(resources):
     from chalicelib.dal import models
 
     assert "expiration" in models.RuleModel.get_attributes()
-    assert resources["RulesTable"]["Properties"]["TimeToLiveSpecification"] == {"AttributeName": "expiration",
-                                                                                "Enabled": True}
+    assert resources["RulesTable"]["Properties"]["TimeToLiveSpecification"] == {
+        "AttributeName": "expiration",
+        "Enabled": True,
+    }
 
 
 def test_idempotency_table_matches_the_local_one_and_expires_records(resources):
@@ -131,7 +159,7 @@ def test_data_tables_stream_both_images_where_a_trigger_reads_and_survive_stack_
     table = resources[logical]
     if logical in STREAMED_TABLES:
         assert table["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
-    else:   # a stream nobody reads is cost and a second copy of the data
+    else:  # a stream nobody reads is cost and a second copy of the data
         assert "StreamSpecification" not in table["Properties"]
     assert table["DeletionPolicy"] == "Retain" and table["UpdateReplacePolicy"] == "Retain"
 
@@ -175,20 +203,31 @@ def test_every_stream_mapping_reports_partial_failures_bisects_and_gives_up_to_a
 
 def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
-    for variable, logical in (("CAMPAIGNS_TABLE", "CampaignsTable"), ("FEEDBACK_TABLE", "FeedbackTable"),
-                              ("RULES_TABLE", "RulesTable"), ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
-                              ("EVIDENCE_TABLE", "EvidenceTable"), ("ROLLUPS_TABLE", "RollupsTable"),
-                              ("REPORTS_TABLE", "ReportsTable"), ("CONTROL_TABLE", "ControlTable"),
-                              ("AUDIT_TABLE", "AuditTable")):
+    for variable, logical in (
+        ("CAMPAIGNS_TABLE", "CampaignsTable"),
+        ("FEEDBACK_TABLE", "FeedbackTable"),
+        ("RULES_TABLE", "RulesTable"),
+        ("IDEMPOTENCY_TABLE", "IdempotencyTable"),
+        ("EVIDENCE_TABLE", "EvidenceTable"),
+        ("ROLLUPS_TABLE", "RollupsTable"),
+        ("REPORTS_TABLE", "ReportsTable"),
+        ("CONTROL_TABLE", "ControlTable"),
+        ("AUDIT_TABLE", "AuditTable"),
+    ):
         assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
-    for variable, logical in (("FEEDBACK_STREAM_ARN", "FeedbackTable"), ("RULES_STREAM_ARN", "RulesTable"),
-                              ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"), ("REPORTS_STREAM_ARN", "ReportsTable")):
+    for variable, logical in (
+        ("FEEDBACK_STREAM_ARN", "FeedbackTable"),
+        ("RULES_STREAM_ARN", "RulesTable"),
+        ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"),
+        ("REPORTS_STREAM_ARN", "ReportsTable"),
+    ):
         assert env[variable] == {"Fn::GetAtt": [logical, "StreamArn"]}, variable
     # the From of reports and reminders is the SES parameter; thresholds are optional
     assert env["HUIXIANG_MAIL_FROM"] == {"Ref": "SesFromAddress"}
-    assert env["EVIDENCE_THRESHOLDS"] == {"Fn::If": ["HasEvidenceThresholds", {"Ref": "EvidenceThresholds"},
-                                                     {"Ref": "AWS::NoValue"}]}
+    assert env["EVIDENCE_THRESHOLDS"] == {
+        "Fn::If": ["HasEvidenceThresholds", {"Ref": "EvidenceThresholds"}, {"Ref": "AWS::NoValue"}]
+    }
     for name, fn in of_type(resources, FUNCTION).items():
         own = fn["Properties"].get("Environment", {}).get("Variables", {})
         # a function-level value would shadow the Global one (e.g. a placeholder from config.json)
@@ -207,9 +246,18 @@ def test_every_variable_the_settings_read_is_set_by_the_stack_or_has_a_safe_defa
     read = set(re.findall(r'env\.get\("([A-Z_]+)"', inspect.getsource(config.settings)))
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     # local-only or with a default that is right in prod (documented in README/devstack)
-    local_or_defaulted = {"AWS_DEFAULT_REGION", "AWS_REGION", "HUIXIANG_CATEGORIES", "HUIXIANG_STAGE", "JWKS_PATH",
-                          "HUIXIANG_READY_FILE", "HUIXIANG_MAX_BODY_BYTES", "HUIXIANG_IDEMPOTENCY_TTL",
-                          "REPORTS_BUCKET", "HUIXIANG_OUTBOX_DIR"}
+    local_or_defaulted = {
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "HUIXIANG_CATEGORIES",
+        "HUIXIANG_STAGE",
+        "JWKS_PATH",
+        "HUIXIANG_READY_FILE",
+        "HUIXIANG_MAX_BODY_BYTES",
+        "HUIXIANG_IDEMPOTENCY_TTL",
+        "REPORTS_BUCKET",
+        "HUIXIANG_OUTBOX_DIR",
+    }
     assert read - local_or_defaulted <= set(env), read - local_or_defaulted - set(env)
 
 
@@ -233,8 +281,9 @@ def test_the_upload_checker_is_triggered_where_the_evidence_code_uploads(resourc
     assert on_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}}
 
 
-@pytest.mark.parametrize("function,cron", [("CompileScheduledReports", "cron(0 23 * * ? *)"),
-                                           ("SendOverdueReminders", "cron(0 1 * * ? *)")])
+@pytest.mark.parametrize(
+    "function,cron", [("CompileScheduledReports", "cron(0 23 * * ? *)"), ("SendOverdueReminders", "cron(0 1 * * ? *)")]
+)
 def test_schedules_fire_at_their_hours(resources, function, cron):
     [event] = resources[function]["Properties"]["Events"].values()
     assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == cron
@@ -244,7 +293,11 @@ def test_schedules_fire_at_their_hours(resources, function, cron):
 def test_bucket_blocks_public_access_encrypts_and_keeps_versions(resources):
     props = resources["AttachmentsBucket"]["Properties"]
     assert props["PublicAccessBlockConfiguration"] == {
-        "BlockPublicAcls": True, "BlockPublicPolicy": True, "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
     rule = props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert rule["SSEAlgorithm"] in ("AES256", "aws:kms")
     assert props["VersioningConfiguration"] == {"Status": "Enabled"}
@@ -254,10 +307,11 @@ def test_bucket_blocks_public_access_encrypts_and_keeps_versions(resources):
 def test_nothing_a_function_needs_depends_on_the_bucket(template, resources):
     """An S3 notification makes the bucket depend on a function: if that function (its role, its
     environment) referred to the bucket resource, CloudFormation would refuse the cycle."""
+
     def refers(value) -> bool:
         text = json.dumps(value)
-        return '"Ref": "AttachmentsBucket"' in text or '["AttachmentsBucket"' in text or \
-            "${AttachmentsBucket" in text
+        return '"Ref": "AttachmentsBucket"' in text or '["AttachmentsBucket"' in text or "${AttachmentsBucket" in text
+
     assert not refers(template["Globals"])
     for name, fn in of_type(resources, FUNCTION).items():
         # a SAM S3 event names the bucket, but becomes the bucket's notification + a permission
@@ -268,14 +322,16 @@ def test_nothing_a_function_needs_depends_on_the_bucket(template, resources):
 
 def test_bucket_refuses_plain_http(resources):
     policy = resources["AttachmentsBucketPolicy"]["Properties"]["PolicyDocument"]
-    assert any(s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
-               for s in policy["Statement"])
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+        for s in policy["Statement"]
+    )
     assert not any(s["Effect"] == "Allow" for s in policy["Statement"])
 
 
 def test_bucket_cors_comes_from_the_origins_parameter(template, resources):
     rules = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
-    assert rules[0]["AllowedOrigins"] == {"Ref": "AllowedOrigins"}   # (rules[1]: the console, test_console_hosting)
+    assert rules[0]["AllowedOrigins"] == {"Ref": "AllowedOrigins"}  # (rules[1]: the console, test_console_hosting)
     assert "POST" in rules[0]["AllowedMethods"]
     assert template["Parameters"]["AllowedOrigins"]["Type"] == "CommaDelimitedList"
 
@@ -289,10 +345,10 @@ def test_bucket_lifecycle_expires_what_must_not_pile_up(resources):
     assert by_prefix["quarantine/"]["ExpirationInDays"] == {"Ref": "QuarantineDays"}
     assert by_prefix["reports/"]["ExpirationInDays"] == {"Ref": "ReportDays"}
     # accepted evidence and its thumbnails live under these: an expiry rule would delete proof
-    assert not any(p is None or p.startswith(("uploads", "thumbnails")) or "uploads/".startswith(p)
-                   for p in by_prefix)
-    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == \
-        {"Ref": "AbandonedUploadDays"}
+    assert not any(p is None or p.startswith(("uploads", "thumbnails")) or "uploads/".startswith(p) for p in by_prefix)
+    assert rules["abort-incomplete-multipart"]["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"] == {
+        "Ref": "AbandonedUploadDays"
+    }
     assert "NoncurrentVersionExpiration" in rules["expire-old-versions"]
 
 
@@ -300,8 +356,10 @@ def test_expiring_prefixes_are_the_ones_the_object_store_writes(resources):
     """Every object key is made in dal/objects.py; the lifecycle rules must name its prefixes."""
     from chalicelib.dal import objects
 
-    rules = {r.get("Prefix") or (r.get("Filter") or {}).get("Prefix"): r
-             for r in resources["AttachmentsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    rules = {
+        r.get("Prefix") or (r.get("Filter") or {}).get("Prefix"): r
+        for r in resources["AttachmentsBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    }
     written = {
         "dead-letters/": objects.dead_letter_key("feedback-stream", "E1"),
         "quarantine/": objects.quarantine_key(objects.upload_key("c", "a")),
@@ -309,7 +367,9 @@ def test_expiring_prefixes_are_the_ones_the_object_store_writes(resources):
     }
     for prefix, key in written.items():
         assert key.startswith(prefix) and prefix in rules, (prefix, key)
-    assert objects.thumbnail_key("c", "a").startswith(objects.THUMBNAIL_PREFIX) and objects.THUMBNAIL_PREFIX not in rules
+    assert (
+        objects.thumbnail_key("c", "a").startswith(objects.THUMBNAIL_PREFIX) and objects.THUMBNAIL_PREFIX not in rules
+    )
     assert objects.UPLOAD_PREFIX not in rules
 
 
@@ -333,8 +393,9 @@ def test_token_settings_derive_from_the_pool(template):
     jwks = json.dumps(env["JWKS_URL"])
     assert "cognito-idp" in jwks and ".well-known/jwks.json" in jwks and "UserPool" in jwks
     assert "cognito-idp" in json.dumps(env["TOKEN_ISSUER"])
-    assert env["TOKEN_AUDIENCE"] == {"Fn::If": ["CreateUserPool", {"Ref": "UserPoolClient"},
-                                                {"Ref": "ExistingUserPoolClientId"}]}
+    assert env["TOKEN_AUDIENCE"] == {
+        "Fn::If": ["CreateUserPool", {"Ref": "UserPoolClient"}, {"Ref": "ExistingUserPoolClientId"}]
+    }
 
 
 def test_ses_identity_is_a_parameter(template, resources):
@@ -349,8 +410,11 @@ def _alarms(resources) -> list[dict]:
 
 def _alarm_on(resources, namespace: str, metric: str, dimension_value) -> dict | None:
     for a in _alarms(resources):
-        if a["Namespace"] == namespace and a["MetricName"] == metric and \
-                any(d["Value"] == dimension_value for d in a["Dimensions"]):
+        if (
+            a["Namespace"] == namespace
+            and a["MetricName"] == metric
+            and any(d["Value"] == dimension_value for d in a["Dimensions"])
+        ):
             return a
     return None
 
@@ -366,8 +430,9 @@ def test_every_function_has_error_and_throttle_alarms(resources, metric):
 
 
 def test_dead_letter_depth_alarm(resources):
-    alarm = _alarm_on(resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible",
-                      {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]})
+    alarm = _alarm_on(
+        resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}
+    )
     assert alarm is not None and alarm["Threshold"] == 0 and alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
 
@@ -415,13 +480,20 @@ def test_no_wildcard_action_and_no_wildcard_resource_on_data(resources):
                     assert resource["Fn::Sub"].endswith(":identity/${SesIdentity}"), (name, resource)
                     assert st["Condition"] == {"StringEquals": {"ses:FromAddress": {"Ref": "SesFromAddress"}}}
                 else:
-                    assert "${AWS::StackName}" in json.dumps(resource) or "Fn::GetAtt" in json.dumps(resource) \
-                        or "Arn}" in json.dumps(resource), (name, resource)
+                    assert (
+                        "${AWS::StackName}" in json.dumps(resource)
+                        or "Fn::GetAtt" in json.dumps(resource)
+                        or "Arn}" in json.dumps(resource)
+                    ), (name, resource)
 
 
 def _allowed(resources, role_name: str, action: str) -> list:
-    return [r for st in _statements(resources[role_name]) if st["Effect"] == "Allow" and action in st["Action"]
-            for r in _as_list(st["Resource"])]
+    return [
+        r
+        for st in _statements(resources[role_name])
+        if st["Effect"] == "Allow" and action in st["Action"]
+        for r in _as_list(st["Resource"])
+    ]
 
 
 def test_stream_functions_read_only_their_own_stream_and_may_reach_their_queue(resources):
@@ -430,8 +502,9 @@ def test_stream_functions_read_only_their_own_stream_and_may_reach_their_queue(r
         assert _allowed(resources, role, "dynamodb:GetRecords") == [{"Fn::GetAtt": [table, "StreamArn"]}]
         assert _allowed(resources, role, "sqs:SendMessage") == [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
         bucket = resources["AttachmentsBucket"]["Properties"]["BucketName"]["Fn::Sub"]
-        assert {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket}/dead-letters/*"} in \
-            _allowed(resources, role, "s3:PutObject")
+        assert {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket}/dead-letters/*"} in _allowed(
+            resources, role, "s3:PutObject"
+        )
 
 
 def _bucket_prefixes(resources, role_name: str, action: str) -> set[str]:
@@ -456,15 +529,19 @@ def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources
     assert _allowed(resources, role, "ses:SendRawEmail") == []
 
 
-@pytest.mark.parametrize("function,puts,gets,deletes,mails", [
-    ("OnUpload", {"quarantine/*", "thumbnails/*"}, {"uploads/*"}, {"uploads/*"}, False),
-    ("OnCampaignChange", {"dead-letters/*"}, set(), set(), False),
-    ("OnReportRequested", {"reports/*", "dead-letters/*"}, set(), set(), True),
-    ("CompileScheduledReports", set(), set(), set(), False),
-    ("SendOverdueReminders", set(), set(), set(), True),
-])
-def test_new_functions_reach_exactly_their_prefixes_and_only_mail_senders_mail(resources, function, puts, gets,
-                                                                                deletes, mails):
+@pytest.mark.parametrize(
+    "function,puts,gets,deletes,mails",
+    [
+        ("OnUpload", {"quarantine/*", "thumbnails/*"}, {"uploads/*"}, {"uploads/*"}, False),
+        ("OnCampaignChange", {"dead-letters/*"}, set(), set(), False),
+        ("OnReportRequested", {"reports/*", "dead-letters/*"}, set(), set(), True),
+        ("CompileScheduledReports", set(), set(), set(), False),
+        ("SendOverdueReminders", set(), set(), set(), True),
+    ],
+)
+def test_new_functions_reach_exactly_their_prefixes_and_only_mail_senders_mail(
+    resources, function, puts, gets, deletes, mails
+):
     role = resources[function]["Properties"]["Role"]["Fn::GetAtt"][0]
     assert _bucket_prefixes(resources, role, "s3:PutObject") == puts
     assert _bucket_prefixes(resources, role, "s3:GetObject") == gets
@@ -479,8 +556,14 @@ def test_new_functions_reach_exactly_their_prefixes_and_only_mail_senders_mail(r
 # credentials cannot rewrite or drop an entry either. IAM cannot require the put's condition;
 # tests/infra/test_policies_cover_calls.py checks that every put the code sends carries it.
 AUDIT_ACTIONS = {"dynamodb:PutItem", "dynamodb:Query"}
-NEVER_ON_AUDIT = {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
-                  "dynamodb:PartiQLUpdate", "dynamodb:PartiQLDelete", "dynamodb:PartiQLInsert"}
+NEVER_ON_AUDIT = {
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+    "dynamodb:PartiQLInsert",
+}
 
 
 def test_no_role_can_change_or_delete_an_audit_entry(resources):
@@ -509,15 +592,23 @@ def test_the_api_deletes_only_delegations_and_updates_only_budget_figures_in_the
     role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
     table = {"Fn::GetAtt": ["ControlTable", "Arn"]}
     for action, prefix in (("dynamodb:DeleteItem", "delegation#*"), ("dynamodb:UpdateItem", "budget#*")):
-        [st] = [st for st in _statements(resources[role]) if action in _as_list(st["Action"])
-                and table in _as_list(st["Resource"])]
+        [st] = [
+            st
+            for st in _statements(resources[role])
+            if action in _as_list(st["Action"]) and table in _as_list(st["Resource"])
+        ]
         assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}, action
-    others = {name: [st for st in _statements(r) if "ControlTable" in json.dumps(st["Resource"])]
-              for name, r in of_type(resources, "AWS::IAM::Role").items() if name != role}
+    others = {
+        name: [st for st in _statements(r) if "ControlTable" in json.dumps(st["Resource"])]
+        for name, r in of_type(resources, "AWS::IAM::Role").items()
+        if name != role
+    }
     others = {name: sts for name, sts in others.items() if sts}
     assert set(others) == {"OnReportRequestedRole"}, set(others)
     assert [_as_list(st["Action"]) for st in others["OnReportRequestedRole"]] == [["dynamodb:Query"]]
-    assert [st["Resource"] for st in others["OnReportRequestedRole"]] == [{"Fn::Sub": "${ControlTable.Arn}/index/by_group"}]
+    assert [st["Resource"] for st in others["OnReportRequestedRole"]] == [
+        {"Fn::Sub": "${ControlTable.Arn}/index/by_group"}
+    ]
 
 
 def test_an_upgrade_can_hold_back_indexes_dynamodb_adds_one_per_update():
@@ -529,10 +620,12 @@ def test_an_upgrade_can_hold_back_indexes_dynamodb_adds_one_per_update():
     full = merge_template_json()
     held = hold_back(merge_template_json(), ["CampaignsTable.wait_l2", "CampaignsTable.wait_l3"])
     props, whole = held["Resources"]["CampaignsTable"]["Properties"], full["Resources"]["CampaignsTable"]["Properties"]
-    assert {g["IndexName"] for g in whole["GlobalSecondaryIndexes"]} - \
-        {g["IndexName"] for g in props["GlobalSecondaryIndexes"]} == {"wait_l2", "wait_l3"}
-    assert {a["AttributeName"] for a in whole["AttributeDefinitions"]} - \
-        {a["AttributeName"] for a in props["AttributeDefinitions"]} == {"wait_l2", "wait_l3"}   # wait_sk: wait_l1's
+    assert {g["IndexName"] for g in whole["GlobalSecondaryIndexes"]} - {
+        g["IndexName"] for g in props["GlobalSecondaryIndexes"]
+    } == {"wait_l2", "wait_l3"}
+    assert {a["AttributeName"] for a in whole["AttributeDefinitions"]} - {
+        a["AttributeName"] for a in props["AttributeDefinitions"]
+    } == {"wait_l2", "wait_l3"}  # wait_sk: wait_l1's
     everything_else = {k: v for k, v in held["Resources"].items() if k != "CampaignsTable"}
     assert everything_else == {k: v for k, v in full["Resources"].items() if k != "CampaignsTable"}
     with pytest.raises(SystemExit):

@@ -1,5 +1,6 @@
 """Smoke run of the evaluation benchmarks (tiny sizes): the harness works and its checks hold.
 The numbers that count come from `python -m bench.evaluation` (full sizes), never from here."""
+
 from __future__ import annotations
 
 

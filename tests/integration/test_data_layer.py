@@ -1,6 +1,7 @@
 """The repositories against DynamoDB (moto) and in memory, side by side: conditions, versions,
 units of work and every list access pattern must behave the same in both, because the use-case
 tests run on the in-memory one."""
+
 from __future__ import annotations
 
 import uuid
@@ -21,10 +22,23 @@ from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSea
 
 
 def campaign(org: str, **kw) -> Campaign:
-    base = dict(id=new_id(), org=org, owner_id="u-" + org, owner_name="Li", title="t", category="tasting",
-                customer_id="K1", customer_name="k", start_date="2026-11-01", end_date="2026-11-03",
-                expected_spend=100, expected_sales=500, requested_amount=100,
-                created_at="2026-11-01T00:00:00.000Z", updated_at="2026-11-01T00:00:00.000Z")
+    base = dict(
+        id=new_id(),
+        org=org,
+        owner_id="u-" + org,
+        owner_name="Li",
+        title="t",
+        category="tasting",
+        customer_id="K1",
+        customer_name="k",
+        start_date="2026-11-01",
+        end_date="2026-11-03",
+        expected_spend=100,
+        expected_sales=500,
+        requested_amount=100,
+        created_at="2026-11-01T00:00:00.000Z",
+        updated_at="2026-11-01T00:00:00.000Z",
+    )
     base.update(kw)
     return Campaign(**base)
 
@@ -75,7 +89,7 @@ def test_index_keys_put_a_campaign_in_exactly_the_worklists_it_belongs_to(org):
     c.feedback_revision, c.feedback_submitted_at = 1, "2026-11-05T00:00:00.000Z"
     keys = index_keys(c)
     assert keys["fbq_l2"] == f"submitted|{tenant}/EAST" and keys["fbd_l2"] == f"{tenant}/EAST"
-    assert index_keys(campaign(org))["fbq_owner"] is None     # drafts are in no worklist
+    assert index_keys(campaign(org))["fbq_owner"] is None  # drafts are in no worklist
 
 
 def test_the_org_index_selects_whole_subtrees(store, org):
@@ -110,8 +124,17 @@ def test_a_list_reads_only_what_it_returns_from_its_index(org):
 
 def test_a_unit_of_work_is_all_or_nothing(store, org):
     c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
-    report = FeedbackReport(campaign_id=c.id, author_id="u", author_name="", status="submitted",
-                            created_at="x", updated_at="x", revision=1, actual_spend=5, actual_sales=9)
+    report = FeedbackReport(
+        campaign_id=c.id,
+        author_id="u",
+        author_name="",
+        status="submitted",
+        created_at="x",
+        updated_at="x",
+        revision=1,
+        actual_spend=5,
+        actual_sales=9,
+    )
     c.feedback_revision = 1
     with store.unit_of_work() as uow:
         uow.feedback.insert_revision(report)
@@ -132,15 +155,24 @@ def test_a_unit_of_work_is_all_or_nothing(store, org):
 
 def test_a_unit_of_work_with_one_losing_write_changes_nothing(store, org):
     c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
-    first = FeedbackReport(campaign_id=c.id, author_id="u", author_name="", status="submitted",
-                           created_at="x", updated_at="x", revision=1, actual_spend=5, actual_sales=9)
+    first = FeedbackReport(
+        campaign_id=c.id,
+        author_id="u",
+        author_name="",
+        status="submitted",
+        created_at="x",
+        updated_at="x",
+        revision=1,
+        actual_spend=5,
+        actual_sales=9,
+    )
     store.feedback.insert_revision(first)
     fresh = store.campaigns.get(c.id)
     fresh.title = "changed"
     with pytest.raises(StaleWrite):
         with store.unit_of_work() as uow:
-            uow.campaigns.save(fresh)                       # would succeed alone
-            uow.feedback.insert_revision(replace(first, actual_spend=7))   # loses: revision 1 exists
+            uow.campaigns.save(fresh)  # would succeed alone
+            uow.feedback.insert_revision(replace(first, actual_spend=7))  # loses: revision 1 exists
     assert store.campaigns.get(c.id).title == "t"
 
 
@@ -150,21 +182,47 @@ def _seed(store, tenant: str) -> dict[str, Campaign]:
     specs = {
         "draft": dict(org=f"{tenant}/EAST/JS"),
         "submitted": dict(org=f"{tenant}/EAST/ZJ", status="submitted", category="display"),
-        "awaiting": dict(org=f"{tenant}/EAST/JS", status="approved", rule=rule, end_date="2026-11-02",
-                         reimbursement_status="locked", owner_id="rep-a"),
-        "overdue": dict(org=f"{tenant}/WEST/SC", status="approved", rule=rule, end_date="2026-10-01",
-                        reimbursement_status="locked", customer_id="K2"),
-        "fed_back": dict(org=f"{tenant}/EAST/JS", status="approved", rule=rule, feedback_revision=1,
-                         feedback_kind="passive", feedback_submitted_at="2026-11-05T02:00:00.000Z",
-                         reimbursement_status="unlocked", owner_id="rep-a"),
-        "active": dict(org=f"{tenant}/WEST/SC", status="approved", feedback_revision=2, feedback_kind="active",
-                       feedback_submitted_at="2026-11-06T02:00:00.000Z", reimbursement_status="reimbursed"),
+        "awaiting": dict(
+            org=f"{tenant}/EAST/JS",
+            status="approved",
+            rule=rule,
+            end_date="2026-11-02",
+            reimbursement_status="locked",
+            owner_id="rep-a",
+        ),
+        "overdue": dict(
+            org=f"{tenant}/WEST/SC",
+            status="approved",
+            rule=rule,
+            end_date="2026-10-01",
+            reimbursement_status="locked",
+            customer_id="K2",
+        ),
+        "fed_back": dict(
+            org=f"{tenant}/EAST/JS",
+            status="approved",
+            rule=rule,
+            feedback_revision=1,
+            feedback_kind="passive",
+            feedback_submitted_at="2026-11-05T02:00:00.000Z",
+            reimbursement_status="unlocked",
+            owner_id="rep-a",
+        ),
+        "active": dict(
+            org=f"{tenant}/WEST/SC",
+            status="approved",
+            feedback_revision=2,
+            feedback_kind="active",
+            feedback_submitted_at="2026-11-06T02:00:00.000Z",
+            reimbursement_status="reimbursed",
+        ),
     }
     out = {}
     for n, (name, kw) in enumerate(specs.items()):
         kw.setdefault("owner_id", f"rep-{name}")
-        out[name] = store.campaigns.insert(campaign(id=f"{tenant}-{n:02d}", created_at=f"2026-11-0{n + 1}T00:00:00.000Z",
-                                                    **kw))
+        out[name] = store.campaigns.insert(
+            campaign(id=f"{tenant}-{n:02d}", created_at=f"2026-11-0{n + 1}T00:00:00.000Z", **kw)
+        )
     return out
 
 
@@ -177,22 +235,26 @@ def test_every_access_pattern_finds_the_same_campaigns_in_the_same_order_in_both
         seeded = _seed(store, tenant)
         ids = {c.id: label for label, c in seeded.items()}
         company, east = Scope(tenant, tenant), Scope(tenant, f"{tenant}/EAST")
-        names = lambda page: [ids[c.id] for c in page.items]  # noqa: E731
+
+        def names(page, ids=ids):
+            return [ids[c.id] for c in page.items]
+
         cases = {
             "all": store.campaigns.list(company, CampaignFilters(), PageRequest(50)),
             "east": store.campaigns.list(east, CampaignFilters(), PageRequest(50)),
             "approved": store.campaigns.list(company, CampaignFilters(status="approved"), PageRequest(50)),
             "display": store.campaigns.list(company, CampaignFilters(category="display"), PageRequest(50)),
-            "customer": store.campaigns.list(company, CampaignFilters(customer_id="K1", date_from="2026-11-01"),
-                                             PageRequest(50)),
+            "customer": store.campaigns.list(
+                company, CampaignFilters(customer_id="K1", date_from="2026-11-01"), PageRequest(50)
+            ),
             "rep-a": store.campaigns.list(Scope(tenant, tenant, "rep-a"), CampaignFilters(), PageRequest(50)),
             "B": store.campaigns.awaiting_feedback("rep-a", PageRequest(50)),
             "D": store.campaigns.submitted_feedback(company, FeedbackSearch(), PageRequest(50)),
             "D-passive": store.campaigns.submitted_feedback(company, FeedbackSearch(kind="passive"), PageRequest(50)),
             "E": store.campaigns.feedback_requests(company, RequestSearch(), PageRequest(50), today="2026-11-20"),
-            "E-overdue-west": store.campaigns.feedback_requests(Scope(tenant, f"{tenant}/WEST"),
-                                                                RequestSearch(status="overdue"), PageRequest(50),
-                                                                today="2026-11-20"),
+            "E-overdue-west": store.campaigns.feedback_requests(
+                Scope(tenant, f"{tenant}/WEST"), RequestSearch(status="overdue"), PageRequest(50), today="2026-11-20"
+            ),
             "sweep": store.campaigns.covered_by_rule(tenant, None, PageRequest(50)),
         }
         pages = []
@@ -206,18 +268,22 @@ def test_every_access_pattern_finds_the_same_campaigns_in_the_same_order_in_both
     assert results["dynamodb"][0] == results["memory"][0]
     assert results["dynamodb"][1] == results["memory"][1]
     lists, paged = results["dynamodb"]
-    by_org = ["active", "overdue", "submitted", "fed_back", "awaiting", "draft"]   # org index: WEST, EAST/ZJ, EAST/JS
+    by_org = ["active", "overdue", "submitted", "fed_back", "awaiting", "draft"]  # org index: WEST, EAST/ZJ, EAST/JS
     assert lists == {
-        "all": by_org, "east": by_org[2:], "approved": ["active", "overdue", "fed_back", "awaiting"],
+        "all": by_org,
+        "east": by_org[2:],
+        "approved": ["active", "overdue", "fed_back", "awaiting"],
         "display": ["submitted"],
-        "customer": ["active", "fed_back", "awaiting", "submitted", "draft"],   # K1 only: not "overdue"
+        "customer": ["active", "fed_back", "awaiting", "submitted", "draft"],  # K1 only: not "overdue"
         "rep-a": ["fed_back", "awaiting"],
-        "B": ["awaiting"],                                    # required, not yet fed back, the rep's own
-        "D": ["active", "fed_back"], "D-passive": ["fed_back"],  # submitted feedback, newest first
-        "E": ["overdue", "awaiting"], "E-overdue-west": ["overdue"],
+        "B": ["awaiting"],  # required, not yet fed back, the rep's own
+        "D": ["active", "fed_back"],
+        "D-passive": ["fed_back"],  # submitted feedback, newest first
+        "E": ["overdue", "awaiting"],
+        "E-overdue-west": ["overdue"],
         "sweep": ["overdue", "submitted", "fed_back", "awaiting", "draft"],  # not the reimbursed one
     }
-    assert paged == by_org                                   # two at a time, the same order, nothing twice
+    assert paged == by_org  # two at a time, the same order, nothing twice
 
 
 def test_a_cursor_of_one_list_is_refused_by_another(store, org):
@@ -228,7 +294,9 @@ def test_a_cursor_of_one_list_is_refused_by_another(store, org):
         store.campaigns.insert(campaign(org))
     page = store.campaigns.list(Scope(tenant, tenant), CampaignFilters(), PageRequest(1))
     with pytest.raises(InvalidInput) as err:
-        store.campaigns.list(Scope(tenant, tenant), CampaignFilters(category="display"), PageRequest(1, page.next_cursor))
+        store.campaigns.list(
+            Scope(tenant, tenant), CampaignFilters(category="display"), PageRequest(1, page.next_cursor)
+        )
     assert err.value.errors[0]["field"] == "cursor"
 
 
@@ -243,8 +311,16 @@ def test_a_finished_sweep_expires_a_week_later_and_a_rule_never(org):
 
     store = DynamoStorage()
     tenant = org.split("/")[0]
-    rule = FeedbackRule(id=new_id(), tenant=tenant, scope="category", due_days=7, min_photos=0,
-                        created_by="lead-1", created_at="2026-11-01T00:00:00.000Z", category="tasting")
+    rule = FeedbackRule(
+        id=new_id(),
+        tenant=tenant,
+        scope="category",
+        due_days=7,
+        min_photos=0,
+        created_by="lead-1",
+        created_at="2026-11-01T00:00:00.000Z",
+        category="tasting",
+    )
     store.rules.insert(rule)
     assert store.rules.start_sweep(rule, "created")
     sweep = Sweep(rule.id, "created", tenant, "category", "tasting", None, cursor=None, done=False)
@@ -253,7 +329,7 @@ def test_a_finished_sweep_expires_a_week_later_and_a_rule_never(org):
         return RuleModel.get(f"sweep|{rule.id}", "created", consistent_read=True)
 
     assert store.rules.advance_sweep(sweep, "page-2", 3)
-    assert stored().expiration is None                     # still running: kept
+    assert stored().expiration is None  # still running: kept
     assert store.rules.advance_sweep(replace(sweep, cursor="page-2"), None, 1)
     finished = stored()
     assert finished.sweep_done and finished.sweep_updated == 4

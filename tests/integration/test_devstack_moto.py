@@ -4,6 +4,7 @@ held while another service waits (an SQS long poll).
 
 Each test has its own tables and queues on one server of the module.
 """
+
 from __future__ import annotations
 
 import threading
@@ -33,11 +34,18 @@ def keys(records: list[dict]) -> list[tuple[str, str]]:
 def cancelled_transaction(ddb: Any, table: str) -> None:
     """A transaction whose first write may go ahead and whose second loses its condition."""
     with pytest.raises(ClientError) as err:
-        ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": {"pk": {"S": "ghost"}}}},
-            {"Put": {"TableName": table, "Item": {"pk": {"S": "taken"}},
-                     "ConditionExpression": "attribute_not_exists(pk)"}},
-        ])
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "ghost"}}}},
+                {
+                    "Put": {
+                        "TableName": table,
+                        "Item": {"pk": {"S": "taken"}},
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+            ]
+        )
     assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
     reasons = [r["Code"] for r in err.value.response["CancellationReasons"]]
     assert reasons == ["None", "ConditionalCheckFailed"]
@@ -54,8 +62,9 @@ def test_a_cancelled_transaction_writes_nothing_to_the_table_or_its_stream(ddb: 
 def test_a_stream_reader_keeps_receiving_records_after_a_cancelled_transaction(ddb: Any, table: str) -> None:
     # GIVEN a runner (the local event source mapping) reading the table's stream
     seen: list[tuple[str, str]] = []
-    runner = StreamRunner(lambda event, ctx: seen.extend(keys(event["Records"])), table, client=ddb,
-                          poll_interval=0.02).start()
+    runner = StreamRunner(
+        lambda event, ctx: seen.extend(keys(event["Records"])), table, client=ddb, poll_interval=0.02
+    ).start()
     try:
         ddb.put_item(TableName=table, Item={"pk": {"S": "taken"}})
         assert runner.drain(5)
@@ -76,13 +85,27 @@ def test_a_write_that_fails_while_a_transaction_is_applied_is_undone_with_the_ot
     ddb.put_item(TableName=table, Item={"pk": {"S": "counter"}, "n": {"N": "1"}})
     ddb.put_item(TableName=table, Item={"pk": {"S": "text"}, "s": {"S": "a string"}})
     with pytest.raises(ClientError):
-        ddb.transact_write_items(TransactItems=[
-            {"Put": {"TableName": table, "Item": {"pk": {"S": "new"}}}},
-            {"Update": {"TableName": table, "Key": {"pk": {"S": "counter"}}, "UpdateExpression": "SET n = :two",
-                        "ExpressionAttributeValues": {":two": {"N": "2"}}}},
-            {"Update": {"TableName": table, "Key": {"pk": {"S": "text"}}, "UpdateExpression": "ADD s :one",
-                        "ExpressionAttributeValues": {":one": {"N": "1"}}}},   # a number added to a string
-        ])
+        ddb.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "new"}}}},
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "counter"}},
+                        "UpdateExpression": "SET n = :two",
+                        "ExpressionAttributeValues": {":two": {"N": "2"}},
+                    }
+                },
+                {
+                    "Update": {
+                        "TableName": table,
+                        "Key": {"pk": {"S": "text"}},
+                        "UpdateExpression": "ADD s :one",
+                        "ExpressionAttributeValues": {":one": {"N": "1"}},
+                    }
+                },  # a number added to a string
+            ]
+        )
     # THEN nothing of it is left, in the table or in its stream
     assert "Item" not in ddb.get_item(TableName=table, Key={"pk": {"S": "new"}})
     assert ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}})["Item"]["n"] == {"N": "1"}
@@ -99,16 +122,27 @@ def test_racing_conditional_writes_and_transactions_stay_atomic(ddb: Any, table:
         """Read the version, then move it on with a transaction conditional on it (as PynamoDB)."""
         barrier.wait()
         for _ in range(30):
-            v = int(ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}}, ConsistentRead=True)
-                    ["Item"]["v"]["N"])
+            v = int(ddb.get_item(TableName=table, Key={"pk": {"S": "counter"}}, ConsistentRead=True)["Item"]["v"]["N"])
             try:
-                ddb.transact_write_items(TransactItems=[
-                    {"Put": {"TableName": table, "Item": {"pk": {"S": f"rev#{v + 1}"}, "by": {"N": str(i)}},
-                             "ConditionExpression": "attribute_not_exists(pk)"}},
-                    {"Put": {"TableName": table, "Item": {"pk": {"S": "counter"}, "v": {"N": str(v + 1)}},
-                             "ConditionExpression": "v = :v",
-                             "ExpressionAttributeValues": {":v": {"N": str(v)}}}},
-                ])
+                ddb.transact_write_items(
+                    TransactItems=[
+                        {
+                            "Put": {
+                                "TableName": table,
+                                "Item": {"pk": {"S": f"rev#{v + 1}"}, "by": {"N": str(i)}},
+                                "ConditionExpression": "attribute_not_exists(pk)",
+                            }
+                        },
+                        {
+                            "Put": {
+                                "TableName": table,
+                                "Item": {"pk": {"S": "counter"}, "v": {"N": str(v + 1)}},
+                                "ConditionExpression": "v = :v",
+                                "ExpressionAttributeValues": {":v": {"N": str(v)}},
+                            }
+                        },
+                    ]
+                )
                 wins.append(v + 1)
                 return
             except ClientError as e:
@@ -151,16 +185,30 @@ def test_an_sqs_long_poll_does_not_hold_up_dynamodb(endpoint: str, ddb: Any, tab
 
 
 def test_every_attribute_type_comes_back_as_it_was_written(ddb: Any, table: str) -> None:
-    item = {"pk": {"S": "all-types"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\x01"}, "ss": {"SS": ["a", "b"]},
-            "ns": {"NS": ["1", "2"]}, "bs": {"BS": [b"\x02"]}, "nul": {"NULL": True}, "t": {"BOOL": False},
-            "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"L": [{"BOOL": True}]}}}]},
-            "m": {"M": {"S": {"S": "a key named like a type"}, "Items": {"N": "7"}}}}
+    item = {
+        "pk": {"S": "all-types"},
+        "n": {"N": "1.5"},
+        "b": {"B": b"\x00\x01"},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2"]},
+        "bs": {"BS": [b"\x02"]},
+        "nul": {"NULL": True},
+        "t": {"BOOL": False},
+        "l": {"L": [{"S": "x"}, {"N": "3"}, {"M": {"deep": {"L": [{"BOOL": True}]}}}]},
+        "m": {"M": {"S": {"S": "a key named like a type"}, "Items": {"N": "7"}}},
+    }
     ddb.put_item(TableName=table, Item=item)
     got = ddb.get_item(TableName=table, Key={"pk": {"S": "all-types"}}, ConsistentRead=True)["Item"]
-    queried = ddb.query(TableName=table, KeyConditionExpression="pk = :pk",
-                        ExpressionAttributeValues={":pk": {"S": "all-types"}})
-    normal = lambda i: {k: ({t: sorted(v) if isinstance(v, list) and t in ("SS", "NS", "BS") else v
-                              for t, v in a.items()}) for k, a in i.items()}
+    queried = ddb.query(
+        TableName=table, KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": {"S": "all-types"}}
+    )
+
+    def normal(i):
+        return {
+            k: ({t: sorted(v) if isinstance(v, list) and t in ("SS", "NS", "BS") else v for t, v in a.items()})
+            for k, a in i.items()
+        }
+
     assert normal(got) == normal(item)
     assert [normal(i) for i in queried["Items"]] == [normal(item)] and queried["Count"] == 1
 
@@ -188,8 +236,12 @@ def test_a_runner_is_woken_by_a_write_instead_of_waiting_for_its_next_poll(ddb: 
 def test_updates_sharing_an_expression_each_apply_their_own_values(ddb: Any, table: str) -> None:
     expression = {"UpdateExpression": "SET #l = :l ADD #n :n", "ExpressionAttributeNames": {"#l": "label", "#n": "n"}}
     for pk, label, n in (("a", "first", 1), ("b", "second", 5), ("a", "third", 2)):
-        ddb.update_item(TableName=table, Key={"pk": {"S": pk}}, **expression,
-                        ExpressionAttributeValues={":l": {"S": label}, ":n": {"N": str(n)}})
+        ddb.update_item(
+            TableName=table,
+            Key={"pk": {"S": pk}},
+            **expression,
+            ExpressionAttributeValues={":l": {"S": label}, ":n": {"N": str(n)}},
+        )
     a = ddb.get_item(TableName=table, Key={"pk": {"S": "a"}})["Item"]
     b = ddb.get_item(TableName=table, Key={"pk": {"S": "b"}})["Item"]
     assert (a["label"], a["n"]) == ({"S": "third"}, {"N": "3"})
@@ -198,21 +250,30 @@ def test_updates_sharing_an_expression_each_apply_their_own_values(ddb: Any, tab
 
 def test_simple_set_and_add_updates_behave_as_dynamodb_says(ddb: Any, table: str) -> None:
     names = {"#l": "label", "#n": "n", "#p": "pk"}
+
     def update(pk: str, expression: str, values: dict, **kw: Any) -> dict:
         used = {k: v for k, v in names.items() if k in expression}
-        return ddb.update_item(TableName=table, Key={"pk": {"S": pk}}, UpdateExpression=expression,
-                               ExpressionAttributeNames=used, ExpressionAttributeValues=values, **kw)
+        return ddb.update_item(
+            TableName=table,
+            Key={"pk": {"S": pk}},
+            UpdateExpression=expression,
+            ExpressionAttributeNames=used,
+            ExpressionAttributeValues=values,
+            **kw,
+        )
+
     # an update creates the item, once in the stream; ADD adds, SET replaces; ReturnValues work
-    assert update("u", "SET #l = :l ADD #n :n", {":l": {"S": "one"}, ":n": {"N": "1.5"}},
-                  ReturnValues="ALL_NEW")["Attributes"] == {"pk": {"S": "u"}, "label": {"S": "one"}, "n": {"N": "1.5"}}
+    assert update("u", "SET #l = :l ADD #n :n", {":l": {"S": "one"}, ":n": {"N": "1.5"}}, ReturnValues="ALL_NEW")[
+        "Attributes"
+    ] == {"pk": {"S": "u"}, "label": {"S": "one"}, "n": {"N": "1.5"}}
     old = update("u", "ADD #n :n SET #l = :l", {":l": {"S": "two"}, ":n": {"N": "2"}}, ReturnValues="UPDATED_OLD")
     assert old["Attributes"] == {"label": {"S": "one"}, "n": {"N": "1.5"}}
     assert ddb.get_item(TableName=table, Key={"pk": {"S": "u"}})["Item"]["n"] == {"N": "3.5"}
     assert keys(read_records(table, ddb)) == [("INSERT", "u"), ("MODIFY", "u")]
     # what DynamoDB refuses is still refused
     for expression, values, code in (
-            ("ADD #l :n", {":n": {"N": "1"}}, "ValidationException"),        # a number added to a string
-            ("SET #p = :l", {":l": {"S": "other"}}, "ValidationException"),  # a key attribute
+        ("ADD #l :n", {":n": {"N": "1"}}, "ValidationException"),  # a number added to a string
+        ("SET #p = :l", {":l": {"S": "other"}}, "ValidationException"),  # a key attribute
     ):
         with pytest.raises(ClientError) as err:
             update("u", expression, values)

@@ -3,6 +3,7 @@ fake (the real app is tested elsewhere): ready file, health, local tokens, strea
 from a write made through the API, parallel requests, clean stop on SIGTERM, and no orphan
 moto process when the stack is killed.
 """
+
 from __future__ import annotations
 
 import json
@@ -23,7 +24,7 @@ from devstack.client import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
-FAKE_APP = '''
+FAKE_APP = """
 import os
 import time
 
@@ -82,7 +83,7 @@ def on_feedback_change(event):
     for record in event.to_dict()["Records"]:
         SEEN.append(record["dynamodb"]["Keys"]["campaign_id"]["S"])
     return {"batchItemFailures": []}
-'''
+"""
 
 
 def _get(url: str, token: str | None = None) -> tuple[int, Any]:
@@ -132,8 +133,9 @@ def _start(repo: Path, port: int) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PORT"] = str(port)
     log = open(repo / "stack.log", "ab")
-    proc = subprocess.Popen([sys.executable, "-m", "devstack", "run"], cwd=repo, env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devstack", "run"], cwd=repo, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
     log.close()
     ready = repo / "var" / "run" / "ready"
     deadline = time.monotonic() + 60
@@ -153,14 +155,20 @@ def test_stack_serves_feeds_streams_and_stops_cleanly(repo: Path) -> None:
         [moto_pid] = _children(proc.pid)
         assert _get(f"{url}/health") == (200, {"status": "ok"})
 
-        token = subprocess.run([sys.executable, "-m", "devstack", "token", "--sub", "u-1",
-                                "--role", "rep", "--org", "CN/EAST/SH"], cwd=repo, check=True,
-                               capture_output=True, text=True, timeout=60).stdout.strip()
+        token = subprocess.run(
+            [sys.executable, "-m", "devstack", "token", "--sub", "u-1", "--role", "rep", "--org", "CN/EAST/SH"],
+            cwd=repo,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout.strip()
         status, claims = _get(f"{url}/whoami", token)
         assert status == 200 and claims["sub"] == "u-1" and claims["custom:org"] == "CN/EAST/SH"
 
-        req = urllib.request.Request(f"{url}/feedback/c-1", method="PUT", data=b"{}",
-                                     headers={"Content-Type": "application/json"})
+        req = urllib.request.Request(
+            f"{url}/feedback/c-1", method="PUT", data=b"{}", headers={"Content-Type": "application/json"}
+        )
         urllib.request.urlopen(req, timeout=10).close()
         deadline = time.monotonic() + 10
         while _get(f"{url}/seen")[1]["seen"] != ["c-1"]:

@@ -3,6 +3,7 @@ bisect-on-error rules, retries, the on-failure (DLQ) record, and discovery from 
 
 Every test uses its own table and queue on one moto server, so they are independent.
 """
+
 from __future__ import annotations
 
 import base64
@@ -11,8 +12,9 @@ import logging
 import sys
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import pytest
@@ -105,17 +107,25 @@ def start_runner(runners: list, handler: Any, table: str, ddb: Any, **kwargs: An
 
 def fail_pks(*bad: str) -> Callable[[list[dict]], dict]:
     """A Powertools-like partial response failing the records whose pk is in `bad`."""
-    return lambda records: {"batchItemFailures": [
-        {"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records if pk_of(r) in bad]}
+    return lambda records: {
+        "batchItemFailures": [{"itemIdentifier": r["dynamodb"]["SequenceNumber"]} for r in records if pk_of(r) in bad]
+    }
 
 
 # ---------------------------------------------------------------------------------------------
 
+
 def test_read_records_have_lambdas_event_shape(ddb: Any, table: str) -> None:
-    ddb.put_item(TableName=table, Item={"pk": {"S": "a"}, "n": {"N": "1.5"},
-                                        "b": {"B": b"\x00\x01"}, "m": {"M": {"x": {"S": "y"}}}})
-    ddb.update_item(TableName=table, Key={"pk": {"S": "a"}}, UpdateExpression="SET n = :n",
-                    ExpressionAttributeValues={":n": {"N": "2"}})
+    ddb.put_item(
+        TableName=table,
+        Item={"pk": {"S": "a"}, "n": {"N": "1.5"}, "b": {"B": b"\x00\x01"}, "m": {"M": {"x": {"S": "y"}}}},
+    )
+    ddb.update_item(
+        TableName=table,
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "2"}},
+    )
     ddb.delete_item(TableName=table, Key={"pk": {"S": "a"}})
 
     records = read_records(table, ddb)
@@ -123,8 +133,15 @@ def test_read_records_have_lambdas_event_shape(ddb: Any, table: str) -> None:
     assert table_name_from_arn(arn) == table
     assert [r["eventName"] for r in records] == ["INSERT", "MODIFY", "REMOVE"]
     for r in records:
-        assert set(r) >= {"eventID", "eventName", "eventVersion", "eventSource", "awsRegion",
-                          "dynamodb", "eventSourceARN"}
+        assert set(r) >= {
+            "eventID",
+            "eventName",
+            "eventVersion",
+            "eventSource",
+            "awsRegion",
+            "dynamodb",
+            "eventSourceARN",
+        }
         assert r["eventVersion"] == "1.1"
         assert r["eventSource"] == "aws:dynamodb"
         assert r["awsRegion"] == "us-east-1"
@@ -148,8 +165,7 @@ def test_read_records_have_lambdas_event_shape(ddb: Any, table: str) -> None:
     assert json.loads(json.dumps(event)) == event  # plain JSON, no datetimes or bytes
 
 
-def test_runner_delivers_stream_in_order_with_lambda_context(
-        ddb: Any, table: str, runners: list) -> None:
+def test_runner_delivers_stream_in_order_with_lambda_context(ddb: Any, table: str, runners: list) -> None:
     handler = Recorder()
     put(ddb, table, "a", "b", "c")
     runner = start_runner(runners, handler, table, ddb)
@@ -180,7 +196,8 @@ def test_batch_size_is_respected(ddb: Any, table: str, runners: list) -> None:
 
 
 def test_partial_failure_checkpoints_before_lowest_failed_and_redelivers_the_rest(
-        ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
+    ddb: Any, table: str, dlq: str, sqs: Any, runners: list
+) -> None:
     calls = {"n": 0}
 
     def respond(records: list[dict]) -> dict:
@@ -198,14 +215,18 @@ def test_partial_failure_checkpoints_before_lowest_failed_and_redelivers_the_res
     assert dlq_messages(sqs, dlq) == []
 
 
-@pytest.mark.parametrize("bad_response", [
-    {"batchItemFailures": [{"itemIdentifier": ""}]},
-    {"batchItemFailures": [{"itemIdentifier": None}]},
-    {"batchItemFailures": [{"itemIdentifier": "999"}]},        # not in the batch
-    {"batchItemFailures": [{"sequenceNumber": "1"}]},          # bad key name
-])
+@pytest.mark.parametrize(
+    "bad_response",
+    [
+        {"batchItemFailures": [{"itemIdentifier": ""}]},
+        {"batchItemFailures": [{"itemIdentifier": None}]},
+        {"batchItemFailures": [{"itemIdentifier": "999"}]},  # not in the batch
+        {"batchItemFailures": [{"sequenceNumber": "1"}]},  # bad key name
+    ],
+)
 def test_unusable_item_identifier_fails_the_whole_batch(
-        ddb: Any, table: str, runners: list, bad_response: dict) -> None:
+    ddb: Any, table: str, runners: list, bad_response: dict
+) -> None:
     calls = {"n": 0}
 
     def respond(records: list[dict]) -> dict:
@@ -220,7 +241,8 @@ def test_unusable_item_identifier_fails_the_whole_batch(
 
 
 def test_poison_record_is_retried_then_sent_to_dlq_and_does_not_block(
-        ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
+    ddb: Any, table: str, dlq: str, sqs: Any, runners: list
+) -> None:
     handler = Recorder(fail_pks("p"))
     put(ddb, table, "a", "b", "c", "p", "d", "e")
     seq = {pk_of(r): r["dynamodb"]["SequenceNumber"] for r in read_records(table, ddb)}
@@ -228,8 +250,7 @@ def test_poison_record_is_retried_then_sent_to_dlq_and_does_not_block(
     assert runner.drain(10)
 
     # [c, p]: c is checkpointed, p alone is retried MAX_RETRY_ATTEMPTS times, then skipped
-    assert handler.batches == ([["a", "b"], ["c", "p"]] + [["p"]] * MAX_RETRY_ATTEMPTS
-                               + [["d", "e"]])
+    assert handler.batches == ([["a", "b"], ["c", "p"]] + [["p"]] * MAX_RETRY_ATTEMPTS + [["d", "e"]])
     delivered = [pk for b in handler.batches for pk in b]
     assert delivered.count("p") == 1 + MAX_RETRY_ATTEMPTS
     assert all(delivered.count(pk) == 1 for pk in "abcde")
@@ -256,7 +277,8 @@ def test_poison_record_is_retried_then_sent_to_dlq_and_does_not_block(
 
 
 def test_poison_at_the_head_of_a_partial_batch_takes_the_rest_of_the_batch_with_it(
-        ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
+    ddb: Any, table: str, dlq: str, sqs: Any, runners: list
+) -> None:
     """Lambda retries from the failed record to the batch's end and, when retries run out,
     discards that whole remainder (its records were processed on every retry)."""
     handler = Recorder(fail_pks("p"))
@@ -267,13 +289,11 @@ def test_poison_at_the_head_of_a_partial_batch_takes_the_rest_of_the_batch_with_
     assert handler.batches == [["a", "p", "b", "c"]] + [["p", "b", "c"]] * MAX_RETRY_ATTEMPTS
     [msg] = dlq_messages(sqs, dlq)
     info = msg["DDBStreamBatchInfo"]
-    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (
-        seq["p"], seq["c"], 3)
+    assert (info["startSequenceNumber"], info["endSequenceNumber"], info["batchSize"]) == (seq["p"], seq["c"], 3)
     assert runner.checkpoint == seq["c"]
 
 
-def test_raising_handler_gets_its_batch_bisected(
-        ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
+def test_raising_handler_gets_its_batch_bisected(ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
     def respond(records: list[dict]) -> dict:
         if any(pk_of(r) == "k5" for r in records):
             raise RuntimeError("boom")
@@ -286,15 +306,21 @@ def test_raising_handler_gets_its_batch_bisected(
     runner = start_runner(runners, handler, table, ddb, dlq_url=dlq)
     assert runner.drain(10)
 
-    assert handler.batches == (
-        [keys,                       # raises: split 4 + 4
-         keys[0:4],                  # ok
-         keys[4:8],                  # raises: split 2 + 2
-         keys[4:6],                  # raises: split 1 + 1
-         ["k4"],                     # ok
-         ["k5"]]                     # raises; cannot split: retried
-        + [["k5"]] * MAX_RETRY_ATTEMPTS
-        + [keys[6:8]])               # the rest goes on
+    assert (
+        handler.batches
+        == (
+            [
+                keys,  # raises: split 4 + 4
+                keys[0:4],  # ok
+                keys[4:8],  # raises: split 2 + 2
+                keys[4:6],  # raises: split 1 + 1
+                ["k4"],  # ok
+                ["k5"],
+            ]  # raises; cannot split: retried
+            + [["k5"]] * MAX_RETRY_ATTEMPTS
+            + [keys[6:8]]
+        )
+    )  # the rest goes on
     assert runner.bisections == 3
     [msg] = dlq_messages(sqs, dlq)
     assert msg["responseContext"]["functionError"] == "Unhandled"
@@ -307,7 +333,8 @@ def test_raising_handler_gets_its_batch_bisected(
 
 
 def test_transient_error_is_redelivered_once_and_recovers(
-        ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
+    ddb: Any, table: str, dlq: str, sqs: Any, runners: list
+) -> None:
     calls = {"n": 0}
 
     def respond(records: list[dict]) -> None:
@@ -339,7 +366,8 @@ def test_non_json_response_is_a_function_error(ddb: Any, table: str, runners: li
 
 
 def test_runners_are_discovered_from_a_chalice_app_and_work_with_powertools(
-        ddb: Any, table: str, dlq: str, sqs: Any, runners: list) -> None:
+    ddb: Any, table: str, dlq: str, sqs: Any, runners: list
+) -> None:
     from aws_lambda_powertools.utilities.batch import (
         BatchProcessor,
         EventType,
@@ -359,13 +387,17 @@ def test_runners_are_discovered_from_a_chalice_app_and_work_with_powertools(
 
     @app.on_dynamodb_record(
         stream_arn=f"arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/local",
-        batch_size=10, starting_position="TRIM_HORIZON")
+        batch_size=10,
+        starting_position="TRIM_HORIZON",
+    )
     def on_change(event: Any) -> dict:
-        return process_partial_response(event=event.to_dict(), record_handler=record_handler,
-                                        processor=processor, context=event.context)
+        return process_partial_response(
+            event=event.to_dict(), record_handler=record_handler, processor=processor, context=event.context
+        )
 
-    [runner] = runners_for_app(app, stage="dev", dlq_urls={"on_change": dlq}, client=ddb,
-                               retry_delay=0.01, poll_interval=0.05)
+    [runner] = runners_for_app(
+        app, stage="dev", dlq_urls={"on_change": dlq}, client=ddb, retry_delay=0.01, poll_interval=0.05
+    )
     assert runner.table_name == table and runner.batch_size == 10
     assert runner.function_name == "fakeapp-dev-on_change"
     put(ddb, table, "a", "bad", "b")  # before start, so they arrive as one batch

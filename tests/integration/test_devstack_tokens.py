@@ -1,4 +1,5 @@
 """Local bearer tokens: RS256, kid, Cognito-like claims, key files and the `token` command."""
+
 from __future__ import annotations
 
 import json
@@ -22,8 +23,7 @@ def _decode(token: str, jwks_path: Path, **kwargs: object) -> dict:
     jwks = jwt.PyJWKSet.from_json(jwks_path.read_text())
     kid = jwt.get_unverified_header(token)["kid"]
     [key] = [k for k in jwks.keys if k.key_id == kid]
-    return jwt.decode(token, key.key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER,
-                      **kwargs)
+    return jwt.decode(token, key.key, algorithms=["RS256"], audience=AUDIENCE, issuer=ISSUER, **kwargs)
 
 
 def test_keys_are_generated_once_with_private_key_mode_600(tmp_path: Path) -> None:
@@ -43,8 +43,7 @@ def test_keys_are_generated_once_with_private_key_mode_600(tmp_path: Path) -> No
 
 
 def test_token_is_rs256_with_kid_and_cognito_like_claims(tmp_path: Path) -> None:
-    token = mint_token("u-1", "manager", "CN/EAST", name="Mgr", email="m@example.com",
-                       key_dir=tmp_path)
+    token = mint_token("u-1", "manager", "CN/EAST", name="Mgr", email="m@example.com", key_dir=tmp_path)
     header = jwt.get_unverified_header(token)
     assert header["alg"] == "RS256"
     assert header["kid"] == json.loads((tmp_path / "jwks.json").read_text())["keys"][0]["kid"]
@@ -66,8 +65,7 @@ def test_ttl_expiry_and_extra_claims(tmp_path: Path) -> None:
     expired = mint_token("u", "rep", "CN", expires_in=-10, key_dir=tmp_path)
     with pytest.raises(jwt.ExpiredSignatureError):
         _decode(expired, tmp_path / "jwks.json")
-    odd = mint_token("u", "rep", "CN", key_dir=tmp_path,
-                     extra_claims={"token_use": "access", "email": None, "x": 1})
+    odd = mint_token("u", "rep", "CN", key_dir=tmp_path, extra_claims={"token_use": "access", "email": None, "x": 1})
     claims = _decode(odd, tmp_path / "jwks.json")
     assert claims["token_use"] == "access" and claims["x"] == 1 and "email" not in claims
 
@@ -81,9 +79,28 @@ def test_token_signed_by_another_key_does_not_verify(tmp_path: Path) -> None:
 
 def test_token_command_prints_a_verifiable_token() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "devstack", "token", "--sub", "u-9", "--role", "finance",
-         "--org", "CN", "--name", "Fin", "--ttl", "120"],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "devstack",
+            "token",
+            "--sub",
+            "u-9",
+            "--role",
+            "finance",
+            "--org",
+            "CN",
+            "--name",
+            "Fin",
+            "--ttl",
+            "120",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     token = out.stdout.strip()
     assert token.count(".") == 2 and "\n" not in token
     claims = _decode(token, tokens.KEY_DIR / "jwks.json")

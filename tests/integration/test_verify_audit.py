@@ -2,6 +2,7 @@
 verifies it, against DynamoDB (moto), with entries tampered with and cut off through the raw
 client, as only someone going around the code could; and a trail exported from the API,
 verified by the tool alone with nothing but the standard library."""
+
 from __future__ import annotations
 
 import json
@@ -44,17 +45,22 @@ def raw():
 
 def stored_entry(campaign_id: str, seq: int) -> dict:
     client, table = raw()
-    item = client.get_item(TableName=table, Key={"campaign_id": {"S": campaign_id}, "seq": {"N": str(seq)}},
-                           ConsistentRead=True)["Item"]
+    item = client.get_item(
+        TableName=table, Key={"campaign_id": {"S": campaign_id}, "seq": {"N": str(seq)}}, ConsistentRead=True
+    )["Item"]
     return json.loads(item["entry"]["S"])
 
 
 def overwrite_entry(campaign_id: str, seq: int, entry: dict) -> None:
     """Change a stored entry in place, going around the code (which only ever inserts)."""
     client, table = raw()
-    client.update_item(TableName=table, Key={"campaign_id": {"S": campaign_id}, "seq": {"N": str(seq)}},
-                       UpdateExpression="SET #e = :e", ExpressionAttributeNames={"#e": "entry"},
-                       ExpressionAttributeValues={":e": {"S": json.dumps(entry, ensure_ascii=False)}})
+    client.update_item(
+        TableName=table,
+        Key={"campaign_id": {"S": campaign_id}, "seq": {"N": str(seq)}},
+        UpdateExpression="SET #e = :e",
+        ExpressionAttributeNames={"#e": "entry"},
+        ExpressionAttributeValues={":e": {"S": json.dumps(entry, ensure_ascii=False)}},
+    )
 
 
 def delete_entry(campaign_id: str, seq: int) -> None:
@@ -63,7 +69,7 @@ def delete_entry(campaign_id: str, seq: int) -> None:
 
 
 def run(capsys, *argv: str) -> tuple[int, list[str]]:
-    capsys.readouterr()                         # what the API logged before: not the tool's
+    capsys.readouterr()  # what the API logged before: not the tool's
     code = verify_audit.main(list(argv))
     return code, capsys.readouterr().out.strip().splitlines()
 
@@ -97,9 +103,11 @@ def test_a_tampered_entry_is_found_as_the_route_finds_it(api, capsys, company, t
     assert trail(api, company, approved["id"])[0]["verified"] is False
     code, out = run(capsys, "--tenant", company.root)
     assert code == 1
-    assert out == [f"BROKEN {company.root} {approved['id']} {company.js}: seq {seq}: its hash does not recompute "
-                   "(the entry was changed after it was written)",
-                   "3 campaign chain(s) of 1 company checked: 2 verified, 1 broken"]
+    assert out == [
+        f"BROKEN {company.root} {approved['id']} {company.js}: seq {seq}: its hash does not recompute "
+        "(the entry was changed after it was written)",
+        "3 campaign chain(s) of 1 company checked: 2 verified, 1 broken",
+    ]
 
 
 def test_a_chain_cut_short_is_found(api, capsys, company, three):
@@ -115,15 +123,20 @@ def test_a_chain_cut_short_is_found(api, capsys, company, three):
     assert code == 1
     assert sorted(out[:-1]) == sorted(
         f"BROKEN {company.root} {c['id']} {company.js}: the trail ends at seq {n - 1} but the chain's head is seq {n}: "
-        "the last 1 entry is missing" for c, n in ((approved, 5), (edited, 2)))
+        "the last 1 entry is missing"
+        for c, n in ((approved, 5), (edited, 2))
+    )
     assert out[-1] == "3 campaign chain(s) of 1 company checked: 1 verified, 2 broken"
 
 
 def test_a_chain_that_grows_while_it_is_read_is_read_again_not_reported(capsys, company, three, monkeypatch):
     answers = iter([False, True])
     real = verify_audit.verified_as_the_route_does
-    monkeypatch.setattr(verify_audit, "verified_as_the_route_does",
-                        lambda tenant, cid: next(answers, None) if cid == three[2]["id"] else real(tenant, cid))
+    monkeypatch.setattr(
+        verify_audit,
+        "verified_as_the_route_does",
+        lambda tenant, cid: next(answers, None) if cid == three[2]["id"] else real(tenant, cid),
+    )
     code, out = run(capsys, "--tenant", company.root)
     assert code == 0 and out[-1].endswith("3 verified, 0 broken"), out
 
@@ -142,8 +155,13 @@ def test_without_a_tenant_every_company_the_rollups_know_is_checked(capsys, comp
 
 def test_the_command_line_exits_1_on_a_broken_chain(api, company, three):
     delete_entry(three[1]["id"], 2)
-    out = subprocess.run([sys.executable, "-m", "tools.verify_audit", "--tenant", company.root], cwd=ROOT,
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-m", "tools.verify_audit", "--tenant", company.root],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 1, out.stdout + out.stderr
     assert f"BROKEN {company.root} {three[1]['id']}" in out.stdout and out.stdout.strip().endswith("1 broken")
 
@@ -153,8 +171,9 @@ def offline(tmp_path: Path, *argv: str) -> subprocess.CompletedProcess:
     """The tool copied alone and run with the standard library only (-I: no user paths, -S: no site-packages)."""
     tool = tmp_path / "verify_audit.py"
     shutil.copy(ROOT / "tools" / "verify_audit.py", tool)
-    return subprocess.run([sys.executable, "-I", "-S", str(tool), *argv], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-I", "-S", str(tool), *argv], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
 
 
 def save(tmp_path: Path, name: str, data) -> str:
@@ -187,20 +206,27 @@ def test_an_exported_trail_verifies_offline_and_every_kind_of_fault_in_it_is_fou
     changed = json.loads(json.dumps(pages))
     changed[0]["items"][1]["actor"]["name"] = "Somebody Else"
     assert broken("changed.json", changed) == [
-        "seq 2: its hash does not recompute (the entry was changed after it was written)"]
+        "seq 2: its hash does not recompute (the entry was changed after it was written)"
+    ]
     # an entry left out of the middle
     gap = [{"items": items[:2] + items[3:], "next_cursor": None}]
-    assert broken("gap.json", gap) == ["seq 4: follows seq 2, 1 entry missing",
-                                       "seq 4: prev_hash is not the hash of the entry before"]
+    assert broken("gap.json", gap) == [
+        "seq 4: follows seq 2, 1 entry missing",
+        "seq 4: prev_hash is not the hash of the entry before",
+    ]
     # the last page not saved: the page before says more follows
-    assert broken("short.json", pages[:2]) == ["the export stops early: its last page says more follows "
-                                                f"(next_cursor '{pages[1]['next_cursor']}')"]
+    assert broken("short.json", pages[:2]) == [
+        f"the export stops early: its last page says more follows (next_cursor '{pages[1]['next_cursor']}')"
+    ]
     # entries cut off the end (the pages rebuilt to look whole): only the head known from elsewhere shows it
     cut = [{"items": items[:4], "next_cursor": None}]
     assert offline(tmp_path, "--file", save(tmp_path, "cut.json", cut)).returncode == 0
-    assert broken("cut.json", cut, "--head", head) == ["the last entry (seq 4) is not the chain's head: its hash differs"]
-    assert broken("cut.json", cut, "--seq", "5") == ["the trail ends at seq 4 but the chain's head is seq 5: the "
-                                                     "last 1 entry is missing"]
+    assert broken("cut.json", cut, "--head", head) == [
+        "the last entry (seq 4) is not the chain's head: its hash differs"
+    ]
+    assert broken("cut.json", cut, "--seq", "5") == [
+        "the trail ends at seq 4 but the chain's head is seq 5: the last 1 entry is missing"
+    ]
     # an entry whose hash was recomputed after the change: the next one no longer links to it
     relinked = json.loads(json.dumps(items))
     relinked[2]["at"] = "2026-01-01T00:00:00.000Z"
@@ -210,7 +236,7 @@ def test_an_exported_trail_verifies_offline_and_every_kind_of_fault_in_it_is_fou
 
 def test_an_export_the_api_itself_did_not_verify_is_broken_offline_too(api, company, flow, tmp_path):
     c = flow.submitted()
-    delete_entry(c["id"], 2)                     # cut in the table: what remains is a sound chain of one
+    delete_entry(c["id"], 2)  # cut in the table: what remains is a sound chain of one
     pages = trail(api, company, c["id"])
     assert pages[0]["verified"] is False
     out = offline(tmp_path, "--file", save(tmp_path, "trail.json", pages))
@@ -232,10 +258,12 @@ def test_the_offline_check_agrees_with_the_domain_on_every_fault():
     from chalicelib.domain.audit import SYSTEM_ACTOR, actor_of, next_entry, verify
 
     chain, prev = [], None
-    for action, who, changes in (("created", actor_of("u1", "李雷", "rep"), {"title": [None, "品鉴"]}),
-                                 ("submitted", actor_of("u1", "李雷", "rep"), None),
-                                 ("approved", actor_of("m1", "Zhao", "manager"), {"approved_amount": [None, 5]}),
-                                 ("settlement_unlocked", SYSTEM_ACTOR, {"lat": [None, 31.2304]})):
+    for action, who, changes in (
+        ("created", actor_of("u1", "李雷", "rep"), {"title": [None, "品鉴"]}),
+        ("submitted", actor_of("u1", "李雷", "rep"), None),
+        ("approved", actor_of("m1", "Zhao", "manager"), {"approved_amount": [None, 5]}),
+        ("settlement_unlocked", SYSTEM_ACTOR, {"lat": [None, 31.2304]}),
+    ):
         prev = next_entry(prev, "2026-11-01T00:00:00.000Z", who, action, changes)
         chain.append(prev.as_dict())
 
@@ -245,8 +273,14 @@ def test_the_offline_check_agrees_with_the_domain_on_every_fault():
         yield chain[1:]
         yield [chain[0], chain[2], chain[1], chain[3]]
         for i in range(len(chain)):
-            for key, value in (("seq", 9), ("seq", True), ("action", "rejected"), ("prev_hash", "1" * 64),
-                               ("hash", "0" * 64), ("at", "2027-01-01T00:00:00.000Z")):
+            for key, value in (
+                ("seq", 9),
+                ("seq", True),
+                ("action", "rejected"),
+                ("prev_hash", "1" * 64),
+                ("hash", "0" * 64),
+                ("at", "2027-01-01T00:00:00.000Z"),
+            ):
                 altered = json.loads(json.dumps(chain, ensure_ascii=False))
                 altered[i][key] = value
                 yield altered
@@ -265,8 +299,12 @@ def test_the_snippet_in_docs_audit_md_verifies_an_export_and_stops_at_a_fault(ap
     pages = trail(api, company, c["id"], limit=2)
 
     def check(data) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-I", "-S", str(tmp_path / "check.py"), save(tmp_path, "t.json", data)],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-I", "-S", str(tmp_path / "check.py"), save(tmp_path, "t.json", data)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     ok = check(pages)
     assert ok.returncode == 0 and ok.stdout.strip() == f"4 entries verified; last hash {pages[-1]['items'][-1]['hash']}"

@@ -2,6 +2,7 @@
 every role, every list filter (including `?org=`, `?owner=`, `?customer_id=` aimed at the other
 company), forged cursors and reused Idempotency-Keys. Extends tests/functional/test_authz_matrix.py,
 which covers the foreign leader and finance on each route's happy path."""
+
 from __future__ import annotations
 
 import base64
@@ -12,9 +13,17 @@ import pytest
 from tests.conftest import Company, Flow, campaign_body
 
 ROLES = ("rep", "manager", "leader", "finance")
-LISTS = ("/campaigns", "/feedback", "/feedback-requests", "/feedback-rules", "/me/feedback-requests", "/reports",
-         "/customers/CUST-1/history",   # both companies serve a customer CUST-1
-         "/budgets", "/me/approvals")
+LISTS = (
+    "/campaigns",
+    "/feedback",
+    "/feedback-requests",
+    "/feedback-rules",
+    "/me/feedback-requests",
+    "/reports",
+    "/customers/CUST-1/history",  # both companies serve a customer CUST-1
+    "/budgets",
+    "/me/approvals",
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +38,22 @@ def victim(lambda_client):
     draft, submitted, approved = flow.draft(), flow.submitted(), flow.approved()
     with_feedback = flow.approved()
     flow.submit_feedback(with_feedback["id"])
-    attachment = api.post(f"/campaigns/{approved['id']}/attachments", co.rep,
-                          {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000}).json["attachment"]
+    attachment = api.post(
+        f"/campaigns/{approved['id']}/attachments",
+        co.rep,
+        {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
+    ).json["attachment"]
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
-    return {"co": co, "rule": rule, "campaigns": [draft, submitted, approved, with_feedback],
-            "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)} | set(report["report_ids"])
-            | {budget["id"]},
-            "attachment": attachment, "report_ids": report["report_ids"]}
+    return {
+        "co": co,
+        "rule": rule,
+        "campaigns": [draft, submitted, approved, with_feedback],
+        "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)}
+        | set(report["report_ids"])
+        | {budget["id"]},
+        "attachment": attachment,
+        "report_ids": report["report_ids"],
+    }
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +90,12 @@ def test_org_filter_outside_the_callers_company_is_403(api, victim, attacker, ro
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("path", ["/campaigns", "/feedback", "/feedback-requests"])
 def test_owner_customer_and_category_filters_stay_inside_the_callers_company(api, victim, attacker, role, path):
-    queries = [f"owner={victim['co'].sub('rep')}", "customer_id=CUST-1", "category=tasting",
-               "customer_id=CUST-1&category=tasting"]
+    queries = [
+        f"owner={victim['co'].sub('rep')}",
+        "customer_id=CUST-1",
+        "category=tasting",
+        "customer_id=CUST-1&category=tasting",
+    ]
     for query in queries:
         r = api.get(f"{path}?{query}", _token(attacker, role))
         assert r.status_code in (200, 403), (query, r.json)
@@ -117,9 +139,13 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         feedback_before = api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json
         attachments_before = api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json
         trail_before = api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json
-        r = api.call(method, path.format(id=campaign["id"], attachment_id=victim["attachment"]["id"]),
-                     _token(attacker, role), body,
-                     headers={"Idempotency-Key": f"k-{role}-{method}-{path}"} if method == "POST" else None)
+        r = api.call(
+            method,
+            path.format(id=campaign["id"], attachment_id=victim["attachment"]["id"]),
+            _token(attacker, role),
+            body,
+            headers={"Idempotency-Key": f"k-{role}-{method}-{path}"} if method == "POST" else None,
+        )
         assert r.status_code in (403, 404), (method, path, r.status_code, r.json)
         assert set(r.json) >= {"code", "message"} and campaign["title"] not in json.dumps(r.json)
         assert api.get(f"/campaigns/{campaign['id']}", co.leader).json == before, (method, path)
@@ -145,7 +171,7 @@ def test_the_summary_and_customer_history_count_only_the_callers_company(api, vi
     if fresh:
         assert streams.invoke("on_campaign_change", fresh) == {"batchItemFailures": []}
     mine = api.get(f"/reports/summary?group_by={group_by}&from=2026-10&to=2026-12", victim["co"].leader)
-    assert mine.status_code == 200 and mine.json["items"], mine.json   # the victim's data is there
+    assert mine.status_code == 200 and mine.json["items"], mine.json  # the victim's data is there
     outsider = Company()
     for role in ("manager", "leader", "finance"):
         r = api.get(f"/reports/summary?group_by={group_by}&from=2026-10&to=2026-12", _token(outsider, role))
@@ -189,24 +215,28 @@ def _forge(cursor: str, **changes) -> str:
 
 
 @pytest.mark.parametrize("path", ["/campaigns", "/feedback-rules", "/feedback", "/feedback-requests"])
-def test_a_cursor_rewritten_to_point_into_another_company_is_a_400_not_a_500_nor_a_leak(api, victim, attacker,
-                                                                                       path):
+def test_a_cursor_rewritten_to_point_into_another_company_is_a_400_not_a_500_nor_a_leak(api, victim, attacker, path):
     flow = Flow(api, attacker)
     if not api.get("/feedback-rules", attacker.leader).json["items"]:
         flow.rule(scope="all")
         flow.rule(scope="category", category="tasting")
-        for i in range(6):   # feedback required by the rules: three pending, three submitted
+        for i in range(6):  # feedback required by the rules: three pending, three submitted
             c = flow.approved()
             if i % 2:
                 flow.submit_feedback(c["id"])
     first = api.get(f"{path}?limit=1", attacker.leader).json
     assert first["next_cursor"], path
     data = json.loads(base64.urlsafe_b64decode(first["next_cursor"] + "=" * (-len(first["next_cursor"]) % 4)))
-    victim_values = {"org_root": victim["co"].root, "rule_tenant": victim["co"].root,
-                     "id": next(iter(victim["ids"]))}
+    victim_values = {"org_root": victim["co"].root, "rule_tenant": victim["co"].root, "id": next(iter(victim["ids"]))}
     for name, value in data["k"].items():
-        forged = _forge(first["next_cursor"], **{name: value.replace(attacker.root, victim["co"].root)
-                                                if attacker.root in value else victim_values.get(name, value)})
+        forged = _forge(
+            first["next_cursor"],
+            **{
+                name: value.replace(attacker.root, victim["co"].root)
+                if attacker.root in value
+                else victim_values.get(name, value)
+            },
+        )
         r = api.get(f"{path}?limit=50&cursor={forged}", attacker.leader)
         assert r.status_code in (200, 400), (path, name, r.status_code, r.json)
         if r.status_code == 200:

@@ -2,6 +2,7 @@
 never a stored half-record, never echoed into a response header. Extends
 tests/functional/test_tokens.py (alg none, HS256 with the PEM public key, tampering, claims)
 and tests/functional/test_bad_input.py (413 over the limit, a 3000-deep array)."""
+
 from __future__ import annotations
 
 import base64
@@ -26,8 +27,16 @@ def b64(data: bytes | dict) -> str:
 
 def claims(**kw) -> dict:
     now = int(time.time())
-    base = {"sub": "u1", "custom:role": "leader", "custom:org": "CN", "token_use": "id",
-            "iss": "huixiang-local", "aud": "huixiang-local", "iat": now, "exp": now + 600}
+    base = {
+        "sub": "u1",
+        "custom:role": "leader",
+        "custom:org": "CN",
+        "token_use": "id",
+        "iss": "huixiang-local",
+        "aud": "huixiang-local",
+        "iat": now,
+        "exp": now + 600,
+    }
     return {**base, **kw}
 
 
@@ -57,9 +66,11 @@ def test_alg_none_in_any_spelling_with_or_without_a_signature_is_401(api, alg, s
 def test_hs256_with_the_public_key_in_other_encodings_is_401(api, form):
     jwk = _jwk()
     public = jwt.PyJWK(jwk).key
-    secret = {"jwk-json": json.dumps(jwk).encode(),
-              "der": public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
-              "modulus": jwk["n"].encode()}[form]
+    secret = {
+        "jwk-json": json.dumps(jwk).encode(),
+        "der": public.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo),
+        "modulus": jwk["n"].encode(),
+    }[form]
     for alg, digest in (("HS256", hashlib.sha256), ("HS512", hashlib.sha512)):
         signing_input = b64({"alg": alg, "typ": "JWT", "kid": jwk["kid"]}) + "." + b64(claims())
         signature = b64(hmac.new(secret, signing_input.encode(), digest).digest())
@@ -69,8 +80,12 @@ def test_hs256_with_the_public_key_in_other_encodings_is_401(api, form):
 def test_a_key_embedded_in_the_token_header_is_ignored(api):
     attacker = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     embedded = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(attacker.public_key()))
-    for header in ({"jwk": embedded, "kid": _kid()}, {"jku": "https://evil.example/jwks.json", "kid": _kid()},
-                   {"x5u": "https://evil.example/cert.pem", "kid": _kid()}, {"jwk": embedded}):
+    for header in (
+        {"jwk": embedded, "kid": _kid()},
+        {"jku": "https://evil.example/jwks.json", "kid": _kid()},
+        {"x5u": "https://evil.example/cert.pem", "kid": _kid()},
+        {"jwk": embedded},
+    ):
         token = jwt.encode(claims(), attacker, algorithm="RS256", headers=header)
         assert _unauthorized(api, token), header
 
@@ -103,7 +118,7 @@ def test_the_size_limit_counts_bytes_not_characters(api, company):
     from chalicelib.config import settings
 
     body = campaign_body()
-    body["title"] = "回" * (settings().max_body_bytes // 3 + 10)   # fewer characters than the limit, more bytes
+    body["title"] = "回" * (settings().max_body_bytes // 3 + 10)  # fewer characters than the limit, more bytes
     raw = json.dumps(body, ensure_ascii=False)
     assert len(raw) < settings().max_body_bytes < len(raw.encode())
     r = api.post("/campaigns", company.rep, raw=raw)
@@ -115,7 +130,7 @@ def test_the_size_limit_counts_bytes_not_characters(api, company):
 @pytest.mark.parametrize("where", ["title", "customer", "location", "plan"])
 def test_deeply_nested_objects_inside_a_field_are_a_400_naming_it(api, company, depth, where):
     body = campaign_body()
-    raw = json.dumps(body).replace(f'"{where}": ', f'"{where}": ' + '{"a": ' * depth + "1" + "}" * depth + ", \"_\": ", 1)
+    raw = json.dumps(body).replace(f'"{where}": ', f'"{where}": ' + '{"a": ' * depth + "1" + "}" * depth + ', "_": ', 1)
     r = api.post("/campaigns", company.rep, raw=raw)
     assert r.status_code in (400, 413), r.json
     if r.status_code == 400:
@@ -123,14 +138,23 @@ def test_deeply_nested_objects_inside_a_field_are_a_400_naming_it(api, company, 
     assert api.get("/campaigns", company.rep).json["items"] == []
 
 
-@pytest.mark.parametrize("raw", [
-    "[" * 30000 + "]" * 30000,                                  # within the byte limit, very deep
-    '{"a":' * 12000 + "1" + "}" * 12000,
-    '{"title": "x", "title": {"title": []}}',                  # duplicate keys
-    '{"requested_amount": ' + "9" * 5000 + "}",                 # beyond Python's int-from-string limit
-    '{"requested_amount": 1e400}', '{"requested_amount": NaN}', '{"requested_amount": -Infinity}',
-    '{"title": "\\ud800 lone surrogate"}', '"just a string"', "null", "1", "",
-])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "[" * 30000 + "]" * 30000,  # within the byte limit, very deep
+        '{"a":' * 12000 + "1" + "}" * 12000,
+        '{"title": "x", "title": {"title": []}}',  # duplicate keys
+        '{"requested_amount": ' + "9" * 5000 + "}",  # beyond Python's int-from-string limit
+        '{"requested_amount": 1e400}',
+        '{"requested_amount": NaN}',
+        '{"requested_amount": -Infinity}',
+        '{"title": "\\ud800 lone surrogate"}',
+        '"just a string"',
+        "null",
+        "1",
+        "",
+    ],
+)
 def test_hostile_json_is_a_400_never_a_500(api, company, raw):
     r = api.post("/campaigns", company.rep, raw=raw)
     assert r.status_code in (400, 413), (r.status_code, r.json)
@@ -157,15 +181,20 @@ def test_idempotency_keys_with_control_characters_are_refused_not_echoed(api, co
 
 def test_user_supplied_text_never_reaches_a_response_header(api, company, flow):
     evil = "x\r\nSet-Cookie: session=stolen\r\nX-Injected: 1"
-    c = flow.draft(title=evil[:150].replace("\r", " ").replace("\n", " "),
-                   customer={"id": "CUST-1", "name": "Shop Set-Cookie: a=b"})
-    for r in (api.get(f"/campaigns/{c['id']}", company.rep), api.get("/campaigns", company.rep),
-              api.patch(f"/campaigns/{c['id']}", company.rep, {"title": "Set-Cookie: session=x"})):
+    c = flow.draft(
+        title=evil[:150].replace("\r", " ").replace("\n", " "),
+        customer={"id": "CUST-1", "name": "Shop Set-Cookie: a=b"},
+    )
+    for r in (
+        api.get(f"/campaigns/{c['id']}", company.rep),
+        api.get("/campaigns", company.rep),
+        api.patch(f"/campaigns/{c['id']}", company.rep, {"title": "Set-Cookie: session=x"}),
+    ):
         assert r.status_code == 200
         assert set(k.lower() for k in r.headers) <= {"content-type", "content-length", "idempotency-key"}, r.headers
         assert all("Set-Cookie" not in str(v) and "\n" not in str(v) for v in r.headers.values())
     r = api.patch(f"/campaigns/{c['id']}", company.rep, {"title": evil})
-    assert r.status_code == 400 and _fields(r) == {"title"}   # control characters are refused in names
+    assert r.status_code == 400 and _fields(r) == {"title"}  # control characters are refused in names
 
 
 @pytest.mark.parametrize("param", ["owner", "category", "customer_id", "cursor", "org"])

@@ -7,6 +7,7 @@ working once the attachment it points at is deleted. A filename is user text tha
 Content-Disposition header S3 sends with a download: it must not be able to add a header line,
 a second parameter, or turn the download into an inline page.
 """
+
 from __future__ import annotations
 
 import base64
@@ -34,8 +35,8 @@ def _lifetime_seconds(url: str) -> int:
     created since mid-2020, and a SigV2 link states no lifetime of its own (just an epoch)."""
     query = parse_qs(urlsplit(url).query)
     assert query.get("X-Amz-Algorithm") == ["AWS4-HMAC-SHA256"], url
-    signed_at = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.timezone.utc)
-    assert abs((dt.datetime.now(dt.timezone.utc) - signed_at).total_seconds()) < 120
+    signed_at = dt.datetime.strptime(query["X-Amz-Date"][0], "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    assert abs((dt.datetime.now(dt.UTC) - signed_at).total_seconds()) < 120
     return int(query["X-Amz-Expires"][0])
 
 
@@ -47,7 +48,7 @@ def test_the_upload_form_expires_within_15_minutes_and_fits_one_object(ev, flow)
     upload = r.json["upload"]
     policy = json.loads(base64.b64decode(upload["fields"]["policy"]))
     expires = dt.datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
-    now = dt.datetime.now(dt.timezone.utc)
+    now = dt.datetime.now(dt.UTC)
     assert dt.timedelta(0) < expires - now <= UPLOAD_LIMIT
     # the API says when, and says the truth
     announced = dt.datetime.fromisoformat(upload["expires_at"].replace("Z", "+00:00"))
@@ -153,8 +154,9 @@ def test_a_hostile_filename_never_adds_a_header_or_a_parameter_to_the_download(e
         assert params[0] == "attachment", value
         assert sorted(p.split("=", 1)[0] for p in params[1:]) == ["filename", "filename*"], value
         assert params[1].startswith('filename="') and params[1].endswith('"') and not params[1].endswith('\\"')
-        assert params[2].startswith("filename*=UTF-8''") and all(ord(ch) < 128 and ch not in ' ";\\'
-                                                                 for ch in params[2]), value
+        assert params[2].startswith("filename*=UTF-8''") and all(
+            ord(ch) < 128 and ch not in ' ";\\' for ch in params[2]
+        ), value
     # nothing the name said became a header of its own
     assert "Set-Cookie" not in r.headers and "X-Injected" not in r.headers
     assert r.headers["Content-Type"] == "image/jpeg"

@@ -4,6 +4,7 @@ never the free text people type (titles, customers, addresses, comments, reflect
 Every log record of the service's Powertools logger and of the root logger (boto, Powertools
 utilities, Chalice) is captured at the production level (INFO) through a whole loop, including
 refused tokens, invalid input, conflicts and the stream handler."""
+
 from __future__ import annotations
 
 import io
@@ -43,36 +44,45 @@ def captured():
     try:
         yield stream
     finally:
-        for t, level in zip(targets, levels):
+        for t, level in zip(targets, levels, strict=True):
             t.removeHandler(handler)
             t.setLevel(level)
 
 
 def test_logs_hold_no_tokens_and_no_personal_or_free_text(api, company, flow, streams, captured):
     rep = mint("rep-logs-" + company.root, "rep", company.js, name=SECRET_NAME, email=SECRET_EMAIL)
-    body = campaign_body(title=SECRETS["title"], customer={"id": "CUST-9", "name": SECRETS["customer"]},
-                         location={"address": SECRETS["address"], "lat": 32.0, "lon": 118.8})
+    body = campaign_body(
+        title=SECRETS["title"],
+        customer={"id": "CUST-9", "name": SECRETS["customer"]},
+        location={"address": SECRETS["address"], "lat": 32.0, "lon": 118.8},
+    )
     c = api.post("/campaigns", rep, body, headers={"Idempotency-Key": "logs-1"}).json
     api.post(f"/campaigns/{c['id']}/submit", rep)
     api.post(f"/campaigns/{c['id']}/approve", company.manager, {"approved_amount": 1000, "comment": SECRETS["comment"]})
     other = api.post("/campaigns", rep, body).json
     api.post(f"/campaigns/{other['id']}/submit", rep)
     api.post(f"/campaigns/{other['id']}/reject", company.manager, {"comment": SECRETS["rejection"]})
-    api.put(f"/campaigns/{c['id']}/feedback", rep,
-            {"actual_spend": 900, "actual_sales": 5000, "reflections": SECRETS["reflections"]})
+    api.put(
+        f"/campaigns/{c['id']}/feedback",
+        rep,
+        {"actual_spend": 900, "actual_sales": 5000, "reflections": SECRETS["reflections"]},
+    )
     api.post(f"/campaigns/{c['id']}/feedback/submit", rep)
     streams.deliver_feedback(c["id"])
-    assert api.post(f"/campaigns/{c['id']}/reimbursement", company.finance,
-                    {"note": SECRETS["note"]}).status_code == 201
+    assert (
+        api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {"note": SECRETS["note"]}).status_code == 201
+    )
     # refused requests log too, and must not echo what they refused
     assert api.get("/campaigns", rep + "tampered").status_code == 401
     assert api.patch(f"/campaigns/{c['id']}", rep, {"title": SECRETS["title"] + "\x07"}).status_code in (400, 409)
     assert api.post("/campaigns", rep, {**body, "title": 5}).status_code == 400
-    assert api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {"note": SECRETS["note"]}).status_code == 409
+    assert (
+        api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {"note": SECRETS["note"]}).status_code == 409
+    )
 
     text = captured.getvalue()
-    assert text.count('"message":"request"') >= 12, text[-2000:]       # the capture really saw the requests
-    assert c["id"] in text or "feedback applied" in text                 # ids are what logs are for
+    assert text.count('"message":"request"') >= 12, text[-2000:]  # the capture really saw the requests
+    assert c["id"] in text or "feedback applied" in text  # ids are what logs are for
     for token in (rep, company.manager, company.finance):
         for part in token.split("."):
             assert part not in text, "a token (or part of one) was logged"

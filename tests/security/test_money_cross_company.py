@@ -3,6 +3,7 @@ reads or moves a company's budgets, ledgers, policy, approvals or delegations, a
 delegation lends authority only to the delegate it names, in the delegator's company, with a
 manager's or leader's token. The campaign routes (audit, approval card, cancel) are in
 test_cross_company.py's matrix of every campaign route."""
+
 from __future__ import annotations
 
 import base64
@@ -16,7 +17,7 @@ from tests.conftest import Api, Company, business_date, campaign_body, mint
 ROLES = ("rep", "manager", "leader", "finance")
 TODAY = business_date()
 POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": None, "approver": "region"}]}
-DEPUTY = "deputy-shared-id"          # the delegate's id: the same string in the other company too
+DEPUTY = "deputy-shared-id"  # the delegate's id: the same string in the other company too
 
 
 def _token(co: Company, role: str) -> str:
@@ -31,8 +32,9 @@ def bank(lambda_client):
     api, co = Api(lambda_client), Company()
     top = api.post("/budgets", co.leader, {"org": co.root, "period": "2026", "amount": 1_000_000})
     assert top.status_code == 201, top.json
-    east = api.post("/budgets", co.finance, {"org": co.east, "period": "2026", "amount": 400_000,
-                                             "parent_id": top.json["id"]})
+    east = api.post(
+        "/budgets", co.finance, {"org": co.east, "period": "2026", "amount": 400_000, "parent_id": top.json["id"]}
+    )
     assert east.status_code == 201, east.json
     assert api.put("/approval-policy", co.leader, POLICY).status_code == 200
 
@@ -44,14 +46,25 @@ def bank(lambda_client):
     waiting, approved = submitted(), submitted()
     done = api.post(f"/campaigns/{approved}/approve", co.province_manager, {"approved_amount": 90_000})
     assert done.status_code == 200 and done.json["status"] == "approved" and done.json["budget"], done.json
-    d = api.put("/me/delegation", co.province_manager, {"to": {"id": DEPUTY, "name": "Deputy"},
-                                                        "from": TODAY.isoformat(),
-                                                        "until": (TODAY + dt.timedelta(days=2)).isoformat()})
+    d = api.put(
+        "/me/delegation",
+        co.province_manager,
+        {
+            "to": {"id": DEPUTY, "name": "Deputy"},
+            "from": TODAY.isoformat(),
+            "until": (TODAY + dt.timedelta(days=2)).isoformat(),
+        },
+    )
     assert d.status_code == 200, d.json
     deputy = mint(DEPUTY, "manager", co.west, name="Deputy")
-    assert waiting in {c["id"] for c in api.get("/me/approvals", deputy).json["items"]}   # the delegation works
-    return {"co": co, "budgets": [top.json["id"], east.json["id"]], "waiting": waiting, "approved": approved,
-            "deputy": deputy}
+    assert waiting in {c["id"] for c in api.get("/me/approvals", deputy).json["items"]}  # the delegation works
+    return {
+        "co": co,
+        "budgets": [top.json["id"], east.json["id"]],
+        "waiting": waiting,
+        "approved": approved,
+        "deputy": deputy,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -62,23 +75,29 @@ def outsider():
 def _books(api, bank) -> dict:
     """Everything A's leader sees of A's money: budgets, ledgers, policy, the delegation."""
     co = bank["co"]
-    return {"budgets": [api.get(f"/budgets/{b}", co.leader).json for b in bank["budgets"]],
-            "ledgers": [api.get(f"/budgets/{b}/entries", co.leader).json for b in bank["budgets"]],
-            "list": api.get("/budgets", co.leader).json,
-            "policy": api.get("/approval-policy", co.leader).json,
-            "delegation": api.get("/me/delegation", co.province_manager).json,
-            "campaigns": [api.get(f"/campaigns/{c}", co.leader).json for c in (bank["waiting"], bank["approved"])]}
+    return {
+        "budgets": [api.get(f"/budgets/{b}", co.leader).json for b in bank["budgets"]],
+        "ledgers": [api.get(f"/budgets/{b}/entries", co.leader).json for b in bank["budgets"]],
+        "list": api.get("/budgets", co.leader).json,
+        "policy": api.get("/approval-policy", co.leader).json,
+        "delegation": api.get("/me/delegation", co.province_manager).json,
+        "campaigns": [api.get(f"/campaigns/{c}", co.leader).json for c in (bank["waiting"], bank["approved"])],
+    }
 
 
 @pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("method,path,body", [
-    ("GET", "/budgets/{budget}", None),
-    ("GET", "/budgets/{budget}/entries", None),
-    ("PATCH", "/budgets/{budget}", {"amount": 1}),
-    ("PATCH", "/budgets/{budget}", {"amount": 5_000_000}),
-])
-def test_another_companys_budgets_and_ledgers_are_out_of_reach_and_unchanged(api, bank, outsider, role, method,
-                                                                             path, body):
+@pytest.mark.parametrize(
+    "method,path,body",
+    [
+        ("GET", "/budgets/{budget}", None),
+        ("GET", "/budgets/{budget}/entries", None),
+        ("PATCH", "/budgets/{budget}", {"amount": 1}),
+        ("PATCH", "/budgets/{budget}", {"amount": 5_000_000}),
+    ],
+)
+def test_another_companys_budgets_and_ledgers_are_out_of_reach_and_unchanged(
+    api, bank, outsider, role, method, path, body
+):
     before = _books(api, bank)
     for budget_id in bank["budgets"]:
         r = api.call(method, path.format(budget=budget_id), _token(outsider, role), body)
@@ -100,10 +119,13 @@ def test_nobody_carves_a_budget_out_of_another_companys(api, bank, outsider, rol
     before = _books(api, bank)
     co = bank["co"]
     for parent in bank["budgets"]:
-        r = api.post("/budgets", _token(outsider, role), {"org": outsider.root, "period": "2026-11",
-                                                          "amount": 100, "parent_id": parent})
+        r = api.post(
+            "/budgets",
+            _token(outsider, role),
+            {"org": outsider.root, "period": "2026-11", "amount": 100, "parent_id": parent},
+        )
         assert r.status_code == 400 and {e["field"] for e in r.json["errors"]} == {"parent_id"}, r.json
-    for org in (co.root, co.east):                  # nor puts a budget into the other company
+    for org in (co.root, co.east):  # nor puts a budget into the other company
         r = api.post("/budgets", _token(outsider, role), {"org": org, "period": "2026-12", "amount": 100})
         assert r.status_code in (400, 403), r.json
         if r.status_code == 400:
@@ -176,21 +198,21 @@ def test_the_delegate_id_with_a_rep_or_finance_token_holds_no_authority(api, ban
     assert api.get("/me/approvals", token).status_code == 403
     for what, r in _acts(api, bank, token):
         if what == "read" and role == "finance":
-            assert r.status_code == 200      # finance reads every campaign of its company, as before
+            assert r.status_code == 200  # finance reads every campaign of its company, as before
             continue
         assert r.status_code in (403, 404), (what, r.status_code, r.json)
     assert _books(api, bank) == before
 
 
-def test_another_companys_user_with_the_delegators_id_cannot_read_end_or_replace_the_delegation(api, bank,
-                                                                                                outsider):
+def test_another_companys_user_with_the_delegators_id_cannot_read_end_or_replace_the_delegation(api, bank, outsider):
     co = bank["co"]
     before = _books(api, bank)
-    twin = mint(co.sub("province_manager"), "manager", outsider.js, name="Zhang San")   # A's delegator's id, in B
+    twin = mint(co.sub("province_manager"), "manager", outsider.js, name="Zhang San")  # A's delegator's id, in B
     assert api.get("/me/delegation", twin).status_code == 404
     assert api.delete("/me/delegation", twin).status_code == 404
-    mine = api.put("/me/delegation", twin, {"to": {"id": "someone-in-b"}, "from": TODAY.isoformat(),
-                                            "until": TODAY.isoformat()})
+    mine = api.put(
+        "/me/delegation", twin, {"to": {"id": "someone-in-b"}, "from": TODAY.isoformat(), "until": TODAY.isoformat()}
+    )
     assert mine.status_code == 200 and mine.json["to"]["id"] == "someone-in-b", mine.json
     assert _books(api, bank) == before
     assert bank["waiting"] in {c["id"] for c in api.get("/me/approvals", bank["deputy"]).json["items"]}
@@ -205,11 +227,17 @@ def test_a_delegation_to_someone_of_another_company_lends_nothing(api, outsider)
     c = api.post("/campaigns", co.rep, campaign_body(requested_amount=100_000)).json
     api.post(f"/campaigns/{c['id']}/submit", co.rep)
     foreign_id = outsider.sub("manager")
-    d = api.put("/me/delegation", co.province_manager, {"to": {"id": foreign_id}, "from": TODAY.isoformat(),
-                                                        "until": TODAY.isoformat()})
+    d = api.put(
+        "/me/delegation",
+        co.province_manager,
+        {"to": {"id": foreign_id}, "from": TODAY.isoformat(), "until": TODAY.isoformat()},
+    )
     assert d.status_code == 200 and d.json["to"]["id"] == foreign_id, d.json
-    r = api.post(f"/campaigns/{c['id']}/approve", outsider.manager, {"approved_amount": 1000,
-                                                                    "acting_for": co.sub("province_manager")})
+    r = api.post(
+        f"/campaigns/{c['id']}/approve",
+        outsider.manager,
+        {"approved_amount": 1000, "acting_for": co.sub("province_manager")},
+    )
     assert r.status_code in (403, 404), r.json
     assert api.get(f"/campaigns/{c['id']}", co.leader).json["status"] == "submitted"
     assert c["id"] not in {x["id"] for x in api.get("/me/approvals", outsider.manager).json["items"]}
@@ -250,7 +278,14 @@ def test_a_budget_list_cursor_pointing_into_another_company_is_a_400_not_a_500_n
 
 def test_an_approvals_cursor_naming_another_companys_keys_is_a_400(api, bank, outsider):
     co = bank["co"]
-    for state in ({co.js: None}, {outsider.east: None, co.east: None}, {outsider.east: "x"}, {outsider.east: 5},
-                  {outsider.east: ["x"]}, ["x"], "x"):
+    for state in (
+        {co.js: None},
+        {outsider.east: None, co.east: None},
+        {outsider.east: "x"},
+        {outsider.east: 5},
+        {outsider.east: ["x"]},
+        ["x"],
+        "x",
+    ):
         r = api.get(f"/me/approvals?cursor={_b64(state)}", outsider.manager)
         assert r.status_code == 400 and r.json["errors"][0]["field"] == "cursor", (state, r.status_code, r.json)

@@ -2,6 +2,7 @@
 amount, strange unicode in reasons and names, forged cursors. Each is a clear 4xx naming what
 is wrong (or, for text that is merely unusual, accepted and kept exactly, with an audit trail
 that still verifies), never a 500 and never a half-written change."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,25 @@ from tools.verify_audit import chain_problems
 
 TODAY = business_date()
 POLICY = {"levels": [{"up_to": 500000, "approver": "province"}, {"up_to": None, "approver": "region"}]}
-UNREADABLE = "9" * 5000    # more digits than the JSON reader takes: the body as a whole is refused
-HUGE = ["9" * 30, "9" * 400, UNREADABLE, "1e400", "-1e400", "1e308", "NaN", "Infinity", "-Infinity", "1.5", "-0",
-        "true", "\"100\"", "null", "[]", "{}"]
+UNREADABLE = "9" * 5000  # more digits than the JSON reader takes: the body as a whole is refused
+HUGE = [
+    "9" * 30,
+    "9" * 400,
+    UNREADABLE,
+    "1e400",
+    "-1e400",
+    "1e308",
+    "NaN",
+    "Infinity",
+    "-Infinity",
+    "1.5",
+    "-0",
+    "true",
+    '"100"',
+    "null",
+    "[]",
+    "{}",
+]
 
 
 def _fields(r) -> set[str]:
@@ -58,20 +75,26 @@ def test_a_policy_limit_that_is_no_amount_is_refused_naming_it(api, company, val
     raw = '{"levels": [{"up_to": ' + value + ', "approver": "province"}, {"up_to": null, "approver": "leader"}]}'
     r = api.put("/approval-policy", company.leader, raw=raw)
     if value == "null":
-        _refused(r, "levels.0.up_to")          # only the last level may have no limit
+        _refused(r, "levels.0.up_to")  # only the last level may have no limit
     else:
         _refused(r, "levels.0.up_to", "levels.0", unreadable=value == UNREADABLE)
     assert api.get("/approval-policy", company.leader).json["levels"] == []
 
 
-@pytest.mark.parametrize("levels", [
-    [{"up_to": None, "approver": "leader", "extra": "x" * 10000}],
-    [{"up_to": None, "approver": "l" * 100000}],
-    [{"up_to": None, "approver": "leader\u0000"}],
-    [{"up_to": None, "approver": "ＬＥＡＤＥＲ"}],
-    [{"up_to": None, "approver": ["leader"]}],
-    [["leader"]], ["leader"], [None], [[]],
-])
+@pytest.mark.parametrize(
+    "levels",
+    [
+        [{"up_to": None, "approver": "leader", "extra": "x" * 10000}],
+        [{"up_to": None, "approver": "l" * 100000}],
+        [{"up_to": None, "approver": "leader\u0000"}],
+        [{"up_to": None, "approver": "ＬＥＡＤＥＲ"}],
+        [{"up_to": None, "approver": ["leader"]}],
+        [["leader"]],
+        ["leader"],
+        [None],
+        [[]],
+    ],
+)
 def test_malformed_policy_levels_are_refused_naming_them(api, company, levels):
     r = api.put("/approval-policy", company.leader, {"levels": levels})
     _refused(r)
@@ -90,26 +113,43 @@ def test_a_budget_amount_that_is_no_amount_is_refused_naming_it(api, company, va
 @pytest.mark.parametrize("value", HUGE)
 def test_a_budget_resized_to_no_amount_is_refused_and_unchanged(api, company, value):
     b = _budget(api, company)
-    _refused(api.patch(f"/budgets/{b['id']}", company.finance, raw='{"amount": ' + value + "}"), "amount",
-             unreadable=value == UNREADABLE)
+    _refused(
+        api.patch(f"/budgets/{b['id']}", company.finance, raw='{"amount": ' + value + "}"),
+        "amount",
+        unreadable=value == UNREADABLE,
+    )
     assert api.get(f"/budgets/{b['id']}", company.leader).json == b
     assert len(api.get(f"/budgets/{b['id']}/entries", company.leader).json["items"]) == 1
 
 
-@pytest.mark.parametrize("field,value", [
-    ("period", "2026-Q٤"), ("period", "2026\u0000"), ("period", "2026-" + "1" * 5000), ("period", "2026-Q４"),
-    ("period", "2026-00"), ("period", "0000"), ("period", "9999-Q4x"),
-    ("category", "tästing"), ("category", "t" * 100000), ("category", "tasting\n"), ("category", ""),
-    ("org", "{root}/../OTHER"), ("org", "{root}/東部"), ("org", "{root}/" + "/".join(["A"] * 200)),
-    ("org", "{root}\u202e/EAST"), ("org", ""), ("parent_id", "../../etc/passwd"), ("parent_id", "x" * 5000),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("period", "2026-Q٤"),
+        ("period", "2026\u0000"),
+        ("period", "2026-" + "1" * 5000),
+        ("period", "2026-Q４"),
+        ("period", "2026-00"),
+        ("period", "0000"),
+        ("period", "9999-Q4x"),
+        ("category", "tästing"),
+        ("category", "t" * 100000),
+        ("category", "tasting\n"),
+        ("category", ""),
+        ("org", "{root}/../OTHER"),
+        ("org", "{root}/東部"),
+        ("org", "{root}/" + "/".join(["A"] * 200)),
+        ("org", "{root}\u202e/EAST"),
+        ("org", ""),
+        ("parent_id", "../../etc/passwd"),
+        ("parent_id", "x" * 5000),
+    ],
+)
 def test_hostile_budget_fields_are_refused_naming_them(api, company, field, value):
     body = {"org": company.root, "period": "2026", "amount": 1000, field: value.replace("{root}", company.root)}
     r = api.post("/budgets", company.leader, body)
     _refused(r, field)
     assert api.get("/budgets", company.leader).json["items"] == []
-
-
 
 
 @pytest.mark.parametrize("period", ["２０２６", "٢٠٢٦", "2026\n", "２０２６-11"])
@@ -126,8 +166,17 @@ def test_a_budget_list_filtered_by_a_period_in_other_digits_is_a_400(api, compan
     assert r.status_code == 400 and _fields(r) == {"period"}, (r.status_code, r.json)
 
 
-@pytest.mark.parametrize("query", ["period=2026%00", "category=" + "c" * 5000,
-                                   "org=%E2%80%AE", "cursor=" + "A" * 5000, "cursor=%00", "limit=99999999999999999999"])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "period=2026%00",
+        "category=" + "c" * 5000,
+        "org=%E2%80%AE",
+        "cursor=" + "A" * 5000,
+        "cursor=%00",
+        "limit=99999999999999999999",
+    ],
+)
 def test_hostile_budget_list_queries_are_a_400(api, company, query):
     _budget(api, company)
     r = api.get(f"/budgets?{query}", company.leader)
@@ -154,13 +203,13 @@ def test_a_hostile_acting_for_is_refused_naming_it(api, company, flow, acting_fo
 
 
 UNUSUAL = [
-    "门店装修，活动取消 🙏",                           # CJK and an emoji
-    "بسبب الإغلاق",                                  # right to left
-    "\u202eesolc erots\u202c",                       # a bidi override
-    "Zalgo: z̴̢̛a̷̧͝l̶̨̛g̸̢͘o̵̧͝",                            # stacked combining marks
+    "门店装修，活动取消 🙏",  # CJK and an emoji
+    "بسبب الإغلاق",  # right to left
+    "\u202eesolc erots\u202c",  # a bidi override
+    "Zalgo: z̴̢̛a̷̧͝l̶̨̛g̸̢͘o̵̧͝",  # stacked combining marks
     "𝔘𝔫𝔦𝔠𝔬𝔡𝔢 outside the BMP 𠜎𠜱",
     "\ufeffBOM first, then a zero\u200bwidth space",
-    "中" * 4000,                                      # long, and 12,000 bytes
+    "中" * 4000,  # long, and 12,000 bytes
 ]
 
 
@@ -186,34 +235,68 @@ def test_an_unusual_rejection_comment_is_kept_and_the_trail_still_verifies(api, 
     assert trail["verified"] is True and _verifies(trail["items"])
 
 
-@pytest.mark.parametrize("raw_reason", [
-    '"\\u0000"', '"stop\\u0007"', '"a\\r\\nSet-Cookie: x=1"', '"\\ud800 lone"', '"\\udfff"', '""', '"   "',
-    '"' + "x" * 5001 + '"', "null", "1", "[]", '{"text": "x"}',
-])
+@pytest.mark.parametrize(
+    "raw_reason",
+    [
+        '"\\u0000"',
+        '"stop\\u0007"',
+        '"a\\r\\nSet-Cookie: x=1"',
+        '"\\ud800 lone"',
+        '"\\udfff"',
+        '""',
+        '"   "',
+        '"' + "x" * 5001 + '"',
+        "null",
+        "1",
+        "[]",
+        '{"text": "x"}',
+    ],
+)
 def test_a_cancel_reason_that_is_no_text_is_refused_and_nothing_is_cancelled(api, company, flow, raw_reason):
     b = _budget(api, company)
     c = flow.approved(amount=100_000)
     r = api.post(f"/campaigns/{c['id']}/cancel", company.rep, raw='{"reason": ' + raw_reason + "}")
-    _refused(r, "reason", unreadable=raw_reason.startswith('"\\ud'))    # a lone surrogate: no text at all
+    _refused(r, "reason", unreadable=raw_reason.startswith('"\\ud'))  # a lone surrogate: no text at all
     assert flow.campaign(c["id"])["status"] == "approved"
     assert api.get(f"/budgets/{b['id']}", company.leader).json["reserved"] == 100_000
 
 
 # -- delegation --------------------------------------------------------------------------------------
-@pytest.mark.parametrize("to,field", [
-    ({"id": "x" * 5000}, "to.id"), ({"id": "dépité"}, "to.id"), ({"id": "a\u0000b"}, "to.id"),
-    ({"id": "ok", "name": "n" * 5000}, "to.name"), ({"id": "ok", "name": "a\r\nb"}, "to.name"),
-    ({"id": "ok", "extra": 1}, "to.extra"), ({"name": "no id"}, "to.id"), ("someone", "to"), ([], "to"),
-])
+@pytest.mark.parametrize(
+    "to,field",
+    [
+        ({"id": "x" * 5000}, "to.id"),
+        ({"id": "dépité"}, "to.id"),
+        ({"id": "a\u0000b"}, "to.id"),
+        ({"id": "ok", "name": "n" * 5000}, "to.name"),
+        ({"id": "ok", "name": "a\r\nb"}, "to.name"),
+        ({"id": "ok", "extra": 1}, "to.extra"),
+        ({"name": "no id"}, "to.id"),
+        ("someone", "to"),
+        ([], "to"),
+    ],
+)
 def test_hostile_delegates_are_refused_naming_the_field(api, company, to, field):
-    r = api.put("/me/delegation", company.province_manager,
-                {"to": to, "from": TODAY.isoformat(), "until": TODAY.isoformat()})
+    r = api.put(
+        "/me/delegation", company.province_manager, {"to": to, "from": TODAY.isoformat(), "until": TODAY.isoformat()}
+    )
     _refused(r, field, field.split(".")[0])
     assert api.get("/me/delegation", company.province_manager).status_code == 404
 
 
-@pytest.mark.parametrize("day", ["２０２６-１２-０１", "2026-02-30", "9999-99-99", "2026-12-01T00:00:00Z", "", 20261201,
-                                 "0000-01-01", "+2026-12-01"])
+@pytest.mark.parametrize(
+    "day",
+    [
+        "２０２６-１２-０１",
+        "2026-02-30",
+        "9999-99-99",
+        "2026-12-01T00:00:00Z",
+        "",
+        20261201,
+        "0000-01-01",
+        "+2026-12-01",
+    ],
+)
 def test_hostile_delegation_days_are_refused_naming_them(api, company, day):
     for field in ("from", "until"):
         body = {"to": {"id": "deputy"}, "from": TODAY.isoformat(), "until": TODAY.isoformat(), field: day}
@@ -223,15 +306,17 @@ def test_hostile_delegation_days_are_refused_naming_them(api, company, day):
 
 def test_a_delegate_name_in_any_script_is_kept_exactly(api, company):
     name = "王小明 · Ōtsuka · Ахмед 🙂"
-    r = api.put("/me/delegation", company.province_manager,
-                {"to": {"id": "deputy-1", "name": name}, "from": TODAY.isoformat(), "until": TODAY.isoformat()})
+    r = api.put(
+        "/me/delegation",
+        company.province_manager,
+        {"to": {"id": "deputy-1", "name": name}, "from": TODAY.isoformat(), "until": TODAY.isoformat()},
+    )
     assert r.status_code == 200 and r.json["to"]["name"] == name, r.json
     assert api.get("/me/delegation", company.province_manager).json["to"]["name"] == name
 
 
 # -- cursors of the new lists ------------------------------------------------------------------------
-@pytest.mark.parametrize("cursor", ["0", "-1", "51", "99999999999999999999999", "1.5", "%00", "x" * 3000,
-                                    "１"])
+@pytest.mark.parametrize("cursor", ["0", "-1", "51", "99999999999999999999999", "1.5", "%00", "x" * 3000, "１"])
 def test_a_hostile_audit_cursor_is_a_400(api, company, flow, cursor):
     c = flow.approved()
     r = api.get(f"/campaigns/{c['id']}/audit?cursor={cursor}", company.leader)
@@ -271,9 +356,14 @@ def test_the_next_cursor_of_my_approvals_is_always_accepted(api, company):
         for rep in (company.rep, company.rep_west):
             c = api.post("/campaigns", rep, campaign_body()).json
             assert api.post(f"/campaigns/{c['id']}/submit", rep).status_code == 200
-    assert api.put("/me/delegation", company.west_manager, {"to": {"id": company.sub("manager")},
-                                                            "from": TODAY.isoformat(),
-                                                            "until": TODAY.isoformat()}).status_code == 200
+    assert (
+        api.put(
+            "/me/delegation",
+            company.west_manager,
+            {"to": {"id": company.sub("manager")}, "from": TODAY.isoformat(), "until": TODAY.isoformat()},
+        ).status_code
+        == 200
+    )
     seen, cursor = [], None
     for _ in range(5):
         r = api.get("/me/approvals?limit=3" + (f"&cursor={cursor}" if cursor else ""), company.manager)
@@ -291,8 +381,9 @@ def test_a_ledger_cursor_forged_to_point_at_another_budget_is_refused(api, compa
     from chalicelib.dal.paging import encode_cursor, fingerprint
 
     mine = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 1000}).json
-    other = api.post("/budgets", company.leader, {"org": company.east, "period": "2026", "amount": 500,
-                                                  "parent_id": mine["id"]}).json
+    other = api.post(
+        "/budgets", company.leader, {"org": company.east, "period": "2026", "amount": 500, "parent_id": mine["id"]}
+    ).json
     forged = encode_cursor({"pk": f"budget#{other['id']}", "sk": "entry#0"}, fingerprint("ledger", mine["id"]))
     r = api.get(f"/budgets/{mine['id']}/entries?cursor={forged}", company.leader)
     assert r.status_code == 400 and r.json["errors"][0]["field"] == "cursor"

@@ -1,4 +1,5 @@
 """Scope rules: rep — own; manager — subtree; leader and finance — their company."""
+
 import pytest
 
 from chalicelib.domain.access import Principal, Scope, in_scope, list_scope, require_approver
@@ -17,15 +18,18 @@ def test_org_subtrees_match_whole_segments_only():
     assert is_valid_org("CN/EAST/JS") and not is_valid_org("CN//JS") and not is_valid_org("CN/../X")
 
 
-@pytest.mark.parametrize("who,org,owner,expected", [
-    (REP, "CN/EAST/JS", "u1", True),
-    (REP, "CN/EAST/JS", "u2", False),
-    (MANAGER, "CN/EAST/ZJ", "u2", True),
-    (MANAGER, "CN/WEST/SC", "u2", False),
-    (LEADER, "CN/WEST/SC", "u2", True),
-    (LEADER, "US/WEST", "u2", False),
-    (Principal("f1", "finance", "CN"), "CN/WEST/SC", "u2", True),
-])
+@pytest.mark.parametrize(
+    "who,org,owner,expected",
+    [
+        (REP, "CN/EAST/JS", "u1", True),
+        (REP, "CN/EAST/JS", "u2", False),
+        (MANAGER, "CN/EAST/ZJ", "u2", True),
+        (MANAGER, "CN/WEST/SC", "u2", False),
+        (LEADER, "CN/WEST/SC", "u2", True),
+        (LEADER, "US/WEST", "u2", False),
+        (Principal("f1", "finance", "CN"), "CN/WEST/SC", "u2", True),
+    ],
+)
 def test_scope(who, org, owner, expected):
     assert in_scope(who, org, owner) is expected
 
@@ -58,22 +62,32 @@ PROVINCE = Principal("p1", "manager", "CN/EAST/JS")
 FINANCE = Principal("f1", "finance", "CN")
 
 
-@pytest.mark.parametrize("who,expected", [
-    (REP, Scope("CN", "CN", "u1")),
-    (MANAGER, Scope("CN", "CN/EAST")),
-    (LEADER, Scope("CN", "CN")),
-    (FINANCE, Scope("CN", "CN")),
-])
+@pytest.mark.parametrize(
+    "who,expected",
+    [
+        (REP, Scope("CN", "CN", "u1")),
+        (MANAGER, Scope("CN", "CN/EAST")),
+        (LEADER, Scope("CN", "CN")),
+        (FINANCE, Scope("CN", "CN")),
+    ],
+)
 def test_each_role_reaches_its_part_of_the_company(who, expected):
     assert access.scope_of(who) == expected
 
 
-@pytest.mark.parametrize("action,roles", [
-    ("campaign.create", {"rep", "manager"}), ("campaign.approve", {"manager", "leader"}),
-    ("rule.create", {"leader"}), ("reimbursement.create", {"finance"}), ("report.run", {"leader"}),
-    ("report.read", {"manager", "leader"}), ("feedback.my_requests", {"rep", "manager"}),
-    ("campaign.read", {"rep", "manager", "leader", "finance"}),
-])
+@pytest.mark.parametrize(
+    "action,roles",
+    [
+        ("campaign.create", {"rep", "manager"}),
+        ("campaign.approve", {"manager", "leader"}),
+        ("rule.create", {"leader"}),
+        ("reimbursement.create", {"finance"}),
+        ("report.run", {"leader"}),
+        ("report.read", {"manager", "leader"}),
+        ("feedback.my_requests", {"rep", "manager"}),
+        ("campaign.read", {"rep", "manager", "leader", "finance"}),
+    ],
+)
 def test_only_the_listed_roles_may_attempt_an_action(action, roles):
     for role in access.ROLES:
         who = Principal("x", role, "CN")
@@ -99,8 +113,8 @@ def test_owner_only_actions_and_the_company_boundary():
 
 def test_only_approvers_other_than_the_applicant_see_the_approval_context():
     assert access.sees_approval_context(MANAGER, "CN/EAST/JS", "u1")
-    assert not access.sees_approval_context(MANAGER, "CN/EAST/JS", "m1")      # own application
-    assert not access.sees_approval_context(MANAGER, "CN/WEST/SC", "u1")      # outside the subtree
+    assert not access.sees_approval_context(MANAGER, "CN/EAST/JS", "m1")  # own application
+    assert not access.sees_approval_context(MANAGER, "CN/WEST/SC", "u1")  # outside the subtree
     assert not access.sees_approval_context(REP, "CN/EAST/JS", "u2")
     assert not access.sees_approval_context(FINANCE, "CN/EAST/JS", "u1")
     assert access.sees_approval_context(LEADER, "CN/WEST/SC", "u1")
@@ -120,10 +134,12 @@ def test_reports_cover_a_leaders_company_or_a_managers_subtree():
 
 
 def test_a_reps_reminder_is_copied_to_the_nearest_subscribed_managers_above_only():
-    subs = [{"user_id": "m-region", "role": "manager", "org": "CN/EAST"},
-            {"user_id": "m-province", "role": "manager", "org": "CN/EAST/JS"},
-            {"user_id": "m-west", "role": "manager", "org": "CN/WEST"},
-            {"user_id": "l", "role": "leader", "org": "CN"}]
+    subs = [
+        {"user_id": "m-region", "role": "manager", "org": "CN/EAST"},
+        {"user_id": "m-province", "role": "manager", "org": "CN/EAST/JS"},
+        {"user_id": "m-west", "role": "manager", "org": "CN/WEST"},
+        {"user_id": "l", "role": "leader", "org": "CN"},
+    ]
     assert [s["user_id"] for s in access.nearest_managers_over(subs, "CN/EAST/JS", "u1")] == ["m-province"]
     assert [s["user_id"] for s in access.nearest_managers_over(subs, "CN/EAST/ZJ", "u1")] == ["m-region"]
     assert access.nearest_managers_over(subs, "CN/NORTH/BJ", "u1") == []
@@ -136,5 +152,5 @@ def test_campaign_rules_are_visible_like_their_campaign_and_policy_to_everyone()
     assert not access.rule_visible(REP, "campaign", "CN/EAST/JS", "u2")
     assert access.rule_visible(MANAGER, "campaign", "CN/EAST/ZJ", "u2")
     assert not access.rule_visible(MANAGER, "campaign", "CN/WEST/SC", "u2")
-    assert not access.rule_visible(MANAGER, "campaign", None, None)            # an old rule without its org
+    assert not access.rule_visible(MANAGER, "campaign", None, None)  # an old rule without its org
     assert access.rule_visible(FINANCE, "campaign", None, None)

@@ -1,17 +1,35 @@
 """Approval chains, step authority, delegation and the keys of the approvals worklist."""
+
 import pytest
 
 from chalicelib.domain.access import Principal
 from chalicelib.domain.approval import (
-    ANY_MANAGER, Approval, ChainStep, Delegation, approver_keys, chain_at_submit, inbox_keys, is_eligible_delegate,
-    leader_key, may_act_for, may_take_step, new_delegation, parse_policy, resolve_authority, start_approval,
-    take_step, waiting_keys,
+    ANY_MANAGER,
+    Approval,
+    ChainStep,
+    Delegation,
+    approver_keys,
+    chain_at_submit,
+    inbox_keys,
+    is_eligible_delegate,
+    leader_key,
+    may_act_for,
+    may_take_step,
+    new_delegation,
+    parse_policy,
+    resolve_authority,
+    start_approval,
+    take_step,
+    waiting_keys,
 )
 from chalicelib.domain.audit import Person
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 
-EXAMPLE = [{"up_to": 500000, "approver": "province"}, {"up_to": 5000000, "approver": "region"},
-           {"up_to": None, "approver": "leader"}]
+EXAMPLE = [
+    {"up_to": 500000, "approver": "province"},
+    {"up_to": 5000000, "approver": "region"},
+    {"up_to": None, "approver": "leader"},
+]
 POLICY = parse_policy(EXAMPLE)
 TODAY = "2026-11-23"
 AT = "2026-11-23T08:00:00.000Z"
@@ -49,27 +67,30 @@ def test_the_example_policy_of_the_contract_is_valid():
     assert parse_policy([{"up_to": 100, "approver": "region"}]).levels[0].approver == "region"
 
 
-@pytest.mark.parametrize("levels,field", [
-    ([{"up_to": 500, "approver": "province"}, {"up_to": 500, "approver": "region"}], "levels.1.up_to"),
-    ([{"up_to": 900, "approver": "province"}, {"up_to": 500, "approver": "region"}], "levels.1.up_to"),
-    ([{"up_to": None, "approver": "province"}, {"up_to": 500, "approver": "region"}], "levels.0.up_to"),
-    ([{"up_to": 500, "approver": "province"}, {"up_to": None, "approver": "boss"}], "levels.1.approver"),
-    ([{"up_to": 500, "approver": "Province"}], "levels.0.approver"),
-    ([{"up_to": 500}], "levels.0.approver"),
-    ([{"up_to": 0, "approver": "province"}], "levels.0.up_to"),
-    ([{"up_to": -1, "approver": "province"}], "levels.0.up_to"),
-    ([{"up_to": 2**63, "approver": "province"}], "levels.0.up_to"),
-    ([{"up_to": 1.5, "approver": "province"}], "levels.0.up_to"),
-    ([{"up_to": True, "approver": "province"}], "levels.0.up_to"),
-    ([{"up_to": "500", "approver": "province"}], "levels.0.up_to"),
-    ([{"up_to": 500, "approver": "region"}, {"up_to": 900, "approver": "province"}], "levels.1.approver"),
-    ([{"up_to": 500, "approver": "region"}, {"up_to": 900, "approver": "region"}], "levels.1.approver"),
-    ([{"up_to": 500, "approver": "region", "role": "x"}], "levels.0.role"),
-    (["province"], "levels.0"),
-    ([], "levels"),
-    (None, "levels"),
-    ({"up_to": 1, "approver": "leader"}, "levels"),
-])
+@pytest.mark.parametrize(
+    "levels,field",
+    [
+        ([{"up_to": 500, "approver": "province"}, {"up_to": 500, "approver": "region"}], "levels.1.up_to"),
+        ([{"up_to": 900, "approver": "province"}, {"up_to": 500, "approver": "region"}], "levels.1.up_to"),
+        ([{"up_to": None, "approver": "province"}, {"up_to": 500, "approver": "region"}], "levels.0.up_to"),
+        ([{"up_to": 500, "approver": "province"}, {"up_to": None, "approver": "boss"}], "levels.1.approver"),
+        ([{"up_to": 500, "approver": "Province"}], "levels.0.approver"),
+        ([{"up_to": 500}], "levels.0.approver"),
+        ([{"up_to": 0, "approver": "province"}], "levels.0.up_to"),
+        ([{"up_to": -1, "approver": "province"}], "levels.0.up_to"),
+        ([{"up_to": 2**63, "approver": "province"}], "levels.0.up_to"),
+        ([{"up_to": 1.5, "approver": "province"}], "levels.0.up_to"),
+        ([{"up_to": True, "approver": "province"}], "levels.0.up_to"),
+        ([{"up_to": "500", "approver": "province"}], "levels.0.up_to"),
+        ([{"up_to": 500, "approver": "region"}, {"up_to": 900, "approver": "province"}], "levels.1.approver"),
+        ([{"up_to": 500, "approver": "region"}, {"up_to": 900, "approver": "region"}], "levels.1.approver"),
+        ([{"up_to": 500, "approver": "region", "role": "x"}], "levels.0.role"),
+        (["province"], "levels.0"),
+        ([], "levels"),
+        (None, "levels"),
+        ({"up_to": 1, "approver": "leader"}, "levels"),
+    ],
+)
 def test_a_bad_policy_is_refused_naming_the_level_at_fault(levels, field):
     with pytest.raises(InvalidInput) as e:
         parse_policy(levels)
@@ -83,31 +104,40 @@ def test_every_fault_of_a_policy_is_named_at_once():
 
 
 # -- the chain fixed at submit ---------------------------------------------------------------
-@pytest.mark.parametrize("amount,expected", [
-    (1, [("province", "CN/EAST/JS")]),
-    (500_000, [("province", "CN/EAST/JS")]),                  # up_to is inclusive
-    (500_001, [("province", "CN/EAST/JS"), ("region", "CN/EAST")]),
-    (5_000_000, [("province", "CN/EAST/JS"), ("region", "CN/EAST")]),
-    (5_000_001, [("province", "CN/EAST/JS"), ("region", "CN/EAST"), ("leader", "CN")]),
-])
+@pytest.mark.parametrize(
+    "amount,expected",
+    [
+        (1, [("province", "CN/EAST/JS")]),
+        (500_000, [("province", "CN/EAST/JS")]),  # up_to is inclusive
+        (500_001, [("province", "CN/EAST/JS"), ("region", "CN/EAST")]),
+        (5_000_000, [("province", "CN/EAST/JS"), ("region", "CN/EAST")]),
+        (5_000_001, [("province", "CN/EAST/JS"), ("region", "CN/EAST"), ("leader", "CN")]),
+    ],
+)
 def test_a_reps_chain_at_depth_3_climbs_as_far_as_the_amount_needs(amount, expected):
     assert chain(amount) == expected
 
 
-@pytest.mark.parametrize("amount,expected", [
-    (300_000, [("region", "CN/EAST")]),                       # no province step; the first level above
-    (2_000_000, [("region", "CN/EAST")]),
-    (9_000_000, [("region", "CN/EAST"), ("leader", "CN")]),
-])
+@pytest.mark.parametrize(
+    "amount,expected",
+    [
+        (300_000, [("region", "CN/EAST")]),  # no province step; the first level above
+        (2_000_000, [("region", "CN/EAST")]),
+        (9_000_000, [("region", "CN/EAST"), ("leader", "CN")]),
+    ],
+)
 def test_a_rep_at_depth_2_has_no_province_step(amount, expected):
     assert chain(amount, org="CN/EAST") == expected
 
 
-@pytest.mark.parametrize("amount,expected", [
-    (300_000, [("region", "CN/EAST")]),                       # a province manager's own node is skipped
-    (2_000_000, [("region", "CN/EAST")]),
-    (9_000_000, [("region", "CN/EAST"), ("leader", "CN")]),
-])
+@pytest.mark.parametrize(
+    "amount,expected",
+    [
+        (300_000, [("region", "CN/EAST")]),  # a province manager's own node is skipped
+        (2_000_000, [("region", "CN/EAST")]),
+        (9_000_000, [("region", "CN/EAST"), ("leader", "CN")]),
+    ],
+)
 def test_a_province_managers_application_starts_at_the_region(amount, expected):
     assert chain(amount, role="manager") == expected
 
@@ -144,12 +174,15 @@ def test_without_a_policy_one_step_by_any_manager_over_the_campaign():
 
 def test_the_approval_view_shows_the_chain_the_steps_and_what_is_next():
     approval = start_approval(POLICY, 600_000, "CN/EAST/JS", "rep", "CN/EAST/JS")
-    assert approval.as_dict() == {"chain": [{"level": "province", "org": "CN/EAST/JS"},
-                                            {"level": "region", "org": "CN/EAST"}],
-                                  "steps": [], "next": {"level": "province", "org": "CN/EAST/JS"}}
+    assert approval.as_dict() == {
+        "chain": [{"level": "province", "org": "CN/EAST/JS"}, {"level": "region", "org": "CN/EAST"}],
+        "steps": [],
+        "next": {"level": "province", "org": "CN/EAST/JS"},
+    }
     after = approve(approval, PROVINCE_JS, 550_000)
-    assert after.as_dict()["steps"] == [{"level": "province", "by": {"id": "p1", "name": "省经理"},
-                                         "amount": 550_000, "comment": "ok", "at": AT}]
+    assert after.as_dict()["steps"] == [
+        {"level": "province", "by": {"id": "p1", "name": "省经理"}, "amount": 550_000, "comment": "ok", "at": AT}
+    ]
     assert after.as_dict()["next"] == {"level": "region", "org": "CN/EAST"}
     assert after.as_dict(status="rejected")["next"] is None
     assert Approval.from_dict(after.as_dict()) == after
@@ -171,8 +204,17 @@ def test_the_chain_is_walked_in_order_by_exactly_the_right_managers_and_complete
     assert approval.complete and approval.next is None and approval.approved_amount == 500_000
 
 
-@pytest.mark.parametrize("who", [PROVINCE_ZJ, REGION_EAST, REGION_WEST, OTHER_LEADER,
-                                 Principal("x", "finance", "CN"), Principal("u2", "rep", "CN/EAST/JS")])
+@pytest.mark.parametrize(
+    "who",
+    [
+        PROVINCE_ZJ,
+        REGION_EAST,
+        REGION_WEST,
+        OTHER_LEADER,
+        Principal("x", "finance", "CN"),
+        Principal("u2", "rep", "CN/EAST/JS"),
+    ],
+)
 def test_anyone_but_the_steps_own_manager_or_a_leader_is_refused_not_your_step(who):
     with pytest.raises(Forbidden) as e:
         resolve_authority(who, two_step(), "u1", (), TODAY)
@@ -230,7 +272,7 @@ def test_without_a_policy_any_manager_over_the_campaign_or_a_leader_decides_alon
 def test_may_take_step_reads_as_the_contract_says():
     province = ChainStep("province", "CN/EAST/JS")
     assert may_take_step("manager", "CN/EAST/JS", province)
-    assert not may_take_step("manager", "CN/EAST", province)          # exactly the node, not above it
+    assert not may_take_step("manager", "CN/EAST", province)  # exactly the node, not above it
     assert may_take_step("leader", "CN", province)
     assert not may_take_step("leader", "US", province)
     assert not may_take_step("manager", "CN", ChainStep("leader", "CN"))
@@ -249,19 +291,26 @@ def test_a_delegation_lends_authority_on_its_days_only():
     d = delegation()
     assert d.active_on("2026-11-20") and d.active_on("2026-11-30")
     assert not d.active_on("2026-11-19") and not d.active_on("2026-12-01")
-    assert d.as_dict() == {"delegator": {"id": "r1", "name": "大区经理", "role": "manager", "org": "CN/EAST"},
-                           "to": {"id": "d1", "name": "代理人"}, "from": "2026-11-20", "until": "2026-11-30"}
+    assert d.as_dict() == {
+        "delegator": {"id": "r1", "name": "大区经理", "role": "manager", "org": "CN/EAST"},
+        "to": {"id": "d1", "name": "代理人"},
+        "from": "2026-11-20",
+        "until": "2026-11-30",
+    }
 
 
-@pytest.mark.parametrize("to,start,until,field", [
-    (REGION_EAST, "2026-11-24", "2026-11-30", "to.id"),
-    (Principal("", "manager", "CN"), "2026-11-24", "2026-11-30", "to.id"),
-    (DELEGATE, "2026-11-30", "2026-11-24", "until"),
-    (DELEGATE, "2026-11-01", "2026-11-22", "until"),           # entirely before today
-    (DELEGATE, "2026-02-30", "2026-11-30", "from"),
-    (DELEGATE, "2026-11-24", "tomorrow", "until"),
-    (DELEGATE, None, "2026-11-30", "from"),
-])
+@pytest.mark.parametrize(
+    "to,start,until,field",
+    [
+        (REGION_EAST, "2026-11-24", "2026-11-30", "to.id"),
+        (Principal("", "manager", "CN"), "2026-11-24", "2026-11-30", "to.id"),
+        (DELEGATE, "2026-11-30", "2026-11-24", "until"),
+        (DELEGATE, "2026-11-01", "2026-11-22", "until"),  # entirely before today
+        (DELEGATE, "2026-02-30", "2026-11-30", "from"),
+        (DELEGATE, "2026-11-24", "tomorrow", "until"),
+        (DELEGATE, None, "2026-11-30", "from"),
+    ],
+)
 def test_a_bad_delegation_is_refused_naming_the_field(to, start, until, field):
     with pytest.raises(InvalidInput) as e:
         delegation(to=to, start=start, until=until)
@@ -296,12 +345,15 @@ def test_a_delegate_takes_the_delegators_step_and_the_step_records_both():
     assert step.as_dict()["acting_for"] == {"id": "r1", "name": "大区经理"}
 
 
-@pytest.mark.parametrize("who,today", [
-    (DELEGATE, "2026-12-01"),                                           # after the delegated days
-    (DELEGATE, "2026-11-19"),                                           # before them
-    (Principal("d1", "rep", "CN/WEST/SC"), TODAY),                      # not a manager or leader
-    (Principal("d1", "manager", "US/WEST"), TODAY),                     # a token of another company
-])
+@pytest.mark.parametrize(
+    "who,today",
+    [
+        (DELEGATE, "2026-12-01"),  # after the delegated days
+        (DELEGATE, "2026-11-19"),  # before them
+        (Principal("d1", "rep", "CN/WEST/SC"), TODAY),  # not a manager or leader
+        (Principal("d1", "manager", "US/WEST"), TODAY),  # a token of another company
+    ],
+)
 def test_outside_the_dates_or_without_a_valid_delegates_token_there_is_no_authority(who, today):
     after_province = approve(two_step(), PROVINCE_JS, 550_000)
     with pytest.raises(Forbidden) as e:
@@ -320,8 +372,9 @@ def test_without_acting_for_the_callers_own_authority_is_used_first():
 
 def test_a_delegate_may_name_whom_they_act_for():
     d = delegation(to=PROVINCE_ZJ)
-    authority = resolve_authority(PROVINCE_ZJ, approve(two_step(), PROVINCE_JS, 550_000), "u1", [d], TODAY,
-                                  acting_for="r1")
+    authority = resolve_authority(
+        PROVINCE_ZJ, approve(two_step(), PROVINCE_JS, 550_000), "u1", [d], TODAY, acting_for="r1"
+    )
     assert authority.acting_for == Person("r1", "大区经理")
     with pytest.raises(Forbidden) as e:
         resolve_authority(PROVINCE_ZJ, two_step(), "u1", [d], TODAY, acting_for="someone-else")
@@ -397,18 +450,23 @@ def test_an_active_delegation_adds_the_delegators_keys_to_the_delegates_inbox():
     assert inbox_keys(REGION_EAST, [delegation(delegator=PROVINCE_JS, to=REGION_EAST)], TODAY)["CN/EAST"] is None
 
 
-@pytest.mark.parametrize("org,role,amount,policy", [
-    (org, role, amount, policy)
-    for org in ("CN/EAST/JS", "CN/EAST", "CN/EAST/JS/NJ", "CN")
-    for role in ("rep", "manager")
-    for amount in (1, 600_000, 9_000_000)
-    for policy in (POLICY, None)
-])
+@pytest.mark.parametrize(
+    "org,role,amount,policy",
+    [
+        (org, role, amount, policy)
+        for org in ("CN/EAST/JS", "CN/EAST", "CN/EAST/JS/NJ", "CN")
+        for role in ("rep", "manager")
+        for amount in (1, 600_000, 9_000_000)
+        for policy in (POLICY, None)
+    ],
+)
 def test_whoever_may_take_the_next_step_finds_it_under_one_of_their_keys(org, role, amount, policy):
     approval = start_approval(policy, amount, org, role, org)
     waiting = set(waiting_keys(approval))
-    approvers = [Principal("x", "manager", node) for node in ("CN", "CN/EAST", "CN/EAST/JS", "CN/EAST/JS/NJ",
-                                                               "CN/WEST", "CN/EAST/ZJ")] + [LEADER]
+    approvers = [
+        Principal("x", "manager", node)
+        for node in ("CN", "CN/EAST", "CN/EAST/JS", "CN/EAST/JS/NJ", "CN/WEST", "CN/EAST/ZJ")
+    ] + [LEADER]
     for who in approvers:
         finds = bool(waiting & set(approver_keys(who.role, who.org)))
         may = may_take_step(who.role, who.org, approval.next)

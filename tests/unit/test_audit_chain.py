@@ -1,12 +1,23 @@
 """The audit trail: entries chained by SHA-256 exactly as API.md defines it, checkable offline."""
+
 import hashlib
+import itertools
 import json
 from decimal import Decimal
 
 import pytest
 
 from chalicelib.domain.audit import (
-    ACTIONS, GENESIS_HASH, SYSTEM_ACTOR, Actor, AuditEntry, Person, actor_of, diff, next_entry, verify,
+    ACTIONS,
+    GENESIS_HASH,
+    SYSTEM_ACTOR,
+    Actor,
+    AuditEntry,
+    Person,
+    actor_of,
+    diff,
+    next_entry,
+    verify,
 )
 
 REP = actor_of("u1", "李雷", "rep")
@@ -16,8 +27,13 @@ DELEGATE = actor_of("m2", "韩梅梅", "manager", acting_for=Person("m1", "王�
 def chain(n: int) -> list[AuditEntry]:
     entries, prev = [], None
     for i in range(n):
-        prev = next_entry(prev, f"2026-11-23T08:00:{i:02d}.000Z", REP if i % 2 else SYSTEM_ACTOR,
-                          ACTIONS[i % len(ACTIONS)], {"amount": [i, i + 1]} if i % 3 else None)
+        prev = next_entry(
+            prev,
+            f"2026-11-23T08:00:{i:02d}.000Z",
+            REP if i % 2 else SYSTEM_ACTOR,
+            ACTIONS[i % len(ACTIONS)],
+            {"amount": [i, i + 1]} if i % 3 else None,
+        )
         entries.append(prev)
     return entries
 
@@ -31,13 +47,23 @@ def test_the_hash_of_a_fixed_entry_is_the_sha256_of_its_canonical_json_computed_
     # GIVEN the first entry of a chain: a rep submits, with a change and non-ASCII text
     entry = next_entry(None, "2026-11-23T08:00:00.000Z", REP, "submitted", {"status": ["draft", "submitted"]})
     # THEN its hash is SHA-256 over exactly this text: sorted keys, no spaces, Chinese kept as UTF-8
-    text = ('{"action":"submitted","actor":{"id":"u1","name":"李雷","role":"rep"},"at":"2026-11-23T08:00:00.000Z",'
-            '"changes":{"status":["draft","submitted"]},'
-            '"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","seq":1}')
+    text = (
+        '{"action":"submitted","actor":{"id":"u1","name":"李雷","role":"rep"},"at":"2026-11-23T08:00:00.000Z",'
+        '"changes":{"status":["draft","submitted"]},'
+        '"prev_hash":"0000000000000000000000000000000000000000000000000000000000000000","seq":1}'
+    )
     assert entry.hash == hashlib.sha256(text.encode("utf-8")).hexdigest()
-    assert entry.hash == hashlib.sha256(json.dumps(
-        {k: v for k, v in entry.as_dict().items() if k != "hash"},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest()
+    assert (
+        entry.hash
+        == hashlib.sha256(
+            json.dumps(
+                {k: v for k, v in entry.as_dict().items() if k != "hash"},
+                sort_keys=True,
+                separators=(",", ":"),
+                ensure_ascii=False,
+            ).encode("utf-8")
+        ).hexdigest()
+    )
     assert len(entry.hash) == 64 and entry.hash == entry.hash.lower()
 
 
@@ -45,7 +71,7 @@ def test_the_first_entry_links_to_64_zeros_and_each_next_one_to_the_hash_before_
     entries = chain(5)
     assert entries[0].prev_hash == GENESIS_HASH == "0" * 64
     assert [e.seq for e in entries] == [1, 2, 3, 4, 5]
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(entries, entries[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(entries))
 
 
 def test_a_whole_chain_verifies_from_the_json_the_api_returns():
@@ -55,19 +81,22 @@ def test_a_whole_chain_verifies_from_the_json_the_api_returns():
     assert verify([])
 
 
-@pytest.mark.parametrize("tamper", [
-    lambda items: items[3].update(action="rejected"),
-    lambda items: items[3]["actor"].update(name="someone else"),
-    lambda items: items[4]["changes"].update(amount=[0, 999]),
-    lambda items: items[4].pop("changes"),
-    lambda items: items[2].update(at="2026-11-24T00:00:00.000Z"),
-    lambda items: items[5].update(hash="f" * 64),
-    lambda items: items[5].update(prev_hash=GENESIS_HASH),
-    lambda items: items.pop(3),                                   # a deleted entry leaves a gap
-    lambda items: items.insert(2, items.pop(3)),                  # reordered
-    lambda items: items[6].update(seq=8),
-    lambda items: items[0].update(seq=True),
-])
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda items: items[3].update(action="rejected"),
+        lambda items: items[3]["actor"].update(name="someone else"),
+        lambda items: items[4]["changes"].update(amount=[0, 999]),
+        lambda items: items[4].pop("changes"),
+        lambda items: items[2].update(at="2026-11-24T00:00:00.000Z"),
+        lambda items: items[5].update(hash="f" * 64),
+        lambda items: items[5].update(prev_hash=GENESIS_HASH),
+        lambda items: items.pop(3),  # a deleted entry leaves a gap
+        lambda items: items.insert(2, items.pop(3)),  # reordered
+        lambda items: items[6].update(seq=8),
+        lambda items: items[0].update(seq=True),
+    ],
+)
 def test_any_edit_deletion_or_reordering_breaks_verification(tamper):
     items = as_api_json(chain(8))
     tamper(items)
@@ -96,8 +125,12 @@ def test_optional_keys_are_left_out_of_the_hashed_json_when_absent():
     assert "changes" not in plain and "acting_for" not in plain["actor"]
     assert "changes" not in next_entry(None, "2026-11-23T08:00:00.000Z", REP, "submitted", {}).as_dict()
     acting = next_entry(None, "2026-11-23T08:00:00.000Z", DELEGATE, "approval_step").as_dict()
-    assert acting["actor"] == {"id": "m2", "name": "韩梅梅", "role": "manager",
-                               "acting_for": {"id": "m1", "name": "王经理"}}
+    assert acting["actor"] == {
+        "id": "m2",
+        "name": "韩梅梅",
+        "role": "manager",
+        "acting_for": {"id": "m1", "name": "王经理"},
+    }
     assert set(acting) == {"seq", "at", "actor", "action", "prev_hash", "hash"}
 
 
@@ -108,10 +141,26 @@ def test_an_entry_survives_a_round_trip_through_its_dict():
 
 
 def test_every_action_of_the_contract_is_known_and_nothing_else():
-    assert ACTIONS == ("created", "edited", "submitted", "approval_step", "approved", "rejected", "cancelled",
-                       "requirement_changed", "feedback_submitted", "settlement_unlocked", "reimbursed",
-                       "attachment_added", "attachment_ready", "attachment_rejected", "attachment_deleted",
-                       "budget_reserved", "budget_released", "budget_consumed")
+    assert ACTIONS == (
+        "created",
+        "edited",
+        "submitted",
+        "approval_step",
+        "approved",
+        "rejected",
+        "cancelled",
+        "requirement_changed",
+        "feedback_submitted",
+        "settlement_unlocked",
+        "reimbursed",
+        "attachment_added",
+        "attachment_ready",
+        "attachment_rejected",
+        "attachment_deleted",
+        "budget_reserved",
+        "budget_released",
+        "budget_consumed",
+    )
     with pytest.raises(ValueError):
         next_entry(None, "2026-11-23T08:00:00.000Z", REP, "deleted")
     with pytest.raises(ValueError):
@@ -121,18 +170,32 @@ def test_every_action_of_the_contract_is_known_and_nothing_else():
 def test_diff_lists_only_the_fields_that_changed_as_old_new_pairs():
     old = {"title": "春节试饮", "requested_amount": 100_000, "location": {"lat": 31.2, "lon": 121.5}, "note": "x"}
     new = {"title": "春节试饮", "requested_amount": 80_000, "location": {"lat": 31.2, "lon": 121.6}, "end_date": "d"}
-    assert diff(old, new) == {"end_date": [None, "d"], "location": [old["location"], new["location"]],
-                              "note": ["x", None], "requested_amount": [100_000, 80_000]}
+    assert diff(old, new) == {
+        "end_date": [None, "d"],
+        "location": [old["location"], new["location"]],
+        "note": ["x", None],
+        "requested_amount": [100_000, 80_000],
+    }
     assert diff(old, dict(old)) == {}
 
 
 def test_floats_are_recorded_as_their_decimal_text_so_every_verifier_hashes_the_same_bytes():
-    entry = next_entry(None, "2026-11-23T08:00:00.000Z", REP, "edited",
-                       diff({"location": {"lat": 31.0}}, {"location": {"lat": 31.2304}}))
+    entry = next_entry(
+        None,
+        "2026-11-23T08:00:00.000Z",
+        REP,
+        "edited",
+        diff({"location": {"lat": 31.0}}, {"location": {"lat": 31.2304}}),
+    )
     assert entry.changes == {"location": [{"lat": "31.0"}, {"lat": "31.2304"}]}
     assert verify(as_api_json([entry]))
-    from_store = next_entry(None, "2026-11-23T08:00:00.000Z", REP, "edited",
-                            {"amount": [Decimal("100"), Decimal("80")], "lat": [Decimal("31.23040"), None]})
+    from_store = next_entry(
+        None,
+        "2026-11-23T08:00:00.000Z",
+        REP,
+        "edited",
+        {"amount": [Decimal("100"), Decimal("80")], "lat": [Decimal("31.23040"), None]},
+    )
     assert from_store.changes == {"amount": [100, 80], "lat": ["31.2304", None]}
     with pytest.raises(ValueError):
         next_entry(None, "2026-11-23T08:00:00.000Z", REP, "edited", {"x": [float("nan"), 1]})

@@ -1,4 +1,5 @@
 """Budgets: periods, the rules of a new budget, coverage, the ledger and every money effect."""
+
 import random
 from dataclasses import replace
 
@@ -6,10 +7,28 @@ import pytest
 
 from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import (
-    MAX_AMOUNT, Budget, BudgetExceeded, BudgetScope, CampaignBudget, Delta, Effect, apply_delta,
-    cancellation_effect, check_amount, coverage_scopes, covering_budget, creation_effect, new_budget,
-    parse_period, period_contains, period_contains_date, periods_containing, replay, reservation_effect,
-    resize_effect, settlement_effect,
+    MAX_AMOUNT,
+    Budget,
+    BudgetExceeded,
+    BudgetScope,
+    CampaignBudget,
+    Delta,
+    Effect,
+    apply_delta,
+    cancellation_effect,
+    check_amount,
+    coverage_scopes,
+    covering_budget,
+    creation_effect,
+    new_budget,
+    parse_period,
+    period_contains,
+    period_contains_date,
+    periods_containing,
+    replay,
+    reservation_effect,
+    resize_effect,
+    settlement_effect,
 )
 from chalicelib.domain.errors import Conflict, InvalidInput
 
@@ -23,13 +42,31 @@ def fields_of(error: InvalidInput) -> list[str]:
 
 
 def budget(id="B1", org="CN", period="2026", category=None, amount=1000, **kw) -> Budget:
-    return Budget(id=id, tenant=org.split("/")[0], org=org, period=period, category=category, amount=amount,
-                  created_at=NOW, updated_at=NOW, **kw)
+    return Budget(
+        id=id,
+        tenant=org.split("/")[0],
+        org=org,
+        period=period,
+        category=category,
+        amount=amount,
+        created_at=NOW,
+        updated_at=NOW,
+        **kw,
+    )
 
 
 def create(parent=None, **kw) -> Budget:
-    args = dict(budget_id="B2", tenant="CN", org="CN/EAST", period="2026-Q4", category=None, amount=100, now=NOW,
-                parent=parent, categories=CATEGORIES)
+    args = dict(
+        budget_id="B2",
+        tenant="CN",
+        org="CN/EAST",
+        period="2026-Q4",
+        category=None,
+        amount=100,
+        now=NOW,
+        parent=parent,
+        categories=CATEGORIES,
+    )
     args.update(kw)
     return new_budget(**args)
 
@@ -54,8 +91,27 @@ def test_a_period_is_a_year_a_quarter_or_a_month():
     assert parse_period("2026-Q1").text == "2026-Q1"
 
 
-@pytest.mark.parametrize("bad", ["2026-13", "2026-Q5", "26", "2026-1", "2026-Q0", "2026-00", "2026-q1",
-                                 " 2026", "2026-", "1999", "2100", "", None, 2026, "2026-W01", "2026-11-01"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "2026-13",
+        "2026-Q5",
+        "26",
+        "2026-1",
+        "2026-Q0",
+        "2026-00",
+        "2026-q1",
+        " 2026",
+        "2026-",
+        "1999",
+        "2100",
+        "",
+        None,
+        2026,
+        "2026-W01",
+        "2026-11-01",
+    ],
+)
 def test_a_bad_period_is_refused_naming_the_period_field(bad):
     with pytest.raises(InvalidInput) as e:
         parse_period(bad)
@@ -93,7 +149,7 @@ def test_a_new_top_budget_starts_with_its_whole_amount_available():
     assert b.tenant == "CN" and b.parent_id is None and b.scope == BudgetScope("CN", "2026", None)
 
 
-@pytest.mark.parametrize("bad", [0, -1, -10**6, 2**63, MAX_AMOUNT + 1, 1.5, True, "100", None])
+@pytest.mark.parametrize("bad", [0, -1, -(10**6), 2**63, MAX_AMOUNT + 1, 1.5, True, "100", None])
 def test_a_zero_negative_huge_or_non_integer_amount_is_refused_naming_amount(bad):
     with pytest.raises(InvalidInput) as e:
         create(amount=bad)
@@ -134,16 +190,19 @@ def test_a_child_carved_from_a_parent_fits_inside_it():
     assert same_org.parent_id == "B1"
 
 
-@pytest.mark.parametrize("parent_kw,child_kw,field", [
-    (dict(org="CN/EAST"), dict(org="CN/WEST"), "org"),              # a sibling
-    (dict(org="CN/EAST"), dict(org="CN"), "org"),                   # above the parent
-    (dict(org="CN/EAST"), dict(org="CN/EASTERN"), "org"),           # whole segments only
-    (dict(period="2026-Q3"), dict(period="2026-Q4"), "period"),
-    (dict(period="2026-Q4"), dict(period="2026"), "period"),        # longer than the parent
-    (dict(period="2026"), dict(period="2027-01"), "period"),
-    (dict(category="tasting"), dict(category="display"), "category"),
-    (dict(category="tasting"), dict(category=None), "category"),    # every category is wider
-])
+@pytest.mark.parametrize(
+    "parent_kw,child_kw,field",
+    [
+        (dict(org="CN/EAST"), dict(org="CN/WEST"), "org"),  # a sibling
+        (dict(org="CN/EAST"), dict(org="CN"), "org"),  # above the parent
+        (dict(org="CN/EAST"), dict(org="CN/EASTERN"), "org"),  # whole segments only
+        (dict(period="2026-Q3"), dict(period="2026-Q4"), "period"),
+        (dict(period="2026-Q4"), dict(period="2026"), "period"),  # longer than the parent
+        (dict(period="2026"), dict(period="2027-01"), "period"),
+        (dict(category="tasting"), dict(category="display"), "category"),
+        (dict(category="tasting"), dict(category=None), "category"),  # every category is wider
+    ],
+)
 def test_a_parent_that_does_not_contain_the_child_is_refused_naming_the_field(parent_kw, child_kw, field):
     parent = budget(**{"org": "CN", "period": "2026", "amount": 1000, **parent_kw})
     with pytest.raises(InvalidInput) as e:
@@ -196,7 +255,7 @@ def test_within_one_org_and_category_the_shortest_period_containing_the_start_co
 
 def test_budgets_that_do_not_contain_the_campaign_never_cover_it():
     others = [
-        budget("deeper", org="CN/EAST/JS"),                # below the campaign's org
+        budget("deeper", org="CN/EAST/JS"),  # below the campaign's org
         budget("sibling", org="CN/WEST"),
         budget("other-company", org="US"),
         budget("other-category", org="CN", category="display"),
@@ -230,7 +289,9 @@ def test_carving_a_child_allocates_it_and_books_a_carve_on_the_parent():
     child = create(parent=parent, amount=300)
     effect = creation_effect(child, parent, FIN, NOW)
     assert [(e.ledger_id, e.kind, e.amount, e.budget_id) for e in effect.entries] == [
-        ("B2", "allocate", 300, "B1"), ("B1", "carve", 300, "B2")]
+        ("B2", "allocate", 300, "B1"),
+        ("B1", "carve", 300, "B2"),
+    ]
     assert effect.deltas == (Delta("B1", allocated=300),)
     assert effect.deltas[0].needs_available == 300
     budgets, ledgers = {"B1": parent}, {"B1": []}
@@ -251,7 +312,8 @@ def test_shrinking_below_what_is_committed_is_refused():
 def test_a_top_budget_grows_or_shrinks_by_an_adjust_alone():
     b = budget(amount=1000)
     assert [(x.ledger_id, x.kind, x.amount) for x in resize_effect(b, 1500, None, FIN, NOW).entries] == [
-        ("B1", "adjust", 500)]
+        ("B1", "adjust", 500)
+    ]
     assert resize_effect(b, 1000, None, FIN, NOW) == Effect()
 
 
@@ -287,8 +349,15 @@ def test_the_final_approval_reserves_the_approved_amount_and_records_it_on_the_c
     b = budget(org="CN/EAST", period="2026-Q4", category="tasting", amount=1000)
     effect = reservation_effect(b, "C9", 700, FIN, NOW)
     assert [(x.kind, x.amount, x.campaign_id) for x in effect.entries] == [("reserve", 700, "C9")]
-    assert effect.campaign_budget.as_dict() == {"id": "B1", "org": "CN/EAST", "period": "2026-Q4",
-                                                "category": "tasting", "reserved": 700, "consumed": 0, "released": 0}
+    assert effect.campaign_budget.as_dict() == {
+        "id": "B1",
+        "org": "CN/EAST",
+        "period": "2026-Q4",
+        "category": "tasting",
+        "reserved": 700,
+        "consumed": 0,
+        "released": 0,
+    }
 
 
 def test_an_approval_the_budget_cannot_cover_is_budget_exceeded_with_available():
@@ -322,7 +391,10 @@ def test_settlement_consumes_what_was_settled_and_releases_the_rest():
     assert [(x.kind, x.amount) for x in effect.entries] == [("consume", 650), ("release", 50)]
     assert effect.deltas == (Delta("B1", reserved=-700, consumed=650),)
     assert (effect.campaign_budget.reserved, effect.campaign_budget.consumed, effect.campaign_budget.released) == (
-        0, 650, 50)
+        0,
+        650,
+        50,
+    )
     b = apply_delta(budget(amount=1000, reserved=700), effect.deltas[0], NOW)
     assert (b.reserved, b.consumed, b.available) == (0, 650, 350)
 
@@ -363,8 +435,14 @@ def test_each_campaign_effect_has_one_stable_key_so_a_retry_cannot_book_it_twice
 
 def test_a_ledger_entry_has_the_api_shape():
     entry = reservation_effect(budget(amount=1000), "C9", 100, FIN, NOW).entries[0]
-    assert entry.as_dict() == {"id": entry.id, "at": NOW, "kind": "reserve", "amount": 100, "campaign_id": "C9",
-                               "by": {"id": "f1", "name": "财务小王"}}
+    assert entry.as_dict() == {
+        "id": entry.id,
+        "at": NOW,
+        "kind": "reserve",
+        "amount": 100,
+        "campaign_id": "C9",
+        "by": {"id": "f1", "name": "财务小王"},
+    }
     assert replay([entry]).reserved == 100
 
 
@@ -401,13 +479,13 @@ class Books:
         try:
             effect = self.effect(op, index, amount)
         except (Conflict, InvalidInput):
-            return                              # refused: nothing changes
+            return  # refused: nothing changes
         if effect is None:
             return
         before = dict(self.budgets)
         try:
             commit(self.budgets, self.ledgers, effect)
-        except Conflict:                        # cannot happen from a fresh snapshot, but must not half-apply
+        except Conflict:  # cannot happen from a fresh snapshot, but must not half-apply
             assert self.budgets == before
             raise
         if effect.campaign_budget is not None:
@@ -424,8 +502,16 @@ class Books:
             parent = self.budgets.get(self.pick(self.budgets, index))
             if parent is None:
                 return None
-            child = new_budget(f"B{self.n:03d}", "CN", f"{parent.org}/S{self.n}", "2026-Q2", parent.category,
-                               amount, NOW, parent=parent)
+            child = new_budget(
+                f"B{self.n:03d}",
+                "CN",
+                f"{parent.org}/S{self.n}",
+                "2026-Q2",
+                parent.category,
+                amount,
+                NOW,
+                parent=parent,
+            )
             return creation_effect(child, parent, FIN, NOW)
         if op == "resize":
             b = self.budgets.get(self.pick(self.budgets, index))
@@ -465,7 +551,7 @@ class Books:
     @staticmethod
     def prefix_figures(ledger: list) -> list:
         """The figures after each entry, in the order written (available never negative)."""
-        return [replay(ledger[:i + 1]) for i in range(len(ledger))]
+        return [replay(ledger[: i + 1]) for i in range(len(ledger))]
 
 
 def run_operations(operations) -> Books:
@@ -487,9 +573,10 @@ def test_replaying_a_seeded_random_sequence_of_operations_gives_exactly_the_figu
 try:
     from hypothesis import HealthCheck, given, settings
     from hypothesis import strategies as st
-except ImportError:                                           # pragma: no cover - the seeded loop still runs
+except ImportError:  # pragma: no cover - the seeded loop still runs
     pass
 else:
+
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(st.tuples(st.sampled_from(OPS), st.integers(0, 30), st.integers(-100, 3000)), max_size=40))
     def test_replaying_any_sequence_of_operations_gives_exactly_the_figures_and_never_a_negative_available(ops):

@@ -1,9 +1,21 @@
 """Business rules of a campaign's life, with no I/O."""
+
 import pytest
 
 from chalicelib.domain.campaign import (
-    Campaign, RuleRef, check_approval, check_can_settle, check_feedback_editable, check_plan, days_overdue,
-    feedback_due_date, feedback_kind, feedback_status, most_specific_rule, proposed_amount, settlement_amount,
+    Campaign,
+    RuleRef,
+    check_approval,
+    check_can_settle,
+    check_feedback_editable,
+    check_plan,
+    days_overdue,
+    feedback_due_date,
+    feedback_kind,
+    feedback_status,
+    most_specific_rule,
+    proposed_amount,
+    settlement_amount,
     settlement_gate,
 )
 from chalicelib.domain.errors import Conflict, InvalidInput
@@ -11,9 +23,23 @@ from chalicelib.domain.ids import new_id
 
 
 def campaign(**kw) -> Campaign:
-    base = dict(id="C1", org="CN/EAST/JS", owner_id="u1", owner_name="Li", title="t", category="tasting",
-                customer_id="K1", customer_name="k", start_date="2026-11-01", end_date="2026-11-03",
-                expected_spend=100, expected_sales=500, requested_amount=100, created_at="x", updated_at="x")
+    base = dict(
+        id="C1",
+        org="CN/EAST/JS",
+        owner_id="u1",
+        owner_name="Li",
+        title="t",
+        category="tasting",
+        customer_id="K1",
+        customer_name="k",
+        start_date="2026-11-01",
+        end_date="2026-11-03",
+        expected_spend=100,
+        expected_sales=500,
+        requested_amount=100,
+        created_at="x",
+        updated_at="x",
+    )
     base.update(kw)
     return Campaign(**base)
 
@@ -67,11 +93,14 @@ def test_settlement_pays_actual_spend_never_above_the_approved_amount():
         settlement_amount(c, 101)
 
 
-@pytest.mark.parametrize("status,reimbursement,code", [
-    ("submitted", "not_eligible", "invalid_state"),
-    ("approved", "locked", "feedback_required"),
-    ("approved", "reimbursed", "already_reimbursed"),
-])
+@pytest.mark.parametrize(
+    "status,reimbursement,code",
+    [
+        ("submitted", "not_eligible", "invalid_state"),
+        ("approved", "locked", "feedback_required"),
+        ("approved", "reimbursed", "already_reimbursed"),
+    ],
+)
 def test_settling_refuses_with_the_contract_code(status, reimbursement, code):
     with pytest.raises(Conflict) as err:
         check_can_settle(campaign(status=status, approved_amount=1, reimbursement_status=reimbursement))

@@ -1,4 +1,5 @@
 """Cross-origin answers: the web console's origin only (infra/template.yaml sets CONSOLE_ORIGIN)."""
+
 from chalicelib.handlers.api import cors_headers
 
 CONSOLE = "https://console.huixiang.example"
@@ -12,4 +13,4 @@ def test_any_other_origin_or_no_configured_console_gets_none():
     assert cors_headers("https://evil.example", CONSOLE) == {}
     assert cors_headers(CONSOLE + ".evil.example", CONSOLE) == {}
     assert cors_headers(None, CONSOLE) == {}
-    assert cors_headers(CONSOLE, None) == {}          # local stack: same origin, no CORS
+    assert cors_headers(CONSOLE, None) == {}  # local stack: same origin, no CORS

@@ -4,14 +4,15 @@ The index is simulated in memory with the same keys the table uses (`band_keys`)
 measured here is exactly what the DynamoDB lookup finds: a pair is only compared when it shares
 a 16-bit band, then matched when its Hamming distance is within the threshold.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
 
 import pytest
 
-from chalicelib.domain import filecheck as fc
 from chalicelib.dal.evidence import band_keys
+from chalicelib.domain import filecheck as fc
 from chalicelib.domain.evidence import Candidate, Thresholds, best_matches
 from tests import corpus as C
 
@@ -49,8 +50,12 @@ def corpus():
     for seed in range(SCENES):
         img = C.scene(100 + seed)
         originals[f"o{seed}"] = _hashes(C.jpeg(img))
-        for name, data in (("reencoded", C.reencoded(img, 55)), ("resized", C.resized(img, 0.45)),
-                           ("cropped", C.cropped(img, 0.05)), ("png", C.as_png(img))):
+        for name, data in (
+            ("reencoded", C.reencoded(img, 55)),
+            ("resized", C.resized(img, 0.45)),
+            ("cropped", C.cropped(img, 0.05)),
+            ("png", C.as_png(img)),
+        ):
             copies.append((f"{name}{seed}", f"o{seed}", _hashes(data)))
         for shift in (1, 2):
             similar.append((f"s{seed}.{shift}", _hashes(C.jpeg(C.scene(100 + seed, shift=shift)))))
@@ -73,8 +78,10 @@ def test_copies_match_and_similar_scenes_do_not(corpus):
         false_pos += len(index.lookup(similar_id, hashes, threshold))
     recall = true_pos / (true_pos + false_neg)
     precision = true_pos / max(true_pos + false_pos, 1)
-    print(f"duplicates: recall {recall:.3f} precision {precision:.3f} over {len(copies)} copies, "
-          f"{len(similar)} similar scenes")
+    print(
+        f"duplicates: recall {recall:.3f} precision {precision:.3f} over {len(copies)} copies, "
+        f"{len(similar)} similar scenes"
+    )
     assert recall >= 0.95, recall
     assert precision == 1.0, precision
 
@@ -86,8 +93,7 @@ def test_the_earlier_photo_is_found_whichever_copy_came_first(corpus):
     index = MemoryIndex()
     for copy_id, _, hashes in copies:
         index.add(copy_id, hashes)
-    hits = sum(f"cropped{seed}" in index.lookup(f"o{seed}", originals[f"o{seed}"], threshold)
-               for seed in range(SCENES))
+    hits = sum(f"cropped{seed}" in index.lookup(f"o{seed}", originals[f"o{seed}"], threshold) for seed in range(SCENES))
     assert hits / SCENES >= 0.9
 
 
@@ -105,5 +111,8 @@ def test_lookup_reads_only_the_buckets_of_its_bands(corpus):
 def test_band_keys_split_the_hash_in_bands_of_21_21_and_22_bits():
     value = int("0123456789abcdef", 16)
     assert band_keys("CN", "0123456789abcdef") == [
-        f"CN|0|{value >> 43:06x}", f"CN|1|{(value >> 22) & (2**21 - 1):06x}", f"CN|2|{value & (2**22 - 1):06x}"]
+        f"CN|0|{value >> 43:06x}",
+        f"CN|1|{(value >> 22) & (2**21 - 1):06x}",
+        f"CN|2|{value & (2**22 - 1):06x}",
+    ]
     assert band_keys("CN", "ffffffffffffffff") == ["CN|0|1fffff", "CN|1|1fffff", "CN|2|3fffff"]

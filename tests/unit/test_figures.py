@@ -1,10 +1,17 @@
 """Plan against actual: the one implementation of the figures (no I/O)."""
+
 from chalicelib.domain.figures import plan_vs_actual, ratio, roi
 
 
 def test_figures_of_a_campaign_that_beat_its_plan():
-    f = plan_vs_actual(expected_spend=200000, expected_sales=1000000, expected_units=500,
-                       actual_spend=150000, actual_sales=1200000, actual_units=640)
+    f = plan_vs_actual(
+        expected_spend=200000,
+        expected_sales=1000000,
+        expected_units=500,
+        actual_spend=150000,
+        actual_sales=1200000,
+        actual_units=640,
+    )
     assert f["spend_variance"] == -50000
     assert f["sales_variance"] == 200000
     assert f["completion_rate"] == 1.2

@@ -1,4 +1,5 @@
 """What the upload checker decides from bytes alone: real types, hostile files, photo metadata."""
+
 from __future__ import annotations
 
 import io
@@ -72,7 +73,7 @@ def test_png_decompression_bomb_is_rejected_before_decoding():
 
 def test_ooxml_zip_bomb_is_rejected():
     bomb = C.docx_bomb(400)
-    assert len(bomb) < 2 * fc.MB     # 400 MB of zeros in well under 2 MB
+    assert len(bomb) < 2 * fc.MB  # 400 MB of zeros in well under 2 MB
     with pytest.raises(fc.Rejected, match="zip bomb"):
         fc.inspect(bomb, DOCX)
 
@@ -80,6 +81,7 @@ def test_ooxml_zip_bomb_is_rejected():
 def test_zip_that_is_not_an_office_document_is_rejected():
     out = io.BytesIO()
     import zipfile
+
     with zipfile.ZipFile(out, "w") as z:
         z.writestr("evil.exe", b"MZ")
     with pytest.raises(fc.Rejected, match="ZIP, not the declared"):
@@ -98,18 +100,37 @@ def test_exif_time_and_gps_become_iso_time_and_decimal_degrees(photo):
     assert found.gps == {"lat": pytest.approx(32.0415, abs=1e-5), "lon": pytest.approx(-118.7849, abs=1e-5)}
 
 
-@pytest.mark.parametrize("garbage", [
-    {1: "N", 2: (IFDRational(91, 1), IFDRational(0, 1), IFDRational(0, 1)), 3: "E",
-     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # latitude 91°
-    {1: "X", 2: (IFDRational(30, 1), IFDRational(0, 1), IFDRational(0, 1)), 3: "E",
-     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # bad reference
-    {1: "N", 2: (IFDRational(30, 0), IFDRational(0, 1), IFDRational(0, 1)), 3: "E",
-     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # zero denominator
-    {1: "N", 2: (IFDRational(30, 1), IFDRational(75, 1), IFDRational(0, 1)), 3: "E",
-     4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1))},               # 75 minutes
-    {1: "N", 2: (IFDRational(30, 1), IFDRational(1, 1)), 3: "E", 4: (IFDRational(10, 1),)},  # wrong counts
-    {1: "N", 2: (IFDRational(0, 1),) * 3, 3: "E", 4: (IFDRational(0, 1),) * 3},    # no fix (0, 0)
-])
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        {
+            1: "N",
+            2: (IFDRational(91, 1), IFDRational(0, 1), IFDRational(0, 1)),
+            3: "E",
+            4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1)),
+        },  # latitude 91°
+        {
+            1: "X",
+            2: (IFDRational(30, 1), IFDRational(0, 1), IFDRational(0, 1)),
+            3: "E",
+            4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1)),
+        },  # bad reference
+        {
+            1: "N",
+            2: (IFDRational(30, 0), IFDRational(0, 1), IFDRational(0, 1)),
+            3: "E",
+            4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1)),
+        },  # zero denominator
+        {
+            1: "N",
+            2: (IFDRational(30, 1), IFDRational(75, 1), IFDRational(0, 1)),
+            3: "E",
+            4: (IFDRational(10, 1), IFDRational(0, 1), IFDRational(0, 1)),
+        },  # 75 minutes
+        {1: "N", 2: (IFDRational(30, 1), IFDRational(1, 1)), 3: "E", 4: (IFDRational(10, 1),)},  # wrong counts
+        {1: "N", 2: (IFDRational(0, 1),) * 3, 3: "E", 4: (IFDRational(0, 1),) * 3},  # no fix (0, 0)
+    ],
+)
 def test_garbage_gps_is_ignored_not_fatal(photo, garbage):
     data = C.jpeg(photo, exif=C.exif("2026:11:02 10:30:00", raw_gps=garbage))
     found = fc.inspect(data, "image/jpeg")
@@ -128,7 +149,7 @@ def test_rotated_photo_gets_an_upright_thumbnail_and_the_same_hash_as_the_uprigh
     found = fc.inspect(C.jpeg(stored, exif=C.exif(orientation=6)), "image/jpeg")
     plain = fc.inspect(C.jpeg(upright), "image/jpeg")
     thumb = Image.open(io.BytesIO(found.thumbnail))
-    assert thumb.size == (320, 240)                      # landscape again
+    assert thumb.size == (320, 240)  # landscape again
     assert fc.hamming(found.phash, plain.phash) <= 4
 
 
@@ -137,14 +158,17 @@ def test_blank_image_has_no_hash_so_it_never_floods_the_index():
     assert found.phash is None and found.thumbnail
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("../../etc/passwd", "passwd"),
-    ("..\\..\\boot.ini", "boot.ini"),
-    ("photo\x00.jpg\r\n", "photo.jpg"),
-    ("a/b/../店铺 陈列.jpg", "店铺 陈列.jpg"),
-    ("....", "file"),
-    ("x" * 300 + ".jpeg", "x" * 110 + ".jpeg"),
-    ("evil<script>.png", "evil_script_.png"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("../../etc/passwd", "passwd"),
+        ("..\\..\\boot.ini", "boot.ini"),
+        ("photo\x00.jpg\r\n", "photo.jpg"),
+        ("a/b/../店铺 陈列.jpg", "店铺 陈列.jpg"),
+        ("....", "file"),
+        ("x" * 300 + ".jpeg", "x" * 110 + ".jpeg"),
+        ("evil<script>.png", "evil_script_.png"),
+    ],
+)
 def test_filenames_are_sanitised(raw, expected):
     assert fc.sanitise_filename(raw) == expected

@@ -1,5 +1,6 @@
 """The MIME message a report email becomes: dated, identified, its charts inline as PNG parts
 the HTML refers to by Content-ID, its workbook attached."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,8 +15,13 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
 
 
 def message(**kw) -> email.message.EmailMessage:
-    m = mail.Mail(to=("boss@example.com",), subject="Huixiang campaign report 2026-11 — 回响",
-                  html="<p>see <img src='cid:chart1.R1@example.com'></p>", text="see the chart", **kw)
+    m = mail.Mail(
+        to=("boss@example.com",),
+        subject="Huixiang campaign report 2026-11 — 回响",
+        html="<p>see <img src='cid:chart1.R1@example.com'></p>",
+        text="see the chart",
+        **kw,
+    )
     return email.message_from_bytes(mail.build(m).as_bytes(), policy=email.policy.default)
 
 
@@ -23,15 +29,17 @@ def test_every_message_has_a_date_and_a_message_id():
     first, second = message(), message()
     sent = email.utils.parsedate_to_datetime(first["Date"])
     assert sent.utcoffset() == dt.timedelta(0)
-    assert abs((dt.datetime.now(dt.timezone.utc) - sent).total_seconds()) < 60
+    assert abs((dt.datetime.now(dt.UTC) - sent).total_seconds()) < 60
     assert re.fullmatch(rf"<[^@<>\s]+@{re.escape(mail.sender_domain())}>", first["Message-ID"])
     assert first["Message-ID"] != second["Message-ID"]
     assert first["Subject"] == "Huixiang campaign report 2026-11 — 回响"
 
 
 def test_inline_charts_are_related_parts_of_the_html_and_the_workbook_an_attachment():
-    msg = message(inline=(mail.Inline("chart1.R1@example.com", PNG, "image/png"),),
-                  attachments=(mail.Attachment("huixiang-2026-11.xlsx", b"PK\x03\x04", "application/vnd.ms-excel"),))
+    msg = message(
+        inline=(mail.Inline("chart1.R1@example.com", PNG, "image/png"),),
+        attachments=(mail.Attachment("huixiang-2026-11.xlsx", b"PK\x03\x04", "application/vnd.ms-excel"),),
+    )
     assert msg.get_content_type() == "multipart/mixed"
     related = next(p for p in msg.walk() if p.get_content_type() == "multipart/related")
     html, image = related.iter_parts()
@@ -40,7 +48,8 @@ def test_inline_charts_are_related_parts_of_the_html_and_the_workbook_an_attachm
     assert image.get_content() == PNG
     assert msg.get_body(("plain",)).get_content().strip() == "see the chart"
     assert [a.get_filename() for a in msg.iter_attachments() if a.get_content_disposition() == "attachment"] == [
-        "huixiang-2026-11.xlsx"]
+        "huixiang-2026-11.xlsx"
+    ]
 
 
 def test_the_sender_domain_comes_from_the_configured_address(monkeypatch):

@@ -1,5 +1,6 @@
 """The page and the email of a report: money in yuan, charts a manager reads at a glance, a
 CJK-capable font stack, and an email body without SVG or script."""
+
 from __future__ import annotations
 
 import re
@@ -11,7 +12,7 @@ import pytest
 from chalicelib.domain.pages import PageRequest
 from chalicelib.reporting import Chart, Series, charts, html, png, svg, values
 from chalicelib.reporting import mail as report_mail
-from tests.unit.test_reporting_sections import rollups_in_memory, sample_report  # noqa: F401 (fixture)
+from tests.unit.test_reporting_sections import sample_report
 
 
 def test_money_is_yuan_with_two_decimals_for_people_and_for_machines():
@@ -40,7 +41,7 @@ def test_the_page_renders_every_section_with_its_charts_in_the_cjk_font_stack(ro
     assert "Overdue feedback (1)</h2>" in page and "None" not in page
     for family in ("Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei"):
         assert family in svg.FONT_STACK
-    assert svg.FONT_STACK in page                         # the body's style and every chart's
+    assert svg.FONT_STACK in page  # the body's style and every chart's
     assert "figures as of 2026-11-23 00:00 (Asia/Shanghai)" in page
 
 
@@ -48,16 +49,22 @@ def test_a_bar_chart_has_an_axis_with_round_ticks_and_the_value_of_every_bar(rol
     chart = sample_report().section("category").charts[0]
     drawing = charts.layout(chart)
     texts = [s.text for s in drawing.shapes if isinstance(s, charts.Text)]
-    assert {"¥17,600.00", "¥4,000.00", "¥1,000.00", "¥900.00"} <= set(texts)          # every bar says its value
-    assert {"¥0", "¥5,000", "¥10,000", "¥15,000", "¥20,000"} <= set(texts)            # the axis
-    assert "— no feedback yet" in texts                   # the promotion has no actual spend yet, not ¥0.00
+    assert {"¥17,600.00", "¥4,000.00", "¥1,000.00", "¥900.00"} <= set(texts)  # every bar says its value
+    assert {"¥0", "¥5,000", "¥10,000", "¥15,000", "¥20,000"} <= set(texts)  # the axis
+    assert "— no feedback yet" in texts  # the promotion has no actual spend yet, not ¥0.00
     assert {"Display 陈列", "In-store promotion 店内促销", "Tasting 品鉴"} <= set(texts)
     assert any(isinstance(s, charts.Line) for s in drawing.shapes)
 
 
 def test_negative_roi_draws_left_of_zero_with_its_value():
-    chart = Chart(key="k", title="ROI", kind="bars", labels=("a", "b"),
-                  series=(Series("ROI", (-0.5, 1.25), charts.ACTUAL),), value_kind="ratio")
+    chart = Chart(
+        key="k",
+        title="ROI",
+        kind="bars",
+        labels=("a", "b"),
+        series=(Series("ROI", (-0.5, 1.25), charts.ACTUAL),),
+        value_kind="ratio",
+    )
     d = charts.layout(chart)
     bars = [s for s in d.shapes if isinstance(s, charts.Rect)]
     zero = next(s.x1 for s in d.shapes if isinstance(s, charts.Line) and s.x1 == s.x2 and s.stroke == charts.MUTED)
@@ -89,8 +96,17 @@ def test_email_tables_keep_the_columns_that_fit_a_mail_client_and_the_workbook_k
     body = report_mail.body(data, "01REPORT", "example.com")
     category = body.html.split("<h2 id='category'")[1].split("<h2")[0]
     headings = re.findall(r"<th[^>]*>([^<]+)</th>", category)
-    assert headings == ["Category", "Campaigns", "Approved", "Actual spend", "Actual sales", "Actual cost ratio", "ROI",
-                        "Overdue", "Feedback compliance"]
+    assert headings == [
+        "Category",
+        "Campaigns",
+        "Approved",
+        "Actual spend",
+        "Actual sales",
+        "Actual cost ratio",
+        "ROI",
+        "Overdue",
+        "Feedback compliance",
+    ]
     assert "Plan spend" in html.render(data)
 
 
@@ -103,17 +119,17 @@ def test_long_lists_are_cut_in_the_email_and_point_to_the_workbook(rollups_in_me
     assert body.html.count("店内促销 Suguo") == overdue.email_rows
     assert "… and 10 more in the attached workbook." in body.html
     assert "… and 10 more in the attached workbook." in body.text
-    assert html.render(data).count("店内促销 Suguo") == 30         # the page lists all of them
+    assert html.render(data).count("店内促销 Suguo") == 30  # the page lists all of them
 
 
 def test_png_labels_fall_back_to_ascii_where_the_font_has_no_chinese(monkeypatch):
-    monkeypatch.setattr(png, "FONT_FILES", ())          # as on Lambda: no system fonts at all
+    monkeypatch.setattr(png, "FONT_FILES", ())  # as on Lambda: no system fonts at all
     png.font.cache_clear()
     try:
         f = png.font(24)
         assert png.drawable(f, "Tasting 1,000.00") and not png.drawable(f, "品鉴")
         assert png.label(charts.Text(0, 0, "Tasting 品鉴", ascii="Tasting"), f) == "Tasting"
-        assert png.label(charts.Text(0, 0, "¥17,600.00"), f) == "CNY 17,600.00"     # the bundled font has no ¥
+        assert png.label(charts.Text(0, 0, "¥17,600.00"), f) == "CNY 17,600.00"  # the bundled font has no ¥
         assert png.label(charts.Text(0, 0, "1. 李雷"), f) == "1. ??"
         content, width, height = png.render(charts_for_test())
         assert content.startswith(b"\x89PNG") and width > 600 and height > 60
@@ -129,13 +145,22 @@ def test_png_draws_chinese_and_yuan_where_a_cjk_font_is_installed():
 
 
 def charts_for_test() -> Chart:
-    return Chart(key="k", title="Spend", kind="bars", labels=("Tasting 品鉴",), ascii_labels=("Tasting",),
-                 series=(Series("Actual", (100000,), charts.ACTUAL),), value_kind="money")
+    return Chart(
+        key="k",
+        title="Spend",
+        kind="bars",
+        labels=("Tasting 品鉴",),
+        ascii_labels=("Tasting",),
+        series=(Series("Actual", (100000,), charts.ACTUAL),),
+        value_kind="money",
+    )
 
 
 def test_reporting_is_loaded_only_by_the_report_compiler():
-    code = ("import sys, app, chalicelib.logic.reports; "
-            "print(sorted(m for m in sys.modules if m.startswith('chalicelib.reporting') or m == 'xlsxwriter'))")
+    code = (
+        "import sys, app, chalicelib.logic.reports; "
+        "print(sorted(m for m in sys.modules if m.startswith('chalicelib.reporting') or m == 'xlsxwriter'))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -145,15 +170,24 @@ def test_the_page_shows_the_budgets_in_yuan_with_their_use_charted(rollups_in_me
     page = html.render(data)
     section = page.split("<h2 id='budget'")[1]
     headings = re.findall(r"<th[^>]*>([^<]+)</th>", section)
-    assert headings == ["Org", "Period", "Category", "Amount", "Carved out", "Reserved", "Consumed", "Available",
-                        "Utilisation"]
+    assert headings == [
+        "Org",
+        "Period",
+        "Category",
+        "Amount",
+        "Carved out",
+        "Reserved",
+        "Consumed",
+        "Available",
+        "Utilisation",
+    ]
     assert "¥30,000.00" in section and "¥26,400.00" in section and "12.0%" in section and "88.0%" in section
     assert "Every category" in section and "3000000" not in section and "None" not in section
     assert re.search(r">Budget available</div><div[^>]*>¥74,800\.00</div>", page)
     chart = data.section("budget").charts[0]
     texts = [s.text for s in charts.layout(chart).shapes if isinstance(s, charts.Text)]
     assert {"Consumed", "Reserved", "Carved out", "Available", "12.0%", "88.0%", "¥17,600.00"} <= set(texts)
-    assert not any(t.isdigit() and len(t) > 3 for t in texts)          # no bare fen anywhere
+    assert not any(t.isdigit() and len(t) > 3 for t in texts)  # no bare fen anywhere
 
 
 def test_the_email_has_a_compact_budget_table(rollups_in_memory):
@@ -161,8 +195,17 @@ def test_the_email_has_a_compact_budget_table(rollups_in_memory):
     body = report_mail.body(data, "01REPORT", "example.com")
     section = body.html.split("<h2 id='budget'")[1]
     headings = re.findall(r"<th[^>]*>([^<]+)</th>", section)
-    assert headings == ["Org", "Period", "Category", "Amount", "Carved out", "Reserved", "Consumed", "Available",
-                        "Utilisation"]
+    assert headings == [
+        "Org",
+        "Period",
+        "Category",
+        "Amount",
+        "Carved out",
+        "Reserved",
+        "Consumed",
+        "Available",
+        "Utilisation",
+    ]
     assert "<svg" not in section and "cid:" in section and "B-GROUP" not in section
     assert re.search(r"^Budget available +¥74,800\.00$", body.text, re.M)
     # a company with many budgets: the email lists the first 20 (the group and regions first)
@@ -177,16 +220,31 @@ def sample_budget_chart_labels() -> tuple[str, ...]:
     from tests.unit.test_reporting_sections import sample_budgets
 
     found = [b.as_dict() for b in sample_budgets().list("ACME", "ACME", (), None, None, PageRequest(200)).items]
-    return sections.budgets([b for b in found if b["period"] in ("2026", "2026-Q4", "2026-11")], "2026-11",
-                            "ACME", "ACME").charts[0].labels
+    return (
+        sections.budgets([b for b in found if b["period"] in ("2026", "2026-Q4", "2026-11")], "2026-11", "ACME", "ACME")
+        .charts[0]
+        .labels
+    )
 
 
 def test_budget_chart_labels_are_cut_short_and_at_most_fifteen_budgets_are_drawn():
     from chalicelib.reporting import sections
 
-    budgets = [{"id": f"B{i:02d}", "org": f"ACME/EAST/JS/NANJING/GULOU/{i:02d}", "period": "2026-11",
-                "category": "in_store_promotion", "amount": 1000 * (i + 1), "allocated": 0, "reserved": 500,
-                "consumed": 0, "available": 1000 * (i + 1) - 500, "parent_id": None} for i in range(20)]
+    budgets = [
+        {
+            "id": f"B{i:02d}",
+            "org": f"ACME/EAST/JS/NANJING/GULOU/{i:02d}",
+            "period": "2026-11",
+            "category": "in_store_promotion",
+            "amount": 1000 * (i + 1),
+            "allocated": 0,
+            "reserved": 500,
+            "consumed": 0,
+            "available": 1000 * (i + 1) - 500,
+            "parent_id": None,
+        }
+        for i in range(20)
+    ]
     chart = sections.budgets(budgets, "2026-11", "ACME", "ACME").charts[0]
     assert len(chart.labels) == 15 and "(the 15 largest)" in chart.title
     assert all(charts.text_width(label, 12) <= charts.LABEL_WIDTH for label in chart.labels)

@@ -3,6 +3,7 @@ worklist held in memory (no AWS): every figure agrees with the section that deta
 
 `sample_report()` is shared by the other tests/unit/test_reporting_*.py files.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -17,15 +18,47 @@ TODAY = "2026-11-23"
 # Roll-up metrics as the stream keeps them (money in fen). November: a tasting fed back with
 # ROI 4, a display at break-even, an in-store promotion of ¥17,600.00 approved and not fed back
 # although required (overdue since 2026-11-04); October: one campaign still overdue.
-TASTING = {"campaigns": 2, "approved_amount": 270000, "expected_spend": 400000, "expected_sales": 2000000,
-           "fed_back": 1, "actual_spend": 100000, "actual_sales": 500000, "passive": 1, "required": 1,
-           "roi#60": 1, "cr#38": 1}
-DISPLAY = {"campaigns": 1, "approved_amount": 90000, "expected_spend": 90000, "expected_sales": 300000,
-           "fed_back": 1, "actual_spend": 90000, "actual_sales": 90000, "active": 1, "roi#49": 1, "cr#49": 1}
-PROMOTION = {"campaigns": 1, "approved_amount": 1760000, "expected_spend": 1760000, "expected_sales": 5000000,
-             "required": 1, "due#2026-11-04": 1}
-OCTOBER = {"campaigns": 1, "approved_amount": 50000, "expected_spend": 50000, "expected_sales": 100000,
-           "required": 1, "due#2026-10-06": 1}
+TASTING = {
+    "campaigns": 2,
+    "approved_amount": 270000,
+    "expected_spend": 400000,
+    "expected_sales": 2000000,
+    "fed_back": 1,
+    "actual_spend": 100000,
+    "actual_sales": 500000,
+    "passive": 1,
+    "required": 1,
+    "roi#60": 1,
+    "cr#38": 1,
+}
+DISPLAY = {
+    "campaigns": 1,
+    "approved_amount": 90000,
+    "expected_spend": 90000,
+    "expected_sales": 300000,
+    "fed_back": 1,
+    "actual_spend": 90000,
+    "actual_sales": 90000,
+    "active": 1,
+    "roi#49": 1,
+    "cr#49": 1,
+}
+PROMOTION = {
+    "campaigns": 1,
+    "approved_amount": 1760000,
+    "expected_spend": 1760000,
+    "expected_sales": 5000000,
+    "required": 1,
+    "due#2026-11-04": 1,
+}
+OCTOBER = {
+    "campaigns": 1,
+    "approved_amount": 50000,
+    "expected_spend": 50000,
+    "expected_sales": 100000,
+    "required": 1,
+    "due#2026-10-06": 1,
+}
 
 
 def _sum(*parts: dict) -> dict:
@@ -44,12 +77,30 @@ GROUPS = {
     "owner": {"rep-1": (TASTING, "李雷"), "rep-2": (DISPLAY, "韩梅梅"), "rep-3": (PROMOTION, "Wang Wu")},
 }
 OVERDUE_ITEMS = [
-    {"campaign_id": "01OCT", "title": "October roadshow", "owner": "Wang Wu", "owner_id": "rep-3",
-     "owner_email": None, "org": f"{TENANT}/WEST/SC", "customer": "Jinying", "start_date": "2026-10-01",
-     "due_date": "2026-10-06", "days_overdue": 48},
-    {"campaign_id": "01NOV", "title": "店内促销 Suguo", "owner": "Wang Wu", "owner_id": "rep-3", "owner_email": None,
-     "org": f"{TENANT}/WEST/SC", "customer": "苏果 Xinjiekou", "start_date": "2026-11-01",
-     "due_date": "2026-11-04", "days_overdue": 19},
+    {
+        "campaign_id": "01OCT",
+        "title": "October roadshow",
+        "owner": "Wang Wu",
+        "owner_id": "rep-3",
+        "owner_email": None,
+        "org": f"{TENANT}/WEST/SC",
+        "customer": "Jinying",
+        "start_date": "2026-10-01",
+        "due_date": "2026-10-06",
+        "days_overdue": 48,
+    },
+    {
+        "campaign_id": "01NOV",
+        "title": "店内促销 Suguo",
+        "owner": "Wang Wu",
+        "owner_id": "rep-3",
+        "owner_email": None,
+        "org": f"{TENANT}/WEST/SC",
+        "customer": "苏果 Xinjiekou",
+        "start_date": "2026-11-01",
+        "due_date": "2026-11-04",
+        "days_overdue": 19,
+    },
 ]
 
 
@@ -68,8 +119,9 @@ def sample_budgets():
 
     def make(budget_id, org, period, amount, parent=None, category=None):
         parent = store.get(parent) if parent else None
-        store.apply(creation_effect(new_budget(budget_id, TENANT, org, period, category, amount, at, parent),
-                                    parent, by, at))
+        store.apply(
+            creation_effect(new_budget(budget_id, TENANT, org, period, category, amount, at, parent), parent, by, at)
+        )
 
     def spend(budget_id, campaign_id, reserved, settled=None):
         effect = reservation_effect(store.get(budget_id), campaign_id, reserved, by, at)
@@ -101,23 +153,38 @@ def rollups_in_memory(monkeypatch):
         return {g: v for g, v in GROUPS.get(group_by, {}).items() if group_by != "month" or first <= g <= last}
 
     def search_feedback_requests(principal, filters, page, today=None):
-        from chalicelib.domain.pages import Page
         from chalicelib.domain.campaign import Campaign, RuleRef
+        from chalicelib.domain.pages import Page
 
         items = []
         for o in OVERDUE_ITEMS:
             due = o["due_date"]
             if (filters.due_after or "0") <= due <= (filters.due_before or "9"):
                 end = (dt.date.fromisoformat(due) - dt.timedelta(days=2)).isoformat()
-                items.append(Campaign(
-                    id=o["campaign_id"], org=o["org"], owner_id=o["owner_id"], owner_name=o["owner"],
-                    title=o["title"], category="roadshow", customer_id="C", customer_name=o["customer"],
-                    start_date=o["start_date"], end_date=end, expected_spend=1, expected_sales=1,
-                    requested_amount=1, created_at="", updated_at="", status="approved",
-                    rule=RuleRef("R", "all", due_days=2)))
+                items.append(
+                    Campaign(
+                        id=o["campaign_id"],
+                        org=o["org"],
+                        owner_id=o["owner_id"],
+                        owner_name=o["owner"],
+                        title=o["title"],
+                        category="roadshow",
+                        customer_id="C",
+                        customer_name=o["customer"],
+                        start_date=o["start_date"],
+                        end_date=end,
+                        expected_spend=1,
+                        expected_sales=1,
+                        requested_amount=1,
+                        created_at="",
+                        updated_at="",
+                        status="approved",
+                        rule=RuleRef("R", "all", due_days=2),
+                    )
+                )
         return Page(items=items)
 
-    monkeypatch.setattr("chalicelib.logic.evaluation.grouped_rows", grouped_rows)   # what summary_rows reads
+    monkeypatch.setattr("chalicelib.logic.evaluation.grouped_rows", grouped_rows)  # what summary_rows reads
     monkeypatch.setattr("chalicelib.logic.feedback.search_feedback_requests", search_feedback_requests)
     return asked
 
@@ -168,7 +235,7 @@ def test_figures_are_as_of_one_instant_in_shanghai(rollups_in_memory):
     assert data.figure("overdue").value == 0 and data.section("overdue").rows == []
     now = reports.report_data(TENANT, TENANT, PERIOD, "final")
     assert now.as_of.utcoffset() == dt.timedelta(hours=8)
-    assert abs((dt.datetime.now(dt.timezone.utc) - now.as_of).total_seconds()) < 5
+    assert abs((dt.datetime.now(dt.UTC) - now.as_of).total_seconds()) < 5
 
 
 def test_the_trend_covers_six_months_ending_with_the_period_empty_months_included(rollups_in_memory):
@@ -192,11 +259,19 @@ def test_the_budget_section_shows_every_budget_in_force_in_the_period_with_its_f
     budget = sample_report().section("budget")
     # the group report: every budget of the company whose period contains 2026-11, in org order
     assert [(r["org"], r["budget_period"], r["category"]) for r in budget.rows] == [
-        (TENANT, "2026", None), (f"{TENANT}/EAST", "2026-Q4", None), (f"{TENANT}/EAST/JS", "2026-11", "tasting"),
-        (f"{TENANT}/WEST", "2026-11", "in_store_promotion")]
+        (TENANT, "2026", None),
+        (f"{TENANT}/EAST", "2026-Q4", None),
+        (f"{TENANT}/EAST/JS", "2026-11", "tasting"),
+        (f"{TENANT}/WEST", "2026-11", "in_store_promotion"),
+    ]
     rows = {r["budget_id"]: r for r in budget.rows}
     assert {k: rows["B-EAST-Q4"][k] for k in ("amount", "allocated", "reserved", "consumed", "available")} == {
-        "amount": 3_000_000, "allocated": 0, "reserved": 270_000, "consumed": 90_000, "available": 2_640_000}
+        "amount": 3_000_000,
+        "allocated": 0,
+        "reserved": 270_000,
+        "consumed": 90_000,
+        "available": 2_640_000,
+    }
     assert rows["B-EAST-Q4"]["utilisation"] == 0.12 and rows["B-EAST-Q4"]["parent_id"] == "B-GROUP"
     assert rows["B-GROUP"]["allocated"] == 5_500_000 and rows["B-GROUP"]["available"] == 4_500_000
     assert rows["B-GROUP"]["utilisation"] == 0.0 and rows["B-GROUP"]["category_name"] == "Every category"
@@ -211,7 +286,12 @@ def test_the_budget_total_counts_carved_money_once(rollups_in_memory):
     # ¥100,000 of the group plus JS's own ¥1,000: EAST's Q4 and WEST's money are carved out of the
     # group's; ¥5,000 went to EAST's Q1, which is not in force in November
     assert {k: total[k] for k in ("amount", "allocated", "reserved", "consumed", "available")} == {
-        "amount": 10_100_000, "allocated": 500_000, "reserved": 2_030_000, "consumed": 90_000, "available": 7_480_000}
+        "amount": 10_100_000,
+        "allocated": 500_000,
+        "reserved": 2_030_000,
+        "consumed": 90_000,
+        "available": 7_480_000,
+    }
     assert total["utilisation"] == 0.2099
     assert data.figure("budget_available").value == 7_480_000 and data.figure("budget_available").section == "budget"
 
@@ -219,8 +299,11 @@ def test_the_budget_total_counts_carved_money_once(rollups_in_memory):
 def test_an_office_report_shows_its_subtree_budgets_and_those_above_it(rollups_in_memory):
     east = reports.report_data(TENANT, f"{TENANT}/EAST", PERIOD, "final", TODAY).section("budget")
     assert [r["budget_id"] for r in east.rows] == ["B-GROUP", "B-EAST-Q4", "B-JS"]
-    assert (east.total["amount"], east.total["allocated"], east.total["available"]) == (10_100_000, 2_500_000,
-                                                                                         7_240_000)
+    assert (east.total["amount"], east.total["allocated"], east.total["available"]) == (
+        10_100_000,
+        2_500_000,
+        7_240_000,
+    )
     province = reports.report_data(TENANT, f"{TENANT}/WEST/SC", PERIOD, "final", TODAY).section("budget")
     assert [r["budget_id"] for r in province.rows] == ["B-GROUP", "B-WEST"]
 
@@ -240,7 +323,17 @@ def test_without_budgets_the_section_says_so_and_the_headline_has_no_budget_figu
 def test_utilisation_has_no_value_without_an_amount():
     from chalicelib.reporting import sections
 
-    row = {"id": "B", "org": TENANT, "period": "2026", "category": None, "amount": 0, "allocated": 0,
-           "reserved": 0, "consumed": 0, "available": 0, "parent_id": None}
+    row = {
+        "id": "B",
+        "org": TENANT,
+        "period": "2026",
+        "category": None,
+        "amount": 0,
+        "allocated": 0,
+        "reserved": 0,
+        "consumed": 0,
+        "available": 0,
+        "parent_id": None,
+    }
     budget = sections.budgets([row], PERIOD, TENANT, TENANT)
     assert budget.rows[0]["utilisation"] is None and budget.total["utilisation"] is None

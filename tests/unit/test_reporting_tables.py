@@ -1,5 +1,6 @@
 """The workbook and the CSV of a report: yuan under a currency format, dates as dates, frozen
 headers, printing one page wide, and a CSV that carries every row the workbook carries."""
+
 from __future__ import annotations
 
 import csv
@@ -9,7 +10,7 @@ import io
 import openpyxl
 
 from chalicelib.reporting import tables
-from tests.unit.test_reporting_sections import rollups_in_memory, sample_report  # noqa: F401 (fixture)
+from tests.unit.test_reporting_sections import sample_report
 
 
 def book_of(data) -> openpyxl.Workbook:
@@ -22,21 +23,28 @@ def table_rows(ws) -> list[dict]:
     for row in rows[1:]:
         if all(v is None for v in row[:2]):
             break
-        out.append(dict(zip(rows[0], row)))
+        out.append(dict(zip(rows[0], row, strict=False)))
     return out
 
 
 def test_the_workbook_opens_with_the_report_and_a_sheet_per_section(rollups_in_memory):
     data = sample_report()
     book = book_of(data)
-    assert book.sheetnames == ["Report", "By category", "By region", "Trend", "ROI ranking", "Overdue feedback",
-                               "Budgets"]
+    assert book.sheetnames == [
+        "Report",
+        "By category",
+        "By region",
+        "Trend",
+        "ROI ranking",
+        "Overdue feedback",
+        "Budgets",
+    ]
     report = book["Report"]
     assert report["A1"].value == data.title
     assert report["B6"].value == dt.datetime(2026, 11, 23, 0, 0) and report["B6"].is_date
     figures = {row[0]: row for row in report.iter_rows(min_row=10, max_row=9 + len(data.headline), values_only=True)}
     assert figures["Approved amount"][1] == 21200.00 and figures["Overdue feedback"][1] == 1
-    assert figures["Overdue feedback"][2] == "Overdue feedback"          # the sheet that details it
+    assert figures["Overdue feedback"][2] == "Overdue feedback"  # the sheet that details it
     assert report["C17"].hyperlink.location == "'Overdue feedback'!A1"
     assert figures["Budget available"][1] == 74800.00 and figures["Budget available"][2] == "Budgets"
 
@@ -48,14 +56,14 @@ def test_money_is_stored_in_yuan_under_a_currency_format_so_sums_work(rollups_in
     col = header.index("Approved (CNY)")
     rows = list(ws.iter_rows(min_row=2, max_row=5))
     amounts = [r[col].value for r in rows]
-    assert amounts == [900.00, 17600.00, 2700.00, 21200.00]          # display, promotion, tasting, total
+    assert amounts == [900.00, 17600.00, 2700.00, 21200.00]  # display, promotion, tasting, total
     assert sum(amounts[:3]) == amounts[3]
     assert all(r[col].number_format == tables.MONEY_FORMAT for r in rows)
     assert "¥" in tables.MONEY_FORMAT and "0.00" in tables.MONEY_FORMAT
     ratio = rows[0][header.index("Plan cost ratio")]
     assert ratio.value == 0.3 and ratio.number_format == "0.0%"
     missing = rows[1][header.index("ROI")]
-    assert missing.value == "—"                                      # no feedback: no ROI, not 0 nor None
+    assert missing.value == "—"  # no feedback: no ROI, not 0 nor None
 
 
 def test_dates_are_dates_and_headers_stay_frozen_and_printing_fits_the_page_width(rollups_in_memory):
@@ -72,7 +80,7 @@ def test_dates_are_dates_and_headers_stay_frozen_and_printing_fits_the_page_widt
         assert ws.auto_filter.ref is not None, ws.title
     for ws in book.worksheets:
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
-        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title   # 1 is the default
+        assert (ws.page_setup.fitToWidth or 1, ws.page_setup.fitToHeight) == (1, 0), ws.title  # 1 is the default
         assert ws.page_setup.orientation == "landscape" and ws.page_setup.paperSize == 9
 
 
@@ -94,24 +102,41 @@ def test_the_csv_carries_every_row_of_every_section_sheet_with_units_in_the_colu
     assert overdue["due_date"] == "2026-11-04" and overdue["customer"] == "苏果 Xinjiekou"
     promotion = next(r for r in table if r["group"] == "in_store_promotion")
     assert promotion["roi"] == "" and promotion["name"] == "In-store promotion 店内促销"
-    assert "CSV" in book["Report"]["A" + str(book["Report"].max_row)].value      # says what it leaves out
+    assert "CSV" in book["Report"]["A" + str(book["Report"].max_row)].value  # says what it leaves out
 
 
 def test_the_budget_sheet_stores_yuan_under_the_currency_format_and_utilisation_as_a_percentage(rollups_in_memory):
     ws = book_of(sample_report())["Budgets"]
     rows = table_rows(ws)
-    assert list(rows[0]) == ["Budget id", "Org", "Period", "Category id", "Category", "Amount (CNY)",
-                             "Carved out (CNY)", "Reserved (CNY)", "Consumed (CNY)", "Available (CNY)", "Utilisation",
-                             "Carved from (budget id)"]
+    assert list(rows[0]) == [
+        "Budget id",
+        "Org",
+        "Period",
+        "Category id",
+        "Category",
+        "Amount (CNY)",
+        "Carved out (CNY)",
+        "Reserved (CNY)",
+        "Consumed (CNY)",
+        "Available (CNY)",
+        "Utilisation",
+        "Carved from (budget id)",
+    ]
     east = next(r for r in rows if r["Budget id"] == "B-EAST-Q4")
     assert (east["Amount (CNY)"], east["Reserved (CNY)"], east["Consumed (CNY)"], east["Available (CNY)"]) == (
-        30000.00, 2700.00, 900.00, 26400.00)
+        30000.00,
+        2700.00,
+        900.00,
+        26400.00,
+    )
     assert east["Utilisation"] == 0.12 and east["Period"] == "2026-Q4" and east["Carved from (budget id)"] == "B-GROUP"
     assert rows[-1]["Org"] == "Total" and rows[-1]["Available (CNY)"] == 74800.00
     header = [c.value for c in ws[1]]
     for name in ("Amount (CNY)", "Carved out (CNY)", "Reserved (CNY)", "Consumed (CNY)", "Available (CNY)"):
-        assert all(ws.cell(row=r, column=header.index(name) + 1).number_format == tables.MONEY_FORMAT
-                   for r in range(2, len(rows) + 2)), name
+        assert all(
+            ws.cell(row=r, column=header.index(name) + 1).number_format == tables.MONEY_FORMAT
+            for r in range(2, len(rows) + 2)
+        ), name
     assert ws.cell(row=2, column=header.index("Utilisation") + 1).number_format == "0.0%"
     assert ws.freeze_panes == "A2" and ws.auto_filter.ref is not None
 
@@ -123,9 +148,17 @@ def test_the_csv_has_the_budget_rows_with_money_in_yuan_and_utilisation_as_a_fra
     assert [r["budget_id"] for r in budgets] == ["B-GROUP", "B-EAST-Q4", "B-JS", "B-WEST", "total"]
     west = budgets[3]
     assert (west["org"], west["budget_period"], west["category"], west["period"]) == (
-        "ACME/WEST", "2026-11", "in_store_promotion", "2026-11")
+        "ACME/WEST",
+        "2026-11",
+        "in_store_promotion",
+        "2026-11",
+    )
     assert (west["amount_cny"], west["reserved_cny"], west["consumed_cny"], west["available_cny"]) == (
-        "20000.00", "17600.00", "0.00", "2400.00")
+        "20000.00",
+        "17600.00",
+        "0.00",
+        "2400.00",
+    )
     assert west["utilisation"] == "0.88" and west["parent_id"] == "B-GROUP"
     assert budgets[0]["category"] == "" and budgets[0]["category_name"] == "Every category"
     assert budgets[-1]["amount_cny"] == "101000.00" and budgets[-1]["utilisation"] == "0.2099"

@@ -1,6 +1,8 @@
 """Roll-up contributions, deltas, histograms and feedback counts (no I/O)."""
+
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -11,10 +13,25 @@ from chalicelib.domain.campaign import Campaign, RuleRef
 
 
 def campaign(**kw) -> Campaign:
-    base = dict(id="C1", org="CN/EAST/JS", owner_id="rep-1", owner_name="Li", title="t", category="tasting",
-                customer_id="CUST", customer_name="Suguo", start_date="2026-11-05", end_date="2026-11-06",
-                expected_spend=1000, expected_sales=5000, requested_amount=1000, created_at="x", updated_at="x",
-                status="approved", approved_amount=900)
+    base = dict(
+        id="C1",
+        org="CN/EAST/JS",
+        owner_id="rep-1",
+        owner_name="Li",
+        title="t",
+        category="tasting",
+        customer_id="CUST",
+        customer_name="Suguo",
+        start_date="2026-11-05",
+        end_date="2026-11-06",
+        expected_spend=1000,
+        expected_sales=5000,
+        requested_amount=1000,
+        created_at="x",
+        updated_at="x",
+        status="approved",
+        approved_amount=900,
+    )
     base.update(kw)
     return Campaign(**base)
 
@@ -26,16 +43,34 @@ def test_an_unapproved_campaign_contributes_nothing():
 
 def test_an_approved_campaign_adds_to_every_org_level_its_customer_and_owner_in_its_start_month():
     rows = r.contribution(campaign())
-    assert {(k.dim, k.entity) for k in rows} == {("org", "CN"), ("org", "CN/EAST"), ("org", "CN/EAST/JS"),
-                                                 ("customer", "CUST"), ("owner", "rep-1")}
+    assert {(k.dim, k.entity) for k in rows} == {
+        ("org", "CN"),
+        ("org", "CN/EAST"),
+        ("org", "CN/EAST/JS"),
+        ("customer", "CUST"),
+        ("owner", "rep-1"),
+    }
     assert {k.month for k in rows} == {"2026-11"} and {k.category for k in rows} == {"tasting"}
-    assert all(m == {"campaigns": 1, "approved_amount": 900, "expected_spend": 1000, "expected_sales": 5000}
-               for m in rows.values())
+    assert all(
+        m == {"campaigns": 1, "approved_amount": 900, "expected_spend": 1000, "expected_sales": 5000}
+        for m in rows.values()
+    )
 
 
 def test_feedback_adds_actuals_kind_and_histogram_buckets():
-    m = next(iter(r.contribution(campaign(feedback_revision=2, feedback_kind="passive", actual_spend=100,
-                                          actual_sales=300, rule=RuleRef("R", "all", 7))).values()))
+    m = next(
+        iter(
+            r.contribution(
+                campaign(
+                    feedback_revision=2,
+                    feedback_kind="passive",
+                    actual_spend=100,
+                    actual_sales=300,
+                    rule=RuleRef("R", "all", 7),
+                )
+            ).values()
+        )
+    )
     assert m["fed_back"] == 1 and m["actual_spend"] == 100 and m["passive"] == 1 and m["required"] == 1
     assert not any(name.startswith(r.DUE) for name in m)
     assert m[f"{r.ROI}{figures.hist_bucket(3.0)}"] == 1 and m[f"{r.COST}{figures.hist_bucket(1 / 3)}"] == 1
@@ -43,11 +78,11 @@ def test_feedback_adds_actuals_kind_and_histogram_buckets():
 
 def test_zero_sales_or_zero_spend_leave_the_undefined_figure_out_of_its_histogram():
     zero_sales = next(iter(r.contribution(campaign(feedback_revision=1, actual_spend=100, actual_sales=0)).values()))
-    assert zero_sales[f"{r.ROI}{figures.hist_bucket(0)}"] == 1           # ROI −1
-    assert not any(n.startswith(r.COST) for n in zero_sales)             # cost ratio null
+    assert zero_sales[f"{r.ROI}{figures.hist_bucket(0)}"] == 1  # ROI −1
+    assert not any(n.startswith(r.COST) for n in zero_sales)  # cost ratio null
     zero_spend = next(iter(r.contribution(campaign(feedback_revision=1, actual_spend=0, actual_sales=50)).values()))
-    assert not any(n.startswith(r.ROI) for n in zero_spend)              # ROI null
-    assert zero_spend[f"{r.COST}0"] == 1                                  # cost ratio 0
+    assert not any(n.startswith(r.ROI) for n in zero_spend)  # ROI null
+    assert zero_spend[f"{r.COST}0"] == 1  # cost ratio 0
 
 
 def test_awaited_feedback_is_counted_by_due_date_and_read_as_pending_or_overdue():
@@ -76,12 +111,19 @@ def test_moving_start_month_touches_both_months_within_the_transaction_limit():
 
 def test_summing_random_deltas_equals_the_final_contribution():
     rng = random.Random(7)
-    states = [None] + [campaign(status=rng.choice(["submitted", "approved"]), category=rng.choice(["a", "b"]),
-                                start_date=rng.choice(["2026-10-01", "2026-11-01"]),
-                                feedback_revision=rng.choice([0, 1]), actual_spend=rng.randint(0, 9),
-                                actual_sales=rng.randint(0, 9)) for _ in range(30)]
+    states = [None] + [
+        campaign(
+            status=rng.choice(["submitted", "approved"]),
+            category=rng.choice(["a", "b"]),
+            start_date=rng.choice(["2026-10-01", "2026-11-01"]),
+            feedback_revision=rng.choice([0, 1]),
+            actual_spend=rng.randint(0, 9),
+            actual_sales=rng.randint(0, 9),
+        )
+        for _ in range(30)
+    ]
     total: dict = {}
-    for old, new in zip(states, states[1:]):
+    for old, new in itertools.pairwise(states):
         for k, m in r.delta(old, new).items():
             r.add_into(total.setdefault(k, {}), m)
     cleaned = {k: {n: v for n, v in m.items() if v} for k, m in total.items()}
@@ -98,7 +140,7 @@ def test_histogram_median_and_percentile():
     for m in (0.5, 1.0, 2.0, 4.0, 8.0):
         b = figures.hist_bucket(m)
         hist[b] = hist.get(b, 0) + 1
-    assert figures.median_roi(hist) == pytest.approx(1.0, abs=0.15)      # 1 + ROI = 2
+    assert figures.median_roi(hist) == pytest.approx(1.0, abs=0.15)  # 1 + ROI = 2
     assert figures.hist_percentile(hist, figures.hist_bucket(8.0)) == 90.0
     assert figures.hist_percentile(hist, figures.hist_bucket(0.5)) == 10.0
     assert figures.hist_median({}) is None and figures.hist_percentile(hist, None) is None
@@ -113,5 +155,5 @@ def test_group_ratios_come_from_sums_and_are_null_without_actuals():
 def test_compliance_counts_overdue_against_and_ignores_feedback_not_yet_due():
     m = {"required": 4, "passive": 1, "due#2026-01-01": 1, "due#2099-01-01": 2}
     assert r.compliance_rate(m, "2026-11-01") == 0.5
-    assert r.summary_row("g", m, "2026-11-01")["feedback_compliance_rate"] == 0.5   # the dashboard's figure
+    assert r.summary_row("g", m, "2026-11-01")["feedback_compliance_rate"] == 0.5  # the dashboard's figure
     assert r.compliance_rate({"required": 1, "due#2099-01-01": 1}, "2026-11-01") is None

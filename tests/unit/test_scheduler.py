@@ -1,4 +1,5 @@
 """The local scheduler's reading of EventBridge expressions, and the app's schedules."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -7,7 +8,7 @@ import pytest
 
 from devstack.scheduler import Cron, Rate, ScheduleRunner, parse_schedule, schedule_sources
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def at(text: str) -> dt.datetime:
@@ -22,7 +23,7 @@ def test_a_daily_cron_fires_next_at_its_hour_in_utc():
 
 def test_cron_lists_ranges_steps_and_day_names():
     cron = Cron.parse("cron(0/15 8-9 ? * MON-FRI *)")
-    assert cron.next_after(at("2026-11-21 12:00")) == at("2026-11-23 08:00")     # Saturday → Monday
+    assert cron.next_after(at("2026-11-21 12:00")) == at("2026-11-23 08:00")  # Saturday → Monday
     assert cron.next_after(at("2026-11-23 08:50")) == at("2026-11-23 09:00")
     assert Cron.parse("cron(30 1 1 JAN,JUL ? 2027)").next_after(at("2026-11-23 00:00")) == at("2027-01-01 01:30")
 

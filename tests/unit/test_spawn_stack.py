@@ -1,6 +1,7 @@
 """Every stack a test, `make fuzz` or a benchmark starts comes from devstack.client.spawn_stack,
 which gives it run files of its own: `make bench` beside a developer's `make run` once rewrote
 var/run/endpoint, and `make verify-rollups` then talked to a stack that was gone."""
+
 from __future__ import annotations
 
 import subprocess
@@ -12,7 +13,7 @@ from devstack.client import spawn_stack
 
 
 def test_a_spawned_stack_gets_a_run_directory_of_its_own_and_no_inherited_settings(monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")       # a test session's own moto
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")  # a test session's own moto
     probe = "import os; print(os.environ['DEVSTACK_RUN_DIR'], os.environ['PORT'], os.environ.get('AWS_ENDPOINT_URL'))"
     with tempfile.TemporaryFile() as out:
         proc, run_dir, env = spawn_stack(4711, out, cmd=[sys.executable, "-c", probe], new_session=False)

@@ -1,6 +1,7 @@
 """The business rules of every use case, against the in-memory storage: no moto, no HTTP,
 microseconds each. The moto tests (tests/functional, tests/integration) cover the real
 adapters, conditions, transactions and indexes with the same interface."""
+
 from __future__ import annotations
 
 import pytest
@@ -31,10 +32,16 @@ def store():
 
 
 def application(**overrides) -> dict:
-    body = {"title": "Weekend tasting", "category": "tasting", "customer": {"id": "K1", "name": "Suguo"},
-            "start_date": "2026-11-01", "end_date": "2026-11-03", "location": None,
-            "plan": {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": None},
-            "requested_amount": 200000}
+    body = {
+        "title": "Weekend tasting",
+        "category": "tasting",
+        "customer": {"id": "K1", "name": "Suguo"},
+        "start_date": "2026-11-01",
+        "end_date": "2026-11-03",
+        "location": None,
+        "plan": {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": None},
+        "requested_amount": 200000,
+    }
     body.update(overrides)
     return body
 
@@ -50,8 +57,9 @@ def approved(amount: int = 180000, owner: Principal = REP, approver: Principal =
 
 
 def feedback_in(campaign_id: str, owner: Principal = REP, spend: int = 150000, sales: int = 900000):
-    return feedback.submit_feedback(owner, campaign_id, {"actual_spend": spend, "actual_sales": sales,
-                                                         "effect_rating": 4, "reflections": "busy"})
+    return feedback.submit_feedback(
+        owner, campaign_id, {"actual_spend": spend, "actual_sales": sales, "effect_rating": 4, "reflections": "busy"}
+    )
 
 
 def unlock(campaign_id: str) -> str:
@@ -227,7 +235,7 @@ def test_an_unlock_that_loses_a_race_re_reads_and_applies_once(store, monkeypatc
     def get_then_someone_writes(campaign_id):
         found = real_get(campaign_id)
         reads["n"] += 1
-        if reads["n"] == 1:       # another writer changes the campaign between our read and write
+        if reads["n"] == 1:  # another writer changes the campaign between our read and write
             other = real_get(campaign_id)
             other.title = "renamed meanwhile"
             store.campaigns.save(other)
@@ -269,9 +277,9 @@ def test_a_sweep_re_reads_a_campaign_that_changed_after_its_page_was_listed(stor
     real_page = store.campaigns.covered_by_rule
 
     def listed_then_renamed(*args):
-        page = real_page(*args)                 # the sweep holds this copy of the campaign...
+        page = real_page(*args)  # the sweep holds this copy of the campaign...
         other = store.campaigns.get(c.id)
-        other.title = "renamed meanwhile"       # ...when somebody else saves a newer version
+        other.title = "renamed meanwhile"  # ...when somebody else saves a newer version
         store.campaigns.save(other)
         return page
 
@@ -291,7 +299,7 @@ def test_a_sweep_does_not_take_nothing_to_change_from_a_lagging_listing(store, m
 
     def lagging(*args):
         page = real_page(*args)
-        for listed in page.items:               # the index still shows the rule applied
+        for listed in page.items:  # the index still shows the rule applied
             rules.apply_rules_in_force(listed)
         return page
 
@@ -359,8 +367,13 @@ def test_e_filters_by_status_as_of_today(store):
     rules.create_rule(LEADER, {"scope": "all", "due_days": 7})
     overdue = approved(start_date="2026-09-28", end_date="2026-10-01").id
     pending = approved(end_date="2026-11-28").id
-    page = lambda status: [c.id for c in feedback.search_feedback_requests(  # noqa: E731
-        LEADER, RequestSearch(status=status), PageRequest(), today="2026-11-20").items]
+
+    def page(status):
+        found = feedback.search_feedback_requests(
+            LEADER, RequestSearch(status=status), PageRequest(), today="2026-11-20"
+        )
+        return [c.id for c in found.items]
+
     assert page("overdue") == [overdue] and page("pending") == [pending] and page(None) == [overdue, pending]
     with pytest.raises(Forbidden):
         feedback.search_feedback_requests(REGION, RequestSearch(org="CN/WEST"), PageRequest())
@@ -407,8 +420,10 @@ def test_the_checker_decides_each_object_version_once_and_refuses_a_re_aimed_for
     # a rep re-aims their own form at another rep's pending attachment
     b, _ = evidence.request_upload(REP2, theirs.id, "shelf.jpg", "image/jpeg", len(photo))
     hijacked = store.objects.upload({"fields": {**form["fields"], "key": b.object_key}}, photo)
-    assert check_upload(UploadEvent(hijacked["bucket"], hijacked["key"], hijacked["size"],
-                                    hijacked["etag"])) == "foreign_upload"
+    assert (
+        check_upload(UploadEvent(hijacked["bucket"], hijacked["key"], hijacked["size"], hijacked["etag"]))
+        == "foreign_upload"
+    )
     assert repos.evidence().get(theirs.id, b.id).status == "pending_upload"
     assert store.objects.exists(f"quarantine/{theirs.id}/{b.id}") and not store.objects.exists(b.object_key)
 
@@ -434,7 +449,7 @@ def test_a_trail_with_an_entry_removed_in_storage_pages_through_the_rest_and_doe
     feedback_in(c.id)
     whole, _, verified = trail(LEADER, c.id, PageRequest(50))
     assert verified and [e["seq"] for e in whole] == list(range(1, len(whole) + 1))
-    del store.tables.audit[c.id][2]                      # someone deletes an entry behind the code's back
+    del store.tables.audit[c.id][2]  # someone deletes an entry behind the code's back
     seen, cursor = [], None
     while True:
         page, cursor, verified = trail(LEADER, c.id, PageRequest(2, cursor))
@@ -465,7 +480,7 @@ def test_an_upload_requested_as_the_campaign_is_cancelled_is_refused_and_records
     real_list = store.evidence.list
 
     def counted_while_the_rep_cancels(campaign_id):
-        campaigns.cancel_campaign(REP, campaign_id, "the store closed")   # between the read and the write
+        campaigns.cancel_campaign(REP, campaign_id, "the store closed")  # between the read and the write
         return real_list(campaign_id)
 
     monkeypatch.setattr(store.evidence, "list", counted_while_the_rep_cancels)
@@ -495,13 +510,13 @@ def test_a_photo_check_reads_its_campaign_once_and_re_reads_it_only_after_losing
 
     quiet = approved()
     assert check_upload(upload(quiet)) == "ready"
-    assert reads.count(quiet.id) == 1                      # the check and its audit entry share the read
+    assert reads.count(quiet.id) == 1  # the check and its audit entry share the read
 
     busy = approved()
     event = upload(busy)
     real_candidates = MemoryEvidence.candidates
 
-    def meanwhile(self, tenant, hashes):                   # the campaign changes during the check
+    def meanwhile(self, tenant, hashes):  # the campaign changes during the check
         c = real_get(store.campaigns, busy.id)
         c.title = "renamed"
         store.campaigns.save(c)
@@ -509,6 +524,6 @@ def test_a_photo_check_reads_its_campaign_once_and_re_reads_it_only_after_losing
 
     monkeypatch.setattr(MemoryEvidence, "candidates", meanwhile)
     assert check_upload(event) == "ready"
-    assert reads.count(busy.id) == 2                       # the stale write re-read it once
+    assert reads.count(busy.id) == 2  # the stale write re-read it once
     trail = [e["action"] for e in store.audit.entries(busy.id)]
     assert trail.count("attachment_ready") == 1

@@ -1,4 +1,5 @@
 """Evidence routes: presigned uploads, the list with short-lived links, delete."""
+
 from __future__ import annotations
 
 from chalicelib.handlers import present
@@ -13,8 +14,9 @@ def create_attachment(req: ApiRequest, campaign_id: str) -> Result:
     from chalicelib.logic import evidence as logic
 
     body = req.body(AttachmentIn)
-    attachment, upload = logic.request_upload(req.principal, campaign_id, body.filename, body.content_type,
-                                              body.size_bytes)
+    attachment, upload = logic.request_upload(
+        req.principal, campaign_id, body.filename, body.content_type, body.size_bytes
+    )
     return created({"attachment": present.attachment(attachment, logic.links(attachment)), "upload": upload})
 
 

@@ -1,4 +1,5 @@
 """Campaigns (applications): create, read, edit, submit, approve, reject, list; categories."""
+
 from __future__ import annotations
 
 from chalicelib.handlers import present
@@ -40,9 +41,13 @@ def list_campaigns(req: ApiRequest) -> Result:
 
     page = req.page()
     filters = CampaignFilters(
-        status=req.query_choice("status", STATUSES), org=req.query_org(), owner=req.query("owner"),
-        category=req.query("category"), customer_id=req.query("customer_id"),
-        date_from=req.query_date("from"), date_to=req.query_date("to"),
+        status=req.query_choice("status", STATUSES),
+        org=req.query_org(),
+        owner=req.query("owner"),
+        category=req.query("category"),
+        customer_id=req.query("customer_id"),
+        date_from=req.query_date("from"),
+        date_to=req.query_date("to"),
     )
     found = logic.list_campaigns(req.principal, filters, page)
     return ok(present.page([present.campaign(c) for c in found.items], found.next_cursor))
@@ -115,8 +120,16 @@ def approval_card(req: ApiRequest, campaign_id: str) -> Result:
 
     card = approvals.approval_card(req.principal, campaign_id)
     c = card["campaign"]
-    return ok({"campaign": present.campaign(c), "customer": card["customer"], "budget": card["budget"],
-               "warnings": card["warnings"], "approval": present.approval(c), "acting_for": card["acting_for"]})
+    return ok(
+        {
+            "campaign": present.campaign(c),
+            "customer": card["customer"],
+            "budget": card["budget"],
+            "warnings": card["warnings"],
+            "approval": present.approval(c),
+            "acting_for": card["acting_for"],
+        }
+    )
 
 
 @routes.get("/categories")

@@ -1,4 +1,5 @@
 """Evaluation routes: a campaign's figures with its benchmark, a customer's history, the summary."""
+
 from __future__ import annotations
 
 import re
@@ -26,8 +27,14 @@ def customer_history(req: ApiRequest, customer_id: str) -> Result:
     if not _CUSTOMER_ID.fullmatch(customer_id):
         raise InvalidInput.field("customer_id", "must be 1-64 letters, digits or _.:-")
     found, summary = logic.customer_history(req.principal, customer_id, req.page())
-    return ok({"customer_id": customer_id, "items": [present.campaign(c) for c in found.items],
-               "next_cursor": found.next_cursor, "summary": summary})
+    return ok(
+        {
+            "customer_id": customer_id,
+            "items": [present.campaign(c) for c in found.items],
+            "next_cursor": found.next_cursor,
+            "summary": summary,
+        }
+    )
 
 
 @routes.get("/reports/summary")

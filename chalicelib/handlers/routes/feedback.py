@@ -1,4 +1,5 @@
 """Feedback reports (B, C) and the worklists D and E."""
+
 from __future__ import annotations
 
 from chalicelib.clock import business_today
@@ -43,12 +44,14 @@ def get_feedback(req: ApiRequest, campaign_id: str) -> Result:
 
     campaign, latest, draft = logic.get_feedback(req.principal, campaign_id)
     attachments = _attachments(campaign_id)
-    return ok({
-        "campaign_id": campaign_id,
-        "submitted": present.feedback(latest, campaign, attachments) if latest else None,
-        "draft": present.feedback(draft, campaign, attachments) if draft else None,
-        "feedback_status": present.campaign(campaign)["feedback"]["status"],
-    })
+    return ok(
+        {
+            "campaign_id": campaign_id,
+            "submitted": present.feedback(latest, campaign, attachments) if latest else None,
+            "draft": present.feedback(draft, campaign, attachments) if draft else None,
+            "feedback_status": present.campaign(campaign)["feedback"]["status"],
+        }
+    )
 
 
 @routes.get("/campaigns/{campaign_id}/feedback/revisions")
@@ -74,9 +77,15 @@ def search_feedback(req: ApiRequest) -> Result:
     from chalicelib.domain.search import FeedbackSearch
     from chalicelib.logic import feedback as logic
 
-    f = FeedbackSearch(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
-                       customer_id=req.query("customer_id"), kind=req.query_choice("kind", ("passive", "active")),
-                       submitted_from=req.query_date("submitted_from"), submitted_to=req.query_date("submitted_to"))
+    f = FeedbackSearch(
+        org=req.query_org(),
+        owner=req.query("owner"),
+        category=req.query("category"),
+        customer_id=req.query("customer_id"),
+        kind=req.query_choice("kind", ("passive", "active")),
+        submitted_from=req.query_date("submitted_from"),
+        submitted_to=req.query_date("submitted_to"),
+    )
     found = logic.search_feedback(req.principal, f, req.page())
     return ok(present.page([present.submitted_feedback_row(c) for c in found.items], found.next_cursor))
 
@@ -87,10 +96,15 @@ def search_feedback_requests(req: ApiRequest) -> Result:
     from chalicelib.domain.search import FEEDBACK_REQUEST_STATUSES, RequestSearch
     from chalicelib.logic import feedback as logic
 
-    f = RequestSearch(org=req.query_org(), owner=req.query("owner"), category=req.query("category"),
-                      customer_id=req.query("customer_id"),
-                      status=req.query_choice("status", FEEDBACK_REQUEST_STATUSES),
-                      due_before=req.query_date("due_before"), due_after=req.query_date("due_after"))
+    f = RequestSearch(
+        org=req.query_org(),
+        owner=req.query("owner"),
+        category=req.query("category"),
+        customer_id=req.query("customer_id"),
+        status=req.query_choice("status", FEEDBACK_REQUEST_STATUSES),
+        due_before=req.query_date("due_before"),
+        due_after=req.query_date("due_after"),
+    )
     today = business_today()
     found = logic.search_feedback_requests(req.principal, f, req.page(), today)
     return ok(present.page([present.feedback_request_row(c, today) for c in found.items], found.next_cursor))

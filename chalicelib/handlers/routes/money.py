@@ -1,4 +1,5 @@
 """Money control: budgets and their ledgers, the approval policy, delegation, the approver's queue."""
+
 from __future__ import annotations
 
 from chalicelib.handlers import present
@@ -14,16 +15,18 @@ def create_budget(req: ApiRequest) -> Result:
     from chalicelib.logic import budgets
 
     body = req.body(BudgetIn)
-    return created(present.budget(budgets.create_budget(req.principal, body.org, body.period, body.category,
-                                                        body.amount, body.parent_id)))
+    return created(
+        present.budget(
+            budgets.create_budget(req.principal, body.org, body.period, body.category, body.amount, body.parent_id)
+        )
+    )
 
 
 @routes.get("/budgets")
 def list_budgets(req: ApiRequest) -> Result:
     from chalicelib.logic import budgets
 
-    found = budgets.list_budgets(req.principal, req.query_org(), req.query("period"), req.query("category"),
-                                 req.page())
+    found = budgets.list_budgets(req.principal, req.query_org(), req.query("period"), req.query("category"), req.page())
     return ok(present.page([present.budget(b) for b in found.items], found.next_cursor))
 
 
@@ -73,8 +76,12 @@ def my_approvals(req: ApiRequest) -> Result:
     from chalicelib.logic import approvals
 
     found = approvals.my_approvals(req.principal, req.page())
-    return ok(present.page([{**present.campaign(c), "acting_for": acting.as_dict() if acting else None}
-                            for c, acting in found.items], found.next_cursor))
+    return ok(
+        present.page(
+            [{**present.campaign(c), "acting_for": acting.as_dict() if acting else None} for c, acting in found.items],
+            found.next_cursor,
+        )
+    )
 
 
 # -- delegation ------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
 """Compiled reports and report subscriptions."""
+
 from __future__ import annotations
 
 from chalicelib.handlers.api import ApiRequest, Result, Routes, accepted, ok
@@ -13,8 +14,15 @@ def run_reports(req: ApiRequest) -> Result:
 
     body = req.body(ReportRun)
     reports = logic.run_reports(req.principal, body.period)
-    return accepted({"report_id": reports[0]["id"], "report_ids": [r["id"] for r in reports],
-                     "scopes": [r["scope"] for r in reports], "period": body.period, "status": "pending"})
+    return accepted(
+        {
+            "report_id": reports[0]["id"],
+            "report_ids": [r["id"] for r in reports],
+            "scopes": [r["scope"] for r in reports],
+            "period": body.period,
+            "status": "pending",
+        }
+    )
 
 
 @routes.get("/reports")

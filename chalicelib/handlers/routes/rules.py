@@ -1,4 +1,5 @@
 """Feedback rules (A): leaders say which campaigns must be fed back."""
+
 from __future__ import annotations
 
 from chalicelib.handlers import present

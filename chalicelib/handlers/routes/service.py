@@ -1,4 +1,5 @@
 """The service itself: health (for the load balancer and the local stack) and the contract."""
+
 from __future__ import annotations
 
 import functools

@@ -1,4 +1,5 @@
 """Settlement (核销): finance reimburses an unlocked campaign."""
+
 from __future__ import annotations
 
 from chalicelib.handlers import present
