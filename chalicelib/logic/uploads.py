@@ -63,28 +63,41 @@ def check_upload(event: UploadEvent) -> str:
         return "foreign_upload"
     try:
         if stored.size > a.size_bytes:
-            raise filecheck.Rejected(f"the upload is {stored.size} bytes, larger than the declared {a.size_bytes}")
+            raise filecheck.Rejected(
+                "larger_than_declared",
+                f"the upload is {stored.size} bytes, larger than the declared {a.size_bytes}",
+                size=stored.size,
+                declared=a.size_bytes,
+                unit="bytes",
+            )
         if stored.size < a.size_bytes:
             raise filecheck.Rejected(
-                f"the upload is {stored.size} bytes, smaller than the declared {a.size_bytes} (interrupted?)"
+                "smaller_than_declared",
+                f"the upload is {stored.size} bytes, smaller than the declared {a.size_bytes} (interrupted?)",
+                size=stored.size,
+                declared=a.size_bytes,
+                unit="bytes",
             )
         try:
             body = objects.read(event.key, event.etag, a.size_bytes + 1)
         except ObjectMissing:
             return "stale_event"
         if len(body) != a.size_bytes:
-            raise filecheck.Rejected("the upload changed while it was being checked")
+            raise filecheck.Rejected("changed_while_checked", "the upload changed while it was being checked")
         found = filecheck.inspect(body, a.content_type)
     except filecheck.Rejected as rejection:
-        return _reject(a, event, str(rejection))
+        return _reject(a, event, rejection)
     return _accept(a, event, found)
 
 
-def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
+def _reject(a: Attachment, event: UploadEvent, rejection: filecheck.Rejected) -> str:
+    reason = str(rejection)
     decided = replace(
         a,
         status="rejected",
         reason=reason,
+        reason_code=rejection.code,
+        reason_params=rejection.params or None,
         checked_etag=event.etag,
         checked_at=now_iso(),
         thumbnail_key=None,
@@ -99,7 +112,7 @@ def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
     except AlreadyDecided:
         return "duplicate_event"
     repos.objects().quarantine(event.key)
-    logger().warning("upload rejected", extra={"attachment_id": a.id, "reason": reason})
+    logger().warning("upload rejected", extra={"attachment_id": a.id, "reason": reason, "code": rejection.code})
     count("UploadsRejected")
     return "rejected"
 
@@ -109,6 +122,8 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
         a,
         status="ready",
         reason=None,
+        reason_code=None,
+        reason_params=None,
         checked_etag=event.etag,
         checked_at=now_iso(),
         taken_at=found.taken_at,
