@@ -1,10 +1,12 @@
 """Errors speak codes: every code the server can answer is registered (domain/errors.py,
-domain/filecheck.py), and no field error leaves without one."""
+domain/filecheck.py), no field error leaves without one, and the console translates every one
+of them in every language it has, by code, never by matching the English message."""
 
 from __future__ import annotations
 
 import ast
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -219,3 +221,57 @@ def test_bounds_carry_their_numbers_and_amounts_their_unit():
     assert [(e["code"], e.get("params")) for e in _refusal(ApprovalPolicyIn, levels)] == [
         ("too_many", {"max_length": 10})
     ]
+
+
+# -- the console translates every code, by code --------------------------------------------------
+I18N = ROOT / "console" / "js" / "i18n.js"
+
+
+def console_tables() -> dict[str, set[str]]:
+    """The keys of each language's table in console/js/i18n.js (`TABLE = { zh: {…}, en: {…} }`)."""
+    text = I18N.read_text(encoding="utf-8")
+    body = text[text.index("export const TABLE = {") :]
+    tables: dict[str, set[str]] = {}
+    current = None
+    for line in body.splitlines()[1:]:
+        if line == "};":
+            break
+        if m := re.fullmatch(r"  (\w+): \{", line):
+            current = tables.setdefault(m.group(1), set())
+        elif (m := re.match(r'    "([^"]+)": ', line)) and current is not None:
+            current.add(m.group(1))
+    return tables
+
+
+def test_the_console_tables_are_read():
+    tables = console_tables()
+    assert set(tables) >= {"zh", "en"}
+    assert all(len(keys) > 300 for keys in tables.values())  # every text of the console, per language
+
+
+@pytest.mark.parametrize(
+    "prefix,codes",
+    [("err", ERROR_CODES), ("field_error", FIELD_CODES), ("rejected", REJECTIONS), ("warning", WARNING_CODES)],
+    ids=["error codes", "field codes", "upload rejections", "warnings"],
+)
+def test_every_code_the_server_can_answer_is_translated_in_every_language_of_the_console(prefix, codes):
+    for lang, keys in console_tables().items():
+        missing = sorted(code for code in codes if f"{prefix}.{code}" not in keys)
+        assert missing == [], f"console/js/i18n.js, table {lang}: add {prefix}.<code> for {missing}"
+
+
+def test_the_console_never_reads_the_servers_english():
+    """The console translates by code: no regular expression and no string match over what the
+    server wrote in `message` or `reason` (a changed sentence would silently lose the Chinese)."""
+    reading = re.compile(
+        r"(message|reason)\w*\s*\)?\s*\.(replace|match|matchAll|search|startsWith|endsWith|includes)\("
+        r"|\.(exec|test)\(\s*[\w.]*(message|reason)"
+        r"|MESSAGES_(ZH|EN)"
+    )
+    found = [
+        f"{path.relative_to(ROOT)}:{n}: {line.strip()}"
+        for path in sorted((ROOT / "console" / "js").rglob("*.js"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if reading.search(line)
+    ]
+    assert found == []
