@@ -107,6 +107,13 @@ def test_every_registered_code_is_answered_somewhere():
     assert set(REJECTIONS) - set(found["rejection"]) == set()
 
 
+def test_the_reference_names_every_code():
+    """docs/api.md lists every error code and every field code a client may meet."""
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
+    missing = [code for code in [*ERROR_CODES, *FIELD_CODES] if f"`{code}`" not in text]
+    assert missing == [], "add them to docs/api.md, Errors"
+
+
 # -- no field error leaves without a code ----------------------------------------------------------
 class _Request:
     def __init__(self, raw: str | bytes) -> None:
