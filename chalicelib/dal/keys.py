@@ -21,6 +21,7 @@ Key encodings (written on every campaign save, read by the plans below):
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 
 from chalicelib.clock import business_day_start_utc, business_today, next_day, previous_day
@@ -309,11 +310,11 @@ class CampaignQueries:
         """Campaigns not yet reimbursed that a category (or company-wide) rule covers."""
         return self._run(rule_coverage_plan(tenant, category), page)
 
-    def of_customer(self, tenant: str, customer_id: str, owner_id: str | None = None) -> list[Campaign]:
+    def of_customer(self, tenant: str, customer_id: str, owner_id: str | None = None) -> builtins.list[Campaign]:
         """Every campaign of a customer (optionally one owner's), newest start first."""
         return self._all(customer_plan(tenant, customer_id, owner_id))
 
-    def awaiting_approval(self, approver_keys: list[str], page: PageRequest) -> Page[Campaign]:
+    def awaiting_approval(self, approver_keys: builtins.list[str], page: PageRequest) -> Page[Campaign]:
         """Submitted campaigns whose next step waits on any of the approver keys, oldest
         submitted first: one Query per key, merged. The cursor holds each key's position, so
         a page reads at most `limit` items per key (read amplification ≤ the number of keys)."""
@@ -354,14 +355,14 @@ class CampaignQueries:
                 state[key] = found.next_cursor or ""  # nothing (more) under this key
         return Page(items=taken, next_cursor=encode_positions(state))
 
-    def overlapping(self, c: Campaign) -> list[Campaign]:
+    def overlapping(self, c: Campaign) -> builtins.list[Campaign]:
         """The customer's other live applications of the same category on overlapping days."""
         from chalicelib.domain.campaign import overlaps
 
         found = self._all(overlap_plan(orgs.tenant_of(c.org), c.customer_id, c.category, c.start_date, c.end_date))
         return [other for other in found if overlaps(c, other)]
 
-    def _all(self, plan: Plan) -> list[Campaign]:
+    def _all(self, plan: Plan) -> builtins.list[Campaign]:
         out, cursor = [], None
         while True:
             page = self._run(plan, PageRequest(200, cursor))

@@ -1,6 +1,6 @@
 """In-memory storage: the same repositories as the DynamoDB ones, over dicts.
 
-For tests of business rules (tests/unit/test_use_cases_*.py): a use case runs against it in
+For tests of business rules (tests/unit/test_use_cases.py): a use case runs against it in
 microseconds, with no moto. It keeps the semantics the use cases rely on:
 
 * every write is conditional exactly as in DynamoDB (versions, absence, checked ETags), and a
@@ -15,6 +15,7 @@ Nothing in production imports this module.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import hashlib
 import threading
@@ -22,9 +23,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.dal import keys
+from chalicelib.dal import keys, ports
 from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
@@ -336,7 +337,7 @@ class MemoryEvidence:
         a = self._t.attachments.get((campaign_id, attachment_id))
         return copy.deepcopy(a) if a else None
 
-    def list(self, campaign_id: str) -> list[Attachment]:
+    def list(self, campaign_id: str) -> builtins.list[Attachment]:
         with self._t.lock:
             found = sorted((a for (c, _), a in self._t.attachments.items() if c == campaign_id), key=lambda a: a.id)
         return [copy.deepcopy(a) for a in found]
@@ -348,7 +349,7 @@ class MemoryEvidence:
         )
         return a
 
-    def _index(self, a: Attachment) -> list[tuple[str, str, Candidate]]:
+    def _index(self, a: Attachment) -> builtins.list[tuple[str, str, Candidate]]:
         from chalicelib.dal.evidence import band_keys
 
         out = []
@@ -402,7 +403,7 @@ class MemoryEvidence:
             if a is not None:
                 a.duplicate_refs = [r for r in a.duplicate_refs if r != ref]
 
-    def candidates(self, tenant: str, hashes: list[str]) -> list[Candidate]:
+    def candidates(self, tenant: str, hashes: builtins.list[str]) -> builtins.list[Candidate]:
         from chalicelib.dal.evidence import band_keys
 
         out: dict[tuple[str, str], Candidate] = {}
@@ -801,6 +802,8 @@ class MemoryAudit:
 
 # -- the storage --------------------------------------------------------------------------------
 class _Repositories:
+    """Every repository of ports.Repositories over `t`, its writes going to `writes`."""
+
     def __init__(self, t: _Tables, writes: _Writes) -> None:
         self.writes = writes
         self.campaigns = MemoryCampaigns(t, writes)
@@ -813,24 +816,12 @@ class _Repositories:
         self.audit = MemoryAudit(t, writes)
 
 
-class InMemoryStorage:
+class InMemoryStorage(_Repositories):
     """Install with `chalicelib.dal.repos.install(InMemoryStorage())`."""
 
     def __init__(self) -> None:
         self.tables = _Tables()
-        repos = _Repositories(self.tables, _Writes(self.tables.lock))
-        self.campaigns, self.feedback, self.rules, self.evidence = (
-            repos.campaigns,
-            repos.feedback,
-            repos.rules,
-            repos.evidence,
-        )
-        self.budgets, self.policies, self.delegations, self.audit = (
-            repos.budgets,
-            repos.policies,
-            repos.delegations,
-            repos.audit,
-        )
+        super().__init__(self.tables, _Writes(self.tables.lock))
         self.rollups = MemoryRollups(self.tables)
         self.reports = MemoryReports(self.tables)
         self.objects = MemoryObjects(self.tables)
@@ -838,8 +829,13 @@ class InMemoryStorage:
         self.idempotency = MemoryIdempotency(self.tables)
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[_Repositories]:
+    def unit_of_work(self) -> Iterator[ports.UnitOfWork]:
         together = _Together(self.tables.lock)
-        uow = _Repositories(self.tables, together)
-        yield uow
+        yield _Repositories(self.tables, together)
         together.commit()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(storage: InMemoryStorage) -> ports.Storage:
+        return storage  # mypy: a storage that drifts from its ports is an error here
