@@ -143,10 +143,6 @@ class CampaignModel(Model):
     del _name, _hash, _range
 
 
-def campaign_index(name: str) -> GlobalSecondaryIndex:
-    return getattr(CampaignModel, f"idx_{name}")
-
-
 class FeedbackModel(Model):
     """Feedback of a campaign: one `draft` item and every submitted revision `rev#000001` …
 

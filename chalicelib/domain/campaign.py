@@ -167,17 +167,6 @@ def settlement_amount(campaign: Campaign, requested: int | None) -> int:
     return requested
 
 
-def check_approval(campaign: Campaign, approved_amount: int) -> None:
-    if campaign.status != "submitted":
-        raise Conflict(
-            f"only submitted applications can be decided (this one is {campaign.status})", code="invalid_state"
-        )
-    if approved_amount > campaign.requested_amount:
-        raise InvalidInput.field(
-            "approved_amount", f"must not exceed the requested amount ({campaign.requested_amount} fen)"
-        )
-
-
 def check_feedback_editable(campaign: Campaign) -> None:
     if campaign.reimbursement_status == "reimbursed":
         raise Conflict("feedback is locked once the campaign is reimbursed", code="feedback_locked")
