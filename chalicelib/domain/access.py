@@ -9,6 +9,7 @@ Two questions, answered separately:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.domain import org as orgs
 from chalicelib.domain.audit import Person
@@ -178,7 +179,7 @@ def report_visible(principal: Principal, report_scope: str) -> bool:
     return principal.role == "leader" or (principal.role == "manager" and orgs.is_within(report_scope, principal.org))
 
 
-def nearest_managers_over(subscribers: list[dict], org: str, rep_id: str) -> list[dict]:
+def nearest_managers_over(subscribers: list[dict[str, Any]], org: str, rep_id: str) -> list[dict[str, Any]]:
     """The subscribed managers closest above a rep's org: they get a copy of the rep's
     overdue-feedback reminder (nobody further up, nobody outside the subtree)."""
     above = [
@@ -216,8 +217,7 @@ def budget_list_scope(principal: Principal, org_filter: str | None) -> tuple[str
         if not orgs.is_within(org_filter, principal.org):
             raise Forbidden("the org filter is outside your subtree")
         return org_filter, ()
-    depth = orgs.depth(principal.org)
-    return principal.org, tuple(orgs.ancestor(principal.org, level) for level in range(1, depth))
+    return principal.org, tuple(orgs.lineage(principal.org)[:-1])
 
 
 # -- feedback rules --------------------------------------------------------------------------

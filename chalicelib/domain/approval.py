@@ -270,7 +270,7 @@ def new_delegation(delegator: Principal, to: Person, from_day: Any, until_day: A
             errors.append({"field": "until", "message": "must be on or after from"})
         elif end < today:
             errors.append({"field": "until", "message": f"the period is entirely in the past (today is {today})"})
-    if errors:
+    if errors or start is None or end is None:  # a day that is None has its error
         raise InvalidInput(errors)
     return Delegation(delegator=delegator, to=to, from_day=start, until_day=end)
 

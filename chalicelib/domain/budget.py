@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.domain import ids
 from chalicelib.domain import org as orgs
@@ -237,7 +237,7 @@ def new_budget(
         known = f"; one of: {', '.join(categories)}" if categories else ""
         errors.append({"field": "category", "message": f"unknown category{known}"})
     _collect(errors, lambda: check_amount(amount))
-    if parent is not None and not errors:
+    if parent is not None and parsed is not None and not errors:
         errors.extend(_misfits(parent, org, parsed, category))
     if errors:
         raise InvalidInput(errors)
@@ -273,7 +273,10 @@ def _misfits(parent: Budget, org: str, period: Period, category: str | None) -> 
     return errors
 
 
-def _collect(errors: list[dict[str, str]], check):
+T = TypeVar("T")
+
+
+def _collect(errors: list[dict[str, str]], check: Callable[[], T]) -> T | None:
     try:
         return check()
     except InvalidInput as e:
@@ -290,8 +293,7 @@ def coverage_scopes(campaign_org: str, category: str, start_date: str) -> tuple[
     (at most 8 × 2 × 3) and take the first that exists: that is the covering budget.
     """
     periods = periods_containing(start_date)
-    parts = campaign_org.split("/")
-    nodes = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    nodes = orgs.lineage(campaign_org)[::-1]
     return tuple(BudgetScope(node, period, cat) for node in nodes for cat in (category, None) for period in periods)
 
 

@@ -108,7 +108,7 @@ def most_specific_rule(*candidates: RuleRef | None) -> RuleRef | None:
     return min(present, key=lambda r: (SCOPES.index(r.scope), _neg(r.rule_id)))
 
 
-def _neg(rule_id: str) -> tuple:
+def _neg(rule_id: str) -> tuple[int, ...]:
     return tuple(-ord(ch) for ch in rule_id)
 
 
@@ -121,7 +121,8 @@ def feedback_status(campaign: Campaign, today: str) -> str:
         return "submitted"
     if not campaign.feedback_required:
         return "not_required"
-    return "overdue" if campaign.feedback_due_date < today else "pending"
+    due = campaign.feedback_due_date  # set whenever feedback is required
+    return "overdue" if due is not None and due < today else "pending"
 
 
 def days_overdue(due_date: str | None, today: str) -> int:
