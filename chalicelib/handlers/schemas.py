@@ -27,7 +27,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 from typing_extensions import TypeAliasType
 
-from chalicelib.domain.approval import APPROVERS
+from chalicelib.domain.approval import POLICY_LEVELS
 from chalicelib.domain.budget import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT
 
 MAX_MONEY = 10**13  # fen: 100 billion CNY, far above any campaign
@@ -147,7 +147,7 @@ Approver = TypeAliasType(
         WithJsonSchema(
             {
                 "type": "string",
-                "enum": list(APPROVERS),
+                "enum": list(POLICY_LEVELS),
                 "description": "a policy level's approver: a manager at depth 3, at depth 2, or a leader",
             }
         ),
