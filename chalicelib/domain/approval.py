@@ -22,7 +22,7 @@ from chalicelib.domain import org as orgs
 from chalicelib.domain.access import DECIDING_ROLES, Principal
 from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import MAX_AMOUNT, no_amount
-from chalicelib.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, field_error
+from chalicelib.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, above, field_error
 
 POLICY_LEVELS = ("province", "region", "leader")  # the approvers a policy level may name, lowest first
 _APPROVER_DEPTH = {"province": 3, "region": 2}  # the leader's node is the company root
@@ -436,22 +436,10 @@ def take_step(
     if isinstance(approved_amount, bool) or not isinstance(approved_amount, int) or approved_amount < 0:
         raise no_amount("approved_amount", approved_amount)
     if approved_amount > requested_amount:
-        raise InvalidInput.field(
-            "approved_amount",
-            "above_requested",
-            f"must not exceed the requested amount ({requested_amount} fen)",
-            limit=requested_amount,
-            unit="fen",
-        )
+        raise above("approved_amount", "above_requested", "the requested amount", requested_amount)
     previous = approval.approved_amount
     if previous is not None and approved_amount > previous:
-        raise InvalidInput.field(
-            "approved_amount",
-            "above_previous_step",
-            f"must not exceed the previous step's amount ({previous} fen)",
-            limit=previous,
-            unit="fen",
-        )
+        raise above("approved_amount", "above_previous_step", "the previous step's amount", previous)
     step = ApprovalStep(
         level=authority.level, by=by, amount=approved_amount, at=at, comment=comment, acting_for=authority.acting_for
     )

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from chalicelib.domain import ids
 from chalicelib.domain import org as orgs
 from chalicelib.domain.audit import Person
-from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, field_error
+from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, above, field_error
 
 # The ceiling of every amount in fen (10 trillion CNY). Far above any company's marketing
 # money, and below 2^53, so every figure stays exact in a browser's JSON numbers; 2^63 and
@@ -647,13 +647,7 @@ def settlement_effect(
     if isinstance(settled, bool) or not isinstance(settled, int) or settled < 0:
         raise no_amount("amount", settled)
     if settled > reservation.reserved:
-        raise InvalidInput.field(
-            "amount",
-            "above_reserved",
-            f"must be between 0 and the reserved amount ({reservation.reserved} fen)",
-            limit=reservation.reserved,
-            unit="fen",
-        )
+        raise above("amount", "above_reserved", "the reserved amount", reservation.reserved)
     rest = reservation.reserved - settled
     entries = []
     if settled:

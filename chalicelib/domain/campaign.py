@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.domain.approval import Approval, start_approval
 from chalicelib.domain.budget import CampaignBudget
-from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, field_error
+from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, above, field_error
 
 STATUSES = ("draft", "submitted", "approved", "rejected", "cancelled")
 SCOPES = ("campaign", "category", "all")  # most specific first
@@ -171,13 +171,7 @@ def settlement_amount(campaign: Campaign, requested: int | None) -> int:
     if requested is None:
         return proposed_amount(campaign.actual_spend, campaign.approved_amount)
     if requested > campaign.approved_amount:
-        raise InvalidInput.field(
-            "amount",
-            "above_approved",
-            f"must not exceed the approved amount ({campaign.approved_amount} fen)",
-            limit=campaign.approved_amount,
-            unit="fen",
-        )
+        raise above("amount", "above_approved", "the approved amount", campaign.approved_amount)
     return requested
 
 

@@ -181,6 +181,11 @@ class InvalidInput(DomainError):
         return cls([field_error(field, code, message, **params)])
 
 
+def above(field: str, code: str, what: str, limit: int) -> InvalidInput:
+    """An amount of fen above `what`, which is `limit`: `code` with params `limit` and `unit`."""
+    return InvalidInput.field(field, code, f"must not exceed {what} ({limit} fen)", limit=limit, unit="fen")
+
+
 class StaleWrite(Exception):
     """A conditional write lost a race: what it read has changed. Not an answer to a user:
     use cases re-read and decide again (logic.retry_on_stale)."""

@@ -62,18 +62,12 @@ def check_upload(event: UploadEvent) -> str:
         count("UploadsForeign")
         return "foreign_upload"
     try:
-        if stored.size > a.size_bytes:
+        if stored.size != a.size_bytes:
+            larger = stored.size > a.size_bytes
             raise filecheck.Rejected(
-                "larger_than_declared",
-                f"the upload is {stored.size} bytes, larger than the declared {a.size_bytes}",
-                size=stored.size,
-                declared=a.size_bytes,
-                unit="bytes",
-            )
-        if stored.size < a.size_bytes:
-            raise filecheck.Rejected(
-                "smaller_than_declared",
-                f"the upload is {stored.size} bytes, smaller than the declared {a.size_bytes} (interrupted?)",
+                "larger_than_declared" if larger else "smaller_than_declared",
+                f"the upload is {stored.size} bytes, {'larger' if larger else 'smaller'} than the declared "
+                f"{a.size_bytes}{'' if larger else ' (interrupted?)'}",
                 size=stored.size,
                 declared=a.size_bytes,
                 unit="bytes",

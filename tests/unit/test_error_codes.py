@@ -43,7 +43,7 @@ def _callee(call: ast.Call) -> str:
 def codes_in_source() -> dict[str, dict[str, list[str]]]:
     """{kind: {code: [where …]}} for the three kinds of code, read from the server's source:
     `code="…"` and `code = "…"` and `{"code": "…"}` are error codes; the code argument of
-    field_error / InvalidInput.field / PydanticCustomError is a field code; that of
+    field_error / InvalidInput.field / above / PydanticCustomError is a field code; that of
     filecheck.Rejected a rejection code."""
     found: dict[str, dict[str, list[str]]] = {"error": {}, "field": {}, "rejection": {}}
 
@@ -60,7 +60,7 @@ def codes_in_source() -> dict[str, dict[str, list[str]]]:
                 for kw in node.keywords:
                     if kw.arg == "code":
                         add("error", _literals(kw.value), where)
-                if callee in ("field_error", "InvalidInput.field") and len(node.args) >= 2:
+                if callee in ("field_error", "InvalidInput.field", "above") and len(node.args) >= 2:
                     add("field", _literals(node.args[1]), where)
                 if callee == "PydanticCustomError" and node.args:
                     add("field", _literals(node.args[0]), where)
