@@ -15,14 +15,17 @@ on POST, runs the handler and maps domain errors to the error shape of the contr
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice import Blueprint, Response
 
+from chalicelib.config import settings
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
@@ -32,7 +35,19 @@ from chalicelib.domain.errors import (
     PayloadTooLarge,
     Unauthenticated,
 )
+from chalicelib.domain.org import is_valid_org
 from chalicelib.domain.pages import MAX_LIMIT, PageRequest
+from chalicelib.handlers.auth import authenticate
+from chalicelib.lazy import on_first_use
+from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): pydantic comes with the first body; retries are rare
+    import pydantic
+
+    from chalicelib.logic import idempotency
+else:
+    pydantic = on_first_use("pydantic")
+    idempotency = on_first_use("chalicelib.logic.idempotency")
 
 _STATUS: dict[type, int] = {
     InvalidInput: 400,
@@ -112,8 +127,6 @@ class ApiRequest:
 
     def body(self, schema, optional: bool = False):
         """The JSON body validated against a pydantic schema; every field at fault is named."""
-        from pydantic import ValidationError
-
         raw = self.raw_body()
         if not raw.strip():
             if optional:
@@ -121,7 +134,7 @@ class ApiRequest:
             raise InvalidInput.field("body", "a JSON object is required")
         try:
             return schema.model_validate_json(raw)
-        except ValidationError as exc:
+        except pydantic.ValidationError as exc:
             raise InvalidInput([_field_error(e) for e in exc.errors(include_url=False)]) from None
 
     def query(self, name: str, max_length: int = 512) -> str | None:
@@ -138,8 +151,6 @@ class ApiRequest:
         return value
 
     def query_date(self, name: str) -> str | None:
-        import datetime as dt
-
         value = self.query(name)
         if value is None:
             return None
@@ -152,8 +163,6 @@ class ApiRequest:
         return value
 
     def query_org(self, name: str = "org") -> str | None:
-        from chalicelib.domain.org import is_valid_org
-
         value = self.query(name)
         if value is not None and not is_valid_org(value):
             raise InvalidInput.field(name, "must be an org path such as CN/EAST/JS")
@@ -225,8 +234,6 @@ def respond(request, handler: Handler, route: str, path_params: dict[str, str], 
     try:
         principal = None
         if not public:
-            from chalicelib.handlers.auth import authenticate
-
             principal = authenticate(request.headers.get("authorization"))
         _check_size(request)
         api_request = ApiRequest(request, principal)
@@ -252,10 +259,6 @@ def _run_once(
     req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result], lambda_context
 ) -> Result:
     """The same Idempotency-Key (per caller and route) and body: the first response again."""
-    import json
-
-    from chalicelib.dal import repos
-
     if not key or len(key) > 128 or not key.isprintable():
         raise InvalidInput.field("Idempotency-Key", "must be 1 to 128 printable characters")
     raw = req.raw_body()
@@ -263,19 +266,18 @@ def _run_once(
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
         body = raw  # malformed JSON: the handler will refuse it; nothing is stored
-    request = {
-        "caller": req.principal.sub,
-        "route": f"{route}:{json.dumps(path_params, sort_keys=True)}",
-        "key": key,
-        "body": body,
-    }
-    stored = repos.idempotency().run_once(request, lambda: asdict(operation()), lambda_context)
+    stored = idempotency.run_once(
+        req.principal.sub,
+        f"{route}:{json.dumps(path_params, sort_keys=True)}",
+        key,
+        body,
+        lambda: asdict(operation()),
+        lambda_context,
+    )
     return Result(stored["status"], stored["body"], {**stored.get("headers", {}), "Idempotency-Key": key})
 
 
 def _check_size(request) -> None:
-    from chalicelib.config import settings
-
     raw = request.raw_body or b""
     if len(raw) > settings().max_body_bytes:
         raise PayloadTooLarge(f"the body exceeds {settings().max_body_bytes} bytes")
@@ -303,8 +305,6 @@ _CHALICE_CODES = {
 def http_middleware(event, get_response):
     """Trace, log one line per request (ids only, never tokens), count it, and give Chalice's
     own error responses (415, 405, 500) the error shape of the contract."""
-    from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
-
     started = time.perf_counter()
     context = event.context or {}
     route = f"{event.method} {context.get('resourcePath', event.path)}"
@@ -319,8 +319,6 @@ def http_middleware(event, get_response):
             response = get_response(event)
     finally:
         _local.request = None
-    from chalicelib.config import settings
-
     response.headers.update(cors_headers((event.headers or {}).get("origin"), settings().console_origin))
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:

@@ -10,33 +10,36 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import ROLES, Principal
 from chalicelib.domain.errors import Unauthenticated
+from chalicelib.lazy import on_first_use
+
+if (
+    TYPE_CHECKING
+):  # imported on first use (chalicelib.lazy): PyJWT and cryptography cost ~48 ms, paid by the first request
+    import jwt
+else:
+    jwt = on_first_use("jwt")
 
 _ALGORITHMS = ["RS256"]
 
 
 @functools.lru_cache(maxsize=1)
-def _remote_keys():
-    import jwt
-
+def _remote_keys() -> jwt.PyJWKClient:
     return jwt.PyJWKClient(settings().jwks_url, cache_jwk_set=True, lifespan=300, timeout=3)
 
 
 @functools.lru_cache(maxsize=4)
-def _file_keys(path: str, mtime_ns: int):
-    import jwt
-
+def _file_keys(path: str, mtime_ns: int) -> jwt.PyJWKSet:
     with open(path, encoding="utf-8") as fh:
         return jwt.PyJWKSet.from_json(fh.read())
 
 
-def _signing_key(kid: str | None):
-    import jwt
-
+def _signing_key(kid: str | None) -> Any:
     s = settings()
     try:
         if s.jwks_path:
@@ -52,8 +55,6 @@ def authenticate(authorization: str | None) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthenticated("send Authorization: Bearer <token>")
     token = authorization[len("Bearer ") :].strip()
-    import jwt
-
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in _ALGORITHMS:

@@ -25,7 +25,7 @@ from chalicelib.domain.budget import (
     settlement_effect,
 )
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import retry_on_stale
@@ -90,8 +90,6 @@ def _apply(effect: Effect, versioned: dict[str, int] | None = None) -> None:
 def _explain(short: BudgetShort) -> Exception:
     """What a failed budget condition means now: the money is short, the amount would go below
     what is committed, or (an amount change) somebody changed the budget meanwhile: retry."""
-    from chalicelib.domain.errors import StaleWrite
-
     now = repos.budgets().get(short.delta.budget_id)
     if now is None:
         return StaleWrite(short.delta.budget_id)

@@ -21,29 +21,13 @@ from chalicelib.domain.campaign import (
     pending_approval,
     settlement_gate,
 )
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
 from chalicelib.logic import approvals, budgets, history, retry_on_stale
 from chalicelib.logic.rules import apply_rules_in_force
-
-
-def load_visible(principal: Principal, campaign_id: str) -> Campaign:
-    """The campaign if the caller may see it: 404 when unknown, 403 when outside their scope.
-    A delegate also sees what waits for a step they may take for their delegator."""
-    campaign = repos.campaigns().get(campaign_id)
-    if campaign is None:
-        raise NotFound(f"campaign {campaign_id} does not exist")
-    if access.in_scope(principal, campaign.org, campaign.owner_id):
-        return campaign
-    if (
-        principal.role in access.APPROVERS
-        and campaign.status == "submitted"
-        and approvals.may_decide(principal, campaign)
-    ):
-        return campaign
-    raise Forbidden("this campaign is outside your scope")
+from chalicelib.logic.visibility import authority, list_visible, load_visible
 
 
 def _save(campaign: Campaign, who, events) -> Campaign:
@@ -140,7 +124,7 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
 def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None):
     """The submitted campaign the caller is about to decide, and in whose right they do."""
     campaign = load_visible(principal, campaign_id)
-    return campaign, approvals.authority(principal, campaign, acting_for)  # 409 unless submitted
+    return campaign, authority(principal, campaign, acting_for)  # 409 unless submitted
 
 
 def approve_campaign(
@@ -224,27 +208,10 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
     return retry_on_stale(attempt)
 
 
-def warnings(campaign: Campaign) -> list[dict]:
-    """What an approver should know before deciding: overlapping applications of the same
-    customer and category (from submit on; they inform, never block). One index Query."""
-    if campaign.status not in ("submitted", "approved"):
-        return []  # a draft is not an application yet; a closed one warns nobody
-    others = repos.campaigns().overlapping(campaign)
-    if not others:
-        return []
-    return [
-        {
-            "code": "overlapping_campaign",
-            "campaign_ids": sorted(c.id for c in others),
-            "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
-        }
-    ]
-
-
 def list_campaigns(principal: Principal, f: CampaignFilters, page: PageRequest) -> Page[Campaign]:
     """A scoped page of campaigns; a filter outside the caller's scope is a 403."""
     access.require(principal, "campaign.list")
-    return repos.campaigns().list(access.list_scope(principal, f.org, f.owner), f, page)
+    return list_visible(principal, f, page)
 
 
 def categories(principal: Principal) -> list[str]:

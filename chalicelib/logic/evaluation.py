@@ -18,6 +18,7 @@ from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Forbidden, InvalidInput
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
+from chalicelib.logic.visibility import list_visible, load_visible
 
 GROUP_BY = ("category", "region", "province", "owner", "customer", "month")
 _LEVEL = {"region": 2, "province": 3}
@@ -152,8 +153,6 @@ def benchmark(c: Campaign) -> dict:
 
 
 def evaluate_campaign(principal: Principal, campaign_id: str) -> tuple[Campaign, dict]:
-    from chalicelib.logic.campaigns import load_visible
-
     access.require(principal, "campaign.evaluate")
     campaign = load_visible(principal, campaign_id)
     return campaign, benchmark(campaign)
@@ -182,10 +181,8 @@ def customer_summary(principal: Principal, customer_id: str) -> dict:
 
 def customer_history(principal: Principal, customer_id: str, page: PageRequest) -> tuple[Page[Campaign], dict]:
     """The customer's campaigns the caller may see (a page), and the customer's summary."""
-    from chalicelib.logic.campaigns import list_campaigns
-
     access.require(principal, "customer.history")
-    return list_campaigns(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(
+    return list_visible(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(
         principal, customer_id
     )
 

@@ -3,6 +3,8 @@ logic/uploads.py (another function, another Lambda)."""
 
 from __future__ import annotations
 
+import secrets
+
 from chalicelib.clock import now_iso
 from chalicelib.dal import repos
 from chalicelib.dal.objects import quarantine_key, upload_key
@@ -13,7 +15,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.ids import new_id
 from chalicelib.logic import history, retry_on_stale, retry_on_stale_from
-from chalicelib.logic.campaigns import load_visible
+from chalicelib.logic.visibility import load_visible
 
 MAX_PER_CAMPAIGN = 100
 
@@ -30,8 +32,6 @@ def request_upload(
     principal: Principal, campaign_id: str, filename: str, content_type: str, size_bytes: int
 ) -> tuple[Attachment, dict]:
     """Record a pending attachment and presign the one upload that may fill it."""
-    import secrets
-
     access.require(principal, "attachment.create")
     campaign = load_visible(principal, campaign_id)
     access.require_owner(principal, campaign.owner_id)

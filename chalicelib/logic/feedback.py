@@ -13,9 +13,9 @@ from chalicelib.domain.feedback import FeedbackReport, check_submittable
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import FeedbackSearch, RequestSearch
 from chalicelib.logic import history, retry_on_stale
-from chalicelib.logic.campaigns import load_visible
 from chalicelib.logic.evidence import ready_photo_count
 from chalicelib.logic.rules import rules_in_force
+from chalicelib.logic.visibility import load_visible
 
 EDITABLE = ("actual_spend", "actual_sales", "actual_units", "effect_rating", "reflections")
 

@@ -37,7 +37,9 @@ from chalicelib.domain.audit import (
     verify,
 )
 from chalicelib.domain.campaign import Campaign, audit_fields
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.pages import PageRequest
+from chalicelib.logic.visibility import load_visible
 
 Event = tuple[str, "dict[str, Any] | None"]
 
@@ -83,8 +85,6 @@ def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[li
     """A page of a campaign's trail (oldest first), the next cursor, and whether the whole chain
     verifies: every hash recomputes, seq runs 1..n, each entry links to the one before, and the
     last one is the head the campaign holds (so a trail cut short does not verify either)."""
-    from chalicelib.logic.campaigns import load_visible
-
     access.require(principal, "campaign.audit")
     campaign = load_visible(principal, campaign_id)
     items = repos.audit().entries(campaign_id)
@@ -100,8 +100,6 @@ def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[li
 def _after(cursor: str | None, items: list[dict]) -> int:
     """Where a page starts: after the entry whose seq the cursor names (a chain with a gap
     still pages through every stored entry)."""
-    from chalicelib.domain.errors import InvalidInput
-
     if cursor is None:
         return 0
     for position, item in enumerate(items):

@@ -9,19 +9,38 @@ emails it to the subscribers of its scope.
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from chalicelib.clock import business_today, now_iso, previous_day
-from chalicelib.dal import repos
+from chalicelib.dal import mail, repos
 from chalicelib.dal.objects import report_prefix
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
+from chalicelib.domain.budget import periods_containing
+from chalicelib.domain.campaign import days_overdue
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import PageRequest
+from chalicelib.domain.search import RequestSearch
+from chalicelib.lazy import on_first_use
+from chalicelib.logic import feedback
 from chalicelib.logic.evaluation import check_period, last_months, summary_row, summary_rows
 from chalicelib.observability import count, logger
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): the report renderers load in the report compiler only
+    from chalicelib import reporting
+    from chalicelib.reporting import html, sections, tables
+    from chalicelib.reporting import mail as report_mail
+else:
+    reporting = on_first_use("chalicelib.reporting")
+    html = on_first_use("chalicelib.reporting.html")
+    sections = on_first_use("chalicelib.reporting.sections")
+    tables = on_first_use("chalicelib.reporting.tables")
+    report_mail = on_first_use("chalicelib.reporting.mail")
 
 FREQUENCIES = ("weekly", "monthly", "none")
 OVERDUE_LIST_LIMIT = 1000
@@ -170,11 +189,6 @@ def overdue_list(
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
     them, for the reminders), and whether the list was cut."""
-    from chalicelib.domain.campaign import days_overdue
-    from chalicelib.domain.pages import PageRequest
-    from chalicelib.domain.search import RequestSearch
-    from chalicelib.logic.feedback import search_feedback_requests
-
     system = Principal(sub="report-compiler", role="leader", org=tenant)
     # The due-date range is given explicitly rather than as status="overdue", which the worklist
     # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
@@ -188,7 +202,7 @@ def overdue_list(
         return [], False  # the period starts today or later: nothing is overdue yet
     out, cursor = [], None
     while limit is None or len(out) <= limit:
-        page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
+        page = feedback.search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
             if period and not c.start_date.startswith(period):
                 continue
@@ -225,8 +239,6 @@ def as_of(today: str | None = None) -> dt.datetime:
 
 def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
     """Everything a report shows, from the roll-ups and the overdue worklist, as of one instant."""
-    from chalicelib.reporting import Figure, ReportData, sections
-
     moment = as_of(today)
     today = moment.date().isoformat()
     scope = Scope(tenant, scope_org)
@@ -247,9 +259,6 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
     earlier = sum(m["feedback"]["overdue"] for m in months[:-1])
     # The budgets a subscriber of this scope may see (a leader: the company's; an office: its
     # subtree's and its ancestors' own), those in force in the period: its month, quarter, year.
-    from chalicelib.domain.budget import periods_containing
-    from chalicelib.domain.pages import PageRequest
-
     reader = Principal(sub="report-compiler", role="leader" if scope_org == tenant else "manager", org=scope_org)
     subtree, ancestors = access.budget_list_scope(reader, None)
     in_force, found, cursor = set(periods_containing(f"{period}-01")), [], None
@@ -260,20 +269,22 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
             break
     budget = sections.budgets(found, period, scope_org, tenant)
     headline = [
-        Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
-        Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
-        Figure("actual_spend", "Actual spend (fed back)", total["actual_spend"], "money", "category"),
-        Figure("actual_sales", "Actual sales (fed back)", total["actual_sales"], "money", "category"),
-        Figure("roi", "ROI", total["roi"], "ratio", "category"),
-        Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
-        Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
-        Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
-        Figure(
+        reporting.Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
+        reporting.Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
+        reporting.Figure("actual_spend", "Actual spend (fed back)", total["actual_spend"], "money", "category"),
+        reporting.Figure("actual_sales", "Actual sales (fed back)", total["actual_sales"], "money", "category"),
+        reporting.Figure("roi", "ROI", total["roi"], "ratio", "category"),
+        reporting.Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
+        reporting.Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
+        reporting.Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
+        reporting.Figure(
             "overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count", "trend"
         ),
     ]
     if budget.total is not None:
-        headline.append(Figure("budget_available", "Budget available", budget.total["available"], "money", "budget"))
+        headline.append(
+            reporting.Figure("budget_available", "Budget available", budget.total["available"], "money", "budget")
+        )
     notes = [
         "Campaigns count in the month of their start date once approved; actual figures are the latest "
         "submitted feedback's, and actual ratios are over the campaigns fed back.",
@@ -281,7 +292,7 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
         f"before {today}. Feedback compliance = required feedback delivered ÷ (delivered + overdue).",
         "Money is in yuan (CNY) with two decimals; a ratio without a denominator is shown as —.",
     ]
-    return ReportData(
+    return reporting.ReportData(
         tenant=tenant,
         scope=scope_org,
         period=period,
@@ -304,8 +315,6 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
 def compile_report(tenant: str, report_id: str) -> str:
     """Compile a pending report into its artifacts and email it. Safe to run again: artifacts
     are overwritten, and the email is claimed once per report."""
-    from chalicelib.reporting import html, tables
-
     reports = repos.reports()
     report = reports.get_report(tenant, report_id)
     if report is None:
@@ -345,9 +354,6 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
 
 def email_report(report: dict, data, workbook: bytes) -> int:
     """The report by email: tables and PNG charts in the body, the workbook attached."""
-    from chalicelib.dal import mail
-    from chalicelib.reporting import mail as report_mail
-
     tenant = report["tenant"]
     recipients = report_recipients(
         tenant, report["scope"], report["kind"], report.get("business_day") or business_today()
@@ -422,10 +428,6 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
 
 
 def reminder_mail(email: str, items: list[dict], cc: list[str], today: str):
-    from html import escape
-
-    from chalicelib.dal import mail
-
     rows = "".join(
         f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
         f"<td>{i['days_overdue']}</td></tr>"
