@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chalicelib.clock import business_today
-from chalicelib.domain.campaign import Campaign, days_overdue, feedback_status, pending_approval
+from chalicelib.domain.campaign import Campaign, application_view, days_overdue, feedback_status, pending_approval
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule
 from chalicelib.domain.figures import plan_vs_actual, ratio
 
@@ -16,19 +16,16 @@ def figures(c: Campaign, report: FeedbackReport | None = None) -> dict:
 
 
 def campaign(c: Campaign, today: str | None = None) -> dict:
+    """A campaign as API.md shows it: the application's fields at their paths (declared on the
+    domain's Campaign), its plan's expected cost ratio, and where it stands."""
     today = today or business_today()
     rule = c.rule
+    application = application_view(c)
+    application["plan"]["expected_cost_ratio"] = ratio(c.expected_spend, c.expected_sales)
     return {
         "id": c.id,
         **_identity(c),
-        "location": c.location,
-        "plan": {
-            "expected_spend": c.expected_spend,
-            "expected_sales": c.expected_sales,
-            "expected_units": c.expected_units,
-            "expected_cost_ratio": ratio(c.expected_spend, c.expected_sales),
-        },
-        "requested_amount": c.requested_amount,
+        **application,
         "approved_amount": c.approved_amount,
         "status": c.status,
         "decision": ({"by": c.decided_by, "at": c.decided_at, "comment": c.decision_comment} if c.decided_at else None),

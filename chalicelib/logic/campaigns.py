@@ -15,9 +15,11 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.approval import take_step
 from chalicelib.domain.campaign import (
     Campaign,
+    application_values,
     audit_fields,
     check_cancellable,
     check_plan,
+    edited_values,
     pending_approval,
     settlement_gate,
 )
@@ -41,26 +43,15 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
     access.require(principal, "campaign.create")
     check_plan(data["start_date"], data["end_date"], data["category"], settings().categories)
     now = now_iso()
-    plan = data["plan"]
     campaign = Campaign(
         id=new_id(),
         org=principal.org,
         owner_id=principal.sub,
         owner_name=principal.name,
         owner_email=principal.email or None,
-        title=data["title"],
-        category=data["category"],
-        customer_id=data["customer"]["id"],
-        customer_name=data["customer"].get("name") or "",
-        start_date=data["start_date"],
-        end_date=data["end_date"],
-        location=data.get("location"),
-        expected_spend=plan["expected_spend"],
-        expected_sales=plan["expected_sales"],
-        expected_units=plan.get("expected_units"),
-        requested_amount=data["requested_amount"],
         created_at=now,
         updated_at=now,
+        **application_values(data),
     )
     apply_rules_in_force(campaign)
     with repos.unit_of_work() as uow:
@@ -84,15 +75,7 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Ca
     def attempt() -> Campaign:
         campaign = _own_draft(principal, campaign_id, "edited", "not_editable")
         before = audit_fields(campaign)
-        for name in ("title", "category", "start_date", "end_date", "requested_amount"):
-            if name in changes:
-                setattr(campaign, name, changes[name])
-        if "location" in changes:
-            campaign.location = changes["location"]
-        if "customer" in changes:
-            campaign.customer_id = changes["customer"]["id"]
-            campaign.customer_name = changes["customer"].get("name") or ""
-        for name, value in (changes.get("plan") or {}).items():
+        for name, value in edited_values(changes).items():
             setattr(campaign, name, value)
         check_plan(campaign.start_date, campaign.end_date, campaign.category, settings().categories)
         apply_rules_in_force(campaign)
