@@ -32,7 +32,7 @@ def load_visible(principal: Principal, campaign_id: str) -> Campaign:
         raise NotFound(f"campaign {campaign_id} does not exist")
     if access.in_scope(principal, campaign.org, campaign.owner_id):
         return campaign
-    if principal.role in access.APPROVERS and campaign.status == "submitted" and may_decide(principal, campaign):
+    if principal.role in access.DECIDING_ROLES and campaign.status == "submitted" and may_decide(principal, campaign):
         return campaign
     raise Forbidden("this campaign is outside your scope")
 
@@ -46,7 +46,7 @@ def list_visible(principal: Principal, f: CampaignFilters, page: PageRequest) ->
 # -- authority over a campaign's next step ---------------------------------------------------------
 def delegations_to(principal: Principal) -> list[Delegation]:
     """The delegations made to the caller (the domain decides which are usable today)."""
-    if principal.role not in access.APPROVERS:
+    if principal.role not in access.DECIDING_ROLES:
         return []
     return repos.delegations().to(principal.tenant, principal.sub)
 
