@@ -9,7 +9,7 @@ utilities) on first use (chalicelib/lazy.py), so `import app` stays cheap for ev
 import os
 from typing import Any
 
-from chalice import Chalice, Cron
+from chalice.app import Chalice, Cron
 
 from chalicelib.handlers import api, schedules, streams, uploads
 from chalicelib.handlers.routes import (

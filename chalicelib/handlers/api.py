@@ -21,11 +21,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
 from chalicelib.config import settings
+from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import (
     Conflict,
     DomainError,
@@ -57,7 +58,9 @@ _STATUS: dict[type, int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
 }
-_JSON = {"Content-Type": "application/json"}
+Headers = dict[str, str | list[str]]  # as Chalice's Response takes them
+_JSON: Headers = {"Content-Type": "application/json"}
+Body = TypeVar("Body", bound="pydantic.BaseModel")
 # Chalice keeps `current_request` on the shared app object; under a threaded server (the local
 # stack) two requests would overwrite each other's. The middleware pins each thread's own.
 _local = threading.local()
@@ -74,7 +77,7 @@ def error_response(error: DomainError) -> Response:
     body: dict[str, Any] = {"code": error.code, "message": error.message, **error.details}
     if isinstance(error, InvalidInput):
         body["errors"] = error.errors
-    headers = dict(_JSON)
+    headers: Headers = dict(_JSON)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return Response(body=body, status_code=status_of(error), headers=headers)
@@ -86,7 +89,7 @@ class Result:
 
     status: int
     body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=dict)
 
 
 def ok(body: Any) -> Result:
@@ -108,12 +111,19 @@ def no_content() -> Result:
 class ApiRequest:
     """The parts of a Chalice request a handler needs, with validation that yields 400s."""
 
-    def __init__(self, request, principal) -> None:
+    def __init__(self, request: Request, principal: Principal | None) -> None:
         self._request = request
-        self.principal = principal
+        self._principal = principal
 
     @property
-    def headers(self):
+    def principal(self) -> Principal:
+        """The caller (a public route has none, and so may not ask: 401)."""
+        if self._principal is None:
+            raise Unauthenticated("send Authorization: Bearer <token>")
+        return self._principal
+
+    @property
+    def headers(self) -> Any:
         return self._request.headers
 
     def raw_body(self) -> str:
@@ -125,7 +135,13 @@ class ApiRequest:
                 raise InvalidInput.field("body", "is not UTF-8") from None
         return raw or ""
 
-    def body(self, schema, optional: bool = False):
+    @overload
+    def body(self, schema: type[Body], optional: Literal[False] = False) -> Body: ...
+
+    @overload
+    def body(self, schema: type[Body], optional: Literal[True]) -> Body | None: ...
+
+    def body(self, schema: type[Body], optional: bool = False) -> Body | None:
         """The JSON body validated against a pydantic schema; every field at fault is named."""
         raw = self.raw_body()
         if not raw.strip():
@@ -135,11 +151,11 @@ class ApiRequest:
         try:
             return schema.model_validate_json(raw)
         except pydantic.ValidationError as exc:
-            raise InvalidInput([_field_error(e) for e in exc.errors(include_url=False)]) from None
+            raise InvalidInput([_field_error(dict(e)) for e in exc.errors(include_url=False)]) from None
 
     def query(self, name: str, max_length: int = 512) -> str | None:
-        params = self._request.query_params or {}
-        value = params.get(name)
+        params = self._request.query_params
+        value = params.get(name) if params is not None else None
         if value is not None and (len(value) > max_length or not value.isprintable()):
             raise InvalidInput.field(name, "is too long or holds control characters")
         return value if value != "" else None
@@ -179,7 +195,7 @@ class ApiRequest:
         return PageRequest(int(raw), cursor)
 
 
-def _field_error(e: dict) -> dict[str, str]:
+def _field_error(e: dict[str, Any]) -> dict[str, str]:
     loc = ".".join(str(p) for p in e.get("loc", ()) if p != "__root__")
     if e.get("type") == "json_invalid":
         return {"field": "body", "message": f"is not valid JSON ({e.get('ctx', {}).get('error', e['msg'])})"}
@@ -229,7 +245,7 @@ class Routes:
         return self.route("DELETE", path, **kw)
 
 
-def respond(request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
+def respond(request: Request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
     """Run one handler for one request and turn its outcome into a Response."""
     try:
         principal = None
@@ -251,12 +267,17 @@ def respond(request, handler: Handler, route: str, path_params: dict[str, str], 
             result = handler(api_request, **path_params)
     except DomainError as error:
         return error_response(error)
-    headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
+    headers: Headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
     return Response(body=result.body if result.body is not None else "", status_code=result.status, headers=headers)
 
 
 def _run_once(
-    req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result], lambda_context
+    req: ApiRequest,
+    key: str,
+    route: str,
+    path_params: dict[str, Any],
+    operation: Callable[[], Result],
+    lambda_context: Any,
 ) -> Result:
     """The same Idempotency-Key (per caller and route) and body: the first response again."""
     if not key or len(key) > 128 or not key.isprintable():
@@ -277,7 +298,7 @@ def _run_once(
     return Result(stored["status"], stored["body"], {**stored.get("headers", {}), "Idempotency-Key": key})
 
 
-def _check_size(request) -> None:
+def _check_size(request: Request) -> None:
     raw = request.raw_body or b""
     if len(raw) > settings().max_body_bytes:
         raise PayloadTooLarge(f"the body exceeds {settings().max_body_bytes} bytes")
@@ -302,7 +323,7 @@ _CHALICE_CODES = {
 }
 
 
-def http_middleware(event, get_response):
+def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Trace, log one line per request (ids only, never tokens), count it, and give Chalice's
     own error responses (415, 405, 500) the error shape of the contract."""
     started = time.perf_counter()
@@ -314,12 +335,14 @@ def http_middleware(event, get_response):
             with tracer().provider.in_subsegment(f"## {route}") as subsegment:
                 subsegment.put_annotation("route", route)
                 response = get_response(event)
-                subsegment.put_annotation("status", response.status_code)
+                # X-Ray takes any number; its stub's numbers.Number admits no int for mypy
+                subsegment.put_annotation("status", response.status_code)  # type: ignore[arg-type]
         else:
             response = get_response(event)
     finally:
         _local.request = None
-    response.headers.update(cors_headers((event.headers or {}).get("origin"), settings().console_origin))
+    origin = event.headers.get("origin") if event.headers else None
+    response.headers.update(cors_headers(origin, settings().console_origin))
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}

@@ -110,6 +110,8 @@ def on_rule_change(event: dict[str, Any], context: Any) -> Any:
 def apply_campaign_record(record: DynamoDBRecord) -> str:
     """Old image vs new image gives the delta; the eventID is the record's exactly-once key."""
     old, new = _require_images(record, "campaigns")
+    if not record.event_id:
+        raise ValueError("campaigns record without its eventID, the key that applies it once")
     outcome = rollups.campaign_item_changed(record.event_id, old, new)
     if outcome == "duplicate":
         count("RollupDuplicates")
@@ -126,7 +128,7 @@ def apply_report_record(record: DynamoDBRecord) -> str | None:
     """A report item INSERTed as pending is compiled; subscriptions and reminders are ignored."""
     if _event(record) != "INSERT":
         return None
-    if not _images(record)[1]:
+    if record.dynamodb is None or not _images(record)[1]:
         return None
     new = record.dynamodb.new_image  # plain values (Powertools): three attributes are read
     if new.get("kind") != "report":

@@ -35,9 +35,9 @@ def uploads_in(event: dict[str, Any]) -> list[uploads.UploadEvent]:
             uploads.UploadEvent(
                 bucket=record.s3.bucket.name,
                 key=unquote_plus(obj.key),
-                size=int(obj.get("size", 0)),
+                size=int(obj.get("size") or 0),
                 etag=obj.etag.strip('"'),
-                sequencer=obj.get("sequencer", ""),
+                sequencer=obj.get("sequencer") or "",
             )
         )
     return out

@@ -7,6 +7,8 @@ policy a campaign waits, as before, for any manager over it or a leader.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import repos
 from chalicelib.domain import access
@@ -22,15 +24,15 @@ from chalicelib.domain.approval import (
     start_approval,
 )
 from chalicelib.domain.audit import Person
-from chalicelib.domain.campaign import Campaign, pending_approval
+from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic.evaluation import customer_summary
-from chalicelib.logic.visibility import authority_if_any, delegations_to, load_visible, warnings
+from chalicelib.logic.visibility import authority_if_any, awaited_approval, delegations_to, load_visible, warnings
 
 
 # -- the policy --------------------------------------------------------------------------------
-def set_policy(principal: Principal, levels) -> dict:
+def set_policy(principal: Principal, levels: Any) -> dict[str, Any]:
     access.require(principal, "policy.set")
     policy = parse_policy(levels)
     at = now_iso()
@@ -38,7 +40,7 @@ def set_policy(principal: Principal, levels) -> dict:
     return {**policy.as_dict(), "updated_by": {"id": principal.sub, "name": principal.name}, "updated_at": at}
 
 
-def get_policy(principal: Principal) -> dict:
+def get_policy(principal: Principal) -> dict[str, Any]:
     """The company's policy; `levels: []` when there is none (one approval by any manager over
     the campaign or a leader, as before chains existed)."""
     access.require(principal, "policy.read")
@@ -88,10 +90,10 @@ def my_approvals(principal: Principal, page: PageRequest) -> Page[tuple[Campaign
     access.require(principal, "approval.mine")
     today, delegations = business_today(), delegations_to(principal)
     found = repos.campaigns().awaiting_approval(list(inbox_keys(principal, delegations, today)), page)
-    items = []
+    items: list[tuple[Campaign, Person | None]] = []
     for c in found.items:
         try:
-            acting = resolve_authority(principal, pending_approval(c), c.owner_id, delegations, today).acting_for
+            acting = resolve_authority(principal, awaited_approval(c), c.owner_id, delegations, today).acting_for
         except (Forbidden, Conflict):
             continue
         items.append((c, acting))
@@ -99,7 +101,7 @@ def my_approvals(principal: Principal, page: PageRequest) -> Page[tuple[Campaign
 
 
 # -- the approval card -----------------------------------------------------------------------------
-def approval_card(principal: Principal, campaign_id: str) -> dict:
+def approval_card(principal: Principal, campaign_id: str) -> dict[str, Any]:
     """What an approver needs on one screen: the campaign, the customer's history summary, the
     covering budget with what is available now, the warnings and the chain. For anyone who may
     decide it (in their own right, over it, or as a delegate)."""

@@ -6,13 +6,16 @@ entries, and what it does to budgets, together or not at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.approval import take_step
+from chalicelib.domain.approval import Approval, Authority, take_step
+from chalicelib.domain.audit import Actor
 from chalicelib.domain.campaign import (
     Campaign,
     application_values,
@@ -20,7 +23,6 @@ from chalicelib.domain.campaign import (
     check_cancellable,
     check_plan,
     edited_values,
-    pending_approval,
     settlement_gate,
 )
 from chalicelib.domain.errors import Conflict
@@ -28,18 +30,19 @@ from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
 from chalicelib.logic import approvals, budgets, history, retry_on_stale
+from chalicelib.logic.history import Event
 from chalicelib.logic.rules import apply_rules_in_force
-from chalicelib.logic.visibility import authority, list_visible, load_visible
+from chalicelib.logic.visibility import authority, awaited_approval, list_visible, load_visible
 
 
-def _save(campaign: Campaign, who, events) -> Campaign:
+def _save(campaign: Campaign, who: Actor, events: list[Event]) -> Campaign:
     """The campaign and its audit entries, in one unit of work."""
     with repos.unit_of_work() as uow:
         history.save(uow, campaign, who, events)
     return campaign
 
 
-def create_campaign(principal: Principal, data: dict) -> Campaign:
+def create_campaign(principal: Principal, data: dict[str, Any]) -> Campaign:
     access.require(principal, "campaign.create")
     check_plan(data["start_date"], data["end_date"], data["category"], settings().categories)
     now = now_iso()
@@ -69,7 +72,7 @@ def _own_draft(principal: Principal, campaign_id: str, verb: str, code: str) -> 
     return campaign
 
 
-def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Campaign:
+def update_campaign(principal: Principal, campaign_id: str, changes: dict[str, Any]) -> Campaign:
     access.require(principal, "campaign.edit")
 
     def attempt() -> Campaign:
@@ -104,10 +107,12 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
     return retry_on_stale(attempt)
 
 
-def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None):
-    """The submitted campaign the caller is about to decide, and in whose right they do."""
+def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None) -> tuple[Campaign, Approval, Authority]:
+    """The submitted campaign the caller is about to decide (409 unless submitted), the approval
+    it waits on, and in whose right the caller decides it."""
     campaign = load_visible(principal, campaign_id)
-    return campaign, authority(principal, campaign, acting_for)  # 409 unless submitted
+    approval = awaited_approval(campaign)
+    return campaign, approval, authority(principal, campaign, acting_for)
 
 
 def approve_campaign(
@@ -119,18 +124,17 @@ def approve_campaign(
     access.require(principal, "campaign.approve")
 
     def attempt() -> Campaign:
-        campaign, authority = _to_decide(principal, campaign_id, acting_for)
+        campaign, awaited, right = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
         by = principal.person
-        campaign.approval = take_step(
-            pending_approval(campaign), authority, by, approved_amount, campaign.requested_amount, now, comment
-        )
-        step = campaign.approval.steps[-1]
-        events = [("approval_step", {"level": [None, step.level], "amount": [None, step.amount]})]
+        approval = take_step(awaited, right, by, approved_amount, campaign.requested_amount, now, comment)
+        campaign.approval = approval
+        step = approval.steps[-1]
+        events: list[Event] = [("approval_step", {"level": [None, step.level], "amount": [None, step.amount]})]
         campaign.updated_at = now
-        who = history.actor(principal, authority.acting_for)
-        if not campaign.approval.complete:
+        who = history.actor(principal, right.acting_for)
+        if not approval.complete:
             return _save(campaign, who, events)
         campaign.status = "approved"
         campaign.approved_amount = approved_amount
@@ -152,7 +156,7 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
     access.require(principal, "campaign.reject")
 
     def attempt() -> Campaign:
-        campaign, authority = _to_decide(principal, campaign_id, acting_for)
+        campaign, _, right = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
         campaign.status = "rejected"
@@ -160,7 +164,7 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
         campaign.updated_at = now
         return _save(
             campaign,
-            history.actor(principal, authority.acting_for),
+            history.actor(principal, right.acting_for),
             [("rejected", {**history.changes(before, campaign), "comment": [None, comment]})],
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.clock import business_today, now_iso, previous_day
@@ -54,7 +54,7 @@ RECIPIENT_FREQUENCIES = {
 }
 
 
-def subscriber_scope(sub: dict) -> str:
+def subscriber_scope(sub: dict[str, Any]) -> str:
     return access.report_scope_org(sub["role"], sub["org"])
 
 
@@ -66,7 +66,7 @@ def report_scopes(tenant: str) -> list[str]:
 
 def request_reports(
     tenant: str, period: str, kind: str, requested_by: str | None = None, business_day: str | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One pending report per scope; the reports stream compiles them. The group's comes first."""
     out = []
     for scope in report_scopes(tenant):
@@ -85,14 +85,14 @@ def request_reports(
     return out
 
 
-def run_reports(principal: Principal, period: str) -> list[dict]:
+def run_reports(principal: Principal, period: str) -> list[dict[str, Any]]:
     access.require(principal, "report.run")
     check_period(period, period)
     return request_reports(principal.tenant, period, "on_demand", principal.sub)
 
 
 # -- reading reports ------------------------------------------------------------------------
-def _visible(principal: Principal, report: dict) -> bool:
+def _visible(principal: Principal, report: dict[str, Any]) -> bool:
     return access.report_visible(principal, report["scope"])
 
 
@@ -100,7 +100,7 @@ def _is_ulid(value: str) -> bool:
     return len(value) == 26 and value.isascii() and value.isalnum()
 
 
-def present_report(report: dict, with_links: bool = True) -> dict:
+def present_report(report: dict[str, Any], with_links: bool = True) -> dict[str, Any]:
     artifacts = report.get("artifacts") or {}
     links = {}
     if with_links and report["status"] == "ready":
@@ -121,7 +121,7 @@ def present_report(report: dict, with_links: bool = True) -> dict:
     }
 
 
-def get_report(principal: Principal, report_id: str) -> dict:
+def get_report(principal: Principal, report_id: str) -> dict[str, Any]:
     access.require(principal, "report.read")
     # report ids are ULIDs; anything else cannot exist (and never reaches DynamoDB)
     report = repos.reports().get_report(principal.tenant, report_id) if _is_ulid(report_id) else None
@@ -132,7 +132,7 @@ def get_report(principal: Principal, report_id: str) -> dict:
     return present_report(report)
 
 
-def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; a manager sees the reports of scopes within theirs (links on GET /reports/{id})."""
     access.require(principal, "report.read")
     if cursor is not None and not _is_ulid(cursor):
@@ -142,7 +142,7 @@ def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[
 
 
 # -- subscriptions -----------------------------------------------------------------------------
-def subscribe(principal: Principal, frequency: str) -> dict:
+def subscribe(principal: Principal, frequency: str) -> dict[str, Any]:
     access.require(principal, "report.subscribe")
     if not principal.email:
         raise InvalidInput.field("email", "your token carries no email address to send reports to")
@@ -169,7 +169,7 @@ TREND_MONTHS = 6
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _row(group: str, metrics: dict, name: str | None, today: str) -> dict:
+def _row(group: str, metrics: dict[str, Any], name: str | None, today: str) -> dict[str, Any]:
     """A summary row (the API's shape) with the two figures the report adds: `required` and
     `compliance_rate` (the summary route does not return them)."""
     row = summary_row(group, metrics, name, today)
@@ -178,13 +178,13 @@ def _row(group: str, metrics: dict, name: str | None, today: str) -> dict:
     return row
 
 
-def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict]:
+def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict[str, Any]]:
     return summary_rows(scope, group_by, first, last, today, row=_row)
 
 
 def overdue_list(
     tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT, period: str | None = None
-) -> tuple[list[dict], bool]:
+) -> tuple[list[dict[str, Any]], bool]:
     """Campaigns of the scope whose required feedback was due before `today` and is not in
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
@@ -193,14 +193,12 @@ def overdue_list(
     # The due-date range is given explicitly rather than as status="overdue", which the worklist
     # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
     # that starts in the period is due no earlier than the period's first day.
-    filters = RequestSearch(
-        org=scope if scope != tenant else None,
-        due_before=previous_day(today),
-        due_after=f"{period}-01" if period else None,
-    )
-    if filters.due_after and filters.due_after > filters.due_before:
+    due_before, due_after = previous_day(today), f"{period}-01" if period else None
+    filters = RequestSearch(org=scope if scope != tenant else None, due_before=due_before, due_after=due_after)
+    if due_after and due_after > due_before:
         return [], False  # the period starts today or later: nothing is overdue yet
-    out, cursor = [], None
+    out: list[dict[str, Any]] = []
+    cursor: str | None = None
     while limit is None or len(out) <= limit:
         page = feedback.search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
@@ -237,7 +235,7 @@ def as_of(today: str | None = None) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(today), dt.time(), tzinfo=_SHANGHAI)
 
 
-def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
+def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None) -> reporting.ReportData:
     """Everything a report shows, from the roll-ups and the overdue worklist, as of one instant."""
     moment = as_of(today)
     today = moment.date().isoformat()
@@ -341,7 +339,7 @@ def compile_report(tenant: str, report_id: str) -> str:
     return "ready"
 
 
-def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[dict]:
+def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[dict[str, Any]]:
     frequencies = RECIPIENT_FREQUENCIES.get(kind, ())
     if kind == "month_to_date" and dt.date.fromisoformat(business_day).weekday() != 0:
         return []
@@ -352,7 +350,7 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
     ]
 
 
-def email_report(report: dict, data, workbook: bytes) -> int:
+def email_report(report: dict[str, Any], data: reporting.ReportData, workbook: bytes) -> int:
     """The report by email: tables and PNG charts in the body, the workbook attached."""
     tenant = report["tenant"]
     recipients = report_recipients(
@@ -384,7 +382,7 @@ def previous_month(day: str) -> str:
     return d.isoformat()[:7]
 
 
-def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[dict]:
+def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[dict[str, Any]]:
     """07:00 Asia/Shanghai: the final report of last month on the 1st, else month to date.
     Companies are those the roll-ups know (any with an approved campaign)."""
     today = today or business_today()
@@ -403,7 +401,7 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
     sent = skipped = 0
     for tenant in tenants if tenants is not None else repos.rollups().tenants():
         overdue, _ = overdue_list(tenant, tenant, today, limit=None)
-        by_rep: dict[str, list[dict]] = {}
+        by_rep: dict[str, list[dict[str, Any]]] = {}
         for item in overdue:
             by_rep.setdefault(item["owner_id"], []).append(item)
         subscribers = [s for s in repos.reports().subscriptions(tenant) if s["frequency"] != "none" and s.get("email")]
@@ -427,7 +425,7 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
     return {"sent": sent, "skipped": skipped}
 
 
-def reminder_mail(email: str, items: list[dict], cc: list[str], today: str):
+def reminder_mail(email: str, items: list[dict[str, Any]], cc: list[str], today: str) -> mail.Mail:
     rows = "".join(
         f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
         f"<td>{i['days_overdue']}</td></tr>"

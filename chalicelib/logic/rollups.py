@@ -10,7 +10,7 @@ from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.rollups import RowKey, delta
 
 
-def labels_for(rows: dict[RowKey, dict], c: Campaign | None) -> dict[RowKey, str]:
+def labels_for(rows: dict[RowKey, dict[str, Any]], c: Campaign | None) -> dict[RowKey, str]:
     """Display names for customer and owner rows (the latest the campaign carries)."""
     if c is None:
         return {}

@@ -50,7 +50,7 @@ def apply_rules_in_force(campaign: Campaign, newest: Lookup | None = None) -> bo
     return (campaign.own_rule, campaign.rule, campaign.reimbursement_status) != before
 
 
-def create_rule(principal: Principal, data: dict) -> FeedbackRule:
+def create_rule(principal: Principal, data: dict[str, Any]) -> FeedbackRule:
     access.require(principal, "rule.create")
     scope = data["scope"]
     campaign_id, category = data.get("campaign_id"), data.get("category")
@@ -134,7 +134,7 @@ def continue_sweep(sweep: Sweep) -> int:
     if sweep.done:
         return 0
     if sweep.scope == "campaign":
-        campaign = repos.campaigns().get(sweep.campaign_id)
+        campaign = repos.campaigns().get(sweep.campaign_id) if sweep.campaign_id else None
         batch, next_cursor = ([campaign] if campaign else []), None
     else:
         page = repos.campaigns().covered_by_rule(
@@ -188,6 +188,7 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
             )
         return True
 
+    first: Campaign | None = listed
     return retry_on_stale_from(
-        listed, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
+        first, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
     )

@@ -16,7 +16,7 @@ from chalicelib.clock import business_today
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.approval import Authority, Delegation, resolve_authority
+from chalicelib.domain.approval import Approval, Authority, Delegation, resolve_authority
 from chalicelib.domain.campaign import Campaign, pending_approval
 from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.pages import Page, PageRequest
@@ -57,15 +57,21 @@ def authority(
     """In whose right the caller takes the campaign's next step (Forbidden when in nobody's;
     409 invalid_state unless it is submitted). `delegations`: the caller's, when already read
     (else one Query reads them)."""
+    approval = awaited_approval(campaign)
+    access.require_same_company(principal, campaign.org)
+    if delegations is None:
+        delegations = delegations_to(principal)
+    return resolve_authority(principal, approval, campaign.owner_id, delegations, business_today(), acting_for)
+
+
+def awaited_approval(campaign: Campaign) -> Approval:
+    """The approval a campaign waits on (409 invalid_state unless it is submitted)."""
     approval = pending_approval(campaign)
     if approval is None:
         raise Conflict(
             f"only submitted applications can be decided (this one is {campaign.status})", code="invalid_state"
         )
-    access.require_same_company(principal, campaign.org)
-    if delegations is None:
-        delegations = delegations_to(principal)
-    return resolve_authority(principal, approval, campaign.owner_id, delegations, business_today(), acting_for)
+    return approval
 
 
 def authority_if_any(
