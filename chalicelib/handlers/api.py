@@ -38,16 +38,17 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.org import is_valid_org
 from chalicelib.domain.pages import MAX_LIMIT, PageRequest
-from chalicelib.handlers.auth import authenticate
 from chalicelib.lazy import on_first_use
 from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
 
-if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): pydantic comes with the first body; retries are rare
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): by the requests that need them, never by other functions
     import pydantic
 
+    from chalicelib.handlers import auth
     from chalicelib.logic import idempotency
 else:
     pydantic = on_first_use("pydantic")
+    auth = on_first_use("chalicelib.handlers.auth")
     idempotency = on_first_use("chalicelib.logic.idempotency")
 
 _STATUS: dict[type, int] = {
@@ -250,7 +251,7 @@ def respond(request: Request, handler: Handler, route: str, path_params: dict[st
     try:
         principal = None
         if not public:
-            principal = authenticate(request.headers.get("authorization"))
+            principal = auth.authenticate(request.headers.get("authorization"))
         _check_size(request)
         api_request = ApiRequest(request, principal)
         key = request.headers.get("idempotency-key")

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.domain.campaign import STATUSES, Campaign
-from chalicelib.domain.search import CampaignFilters
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, created, ok
 from chalicelib.lazy import on_first_use
 
 if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): every Lambda function imports this module
+    from chalicelib.domain import search
     from chalicelib.handlers import schemas
     from chalicelib.logic import approvals, campaigns, evaluation, history, visibility
 else:
+    search = on_first_use("chalicelib.domain.search")
     schemas = on_first_use("chalicelib.handlers.schemas")
     approvals = on_first_use("chalicelib.logic.approvals")
     campaigns = on_first_use("chalicelib.logic.campaigns")
@@ -45,7 +46,7 @@ def create_campaign(req: ApiRequest) -> Result:
 @routes.get("/campaigns")
 def list_campaigns(req: ApiRequest) -> Result:
     page = req.page()
-    filters = CampaignFilters(
+    filters = search.CampaignFilters(
         status=req.query_choice("status", STATUSES),
         org=req.query_org(),
         owner=req.query("owner"),

@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import business_today
-from chalicelib.domain.search import FEEDBACK_REQUEST_STATUSES, FeedbackSearch, RequestSearch
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, ok
 from chalicelib.lazy import on_first_use
 
 if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): every Lambda function imports this module
+    from chalicelib.domain import search
     from chalicelib.handlers import schemas
     from chalicelib.logic import evidence, feedback
 else:
+    search = on_first_use("chalicelib.domain.search")
     schemas = on_first_use("chalicelib.handlers.schemas")
     evidence = on_first_use("chalicelib.logic.evidence")
     feedback = on_first_use("chalicelib.logic.feedback")
@@ -73,7 +74,7 @@ def my_feedback_requests(req: ApiRequest) -> Result:
 @routes.get("/feedback")
 def search_feedback(req: ApiRequest) -> Result:
     """D: all submitted feedback, newest first."""
-    f = FeedbackSearch(
+    f = search.FeedbackSearch(
         org=req.query_org(),
         owner=req.query("owner"),
         category=req.query("category"),
@@ -89,12 +90,12 @@ def search_feedback(req: ApiRequest) -> Result:
 @routes.get("/feedback-requests")
 def search_feedback_requests(req: ApiRequest) -> Result:
     """E: campaigns whose feedback is required, soonest due first."""
-    f = RequestSearch(
+    f = search.RequestSearch(
         org=req.query_org(),
         owner=req.query("owner"),
         category=req.query("category"),
         customer_id=req.query("customer_id"),
-        status=req.query_choice("status", FEEDBACK_REQUEST_STATUSES),
+        status=req.query_choice("status", search.FEEDBACK_REQUEST_STATUSES),
         due_before=req.query_date("due_before"),
         due_after=req.query_date("due_after"),
     )
