@@ -148,12 +148,25 @@ def proposed_amount(actual_spend: int | None, approved_amount: int) -> int:
     return min(actual_spend, approved_amount)
 
 
-def check_can_settle(campaign: Campaign) -> None:
+def check_ended(campaign: Campaign, today: str, doing: str) -> None:
+    """Money follows what happened: nothing is reported or paid for before the campaign's last
+    day (its end date itself is allowed: the rep reports that evening). `today` is the
+    Asia/Shanghai date; the error names the day from which it is allowed (`ends_on`)."""
+    if today < campaign.end_date:
+        raise Conflict(
+            f"{doing} is possible from the campaign's last day, {campaign.end_date}",
+            code="campaign_not_ended",
+            ends_on=campaign.end_date,
+        )
+
+
+def check_can_settle(campaign: Campaign, today: str) -> None:
     status = campaign.reimbursement_status
     if status == "reimbursed":
         raise Conflict("this campaign has already been reimbursed", code="already_reimbursed")
     if campaign.status != "approved":
         raise Conflict("only approved campaigns can be settled", code="invalid_state")
+    check_ended(campaign, today, "settlement")
     if status == "locked":
         raise Conflict("settlement is locked until the required feedback is submitted", code="feedback_required")
 

@@ -6,7 +6,7 @@ entries, and what it does to budgets, together or not at all.
 
 from __future__ import annotations
 
-from chalicelib.clock import now_iso
+from chalicelib.clock import business_date_of, now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
 from chalicelib.dal.errors import BudgetShort
@@ -226,19 +226,30 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
 
 def warnings(campaign: Campaign) -> list[dict]:
     """What an approver should know before deciding: overlapping applications of the same
-    customer and category (from submit on; they inform, never block). One index Query."""
+    customer and category, and an application made after its campaign had begun (from submit
+    on; they inform, never block). One index Query."""
     if campaign.status not in ("submitted", "approved"):
         return []  # a draft is not an application yet; a closed one warns nobody
+    found = []
     others = repos.campaigns().overlapping(campaign)
-    if not others:
-        return []
-    return [
-        {
-            "code": "overlapping_campaign",
-            "campaign_ids": sorted(c.id for c in others),
-            "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
-        }
-    ]
+    if others:
+        found.append(
+            {
+                "code": "overlapping_campaign",
+                "campaign_ids": sorted(c.id for c in others),
+                "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
+            }
+        )
+    submitted_on = business_date_of(campaign.submitted_at) if campaign.submitted_at else None
+    if submitted_on is not None and campaign.start_date < submitted_on:
+        found.append(
+            {
+                "code": "retroactive_application",
+                "campaign_ids": [],
+                "message": f"applied for on {submitted_on}, after the campaign had begun on {campaign.start_date}",
+            }
+        )
+    return found
 
 
 def list_campaigns(principal: Principal, f: CampaignFilters, page: PageRequest) -> Page[Campaign]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from chalicelib.clock import now_iso
+from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
@@ -32,7 +32,7 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         campaign = load_visible(principal, campaign_id)
         if campaign.status == "approved" and campaign.reimbursement_status != "reimbursed":
             apply_rules_in_force(campaign)
-        check_can_settle(campaign)
+        check_can_settle(campaign, business_today())
         before, now = audit_fields(campaign), now_iso()
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
