@@ -37,7 +37,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.domain.rollups import Metrics, RowKey
+from chalicelib.domain.rollups import OVERFLOW, Metrics, RowKey, capped, exact_kept, is_exact, without_exact
 
 ConflictFactory = Callable[[], BaseException]
 
@@ -425,7 +425,14 @@ class MemoryRollups:
             for key, metrics in rows.items():
                 self._t.tenants.add(key.tenant)
                 row = self._t.rollups.setdefault(key, {})
-                for name, value in metrics.items():
+                change = dict(metrics)
+                if any(is_exact(n) for n in change):
+                    overflowed = row.get(OVERFLOW, 0) > 0
+                    if not exact_kept(row.get("fed_back", 0), overflowed, change):  # as dal/rollups.py decides
+                        change = without_exact(change)
+                        if not overflowed:
+                            change[OVERFLOW] = 1
+                for name, value in change.items():
                     row[name] = row.get(name, 0) + int(value)
                 if labels and labels.get(key):
                     self._t.labels[key] = labels[key]
@@ -435,7 +442,7 @@ class MemoryRollups:
         with self._t.lock:
             for key, metrics in rows.items():
                 self._t.tenants.add(key.tenant)
-                self._t.rollups[key] = {n: int(v) for n, v in metrics.items() if v}
+                self._t.rollups[key] = {n: int(v) for n, v in capped(metrics).items() if v}
                 if labels and labels.get(key):
                     self._t.labels[key] = labels[key]
         return len(rows)
