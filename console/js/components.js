@@ -13,7 +13,7 @@ export function errorMessage(error) {
   if (!error) return "";
   if (error instanceof NetworkError) return t("err.network");
   if (error instanceof ApiError) {
-    const known = t(`err.${error.code}`, { message: error.message }, null);
+    const known = t(`err.${error.code}`, { ...(error.body || {}), message: error.message }, null);
     if (known) return known;
     return error.message;
   }
@@ -189,6 +189,15 @@ const STATUS_KIND = {
 export function StatusBadge({ group, status }) {
   if (!status) return null;
   return html`<${Badge} kind=${STATUS_KIND[status] || "neutral"}>${t(`status.${group}.${status}`)}<//>`;
+}
+
+/** Where a campaign stands for a person: a settled one reads 已核销 with the amount paid (its
+ *  `status` stays `approved` in the API), any other its campaign status. */
+export function CampaignState({ c }) {
+  if (c.status === "approved" && c.reimbursement && c.reimbursement.status === "reimbursed") {
+    return html`<${Badge} kind="ok">${t("status.settled", { v: money(c.reimbursement.amount) })}<//>`;
+  }
+  return html`<${StatusBadge} group="campaign" status=${c.status} />`;
 }
 
 // -- data -----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import { t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { money, parseYuan, percent, yuanText } from "../format.js";
 import {
-  DataTable, Empty, errorMessage, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors,
+  CampaignState, DataTable, Empty, errorMessage, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors,
   StatusBadge, TextArea, useAsync, useSubmit,
 } from "../components.js";
 import { CampaignFacts } from "./campaign.js";
@@ -148,7 +148,7 @@ export default function ApprovalCard({ params, query, session }) {
       ${history.length === 0 ? html`<${Empty}>${t("card.no_past")}<//>` : html`<${DataTable} rowKey=${(c) => c.id} rows=${history} columns=${[
         { label: t("field.title"), render: (c) => html`<a href=${`#/campaigns/${c.id}`}>${c.title}</a>` },
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
-        { label: t("field.status"), render: (c) => html`<${StatusBadge} group="campaign" status=${c.status} />` },
+        { label: t("field.status"), render: (c) => html`<${CampaignState} c=${c} />` },
         { label: t("fig.expected_spend"), num: true, render: (c) => money(c.plan_vs_actual.expected_spend) },
         { label: t("fig.actual_spend"), num: true, render: (c) => money(c.plan_vs_actual.actual_spend) },
         { label: t("fig.actual_sales"), num: true, render: (c) => money(c.plan_vs_actual.actual_sales) },

@@ -6,7 +6,7 @@ import { api, IntentKey } from "../api.js";
 import { t } from "../i18n.js";
 import { date, money, percent } from "../format.js";
 import {
-  Facts, FormMessage, LoadError, Loading, Notice, Page, PlanVsActual, splitErrors, StatusBadge, TextArea, useAsync,
+  CampaignState, Facts, FormMessage, LoadError, Loading, Notice, Page, PlanVsActual, splitErrors, StatusBadge, TextArea, useAsync,
   useSubmit,
 } from "../components.js";
 import { PhotoList } from "../photos.js";
@@ -30,7 +30,7 @@ export function CampaignFacts({ c }) {
 
 export function StatusLine({ c }) {
   return html`<p class="status-line">
-    <${StatusBadge} group="campaign" status=${c.status} />
+    <${CampaignState} c=${c} />
     ${c.status === "approved" ? html`<${StatusBadge} group="feedback" status=${c.feedback.status} />` : ""}
     ${c.status === "approved" ? html`<${StatusBadge} group="reimbursement" status=${c.reimbursement.status} />` : ""}
   </p>`;
