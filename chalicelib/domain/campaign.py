@@ -100,6 +100,21 @@ def check_plan(start_date: str, end_date: str, category: str, categories: tuple[
         raise InvalidInput(errors)
 
 
+def check_location(location: dict[str, Any] | None) -> None:
+    """A location is an address, coordinates, or both: reps often know only the address.
+    Coordinates come as a pair; one alone names the missing one."""
+    if location is None:
+        return
+    lat, lon = location.get("lat"), location.get("lon")
+    if (lat is None) != (lon is None):
+        missing, given = ("lon", "lat") if lon is None else ("lat", "lon")
+        raise InvalidInput.field(
+            f"location.{missing}", f"is required with location.{given} (coordinates come as a pair)"
+        )
+    if lat is None and not location.get("address"):
+        raise InvalidInput.field("location.address", "is required when there are no coordinates")
+
+
 def most_specific_rule(*candidates: RuleRef | None) -> RuleRef | None:
     """campaign beats category beats all; among rules of one scope the newest (largest id) wins."""
     present = [r for r in candidates if r is not None]

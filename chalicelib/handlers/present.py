@@ -21,7 +21,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
     return {
         "id": c.id,
         **_identity(c),
-        "location": c.location,
+        "location": location(c.location),
         "plan": {
             "expected_spend": c.expected_spend,
             "expected_sales": c.expected_sales,
@@ -62,6 +62,11 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
         "created_at": c.created_at,
         "updated_at": c.updated_at,
     }
+
+
+def location(loc: dict | None) -> dict | None:
+    """{address, lat, lon}, each null when not given (an address alone is a location)."""
+    return None if loc is None else {name: loc.get(name) for name in ("address", "lat", "lon")}
 
 
 def approval(c: Campaign) -> dict | None:

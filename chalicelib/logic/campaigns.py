@@ -17,6 +17,7 @@ from chalicelib.domain.campaign import (
     Campaign,
     audit_fields,
     check_cancellable,
+    check_location,
     check_plan,
     pending_approval,
     settlement_gate,
@@ -56,6 +57,7 @@ def _save(campaign: Campaign, who, events) -> Campaign:
 def create_campaign(principal: Principal, data: dict) -> Campaign:
     access.require(principal, "campaign.create")
     check_plan(data["start_date"], data["end_date"], data["category"], settings().categories)
+    check_location(data.get("location"))
     now = now_iso()
     plan = data["plan"]
     campaign = Campaign(
@@ -104,6 +106,7 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Ca
             if name in changes:
                 setattr(campaign, name, changes[name])
         if "location" in changes:
+            check_location(changes["location"])
             campaign.location = changes["location"]
         if "customer" in changes:
             campaign.customer_id = changes["customer"]["id"]

@@ -47,6 +47,9 @@ def test_unknown_fields_are_refused(api, company):
         ({"title": "   "}, "title"),
         ({"title": "bad\x00title"}, "title"),
         ({"location": {"lat": 95, "lon": 10}}, "location.lat"),
+        ({"location": {"address": "Xinjiekou", "lat": 32.04}}, "location.lon"),
+        ({"location": {"lon": 118.78}}, "location.lat"),
+        ({"location": {}}, "location.address"),
     ],
 )
 def test_business_validation_names_the_field(api, company, patch, field):
@@ -130,3 +133,12 @@ def test_a_cursor_from_one_list_does_not_work_on_another(api, company, flow):
     assert r.status_code == 400 and fields(r) == {"cursor"}
     r = api.get(f"/campaigns?limit=2&cursor={first['next_cursor']}", company.rep2)
     assert r.status_code == 400
+
+
+def test_an_address_alone_is_a_location_and_half_a_coordinate_pair_is_not(api, company, flow):
+    c = flow.draft(location={"address": "苏果新街口店"})
+    assert c["location"] == {"address": "苏果新街口店", "lat": None, "lon": None}
+    r = api.patch(f"/campaigns/{c['id']}", company.rep, {"location": {"address": "苏果新街口店", "lat": 32.04}})
+    assert r.status_code == 400 and fields(r) == {"location.lon"}
+    r = api.patch(f"/campaigns/{c['id']}", company.rep, {"location": {"lat": 32.04, "lon": 118.78}})
+    assert r.status_code == 200 and r.json["location"] == {"address": None, "lat": 32.04, "lon": 118.78}
