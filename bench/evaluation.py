@@ -380,15 +380,18 @@ def _true_medians(campaigns, group_by: str) -> dict[str, tuple[int, float | None
                 c.start_date[:7]
             )
         rois, costs = values.setdefault(group, ([], []))
-        roi = figures.roi(c.actual_sales, c.actual_spend)
-        cost = figures.ratio(c.actual_spend, c.actual_sales)
+        roi = figures.value_key(figures.roi(c.actual_sales, c.actual_spend))
+        cost = figures.value_key(figures.ratio(c.actual_spend, c.actual_sales))
         if roi is not None:
-            rois.append(1 + roi)
+            rois.append(roi)
         if cost is not None:
             costs.append(cost)
+
+    def median(keys: list[int]) -> float | None:  # shown with the API's 4 decimals
+        return round(statistics.median(keys) / figures.VALUE_SCALE, 4) if keys else None
+
     return {
-        g: (max(len(r), len(k)), statistics.median(r) if r else None, statistics.median(k) if k else None)
-        for g, (r, k) in values.items()
+        g: (max(len(r), len(k)), None if (m := median(r)) is None else 1 + m, median(k)) for g, (r, k) in values.items()
     }
 
 

@@ -135,8 +135,8 @@ def hist_median(counts: dict[int, int]) -> float | None:
 
 def exact_median(counts: dict[int, int]) -> float | None:
     """The median of exact values {value in ten-thousandths: count}, or None when empty."""
-    median = _middle(counts, lambda v: v / VALUE_SCALE)
-    return None if median is None else round(median, 4)
+    median = _middle(counts, float)
+    return None if median is None else round(median / VALUE_SCALE, 4)
 
 
 def hist_percentile(counts: dict[int, int], bucket: int | None) -> float | None:
