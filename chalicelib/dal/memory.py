@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from chalicelib.dal import keys
-from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
+from chalicelib.dal.errors import AlreadyDecided, ObjectMissing, RuleTargetTaken
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
 from chalicelib.domain import org as orgs
@@ -98,6 +98,7 @@ class _Tables:
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     feedback: dict[tuple[str, str], FeedbackReport] = field(default_factory=dict)
     rules: dict[str, dict[str, FeedbackRule]] = field(default_factory=dict)
+    rule_claims: dict[str, str] = field(default_factory=dict)  # target → the rule holding it
     sweeps: dict[tuple[str, str], dict] = field(default_factory=dict)
     attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
     photo_index: dict[str, dict[str, Candidate]] = field(default_factory=dict)
@@ -248,11 +249,22 @@ class MemoryRules:
         snapshot = copy.deepcopy(rule)
         self._writes.write(
             _Op(
+                lambda: rule.target not in self._t.rule_claims,
+                lambda: self._t.rule_claims.__setitem__(rule.target, rule.id),
+                RuleTargetTaken,
+            )
+        )
+        self._writes.write(
+            _Op(
                 lambda: rule.id not in self._t.rules.get(rule.target, {}),
                 lambda: self._t.rules.setdefault(rule.target, {}).__setitem__(rule.id, snapshot),
             )
         )
         return rule
+
+    def claimed_by(self, target: str) -> str | None:
+        with self._t.lock:
+            return self._t.rule_claims.get(target)
 
     def get(self, tenant: str, rule_id: str) -> FeedbackRule | None:
         for by_id in self._t.rules.values():
@@ -260,8 +272,15 @@ class MemoryRules:
                 return copy.deepcopy(by_id[rule_id])
         return None
 
-    def delete(self, rule: FeedbackRule) -> None:
+    def delete(self, rule: FeedbackRule, release_claim: bool) -> None:
         self._writes.write(_Op(lambda: True, lambda: self._t.rules.get(rule.target, {}).pop(rule.id, None)))
+        if release_claim:
+            self._writes.write(
+                _Op(
+                    lambda: self._t.rule_claims.get(rule.target) == rule.id,
+                    lambda: self._t.rule_claims.pop(rule.target),
+                )
+            )
 
     def list(self, tenant: str, page: PageRequest) -> Page[FeedbackRule]:
         fp = fingerprint("rules", tenant)

@@ -92,7 +92,7 @@ _ERROR_RESPONSES = {
     "401": ["Unauthorized"],
     "403": ["Forbidden"],
     "404": ["NotFound"],
-    "409": ["Conflict", "BudgetConflict", "NotEndedConflict"],
+    "409": ["Conflict", "BudgetConflict", "NotEndedConflict", "RuleConflict"],
     "413": ["PayloadTooLarge"],
     "415": ["UnsupportedMediaType"],
 }

@@ -109,6 +109,10 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.post("/feedback-rules", leader, {"scope": "campaign"}), 400, "validation_error")
     rule = _expect(api.post("/feedback-rules", leader, {"scope": "campaign", "campaign_id": cid, "min_photos": 1}), 201)
     extra = _expect(api.post("/feedback-rules", leader, {"scope": "category", "category": "display"}), 201)
+    twice = _expect(
+        api.post("/feedback-rules", leader, {"scope": "category", "category": "display"}), 409, "rule_exists"
+    )
+    assert twice["rule_id"] == extra["id"]
     _expect(api.delete(f"/feedback-rules/{extra['id']}", leader), 204)
     _expect(api.delete(f"/feedback-rules/{extra['id']}", leader), 404, "not_found")
     streams.run_rules(co.root)
