@@ -64,6 +64,7 @@ class Campaign:
     reimbursed_amount: int | None = None
     reimbursed_at: str | None = None
     reimbursed_by: str | None = None
+    reimbursed_by_name: str | None = None
     reimbursement_note: str | None = None
     proposed_amount: int | None = None
     proposed_from_revision: int = 0

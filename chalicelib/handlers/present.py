@@ -50,6 +50,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
             "proposed_amount": c.proposed_amount,
             "reimbursed_at": c.reimbursed_at,
             "reimbursed_by": c.reimbursed_by,
+            "by": {"id": c.reimbursed_by, "name": c.reimbursed_by_name or ""} if c.reimbursed_by else None,
             "note": c.reimbursement_note,
         },
         "plan_vs_actual": figures(c),

@@ -37,7 +37,7 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
         campaign.reimbursed_at = campaign.updated_at = now
-        campaign.reimbursed_by = principal.sub
+        campaign.reimbursed_by, campaign.reimbursed_by_name = principal.sub, principal.name
         campaign.reimbursement_note = note
         try:
             with repos.unit_of_work() as uow:
