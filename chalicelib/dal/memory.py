@@ -138,6 +138,9 @@ class MemoryCampaigns(keys.CampaignQueries):
         c = self._t.campaigns.get(campaign_id)
         return copy.deepcopy(c) if c is not None else None
 
+    def get_many(self, campaign_ids: list[str]) -> list[Campaign]:
+        return [copy.deepcopy(self._t.campaigns[i]) for i in sorted(set(campaign_ids)) if i in self._t.campaigns]
+
     def insert(self, c: Campaign) -> Campaign:
         return self._put(c, lambda: c.id not in self._t.campaigns and c.version is None)
 

@@ -187,8 +187,12 @@ def budget(b) -> dict:
     return b.as_dict()
 
 
-def ledger_entry(e) -> dict:
-    return e.as_dict()
+def ledger_entry(e, titles: dict[str, str] | None = None) -> dict:
+    """An entry; one of a campaign the caller may see also names it (`campaign_title`)."""
+    out = e.as_dict()
+    if e.campaign_id and titles and e.campaign_id in titles:
+        out["campaign_title"] = titles[e.campaign_id]
+    return out
 
 
 def delegation(d) -> dict:

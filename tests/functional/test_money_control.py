@@ -161,6 +161,22 @@ def test_approval_reserves_settlement_consumes_and_releases_the_rest(api, compan
     assert replay(api, company, b["id"]) == figures_of(after)
 
 
+def test_the_ledger_names_the_campaigns_its_reader_may_see(api, company, flow):
+    """Finance saw every campaign row as a bare 「活动」 link; a manager of another region sees
+    the company budget's ledger but not the titles of campaigns outside their subtree."""
+    b = budget(api, company, 500_000)
+    east = flow.approved(amount=100_000, title="周末品鉴 · 苏果新街口")
+    flow.approved(amount=50_000, title="西区路演", token=company.rep_west, approver=company.west_manager)
+    entries = api.get(f"/budgets/{b['id']}/entries", company.finance).json["items"]
+    titles = {e["campaign_id"]: e.get("campaign_title") for e in entries if e["kind"] == "reserve"}
+    assert titles[east["id"]] == "周末品鉴 · 苏果新街口" and set(titles.values()) == {
+        "周末品鉴 · 苏果新街口",
+        "西区路演",
+    }
+    seen_west = api.get(f"/budgets/{b['id']}/entries", company.west_manager).json["items"]
+    assert {e.get("campaign_title") for e in seen_west if e["kind"] == "reserve"} == {None, "西区路演"}
+
+
 def test_an_approval_that_would_overspend_is_refused_and_the_campaign_stays_submitted(api, company, flow):
     budget(api, company, 100_000)
     c = flow.submitted()
