@@ -115,7 +115,9 @@ def _update(table: str, key: RowKey, metrics: Metrics, label: str | None, within
     return {"Update": update}
 
 
-def _with_exact_decided(rows: dict[RowKey, Metrics], state: dict[RowKey, tuple[int, bool]]) -> dict:
+def _with_exact_decided(
+    rows: dict[RowKey, Metrics], state: dict[RowKey, tuple[int, bool]]
+) -> dict[RowKey, tuple[Metrics, bool]]:
     """{key: (metrics to apply, whether they carry exact values)}: a change keeps its values
     only where the row may hold them (domain.rollups.exact_kept); elsewhere they give way to
     the overflow mark (set once)."""
@@ -178,7 +180,12 @@ class RollupRepository:
         return out
 
     def _transact(
-        self, table: str, event_id: str, tenants: list[str], decided: dict, labels: dict[RowKey, str] | None
+        self,
+        table: str,
+        event_id: str,
+        tenants: list[str],
+        decided: dict[RowKey, tuple[Metrics, bool]],
+        labels: dict[RowKey, str] | None,
     ) -> bool | None:
         """One attempt: True applied, False applied before (the marker exists), None when a
         row's cap condition failed (read and decide again)."""

@@ -6,6 +6,8 @@ Money is integer fen. A ratio is rounded to 4 decimals, or None where its denomi
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 
 def ratio(numerator: int | None, denominator: int | None) -> float | None:
     if numerator is None or not denominator:
@@ -108,14 +110,15 @@ def value_key(value: float | None) -> int | None:
     return None if value is None else round(value * VALUE_SCALE)
 
 
-def _middle(counts: dict[int, int], value) -> float | None:
+def _middle(counts: dict[int, int], value: Callable[[int], float]) -> float | None:
     """The median of a {key: count} distribution, each key standing for value(key): the middle
     one, or the mean of the two middle ones; None when it is empty."""
     total = sum(c for c in counts.values() if c > 0)
     if total == 0:
         return None
     wanted = sorted({(total - 1) // 2, total // 2})
-    found, seen = [], 0
+    found: list[float] = []
+    seen = 0
     for key in sorted(counts):
         seen += max(counts[key], 0)
         while wanted and wanted[0] < seen:
