@@ -158,6 +158,7 @@ def test_finance_waits_for_the_campaign_sees_who_settled_and_exports_the_ledger(
     fin.open(f"/budgets/{budget['id']}")
     fin.ready()
     ledger = p.locator("section.ledger")
+    ledger.locator("table.data").wait_for()
     text = ledger.inner_text()
     assert "品鉴 · 已举办" in text and held["id"] in text and "品鉴 · 下周举办" in text
     assert "-¥350.00" in text and "¥-350.00" not in text
