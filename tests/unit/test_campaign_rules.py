@@ -5,7 +5,6 @@ import pytest
 from chalicelib.domain.campaign import (
     Campaign,
     RuleRef,
-    check_approval,
     check_can_settle,
     check_feedback_editable,
     check_plan,
@@ -124,14 +123,6 @@ def test_nothing_is_paid_before_the_campaign_has_ended_whatever_the_rules_say(re
         assert (err.value.code, err.value.details) == ("campaign_not_ended", {"ends_on": "2026-12-13"})
     if reimbursement == "unlocked":
         check_can_settle(c, "2026-12-13")
-
-
-def test_approval_needs_a_submitted_application_and_an_amount_within_the_request():
-    with pytest.raises(Conflict):
-        check_approval(campaign(status="draft"), 10)
-    with pytest.raises(InvalidInput):
-        check_approval(campaign(status="submitted"), 101)
-    check_approval(campaign(status="submitted"), 100)
 
 
 def test_feedback_is_editable_from_approval_until_reimbursement():
