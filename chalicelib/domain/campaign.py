@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.domain.approval import Approval, start_approval
 from chalicelib.domain.budget import CampaignBudget
-from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, above, field_error
 
 STATUSES = ("draft", "submitted", "approved", "rejected", "cancelled")
 SCOPES = ("campaign", "category", "all")  # most specific first
@@ -92,11 +92,18 @@ class Campaign:
 
 def check_plan(start_date: str, end_date: str, category: str, categories: tuple[str, ...]) -> None:
     """Business validation of an application (types are checked before this)."""
-    errors = []
+    errors: list[FieldError] = []
     if end_date < start_date:
-        errors.append({"field": "end_date", "message": "must be on or after start_date"})
+        errors.append(field_error("end_date", "end_before_start", "must be on or after start_date", other="start_date"))
     if category not in categories:
-        errors.append({"field": "category", "message": f"unknown category; one of: {', '.join(categories)}"})
+        errors.append(
+            field_error(
+                "category",
+                "unknown_category",
+                f"unknown category; one of: {', '.join(categories)}",
+                choices=list(categories),
+            )
+        )
     if errors:
         raise InvalidInput(errors)
 
@@ -110,10 +117,13 @@ def check_location(location: dict[str, Any] | None) -> None:
     if (lat is None) != (lon is None):
         missing, given = ("lon", "lat") if lon is None else ("lat", "lon")
         raise InvalidInput.field(
-            f"location.{missing}", f"is required with location.{given} (coordinates come as a pair)"
+            f"location.{missing}",
+            "coordinates_pair",
+            f"is required with location.{given} (coordinates come as a pair)",
+            other=f"location.{given}",
         )
     if lat is None and not location.get("address"):
-        raise InvalidInput.field("location.address", "is required when there are no coordinates")
+        raise InvalidInput.field("location.address", "required", "is required when there are no coordinates")
 
 
 def most_specific_rule(*candidates: RuleRef | None) -> RuleRef | None:
@@ -173,6 +183,7 @@ def check_ended(campaign: Campaign, today: str, doing: str) -> None:
         raise Conflict(
             f"{doing} is possible from the campaign's last day, {campaign.end_date}",
             code="campaign_not_ended",
+            params={"ends_on": campaign.end_date},
             ends_on=campaign.end_date,
         )
 
@@ -193,7 +204,7 @@ def settlement_amount(campaign: Campaign, requested: int | None) -> int:
     if requested is None:
         return proposed_amount(campaign.actual_spend, campaign.approved_amount)
     if requested > campaign.approved_amount:
-        raise InvalidInput.field("amount", f"must not exceed the approved amount ({campaign.approved_amount} fen)")
+        raise above("amount", "above_approved", "the approved amount", campaign.approved_amount)
     return requested
 
 

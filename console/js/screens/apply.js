@@ -57,8 +57,8 @@ function toBody(v) {
   const lat = number("location.lat");
   const lon = number("location.lon");
   const address = v["location.address"].trim();
-  if (lat !== null && lon === null) errors["location.lon"] = t("err.coordinates_pair");
-  else if (lon !== null && lat === null) errors["location.lat"] = t("err.coordinates_pair");
+  if (lat !== null && lon === null) errors["location.lon"] = t("field_error.coordinates_pair");
+  else if (lon !== null && lat === null) errors["location.lat"] = t("field_error.coordinates_pair");
   else if (lat !== null || address) body.location = { address: address || null, lat, lon };
   return Object.keys(errors).length ? { errors } : { body };
 }
