@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, Cron
 
-from chalicelib.handlers import api, schedules, streams, uploads
+from chalicelib.handlers import api, deliveries, schedules, streams, uploads
 from chalicelib.handlers.routes import (
     attachments,
     campaigns,
@@ -22,12 +22,13 @@ from chalicelib.handlers.routes import (
     rules,
     service,
     settlement,
+    webhooks,
 )
 
 # Powertools owns the "huixiang" logger (JSON lines); Chalice must not add a second handler to it.
 app = Chalice(app_name="huixiang", configure_logs=False)
 app.register_middleware(api.http_middleware, "http")
-for module in (service, campaigns, rules, feedback, settlement, attachments, evaluation, reports, money):
+for module in (service, campaigns, rules, feedback, settlement, attachments, evaluation, reports, money, webhooks):
     app.register_blueprint(module.routes.blueprint)
 
 _STREAM = "arn:aws:dynamodb:{region}:000000000000:table/huixiang-{stage}-{table}/stream/local"
@@ -83,6 +84,15 @@ def on_report_requested(event: Any) -> Any:
 def on_upload(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An uploaded object is checked: what it really is, photo metadata, integrity flags."""
     return uploads.on_upload(event, context)
+
+
+# -- events out: the webhook delivery queue ----------------------------------------------------------
+# The queue is named per stage here; infra/template.yaml gives the event source the queue it
+# creates (with its dead-letter queue), and devstack/queues.py polls the same name locally.
+@app.on_sqs_message(queue=f"huixiang-{os.environ.get('HUIXIANG_STAGE', 'dev')}-webhook-deliveries", batch_size=10)
+def deliver_webhooks(event: Any) -> Any:
+    """Each delivery ticket: one attempt at a webhook delivery, recorded, retried later if it failed."""
+    return deliveries.deliver_webhooks(event.to_dict(), event.context)
 
 
 # -- schedules --------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32
 
 
 def new_id(now_ms: int | None = None) -> str:
@@ -13,6 +13,6 @@ def new_id(now_ms: int | None = None) -> str:
     value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
     out = []
     for _ in range(26):
-        out.append(_ALPHABET[value & 31])
+        out.append(ALPHABET[value & 31])
         value >>= 5
     return "".join(reversed(out))

@@ -13,10 +13,12 @@ queue. Handlers never swallow errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.handlers import present
 from chalicelib.lazy import on_first_use
 from chalicelib.observability import count, publishes_metrics
 
@@ -24,7 +26,7 @@ if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): each stream's func
     from aws_lambda_powertools.utilities import batch
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.logic import dead_letters, reports, rollups, rules, settlement
+    from chalicelib.logic import dead_letters, reports, rollups, rules, settlement, webhooks
 else:
     batch = on_first_use("aws_lambda_powertools.utilities.batch")
     dead_letters = on_first_use("chalicelib.logic.dead_letters")
@@ -32,6 +34,7 @@ else:
     rollups = on_first_use("chalicelib.logic.rollups")
     rules = on_first_use("chalicelib.logic.rules")
     settlement = on_first_use("chalicelib.logic.settlement")
+    webhooks = on_first_use("chalicelib.logic.webhooks")
 
 Image = dict[str, Any]
 # a record's event name as the rules' use case says it
@@ -71,6 +74,15 @@ def _require_images(record: DynamoDBRecord, source: str) -> tuple[Image | None, 
     return old, new
 
 
+def _record_time(record: DynamoDBRecord) -> str:
+    """When the stream saw the change (the same on every delivery of the record), ISO 8601 UTC."""
+    seconds = (record.raw_event.get("dynamodb") or {}).get("ApproximateCreationDateTime")
+    if seconds is None:
+        raise ValueError("stream record without its ApproximateCreationDateTime")
+    at = dt.datetime.fromtimestamp(float(seconds), dt.UTC)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _event(record: DynamoDBRecord) -> str:
     """INSERT, MODIFY or REMOVE."""
     name = record.event_name
@@ -79,12 +91,15 @@ def _event(record: DynamoDBRecord) -> str:
 
 # -- feedback table: unlock settlement --------------------------------------------------------
 def apply_feedback_record(record: DynamoDBRecord) -> str | None:
-    """A submitted revision (an INSERT of rev#n) unlocks settlement; drafts change nothing."""
+    """A submitted revision (an INSERT of rev#n) unlocks settlement and is an event for the
+    company's webhooks; drafts change nothing."""
     if _event(record) != "INSERT":
         return None
     _, new = _require_images(record, "feedback")
     assert new is not None  # an INSERT has its new image (_require_images)
-    return settlement.feedback_inserted(new)
+    outcome = settlement.feedback_inserted(new)
+    webhooks.feedback_item_inserted(new, present.campaign, present.feedback)
+    return outcome
 
 
 @publishes_metrics
@@ -115,6 +130,7 @@ def apply_campaign_record(record: DynamoDBRecord) -> str:
     outcome = rollups.campaign_item_changed(record.event_id, old, new)
     if outcome == "duplicate":
         count("RollupDuplicates")
+    webhooks.campaign_item_changed(old, new, present.campaign)
     return outcome
 
 
@@ -125,7 +141,12 @@ def on_campaign_change(event: dict[str, Any], context: Any) -> Any:
 
 # -- reports table: compile requested reports -----------------------------------------------------
 def apply_report_record(record: DynamoDBRecord) -> str | None:
-    """A report item INSERTed as pending is compiled; subscriptions and reminders are ignored."""
+    """A report item INSERTed as pending is compiled; one MODIFYed into ready is an event for
+    the company's webhooks; subscriptions and reminders are ignored."""
+    if _event(record) == "MODIFY":
+        old, new = _images(record)
+        webhooks.report_item_changed(old, new, _record_time(record))
+        return None
     if _event(record) != "INSERT":
         return None
     if record.dynamodb is None or not _images(record)[1]:

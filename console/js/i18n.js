@@ -409,6 +409,29 @@ export const TABLE = {
     "field_error.not_increasing": "必须大于上一级的 {previous}",
     "field_error.approver_not_higher": "必须比上一级的审批人更高（省办 → 大区 → 集团领导）",
     "field_error.self_delegation": "不能指定自己为代理人",
+    "field_error.not_https": "必须是 https 地址",
+    "field_error.credentials_in_url": "地址里不能带用户名或密码",
+    "field_error.port_not_allowed": "只能用 443 端口（这里是 {port}）",
+    "field_error.host_unresolvable": "域名 {host} 无法解析",
+    "field_error.address_not_allowed": "该地址指向 {address}（{reason}），不能推送到内网、本机或云平台元数据地址",
+    "field_error.not_for_format": "这种格式（{format}）不用填写此项",
+    "address.loopback": "本机地址",
+    "address.private": "内网地址",
+    "address.link_local": "链路本地地址",
+    "address.metadata": "云平台元数据地址",
+    "address.shared": "运营商共享地址",
+    "address.multicast": "组播地址",
+    "address.unspecified": "未指定地址",
+    "address.reserved": "保留地址",
+    "address.not_global": "非公网地址",
+    "address.teredo": "Teredo 隧道地址",
+    "address.nat64": "本地 NAT64 地址",
+    "delivery_status.pending": "待推送",
+    "delivery_status.delivered": "已送达",
+    "delivery_status.failed": "推送失败",
+    "webhook_format.standard": "标准 Webhook",
+    "webhook_format.wecom": "企业微信群机器人",
+    "webhook_format.dingtalk": "钉钉群机器人",
     "field_error.invalid": "输入有误",
 
     "rejected.larger_than_declared": "上传的文件（{size}）比声明的大小（{declared}）大",
@@ -631,6 +654,8 @@ export const TABLE = {
     "err.not_your_step": "这一步不归您审批。",
     "err.already_approved": "您已经审批过本申请的一个步骤，同一人不能审批两次。",
     "err.budget_exceeded": "预算不足。",
+    "err.delivery_not_failed": "只有推送失败的记录才能手动重试（当前：{status}）。",
+    "err.secret_not_rotatable": "只有标准格式的 Webhook 可以更换密钥。",
     "err.campaign_not_ended": "活动尚未结束：{ends_on} 起才能办理。",
     "err.rule_exists": "这个范围已经有一条规则在执行（{rule_id}）。要修改，请先删除它再新建。",
     "err.budget_exceeded_available": "超出预算：当前可用 {v}",
@@ -1044,6 +1069,29 @@ export const TABLE = {
     "field_error.not_increasing": "Must be greater than the previous level's {previous}",
     "field_error.approver_not_higher": "Must be higher than the previous level's approver (province, region, leadership)",
     "field_error.self_delegation": "You cannot delegate to yourself",
+    "field_error.not_https": "Must be an https URL",
+    "field_error.credentials_in_url": "Must not contain a user name or password",
+    "field_error.port_not_allowed": "Only port 443 is allowed (not {port})",
+    "field_error.host_unresolvable": "The host {host} does not resolve",
+    "field_error.address_not_allowed": "Points to {address} ({reason}): webhooks never reach private, loopback or cloud metadata addresses",
+    "field_error.not_for_format": "Not used by this format ({format})",
+    "address.loopback": "loopback",
+    "address.private": "private network",
+    "address.link_local": "link-local",
+    "address.metadata": "cloud metadata service",
+    "address.shared": "carrier-grade NAT",
+    "address.multicast": "multicast",
+    "address.unspecified": "unspecified",
+    "address.reserved": "reserved",
+    "address.not_global": "not public",
+    "address.teredo": "Teredo tunnel",
+    "address.nat64": "local NAT64",
+    "delivery_status.pending": "Pending",
+    "delivery_status.delivered": "Delivered",
+    "delivery_status.failed": "Failed",
+    "webhook_format.standard": "Standard Webhooks",
+    "webhook_format.wecom": "WeCom group robot",
+    "webhook_format.dingtalk": "DingTalk group robot",
     "field_error.invalid": "Not valid",
 
     "rejected.larger_than_declared": "The upload ({size}) is larger than declared ({declared})",
@@ -1266,6 +1314,8 @@ export const TABLE = {
     "err.not_your_step": "This step is not yours to decide.",
     "err.already_approved": "You already approved a step of this application; nobody approves twice.",
     "err.budget_exceeded": "The budget is short.",
+    "err.delivery_not_failed": "Only a failed delivery can be retried by hand (this one is {status}).",
+    "err.secret_not_rotatable": "Only a standard webhook's secret can be rotated.",
     "err.campaign_not_ended": "The campaign has not ended yet: possible from {ends_on}.",
     "err.rule_exists": "A rule for this scope is already in force ({rule_id}). To change it, delete it and create another.",
     "err.budget_exceeded_available": "Over budget: {v} available now",
@@ -1284,9 +1334,10 @@ export const TABLE = {
 const MB = 1024 * 1024;
 const yuan = (fen) => `¥${(Number(fen) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
-/** A name the API sends (a category, an approval level, a JSON type) as this console labels it. */
+/** A name the API sends (a category, an approval level, a JSON type, why an address is refused,
+ * a delivery's status, a webhook's format) as this console labels it. */
 function term(value) {
-  for (const group of ["category", "level", "json"]) {
+  for (const group of ["category", "level", "json", "address", "delivery_status", "webhook_format"]) {
     const label = t(`${group}.${value}`, null, null);
     if (label !== null) return label;
   }
