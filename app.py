@@ -87,9 +87,18 @@ def on_upload(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 
 # -- events out: the webhook delivery queue ----------------------------------------------------------
-# The queue is named per stage here; infra/template.yaml gives the event source the queue it
-# creates (with its dead-letter queue), and devstack/queues.py polls the same name locally.
-@app.on_sqs_message(queue=f"huixiang-{os.environ.get('HUIXIANG_STAGE', 'dev')}-webhook-deliveries", batch_size=10)
+# As with the streams: a placeholder ARN of the stage's queue, which infra/template.yaml replaces
+# with the queue it creates (with its dead-letter queue); devstack/queues.py polls the queue of
+# that name locally.
+_QUEUE = "arn:aws:sqs:{region}:000000000000:huixiang-{stage}-webhook-deliveries"
+
+
+@app.on_sqs_message(
+    queue_arn=_QUEUE.format(
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), stage=os.environ.get("HUIXIANG_STAGE", "dev")
+    ),
+    batch_size=10,
+)
 def deliver_webhooks(event: Any) -> Any:
     """Each delivery ticket: one attempt at a webhook delivery, recorded, retried later if it failed."""
     return deliveries.deliver_webhooks(event.to_dict(), event.context)

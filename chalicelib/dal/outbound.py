@@ -63,10 +63,10 @@ def _describe(exc: BaseException, timeout: float, aborted: bool) -> str:
         return f"no answer within {timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
+    if isinstance(exc, http.client.RemoteDisconnected):  # a ConnectionResetError too: asked first
+        return "the connection closed without an answer"
     if isinstance(exc, ConnectionResetError | BrokenPipeError):
         return "connection reset"
-    if isinstance(exc, http.client.RemoteDisconnected):
-        return "the connection closed without an answer"
     if isinstance(exc, ssl.SSLError | ssl.CertificateError):
         return f"TLS: {getattr(exc, 'reason', None) or exc}"[:200]
     if isinstance(exc, http.client.HTTPException):
