@@ -35,6 +35,8 @@ def row(owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leade
 
 
 SCOPED_READ = row(200, 403, 200, 403, 200, 200, 403, 403)
+HOOKS = row(403, 403, 403, 403, 200, 200, 404, 404)
+HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["campaign.submitted"]}  # port 9: nothing listens
 OWNER_ONLY = row(200, 403, 403, 403, 403, 403, 403, 403)
 
 # route: (state the campaign must be in, method, path, body, expected per actor)
@@ -190,6 +192,20 @@ MATRIX = {
         row(403, 403, 403, 403, 200, 200, 403, 403),
     ),
     "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
+    # events out: a company's webhooks are its leaders' and finance's (another company's are unknown)
+    "create webhook": ("none", "POST", "/webhooks", HOOK, row(403, 403, 403, 403, 201, 201, 201, 201)),
+    "list webhooks": ("none", "GET", "/webhooks", None, row(403, 403, 403, 403, 200, 200, 200, 200)),
+    "get webhook": ("webhook", "GET", "/webhooks/{webhook}", None, HOOKS),
+    "rotate a webhook's secret": ("webhook", "POST", "/webhooks/{webhook}/rotate-secret", None, HOOKS),
+    "list deliveries": ("webhook", "GET", "/webhooks/{webhook}/deliveries", None, HOOKS),
+    "retry a delivery": (
+        "failed delivery",
+        "POST",
+        "/webhooks/{webhook}/deliveries/{delivery}/retry",
+        None,
+        row(403, 403, 403, 403, 202, 202, 404, 404),
+    ),
+    "delete webhook": ("webhook", "DELETE", "/webhooks/{webhook}", None, row(403, 403, 403, 403, 204, 204, 404, 404)),
 }
 
 
@@ -213,7 +229,7 @@ def foreign() -> Company:
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("route", list(MATRIX))
-def test_authorization_matrix(api, company, flow, foreign, route, actor):
+def test_authorization_matrix(api, company, flow, foreign, streams, delivery_queue, route, actor):
     state, method, path, body, expected = MATRIX[route]
     values = {"org": company.js, "customer": "CUST-1"}
     if state in ("draft", "submitted", "approved"):
@@ -234,6 +250,17 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         made = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 100000})
         assert made.status_code == 201, made.json
         values["budget"] = made.json["id"]
+    if state in ("webhook", "failed delivery"):
+        values["webhook"] = api.post("/webhooks", company.leader, HOOK).json["id"]
+    if state == "failed delivery":  # a submit heard by the webhook, refused four times
+        flow.submitted()
+        records = streams.records(
+            "campaigns", lambda r: (r["dynamodb"].get("NewImage") or {}).get("tenant", {}).get("S") == company.root
+        )
+        streams.invoke("on_campaign_change", records)
+        delivery_queue.pump()
+        failed = api.get(f"/webhooks/{values['webhook']}/deliveries?status=failed", company.leader).json["items"]
+        values["delivery"] = failed[0]["id"]
     if state == "own delegation":  # whoever may delegate has just done so
         api.put("/me/delegation", tokens(company, foreign)[actor], DELEGATION)
     if isinstance(body, dict) and body.get("org") == "{root}":
@@ -254,7 +281,9 @@ def test_every_contract_route_is_in_the_matrix(chalice_app):
             .replace("{att}", "{attachment_id}")
             .replace("{customer}", "{customer_id}")
             .replace("{report}", "{report_id}")
-            .replace("{budget}", "{budget_id}"),
+            .replace("{budget}", "{budget_id}")
+            .replace("{webhook}", "{webhook_id}")
+            .replace("{delivery}", "{delivery_id}"),
         )
         for _, m, p, _, _ in MATRIX.values()
     }

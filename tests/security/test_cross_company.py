@@ -23,6 +23,7 @@ LISTS = (
     "/customers/CUST-1/history",  # both companies serve a customer CUST-1
     "/budgets",
     "/me/approvals",
+    "/webhooks",
 )
 
 
@@ -44,13 +45,14 @@ def victim(lambda_client):
         {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
     ).json["attachment"]
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
+    hook = api.post("/webhooks", co.leader, {"url": "http://127.0.0.1:9/hook", "events": ["campaign.approved"]}).json
     return {
         "co": co,
         "rule": rule,
         "campaigns": [draft, submitted, approved, with_feedback],
         "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)}
         | set(report["report_ids"])
-        | {budget["id"]},
+        | {budget["id"], hook["id"]},
         "attachment": attachment,
         "report_ids": report["report_ids"],
     }
