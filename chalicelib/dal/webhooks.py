@@ -141,7 +141,12 @@ def _condition_failed(exc: PutError | UpdateError | DeleteError) -> bool:
 class WebhookRepository:
     # -- webhooks --------------------------------------------------------------------------------
     def insert(self, hook: Webhook) -> None:
-        W(hook_pk(hook.tenant), hook.id, data=hook_data(hook), version=0).save(condition=W.pk.does_not_exist())
+        try:
+            W(hook_pk(hook.tenant), hook.id, data=hook_data(hook), version=0).save(condition=W.pk.does_not_exist())
+        except PutError as exc:
+            if _condition_failed(exc):
+                raise StaleWrite(hook.id) from None
+            raise
 
     def get(self, tenant: str, webhook_id: str) -> Webhook | None:
         try:
