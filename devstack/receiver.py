@@ -70,17 +70,23 @@ class Behaviour:
         return lambda n: Answer("reset")
 
     @staticmethod
-    def chaos(failure_rate: float, seed: int, timeout_seconds: float) -> Callable[[int], Answer]:
-        """Fails `failure_rate` of requests at random, evenly among 500s, answers later than the
-        sender waits (after the body was read, so the event *was* received), and resets."""
+    def chaos(
+        failure_rate: float, seed: int, timeout_seconds: float, kinds: tuple[str, ...] = ("500", "slow", "reset")
+    ) -> Callable[[int], Answer]:
+        """Fails `failure_rate` of requests at random, evenly among `kinds`: a 500, an answer
+        later than the sender waits, a reset; each after the body was read, so the event *was*
+        received (a retry of it is a duplicate the receiver sees)."""
         rng, lock = random.Random(seed), threading.Lock()
+        failures = {
+            "500": Answer("status", 500),
+            "slow": Answer("slow", 200, timeout_seconds + 1),
+            "reset": Answer("reset"),
+        }
 
         def answer(n: int) -> Answer:
             with lock:
-                roll, kind = rng.random(), rng.randrange(3)
-            if roll >= failure_rate:
-                return Answer("status", 200)
-            return [Answer("status", 500), Answer("slow", 200, timeout_seconds + 1), Answer("reset")][kind]
+                roll, kind = rng.random(), rng.choice(kinds)
+            return Answer("status", 200) if roll >= failure_rate else failures[kind]
 
         return answer
 
