@@ -140,7 +140,11 @@ class Receiver:
                 except OSError:
                     pass  # the sender read what it wanted and left
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        class Server(ThreadingHTTPServer):
+            def handle_error(self, request: Any, client_address: Any) -> None:
+                pass  # a sender that hangs up (as webhook senders do after 4 KB) is not an error here
+
+        self._server = Server(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
 

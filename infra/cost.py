@@ -18,7 +18,11 @@ Query.
 Scenarios: `baseline` is the loop of the README (no budget, no policy); `budget` is the same
 loop with a budget in place (the approval reserves, settlement consumes and releases, every
 change writes its audit entries); `cancelled` is a campaign approved against the budget and then
-cancelled (released). Prices are us-east-1 list prices (see PRICES), an assumption the README
+cancelled (released); `webhooks` is the baseline loop in a company with one standard webhook
+hearing every campaign event: the emitting use cases the campaigns and feedback streams run
+per record (their stream invocations exist anyway: only their DynamoDB and SQS calls count),
+and the delivery function, one ticket per invocation, to a receiver answering 204 (SQS and
+KMS requests counted beside DynamoDB's). Prices are us-east-1 list prices (see PRICES), an assumption the README
 states; the request mix per campaign is the loop below, also an assumption.
 """
 
@@ -31,6 +35,7 @@ import sys
 import tempfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 from infra.capacity import item_size, read_units, write_cost
 
@@ -50,6 +55,8 @@ PRICES = {
     "s3_put_per_thousand": 0.005,
     "ses_per_thousand": 0.10,
     "alarm_month": 0.10,
+    "sqs_per_million": 0.40,
+    "kms_per_10000": 0.03,
 }
 LAMBDA_MEMORY_GB = 1.0  # the prod stage's lambda_memory_size
 ASSUMED_MS_PER_INVOCATION = 120  # warm p50 seen locally ~30-60 ms; doubled for cold starts and the network
@@ -78,6 +85,7 @@ def _setup() -> None:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "COST_KEY_DIR": str(key_dir),
+            "HUIXIANG_WEBHOOK_LOCAL_HTTP": "1",
         }
     )
     import boto3
@@ -87,6 +95,9 @@ def _setup() -> None:
 
     create_tables()
     boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
+    from devstack.webhooks import create_resources
+
+    create_resources()
 
 
 class Meter:
@@ -200,7 +211,10 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
     meter = Meter(lambda operation, params: original(holder["client"], operation, params))
 
     def counted(self, operation, params):
-        if self.meta.service_model.service_name != "dynamodb":
+        service = self.meta.service_model.service_name
+        if service in ("sqs", "kms"):  # priced per request
+            meter.calls[meter.route][f"{service}:{operation}"] += 1
+        if service != "dynamodb":
             return original(self, operation, params)
         holder["client"] = self
         touched = [(t, k, tx, check, meter.fetch(t, k)) for t, k, tx, check in meter.writes_of(operation, params)]
@@ -220,6 +234,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
     }
     requests: collections.Counter = collections.Counter()
     stream_invocations = 0
+    receiver = None
     try:
         with Client(app, stage_name="dev") as client:
 
@@ -236,7 +251,16 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
                 return json.loads(r.body) if r.body else None
 
             call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
-            if scenario != "baseline":  # a company budget, set up once (not per campaign)
+            if scenario == "webhooks":  # a company's webhook, made once (not per campaign)
+                from chalicelib.dal.queue import queue_url
+                from devstack.receiver import Receiver
+
+                queue_url()  # production is given the queue's URL (WEBHOOK_QUEUE_URL): no lookup
+                receiver = Receiver().start()
+                events = ["campaign.submitted", "campaign.approved", "feedback.submitted", "settlement.unlocked"]
+                events += ["campaign.reimbursed"]
+                call("POST", "/webhooks", "leader", {"url": receiver.url, "events": events}, "setup")
+            if scenario in ("budget", "cancelled"):  # a company budget, set up once (not per campaign)
                 call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
             plan = {
                 "title": "Tasting",
@@ -263,7 +287,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
                 "POST /campaigns/{id}/approve",
                 key=str(uuid.uuid4()),
             )
-            if scenario != "baseline":
+            if scenario in ("budget", "cancelled"):
                 assert (approved.get("budget") or {}).get("reserved") == 180000, approved.get("budget")
             if scenario == "cancelled":
                 call(
@@ -308,19 +332,62 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
                 "POST /campaigns/{id}/reimbursement",
                 key=str(uuid.uuid4()),
             )
-            if scenario != "baseline":
+            if scenario in ("budget", "cancelled"):
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
             call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
+            if scenario == "webhooks":
+                requests["delivery function"] = _events_out(meter, client, cid)
+                assert len(receiver.received) == 5, [r.headers.get("webhook-id") for r in receiver.received]
     finally:
         botocore.client.BaseClient._make_api_call = original
+        if receiver is not None:
+            receiver.stop()
     return meter, requests, stream_invocations
 
 
+def _events_out(meter: Meter, client: Any, campaign_id: str) -> int:
+    """What the loop's facts cost as webhook events: the emitting use case on each campaigns
+    stream record (in the stream function that runs anyway for the roll-ups; the feedback
+    stream's invocation above already emitted its event), then the delivery function per
+    ticket, as SQS's event source would hand them over (its receive and delete counted with
+    it). Returns the delivery function's invocations."""
+    import boto3
+
+    from chalicelib.config import settings
+    from chalicelib.handlers import present
+    from chalicelib.logic import webhooks
+    from devstack.queues import lambda_record
+    from devstack.streams import read_records
+
+    meter.route = "setup"
+    records = [r for r in read_records(settings().campaigns_table) if r["dynamodb"]["Keys"]["id"]["S"] == campaign_id]
+    meter.route = "events: on_campaign_change"
+    for r in records:
+        webhooks.campaign_item_changed(r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage"), present.campaign)
+    meter.route = "setup"
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().webhook_queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    meter.route = "delivery function"
+    invocations = 0
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            return invocations
+        client.lambda_.invoke("deliver_webhooks", {"Records": [lambda_record(got[0], arn)]})
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+        invocations += 1
+
+
 def estimate(meter: Meter, requests: collections.Counter, stream_invocations: int, campaigns: int = 1000) -> dict:
-    per = {k: v for k, v in requests.items() if k != "setup"}
+    per = {k: v for k, v in requests.items() if k not in ("setup", "delivery function")}
     api_requests = sum(per.values()) * campaigns
-    invocations = api_requests + stream_invocations * campaigns
+    deliveries = requests.get("delivery function", 0) * campaigns
+    invocations = api_requests + stream_invocations * campaigns + deliveries
+    counted = [c for route, calls in meter.calls.items() if route != "setup" for c in calls.elements()]
+    sqs_requests = sum(1 for c in counted if c.startswith("sqs:")) * campaigns
+    kms_requests = sum(1 for c in counted if c.startswith("kms:")) * campaigns
     wru = sum(v for k, v in meter.wru.items() if k != "setup") * campaigns
     wru_upper = sum(v for k, v in meter.wru_upper.items() if k != "setup") * campaigns
     rru = sum(v for k, v in meter.rru.items() if k != "setup") * campaigns
@@ -334,9 +401,14 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
         "DynamoDB reads": rru / 1e6 * p["dynamodb_rru_per_million"],
         "CloudWatch Logs": invocations * LOG_BYTES_PER_REQUEST / 1e9 * p["cloudwatch_logs_ingest_gb"],
     }
+    if sqs_requests or kms_requests:
+        cost["SQS"] = sqs_requests / 1e6 * p["sqs_per_million"]
+        cost["KMS"] = kms_requests / 1e4 * p["kms_per_10000"]
     return {
         "api_requests": api_requests,
         "invocations": invocations,
+        "sqs_requests": sqs_requests,
+        "kms_requests": kms_requests,
         "wru": wru,
         "rru": rru,
         "wru_if_indexes_doubled": wru_upper,
@@ -350,13 +422,14 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
     }
 
 
-SCENARIOS = ("baseline", "budget", "cancelled")
+SCENARIOS = ("baseline", "budget", "cancelled", "webhooks")
 
 
 def report(scenario: str, meter: Meter, requests: collections.Counter, streams: int) -> dict:
     print(f"\n== {scenario}")
     print(f"{'route':44} {'req':>4} {'ddb calls':>10} {'WRU':>6} {'RRU':>6}")
     routes = [r for r in requests if r != "setup"] + (["stream: on_feedback_change"] if streams else [])
+    routes += [r for r in meter.calls if r.startswith("events: ")]
     for route in routes:
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
@@ -369,6 +442,7 @@ def report(scenario: str, meter: Meter, requests: collections.Counter, streams: 
         f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
         f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
         f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies"
+        + (f"; {e['sqs_requests']:,} SQS and {e['kms_requests']:,} KMS requests" if e["sqs_requests"] else "")
     )
     for name, usd in e["cost"].items():
         print(f"  {name:22} ${usd:8.4f}")
@@ -384,9 +458,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true", help="only the loop without money control")
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append", help="only these scenarios")
     args = parser.parse_args(argv)
     totals = {}
-    for scenario in ("baseline",) if args.baseline else SCENARIOS:
+    for scenario in ("baseline",) if args.baseline else (args.scenario or SCENARIOS):
         totals[scenario] = report(scenario, *measure(scenario))
     print(
         "\nper 1,000 campaigns (variable, USD): "
