@@ -19,8 +19,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
-	$(BIN)/python -m devstack run
+run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides); keeps its data in var/state (FRESH=1 starts empty), one line per request (VERBOSE=1: the app's JSON logs too, always in var/log/stack.log)
+	$(BIN)/python -m devstack run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
 
 package: install       ## build/sam.json: the prod stage's deployable template, linted (offline)
 	$(BIN)/python -m infra.package --stage prod --out build

@@ -52,16 +52,18 @@ and what makes moto fast enough to stand in for it (3, 4):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 #: Serialises DynamoDB and DynamoDB Streams requests (and moto's own /moto-api/ calls).
 DYNAMODB_LOCK = threading.Lock()
@@ -72,8 +74,117 @@ LISTEN_BACKLOG = 128
 
 _TRANSACT_OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
 
+#: WSGI's start_response (status, headers) and a WSGI application.
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
 WRITES_PATH = "/_devstack/dynamodb-writes"
 MAX_WRITES_WAIT = 20.0
+#: A stream runner's checkpoint (POST {table, shard, sequence_number}), kept with the state.
+CHECKPOINTS_PATH = "/_devstack/stream-checkpoints"
+#: The saved state: GET its status, POST …/save to save now (devstack.persist).
+STATE_PATH = "/_devstack/state"
+
+
+class SharedLock:
+    """Held by many at once (``shared``) or by one alone (``exclusive``); a waiting exclusive
+    holder goes first, so a snapshot waits only for the requests already running."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._shared -= 1
+                if not self._shared:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._exclusive and not self._shared)
+            self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+class LocalState:
+    """What the server knows about its state beyond moto's backends: whether it changed since
+    a count was taken, the stream runners' checkpoints, and the persistence that saves it.
+
+    Every request that may change state runs holding ``lock`` shared; a snapshot holds it
+    exclusively, so it sees no request half done. An SQS long poll does not hold it (it would
+    hold a snapshot up for its whole wait): it changes nothing a snapshot keeps.
+    """
+
+    def __init__(self) -> None:
+        self.lock = SharedLock()
+        self.checkpoints: dict[str, dict[str, str]] = {}
+        self.persistence: Any = None  # a devstack.persist.Snapshotter when the state is saved
+        self._changes = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def changes(self) -> int:
+        return self._changes
+
+    def changed(self) -> None:
+        with self._count_lock:
+            self._changes += 1
+
+
+#: The state of the server this process runs.
+STATE = LocalState()
+
+# Requests that change nothing a snapshot keeps: reads, and the SQS calls a poller makes.
+_READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List", "TransactGet")
+_SQS_READS = frozenset({"ReceiveMessage", "GetQueueAttributes", "GetQueueUrl", "ListQueues", "ListQueueTags"})
+
+
+def _operation(environ: dict[str, Any]) -> tuple[str, str]:
+    """(service, operation) of a request, as far as its headers say: ``X-Amz-Target`` for the
+    JSON protocols (DynamoDB, its streams, SQS), else the method (S3)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        service, _, operation = target.partition(".")
+        return service, operation
+    query = environ.get("QUERY_STRING", "")
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "Action":
+            return "query", value
+    return "rest", environ.get("REQUEST_METHOD", "")
+
+
+def changes_state(environ: dict[str, Any]) -> bool:
+    service, operation = _operation(environ)
+    if service.startswith("DynamoDBStreams"):
+        return False
+    if service.startswith("DynamoDB"):
+        return not operation.startswith(_READ_PREFIXES)
+    if service == "AmazonSQS" or service == "query":
+        return operation not in _SQS_READS
+    return operation not in ("GET", "HEAD", "OPTIONS")
+
+
+def is_long_poll(environ: dict[str, Any]) -> bool:
+    return _operation(environ)[1] == "ReceiveMessage"
 
 
 class StreamRecordCounter:
@@ -100,7 +211,9 @@ class StreamRecordCounter:
 STREAM_RECORDS = StreamRecordCounter()
 
 
-def _writes_answer(counter: StreamRecordCounter, environ: dict, start_response: Callable) -> Iterable[bytes]:
+def _writes_answer(
+    counter: StreamRecordCounter, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
     from urllib.parse import parse_qs
 
     query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -115,7 +228,44 @@ def _writes_answer(counter: StreamRecordCounter, environ: dict, start_response: 
     return [body]
 
 
-def needs_lock(environ: dict) -> bool:
+_LOCAL_PREFIX = "/_devstack/"
+
+
+def _json_answer(start_response: StartResponse, status: str, body: Any) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _local_answer(state: LocalState, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    """The stream checkpoints and the saved state's status (see CHECKPOINTS_PATH, STATE_PATH)."""
+    path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+    if path == CHECKPOINTS_PATH and method == "POST":
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length))
+            table, shard, sequence = str(body["table"]), str(body["shard"]), str(int(body["sequence_number"]))
+        except (KeyError, TypeError, ValueError):
+            return _json_answer(start_response, "400 Bad Request", {"message": "table, shard, sequence_number"})
+        with state.lock.shared():
+            state.checkpoints.setdefault(table, {})[shard] = sequence
+            state.changed()
+        return _json_answer(start_response, "200 OK", {})
+    if path == CHECKPOINTS_PATH:
+        return _json_answer(start_response, "200 OK", state.checkpoints)
+    if path == STATE_PATH and method == "GET":
+        persistence = state.persistence
+        return _json_answer(start_response, "200 OK", persistence.status() if persistence else {"state_dir": None})
+    if path == STATE_PATH + "/save" and method == "POST":
+        persistence = state.persistence
+        if persistence is None:
+            return _json_answer(start_response, "409 Conflict", {"message": "this server does not save its state"})
+        saved = persistence.save()
+        return _json_answer(start_response, "200 OK", {"saved": saved, **persistence.status()})
+    return _json_answer(start_response, "404 Not Found", {"message": f"no {method} {path}"})
+
+
+def needs_lock(environ: dict[str, Any]) -> bool:
     """True for the requests that must not interleave: DynamoDB, its streams, moto's API."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target.startswith(("DynamoDB_", "DynamoDBStreams_")):
@@ -465,22 +615,30 @@ def install_dynamodb_fixes() -> None:
     _INSTALLED = True
 
 
-def atomic_app() -> Callable[[dict, Callable], Iterable[bytes]]:
+def atomic_app() -> WsgiApp:
     """moto's WSGI app, DynamoDB requests serialised (the response is built inside the lock)."""
     from moto.server import DomainDispatcherApplication, create_backend_app
 
     install_dynamodb_fixes()
     app = DomainDispatcherApplication(create_backend_app)
 
-    def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == WRITES_PATH:
+    def serve(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == WRITES_PATH:
             return _writes_answer(STREAM_RECORDS, environ, start_response)
-        if not needs_lock(environ):
-            return app(environ, start_response)
-        # which service's app answers is decided outside the lock: only the request runs in it
-        service_app = app.get_application(environ)
-        with DYNAMODB_LOCK:
-            return list(service_app(environ, start_response))
+        if path.startswith(_LOCAL_PREFIX):
+            return _local_answer(STATE, environ, start_response)
+        if is_long_poll(environ):
+            return list(app(environ, start_response))
+        with STATE.lock.shared():
+            if changes_state(environ):
+                STATE.changed()
+            if not needs_lock(environ):
+                return list(app(environ, start_response))
+            # which service's app answers is decided outside the lock: only the request runs in it
+            service_app = app.get_application(environ)
+            with DYNAMODB_LOCK:
+                return list(service_app(environ, start_response))
 
     return serve
 
@@ -488,6 +646,7 @@ def atomic_app() -> Callable[[dict, Callable], Iterable[bytes]]:
 def make_moto_server(host: str, port: int) -> BaseWSGIServer:
     """The threaded werkzeug server moto's own server uses, with ``atomic_app()``."""
     from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from werkzeug.serving import make_server
 
     class Handler(MotoRequestHandler):
         # headers and body go out in two sends: without TCP_NODELAY the body waits for the

@@ -23,7 +23,9 @@ rules:
 
 Within a shard, records are handed over strictly in order and one batch at a time, as Lambda
 does. State (checkpoints, retry counts) lives in memory: a restarted runner starts again from
-its starting position.
+its starting position. With ``report_checkpoints`` (the local stack when it keeps its state)
+it also tells the local moto each checkpoint, so that a saved state keeps only the records
+still to be handled (devstack.persist).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import logging
 import re
 import threading
 import time
+import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -442,6 +445,7 @@ class StreamRunner:
         retry_delay: float = RETRY_DELAY_SECONDS,
         memory_limit_in_mb: int = 128,
         timeout_seconds: float = 60.0,
+        report_checkpoints: bool = False,
     ) -> None:
         """``table_name`` (or a configured ``stream_arn`` to take it from) names the table;
         the live stream is always looked up, because a configured ARN (Chalice's) names a
@@ -469,6 +473,7 @@ class StreamRunner:
         self.retry_delay = retry_delay
         self.memory_limit_in_mb = memory_limit_in_mb
         self.timeout_seconds = timeout_seconds
+        self.report_checkpoints = report_checkpoints
 
         self._ddb = make_client("dynamodb", client)
         self._streams = make_client("dynamodbstreams", client)
@@ -724,7 +729,7 @@ class StreamRunner:
             batch.invocations += 1
             outcome = self._invoke(batch.records)
             if outcome.ok:
-                self.checkpoint = _seq(batch.records[-1])
+                self._checkpoint_at(shard_id, _seq(batch.records[-1]))
                 continue
             if outcome.function_error is not None and self.bisect_on_error and len(batch.records) > 1:
                 half = len(batch.records) // 2
@@ -745,11 +750,11 @@ class StreamRunner:
                 work.appendleft(_Batch(first, batch.retries, batch.invocations))
                 continue
             if outcome.failed_from > 0:
-                self.checkpoint = _seq(batch.records[outcome.failed_from - 1])
+                self._checkpoint_at(shard_id, _seq(batch.records[outcome.failed_from - 1]))
             remainder = batch.records[outcome.failed_from :]
             if batch.retries >= self.max_retry_attempts:
                 self._discard(shard_id, remainder, batch.invocations, outcome)
-                self.checkpoint = _seq(remainder[-1])
+                self._checkpoint_at(shard_id, _seq(remainder[-1]))
                 continue
             self.retries += 1
             reason = (
@@ -771,6 +776,27 @@ class StreamRunner:
             work.appendleft(_Batch(remainder, batch.retries + 1, batch.invocations))
             if self.retry_delay:
                 self._stop.wait(self.retry_delay)
+
+    def _checkpoint_at(self, shard_id: str, sequence_number: str) -> None:
+        """Done with every record up to ``sequence_number``; tell the local moto if asked to
+        (synchronously: the handler's writes are made by then, so a snapshot never holds a
+        checkpoint ahead of them)."""
+        self.checkpoint = sequence_number
+        if not self.report_checkpoints:
+            return
+        from devstack.atomic_moto import CHECKPOINTS_PATH
+
+        body = json.dumps({"table": self.table_name, "shard": shard_id, "sequence_number": sequence_number})
+        req = urllib.request.Request(
+            self._streams.meta.endpoint_url.rstrip("/") + CHECKPOINTS_PATH,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(req, timeout=10).close()
+        except OSError as e:  # the record is then handled again after a restart: at least once
+            log.warning("stream %s: could not report checkpoint %s: %s", self.name, sequence_number, e)
 
     def _invoke(self, records: Sequence[dict]) -> _Outcome:
         # A JSON round trip, as Lambda's, so the handler gets plain data it may mutate freely.
