@@ -276,11 +276,12 @@ def needs_lock(environ: dict[str, Any]) -> bool:
     return "/dynamodb/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
 
 
-def _key_of(table: Any, op_type: str, op: dict) -> dict:
+def _key_of(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
     from moto.dynamodb.exceptions import MockValidationException
 
     if op_type != "Put":
-        return op["Key"]
+        key: dict[str, Any] = op["Key"]
+        return key
     item = op["Item"]
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
     missing = [n for n in names if n not in item]
@@ -291,7 +292,7 @@ def _key_of(table: Any, op_type: str, op: dict) -> dict:
     return {n: item[n] for n in names}
 
 
-def _condition_holds(op: dict, current: Any) -> bool:
+def _condition_holds(op: dict[str, Any], current: Any) -> bool:
     from moto.dynamodb.comparisons import get_filter_expression
 
     expression = op.get("ConditionExpression")
@@ -318,7 +319,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
         raise TooManyTransactionsException()
     # -- decide: nothing is written unless every item may be ---------------------------------
     reasons: list[tuple[str | None, str | None, Any]] = []
-    writes: list[tuple[str, dict, Any, dict]] = []
+    writes: list[tuple[str, dict[str, Any], Any, dict[str, Any]]] = []
     targets: set[tuple[str, str]] = set()
     for entry in transact_items:
         if len(entry) != 1:
@@ -345,7 +346,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
             writes.append((op_type, op, table, key))
         except (MultipleTransactionsException, MockValidationException):
             raise  # the request is invalid: a ValidationException, not a cancellation
-        except Exception as e:  # noqa: BLE001 - any other problem cancels the transaction
+        except Exception as e:  # any other problem cancels the transaction
             reasons.append((type(e).__name__, str(e), None))
     if any(code is not None for code, _, _ in reasons):
         raise TransactionCanceledException(reasons)
@@ -434,7 +435,7 @@ def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) 
 _FAST_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
 
 
-def _fast_get_value(original: Callable) -> Callable:
+def _fast_get_value(original: Callable[..., Any]) -> Callable[..., Any]:
     def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
         if (
             type(value) is dict
@@ -457,12 +458,16 @@ _SIMPLE_SET = re.compile(r"^\s*(#\w+)\s*=\s*(:\w+)\s*$")
 _SIMPLE_ADD = re.compile(r"^\s*(#\w+)\s+(:\w+)\s*$")
 
 
-def _simple_actions(expression: str, names: dict | None, values: dict | None) -> list | None:
+def _simple_actions(
+    expression: str, names: dict[str, str] | None, values: dict[str, Any] | None
+) -> list[tuple[str, str, Any]] | None:
     """(action, attribute, value) for an update expression made only of ``SET #a = :v`` and
     ``ADD #n :v`` actions (each clause once, every name and value provided), else None."""
     if not expression or not names or not values:
         return None
-    actions, seen_clauses, end = [], set(), 0
+    actions: list[tuple[str, str, Any]] = []
+    seen_clauses: set[str] = set()
+    end = 0
     for clause in _SIMPLE_CLAUSE.finditer(expression):
         if clause.start() != end:
             return None
@@ -482,7 +487,7 @@ def _simple_actions(expression: str, names: dict | None, values: dict | None) ->
     return actions
 
 
-def _fast_update_item(original: Callable) -> Callable:
+def _fast_update_item(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto's update_item, with a direct path for the simplest expressions (a roll-up change
     is a transaction of a dozen ``SET ... ADD ...`` updates, and moto's ten AST passes per
     update were most of the time a stream record took). Anything else, or anything that
@@ -491,10 +496,10 @@ def _fast_update_item(original: Callable) -> Callable:
     def update_item(
         self: Any,
         table_name: str,
-        key: dict,
+        key: dict[str, Any],
         update_expression: str,
-        expression_attribute_names: dict,
-        expression_attribute_values: dict,
+        expression_attribute_names: dict[str, str],
+        expression_attribute_values: dict[str, Any],
         attribute_updates: Any = None,
         expected: Any = None,
         condition_expression: str | None = None,
@@ -573,29 +578,35 @@ def _fast_update_item(original: Callable) -> Callable:
 _INSTALLED = False
 
 
+def _replace(owner: Any, name: str, value: object) -> None:
+    """Replace an attribute of one of moto's classes or modules in place: what this module is
+    for, and what a typed assignment to a method rightly refuses."""
+    setattr(owner, name, value)
+
+
 def install_dynamodb_fixes() -> None:
     """Make moto's DynamoDB decide transactions as above, count its stream records, and
     cheapen its two hot spots (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
+    from moto import backends
     from moto.core import serialize
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import StreamShard
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    # moto lists its package directory on every request to find the service: once is enough
-    from moto import backends
+    # moto declares this module untyped (a `# type: ignore` at its top), so mypy sees no names in it
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
+    _replace(DynamoDBBackend, "transact_write_items", transact_write_items)
+    # moto lists its package directory on every request to find the service: once is enough
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    _replace(backends, "list_of_moto_modules", lambda: modules)
     # The validators deep-copy the parsed expression before they touch it, so one parse per
     # distinct expression serves every update that uses it (the roll-ups reuse a few).
-    from moto.dynamodb.models import UpdateExpressionParser
-
-    UpdateExpressionParser.make = staticmethod(  # type: ignore[method-assign]
-        functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make)
+    _replace(
+        UpdateExpressionParser, "make", staticmethod(functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
     )
     append = StreamShard.add
 
@@ -603,21 +614,23 @@ def install_dynamodb_fixes() -> None:
         append(self, old, new)
         STREAM_RECORDS.appended(self.table.name)
 
-    StreamShard.add = add  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _fast_update_item(DynamoDBBackend.update_item)  # type: ignore[method-assign]
-    Item.__init__ = _item_init  # type: ignore[method-assign]
-    Item.__deepcopy__ = lambda self, memo: _copy_item(self)  # type: ignore[attr-defined]
+    _replace(StreamShard, "add", add)
+    _replace(DynamoDBBackend, "update_item", _fast_update_item(DynamoDBBackend.update_item))
+    _replace(Item, "__init__", _item_init)
+    _replace(Item, "__deepcopy__", lambda self, memo: _copy_item(self))
     base = serialize.ResponseSerializer
-    base.get_value = _fast_get_value(base.get_value)  # type: ignore[method-assign]
-    base._value_picker_transforms = property(  # type: ignore[attr-defined]
-        lambda self: getattr(self._value_picker, "response_transformers", None)
+    _replace(base, "get_value", _fast_get_value(base.get_value))
+    _replace(
+        base,
+        "_value_picker_transforms",
+        property(lambda self: getattr(self._value_picker, "response_transformers", None)),
     )
     _INSTALLED = True
 
 
 def atomic_app() -> WsgiApp:
     """moto's WSGI app, DynamoDB requests serialised (the response is built inside the lock)."""
-    from moto.server import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     install_dynamodb_fixes()
     app = DomainDispatcherApplication(create_backend_app)
@@ -645,7 +658,7 @@ def atomic_app() -> WsgiApp:
 
 def make_moto_server(host: str, port: int) -> BaseWSGIServer:
     """The threaded werkzeug server moto's own server uses, with ``atomic_app()``."""
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
     from werkzeug.serving import make_server
 
     class Handler(MotoRequestHandler):

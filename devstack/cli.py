@@ -83,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    handler: Handler = args.handler
+    return handler(args)
 
 
 if __name__ == "__main__":

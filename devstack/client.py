@@ -48,7 +48,8 @@ def free_port(host: str = HOST) -> int:
     """A port that was free a moment ago (the caller retries if it is taken meanwhile)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
@@ -84,7 +85,9 @@ def call_json(
         return err.code, json.loads(raw) if raw else None
 
 
-def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120, interval: float = 0.1) -> bool:
+def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 120, interval: float = 0.1
+) -> bool:
     """True once ``url/health`` answers 200; False if `proc` exited first or `timeout` passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

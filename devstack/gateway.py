@@ -64,7 +64,8 @@ class GatewayRequestHandler(ChaliceRequestHandler):
 
     def parse_request(self) -> bool:
         self._started = time.perf_counter()  # the request line is read: the clock starts
-        return super().parse_request()
+        parsed: bool = super().parse_request()
+        return parsed
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """One line per request: method, path, status and the time to the response."""
@@ -103,7 +104,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             {"Allow": allowed},
         )
 
-    def _answer(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+    def _answer(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > 0:  # read what the client sent, so the connection stays usable
             self.rfile.read(length)

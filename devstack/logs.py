@@ -72,9 +72,7 @@ class LineWriter(io.TextIOBase):
         self._logger = logger
         self._local = threading.local()
 
-    @property
-    def encoding(self) -> str:
-        return "utf-8"
+    encoding = "utf-8"  # what a library that looks at sys.stdout.encoding expects to find
 
     def writable(self) -> bool:
         return True

@@ -54,7 +54,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from devstack.atomic_moto import LocalState
 
@@ -186,7 +186,7 @@ def _stream_shard(state: dict[str, Any], records: list[dict[str, Any]]) -> Any:
 def _sqs_queue(state: dict[str, Any]) -> Any:
     from moto.sqs.models import Queue
 
-    queue = object.__new__(Queue)
+    queue: Any = object.__new__(cast(type[Any], Queue))  # moto's Queue is abstract to mypy (CloudFormationModel)
     queue.__dict__.update(state)
     queue._messages_lock = threading.Condition()
     for message in queue._messages:
@@ -224,7 +224,8 @@ class _Pickler(pickle.Pickler):
         self.known_blobs = known_blobs
         self.new_blobs: dict[str, bytes] = {}
         self.blobs: set[str] = set()
-        table: dict[type, Callable[[Any], tuple[Any, ...]]] = dict(copyreg.dispatch_table)
+        table: dict[type, Callable[[Any], Any]] = {}
+        table.update(copyreg.dispatch_table)
         table[LimitedSizeDict] = lambda d: (_limited_size_dict, (dict(d),))
         table[_VersionedKeyStore] = lambda s: (_versioned_key_store, ([(k, list(v)) for k, v in dict.items(s)],))
         table[StreamShard] = self._shard
@@ -279,7 +280,7 @@ class _Unpickler(pickle.Unpickler):
     def _load_key(self, state: dict[str, Any], blob: str) -> Any:
         from moto.s3.models import FakeKey
 
-        key = object.__new__(FakeKey)
+        key: Any = object.__new__(FakeKey)  # its bytes are set below, as moto's setter does
         key.__dict__.update(state)
         key._value_buffer = tempfile.SpooledTemporaryFile(max_size=key._max_buffer_size)
         key.lock = threading.Lock()

@@ -250,7 +250,7 @@ class MotoServer:
 # ---------------------------------------------------------------------------------------------
 
 
-def _chalice_config(root: Path, stage: str) -> tuple[Any, dict]:
+def _chalice_config(root: Path, stage: str) -> tuple[Any, dict[str, Any]]:
     """The Chalice Config of ``stage`` (from .chalice/config.json if present) and its
     user-params dict, into which the app is put once imported (as the Chalice CLI does)."""
     from chalice.config import Config
@@ -395,7 +395,7 @@ class Stack:
 
     def _import_app(self) -> tuple[Any, Any]:
         """Import app.py only now: settings and PynamoDB hosts are read at import time."""
-        from chalice import Chalice
+        from chalice.app import Chalice
 
         if "app" in sys.modules or "chalicelib.config" in sys.modules:
             log.warning(

@@ -68,7 +68,9 @@ FED_POLL_INTERVAL_SECONDS = 1.0
 
 DEFAULT_REGION = "us-east-1"
 
-Handler = Callable[[dict, Any], Any]
+#: A stream record, an event, a shard description: JSON-shaped, as Lambda and botocore give them.
+Json = dict[str, Any]
+Handler = Callable[[Json, Any], Any]
 
 _TABLE_ARN = re.compile(r"^arn:[^:]+:dynamodb:([^:]*):([^:]*):table/([^/]+)(?:/|$)")
 # Botocore's client config: short timeouts so stop() is not held up by a dead endpoint.
@@ -97,11 +99,11 @@ def _arn_parts(arn: str) -> tuple[str, str]:
 
 
 def _service_of(client: Any) -> str:
-    return client.meta.service_model.service_name
+    return str(client.meta.service_model.service_name)
 
 
 def _is_aws_endpoint(url: str | None) -> bool:
-    return bool(url) and (".amazonaws.com" in url or ".api.aws" in url)  # type: ignore[operator]
+    return url is not None and (".amazonaws.com" in url or ".api.aws" in url)
 
 
 # One session for every client made here: a session caches botocore's service models (a new
@@ -158,17 +160,17 @@ def stream_arn_for(table_name: str, client: Any = None) -> str:
     """
     ddb = make_client("dynamodb", client)
     table = ddb.describe_table(TableName=table_name)["Table"]
-    arn = table.get("LatestStreamArn")
+    arn: str | None = table.get("LatestStreamArn")
     spec = table.get("StreamSpecification") or {}
     if not arn or spec.get("StreamEnabled") is False:
         raise LookupError(f"table {table_name} has no enabled stream")
     return arn
 
 
-def list_shards(stream_arn: str, client: Any = None) -> list[dict]:
+def list_shards(stream_arn: str, client: Any = None) -> list[Json]:
     """Every shard of a stream (DescribeStream, all pages), parents before children."""
     streams = make_client("dynamodbstreams", client)
-    shards: list[dict] = []
+    shards: list[Json] = []
     kwargs: dict[str, Any] = {"StreamArn": stream_arn}
     while True:
         desc = streams.describe_stream(**kwargs)["StreamDescription"]
@@ -205,10 +207,10 @@ def _epoch_seconds(value: Any) -> int | float | None:
             value = value.replace(tzinfo=_dt.UTC)
         # DynamoDB rounds ApproximateCreationDateTime down to the second in stream records.
         return int(value.timestamp())
-    return value
+    return value if isinstance(value, int | float) else float(value)  # epoch seconds already
 
 
-def to_lambda_record(raw: Mapping[str, Any], stream_arn: str) -> dict:
+def to_lambda_record(raw: Mapping[str, Any], stream_arn: str) -> Json:
     """One GetRecords record as Lambda puts it in the event (JSON-serialisable)."""
     src = raw.get("dynamodb") or {}
     ddb: dict[str, Any] = {}
@@ -236,12 +238,12 @@ def to_lambda_record(raw: Mapping[str, Any], stream_arn: str) -> dict:
     return record
 
 
-def lambda_event(records: Iterable[Mapping[str, Any]]) -> dict:
+def lambda_event(records: Iterable[Mapping[str, Any]]) -> Json:
     """The event Lambda invokes a stream handler with: ``{"Records": [...]}``."""
     return {"Records": [dict(r) for r in records]}
 
 
-def read_records(table_name: str, client: Any = None) -> list[dict]:
+def read_records(table_name: str, client: Any = None) -> list[Json]:
     """Every record currently in the table's stream, oldest first, as Lambda event records.
 
     For tests: feed them to a handler with ``handler(lambda_event(records), context)``.
@@ -249,7 +251,7 @@ def read_records(table_name: str, client: Any = None) -> list[dict]:
     """
     streams = make_client("dynamodbstreams", client)
     arn = stream_arn_for(table_name, client if client is not None else streams)
-    out: list[dict] = []
+    out: list[Json] = []
     for shard in list_shards(arn, streams):
         it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
             "ShardIterator"
@@ -265,7 +267,7 @@ def read_records(table_name: str, client: Any = None) -> list[dict]:
 
 
 def _seq(record: Mapping[str, Any]) -> str:
-    return record["dynamodb"]["SequenceNumber"]
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def _iso(epoch: Any) -> str | None:
@@ -346,7 +348,7 @@ class _WriteWatcher:
 
         from devstack.atomic_moto import WRITES_PATH
 
-        seen, tables = -1, {}
+        seen, tables = -1, dict[str, int]()
         while True:
             with self._lock:
                 runners = list(self._runners)
@@ -393,7 +395,7 @@ def _watcher_for(endpoint_url: str | None) -> _WriteWatcher | None:
 
 @dataclass
 class _Batch:
-    records: list[dict]
+    records: list[Json]
     retries: int = 0  # retries already made for these records (Lambda's retry quota)
     invocations: int = 0  # invocations that included them (approximateInvokeCount)
 
@@ -412,7 +414,7 @@ class _Shard:
     parent_id: str | None
     iterator: str | None = None
     closed: bool = False
-    buffer: list[dict] = field(default_factory=list)
+    buffer: list[Json] = field(default_factory=list)
     buffered_at: float = 0.0  # monotonic time the oldest buffered record arrived
     last_read: str | None = None  # last sequence number read (to re-acquire an iterator)
     initial: bool = True  # present when the runner attached (gets starting_position)
@@ -590,7 +592,7 @@ class StreamRunner:
                     self._wait(self._idle_interval())
                 elif self.maximum_batching_window and self._has_buffered():
                     self._wait(min(self.poll_interval, self.maximum_batching_window))
-        except BaseException as e:  # noqa: BLE001 - the watchdog needs to know why
+        except BaseException as e:  # whatever it is, the watchdog needs to know why
             self.error = e
             log.exception("stream runner %s died", self.name)
         finally:
@@ -661,7 +663,8 @@ class StreamRunner:
             kwargs["ShardIteratorType"] = self.starting_position
         else:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        return self._streams.get_shard_iterator(**kwargs)["ShardIterator"]
+        iterator: str = self._streams.get_shard_iterator(**kwargs)["ShardIterator"]
+        return iterator
 
     def _readable(self, shard: _Shard) -> bool:
         """Lambda reads a child shard only after its parent is finished."""
@@ -720,7 +723,7 @@ class StreamRunner:
 
     # -- one batch, with Lambda's failure handling --------------------------------------------
 
-    def _process(self, shard_id: str, records: list[dict]) -> None:
+    def _process(self, shard_id: str, records: list[Json]) -> None:
         work: deque[_Batch] = deque([_Batch(list(records))])
         while work:
             if self._stop.is_set():
@@ -798,7 +801,7 @@ class StreamRunner:
         except OSError as e:  # the record is then handled again after a restart: at least once
             log.warning("stream %s: could not report checkpoint %s: %s", self.name, sequence_number, e)
 
-    def _invoke(self, records: Sequence[dict]) -> _Outcome:
+    def _invoke(self, records: Sequence[Json]) -> _Outcome:
         # A JSON round trip, as Lambda's, so the handler gets plain data it may mutate freely.
         event = json.loads(json.dumps(lambda_event(records)))
         context = LambdaContext(self.function_name, self.function_arn, self.memory_limit_in_mb, self.timeout_seconds)
@@ -807,7 +810,7 @@ class StreamRunner:
         started = time.monotonic()
         try:
             response = self.handler(event, context)
-        except (Exception, SystemExit) as e:  # noqa: BLE001 - any error is a function error
+        except (Exception, SystemExit) as e:  # any error is a function error, as in Lambda
             log.warning(
                 "stream %s: handler raised on %d records %s..%s: %s: %s",
                 self.name,
@@ -835,7 +838,7 @@ class StreamRunner:
             return _Outcome(ok=False, function_error="Unhandled")
         return self._interpret(response, records)
 
-    def _interpret(self, response: Any, records: Sequence[dict]) -> _Outcome:
+    def _interpret(self, response: Any, records: Sequence[Json]) -> _Outcome:
         """Lambda's ReportBatchItemFailures rules."""
         if not isinstance(response, dict):
             return _Outcome(ok=True)
@@ -859,7 +862,7 @@ class StreamRunner:
             lowest = i if lowest is None else min(lowest, i)
         return _Outcome(ok=False, failed_from=lowest or 0)
 
-    def _discard(self, shard_id: str, records: Sequence[dict], invocations: int, outcome: _Outcome) -> None:
+    def _discard(self, shard_id: str, records: Sequence[Json], invocations: int, outcome: _Outcome) -> None:
         """Retries exhausted: send Lambda's on-failure record to the DLQ and move on."""
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         message = {
@@ -931,13 +934,14 @@ def dynamodb_sources(app: Any) -> list[Any]:
 def handler_for(app: Any, source: Any) -> Handler:
     """The callable Lambda would invoke for an event source: Chalice's wrapped handler
     (``app.handler_map``), else the ``handler_string`` module attribute."""
-    handler = getattr(app, "handler_map", {}).get(source.name)
+    handler: Handler | None = getattr(app, "handler_map", {}).get(source.name)
     if handler is not None:
         return handler
     import importlib
 
     module_name, _, attr = source.handler_string.rpartition(".")
-    return getattr(importlib.import_module(module_name), attr)
+    found: Handler = getattr(importlib.import_module(module_name), attr)
+    return found
 
 
 def runners_for_app(
