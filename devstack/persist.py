@@ -23,10 +23,11 @@ What is kept, and how:
   Streams' shard iterators (a restarted runner asks for new ones).
 
 A snapshot is taken every ``interval`` seconds if anything changed, and at shutdown. It is
-taken while no request that changes state runs (``LocalState.lock`` held exclusively: a few
-milliseconds for a developer's data), so every table, object and checkpoint in it is of the
-same instant; it is written to a temporary file, fsynced and renamed over ``state.pickle``,
-so a crash leaves the previous snapshot whole. An unclean stop (SIGKILL of both processes, a
+taken while no request that changes state runs (``LocalState.lock`` held exclusively), so
+every table, object and checkpoint in it is of the same instant; the lock is held only while
+the server forks, and the child (a copy-on-write image of that instant) pickles and writes it
+while the server goes on serving. It is written to a temporary file, fsynced and renamed over
+``state.pickle``, so a crash leaves the previous snapshot whole. An unclean stop (SIGKILL of both processes, a
 crash of the machine) therefore loses at most the changes of the last ``interval`` seconds;
 a SIGKILL of the stack alone loses nothing, because moto gets SIGTERM when its parent dies and
 saves then.
@@ -48,13 +49,16 @@ import logging
 import os
 import pickle
 import shutil
+import signal
+import sys
 import tempfile
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, Any, NoReturn, cast
 
 from devstack.atomic_moto import LocalState
 
@@ -64,6 +68,7 @@ FORMAT = 1
 STATE_FILE = "state.pickle"
 BLOB_DIR = "objects"
 DEFAULT_INTERVAL_SECONDS = 2.0
+EMPTY_BLOB = "empty-0"
 #: How long a starting stack waits for the previous one to finish saving the same directory.
 LOCK_WAIT_SECONDS = 30.0
 
@@ -252,7 +257,7 @@ class _Pickler(pickle.Pickler):
             if blob not in self.known_blobs and blob not in self.new_blobs:
                 self.new_blobs[blob] = key.value
         except ValueError:  # a deleted version's buffer is closed: nothing to keep
-            blob = "empty-0"
+            blob = EMPTY_BLOB
             self.new_blobs.setdefault(blob, b"")
         self.blobs.add(blob)
         return (_s3_key, (state, blob))
@@ -406,7 +411,9 @@ class Snapshotter:
     def restore(self) -> Contents | None:
         """Load the saved state into moto (before it serves); None if there is none."""
         self.blob_dir.mkdir(parents=True, exist_ok=True)
-        self._known_blobs = {p.name for p in self.blob_dir.iterdir() if not p.name.startswith(".")}
+        for leftover in [*self.state_dir.glob(".*.tmp"), *self.blob_dir.glob(".*.tmp")]:
+            leftover.unlink()  # a save that was killed half way; the previous snapshot is whole
+        self._known_blobs = {p.name for p in self.blob_dir.iterdir()}
         path = self.state_dir / STATE_FILE
         if not path.exists():
             return None
@@ -453,39 +460,85 @@ class Snapshotter:
                 log.exception("saving the local state failed; the previous snapshot is kept")
 
     def save(self) -> bool:
-        """Save now if anything changed since the last save; True if a snapshot was written."""
+        """Save now if anything changed since the last save; True if a snapshot was written.
+
+        The state is held only while this process forks: the child, a copy-on-write image of
+        that instant, pickles and writes it while the server goes on serving (as Redis's
+        BGSAVE does). Pickling a few thousand items takes a third of a second or more, which
+        requests would otherwise wait for every interval."""
         with self._save_lock:
             if self.state.changes == self._saved_changes:
                 return False
             started = time.perf_counter()
-            buffer = io.BytesIO()
             with self.state.lock.exclusive():
                 changes = self.state.changes
                 payload = _capture(self.state)
-                pickler = _Pickler(buffer, payload["checkpoints"], self._known_blobs)
-                pickler.dump(payload)
                 contents = _contents(payload)
+                blobs, new_blobs = self._object_bytes(payload)
+                pid = os.fork()
+                if pid == 0:
+                    self._write_snapshot(payload, new_blobs)  # the child: never returns
             held_ms = (time.perf_counter() - started) * 1000
-            for name, data in pickler.new_blobs.items():
-                _write_atomic(self.blob_dir / name, data)
-                self._known_blobs.add(name)
-            _write_atomic(self.state_dir / STATE_FILE, buffer.getvalue())
-            _fsync_dir(self.state_dir)
-            for name in self._known_blobs - pickler.blobs:  # objects deleted since: their bytes go
+            _, status = os.waitpid(pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                log.error("saving the local state failed (see above); the previous snapshot is kept")
+                return False
+            self._known_blobs |= set(new_blobs)
+            for name in self._known_blobs - blobs:  # objects deleted since: their bytes go
                 (self.blob_dir / name).unlink(missing_ok=True)
-            self._known_blobs &= pickler.blobs
+            self._known_blobs &= blobs
             self._saved_changes = changes
             self.saved = contents
             self.saves += 1
             self.last_save_ms = held_ms
             log.info(
-                "saved %s to %s (state held %.0f ms, %d new object file(s))",
+                "saved %s to %s in %.0f ms (requests held %.0f ms, %d new object file(s))",
                 _describe(contents),
                 self.state_dir,
+                (time.perf_counter() - started) * 1000,
                 held_ms,
-                len(pickler.new_blobs),
+                len(new_blobs),
             )
             return True
+
+    def _object_bytes(self, payload: dict[str, Any]) -> tuple[set[str], dict[str, bytes]]:
+        """The blob name of every S3 object, and the bytes of those not yet on disk (read
+        here, in the server, so that the child never touches a buffer the server also reads)."""
+        names: set[str] = set()
+        new: dict[str, bytes] = {}
+        for buckets in payload["s3"].values():
+            for bucket in buckets.values():
+                for versions in list(dict.values(bucket.keys)):
+                    for key in versions:
+                        try:
+                            name = _blob_name(key)
+                            if name not in self._known_blobs and name not in new:
+                                new[name] = key.value
+                        except ValueError:  # a deleted version's buffer is closed: nothing to keep
+                            name = EMPTY_BLOB
+                            new.setdefault(name, b"")
+                        names.add(name)
+        return names, new
+
+    def _write_snapshot(self, payload: dict[str, Any], new_blobs: dict[str, bytes]) -> NoReturn:
+        """In the forked child: pickle the payload, write the new blobs and the state file, exit."""
+        code = 1
+        try:
+            for s in (signal.SIGTERM, signal.SIGINT):  # a signal to the group must not cut it short
+                signal.signal(s, signal.SIG_IGN)
+            buffer = io.BytesIO()
+            pickler = _Pickler(buffer, payload["checkpoints"], self._known_blobs | set(new_blobs))
+            pickler.dump(payload)
+            for name, data in {**new_blobs, **pickler.new_blobs}.items():
+                _write_atomic(self.blob_dir / name, data)
+            _write_atomic(self.state_dir / STATE_FILE, buffer.getvalue())
+            _fsync_dir(self.state_dir)
+            code = 0
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
 
     def close(self) -> None:
         """Stop the thread and save what changed since the last snapshot."""

@@ -169,16 +169,17 @@ def test_make_run_fresh_starts_empty_and_keeps_the_old_data_aside(tmp_path):
 
 
 def apply_one_by_one(stack: StackProcess, org: Org, seconds: float) -> list[tuple[float, str]]:
-    """Campaigns applied for and approved one after another for `seconds`: (time, id) each."""
-    made = []
-    deadline = time.monotonic() + seconds
+    """Campaigns applied for and approved one after another for `seconds` (counted from the
+    first, once the stack's first requests have loaded what they need): (time, id) each."""
+    made: list[tuple[float, str]] = []
     n = 0
-    while time.monotonic() < deadline:
+    while not made or time.monotonic() - made[0][0] < seconds:
         n += 1
         c = ok(stack, "POST", "/campaigns", org.rep, {**PLAN, "title": f"Tasting {n}"})
         ok(stack, "POST", f"/campaigns/{c['id']}/submit", org.rep)
         ok(stack, "POST", f"/campaigns/{c['id']}/approve", org.manager, {"approved_amount": 1000 + n})
-        made.append((time.monotonic(), c["id"]))
+        if n > 1:  # the first one waited for imports: it says nothing about timing
+            made.append((time.monotonic(), c["id"]))
     return made
 
 
