@@ -141,6 +141,20 @@ def lock_state_dir(state_dir: Path, wait: float = LOCK_WAIT_SECONDS) -> IO[str]:
     return handle
 
 
+def holder(state_dir: Path) -> str | None:
+    """The pid of the moto process that holds ``state_dir`` now, or None if it is free."""
+    try:
+        with open(lock_path(state_dir)) as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return handle.read().strip() or "?"
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return None
+    except FileNotFoundError:
+        return None
+
+
 def set_aside(state_dir: Path) -> Path | None:
     """Move the saved state out of the way (``make run FRESH=1``); returns where it went."""
     if not state_dir.exists() or not any(state_dir.iterdir()):

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from devstack import ENDPOINT_FILE, LOG_DIR, READY_FILE, REPO_ROOT, STATE_DIR, VAR_DIR, logs, tokens
+from devstack import ENDPOINT_FILE, LOG_DIR, READY_FILE, REPO_ROOT, STATE_DIR, VAR_DIR, logs, persist, tokens
 from devstack.atomic_moto import STATE_PATH
 from devstack.client import free_port
 from devstack.streams import StreamRunner, drain_all, dynamodb_sources, runners_for_app
@@ -159,17 +159,16 @@ class MotoServer:
     def _refuse_state(self) -> None:
         """A server that exited because of the saved state says why; that is no port problem
         to retry elsewhere."""
-        from devstack.persist import EXIT_STATE_BUSY, EXIT_STATE_UNREADABLE
-
-        if self.proc is None or self.proc.returncode not in (EXIT_STATE_BUSY, EXIT_STATE_UNREADABLE):
+        if self.proc is None or self.proc.returncode not in (persist.EXIT_STATE_BUSY, persist.EXIT_STATE_UNREADABLE):
             return
         reason = "the saved state could not be used"
         if self.log_path is not None:
             lines = [x for x in self.log_path.read_text(errors="replace").splitlines() if "devstack.motoserver: " in x]
             if lines:
                 reason = lines[-1].split("devstack.motoserver: ", 1)[1]
-        if self.proc.returncode == EXIT_STATE_UNREADABLE:
-            reason += "; `make run FRESH=1` starts empty (the saved state is kept aside in var/state.previous)"
+        if self.proc.returncode == persist.EXIT_STATE_UNREADABLE:
+            aside = persist.previous_dir(self.state_dir) if self.state_dir is not None else "…previous"
+            reason += f"; `make run FRESH=1` starts empty (and keeps the saved state aside in {aside})"
         self.proc = None
         raise StackError(reason)
 
@@ -354,6 +353,12 @@ class Stack:
         self._remove_ready(stale=True)  # a file left by a killed run must not claim readiness
         self._check_port()
         _, jwks_path = tokens.ensure_keys()
+        if self.state_dir is not None and (pid := persist.holder(self.state_dir)):
+            log.warning(
+                "%s is held by moto pid %s (a stack that is still saving, or another make run); waiting for it",
+                self.state_dir,
+                pid,
+            )
         endpoint = self.moto.start()
         if self.state_dir is not None:
             self.restored = self.moto.local_call("GET", STATE_PATH).get("restored")

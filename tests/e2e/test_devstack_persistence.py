@@ -234,3 +234,18 @@ def test_a_sigkill_of_the_stack_alone_loses_nothing(tmp_path):
         roll_ups_equal_a_recompute(second, org.root)
     finally:
         second.stop()
+
+
+def test_a_state_it_cannot_read_stops_the_stack_with_a_message_and_is_left_alone(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "state.pickle").write_bytes(b"not a snapshot")
+    stack = StackProcess(state_dir=state)
+    try:
+        assert stack.proc.wait(timeout=120) == 1
+        output = stack.output()
+        assert "cannot read the saved state" in output and "FRESH=1" in output, output
+        assert "Traceback" not in output, output
+        assert (state / "state.pickle").read_bytes() == b"not a snapshot"
+    finally:
+        stack.stop()
