@@ -149,7 +149,9 @@ def make_client(
         if _SESSION is None:
             _SESSION = boto3.session.Session()
         kwargs.setdefault("region_name", _SESSION.region_name or DEFAULT_REGION)
-        return _SESSION.client(service, **kwargs)
+        # any service by name: boto3's stubs type a client per literal service name only
+        new_client: Callable[..., Any] = _SESSION.client
+        return new_client(service, **kwargs)
 
 
 def stream_arn_for(table_name: str, client: Any = None) -> str:
