@@ -69,6 +69,9 @@ STATE_FILE = "state.pickle"
 BLOB_DIR = "objects"
 DEFAULT_INTERVAL_SECONDS = 2.0
 EMPTY_BLOB = "empty-0"
+#: A save that held requests this long, or took this long in all, is logged (others at DEBUG).
+SLOW_HOLD_MS = 100.0
+SLOW_SAVE_MS = 2000.0
 #: How long a starting stack waits for the previous one to finish saving the same directory.
 LOCK_WAIT_SECONDS = 30.0
 
@@ -505,11 +508,15 @@ class Snapshotter:
             self.saved = contents
             self.saves += 1
             self.last_save_ms = held_ms
-            log.info(
+            took_ms = (time.perf_counter() - started) * 1000
+            # every 2 s while someone works: only a slow save is worth a line in moto.log
+            slow = held_ms >= SLOW_HOLD_MS or took_ms >= SLOW_SAVE_MS
+            log.log(
+                logging.INFO if slow else logging.DEBUG,
                 "saved %s to %s in %.0f ms (requests held %.0f ms, %d new object file(s))",
                 _describe(contents),
                 self.state_dir,
-                (time.perf_counter() - started) * 1000,
+                took_ms,
                 held_ms,
                 len(new_blobs),
             )
