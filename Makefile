@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
 
-.PHONY: install check run test bench token clean package fuzz verify-rollups verify-audit
+.PHONY: install check run test bench token clean package openapi fuzz verify-rollups verify-audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,16 +22,21 @@ install: $(STAMP)
 run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides); keeps its data in var/state (FRESH=1 starts empty), one line per request (VERBOSE=1: the app's JSON logs too, always in var/log/stack.log)
 	$(BIN)/python -m devstack run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
 
-package: install       ## build/sam.json: the prod stage's deployable template, linted (offline)
+package: install       ## build/sam.json: the prod stage's deployable template, linted (offline); refuses a stale openapi.yaml
+	$(BIN)/python -m infra.openapi --check
 	$(BIN)/python -m infra.package --stage prod --out build
 	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
+
+openapi: install       ## openapi.yaml's request components from chalicelib/handlers/schemas.py (and the error codes), then the served chalicelib/openapi.json
+	$(BIN)/python -m infra.openapi
 
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-check: install         ## lint, import order and format (ruff)
+check: install         ## lint, import order and format (ruff); the import graph's contracts (import-linter, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 test: check package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-end, infra, browser (on the fresh build/), TEST_WORKERS=2 in parallel
 	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc

@@ -15,24 +15,45 @@ on POST, runs the handler and maps domain errors to the error shape of the contr
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
+from chalicelib.config import settings
+from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import (
+    FIELD_CODES,
     Conflict,
     DomainError,
+    FieldError,
     Forbidden,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
+    field_error,
 )
+from chalicelib.domain.org import is_valid_org
 from chalicelib.domain.pages import MAX_LIMIT, PageRequest
+from chalicelib.lazy import on_first_use
+from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): by the requests that need them, never by other functions
+    import pydantic
+
+    from chalicelib.handlers import auth
+    from chalicelib.logic import idempotency
+else:
+    pydantic = on_first_use("pydantic")
+    auth = on_first_use("chalicelib.handlers.auth")
+    idempotency = on_first_use("chalicelib.logic.idempotency")
 
 _STATUS: dict[type, int] = {
     InvalidInput: 400,
@@ -42,7 +63,9 @@ _STATUS: dict[type, int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
 }
-_JSON = {"Content-Type": "application/json"}
+Headers = dict[str, str | list[str]]  # as Chalice's Response takes them
+_JSON: Headers = {"Content-Type": "application/json"}
+Body = TypeVar("Body", bound="pydantic.BaseModel")
 # Chalice keeps `current_request` on the shared app object; under a threaded server (the local
 # stack) two requests would overwrite each other's. The middleware pins each thread's own.
 _local = threading.local()
@@ -57,9 +80,11 @@ def status_of(error: DomainError) -> int:
 
 def error_response(error: DomainError) -> Response:
     body: dict[str, Any] = {"code": error.code, "message": error.message, **error.details}
+    if error.params:
+        body["params"] = error.params
     if isinstance(error, InvalidInput):
         body["errors"] = error.errors
-    headers = dict(_JSON)
+    headers: Headers = dict(_JSON)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return Response(body=body, status_code=status_of(error), headers=headers)
@@ -71,7 +96,7 @@ class Result:
 
     status: int
     body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=dict)
 
 
 def ok(body: Any) -> Result:
@@ -93,12 +118,19 @@ def no_content() -> Result:
 class ApiRequest:
     """The parts of a Chalice request a handler needs, with validation that yields 400s."""
 
-    def __init__(self, request, principal) -> None:
+    def __init__(self, request: Request, principal: Principal | None) -> None:
         self._request = request
-        self.principal = principal
+        self._principal = principal
 
     @property
-    def headers(self):
+    def principal(self) -> Principal:
+        """The caller (a public route has none, and so may not ask: 401)."""
+        if self._principal is None:
+            raise Unauthenticated("send Authorization: Bearer <token>")
+        return self._principal
+
+    @property
+    def headers(self) -> Any:
         return self._request.headers
 
     def raw_body(self) -> str:
@@ -107,39 +139,43 @@ class ApiRequest:
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise InvalidInput.field("body", "is not UTF-8") from None
+                raise InvalidInput.field("body", "not_utf8", "is not UTF-8") from None
         return raw or ""
 
-    def body(self, schema, optional: bool = False):
-        """The JSON body validated against a pydantic schema; every field at fault is named."""
-        from pydantic import ValidationError
+    @overload
+    def body(self, schema: type[Body], optional: Literal[False] = False) -> Body: ...
 
+    @overload
+    def body(self, schema: type[Body], optional: Literal[True]) -> Body | None: ...
+
+    def body(self, schema: type[Body], optional: bool = False) -> Body | None:
+        """The JSON body validated against a pydantic schema; every field at fault is named."""
         raw = self.raw_body()
         if not raw.strip():
             if optional:
                 return None
-            raise InvalidInput.field("body", "a JSON object is required")
+            raise InvalidInput.field("body", "required", "a JSON object is required")
         try:
             return schema.model_validate_json(raw)
-        except ValidationError as exc:
-            raise InvalidInput([_field_error(e) for e in exc.errors(include_url=False)]) from None
+        except pydantic.ValidationError as exc:
+            raise InvalidInput([_field_error(dict(e)) for e in exc.errors(include_url=False)]) from None
 
     def query(self, name: str, max_length: int = 512) -> str | None:
-        params = self._request.query_params or {}
-        value = params.get(name)
-        if value is not None and (len(value) > max_length or not value.isprintable()):
-            raise InvalidInput.field(name, "is too long or holds control characters")
+        params = self._request.query_params
+        value = params.get(name) if params is not None else None
+        if value is not None and len(value) > max_length:
+            raise InvalidInput.field(name, "too_long", f"is longer than {max_length} characters", max_length=max_length)
+        if value is not None and not value.isprintable():
+            raise InvalidInput.field(name, "control_characters", "holds control characters")
         return value if value != "" else None
 
     def query_choice(self, name: str, choices: tuple[str, ...]) -> str | None:
         value = self.query(name)
         if value is not None and value not in choices:
-            raise InvalidInput.field(name, f"must be one of: {', '.join(choices)}")
+            raise InvalidInput.field(name, "not_one_of", f"must be one of: {', '.join(choices)}", choices=list(choices))
         return value
 
     def query_date(self, name: str) -> str | None:
-        import datetime as dt
-
         value = self.query(name)
         if value is None:
             return None
@@ -148,15 +184,13 @@ class ApiRequest:
                 raise ValueError
             dt.date.fromisoformat(value)
         except ValueError:
-            raise InvalidInput.field(name, "must be a date YYYY-MM-DD") from None
+            raise InvalidInput.field(name, "not_a_date", "must be a date YYYY-MM-DD") from None
         return value
 
     def query_org(self, name: str = "org") -> str | None:
-        from chalicelib.domain.org import is_valid_org
-
         value = self.query(name)
         if value is not None and not is_valid_org(value):
-            raise InvalidInput.field(name, "must be an org path such as CN/EAST/JS")
+            raise InvalidInput.field(name, "not_an_org", "must be an org path such as CN/EAST/JS")
         return value
 
     def page(self) -> PageRequest:
@@ -165,20 +199,93 @@ class ApiRequest:
         raw = self.query("limit")
         if raw is None:
             return PageRequest(cursor=cursor)
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-            raise InvalidInput.field("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+        message = f"must be an integer from 1 to {MAX_LIMIT}"
+        if not raw.isdigit():
+            raise InvalidInput.field("limit", "wrong_type", message, expected="integer")
+        if int(raw) < 1:
+            raise InvalidInput.field("limit", "too_small", message, min=1)
+        if int(raw) > MAX_LIMIT:
+            raise InvalidInput.field("limit", "too_large", message, max=MAX_LIMIT)
         return PageRequest(int(raw), cursor)
 
 
-def _field_error(e: dict) -> dict[str, str]:
-    loc = ".".join(str(p) for p in e.get("loc", ()) if p != "__root__")
-    if e.get("type") == "json_invalid":
-        return {"field": "body", "message": f"is not valid JSON ({e.get('ctx', {}).get('error', e['msg'])})"}
-    if e.get("type") == "model_type" or e.get("type") == "model_attributes_type":
-        return {"field": loc or "body", "message": "must be a JSON object"}
-    if e.get("type") == "extra_forbidden":
-        return {"field": loc, "message": "is not a known field"}
-    return {"field": loc or "body", "message": e.get("msg", "is not valid")}
+# pydantic's error types → the field codes of the contract (domain/errors.py: FIELD_CODES), each
+# with the params its message is made from (from the error's context). A validator in schemas.py
+# that raises a PydanticCustomError names its field code itself (`not_a_date`, `too_small` …).
+# A type neither here nor in FIELD_CODES answers `invalid` (tests/unit/test_error_codes.py
+# drives every kind of bad body through this and finds none that does).
+Params = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _context(name: str, key: str | None = None, shift: int = 0) -> Params:
+    def params(ctx: dict[str, Any]) -> dict[str, Any]:
+        value = ctx.get(key or name)
+        return {name: value + shift if shift and isinstance(value, int) else value}
+
+    return params
+
+
+def _expected(kind: str) -> Params:
+    return lambda ctx: {"expected": kind}
+
+
+def _nothing(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _choices(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {"choices": re.findall(r"'([^']*)'", str(ctx.get("expected", "")))}  # "'a', 'b' or 'c'"
+
+
+PYDANTIC_CODES: dict[str, tuple[str, Params]] = {
+    "missing": ("required", _nothing),
+    "extra_forbidden": ("not_allowed", _nothing),
+    "json_invalid": ("not_json", _nothing),
+    "model_type": ("wrong_type", _expected("object")),
+    "model_attributes_type": ("wrong_type", _expected("object")),
+    "dict_type": ("wrong_type", _expected("object")),
+    "list_type": ("wrong_type", _expected("array")),
+    "string_type": ("wrong_type", _expected("string")),
+    "int_type": ("wrong_type", _expected("integer")),
+    "int_parsing": ("wrong_type", _expected("integer")),
+    "int_from_float": ("wrong_type", _expected("integer")),
+    "float_type": ("wrong_type", _expected("number")),
+    "float_parsing": ("wrong_type", _expected("number")),
+    "finite_number": ("wrong_type", _expected("number")),
+    "bool_type": ("wrong_type", _expected("boolean")),
+    "greater_than_equal": ("too_small", _context("min", "ge")),
+    "greater_than": ("too_small", _context("min", "gt", 1)),  # integers: above n is at least n + 1
+    "less_than_equal": ("too_large", _context("max", "le")),
+    "less_than": ("too_large", _context("max", "lt", -1)),
+    "string_too_short": ("too_short", _context("min_length")),
+    "string_too_long": ("too_long", _context("max_length")),
+    "too_short": ("too_few", _context("min_length")),
+    "too_long": ("too_many", _context("max_length")),
+    "string_pattern_mismatch": ("bad_format", _context("pattern")),
+    "literal_error": ("not_one_of", _choices),
+    "enum": ("not_one_of", _choices),
+}
+# where pydantic's own sentence says less than ours
+_MESSAGES = {
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "extra_forbidden": "is not a known field",
+}
+
+
+def _field_error(e: Mapping[str, Any]) -> FieldError:
+    """One pydantic error as a field error of the contract: {field, code, message, params?}."""
+    kind, ctx = e.get("type", ""), e.get("ctx") or {}
+    field = ".".join(str(p) for p in e.get("loc", ()) if p != "__root__") or "body"
+    message = _MESSAGES.get(kind) or e.get("msg") or "is not valid"
+    if kind == "json_invalid":
+        return field_error("body", "not_json", f"is not valid JSON ({ctx.get('error', message)})")
+    if kind in PYDANTIC_CODES:
+        code, params = PYDANTIC_CODES[kind]
+        return field_error(field, code, message, **params(ctx))
+    if kind in FIELD_CODES:  # a PydanticCustomError of schemas.py: its type is the code, its context the params
+        return field_error(field, kind, message, **ctx)
+    return field_error(field, "invalid", message)
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -220,14 +327,12 @@ class Routes:
         return self.route("DELETE", path, **kw)
 
 
-def respond(request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
+def respond(request: Request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
     """Run one handler for one request and turn its outcome into a Response."""
     try:
         principal = None
         if not public:
-            from chalicelib.handlers.auth import authenticate
-
-            principal = authenticate(request.headers.get("authorization"))
+            principal = auth.authenticate(request.headers.get("authorization"))
         _check_size(request)
         api_request = ApiRequest(request, principal)
         key = request.headers.get("idempotency-key")
@@ -244,41 +349,47 @@ def respond(request, handler: Handler, route: str, path_params: dict[str, str], 
             result = handler(api_request, **path_params)
     except DomainError as error:
         return error_response(error)
-    headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
+    headers: Headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
     return Response(body=result.body if result.body is not None else "", status_code=result.status, headers=headers)
 
 
 def _run_once(
-    req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result], lambda_context
+    req: ApiRequest,
+    key: str,
+    route: str,
+    path_params: dict[str, Any],
+    operation: Callable[[], Result],
+    lambda_context: Any,
 ) -> Result:
     """The same Idempotency-Key (per caller and route) and body: the first response again."""
-    import json
-
-    from chalicelib.dal import repos
-
-    if not key or len(key) > 128 or not key.isprintable():
-        raise InvalidInput.field("Idempotency-Key", "must be 1 to 128 printable characters")
+    message = "must be 1 to 128 printable characters"
+    if not key:
+        raise InvalidInput.field("Idempotency-Key", "required", message)
+    if len(key) > 128:
+        raise InvalidInput.field("Idempotency-Key", "too_long", message, max_length=128)
+    if not key.isprintable():
+        raise InvalidInput.field("Idempotency-Key", "control_characters", message)
     raw = req.raw_body()
     try:
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
         body = raw  # malformed JSON: the handler will refuse it; nothing is stored
-    request = {
-        "caller": req.principal.sub,
-        "route": f"{route}:{json.dumps(path_params, sort_keys=True)}",
-        "key": key,
-        "body": body,
-    }
-    stored = repos.idempotency().run_once(request, lambda: asdict(operation()), lambda_context)
+    stored = idempotency.run_once(
+        req.principal.sub,
+        f"{route}:{json.dumps(path_params, sort_keys=True)}",
+        key,
+        body,
+        lambda: asdict(operation()),
+        lambda_context,
+    )
     return Result(stored["status"], stored["body"], {**stored.get("headers", {}), "Idempotency-Key": key})
 
 
-def _check_size(request) -> None:
-    from chalicelib.config import settings
-
+def _check_size(request: Request) -> None:
     raw = request.raw_body or b""
     if len(raw) > settings().max_body_bytes:
-        raise PayloadTooLarge(f"the body exceeds {settings().max_body_bytes} bytes")
+        limit = settings().max_body_bytes
+        raise PayloadTooLarge(f"the body exceeds {limit} bytes", params={"max_bytes": limit})
 
 
 # -- CORS --------------------------------------------------------------------------------------
@@ -300,11 +411,9 @@ _CHALICE_CODES = {
 }
 
 
-def http_middleware(event, get_response):
+def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Trace, log one line per request (ids only, never tokens), count it, and give Chalice's
     own error responses (415, 405, 500) the error shape of the contract."""
-    from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
-
     started = time.perf_counter()
     context = event.context or {}
     route = f"{event.method} {context.get('resourcePath', event.path)}"
@@ -314,14 +423,14 @@ def http_middleware(event, get_response):
             with tracer().provider.in_subsegment(f"## {route}") as subsegment:
                 subsegment.put_annotation("route", route)
                 response = get_response(event)
-                subsegment.put_annotation("status", response.status_code)
+                # X-Ray takes any number; its stub's numbers.Number admits no int for mypy
+                subsegment.put_annotation("status", response.status_code)  # type: ignore[arg-type]
         else:
             response = get_response(event)
     finally:
         _local.request = None
-    from chalicelib.config import settings
-
-    response.headers.update(cors_headers((event.headers or {}).get("origin"), settings().console_origin))
+    origin = event.headers.get("origin") if event.headers else None
+    response.headers.update(cors_headers(origin, settings().console_origin))
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}
