@@ -363,3 +363,21 @@ def test_a_ledger_books_each_fact_once_even_under_a_fresh_entry_id(store, org):
     # another campaign's reservation is another fact
     store.budgets.apply(reservation_effect(after, "C2", 20_000, by, approved))
     assert store.budgets.get(budget.id).available == 50_000
+
+
+def test_of_several_failing_conditions_both_stores_report_the_one_dynamodb_is_sent_first(store, org):
+    """A reservation decided again from a stale read, on a budget the first one used up, fails
+    two conditions: its fact is booked already (a put) and the money is short (an update).
+    DynamoDB reports the put's (stale: re-read and decide again), so the caller learns what
+    happened to the campaign rather than that the budget is short; memory must say the same."""
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.budget import creation_effect, new_budget, reservation_effect
+
+    tenant, at, by = org.split("/")[0], "2026-11-02T08:00:00.000Z", Person("fin-1", "Zhou")
+    budget = new_budget(new_id(), tenant, tenant, "2026-11", None, 30_000, at)
+    store.budgets.apply(creation_effect(budget, None, by, at))
+    read_once = store.budgets.get(budget.id)
+    store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
+    with pytest.raises(StaleWrite):
+        store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
+    assert store.budgets.get(budget.id).available == 0
