@@ -1,6 +1,6 @@
 """In-memory storage: the same repositories as the DynamoDB ones, over dicts.
 
-For tests of business rules (tests/unit/test_use_cases_*.py): a use case runs against it in
+For tests of business rules (tests/unit/use_cases/): a use case runs against it in
 microseconds, with no moto. It keeps the semantics the use cases rely on:
 
 * every write is conditional exactly as in DynamoDB (versions, absence, checked ETags), and a

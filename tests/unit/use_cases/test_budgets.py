@@ -1,0 +1,269 @@
+"""Budgets (预算池): allocate, carve, resize, coverage, the ledger, and what approval,
+settlement and cancellation do to them (chalicelib.logic.budgets)."""
+
+from __future__ import annotations
+
+from chalicelib.domain.budget import Figures, replay
+from chalicelib.domain.pages import PageRequest
+from chalicelib.logic import budgets, campaigns, settlement
+from tests.unit.use_cases.builders import (
+    FINANCE,
+    LEADER,
+    OUTSIDER,
+    PROVINCE,
+    REGION,
+    REP,
+    REP_ZJ,
+    WEST,
+    approved,
+    budget,
+    current,
+    fed_back,
+    figures,
+    refused,
+    submitted,
+    trail_actions,
+)
+
+
+def ledger(budget_id: str, who=FINANCE) -> list[tuple[str, int]]:
+    return [(e.kind, e.amount) for e in budgets.ledger(who, budget_id, PageRequest(100)).items]
+
+
+def listed(who, org=None, period=None, category=None) -> list[tuple[str, str, str | None]]:
+    page = budgets.list_budgets(who, org, period, category, PageRequest(50))
+    return [(b.org, b.period, b.category) for b in page.items]
+
+
+# -- allocate ----------------------------------------------------------------------------------
+def test_leadership_allocates_a_budget_and_its_ledger_says_so():
+    b = budget(amount=500_000_000)
+    assert figures(b.id) == (500_000_000, 0, 0, 0, 500_000_000)
+    assert ledger(b.id) == [("allocate", 500_000_000)]
+    assert budgets.create_budget(FINANCE, "CN/EAST", "2026-Q4", "display", 1000, None).available == 1000
+
+
+def test_one_budget_per_org_period_and_category():
+    budget()
+    assert refused(budget).answer == (409, "budget_exists")
+    assert budget(category="tasting").category == "tasting"  # another scope
+
+
+def test_a_budget_names_every_field_at_fault():
+    r = refused(budgets.create_budget, LEADER, "US/EAST", "2026-13", "snacks", 0, None)
+    assert r.answer == (400, "validation_error") and r.fields == ["org", "period", "category", "amount"]
+
+
+def test_only_leaders_and_finance_allocate():
+    for who in (REP, PROVINCE, REGION):
+        assert refused(budget, by=who).answer == (403, "forbidden")
+
+
+# -- carve ---------------------------------------------------------------------------------------
+def test_a_budget_carved_out_of_another_moves_money_down_and_both_ledgers_show_it():
+    company = budget(amount=1_000_000)
+    east = budget(amount=300_000, org="CN/EAST", period="2026-Q4", parent=company)
+    assert east.parent_id == company.id
+    assert figures(company.id) == (1_000_000, 300_000, 0, 0, 700_000)
+    assert ledger(company.id) == [("allocate", 1_000_000), ("carve", 300_000)]
+    assert ledger(east.id) == [("allocate", 300_000)]
+
+
+def test_a_carved_budget_fits_inside_its_parent():
+    tastings = budget(period="2026-Q4", category="tasting")
+    r = refused(budget, org="CN/EAST", period="2026", category="display", parent=tastings)
+    assert r.fields == ["period", "category"]
+    east = budget(org="CN/EAST")
+    assert refused(budget, org="CN/WEST", parent=east).fields == ["org"]
+
+
+def test_a_parent_never_gives_more_than_it_has():
+    company = budget(amount=100_000)
+    r = refused(budget, amount=100_001, org="CN/EAST", parent=company)
+    assert r.answer == (409, "budget_exceeded") and r.details == {"available": 100_000}
+    assert figures(company.id)[4] == 100_000
+
+
+# -- resize --------------------------------------------------------------------------------------
+def test_a_budget_grows_and_shrinks_but_never_below_what_it_has_committed():
+    b = budget(amount=500_000)
+    approved(amount=180_000)
+    assert budgets.resize_budget(FINANCE, b.id, 600_000).amount == 600_000
+    assert budgets.resize_budget(FINANCE, b.id, 180_000).available == 0
+    r = refused(budgets.resize_budget, FINANCE, b.id, 179_999)
+    assert r.answer == (409, "budget_below_committed") and "180000" in r.message
+    assert ledger(b.id) == [("allocate", 500_000), ("reserve", 180_000), ("adjust", 100_000), ("adjust", -420_000)]
+
+
+def test_a_carved_budget_grows_out_of_its_parent_and_gives_back_when_it_shrinks():
+    company = budget(amount=1_000_000)
+    east = budget(amount=300_000, org="CN/EAST", parent=company)
+    budgets.resize_budget(LEADER, east.id, 500_000)
+    assert figures(company.id)[1:] == (500_000, 0, 0, 500_000)
+    budgets.resize_budget(LEADER, east.id, 100_000)
+    assert figures(company.id)[1:] == (100_000, 0, 0, 900_000)
+    assert refused(budgets.resize_budget, LEADER, east.id, 1_000_001).answer == (409, "budget_exceeded")
+
+
+def test_resizing_to_the_same_amount_books_nothing():
+    b = budget(amount=500_000)
+    budgets.resize_budget(FINANCE, b.id, 500_000)
+    assert ledger(b.id) == [("allocate", 500_000)]
+
+
+def test_a_shrink_that_loses_a_race_to_an_approval_is_measured_against_what_is_committed_now(store, monkeypatch):
+    b = budget(amount=500_000)
+    c = submitted()
+    real_get, raced = store.budgets.get, []
+
+    def read_while_an_approval_lands(budget_id):
+        found = real_get(budget_id)
+        if not raced:
+            raced.append(True)
+            campaigns.approve_campaign(REGION, c.id, 180_000, None)
+        return found
+
+    monkeypatch.setattr(store.budgets, "get", read_while_an_approval_lands)
+    assert refused(budgets.resize_budget, FINANCE, b.id, 100_000).answer == (409, "budget_below_committed")
+    assert figures(b.id) == (500_000, 0, 180_000, 0, 320_000)
+
+
+# -- coverage ------------------------------------------------------------------------------------
+def test_the_most_specific_budget_covers_a_campaign():
+    # GIVEN the company's year, and the province's month, year and year-for-tastings
+    company = budget(org="CN")
+    month = budget(org="CN/EAST/JS", period="2026-11")
+    year = budget(org="CN/EAST/JS", period="2026")
+    tastings = budget(org="CN/EAST/JS", period="2026", category="tasting")
+
+    def covering(**campaign) -> str:
+        return current(approved(amount=1000, **campaign).id).budget.id
+
+    # THEN the deepest org wins, then the category over none, then the shortest period
+    assert covering() == tastings.id
+    assert covering(category="display") == month.id
+    assert covering(category="display", start_date="2026-12-01", end_date="2026-12-01") == year.id
+    assert covering(owner=REP_ZJ) == company.id
+
+
+def test_a_campaign_no_budget_covers_is_approved_unbudgeted():
+    budget(org="CN/WEST")
+    c = approved(amount=180_000)
+    assert c.status == "approved" and c.budget is None and "budget_reserved" not in trail_actions(c.id)
+
+
+# -- what campaigns do to budgets --------------------------------------------------------------------
+def test_the_final_approval_reserves_the_approved_amount_in_the_same_change():
+    b = budget(amount=500_000)
+    c = approved(amount=180_000)
+    assert figures(b.id) == (500_000, 0, 180_000, 0, 320_000)
+    assert c.budget.as_dict() == {
+        "id": b.id,
+        "org": "CN",
+        "period": "2026",
+        "category": None,
+        "reserved": 180_000,
+        "consumed": 0,
+        "released": 0,
+    }
+    assert trail_actions(c.id)[-2:] == ["approved", "budget_reserved"]
+
+
+def test_an_approval_the_budget_cannot_cover_is_refused_and_the_campaign_keeps_waiting():
+    b = budget(amount=100_000)
+    c = submitted()
+    r = refused(campaigns.approve_campaign, REGION, c.id, 180_000, None)
+    assert r.answer == (409, "budget_exceeded") and r.details == {"available": 100_000}
+    assert current(c.id).status == "submitted" and figures(b.id)[2] == 0
+    assert campaigns.approve_campaign(REGION, c.id, 100_000, None).status == "approved"
+
+
+def test_of_two_approvals_racing_for_the_last_of_a_budget_the_later_is_told_what_is_left(store, monkeypatch):
+    b = budget(amount=200_000)
+    first, second = submitted(), submitted()
+    real_covering, raced = store.budgets.covering, []
+
+    def read_while_another_approval_lands(*args):
+        found = real_covering(*args)  # the second approval has seen 200,000 available ...
+        if not raced:
+            raced.append(True)  # ... when the first one reserves 120,000 of it
+            campaigns.approve_campaign(LEADER, first.id, 120_000, None)
+        return found
+
+    monkeypatch.setattr(store.budgets, "covering", read_while_another_approval_lands)
+    r = refused(campaigns.approve_campaign, REGION, second.id, 150_000, None)
+    assert r.answer == (409, "budget_exceeded") and r.details == {"available": 80_000}
+    assert current(second.id).status == "submitted" and figures(b.id)[2:] == (120_000, 0, 80_000)
+
+
+def test_settlement_consumes_what_is_paid_and_releases_the_rest():
+    b = budget(amount=500_000)
+    c = fed_back(amount=180_000, spend=150_000)
+    paid = settlement.settle(FINANCE, c.id, None, None)
+    assert (paid.budget.reserved, paid.budget.consumed, paid.budget.released) == (0, 150_000, 30_000)
+    assert figures(b.id) == (500_000, 0, 0, 150_000, 350_000)
+    assert trail_actions(c.id)[-3:] == ["reimbursed", "budget_consumed", "budget_released"]
+
+
+def test_cancelling_gives_back_everything_the_campaign_held():
+    b = budget(amount=500_000)
+    c = approved(amount=180_000)
+    done = campaigns.cancel_campaign(REP, c.id, "the store closed")
+    assert (done.budget.reserved, done.budget.released) == (0, 180_000)
+    assert figures(b.id) == (500_000, 0, 0, 0, 500_000)
+    assert trail_actions(c.id)[-2:] == ["cancelled", "budget_released"]
+
+
+def test_replaying_a_budgets_ledger_gives_exactly_its_figures():
+    company = budget(amount=1_000_000)
+    east = budget(amount=400_000, org="CN/EAST", parent=company)
+    a, b, c = approved(amount=100_000), approved(amount=50_000), fed_back(amount=120_000, spend=90_000)
+    campaigns.cancel_campaign(REP, a.id, "rained off")
+    settlement.settle(FINANCE, c.id, None, None)
+    budgets.resize_budget(LEADER, east.id, 300_000)
+    for each in (company, east):
+        entries = budgets.ledger(FINANCE, each.id, PageRequest(100)).items
+        amount, allocated, reserved, consumed, _ = figures(each.id)
+        assert replay(entries) == Figures(amount, allocated, reserved, consumed)
+    assert figures(east.id) == (300_000, 0, 50_000, 90_000, 160_000)
+    assert b.budget.id == east.id
+
+
+# -- reading budgets --------------------------------------------------------------------------------
+def test_a_manager_sees_the_budgets_of_their_subtree_after_their_ancestors_own():
+    budget(org="CN")
+    budget(org="CN/EAST")
+    budget(org="CN/EAST/JS")
+    budget(org="CN/WEST")
+    assert listed(PROVINCE) == [("CN", "2026", None), ("CN/EAST", "2026", None), ("CN/EAST/JS", "2026", None)]
+    assert listed(REGION) == [("CN", "2026", None), ("CN/EAST", "2026", None), ("CN/EAST/JS", "2026", None)]
+    assert [org for org, _, _ in listed(LEADER)] == ["CN", "CN/EAST", "CN/EAST/JS", "CN/WEST"]
+
+
+def test_budget_lists_filter_by_subtree_period_and_category_within_the_callers_scope():
+    budget(org="CN", period="2026")
+    budget(org="CN/EAST", period="2026-Q4", category="tasting")
+    budget(org="CN/EAST", period="2026-Q4")
+    assert listed(FINANCE, org="CN/EAST", category="tasting") == [("CN/EAST", "2026-Q4", "tasting")]
+    assert listed(FINANCE, period="2026") == [("CN", "2026", None)]
+    assert refused(listed, REGION, org="CN/WEST").answer == (403, "forbidden")
+    assert refused(listed, FINANCE, period="26").fields == ["period"]
+    assert refused(listed, REP).answer == (403, "forbidden")
+
+
+def test_a_budget_outside_the_callers_reach_is_forbidden_and_an_unknown_one_not_found():
+    east = budget(org="CN/EAST")
+    assert budgets.get_budget(PROVINCE, east.id).id == east.id  # an ancestor's: the money they draw on
+    for who in (WEST, OUTSIDER):
+        assert refused(budgets.get_budget, who, east.id).answer == (403, "forbidden")
+        assert refused(budgets.ledger, who, east.id, PageRequest()).answer == (403, "forbidden")
+    assert refused(budgets.get_budget, FINANCE, "01NOPE").answer == (404, "not_found")
+
+
+def test_a_ledger_pages_oldest_first():
+    b = budget(amount=1_000_000)
+    for _ in range(3):
+        approved(amount=1000)
+    first = budgets.ledger(FINANCE, b.id, PageRequest(2))
+    rest = budgets.ledger(FINANCE, b.id, PageRequest(10, first.next_cursor))
+    assert [(e.kind, e.amount) for e in first.items + rest.items] == [("allocate", 1_000_000)] + [("reserve", 1000)] * 3

@@ -1,0 +1,271 @@
+"""Applications: create, edit, submit, reject, cancel, list, warnings, who sees what, and the
+audit trail every change leaves (chalicelib.logic.campaigns, logic.history)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from chalicelib.dal import repos
+from chalicelib.domain.pages import PageRequest
+from chalicelib.domain.search import CampaignFilters
+from chalicelib.logic import campaigns, evaluation, history
+from tests.unit.use_cases.builders import (
+    FINANCE,
+    LEADER,
+    OUTSIDER,
+    PROVINCE,
+    REGION,
+    REP,
+    REP_WEST,
+    REP_ZJ,
+    WEST,
+    application,
+    approved,
+    current,
+    draft,
+    feedback_in,
+    refused,
+    reimbursed,
+    rejected,
+    rule,
+    submitted,
+    trail_actions,
+)
+
+
+def ids(page) -> list[str]:
+    return [c.id for c in page.items]
+
+
+def overlap_warning(c) -> list[str] | None:
+    found = [w for w in campaigns.warnings(current(c.id)) if w["code"] == "overlapping_campaign"]
+    return found[0]["campaign_ids"] if found else None
+
+
+# -- create ------------------------------------------------------------------------------------
+def test_an_application_starts_as_the_reps_draft_under_the_rule_in_force():
+    # GIVEN the company requires feedback for every campaign
+    rule(scope="all", due_days=10)
+    # WHEN a rep applies
+    c = draft()
+    # THEN it is their draft, in their org, already bound by the rule, and its trail begins
+    assert (c.status, c.owner_id, c.org, c.owner_name) == ("draft", REP.sub, REP.org, "Li Lei")
+    assert c.rule is not None and c.rule.scope == "all" and c.feedback_due_date == "2026-11-13"
+    assert trail_actions(c.id) == ["created"]
+
+
+def test_an_application_names_every_field_at_fault_at_once():
+    r = refused(
+        campaigns.create_campaign, REP, application(start_date="2026-11-05", end_date="2026-11-01", category="x")
+    )
+    assert r.answer == (400, "validation_error") and sorted(r.fields) == ["category", "end_date"]
+    assert campaigns.list_campaigns(LEADER, CampaignFilters(), PageRequest()).items == []
+
+
+def test_only_reps_and_managers_apply():
+    for who in (LEADER, FINANCE):
+        assert refused(campaigns.create_campaign, who, application()).answer == (403, "forbidden")
+
+
+# -- edit --------------------------------------------------------------------------------------
+def test_the_owner_edits_a_draft_and_the_trail_records_what_changed():
+    c = draft()
+    edited = campaigns.update_campaign(REP, c.id, {"title": "Saturday tasting", "plan": {"expected_spend": 150000}})
+    assert (edited.title, edited.expected_spend) == ("Saturday tasting", 150000)
+    entry = repos.audit().entries(c.id)[-1]
+    assert entry["action"] == "edited"
+    assert entry["changes"] == {
+        "title": ["Weekend tasting at Suguo Xinjiekou", "Saturday tasting"],
+        "expected_spend": [200000, 150000],
+    }
+
+
+def test_an_edit_that_changes_nothing_records_nothing():
+    c = draft()
+    campaigns.update_campaign(REP, c.id, {"title": c.title})
+    assert trail_actions(c.id) == ["created"]
+
+
+def test_an_edit_is_checked_as_a_whole_application():
+    c = draft()
+    r = refused(campaigns.update_campaign, REP, c.id, {"end_date": "2026-10-01"})
+    assert r.answer == (400, "validation_error") and r.fields == ["end_date"]
+    assert current(c.id).end_date == "2026-11-03"
+
+
+def test_moving_a_draft_to_another_category_brings_that_categorys_rule():
+    rule(scope="category", category="display", due_days=3)
+    c = draft()
+    assert c.rule is None
+    moved = campaigns.update_campaign(REP, c.id, {"category": "display"})
+    assert moved.rule is not None and moved.rule.scope == "category" and moved.feedback_due_date == "2026-11-06"
+
+
+def test_only_a_draft_is_edited_and_only_by_its_owner():
+    c = draft()
+    assert refused(campaigns.update_campaign, PROVINCE, c.id, {"title": "mine now"}).answer == (403, "forbidden")
+    campaigns.submit_campaign(REP, c.id)
+    assert refused(campaigns.update_campaign, REP, c.id, {"title": "late"}).answer == (409, "not_editable")
+
+
+# -- submit ------------------------------------------------------------------------------------
+def test_submitting_makes_an_application_wait_for_approval():
+    c = submitted()
+    assert (c.status, c.submitted_at is not None) == ("submitted", True)
+    assert trail_actions(c.id) == ["created", "submitted"]
+    assert repos.audit().entries(c.id)[-1]["changes"]["approval_chain"] == [None, ["manager:CN/EAST/JS"]]
+
+
+def test_only_the_owner_submits_and_only_once():
+    c = draft()
+    assert refused(campaigns.submit_campaign, REGION, c.id).answer == (403, "forbidden")
+    campaigns.submit_campaign(REP, c.id)
+    assert refused(campaigns.submit_campaign, REP, c.id).answer == (409, "invalid_state")
+
+
+# -- reject ------------------------------------------------------------------------------------
+def test_a_rejected_application_keeps_the_reason_and_cannot_be_approved():
+    c = rejected()
+    assert (c.status, c.decision_comment, c.decided_by) == ("rejected", "not this month", REGION.sub)
+    assert repos.audit().entries(c.id)[-1]["changes"]["comment"] == [None, "not this month"]
+    assert refused(campaigns.approve_campaign, REGION, c.id, 100, None).answer == (409, "invalid_state")
+
+
+def test_nobody_rejects_their_own_application_nor_one_outside_their_subtree():
+    mine = submitted(owner=PROVINCE)
+    assert refused(campaigns.reject_campaign, PROVINCE, mine.id, "no").answer == (403, "self_approval")
+    theirs = submitted()
+    assert refused(campaigns.reject_campaign, WEST, theirs.id, "no").answer == (403, "forbidden")
+    assert refused(campaigns.reject_campaign, REP, theirs.id, "no").answer == (403, "forbidden")
+
+
+# -- cancel ------------------------------------------------------------------------------------
+def test_the_owner_withdraws_an_application_in_any_open_state():
+    for make in (draft, submitted, approved):
+        c = campaigns.cancel_campaign(REP, make().id, "plans changed")
+        assert (c.status, c.cancel_reason, c.cancelled_by) == ("cancelled", "plans changed", REP.sub)
+        assert c.reimbursement_status == "not_eligible" and trail_actions(c.id)[-1] == "cancelled"
+
+
+def test_an_approver_over_a_campaign_cancels_it_and_nobody_else_does():
+    c = approved()
+    for who in (WEST, REP_ZJ, FINANCE, OUTSIDER):
+        assert refused(campaigns.cancel_campaign, who, c.id, "no").status == 403
+    assert campaigns.cancel_campaign(PROVINCE, c.id, "duplicate").status == "cancelled"
+
+
+def test_a_reimbursed_or_closed_campaign_is_not_cancelled():
+    for c in (reimbursed(), rejected(), campaigns.cancel_campaign(REP, draft().id, "x")):
+        assert refused(campaigns.cancel_campaign, REP, c.id, "again").answer == (409, "invalid_state")
+
+
+# -- duplicate-application warnings -----------------------------------------------------------------
+def test_an_application_overlapping_another_for_the_same_customer_and_category_is_flagged():
+    first = submitted()
+    second = submitted(start_date="2026-11-03", end_date="2026-11-05")
+    assert overlap_warning(second) == [first.id] and overlap_warning(first) == [second.id]
+
+
+def test_drafts_closed_applications_and_other_categories_raise_no_warning():
+    rejected()
+    campaigns.cancel_campaign(REP, submitted().id, "withdrawn")
+    submitted(category="display")
+    later = draft()
+    assert overlap_warning(later) is None  # a draft is not an application yet
+    assert overlap_warning(campaigns.submit_campaign(REP, later.id)) is None
+
+
+def test_a_warning_informs_and_never_blocks():
+    submitted()
+    second = submitted()
+    assert campaigns.approve_campaign(REGION, second.id, 1000, None).status == "approved"
+
+
+# -- lists and visibility ---------------------------------------------------------------------------
+def test_each_role_lists_the_campaigns_of_its_scope():
+    mine = submitted()
+    zj = submitted(owner=REP_ZJ)
+    west = submitted(owner=REP_WEST)
+    everyone = PageRequest()
+    assert set(ids(campaigns.list_campaigns(REP, CampaignFilters(), everyone))) == {mine.id}
+    assert set(ids(campaigns.list_campaigns(PROVINCE, CampaignFilters(), everyone))) == {mine.id}
+    assert set(ids(campaigns.list_campaigns(REGION, CampaignFilters(), everyone))) == {mine.id, zj.id}
+    assert set(ids(campaigns.list_campaigns(FINANCE, CampaignFilters(), everyone))) == {mine.id, zj.id, west.id}
+    assert ids(campaigns.list_campaigns(OUTSIDER, CampaignFilters(), everyone)) == []
+
+
+def test_a_list_filter_outside_the_callers_scope_is_refused_not_emptied():
+    assert refused(campaigns.list_campaigns, REGION, CampaignFilters(org="CN/WEST"), PageRequest()).status == 403
+    assert refused(campaigns.list_campaigns, REP, CampaignFilters(owner=REP_ZJ.sub), PageRequest()).status == 403
+
+
+def test_lists_filter_by_status_and_page_newest_first():
+    older, newer = submitted(), submitted()
+    draft()
+    first = campaigns.list_campaigns(LEADER, CampaignFilters(status="submitted"), PageRequest(1))
+    assert ids(first) == [newer.id] and first.next_cursor
+    second = campaigns.list_campaigns(LEADER, CampaignFilters(status="submitted"), PageRequest(1, first.next_cursor))
+    assert ids(second) == [older.id]
+
+
+def test_anyone_lists_the_categories_the_company_uses():
+    assert campaigns.categories(FINANCE) == ["tasting", "display", "roadshow", "in_store_promotion"]
+
+
+def test_a_campaign_outside_the_callers_scope_is_forbidden_and_an_unknown_one_not_found():
+    c = submitted()
+    assert refused(evaluation.evaluate_campaign, WEST, c.id).answer == (403, "forbidden")
+    assert refused(evaluation.evaluate_campaign, OUTSIDER, c.id).answer == (403, "forbidden")
+    assert refused(evaluation.evaluate_campaign, LEADER, "01NOPE").answer == (404, "not_found")
+
+
+# -- the audit trail ---------------------------------------------------------------------------
+def test_every_change_of_the_loop_is_one_verified_entry_of_the_trail():
+    rule(scope="all")
+    c = approved()
+    feedback_in(c.id)
+    entries, cursor, verified = history.trail(FINANCE, c.id, PageRequest(50))
+    assert verified and cursor is None
+    assert [e["action"] for e in entries] == ["created", "submitted", "approval_step", "approved", "feedback_submitted"]
+    assert [e["seq"] for e in entries] == [1, 2, 3, 4, 5]
+    assert entries[2]["actor"] == {"id": REGION.sub, "role": "manager", "name": "Zhao Si"}
+
+
+def test_a_trail_pages_oldest_first_and_refuses_a_made_up_cursor():
+    c = approved()
+    first, cursor, _ = history.trail(LEADER, c.id, PageRequest(2))
+    rest, end, _ = history.trail(LEADER, c.id, PageRequest(10, cursor))
+    assert [e["seq"] for e in first + rest] == [1, 2, 3, 4] and end is None
+    assert refused(history.trail, LEADER, c.id, PageRequest(2, "99")).fields == ["cursor"]
+
+
+def test_a_trail_with_an_entry_removed_in_storage_pages_through_the_rest_and_does_not_verify(store):
+    c = approved()
+    feedback_in(c.id)
+    whole, _, verified = history.trail(LEADER, c.id, PageRequest(50))
+    assert verified and [e["seq"] for e in whole] == list(range(1, len(whole) + 1))
+    del store.tables.audit[c.id][2]  # someone deletes an entry behind the code's back
+    seen, cursor = [], None
+    while True:
+        page, cursor, verified = history.trail(LEADER, c.id, PageRequest(2, cursor))
+        seen += [e["seq"] for e in page]
+        assert verified is False
+        if cursor is None:
+            break
+    assert seen == [e["seq"] for e in whole if e["seq"] != 2]
+
+
+def test_a_changed_field_in_a_stored_entry_does_not_verify(store):
+    c = approved()
+    first = store.tables.audit[c.id][1]
+    store.tables.audit[c.id][1] = replace(first, action="edited")
+    assert history.trail(LEADER, c.id, PageRequest(50))[2] is False
+    store.tables.audit[c.id][1] = first
+    assert history.trail(LEADER, c.id, PageRequest(50))[2] is True
+
+
+def test_a_trail_cut_short_at_its_end_does_not_verify(store):
+    c = approved()
+    last = max(store.tables.audit[c.id])
+    del store.tables.audit[c.id][last]  # the remaining entries still chain, but not to the head
+    assert history.trail(LEADER, c.id, PageRequest(50))[2] is False
