@@ -32,6 +32,7 @@ def with_province_step():
 
 # -- managing one's delegation ----------------------------------------------------------------
 def test_a_manager_delegates_and_reads_back_who_acts_for_them_and_when():
+    # WHEN the province manager lets Zhejiang's manager act for them 20-23 November THEN they read it back
     delegate()
     d = approvals.get_delegation(PROVINCE)
     assert d.as_dict() == {
@@ -43,16 +44,19 @@ def test_a_manager_delegates_and_reads_back_who_acts_for_them_and_when():
 
 
 def test_a_new_delegation_replaces_the_old_one_and_a_withdrawn_one_is_gone():
+    # GIVEN a delegation WHEN another is made THEN it replaces the first (one per delegator)
     delegate(to=ZJ_MANAGER)
     delegate(to=REGION)
     assert approvals.get_delegation(PROVINCE).to.id == REGION.sub
     assert approvals.delegations_to(ZJ_MANAGER) == []
+    # WHEN it is withdrawn THEN there is none to read or withdraw
     approvals.delete_delegation(PROVINCE)
     assert refused(approvals.get_delegation, PROVINCE).answer == (404, "not_found")
     assert refused(approvals.delete_delegation, PROVINCE).answer == (404, "not_found")
 
 
 def test_a_delegation_ending_today_is_valid_and_one_entirely_past_is_refused():
+    # GIVEN today is 20 November (Shanghai)
     assert delegate(start="2026-11-18", until="2026-11-20").until_day == "2026-11-20"
     r = refused(delegate, start="2026-11-18", until="2026-11-19")
     assert r.answer == (400, "validation_error") and r.fields == ["until"] and "2026-11-20" in r.message
@@ -71,6 +75,8 @@ def test_days_are_shanghai_days_even_while_the_utc_date_is_still_yesterday(clock
 
 
 def test_a_delegation_names_every_fault():
+    # WHEN a manager delegates to themselves with a malformed end date, or ends before starting,
+    # or a rep delegates THEN each fault is named, and the rep is refused
     r = refused(approvals.set_delegation, PROVINCE, PROVINCE.sub, "me", "2026-11-25", "2026-11-2")
     assert r.fields == ["to.id", "until"]
     assert refused(delegate, start="2026-11-25", until="2026-11-24").fields == ["until"]
@@ -79,8 +85,10 @@ def test_a_delegation_names_every_fault():
 
 # -- acting for the delegator -------------------------------------------------------------------
 def test_the_delegate_takes_the_delegators_step_and_the_record_says_for_whom():
+    # GIVEN an application waiting for the province step, and the province manager's delegation
     c = with_province_step()
     delegate()
+    # WHEN the delegate approves THEN the step and the trail record by whom and for whom
     done = campaigns.approve_campaign(ZJ_MANAGER, c.id, 50000, "for Zhang San")
     step = done.approval.steps[0]
     assert done.status == "approved" and (step.by.id, step.acting_for.id) == (ZJ_MANAGER.sub, PROVINCE.sub)
@@ -89,6 +97,7 @@ def test_the_delegate_takes_the_delegators_step_and_the_record_says_for_whom():
 
 
 def test_the_delegate_finds_the_delegators_work_in_their_queue_and_card():
+    # GIVEN an application waiting for the province step, and the province manager's delegation
     c = with_province_step()
     delegate()
     assert [(x.id, acting.id) for x, acting in approvals.my_approvals(ZJ_MANAGER, PageRequest()).items] == [
@@ -102,6 +111,7 @@ def test_the_delegate_finds_the_delegators_work_in_their_queue_and_card():
 
 
 def test_a_delegation_not_yet_in_force_lends_nothing():
+    # GIVEN a delegation from tomorrow THEN today the delegate has nothing in their queue and may not approve
     c = with_province_step()
     delegate(start="2026-11-21", until="2026-11-25")
     assert approvals.my_approvals(ZJ_MANAGER, PageRequest()).items == []
@@ -109,12 +119,15 @@ def test_a_delegation_not_yet_in_force_lends_nothing():
 
 
 def test_acting_for_someone_who_delegated_nothing_is_not_your_step():
+    # WHEN the region manager approves "for" the West's manager, who delegated nothing THEN 403
     c = with_province_step()
     r = refused(campaigns.approve_campaign, REGION, c.id, 50000, None, acting_for=WEST.sub)
     assert r.answer == (403, "not_your_step")
 
 
 def test_acting_for_is_chosen_explicitly_when_the_delegate_has_a_right_of_their_own():
+    # GIVEN the region manager may decide in their own right and holds the province manager's delegation
+    # WHEN they approve naming the delegator THEN the step is recorded as taken for them
     c = submitted()  # no policy: the region manager may decide it in their own right too
     delegate(to=REGION)
     done = campaigns.approve_campaign(REGION, c.id, 1000, None, acting_for=PROVINCE.sub)
@@ -122,6 +135,7 @@ def test_acting_for_is_chosen_explicitly_when_the_delegate_has_a_right_of_their_
 
 
 def test_nobody_approves_the_delegators_own_application_in_the_delegators_name():
+    # GIVEN the province manager's own application and their delegation to the region manager
     own = submitted(owner=PROVINCE)
     delegate(to=REGION)
     r = refused(campaigns.approve_campaign, REGION, own.id, 1000, None, acting_for=PROVINCE.sub)
@@ -130,6 +144,7 @@ def test_nobody_approves_the_delegators_own_application_in_the_delegators_name()
 
 
 def test_nobody_approves_their_own_application_with_a_delegators_authority():
+    # GIVEN Zhejiang's manager applies and holds a leader's delegation WHEN they approve their own as the leader
     own = submitted(owner=ZJ_MANAGER)
     approvals.set_delegation(LEADER, ZJ_MANAGER.sub, ZJ_MANAGER.name, "2026-11-20", "2026-11-20")
     r = refused(campaigns.approve_campaign, ZJ_MANAGER, own.id, 1000, None, acting_for=LEADER.sub)
@@ -137,6 +152,8 @@ def test_nobody_approves_their_own_application_with_a_delegators_authority():
 
 
 def test_a_step_taken_for_a_delegator_counts_as_the_delegates_own_step_too():
+    # GIVEN a province-then-region chain and the province manager's delegation to the region manager
+    # WHEN the region manager takes the province step for them, then tries the region step THEN 403
     approvals.set_policy(LEADER, POLICY)
     c = submitted(requested_amount=200000)  # province, then region
     delegate(to=REGION)

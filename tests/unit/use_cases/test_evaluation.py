@@ -22,7 +22,6 @@ from tests.unit.use_cases.builders import (
     current,
     draft,
     fed_back,
-    feedback_in,
     refused,
     rule,
     submitted,
@@ -53,6 +52,8 @@ def three_offices():
 
 # -- the roll-ups --------------------------------------------------------------------------------
 def test_roll_ups_apply_each_change_once_and_feed_the_summary():
+    # GIVEN the stream record of an approval WHEN it is delivered twice THEN it counts once;
+    # a record that moves no figure changes nothing; the summary shows the approval to whom may see it
     d = draft()
     before = current(d.id)
     campaigns.submit_campaign(REP, d.id)
@@ -67,6 +68,7 @@ def test_roll_ups_apply_each_change_once_and_feed_the_summary():
 
 
 def test_a_cancelled_campaign_leaves_the_figures():
+    # GIVEN an approved campaign in the roll-ups WHEN it is cancelled THEN it counts nowhere
     c = approved(amount=180000)
     rolled_up(c.id)
     cancelled = campaigns.cancel_campaign(REP, c.id, "off")
@@ -77,6 +79,7 @@ def test_a_cancelled_campaign_leaves_the_figures():
 
 # -- the summary ---------------------------------------------------------------------------------
 def test_the_summary_groups_approved_campaigns_by_category_region_and_province(three_offices):
+    # GIVEN approved campaigns in three provinces THEN each grouping adds them up, the rest leaves them out
     by_category = rows(LEADER, "category")
     assert {g: (r["campaigns"], r["approved_amount"]) for g, r in by_category.items()} == {
         "display": (1, 100000),
@@ -88,12 +91,15 @@ def test_the_summary_groups_approved_campaigns_by_category_region_and_province(t
 
 
 def test_the_summary_names_owners_and_customers(three_offices):
+    # THEN owner and customer rows carry the names the campaigns carry
     owners = rows(LEADER, "owner")
     assert owners[REP.sub]["name"] == "Li Lei" and owners[REP_ZJ.sub]["name"] == "Han Meimei"
     assert rows(LEADER, "customer")["RT-HZ"]["name"] == "RT-Mart"
 
 
 def test_each_role_summarises_only_its_scope(three_offices):
+    # THEN the East's manager sees the East, a rep themselves, another company nothing;
+    # customer roll-ups are per org, so a rep may not group by customer
     assert list(rows(REGION, "province")) == ["CN/EAST/JS", "CN/EAST/ZJ"]
     assert list(rows(REP, "owner")) == [REP.sub]
     assert rows(OUTSIDER, "category") == {}
@@ -101,6 +107,7 @@ def test_each_role_summarises_only_its_scope(three_offices):
 
 
 def test_plan_against_actual_counts_actuals_over_the_campaigns_fed_back(three_offices):
+    # GIVEN two tastings, one fed back (1,500 spent, 9,000 sold) THEN plans count both, actuals the one
     tasting = rows(LEADER, "category")["tasting"]
     assert (tasting["expected_spend"], tasting["actual_spend"], tasting["actual_sales"]) == (400000, 150000, 900000)
     assert (tasting["fed_back"], tasting["roi"], tasting["actual_cost_ratio"]) == (1, 5.0, 0.1667)
@@ -109,6 +116,8 @@ def test_plan_against_actual_counts_actuals_over_the_campaigns_fed_back(three_of
 
 
 def test_feedback_compliance_counts_delivered_against_overdue_as_of_today(clock):
+    # GIVEN required feedback delivered, overdue (due 10 November) and not yet due
+    # THEN compliance is delivered ÷ (delivered + overdue); pending counts neither way
     rule(scope="all", due_days=7)
     delivered = fed_back()
     overdue = approved()  # due 11-10
@@ -117,11 +126,13 @@ def test_feedback_compliance_counts_delivered_against_overdue_as_of_today(clock)
     row = rows(LEADER, "category")["tasting"]
     assert row["feedback"] == {"passive": 1, "active": 0, "pending": 1, "overdue": 1}
     assert row["feedback_compliance_rate"] == 0.5
+    # AND on the 9th nothing was overdue yet
     clock.set("2026-11-09")
     assert rows(LEADER, "category")["tasting"]["feedback"]["overdue"] == 0
 
 
 def test_a_summary_period_is_whole_months_in_order_and_at_most_three_years():
+    # WHEN the period is no month, runs backwards, spans 37 months, or the grouping is unknown THEN named
     assert refused(evaluation.summary, LEADER, "category", "2026-13", "2026-11").fields == ["from"]
     assert refused(evaluation.summary, LEADER, "category", "2026-11", "2026-10").fields == ["from"]
     assert refused(evaluation.summary, LEADER, "category", "2023-01", "2026-01").fields == ["to"]
@@ -131,6 +142,8 @@ def test_a_summary_period_is_whole_months_in_order_and_at_most_three_years():
 
 # -- one campaign's evaluation and a customer's history ---------------------------------------------
 def test_a_campaign_is_benchmarked_against_its_category_in_its_region_over_a_year():
+    # GIVEN two earlier East tastings this year, one in the West, and this one
+    # THEN it is compared with the East's three, and its ROI stands in the middle
     earlier = [fed_back(spend=s, start_date=d, end_date=d) for s, d in ((100000, "2026-03-02"), (300000, "2026-06-01"))]
     elsewhere = fed_back(owner=REP_WEST, approver=WEST)  # another region
     c = fed_back(spend=150000)
@@ -148,6 +161,7 @@ def test_a_campaign_is_benchmarked_against_its_category_in_its_region_over_a_yea
 
 
 def test_a_customers_history_lists_what_the_caller_may_see_with_its_summary():
+    # GIVEN two reps' campaigns at the same store THEN the region manager sees both, a rep their own
     mine = fed_back()
     theirs = approved(owner=REP_ZJ)
     rolled_up(mine.id, theirs.id)
@@ -159,6 +173,7 @@ def test_a_customers_history_lists_what_the_caller_may_see_with_its_summary():
 
 
 def test_an_approver_sees_the_customers_history_beside_an_application_and_the_applicant_does_not():
+    # GIVEN an application THEN the region manager sees the store's history; the rep and the West do not
     c = submitted()
     assert evaluation.approval_context(REGION, c)["campaigns"] == 0
     assert evaluation.approval_context(REP, c) is None
@@ -166,6 +181,7 @@ def test_an_approver_sees_the_customers_history_beside_an_application_and_the_ap
 
 
 def test_roll_ups_know_every_company_with_an_approved_campaign():
+    # GIVEN an approved campaign rolled up THEN the schedules know its company
+    assert repos.rollups().tenants() == []
     rolled_up(approved().id)
-    feedback_in(approved().id)
     assert repos.rollups().tenants() == ["CN"]

@@ -39,6 +39,8 @@ def stored(campaign_id: str, attachment_id: str):
 
 # -- asking for an upload ------------------------------------------------------------------------
 def test_the_owner_gets_a_pending_attachment_and_a_form_for_exactly_its_key():
+    # WHEN a rep asks to upload "../../陈列 照片.jpg" THEN a pending photo with a safe name, a form for
+    # its key alone, and an entry in the trail
     c = submitted()  # evidence may come before approval
     a, form = evidence.request_upload(REP, c.id, "../../陈列 照片.jpg", JPEG, 120_000)
     assert (a.status, a.kind, a.filename) == ("pending_upload", "photo", "陈列 照片.jpg")  # no path
@@ -48,6 +50,7 @@ def test_the_owner_gets_a_pending_attachment_and_a_form_for_exactly_its_key():
 
 
 def test_an_upload_names_a_type_or_size_it_does_not_take():
+    # WHEN a rep asks for an executable, or a photo over 15 MB THEN the field is named; a 20 MB PDF is fine
     c = approved()
     r = refused(evidence.request_upload, REP, c.id, "run.exe", "application/x-msdownload", 10)
     assert r.answer == (400, "validation_error") and r.fields == ["content_type"]
@@ -56,6 +59,7 @@ def test_an_upload_names_a_type_or_size_it_does_not_take():
 
 
 def test_only_the_owner_adds_evidence_and_not_to_a_closed_or_paid_campaign():
+    # GIVEN the rep's campaign: their manager and finance may not add to it; nobody to a closed or paid one
     c = approved()
     for who in (PROVINCE, FINANCE):
         assert refused(evidence.request_upload, who, c.id, "x.jpg", JPEG, 10).status == 403
@@ -68,6 +72,7 @@ def test_only_the_owner_adds_evidence_and_not_to_a_closed_or_paid_campaign():
 
 
 def test_a_campaign_holds_at_most_a_hundred_attachments(monkeypatch):
+    # GIVEN a campaign at its limit (two here, a hundred in production) WHEN one more is asked for THEN 409
     monkeypatch.setattr(evidence, "MAX_PER_CAMPAIGN", 2)
     c = approved()
     for _ in range(2):
@@ -76,6 +81,7 @@ def test_a_campaign_holds_at_most_a_hundred_attachments(monkeypatch):
 
 
 def test_an_upload_requested_as_the_campaign_is_cancelled_is_refused_and_records_nothing(store, monkeypatch):
+    # GIVEN the rep withdraws the campaign while an upload is being recorded
     c = approved()
     real_list = store.evidence.list
 
@@ -91,6 +97,8 @@ def test_an_upload_requested_as_the_campaign_is_cancelled_is_refused_and_records
 
 # -- the checker's verdict ---------------------------------------------------------------------------
 def test_a_real_photo_is_ready_with_a_thumbnail_and_integrity_flags(store):
+    # GIVEN a photo taken in Shanghai on 20 October WHEN it arrives for a Nanjing campaign of 1-3 November
+    # THEN it is ready, with a thumbnail, flagged as outside the window and far from the place
     c = approved()
     taken = corpus.jpeg(corpus.scene(5, (640, 480)), exif=corpus.exif("2026:10:20 10:30:00", 31.2304, 121.4737))
     a, event = upload(c.id, taken)
@@ -103,6 +111,7 @@ def test_a_real_photo_is_ready_with_a_thumbnail_and_integrity_flags(store):
 
 
 def test_an_upload_that_is_not_what_it_claims_is_rejected_with_a_reason_and_never_served(store):
+    # WHEN a PDF arrives as a JPEG THEN it is rejected with a reason, moved out of reach, and does not count
     c = approved()
     a, event = upload(c.id, b"%PDF-1.4 not really a photo" + b"\0" * 100)
     assert check_upload(event) == "rejected"
@@ -113,6 +122,7 @@ def test_an_upload_that_is_not_what_it_claims_is_rejected_with_a_reason_and_neve
 
 
 def test_an_upload_of_another_size_than_declared_is_rejected():
+    # WHEN fewer bytes arrive than were declared THEN the upload is rejected as cut short
     c = approved()
     data = photo_bytes()
     a, form = evidence.request_upload(REP, c.id, "shelf.jpg", JPEG, len(data) + 10)
@@ -122,11 +132,12 @@ def test_an_upload_of_another_size_than_declared_is_rejected():
 
 
 def test_the_checker_decides_each_object_version_once_and_refuses_a_re_aimed_form(store):
+    # WHEN the same S3 event arrives twice THEN the photo is decided once
     mine, theirs = approved(), approved(owner=REP_WEST, approver=WEST)
     a, event = upload(mine.id, photo_bytes())
     assert [check_upload(event) for _ in range(2)] == ["ready", "duplicate_event"]
     assert trail_actions(mine.id).count("attachment_ready") == 1
-    # a rep re-aims their own form at another rep's pending attachment
+    # WHEN a rep re-aims their own form at another rep's pending attachment THEN it never fills it
     b, _ = evidence.request_upload(REP_WEST, theirs.id, "shelf.jpg", JPEG, len(photo_bytes()))
     _, form = evidence.request_upload(REP, mine.id, "shelf.jpg", JPEG, len(photo_bytes()))
     hijacked = store.objects.upload({"fields": {**form["fields"], "key": b.object_key}}, photo_bytes())
@@ -138,6 +149,8 @@ def test_the_checker_decides_each_object_version_once_and_refuses_a_re_aimed_for
 
 
 def test_events_the_checker_has_no_business_with_are_ignored_or_quarantined(store):
+    # GIVEN events of another bucket, another prefix, an older version of the object, and an
+    # object nobody asked for THEN nothing is decided, and the unasked-for object is moved out of reach
     c = approved()
     a, event = upload(c.id, photo_bytes())
     assert check_upload(replace(event, bucket="someone-elses")) == "ignored"
@@ -151,6 +164,7 @@ def test_events_the_checker_has_no_business_with_are_ignored_or_quarantined(stor
 
 
 def test_a_copy_of_an_earlier_photo_is_flagged_on_both(store):
+    # GIVEN a photo in one campaign WHEN another rep uploads the same picture THEN each names the other
     first_campaign, second_campaign = approved(), approved(owner=REP_WEST, approver=WEST)
     original = photo(first_campaign.id, seed=7)
     copy = photo(second_campaign.id, seed=7, owner=REP_WEST)
@@ -160,6 +174,8 @@ def test_a_copy_of_an_earlier_photo_is_flagged_on_both(store):
 
 
 def test_a_photo_check_reads_its_campaign_once_and_re_reads_it_only_after_losing_a_race(store, monkeypatch):
+    # GIVEN the campaign reads counted: a quiet check reads it once; a check during which the campaign
+    # changes reads it once more, and records the photo once
     from chalicelib.dal.memory import MemoryCampaigns, MemoryEvidence
 
     reads: list[str] = []
@@ -193,6 +209,7 @@ def test_a_photo_check_reads_its_campaign_once_and_re_reads_it_only_after_losing
 
 # -- links and deleting ------------------------------------------------------------------------------
 def test_only_a_ready_attachment_has_links():
+    # GIVEN a checked photo and a pending upload THEN only the photo has download and thumbnail links
     c = approved()
     ready = photo(c.id)
     pending, _ = evidence.request_upload(REP, c.id, "later.jpg", JPEG, 10)
@@ -202,6 +219,8 @@ def test_only_a_ready_attachment_has_links():
 
 
 def test_the_owner_deletes_an_attachment_with_its_objects_and_a_matched_photo_forgets_it(store):
+    # GIVEN a photo and its copy in another campaign WHEN the copy is deleted
+    # THEN its record, object and thumbnail go, the original forgets it, and the trail says so
     first_campaign, second_campaign = approved(), approved()
     original = photo(first_campaign.id, seed=9)
     copy = photo(second_campaign.id, seed=9)
@@ -214,6 +233,7 @@ def test_the_owner_deletes_an_attachment_with_its_objects_and_a_matched_photo_fo
 
 
 def test_evidence_is_deleted_by_its_owner_before_reimbursement_only():
+    # GIVEN a photo: the rep's manager may not delete it, and nobody once the campaign is paid
     c = approved()
     a = photo(c.id)
     assert refused(evidence.delete_attachment, PROVINCE, c.id, a.id).answer == (403, "forbidden")

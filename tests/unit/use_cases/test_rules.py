@@ -32,12 +32,14 @@ def required_by(campaign_id: str) -> tuple[str | None, str]:
 
 # -- creating, listing and deleting rules ---------------------------------------------------------
 def test_a_leader_requires_feedback_for_a_category_with_defaults_for_what_is_left_out():
+    # WHEN a leader requires feedback for tastings THEN due in 7 days, no photos, for their company
     r = rules.create_rule(LEADER, {"scope": "category", "category": "tasting"})
     assert (r.scope, r.category, r.campaign_id, r.due_days, r.min_photos) == ("category", "tasting", None, 7, 0)
     assert (r.tenant, r.created_by) == ("CN", LEADER.sub)
 
 
 def test_a_rule_names_what_it_is_missing_or_gets_wrong():
+    # WHEN a campaign rule names no or an unknown campaign, or a category rule no or an unknown category
     assert refused(rules.create_rule, LEADER, {"scope": "campaign"}).fields == ["campaign_id"]
     assert refused(rules.create_rule, LEADER, {"scope": "campaign", "campaign_id": "NOPE"}).fields == ["campaign_id"]
     assert refused(rules.create_rule, LEADER, {"scope": "category"}).fields == ["category"]
@@ -45,6 +47,7 @@ def test_a_rule_names_what_it_is_missing_or_gets_wrong():
 
 
 def test_only_a_leader_of_the_campaigns_company_sets_or_deletes_rules():
+    # GIVEN a campaign: managers, finance, reps and another company's leader may not set or delete rules
     c = approved()
     for who in (REGION, FINANCE, REP):
         assert refused(rules.create_rule, who, {"scope": "all"}).answer == (403, "forbidden")
@@ -56,6 +59,7 @@ def test_only_a_leader_of_the_campaigns_company_sets_or_deletes_rules():
 
 
 def test_a_rep_sees_company_policy_and_only_the_rules_of_their_own_campaigns():
+    # GIVEN a company rule and a rule for each of two reps' campaigns
     mine, theirs = approved(), approved(owner=REP_WEST, approver=WEST)
     rules.create_rule(LEADER, {"scope": "all"})
     rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": mine.id})
@@ -67,6 +71,7 @@ def test_a_rep_sees_company_policy_and_only_the_rules_of_their_own_campaigns():
 
 
 def test_rules_list_newest_first_and_a_page_with_hidden_rules_still_continues():
+    # GIVEN a company rule, a rule for another rep's campaign, then a tasting rule
     theirs = approved(owner=REP_WEST, approver=WEST)
     company = rules.create_rule(LEADER, {"scope": "all"})
     hidden = rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": theirs.id})
@@ -79,6 +84,7 @@ def test_rules_list_newest_first_and_a_page_with_hidden_rules_still_continues():
 
 # -- which rule applies ---------------------------------------------------------------------------
 def test_the_most_specific_rule_applies():
+    # GIVEN company, category and campaign rules THEN the campaign's own applies
     c = approved()
     rules.create_rule(LEADER, {"scope": "all", "due_days": 30})
     rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 10})
@@ -98,10 +104,12 @@ def run_sweep(store, rule_id: str, change: str = "created") -> int:
 
 
 def test_a_rule_sweep_reaches_every_covered_campaign_page_by_page(store, monkeypatch):
+    # GIVEN five approved tastings and a display, swept two at a time
     monkeypatch.setattr(rules, "SWEEP_PAGE", 2)
     ids = [approved().id for _ in range(5)]
     other = approved(category="display").id
     made = rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 3})
+    # WHEN a tasting rule is created THEN its sweep locks all five tastings and leaves the display
     rules.rule_changed(made, "created")
     assert run_sweep(store, made.id) == 5
     assert all(current(i).reimbursement_status == "locked" for i in ids)
@@ -113,6 +121,7 @@ def test_a_rule_sweep_reaches_every_covered_campaign_page_by_page(store, monkeyp
 
 
 def test_a_sweep_brings_drafts_and_waiting_applications_in_line_but_never_a_reimbursed_campaign():
+    # GIVEN a submitted application, a draft and a paid campaign WHEN a company rule is swept
     waiting, early, paid = submitted(), draft(), fed_back()
     settlement.settle(FINANCE, paid.id, None, None)
     assert sweep(rules.create_rule(LEADER, {"scope": "all"}), "created") == 2
@@ -121,16 +130,19 @@ def test_a_sweep_brings_drafts_and_waiting_applications_in_line_but_never_a_reim
 
 
 def test_a_campaign_rule_sweeps_its_one_campaign():
+    # WHEN a rule for one campaign is swept THEN it locks that campaign's settlement only
     c, other = approved(), approved()
     assert sweep(rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id}), "created") == 1
     assert required_by(c.id) == ("campaign", "locked") and required_by(other.id) == (None, "unlocked")
 
 
 def test_deleting_a_rule_releases_what_it_required_or_falls_back_to_the_next_rule(store):
+    # GIVEN a company rule and the campaign's own rule
     c = approved()
     company = rule(scope="all")
     own = rule(scope="campaign", campaign_id=c.id, due_days=1)
     assert required_by(c.id) == ("campaign", "locked")
+    # WHEN the campaign's rule is deleted THEN the company's applies; WHEN that goes too THEN none
     rules.delete_rule(LEADER, own.id)
     sweep(own, "deleted")
     assert required_by(c.id) == ("all", "locked")
@@ -140,6 +152,8 @@ def test_deleting_a_rule_releases_what_it_required_or_falls_back_to_the_next_rul
 
 
 def test_a_sweep_re_reads_a_campaign_that_changed_after_its_page_was_listed(store, monkeypatch):
+    # GIVEN a campaign renamed after the sweep listed it THEN the sweep's save is refused, it re-reads,
+    # and applies the rule once without losing the new name
     c = approved()
     real_page = store.campaigns.covered_by_rule
 
@@ -160,6 +174,7 @@ def test_a_sweep_re_reads_a_campaign_that_changed_after_its_page_was_listed(stor
 
 
 def test_a_sweep_does_not_take_nothing_to_change_from_a_lagging_listing(store, monkeypatch):
+    # GIVEN an index that still shows the rule applied THEN the sweep reads the campaign before passing it by
     c = approved()
     made = rules.create_rule(LEADER, {"scope": "category", "category": "tasting"})
     real_page = store.campaigns.covered_by_rule

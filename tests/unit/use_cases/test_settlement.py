@@ -28,10 +28,12 @@ from tests.unit.use_cases.builders import (
 
 # -- the gate ----------------------------------------------------------------------------------
 def test_settlement_stays_locked_until_required_feedback_arrives():
+    # GIVEN a company rule and an approved campaign THEN settlement is locked and finance is told why
     rule(scope="all")
     c = approved(amount=180000)
     assert c.reimbursement_status == "locked"
     assert refused(settlement.settle, FINANCE, c.id, None, None).answer == (409, "feedback_required")
+    # WHEN the feedback arrives and the stream applies it THEN finance pays actual spend, with a note
     feedback_in(c.id, spend=150000)
     assert unlock(c.id) == "unlocked"
     paid = settlement.settle(FINANCE, c.id, None, "paid with November claims")
@@ -41,6 +43,7 @@ def test_settlement_stays_locked_until_required_feedback_arrives():
 
 
 def test_a_rule_created_a_moment_ago_binds_settlement_before_its_sweep():
+    # GIVEN an unlocked campaign WHEN a rule for it is created (no sweep yet) THEN finance may not pay it
     c = approved()
     assert c.reimbursement_status == "unlocked"
     rules.create_rule(LEADER, {"scope": "campaign", "campaign_id": c.id})
@@ -48,6 +51,7 @@ def test_a_rule_created_a_moment_ago_binds_settlement_before_its_sweep():
 
 
 def test_only_an_approved_campaign_is_settled_and_only_by_finance():
+    # GIVEN submitted, rejected and cancelled campaigns THEN 409; others than finance THEN 403
     for c in (submitted(), rejected(), campaigns.cancel_campaign(REP, approved().id, "off")):
         assert refused(settlement.settle, FINANCE, c.id, None, None).answer == (409, "invalid_state")
     c = approved()
@@ -57,6 +61,7 @@ def test_only_an_approved_campaign_is_settled_and_only_by_finance():
 
 # -- the amount ---------------------------------------------------------------------------------
 def test_settlement_pays_actual_spend_capped_at_the_approved_amount():
+    # GIVEN 1,000 yuan approved and 1,500 spent THEN 1,000 is proposed, and no more may be paid
     c = fed_back(amount=100000, spend=150000)
     assert c.proposed_amount == 100000
     r = refused(settlement.settle, FINANCE, c.id, 100001, None)
@@ -65,11 +70,13 @@ def test_settlement_pays_actual_spend_capped_at_the_approved_amount():
 
 
 def test_without_feedback_the_approved_amount_is_paid_and_finance_may_pay_less():
+    # GIVEN no feedback required nor given THEN the approved amount is paid; finance may name a lower one
     assert settlement.settle(FINANCE, approved(amount=120000).id, None, None).reimbursed_amount == 120000
     assert settlement.settle(FINANCE, fed_back(amount=120000, spend=90000).id, 80000, None).reimbursed_amount == 80000
 
 
 def test_a_campaign_is_reimbursed_once_and_its_feedback_is_locked_then():
+    # GIVEN a paid campaign WHEN finance pays again or the rep submits feedback THEN 409
     c = approved()
     settlement.settle(FINANCE, c.id, None, None)
     assert refused(settlement.settle, FINANCE, c.id, None, None).answer == (409, "already_reimbursed")
@@ -77,6 +84,7 @@ def test_a_campaign_is_reimbursed_once_and_its_feedback_is_locked_then():
 
 
 def test_of_settlement_and_cancellation_at_once_exactly_one_wins(store, monkeypatch):
+    # GIVEN 1,800 yuan reserved, and the rep withdraws the campaign while finance is settling it
     b = budget(amount=500000)
     c = approved(amount=180000)
     real_get, raced = store.campaigns.get, []
@@ -89,14 +97,16 @@ def test_of_settlement_and_cancellation_at_once_exactly_one_wins(store, monkeypa
         return found
 
     monkeypatch.setattr(store.campaigns, "get", read_while_the_rep_cancels)
+    # THEN finance is told it is no longer payable, and the money goes back once, consumed never
     assert refused(settlement.settle, FINANCE, c.id, None, None).answer == (409, "invalid_state")
     after = real_get(c.id)
     assert (after.status, after.reimbursed_amount) == ("cancelled", None)
-    assert figures(b.id) == (500000, 0, 0, 0, 500000)  # released once, consumed never
+    assert figures(b.id) == (500000, 0, 0, 0, 500000)
 
 
 # -- the stream's side: unlocking ----------------------------------------------------------------
 def test_unlock_is_idempotent_and_follows_the_highest_revision_whatever_the_order():
+    # GIVEN three revisions of required feedback
     rule(scope="all")
     c = approved(amount=180000)
     for spend in (100000, 120000, 170000):
@@ -111,6 +121,7 @@ def test_unlock_is_idempotent_and_follows_the_highest_revision_whatever_the_orde
 
 
 def test_a_later_revision_moves_the_proposal_and_records_nothing_new():
+    # GIVEN unlocked settlement WHEN a new revision lowers actual spend THEN the proposal follows, unrecorded
     rule(scope="all")
     c = approved(amount=180000)
     feedback_in(c.id, spend=150000)
@@ -122,6 +133,7 @@ def test_a_later_revision_moves_the_proposal_and_records_nothing_new():
 
 
 def test_a_revision_of_a_reimbursed_campaign_changes_nothing():
+    # GIVEN a campaign paid before the stream applied its feedback THEN applying it changes nothing
     c = approved()
     feedback_in(c.id, spend=10000)
     settlement.settle(FINANCE, c.id, None, None)
@@ -130,6 +142,7 @@ def test_a_revision_of_a_reimbursed_campaign_changes_nothing():
 
 
 def test_a_record_the_campaign_cannot_account_for_fails_so_the_stream_retries_or_parks_it():
+    # GIVEN a revision of an unknown campaign, or one the campaign does not know yet THEN it fails loudly
     with pytest.raises(LookupError):
         settlement.unlock_settlement("01UNKNOWN", 1, 100)
     c = approved()
@@ -138,6 +151,8 @@ def test_a_record_the_campaign_cannot_account_for_fails_so_the_stream_retries_or
 
 
 def test_an_unlock_that_loses_a_race_re_reads_and_applies_once(store, monkeypatch):
+    # GIVEN the campaign is renamed between the unlock's read and its write
+    # THEN the unlock re-reads, applies once, and keeps the new name
     rule(scope="all")
     c = approved()
     feedback_in(c.id, spend=90000)
