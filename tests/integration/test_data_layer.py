@@ -381,3 +381,16 @@ def test_of_several_failing_conditions_both_stores_report_the_one_dynamodb_is_se
     with pytest.raises(StaleWrite):
         store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
     assert store.budgets.get(budget.id).available == 0
+
+
+def test_rows_written_by_a_backfill_make_their_company_known_to_the_schedules(store, org):
+    """The 07:00 reports and 09:00 reminders run for the companies the roll-ups know: a company
+    whose rows were backfilled (put_rows) is one, as is one whose stream record was applied."""
+    from chalicelib.domain.rollups import RowKey
+
+    tenant = org.split("/")[0]
+    row = RowKey(tenant, "org", tenant, "2026-11", tenant, "tasting")
+    assert tenant not in store.rollups.tenants()
+    assert store.rollups.put_rows({row: {"campaigns": 3, "approved_amount": 900}}) == 1
+    assert tenant in store.rollups.tenants()
+    assert store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")[0][1]["campaigns"] == 3
