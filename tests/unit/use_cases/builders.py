@@ -34,6 +34,7 @@ from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule
 from chalicelib.logic import budgets, campaigns, evidence, feedback, rules, settlement
 from chalicelib.logic.uploads import UploadEvent, check_upload
+from tests.conftest import campaign_body
 
 TODAY = "2026-11-20"
 
@@ -85,18 +86,8 @@ def refused(use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Refusal:
 
 # -- campaigns in every state ------------------------------------------------------------------
 def application(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "title": "Weekend tasting at Suguo Xinjiekou",
-        "category": "tasting",
-        "customer": {"id": "SUGUO-XJK", "name": "Suguo Xinjiekou"},
-        "start_date": "2026-11-01",
-        "end_date": "2026-11-03",
-        "location": {"address": "Xinjiekou, Nanjing", "lat": 32.0415, "lon": 118.7849},
-        "plan": {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": 500},
-        "requested_amount": 200000,
-    }
-    body.update(overrides)
-    return body
+    """The body of POST /campaigns the other suites send, for the store Suguo Xinjiekou."""
+    return campaign_body(**{"customer": {"id": "SUGUO-XJK", "name": "Suguo Xinjiekou"}, **overrides})
 
 
 def draft(owner: Principal = REP, **overrides: Any) -> Campaign:
