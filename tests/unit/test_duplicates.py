@@ -11,12 +11,22 @@ from collections import defaultdict
 
 import pytest
 
-from chalicelib.dal.evidence import band_keys
 from chalicelib.domain import filecheck as fc
 from chalicelib.domain.evidence import Candidate, Thresholds, best_matches
 from tests import corpus as C
 
 SCENES = 14
+
+
+def band_keys(tenant: str, phash: str) -> list[str]:
+    """The table's band keys (dal/evidence.py), imported when first used: that module loads the
+    DynamoDB models, which read their endpoint once, and a run of several suites starts its
+    local AWS only after collecting this one (tests/local_aws.py)."""
+    from chalicelib.dal.evidence import band_keys as keys
+
+    return keys(tenant, phash)
+
+
 #: the corpus (42 generated 1024×768 scenes, ~100 photos) takes seconds to build: make test runs
 #: these tests, make unit (the fast loop) leaves them out
 corpus_built = pytest.mark.slow
