@@ -21,11 +21,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
 from chalicelib.dal import repos
+from chalicelib.dal.memory import InMemoryStorage
 from chalicelib.domain.access import Principal
 from chalicelib.domain.budget import Budget
 from chalicelib.domain.campaign import Campaign
@@ -172,7 +173,8 @@ def sweep(changed: FeedbackRule, change: str) -> int:
     """Deliver a rule change and every page of the sweep it starts; how many campaigns changed."""
     rules.rule_changed(changed, change)
     moved = 0
-    while (progress := repos.storage().rules.sweep(changed.id, change)) is not None and not progress.done:
+    memory = cast(InMemoryStorage, repos.storage())  # sweeps are driven by the rules stream elsewhere
+    while (progress := memory.rules.sweep(changed.id, change)) is not None and not progress.done:
         moved += rules.continue_sweep(progress)
     return moved
 
