@@ -31,28 +31,48 @@ class NoNetwork(RuntimeError):
     """A unit test tried to bind or connect a socket."""
 
 
-@pytest.fixture(autouse=True)
-def _no_network_and_no_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    running = {t.ident for t in threading.enumerate() if t is not threading.main_thread()}
+#: While a unit test runs: the threads that were running before it (left alone); else None.
+_exempt: set[int | None] | None = None
 
-    def refuse(name: str) -> None:
-        original: Callable[..., Any] = getattr(socket.socket, name)
 
-        def guarded(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
-            if threading.get_ident() in running:
-                return original(self, *args, **kwargs)
+def _refused_while_a_unit_test_runs(name: str) -> None:
+    original: Callable[..., Any] = getattr(socket.socket, name)
+
+    def guarded(self: socket.socket, *args: Any, **kwargs: Any) -> Any:
+        exempt = _exempt
+        if exempt is not None and threading.get_ident() not in exempt:
             raise NoNetwork(f"a unit test may not {name} a socket ({args[0] if args else ''!r}): use the fakes")
+        return original(self, *args, **kwargs)
 
-        monkeypatch.setattr(socket.socket, name, guarded)
+    setattr(socket.socket, name, guarded)
 
-    for name in ("bind", "connect", "connect_ex"):
-        refuse(name)
 
-    def no_dynamo() -> None:
-        raise RuntimeError("a unit test reached the DynamoDB storage: use the `store` fixture (InMemoryStorage)")
+def _no_dynamodb_while_a_unit_test_runs() -> None:
+    from chalicelib.dal import repos
 
-    monkeypatch.setattr("chalicelib.dal.repos._default", no_dynamo)
+    original = repos._default
+
+    def guarded() -> Any:
+        if _exempt is not None:
+            raise RuntimeError("a unit test reached the DynamoDB storage: use the `store` fixture (InMemoryStorage)")
+        return original()
+
+    repos._default = guarded  # type: ignore[assignment]  # the same call, refused during a unit test
+
+
+# Installed once (a guard per test cost as much as a small test); inert outside unit tests, so a
+# whole `make test` run, whose other suites use sockets and DynamoDB, is unaffected.
+for _name in ("bind", "connect", "connect_ex"):
+    _refused_while_a_unit_test_runs(_name)
+_no_dynamodb_while_a_unit_test_runs()
+
+
+@pytest.fixture(autouse=True)
+def _no_network_and_no_aws() -> Iterator[None]:
+    global _exempt
+    _exempt = {t.ident for t in threading.enumerate() if t is not threading.main_thread()}
     yield
+    _exempt = None
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
