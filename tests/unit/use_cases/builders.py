@@ -61,13 +61,15 @@ POLICY = [
 # -- what a user sees when a use case refuses ------------------------------------------------
 @dataclass
 class Refusal:
-    """A refused request as its caller sees it: HTTP status, error code, fields at fault."""
+    """A refused request as its caller sees it: HTTP status, error code, fields at fault (and
+    each one's field code)."""
 
     status: int
     code: str
     message: str
     fields: list[str] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    codes: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def answer(self) -> tuple[int, str]:
@@ -81,8 +83,15 @@ def refused(use_case: Callable[..., Any], *args: Any, **kwargs: Any) -> Refusal:
     with pytest.raises(DomainError) as err:
         use_case(*args, **kwargs)
     e = err.value
-    fields = [f["field"] for f in e.errors] if isinstance(e, InvalidInput) else []
-    return Refusal(status_of(e), e.code, e.message, fields, dict(e.details))
+    errors = e.errors if isinstance(e, InvalidInput) else []
+    return Refusal(
+        status_of(e),
+        e.code,
+        e.message,
+        [f["field"] for f in errors],
+        dict(e.details),
+        [(f["field"], f["code"]) for f in errors],
+    )
 
 
 # -- campaigns in every state ------------------------------------------------------------------

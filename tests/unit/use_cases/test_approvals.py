@@ -60,7 +60,8 @@ def test_a_policy_whose_levels_do_not_climb_names_each_fault():
     # THEN both faults are named by their place, and no policy is set
     bad = [{"up_to": 100000, "approver": "region"}, {"up_to": 50000, "approver": "province"}]
     r = refused(approvals.set_policy, LEADER, bad)
-    assert r.answer == (400, "validation_error") and r.fields == ["levels.1.up_to", "levels.1.approver"]
+    assert r.answer == (400, "validation_error")
+    assert r.codes == [("levels.1.up_to", "not_increasing"), ("levels.1.approver", "approver_not_higher")]
     assert approvals.get_policy(LEADER)["levels"] == []
 
 
@@ -142,9 +143,10 @@ def test_amounts_only_go_down_along_the_chain():
     approvals.set_policy(LEADER, POLICY)
     c = submitted(requested_amount=200000)
     over = refused(campaigns.approve_campaign, PROVINCE, c.id, 200001, None)
-    assert over.answer == (400, "validation_error") and over.fields == ["approved_amount"]
+    assert over.answer == (400, "validation_error") and over.codes == [("approved_amount", "above_requested")]
     campaigns.approve_campaign(PROVINCE, c.id, 150000, None)
-    assert refused(campaigns.approve_campaign, REGION, c.id, 150001, None).fields == ["approved_amount"]
+    later = refused(campaigns.approve_campaign, REGION, c.id, 150001, None)
+    assert later.codes == [("approved_amount", "above_previous_step")]
     assert campaigns.approve_campaign(REGION, c.id, 150000, None).approved_amount == 150000
 
 

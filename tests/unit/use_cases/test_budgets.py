@@ -55,7 +55,13 @@ def test_one_budget_per_org_period_and_category():
 def test_a_budget_names_every_field_at_fault():
     # WHEN a budget is for another company, a 13th month, an unknown category and 0 fen THEN all four are named
     r = refused(budgets.create_budget, LEADER, "US/EAST", "2026-13", "snacks", 0, None)
-    assert r.answer == (400, "validation_error") and r.fields == ["org", "period", "category", "amount"]
+    assert r.answer == (400, "validation_error")
+    assert r.codes == [
+        ("org", "outside_company"),
+        ("period", "not_a_period"),
+        ("category", "unknown_category"),
+        ("amount", "too_small"),
+    ]
 
 
 def test_only_leaders_and_finance_allocate():
@@ -80,10 +86,10 @@ def test_a_carved_budget_fits_inside_its_parent():
     # GIVEN a tasting budget for Q4 WHEN a child is for the whole year and displays THEN both misfits are named
     tastings = budget(period="2026-Q4", category="tasting")
     r = refused(budget, org="CN/EAST", period="2026", category="display", parent=tastings)
-    assert r.fields == ["period", "category"]
+    assert r.codes == [("period", "outside_parent_period"), ("category", "not_parent_category")]
     # AND a child of the East may not be the West's
     east = budget(org="CN/EAST")
-    assert refused(budget, org="CN/WEST", parent=east).fields == ["org"]
+    assert refused(budget, org="CN/WEST", parent=east).codes == [("org", "outside_parent_org")]
 
 
 def test_a_parent_never_gives_more_than_it_has():
@@ -280,7 +286,7 @@ def test_budget_lists_filter_by_subtree_period_and_category_within_the_callers_s
     assert listed(FINANCE, org="CN/EAST", category="tasting") == [("CN/EAST", "2026-Q4", "tasting")]
     assert listed(FINANCE, period="2026") == [("CN", "2026", None)]
     assert refused(listed, REGION, org="CN/WEST").answer == (403, "forbidden")
-    assert refused(listed, FINANCE, period="26").fields == ["period"]
+    assert refused(listed, FINANCE, period="26").codes == [("period", "not_a_period")]
     assert refused(listed, REP).answer == (403, "forbidden")
 
 

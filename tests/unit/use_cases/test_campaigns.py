@@ -60,7 +60,8 @@ def test_an_application_names_every_field_at_fault_at_once():
         campaigns.create_campaign, REP, application(start_date="2026-11-05", end_date="2026-11-01", category="x")
     )
     # THEN both fields are named in one answer, and nothing is stored
-    assert r.answer == (400, "validation_error") and sorted(r.fields) == ["category", "end_date"]
+    assert r.answer == (400, "validation_error")
+    assert sorted(r.codes) == [("category", "unknown_category"), ("end_date", "end_before_start")]
     assert campaigns.list_campaigns(LEADER, CampaignFilters(), PageRequest()).items == []
 
 
@@ -97,7 +98,7 @@ def test_an_edit_is_checked_as_a_whole_application():
     c = draft()
     r = refused(campaigns.update_campaign, REP, c.id, {"end_date": "2026-10-01"})
     # THEN the end date is named and the draft is unchanged
-    assert r.answer == (400, "validation_error") and r.fields == ["end_date"]
+    assert r.answer == (400, "validation_error") and r.codes == [("end_date", "end_before_start")]
     assert current(c.id).end_date == "2026-11-03"
 
 
@@ -271,7 +272,7 @@ def test_a_trail_pages_oldest_first_and_refuses_a_made_up_cursor():
     first, cursor, _ = history.trail(LEADER, c.id, PageRequest(2))
     rest, end, _ = history.trail(LEADER, c.id, PageRequest(10, cursor))
     assert [e["seq"] for e in first + rest] == [1, 2, 3, 4] and end is None
-    assert refused(history.trail, LEADER, c.id, PageRequest(2, "99")).fields == ["cursor"]
+    assert refused(history.trail, LEADER, c.id, PageRequest(2, "99")).codes == [("cursor", "bad_cursor")]
 
 
 def test_a_trail_with_an_entry_removed_in_storage_pages_through_the_rest_and_does_not_verify(store):

@@ -59,14 +59,14 @@ def test_a_delegation_ending_today_is_valid_and_one_entirely_past_is_refused():
     # GIVEN today is 20 November (Shanghai)
     assert delegate(start="2026-11-18", until="2026-11-20").until_day == "2026-11-20"
     r = refused(delegate, start="2026-11-18", until="2026-11-19")
-    assert r.answer == (400, "validation_error") and r.fields == ["until"] and "2026-11-20" in r.message
+    assert r.answer == (400, "validation_error") and r.codes == [("until", "in_the_past")] and "2026-11-20" in r.message
 
 
 def test_days_are_shanghai_days_even_while_the_utc_date_is_still_yesterday(clock):
     # GIVEN 01:30 on 21 November in Shanghai, 17:30 on the 20th in UTC
     clock.set("2026-11-21", hour=1, minute=30)
     # THEN a delegation that ended on the 20th is in the past
-    assert refused(delegate, start="2026-11-19", until="2026-11-20").fields == ["until"]
+    assert refused(delegate, start="2026-11-19", until="2026-11-20").codes == [("until", "in_the_past")]
     # AND one that starts on the 21st is in force already
     c = with_province_step()
     delegate(start="2026-11-21", until="2026-11-21")
@@ -78,8 +78,8 @@ def test_a_delegation_names_every_fault():
     # WHEN a manager delegates to themselves with a malformed end date, or ends before starting,
     # or a rep delegates THEN each fault is named, and the rep is refused
     r = refused(approvals.set_delegation, PROVINCE, PROVINCE.sub, "me", "2026-11-25", "2026-11-2")
-    assert r.fields == ["to.id", "until"]
-    assert refused(delegate, start="2026-11-25", until="2026-11-24").fields == ["until"]
+    assert r.codes == [("to.id", "self_delegation"), ("until", "not_a_date")]
+    assert refused(delegate, start="2026-11-25", until="2026-11-24").codes == [("until", "end_before_start")]
     assert refused(delegate, delegator=REP).answer == (403, "forbidden")
 
 

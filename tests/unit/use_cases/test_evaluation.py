@@ -133,10 +133,10 @@ def test_feedback_compliance_counts_delivered_against_overdue_as_of_today(clock)
 
 def test_a_summary_period_is_whole_months_in_order_and_at_most_three_years():
     # WHEN the period is no month, runs backwards, spans 37 months, or the grouping is unknown THEN named
-    assert refused(evaluation.summary, LEADER, "category", "2026-13", "2026-11").fields == ["from"]
-    assert refused(evaluation.summary, LEADER, "category", "2026-11", "2026-10").fields == ["from"]
-    assert refused(evaluation.summary, LEADER, "category", "2023-01", "2026-01").fields == ["to"]
-    assert refused(evaluation.summary, LEADER, "colour", None, None).fields == ["group_by"]
+    assert refused(evaluation.summary, LEADER, "category", "2026-13", "2026-11").codes == [("from", "not_a_month")]
+    assert refused(evaluation.summary, LEADER, "category", "2026-11", "2026-10").codes == [("from", "start_after_end")]
+    assert refused(evaluation.summary, LEADER, "category", "2023-01", "2026-01").codes == [("to", "period_too_long")]
+    assert refused(evaluation.summary, LEADER, "colour", None, None).codes == [("group_by", "not_one_of")]
     assert evaluation.summary(LEADER, "category", None, None)["from"] == "2026-11"  # this month by default
 
 

@@ -53,8 +53,10 @@ def test_an_upload_names_a_type_or_size_it_does_not_take():
     # WHEN a rep asks for an executable, or a photo over 15 MB THEN the field is named; a 20 MB PDF is fine
     c = approved()
     r = refused(evidence.request_upload, REP, c.id, "run.exe", "application/x-msdownload", 10)
-    assert r.answer == (400, "validation_error") and r.fields == ["content_type"]
-    assert refused(evidence.request_upload, REP, c.id, "big.jpg", JPEG, 15 * 1024 * 1024 + 1).fields == ["size_bytes"]
+    assert r.answer == (400, "validation_error") and r.codes == [("content_type", "unsupported_file_type")]
+    assert refused(evidence.request_upload, REP, c.id, "big.jpg", JPEG, 15 * 1024 * 1024 + 1).codes == [
+        ("size_bytes", "too_large")
+    ]
     assert evidence.request_upload(REP, c.id, "plan.pdf", "application/pdf", 20 * 1024 * 1024)[0].kind == "document"
 
 

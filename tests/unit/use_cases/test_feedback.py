@@ -101,7 +101,8 @@ def test_missing_actual_figures_are_named():
     # WHEN feedback without actual spend and sales is submitted THEN both are named
     c = approved()
     r = refused(feedback.submit_feedback, REP, c.id, {"effect_rating": 3})
-    assert r.answer == (400, "validation_error") and sorted(r.fields) == ["actual_sales", "actual_spend"]
+    assert r.answer == (400, "validation_error")
+    assert sorted(r.codes) == [("actual_sales", "required_to_submit"), ("actual_spend", "required_to_submit")]
 
 
 def test_required_feedback_is_passive_and_volunteered_feedback_active():
@@ -118,7 +119,7 @@ def test_feedback_needs_the_ready_photos_the_rule_in_force_asks_for_now():
     assert current(c.id).rule is None  # the stored requirement is stale: no sweep has run yet
     # WHEN feedback is submitted without photos THEN the rule in force now refuses it
     r = refused(feedback_in, c.id)
-    assert r.fields == ["attachments"] and "at least 2" in r.message and "0 so far" in r.message
+    assert r.codes == [("attachments", "too_few_photos")] and "at least 2" in r.message and "0 so far" in r.message
     # GIVEN one checked photo, one upload not checked yet and one rejected THEN only the first counts
     photo(c.id, seed=3)
     pending, _ = upload(c.id, b"not checked yet")  # neither a pending upload ...
@@ -227,4 +228,4 @@ def test_e_refuses_a_due_window_that_ends_before_it_starts():
         RequestSearch(due_after="2026-11-10", due_before="2026-11-01"),
         PageRequest(),
     )
-    assert r.answer == (400, "validation_error") and r.fields == ["due_after"]
+    assert r.answer == (400, "validation_error") and r.codes == [("due_after", "start_after_end")]

@@ -60,7 +60,7 @@ def test_a_subscription_needs_an_email_and_covers_the_subscribers_office():
     assert reports.subscribe(REGION, "weekly")["scope"] == "CN/EAST"
     assert reports.subscribe(LEADER, "monthly")["scope"] == "CN"
     no_mail = Principal("pm-9", "manager", "CN/WEST", name="No Mail")
-    assert refused(reports.subscribe, no_mail, "weekly").fields == ["email"]
+    assert refused(reports.subscribe, no_mail, "weekly").codes == [("email", "no_email")]
     assert refused(reports.subscribe, REP, "weekly").answer == (403, "forbidden")
 
 
@@ -84,7 +84,7 @@ def test_reports_list_newest_first_and_refuse_a_made_up_cursor_or_id():
     page, cursor = reports.list_reports(LEADER, 1, None)
     assert [r["id"] for r in page] == [second["id"]]
     assert [r["id"] for r in reports.list_reports(LEADER, 1, cursor)[0]] == [first["id"]]
-    assert refused(reports.list_reports, LEADER, 1, "../x").fields == ["cursor"]
+    assert refused(reports.list_reports, LEADER, 1, "../x").codes == [("cursor", "bad_cursor")]
     assert refused(reports.get_report, LEADER, "not-a-report").answer == (404, "not_found")
     assert refused(reports.get_report, LEADER, "01ARZ3NDEKTSV4RRFFQ69G5FAV").answer == (404, "not_found")
 

@@ -40,10 +40,12 @@ def test_a_leader_requires_feedback_for_a_category_with_defaults_for_what_is_lef
 
 def test_a_rule_names_what_it_is_missing_or_gets_wrong():
     # WHEN a campaign rule names no or an unknown campaign, or a category rule no or an unknown category
-    assert refused(rules.create_rule, LEADER, {"scope": "campaign"}).fields == ["campaign_id"]
-    assert refused(rules.create_rule, LEADER, {"scope": "campaign", "campaign_id": "NOPE"}).fields == ["campaign_id"]
-    assert refused(rules.create_rule, LEADER, {"scope": "category"}).fields == ["category"]
-    assert refused(rules.create_rule, LEADER, {"scope": "category", "category": "snacks"}).fields == ["category"]
+    assert refused(rules.create_rule, LEADER, {"scope": "campaign"}).codes == [("campaign_id", "required_for_scope")]
+    unknown = refused(rules.create_rule, LEADER, {"scope": "campaign", "campaign_id": "NOPE"})
+    assert unknown.codes == [("campaign_id", "unknown_campaign")]
+    assert refused(rules.create_rule, LEADER, {"scope": "category"}).codes == [("category", "required_for_scope")]
+    snacks = refused(rules.create_rule, LEADER, {"scope": "category", "category": "snacks"})
+    assert snacks.codes == [("category", "unknown_category")]
 
 
 def test_only_a_leader_of_the_campaigns_company_sets_or_deletes_rules():

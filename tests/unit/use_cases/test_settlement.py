@@ -65,7 +65,7 @@ def test_settlement_pays_actual_spend_capped_at_the_approved_amount():
     c = fed_back(amount=100000, spend=150000)
     assert c.proposed_amount == 100000
     r = refused(settlement.settle, FINANCE, c.id, 100001, None)
-    assert r.answer == (400, "validation_error") and r.fields == ["amount"]
+    assert r.answer == (400, "validation_error") and r.codes == [("amount", "above_approved")]
     assert settlement.settle(FINANCE, c.id, None, None).reimbursed_amount == 100000
 
 
