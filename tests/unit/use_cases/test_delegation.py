@@ -44,13 +44,19 @@ def test_a_manager_delegates_and_reads_back_who_acts_for_them_and_when():
 
 
 def test_a_new_delegation_replaces_the_old_one_and_a_withdrawn_one_is_gone():
-    # GIVEN a delegation WHEN another is made THEN it replaces the first (one per delegator)
+    # GIVEN an application waiting for the province step WHEN its manager delegates to Zhejiang's
+    # manager, then to the region manager THEN the second replaces the first (one per delegator)
+    c = with_province_step()
     delegate(to=ZJ_MANAGER)
     delegate(to=REGION)
     assert approvals.get_delegation(PROVINCE).to.id == REGION.sub
-    assert approvals.delegations_to(ZJ_MANAGER) == []
-    # WHEN it is withdrawn THEN there is none to read or withdraw
+    assert approvals.my_approvals(ZJ_MANAGER, PageRequest()).items == []
+    assert [(x.id, acting.id) for x, acting in approvals.my_approvals(REGION, PageRequest()).items] == [
+        (c.id, PROVINCE.sub)
+    ]
+    # WHEN it is withdrawn THEN the region manager acts for nobody, and there is none to read or withdraw
     approvals.delete_delegation(PROVINCE)
+    assert approvals.my_approvals(REGION, PageRequest()).items == []
     assert refused(approvals.get_delegation, PROVINCE).answer == (404, "not_found")
     assert refused(approvals.delete_delegation, PROVINCE).answer == (404, "not_found")
 
