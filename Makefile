@@ -33,9 +33,10 @@ openapi: install       ## openapi.yaml's request components from chalicelib/hand
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-check: install         ## lint, import order and format (ruff)
+check: install         ## lint, import order and format (ruff); the import graph's contracts (import-linter, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 # The fast loop keeps bytecode (__pycache__, gitignored) even where PYTHONDONTWRITEBYTECODE is set,
 # and loads no pytest plugin it does not use (schemathesis' alone costs a second).

@@ -8,7 +8,7 @@ from dataclasses import replace
 from chalicelib.dal import repos
 from chalicelib.domain.pages import PageRequest
 from chalicelib.domain.search import CampaignFilters
-from chalicelib.logic import campaigns, evaluation, history
+from chalicelib.logic import campaigns, evaluation, history, visibility
 from tests.unit.use_cases.builders import (
     FINANCE,
     LEADER,
@@ -38,7 +38,7 @@ def ids(page) -> list[str]:
 
 
 def overlap_warning(c) -> list[str] | None:
-    found = [w for w in campaigns.warnings(current(c.id)) if w["code"] == "overlapping_campaign"]
+    found = [w for w in visibility.warnings(current(c.id)) if w["code"] == "overlapping_campaign"]
     return found[0]["campaign_ids"] if found else None
 
 
