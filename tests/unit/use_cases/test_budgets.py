@@ -27,7 +27,7 @@ from tests.unit.use_cases.builders import (
 
 
 def ledger(budget_id: str, who=FINANCE) -> list[tuple[str, int]]:
-    return [(e.kind, e.amount) for e in budgets.ledger(who, budget_id, PageRequest(100)).items]
+    return [(e.kind, e.amount) for e in budgets.ledger(who, budget_id, PageRequest(100))[0].items]
 
 
 def listed(who, org=None, period=None, category=None) -> list[tuple[str, str, str | None]]:
@@ -258,7 +258,7 @@ def test_replaying_a_budgets_ledger_gives_exactly_its_figures():
     budgets.resize_budget(LEADER, east.id, 300_000)
     # THEN each budget's ledger, replayed, gives exactly its figures
     for each in (company, east):
-        entries = budgets.ledger(FINANCE, each.id, PageRequest(100)).items
+        entries = budgets.ledger(FINANCE, each.id, PageRequest(100))[0].items
         amount, allocated, reserved, consumed, _ = figures(each.id)
         assert replay(entries) == Figures(amount, allocated, reserved, consumed)
     assert figures(east.id) == (300_000, 0, 50_000, 90_000, 160_000)
@@ -305,6 +305,6 @@ def test_a_ledger_pages_oldest_first():
     b = budget(amount=1_000_000)
     for _ in range(3):
         approved(amount=1000)
-    first = budgets.ledger(FINANCE, b.id, PageRequest(2))
-    rest = budgets.ledger(FINANCE, b.id, PageRequest(10, first.next_cursor))
+    first, _ = budgets.ledger(FINANCE, b.id, PageRequest(2))
+    rest, _ = budgets.ledger(FINANCE, b.id, PageRequest(10, first.next_cursor))
     assert [(e.kind, e.amount) for e in first.items + rest.items] == [("allocate", 1_000_000)] + [("reserve", 1000)] * 3

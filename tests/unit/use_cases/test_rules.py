@@ -191,3 +191,14 @@ def test_a_sweep_does_not_take_nothing_to_change_from_a_lagging_listing(store, m
     rules.rule_changed(made, "created")
     assert run_sweep(store, made.id) == 1
     assert current(c.id).reimbursement_status == "locked"
+
+
+def test_one_rule_per_target_and_a_deleted_one_frees_it():
+    # GIVEN a tasting rule WHEN a second one is created THEN 409 naming the rule in force
+    first = rules.create_rule(LEADER, {"scope": "category", "category": "tasting"})
+    r = refused(rules.create_rule, LEADER, {"scope": "category", "category": "tasting", "due_days": 3})
+    assert r.answer == (409, "rule_exists") and r.details["rule_id"] == first.id
+    # AND another target is free; WHEN the first is deleted THEN the target is free again
+    rules.create_rule(LEADER, {"scope": "category", "category": "display"})
+    rules.delete_rule(LEADER, first.id)
+    assert rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 3}).due_days == 3
