@@ -13,6 +13,7 @@ from tests.unit.use_cases.builders import (
     PROVINCE,
     REGION,
     REP,
+    REP_WEST,
     REP_ZJ,
     WEST,
     approved,
@@ -308,3 +309,15 @@ def test_a_ledger_pages_oldest_first():
     first, _ = budgets.ledger(FINANCE, b.id, PageRequest(2))
     rest, _ = budgets.ledger(FINANCE, b.id, PageRequest(10, first.next_cursor))
     assert [(e.kind, e.amount) for e in first.items + rest.items] == [("allocate", 1_000_000)] + [("reserve", 1000)] * 3
+
+
+def test_a_ledger_names_the_campaigns_behind_its_entries_that_the_reader_may_see():
+    # GIVEN the company's budget with reservations for a Jiangsu and a Sichuan campaign
+    budget(amount=1_000_000)
+    js = approved(amount=1000, title="Weekend tasting")
+    sc = approved(amount=2000, owner=REP_WEST, approver=WEST, title="Chengdu roadshow")
+    company = budgets.list_budgets(FINANCE, None, None, None, PageRequest())
+    [b] = company.items
+    # THEN finance reads both titles; the Jiangsu manager, who draws on it too, only Jiangsu's
+    assert budgets.ledger(FINANCE, b.id, PageRequest())[1] == {js.id: "Weekend tasting", sc.id: "Chengdu roadshow"}
+    assert budgets.ledger(PROVINCE, b.id, PageRequest())[1] == {js.id: "Weekend tasting"}

@@ -308,3 +308,13 @@ def test_a_trail_cut_short_at_its_end_does_not_verify(store):
     last = max(store.tables.audit[c.id])
     del store.tables.audit[c.id][last]  # the remaining entries still chain, but not to the head
     assert history.trail(LEADER, c.id, PageRequest(50))[2] is False
+
+
+def test_an_application_made_after_its_campaign_began_is_flagged_as_retroactive(clock):
+    # GIVEN today is 20 November: one application for a campaign that began on the 1st, one for the 28th
+    late = submitted()
+    timely = submitted(start_date="2026-11-28", end_date="2026-11-29", customer={"id": "RT-HZ", "name": "RT"})
+    codes = {c.id: [w["code"] for w in visibility.warnings(current(c.id))] for c in (late, timely)}
+    # THEN the late one warns the approver (事后申请), the timely one does not; neither is blocked
+    assert codes == {late.id: ["retroactive_application"], timely.id: []}
+    assert campaigns.approve_campaign(REGION, late.id, 1000, None).status == "approved"

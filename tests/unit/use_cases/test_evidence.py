@@ -112,6 +112,17 @@ def test_a_real_photo_is_ready_with_a_thumbnail_and_integrity_flags(store):
     assert trail_actions(c.id)[-1] == "attachment_ready" and evidence.ready_photo_count(c.id) == 1
 
 
+def test_a_campaign_with_an_address_alone_says_it_cannot_tell_how_far_a_photo_was_taken():
+    # GIVEN a campaign whose place is an address without coordinates, and a photo with GPS
+    c = approved(location={"address": "Xinjiekou, Nanjing"})
+    taken = corpus.jpeg(corpus.scene(6, (640, 480)), exif=corpus.exif("2026:11:02 10:30:00", 31.2304, 121.4737))
+    a, event = upload(c.id, taken)
+    assert check_upload(event) == "ready"
+    # THEN the distance is unknown (null), not guessed; the day is inside the window
+    flags = stored(c.id, a.id).integrity
+    assert (flags["distance_km"], flags["far_from_location"], flags["outside_campaign_window"]) == (None, None, False)
+
+
 def test_an_upload_that_is_not_what_it_claims_is_rejected_with_a_reason_and_never_served(store):
     # WHEN a PDF arrives as a JPEG THEN it is rejected with a reason, moved out of reach, and does not count
     c = approved()

@@ -229,3 +229,15 @@ def test_e_refuses_a_due_window_that_ends_before_it_starts():
         PageRequest(),
     )
     assert r.answer == (400, "validation_error") and r.codes == [("due_after", "start_after_end")]
+
+
+def test_feedback_is_drafted_any_time_after_approval_and_submitted_from_the_campaigns_last_day(clock):
+    # GIVEN a campaign approved for 28-29 November, and today the 20th
+    c = approved(start_date="2026-11-28", end_date="2026-11-29")
+    # THEN the rep may draft, but not submit: the error names the day it becomes possible
+    assert feedback.save_draft(REP, c.id, FIGURES)[1].status == "draft"
+    r = refused(feedback.submit_feedback, REP, c.id, None)
+    assert r.answer == (409, "campaign_not_ended") and r.details["ends_on"] == "2026-11-29"
+    # WHEN the last day comes THEN the rep reports that evening
+    clock.set("2026-11-29", hour=20)
+    assert feedback.submit_feedback(REP, c.id, None)[1].revision == 1

@@ -173,3 +173,14 @@ def test_an_unlock_that_loses_a_race_re_reads_and_applies_once(store, monkeypatc
     after = real_get(c.id)
     assert reads["n"] == 2 and after.proposed_amount == 90000 and after.title == "renamed meanwhile"
     assert trail_actions(c.id).count("settlement_unlocked") == 1
+
+
+def test_nothing_is_paid_before_the_campaigns_last_day_whatever_the_rules(clock):
+    # GIVEN an approved campaign for 28-29 November no rule binds (unlocked), and today the 20th
+    c = approved(start_date="2026-11-28", end_date="2026-11-29")
+    assert c.reimbursement_status == "unlocked"
+    r = refused(settlement.settle, FINANCE, c.id, None, None)
+    assert r.answer == (409, "campaign_not_ended") and r.details["ends_on"] == "2026-11-29"
+    # WHEN its last day comes THEN finance pays
+    clock.set("2026-11-29")
+    assert settlement.settle(FINANCE, c.id, None, None).reimbursement_status == "reimbursed"
