@@ -47,19 +47,12 @@ def rule_image(rule) -> dict[str, Any]:
 
 
 def sweep_image(rule, change: str = "created", done: bool = False) -> dict[str, Any]:
-    """A sweep's progress item as the rules table stores it (dal/rules.py: `sweep|<rule id>`)."""
-    from chalicelib.dal.models import RuleModel
+    """A sweep's progress item as the rules table stores it, as its stream record carries it."""
+    from chalicelib.dal.rules import sweep_item
 
-    return RuleModel(
-        f"sweep|{rule.id}",
-        change,
-        tenant=rule.tenant,
-        scope=rule.scope,
-        category=rule.category,
-        campaign_id=rule.campaign_id,
-        sweep_done=done,
-        sweep_updated=0,
-    ).serialize()
+    item = sweep_item(rule, change)
+    item.sweep_done = done
+    return item.serialize()
 
 
 # -- the feedback stream ------------------------------------------------------------------------
