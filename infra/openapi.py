@@ -11,19 +11,21 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "openapi.yaml"
 SERVED = ROOT / "chalicelib" / "openapi.json"
 
 
-def load_spec(path: Path = SOURCE) -> dict:
+def load_spec(path: Path = SOURCE) -> dict[str, Any]:
     import yaml
 
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    spec: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return spec
 
 
-def render(spec: dict) -> str:
+def render(spec: dict[str, Any]) -> str:
     return json.dumps(spec, indent=1, ensure_ascii=False, sort_keys=False) + "\n"
 
 
