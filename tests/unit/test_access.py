@@ -2,6 +2,7 @@
 
 import pytest
 
+from chalicelib.domain import access
 from chalicelib.domain.access import Principal, Scope, in_scope, list_scope, require_approver
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.org import ancestor, is_valid_org, is_within
@@ -56,8 +57,6 @@ def test_nobody_approves_their_own_application():
 
 
 # -- every rule of the authorization module -------------------------------------------------------
-from chalicelib.domain import access  # noqa: E402
-
 PROVINCE = Principal("p1", "manager", "CN/EAST/JS")
 FINANCE = Principal("f1", "finance", "CN")
 
