@@ -29,9 +29,10 @@ package: install       ## build/sam.json: the prod stage's deployable template, 
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-check: install         ## lint, import order and format (ruff)
+check: install         ## lint, import order and format (ruff); types (mypy, the paths of [tool.mypy] files in pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: check package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-end, infra, browser (on the fresh build/), TEST_WORKERS=2 in parallel
 	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
@@ -54,4 +55,4 @@ verify-audit: install    ## verify every campaign's audit chain (of the running 
 	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE))
 
 clean:
-	rm -rf $(VENV) var build .pytest_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache
