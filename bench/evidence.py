@@ -152,6 +152,14 @@ def _photo() -> bytes:
     return C.jpeg(img, quality=92, exif=C.exif("2026:11:02 10:30:00", 32.0415, 118.7849))
 
 
+class Answer(NamedTuple):
+    """A DynamoDB response as the wire carried it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
 class Replay:
     """Answers DynamoDB calls with responses recorded from moto, without any service: what is
     left is the client's own work (PynamoDB and botocore building, signing and parsing)."""
@@ -186,14 +194,6 @@ class Replay:
         return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), MockRawResponse(body))
 
 
-class Answer(NamedTuple):
-    """A DynamoDB response as the wire carried it."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
 REPLAY = Replay()
 
 
@@ -208,13 +208,13 @@ def _setup() -> MockAWS:
             Hook("after-call.dynamodb", REPLAY.after_call, "bench-replay-record"),
         ],
     )
-    mock = mock_aws()
-    mock.start()
+    aws = mock_aws()
+    aws.start()
     from chalicelib.dal.models import create_tables
 
     create_tables()
     _fast_partition_queries()
-    return mock
+    return aws
 
 
 def _fast_partition_queries() -> None:
@@ -328,7 +328,7 @@ def _decode(data: bytes) -> None:
 def worker_speed(reps: int, photo: str) -> dict[str, Any]:
     from chalicelib.dal import repos
 
-    mock = _setup()
+    aws = _setup()
     data = Path(photo).read_bytes()
     for n in range(2 * reps + 3):
         _pending(data, n)
@@ -359,7 +359,7 @@ def worker_speed(reps: int, photo: str) -> dict[str, Any]:
     for op, answer in REPLAY.recording:
         script.setdefault(op, []).append(answer)
     REPLAY.recording = None
-    mock.stop()
+    aws.stop()
     REPLAY.script = script
     _check(data, reps + 2)
     decode2: list[float] = []
