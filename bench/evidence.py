@@ -266,11 +266,14 @@ def _check(data: bytes, n: int) -> None:
     from chalicelib.domain import filecheck
 
     a = repos.evidence().get("C1", f"A{n:06d}")
+    if a is None:
+        raise LookupError(f"attachment A{n:06d} was never made pending")
+    etag = f"e{n}"
     found = filecheck.inspect(data, "image/jpeg")
     decided = replace(
         a,
         status="ready",
-        checked_etag=f"e{n}",
+        checked_etag=etag,
         taken_at=found.taken_at,
         gps=found.gps,
         phash=found.phash,
@@ -282,7 +285,7 @@ def _check(data: bytes, n: int) -> None:
     decided.integrity = ev.integrity(
         found.taken_at, found.gps, "2026-11-01", "2026-11-03", {"lat": 32.0415, "lon": 118.7849}, ev.Thresholds()
     )
-    repos.evidence().record_check(decided, decided.checked_etag)
+    repos.evidence().record_check(decided, etag)
 
 
 def _check_compute(data: bytes, candidates: list[Candidate]) -> None:
@@ -336,7 +339,7 @@ def worker_speed(reps: int, photo: str) -> dict[str, Any]:
     from chalicelib.domain import filecheck
 
     found = filecheck.inspect(data, "image/jpeg")
-    candidates = repos.evidence().candidates(TENANT, [found.phash, found.phash_crop])
+    candidates = repos.evidence().candidates(TENANT, [h for h in (found.phash, found.phash_crop) if h])
     _check_compute(data, candidates)
     _decode(data)  # warm every path (imports, caches)
     check: list[float] = []

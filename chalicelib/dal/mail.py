@@ -13,9 +13,13 @@ import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 from chalicelib.dal.clients import ses
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,7 @@ def sender_domain() -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "huixiang.local"
 
 
-def build(mail: Mail):
+def build(mail: Mail) -> EmailMessage:
     import datetime as dt
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
@@ -69,7 +73,7 @@ def build(mail: Mail):
     msg.set_content(mail.text)
     msg.add_alternative(mail.html, subtype="html")
     if mail.inline:
-        html_part = msg.get_payload()[1]
+        html_part = next(part for part in msg.iter_parts() if part.get_content_type() == "text/html")
         for image in mail.inline:
             maintype, subtype = image.mime_type.split("/", 1)
             html_part.add_related(
