@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
 
-.PHONY: install check run test bench token clean package fuzz verify-rollups verify-audit
+.PHONY: install check run test bench token clean package openapi fuzz verify-rollups verify-audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,9 +22,13 @@ install: $(STAMP)
 run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
 	$(BIN)/python -m devstack run
 
-package: install       ## build/sam.json: the prod stage's deployable template, linted (offline)
+package: install       ## build/sam.json: the prod stage's deployable template, linted (offline); refuses a stale openapi.yaml
+	$(BIN)/python -m infra.openapi --check
 	$(BIN)/python -m infra.package --stage prod --out build
 	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
+
+openapi: install       ## openapi.yaml's request components from chalicelib/handlers/schemas.py (and the error codes), then the served chalicelib/openapi.json
+	$(BIN)/python -m infra.openapi
 
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
