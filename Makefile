@@ -19,8 +19,8 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
-	$(BIN)/python -m devstack run
+run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides); keeps its data in var/state (FRESH=1 starts empty), one line per request (VERBOSE=1: the app's JSON logs too, always in var/log/stack.log)
+	$(BIN)/python -m devstack run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
 
 package: install       ## build/sam.json: the prod stage's deployable template, linted (offline); refuses a stale openapi.yaml
 	$(BIN)/python -m infra.openapi --check
@@ -53,7 +53,7 @@ test: check package $(CHROMIUM)  ## every test: unit, integration, functional, e
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install         ## benchmarks: prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money)
+bench: install $(CHROMIUM)  ## benchmarks (bench.console drives Debian's Chromium, installed like make test's): prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money)
 	$(BIN)/python -m bench --only cold_start read_amplification money
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
