@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from bench._common import ROOT, Http, free_port, log, median, percentile, python, stop_group
 from devstack.client import spawn_stack
@@ -42,6 +42,22 @@ TARGET_P50_MS = None  # no target given: reported only
 POLL_SECONDS = 0.020
 UNLOCK_TIMEOUT = 30.0
 START_TIMEOUT = 90.0
+
+
+class StackStop(TypedDict):
+    """How a stack the benchmark started went away."""
+
+    stopped_by: str | None  # SIGTERM, or SIGKILL after it ignored SIGTERM; None: it had exited
+    exit_code: int | None
+    orphans_killed: list[int]  # pids of what it started that outlived it
+
+
+class Scenario(TypedDict):
+    """What `run_scenario` measured: ms from each feedback submit to `unlocked`."""
+
+    samples: list[float]
+    failures: list[str]  # the campaigns that never read `unlocked` within UNLOCK_TIMEOUT
+    rule_id: str
 
 
 class StackProcess:
@@ -53,13 +69,13 @@ class StackProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         fd, self.log_path = tempfile.mkstemp(prefix="huixiang-bench-stack-", suffix=".log")
         os.close(fd)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         import requests
 
         with open(self.log_path, "ab") as out:  # run files of its own: `make run`'s stay untouched
-            self.proc, _, _ = spawn_stack(self.port, out, python=python(), **self.env)
+            self.proc, _, _ = spawn_stack(self.port, out, python=python(), **cast("dict[str, Any]", self.env))
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -80,9 +96,9 @@ class StackProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 30.0) -> dict[str, Any]:
+    def stop(self, timeout: float = 30.0) -> StackStop:
         """SIGTERM the stack and wait; then make sure nothing it started survives."""
-        info: dict[str, Any] = {"stopped_by": None, "exit_code": None, "orphans_killed": []}
+        info: StackStop = {"stopped_by": None, "exit_code": None, "orphans_killed": []}
         proc = self.proc
         if proc is None:
             return info
@@ -106,7 +122,7 @@ class StackProcess:
 def _children_of_stack(stack_pid: int) -> list[int]:
     """Processes the stack started that may outlive it: its moto server (own session, dies by
     PR_SET_PDEATHSIG) names the stack's pid on its command line; anything else of its group."""
-    found = []
+    found: list[int] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
@@ -159,7 +175,7 @@ def _tokens() -> dict[str, str]:
     }
 
 
-def _campaign_body(i: int) -> dict:
+def _campaign_body(i: int) -> dict[str, Any]:
     today = dt.date.today()
     return {
         "title": f"Bench tasting {i}",
@@ -172,10 +188,10 @@ def _campaign_body(i: int) -> dict:
     }
 
 
-def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: float) -> dict | None:
+def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: float) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while True:
-        c = api.ok("GET", f"/campaigns/{campaign_id}", token)
+        c: dict[str, Any] = api.ok("GET", f"/campaigns/{campaign_id}", token)
         if c["reimbursement"]["status"] == want:
             return c
         if time.monotonic() > deadline:
@@ -183,7 +199,7 @@ def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: fl
         time.sleep(POLL_SECONDS)
 
 
-def run_scenario(url: str, n: int) -> dict[str, Any]:
+def run_scenario(url: str, n: int) -> Scenario:
     api, t = Http(url), _tokens()
     rule = api.ok("POST", "/feedback-rules", t["leader"], {"scope": "all", "due_days": 7}, expect=201)
     ids = []
@@ -194,7 +210,8 @@ def run_scenario(url: str, n: int) -> dict[str, Any]:
         if _wait_status(api, t["rep"], c["id"], "locked", 15.0) is None:
             raise RuntimeError(f"campaign {c['id']} approved under rule {rule['id']} never showed 'locked'")
         ids.append(c["id"])
-    samples, failures = [], []
+    samples: list[float] = []
+    failures: list[str] = []
     for cid in ids:
         api.ok(
             "PUT",
@@ -249,7 +266,7 @@ def unlock_figures(samples: list[float]) -> dict[str, float | None]:
     return {f"stream_unlock_ms_p{p}": round(percentile(samples, p), 1) if samples else None for p in (50, 99)}
 
 
-def measure(campaigns: int = 40) -> dict:
+def measure(campaigns: int = 40) -> dict[str, Any]:
     stack: dict[str, Any] = {}
     with stack_at(None, stack, "stream unlock") as url:
         result = run_scenario(url, campaigns)

@@ -32,7 +32,7 @@ import uuid
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from bench._common import ROOT, Http, log, percentile, publish
 from bench.stream_unlock import stack_at
@@ -72,7 +72,8 @@ def _application(i: int) -> dict[str, Any]:
 
 
 def _webhook(api: Http, t: dict[str, str], url: str) -> dict[str, Any]:
-    return api.ok("POST", "/webhooks", t["leader"], {"url": url, "events": ["campaign.submitted"]}, expect=201)
+    made = api.ok("POST", "/webhooks", t["leader"], {"url": url, "events": ["campaign.submitted"]}, expect=201)
+    return cast("dict[str, Any]", made)
 
 
 def measure_latency(url: str, n: int) -> dict[str, Any]:

@@ -24,7 +24,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 log = logging.getLogger("devstack.queues")
@@ -33,7 +33,7 @@ RETRY_VISIBILITY_SECONDS = 1
 POLLERS = 4
 
 
-def lambda_record(message: dict[str, Any], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
+def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str = "us-east-1") -> dict[str, Any]:
     """One SQS message as a Lambda SQS event record."""
     body = message["Body"]
     return {
