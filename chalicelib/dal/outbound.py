@@ -35,13 +35,12 @@ class _PinnedConnection(http.client.HTTPConnection):
         self._aborted = threading.Event()
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self._target.port), self.timeout)
-        if self._target.scheme == "https":
-            context = ssl.create_default_context()
-            raw = context.wrap_socket(raw, server_hostname=self._target.host)
-        self.sock = raw
+        self.sock = socket.create_connection((self._address, self._target.port), self.timeout)
         if self._aborted.is_set():  # the watchdog fired while connecting
             self.abort()
+        if self._target.scheme == "https":  # the TCP socket is already set: the watchdog can end a slow handshake
+            context = ssl.create_default_context()
+            self.sock = context.wrap_socket(self.sock, server_hostname=self._target.host)
 
     def abort(self) -> None:
         """Stop whatever is in progress (from the watchdog's thread)."""
