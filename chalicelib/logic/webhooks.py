@@ -389,7 +389,7 @@ def deliver(message: str) -> str:
     until = hooks.later(now, hooks.LEASE_SECONDS)
     delivery = store.claim(ticket.tenant, ticket.webhook_id, ticket.delivery_id, ticket.attempt, owner, now, until)
     if delivery is None:
-        return "skipped"
+        return _not_claimed(ticket, now)
     hook = store.get(ticket.tenant, ticket.webhook_id)
     delays: tuple[int, ...]
     if hook is None:
@@ -408,6 +408,25 @@ def deliver(message: str) -> str:
         return "lease_lost"
     _count(delivery, answer)
     return delivery.status
+
+
+def _not_claimed(ticket: Ticket, now: str) -> str:
+    """A ticket whose attempt cannot be claimed: another copy holds it or made it (`skipped`),
+    or it is the next attempt's, come before the failed attempt's outcome was written (the
+    sender queues it first): then it is sent on a moment later while that sender's lease
+    lasts (`deferred`), rather than dropped with the delivery left pending and no ticket."""
+    seen = repos.webhooks().delivery(ticket.tenant, ticket.webhook_id, ticket.delivery_id)
+    early = (
+        seen is not None
+        and seen.status == "pending"
+        and seen.attempts == ticket.attempt - 1
+        and seen.lease_until is not None
+        and seen.lease_until > now
+    )
+    if not early:
+        return "skipped"
+    _enqueue(replace(ticket, not_before=hooks.later(now, 1)), now)
+    return "deferred"
 
 
 def _count(delivery: Delivery, answer: Answer) -> None:

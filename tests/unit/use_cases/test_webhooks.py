@@ -414,6 +414,38 @@ def test_two_copies_of_one_ticket_never_send_twice(store):
     assert webhooks.deliver(json.dumps(ticket)) == "skipped"  # and after: the attempt was made
 
 
+def test_a_retry_ticket_that_comes_before_its_attempt_is_recorded_waits_rather_than_vanishes(store, monkeypatch):
+    """The next attempt's ticket is queued before the failed attempt's outcome is written; if the
+    queue hands it over in between (a short delay), it is sent on, not dropped: the delivery
+    would otherwise stay pending with no ticket left."""
+    hook, _ = standard(events=["campaign.submitted"])
+    monkeypatch.setattr(webhooks, "retry_delays", lambda: (0, 0))
+    draft, submitted = submit()
+    emit_change(draft, submitted)
+    ((ticket, _),) = store.delivery_queue.take()
+    store.outbound.answer = lambda request: Answer(503, "HTTP 503", 5)
+    early: list[str] = []
+    record = store.webhooks.record
+
+    def record_later(delivery, owner):
+        for queued, _delay in store.delivery_queue.take():  # the retry's ticket, handed over at once
+            early.append(webhooks.deliver(json.dumps(queued)))
+        return record(delivery, owner)
+
+    monkeypatch.setattr(store.webhooks, "record", record_later)
+    assert webhooks.deliver(json.dumps(ticket)) == "pending"
+    assert early == ["deferred"]
+    monkeypatch.setattr(store.webhooks, "record", record)
+    ((retry, delay),) = store.delivery_queue.take()  # sent on, a moment later
+    assert retry["attempt"] == 1 and delay >= 1
+    moment_later = hooks.later(webhooks.now_iso(), 2)
+    monkeypatch.setattr(webhooks, "now_iso", lambda: moment_later)
+    store.outbound.answer = lambda request: Answer(204, None, 5)
+    assert webhooks.deliver(json.dumps(retry)) == "delivered"
+    d = repos.webhooks().delivery("CN", hook.id, ticket["delivery_id"])
+    assert (d.status, d.attempts) == ("delivered", 2)
+
+
 def test_an_expired_lease_lets_another_copy_send_and_the_first_not_record(store, monkeypatch):
     hook, _ = standard(events=["campaign.submitted"])
     draft, submitted = submit()
