@@ -11,38 +11,14 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from email.message import EmailMessage
 from pathlib import Path
 
 from chalicelib.config import settings
 from chalicelib.dal.clients import ses
+from chalicelib.domain.mail import Attachment, Inline, Mail
 
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mime_type: str  # e.g. application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
-
-
-@dataclass(frozen=True)
-class Inline:
-    """An image the HTML body shows with src="cid:<cid>" (multipart/related)."""
-
-    cid: str  # without angle brackets
-    content: bytes
-    mime_type: str  # e.g. image/png
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: tuple[str, ...]
-    subject: str
-    html: str
-    text: str
-    cc: tuple[str, ...] = ()
-    attachments: tuple[Attachment, ...] = field(default=())
-    inline: tuple[Inline, ...] = field(default=())
+__all__ = ["Attachment", "Inline", "Mail", "build", "send", "sender_domain"]
 
 
 def sender_domain() -> str:
@@ -53,9 +29,8 @@ def sender_domain() -> str:
     return address.rsplit("@", 1)[-1] if "@" in address else "huixiang.local"
 
 
-def build(mail: Mail):
+def build(mail: Mail) -> EmailMessage:
     import datetime as dt
-    from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
 
     msg = EmailMessage()

@@ -7,6 +7,7 @@ Item layout (table `huixiang-{stage}-rollups`):
 | org row | `T\\|org\\|<node>` | `<month>#<node>#<category>` | `T\\|org-L<level>` | `<month>#<node>#<node>#<category>` |
 | customer row | `T\\|customer\\|<id>` | `<month>#<org>#<category>` | `T\\|customer` | `<month>#<id>#<org>#<category>` |
 | owner row | `T\\|owner\\|<id>` | `<month>#<org>#<category>` | `T\\|owner` | `<month>#<id>#<org>#<category>` |
+| standing | `T\\|standing\\|<node>\\|<month>` | `<ROI key>#<campaign id>` | | |
 | record marker | `marker\\|<eventID>` | `-` | | |
 | tenant registry | `tenants` | `T` | | |
 
@@ -14,6 +15,11 @@ Counters are attributes named `m:<metric>` changed only with ADD, so concurrent 
 one row commute. A stream record's deltas, its marker (put only if absent, expiring by TTL)
 and the tenant registry entry are ONE TransactWriteItems call: the record takes effect
 completely and once, or not at all.
+
+A standing (domain/rollups.py) is an item whose sort key orders a node's month by ROI
+(`roi_key`): the best campaigns are one Query backwards, the worst one Query forwards, each
+reading only the items it returns. The stream record that moves a campaign's ROI deletes its
+old standings and puts its new ones in the same transaction as its deltas.
 """
 
 from __future__ import annotations
@@ -23,11 +29,37 @@ from collections.abc import Iterable, Iterator
 
 from chalicelib.config import settings
 from chalicelib.domain import org as orgs
-from chalicelib.domain.rollups import MAX_ROWS_PER_CHANGE, Metrics, RowKey
+from chalicelib.domain.rollups import MAX_ROWS_PER_CHANGE, Metrics, RowKey, Standing
 
 METRIC = "m:"
 MARKER = "marker|"
 TRANSACTION_LIMIT = 100
+STANDING = "standing"
+# ROI ≥ −1 (sales are never negative) with 4 decimals: (ROI + 1) × 10⁴ as 20 digits sorts as numbers do
+_ROI_DIGITS = 20
+
+
+def roi_key(roi: float) -> str:
+    return f"{round((roi + 1) * 10_000):0{_ROI_DIGITS}d}"
+
+
+def standing_keys(s: Standing) -> dict[str, dict[str, str]]:
+    return {"pk": {"S": f"{s.tenant}|{STANDING}|{s.node}|{s.month}"}, "sk": {"S": f"{roi_key(s.roi)}#{s.campaign_id}"}}
+
+
+def _standing_writes(table: str, moved: tuple[set[Standing], set[Standing]]) -> list[dict]:
+    removed, added = moved
+    out: list[dict] = [{"Delete": {"TableName": table, "Key": standing_keys(s)}} for s in sorted(removed)]
+    out += [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**standing_keys(s), "campaign_id": {"S": s.campaign_id}, "roi": {"N": repr(s.roi)}},
+            }
+        }
+        for s in sorted(added)
+    ]
+    return out
 
 
 def _client():
@@ -93,10 +125,17 @@ def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> dic
 
 
 class RollupRepository:
-    def apply(self, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> bool:
-        """Apply one stream record's deltas with its marker, atomically. False when the record
-        was applied before (the marker exists): a redelivery has no second effect."""
-        if not rows:
+    def apply(
+        self,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        standings: tuple[set[Standing], set[Standing]] = (set(), set()),
+    ) -> bool:
+        """Apply one stream record's deltas and moved standings (removed, added) with its marker,
+        atomically. False when the record was applied before (the marker exists): a redelivery
+        has no second effect."""
+        if not rows and not standings[0] and not standings[1]:
             return True
         if len(rows) > MAX_ROWS_PER_CHANGE:
             raise ValueError(f"{len(rows)} roll-up rows for one change; at most {MAX_ROWS_PER_CHANGE} expected")
@@ -128,6 +167,7 @@ class RollupRepository:
             for t in tenants
         ]
         items += [_update(table, k, m, (labels or {}).get(k)) for k, m in sorted(rows.items())]
+        items += _standing_writes(table, standings)
         assert len(items) <= TRANSACTION_LIMIT, len(items)
         client = _client()
         try:
@@ -207,6 +247,20 @@ class RollupRepository:
                 **kwargs,
             )
         )
+
+    def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]:
+        """The campaigns of an org node's month by ROI, the best first (`best`) or the worst
+        first: one Query that reads `limit` items."""
+        out = _client().query(
+            TableName=settings().rollups_table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"{tenant}|{STANDING}|{node}|{month}"}},
+            ScanIndexForward=not best,
+            Limit=limit,
+        )
+        return [
+            Standing(tenant, node, month, float(i["roi"]["N"]), i["campaign_id"]["S"]) for i in out.get("Items", [])
+        ]
 
     def tenants(self) -> list[str]:
         out = []

@@ -17,6 +17,10 @@ sums and can be compared with a recompute:
   overdue = due before today (`feedback_counts`);
 * `reimbursed`, `reimbursed_amount` — settled campaigns;
 * `roi#<bucket>`, `cr#<bucket>` — fixed-size histograms of ROI and cost ratio (figures.py).
+
+Beside the rows, a campaign with an ROI has a `Standing` under every org node on its path in
+its month: the index a report reads the period's best and worst campaigns from (one Query
+each way, however many campaigns the month has). A change moves it (`standings_delta`).
 """
 
 from __future__ import annotations
@@ -111,6 +115,36 @@ def contribution(c: Campaign | None) -> dict[RowKey, Metrics]:
     rows[RowKey(tenant, "customer", c.customer_id, month, c.org, c.category)] = dict(m)
     rows[RowKey(tenant, "owner", c.owner_id, month, c.org, c.category)] = dict(m)
     return rows
+
+
+@dataclass(frozen=True, order=True)
+class Standing:
+    """A campaign's place among the campaigns of an org node's month, by ROI."""
+
+    tenant: str
+    node: str
+    month: str
+    roi: float
+    campaign_id: str
+
+
+def standings(c: Campaign | None) -> set[Standing]:
+    """Where an approved campaign with an ROI (fed back, actual spend above zero) stands."""
+    if c is None or c.status != "approved" or c.feedback_revision == 0:
+        return set()
+    roi = figures.roi(c.actual_sales, c.actual_spend)
+    if roi is None:
+        return set()
+    tenant, month = orgs.tenant_of(c.org), month_of(c.start_date)
+    return {
+        Standing(tenant, orgs.ancestor(c.org, level), month, roi, c.id) for level in range(1, orgs.depth(c.org) + 1)
+    }
+
+
+def standings_delta(old: Campaign | None, new: Campaign | None) -> tuple[set[Standing], set[Standing]]:
+    """The standings a change removes, and those it adds (none of either when the ROI stays)."""
+    before, after = standings(old), standings(new)
+    return before - after, after - before
 
 
 def delta(old: Campaign | None, new: Campaign | None) -> dict[RowKey, Metrics]:

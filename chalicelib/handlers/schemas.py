@@ -147,10 +147,12 @@ Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), AfterValidat
 
 class ReportRun(Body):
     period: Month
+    language: Literal["zh", "en"] = "zh"
 
 
 class ReportSubscription(Body):
     frequency: Literal["weekly", "monthly", "none"]
+    language: Literal["zh", "en"] = "zh"
 
 
 # -- money control ---------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from chalicelib.dal import repos
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.rollups import RowKey, delta
+from chalicelib.domain.rollups import RowKey, delta, standings_delta
 
 
 def labels_for(rows: dict[RowKey, dict], c: Campaign | None) -> dict[RowKey, str]:
@@ -19,10 +19,12 @@ def apply_campaign_change(event_id: str, old: Campaign | None, new: Campaign | N
     """Apply contribution(new) − contribution(old) with the record's marker, in one transaction.
 
     Returns `unchanged` (the change moves no roll-up), `applied`, or `duplicate` (this record
-    was applied before: a redelivery or a replayed batch).
+    was applied before: a redelivery or a replayed batch). The campaign's standings (where its
+    ROI ranks it) move in the same transaction.
     """
     rows = delta(old, new)
-    if not rows:
+    removed, added = standings_delta(old, new)
+    if not rows and not removed and not added:
         return "unchanged"
-    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old))
+    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old), (removed, added))
     return "applied" if applied else "duplicate"

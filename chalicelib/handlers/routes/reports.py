@@ -13,13 +13,14 @@ def run_reports(req: ApiRequest) -> Result:
     from chalicelib.logic import reports as logic
 
     body = req.body(ReportRun)
-    reports = logic.run_reports(req.principal, body.period)
+    reports = logic.run_reports(req.principal, body.period, body.language)
     return accepted(
         {
             "report_id": reports[0]["id"],
             "report_ids": [r["id"] for r in reports],
             "scopes": [r["scope"] for r in reports],
             "period": body.period,
+            "language": body.language,
             "status": "pending",
         }
     )
@@ -47,4 +48,4 @@ def put_report_subscription(req: ApiRequest) -> Result:
     from chalicelib.logic import reports as logic
 
     body = req.body(ReportSubscription)
-    return ok(logic.subscribe(req.principal, body.frequency))
+    return ok(logic.subscribe(req.principal, body.frequency, body.language))
