@@ -82,6 +82,7 @@ def wide_facts():
                     "华中",
                     "西南",
                 ),
+                strict=True,
             )
         )
     ]
