@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
@@ -22,9 +23,12 @@ install: $(STAMP)
 run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
 	$(BIN)/python -m devstack run
 
-package: install       ## build/sam.json: the prod stage's deployable template, linted (offline)
+package: install $(NOTO_CJK)  ## build/sam.json: the prod stage's deployable template, linted (offline), and build/report-fonts.zip
 	$(BIN)/python -m infra.package --stage prod --out build
 	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
+
+$(NOTO_CJK):           ## Debian's Noto Sans CJK: make package subsets it into the report compiler's font layer (infra/fonts.py)
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk; }
 
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
