@@ -35,8 +35,7 @@ if TYPE_CHECKING:
 
 Row = dict[str, Any]
 FREQUENCIES = ("weekly", "monthly", "none")
-LANGUAGES = ("zh", "en")
-DEFAULT_LANGUAGE = "zh"
+DEFAULT_LANGUAGE: Language = "zh"
 OVERDUE_LIST_LIMIT = 1000
 STANDOUTS = 3  # the period's campaigns with the best ROI, and as many with the worst
 THUMBNAIL_MAX_BYTES = 256 * 1024
@@ -71,7 +70,7 @@ def request_reports(
     kind: str,
     requested_by: str | None = None,
     business_day: str | None = None,
-    language: str = DEFAULT_LANGUAGE,
+    language: Language = DEFAULT_LANGUAGE,
 ) -> list[Row]:
     """One pending report per scope; the reports stream compiles them. The group's comes first."""
     out = []
@@ -92,7 +91,7 @@ def request_reports(
     return out
 
 
-def run_reports(principal: Principal, period: str, language: str = DEFAULT_LANGUAGE) -> list[Row]:
+def run_reports(principal: Principal, period: str, language: Language = DEFAULT_LANGUAGE) -> list[Row]:
     access.require(principal, "report.run")
     check_period(period, period)
     return request_reports(principal.tenant, period, "on_demand", principal.sub, language=language)
@@ -150,7 +149,7 @@ def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[
 
 
 # -- subscriptions -----------------------------------------------------------------------------
-def subscribe(principal: Principal, frequency: str, language: str = DEFAULT_LANGUAGE) -> Row:
+def subscribe(principal: Principal, frequency: str, language: Language = DEFAULT_LANGUAGE) -> Row:
     access.require(principal, "report.subscribe")
     if not principal.email:
         raise InvalidInput.field("email", "your token carries no email address to send reports to")
@@ -194,7 +193,7 @@ def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> lis
 
 def overdue_list(
     tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT, period: str | None = None
-) -> tuple[list[dict], bool]:
+) -> tuple[list[Row], bool]:
     """Campaigns of the scope whose required feedback was due before `today` and is not in
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
@@ -213,9 +212,10 @@ def overdue_list(
         due_before=previous_day(today),
         due_after=f"{period}-01" if period else None,
     )
-    if filters.due_after and filters.due_after > filters.due_before:
+    if filters.due_after and filters.due_before and filters.due_after > filters.due_before:
         return [], False  # the period starts today or later: nothing is overdue yet
-    out, cursor = [], None
+    out: list[Row] = []
+    cursor: str | None = None
     while limit is None or len(out) <= limit:
         page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
@@ -366,12 +366,12 @@ def report_facts(tenant: str, scope_org: str, period: str, kind: str, today: str
 
 
 def report_data(
-    tenant: str, scope_org: str, period: str, kind: str, today: str | None = None, language: str = DEFAULT_LANGUAGE
+    tenant: str, scope_org: str, period: str, kind: str, today: str | None = None, language: Language = DEFAULT_LANGUAGE
 ) -> ReportData:
     """The report of a scope and period, in `language`."""
     from chalicelib.reporting.compose import compose
 
-    return compose(report_facts(tenant, scope_org, period, kind, today), "en" if language == "en" else "zh")
+    return compose(report_facts(tenant, scope_org, period, kind, today), language)
 
 
 def compile_report(tenant: str, report_id: str) -> str:

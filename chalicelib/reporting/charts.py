@@ -29,20 +29,19 @@ def _actual(row: Row, key: str) -> int | None:
     return row[key] if row.get("fed_back") else None
 
 
-def _categories(rows: list[Row], lang: Language) -> dict[str, tuple[str, ...]]:
+def _categories(rows: list[Row], lang: Language) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The category labels, and their English for a renderer without CJK glyphs."""
-    return {
-        "labels": tuple(category_name(r["group"], lang) for r in rows),
-        "ascii_labels": tuple(category_name(r["group"], "en") for r in rows),
-    }
+    return tuple(category_name(r["group"], lang) for r in rows), tuple(category_name(r["group"], "en") for r in rows)
 
 
 def spend_by_category(rows: list[Row], lang: Language) -> Chart:
+    labels, ascii_labels = _categories(rows, lang)
     return Chart(
         key="spend_by_category",
         title=say(lang, "report.c.spend_by_category"),
         kind="bars",
-        **_categories(rows, lang),
+        labels=labels,
+        ascii_labels=ascii_labels,
         series=(
             Series(say(lang, "fig.expected_spend"), tuple(r["expected_spend"] for r in rows), PLAN),
             Series(say(lang, "fig.actual_spend"), tuple(_actual(r, "actual_spend") for r in rows), ACTUAL),
@@ -54,11 +53,13 @@ def spend_by_category(rows: list[Row], lang: Language) -> Chart:
 
 
 def roi_by_category(rows: list[Row], lang: Language) -> Chart:
+    labels, ascii_labels = _categories(rows, lang)
     return Chart(
         key="roi_by_category",
         title=say(lang, "report.c.roi_by_category"),
         kind="bars",
-        **_categories(rows, lang),
+        labels=labels,
+        ascii_labels=ascii_labels,
         series=(Series(say(lang, "fig.roi"), tuple(r["roi"] for r in rows), ACTUAL),),
         value_kind="percent",
         empty_note=say(lang, "report.c.no_actuals"),
@@ -206,12 +207,15 @@ class Text:
     ascii: str = ""  # what to draw instead where the font has no CJK glyphs
 
 
+Shape = Rect | Line | Text
+
+
 @dataclass(frozen=True)
 class Drawing:
     width: int
     height: int
     title: str
-    shapes: tuple
+    shapes: tuple[Shape, ...]
 
 
 def text_width(s: str, size: float) -> float:
@@ -257,7 +261,7 @@ def layout(chart: Chart, width: int = 720) -> Drawing:
     return _bars(chart, width)
 
 
-def _heading(chart: Chart, width: int, shapes: list) -> float:
+def _heading(chart: Chart, width: int, shapes: list[Shape]) -> float:
     """Title and legend; returns the y where the plot may start."""
     shapes.append(Text(0, 16, chart.title, 14, bold=True))
     y = 24.0
@@ -272,7 +276,7 @@ def _heading(chart: Chart, width: int, shapes: list) -> float:
 
 
 def _empty(chart: Chart, width: int) -> Drawing:
-    shapes: list = []
+    shapes: list[Shape] = []
     top = _heading(chart, width, shapes)
     shapes.append(Text(0, top + 16, chart.empty_note or say(chart.language, "report.c.nothing"), 12, fill=MUTED))
     return Drawing(width, int(top + 28), chart.title, tuple(shapes))
@@ -287,7 +291,7 @@ def _bars(chart: Chart, width: int) -> Drawing:
     """Horizontal bars, one row per label; `stacked` puts the series end to end as shares of a row."""
     if chart.is_empty:
         return _empty(chart, width)
-    shapes: list = []
+    shapes: list[Shape] = []
     top = _heading(chart, width, shapes)
     stacked = chart.kind == "stacked"
     n = len(chart.labels)
@@ -324,10 +328,10 @@ def _bars(chart: Chart, width: int) -> Drawing:
             whole = sum(s.values[i] or 0 for s in chart.series)
             x = x0
             for s in chart.series:
-                v = s.values[i] or 0
-                w = (v / whole) * (x1 - x0) if whole else 0
+                part = s.values[i] or 0
+                w = (part / whole) * (x1 - x0) if whole else 0
                 if w > 0:
-                    shown = text(v, chart.value_kind)
+                    shown = text(part, chart.value_kind)
                     shapes.append(Rect(x, y, w, bar_h, s.colour, f"{label} {s.name}: {shown}"))
                     if w >= text_width(shown, 11) + 6:
                         shapes.append(Text(x + w / 2, y + bar_h - 4, shown, 11, "middle", ink_on(s.colour)))
@@ -367,7 +371,7 @@ def _columns(chart: Chart, width: int) -> Drawing:
     """Vertical columns over a time axis, the value above (or below) each column."""
     if chart.is_empty:
         return _empty(chart, width)
-    shapes: list = []
+    shapes: list[Shape] = []
     top = _heading(chart, width, shapes)
     n = len(chart.labels)
     values = [v for s in chart.series for v in s.values if v is not None]

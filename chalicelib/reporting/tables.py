@@ -36,9 +36,9 @@ def cell_value(value: values.Value, kind: str) -> Any:
     if value is None or value == "":
         return None
     if kind == "money":
-        return float(values.yuan(value))
+        return float(values.yuan(int(value)))
     if kind == "date":
-        return dt.date.fromisoformat(value)
+        return dt.date.fromisoformat(str(value))
     if kind == "month":
         return dt.date.fromisoformat(f"{value}-01")
     return value
