@@ -369,6 +369,8 @@ def test_overdue_reminders_go_once_a_day_to_each_rep_with_a_copy_to_their_manage
     assert mails[0]["Cc"] == f"{company.sub('province_manager')}@example.com"
     body = mails[0].get_body(("plain",)).get_content()
     assert "Tasting one" in body and "Tasting two" in body and "Fed back" not in body and "Not due" not in body
+    # in Chinese, as everything the product sends a rep
+    assert mails[0]["Subject"] == "回响：2 个活动的反馈已逾期" and "截至 2026-11-23 逾期的反馈：" in body
     # AND the next day brings the next reminder
     assert send_reminders("2026-11-24", tenants=[company.root])["sent"] == 1
 
