@@ -392,11 +392,11 @@ def bench_exact(size: dict) -> dict:
     real = dal.RollupRepository.apply
     failed: set[str] = set()
 
-    def flaky(self, event_id, rows, labels=None):
+    def flaky(self, event_id, rows, *rest):
         if zlib.crc32(event_id.encode()) % 4 == 0 and event_id not in failed:
             failed.add(event_id)
             raise RuntimeError("injected failure")
-        return real(self, event_id, rows, labels)
+        return real(self, event_id, rows, *rest)
 
     dal.RollupRepository.apply = flaky
     invocations = 0

@@ -105,9 +105,8 @@ class Figure:
 
 
 @dataclass
-class ReportFacts:
-    """What a report shows, gathered once and in no language: rows are summary rows as the API
-    gives them (plus `required` and `compliance_rate`), money in fen."""
+class ReportHead:
+    """Which report: its company, scope, period and kind, and the instant it is as of."""
 
     tenant: str
     scope: str
@@ -115,6 +114,13 @@ class ReportFacts:
     kind: str  # month_to_date | final | on_demand
     as_of: dt.datetime  # one instant (Asia/Shanghai) for every figure
     generated_at: str  # UTC, ISO 8601
+
+
+@dataclass
+class ReportFacts(ReportHead):
+    """What a report shows, gathered once and in no language: rows are summary rows as the API
+    gives them (plus `required` and `compliance_rate`), money in fen."""
+
     level: str  # region | province: the org level the scope's rows are grouped by
     months: list[Row]  # the trend, oldest first, ending with the period (its total)
     categories: list[Row]
@@ -129,32 +135,23 @@ class ReportFacts:
 
 
 @dataclass
-class ReportData:
-    tenant: str
-    scope: str
-    period: str
-    kind: str  # month_to_date | final | on_demand
-    as_of: dt.datetime  # one instant (Asia/Shanghai) for every figure
-    generated_at: str  # UTC, ISO 8601
+class ReportData(ReportHead):
+    """A report in one language, as every renderer draws it."""
+
     headline: list[Figure]
     sections: list[Section]
     notes: list[str] = field(default_factory=list)
     language: Language = DEFAULT_LANGUAGE
 
     @property
+    def kind_text(self) -> str:
+        known = self.kind in ("final", "month_to_date", "on_demand")
+        return self.say(f"report.kind.{self.kind}" if known else "report.kind.other")
+
+    @property
     def title(self) -> str:
-        kind = (
-            f"report.kind.{self.kind}" if self.kind in ("final", "month_to_date", "on_demand") else "report.kind.other"
-        )
-        lang = self.language
-        return say(
-            lang,
-            "report.title",
-            name=say(lang, "report.name"),
-            period=self.period,
-            kind=say(lang, kind),
-            scope=self.scope,
-        )
+        name = self.say("report.name")
+        return self.say("report.title", name=name, period=self.period, kind=self.kind_text, scope=self.scope)
 
     @property
     def as_of_text(self) -> str:

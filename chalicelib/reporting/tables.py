@@ -110,8 +110,7 @@ def to_xlsx(data: ReportData) -> bytes:
     ws.set_column(1, 1, 22)
     ws.set_column(2, 2, 30)
     ws.write_string(0, 0, data.title, title)
-    kind = f"report.kind.{data.kind}" if data.kind in ("final", "month_to_date", "on_demand") else "report.kind.other"
-    meta = [("report.wb.scope", data.scope), ("report.wb.period", data.period), ("report.wb.kind", say(lang, kind))]
+    meta = [("report.wb.scope", data.scope), ("report.wb.period", data.period), ("report.wb.kind", data.kind_text)]
     for i, (name, value) in enumerate(meta, start=2):
         ws.write_string(i, 0, say(lang, name), label)
         ws.write_string(i, 1, value)
