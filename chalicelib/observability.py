@@ -10,9 +10,13 @@ import functools
 import os
 import threading
 from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-F = TypeVar("F", bound=Callable)
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Logger, Metrics, Tracer
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "huixiang")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Huixiang")
@@ -24,21 +28,21 @@ _metrics_lock = threading.Lock()
 
 
 @functools.lru_cache(maxsize=1)
-def logger():
+def logger() -> Logger:
     from aws_lambda_powertools import Logger
 
     return Logger()
 
 
 @functools.lru_cache(maxsize=1)
-def metrics():
+def metrics() -> Metrics:
     from aws_lambda_powertools import Metrics
 
     return Metrics()
 
 
 @functools.lru_cache(maxsize=1)
-def tracer():
+def tracer() -> Tracer:
     from aws_lambda_powertools import Tracer
 
     return Tracer()
@@ -64,14 +68,14 @@ def flush_metrics() -> None:
             metrics().flush_metrics()
 
 
-def publishes_metrics(handler: F) -> F:
+def publishes_metrics(handler: Callable[P, R]) -> Callable[P, R]:
     """Publish what an invocation counted when it ends, however it ends."""
 
     @functools.wraps(handler)
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return handler(*args, **kwargs)
         finally:
             flush_metrics()
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper

@@ -9,6 +9,7 @@ IAM policies grant no UpdateItem or DeleteItem on the table).
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from chalicelib.dal.models import AuditModel as A
 from chalicelib.dal.writes import Immediately, Writes
@@ -25,7 +26,7 @@ class AuditRepository:
             A.campaign_id.does_not_exist(),
         )
 
-    def entries(self, campaign_id: str) -> list[dict]:
+    def entries(self, campaign_id: str) -> list[dict[str, Any]]:
         """Every entry of a campaign exactly as stored (the hashed JSON plus its hash), oldest
         first, strongly consistent: nothing is rebuilt, so whatever changed in storage shows."""
         return [{**json.loads(m.entry), "hash": m.hash} for m in A.query(campaign_id, consistent_read=True)]

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 
 from pynamodb.exceptions import DoesNotExist
+from pynamodb.expressions.update import Action
 
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.dal.models import ControlModel as C
@@ -233,7 +234,7 @@ class BudgetRepository:
     def _move(writes: Together, d: Delta, version: int | None) -> None:
         from chalicelib.clock import now_iso
 
-        actions = [C.updated_at.set(now_iso())]
+        actions: list[Action] = [C.updated_at.set(now_iso())]
         for name, value in (
             ("amount", d.amount),
             ("allocated", d.allocated),

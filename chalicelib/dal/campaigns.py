@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
+from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, QueryError
+from pynamodb.expressions.condition import Condition
 
 from chalicelib.dal import keys
 from chalicelib.dal.keys import Cond, Plan
-from chalicelib.dal.models import CampaignModel, model_from_image
+from chalicelib.dal.models import CampaignModel, RuleRefMap, model_from_image
 from chalicelib.dal.paging import (
     BAD_CURSOR,
     decode_cursor,
@@ -48,13 +50,13 @@ _INTS = (
 )
 
 
-def _rule_to_map(rule: RuleRef | None) -> dict | None:
+def _rule_to_map(rule: RuleRef | None) -> dict[str, Any] | None:
     if rule is None:
         return None
     return {"rule_id": rule.rule_id, "scope": rule.scope, "due_days": rule.due_days, "min_photos": rule.min_photos}
 
 
-def _rule_from_map(m) -> RuleRef | None:
+def _rule_from_map(m: RuleRefMap | None) -> RuleRef | None:
     if m is None:
         return None
     return RuleRef(rule_id=m.rule_id, scope=m.scope, due_days=int(m.due_days), min_photos=int(m.min_photos or 0))
@@ -93,7 +95,7 @@ def from_model(m: CampaignModel) -> Campaign:
     )
 
 
-def campaign_from_item(item: dict) -> Campaign:
+def campaign_from_item(item: dict[str, Any]) -> Campaign:
     """A campaign from a raw item (DynamoDB JSON), as a Scan by a maintenance tool returns it."""
     return from_model(CampaignModel.from_raw_data(item))
 
@@ -103,15 +105,15 @@ def campaign_from_image(image: Mapping[str, Any] | None) -> Campaign | None:
     return from_model(model_from_image(CampaignModel, image)) if image else None
 
 
-def _condition(c: Cond):
-    attr = getattr(CampaignModel, c.attr)
+def _condition(c: Cond) -> Condition:
+    attr: UnicodeAttribute = getattr(CampaignModel, c.attr)  # every condition is on a string attribute
+    if isinstance(c.value, tuple):
+        return attr.between(*c.value)
     if c.op == "eq":
         return attr == c.value
     if c.op == "ne":
         return attr != c.value
-    if c.op == "prefix":
-        return attr.startswith(c.value)
-    return attr.between(*c.value)
+    return attr.startswith(c.value)
 
 
 class CampaignRepository(keys.CampaignQueries):
@@ -136,7 +138,7 @@ class CampaignRepository(keys.CampaignQueries):
         self._write(c, None)
         return c
 
-    def _write(self, c: Campaign, condition) -> None:
+    def _write(self, c: Campaign, condition: Condition | None) -> None:
         m = to_model(c)
         self._writes.put(m, condition)  # PynamoDB adds the version condition and bumps it
 

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import functools
 import os
-from typing import Any
+from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
+
+if TYPE_CHECKING:  # the clients' types come from the boto3 stubs (requirements-dev.txt), never deployed
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_ses import SESClient
 
 
 def dynamodb_endpoint() -> str | None:
@@ -20,7 +25,7 @@ def dynamodb_endpoint() -> str | None:
 
 
 @functools.lru_cache(maxsize=1)
-def dynamodb() -> Any:
+def dynamodb() -> DynamoDBClient:
     """The low-level DynamoDB client, for the tables kept without PynamoDB models' help
     (roll-up counters with ADD, report items)."""
     import boto3
@@ -29,7 +34,7 @@ def dynamodb() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def s3() -> Any:
+def s3() -> S3Client:
     import boto3
     from botocore.config import Config
 
@@ -37,7 +42,7 @@ def s3() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def ses() -> Any:
+def ses() -> SESClient:
     import boto3
 
     return boto3.client("ses", region_name=settings().region)

@@ -12,6 +12,7 @@ on by_group (an index: a delegation made a moment ago may take a moment to show 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -43,7 +44,7 @@ class PolicyRepository:
     def __init__(self, writes: Writes | None = None) -> None:
         self._writes = writes or Immediately()
 
-    def get(self, tenant: str) -> tuple[ApprovalPolicy, dict] | None:
+    def get(self, tenant: str) -> tuple[ApprovalPolicy, dict[str, Any]] | None:
         """The company's policy and who set it when ({by, at}), or None."""
         try:
             d = json.loads(C.get(f"policy#{tenant}", POLICY, consistent_read=True).data)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.domain.budget import Delta
+
 
 class AlreadyDecided(Exception):
     """The upload checker already recorded a decision on this object version (or the
@@ -16,6 +21,6 @@ class BudgetShort(Exception):
     """A budget change's condition failed: its `available` no longer covers it (or, for an
     amount change, its version moved). The use case re-reads and says how much is left."""
 
-    def __init__(self, delta) -> None:
+    def __init__(self, delta: Delta) -> None:
         super().__init__(delta.budget_id)
         self.delta = delta

@@ -16,6 +16,7 @@ conditional on that object version not being decided yet: a redelivered S3 event
 
 from __future__ import annotations
 
+import builtins
 import json
 
 from pynamodb.exceptions import DoesNotExist
@@ -127,7 +128,7 @@ class EvidenceRepository:
         except DoesNotExist:
             return None
 
-    def list(self, campaign_id: str) -> list[Attachment]:
+    def list(self, campaign_id: str) -> builtins.list[Attachment]:
         """A campaign's attachments, oldest first (ids are ULIDs); at most MAX_PER_CAMPAIGN exist."""
         return [_from_model(m) for m in E.query(_pk(campaign_id), E.sk.startswith("a#"), consistent_read=True)]
 
@@ -178,7 +179,7 @@ class EvidenceRepository:
         except _Gone:
             pass
 
-    def candidates(self, tenant: str, hashes: list[str]) -> list[Candidate]:
+    def candidates(self, tenant: str, hashes: builtins.list[str]) -> builtins.list[Candidate]:
         """Every indexed hash sharing a band with one of `hashes`: one Query per band key. The
         cost is the number of bands (× hashes) plus the entries in those buckets, whatever the
         size of the index."""

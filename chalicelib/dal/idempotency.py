@@ -10,16 +10,21 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
+from chalicelib.dal.ports import Stored
 from chalicelib.domain.errors import Conflict
 
-Stored = dict[str, Any]
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+#: How the idempotent run is called: `request` is hashed and validated, `operation` passed through.
+Execute = Callable[..., Stored]
 
 
 @functools.lru_cache(maxsize=1)
-def _executor():
+def _executor() -> tuple[Execute, IdempotencyConfig]:
     from aws_lambda_powertools.utilities.idempotency import (
         DynamoDBPersistenceLayer,
         IdempotencyConfig,
@@ -37,16 +42,20 @@ def _executor():
         expires_after_seconds=s.idempotency_ttl_seconds,
     )
 
-    # `request` is what is hashed and validated; `operation` is passed through untouched.
-    @idempotent_function(data_keyword_argument="request", persistence_store=store, config=config)
-    def execute(request: dict, operation: Callable[[], Stored]) -> Stored:
+    # The name `execute` is part of every stored record's key (Powertools prefixes the function's
+    # qualified name): renaming it would forget the keys of the last 24 hours.
+    def execute(request: dict[str, Any], operation: Callable[[], Stored]) -> Stored:
         return operation()
 
-    return execute, config
+    # Powertools' decorator returns Any; applied as a call, the result keeps a declared type.
+    idempotent: Execute = idempotent_function(
+        execute, data_keyword_argument="request", persistence_store=store, config=config
+    )
+    return idempotent, config
 
 
 class IdempotencyStore:
-    def run_once(self, request: dict, operation: Callable[[], Stored], lambda_context=None) -> Stored:
+    def run_once(self, request: dict[str, Any], operation: Callable[[], Stored], lambda_context: Any = None) -> Stored:
         """`request`: {caller, route, key, body}. Returns what the first run returned."""
         from aws_lambda_powertools.utilities.idempotency.exceptions import (
             IdempotencyAlreadyInProgressError,

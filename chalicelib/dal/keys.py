@@ -21,7 +21,10 @@ Key encodings (written on every campaign save, read by the plans below):
 
 from __future__ import annotations
 
+import builtins
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.clock import business_day_start_utc, business_today, next_day, previous_day
 from chalicelib.domain import org as orgs
@@ -112,20 +115,20 @@ class Cond:
 
     op: str
     attr: str
-    value: str | tuple[str, str]
+    value: str | tuple[str, str]  # a (low, high) pair for between
 
-    def holds(self, item: dict) -> bool:
-        v = item.get(self.attr)
+    def holds(self, item: Mapping[str, Any]) -> bool:
+        v: str | None = item.get(self.attr)
         if self.op == "ne":
             return v != self.value
         if v is None:
             return False
+        if isinstance(self.value, tuple):
+            lo, hi = self.value
+            return lo <= v <= hi
         if self.op == "eq":
             return v == self.value
-        if self.op == "prefix":
-            return v.startswith(self.value)
-        lo, hi = self.value
-        return lo <= v <= hi
+        return v.startswith(self.value)
 
 
 def eq(attr: str, value: str | None) -> Cond | None:
@@ -142,7 +145,7 @@ class Plan:
     range: Cond | None = None
     filters: tuple[Cond, ...] = ()
     newest_first: bool = True
-    fingerprint: tuple = ()
+    fingerprint: tuple[object, ...] = ()
 
     @property
     def hash_attr(self) -> str:
@@ -154,7 +157,12 @@ class Plan:
 
 
 def _plan(
-    index: str, hash_value: str, rng: Cond | None = None, filters=(), newest_first: bool = True, fp: tuple = ()
+    index: str,
+    hash_value: str,
+    rng: Cond | None = None,
+    filters: Iterable[Cond | None] = (),
+    newest_first: bool = True,
+    fp: tuple[object, ...] = (),
 ) -> Plan:
     return Plan(
         index, hash_value, rng, tuple(f for f in filters if f is not None), newest_first, (index, hash_value, *fp)
@@ -196,7 +204,7 @@ def awaiting_feedback_plan(owner_id: str) -> Plan:
 def _level(prefix: str, scope_org: str) -> tuple[str, str, Cond | None]:
     """The org-level index for a scope; scopes deeper than the indexed levels filter below it."""
     level = min(orgs.depth(scope_org), orgs.INDEXED_LEVELS)
-    node = orgs.ancestor(scope_org, level)
+    node = orgs.lineage(scope_org)[level - 1]
     narrower = _subtree(scope_org) if orgs.depth(scope_org) > level else None
     return f"{prefix}_l{level}", node, narrower
 
@@ -251,7 +259,7 @@ def approvals_plan(key: str) -> Plan:
     if orgs.depth(node) > level:
         return _plan(
             f"wait_l{level}",
-            orgs.ancestor(node, level),
+            orgs.lineage(node)[level - 1],
             None,
             (_subtree(node),),
             newest_first=False,
@@ -276,6 +284,15 @@ def overlap_plan(tenant: str, customer_id: str, category: str, start_date: str, 
 def customer_plan(tenant: str, customer_id: str, owner_id: str | None) -> Plan:
     """A customer's campaigns (optionally one owner's), newest start first."""
     return _plan("by_customer", f"{tenant}|{customer_id}", None, (eq("owner_id", owner_id),), fp=("customer",))
+
+
+def cursor_key(plan: Plan, c: Campaign) -> dict[str, str]:
+    """What a cursor after `c` holds: its id and its key in the index `plan` queries (both set,
+    since `c` was found in that index)."""
+    ids = index_keys(c)
+    hash_value, range_value = ids[plan.hash_attr], ids[plan.range_attr]
+    assert hash_value is not None and range_value is not None, "a campaign found in an index has its keys"
+    return {"id": c.id, plan.hash_attr: hash_value, plan.range_attr: range_value}
 
 
 class CampaignQueries:
@@ -309,11 +326,11 @@ class CampaignQueries:
         """Campaigns not yet reimbursed that a category (or company-wide) rule covers."""
         return self._run(rule_coverage_plan(tenant, category), page)
 
-    def of_customer(self, tenant: str, customer_id: str, owner_id: str | None = None) -> list[Campaign]:
+    def of_customer(self, tenant: str, customer_id: str, owner_id: str | None = None) -> builtins.list[Campaign]:
         """Every campaign of a customer (optionally one owner's), newest start first."""
         return self._all(customer_plan(tenant, customer_id, owner_id))
 
-    def awaiting_approval(self, approver_keys: list[str], page: PageRequest) -> Page[Campaign]:
+    def awaiting_approval(self, approver_keys: builtins.list[str], page: PageRequest) -> Page[Campaign]:
         """Submitted campaigns whose next step waits on any of the approver keys, oldest
         submitted first: one Query per key, merged. The cursor holds each key's position, so
         a page reads at most `limit` items per key (read amplification ≤ the number of keys)."""
@@ -324,13 +341,14 @@ class CampaignQueries:
         keys = sorted(set(approver_keys))
         state = decode_positions(page.cursor, keys)  # each key's cursor; None: from the start; "": done
         fetched: dict[str, Page[Campaign]] = {}
-        merged = []
+        merged: builtins.list[tuple[str, str, str, Campaign]] = []
         for key in keys:
             if state[key] == "":
                 continue
             fetched[key] = self._run(approvals_plan(key), PageRequest(page.limit, state[key]))
-            merged += [(index_keys(c)["wait_sk"], c.id, key, c) for c in fetched[key].items]
-        taken, seen = [], set()
+            merged += [(index_keys(c)["wait_sk"] or "", c.id, key, c) for c in fetched[key].items]
+        taken: builtins.list[Campaign] = []
+        seen: set[str] = set()
         last: dict[str, Campaign] = {}
         for _, cid, key, c in heapq.nsmallest(page.limit, merged):
             last[key] = c
@@ -343,26 +361,23 @@ class CampaignQueries:
             if last[key].id == found.items[-1].id:
                 state[key] = found.next_cursor or ""
             else:
-                plan, c = approvals_plan(key), last[key]
-                ids = index_keys(c)
-                state[key] = encode_cursor(
-                    {"id": c.id, plan.hash_attr: ids[plan.hash_attr], plan.range_attr: ids[plan.range_attr]},
-                    fingerprint(*plan.fingerprint),
-                )
+                plan = approvals_plan(key)
+                state[key] = encode_cursor(cursor_key(plan, last[key]), fingerprint(*plan.fingerprint))
         for key, found in fetched.items():
             if not found.items:
                 state[key] = found.next_cursor or ""  # nothing (more) under this key
         return Page(items=taken, next_cursor=encode_positions(state))
 
-    def overlapping(self, c: Campaign) -> list[Campaign]:
+    def overlapping(self, c: Campaign) -> builtins.list[Campaign]:
         """The customer's other live applications of the same category on overlapping days."""
         from chalicelib.domain.campaign import overlaps
 
         found = self._all(overlap_plan(orgs.tenant_of(c.org), c.customer_id, c.category, c.start_date, c.end_date))
         return [other for other in found if overlaps(c, other)]
 
-    def _all(self, plan: Plan) -> list[Campaign]:
-        out, cursor = [], None
+    def _all(self, plan: Plan) -> builtins.list[Campaign]:
+        out: builtins.list[Campaign] = []
+        cursor: str | None = None
         while True:
             page = self._run(plan, PageRequest(200, cursor))
             out += page.items

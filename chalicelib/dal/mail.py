@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import re
 import time
-from email.message import EmailMessage
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 from chalicelib.dal.clients import ses
 from chalicelib.domain.mail import Attachment, Inline, Mail
+
+if TYPE_CHECKING:
+    from email.message import EmailMessage
 
 __all__ = ["Attachment", "Inline", "Mail", "build", "send", "sender_domain"]
 
@@ -31,6 +34,7 @@ def sender_domain() -> str:
 
 def build(mail: Mail) -> EmailMessage:
     import datetime as dt
+    from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
 
     msg = EmailMessage()
@@ -44,7 +48,7 @@ def build(mail: Mail) -> EmailMessage:
     msg.set_content(mail.text)
     msg.add_alternative(mail.html, subtype="html")
     if mail.inline:
-        html_part = msg.get_payload()[1]
+        html_part = next(part for part in msg.iter_parts() if part.get_content_type() == "text/html")
         for image in mail.inline:
             maintype, subtype = image.mime_type.split("/", 1)
             html_part.add_related(

@@ -1,6 +1,6 @@
 """In-memory storage: the same repositories as the DynamoDB ones, over dicts.
 
-For tests of business rules (tests/unit/test_use_cases_*.py): a use case runs against it in
+For tests of business rules (tests/unit/test_use_cases.py): a use case runs against it in
 microseconds, with no moto. It keeps the semantics the use cases rely on:
 
 * every write is conditional exactly as in DynamoDB (versions, absence, checked ETags), and a
@@ -15,6 +15,7 @@ Nothing in production imports this module.
 
 from __future__ import annotations
 
+import builtins
 import copy
 import hashlib
 import threading
@@ -22,9 +23,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.dal import keys
+from chalicelib.dal import keys, ports
 from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
@@ -32,7 +33,7 @@ from chalicelib.dal.rollups import roi_key
 from chalicelib.domain import org as orgs
 from chalicelib.domain.approval import ApprovalPolicy, Delegation
 from chalicelib.domain.audit import AuditEntry, Person
-from chalicelib.domain.budget import Budget, Effect, LedgerEntry, apply_delta, coverage_scopes
+from chalicelib.domain.budget import Budget, BudgetScope, Delta, Effect, LedgerEntry, apply_delta, coverage_scopes
 from chalicelib.domain.campaign import Campaign, RuleRef
 from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
@@ -40,13 +41,16 @@ from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.rollups import Metrics, RowKey, Standing
 
+if TYPE_CHECKING:
+    from chalicelib.domain.mail import Mail
+
 ConflictFactory = Callable[[], BaseException]
 
 
 @dataclass
 class _Op:
     holds: Callable[[], bool]
-    apply: Callable[[], None]
+    apply: Callable[[], object]  # what it returns is ignored
     conflict: ConflictFactory = StaleWrite
 
 
@@ -91,6 +95,9 @@ class _Together(_Writes):
             callback()
 
 
+_Object = tuple[bytes, str, dict[str, str], str]  # body, content type, user metadata, ETag
+
+
 @dataclass
 class _Tables:
     """Everything stored, shared by the immediate and the unit-of-work repositories."""
@@ -99,7 +106,7 @@ class _Tables:
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     feedback: dict[tuple[str, str], FeedbackReport] = field(default_factory=dict)
     rules: dict[str, dict[str, FeedbackRule]] = field(default_factory=dict)
-    sweeps: dict[tuple[str, str], dict] = field(default_factory=dict)
+    sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
     photo_index: dict[str, dict[str, Candidate]] = field(default_factory=dict)
     rollups: dict[RowKey, Metrics] = field(default_factory=dict)
@@ -107,15 +114,15 @@ class _Tables:
     markers: set[str] = field(default_factory=set)
     standings: set[Standing] = field(default_factory=set)
     tenants: set[str] = field(default_factory=set)
-    reports: dict[tuple[str, str], dict] = field(default_factory=dict)
-    subscriptions: dict[tuple[str, str], dict] = field(default_factory=dict)
+    reports: dict[tuple[str, str], ports.Report] = field(default_factory=dict)
+    subscriptions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     reminders: set[tuple[str, str, str]] = field(default_factory=set)
-    objects: dict[tuple[str, str], tuple[bytes, str, dict, str]] = field(default_factory=dict)
-    idempotency: dict[tuple, dict] = field(default_factory=dict)
+    objects: dict[tuple[str, str], _Object] = field(default_factory=dict)  # by (bucket, key)
+    idempotency: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)
     budgets: dict[str, Budget] = field(default_factory=dict)
-    budget_scopes: dict[tuple, str] = field(default_factory=dict)
+    budget_scopes: dict[tuple[str, BudgetScope], str] = field(default_factory=dict)
     ledger: dict[str, dict[str, LedgerEntry]] = field(default_factory=dict)
-    policies: dict[str, tuple] = field(default_factory=dict)
+    policies: dict[str, tuple[ApprovalPolicy, dict[str, Any]]] = field(default_factory=dict)
     delegations: dict[tuple[str, str], Delegation] = field(default_factory=dict)
     audit: dict[str, dict[int, AuditEntry]] = field(default_factory=dict)
 
@@ -124,7 +131,7 @@ class _Tables:
 _CAMPAIGN_FIELDS = [f.name for f in fields(Campaign)]
 
 
-def _item(c: Campaign) -> dict:
+def _item(c: Campaign) -> dict[str, Any]:
     """What a campaign looks like to a query: its plain fields and its index keys."""
     item = {name: getattr(c, name) for name in _CAMPAIGN_FIELDS}
     item.update(keys.index_keys(c))
@@ -338,7 +345,7 @@ class MemoryEvidence:
         a = self._t.attachments.get((campaign_id, attachment_id))
         return copy.deepcopy(a) if a else None
 
-    def list(self, campaign_id: str) -> list[Attachment]:
+    def list(self, campaign_id: str) -> builtins.list[Attachment]:
         with self._t.lock:
             found = sorted((a for (c, _), a in self._t.attachments.items() if c == campaign_id), key=lambda a: a.id)
         return [copy.deepcopy(a) for a in found]
@@ -350,7 +357,7 @@ class MemoryEvidence:
         )
         return a
 
-    def _index(self, a: Attachment) -> list[tuple[str, str, Candidate]]:
+    def _index(self, a: Attachment) -> builtins.list[tuple[str, str, Candidate]]:
         from chalicelib.dal.evidence import band_keys
 
         out = []
@@ -404,7 +411,7 @@ class MemoryEvidence:
             if a is not None:
                 a.duplicate_refs = [r for r in a.duplicate_refs if r != ref]
 
-    def candidates(self, tenant: str, hashes: list[str]) -> list[Candidate]:
+    def candidates(self, tenant: str, hashes: builtins.list[str]) -> builtins.list[Candidate]:
         from chalicelib.dal.evidence import band_keys
 
         out: dict[tuple[str, str], Candidate] = {}
@@ -486,22 +493,24 @@ class MemoryReports:
     def __init__(self, t: _Tables) -> None:
         self._t = t
 
-    def insert_report(self, tenant: str, report: dict) -> None:
+    def insert_report(self, tenant: str, report: ports.Report) -> None:
         with self._t.lock:
             if (tenant, report["id"]) in self._t.reports:
                 raise Conflict("report exists")
             self._t.reports[(tenant, report["id"])] = {**copy.deepcopy(report), "status": "pending"}
 
-    def get_report(self, tenant: str, report_id: str) -> dict | None:
+    def get_report(self, tenant: str, report_id: str) -> ports.Report | None:
         r = self._t.reports.get((tenant, report_id))
         return copy.deepcopy(r) if r else None
 
-    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[dict], str | None]:
-        ids = sorted((rid for t, rid in self._t.reports if t == tenant), reverse=True)
-        if start:
-            ids = [i for i in ids if i < start]
-        page = ids[:limit]
-        return [self.get_report(tenant, i) for i in page], (page[-1] if len(page) == limit and page else None)
+    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[ports.Report], str | None]:
+        with self._t.lock:
+            ids = sorted((rid for t, rid in self._t.reports if t == tenant), reverse=True)
+            if start:
+                ids = [i for i in ids if i < start]
+            page = ids[:limit]
+            found = [copy.deepcopy(self._t.reports[(tenant, i)]) for i in page]
+        return found, (page[-1] if len(page) == limit and page else None)
 
     def set_status(
         self,
@@ -510,7 +519,7 @@ class MemoryReports:
         status: str,
         *,
         expected: tuple[str, ...],
-        artifacts: dict | None = None,
+        artifacts: dict[str, str] | None = None,
         error: str | None = None,
     ) -> bool:
         with self._t.lock:
@@ -535,10 +544,10 @@ class MemoryReports:
     def release_email(self, tenant: str, report_id: str, language: str = "zh") -> None:
         self._t.reports[(tenant, report_id)].get("emailed", set()).discard(language)
 
-    def put_subscription(self, tenant: str, user_id: str, subscription: dict) -> None:
+    def put_subscription(self, tenant: str, user_id: str, subscription: dict[str, Any]) -> None:
         self._t.subscriptions[(tenant, user_id)] = copy.deepcopy(subscription)
 
-    def subscriptions(self, tenant: str) -> list[dict]:
+    def subscriptions(self, tenant: str) -> list[dict[str, Any]]:
         return [copy.deepcopy(s) for (t, _), s in sorted(self._t.subscriptions.items()) if t == tenant]
 
     def claim_reminder(self, tenant: str, day: str, rep_id: str) -> bool:
@@ -562,7 +571,7 @@ class MemoryObjects:
     def __init__(self, t: _Tables) -> None:
         self._t = t
 
-    def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict:
+    def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict[str, Any]:
         return {
             "url": f"memory://{self.bucket}",
             "method": "POST",
@@ -570,10 +579,10 @@ class MemoryObjects:
             "fields": {"key": key, "Content-Type": content_type, "x-amz-meta-upload-token": upload_token},
         }
 
-    def upload(self, form: dict, data: bytes) -> dict:
+    def upload(self, form: dict[str, Any], data: bytes) -> dict[str, Any]:
         """Store what a browser posting `form` would; returns the S3 event record's object fields."""
         fields_ = form["fields"]
-        etag = hashlib.md5(data).hexdigest()  # noqa: S324 - S3's ETag of a single-part upload
+        etag = hashlib.md5(data, usedforsecurity=False).hexdigest()  # S3's ETag of a single-part upload
         meta = {k[len("x-amz-meta-") :]: v for k, v in fields_.items() if k.startswith("x-amz-meta-")}
         self._t.objects[(self.bucket, fields_["key"])] = (data, fields_.get("Content-Type", ""), meta, etag)
         return {"bucket": self.bucket, "key": fields_["key"], "size": len(data), "etag": etag}
@@ -581,7 +590,7 @@ class MemoryObjects:
     def download_url(self, key: str, content_type: str, filename: str | None = None) -> str:
         return f"memory://{self.bucket}/{key}"
 
-    def _get(self, key: str, etag: str) -> tuple[bytes, str, dict, str]:
+    def _get(self, key: str, etag: str) -> _Object:
         found = self._t.objects.get((self.bucket, key))
         if found is None or found[3] != etag:
             raise ObjectMissing(key)
@@ -599,7 +608,12 @@ class MemoryObjects:
         return None if found is None else found[0][:max_bytes]
 
     def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None:
-        self._t.objects[(bucket or self.bucket, key)] = (body, content_type, {}, hashlib.md5(body).hexdigest())  # noqa: S324
+        self._t.objects[(bucket or self.bucket, key)] = (
+            body,
+            content_type,
+            {},
+            hashlib.md5(body, usedforsecurity=False).hexdigest(),
+        )
 
     def exists(self, key: str, bucket: str | None = None) -> bool:
         return (bucket or self.bucket, key) in self._t.objects
@@ -613,7 +627,7 @@ class MemoryObjects:
     def delete(self, key: str) -> None:
         self._t.objects.pop((self.bucket, key), None)
 
-    def park(self, source: str, event_id: str, document: dict) -> str:
+    def park(self, source: str, event_id: str, document: dict[str, Any]) -> str:
         import json
 
         key = dead_letter_key(source, event_id)
@@ -629,12 +643,12 @@ class MemoryObjects:
 
 class MemoryMailer:
     def __init__(self) -> None:
-        self.sent: list[Any] = []
+        self.sent: list[Mail] = []
 
     def sender_domain(self) -> str:
         return "huixiang.local"
 
-    def send(self, mail: Any) -> str:
+    def send(self, mail: Mail) -> str:
         self.sent.append(mail)
         return uuid.uuid4().hex
 
@@ -643,7 +657,9 @@ class MemoryIdempotency:
     def __init__(self, t: _Tables) -> None:
         self._t = t
 
-    def run_once(self, request: dict, operation: Callable[[], dict], lambda_context=None) -> dict:
+    def run_once(
+        self, request: dict[str, Any], operation: Callable[[], ports.Stored], lambda_context: Any = None
+    ) -> ports.Stored:
         import json
 
         key = (request["caller"], request["route"], request["key"])
@@ -742,35 +758,43 @@ class MemoryBudgets:
 
         if created is not None:
             key = (created.tenant, created.scope)
+
+            def create(b: Budget = created) -> None:
+                self._t.budgets[b.id] = replace(b, version=0)
+                self._t.budget_scopes[key] = b.id
+
             writes.write(
                 _Op(
                     lambda: key not in self._t.budget_scopes and created.id not in self._t.budgets,
-                    lambda: (
-                        self._t.budgets.__setitem__(created.id, replace(created, version=0)),
-                        self._t.budget_scopes.__setitem__(key, created.id),
-                    ),
+                    create,
                     budget_exists,
                 )
             )
         for delta in effect.deltas:
             expected = (versioned or {}).get(delta.budget_id)
 
-            def holds(d=delta, v=expected) -> bool:
+            def holds(d: Delta = delta, v: int | None = expected) -> bool:
                 b = self._t.budgets.get(d.budget_id)
                 return b is not None and b.available >= d.needs_available and (v is None or b.version == v)
 
-            def apply(d=delta, v=expected) -> None:
+            def apply(d: Delta = delta, v: int | None = expected) -> None:
                 b = apply_delta(self._t.budgets[d.budget_id], d, now_iso())
-                self._t.budgets[d.budget_id] = replace(b, version=b.version + 1 if v is not None else b.version)
+                self._t.budgets[d.budget_id] = replace(b, version=(b.version or 0) + 1 if v is not None else b.version)
 
-            writes.write(_Op(holds, apply, lambda d=delta: BudgetShort(d)))
+            def short(d: Delta = delta) -> BudgetShort:
+                return BudgetShort(d)
+
+            writes.write(_Op(holds, apply, short))
         for entry in effect.entries:
 
-            def unbooked(e=entry) -> bool:
+            def unbooked(e: LedgerEntry = entry) -> bool:
                 ledger = self._t.ledger.get(e.ledger_id, {})
                 return e.id not in ledger and all(other.key != e.key for other in ledger.values())
 
-            writes.write(_Op(unbooked, lambda e=entry: self._t.ledger.setdefault(e.ledger_id, {}).__setitem__(e.id, e)))
+            def book(e: LedgerEntry = entry) -> None:
+                self._t.ledger.setdefault(e.ledger_id, {})[e.id] = e
+
+            writes.write(_Op(unbooked, book))
         if writes is not self._writes:
             writes.commit()
 
@@ -779,7 +803,7 @@ class MemoryPolicies:
     def __init__(self, t: _Tables, writes: _Writes) -> None:
         self._t, self._writes = t, writes
 
-    def get(self, tenant: str) -> tuple[ApprovalPolicy, dict] | None:
+    def get(self, tenant: str) -> tuple[ApprovalPolicy, dict[str, Any]] | None:
         return copy.deepcopy(self._t.policies.get(tenant))
 
     def put(self, tenant: str, policy: ApprovalPolicy, by: Person, at: str) -> None:
@@ -817,13 +841,15 @@ class MemoryAudit:
             )
         )
 
-    def entries(self, campaign_id: str) -> list[dict]:
+    def entries(self, campaign_id: str) -> list[dict[str, Any]]:
         trail = self._t.audit.get(campaign_id) or {}
         return [trail[seq].as_dict() for seq in sorted(trail)]
 
 
 # -- the storage --------------------------------------------------------------------------------
 class _Repositories:
+    """Every repository of ports.Repositories over `t`, its writes going to `writes`."""
+
     def __init__(self, t: _Tables, writes: _Writes) -> None:
         self.writes = writes
         self.campaigns = MemoryCampaigns(t, writes)
@@ -836,24 +862,12 @@ class _Repositories:
         self.audit = MemoryAudit(t, writes)
 
 
-class InMemoryStorage:
+class InMemoryStorage(_Repositories):
     """Install with `chalicelib.dal.repos.install(InMemoryStorage())`."""
 
     def __init__(self) -> None:
         self.tables = _Tables()
-        repos = _Repositories(self.tables, _Writes(self.tables.lock))
-        self.campaigns, self.feedback, self.rules, self.evidence = (
-            repos.campaigns,
-            repos.feedback,
-            repos.rules,
-            repos.evidence,
-        )
-        self.budgets, self.policies, self.delegations, self.audit = (
-            repos.budgets,
-            repos.policies,
-            repos.delegations,
-            repos.audit,
-        )
+        super().__init__(self.tables, _Writes(self.tables.lock))
         self.rollups = MemoryRollups(self.tables)
         self.reports = MemoryReports(self.tables)
         self.objects = MemoryObjects(self.tables)
@@ -861,8 +875,13 @@ class InMemoryStorage:
         self.idempotency = MemoryIdempotency(self.tables)
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[_Repositories]:
+    def unit_of_work(self) -> Iterator[ports.UnitOfWork]:
         together = _Together(self.tables.lock)
-        uow = _Repositories(self.tables, together)
-        yield uow
+        yield _Repositories(self.tables, together)
         together.commit()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(storage: InMemoryStorage) -> ports.Storage:
+        return storage  # mypy: a storage that drifts from its ports is an error here

@@ -6,6 +6,9 @@ a Query on one of these indexes. There is no Scan anywhere in chalicelib/.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
+
 from pynamodb.attributes import (
     BooleanAttribute,
     MapAttribute,
@@ -28,7 +31,7 @@ class _Meta:
     stream_view_type = STREAM_NEW_AND_OLD_IMAGE
 
 
-def _gsi(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex]:
+def _gsi(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryIndex[Any]]:
     """A GSI class with ALL projection keyed on (hash_attr, range_attr)."""
     meta = type("Meta", (), {"index_name": name, "projection": AllProjection()})
     attrs = {
@@ -39,20 +42,40 @@ def _gsi(name: str, hash_attr: str, range_attr: str) -> type[GlobalSecondaryInde
     return type(f"Index_{name}", (GlobalSecondaryIndex,), attrs)
 
 
-def model_from_image(model_cls: type[Model], image: dict) -> Model:
+M = TypeVar("M", bound=Model)
+
+
+def model_from_image(model_cls: type[M], image: Mapping[str, Any]) -> M:
     """A model from a stream record's image as the stream carries it (DynamoDB JSON), through
     the model's own attribute mapping: one mapping per table, and each image decoded once
     (decoding it to plain values first, then back, tripled the work of every record)."""
     return model_cls.from_raw_data(dict(image))
 
 
-class LocationMap(MapAttribute):
+# PynamoDB annotates its API but not MapAttribute's __init__ and as_dict; through these names
+# calling them is a typed call.
+_map_init: Callable[..., None] = MapAttribute.__init__
+_map_as_dict: Callable[..., dict[str, Any]] = MapAttribute.as_dict
+
+
+class _Map(MapAttribute[str, Any]):
+    """A map of named attributes, with a typed constructor and as_dict."""
+
+    def __init__(self, **attributes: Any) -> None:
+        _map_init(self, **attributes)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The attributes that are set, by name."""
+        return _map_as_dict(self)
+
+
+class LocationMap(_Map):
     address = UnicodeAttribute(null=True)
     lat = NumberAttribute(null=True)
     lon = NumberAttribute(null=True)
 
 
-class RuleRefMap(MapAttribute):
+class RuleRefMap(_Map):
     rule_id = UnicodeAttribute()
     scope = UnicodeAttribute()
     due_days = NumberAttribute()
@@ -141,10 +164,6 @@ class CampaignModel(Model):
     for _name, _hash, _range in CAMPAIGN_INDEXES:
         locals()[f"idx_{_name}"] = _gsi(_name, _hash, _range)()
     del _name, _hash, _range
-
-
-def campaign_index(name: str) -> GlobalSecondaryIndex:
-    return getattr(CampaignModel, f"idx_{name}")
 
 
 class FeedbackModel(Model):

@@ -16,10 +16,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from chalicelib.config import settings
 from chalicelib.dal.errors import ObjectMissing
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 UPLOAD_PREFIX = "uploads/"
 THUMBNAIL_PREFIX = "thumbnails/"
@@ -82,7 +86,7 @@ class StoredObject:
 class ObjectStore:
     """S3 operations on the attachments bucket (and the reports bucket for artifacts)."""
 
-    def _client(self):
+    def _client(self) -> S3Client:
         from chalicelib.dal.clients import s3
 
         return s3()
@@ -92,7 +96,7 @@ class ObjectStore:
         return settings().attachments_bucket
 
     # -- uploads and links --------------------------------------------------------------------
-    def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict:
+    def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict[str, Any]:
         """A POST policy for exactly this key, this content type, exactly this many bytes and
         this attachment's upload token (so a form cannot be re-aimed at another attachment)."""
         meta = f"x-amz-meta-{UPLOAD_TOKEN_META}"
@@ -179,7 +183,7 @@ class ObjectStore:
         self._client().delete_object(Bucket=self.bucket, Key=key)
 
     # -- dead letters and report artifacts ------------------------------------------------------
-    def park(self, source: str, event_id: str, document: dict) -> str:
+    def park(self, source: str, event_id: str, document: dict[str, Any]) -> str:
         """Keep a failed stream record whole (the stream keeps it only 24 h). Idempotent per event."""
         key = dead_letter_key(source, event_id)
         self.put(key, json.dumps(document, default=str).encode(), "application/json")

@@ -18,14 +18,19 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
+from chalicelib.dal.ports import Report
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 REMINDER_TTL_SECONDS = 3 * 24 * 3600
 
 
-def _client():
+def _client() -> DynamoDBClient:
     from chalicelib.dal.clients import dynamodb
 
     return dynamodb()
@@ -37,8 +42,8 @@ def _emailed(language: str) -> str:
     return "emailed_at" if language == "zh" else f"emailed_at_{language}"
 
 
-def _item_to_report(item: dict) -> dict:
-    data = json.loads(item["data"]["S"])
+def _item_to_report(item: Mapping[str, Any]) -> Report:
+    data: Report = json.loads(item["data"]["S"])
     data["status"] = item["status"]["S"]
     if "artifacts" in item:
         data["artifacts"] = json.loads(item["artifacts"]["S"])
@@ -49,7 +54,7 @@ def _item_to_report(item: dict) -> dict:
 
 class ReportRepository:
     # -- reports ------------------------------------------------------------------------------
-    def insert_report(self, tenant: str, report: dict) -> None:
+    def insert_report(self, tenant: str, report: Report) -> None:
         _client().put_item(
             TableName=settings().reports_table,
             ConditionExpression="attribute_not_exists(pk)",
@@ -63,7 +68,7 @@ class ReportRepository:
             },
         )
 
-    def get_report(self, tenant: str, report_id: str) -> dict | None:
+    def get_report(self, tenant: str, report_id: str) -> Report | None:
         item = (
             _client()
             .get_item(
@@ -75,7 +80,7 @@ class ReportRepository:
         )
         return _item_to_report(item) if item else None
 
-    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[dict], str | None]:
+    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[Report], str | None]:
         kwargs: dict[str, Any] = {}
         if start:
             kwargs["ExclusiveStartKey"] = {"pk": {"S": f"report|{tenant}"}, "sk": {"S": start}}
@@ -97,7 +102,7 @@ class ReportRepository:
         status: str,
         *,
         expected: tuple[str, ...],
-        artifacts: dict | None = None,
+        artifacts: dict[str, str] | None = None,
         error: str | None = None,
     ) -> bool:
         """Move a report's status if it is in one of `expected`; False if it was not."""
@@ -153,15 +158,15 @@ class ReportRepository:
         )
 
     # -- subscriptions -------------------------------------------------------------------------
-    def put_subscription(self, tenant: str, user_id: str, subscription: dict) -> None:
+    def put_subscription(self, tenant: str, user_id: str, subscription: dict[str, Any]) -> None:
         _client().put_item(
             TableName=settings().reports_table,
             Item={"pk": {"S": f"sub|{tenant}"}, "sk": {"S": user_id}, "data": {"S": json.dumps(subscription)}},
         )
 
-    def subscriptions(self, tenant: str) -> list[dict]:
+    def subscriptions(self, tenant: str) -> list[dict[str, Any]]:
         """Every subscription of a company: one per manager or leader, so a short list."""
-        out = []
+        out: list[dict[str, Any]] = []
         for page in (
             _client()
             .get_paginator("query")

@@ -1,87 +1,92 @@
 """Where use cases get their storage: one installed storage per process, built on first use.
 
 Production and the local stack use DynamoStorage (DynamoDB, S3, SES). Tests of business
-rules install an InMemoryStorage (dal/memory.py) with `install()`: the same interface, no moto.
+rules install an InMemoryStorage (dal/memory.py) with `install()`: the same ports
+(dal/ports.py), no moto. Each function returns the installed storage's port of that name.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
-_installed: Any = None
+if TYPE_CHECKING:
+    from chalicelib.dal import ports
+
+_installed: ports.Storage | None = None
 
 
 @functools.lru_cache(maxsize=1)
-def _default() -> Any:
+def _default() -> ports.Storage:
     from chalicelib.dal.storage import DynamoStorage
 
     return DynamoStorage()
 
 
-def storage() -> Any:
+def storage() -> ports.Storage:
     return _installed if _installed is not None else _default()
 
 
-def install(replacement: Any) -> Any:
+def install(replacement: ports.Storage | None) -> ports.Storage | None:
     """Use `replacement` as this process's storage (None: back to the default); returns the previous."""
     global _installed
     previous, _installed = _installed, replacement
     return previous
 
 
-def campaigns():
+def campaigns() -> ports.CampaignRepo:
     return storage().campaigns
 
 
-def feedback():
+def feedback() -> ports.FeedbackRepo:
     return storage().feedback
 
 
-def rules():
+def rules() -> ports.RuleRepo:
     return storage().rules
 
 
-def evidence():
+def evidence() -> ports.EvidenceRepo:
     return storage().evidence
 
 
-def budgets():
+def budgets() -> ports.BudgetRepo:
     return storage().budgets
 
 
-def policies():
+def policies() -> ports.PolicyRepo:
     return storage().policies
 
 
-def delegations():
+def delegations() -> ports.DelegationRepo:
     return storage().delegations
 
 
-def audit():
+def audit() -> ports.AuditRepo:
     return storage().audit
 
 
-def rollups():
+def rollups() -> ports.RollupRepo:
     return storage().rollups
 
 
-def reports():
+def reports() -> ports.ReportRepo:
     return storage().reports
 
 
-def objects():
+def objects() -> ports.ObjectStore:
     return storage().objects
 
 
-def mailer():
+def mailer() -> ports.Mailer:
     return storage().mailer
 
 
-def idempotency():
+def idempotency() -> ports.IdempotencyStore:
     return storage().idempotency
 
 
-def unit_of_work():
-    """A context manager: repositories whose writes commit together when the block ends."""
+def unit_of_work() -> AbstractContextManager[ports.UnitOfWork]:
+    """Repositories whose writes commit together when the `with` block ends (ports.UnitOfWork)."""
     return storage().unit_of_work()

@@ -25,9 +25,11 @@ old standings and puts its new ones in the same transaction as its deltas.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
+from chalicelib.dal.ports import RollupRow
 from chalicelib.domain import org as orgs
 from chalicelib.domain.rollups import MAX_ROWS_PER_CHANGE, Metrics, RowKey, Standing
 
@@ -43,13 +45,31 @@ def roi_key(roi: float) -> str:
     return f"{round((roi + 1) * 10_000):0{_ROI_DIGITS}d}"
 
 
-def standing_keys(s: Standing) -> dict[str, dict[str, str]]:
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import (
+        AttributeValueTypeDef,
+        TransactWriteItemTypeDef,
+        WriteRequestOutputTypeDef,
+        WriteRequestTypeDef,
+    )
+
+
+def _client() -> DynamoDBClient:
+    from chalicelib.dal.clients import dynamodb
+
+    return dynamodb()
+
+
+def standing_keys(s: Standing) -> dict[str, AttributeValueTypeDef]:
     return {"pk": {"S": f"{s.tenant}|{STANDING}|{s.node}|{s.month}"}, "sk": {"S": f"{roi_key(s.roi)}#{s.campaign_id}"}}
 
 
-def _standing_writes(table: str, moved: tuple[set[Standing], set[Standing]]) -> list[dict]:
+def _standing_writes(table: str, moved: tuple[set[Standing], set[Standing]]) -> list[TransactWriteItemTypeDef]:
     removed, added = moved
-    out: list[dict] = [{"Delete": {"TableName": table, "Key": standing_keys(s)}} for s in sorted(removed)]
+    out: list[TransactWriteItemTypeDef] = [
+        {"Delete": {"TableName": table, "Key": standing_keys(s)}} for s in sorted(removed)
+    ]
     out += [
         {
             "Put": {
@@ -60,12 +80,6 @@ def _standing_writes(table: str, moved: tuple[set[Standing], set[Standing]]) -> 
         for s in sorted(added)
     ]
     return out
-
-
-def _client():
-    from chalicelib.dal.clients import dynamodb
-
-    return dynamodb()
 
 
 def row_keys(k: RowKey) -> dict[str, str]:
@@ -82,7 +96,7 @@ def row_keys(k: RowKey) -> dict[str, str]:
     }
 
 
-def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> dict:
+def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> TransactWriteItemTypeDef:
     keys = row_keys(key)
     names = {
         "#pp": "pp",
@@ -94,7 +108,7 @@ def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> dic
         "#o": "org",
         "#c": "category",
     }
-    values = {
+    values: dict[str, AttributeValueTypeDef] = {
         ":pp": {"S": keys["pp"]},
         ":ps": {"S": keys["ps"]},
         ":t": {"S": key.tenant},
@@ -141,7 +155,7 @@ class RollupRepository:
             raise ValueError(f"{len(rows)} roll-up rows for one change; at most {MAX_ROWS_PER_CHANGE} expected")
         table = settings().rollups_table
         tenants = sorted({k.tenant for k in rows})
-        items = [
+        items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
                     "TableName": table,
@@ -183,9 +197,9 @@ class RollupRepository:
         """Overwrite rows with absolute values: for backfills and benchmark seeding only (never
         on the stream path, where only deltas are applied). Returns the rows written."""
         table = settings().rollups_table
-        items = []
+        items: list[WriteRequestTypeDef] = []
         for key, metrics in rows.items():
-            item = {name: {"S": value} for name, value in row_keys(key).items()}
+            item: dict[str, AttributeValueTypeDef] = {name: {"S": value} for name, value in row_keys(key).items()}
             item.update(
                 {
                     "tenant": {"S": key.tenant},
@@ -202,15 +216,14 @@ class RollupRepository:
             items.append({"PutRequest": {"Item": item}})
         client = _client()
         for start in range(0, len(items), 25):
+            pending: Mapping[str, Sequence[WriteRequestTypeDef | WriteRequestOutputTypeDef]]
             pending = {table: items[start : start + 25]}
             while pending:
                 pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         return len(items)
 
     # -- reads --------------------------------------------------------------------------------
-    def entity_rows(
-        self, tenant: str, dim: str, entity: str, first_month: str, last_month: str
-    ) -> list[tuple[RowKey, Metrics, str | None]]:
+    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str, last_month: str) -> list[RollupRow]:
         """Every row of one entity (an org node's own rows, a customer, an owner) in the months."""
         return list(
             self._query(
@@ -226,17 +239,16 @@ class RollupRepository:
 
     def period_rows(
         self, tenant: str, partition: str, first_month: str, last_month: str, scope: str | None
-    ) -> list[tuple[RowKey, Metrics, str | None]]:
+    ) -> list[RollupRow]:
         """Every row of a dimension (`customer`, `owner`) or org level (`org-L2`) in the months,
         narrowed to rows whose org lies within `scope`."""
-        kwargs: dict = {}
+        kwargs: dict[str, Any] = {}
+        values = {":pp": {"S": f"{tenant}|{partition}"}, ":lo": {"S": first_month}, ":hi": {"S": last_month + "#~"}}
         if scope is not None and orgs.depth(scope) > 1:
             kwargs = {
                 "FilterExpression": "#o = :scope OR begins_with(#o, :prefix)",
                 "ExpressionAttributeNames": {"#o": "org"},
             }
-        values = {":pp": {"S": f"{tenant}|{partition}"}, ":lo": {"S": first_month}, ":hi": {"S": last_month + "#~"}}
-        if kwargs:
             values.update({":scope": {"S": scope}, ":prefix": {"S": orgs.subtree_prefix(scope)}})
         return list(
             self._query(
@@ -263,7 +275,7 @@ class RollupRepository:
         ]
 
     def tenants(self) -> list[str]:
-        out = []
+        out: list[str] = []
         paginator = _client().get_paginator("query")
         for page in paginator.paginate(
             TableName=settings().rollups_table,
@@ -273,14 +285,14 @@ class RollupRepository:
             out += [item["sk"]["S"] for item in page["Items"]]
         return out
 
-    def _query(self, **kwargs) -> Iterator[tuple[RowKey, Metrics, str | None]]:
+    def _query(self, **kwargs: Any) -> Iterator[RollupRow]:
         paginator = _client().get_paginator("query")
         for page in paginator.paginate(**kwargs):
             for item in page["Items"]:
                 yield row_from_item(item)
 
 
-def row_from_item(item: dict) -> tuple[RowKey, Metrics, str | None]:
+def row_from_item(item: Mapping[str, Any]) -> RollupRow:
     key = RowKey(
         item["tenant"]["S"],
         item["dim"]["S"],
@@ -294,11 +306,11 @@ def row_from_item(item: dict) -> tuple[RowKey, Metrics, str | None]:
     return key, metrics, label
 
 
-def is_row(item: dict) -> bool:
+def is_row(item: Mapping[str, Any]) -> bool:
     return "dim" in item and "pk" in item and not item["pk"]["S"].startswith(MARKER)
 
 
-def rows_of(items: Iterable[dict]) -> Iterator[tuple[RowKey, Metrics, str | None]]:
+def rows_of(items: Iterable[Mapping[str, Any]]) -> Iterator[RollupRow]:
     for item in items:
         if is_row(item):
             yield row_from_item(item)

@@ -13,6 +13,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from pynamodb.expressions.update import Action
+
 from chalicelib.dal.models import RuleModel, model_from_image
 from chalicelib.dal.paging import decode_cursor, encode_cursor, fingerprint, from_dynamo_key, to_dynamo_key
 from chalicelib.dal.writes import Immediately, Writes
@@ -151,8 +153,8 @@ class RuleRepository:
         m = RuleModel(f"{SWEEP_PREFIX}{sweep.rule_id}", sweep.change)
         cond = (
             RuleModel.sweep_cursor.does_not_exist() if sweep.cursor is None else RuleModel.sweep_cursor == sweep.cursor
-        ) & (RuleModel.sweep_done == False)  # noqa: E712
-        actions = [RuleModel.sweep_done.set(next_cursor is None), RuleModel.sweep_updated.add(updated)]
+        ) & (RuleModel.sweep_done == False)  # noqa: E712 (a PynamoDB condition: `==` builds it, `is False` would not)
+        actions: list[Action] = [RuleModel.sweep_done.set(next_cursor is None), RuleModel.sweep_updated.add(updated)]
         if next_cursor:
             actions.append(RuleModel.sweep_cursor.set(next_cursor))
         else:

@@ -1,4 +1,5 @@
-"""The DynamoDB + S3 + SES storage: every repository, built on first use, and units of work.
+"""The DynamoDB + S3 + SES storage (ports.Storage): every repository, built on first use, and
+units of work.
 
 A unit of work gives repositories whose writes are held and committed together as one
 transaction when the `with` block ends without an exception:
@@ -9,6 +10,8 @@ transaction when the `with` block ends without an exception:
         uow.feedback.delete_draft(campaign.id)
 
 Reads inside the block read the table as it is (nothing of the unit is visible before commit).
+Each repository's module is imported when it is first asked for, so a function imports only
+the repositories it uses (a cold start pays for nothing else).
 """
 
 from __future__ import annotations
@@ -16,151 +19,112 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-from chalicelib.dal.writes import Together
+from chalicelib.dal import ports
+from chalicelib.dal.writes import Immediately, Together, Writes
 
 
-class UnitOfWork:
-    """Repositories that share one pending transaction."""
+class DynamoRepositories:
+    """Every repository of ports.Repositories, its writes going to `writes`: at once (the
+    storage's own) or held for one transaction (a unit of work's)."""
 
-    def __init__(self) -> None:
-        self.writes = Together()
+    def __init__(self, writes: Writes) -> None:
+        self.writes = writes
 
     @cached_property
-    def campaigns(self):
+    def campaigns(self) -> ports.CampaignRepo:
         from chalicelib.dal.campaigns import CampaignRepository
 
         return CampaignRepository(self.writes)
 
     @cached_property
-    def feedback(self):
+    def feedback(self) -> ports.FeedbackRepo:
         from chalicelib.dal.feedback import FeedbackRepository
 
         return FeedbackRepository(self.writes)
 
     @cached_property
-    def rules(self):
+    def rules(self) -> ports.RuleRepo:
         from chalicelib.dal.rules import RuleRepository
 
         return RuleRepository(self.writes)
 
     @cached_property
-    def evidence(self):
+    def evidence(self) -> ports.EvidenceRepo:
         from chalicelib.dal.evidence import EvidenceRepository
 
         return EvidenceRepository(self.writes)
 
     @cached_property
-    def budgets(self):
+    def budgets(self) -> ports.BudgetRepo:
         from chalicelib.dal.budgets import BudgetRepository
 
         return BudgetRepository(self.writes)
 
     @cached_property
-    def policies(self):
+    def policies(self) -> ports.PolicyRepo:
         from chalicelib.dal.control import PolicyRepository
 
         return PolicyRepository(self.writes)
 
     @cached_property
-    def delegations(self):
+    def delegations(self) -> ports.DelegationRepo:
         from chalicelib.dal.control import DelegationRepository
 
         return DelegationRepository(self.writes)
 
     @cached_property
-    def audit(self):
+    def audit(self) -> ports.AuditRepo:
         from chalicelib.dal.audit import AuditRepository
 
         return AuditRepository(self.writes)
 
-    def commit(self) -> None:
-        self.writes.commit()
 
-
-class DynamoStorage:
+class DynamoStorage(DynamoRepositories):
     """Production storage (and the local stack's, against moto)."""
 
-    @cached_property
-    def campaigns(self):
-        from chalicelib.dal.campaigns import CampaignRepository
-
-        return CampaignRepository()
+    def __init__(self) -> None:
+        super().__init__(Immediately())
 
     @cached_property
-    def feedback(self):
-        from chalicelib.dal.feedback import FeedbackRepository
-
-        return FeedbackRepository()
-
-    @cached_property
-    def rules(self):
-        from chalicelib.dal.rules import RuleRepository
-
-        return RuleRepository()
-
-    @cached_property
-    def evidence(self):
-        from chalicelib.dal.evidence import EvidenceRepository
-
-        return EvidenceRepository()
-
-    @cached_property
-    def budgets(self):
-        from chalicelib.dal.budgets import BudgetRepository
-
-        return BudgetRepository()
-
-    @cached_property
-    def policies(self):
-        from chalicelib.dal.control import PolicyRepository
-
-        return PolicyRepository()
-
-    @cached_property
-    def delegations(self):
-        from chalicelib.dal.control import DelegationRepository
-
-        return DelegationRepository()
-
-    @cached_property
-    def audit(self):
-        from chalicelib.dal.audit import AuditRepository
-
-        return AuditRepository()
-
-    @cached_property
-    def rollups(self):
+    def rollups(self) -> ports.RollupRepo:
         from chalicelib.dal.rollups import RollupRepository
 
         return RollupRepository()
 
     @cached_property
-    def reports(self):
+    def reports(self) -> ports.ReportRepo:
         from chalicelib.dal.reports import ReportRepository
 
         return ReportRepository()
 
     @cached_property
-    def objects(self):
+    def objects(self) -> ports.ObjectStore:
         from chalicelib.dal.objects import ObjectStore
 
         return ObjectStore()
 
     @cached_property
-    def mailer(self):
+    def mailer(self) -> ports.Mailer:
         from chalicelib.dal import mail
 
         return mail
 
     @cached_property
-    def idempotency(self):
+    def idempotency(self) -> ports.IdempotencyStore:
         from chalicelib.dal.idempotency import IdempotencyStore
 
         return IdempotencyStore()
 
     @contextmanager
-    def unit_of_work(self) -> Iterator[UnitOfWork]:
-        uow = UnitOfWork()
-        yield uow
-        uow.commit()
+    def unit_of_work(self) -> Iterator[ports.UnitOfWork]:
+        together = Together()
+        yield DynamoRepositories(together)
+        together.commit()
+
+
+if TYPE_CHECKING:
+
+    def _conforms(storage: DynamoStorage) -> ports.Storage:
+        return storage  # mypy: a storage that drifts from its ports is an error here

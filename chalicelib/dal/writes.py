@@ -1,7 +1,7 @@
 """Conditional item writes, alone or all together.
 
-A repository states each write once (`put`, `update`, `delete`, `check`, each with its
-condition and what a failed condition means) and hands it to a `Writes`:
+A repository states each write once (`put`, `update`, `delete`, each with its condition and
+what a failed condition means) and hands it to a `Writes`:
 
 * `Immediately` performs it at once (a conditional PutItem/UpdateItem/DeleteItem);
 * `Together` collects the writes of a unit of work and commits them as ONE
@@ -16,13 +16,15 @@ again); a transaction that lost a race with another one raises StaleWrite too.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from pynamodb.connection import Connection
-from pynamodb.exceptions import DeleteError, PutError, TransactWriteError, UpdateError
+from pynamodb.exceptions import DeleteError, PutError, PynamoDBException, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from chalicelib.config import settings
@@ -43,39 +45,41 @@ def connection() -> Connection:
 
 @dataclass
 class _Write:
-    kind: str  # put | update | delete | check
-    target: Any  # a model instance (a model class for check)
-    condition: Any = None
-    actions: list | None = None
-    key: tuple = ()  # (hash, range) for check
+    kind: str  # put | update | delete
+    model: Model
+    condition: Condition | None = None
+    actions: list[Action] = field(default_factory=list)
     conflict: Conflict = StaleWrite
 
 
 class Writes:
     """Where a repository's writes go. `after` runs a callback once the write has happened."""
 
-    def put(self, model, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def put(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         raise NotImplementedError
 
-    def update(self, model, actions: list, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def update(
+        self,
+        model: Model,
+        actions: Sequence[Action],
+        condition: Condition | None = None,
+        conflict: Conflict = StaleWrite,
+    ) -> None:
         raise NotImplementedError
 
-    def delete(self, model, condition=None, conflict: Conflict = StaleWrite) -> None:
-        raise NotImplementedError
-
-    def check(self, model_cls, hash_key, range_key, condition, conflict: Conflict = StaleWrite) -> None:
+    def delete(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         raise NotImplementedError
 
     def after(self, callback: Callable[[], None]) -> None:
         raise NotImplementedError
 
 
-def _condition_failed(exc) -> bool:
-    return getattr(exc, "cause_response_code", None) == "ConditionalCheckFailedException"
+def _condition_failed(exc: PynamoDBException) -> bool:
+    return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
 class Immediately(Writes):
-    def put(self, model, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def put(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         try:
             model.save(condition=condition)
         except PutError as exc:
@@ -83,24 +87,27 @@ class Immediately(Writes):
                 raise conflict() from None
             raise
 
-    def update(self, model, actions: list, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def update(
+        self,
+        model: Model,
+        actions: Sequence[Action],
+        condition: Condition | None = None,
+        conflict: Conflict = StaleWrite,
+    ) -> None:
         try:
-            model.update(actions=actions, condition=condition)
+            model.update(actions=list(actions), condition=condition)
         except UpdateError as exc:
             if _condition_failed(exc):
                 raise conflict() from None
             raise
 
-    def delete(self, model, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def delete(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         try:
             model.delete(condition=condition)
         except DeleteError as exc:
             if _condition_failed(exc):
                 raise conflict() from None
             raise
-
-    def check(self, model_cls, hash_key, range_key, condition, conflict: Conflict = StaleWrite) -> None:
-        raise TypeError("a condition check only makes sense inside a unit of work")
 
     def after(self, callback: Callable[[], None]) -> None:
         callback()
@@ -113,17 +120,20 @@ class Together(Writes):
     writes: list[_Write] = field(default_factory=list)
     callbacks: list[Callable[[], None]] = field(default_factory=list)
 
-    def put(self, model, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def put(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         self.writes.append(_Write("put", model, condition, conflict=conflict))
 
-    def update(self, model, actions: list, condition=None, conflict: Conflict = StaleWrite) -> None:
-        self.writes.append(_Write("update", model, condition, actions, conflict=conflict))
+    def update(
+        self,
+        model: Model,
+        actions: Sequence[Action],
+        condition: Condition | None = None,
+        conflict: Conflict = StaleWrite,
+    ) -> None:
+        self.writes.append(_Write("update", model, condition, list(actions), conflict=conflict))
 
-    def delete(self, model, condition=None, conflict: Conflict = StaleWrite) -> None:
+    def delete(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         self.writes.append(_Write("delete", model, condition, conflict=conflict))
-
-    def check(self, model_cls, hash_key, range_key, condition, conflict: Conflict = StaleWrite) -> None:
-        self.writes.append(_Write("check", model_cls, condition, key=(hash_key, range_key), conflict=conflict))
 
     def after(self, callback: Callable[[], None]) -> None:
         self.callbacks.append(callback)
@@ -131,7 +141,7 @@ class Together(Writes):
     def commit(self) -> None:
         if not self.writes:
             return
-        if len(self.writes) == 1 and self.writes[0].kind != "check":
+        if len(self.writes) == 1:
             self._commit_single(self.writes[0])  # one item: a plain conditional write costs half
         else:
             self._commit_transaction()
@@ -141,30 +151,28 @@ class Together(Writes):
     def _commit_single(self, w: _Write) -> None:
         single = Immediately()
         if w.kind == "put":
-            single.put(w.target, w.condition, w.conflict)
+            single.put(w.model, w.condition, w.conflict)
         elif w.kind == "update":
-            single.update(w.target, w.actions or [], w.condition, w.conflict)
+            single.update(w.model, w.actions, w.condition, w.conflict)
         else:
-            single.delete(w.target, w.condition, w.conflict)
+            single.delete(w.model, w.condition, w.conflict)
 
     def _commit_transaction(self) -> None:
         if len(self.writes) > TRANSACTION_LIMIT:
             raise ValueError(f"{len(self.writes)} writes in one unit of work; DynamoDB allows {TRANSACTION_LIMIT}")
-        # PynamoDB sends condition checks, deletes, puts, updates in that order; the
-        # cancellation reasons come back in the order sent.
-        order = {"check": 0, "delete": 1, "put": 2, "update": 3}
+        # PynamoDB sends deletes, puts, updates in that order; the cancellation reasons come
+        # back in the order sent.
+        order = {"delete": 0, "put": 1, "update": 2}
         sent = sorted(self.writes, key=lambda w: order[w.kind])
         try:
             with TransactWrite(connection=connection()) as tx:
                 for w in sent:
-                    if w.kind == "check":
-                        tx.condition_check(w.target, w.key[0], w.key[1], condition=w.condition)
-                    elif w.kind == "put":
-                        tx.save(w.target, condition=w.condition)
+                    if w.kind == "put":
+                        tx.save(w.model, condition=w.condition)
                     elif w.kind == "update":
-                        tx.update(w.target, actions=w.actions or [], condition=w.condition)
+                        tx.update(w.model, actions=w.actions, condition=w.condition)
                     else:
-                        tx.delete(w.target, condition=w.condition)
+                        tx.delete(w.model, condition=w.condition)
         except TransactWriteError as exc:
             if exc.cause_response_code != "TransactionCanceledException":
                 raise

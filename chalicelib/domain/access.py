@@ -9,6 +9,7 @@ Two questions, answered separately:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.domain import org as orgs
 from chalicelib.domain.audit import Person
@@ -16,7 +17,7 @@ from chalicelib.domain.errors import Forbidden
 
 ROLES = ("rep", "manager", "leader", "finance")
 ALL = frozenset(ROLES)
-APPROVERS = frozenset({"manager", "leader"})
+DECIDING_ROLES = frozenset({"manager", "leader"})  # who approves and rejects applications, delegates, is a delegate
 
 # action -> roles that may attempt it. Scope (which objects) is checked separately.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -25,8 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "campaign.list": ALL,
     "campaign.edit": frozenset({"rep", "manager"}),  # owner only, see require_owner
     "campaign.submit": frozenset({"rep", "manager"}),  # owner only
-    "campaign.approve": APPROVERS,
-    "campaign.reject": APPROVERS,
+    "campaign.approve": DECIDING_ROLES,
+    "campaign.reject": DECIDING_ROLES,
     "category.list": ALL,
     "rule.create": frozenset({"leader"}),
     "rule.delete": frozenset({"leader"}),
@@ -45,16 +46,16 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "customer.history": ALL,  # scoped like campaign.list
     "report.summary": ALL,  # rep: own; manager: subtree; else company
     "report.run": frozenset({"leader"}),
-    "report.read": APPROVERS,  # reports of scopes within theirs
-    "report.subscribe": APPROVERS,
+    "report.read": DECIDING_ROLES,  # reports of scopes within theirs
+    "report.subscribe": DECIDING_ROLES,
     # money control
     "campaign.cancel": frozenset({"rep", "manager", "leader"}),  # the owner, or an approver over it
     "campaign.audit": ALL,  # scoped like campaign.read
-    "approval.card": APPROVERS,  # whoever may decide it (delegates too)
-    "approval.mine": APPROVERS,
+    "approval.card": DECIDING_ROLES,  # whoever may decide it (delegates too)
+    "approval.mine": DECIDING_ROLES,
     "policy.set": frozenset({"leader"}),
-    "policy.read": APPROVERS,
-    "delegation.manage": APPROVERS,
+    "policy.read": DECIDING_ROLES,
+    "delegation.manage": DECIDING_ROLES,
     "budget.create": frozenset({"leader", "finance"}),
     "budget.update": frozenset({"leader", "finance"}),
     "budget.read": frozenset({"manager", "leader", "finance"}),  # which budgets: budget_visible
@@ -115,11 +116,6 @@ def in_scope(principal: Principal, campaign_org: str, owner_id: str) -> bool:
     return owner_id == principal.sub or orgs.is_within(campaign_org, scope.org)
 
 
-def require_scope(principal: Principal, campaign_org: str, owner_id: str) -> None:
-    if not in_scope(principal, campaign_org, owner_id):
-        raise Forbidden("this campaign is outside your scope")
-
-
 def require_owner(principal: Principal, owner_id: str) -> None:
     if owner_id != principal.sub:
         raise Forbidden("only the campaign's owner may do this")
@@ -128,17 +124,6 @@ def require_owner(principal: Principal, owner_id: str) -> None:
 def require_same_company(principal: Principal, org: str) -> None:
     if orgs.tenant_of(org) != principal.tenant:
         raise Forbidden("this campaign is outside your scope")
-
-
-def require_approver(principal: Principal, campaign_org: str, owner_id: str) -> None:
-    """A manager over the campaign, or a leader; never the applicant."""
-    if owner_id == principal.sub:
-        raise Forbidden("you cannot decide on your own application", code="self_approval")
-    if principal.role == "leader" and orgs.tenant_of(campaign_org) == principal.tenant:
-        return
-    if principal.role == "manager" and orgs.is_within(campaign_org, principal.org):
-        return
-    raise Forbidden("this campaign is outside your scope")
 
 
 def require_canceller(principal: Principal, campaign_org: str, owner_id: str) -> None:
@@ -155,7 +140,9 @@ def require_canceller(principal: Principal, campaign_org: str, owner_id: str) ->
 
 def sees_approval_context(principal: Principal, campaign_org: str, owner_id: str) -> bool:
     """Approvers (never the applicant) see the customer's history beside an application."""
-    return principal.role in APPROVERS and owner_id != principal.sub and in_scope(principal, campaign_org, owner_id)
+    return (
+        principal.role in DECIDING_ROLES and owner_id != principal.sub and in_scope(principal, campaign_org, owner_id)
+    )
 
 
 def list_scope(principal: Principal, org_filter: str | None, owner_filter: str | None) -> Scope:
@@ -192,7 +179,7 @@ def report_visible(principal: Principal, report_scope: str) -> bool:
     return principal.role == "leader" or (principal.role == "manager" and orgs.is_within(report_scope, principal.org))
 
 
-def nearest_managers_over(subscribers: list[dict], org: str, rep_id: str) -> list[dict]:
+def nearest_managers_over(subscribers: list[dict[str, Any]], org: str, rep_id: str) -> list[dict[str, Any]]:
     """The subscribed managers closest above a rep's org: they get a copy of the rep's
     overdue-feedback reminder (nobody further up, nobody outside the subtree)."""
     above = [
@@ -230,8 +217,7 @@ def budget_list_scope(principal: Principal, org_filter: str | None) -> tuple[str
         if not orgs.is_within(org_filter, principal.org):
             raise Forbidden("the org filter is outside your subtree")
         return org_filter, ()
-    depth = orgs.depth(principal.org)
-    return principal.org, tuple(orgs.ancestor(principal.org, level) for level in range(1, depth))
+    return principal.org, tuple(orgs.lineage(principal.org)[:-1])
 
 
 # -- feedback rules --------------------------------------------------------------------------

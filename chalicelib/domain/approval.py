@@ -19,13 +19,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from chalicelib.domain import org as orgs
-from chalicelib.domain.access import APPROVERS as DECIDING_ROLES  # who may approve, reject, delegate, be a delegate
-from chalicelib.domain.access import Principal
+from chalicelib.domain.access import DECIDING_ROLES, Principal
 from chalicelib.domain.audit import Person
 from chalicelib.domain.budget import MAX_AMOUNT
 from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
 
-APPROVERS = ("province", "region", "leader")  # from the lowest to the highest
+POLICY_LEVELS = ("province", "region", "leader")  # the approvers a policy level may name, lowest first
 _APPROVER_DEPTH = {"province": 3, "region": 2}  # the leader's node is the company root
 ANY_MANAGER = "manager"  # the one step of a campaign without a policy
 
@@ -82,10 +81,10 @@ def parse_policy(levels: Any) -> ApprovalPolicy:
             )
         if isinstance(up_to, int) and not isinstance(up_to, bool):
             prev_up_to = up_to
-        if approver not in APPROVERS:
-            errors.append({"field": f"{where}.approver", "message": f"must be one of: {', '.join(APPROVERS)}"})
+        if approver not in POLICY_LEVELS:
+            errors.append({"field": f"{where}.approver", "message": f"must be one of: {', '.join(POLICY_LEVELS)}"})
         else:
-            rank = APPROVERS.index(approver)
+            rank = POLICY_LEVELS.index(approver)
             if rank <= prev_rank:
                 errors.append(
                     {
@@ -149,7 +148,7 @@ def chain_at_submit(
     for lv in levels[last + 1 :]:
         if (node := usable(lv.approver)) is not None:
             return (ChainStep(lv.approver, node),)
-    for approver in APPROVERS[APPROVERS.index(levels[last].approver) + 1 :]:
+    for approver in POLICY_LEVELS[POLICY_LEVELS.index(levels[last].approver) + 1 :]:
         if (node := usable(approver)) is not None:
             return (ChainStep(approver, node),)
     return (ChainStep("leader", orgs.tenant_of(campaign_org)),)
@@ -271,7 +270,7 @@ def new_delegation(delegator: Principal, to: Person, from_day: Any, until_day: A
             errors.append({"field": "until", "message": "must be on or after from"})
         elif end < today:
             errors.append({"field": "until", "message": f"the period is entirely in the past (today is {today})"})
-    if errors:
+    if errors or start is None or end is None:  # a day that is None has its error
         raise InvalidInput(errors)
     return Delegation(delegator=delegator, to=to, from_day=start, until_day=end)
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from chalicelib.domain import ids
 from chalicelib.domain import org as orgs
@@ -107,11 +107,6 @@ def parse_period(text: Any, field: str = "period") -> Period:
     raise InvalidInput.field(field, f"must be a period YYYY, YYYY-Qn or YYYY-MM between {FIRST_YEAR} and {LAST_YEAR}")
 
 
-def period_contains(outer: str, inner: str) -> bool:
-    """True when period `outer` contains period `inner` (or is it)."""
-    return parse_period(outer).contains(parse_period(inner))
-
-
 def periods_containing(date: str, field: str = "start_date") -> tuple[str, str, str]:
     """The month, quarter and year a calendar date belongs to, shortest first."""
     try:
@@ -122,10 +117,6 @@ def periods_containing(date: str, field: str = "start_date") -> tuple[str, str, 
         raise InvalidInput.field(field, "must be a calendar date YYYY-MM-DD")
     quarter = (day.month - 1) // 3 + 1
     return f"{day.year:04d}-{day.month:02d}", f"{day.year:04d}-Q{quarter}", f"{day.year:04d}"
-
-
-def period_contains_date(period: str, date: str) -> bool:
-    return period in periods_containing(date)
 
 
 # -- budgets ---------------------------------------------------------------------------------
@@ -246,7 +237,7 @@ def new_budget(
         known = f"; one of: {', '.join(categories)}" if categories else ""
         errors.append({"field": "category", "message": f"unknown category{known}"})
     _collect(errors, lambda: check_amount(amount))
-    if parent is not None and not errors:
+    if parent is not None and parsed is not None and not errors:
         errors.extend(_misfits(parent, org, parsed, category))
     if errors:
         raise InvalidInput(errors)
@@ -282,7 +273,10 @@ def _misfits(parent: Budget, org: str, period: Period, category: str | None) -> 
     return errors
 
 
-def _collect(errors: list[dict[str, str]], check):
+T = TypeVar("T")
+
+
+def _collect(errors: list[dict[str, str]], check: Callable[[], T]) -> T | None:
     try:
         return check()
     except InvalidInput as e:
@@ -299,17 +293,8 @@ def coverage_scopes(campaign_org: str, category: str, start_date: str) -> tuple[
     (at most 8 × 2 × 3) and take the first that exists: that is the covering budget.
     """
     periods = periods_containing(start_date)
-    parts = campaign_org.split("/")
-    nodes = ["/".join(parts[:n]) for n in range(len(parts), 0, -1)]
+    nodes = orgs.lineage(campaign_org)[::-1]
     return tuple(BudgetScope(node, period, cat) for node in nodes for cat in (category, None) for period in periods)
-
-
-def covering_budget(candidates: Iterable[Budget], campaign_org: str, category: str, start_date: str) -> Budget | None:
-    """The budget covering a campaign among `candidates` (any superset is fine), or None."""
-    rank = {scope: i for i, scope in enumerate(coverage_scopes(campaign_org, category, start_date))}
-    tenant = orgs.tenant_of(campaign_org)
-    fitting = [b for b in candidates if b.tenant == tenant and b.scope in rank]
-    return min(fitting, key=lambda b: rank[b.scope], default=None)
 
 
 # -- the ledger ------------------------------------------------------------------------------

@@ -108,7 +108,7 @@ def most_specific_rule(*candidates: RuleRef | None) -> RuleRef | None:
     return min(present, key=lambda r: (SCOPES.index(r.scope), _neg(r.rule_id)))
 
 
-def _neg(rule_id: str) -> tuple:
+def _neg(rule_id: str) -> tuple[int, ...]:
     return tuple(-ord(ch) for ch in rule_id)
 
 
@@ -121,7 +121,8 @@ def feedback_status(campaign: Campaign, today: str) -> str:
         return "submitted"
     if not campaign.feedback_required:
         return "not_required"
-    return "overdue" if campaign.feedback_due_date < today else "pending"
+    due = campaign.feedback_due_date  # set whenever feedback is required
+    return "overdue" if due is not None and due < today else "pending"
 
 
 def days_overdue(due_date: str | None, today: str) -> int:
@@ -165,17 +166,6 @@ def settlement_amount(campaign: Campaign, requested: int | None) -> int:
     if requested > campaign.approved_amount:
         raise InvalidInput.field("amount", f"must not exceed the approved amount ({campaign.approved_amount} fen)")
     return requested
-
-
-def check_approval(campaign: Campaign, approved_amount: int) -> None:
-    if campaign.status != "submitted":
-        raise Conflict(
-            f"only submitted applications can be decided (this one is {campaign.status})", code="invalid_state"
-        )
-    if approved_amount > campaign.requested_amount:
-        raise InvalidInput.field(
-            "approved_amount", f"must not exceed the requested amount ({campaign.requested_amount} fen)"
-        )
 
 
 def check_feedback_editable(campaign: Campaign) -> None:

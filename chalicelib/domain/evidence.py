@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,10 +34,10 @@ class Attachment:
     checked_etag: str | None = None  # the object version the checker decided on
     checked_at: str | None = None
     taken_at: str | None = None
-    gps: dict | None = None
+    gps: dict[str, float] | None = None  # {"lat": …, "lon": …}
     phash: str | None = None
     phash_crop: str | None = None
-    integrity: dict | None = None  # the flags, without duplicate_of (see duplicate_refs)
+    integrity: dict[str, Any] | None = None  # the flags, without duplicate_of (see duplicate_refs)
     duplicate_refs: list[str] = field(default_factory=list)  # "<campaign id>/<attachment id>"
 
     @property
@@ -79,8 +80,13 @@ def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def integrity(
-    taken_at: str | None, gps: dict | None, start_date: str, end_date: str, location: dict | None, t: Thresholds
-) -> dict:
+    taken_at: str | None,
+    gps: Mapping[str, float] | None,
+    start_date: str,
+    end_date: str,
+    location: Mapping[str, Any] | None,
+    t: Thresholds,
+) -> dict[str, Any]:
     """The flags a reviewer sees, but duplicate_of (kept apart because later photos add to it).
     None means "cannot tell" (no EXIF time, no campaign location)."""
     outside = None

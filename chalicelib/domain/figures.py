@@ -6,6 +6,8 @@ Money is integer fen. A ratio is rounded to 4 decimals, or None where its denomi
 
 from __future__ import annotations
 
+from typing import Any
+
 
 def ratio(numerator: int | None, denominator: int | None) -> float | None:
     if numerator is None or not denominator:
@@ -33,7 +35,7 @@ def plan_vs_actual(
     actual_spend: int | None = None,
     actual_sales: int | None = None,
     actual_units: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "expected_spend": expected_spend,
         "actual_spend": actual_spend,
@@ -128,7 +130,7 @@ def median_cost_ratio(cost_hist: dict[int, int]) -> float | None:
     return None if multiple is None else round(multiple, 4)
 
 
-def aggregate(expected_spend: int, expected_sales: int, actual_spend: int, actual_sales: int) -> dict:
+def aggregate(expected_spend: int, expected_sales: int, actual_spend: int, actual_sales: int) -> dict[str, Any]:
     """The ratios of a group of campaigns from its sums (expected over all, actual over fed back)."""
     return {
         "expected_cost_ratio": ratio(expected_spend, expected_sales),

@@ -17,8 +17,13 @@ import io
 import math
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import mul
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # -- what may be uploaded (API.md) -----------------------------------------------------------
 MB = 1024 * 1024
@@ -88,7 +93,7 @@ class Inspection:
     width: int | None = None
     height: int | None = None
     taken_at: str | None = None  # ISO local time from EXIF DateTimeOriginal
-    gps: dict | None = None  # {"lat": …, "lon": …}
+    gps: dict[str, float] | None = None  # {"lat": …, "lon": …}
     has_exif_time: bool = False
     has_exif_gps: bool = False
     thumbnail: bytes | None = None  # JPEG
@@ -222,7 +227,7 @@ def inspect_photo(data: bytes, detected: str) -> Inspection:
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
     try:
-        img = Image.open(io.BytesIO(data))
+        img: Image.Image = Image.open(io.BytesIO(data))
         width, height = img.size
         limit = MAX_PIXELS if detected == "jpeg" else MAX_FULL_DECODE_PIXELS
         if width * height > limit:
@@ -259,24 +264,24 @@ def inspect_photo(data: bytes, detected: str) -> Inspection:
     return result
 
 
-def _read_exif(exif, result: Inspection) -> None:
+def _read_exif(exif: Image.Exif, result: Inspection) -> None:
     """DateTimeOriginal and GPS, tolerating every kind of garbage a camera or a forger writes."""
     try:
         sub = exif.get_ifd(0x8769)
-    except Exception:  # noqa: BLE001 - a broken sub-IFD is missing EXIF, not a broken photo
+    except Exception:  # a broken sub-IFD is missing EXIF, not a broken photo
         sub = {}
     raw = sub.get(36867) or sub.get(36868) or exif.get(306)
     result.taken_at = _exif_time(raw)
     result.has_exif_time = result.taken_at is not None
     try:
         gps = exif.get_ifd(0x8825)
-    except Exception:  # noqa: BLE001
+    except Exception:  # a broken GPS IFD is missing GPS, as above
         gps = {}
     result.gps = _exif_gps(gps)
     result.has_exif_gps = result.gps is not None
 
 
-def _exif_time(raw) -> str | None:
+def _exif_time(raw: object) -> str | None:
     if isinstance(raw, bytes):
         raw = raw.decode("ascii", "replace")
     if not isinstance(raw, str):
@@ -290,7 +295,7 @@ def _exif_time(raw) -> str | None:
     return value.isoformat()
 
 
-def _dms(value) -> float | None:
+def _dms(value: Any) -> float | None:
     try:
         parts = [float(v) for v in value]
     except (TypeError, ValueError, ZeroDivisionError):
@@ -303,7 +308,7 @@ def _dms(value) -> float | None:
     return degrees + minutes / 60 + seconds / 3600
 
 
-def _exif_gps(gps) -> dict | None:
+def _exif_gps(gps: Mapping[int, Any]) -> dict[str, float] | None:
     if not gps:
         return None
     lat, lon = _dms(gps.get(2)), _dms(gps.get(4))
@@ -325,7 +330,7 @@ _N, _K = 32, 8
 _COS = [[math.cos(math.pi * (2 * x + 1) * u / (2 * _N)) for x in range(_N)] for u in range(_K)]
 
 
-def phash(img) -> str | None:
+def phash(img: Image.Image) -> str | None:
     """64-bit DCT pHash: 32×32 grey, the 8×8 lowest frequencies, each bit = coefficient above
     their median. Robust to re-encoding, resizing and light crops; None for a featureless image
     (all its hashes would collide in the index and match each other)."""

@@ -29,6 +29,12 @@ def ancestor(path: str, level: int) -> str | None:
     return "/".join(parts[:level]) if len(parts) >= level else None
 
 
+def lineage(path: str) -> list[str]:
+    """`path` and each of its ancestors, from the group down: CN, CN/EAST, CN/EAST/JS."""
+    parts = path.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts) + 1)]
+
+
 def is_within(path: str, scope: str) -> bool:
     """True when `path` is `scope` or below it (whole segments only: CN/EA is not above CN/EAST)."""
     return path == scope or path.startswith(scope + "/")

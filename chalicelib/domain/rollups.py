@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from chalicelib.domain import figures
 from chalicelib.domain import org as orgs
@@ -109,8 +110,7 @@ def contribution(c: Campaign | None) -> dict[RowKey, Metrics]:
         m["reimbursed_amount"] = c.reimbursed_amount or 0
     tenant, month = orgs.tenant_of(c.org), month_of(c.start_date)
     rows: dict[RowKey, Metrics] = {}
-    for level in range(1, orgs.depth(c.org) + 1):
-        node = orgs.ancestor(c.org, level)
+    for node in orgs.lineage(c.org):
         rows[RowKey(tenant, "org", node, month, node, c.category)] = dict(m)
     rows[RowKey(tenant, "customer", c.customer_id, month, c.org, c.category)] = dict(m)
     rows[RowKey(tenant, "owner", c.owner_id, month, c.org, c.category)] = dict(m)
@@ -136,9 +136,7 @@ def standings(c: Campaign | None) -> set[Standing]:
     if roi is None:
         return set()
     tenant, month = orgs.tenant_of(c.org), month_of(c.start_date)
-    return {
-        Standing(tenant, orgs.ancestor(c.org, level), month, roi, c.id) for level in range(1, orgs.depth(c.org) + 1)
-    }
+    return {Standing(tenant, node, month, roi, c.id) for node in orgs.lineage(c.org)}
 
 
 def standings_delta(old: Campaign | None, new: Campaign | None) -> tuple[set[Standing], set[Standing]]:
@@ -190,9 +188,12 @@ def histogram(m: Mapping[str, int], prefix: str) -> dict[int, int]:
     return {int(name[len(prefix) :]): int(v) for name, v in m.items() if name.startswith(prefix) and v}
 
 
-def summary_row(group: str, m: Mapping[str, int], today: str) -> dict:
+def summary_row(group: str, m: Mapping[str, int], today: str) -> dict[str, Any]:
     """A row of GET /reports/summary from the summed metrics of a group."""
-    g = lambda name: int(m.get(name, 0))  # noqa: E731
+
+    def g(name: str) -> int:
+        return int(m.get(name, 0))
+
     return {
         "group": group,
         "campaigns": g("campaigns"),

@@ -84,7 +84,7 @@ def delete_delegation(principal: Principal) -> None:
 
 def delegations_to(principal: Principal) -> list[Delegation]:
     """The delegations made to the caller (the domain decides which are usable today)."""
-    if principal.role not in access.APPROVERS:
+    if principal.role not in access.DECIDING_ROLES:
         return []
     return repos.delegations().to(principal.tenant, principal.sub)
 

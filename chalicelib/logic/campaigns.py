@@ -38,7 +38,7 @@ def load_visible(principal: Principal, campaign_id: str) -> Campaign:
     if access.in_scope(principal, campaign.org, campaign.owner_id):
         return campaign
     if (
-        principal.role in access.APPROVERS
+        principal.role in access.DECIDING_ROLES
         and campaign.status == "submitted"
         and approvals.may_decide(principal, campaign)
     ):

@@ -306,11 +306,11 @@ def standouts(tenant: str, scope_org: str, period: str, n: int = STANDOUTS) -> t
 
 def _standout(c: Campaign, roi: float) -> Row:
     report = repos.feedback().latest_submitted(c.id)
-    photo = next(
-        (a for a in repos.evidence().list(c.id) if a.kind == "photo" and a.status == "ready" and a.thumbnail_key),
+    key = next(
+        (a.thumbnail_key for a in repos.evidence().list(c.id) if a.kind == "photo" and a.status == "ready"),
         None,
     )
-    thumbnail = repos.objects().thumbnail(photo.thumbnail_key, THUMBNAIL_MAX_BYTES) if photo else None
+    thumbnail = repos.objects().thumbnail(key, THUMBNAIL_MAX_BYTES) if key else None
     return {
         "campaign_id": c.id,
         "title": c.title,

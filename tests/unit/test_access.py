@@ -2,7 +2,7 @@
 
 import pytest
 
-from chalicelib.domain.access import Principal, Scope, in_scope, list_scope, require_approver
+from chalicelib.domain.access import Principal, Scope, in_scope, list_scope
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.org import ancestor, is_valid_org, is_within
 
@@ -44,15 +44,6 @@ def test_a_list_filter_outside_the_callers_scope_is_refused_not_widened():
     assert list_scope(REP, None, None) == Scope("CN", "CN", "u1")
     with pytest.raises(Forbidden):
         list_scope(REP, None, "u2")
-
-
-def test_nobody_approves_their_own_application():
-    with pytest.raises(Forbidden) as err:
-        require_approver(MANAGER, "CN/EAST", "m1")
-    assert err.value.code == "self_approval"
-    with pytest.raises(Forbidden):
-        require_approver(MANAGER, "CN/WEST/SC", "u9")
-    require_approver(LEADER, "CN/WEST/SC", "u9")
 
 
 # -- every rule of the authorization module -------------------------------------------------------

@@ -5,7 +5,6 @@ import pytest
 from chalicelib.domain.campaign import (
     Campaign,
     RuleRef,
-    check_approval,
     check_can_settle,
     check_feedback_editable,
     check_plan,
@@ -105,14 +104,6 @@ def test_settling_refuses_with_the_contract_code(status, reimbursement, code):
     with pytest.raises(Conflict) as err:
         check_can_settle(campaign(status=status, approved_amount=1, reimbursement_status=reimbursement))
     assert err.value.code == code
-
-
-def test_approval_needs_a_submitted_application_and_an_amount_within_the_request():
-    with pytest.raises(Conflict):
-        check_approval(campaign(status="draft"), 10)
-    with pytest.raises(InvalidInput):
-        check_approval(campaign(status="submitted"), 101)
-    check_approval(campaign(status="submitted"), 100)
 
 
 def test_feedback_is_editable_from_approval_until_reimbursement():

@@ -1,0 +1,341 @@
+"""The ports of the data layer: what a use case may ask of storage, declared once.
+
+Every repository, the unit of work, the object store, the mailer and the idempotency store is a
+`typing.Protocol` here. Use cases reach them through `dal.repos` (whose functions return these
+types); two storages implement them: `DynamoStorage` (dal/storage.py: DynamoDB, S3, SES) and
+`InMemoryStorage` (dal/memory.py: dicts, for tests of business rules). Both are checked against
+`Storage` by mypy, so a method missing or typed differently in either is a type error, not a
+test that happens to fail.
+
+To add a repository, declare it here: its Protocol, and one property in `Repositories` (its
+writes can join a unit of work) or in `Storage` (they cannot). mypy then names each storage
+that does not provide it yet; give it to both (dal/storage.py, dal/memory.py) and, for use
+cases, an accessor in dal/repos.py.
+
+Domain objects cross these ports where they already did; report items, subscriptions and a
+budget policy's `{by, at}` are still plain dicts.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from chalicelib.dal.objects import StoredObject
+    from chalicelib.domain.access import Scope
+    from chalicelib.domain.approval import ApprovalPolicy, Delegation
+    from chalicelib.domain.audit import AuditEntry, Person
+    from chalicelib.domain.budget import Budget, Effect, LedgerEntry
+    from chalicelib.domain.campaign import Campaign, RuleRef
+    from chalicelib.domain.evidence import Attachment, Candidate
+    from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+    from chalicelib.domain.mail import Mail
+    from chalicelib.domain.pages import Page, PageRequest
+    from chalicelib.domain.rollups import Metrics, RowKey, Standing
+    from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
+
+#: A stored report (its fields, `status`, and once compiled `artifacts` or `error`).
+Report = dict[str, Any]
+#: A roll-up row: its key, its counters and the entity's label, if one was recorded.
+RollupRow = tuple["RowKey", "Metrics", str | None]
+#: What an idempotent operation returned, stored and replayed as it was.
+Stored = dict[str, Any]
+
+
+# -- repositories whose writes can travel in a unit of work -------------------------------------
+class CampaignRepo(Protocol):
+    """Campaigns: one read, conditional writes on the version read, one method per list."""
+
+    def get(self, campaign_id: str) -> Campaign | None: ...
+
+    def insert(self, c: Campaign) -> Campaign: ...
+
+    def save(self, c: Campaign) -> Campaign:
+        """Write the whole campaign if nobody changed it since it was read (StaleWrite if so)."""
+        ...
+
+    def list(self, scope: Scope, f: CampaignFilters, page: PageRequest) -> Page[Campaign]: ...
+
+    def awaiting_feedback(self, owner_id: str, page: PageRequest) -> Page[Campaign]: ...
+
+    def submitted_feedback(self, scope: Scope, f: FeedbackSearch, page: PageRequest) -> Page[Campaign]: ...
+
+    def feedback_requests(
+        self, scope: Scope, f: RequestSearch, page: PageRequest, today: str | None = None
+    ) -> Page[Campaign]: ...
+
+    def covered_by_rule(self, tenant: str, category: str | None, page: PageRequest) -> Page[Campaign]: ...
+
+    def of_customer(self, tenant: str, customer_id: str, owner_id: str | None = None) -> builtins.list[Campaign]: ...
+
+    def awaiting_approval(self, approver_keys: builtins.list[str], page: PageRequest) -> Page[Campaign]: ...
+
+    def overlapping(self, c: Campaign) -> builtins.list[Campaign]: ...
+
+
+class FeedbackRepo(Protocol):
+    """A campaign's feedback draft and its submitted revisions (never overwritten)."""
+
+    def draft(self, campaign_id: str) -> FeedbackReport | None: ...
+
+    def save_draft(self, report: FeedbackReport) -> FeedbackReport: ...
+
+    def delete_draft(self, campaign_id: str) -> None: ...
+
+    def insert_revision(self, report: FeedbackReport) -> None: ...
+
+    def latest_submitted(self, campaign_id: str) -> FeedbackReport | None: ...
+
+    def revisions(self, campaign_id: str, page: PageRequest) -> Page[FeedbackReport]: ...
+
+
+class RuleRepo(Protocol):
+    """Feedback rules by target, and the progress of the sweeps they start."""
+
+    def insert(self, rule: FeedbackRule) -> FeedbackRule: ...
+
+    def get(self, tenant: str, rule_id: str) -> FeedbackRule | None: ...
+
+    def delete(self, rule: FeedbackRule) -> None: ...
+
+    def list(self, tenant: str, page: PageRequest) -> Page[FeedbackRule]: ...
+
+    def newest(self, target: str) -> RuleRef | None: ...
+
+    def start_sweep(self, rule: FeedbackRule, change: str) -> bool: ...
+
+    def advance_sweep(self, sweep: Sweep, next_cursor: str | None, updated: int) -> bool: ...
+
+
+class EvidenceRepo(Protocol):
+    """Attachments and the duplicate-photo index."""
+
+    def get(self, campaign_id: str, attachment_id: str) -> Attachment | None: ...
+
+    def list(self, campaign_id: str) -> builtins.list[Attachment]: ...
+
+    def insert(self, a: Attachment) -> Attachment: ...
+
+    def record_check(self, a: Attachment, etag: str, retired: Attachment | None = None) -> None: ...
+
+    def delete(self, a: Attachment) -> None: ...
+
+    def add_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None: ...
+
+    def remove_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None: ...
+
+    def candidates(self, tenant: str, hashes: builtins.list[str]) -> builtins.list[Candidate]: ...
+
+
+class BudgetRepo(Protocol):
+    """Budgets, their scopes and their ledgers; an `Effect` is written all or nothing."""
+
+    def get(self, budget_id: str) -> Budget | None: ...
+
+    def covering(self, campaign_org: str, category: str, start_date: str) -> Budget | None: ...
+
+    def list(
+        self,
+        tenant: str,
+        org: str,
+        ancestors: tuple[str, ...],
+        period: str | None,
+        category: str | None,
+        page: PageRequest,
+    ) -> Page[Budget]: ...
+
+    def entries(self, budget_id: str, page: PageRequest) -> Page[LedgerEntry]: ...
+
+    def apply(self, effect: Effect, versioned: dict[str, int] | None = None) -> None: ...
+
+
+class PolicyRepo(Protocol):
+    """A company's approval policy, with who set it when (`{by, at}`)."""
+
+    def get(self, tenant: str) -> tuple[ApprovalPolicy, dict[str, Any]] | None: ...
+
+    def put(self, tenant: str, policy: ApprovalPolicy, by: Person, at: str) -> None: ...
+
+
+class DelegationRepo(Protocol):
+    """One delegation per delegator, and who delegated to whom."""
+
+    def put(self, d: Delegation) -> None: ...
+
+    def of(self, tenant: str, delegator_id: str) -> Delegation | None: ...
+
+    def delete(self, tenant: str, delegator_id: str) -> None: ...
+
+    def to(self, tenant: str, delegate_id: str) -> list[Delegation]: ...
+
+
+class AuditRepo(Protocol):
+    """A campaign's audit trail: insert-only entries, read back exactly as stored."""
+
+    def append(self, campaign_id: str, tenant: str, entry: AuditEntry) -> None: ...
+
+    def entries(self, campaign_id: str) -> list[dict[str, Any]]: ...
+
+
+# -- repositories and services outside units of work ----------------------------------------------
+class RollupRepo(Protocol):
+    """Roll-up rows and ROI standings: exactly-once deltas from the campaigns stream, read by
+    the reports."""
+
+    def apply(
+        self,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        standings: tuple[set[Standing], set[Standing]] = ...,
+    ) -> bool: ...
+
+    def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]: ...
+
+    def put_rows(self, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> int: ...
+
+    def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str, last_month: str) -> list[RollupRow]: ...
+
+    def period_rows(
+        self, tenant: str, partition: str, first_month: str, last_month: str, scope: str | None
+    ) -> list[RollupRow]: ...
+
+    def tenants(self) -> list[str]: ...
+
+
+class ReportRepo(Protocol):
+    """Compiled reports, report subscriptions and the markers of reminders sent."""
+
+    def insert_report(self, tenant: str, report: Report) -> None: ...
+
+    def get_report(self, tenant: str, report_id: str) -> Report | None: ...
+
+    def list_reports(self, tenant: str, limit: int, start: str | None) -> tuple[list[Report], str | None]: ...
+
+    def set_status(
+        self,
+        tenant: str,
+        report_id: str,
+        status: str,
+        *,
+        expected: tuple[str, ...],
+        artifacts: dict[str, str] | None = None,
+        error: str | None = None,
+    ) -> bool: ...
+
+    def claim_email(self, tenant: str, report_id: str, language: str = "zh") -> bool: ...
+
+    def release_email(self, tenant: str, report_id: str, language: str = "zh") -> None: ...
+
+    def put_subscription(self, tenant: str, user_id: str, subscription: dict[str, Any]) -> None: ...
+
+    def subscriptions(self, tenant: str) -> list[dict[str, Any]]: ...
+
+    def claim_reminder(self, tenant: str, day: str, rep_id: str) -> bool: ...
+
+    def release_reminder(self, tenant: str, day: str, rep_id: str) -> None: ...
+
+
+class ObjectStore(Protocol):
+    """Uploads, thumbnails, quarantine, dead letters and report artifacts (dal/objects.py)."""
+
+    @property
+    def bucket(self) -> str: ...
+
+    def presigned_upload(self, key: str, content_type: str, size_bytes: int, upload_token: str) -> dict[str, Any]: ...
+
+    def download_url(self, key: str, content_type: str, filename: str | None = None) -> str: ...
+
+    def head(self, key: str, etag: str) -> StoredObject: ...
+
+    def read(self, key: str, etag: str, max_bytes: int) -> bytes: ...
+
+    def thumbnail(self, key: str, max_bytes: int) -> bytes | None: ...
+
+    def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None: ...
+
+    def quarantine(self, key: str) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def park(self, source: str, event_id: str, document: dict[str, Any]) -> str: ...
+
+    def put_artifact(self, key: str, body: bytes, content_type: str) -> None: ...
+
+    def artifact_url(self, key: str) -> str: ...
+
+
+class Mailer(Protocol):
+    def send(self, mail: Mail) -> str:
+        """Send one message; returns its message id."""
+        ...
+
+    def sender_domain(self) -> str:
+        """The domain Message-IDs and Content-IDs are made unique under."""
+        ...
+
+
+class IdempotencyStore(Protocol):
+    def run_once(self, request: dict[str, Any], operation: Callable[[], Stored], lambda_context: Any = None) -> Stored:
+        """`request`: {caller, route, key, body}. Runs `operation` the first time, returns what it returned."""
+        ...
+
+
+# -- the storage ------------------------------------------------------------------------------------
+class Repositories(Protocol):
+    """The repositories whose writes can be held and committed together."""
+
+    @property
+    def campaigns(self) -> CampaignRepo: ...
+
+    @property
+    def feedback(self) -> FeedbackRepo: ...
+
+    @property
+    def rules(self) -> RuleRepo: ...
+
+    @property
+    def evidence(self) -> EvidenceRepo: ...
+
+    @property
+    def budgets(self) -> BudgetRepo: ...
+
+    @property
+    def policies(self) -> PolicyRepo: ...
+
+    @property
+    def delegations(self) -> DelegationRepo: ...
+
+    @property
+    def audit(self) -> AuditRepo: ...
+
+
+class UnitOfWork(Repositories, Protocol):
+    """What `with storage.unit_of_work() as uow:` gives: repositories whose writes are held and
+    committed as one transaction when the block ends without an exception (nothing if it
+    raises). Reads inside the block see storage as it is, not the unit's pending writes."""
+
+
+class Storage(Repositories, Protocol):
+    """Everything a process stores through: each repository (its writes immediate), the
+    services outside units of work, and units of work."""
+
+    @property
+    def rollups(self) -> RollupRepo: ...
+
+    @property
+    def reports(self) -> ReportRepo: ...
+
+    @property
+    def objects(self) -> ObjectStore: ...
+
+    @property
+    def mailer(self) -> Mailer: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...
