@@ -80,32 +80,18 @@ def test_the_standouts_cost_the_same_reads_however_many_campaigns_the_month_has(
     attachments Query and one thumbnail GetObject: 2 + 4 × 6 = 26 at most, at 7 as at 70."""
     from chalicelib.dal import repos
     from chalicelib.dal.memory import InMemoryStorage
-    from chalicelib.domain.campaign import Campaign
     from chalicelib.logic import reports
     from chalicelib.logic.rollups import apply_campaign_change
+    from tests.unit.test_rollup_domain import campaign
 
     storage = InMemoryStorage()
     previous = repos.install(storage)
     try:
         for i in range(campaigns):
-            c = Campaign(
+            c = campaign(
                 id=f"C{i:03d}",
                 org="ACME/EAST/JS",
-                owner_id="rep-1",
-                owner_name="李雷",
                 title=f"活动 {i}",
-                category="tasting",
-                customer_id="K",
-                customer_name="苏果",
-                start_date="2026-11-05",
-                end_date="2026-11-06",
-                expected_spend=1000,
-                expected_sales=5000,
-                requested_amount=1000,
-                created_at="x",
-                updated_at="x",
-                status="approved",
-                approved_amount=1000,
                 feedback_revision=1,
                 actual_spend=1000,
                 actual_sales=100 * i,
