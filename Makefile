@@ -10,7 +10,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
 
-.PHONY: install check run test bench token clean package fuzz verify-rollups verify-audit
+.PHONY: install check run test bench token clean package openapi fuzz verify-rollups verify-audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,9 +23,13 @@ install: $(STAMP)
 run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
 	$(BIN)/python -m devstack run
 
-package: install $(NOTO_CJK)  ## build/sam.json: the prod stage's deployable template, linted (offline), and build/report-fonts.zip
+package: install $(NOTO_CJK)  ## build/sam.json: the prod stage's deployable template, linted (offline), and build/report-fonts.zip; refuses a stale openapi.yaml
+	$(BIN)/python -m infra.openapi --check
 	$(BIN)/python -m infra.package --stage prod --out build
 	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
+
+openapi: install       ## openapi.yaml's request components from chalicelib/handlers/schemas.py (and the error codes), then the served chalicelib/openapi.json
+	$(BIN)/python -m infra.openapi
 
 $(NOTO_CJK):           ## Debian's Noto Sans CJK: make package subsets it into the report compiler's font layer (infra/fonts.py)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk; }

@@ -88,19 +88,21 @@ def local_config() -> dict[str, Any]:
 
 
 def mint_local_token(body: dict[str, Any]) -> str:
-    """A local token for the user, role and org the sign-in page chose (ValueError if bad)."""
+    """A local token for the user, role and org the sign-in page chose (InvalidInput if bad,
+    each field with its code as the API's own)."""
+    from chalicelib.domain.errors import InvalidInput
     from devstack.tokens import mint_token
 
     sub, role, org = body.get("sub"), body.get("role"), body.get("org")
     name = body.get("name") or sub
     if not isinstance(sub, str) or not _ID.match(sub):
-        raise ValueError("sub: letters, digits and _ . @ : - only")
+        raise InvalidInput.field("sub", "bad_format", "letters, digits and _ . @ : - only", pattern=_ID.pattern)
     if role not in ROLES:
-        raise ValueError(f"role: one of {', '.join(ROLES)}")
+        raise InvalidInput.field("role", "not_one_of", f"one of {', '.join(ROLES)}", choices=list(ROLES))
     if not isinstance(org, str) or not _ORG.match(org):
-        raise ValueError("org: an org path such as CN/EAST/JS")
+        raise InvalidInput.field("org", "not_an_org", "an org path such as CN/EAST/JS")
     if not isinstance(name, str) or not 0 < len(name) <= 100:
-        raise ValueError("name: 1 to 100 characters")
+        raise InvalidInput.field("name", "too_long", "1 to 100 characters", max_length=100)
     return mint_token(sub, role, org, name=name)
 
 
@@ -208,17 +210,18 @@ class _ConsoleMixin:
                 HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
                 {"code": "unsupported_media_type", "message": "send application/json"},
             )
+        from chalicelib.domain.errors import InvalidInput
+
         try:
-            body = json.loads(raw or b"{}")
+            try:
+                body = json.loads(raw or b"{}")
+            except ValueError:
+                raise InvalidInput.field("body", "not_json", "is not valid JSON") from None
             if not isinstance(body, dict):
-                raise ValueError("body: a JSON object")
+                raise InvalidInput.field("body", "wrong_type", "a JSON object", expected="object")
             token = mint_local_token(body)
-        except ValueError as e:
-            field, _, message = str(e).partition(": ")
-            return self._json(
-                HTTPStatus.BAD_REQUEST,
-                {"code": "validation_error", "message": str(e), "errors": [{"field": field, "message": message}]},
-            )
+        except InvalidInput as e:
+            return self._json(HTTPStatus.BAD_REQUEST, {"code": e.code, "message": e.message, "errors": list(e.errors)})
         self._json(HTTPStatus.OK, {"token": token})
 
     def _json(self, status: int, body: dict) -> None:

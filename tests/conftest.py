@@ -92,8 +92,19 @@ def mint(sub: str, role: str, org: str, **kw) -> str:
     return mint_token(sub, role, org, key_dir=_KEY_DIR, **kw)
 
 
+def check_error_codes(body) -> None:
+    """Every error a test meets speaks the contract's codes (domain/errors.py): its own `code`,
+    and each field error's, which is never missing nor the `invalid` of last resort."""
+    from chalicelib.domain.errors import ERROR_CODES, FIELD_CODES
+
+    assert isinstance(body, dict) and body.get("code") in ERROR_CODES, f"an error without a registered code: {body}"
+    for e in body.get("errors", []):
+        assert e.get("code") in FIELD_CODES and e["code"] != "invalid", f"a field error without a code: {e} in {body}"
+
+
 class Api:
-    """chalice.test.Client with JSON in and out, and a bearer token per call."""
+    """chalice.test.Client with JSON in and out, and a bearer token per call; every error it
+    receives is checked for its codes (check_error_codes)."""
 
     def __init__(self, client) -> None:
         self.client = client
@@ -113,6 +124,8 @@ class Api:
         data = raw if raw is not None else (json.dumps(body) if body is not None else None)
         resp = getattr(self.client.http, method.lower())(path, headers=h, body=data)
         resp.json = json.loads(resp.body) if resp.body else None
+        if resp.status_code >= 400:
+            check_error_codes(resp.json)
         return resp
 
     def get(self, path, token=None, **kw):

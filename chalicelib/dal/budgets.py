@@ -137,7 +137,7 @@ class BudgetRepository:
             or not start["pk"].startswith("budget#")
             or start["sk"] != BUDGET
         ):
-            raise InvalidInput.field("cursor", BAD_CURSOR)  # a cursor forged to read elsewhere
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)  # a cursor forged to read elsewhere
         items: list[Budget] = []
         if start is None:
             for node in ancestors:
@@ -163,7 +163,7 @@ class BudgetRepository:
         fp = fingerprint("ledger", budget_id)
         start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
         if start is not None and (start["pk"] != _budget_pk(budget_id) or not start["sk"].startswith(ENTRY)):
-            raise InvalidInput.field("cursor", BAD_CURSOR)  # a cursor forged to read another ledger
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)  # a cursor forged to read another ledger
         result = C.query(
             _budget_pk(budget_id),
             C.sk.startswith(ENTRY),

@@ -152,7 +152,7 @@ class CampaignRepository(keys.CampaignQueries):
         fp = fingerprint(*plan.fingerprint)
         start = decode_cursor(page.cursor, {"id", plan.hash_attr, plan.range_attr}, fp)
         if start is not None and start[plan.hash_attr] != plan.hash_value:
-            raise InvalidInput.field("cursor", BAD_CURSOR)
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
         combined = None
         for f in plan.filters:
             combined = _condition(f) if combined is None else combined & _condition(f)
@@ -170,6 +170,6 @@ class CampaignRepository(keys.CampaignQueries):
             items = [from_model(m) for m in result]
         except QueryError as exc:
             if start is not None and exc.cause_response_code == "ValidationException":
-                raise InvalidInput.field("cursor", BAD_CURSOR) from None
+                raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR) from None
             raise
         return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))

@@ -80,7 +80,7 @@ class FeedbackRepository:
         fp = fingerprint("revisions", campaign_id)
         start = decode_cursor(page.cursor, {"campaign_id", "sk"}, fp)
         if start is not None and start["campaign_id"] != campaign_id:
-            raise InvalidInput.field("cursor", BAD_CURSOR)
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
         result = FeedbackModel.query(
             campaign_id,
             FeedbackModel.sk.startswith(REVISION),

@@ -177,7 +177,7 @@ class MemoryCampaigns(keys.CampaignQueries):
         h, r = plan.hash_attr, plan.range_attr
         start = decode_cursor(page.cursor, {"id", h, r}, fp)
         if start is not None and start[h] != plan.hash_value:
-            raise InvalidInput.field("cursor", BAD_CURSOR)
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
         with self._t.lock:
             items = [_item(c) for c in self._t.campaigns.values()]
         indexed = [
@@ -238,7 +238,7 @@ class MemoryFeedback:
         fp = fingerprint("revisions", campaign_id)
         start = decode_cursor(page.cursor, {"campaign_id", "sk"}, fp)
         if start is not None and start["campaign_id"] != campaign_id:
-            raise InvalidInput.field("cursor", BAD_CURSOR)
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
         found = [r for r in self._revisions(campaign_id) if start is None or f"rev#{r.revision:06d}" < start["sk"]][
             : page.limit
         ]
@@ -717,7 +717,7 @@ class MemoryBudgets:
         if start is not None and (
             start["gpk"] != f"budgets#{tenant}" or not start["gsk"].startswith(orgs.subtree_prefix(org))
         ):
-            raise InvalidInput.field("cursor", BAD_CURSOR)
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
         with self._t.lock:
             budgets = sorted((b for b in self._t.budgets.values() if keep(b)), key=sort_key)
         items = [] if start else [copy.deepcopy(b) for node in ancestors for b in budgets if b.org == node]
@@ -735,7 +735,7 @@ class MemoryBudgets:
         fp = fingerprint("ledger", budget_id)
         start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
         if start is not None and start["pk"] != f"budget#{budget_id}":
-            raise InvalidInput.field("cursor", BAD_CURSOR)
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
         found = sorted((self._t.ledger.get(budget_id) or {}).values(), key=lambda e: e.id)
         if start is not None:
             found = [e for e in found if f"entry#{e.id}" > start["sk"]]

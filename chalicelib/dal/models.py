@@ -302,6 +302,8 @@ class EvidenceModel(Model):
     created_at = UnicodeAttribute(null=True)
     status = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    reason_code = UnicodeAttribute(null=True)
+    reason_params_json = UnicodeAttribute(null=True)
     object_key = UnicodeAttribute(null=True)
     upload_token = UnicodeAttribute(null=True)
     thumbnail_key = UnicodeAttribute(null=True)

@@ -35,7 +35,7 @@ def encode_cursor(last_key: dict[str, str] | None, query_fp: str) -> str | None:
 def decode_cursor(cursor: str | None, key_attrs: set[str], query_fp: str) -> dict[str, str] | None:
     if cursor is None:
         return None
-    bad = InvalidInput.field("cursor", BAD_CURSOR)
+    bad = InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
     if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_CURSOR:
         raise bad
     try:
@@ -72,7 +72,7 @@ def decode_positions(cursor: str | None, keys: list[str]) -> dict[str, str | Non
     other keys, or whose positions are not cursors, is a 400 naming `cursor`."""
     if cursor is None:
         return {k: None for k in keys}
-    bad = InvalidInput.field("cursor", BAD_CURSOR)
+    bad = InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
     if not isinstance(cursor, str) or not cursor or len(cursor) > _MAX_MERGED_CURSOR:
         raise bad
     try:

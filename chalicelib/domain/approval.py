@@ -21,8 +21,8 @@ from typing import Any
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import DECIDING_ROLES, Principal
 from chalicelib.domain.audit import Person
-from chalicelib.domain.budget import MAX_AMOUNT
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput
+from chalicelib.domain.budget import MAX_AMOUNT, no_amount
+from chalicelib.domain.errors import Conflict, FieldError, Forbidden, InvalidInput, above, field_error
 
 POLICY_LEVELS = ("province", "region", "leader")  # the approvers a policy level may name, lowest first
 _APPROVER_DEPTH = {"province": 3, "region": 2}  # the leader's node is the company root
@@ -53,44 +53,74 @@ def parse_policy(levels: Any) -> ApprovalPolicy:
     ask the same office twice or hand a decision back down.
     """
     if not isinstance(levels, list) or not levels:
-        raise InvalidInput.field("levels", "must be a list of at least one level")
-    errors: list[dict[str, str]] = []
+        raise InvalidInput.field("levels", "too_few", "must be a list of at least one level", min_length=1)
+    errors: list[FieldError] = []
     parsed: list[PolicyLevel] = []
     prev_up_to: int | None = None
     prev_rank = -1
     for i, level in enumerate(levels):
         where = f"levels.{i}"
         if not isinstance(level, Mapping):
-            errors.append({"field": where, "message": "must be an object {up_to, approver}"})
+            errors.append(field_error(where, "wrong_type", "must be an object {up_to, approver}", expected="object"))
             continue
         unknown = sorted(set(level) - {"up_to", "approver"})
         if unknown:
-            errors.append({"field": f"{where}.{unknown[0]}", "message": "unknown field"})
+            errors.append(field_error(f"{where}.{unknown[0]}", "not_allowed", "unknown field"))
         up_to, approver = level.get("up_to"), level.get("approver")
         last = i == len(levels) - 1
         if up_to is None:
             if not last:
-                errors.append({"field": f"{where}.up_to", "message": "only the last level may have no limit (null)"})
+                errors.append(
+                    field_error(
+                        f"{where}.up_to", "unlimited_before_last", "only the last level may have no limit (null)"
+                    )
+                )
         elif isinstance(up_to, bool) or not isinstance(up_to, int):
-            errors.append({"field": f"{where}.up_to", "message": "must be an integer number of fen, or null"})
+            errors.append(
+                field_error(
+                    f"{where}.up_to", "wrong_type", "must be an integer number of fen, or null", expected="integer"
+                )
+            )
         elif up_to <= 0 or up_to > MAX_AMOUNT:
-            errors.append({"field": f"{where}.up_to", "message": f"must be between 1 and {MAX_AMOUNT} fen"})
+            errors.append(
+                field_error(
+                    f"{where}.up_to",
+                    "too_small" if up_to <= 0 else "too_large",
+                    f"must be between 1 and {MAX_AMOUNT} fen",
+                    **({"min": 1} if up_to <= 0 else {"max": MAX_AMOUNT}),
+                    unit="fen",
+                )
+            )
         elif prev_up_to is not None and up_to <= prev_up_to:
             errors.append(
-                {"field": f"{where}.up_to", "message": f"must be greater than the previous level's ({prev_up_to})"}
+                field_error(
+                    f"{where}.up_to",
+                    "not_increasing",
+                    f"must be greater than the previous level's ({prev_up_to})",
+                    previous=prev_up_to,
+                    unit="fen",
+                )
             )
         if isinstance(up_to, int) and not isinstance(up_to, bool):
             prev_up_to = up_to
         if approver not in POLICY_LEVELS:
-            errors.append({"field": f"{where}.approver", "message": f"must be one of: {', '.join(POLICY_LEVELS)}"})
+            errors.append(
+                field_error(
+                    f"{where}.approver",
+                    "not_one_of",
+                    f"must be one of: {', '.join(POLICY_LEVELS)}",
+                    choices=list(POLICY_LEVELS),
+                )
+            )
         else:
             rank = POLICY_LEVELS.index(approver)
             if rank <= prev_rank:
                 errors.append(
-                    {
-                        "field": f"{where}.approver",
-                        "message": "must be higher than the previous level's (province, region, leader)",
-                    }
+                    field_error(
+                        f"{where}.approver",
+                        "approver_not_higher",
+                        "must be higher than the previous level's (province, region, leader)",
+                    )
                 )
             prev_rank = max(prev_rank, rank)
         parsed.append(PolicyLevel(up_to if isinstance(up_to, int) else None, str(approver)))
@@ -258,30 +288,34 @@ def new_delegation(delegator: Principal, to: Person, from_day: Any, until_day: A
     """`PUT /me/delegation`, validated. `today` is the calendar date in Asia/Shanghai."""
     if delegator.role not in DECIDING_ROLES:
         raise Forbidden("only managers and leaders may delegate approvals")
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     if not isinstance(to.id, str) or not to.id:
-        errors.append({"field": "to.id", "message": "must name the delegate"})
+        errors.append(field_error("to.id", "required", "must name the delegate"))
     elif to.id == delegator.sub:
-        errors.append({"field": "to.id", "message": "you cannot delegate to yourself"})
+        errors.append(field_error("to.id", "self_delegation", "you cannot delegate to yourself"))
     start = _day(from_day, "from", errors)
     end = _day(until_day, "until", errors)
     if start and end:
         if end < start:
-            errors.append({"field": "until", "message": "must be on or after from"})
+            errors.append(field_error("until", "end_before_start", "must be on or after from", other="from"))
         elif end < today:
-            errors.append({"field": "until", "message": f"the period is entirely in the past (today is {today})"})
+            errors.append(
+                field_error(
+                    "until", "in_the_past", f"the period is entirely in the past (today is {today})", today=today
+                )
+            )
     if errors or start is None or end is None:  # a day that is None has its error
         raise InvalidInput(errors)
     return Delegation(delegator=delegator, to=to, from_day=start, until_day=end)
 
 
-def _day(value: Any, field: str, errors: list[dict[str, str]]) -> str | None:
+def _day(value: Any, field: str, errors: list[FieldError]) -> str | None:
     try:
         if isinstance(value, str) and len(value) == 10:
             return dt.date.fromisoformat(value).isoformat()
     except ValueError:
         pass
-    errors.append({"field": field, "message": "must be a calendar date YYYY-MM-DD"})
+    errors.append(field_error(field, "not_a_date", "must be a calendar date YYYY-MM-DD"))
     return None
 
 
@@ -400,12 +434,12 @@ def take_step(
     if authority.step != approval.next:
         raise Conflict("the application moved on since its step was resolved", code="invalid_state")
     if isinstance(approved_amount, bool) or not isinstance(approved_amount, int) or approved_amount < 0:
-        raise InvalidInput.field("approved_amount", "must be an integer number of fen, 0 or more")
+        raise no_amount("approved_amount", approved_amount)
     if approved_amount > requested_amount:
-        raise InvalidInput.field("approved_amount", f"must not exceed the requested amount ({requested_amount} fen)")
+        raise above("approved_amount", "above_requested", "the requested amount", requested_amount)
     previous = approval.approved_amount
     if previous is not None and approved_amount > previous:
-        raise InvalidInput.field("approved_amount", f"must not exceed the previous step's amount ({previous} fen)")
+        raise above("approved_amount", "above_previous_step", "the previous step's amount", previous)
     step = ApprovalStep(
         level=authority.level, by=by, amount=approved_amount, at=at, comment=comment, acting_for=authority.acting_for
     )

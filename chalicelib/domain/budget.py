@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 from chalicelib.domain import ids
 from chalicelib.domain import org as orgs
 from chalicelib.domain.audit import Person
-from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, above, field_error
 
 # The ceiling of every amount in fen (10 trillion CNY). Far above any company's marketing
 # money, and below 2^53, so every figure stays exact in a browser's JSON numbers; 2^63 and
@@ -39,9 +39,22 @@ class BudgetExceeded(Conflict):
     code = "budget_exceeded"
 
     def __init__(self, available: int, needed: int, what: str = "the budget") -> None:
-        super().__init__(f"{what} has {available} fen available, {needed} fen are needed", code="budget_exceeded")
+        super().__init__(
+            f"{what} has {available} fen available, {needed} fen are needed",
+            code="budget_exceeded",
+            params={"available": available, "needed": needed, "unit": "fen"},
+        )
         self.available = available
         self.details = {"available": available}
+
+
+def below_committed(committed: int) -> Conflict:
+    """409 `budget_below_committed`: a budget's amount may not go below what it has committed."""
+    return Conflict(
+        f"the amount may not go below what is committed ({committed} fen)",
+        code="budget_below_committed",
+        params={"committed": committed, "unit": "fen"},
+    )
 
 
 # -- periods ---------------------------------------------------------------------------------
@@ -104,7 +117,13 @@ def parse_period(text: Any, field: str = "period") -> Period:
             if pattern is _QUARTER:
                 return Period(year, quarter=int(m.group(2)))
             return Period(year)
-    raise InvalidInput.field(field, f"must be a period YYYY, YYYY-Qn or YYYY-MM between {FIRST_YEAR} and {LAST_YEAR}")
+    raise InvalidInput.field(
+        field,
+        "not_a_period",
+        f"must be a period YYYY, YYYY-Qn or YYYY-MM between {FIRST_YEAR} and {LAST_YEAR}",
+        first_year=FIRST_YEAR,
+        last_year=LAST_YEAR,
+    )
 
 
 def periods_containing(date: str, field: str = "start_date") -> tuple[str, str, str]:
@@ -114,7 +133,7 @@ def periods_containing(date: str, field: str = "start_date") -> tuple[str, str, 
     except ValueError:
         day = None
     if day is None or not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise InvalidInput.field(field, "must be a calendar date YYYY-MM-DD")
+        raise InvalidInput.field(field, "not_a_date", "must be a calendar date YYYY-MM-DD")
     quarter = (day.month - 1) // 3 + 1
     return f"{day.year:04d}-{day.month:02d}", f"{day.year:04d}-Q{quarter}", f"{day.year:04d}"
 
@@ -198,14 +217,22 @@ class Budget:
         }
 
 
+def no_amount(field: str, value: Any) -> InvalidInput:
+    """What is wrong with `value` as a whole, non-negative number of fen."""
+    message = "must be an integer number of fen, 0 or more"
+    if isinstance(value, bool) or not isinstance(value, int):
+        return InvalidInput.field(field, "wrong_type", message, expected="integer")
+    return InvalidInput.field(field, "too_small", message, min=0, unit="fen")
+
+
 def check_amount(amount: Any, field: str = "amount") -> int:
     """An amount of fen: an integer, more than 0 and at most MAX_AMOUNT."""
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidInput.field(field, "must be an integer number of fen")
+        raise InvalidInput.field(field, "wrong_type", "must be an integer number of fen", expected="integer")
     if amount <= 0:
-        raise InvalidInput.field(field, "must be greater than 0")
+        raise InvalidInput.field(field, "too_small", "must be greater than 0", min=1, unit="fen")
     if amount > MAX_AMOUNT:
-        raise InvalidInput.field(field, f"must be at most {MAX_AMOUNT} fen")
+        raise InvalidInput.field(field, "too_large", f"must be at most {MAX_AMOUNT} fen", max=MAX_AMOUNT, unit="fen")
     return amount
 
 
@@ -227,15 +254,17 @@ def new_budget(
     parent's `available` must cover `amount` (BudgetExceeded). The uniqueness of the scope
     among existing budgets is the storage layer's (a conditional put on the scope).
     """
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     if not isinstance(org, str) or not orgs.is_valid_org(org) or orgs.tenant_of(org) != tenant:
-        errors.append({"field": "org", "message": "must be an org path inside your company"})
+        errors.append(field_error("org", "outside_company", "must be an org path inside your company"))
     parsed = _collect(errors, lambda: parse_period(period))
     if category is not None and (
         not isinstance(category, str) or not category or (categories is not None and category not in categories)
     ):
         known = f"; one of: {', '.join(categories)}" if categories else ""
-        errors.append({"field": "category", "message": f"unknown category{known}"})
+        errors.append(
+            field_error("category", "unknown_category", f"unknown category{known}", choices=list(categories or ()))
+        )
     _collect(errors, lambda: check_amount(amount))
     if parent is not None and parsed is not None and not errors:
         errors.extend(_misfits(parent, org, parsed, category))
@@ -259,24 +288,45 @@ def new_budget(
     )
 
 
-def _misfits(parent: Budget, org: str, period: Period, category: str | None) -> list[dict[str, str]]:
+def _misfits(parent: Budget, org: str, period: Period, category: str | None) -> list[FieldError]:
     """How a would-be child does not fit inside `parent`, as field errors of the child."""
     errors = []
     if parent.tenant != orgs.tenant_of(org):
-        return [{"field": "parent_id", "message": "no such budget in your company"}]
+        return [field_error("parent_id", "unknown_budget", "no such budget in your company")]
     if not orgs.is_within(org, parent.org):
-        errors.append({"field": "org", "message": f"must be the parent budget's org ({parent.org}) or below it"})
+        errors.append(
+            field_error(
+                "org",
+                "outside_parent_org",
+                f"must be the parent budget's org ({parent.org}) or below it",
+                parent=parent.org,
+            )
+        )
     if not parse_period(parent.period).contains(period):
-        errors.append({"field": "period", "message": f"must lie inside the parent budget's period ({parent.period})"})
+        errors.append(
+            field_error(
+                "period",
+                "outside_parent_period",
+                f"must lie inside the parent budget's period ({parent.period})",
+                parent=parent.period,
+            )
+        )
     if parent.category is not None and category != parent.category:
-        errors.append({"field": "category", "message": f"must be the parent budget's category ({parent.category})"})
+        errors.append(
+            field_error(
+                "category",
+                "not_parent_category",
+                f"must be the parent budget's category ({parent.category})",
+                parent=parent.category,
+            )
+        )
     return errors
 
 
 T = TypeVar("T")
 
 
-def _collect(errors: list[dict[str, str]], check: Callable[[], T]) -> T | None:
+def _collect(errors: list[FieldError], check: Callable[[], T]) -> T | None:
     try:
         return check()
     except InvalidInput as e:
@@ -415,9 +465,7 @@ def apply_delta(budget: Budget, delta: Delta, at: str) -> Budget:
 
 def _short(budget: Budget, delta: Delta) -> Conflict:
     if delta.code_if_short == "budget_below_committed":
-        return Conflict(
-            f"the amount may not go below what is committed ({budget.committed} fen)", code="budget_below_committed"
-        )
+        return below_committed(budget.committed)
     return BudgetExceeded(budget.available, delta.needs_available)
 
 
@@ -564,9 +612,7 @@ def resize_effect(budget: Budget, new_amount: Any, parent: Budget | None, by: Pe
     if change == 0:
         return Effect()
     if new_amount < budget.committed:
-        raise Conflict(
-            f"the amount may not go below what is committed ({budget.committed} fen)", code="budget_below_committed"
-        )
+        raise below_committed(budget.committed)
     if parent is not None and change > parent.available:
         raise BudgetExceeded(parent.available, change, "the parent budget")
     version = budget.version or 0
@@ -584,7 +630,7 @@ def reservation_effect(budget: Budget, campaign_id: str, amount: int, by: Person
     Short → BudgetExceeded carrying `available`; the campaign then stays `submitted`.
     """
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < 0:
-        raise InvalidInput.field("approved_amount", "must be an integer number of fen, 0 or more")
+        raise no_amount("approved_amount", amount)
     if amount > budget.available:
         raise BudgetExceeded(budget.available, amount)
     entries = (_entry(budget.id, "reserve", amount, at, by, f"reserve#{campaign_id}", campaign_id=campaign_id),)
@@ -598,8 +644,10 @@ def settlement_effect(
     """Settling `settled` fen consumes it and releases the rest of the reservation."""
     if reservation is None:
         return Effect()
-    if isinstance(settled, bool) or not isinstance(settled, int) or not 0 <= settled <= reservation.reserved:
-        raise InvalidInput.field("amount", f"must be between 0 and the reserved amount ({reservation.reserved} fen)")
+    if isinstance(settled, bool) or not isinstance(settled, int) or settled < 0:
+        raise no_amount("amount", settled)
+    if settled > reservation.reserved:
+        raise above("amount", "above_reserved", "the reserved amount", reservation.reserved)
     rest = reservation.reserved - settled
     entries = []
     if settled:

@@ -8,7 +8,7 @@ from typing import Any
 
 from chalicelib.domain.approval import Approval, start_approval
 from chalicelib.domain.budget import CampaignBudget
-from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, above, field_error
 
 STATUSES = ("draft", "submitted", "approved", "rejected", "cancelled")
 SCOPES = ("campaign", "category", "all")  # most specific first
@@ -91,11 +91,18 @@ class Campaign:
 
 def check_plan(start_date: str, end_date: str, category: str, categories: tuple[str, ...]) -> None:
     """Business validation of an application (types are checked before this)."""
-    errors = []
+    errors: list[FieldError] = []
     if end_date < start_date:
-        errors.append({"field": "end_date", "message": "must be on or after start_date"})
+        errors.append(field_error("end_date", "end_before_start", "must be on or after start_date", other="start_date"))
     if category not in categories:
-        errors.append({"field": "category", "message": f"unknown category; one of: {', '.join(categories)}"})
+        errors.append(
+            field_error(
+                "category",
+                "unknown_category",
+                f"unknown category; one of: {', '.join(categories)}",
+                choices=list(categories),
+            )
+        )
     if errors:
         raise InvalidInput(errors)
 
@@ -164,7 +171,7 @@ def settlement_amount(campaign: Campaign, requested: int | None) -> int:
     if requested is None:
         return proposed_amount(campaign.actual_spend, campaign.approved_amount)
     if requested > campaign.approved_amount:
-        raise InvalidInput.field("amount", f"must not exceed the approved amount ({campaign.approved_amount} fen)")
+        raise above("amount", "above_approved", "the approved amount", campaign.approved_amount)
     return requested
 
 

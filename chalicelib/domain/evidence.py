@@ -27,7 +27,9 @@ class Attachment:
     uploaded_by: str
     created_at: str
     status: str = "pending_upload"
-    reason: str | None = None
+    reason: str | None = None  # why the checker refused it, in English
+    reason_code: str | None = None  # the same for clients: one of filecheck.REJECTIONS
+    reason_params: dict[str, object] | None = None
     object_key: str = ""
     upload_token: str | None = None  # pinned in the upload form; the checker compares it
     thumbnail_key: str | None = None

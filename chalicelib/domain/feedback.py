@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from chalicelib.domain.campaign import RuleRef
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, field_error
 
 REQUIRED_ACTUALS = ("actual_spend", "actual_sales")
 
@@ -30,16 +30,19 @@ class FeedbackReport:
 
 def check_submittable(report: FeedbackReport, ready_photos: int, min_photos: int) -> None:
     errors = [
-        {"field": name, "message": "is required to submit feedback"}
+        field_error(name, "required_to_submit", "is required to submit feedback")
         for name in REQUIRED_ACTUALS
         if getattr(report, name) is None
     ]
     if ready_photos < min_photos:
         errors.append(
-            {
-                "field": "attachments",
-                "message": f"the feedback rule asks for at least {min_photos} ready photos; {ready_photos} so far",
-            }
+            field_error(
+                "attachments",
+                "too_few_photos",
+                f"the feedback rule asks for at least {min_photos} ready photos; {ready_photos} so far",
+                min_photos=min_photos,
+                ready=ready_photos,
+            )
         )
     if errors:
         raise InvalidInput(errors)

@@ -83,8 +83,34 @@ def sanitise_filename(name: str) -> str:
 
 
 # -- the verdict ---------------------------------------------------------------------------------
+# Why the checker refuses a file: the attachment's `reason_code` (its `reason` is the English
+# sentence, for people and logs). Clients translate by the code and `reason_params`; adding a
+# reason is adding it here and to the console's tables (tests/unit/test_error_codes.py).
+REJECTIONS: dict[str, str] = {
+    "larger_than_declared": "the upload is larger than the size declared; params `size`, `declared`, `unit`",
+    "smaller_than_declared": "the upload is smaller than declared (interrupted?); params `size`, `declared`, `unit`",
+    "changed_while_checked": "the upload changed while it was being checked",
+    "unknown_file_type": "not a JPEG, PNG, HEIC, WebP, PDF or Office document",
+    "not_the_declared_type": "another kind of file than declared; params `detected`, `declared`",
+    "polyglot": "an image that also carries another format; params `carries`",
+    "pdf_truncated": "a PDF without its end-of-file marker",
+    "pdf_active_content": "a PDF that is encrypted or carries scripts or launch actions",
+    "document_encrypted": "an encrypted Office document",
+    "zip_bomb": "a document that expands too far; params `max_parts`, `max_mb` or `max_ratio`",
+    "corrupt": "a file that cannot be read; params `detected`",
+    "too_many_pixels": "an image over the pixel limit (a decompression bomb?); params `max_megapixels`",
+    "animated": "an animated image",
+}
+
+
 class Rejected(Exception):
-    """The file is not acceptable; the message is shown to people."""
+    """The file is not acceptable: `code` (one of REJECTIONS) and `params` for clients, the
+    message for people and logs."""
+
+    def __init__(self, code: str, message: str, **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params = params
 
 
 @dataclass
@@ -108,9 +134,14 @@ def inspect(data: bytes, declared_type: str) -> Inspection:
     detected = sniff(data)
     expected = PHOTO_TYPES.get(declared_type) or DOCUMENT_TYPES.get(declared_type)
     if detected is None:
-        raise Rejected("the file is not a JPEG, PNG, HEIC, WebP, PDF or Office document")
+        raise Rejected("unknown_file_type", "the file is not a JPEG, PNG, HEIC, WebP, PDF or Office document")
     if detected != expected:
-        raise Rejected(f"the file is a {detected.upper()}, not the declared {declared_type}")
+        raise Rejected(
+            "not_the_declared_type",
+            f"the file is a {detected.upper()}, not the declared {declared_type}",
+            detected=detected,
+            declared=declared_type,
+        )
     if detected in ("jpeg", "png", "webp"):
         _check_polyglot(data)
         return inspect_photo(data, detected)
@@ -176,20 +207,21 @@ def _check_polyglot(data: bytes) -> None:
     """
     tail = data[-65_557:]
     if b"PK\x05\x06" in tail or b"PK\x03\x04" in tail:
-        raise Rejected("the image also carries a ZIP archive (a polyglot file)")
+        raise Rejected("polyglot", "the image also carries a ZIP archive (a polyglot file)", carries="zip")
     head = data[:1024].lower()
     for marker in _FOREIGN:
         if marker in head:
-            raise Rejected(f"the image also carries {marker.decode().strip('<').upper()} content (a polyglot file)")
+            carries = marker.decode().strip("<").upper()
+            raise Rejected("polyglot", f"the image also carries {carries} content (a polyglot file)", carries=carries)
     if b"%pdf-" in data[-2048:].lower() or b"%%eof" in data[-1024:].lower():
-        raise Rejected("the image also carries a PDF document (a polyglot file)")
+        raise Rejected("polyglot", "the image also carries a PDF document (a polyglot file)", carries="pdf")
 
 
 def _check_pdf(data: bytes) -> None:
     if b"%%EOF" not in data[-1024:]:
-        raise Rejected("the PDF is truncated (no end-of-file marker)")
+        raise Rejected("pdf_truncated", "the PDF is truncated (no end-of-file marker)")
     if b"/Encrypt" in data[-4096:] or b"/JavaScript" in data or b"/Launch" in data:
-        raise Rejected("the PDF is encrypted or carries scripts or launch actions")
+        raise Rejected("pdf_active_content", "the PDF is encrypted or carries scripts or launch actions")
 
 
 def _check_ooxml(data: bytes, detected: str) -> None:
@@ -201,24 +233,36 @@ def _check_ooxml(data: bytes, detected: str) -> None:
         archive = zipfile.ZipFile(io.BytesIO(data))
         infos = archive.infolist()
         if len(infos) > MAX_ZIP_ENTRIES:
-            raise Rejected(f"the document has more than {MAX_ZIP_ENTRIES} parts (a zip bomb?)")
+            raise Rejected(
+                "zip_bomb",
+                f"the document has more than {MAX_ZIP_ENTRIES} parts (a zip bomb?)",
+                max_parts=MAX_ZIP_ENTRIES,
+            )
         total = 0
         for info in infos:
             if info.flag_bits & 0x1:
-                raise Rejected("the document is encrypted")
+                raise Rejected("document_encrypted", "the document is encrypted")
             produced = 0
             with archive.open(info) as part:
                 while chunk := part.read(1 << 16):
                     produced += len(chunk)
                     total += len(chunk)
                     if total > MAX_ZIP_TOTAL:
-                        raise Rejected(f"the document expands to more than {MAX_ZIP_TOTAL // MB} MB (a zip bomb)")
+                        raise Rejected(
+                            "zip_bomb",
+                            f"the document expands to more than {MAX_ZIP_TOTAL // MB} MB (a zip bomb)",
+                            max_mb=MAX_ZIP_TOTAL // MB,
+                        )
                     if produced > MB and produced > MAX_ZIP_RATIO * max(info.compress_size, 1):
-                        raise Rejected(f"a part of the document expands more than {MAX_ZIP_RATIO}× (a zip bomb)")
+                        raise Rejected(
+                            "zip_bomb",
+                            f"a part of the document expands more than {MAX_ZIP_RATIO}× (a zip bomb)",
+                            max_ratio=MAX_ZIP_RATIO,
+                        )
     except Rejected:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError, NotImplementedError) as exc:
-        raise Rejected(f"the {detected} document is corrupt ({exc})") from None
+        raise Rejected("corrupt", f"the {detected} document is corrupt ({exc})", detected=detected) from None
 
 
 # -- photos ------------------------------------------------------------------------------------
@@ -226,16 +270,18 @@ def inspect_photo(data: bytes, detected: str) -> Inspection:
     from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+    limit = MAX_PIXELS if detected == "jpeg" else MAX_FULL_DECODE_PIXELS
     try:
         img: Image.Image = Image.open(io.BytesIO(data))
         width, height = img.size
-        limit = MAX_PIXELS if detected == "jpeg" else MAX_FULL_DECODE_PIXELS
         if width * height > limit:
             raise Rejected(
-                f"the image is {width}×{height} pixels, over the {limit // 1_000_000} MP limit (a decompression bomb?)"
+                "too_many_pixels",
+                f"the image is {width}×{height} pixels, over the {limit // 1_000_000} MP limit (a decompression bomb?)",
+                max_megapixels=limit // 1_000_000,
             )
         if getattr(img, "n_frames", 1) > 1:
-            raise Rejected("animated images are not photos")
+            raise Rejected("animated", "animated images are not photos")
         exif = img.getexif()
         if detected == "jpeg":
             img.draft("RGB", (THUMBNAIL_PX, THUMBNAIL_PX))  # largest DCT scale still ≥ 320 px
@@ -243,9 +289,15 @@ def inspect_photo(data: bytes, detected: str) -> Inspection:
     except Rejected:
         raise
     except Image.DecompressionBombError:
-        raise Rejected("the image is over the pixel limit (a decompression bomb)") from None
+        raise Rejected(
+            "too_many_pixels",
+            "the image is over the pixel limit (a decompression bomb)",
+            max_megapixels=limit // 1_000_000,
+        ) from None
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise Rejected(f"the {detected.upper()} image is corrupt or truncated ({exc})") from None
+        raise Rejected(
+            "corrupt", f"the {detected.upper()} image is corrupt or truncated ({exc})", detected=detected
+        ) from None
 
     result = Inspection(detected=detected, width=width, height=height)
     _read_exif(exif, result)

@@ -52,7 +52,9 @@ class RequestSearch:
 
     def check(self) -> None:
         if self.due_after and self.due_before and self.due_after > self.due_before:
-            raise InvalidInput.field("due_after", "must be on or before due_before")
+            raise InvalidInput.field(
+                "due_after", "start_after_end", "must be on or before due_before", other="due_before"
+            )
 
 
 def due_window(f: RequestSearch, today: str, yesterday: str) -> tuple[str, str] | None:

@@ -17,20 +17,23 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from chalice import Blueprint, Response
 
 from chalicelib.domain.errors import (
+    FIELD_CODES,
     Conflict,
     DomainError,
+    FieldError,
     Forbidden,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
     Unauthenticated,
+    field_error,
 )
 from chalicelib.domain.pages import MAX_LIMIT, PageRequest
 
@@ -57,6 +60,8 @@ def status_of(error: DomainError) -> int:
 
 def error_response(error: DomainError) -> Response:
     body: dict[str, Any] = {"code": error.code, "message": error.message, **error.details}
+    if error.params:
+        body["params"] = error.params
     if isinstance(error, InvalidInput):
         body["errors"] = error.errors
     headers = dict(_JSON)
@@ -107,7 +112,7 @@ class ApiRequest:
             try:
                 return raw.decode("utf-8")
             except UnicodeDecodeError:
-                raise InvalidInput.field("body", "is not UTF-8") from None
+                raise InvalidInput.field("body", "not_utf8", "is not UTF-8") from None
         return raw or ""
 
     def body(self, schema, optional: bool = False):
@@ -118,7 +123,7 @@ class ApiRequest:
         if not raw.strip():
             if optional:
                 return None
-            raise InvalidInput.field("body", "a JSON object is required")
+            raise InvalidInput.field("body", "required", "a JSON object is required")
         try:
             return schema.model_validate_json(raw)
         except ValidationError as exc:
@@ -127,14 +132,16 @@ class ApiRequest:
     def query(self, name: str, max_length: int = 512) -> str | None:
         params = self._request.query_params or {}
         value = params.get(name)
-        if value is not None and (len(value) > max_length or not value.isprintable()):
-            raise InvalidInput.field(name, "is too long or holds control characters")
+        if value is not None and len(value) > max_length:
+            raise InvalidInput.field(name, "too_long", f"is longer than {max_length} characters", max_length=max_length)
+        if value is not None and not value.isprintable():
+            raise InvalidInput.field(name, "control_characters", "holds control characters")
         return value if value != "" else None
 
     def query_choice(self, name: str, choices: tuple[str, ...]) -> str | None:
         value = self.query(name)
         if value is not None and value not in choices:
-            raise InvalidInput.field(name, f"must be one of: {', '.join(choices)}")
+            raise InvalidInput.field(name, "not_one_of", f"must be one of: {', '.join(choices)}", choices=list(choices))
         return value
 
     def query_date(self, name: str) -> str | None:
@@ -148,7 +155,7 @@ class ApiRequest:
                 raise ValueError
             dt.date.fromisoformat(value)
         except ValueError:
-            raise InvalidInput.field(name, "must be a date YYYY-MM-DD") from None
+            raise InvalidInput.field(name, "not_a_date", "must be a date YYYY-MM-DD") from None
         return value
 
     def query_org(self, name: str = "org") -> str | None:
@@ -156,7 +163,7 @@ class ApiRequest:
 
         value = self.query(name)
         if value is not None and not is_valid_org(value):
-            raise InvalidInput.field(name, "must be an org path such as CN/EAST/JS")
+            raise InvalidInput.field(name, "not_an_org", "must be an org path such as CN/EAST/JS")
         return value
 
     def page(self) -> PageRequest:
@@ -165,20 +172,95 @@ class ApiRequest:
         raw = self.query("limit")
         if raw is None:
             return PageRequest(cursor=cursor)
-        if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
-            raise InvalidInput.field("limit", f"must be an integer from 1 to {MAX_LIMIT}")
+        message = f"must be an integer from 1 to {MAX_LIMIT}"
+        if not raw.isdigit():
+            raise InvalidInput.field("limit", "wrong_type", message, expected="integer")
+        if int(raw) < 1:
+            raise InvalidInput.field("limit", "too_small", message, min=1)
+        if int(raw) > MAX_LIMIT:
+            raise InvalidInput.field("limit", "too_large", message, max=MAX_LIMIT)
         return PageRequest(int(raw), cursor)
 
 
-def _field_error(e: dict) -> dict[str, str]:
-    loc = ".".join(str(p) for p in e.get("loc", ()) if p != "__root__")
-    if e.get("type") == "json_invalid":
-        return {"field": "body", "message": f"is not valid JSON ({e.get('ctx', {}).get('error', e['msg'])})"}
-    if e.get("type") == "model_type" or e.get("type") == "model_attributes_type":
-        return {"field": loc or "body", "message": "must be a JSON object"}
-    if e.get("type") == "extra_forbidden":
-        return {"field": loc, "message": "is not a known field"}
-    return {"field": loc or "body", "message": e.get("msg", "is not valid")}
+# pydantic's error types → the field codes of the contract (domain/errors.py: FIELD_CODES), each
+# with the params its message is made from (from the error's context). A validator in schemas.py
+# that raises a PydanticCustomError names its field code itself (`not_a_date`, `too_small` …).
+# A type neither here nor in FIELD_CODES answers `invalid` (tests/unit/test_error_codes.py
+# drives every kind of bad body through this and finds none that does).
+Params = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def _context(name: str, key: str | None = None, shift: int = 0) -> Params:
+    def params(ctx: dict[str, Any]) -> dict[str, Any]:
+        value = ctx.get(key or name)
+        return {name: value + shift if shift and isinstance(value, int) else value}
+
+    return params
+
+
+def _expected(kind: str) -> Params:
+    return lambda ctx: {"expected": kind}
+
+
+def _nothing(ctx: dict[str, Any]) -> dict[str, Any]:
+    return {}
+
+
+def _choices(ctx: dict[str, Any]) -> dict[str, Any]:
+    import re
+
+    return {"choices": re.findall(r"'([^']*)'", str(ctx.get("expected", "")))}  # "'a', 'b' or 'c'"
+
+
+PYDANTIC_CODES: dict[str, tuple[str, Params]] = {
+    "missing": ("required", _nothing),
+    "extra_forbidden": ("not_allowed", _nothing),
+    "json_invalid": ("not_json", _nothing),
+    "model_type": ("wrong_type", _expected("object")),
+    "model_attributes_type": ("wrong_type", _expected("object")),
+    "dict_type": ("wrong_type", _expected("object")),
+    "list_type": ("wrong_type", _expected("array")),
+    "string_type": ("wrong_type", _expected("string")),
+    "int_type": ("wrong_type", _expected("integer")),
+    "int_parsing": ("wrong_type", _expected("integer")),
+    "int_from_float": ("wrong_type", _expected("integer")),
+    "float_type": ("wrong_type", _expected("number")),
+    "float_parsing": ("wrong_type", _expected("number")),
+    "finite_number": ("wrong_type", _expected("number")),
+    "bool_type": ("wrong_type", _expected("boolean")),
+    "greater_than_equal": ("too_small", _context("min", "ge")),
+    "greater_than": ("too_small", _context("min", "gt", 1)),  # integers: above n is at least n + 1
+    "less_than_equal": ("too_large", _context("max", "le")),
+    "less_than": ("too_large", _context("max", "lt", -1)),
+    "string_too_short": ("too_short", _context("min_length")),
+    "string_too_long": ("too_long", _context("max_length")),
+    "too_short": ("too_few", _context("min_length")),
+    "too_long": ("too_many", _context("max_length")),
+    "string_pattern_mismatch": ("bad_format", _context("pattern")),
+    "literal_error": ("not_one_of", _choices),
+    "enum": ("not_one_of", _choices),
+}
+# where pydantic's own sentence says less than ours
+_MESSAGES = {
+    "model_type": "must be a JSON object",
+    "model_attributes_type": "must be a JSON object",
+    "extra_forbidden": "is not a known field",
+}
+
+
+def _field_error(e: Mapping[str, Any]) -> FieldError:
+    """One pydantic error as a field error of the contract: {field, code, message, params?}."""
+    kind, ctx = e.get("type", ""), e.get("ctx") or {}
+    field = ".".join(str(p) for p in e.get("loc", ()) if p != "__root__") or "body"
+    message = _MESSAGES.get(kind) or e.get("msg") or "is not valid"
+    if kind == "json_invalid":
+        return field_error("body", "not_json", f"is not valid JSON ({ctx.get('error', message)})")
+    if kind in PYDANTIC_CODES:
+        code, params = PYDANTIC_CODES[kind]
+        return field_error(field, code, message, **params(ctx))
+    if kind in FIELD_CODES:  # a PydanticCustomError of schemas.py: its type is the code, its context the params
+        return field_error(field, kind, message, **ctx)
+    return field_error(field, "invalid", message)
 
 
 # -- routes ----------------------------------------------------------------------------------
@@ -256,8 +338,13 @@ def _run_once(
 
     from chalicelib.dal import repos
 
-    if not key or len(key) > 128 or not key.isprintable():
-        raise InvalidInput.field("Idempotency-Key", "must be 1 to 128 printable characters")
+    message = "must be 1 to 128 printable characters"
+    if not key:
+        raise InvalidInput.field("Idempotency-Key", "required", message)
+    if len(key) > 128:
+        raise InvalidInput.field("Idempotency-Key", "too_long", message, max_length=128)
+    if not key.isprintable():
+        raise InvalidInput.field("Idempotency-Key", "control_characters", message)
     raw = req.raw_body()
     try:
         body = json.loads(raw) if raw.strip() else None
@@ -278,7 +365,8 @@ def _check_size(request) -> None:
 
     raw = request.raw_body or b""
     if len(raw) > settings().max_body_bytes:
-        raise PayloadTooLarge(f"the body exceeds {settings().max_body_bytes} bytes")
+        limit = settings().max_body_bytes
+        raise PayloadTooLarge(f"the body exceeds {limit} bytes", params={"max_bytes": limit})
 
 
 # -- CORS --------------------------------------------------------------------------------------

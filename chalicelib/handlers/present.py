@@ -169,6 +169,8 @@ def attachment(a, links: dict) -> dict:
     }
     if a.status == "rejected":
         out["reason"] = a.reason
+        out["reason_code"] = a.reason_code
+        out["reason_params"] = a.reason_params or {}
     if a.kind == "photo" and a.status == "ready":
         out["taken_at"] = a.taken_at
         out["gps"] = a.gps

@@ -1,34 +1,173 @@
-"""Request bodies (pydantic v2): strict types, unknown fields refused, sizes bounded."""
+"""Request bodies (pydantic v2): strict types, unknown fields refused, sizes bounded.
+
+These models are the one description of what a body may hold: the handlers validate with them,
+and openapi.yaml's request components are generated from them (`python -m infra.openapi`, run
+by `make package`; tests/contract fails when the committed document is stale). So:
+
+* a model's class name is its component's name (`CampaignIn` → `#/components/schemas/CampaignIn`),
+  and the operation in openapi.yaml refers to it by that name;
+* a named type (`TypeAliasType("Date", …)`) becomes a component of its own, shared with the
+  responses that use it (`Date`, `Money`, `RuleScope` …);
+* a model in INLINE is written out where it is used, so a generated client names it after the
+  body that holds it (`CampaignInCustomer`);
+* a limit the domain checks rather than pydantic (an org path, a budget period) is stated for the
+  document with `json_schema_extra`, so clients still see it;
+* a validator here says what is wrong with a PydanticCustomError whose type is a field code of
+  the contract (domain/errors.py: FIELD_CODES) and whose context is its params.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, WithJsonSchema
+from pydantic_core import PydanticCustomError
+from typing_extensions import TypeAliasType
+
+from chalicelib.domain.approval import POLICY_LEVELS
+from chalicelib.domain.budget import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT
 
 MAX_MONEY = 10**13  # fen: 100 billion CNY, far above any campaign
 
 
-def _calendar_date(value: str) -> str:
-    dt.date.fromisoformat(value)  # raises ValueError -> a 400 naming the field
-    return value
+# -- checks that speak the contract's field codes ----------------------------------------------
+def _matches(pattern: str, code: str, message: str) -> AfterValidator:
+    """A text matching `pattern`, else the field code `code` (give the document the pattern too)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise PydanticCustomError(code, message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _fen(minimum: int, maximum: int = MAX_MONEY) -> AfterValidator:
+    """Whole fen from `minimum` to `maximum`; its errors carry `unit: fen` (a client shows yuan)."""
+
+    def check(value: int) -> int:
+        if value < minimum:
+            raise PydanticCustomError("too_small", "must be at least {min} fen", {"min": minimum, "unit": "fen"})
+        if value > maximum:
+            raise PydanticCustomError("too_large", "must be at most {max} fen", {"max": maximum, "unit": "fen"})
+        return value
+
+    return AfterValidator(check)
+
+
+def _fen_schema(minimum: int, maximum: int = MAX_MONEY) -> WithJsonSchema:
+    return WithJsonSchema({"type": "integer", "minimum": minimum, "maximum": maximum, "description": "fen"})
+
+
+def _calendar(parse: Callable[[str], object], code: str, message: str) -> AfterValidator:
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise PydanticCustomError(code, message) from None
+        return value
+
+    return AfterValidator(check)
 
 
 def _printable(value: str) -> str:
     if any(ord(ch) < 32 and ch not in "\n\t" for ch in value):
-        raise ValueError("must not contain control characters")
+        raise PydanticCustomError("control_characters", "must not contain control characters")
     return value
 
 
-Date = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$"), AfterValidator(_calendar_date)]
-Money = Annotated[int, Field(ge=0, le=MAX_MONEY)]
-PositiveMoney = Annotated[int, Field(gt=0, le=MAX_MONEY)]
+def _day(value: str) -> object:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError(value)
+    return dt.date.fromisoformat(value)
+
+
+def _month(value: str) -> object:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}", value):
+        raise ValueError(value)
+    return dt.date.fromisoformat(value + "-01")
+
+
+# -- named types: components of their own, shared with the responses ---------------------------
+Date = TypeAliasType(
+    "Date",
+    Annotated[
+        str,
+        _calendar(_day, "not_a_date", "must be a calendar date YYYY-MM-DD"),
+        WithJsonSchema({"type": "string", "format": "date"}),
+    ],
+)
+Money = TypeAliasType("Money", Annotated[int, _fen(0), _fen_schema(0)])
+ID_PATTERN = r"^[A-Za-z0-9_.:-]{1,64}$"
+Id = Annotated[
+    str,
+    _matches(ID_PATTERN, "not_an_id", "must be 1-64 letters, digits or _.:-"),
+    WithJsonSchema({"type": "string", "pattern": ID_PATTERN}),
+]
+ActingFor = TypeAliasType(
+    "ActingFor",
+    Annotated[
+        Id | None,
+        Field(
+            description="the user id of a delegator to decide in the name of (403 `not_your_step` without a\n"
+            "delegation from them for today); absent or null: the caller's own right first, then\n"
+            "any delegation active today\n"
+        ),
+    ],
+)
+RuleScope = TypeAliasType("RuleScope", Literal["campaign", "category", "all"])
+ReportFrequency = TypeAliasType("ReportFrequency", Literal["weekly", "monthly", "none"])
+# what a report is written in: its page, email, workbook and CSV headings (Chinese unless asked)
+ReportLanguage = TypeAliasType("ReportLanguage", Literal["zh", "en"])
+BudgetPeriod = TypeAliasType(
+    "BudgetPeriod",
+    Annotated[
+        str,  # the domain reads it (domain/budget.py: parse_period) and names what is wrong
+        StringConstraints(min_length=1, max_length=16),
+        Field(
+            description=f"a year `YYYY`, a quarter `YYYY-Qn` or a month `YYYY-MM`, years {FIRST_YEAR}-{LAST_YEAR}",
+            json_schema_extra={"pattern": r"^20\d{2}(-Q[1-4]|-(0[1-9]|1[0-2]))?$", "example": "2026-Q4"},
+        ),
+    ],
+)
+BudgetAmount = TypeAliasType(
+    "BudgetAmount",
+    Annotated[
+        int,  # the domain bounds it (and names it) so 2^63 is a 400, not an overflow
+        Field(description="fen, at most 10^15", json_schema_extra={"minimum": 1, "maximum": MAX_AMOUNT}),
+    ],
+)
+Approver = TypeAliasType(
+    "Approver",
+    Annotated[
+        str,  # the domain checks it, with the order of the levels (domain/approval.py: parse_policy)
+        StringConstraints(min_length=1, max_length=32),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": list(POLICY_LEVELS),
+                "description": "a policy level's approver: a manager at depth 3, at depth 2, or a leader",
+            }
+        ),
+    ],
+)
+
+PositiveMoney = Annotated[int, _fen(1), _fen_schema(1)]
+Units = Annotated[int, Field(ge=0, le=10**9)]
 Name = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), AfterValidator(_printable)
 ]
-Id = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.:-]{1,64}$")]
 Text = Annotated[str, StringConstraints(max_length=5000), AfterValidator(_printable)]
+Category = Annotated[str, StringConstraints(min_length=1, max_length=64), Field(description="one of GET /categories")]
+Month = Annotated[
+    str,
+    _calendar(_month, "not_a_month", "must be a month YYYY-MM"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{4}-\d{2}$"}),
+]
 
 
 class Body(BaseModel):
@@ -55,7 +194,7 @@ class Location(Body):
 class Plan(Body):
     expected_spend: Money
     expected_sales: Money
-    expected_units: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    expected_units: Units | None = None
 
 
 # In a PATCH, a field left out keeps its value and an explicit null clears it. Only fields
@@ -64,12 +203,12 @@ class Plan(Body):
 class PlanChanges(Body):
     expected_spend: Money = None  # type: ignore[assignment]
     expected_sales: Money = None  # type: ignore[assignment]
-    expected_units: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    expected_units: Units | None = None
 
 
 class CampaignIn(Body):
     title: Name
-    category: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    category: Category
     customer: Customer
     start_date: Date
     end_date: Date
@@ -79,8 +218,11 @@ class CampaignIn(Body):
 
 
 class CampaignChanges(Body):
+    """Any subset of CampaignIn's fields, plan fields one by one. A field left out keeps its
+    value; only `location` and `plan.expected_units` may be cleared with null."""
+
     title: Name = None  # type: ignore[assignment]
-    category: Annotated[str, StringConstraints(min_length=1, max_length=64)] = None  # type: ignore[assignment]
+    category: Category = None  # type: ignore[assignment]
     customer: Customer = None  # type: ignore[assignment]
     start_date: Date = None  # type: ignore[assignment]
     end_date: Date = None  # type: ignore[assignment]
@@ -90,9 +232,11 @@ class CampaignChanges(Body):
 
 
 class Approval(Body):
-    approved_amount: PositiveMoney
+    approved_amount: Annotated[
+        PositiveMoney, Field(description="at most requested_amount, and at most the previous step's")
+    ]
     comment: Text | None = None
-    acting_for: Id | None = None  # a delegator's id: decide in their name
+    acting_for: ActingFor = None  # a delegator's id: decide in their name
 
 
 Reason = Annotated[
@@ -102,17 +246,17 @@ Reason = Annotated[
 
 class Rejection(Body):
     comment: Reason
-    acting_for: Id | None = None
+    acting_for: ActingFor = None
 
 
-class Cancellation(Body):
+class CancellationIn(Body):
     reason: Reason
 
 
 class RuleIn(Body):
-    scope: Literal["campaign", "category", "all"]
-    campaign_id: Id | None = None
-    category: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
+    scope: RuleScope
+    campaign_id: Annotated[Id | None, Field(description="scope campaign")] = None
+    category: Annotated[Category | None, Field(description="scope category")] = None
     due_days: Annotated[int, Field(ge=0, le=365)] = 7
     min_photos: Annotated[int, Field(ge=0, le=50)] = 0
 
@@ -120,72 +264,91 @@ class RuleIn(Body):
 class FeedbackIn(Body):
     actual_spend: Money | None = None
     actual_sales: Money | None = None
-    actual_units: Annotated[int, Field(ge=0, le=10**9)] | None = None
+    actual_units: Units | None = None
     effect_rating: Annotated[int, Field(ge=1, le=5)] | None = None
     reflections: Text | None = None
 
 
 class SettlementIn(Body):
-    amount: Money | None = None
+    amount: Annotated[Money | None, Field(description="at most approved_amount")] = None
     note: Annotated[str, StringConstraints(max_length=1000), AfterValidator(_printable)] | None = None
 
 
 class AttachmentIn(Body):
-    filename: Annotated[str, StringConstraints(min_length=1, max_length=255)]
+    filename: Annotated[
+        str,
+        StringConstraints(min_length=1, max_length=255),
+        Field(description="shown and offered as the download name; never part of the object key"),
+    ]
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     size_bytes: Annotated[int, Field(gt=0, le=25 * 1024 * 1024)]
 
 
 # -- evaluation and reports -------------------------------------------------------------------
-def _month(value: str) -> str:
-    dt.date.fromisoformat(value + "-01")  # raises ValueError -> a 400 naming the field
-    return value
-
-
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$"), AfterValidator(_month)]
-
-
 class ReportRun(Body):
-    period: Month
-    language: Literal["zh", "en"] = "zh"
+    period: Annotated[Month, Field(description="the month, YYYY-MM")]
+    language: Annotated[
+        ReportLanguage,
+        Field(description="the language of the stored page, workbook and CSV (each subscriber's email is in theirs)"),
+    ] = "zh"
 
 
-class ReportSubscription(Body):
-    frequency: Literal["weekly", "monthly", "none"]
-    language: Literal["zh", "en"] = "zh"
+class ReportSubscriptionIn(Body):
+    frequency: ReportFrequency
+    language: Annotated[ReportLanguage, Field(description="the language of the report emails this subscriber gets")] = (
+        "zh"
+    )
 
 
 # -- money control ---------------------------------------------------------------------------
-Org = Annotated[str, StringConstraints(min_length=1, max_length=300)]  # the domain checks the path
-
-
 class BudgetIn(Body):
-    org: Org
-    period: Annotated[str, StringConstraints(min_length=1, max_length=16)]
-    category: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None
-    amount: int  # the domain bounds it (and names it) so 2^63 is a 400, not an overflow
-    parent_id: Id | None = None
+    org: Annotated[
+        str,  # the domain checks the path (and that it lies in the caller's company)
+        StringConstraints(min_length=1, max_length=300),
+        Field(
+            description="an org path inside the caller's company (e.g. CN/EAST/JS)",
+            json_schema_extra={"pattern": "^[A-Za-z0-9_-]{1,32}(/[A-Za-z0-9_-]{1,32}){0,7}$"},
+        ),
+    ]
+    period: BudgetPeriod
+    category: Annotated[
+        Category | None, Field(description="one of GET /categories; null or absent: every category")
+    ] = None
+    amount: BudgetAmount
+    parent_id: Annotated[Id | None, Field(description="the budget to carve this one out of")] = None
 
 
 class BudgetChange(Body):
-    amount: int
+    amount: BudgetAmount
 
 
-class PolicyLevelIn(Body):
-    up_to: int | None
-    approver: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+class PolicyLevel(Body):
+    up_to: Annotated[
+        int | None,  # the domain bounds it, with the order of the levels
+        Field(
+            description="fen; null (last level only): no limit",
+            json_schema_extra={"minimum": 1, "maximum": MAX_AMOUNT},
+        ),
+    ]
+    approver: Approver
 
 
-class PolicyIn(Body):
-    levels: list[PolicyLevelIn] = Field(max_length=10)
+class ApprovalPolicyIn(Body):
+    levels: list[PolicyLevel] = Field(max_length=10, json_schema_extra={"minItems": 1})
 
 
-class Delegate(Body):
-    id: Id
+class DelegateIn(Body):
+    id: Annotated[Id, Field(description="the delegate's user id")]
     name: Name | None = None
 
 
 class DelegationIn(Body):
-    to: Delegate
+    to: DelegateIn
     from_: Date = Field(alias="from")
     until: Date
+
+
+# Written out where they are used rather than as components: a generated client then names
+# them after their body (CampaignInCustomer, CampaignInPlan, CampaignChangesPlan), and the
+# response's own `Customer` keeps its name.
+INLINE: tuple[type[Body], ...] = (Customer, Plan, PlanChanges)

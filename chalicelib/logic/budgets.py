@@ -16,6 +16,7 @@ from chalicelib.domain.budget import (
     BudgetExceeded,
     Effect,
     LedgerEntry,
+    below_committed,
     cancellation_effect,
     creation_effect,
     new_budget,
@@ -25,7 +26,7 @@ from chalicelib.domain.budget import (
     settlement_effect,
 )
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import retry_on_stale
@@ -52,7 +53,7 @@ def create_budget(
         if parent_id is not None:
             parent = repos.budgets().get(parent_id)
             if parent is None or parent.tenant != principal.tenant:
-                raise InvalidInput.field("parent_id", "no such budget in your company")
+                raise InvalidInput.field("parent_id", "unknown_budget", "no such budget in your company")
         now = now_iso()
         budget = new_budget(
             new_id(), principal.tenant, org, period, category, amount, now, parent, settings().categories
@@ -98,9 +99,7 @@ def _explain(short: BudgetShort) -> Exception:
     if now.available >= short.delta.needs_available:
         return StaleWrite(short.delta.budget_id)  # the version moved: re-read and decide again
     if short.delta.code_if_short == "budget_below_committed":
-        return Conflict(
-            f"the amount may not go below what is committed ({now.committed} fen)", code="budget_below_committed"
-        )
+        return below_committed(now.committed)
     return BudgetExceeded(now.available, short.delta.needs_available)
 
 

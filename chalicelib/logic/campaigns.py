@@ -85,7 +85,7 @@ def create_campaign(principal: Principal, data: dict) -> Campaign:
     return campaign
 
 
-def _own_draft(principal: Principal, campaign_id: str, verb: str, code: str) -> Campaign:
+def _own_draft(principal: Principal, campaign_id: str, verb: str, *, code: str) -> Campaign:
     """The caller's own campaign, still a draft (only its owner edits or submits it)."""
     campaign = load_visible(principal, campaign_id)
     access.require_owner(principal, campaign.owner_id)
@@ -98,7 +98,7 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Ca
     access.require(principal, "campaign.edit")
 
     def attempt() -> Campaign:
-        campaign = _own_draft(principal, campaign_id, "edited", "not_editable")
+        campaign = _own_draft(principal, campaign_id, "edited", code="not_editable")
         before = audit_fields(campaign)
         for name in ("title", "category", "start_date", "end_date", "requested_amount"):
             if name in changes:
@@ -124,7 +124,7 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
     access.require(principal, "campaign.submit")
 
     def attempt() -> Campaign:
-        campaign = _own_draft(principal, campaign_id, "submitted", "invalid_state")
+        campaign = _own_draft(principal, campaign_id, "submitted", code="invalid_state")
         before = audit_fields(campaign)
         campaign.status = "submitted"
         campaign.approval = approvals.chain_for(principal, campaign)

@@ -15,7 +15,7 @@ from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.errors import Forbidden, InvalidInput
+from chalicelib.domain.errors import FieldError, Forbidden, InvalidInput, field_error
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
 
@@ -31,18 +31,20 @@ def current_month() -> str:
 
 def check_period(first: str | None, last: str | None) -> tuple[str, str]:
     """A reporting period of whole months (default: this month), at most MAX_MONTHS long."""
-    errors = []
+    errors: list[FieldError] = []
     this = current_month()
     first, last = first or last or this, last or first or this
     for name, value in (("from", first), ("to", last)):
         if not _is_month(value):
-            errors.append({"field": name, "message": "must be a month YYYY-MM"})
+            errors.append(field_error(name, "not_a_month", "must be a month YYYY-MM"))
     if errors:
         raise InvalidInput(errors)
     if first > last:
-        raise InvalidInput.field("from", "must be on or before to")
+        raise InvalidInput.field("from", "start_after_end", "must be on or before to", other="to")
     if len(r.months_between(first, last)) > MAX_MONTHS:
-        raise InvalidInput.field("to", f"a period spans at most {MAX_MONTHS} months")
+        raise InvalidInput.field(
+            "to", "period_too_long", f"a period spans at most {MAX_MONTHS} months", max_months=MAX_MONTHS
+        )
     return first, last
 
 
@@ -93,7 +95,9 @@ def grouped_rows(scope: Scope, group_by: str, first: str, last: str) -> dict[str
 def summary(principal: Principal, group_by: str, first: str | None, last: str | None) -> dict:
     access.require(principal, "report.summary")
     if group_by not in GROUP_BY:
-        raise InvalidInput.field("group_by", f"must be one of: {', '.join(GROUP_BY)}")
+        raise InvalidInput.field(
+            "group_by", "not_one_of", f"must be one of: {', '.join(GROUP_BY)}", choices=list(GROUP_BY)
+        )
     first, last = check_period(first, last)
     items = summary_rows(access.scope_of(principal), group_by, first, last, business_today())
     return {"group_by": group_by, "from": first, "to": last, "items": items}

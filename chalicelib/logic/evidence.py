@@ -40,16 +40,26 @@ def request_upload(
     if kind is None:
         raise InvalidInput.field(
             "content_type",
+            "unsupported_file_type",
             "must be image/jpeg, image/png, image/heic, image/heif, image/webp, "
             "application/pdf or an Office (docx, xlsx, pptx) document",
+            choices=[*filecheck.PHOTO_TYPES, *filecheck.DOCUMENT_TYPES],
         )
     limit = filecheck.max_bytes(content_type)
     if size_bytes > limit:
         raise InvalidInput.field(
-            "size_bytes", f"must be at most {limit} bytes ({limit // filecheck.MB} MB) for a {kind}"
+            "size_bytes",
+            "too_large",
+            f"must be at most {limit} bytes ({limit // filecheck.MB} MB) for a {kind}",
+            max=limit,
+            unit="bytes",
         )
     if len(repos.evidence().list(campaign_id)) >= MAX_PER_CAMPAIGN:
-        raise Conflict(f"a campaign holds at most {MAX_PER_CAMPAIGN} attachments", code="too_many_attachments")
+        raise Conflict(
+            f"a campaign holds at most {MAX_PER_CAMPAIGN} attachments",
+            code="too_many_attachments",
+            params={"max": MAX_PER_CAMPAIGN},
+        )
     attachment_id = new_id()
     a = Attachment(
         id=attachment_id,

@@ -107,4 +107,4 @@ def _after(cursor: str | None, items: list[dict]) -> int:
     for position, item in enumerate(items):
         if str(item.get("seq")) == cursor:
             return position + 1
-    raise InvalidInput.field("cursor", "is not a cursor issued by this list")
+    raise InvalidInput.field("cursor", "bad_cursor", "is not a cursor issued by this list")

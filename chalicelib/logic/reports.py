@@ -143,7 +143,7 @@ def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[
     """Newest first; a manager sees the reports of scopes within theirs (links on GET /reports/{id})."""
     access.require(principal, "report.read")
     if cursor is not None and not _is_ulid(cursor):
-        raise InvalidInput.field("cursor", "is not a cursor issued by this list")
+        raise InvalidInput.field("cursor", "bad_cursor", "is not a cursor issued by this list")
     items, next_start = repos.reports().list_reports(principal.tenant, limit, cursor)
     return [present_report(i, with_links=False) for i in items if _visible(principal, i)], next_start
 
@@ -152,7 +152,7 @@ def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[
 def subscribe(principal: Principal, frequency: str, language: Language = DEFAULT_LANGUAGE) -> Row:
     access.require(principal, "report.subscribe")
     if not principal.email:
-        raise InvalidInput.field("email", "your token carries no email address to send reports to")
+        raise InvalidInput.field("email", "no_email", "your token carries no email address to send reports to")
     sub = {
         "user_id": principal.sub,
         "name": principal.name,

@@ -55,17 +55,26 @@ def create_rule(principal: Principal, data: dict) -> FeedbackRule:
     campaign_org = campaign_owner = None
     if scope == "campaign":
         if not campaign_id:
-            raise InvalidInput.field("campaign_id", "is required when scope is campaign")
+            raise InvalidInput.field(
+                "campaign_id", "required_for_scope", "is required when scope is campaign", scope="campaign"
+            )
         campaign = repos.campaigns().get(campaign_id)
         if campaign is None:
-            raise InvalidInput.field("campaign_id", "no such campaign")
+            raise InvalidInput.field("campaign_id", "unknown_campaign", "no such campaign")
         access.require_same_company(principal, campaign.org)
         campaign_org, campaign_owner, category = campaign.org, campaign.owner_id, None
     elif scope == "category":
         if not category:
-            raise InvalidInput.field("category", "is required when scope is category")
+            raise InvalidInput.field(
+                "category", "required_for_scope", "is required when scope is category", scope="category"
+            )
         if category not in settings().categories:
-            raise InvalidInput.field("category", f"unknown category; one of: {', '.join(settings().categories)}")
+            raise InvalidInput.field(
+                "category",
+                "unknown_category",
+                f"unknown category; one of: {', '.join(settings().categories)}",
+                choices=list(settings().categories),
+            )
         campaign_id = None
     else:
         campaign_id = category = None

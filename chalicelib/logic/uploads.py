@@ -62,29 +62,36 @@ def check_upload(event: UploadEvent) -> str:
         count("UploadsForeign")
         return "foreign_upload"
     try:
-        if stored.size > a.size_bytes:
-            raise filecheck.Rejected(f"the upload is {stored.size} bytes, larger than the declared {a.size_bytes}")
-        if stored.size < a.size_bytes:
+        if stored.size != a.size_bytes:
+            larger = stored.size > a.size_bytes
             raise filecheck.Rejected(
-                f"the upload is {stored.size} bytes, smaller than the declared {a.size_bytes} (interrupted?)"
+                "larger_than_declared" if larger else "smaller_than_declared",
+                f"the upload is {stored.size} bytes, {'larger' if larger else 'smaller'} than the declared "
+                f"{a.size_bytes}{'' if larger else ' (interrupted?)'}",
+                size=stored.size,
+                declared=a.size_bytes,
+                unit="bytes",
             )
         try:
             body = objects.read(event.key, event.etag, a.size_bytes + 1)
         except ObjectMissing:
             return "stale_event"
         if len(body) != a.size_bytes:
-            raise filecheck.Rejected("the upload changed while it was being checked")
+            raise filecheck.Rejected("changed_while_checked", "the upload changed while it was being checked")
         found = filecheck.inspect(body, a.content_type)
     except filecheck.Rejected as rejection:
-        return _reject(a, event, str(rejection))
+        return _reject(a, event, rejection)
     return _accept(a, event, found)
 
 
-def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
+def _reject(a: Attachment, event: UploadEvent, rejection: filecheck.Rejected) -> str:
+    reason = str(rejection)
     decided = replace(
         a,
         status="rejected",
         reason=reason,
+        reason_code=rejection.code,
+        reason_params=rejection.params or None,
         checked_etag=event.etag,
         checked_at=now_iso(),
         thumbnail_key=None,
@@ -99,7 +106,7 @@ def _reject(a: Attachment, event: UploadEvent, reason: str) -> str:
     except AlreadyDecided:
         return "duplicate_event"
     repos.objects().quarantine(event.key)
-    logger().warning("upload rejected", extra={"attachment_id": a.id, "reason": reason})
+    logger().warning("upload rejected", extra={"attachment_id": a.id, "reason": reason, "code": rejection.code})
     count("UploadsRejected")
     return "rejected"
 
@@ -109,6 +116,8 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
         a,
         status="ready",
         reason=None,
+        reason_code=None,
+        reason_params=None,
         checked_etag=event.etag,
         checked_at=now_iso(),
         taken_at=found.taken_at,

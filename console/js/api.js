@@ -1,7 +1,7 @@
 // The one client of the Huixiang HTTP API (API.md). Every screen calls these functions; none
 // builds a URL or a header itself. Errors come back as ApiError (the contract's
-// {code, message, errors[{field, message}]}) or NetworkError (nothing reached the server, or
-// its answer never came back).
+// {code, message, params?, errors[{field, code, message, params?}]}, translated by code in
+// i18n.js) or NetworkError (nothing reached the server, or its answer never came back).
 
 export class ApiError extends Error {
   constructor(status, body) {
@@ -10,13 +10,6 @@ export class ApiError extends Error {
     this.code = (body && body.code) || "error";
     this.errors = (body && Array.isArray(body.errors)) ? body.errors : [];
     this.body = body;
-  }
-
-  /** field path (as the API names it, e.g. "plan.expected_spend") → message */
-  get fields() {
-    const out = {};
-    for (const e of this.errors) if (e && e.field && !(e.field in out)) out[e.field] = e.message;
-    return out;
   }
 }
 

@@ -2,7 +2,7 @@
 // page frame, lists with paging, status badges, plan-vs-actual figures.
 import { html, useCallback, useEffect, useRef, useState } from "./ui.js";
 import { ApiError, NetworkError } from "./api.js";
-import { apiMessage, t } from "./i18n.js";
+import { codeText, fieldMessage, t } from "./i18n.js";
 import { money, percent } from "./format.js";
 
 const idOf = (name) => `f-${String(name).replace(/[^A-Za-z0-9_-]/g, "-")}`;
@@ -13,9 +13,10 @@ export function errorMessage(error) {
   if (!error) return "";
   if (error instanceof NetworkError) return t("err.network");
   if (error instanceof ApiError) {
-    const known = t(`err.${error.code}`, { message: error.message }, null);
-    if (known) return known;
-    return error.message;
+    if (error.code === "validation_error" && error.errors.length) {
+      return error.errors.map((e) => `${e.field}: ${fieldMessage(e)}`).join("; ");
+    }
+    return codeText("err", error.code, error.body && error.body.params) ?? error.message;
   }
   return error.message || String(error);
 }
@@ -33,9 +34,9 @@ export function splitErrors(error, visibleFields, labels = {}) {
   const rest = [];
   for (const e of error.errors) {
     if (visibleFields.includes(e.field)) {
-      if (!fields[e.field]) fields[e.field] = apiMessage(e.message);
+      if (!fields[e.field]) fields[e.field] = fieldMessage(e);
     } else {
-      rest.push(`${labels[e.field] || e.field}: ${apiMessage(e.message)}`);
+      rest.push(`${labels[e.field] || e.field}: ${fieldMessage(e)}`);
     }
   }
   const general = rest.length ? rest.join("; ") : (Object.keys(fields).length ? t("err.check_fields") : errorMessage(error));

@@ -135,7 +135,8 @@ export function amountError(error, committed) {
     return t("err.budget_exceeded_available", { v: money(error.body.available) });
   }
   if (error.code === "budget_below_committed") {
-    return committed !== undefined ? t("err.budget_below_committed_v", { v: money(committed) }) : errorMessage(error);
+    const v = (error.body && error.body.params && error.body.params.committed) ?? committed;
+    return v !== undefined ? t("err.budget_below_committed_v", { v: money(v) }) : errorMessage(error);
   }
   return null;
 }

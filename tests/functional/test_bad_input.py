@@ -13,14 +13,20 @@ def fields(r) -> set[str]:
     return {e["field"] for e in r.json["errors"]}
 
 
+def codes(r) -> dict[str, str]:
+    """field → its code (what a client translates)."""
+    return {e["field"]: e["code"] for e in r.json["errors"]}
+
+
 def test_malformed_json_is_a_400_naming_the_body(api, company):
     r = api.post("/campaigns", company.rep, raw='{"title": "x",')
-    assert r.status_code == 400 and r.json["code"] == "validation_error" and fields(r) == {"body"}
+    assert r.status_code == 400 and r.json["code"] == "validation_error" and codes(r) == {"body": "not_json"}
 
 
 def test_a_json_array_instead_of_an_object_is_a_400(api, company):
     r = api.post("/campaigns", company.rep, raw="[1, 2]")
-    assert r.status_code == 400 and fields(r) == {"body"}
+    assert r.status_code == 400 and codes(r) == {"body": "wrong_type"}
+    assert r.json["errors"][0]["params"] == {"expected": "object"}
 
 
 def test_wrong_types_name_each_field(api, company):
@@ -29,36 +35,50 @@ def test_wrong_types_name_each_field(api, company):
     body["customer"] = {"id": True}
     r = api.post("/campaigns", company.rep, body)
     assert r.status_code == 400
-    assert fields(r) == {"requested_amount", "start_date", "plan.expected_spend", "customer.id"}
+    assert codes(r) == dict.fromkeys(
+        {"requested_amount", "start_date", "plan.expected_spend", "customer.id"}, "wrong_type"
+    )
+    expected = {e["field"]: e["params"]["expected"] for e in r.json["errors"]}
+    assert expected == {
+        "requested_amount": "integer",
+        "start_date": "string",
+        "plan.expected_spend": "integer",
+        "customer.id": "string",
+    }
 
 
 def test_unknown_fields_are_refused(api, company):
     r = api.post("/campaigns", company.rep, campaign_body(org="CN", approved_amount=5))
-    assert r.status_code == 400 and fields(r) == {"org", "approved_amount"}
+    assert r.status_code == 400 and codes(r) == {"org": "not_allowed", "approved_amount": "not_allowed"}
     assert all(e["message"] == "is not a known field" for e in r.json["errors"])
 
 
 @pytest.mark.parametrize(
-    "patch,field",
+    "patch,field,code,params",
     [
-        ({"end_date": "2026-10-01"}, "end_date"),
-        ({"requested_amount": 0}, "requested_amount"),
-        ({"start_date": "2026-02-30"}, "start_date"),
-        ({"title": "   "}, "title"),
-        ({"title": "bad\x00title"}, "title"),
-        ({"location": {"lat": 95, "lon": 10}}, "location.lat"),
+        ({"end_date": "2026-10-01"}, "end_date", "end_before_start", {"other": "start_date"}),
+        ({"requested_amount": 0}, "requested_amount", "too_small", {"min": 1, "unit": "fen"}),
+        ({"start_date": "2026-02-30"}, "start_date", "not_a_date", None),
+        ({"title": "   "}, "title", "too_short", {"min_length": 1}),
+        ({"title": "bad\x00title"}, "title", "control_characters", None),
+        ({"location": {"lat": 95, "lon": 10}}, "location.lat", "too_large", {"max": 90}),
+        ({"category": "karaoke"}, "category", "unknown_category", None),
     ],
 )
-def test_business_validation_names_the_field(api, company, patch, field):
+def test_business_validation_names_the_field_with_its_code(api, company, patch, field, code, params):
     r = api.post("/campaigns", company.rep, campaign_body(**patch))
-    assert r.status_code == 400 and field in fields(r)
+    assert r.status_code == 400
+    (error,) = [e for e in r.json["errors"] if e["field"] == field]
+    assert error["code"] == code
+    if params is not None:
+        assert error["params"] == params
 
 
 def test_negative_money_is_refused(api, company):
     body = campaign_body()
     body["plan"]["expected_sales"] = -1
     r = api.post("/campaigns", company.rep, body)
-    assert r.status_code == 400 and fields(r) == {"plan.expected_sales"}
+    assert r.status_code == 400 and codes(r) == {"plan.expected_sales": "too_small"}
 
 
 def test_oversized_bodies_are_a_413_and_nothing_is_written(api, company):
@@ -71,37 +91,41 @@ def test_oversized_bodies_are_a_413_and_nothing_is_written(api, company):
 
 def test_deeply_nested_json_is_a_400(api, company):
     r = api.post("/campaigns", company.rep, raw="[" * 3000 + "]" * 3000)
-    assert r.status_code == 400 and fields(r) == {"body"}
+    assert r.status_code == 400 and codes(r) == {"body": "not_json"}
 
 
 def test_missing_body_is_a_400(api, company, flow):
     c = flow.submitted()
     r = api.post(f"/campaigns/{c['id']}/approve", company.manager)
-    assert r.status_code == 400 and fields(r) == {"body"}
+    assert r.status_code == 400 and codes(r) == {"body": "required"}
 
 
 def test_bad_query_parameters_are_400s(api, company):
-    for query, field in [
-        ("limit=0", "limit"),
-        ("limit=201", "limit"),
-        ("limit=ten", "limit"),
-        ("status=archived", "status"),
-        ("from=2026-13-01", "from"),
-        ("org=CN//X", "org"),
+    for query, field, code in [
+        ("limit=0", "limit", "too_small"),
+        ("limit=201", "limit", "too_large"),
+        ("limit=ten", "limit", "wrong_type"),
+        ("status=archived", "status", "not_one_of"),
+        ("from=2026-13-01", "from", "not_a_date"),
+        ("org=CN//X", "org", "not_an_org"),
     ]:
         r = api.get(f"/campaigns?{query}", company.manager)
-        assert r.status_code == 400 and fields(r) == {field}, query
+        assert r.status_code == 400 and codes(r) == {field: code}, query
+    r = api.get("/campaigns?limit=201", company.manager)
+    assert r.json["errors"][0]["params"] == {"max": 200}
+    r = api.get("/campaigns?status=archived", company.manager)
+    assert "approved" in r.json["errors"][0]["params"]["choices"]
     r = api.get("/feedback-requests?due_after=2026-12-01&due_before=2026-11-01", company.manager)
-    assert r.status_code == 400 and fields(r) == {"due_after"}
+    assert r.status_code == 400 and codes(r) == {"due_after": "start_after_end"}
     r = api.get("/feedback?kind=whatever", company.manager)
-    assert r.status_code == 400 and fields(r) == {"kind"}
+    assert r.status_code == 400 and codes(r) == {"kind": "not_one_of"}
 
 
 def test_a_failed_request_leaves_nothing_half_written(api, company, flow):
     c = flow.approved()
     api.put(f"/campaigns/{c['id']}/feedback", company.rep, {"reflections": "no figures yet"})
     r = api.post(f"/campaigns/{c['id']}/feedback/submit", company.rep)
-    assert r.status_code == 400
+    assert r.status_code == 400 and set(codes(r).values()) == {"required_to_submit"}
     after = api.get(f"/campaigns/{c['id']}/feedback", company.rep).json
     assert after["submitted"] is None and after["draft"]["reflections"] == "no figures yet"
     assert flow.campaign(c["id"])["feedback"]["revision"] == 0
@@ -118,7 +142,7 @@ def test_wrong_content_type_gets_the_contract_error_shape(api, company):
 def test_tampered_pagination_cursors_are_400s(api, company, flow, cursor):
     flow.draft()
     r = api.get(f"/campaigns?cursor={cursor}", company.rep)
-    assert r.status_code == 400 and fields(r) == {"cursor"}
+    assert r.status_code == 400 and codes(r) == {"cursor": "bad_cursor"}
 
 
 def test_a_cursor_from_one_list_does_not_work_on_another(api, company, flow):

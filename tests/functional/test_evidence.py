@@ -156,24 +156,45 @@ def test_another_company_never_sees_our_photos_as_duplicates(ev, api, lambda_cli
 
 
 @pytest.mark.parametrize(
-    "name,make,declared,reason",
+    "name,make,declared,reason,code,params",
     [
-        ("polyglot", lambda s: C.polyglot_jpeg_zip(s), "image/jpeg", "polyglot"),
-        ("truncated", lambda s: C.truncated_jpeg(s), "image/jpeg", "truncated"),
-        ("png bomb", lambda s: C.png_bomb(), "image/png", "decompression bomb"),
+        ("polyglot", lambda s: C.polyglot_jpeg_zip(s), "image/jpeg", "polyglot", "polyglot", {"carries": "zip"}),
+        ("truncated", lambda s: C.truncated_jpeg(s), "image/jpeg", "truncated", "corrupt", {"detected": "jpeg"}),
+        (
+            "png bomb",
+            lambda s: C.png_bomb(),
+            "image/png",
+            "decompression bomb",
+            "too_many_pixels",
+            {"max_megapixels": 40},
+        ),
         (
             "zip bomb",
             lambda s: C.docx_bomb(300),
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "zip bomb",
+            "zip_bomb",
+            None,
         ),
-        ("liar", lambda s: C.pdf(), "image/jpeg", "is a PDF, not the declared image/jpeg"),
+        (
+            "liar",
+            lambda s: C.pdf(),
+            "image/jpeg",
+            "is a PDF, not the declared image/jpeg",
+            "not_the_declared_type",
+            {"detected": "pdf", "declared": "image/jpeg"},
+        ),
     ],
 )
-def test_hostile_files_are_rejected_quarantined_and_never_served(ev, flow, scene, name, make, declared, reason):
+def test_hostile_files_are_rejected_quarantined_and_never_served(
+    ev, flow, scene, name, make, declared, reason, code, params
+):
     c = flow.approved()
     a = ev.upload(c["id"], make(scene), content_type=declared)
     assert a["status"] == "rejected" and reason in a["reason"], a
+    assert a["reason_code"] == code, a  # what a client translates, with what the reason is made of
+    if params is not None:
+        assert a["reason_params"] == params, a
     assert a["download_url"] is None and a["thumbnail_url"] is None
     key = f"uploads/{c['id']}/{a['id']}"
     assert not _exists(key) and _exists(f"quarantine/{c['id']}/{a['id']}")
@@ -196,6 +217,8 @@ def test_upload_larger_than_declared_is_rejected(ev, flow, scene):
     ev.deliver(ev.event_for(key))
     a = ev.attachment(c["id"], r.json["attachment"]["id"])
     assert a["status"] == "rejected" and "larger than the declared" in a["reason"]
+    assert a["reason_code"] == "larger_than_declared"
+    assert a["reason_params"] == {"size": len(data), "declared": len(data) - 100, "unit": "bytes"}
     assert not _exists(key)
 
 

@@ -2,7 +2,8 @@
 path parameters that name real objects.
 
 The spec already declares the Error schema on every documented 4xx; this check holds every
-4xx to it, documented or not, and a 400 to the validation shape that names each field.
+4xx to it, documented or not, and a 400 to the validation shape that names each field with its
+code (never the `invalid` of last resort).
 
 A generated id almost never names anything, so by itself the fuzzer only meets 404s. The run
 seeds a company (tests/fuzz/run.py) and hands its ids over in HUIXIANG_FUZZ_IDS, by path
@@ -39,10 +40,15 @@ def api_error_shape(ctx, response, case):
     if response.status_code == 400 and body["code"] == "validation_error":
         errors = body.get("errors")
         if not errors or not all(
-            isinstance(e, dict) and isinstance(e.get("field"), str) and isinstance(e.get("message"), str)
+            isinstance(e, dict)
+            and isinstance(e.get("field"), str)
+            and isinstance(e.get("code"), str)
+            and _CODE.match(e["code"])
+            and e["code"] != "invalid"
+            and isinstance(e.get("message"), str)
             for e in errors
         ):
-            raise AssertionError(f"validation_error without errors[{{field, message}}]: {body!r}")
+            raise AssertionError(f"validation_error without errors[{{field, code, message}}]: {body!r}")
     return None
 
 

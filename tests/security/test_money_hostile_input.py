@@ -5,6 +5,7 @@ that still verifies), never a 500 and never a half-written change."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -181,6 +182,71 @@ def test_hostile_budget_list_queries_are_a_400(api, company, query):
     _budget(api, company)
     r = api.get(f"/budgets?{query}", company.leader)
     assert r.status_code == 400 and r.json["code"] == "validation_error", (query, r.status_code, r.json)
+
+
+# -- what is wrong, by code ---------------------------------------------------------------------------
+def _codes(r) -> dict[str, tuple[str, dict]]:
+    return {e["field"]: (e["code"], e.get("params", {})) for e in r.json["errors"]}
+
+
+@pytest.mark.parametrize(
+    "field,value,code,params",
+    [
+        ("amount", 10**30, "too_large", {"max": 10**15, "unit": "fen"}),
+        ("amount", 0, "too_small", {"min": 1, "unit": "fen"}),
+        ("amount", 1.5, "wrong_type", {"expected": "integer"}),
+        ("amount", "100", "wrong_type", {"expected": "integer"}),
+        ("period", "2026-Q٤", "not_a_period", {"first_year": 2000, "last_year": 2099}),
+        ("period", "2026-" + "1" * 5000, "too_long", {"max_length": 16}),
+        ("category", "tästing", "unknown_category", None),
+        ("category", "", "too_short", {"min_length": 1}),
+        ("org", "OTHER/EAST", "outside_company", {}),
+        ("parent_id", "../../etc/passwd", "not_an_id", {}),
+    ],
+)
+def test_a_hostile_budget_is_refused_with_the_code_of_what_is_wrong(api, company, field, value, code, params):
+    body = {"org": company.root, "period": "2026", "amount": 1000, field: value}
+    r = api.post("/budgets", company.leader, body)
+    assert r.status_code == 400 and _codes(r)[field][0] == code, r.json
+    if params is not None:
+        assert _codes(r)[field][1] == params
+    assert api.get("/budgets", company.leader).json["items"] == []
+
+
+def test_hostile_policies_and_delegations_are_refused_with_the_code_of_what_is_wrong(api, company):
+    def policy(*levels):
+        return _codes(api.put("/approval-policy", company.leader, {"levels": list(levels)}))
+
+    leader = {"up_to": None, "approver": "leader"}
+    assert policy(*[{"up_to": i + 1, "approver": "province"} for i in range(11)]) == {
+        "levels": ("too_many", {"max_length": 10})
+    }
+    assert policy() == {"levels": ("too_few", {"min_length": 1})}
+    assert policy({"up_to": None, "approver": "province"}, leader) == {"levels.0.up_to": ("unlimited_before_last", {})}
+    assert policy({"up_to": 900, "approver": "province"}, {"up_to": 500, "approver": "region"}, leader) == {
+        "levels.1.up_to": ("not_increasing", {"previous": 900, "unit": "fen"})
+    }
+    assert policy({"up_to": 900, "approver": "region"}, {"up_to": None, "approver": "province"}) == {
+        "levels.1.approver": ("approver_not_higher", {})
+    }
+    assert policy({"up_to": None, "approver": "ＬＥＡＤＥＲ"}) == {
+        "levels.0.approver": ("not_one_of", {"choices": ["province", "region", "leader"]})
+    }
+    assert policy({**leader, "extra": 1}) == {"levels.0.extra": ("not_allowed", {})}
+
+    def delegation(**body):
+        base = {"to": {"id": "deputy"}, "from": TODAY.isoformat(), "until": TODAY.isoformat()}
+        return _codes(api.put("/me/delegation", company.province_manager, {**base, **body}))
+
+    assert delegation(until="２０２６-１２-０１") == {"until": ("not_a_date", {})}
+    assert delegation(to={"id": "pm-" + company.root}) == {"to.id": ("self_delegation", {})}
+    assert delegation(to={"id": "a/b"}) == {"to.id": ("not_an_id", {})}
+    yesterday = (TODAY - dt.timedelta(days=1)).isoformat()
+    assert delegation(**{"from": yesterday, "until": yesterday}) == {
+        "until": ("in_the_past", {"today": TODAY.isoformat()})
+    }
+    assert delegation(until=yesterday) == {"until": ("end_before_start", {"other": "from"})}
+    assert api.get("/me/delegation", company.province_manager).status_code == 404
 
 
 # -- approving and deciding ------------------------------------------------------------------------

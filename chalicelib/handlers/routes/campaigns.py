@@ -99,10 +99,10 @@ def reject_campaign(req: ApiRequest, campaign_id: str) -> Result:
 
 @routes.post("/campaigns/{campaign_id}/cancel")
 def cancel_campaign(req: ApiRequest, campaign_id: str) -> Result:
-    from chalicelib.handlers.schemas import Cancellation
+    from chalicelib.handlers.schemas import CancellationIn
     from chalicelib.logic import campaigns as logic
 
-    body = req.body(Cancellation)
+    body = req.body(CancellationIn)
     return ok(_one(logic.cancel_campaign(req.principal, campaign_id, body.reason)))
 
 

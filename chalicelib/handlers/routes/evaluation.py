@@ -25,7 +25,7 @@ def customer_history(req: ApiRequest, customer_id: str) -> Result:
     from chalicelib.logic import evaluation as logic
 
     if not _CUSTOMER_ID.fullmatch(customer_id):
-        raise InvalidInput.field("customer_id", "must be 1-64 letters, digits or _.:-")
+        raise InvalidInput.field("customer_id", "not_an_id", "must be 1-64 letters, digits or _.:-")
     found, summary = logic.customer_history(req.principal, customer_id, req.page())
     return ok(
         {
@@ -43,5 +43,7 @@ def report_summary(req: ApiRequest) -> Result:
 
     group_by = req.query("group_by")
     if group_by is None:
-        raise InvalidInput.field("group_by", f"is required; one of: {', '.join(logic.GROUP_BY)}")
+        raise InvalidInput.field(
+            "group_by", "required", f"is required; one of: {', '.join(logic.GROUP_BY)}", choices=list(logic.GROUP_BY)
+        )
     return ok(logic.summary(req.principal, group_by, req.query("from"), req.query("to")))

@@ -57,10 +57,10 @@ def budget_entries(req: ApiRequest, budget_id: str) -> Result:
 # -- approval chains -------------------------------------------------------------------------
 @routes.put("/approval-policy")
 def put_approval_policy(req: ApiRequest) -> Result:
-    from chalicelib.handlers.schemas import PolicyIn
+    from chalicelib.handlers.schemas import ApprovalPolicyIn
     from chalicelib.logic import approvals
 
-    body = req.body(PolicyIn)
+    body = req.body(ApprovalPolicyIn)
     return ok(approvals.set_policy(req.principal, [lv.model_dump() for lv in body.levels]))
 
 

@@ -44,8 +44,8 @@ def get_report(req: ApiRequest, report_id: str) -> Result:
 
 @routes.put("/me/report-subscription")
 def put_report_subscription(req: ApiRequest) -> Result:
-    from chalicelib.handlers.schemas import ReportSubscription
+    from chalicelib.handlers.schemas import ReportSubscriptionIn
     from chalicelib.logic import reports as logic
 
-    body = req.body(ReportSubscription)
+    body = req.body(ReportSubscriptionIn)
     return ok(logic.subscribe(req.principal, body.frequency, body.language))

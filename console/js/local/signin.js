@@ -3,7 +3,7 @@
 // here; the API then treats it exactly like a Cognito ID token.
 import { html, useEffect, useState } from "../ui.js";
 import { signInLocal } from "../auth.js";
-import { t } from "../i18n.js";
+import { fieldMessage, t } from "../i18n.js";
 import { FormMessage, markReady, SelectField, TextField, useSubmit } from "../components.js";
 
 const LAST = "huixiang:local-signin";
@@ -31,7 +31,7 @@ export default function LocalSignIn({ notice, LangSwitch }) {
   }, []);
   const set = (k) => (v) => setUser({ ...user, [k]: v });
   const fieldErrors = {};
-  if (submit.error && submit.error.errors) for (const e of submit.error.errors) fieldErrors[e.field] = e.message;
+  if (submit.error && submit.error.errors) for (const e of submit.error.errors) fieldErrors[e.field] = fieldMessage(e);
   const onSubmit = (e) => {
     e.preventDefault();
     localStorage.setItem(LAST, JSON.stringify(user));
