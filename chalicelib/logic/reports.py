@@ -19,19 +19,32 @@ from zoneinfo import ZoneInfo
 from chalicelib.clock import business_today, now_iso, previous_day
 from chalicelib.dal import repos
 from chalicelib.dal.objects import report_prefix
-from chalicelib.domain import access
+from chalicelib.domain import access, figures
 from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
+from chalicelib.domain.budget import periods_containing
+from chalicelib.domain.campaign import Campaign, days_overdue
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import PageRequest
+from chalicelib.domain.search import RequestSearch
+from chalicelib.lazy import on_first_use
+from chalicelib.logic import feedback
 from chalicelib.logic.evaluation import check_period, last_months, summary_row, summary_rows
 from chalicelib.observability import count, logger
 
-if TYPE_CHECKING:
-    from chalicelib.domain.campaign import Campaign
-    from chalicelib.reporting import ReportData, ReportFacts
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): the report renderers load in the report compiler only
+    from chalicelib import reporting
+    from chalicelib.reporting import compose, html, tables
+    from chalicelib.reporting import mail as report_mail
     from chalicelib.reporting.words import Language
+else:
+    reporting = on_first_use("chalicelib.reporting")
+    compose = on_first_use("chalicelib.reporting.compose")
+    html = on_first_use("chalicelib.reporting.html")
+    tables = on_first_use("chalicelib.reporting.tables")
+    report_mail = on_first_use("chalicelib.reporting.mail")
 
 Row = dict[str, Any]
 FREQUENCIES = ("weekly", "monthly", "none")
@@ -198,10 +211,6 @@ def overdue_list(
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
     them, for the reminders), and whether the list was cut."""
-    from chalicelib.domain.campaign import days_overdue
-    from chalicelib.domain.pages import PageRequest
-    from chalicelib.domain.search import RequestSearch
-    from chalicelib.logic.feedback import search_feedback_requests
 
     system = Principal(sub="report-compiler", role="leader", org=tenant)
     # The due-date range is given explicitly rather than as status="overdue", which the worklist
@@ -217,7 +226,7 @@ def overdue_list(
     out: list[Row] = []
     cursor: str | None = None
     while limit is None or len(out) <= limit:
-        page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
+        page = feedback.search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
             if period and not c.start_date.startswith(period):
                 continue
@@ -255,8 +264,6 @@ def as_of(today: str | None = None) -> dt.datetime:
 def _budgets_in_force(tenant: str, scope_org: str, period: str) -> list[Row]:
     """The budgets a subscriber of this scope may see (a leader: the company's; an office: its
     subtree's and its ancestors' own), those in force in the period: its month, quarter, year."""
-    from chalicelib.domain.budget import periods_containing
-    from chalicelib.domain.pages import PageRequest
 
     reader = Principal(sub="report-compiler", role="leader" if scope_org == tenant else "manager", org=scope_org)
     subtree, ancestors = access.budget_list_scope(reader, None)
@@ -280,8 +287,6 @@ def standouts(tenant: str, scope_org: str, period: str, n: int = STANDOUTS) -> t
     GetObject for a thumbnail. With n = 3: at most 2 + 4 × 6 = 26 requests. A standing the
     campaign no longer holds (its stream record failed and was parked) is left out.
     """
-    from chalicelib.domain import figures
-    from chalicelib.domain.rollups import month_of
 
     rollups = repos.rollups()
     top = rollups.standings(tenant, scope_org, period, n, best=True)
@@ -297,7 +302,7 @@ def standouts(tenant: str, scope_org: str, period: str, n: int = STANDOUTS) -> t
             if (
                 c is not None
                 and c.status == "approved"
-                and month_of(c.start_date) == period
+                and r.month_of(c.start_date) == period
                 and figures.roi(c.actual_sales, c.actual_spend) == s.roi
             ):
                 side.append(_standout(c, s.roi))
@@ -326,10 +331,11 @@ def _standout(c: Campaign, roi: float) -> Row:
     }
 
 
-def report_facts(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None) -> ReportFacts:
+def report_facts(
+    tenant: str, scope_org: str, period: str, kind: str, today: str | None = None
+) -> reporting.ReportFacts:
     """Everything a report shows, from the roll-ups, the overdue worklist, the budgets and the
     standings, as of one instant; in no language yet."""
-    from chalicelib.reporting import ReportFacts
 
     moment = as_of(today)
     today = moment.date().isoformat()
@@ -344,7 +350,7 @@ def report_facts(tenant: str, scope_org: str, period: str, kind: str, today: str
     )
     items, cut = overdue_list(tenant, scope_org, today, period=period)
     best, worst = standouts(tenant, scope_org, period)
-    return ReportFacts(
+    return reporting.ReportFacts(
         tenant=tenant,
         scope=scope_org,
         period=period,
@@ -367,18 +373,15 @@ def report_facts(tenant: str, scope_org: str, period: str, kind: str, today: str
 
 def report_data(
     tenant: str, scope_org: str, period: str, kind: str, today: str | None = None, language: Language = DEFAULT_LANGUAGE
-) -> ReportData:
+) -> reporting.ReportData:
     """The report of a scope and period, in `language`."""
-    from chalicelib.reporting.compose import compose
 
-    return compose(report_facts(tenant, scope_org, period, kind, today), language)
+    return compose.compose(report_facts(tenant, scope_org, period, kind, today), language)
 
 
 def compile_report(tenant: str, report_id: str) -> str:
     """Compile a pending report into its artifacts (in the report's language) and email it.
     Safe to run again: artifacts are overwritten, and each language's email is claimed once."""
-    from chalicelib.reporting import html, tables
-    from chalicelib.reporting.compose import compose
 
     reports = repos.reports()
     report = reports.get_report(tenant, report_id)
@@ -391,7 +394,7 @@ def compile_report(tenant: str, report_id: str) -> str:
         # as of the moment it is compiled (not the day it was asked for): the roll-ups are read
         # now, so pending/overdue must be counted against the same instant
         facts = report_facts(tenant, report["scope"], report["period"], report["kind"])
-        data = compose(facts, language_of(report))
+        data = compose.compose(facts, language_of(report))
         prefix = report_prefix(tenant, report["period"], report_id)
         workbook = tables.to_xlsx(data)
         artifacts = {"html": f"{prefix}.html", "xlsx": f"{prefix}.xlsx", "csv": f"{prefix}.csv"}
@@ -418,14 +421,13 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
     ]
 
 
-def email_report(report: Row, facts: ReportFacts, made: dict[Language, tuple[ReportData, bytes]]) -> int:
+def email_report(
+    report: Row, facts: reporting.ReportFacts, made: dict[Language, tuple[reporting.ReportData, bytes]]
+) -> int:
     """The report by email, to each subscriber of its scope in the language of their
     subscription: one message per language (tables, PNG charts and photos in the body, the
     workbook attached), each claimed once, so a redelivery sends nothing twice. `made` holds the
     languages already composed; the others are composed from the same facts (no second read)."""
-    from chalicelib.reporting import mail as report_mail
-    from chalicelib.reporting import tables
-    from chalicelib.reporting.compose import compose
 
     tenant = report["tenant"]
     recipients = report_recipients(
@@ -440,7 +442,7 @@ def email_report(report: Row, facts: ReportFacts, made: dict[Language, tuple[Rep
             continue
         try:
             if lang not in made:
-                composed = compose(facts, lang)
+                composed = compose.compose(facts, lang)
                 made[lang] = (composed, tables.to_xlsx(composed))
             data, workbook = made[lang]
             to = tuple(sorted(set(addresses)))
@@ -476,7 +478,6 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
     """One email per rep with overdue feedback, listing all of it, copied to the nearest
     subscribed manager(s) above them; at most once per rep per day however often this runs.
     In Chinese: a rep chooses no language (the words are reporting.mail.reminder's)."""
-    from chalicelib.reporting.mail import reminder
 
     today = today or business_today()
     sent = skipped = 0
@@ -497,7 +498,7 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
                 continue
             try:
                 cc = [m["email"] for m in access.nearest_managers_over(subscribers, items[0]["org"], rep_id)]
-                repos.mailer().send(reminder(email, items, sorted(set(cc)), today, DEFAULT_LANGUAGE))
+                repos.mailer().send(report_mail.reminder(email, items, sorted(set(cc)), today, DEFAULT_LANGUAGE))
             except Exception:
                 repos.reports().release_reminder(tenant, today, rep_id)
                 raise

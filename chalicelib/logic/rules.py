@@ -9,11 +9,13 @@ index, never a Scan) that keeps every covered campaign's stored requirement and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
-from chalicelib.dal import repos
+from chalicelib.dal import images, repos
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
@@ -48,7 +50,7 @@ def apply_rules_in_force(campaign: Campaign, newest: Lookup | None = None) -> bo
     return (campaign.own_rule, campaign.rule, campaign.reimbursement_status) != before
 
 
-def create_rule(principal: Principal, data: dict) -> FeedbackRule:
+def create_rule(principal: Principal, data: dict[str, Any]) -> FeedbackRule:
     access.require(principal, "rule.create")
     scope = data["scope"]
     campaign_id, category = data.get("campaign_id"), data.get("category")
@@ -112,6 +114,21 @@ def delete_rule(principal: Principal, rule_id: str) -> None:
 
 
 # -- stream side ---------------------------------------------------------------------------
+def rules_item_changed(change: str, image: Mapping[str, Any]) -> int | None:
+    """The rules table's stream saw an item `created`, `modified` or `deleted` (`image`: its new
+    image, or the old one of a deleted item; DynamoDB JSON). A rule created or deleted starts
+    its sweep; each write of a sweep's progress runs the sweep's next page, until it is done.
+    Returns how many campaigns that page changed (None: no page ran)."""
+    item = images.rules_item(image)
+    if not isinstance(item, Sweep):
+        if change != "modified":
+            rule_changed(item, change)
+        return None
+    if change == "deleted" or item.done:
+        return None
+    return continue_sweep(item)
+
+
 def rule_changed(rule: FeedbackRule, change: str) -> None:
     """A rule was created or deleted: start re-evaluating the campaigns it covers."""
     repos.rules().start_sweep(rule, change)
@@ -126,7 +143,7 @@ def continue_sweep(sweep: Sweep) -> int:
     if sweep.done:
         return 0
     if sweep.scope == "campaign":
-        campaign = repos.campaigns().get(sweep.campaign_id)
+        campaign = repos.campaigns().get(sweep.campaign_id) if sweep.campaign_id else None
         batch, next_cursor = ([campaign] if campaign else []), None
     else:
         page = repos.campaigns().covered_by_rule(
@@ -143,8 +160,6 @@ def continue_sweep(sweep: Sweep) -> int:
 
     refresh_own = sweep.scope == "campaign"
     if len(batch) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(min(SWEEP_WORKERS, len(batch))) as pool:
             changed = sum(pool.map(lambda c: _reapply(c, newest, refresh_own), batch))  # raises what a worker raised
     else:
@@ -182,6 +197,7 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
             )
         return True
 
+    first: Campaign | None = listed
     return retry_on_stale_from(
-        listed, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
+        first, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
     )

@@ -244,9 +244,10 @@ def _validated_bodies() -> dict[tuple[str, str], str]:
                             and isinstance(call.func, ast.Attribute)
                             and call.func.attr == "body"
                             and call.args
-                            and isinstance(call.args[0], ast.Name)
-                        ):
-                            found[route] = call.args[0].id
+                            and isinstance(call.args[0], (ast.Name, ast.Attribute))
+                        ):  # req.body(Model) or req.body(schemas.Model)
+                            model = call.args[0]
+                            found[route] = model.id if isinstance(model, ast.Name) else model.attr
     return found
 
 
