@@ -98,6 +98,7 @@ class Campaign:
     reimbursed_amount: int | None = field(default=None, metadata=AUDITED)
     reimbursed_at: str | None = None
     reimbursed_by: str | None = None
+    reimbursed_by_name: str | None = None
     reimbursement_note: str | None = None
     proposed_amount: int | None = field(default=None, metadata=AUDITED)
     proposed_from_revision: int = 0
@@ -139,6 +140,24 @@ def check_plan(start_date: str, end_date: str, category: str, categories: tuple[
         )
     if errors:
         raise InvalidInput(errors)
+
+
+def check_location(location: dict[str, Any] | None) -> None:
+    """A location is an address, coordinates, or both: reps often know only the address.
+    Coordinates come as a pair; one alone names the missing one."""
+    if location is None:
+        return
+    lat, lon = location.get("lat"), location.get("lon")
+    if (lat is None) != (lon is None):
+        missing, given = ("lon", "lat") if lon is None else ("lat", "lon")
+        raise InvalidInput.field(
+            f"location.{missing}",
+            "coordinates_pair",
+            f"is required with location.{given} (coordinates come as a pair)",
+            other=f"location.{given}",
+        )
+    if lat is None and not location.get("address"):
+        raise InvalidInput.field("location.address", "required", "is required when there are no coordinates")
 
 
 def most_specific_rule(*candidates: RuleRef | None) -> RuleRef | None:
@@ -190,12 +209,26 @@ def proposed_amount(actual_spend: int | None, approved_amount: int) -> int:
     return min(actual_spend, approved_amount)
 
 
-def check_can_settle(campaign: Campaign) -> None:
+def check_ended(campaign: Campaign, today: str, doing: str) -> None:
+    """Money follows what happened: nothing is reported or paid for before the campaign's last
+    day (its end date itself is allowed: the rep reports that evening). `today` is the
+    Asia/Shanghai date; the error names the day from which it is allowed (`ends_on`)."""
+    if today < campaign.end_date:
+        raise Conflict(
+            f"{doing} is possible from the campaign's last day, {campaign.end_date}",
+            code="campaign_not_ended",
+            params={"ends_on": campaign.end_date},
+            ends_on=campaign.end_date,
+        )
+
+
+def check_can_settle(campaign: Campaign, today: str) -> None:
     status = campaign.reimbursement_status
     if status == "reimbursed":
         raise Conflict("this campaign has already been reimbursed", code="already_reimbursed")
     if campaign.status != "approved":
         raise Conflict("only approved campaigns can be settled", code="invalid_state")
+    check_ended(campaign, today, "settlement")
     if status == "locked":
         raise Conflict("settlement is locked until the required feedback is submitted", code="feedback_required")
 

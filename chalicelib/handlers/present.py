@@ -29,6 +29,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict[str, Any]:
     rule = c.rule
     application = application_view(c)
     application["plan"]["expected_cost_ratio"] = ratio(c.expected_spend, c.expected_sales)
+    application["location"] = location(c.location)
     return {
         "id": c.id,
         **_identity(c),
@@ -54,6 +55,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict[str, Any]:
             "proposed_amount": c.proposed_amount,
             "reimbursed_at": c.reimbursed_at,
             "reimbursed_by": c.reimbursed_by,
+            "by": {"id": c.reimbursed_by, "name": c.reimbursed_by_name or ""} if c.reimbursed_by else None,
             "note": c.reimbursement_note,
         },
         "plan_vs_actual": figures(c),
@@ -66,6 +68,11 @@ def campaign(c: Campaign, today: str | None = None) -> dict[str, Any]:
         "created_at": c.created_at,
         "updated_at": c.updated_at,
     }
+
+
+def location(loc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """{address, lat, lon}, each null when not given (an address alone is a location)."""
+    return None if loc is None else {name: loc.get(name) for name in ("address", "lat", "lon")}
 
 
 def approval(c: Campaign) -> dict[str, Any] | None:
@@ -187,8 +194,12 @@ def budget(b: Budget) -> dict[str, Any]:
     return b.as_dict()
 
 
-def ledger_entry(e: LedgerEntry) -> dict[str, Any]:
-    return e.as_dict()
+def ledger_entry(e: LedgerEntry, titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """An entry; one of a campaign the caller may see also names it (`campaign_title`)."""
+    out = e.as_dict()
+    if e.campaign_id and titles and e.campaign_id in titles:
+        out["campaign_title"] = titles[e.campaign_id]
+    return out
 
 
 def delegation(d: Delegation) -> dict[str, Any]:

@@ -121,9 +121,15 @@ def list_budgets(
     return repos.budgets().list(principal.tenant, subtree, ancestors, period, category, page)
 
 
-def ledger(principal: Principal, budget_id: str, page: PageRequest) -> Page[LedgerEntry]:
+def ledger(principal: Principal, budget_id: str, page: PageRequest) -> tuple[Page[LedgerEntry], dict[str, str]]:
+    """A page of a budget's ledger, and the titles of its campaigns that the caller may see
+    (one BatchGetItem a page): finance reads 「周末品鉴 · 苏果新街口」, not a bare link."""
     load_visible(principal, budget_id)
-    return repos.budgets().entries(budget_id, page)
+    found = repos.budgets().entries(budget_id, page)
+    ids = [e.campaign_id for e in found.items if e.campaign_id]
+    campaigns = repos.campaigns().get_many(ids) if ids else []
+    titles = {c.id: c.title for c in campaigns if access.in_scope(principal, c.org, c.owner_id)}
+    return found, titles
 
 
 # -- what campaigns do to budgets --------------------------------------------------------------

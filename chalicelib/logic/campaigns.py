@@ -21,6 +21,7 @@ from chalicelib.domain.campaign import (
     application_values,
     audit_fields,
     check_cancellable,
+    check_location,
     check_plan,
     edited_values,
     settlement_gate,
@@ -45,6 +46,7 @@ def _save(campaign: Campaign, who: Actor, events: list[Event]) -> Campaign:
 def create_campaign(principal: Principal, data: dict[str, Any]) -> Campaign:
     access.require(principal, "campaign.create")
     check_plan(data["start_date"], data["end_date"], data["category"], settings().categories)
+    check_location(data.get("location"))
     now = now_iso()
     campaign = Campaign(
         id=new_id(),
@@ -80,6 +82,8 @@ def update_campaign(principal: Principal, campaign_id: str, changes: dict[str, A
         before = audit_fields(campaign)
         for name, value in edited_values(changes).items():
             setattr(campaign, name, value)
+        if "location" in changes:
+            check_location(changes["location"])
         check_plan(campaign.start_date, campaign.end_date, campaign.category, settings().categories)
         apply_rules_in_force(campaign)
         campaign.updated_at = now_iso()

@@ -154,8 +154,7 @@ def benchmark(c: Campaign) -> dict[str, Any]:
         "to": last,
         "campaigns": int(total.get("campaigns", 0)),
         "fed_back": int(total.get("fed_back", 0)),
-        "median_roi": figures.median_roi(roi_hist),
-        "median_cost_ratio": figures.median_cost_ratio(cost_hist),
+        **dict(zip(("median_roi", "median_cost_ratio"), r.medians(total), strict=True)),
         "roi_percentile": figures.hist_percentile(roi_hist, figures.roi_bucket(c.actual_sales, c.actual_spend)),
         "cost_ratio_percentile": figures.hist_percentile(
             cost_hist, figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)

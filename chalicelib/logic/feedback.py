@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from chalicelib.clock import now_iso
+from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, audit_fields, check_feedback_editable, feedback_kind
+from chalicelib.domain.campaign import Campaign, audit_fields, check_ended, check_feedback_editable, feedback_kind
 from chalicelib.domain.feedback import FeedbackReport, check_submittable
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import FeedbackSearch, RequestSearch
@@ -50,7 +50,8 @@ def save_draft(principal: Principal, campaign_id: str, values: dict[str, Any]) -
 def submit_feedback(
     principal: Principal, campaign_id: str, values: dict[str, Any] | None
 ) -> tuple[Campaign, FeedbackReport]:
-    """Submit the draft (merged with `values`, if given) as the next revision.
+    """Submit the draft (merged with `values`, if given) as the next revision: not before the
+    campaign's last day (409 campaign_not_ended), since the figures are what happened.
 
     The revision, the campaign's new feedback state and the draft's removal are one unit of
     work; the feedback table's stream then unlocks settlement. The photos a rule asks for are
@@ -62,6 +63,7 @@ def submit_feedback(
         campaign = load_visible(principal, campaign_id)
         access.require_owner(principal, campaign.owner_id)
         check_feedback_editable(campaign)
+        check_ended(campaign, business_today(), "submitting feedback")
         draft = repos.feedback().draft(campaign_id)
         now = now_iso()
         report = replace(draft) if draft is not None else _new_draft(principal, campaign_id, now)

@@ -16,15 +16,16 @@ from typing import Any
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import images, repos
+from chalicelib.dal.errors import RuleTargetTaken
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
 from chalicelib.domain.campaign import Campaign, RuleRef, audit_fields, most_specific_rule, settlement_gate
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.feedback import FeedbackRule, Sweep, rule_target
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.logic import history, retry_on_stale_from
+from chalicelib.logic import history, retry_on_stale, retry_on_stale_from
 
 SWEEP_PAGE = 100
 SWEEP_WORKERS = 8  # campaigns of a page re-evaluated at once: each is a few round trips of waiting
@@ -93,7 +94,21 @@ def create_rule(principal: Principal, data: dict[str, Any]) -> FeedbackRule:
         campaign_org=campaign_org,
         campaign_owner=campaign_owner,
     )
-    return repos.rules().insert(rule)
+    in_force = repos.rules().newest(rule.target)  # rules made before targets were claimed
+    if in_force is None:
+        try:
+            with repos.unit_of_work() as uow:
+                uow.rules.insert(rule)  # conditional on the target's claim: safe under racing requests
+            return rule
+        except RuleTargetTaken:
+            in_force = repos.rules().newest(rule.target)
+    rule_id = in_force.rule_id if in_force else repos.rules().claimed_by(rule.target)
+    raise Conflict(
+        f"a {scope} rule for this target is already in force ({rule_id}): delete it and create another to change it",
+        code="rule_exists",
+        params={"rule_id": rule_id},
+        rule_id=rule_id,
+    )
 
 
 def list_rules(principal: Principal, page: PageRequest) -> Page[FeedbackRule]:
@@ -110,7 +125,12 @@ def delete_rule(principal: Principal, rule_id: str) -> None:
     rule = repos.rules().get(principal.tenant, rule_id)
     if rule is None:
         raise NotFound(f"feedback rule {rule_id} does not exist")
-    repos.rules().delete(rule)
+
+    def attempt() -> None:
+        with repos.unit_of_work() as uow:  # the rule, and its target's claim while it holds it
+            uow.rules.delete(rule, release_claim=repos.rules().claimed_by(rule.target) == rule.id)
+
+    retry_on_stale(attempt)
 
 
 # -- stream side ---------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.clock import now_iso
+from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import images, repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
@@ -36,12 +36,12 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         campaign = load_visible(principal, campaign_id)
         if campaign.status == "approved" and campaign.reimbursement_status != "reimbursed":
             apply_rules_in_force(campaign)
-        check_can_settle(campaign)
+        check_can_settle(campaign, business_today())
         before, now = audit_fields(campaign), now_iso()
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
         campaign.reimbursed_at = campaign.updated_at = now
-        campaign.reimbursed_by = principal.sub
+        campaign.reimbursed_by, campaign.reimbursed_by_name = principal.sub, principal.name
         campaign.reimbursement_note = note
         try:
             with repos.unit_of_work() as uow:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib.clock import business_today
+from chalicelib.clock import business_date_of, business_today
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
@@ -92,16 +92,27 @@ def may_decide(principal: Principal, campaign: Campaign) -> bool:
 # -- what a single campaign's view warns of ----------------------------------------------------------
 def warnings(campaign: Campaign) -> list[dict[str, Any]]:
     """What an approver should know before deciding: overlapping applications of the same
-    customer and category (from submit on; they inform, never block). One index Query."""
+    customer and category, and an application made after its campaign had begun (from submit
+    on; they inform, never block). One index Query."""
     if campaign.status not in ("submitted", "approved"):
         return []  # a draft is not an application yet; a closed one warns nobody
+    found: list[dict[str, Any]] = []
     others = repos.campaigns().overlapping(campaign)
-    if not others:
-        return []
-    return [
-        {
-            "code": "overlapping_campaign",
-            "campaign_ids": sorted(c.id for c in others),
-            "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
-        }
-    ]
+    if others:
+        found.append(
+            {
+                "code": "overlapping_campaign",
+                "campaign_ids": sorted(c.id for c in others),
+                "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
+            }
+        )
+    submitted_on = business_date_of(campaign.submitted_at) if campaign.submitted_at else None
+    if submitted_on is not None and campaign.start_date < submitted_on:
+        found.append(
+            {
+                "code": "retroactive_application",
+                "campaign_ids": [],
+                "message": f"applied for on {submitted_on}, after the campaign had begun on {campaign.start_date}",
+            }
+        )
+    return found

@@ -3,7 +3,7 @@
 // (ready, or rejected with a reason) and show each photo's integrity flags.
 import { html, useRef, useState } from "./ui.js";
 import { api, ApiError, IntentKey, uploadToStorage } from "./api.js";
-import { codeText, t } from "./i18n.js";
+import { codeText, colon, t } from "./i18n.js";
 import { date } from "./format.js";
 import { Badge, errorMessage, StatusBadge } from "./components.js";
 
@@ -47,9 +47,9 @@ function AttachmentCard({ a, onDelete, busy }) {
         <span class="hint"> · ${size(a.size_bytes)}</span></p>
       <p><${StatusBadge} group="attachment" status=${a.status} />
         ${a.status === "ready" && a.kind === "photo" && flags.length === 0 ? html` <${Badge} kind="ok">${t("photo.checks_passed")}<//>` : ""}</p>
-      ${a.status === "rejected" ? html`<p class="field-error">${t("photo.reason")}: ${codeText("rejected", a.reason_code, a.reason_params) ?? a.reason}</p>` : ""}
+      ${a.status === "rejected" ? html`<p class="field-error">${t("photo.reason")}${colon()}${codeText("rejected", a.reason_code, a.reason_params) ?? a.reason}</p>` : ""}
       ${flags.length ? html`<ul class="flags" aria-label=${t("photo.flags")}>${flags.map((f) => html`<li>${f}</li>`)}</ul>` : ""}
-      ${a.taken_at ? html`<p class="hint">${t("photo.taken_at")}: ${date(a.taken_at)}${a.gps ? ` · GPS ${a.gps.lat.toFixed(4)}, ${a.gps.lon.toFixed(4)}` : ""}</p>` : ""}
+      ${a.taken_at ? html`<p class="hint">${t("photo.taken_at")}${colon()}${date(a.taken_at)}${a.gps ? ` · GPS ${a.gps.lat.toFixed(4)}, ${a.gps.lon.toFixed(4)}` : ""}</p>` : ""}
       ${onDelete ? html`<button type="button" class="link danger" disabled=${busy} onClick=${() => onDelete(a)}>${t("action.delete")}
         <span class="visually-hidden"> ${a.filename}</span></button>` : ""}
     </div>

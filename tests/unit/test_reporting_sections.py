@@ -28,8 +28,10 @@ TASTING = {
     "actual_sales": 500000,
     "passive": 1,
     "required": 1,
-    "roi#60": 1,
-    "cr#38": 1,
+    "rs#474": 1,
+    "rv#40000": 1,
+    "cs#296": 1,
+    "cv#2000": 1,
 }
 DISPLAY = {
     "campaigns": 1,
@@ -40,8 +42,10 @@ DISPLAY = {
     "actual_spend": 90000,
     "actual_sales": 90000,
     "active": 1,
-    "roi#49": 1,
-    "cr#49": 1,
+    "rs#385": 1,
+    "rv#0": 1,
+    "cs#385": 1,
+    "cv#10000": 1,
 }
 PROMOTION = {
     "campaigns": 1,

@@ -49,7 +49,7 @@ def test_the_report_is_chinese_by_default_and_english_on_request(rollups_in_memo
     for section in ("各活动类型：计划与实际", "各大区", "投资回报率最高的活动", "逾期未反馈", "预算"):
         assert section in page
     headings = re.findall(r"<th[^>]*>([^<]+)</th>", page.split("<h2 id='category'")[1].split("<h2")[0])
-    assert {"活动类型", "批准金额", "实际花费", "投资回报率", "反馈及时率", "被动反馈", "主动反馈"} <= set(headings)
+    assert {"活动类型", "批准金额", "实际花费", "投资回报率", "反馈及时率", "按规定反馈", "自愿反馈"} <= set(headings)
     assert ">陈列<" in page and ">店内促销<" in page and "Tasting" not in page and "Plan vs" not in page
     assert "数据截至 2026-11-23 00:00（北京时间）" in page
     # the email: subject, body and plain text

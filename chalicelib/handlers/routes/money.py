@@ -49,8 +49,8 @@ def resize_budget(req: ApiRequest, budget_id: str) -> Result:
 
 @routes.get("/budgets/{budget_id}/entries")
 def budget_entries(req: ApiRequest, budget_id: str) -> Result:
-    found = budgets.ledger(req.principal, budget_id, req.page())
-    return ok(present.page([present.ledger_entry(e) for e in found.items], found.next_cursor))
+    found, titles = budgets.ledger(req.principal, budget_id, req.page())
+    return ok(present.page([present.ledger_entry(e, titles) for e in found.items], found.next_cursor))
 
 
 # -- approval chains -------------------------------------------------------------------------
