@@ -37,9 +37,10 @@ $(NOTO_CJK):           ## Debian's Noto Sans CJK: make package subsets it into t
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-check: install         ## lint, import order and format (ruff); the import graph's contracts (import-linter, pyproject.toml)
+check: install         ## lint, import order and format (ruff); types (mypy, the paths of [tool.mypy] files in pyproject.toml); the import graph's contracts (import-linter, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
 # The fast loop keeps bytecode (__pycache__, gitignored) even where PYTHONDONTWRITEBYTECODE is set,
@@ -71,4 +72,4 @@ verify-audit: install    ## verify every campaign's audit chain (of the running 
 	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE))
 
 clean:
-	rm -rf $(VENV) var build .pytest_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

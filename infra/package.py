@@ -39,19 +39,21 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE = ROOT / "infra" / "template.yaml"
 
 
-def merge_template_json(source: Path = MERGE_TEMPLATE) -> dict:
+def merge_template_json(source: Path = MERGE_TEMPLATE) -> dict[str, Any]:
     """The merge template as CloudFormation JSON (intrinsics in long form)."""
     from chalice.package import YAMLTemplateSerializer
 
-    return YAMLTemplateSerializer().load_template(source.read_text(encoding="utf-8"), str(source))
+    template: dict[str, Any] = YAMLTemplateSerializer().load_template(source.read_text(encoding="utf-8"), str(source))
+    return template
 
 
-def hold_back(template: dict, indexes: list[str]) -> dict:
+def hold_back(template: dict[str, Any], indexes: list[str]) -> dict[str, Any]:
     """The template without the GSIs named `Table.index` (logical id of the table, index name),
     and without attribute definitions no remaining key uses (CloudFormation refuses those)."""
     resources = template["Resources"]
@@ -106,7 +108,7 @@ def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -
 TASK_ROOT = "/var/task"
 
 
-def check_runtime(template: dict) -> None:
+def check_runtime(template: dict[str, Any]) -> None:
     """Bytecode is only good for the Python that wrote it: the functions' runtime must be ours
     (Chalice takes it from the interpreter that packages, so this holds unless someone edits it)."""
     ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
