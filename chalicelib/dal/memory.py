@@ -42,6 +42,7 @@ from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.rollups import (
     OVERFLOW,
     Metrics,
+    Placement,
     RowKey,
     Standing,
     capped,
@@ -131,6 +132,7 @@ class _Tables:
     labels: dict[RowKey, str] = field(default_factory=dict)
     markers: set[str] = field(default_factory=set)
     standings: set[Standing] = field(default_factory=set)
+    placements: dict[str, Placement] = field(default_factory=dict)  # by campaign id
     tenants: set[str] = field(default_factory=set)
     reports: dict[tuple[str, str], ports.Report] = field(default_factory=dict)
     subscriptions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -473,14 +475,17 @@ class MemoryRollups:
         event_id: str,
         rows: dict[RowKey, Metrics],
         labels: dict[RowKey, str] | None = None,
-        standings: tuple[set[Standing], set[Standing]] = (set(), set()),
+        placed: Placement | None = None,
     ) -> bool:
         with self._t.lock:
             if event_id in self._t.markers:
                 return False
             self._t.markers.add(event_id)
-            self._t.standings -= standings[0]
-            self._t.standings |= standings[1]
+            seen = self._t.placements.get(placed.campaign_id) if placed else None
+            if placed is not None and (seen is None or seen.version < placed.version):  # as dal/rollups.py moves them
+                self._t.standings -= seen.standings if seen else frozenset()
+                self._t.standings |= placed.standings
+                self._t.placements[placed.campaign_id] = placed
             for key, metrics in rows.items():
                 self._t.tenants.add(key.tenant)
                 row = self._t.rollups.setdefault(key, {})

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
     from chalicelib.domain.mail import Mail
     from chalicelib.domain.pages import Page, PageRequest
-    from chalicelib.domain.rollups import Metrics, RowKey, Standing
+    from chalicelib.domain.rollups import Metrics, Placement, RowKey, Standing
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
 
 #: A stored report (its fields, `status`, and once compiled `artifacts` or `error`).
@@ -202,7 +202,7 @@ class RollupRepo(Protocol):
         event_id: str,
         rows: dict[RowKey, Metrics],
         labels: dict[RowKey, str] | None = None,
-        standings: tuple[set[Standing], set[Standing]] = ...,
+        placed: Placement | None = None,
     ) -> bool: ...
 
     def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]: ...

@@ -31,6 +31,7 @@ old standings and puts its new ones in the same transaction as its deltas.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,7 @@ from chalicelib.domain.rollups import (
     OVERFLOW,
     ROW_EXACT_CAP,
     Metrics,
+    Placement,
     RowKey,
     Standing,
     capped,
@@ -87,10 +89,24 @@ def standing_keys(s: Standing) -> dict[str, AttributeValueTypeDef]:
     return {"pk": {"S": f"{s.tenant}|{STANDING}|{s.node}|{s.month}"}, "sk": {"S": f"{roi_key(s.roi)}#{s.campaign_id}"}}
 
 
-def _standing_writes(table: str, moved: tuple[set[Standing], set[Standing]]) -> list[TransactWriteItemTypeDef]:
-    removed, added = moved
+def _placed_key(p: Placement) -> dict[str, AttributeValueTypeDef]:
+    return {"pk": {"S": f"{p.tenant}|{STANDING}-of|{p.campaign_id}"}, "sk": {"S": "-"}}
+
+
+def _standing_from(item: Mapping[str, AttributeValueTypeDef], tenant: str, campaign_id: str) -> list[Standing]:
+    return [Standing(tenant, n, m, float(r), campaign_id) for n, m, r in json.loads(item["placed"]["S"])]
+
+
+def _standing_writes(
+    table: str, placed: Placement, seen: tuple[int, list[Standing]] | None
+) -> list[TransactWriteItemTypeDef]:
+    """Move a campaign's standings from those its stored placement lists (`seen`: version,
+    standings; None: none yet) to `placed`'s, and store the placement, conditional on it being
+    the one read (a racing record makes the transaction retry from a fresh read)."""
+    before = set(seen[1]) if seen else set()
+    after = set(placed.standings)
     out: list[TransactWriteItemTypeDef] = [
-        {"Delete": {"TableName": table, "Key": standing_keys(s)}} for s in sorted(removed)
+        {"Delete": {"TableName": table, "Key": standing_keys(s)}} for s in sorted(before - after)
     ]
     out += [
         {
@@ -99,8 +115,19 @@ def _standing_writes(table: str, moved: tuple[set[Standing], set[Standing]]) -> 
                 "Item": {**standing_keys(s), "campaign_id": {"S": s.campaign_id}, "roi": {"N": repr(s.roi)}},
             }
         }
-        for s in sorted(added)
+        for s in sorted(after - before)
     ]
+    placement_item: dict[str, AttributeValueTypeDef] = {
+        **_placed_key(placed),
+        "version": {"N": str(placed.version)},
+        "placed": {"S": json.dumps([[s.node, s.month, s.roi] for s in sorted(after)])},
+    }
+    condition = (
+        {"ConditionExpression": "attribute_not_exists(pk)"}
+        if seen is None
+        else {"ConditionExpression": "version = :seen", "ExpressionAttributeValues": {":seen": {"N": str(seen[0])}}}
+    )
+    out.append({"Put": {"TableName": table, "Item": placement_item, **condition}})  # type: ignore[typeddict-item]
     return out
 
 
@@ -195,12 +222,14 @@ class RollupRepository:
         event_id: str,
         rows: dict[RowKey, Metrics],
         labels: dict[RowKey, str] | None = None,
-        standings: tuple[set[Standing], set[Standing]] = (set(), set()),
+        placed: Placement | None = None,
     ) -> bool:
-        """Apply one stream record's deltas and moved standings (removed, added) with its marker,
-        atomically. False when the record was applied before (the marker exists): a redelivery
-        has no second effect."""
-        if not rows and not standings[0] and not standings[1]:
+        """Apply one stream record's deltas, and the campaign's standings as of its version
+        (`placed`), with its marker, atomically. False when the record was applied before (the
+        marker exists): a redelivery has no second effect. Standings move only forwards: a
+        record older than the placement stored (applied out of order after a failure) leaves
+        them as they are."""
+        if not rows and placed is None:
             return True
         if len(rows) > MAX_ROWS_PER_CHANGE:
             raise ValueError(f"{len(rows)} roll-up rows for one change; at most {MAX_ROWS_PER_CHANGE} expected")
@@ -209,10 +238,24 @@ class RollupRepository:
         with_values = sorted(k for k, m in rows.items() if any(is_exact(n) for n in m))
         for _ in range(EXACT_ATTEMPTS):
             decided = _with_exact_decided(rows, self._exact_state(table, with_values))
-            outcome = self._transact(table, event_id, tenants, decided, labels, standings)
+            moves = self._standing_moves(table, placed)
+            outcome = self._transact(table, event_id, tenants, decided, labels, moves)
             if outcome is not None:
                 return outcome
         raise RuntimeError(f"roll-up rows of {event_id} kept changing under it; the record will be retried")
+
+    def _standing_moves(self, table: str, placed: Placement | None) -> list[TransactWriteItemTypeDef]:
+        """The writes that move a campaign's standings to `placed`: none when the placement
+        stored is as new or newer (one consistent GetItem)."""
+        if placed is None:
+            return []
+        item = _client().get_item(TableName=table, Key=_placed_key(placed), ConsistentRead=True).get("Item")
+        seen = None
+        if item is not None:
+            seen = (int(item["version"]["N"]), _standing_from(item, placed.tenant, placed.campaign_id))
+            if seen[0] >= placed.version:
+                return []
+        return _standing_writes(table, placed, seen)
 
     def _exact_state(self, table: str, keys: list[RowKey]) -> dict[RowKey, tuple[int, bool]]:
         """{row: (campaigns with feedback, overflowed)} of the rows whose values a record moves."""
@@ -245,7 +288,7 @@ class RollupRepository:
         tenants: list[str],
         decided: dict[RowKey, tuple[Metrics, bool]],
         labels: dict[RowKey, str] | None,
-        standings: tuple[set[Standing], set[Standing]],
+        moves: list[TransactWriteItemTypeDef],
     ) -> bool | None:
         """One attempt: True applied, False applied before (the marker exists), None when a
         row's cap condition failed (read and decide again)."""
@@ -275,7 +318,7 @@ class RollupRepository:
             for t in tenants
         ]
         items += [_update(table, k, m, (labels or {}).get(k), exact) for k, (m, exact) in sorted(decided.items())]
-        items += _standing_writes(table, standings)
+        items += moves
         assert len(items) <= TRANSACTION_LIMIT, len(items)
         client = _client()
         try:

@@ -152,10 +152,28 @@ def standings(c: Campaign | None) -> set[Standing]:
     return {Standing(tenant, node, month, roi, c.id) for node in orgs.lineage(c.org)}
 
 
-def standings_delta(old: Campaign | None, new: Campaign | None) -> tuple[set[Standing], set[Standing]]:
-    """The standings a change removes, and those it adds (none of either when the ROI stays)."""
+@dataclass(frozen=True)
+class Placement:
+    """Where a campaign stands after one of its changes (its standings), as of its version. A
+    stream may apply two changes of one campaign out of order (a failed record is retried after
+    the next one succeeded), so the storage moves standings only from an older version to a
+    newer one: a late, older change leaves them as the newer one set them."""
+
+    tenant: str
+    campaign_id: str
+    version: int
+    standings: frozenset[Standing]
+
+
+def placement(old: Campaign | None, new: Campaign | None) -> Placement | None:
+    """The standings a change leaves, or None when the campaign stands nowhere before or after."""
     before, after = standings(old), standings(new)
-    return before - after, after - before
+    if not before and not after:
+        return None
+    if new is not None:
+        return Placement(orgs.tenant_of(new.org), new.id, new.version or 0, frozenset(after))
+    assert old is not None  # it stands somewhere
+    return Placement(orgs.tenant_of(old.org), old.id, (old.version or 0) + 1, frozenset())
 
 
 def delta(old: Campaign | None, new: Campaign | None) -> dict[RowKey, Metrics]:

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.dal import images, repos
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.rollups import RowKey, delta, standings_delta
+from chalicelib.domain.rollups import RowKey, delta, placement
 
 
 def labels_for(rows: dict[RowKey, dict[str, Any]], c: Campaign | None) -> dict[RowKey, str]:
@@ -26,10 +26,10 @@ def apply_campaign_change(event_id: str, old: Campaign | None, new: Campaign | N
     ROI ranks it) move in the same transaction.
     """
     rows = delta(old, new)
-    removed, added = standings_delta(old, new)
-    if not rows and not removed and not added:
+    placed = placement(old, new)
+    if not rows and placed is None:
         return "unchanged"
-    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old), (removed, added))
+    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old), placed)
     return "applied" if applied else "duplicate"
 
 
