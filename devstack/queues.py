@@ -24,7 +24,7 @@ import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 log = logging.getLogger("devstack.queues")
@@ -130,7 +130,7 @@ class SqsRunner:
             self.error = exc
             log.exception("SQS runner %s died", self.name)
 
-    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+    def _invoke(self, messages: Sequence[Mapping[str, Any]]) -> None:
         records = [lambda_record(m, self.queue_arn) for m in messages]
         with self._lock:
             self._busy += 1

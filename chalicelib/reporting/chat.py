@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from chalicelib.reporting.values import CATEGORY_NAMES, text
+from chalicelib.reporting.values import category_name, text
 
 WECOM_LIMIT = 4096  # bytes of `content`
 FIELD_LIMIT = 120  # characters of any one value taken from the data
@@ -45,7 +45,7 @@ def _person(p: Any) -> str:
 
 def _campaign_lines(c: Data) -> list[str]:
     customer = c.get("customer") or {}
-    category = CATEGORY_NAMES.get(str(c.get("category")), ("", ""))[1] or _plain(c.get("category"), 40)
+    category = _plain(category_name(str(c.get("category") or ""), "zh"), 40)
     return [
         f"申请人：{_person(c.get('owner'))}（{_plain(c.get('org'), 60)}）",
         f"客户：{_plain(customer.get('name') or customer.get('id'), 60)} · {category}",
