@@ -40,6 +40,19 @@ PUBLIC = "93.184.216.34"
 
 
 @pytest.fixture(autouse=True)
+def production_urls(monkeypatch):
+    """Webhook URLs as production takes them, whatever the process's environment says (in
+    `make test` a suite run earlier in the same worker has set the local stack's allowance of
+    http://127.0.0.1); a test that wants the allowance turns it on (dt_replace_settings)."""
+    from dataclasses import replace
+
+    from chalicelib.config import settings
+
+    pinned = replace(settings(), webhook_allow_local_http=False)
+    monkeypatch.setattr(webhooks, "settings", lambda: pinned)
+
+
+@pytest.fixture(autouse=True)
 def clock():
     """The real clock, not conftest's fixed one: standardwebhooks checks a delivery's timestamp
     against the present, as a receiver does."""
