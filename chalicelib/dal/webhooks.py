@@ -138,6 +138,26 @@ def _condition_failed(exc: PutError | UpdateError | DeleteError) -> bool:
     return exc.cause_response_code == "ConditionalCheckFailedException"
 
 
+def _save_state(d: Delivery, more: list[Any], condition: Any) -> bool:
+    """A delivery's state (its data, status and status index key) and `more`, written if
+    `condition` holds; False when it does not."""
+    try:
+        W(delivery_pk(d.tenant, d.webhook_id), d.id).update(
+            actions=[
+                W.data.set(delivery_data(d)),
+                W.status.set(d.status),
+                W.status_key.set(status_key(d.tenant, d.webhook_id, d.status)),
+                *more,
+            ],
+            condition=condition,
+        )
+    except UpdateError as exc:
+        if _condition_failed(exc):
+            return False
+        raise
+    return True
+
+
 class WebhookRepository:
     # -- webhooks --------------------------------------------------------------------------------
     def insert(self, hook: Webhook) -> None:
@@ -254,37 +274,11 @@ class WebhookRepository:
 
     def record(self, delivery: Delivery, owner: str) -> bool:
         d = delivery
-        try:
-            W(delivery_pk(d.tenant, d.webhook_id), d.id).update(
-                actions=[
-                    W.data.set(delivery_data(d)),
-                    W.status.set(d.status),
-                    W.status_key.set(status_key(d.tenant, d.webhook_id, d.status)),
-                    W.attempts.set(d.attempts),
-                    W.lease_owner.remove(),
-                    W.lease_until.remove(),
-                ],
-                condition=(W.lease_owner == owner) & (W.attempts == d.attempts - 1),
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return _save_state(
+            d,
+            [W.attempts.set(d.attempts), W.lease_owner.remove(), W.lease_until.remove()],
+            (W.lease_owner == owner) & (W.attempts == d.attempts - 1),
+        )
 
     def restart(self, delivery: Delivery) -> bool:
-        d = delivery
-        try:
-            W(delivery_pk(d.tenant, d.webhook_id), d.id).update(
-                actions=[
-                    W.data.set(delivery_data(d)),
-                    W.status.set(d.status),
-                    W.status_key.set(status_key(d.tenant, d.webhook_id, d.status)),
-                ],
-                condition=W.status == "failed",
-            )
-        except UpdateError as exc:
-            if _condition_failed(exc):
-                return False
-            raise
-        return True
+        return _save_state(delivery, [], W.status == "failed")

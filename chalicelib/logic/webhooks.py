@@ -265,13 +265,14 @@ def campaign_changed(old: Campaign | None, new: Campaign, view: CampaignView) ->
     if not types:
         return 0
     data = view(new)
-    at = new.updated_at
-    return emit(
-        [
-            Event(hooks.event_id(f"{t}:{new.id}:{new.version}", at), t, at, orgs.tenant_of(new.org), new.org, data)
-            for t in types
-        ]
-    )
+    return emit([_campaign_event(t, f"{new.id}:{new.version}", new.updated_at, new, data) for t in types])
+
+
+def _campaign_event(event_type: str, fact: str, at: str, campaign: Campaign, data: Mapping[str, Any]) -> Event:
+    """An event about a campaign; its id derives from the event's type, `fact` (what makes this
+    fact this one and no other) and when it happened."""
+    tenant = orgs.tenant_of(campaign.org)
+    return Event(hooks.event_id(f"{event_type}:{fact}", at), event_type, at, tenant, campaign.org, data)
 
 
 def _text(image: Image | None, name: str) -> str | None:
@@ -302,15 +303,7 @@ def feedback_submitted(report: FeedbackReport, campaign: Campaign, view: Campaig
     """`feedback.submitted`, once per revision: the campaign, with the revision beside it."""
     at = report.submitted_at or campaign.updated_at
     data = {**view(campaign), "feedback_report": feedback(report, campaign)}
-    event = Event(
-        hooks.event_id(f"feedback.submitted:{campaign.id}:{report.revision}", at),
-        "feedback.submitted",
-        at,
-        orgs.tenant_of(campaign.org),
-        campaign.org,
-        data,
-    )
-    return emit([event])
+    return emit([_campaign_event("feedback.submitted", f"{campaign.id}:{report.revision}", at, campaign, data)])
 
 
 def feedback_item_inserted(image: Image, view: CampaignView, feedback: FeedbackView) -> int:
@@ -350,15 +343,9 @@ def invoice_claimed(campaign: Campaign, invoice: Mapping[str, Any], claimed_at: 
 
     The hook for the invoice ledger (feature-invoices): call it once per claim fact, from the
     stream or the use case that records the claim; the fact key is the invoice's id."""
-    event = Event(
-        hooks.event_id(f"invoice.claimed:{orgs.tenant_of(campaign.org)}:{invoice['id']}", claimed_at),
-        "invoice.claimed",
-        claimed_at,
-        orgs.tenant_of(campaign.org),
-        campaign.org,
-        {**view(campaign), "invoice": dict(invoice)},
-    )
-    return emit([event])
+    fact = f"{orgs.tenant_of(campaign.org)}:{invoice['id']}"
+    data = {**view(campaign), "invoice": dict(invoice)}
+    return emit([_campaign_event("invoice.claimed", fact, claimed_at, campaign, data)])
 
 
 # -- delivering ------------------------------------------------------------------------------------
