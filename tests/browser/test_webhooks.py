@@ -163,7 +163,8 @@ def test_finance_adds_a_wecom_robot_on_a_phone_in_both_languages(console, compan
 
     p.get_by_role("button", name="English").click()
     assert p.get_by_role("heading", name="Deliveries").is_visible()
-    assert "WeCom group robot" in p.locator(".webhook-facts").inner_text()
+    facts = p.locator(".webhook-facts").inner_text()
+    assert "WeCom group robot" in facts and "Campaign submitted, Campaign approved, Settled" in facts
     fin.check("webhook-phone-en")
     p.get_by_role("link", name="Back").click()
     fin.ready()

@@ -12,7 +12,7 @@ import {
   Badge, DataTable, Facts, FormMessage, ListBody, LoadError, Loading, Notice, Page, Pager, useAsync, usePaged, useSubmit,
 } from "../components.js";
 import { Filters } from "../filters.js";
-import { eventLabel, formatLabel, SecretOnce } from "./webhooks.js";
+import { eventLabel, eventList, formatLabel, SecretOnce } from "./webhooks.js";
 
 const STATUS_KIND = { pending: "warn", delivered: "ok", failed: "bad" };
 const STATUSES = ["pending", "delivered", "failed"];
@@ -142,7 +142,7 @@ export default function Webhook({ params, query }) {
       <${Facts} className="webhook-facts" items=${[
         [t("webhook.url"), html`<span class="url">${w.url}</span>`],
         [t("webhook.format"), formatLabel(w.format)],
-        [t("webhook.events"), w.events.map(eventLabel).join("、")],
+        [t("webhook.events"), eventList(w.events)],
         [t("webhook.scope"), w.org],
         [t("webhook.signed"), w.signed ? t("webhook.signed_yes") : t("webhook.signed_no")],
         [t("webhook.created_at"), `${date(w.created_at)} · ${w.created_by.name || w.created_by.id}`],

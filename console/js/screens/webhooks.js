@@ -4,7 +4,7 @@
 // never shows it again (rotating makes a new one, on the webhook's own screen).
 import { html, useMemo, useRef, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { date } from "../format.js";
 import {
   DataTable, FormMessage, ListBody, Notice, Page, Pager, Radios, splitErrors, TextField, usePaged, useSubmit,
@@ -18,6 +18,8 @@ export const FORMATS = ["standard", "wecom", "dingtalk"];
 const FIELDS = ["url", "events", "format", "description", "secret"];
 
 export const eventLabel = (e) => t(`webhook_event.${e}`, {}, e);
+/** A webhook's events as a list people read (、 between Chinese names, commas between English ones). */
+export const eventList = (events) => events.map(eventLabel).join(lang() === "en" ? ", " : "、");
 export const formatLabel = (f) => t(`webhook_format.${f}`, {}, f);
 
 /** The secret of a standard webhook, shown once: a read-only field, selected on focus, and a
@@ -106,7 +108,7 @@ export function WebhookTable({ rows }) {
     { label: t("webhook.url"), render: (w) => html`<a class="url" href=${`#/webhooks/${w.id}`}>${w.description || w.url}</a>
       ${w.description ? html`<br /><span class="hint url">${w.url}</span>` : ""}` },
     { label: t("webhook.format"), render: (w) => formatLabel(w.format) },
-    { label: t("webhook.events"), render: (w) => w.events.map(eventLabel).join("、") },
+    { label: t("webhook.events"), render: (w) => eventList(w.events) },
     { label: t("webhook.created_at"), render: (w) => date(w.created_at) },
   ]} />`;
 }
