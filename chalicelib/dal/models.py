@@ -316,6 +316,7 @@ class EvidenceModel(Model):
     phash = UnicodeAttribute(null=True)  # also on index entries: the indexed hash
     phash_crop = UnicodeAttribute(null=True)
     dup_refs = UnicodeSetAttribute(null=True)  # "<campaign id>/<attachment id>" of matching photos
+    invoice_qr = UnicodeAttribute(null=True)  # an invoice's QR text the checker found in it
 
 
 # -- evaluation: roll-ups and reports -----------------------------------------------------------
