@@ -409,6 +409,20 @@ export const TABLE = {
     "field_error.not_increasing": "必须大于上一级的 {previous}",
     "field_error.approver_not_higher": "必须比上一级的审批人更高（省办 → 大区 → 集团领导）",
     "field_error.self_delegation": "不能指定自己为代理人",
+    "field_error.not_an_invoice_qr": "这不是发票上的二维码",
+    "field_error.unsupported_qr_version": "二维码版本不支持（只认 {version} 版）",
+    "field_error.unknown_invoice_type": "发票类型不对，应为 {choices} 之一",
+    "field_error.bad_invoice_code": "发票代码应为 10 或 12 位数字（数电票没有代码）",
+    "field_error.bad_invoice_number": "发票号码应为 8 位数字（数电票为 20 位）",
+    "field_error.bad_invoice_amount": "金额应为元，最多两位小数",
+    "field_error.bad_check_code": "校验码应为 20 位数字，或不填",
+    "field_error.in_the_future": "开票日期不能晚于今天（{today}）",
+    "field_error.one_way_required": "请拍发票二维码，或手工填写发票信息",
+    "field_error.not_with": "不能与 {other} 同时提交，请只选一种方式",
+    "field_error.too_many_invoices": "一个活动最多 {max} 张发票",
+    "field_error.unknown_attachment": "不是本活动的附件",
+    "field_error.attachment_not_ready": "附件还在检查中，请稍候再试",
+    "field_error.no_invoice_qr": "照片里没有找到发票二维码。请靠近一些拍清二维码，或手工填写",
     "field_error.invalid": "输入有误",
 
     "rejected.larger_than_declared": "上传的文件（{size}）比声明的大小（{declared}）大",
@@ -631,6 +645,10 @@ export const TABLE = {
     "err.not_your_step": "这一步不归您审批。",
     "err.already_approved": "您已经审批过本申请的一个步骤，同一人不能审批两次。",
     "err.budget_exceeded": "预算不足。",
+    "err.invoice_already_claimed": "这张发票已被公司内其他活动使用，不能重复报销。",
+    "err.invoice_already_claimed_on": "这张发票已在活动《{title}》中报销过，不能重复报销。",
+    "err.invoice_settled": "这张发票已随活动核销，不能删除。",
+    "err.invoices_short": "发票不足：发票合计 {invoice_total}，不足以核销 {amount}。",
     "err.campaign_not_ended": "活动尚未结束：{ends_on} 起才能办理。",
     "err.rule_exists": "这个范围已经有一条规则在执行（{rule_id}）。要修改，请先删除它再新建。",
     "err.budget_exceeded_available": "超出预算：当前可用 {v}",
@@ -1044,6 +1062,20 @@ export const TABLE = {
     "field_error.not_increasing": "Must be greater than the previous level's {previous}",
     "field_error.approver_not_higher": "Must be higher than the previous level's approver (province, region, leadership)",
     "field_error.self_delegation": "You cannot delegate to yourself",
+    "field_error.not_an_invoice_qr": "This is not the QR code of an invoice",
+    "field_error.unsupported_qr_version": "Unsupported QR version (only {version})",
+    "field_error.unknown_invoice_type": "Unknown invoice type; one of {choices}",
+    "field_error.bad_invoice_code": "The invoice code has 10 or 12 digits (fully digital invoices have none)",
+    "field_error.bad_invoice_number": "The invoice number has 8 digits (20 on a fully digital invoice)",
+    "field_error.bad_invoice_amount": "The amount is yuan with at most two decimals",
+    "field_error.bad_check_code": "The check code has 20 digits, or leave it empty",
+    "field_error.in_the_future": "The invoice date cannot be after today ({today})",
+    "field_error.one_way_required": "Photograph the invoice's QR code, or type its fields",
+    "field_error.not_with": "Cannot come with {other}: choose one way",
+    "field_error.too_many_invoices": "A campaign holds at most {max} invoices",
+    "field_error.unknown_attachment": "Not an attachment of this campaign",
+    "field_error.attachment_not_ready": "The file is still being checked; try again in a moment",
+    "field_error.no_invoice_qr": "No invoice QR code found in the photo. Photograph the QR code closer, or type the fields",
     "field_error.invalid": "Not valid",
 
     "rejected.larger_than_declared": "The upload ({size}) is larger than declared ({declared})",
@@ -1266,6 +1298,10 @@ export const TABLE = {
     "err.not_your_step": "This step is not yours to decide.",
     "err.already_approved": "You already approved a step of this application; nobody approves twice.",
     "err.budget_exceeded": "The budget is short.",
+    "err.invoice_already_claimed": "This invoice is already used by another campaign of the company; it cannot be claimed twice.",
+    "err.invoice_already_claimed_on": "This invoice was already claimed on the campaign “{title}”; it cannot be claimed twice.",
+    "err.invoice_settled": "This invoice was settled with the campaign; it cannot be deleted.",
+    "err.invoices_short": "Invoices short: they total {invoice_total}, which does not cover {amount}.",
     "err.campaign_not_ended": "The campaign has not ended yet: possible from {ends_on}.",
     "err.rule_exists": "A rule for this scope is already in force ({rule_id}). To change it, delete it and create another.",
     "err.budget_exceeded_available": "Over budget: {v} available now",
@@ -1286,7 +1322,7 @@ const yuan = (fen) => `¥${(Number(fen) / 100).toLocaleString("zh-CN", { minimum
 
 /** A name the API sends (a category, an approval level, a JSON type) as this console labels it. */
 function term(value) {
-  for (const group of ["category", "level", "json"]) {
+  for (const group of ["category", "level", "json", "invoice_part"]) {
     const label = t(`${group}.${value}`, null, null);
     if (label !== null) return label;
   }
