@@ -29,9 +29,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 GENESIS_HASH = "0" * 64
@@ -40,7 +40,15 @@ RE_READ_PAUSE_S = 0.5
 
 
 # -- the chain, with the standard library only (API.md, Audit trail) ------------------------------
-def entry_hash(item: dict) -> str:
+class AuditPage(TypedDict):
+    """A page of `GET /campaigns/{id}/audit` as exported: its entries as the file holds them."""
+
+    items: list[Any]
+    next_cursor: NotRequired[str | int | None]
+    verified: NotRequired[bool]
+
+
+def entry_hash(item: dict[str, Any]) -> str:
     """Lowercase hex SHA-256 of the UTF-8 bytes of the entry without `hash`, as JSON with
     sorted keys, separators `,` and `:`, non-ASCII kept."""
     body = {k: v for k, v in item.items() if k != "hash"}
@@ -49,7 +57,7 @@ def entry_hash(item: dict) -> str:
 
 
 def chain_problems(
-    items: list,
+    items: Sequence[object],
     head_seq: int | None = None,
     head_hash: str | None = None,
     first_seq: int = 1,
@@ -64,7 +72,8 @@ def chain_problems(
     After a fault the check goes on from the entry found, so every fault is listed.
     """
     problems: list[str] = []
-    expected_seq, expected_prev = first_seq, prev_hash
+    expected_seq = first_seq
+    expected_prev: object = prev_hash  # then the `hash` the entry before claims, whatever the file holds
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             problems.append(f"entry {n} is not a JSON object")
@@ -112,13 +121,13 @@ def chain_problems(
 
 
 # -- a trail exported from the API ------------------------------------------------------------------
-def pages_of(data: Any, source: str) -> list[dict]:
+def pages_of(data: Any, source: str) -> list[AuditPage]:
     """The pages in one exported file: a page `{items, next_cursor, verified}`, a list of pages,
     or a list of entries (one page without a cursor)."""
     if data == []:
         raise ValueError(f"{source}: holds no page and no entry")
     if isinstance(data, dict) and isinstance(data.get("items"), list):
-        return [data]
+        return [cast(AuditPage, data)]  # its items are a list; the rest is checked with the chain
     if isinstance(data, list) and all(isinstance(p, dict) and isinstance(p.get("items"), list) for p in data) and data:
         return data
     if isinstance(data, list) and all(isinstance(e, dict) and "hash" in e for e in data):
@@ -127,12 +136,12 @@ def pages_of(data: Any, source: str) -> list[dict]:
 
 
 def check_export(
-    pages: list[dict],
+    pages: list[AuditPage],
     head_seq: int | None = None,
     head_hash: str | None = None,
     first_seq: int = 1,
     prev_hash: str = GENESIS_HASH,
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[Any], list[str]]:
     """Every entry of the exported pages, in order, and what is wrong with the trail they make:
     the chain itself, pages that do not join up, an export that stops while the last page says
     more follows, and a page on which the API itself said `verified: false` (it checks the end
@@ -156,7 +165,7 @@ def check_export(
 
 
 def verify_files(paths: list[str], head_seq: int | None, head_hash: str | None, first_seq: int, prev_hash: str) -> int:
-    pages: list[dict] = []
+    pages: list[AuditPage] = []
     for path in paths:
         try:
             with open(path, encoding="utf-8-sig") as f:
@@ -177,7 +186,7 @@ def verify_files(paths: list[str], head_seq: int | None, head_hash: str | None, 
 
 
 # -- the chains in DynamoDB ------------------------------------------------------------------------
-def campaigns_of(tenant: str) -> Iterator[dict]:
+def campaigns_of(tenant: str) -> Iterator[dict[str, str]]:
     """Every campaign of a company: the by_org index (hash key `org_root` = the company)."""
     from chalicelib.config import settings
     from chalicelib.dal.clients import dynamodb
@@ -238,7 +247,8 @@ def verify_tenants(tenants: Iterable[str]) -> tuple[list[str], int, int]:
 def known_tenants() -> list[str]:
     from chalicelib.dal import repos
 
-    return repos.rollups().tenants()
+    tenants: list[str] = repos.rollups().tenants()
+    return tenants
 
 
 def _has_target() -> bool:

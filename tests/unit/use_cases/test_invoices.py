@@ -14,7 +14,17 @@ from chalicelib.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from chalicelib.domain.invoices import MAX_PER_CAMPAIGN
 from chalicelib.logic import campaigns, invoices, settlement
 from tests import corpus as C
-from tests.unit.test_use_cases import FINANCE, LEADER, REGION, REP, REP2, application, approved, feedback_in, unlock
+from tests.unit.use_cases.builders import (
+    FINANCE,
+    LEADER,
+    REGION,
+    REP,
+    application,
+    approved,
+    feedback_in,
+    unlock,
+)
+from tests.unit.use_cases.builders import REP_WEST as REP2
 
 QR = "01,10,032001900111,12345678,1234.56,20261101,12345678901234567890,8A3C,"
 KEY = "032001900111-12345678"
@@ -25,21 +35,11 @@ def qr(number: int, amount: str = "100.00") -> str:
     return f"01,04,3200162130,{number:08d},{amount},20261102,,4FD5"
 
 
-@pytest.fixture
-def store():
-    from chalicelib.dal.memory import InMemoryStorage
-
-    storage = InMemoryStorage()
-    previous = repos.install(storage)
-    yield storage
-    repos.install(previous)
-
-
 def actions(campaign_id: str) -> list[str]:
     return [e["action"] for e in repos.audit().entries(campaign_id)]
 
 
-def test_a_claimed_invoice_is_listed_totalled_and_recorded(store):
+def test_a_claimed_invoice_is_listed_totalled_and_recorded():
     c = approved()
     i = invoices.claim_invoice(REP, c.id, {"qr": QR})
     assert (i.key, i.fields.amount, i.source, i.status) == (KEY, 123456, "qr", "claimed")
@@ -52,7 +52,7 @@ def test_a_claimed_invoice_is_listed_totalled_and_recorded(store):
     assert last["changes"]["invoice"] == [None, KEY] and last["changes"]["invoice_total"] == [0, 123456]
 
 
-def test_an_invoice_is_claimed_once_in_the_company_and_the_409_names_only_a_visible_campaign(store):
+def test_an_invoice_is_claimed_once_in_the_company_and_the_409_names_only_a_visible_campaign():
     mine, mine_too, theirs = approved(), approved(), approved(owner=REP2, approver=LEADER)
     invoices.claim_invoice(REP, mine.id, {"qr": QR})
     for campaign in (mine, mine_too):  # the same campaign included
@@ -67,7 +67,7 @@ def test_an_invoice_is_claimed_once_in_the_company_and_the_409_names_only_a_visi
     assert mine.id not in hidden.value.message
 
 
-def test_another_company_claiming_the_same_invoice_is_none_of_this_ones_business(store):
+def test_another_company_claiming_the_same_invoice_is_none_of_this_ones_business():
     c = approved()
     invoices.claim_invoice(REP, c.id, {"qr": QR})
     theirs = campaigns.create_campaign(OTHER_COMPANY, application())
@@ -76,7 +76,7 @@ def test_another_company_claiming_the_same_invoice_is_none_of_this_ones_business
     assert invoices.claim_invoice(OTHER_COMPANY, theirs.id, {"qr": QR}).key == KEY
 
 
-def test_a_typed_invoice_and_its_qr_are_one_invoice(store):
+def test_a_typed_invoice_and_its_qr_are_one_invoice():
     a, b = approved(), approved()
     typed = {"type": "10", "code": "032001900111", "number": "12345678", "amount": 123456, "issued_on": "2026-11-01"}
     assert invoices.claim_invoice(REP, a.id, typed).source == "manual"
@@ -84,7 +84,7 @@ def test_a_typed_invoice_and_its_qr_are_one_invoice(store):
         invoices.claim_invoice(REP, b.id, {"qr": QR})
 
 
-def test_a_deleted_invoice_may_be_claimed_again(store):
+def test_a_deleted_invoice_may_be_claimed_again():
     a, b = approved(), approved()
     i = invoices.claim_invoice(REP, a.id, {"qr": QR})
     invoices.delete_invoice(REP, a.id, i.id)
@@ -95,7 +95,7 @@ def test_a_deleted_invoice_may_be_claimed_again(store):
         invoices.delete_invoice(REP, a.id, i.id)
 
 
-def test_cancelling_a_campaign_releases_every_invoice_it_held_in_one_entry(store):
+def test_cancelling_a_campaign_releases_every_invoice_it_held_in_one_entry():
     a, b = approved(), approved()
     for n in range(3):
         invoices.claim_invoice(REP, a.id, {"qr": qr(n)})
@@ -107,7 +107,7 @@ def test_cancelling_a_campaign_releases_every_invoice_it_held_in_one_entry(store
     assert invoices.claim_invoice(REP, b.id, {"qr": qr(0)}).campaign_id == b.id
 
 
-def test_settlement_settles_the_invoices_for_good(store):
+def test_settlement_settles_the_invoices_for_good():
     c, other = approved(), approved()
     i = invoices.claim_invoice(REP, c.id, {"qr": QR})
     settlement.settle(FINANCE, c.id, None, None)
@@ -125,7 +125,7 @@ def test_settlement_settles_the_invoices_for_good(store):
     assert late.value.code == "invalid_state"
 
 
-def test_where_invoices_are_required_settlement_pays_no_more_than_they_prove(store):
+def test_where_invoices_are_required_settlement_pays_no_more_than_they_prove():
     settlement.set_settlement_policy(LEADER, True)
     assert settlement.get_settlement_policy(REGION).invoices_required is True
     c = approved(180000)
@@ -142,7 +142,7 @@ def test_where_invoices_are_required_settlement_pays_no_more_than_they_prove(sto
     assert settlement.settle(FINANCE, c.id, None, None).reimbursed_amount == 120000  # min(180000, 150000, 120000)
 
 
-def test_only_the_settlement_policys_roles_set_and_read_it(store):
+def test_only_the_settlement_policys_roles_set_and_read_it():
     with pytest.raises(Forbidden):
         settlement.set_settlement_policy(REGION, True)
     with pytest.raises(Forbidden):
@@ -151,7 +151,7 @@ def test_only_the_settlement_policys_roles_set_and_read_it(store):
     assert settlement.set_settlement_policy(FINANCE, True).by.id == FINANCE.sub
 
 
-def test_only_the_owner_claims_and_only_on_an_approved_unsettled_campaign(store):
+def test_only_the_owner_claims_and_only_on_an_approved_unsettled_campaign():
     c = approved()
     with pytest.raises(Forbidden):
         invoices.claim_invoice(REGION, c.id, {"qr": QR})
@@ -163,7 +163,7 @@ def test_only_the_owner_claims_and_only_on_an_approved_unsettled_campaign(store)
     assert err.value.code == "invalid_state"
 
 
-def test_a_campaign_holds_at_most_fifty_invoices(store):
+def test_a_campaign_holds_at_most_fifty_invoices():
     c = approved()
     for n in range(MAX_PER_CAMPAIGN):
         invoices.claim_invoice(REP, c.id, {"qr": qr(n)})
@@ -176,31 +176,31 @@ def test_a_campaign_holds_at_most_fifty_invoices(store):
 
 
 # -- claims from the upload checker's reading ------------------------------------------------------
-def upload(store, campaign_id: str, data: bytes, filename: str, content_type: str):
+def upload(campaign_id: str, data: bytes, filename: str, content_type: str):
     from chalicelib.logic import evidence
     from chalicelib.logic.uploads import UploadEvent, check_upload
 
     a, form = evidence.request_upload(REP, campaign_id, filename, content_type, len(data))
-    stored = store.objects.upload(form, data)
+    stored = repos.objects().upload(form, data)
     check_upload(UploadEvent(stored["bucket"], stored["key"], stored["size"], stored["etag"]))
     return repos.evidence().get(campaign_id, a.id)
 
 
-def test_an_invoice_is_claimed_from_the_qr_the_checker_read_in_a_photo(store):
+def test_an_invoice_is_claimed_from_the_qr_the_checker_read_in_a_photo():
     c = approved()
-    a = upload(store, c.id, C.invoice_photo(C.INVOICE_QR, 2400), "invoice.jpg", "image/jpeg")
+    a = upload(c.id, C.invoice_photo(C.INVOICE_QR, 2400), "invoice.jpg", "image/jpeg")
     assert a.status == "ready" and a.invoice_qr == C.INVOICE_QR.strip()
     i = invoices.claim_invoice(REP, c.id, {"attachment_id": a.id})
     assert (i.source, i.attachment_id, i.key) == ("attachment", a.id, KEY)
 
 
-def test_an_attachment_without_a_qr_not_ready_or_of_another_campaign_is_refused_naming_it(store):
+def test_an_attachment_without_a_qr_not_ready_or_of_another_campaign_is_refused_naming_it():
     from chalicelib.logic import evidence
 
     c, other = approved(), approved()
-    plain = upload(store, c.id, C.jpeg(C.scene(1, (800, 600))), "shelf.jpg", "image/jpeg")
+    plain = upload(c.id, C.jpeg(C.scene(1, (800, 600))), "shelf.jpg", "image/jpeg")
     pending, _ = evidence.request_upload(REP, c.id, "later.jpg", "image/jpeg", 1000)
-    elsewhere = upload(store, other.id, C.invoice_pdf(C.INVOICE_QR), "invoice.pdf", "application/pdf")
+    elsewhere = upload(other.id, C.invoice_pdf(C.INVOICE_QR), "invoice.pdf", "application/pdf")
     for attachment_id, code in (
         (plain.id, "no_invoice_qr"),
         (pending.id, "attachment_not_ready"),
@@ -213,7 +213,7 @@ def test_an_attachment_without_a_qr_not_ready_or_of_another_campaign_is_refused_
 
 
 # -- races -------------------------------------------------------------------------------------------
-def test_racing_claims_of_one_invoice_make_exactly_one(store):
+def test_racing_claims_of_one_invoice_make_exactly_one():
     targets = [approved() for _ in range(8)]
     results: list[str] = []
     barrier = threading.Barrier(16)
