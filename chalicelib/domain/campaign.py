@@ -265,7 +265,7 @@ def settlement_amount(campaign: Campaign, requested: int | None, invoices_requir
                 if campaign.invoices
                 else "invoices are required and this campaign holds none",
                 code="invoices_short",
-                params={"invoice_total": invoiced, "amount": amount},
+                params={"invoice_total": invoiced, "amount": amount, "unit": "fen"},
                 invoice_total=invoiced,
             )
     return amount

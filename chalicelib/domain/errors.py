@@ -45,7 +45,7 @@ ERROR_CODES: dict[str, str] = {
     "params `campaign_id` only when the caller may see that campaign",
     "invoice_settled": "409: a settled invoice is never released",
     "invoices_short": "409: invoices are required and they do not cover the amount; `invoice_total` (fen), "
-    "params `invoice_total`, `amount` (fen)",
+    "params `invoice_total`, `amount`, `unit` (fen)",
     "payload_too_large": "413: the body exceeds the limit; params `max_bytes`",
     "unsupported_media_type": "415: the body is not application/json",
     "bad_request": "400: a request Chalice itself could not read",
