@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypedDict
 
-from bench._common import Http, app_env, clean_env, log, median, percentile, publish, run_worker
+from bench._common import Http, clean_env, log, median, percentile, publish, run_worker
 
 TARGET_FOUND_RATE = 0.95
 TARGET_OVERHEAD = 1.5
@@ -301,44 +301,27 @@ def worker(claims: int, out: str) -> None:
     key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
     sys.path.insert(0, os.getcwd())
     import json
-    import logging
 
-    from bench._common import WRITES, count_writes
+    from bench._common import WRITES, app_in_process, count_writes
     from bench.money import Company, _api, campaign_body
-    from devstack.atomic_moto import start_in_thread
-    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _, jwks = ensure_keys(key_dir)
-    server, endpoint = start_in_thread()
-    try:
-        os.environ.update(app_env(endpoint, JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE))
-        count_writes().enabled = False
-        from chalice.test import Client
-
-        from app import app
-        from chalicelib.dal.models import create_tables
-
-        create_tables()
-        snaps = []
-        with Client(app, stage_name="dev") as client:
-            co = Company("IW", key_dir)
-            c = _api(client, "POST", "/campaigns", co.rep, campaign_body(0), expect=201)
-            _api(client, "POST", f"/campaigns/{c['id']}/submit", co.rep)
-            _api(client, "POST", f"/campaigns/{c['id']}/approve", co.manager, {"approved_amount": 100_000})
-            for n in range(claims):
-                WRITES.reset()
-                WRITES.enabled = True
-                try:
-                    _api(client, "POST", f"/campaigns/{c['id']}/invoices", co.rep, {"qr": qr_text(n)}, expect=201)
-                finally:
-                    WRITES.enabled = False
-                snaps.append(WRITES.snapshot())
-        wru = round(sum(s["wru"] for s in snaps) / len(snaps), 2)
-        with open(out, "w") as fh:
-            json.dump({"invoice_claim_wru": wru, "first_claim": snaps[0]}, fh, default=str)
-    finally:
-        server.shutdown()
+    snaps = []
+    with app_in_process(key_dir, lambda: setattr(count_writes(), "enabled", False)) as client:
+        co = Company("IW", key_dir)
+        c = _api(client, "POST", "/campaigns", co.rep, campaign_body(0), expect=201)
+        _api(client, "POST", f"/campaigns/{c['id']}/submit", co.rep)
+        _api(client, "POST", f"/campaigns/{c['id']}/approve", co.manager, {"approved_amount": 100_000})
+        for n in range(claims):
+            WRITES.reset()
+            WRITES.enabled = True
+            try:
+                _api(client, "POST", f"/campaigns/{c['id']}/invoices", co.rep, {"qr": qr_text(n)}, expect=201)
+            finally:
+                WRITES.enabled = False
+            snaps.append(WRITES.snapshot())
+    wru = round(sum(s["wru"] for s in snaps) / len(snaps), 2)
+    with open(out, "w") as fh:
+        json.dump({"invoice_claim_wru": wru, "first_claim": snaps[0]}, fh, default=str)
 
 
 # ---------------------------------------------------------------------------------------------
