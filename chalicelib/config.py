@@ -38,7 +38,8 @@ class Settings:
     report_link_ttl_seconds: int = 900
     console_origin: str | None = None
     control_table: str = ""
-    audit_table: str = ""  # the web console's origin: the one CORS answers
+    audit_table: str = ""
+    invoices_table: str = ""
     # events out (webhooks)
     webhooks_table: str = ""
     webhook_queue: str = ""  # the delivery queue's name (its URL is looked up once, unless given)
@@ -98,4 +99,5 @@ def settings() -> Settings:
         webhook_allow_local_http=env.get("HUIXIANG_WEBHOOK_LOCAL_HTTP") == "1",
         webhook_delivery_days=int(env.get("HUIXIANG_WEBHOOK_DELIVERY_DAYS", "30")),
         console_url=env.get("CONSOLE_URL") or None,
+        invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
     )

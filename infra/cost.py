@@ -18,11 +18,13 @@ Query.
 Scenarios: `baseline` is the loop of the README (no budget, no policy); `budget` is the same
 loop with a budget in place (the approval reserves, settlement consumes and releases, every
 change writes its audit entries); `cancelled` is a campaign approved against the budget and then
-cancelled (released); `webhooks` is the baseline loop in a company with one standard webhook
-hearing every campaign event: the emitting use cases the campaigns and feedback streams run
-per record (their stream invocations exist anyway: only their DynamoDB and SQS calls count),
-and the delivery function, one ticket per invocation, to a receiver answering 204 (SQS and
-KMS requests counted beside DynamoDB's). Prices are us-east-1 list prices (see PRICES), an assumption the README
+cancelled (released); `invoices` is `budget` where the company requires invoices: three are
+claimed (two QR texts, one typed), listed, and settled with the campaign; `webhooks` is the
+baseline loop in a company with one standard webhook hearing every campaign event: the
+emitting use cases the campaigns and feedback streams run per record (their stream
+invocations exist anyway: only their DynamoDB and SQS calls count), and the delivery
+function, one ticket per invocation, to a receiver answering 204 (SQS and KMS requests
+counted beside DynamoDB's). Prices are us-east-1 list prices (see PRICES), an assumption the README
 states; the request mix per campaign is the loop below, also an assumption.
 """
 
@@ -216,7 +218,7 @@ _SET_UP = False
 
 
 def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
-    """One loop of `scenario` (baseline | budget | cancelled) for a company of its own."""
+    """One loop of `scenario` (baseline | budget | cancelled | invoices | webhooks) for a company of its own."""
     global _SET_UP
     if not _SET_UP:
         _setup()
@@ -296,8 +298,10 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 events = ["campaign.submitted", "campaign.approved", "feedback.submitted", "settlement.unlocked"]
                 events += ["campaign.reimbursed"]
                 call("POST", "/webhooks", "leader", {"url": receiver.url, "events": events}, "setup")
-            if scenario in ("budget", "cancelled"):  # a company budget, set up once (not per campaign)
+            if scenario in ("budget", "cancelled", "invoices"):  # a company budget, set up once (not per campaign)
                 call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
+            if scenario == "invoices":  # settlement on verified spend, company-wide, set up once
+                call("PUT", "/settlement-policy", "finance", {"invoices_required": True}, "setup")
             plan = {
                 "title": "Tasting",
                 "category": "tasting",
@@ -323,7 +327,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 "POST /campaigns/{id}/approve",
                 key=str(uuid.uuid4()),
             )
-            if scenario in ("budget", "cancelled"):
+            if scenario in ("budget", "cancelled", "invoices"):
                 assert (approved.get("budget") or {}).get("reserved") == 180000, approved.get("budget")
             if scenario == "cancelled":
                 call(
@@ -359,6 +363,13 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
             meter.route = "stream: on_feedback_change"
             client.lambda_.invoke("on_feedback_change", lambda_event(records))
             stream_invocations += 1
+            if scenario == "invoices":  # three invoices: two read from their QR codes, one typed
+                for n, amount in ((1, "600.00"), (2, "500.00")):
+                    qr = f"01,04,3200162130,{n:08d},{amount},20261102,,4FD5"
+                    call("POST", f"/campaigns/{cid}/invoices", "rep", {"qr": qr}, "POST /campaigns/{id}/invoices")
+                typed = {"type": "32", "number": "26322000000000000003", "amount": 30000, "issued_on": "2026-11-03"}
+                call("POST", f"/campaigns/{cid}/invoices", "rep", typed, "POST /campaigns/{id}/invoices")
+                call("GET", f"/campaigns/{cid}/invoices", "finance", route="GET /campaigns/{id}/invoices")
             call("GET", f"/campaigns/{cid}/feedback", "finance", route="GET /campaigns/{id}/feedback")
             paid = call(
                 "POST",
@@ -368,8 +379,10 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 "POST /campaigns/{id}/reimbursement",
                 key=str(uuid.uuid4()),
             )
-            if scenario in ("budget", "cancelled"):
+            if scenario in ("budget", "cancelled", "invoices"):
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
+            if scenario == "invoices":  # the least of approved, actual spend and the invoices
+                assert paid["amount"] == 140000 and paid["invoice_total"] == 140000, paid
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
             call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
             if scenario == "webhooks":
@@ -472,7 +485,7 @@ def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, camp
     }
 
 
-SCENARIOS = ("baseline", "budget", "cancelled", "webhooks")
+SCENARIOS = ("baseline", "budget", "cancelled", "invoices", "webhooks")
 
 
 def report(scenario: str, meter: Meter, requests: Counter[str], streams: int) -> Estimate:

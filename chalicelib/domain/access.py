@@ -61,6 +61,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "budget.read": frozenset({"manager", "leader", "finance"}),  # which budgets: budget_visible
     # events out: a company's webhooks (and their deliveries) are its leaders' and finance's
     "webhook.manage": frozenset({"leader", "finance"}),
+    # invoices and settlement on verified spend
+    "invoice.claim": frozenset({"rep", "manager"}),  # owner only
+    "invoice.read": ALL,  # scoped like campaign.read
+    "invoice.delete": frozenset({"rep", "manager"}),  # owner only, before settlement
+    "settlement_policy.set": frozenset({"leader", "finance"}),
+    "settlement_policy.read": frozenset({"manager", "leader", "finance"}),
 }
 
 
