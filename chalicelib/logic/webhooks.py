@@ -28,7 +28,7 @@ from typing import Any
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import images, repos
-from chalicelib.domain import access
+from chalicelib.domain import access, invoices
 from chalicelib.domain import org as orgs
 from chalicelib.domain import webhooks as hooks
 from chalicelib.domain.access import Principal
@@ -255,17 +255,26 @@ def _wanted_by_anyone(tenant: str, types: Sequence[str]) -> bool:
 def campaign_changed(old: Campaign | None, new: Campaign, view: CampaignView) -> int:
     """The events of one campaign change (status into submitted, approved, rejected,
     cancelled; settlement into unlocked or reimbursed), each keyed on the campaign, the event
-    and the version the change wrote."""
+    and the version the change wrote; and `invoice.claimed` for each invoice the change
+    claimed (a claim is written with its campaign, in one transaction), keyed on the invoice."""
     types = hooks.campaign_event_types(
         old.status if old else None,
         new.status,
         old.reimbursement_status if old else None,
         new.reimbursement_status,
     )
-    if not types:
+    claimed = invoices.newly_claimed(old.invoices if old else [], new.invoices)
+    if not types and not claimed:
         return 0
     data = view(new)
-    return emit([_campaign_event(t, f"{new.id}:{new.version}", new.updated_at, new, data) for t in types])
+    events = [_campaign_event(t, f"{new.id}:{new.version}", new.updated_at, new, data) for t in types]
+    tenant = orgs.tenant_of(new.org)
+    for ref in claimed:
+        invoice = {"id": ref.id, "key": ref.key, "amount": ref.amount}
+        events.append(
+            _campaign_event("invoice.claimed", f"{tenant}:{ref.id}", new.updated_at, new, {**data, "invoice": invoice})
+        )
+    return emit(events)
 
 
 def _campaign_event(event_type: str, fact: str, at: str, campaign: Campaign, data: Mapping[str, Any]) -> Event:
@@ -291,6 +300,8 @@ def campaign_item_changed(old_image: Image | None, new_image: Image | None, view
         _text(old_image, "reimbursement_status"),
         _text(new_image, "reimbursement_status") or "",
     )
+    if _text(old_image, "invoices_json") != _text(new_image, "invoices_json"):
+        types = [*types, "invoice.claimed"]  # perhaps: the decoded images tell
     tenant = _text(new_image, "tenant")
     if not types or tenant is None or not _wanted_by_anyone(tenant, types):
         return 0
@@ -336,16 +347,6 @@ def report_item_changed(old_image: Image | None, new_image: Image | None, at: st
     data = present_report(report, with_links=False)
     event_id = hooks.event_id(f"report.ready:{tenant}:{report_id}", at)
     return emit([Event(event_id, "report.ready", at, tenant, str(report["scope"]), data)])
-
-
-def invoice_claimed(campaign: Campaign, invoice: Mapping[str, Any], claimed_at: str, view: CampaignView) -> int:
-    """`invoice.claimed`, once per claim: the campaign with the invoice beside it.
-
-    The hook for the invoice ledger (feature-invoices): call it once per claim fact, from the
-    stream or the use case that records the claim; the fact key is the invoice's id."""
-    fact = f"{orgs.tenant_of(campaign.org)}:{invoice['id']}"
-    data = {**view(campaign), "invoice": dict(invoice)}
-    return emit([_campaign_event("invoice.claimed", fact, claimed_at, campaign, data)])
 
 
 # -- delivering ------------------------------------------------------------------------------------

@@ -323,15 +323,29 @@ def test_another_companys_facts_reach_none_of_its_webhooks(store):
     assert not repos.webhooks().deliveries("CN", hook.id, None, PageRequest()).items
 
 
-def test_invoice_claimed_has_its_hook(store):
-    hook, _ = standard(events=["invoice.claimed"])
+def test_each_claimed_invoice_is_one_invoice_claimed_event_from_the_campaigns_change(store):
+    """A claim is written with its campaign (one transaction), so the campaigns stream's old and
+    new images name it: one event per invoice, however often the record comes; a change that
+    claims nothing (or only approves) makes no invoice event."""
+    from chalicelib.logic import invoices
+
+    hook, secret = standard(events=["invoice.claimed"])
     _, submitted = submit()
-    invoice = {"id": "INV1", "key": "044001900111-12345678", "amount": 150000}
-    at = "2026-11-05T01:00:00.000Z"
-    assert webhooks.invoice_claimed(submitted, invoice, at, present.campaign) == 1
-    assert webhooks.invoice_claimed(submitted, invoice, at, present.campaign) == 0
+    approved = campaigns.approve_campaign(REGION, submitted.id, 280000, None)
+    assert emit_change(submitted, approved) == 0
+    qr = "01,04,3200162130,77001234,120.00,20261102,,4FD5"
+    claimed = invoices.claim_invoice(REP, approved.id, {"qr": qr})
+    after = repos.campaigns().get(approved.id)
+    assert emit_change(approved, after) == 1
+    assert emit_change(approved, after) == 0  # the record again: the same event
     (d,) = repos.webhooks().deliveries("CN", hook.id, None, PageRequest()).items
-    assert json.loads(d.body)["data"]["invoice"]["key"] == "044001900111-12345678"
+    event = json.loads(d.body)
+    assert event["type"] == "invoice.claimed" and event["data"]["id"] == approved.id
+    assert event["data"]["invoice"] == {"id": claimed.id, "key": claimed.key, "amount": 12000}
+    assert event["data"]["reimbursement"]["invoice_total"] == 12000
+    pump(store)
+    (sent,) = store.outbound.sent
+    assert verify(secret, sent)["type"] == "invoice.claimed"
 
 
 # -- delivering ---------------------------------------------------------------------------------------
