@@ -1586,11 +1586,10 @@ export const TABLE = {
 const MB = 1024 * 1024;
 const yuan = (fen) => `¥${(Number(fen) / 100).toLocaleString("zh-CN", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 
-/** A name the API sends (a category, an approval level, a JSON type, why an address is refused,
- * a delivery's status, a webhook's format) as this console labels it. */
+/** A name the API sends (a category, an approval level, a JSON type, an invoice QR's part, why an
+ * address is refused, a delivery's status, a webhook's format) as this console labels it. */
 function term(value) {
-  for (const group of ["category", "level", "json", "address", "delivery_status", "webhook_format"]) {
-  for (const group of ["category", "level", "json", "invoice_part"]) {
+  for (const group of ["category", "level", "json", "invoice_part", "address", "delivery_status", "webhook_format"]) {
     const label = t(`${group}.${value}`, null, null);
     if (label !== null) return label;
   }
