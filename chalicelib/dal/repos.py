@@ -67,6 +67,10 @@ def audit() -> ports.AuditRepo:
     return storage().audit
 
 
+def vouchers() -> ports.VoucherRepo:
+    return storage().vouchers
+
+
 def rollups() -> ports.RollupRepo:
     return storage().rollups
 

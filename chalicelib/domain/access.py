@@ -59,6 +59,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "budget.create": frozenset({"leader", "finance"}),
     "budget.update": frozenset({"leader", "finance"}),
     "budget.read": frozenset({"manager", "leader", "finance"}),  # which budgets: budget_visible
+    # vouchers for the general ledger: the company's, whole (no org scope)
+    "accounting.set": frozenset({"finance"}),
+    "accounting.read": frozenset({"leader", "finance"}),
+    "voucher.create": frozenset({"finance"}),
+    "voucher.read": frozenset({"leader", "finance"}),
+    "voucher.post": frozenset({"finance"}),
 }
 
 

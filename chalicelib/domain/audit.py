@@ -46,6 +46,7 @@ ACTIONS = (
     "budget_reserved",
     "budget_released",
     "budget_consumed",
+    "voucher_posted",
 )
 ACTOR_ROLES = ("rep", "manager", "leader", "finance", "system")
 

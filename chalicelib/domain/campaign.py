@@ -114,6 +114,8 @@ class Campaign:
     # the audit trail's head: the last entry's seq and hash (the entries live in their own table)
     audit_seq: int = 0
     audit_head: str | None = None
+    # the voucher number the general ledger gave its settlement (POST /voucher-batches/{id}/posted)
+    voucher_no: str | None = None
 
     @property
     def feedback_required(self) -> bool:
