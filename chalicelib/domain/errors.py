@@ -42,7 +42,7 @@ ERROR_CODES: dict[str, str] = {
     "budget_below_committed": "409: a budget's amount may not go below what is committed; params `committed` (fen)",
     "budget_exceeded": "409: the budget is short; `available` (fen), params `available`, `needed` (fen)",
     "accounting_not_configured": "409: vouchers need the company's accounts first (PUT /accounting)",
-    "nothing_to_export": "409: no settled campaign up to `through` is left outside a voucher batch; params `through`",
+    "nothing_to_export": "409: no settled campaign up to `through` is left outside a voucher batch; `through`, params `through`",
     "batch_in_progress": "409: another voucher batch of the company is being made; retry in a moment",
     "already_posted": "409: the voucher batch was posted under another number; `voucher_no`, params `voucher_no`",
     "payload_too_large": "413: the body exceeds the limit; params `max_bytes`",

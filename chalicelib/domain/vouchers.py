@@ -12,6 +12,7 @@ batch and onto every campaign in it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -79,9 +80,17 @@ def new_accounting(
     by: Person,
     at: str,
 ) -> Accounting:
-    """The accounts as set; every category named must be one of the company's (400 naming
-    `expense_accounts.<category>` otherwise)."""
+    """The accounts as set: every account a code of the chart of accounts (`not_an_account`),
+    every category named one of the company's (`unknown_category`); 400 naming each field at
+    fault otherwise."""
+    named = {"expense_account": expense_account, "payable_account": payable_account}
+    named |= {f"expense_accounts.{category}": account for category, account in (expense_accounts or {}).items()}
     errors: list[FieldError] = [
+        field_error(name, "not_an_account", "must be an account code: 1-40 letters, digits or ._- ")
+        for name, account in named.items()
+        if not re.match(ACCOUNT_PATTERN, account)
+    ]
+    errors += [
         field_error(
             f"expense_accounts.{category}",
             "unknown_category",

@@ -18,7 +18,7 @@ from chalicelib.domain.campaign import (
     settlement_amount,
     settlement_gate,
 )
-from chalicelib.logic import budgets, history, retry_on_stale
+from chalicelib.logic import budgets, history, retry_on_stale, vouchers
 from chalicelib.logic.rules import apply_rules_in_force
 from chalicelib.logic.visibility import load_visible
 from chalicelib.observability import logger
@@ -29,7 +29,9 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
     created a moment ago binds before its sweep arrives). The settled amount is consumed from
     the campaign's budget reservation and the rest released, in the same unit of work as the
     settlement, conditional on the version read: of two finance users settling at once (or a
-    settlement racing a cancellation) exactly one wins; the other re-reads and gets 409."""
+    settlement racing a cancellation) exactly one wins; the other re-reads and gets 409. The
+    same unit of work queues the campaign for the general ledger's vouchers (logic/vouchers.py:
+    queue_settled)."""
     access.require(principal, "reimbursement.create")
 
     def attempt() -> Campaign:
@@ -48,6 +50,7 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
                 effect = budgets.settle(uow, campaign, principal.person, now)
                 events = [("reimbursed", history.changes(before, campaign)), *budgets.audit_events(effect)]
                 history.save(uow, campaign, history.actor(principal), events, now)
+                vouchers.queue_settled(uow, campaign)
         except BudgetShort as short:
             raise budgets.explain_short(short) from None
         return campaign

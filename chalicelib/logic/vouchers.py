@@ -131,6 +131,7 @@ def create_batch(principal: Principal, through: str | None) -> VoucherBatch:
                 f"every campaign settled on or before {day} is in a voucher batch already",
                 code="nothing_to_export",
                 params={"through": day},
+                through=day,
             )
         batch = VoucherBatch(new_id(), tenant, moment, principal.person, day, since, until, accounting)
         holder = new_id()
