@@ -160,6 +160,7 @@ def test_every_action_of_the_contract_is_known_and_nothing_else():
         "budget_reserved",
         "budget_released",
         "budget_consumed",
+        "voucher_posted",
     )
     with pytest.raises(ValueError):
         next_entry(None, "2026-11-23T08:00:00.000Z", REP, "deleted")
