@@ -58,6 +58,7 @@ bench: install         ## benchmarks: prints tables and writes bench/results.jso
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.evaluation
+	$(BIN)/python -m bench.vouchers
 	$(BIN)/python -m bench.stream_decode
 	$(BIN)/python -m bench.console
 
