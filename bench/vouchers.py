@@ -7,9 +7,10 @@ finance users racing batch creation.
   settled campaigns (target ≤ 30 s), `voucher_batch_10k_peak_mb` the peak resident memory the
   creation adds (target ≤ 256 MB; a fresh worker, ru_maxrss after − RSS before), and
   `voucher_batch_items_read_per_campaign` what DynamoDB read for it ÷ 10,000 (target ≤ 1.2;
-  bench._common.ReadCounter). The export items are seeded through moto's backend (what each
-  settlement's transaction writes: one item per campaign); moto answers in-process, so the
-  time is the code's own plus moto's emulation, without network latency.
+  bench._common.ReadCounter). The local stack's moto server answers from a process of its own
+  (so the memory measured is the creation's, as in a Lambda function, and every call crosses
+  HTTP); the export items are seeded with BatchWriteItem (what each settlement's transaction
+  writes: one item per campaign).
 * `voucher_posting_10k_s`: wall time of the vouchers stream's `post_to_campaigns` writing one
   voucher number on 10,000 campaigns (a GetItem and a two-item transaction each, with its
   `voucher_posted` entry), the local stack's moto server answering over HTTP (one lock for
@@ -53,7 +54,7 @@ TENANT = "BENCHV"
 def measure(quick: bool = False) -> dict[str, Any]:
     size = SIZES[bool(quick)]
     env = clean_env(**app_env("http://127.0.0.1:1", stage="bench-vouchers"))
-    env.pop("AWS_ENDPOINT_URL")  # mock_aws intercepts in-process (the race worker starts a server)
+    env.pop("AWS_ENDPOINT_URL")  # each worker starts the moto server it talks to
     batch = run_worker("bench.vouchers", ["--part", "batch", "--n", str(size["campaigns"])], 1800, env)
     posting = run_worker("bench.vouchers", ["--part", "posting", "--n", str(size["posting"])], 3600, env)
     race = run_worker("bench.vouchers", ["--part", "race", "--n", str(size["rounds"])], 1800, env)
@@ -111,20 +112,6 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def _setup_in_process() -> None:
-    from moto import mock_aws
-
-    from bench.evidence import _fast_partition_queries
-
-    count_reads()
-    mock_aws().start()
-    from chalicelib.dal.models import create_tables
-
-    create_tables()
-    _create_bucket()
-    _fast_partition_queries()
-
-
 def _setup_server() -> Any:
     """A moto server with DynamoDB's atomic transactions (devstack.atomic_moto, as the local stack
     runs it) in a thread of this process: the app talks to it over HTTP, from many threads at
@@ -163,51 +150,90 @@ def _finance() -> Any:
     return Principal(f"fin-{TENANT}", "finance", TENANT, name="周八")
 
 
-def _seed_exports(n: int, start: dt.datetime) -> None:
-    """n export items, as n settlements' transactions leave them, through moto's backend."""
-    from moto.core.models import DEFAULT_ACCOUNT_ID
-    from moto.dynamodb.models import dynamodb_backends
+def _moto_process() -> Any:
+    """The local stack's moto server (devstack.motoserver: atomic DynamoDB) in a process of its
+    own, so that the memory measured here is the creation's alone, as in a Lambda function."""
+    import socket
+    import subprocess
+
+    from devstack.client import free_port
+
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devstack.motoserver", "--parent-pid", str(os.getpid()), "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    os.environ["AWS_ENDPOINT_URL"] = f"http://127.0.0.1:{port}"
+    from chalicelib.dal.models import create_tables
+
+    create_tables()
+    _create_bucket()
+    return proc
+
+
+def _seed_exports_over_http(n: int, start: dt.datetime) -> None:
+    """n export items, as n settlements' transactions leave them (BatchWriteItem, 25 a call)."""
+    import boto3
 
     from chalicelib.config import settings
     from chalicelib.dal.vouchers import export_pk
+
+    client = boto3.client("dynamodb", region_name=settings().region)
+    items = [_export_item(i, start) for i in range(n)]
+    for at in range(0, n, 25):
+        requests: list[Any] = [
+            {
+                "PutRequest": {
+                    "Item": {
+                        "pk": {"S": export_pk(TENANT)},
+                        "sk": {"S": item.key},
+                        "kind": {"S": "export"},
+                        "tenant": {"S": TENANT},
+                        "data": {"S": json.dumps(item.as_dict(), ensure_ascii=False, separators=(",", ":"))},
+                    }
+                }
+            }
+            for item in items[at : at + 25]
+        ]
+        client.batch_write_item(RequestItems={settings().vouchers_table: requests})
+
+
+def _export_item(i: int, start: dt.datetime) -> Any:
+    from chalicelib.config import settings
     from chalicelib.domain.vouchers import ExportItem
 
-    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][settings().region].get_table(settings().vouchers_table)
     categories = settings().categories
-    for i in range(n):
-        at = (start + dt.timedelta(seconds=i)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        item = ExportItem(
-            campaign_id=f"C{i:025d}",
-            settled_at=at,
-            amount=10_000 + (i * 7919) % 990_000,
-            category=categories[i % len(categories)],
-            title=f"周末品鉴会 第{i}场",
-            customer_name="苏果超市新街口店",
-            owner="李雷",
-            owner_id="rep-1",
-            org=f"{TENANT}/EAST/JS",
-            invoices=(f"{24320000000000000000 + i}",),
-        )
-        data = json.dumps(item.as_dict(), ensure_ascii=False, separators=(",", ":"))
-        table.put_item(
-            {
-                "pk": {"S": export_pk(TENANT)},
-                "sk": {"S": item.key},
-                "kind": {"S": "export"},
-                "tenant": {"S": TENANT},
-                "data": {"S": data},
-            }
-        )
+    at = (start + dt.timedelta(seconds=i)).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return ExportItem(
+        campaign_id=f"C{i:025d}",
+        settled_at=at,
+        amount=10_000 + (i * 7919) % 990_000,
+        category=categories[i % len(categories)],
+        title=f"周末品鉴会 第{i}场",
+        customer_name="苏果超市新街口店",
+        owner="李雷",
+        owner_id="rep-1",
+        org=f"{TENANT}/EAST/JS",
+        invoices=(f"{24320000000000000000 + i}",),
+    )
 
 
 def worker_batch(n: int) -> dict[str, Any]:
+    count_reads()  # before the first DynamoDB client
+    moto = _moto_process()
     from chalicelib.logic import vouchers
 
-    _setup_in_process()
     fin = _finance()
     vouchers.set_accounting(fin, "6601", "2202", {"tasting": "6601.01", "display": "6601.02"})
     started = time.perf_counter()
-    _seed_exports(n, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
+    _seed_exports_over_http(n, dt.datetime.now(dt.UTC) - dt.timedelta(days=1))
     log(f"vouchers: seeded {n} export items in {time.perf_counter() - started:.1f} s")
     import xlsxwriter  # noqa: F401  # imported before RSS is read: imports are not the batch's memory
 
@@ -221,7 +247,7 @@ def worker_batch(n: int) -> dict[str, Any]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     reads = READS.snapshot()
     assert batch.campaigns == n and batch.total is not None, batch
-    return {
+    result = {
         "campaigns": n,
         "seconds": round(seconds, 2),
         "peak_mb": round(max(peak - before, 0.0), 1),
@@ -234,6 +260,8 @@ def worker_batch(n: int) -> dict[str, Any]:
         "csv_kb": _object_kb(batch.artifacts["csv"]),
         "xlsx_kb": _object_kb(batch.artifacts["xlsx"]),
     }
+    moto.terminate()
+    return result
 
 
 def worker_posting(n: int) -> dict[str, Any]:
@@ -320,7 +348,7 @@ def worker_race(rounds: int) -> dict[str, Any]:
             return
         raise AssertionError("a settlement never got through")
 
-    def create(who: Principal, out: list) -> None:
+    def create(who: Principal, out: list[Any]) -> None:
         try:
             out.append(vouchers.create_batch(who, None))
         except Conflict as e:

@@ -434,7 +434,7 @@ def report(scenario: str, meter: Meter, requests: Counter[str], streams: int) ->
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
         print(
-            f"{route:44} {requests.get(route, "·"):>4} {calls:>10} {meter.wru[route]:>6} "
+            f"{route:44} {requests.get(route, '·'):>4} {calls:>10} {meter.wru[route]:>6} "
             f"{meter.rru[route]:>6g}  {detail}"
         )
     e = estimate(meter, requests, streams)

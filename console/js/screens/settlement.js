@@ -1,13 +1,18 @@
 // The settlement queue (核销): approved campaigns whose settlement is unlocked, oldest approval
-// first, each with the amount proposed from its latest feedback (actual spend, capped at the
-// approved amount). Finance settles with that default or another amount, and a note.
+// first. Each card is the evidence pack finance needs before paying: the campaign's dates (and
+// whether it has ended), plan against actual, the rep's reflections, the photos with their
+// integrity flags, the invoices (once the invoice ledger is live), what the budget will
+// consume and release, and then the amount (the server's proposal: actual spend capped at the
+// approved amount) and the button.
 import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { daysBetween, money, parseYuan, today, yuanText } from "../format.js";
 import {
-  Empty, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors, TextField, useAsync, useSubmit,
+  Badge, Empty, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, PlanVsActual, splitErrors, TextField,
+  useAsync, useSubmit,
 } from "../components.js";
+import { integrityFlags, PhotoList } from "../photos.js";
 
 const decidedAt = (c) => (c.decision && c.decision.at) || c.updated_at;
 
@@ -21,6 +26,53 @@ export async function approvedCampaigns(status) {
 function defaultAmount(c) {
   const r = c.reimbursement;
   return r.proposed_amount !== null && r.proposed_amount !== undefined ? r.proposed_amount : c.approved_amount;
+}
+
+/** The campaign's dates, and whether it has ended (today, Asia/Shanghai as the server counts). */
+function CampaignDates({ c }) {
+  const ended = today() >= c.end_date;
+  return html`${c.start_date} – ${c.end_date}
+    <${Badge} kind=${ended ? "ok" : "warn"}>${t(ended ? "pack.ended" : "pack.not_ended")}<//>`;
+}
+
+/** What settling `fen` does to the campaign's budget: consumed, and the rest of the reservation released. */
+function BudgetEffect({ c, fen }) {
+  const b = c.budget;
+  if (!b) return html`<p class="hint">${t("pack.no_budget")}</p>`;
+  const valid = fen !== null && !Number.isNaN(fen) && fen <= b.reserved;
+  const amount = valid ? fen : defaultAmount(c);
+  const name = `${b.org} · ${b.period}${b.category ? ` · ${t(`category.${b.category}`, {}, b.category)}` : ""}`;
+  return html`<p class="budget-effect">${t("pack.budget_effect", {
+    budget: name, consumed: money(amount), released: money(Math.max(b.reserved - amount, 0)) })}</p>`;
+}
+
+/** Invoices and their total: the reimbursement carries `invoice_total` once the invoice ledger is live. */
+function Invoices({ c }) {
+  const total = c.reimbursement.invoice_total;
+  if (total === undefined) return html`<p class="hint">${t("pack.invoices_pending")}</p>`;
+  return html`<p>${t("pack.invoice_total")}${colon()}<strong>${money(total)}</strong></p>`;
+}
+
+/** The pack's evidence, read when the card is shown: the latest submitted feedback and the attachments. */
+function Evidence({ c }) {
+  const data = useAsync(() => Promise.all([api.feedback(c.id), api.attachments(c.id)]), [c.id]);
+  if (data.error) return html`<${LoadError} error=${data.error} onRetry=${data.reload} />`;
+  if (!data.data) return html`<${Loading} />`;
+  const [fb, attachments] = data.data;
+  const report = fb.submitted;
+  const photos = attachments.items.filter((a) => a.status === "ready");
+  const flagged = photos.filter((a) => integrityFlags(a).length).length;
+  return html`<div class="evidence">
+    <h3>${t("pack.plan_vs_actual")}</h3>
+    <${PlanVsActual} figures=${c.plan_vs_actual} />
+    <h3>${t("pack.reflections")}</h3>
+    ${report && report.reflections ? html`<blockquote class="reflections">${report.reflections}</blockquote>`
+      : html`<p class="hint">${t(report ? "pack.no_reflections" : "pack.no_feedback")}</p>`}
+    <h3>${t("pack.photos", { n: photos.length })}${flagged ? html` <${Badge} kind="warn">${t("pack.flagged", { n: flagged })}<//>` : ""}</h3>
+    ${photos.length ? html`<${PhotoList} items=${photos} />` : html`<p class="hint">${t("pack.no_photos")}</p>`}
+    <h3>${t("pack.invoices")}</h3>
+    <${Invoices} c=${c} />
+  </div>`;
 }
 
 function SettleForm({ c, onSettled }) {
@@ -46,6 +98,7 @@ function SettleForm({ c, onSettled }) {
   const prefix = `settle-${c.id}`;
   const notEnded = today() < c.end_date; // nothing is paid before the campaign's last day
   return html`<form class="form settle" novalidate onSubmit=${settle} aria-label=${t("settle.form_for", { title: c.title })}>
+    <${BudgetEffect} c=${c} fen=${parseYuan(amount)} />
     <div class="row">
       <${MoneyField} label=${t("settle.amount")} name=${`${prefix}-amount`} value=${amount} onValue=${setAmount}
         error=${fields.amount} hint=${t("settle.amount_hint", { v: money(c.approved_amount) })} />
@@ -68,6 +121,7 @@ export default function Settlement() {
   const items = data.data ? data.data.items : [];
   return html`<${Page} title=${t("nav.settlement")} busy=${data.loading}
     actions=${html`<a class="button secondary" href="#/settlement/locked">${t("nav.locked")}</a>
+      <a class="button secondary" href="#/vouchers">${t("nav.vouchers")}</a>
       <a class="button secondary" href="#/budgets">${t("nav.budgets")}</a>`}>
     ${done ? html`<${Notice} kind="ok">${done}<//>` : ""}
     ${data.error ? html`<${LoadError} error=${data.error} onRetry=${data.reload} />`
@@ -78,11 +132,13 @@ export default function Settlement() {
           <${Facts} items=${[
             [t("field.customer"), c.customer.name || c.customer.id],
             [t("field.owner"), `${c.owner.name} · ${c.org}`],
+            [t("pack.dates"), html`<${CampaignDates} c=${c} />`],
             [t("settle.approved_at"), `${decidedAt(c).slice(0, 10)} (${t("worklist.days", { n: daysBetween(decidedAt(c), today()) })})`],
             [t("field.approved_amount"), money(c.approved_amount)],
             [t("fig.actual_spend"), money(c.plan_vs_actual.actual_spend)],
             [t("settle.proposed"), html`<strong>${money(defaultAmount(c))}</strong>`],
           ]} />
+          <${Evidence} c=${c} />
           <${SettleForm} c=${c} onSettled=${settled} />
         </li>`)}</ol>`}
     ${data.data && !data.data.complete ? html`<p class="hint">${t("approvals.more")}</p>` : ""}
