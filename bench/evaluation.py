@@ -48,7 +48,7 @@ from bench._common import count_reads, merge_results
 if TYPE_CHECKING:
     from chalicelib.dal.rollups import RollupRepository
     from chalicelib.domain.campaign import Campaign
-    from chalicelib.domain.rollups import Metrics, RowKey
+    from chalicelib.domain.rollups import Metrics, Placement, RowKey
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -515,12 +515,16 @@ def bench_exact(size: Size) -> dict[str, Any]:
     failed: set[str] = set()
 
     def flaky(
-        self: RollupRepository, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None
+        self: RollupRepository,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        placed: Placement | None = None,
     ) -> bool:
         if zlib.crc32(event_id.encode()) % 4 == 0 and event_id not in failed:
             failed.add(event_id)
             raise RuntimeError("injected failure")
-        return real(self, event_id, rows, labels)
+        return real(self, event_id, rows, labels, placed)
 
     invocations = 0
     with mock.patch.object(dal.RollupRepository, "apply", flaky):

@@ -38,7 +38,8 @@ class Settings:
     report_link_ttl_seconds: int = 900
     console_origin: str | None = None
     control_table: str = ""
-    audit_table: str = ""  # the web console's origin: the one CORS answers
+    audit_table: str = ""
+    invoices_table: str = ""
     vouchers_table: str = ""
 
 
@@ -80,5 +81,6 @@ def settings() -> Settings:
         console_origin=env.get("CONSOLE_ORIGIN") or None,
         control_table=env.get("CONTROL_TABLE", f"{p}-control"),
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
+        invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
         vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),
     )

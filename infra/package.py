@@ -17,6 +17,10 @@ comparing timestamps, which a zip does not keep exactly). Lambda's /var/task is 
 without it every cold start compiles app.py, chalicelib/ and every vendored library (botocore
 included) again before the first request; `make bench` (cold_start) measures the difference.
 
+The report compiler's Lambda layer, `report-fonts.zip` (a subset CJK font for the email's
+charts), is built beside the template by infra/fonts.py; the template's ReportFontsLayer
+points at it.
+
 `--hold-back-index` leaves a GSI (and the attribute definitions only it used) out of the
 template, for upgrading a deployed stack: DynamoDB creates one GSI per table update, so a
 CloudFormation update that adds two to a table fails ("Cannot perform more than one GSI creation
@@ -68,7 +72,10 @@ def hold_back(template: dict[str, Any], indexes: list[str]) -> dict[str, Any]:
 
 
 def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -> Path:
+    from infra.fonts import build_layer
+
     out.mkdir(parents=True, exist_ok=True)
+    build_layer(out)
     merged = out / f"merge-template-{stage}.json"
     merged.write_text(json.dumps(hold_back(merge_template_json(), hold_back_indexes or []), indent=2), encoding="utf-8")
     env = dict(os.environ)

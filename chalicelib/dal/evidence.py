@@ -78,6 +78,7 @@ def _from_model(m: E) -> Attachment:
         phash=m.phash,
         phash_crop=m.phash_crop,
         duplicate_refs=sorted(m.dup_refs or ()),
+        invoice_qr=m.invoice_qr,
     )
 
 
@@ -109,6 +110,7 @@ def _to_model(a: Attachment) -> E:
         phash=a.phash,
         phash_crop=a.phash_crop,
         dup_refs=set(a.duplicate_refs) or None,
+        invoice_qr=a.invoice_qr,
     )
 
 

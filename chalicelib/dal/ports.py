@@ -24,7 +24,6 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from chalicelib.dal.mail import Mail
     from chalicelib.dal.objects import StoredObject
     from chalicelib.domain.access import Scope
     from chalicelib.domain.approval import ApprovalPolicy, Delegation
@@ -33,8 +32,10 @@ if TYPE_CHECKING:
     from chalicelib.domain.campaign import Campaign, RuleRef
     from chalicelib.domain.evidence import Attachment, Candidate
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+    from chalicelib.domain.invoices import Invoice, InvoiceRef, SettlementPolicy
+    from chalicelib.domain.mail import Mail
     from chalicelib.domain.pages import Page, PageRequest
-    from chalicelib.domain.rollups import Metrics, RowKey
+    from chalicelib.domain.rollups import Metrics, Placement, RowKey, Standing
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
     from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
 
@@ -166,11 +167,43 @@ class BudgetRepo(Protocol):
 
 
 class PolicyRepo(Protocol):
-    """A company's approval policy, with who set it when (`{by, at}`)."""
+    """A company's approval policy, with who set it when (`{by, at}`), and its settlement policy."""
 
     def get(self, tenant: str) -> tuple[ApprovalPolicy, dict[str, Any]] | None: ...
 
     def put(self, tenant: str, policy: ApprovalPolicy, by: Person, at: str) -> None: ...
+
+    def settlement(self, tenant: str) -> SettlementPolicy:
+        """The company's settlement policy (the default, invoices not required, if never set)."""
+        ...
+
+    def put_settlement(self, tenant: str, policy: SettlementPolicy) -> None: ...
+
+
+class InvoiceRepo(Protocol):
+    """The company-wide invoice ledger: one claim per invoice key and company, written in the
+    unit of work of the campaign that lists it (dal/invoices.py)."""
+
+    def claim(self, invoice: Invoice) -> None:
+        """Claim the invoice's key in its company (InvoiceTaken when a claim exists)."""
+        ...
+
+    def holder(self, tenant: str, key: str) -> Invoice | None:
+        """The invoice holding a key's claim now (strongly consistent), if any."""
+        ...
+
+    def of_campaign(self, campaign: Campaign) -> builtins.list[Invoice]:
+        """The invoices a campaign lists, in claim order (one strongly consistent batch read):
+        how settlement's readers (vouchers) get a settled campaign's invoice numbers."""
+        ...
+
+    def release(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> None:
+        """Drop the claim while this campaign holds it unsettled (StaleWrite otherwise)."""
+        ...
+
+    def settle(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> None:
+        """Mark the claim settled, for good (StaleWrite unless this campaign holds it claimed)."""
+        ...
 
 
 class DelegationRepo(Protocol):
@@ -245,9 +278,18 @@ class VoucherRepo(Protocol):
 
 # -- repositories and services outside units of work ----------------------------------------------
 class RollupRepo(Protocol):
-    """Roll-up rows: exactly-once deltas from the campaigns stream, read by the reports."""
+    """Roll-up rows and ROI standings: exactly-once deltas from the campaigns stream, read by
+    the reports."""
 
-    def apply(self, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> bool: ...
+    def apply(
+        self,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        placed: Placement | None = None,
+    ) -> bool: ...
+
+    def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]: ...
 
     def put_rows(self, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> int: ...
 
@@ -280,9 +322,9 @@ class ReportRepo(Protocol):
         error: str | None = None,
     ) -> bool: ...
 
-    def claim_email(self, tenant: str, report_id: str) -> bool: ...
+    def claim_email(self, tenant: str, report_id: str, language: str = "zh") -> bool: ...
 
-    def release_email(self, tenant: str, report_id: str) -> None: ...
+    def release_email(self, tenant: str, report_id: str, language: str = "zh") -> None: ...
 
     def put_subscription(self, tenant: str, user_id: str, subscription: dict[str, Any]) -> None: ...
 
@@ -307,6 +349,8 @@ class ObjectStore(Protocol):
 
     def read(self, key: str, etag: str, max_bytes: int) -> bytes: ...
 
+    def thumbnail(self, key: str, max_bytes: int) -> bytes | None: ...
+
     def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None: ...
 
     def quarantine(self, key: str) -> None: ...
@@ -329,6 +373,10 @@ class ObjectStore(Protocol):
 class Mailer(Protocol):
     def send(self, mail: Mail) -> str:
         """Send one message; returns its message id."""
+        ...
+
+    def sender_domain(self) -> str:
+        """The domain Message-IDs and Content-IDs are made unique under."""
         ...
 
 
@@ -365,6 +413,9 @@ class Repositories(Protocol):
 
     @property
     def audit(self) -> AuditRepo: ...
+
+    @property
+    def invoices(self) -> InvoiceRepo: ...
 
     @property
     def vouchers(self) -> VoucherRepo: ...

@@ -67,6 +67,10 @@ def audit() -> ports.AuditRepo:
     return storage().audit
 
 
+def invoices() -> ports.InvoiceRepo:
+    return storage().invoices
+
+
 def vouchers() -> ports.VoucherRepo:
     return storage().vouchers
 

@@ -81,6 +81,12 @@ class DynamoRepositories:
         return AuditRepository(self.writes)
 
     @cached_property
+    def invoices(self) -> ports.InvoiceRepo:
+        from chalicelib.dal.invoices import InvoiceRepository
+
+        return InvoiceRepository(self.writes)
+
+    @cached_property
     def vouchers(self) -> ports.VoucherRepo:
         from chalicelib.dal.vouchers import VoucherRepository
 

@@ -46,6 +46,9 @@ ACTIONS = (
     "budget_reserved",
     "budget_released",
     "budget_consumed",
+    "invoice_claimed",
+    "invoice_released",
+    "invoices_settled",
     "voucher_posted",
 )
 ACTOR_ROLES = ("rep", "manager", "leader", "finance", "system")

@@ -41,6 +41,7 @@ class Attachment:
     phash_crop: str | None = None
     integrity: dict[str, Any] | None = None  # the flags, without duplicate_of (see duplicate_refs)
     duplicate_refs: list[str] = field(default_factory=list)  # "<campaign id>/<attachment id>"
+    invoice_qr: str | None = None  # the text of an invoice's QR code the checker found in it
 
     @property
     def duplicate_of(self) -> list[str]:

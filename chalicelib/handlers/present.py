@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # for annotations only
     from chalicelib.domain.approval import Delegation
     from chalicelib.domain.budget import Budget, LedgerEntry
     from chalicelib.domain.evidence import Attachment
+    from chalicelib.domain.invoices import Invoice
     from chalicelib.domain.vouchers import Accounting, VoucherBatch
 
 
@@ -58,6 +59,8 @@ def campaign(c: Campaign, today: str | None = None) -> dict[str, Any]:
             "reimbursed_by": c.reimbursed_by,
             "by": {"id": c.reimbursed_by, "name": c.reimbursed_by_name or ""} if c.reimbursed_by else None,
             "note": c.reimbursement_note,
+            "invoice_total": c.invoice_total,
+            "invoices": len(c.invoices),
             "voucher_no": c.voucher_no,
         },
         "plan_vs_actual": figures(c),
@@ -179,6 +182,7 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         "checked_at": a.checked_at,
         "download_url": links.get("download_url"),
         "thumbnail_url": links.get("thumbnail_url"),
+        "invoice_qr": a.invoice_qr if a.status == "ready" else None,
     }
     if a.status == "rejected":
         out["reason"] = a.reason
@@ -189,6 +193,10 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         out["gps"] = a.gps
         out["integrity"] = {**(a.integrity or {}), "duplicate_of": a.duplicate_of}
     return out
+
+
+def invoice(i: Invoice) -> dict[str, Any]:
+    return i.as_dict()
 
 
 # -- money control ---------------------------------------------------------------------------

@@ -93,8 +93,10 @@ def queue_settled(uow: UnitOfWork, campaign: Campaign) -> ExportItem:
 
 
 def invoice_numbers(campaign: Campaign) -> list[str]:
-    """The numbers of the invoices a campaign settles, for its voucher lines."""
-    return []
+    """The numbers of the invoices a campaign settles, for its voucher lines, in claim order:
+    read through the invoice ledger's own repository (one consistent batch read of the keys the
+    campaign lists; none for a campaign without invoices), never a copy of the ledger."""
+    return [invoice.fields.number for invoice in repos.invoices().of_campaign(campaign)]
 
 
 # -- batches -------------------------------------------------------------------------------------------

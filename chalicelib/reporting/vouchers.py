@@ -139,7 +139,11 @@ class VoucherFiles:
             ("费用科目 Expense account (default)", a.expense_account, None),
         ]
         rows += [
-            (f"费用科目 Expense account: {category_name(category)}", account, None)
+            (
+                f"费用科目 Expense account: {category_name(category, 'zh')} {category_name(category, 'en')}",
+                account,
+                None,
+            )
             for category, account in sorted(a.expense_accounts.items())
         ]
         for r, (label, value, fmt) in enumerate(rows):

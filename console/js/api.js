@@ -192,6 +192,9 @@ export const api = {
   // -- settlement -----------------------------------------------------------------------------
   settle: (id, body, key) => call("POST", `/campaigns/${enc(id)}/reimbursement`, { body, key }),
 
+  invoices: (id) => call("GET", `/campaigns/${enc(id)}/invoices`),
+  settlementPolicy: () => call("GET", "/settlement-policy"),
+
   // -- vouchers for the general ledger --------------------------------------------------------
   accounting: () => call("GET", "/accounting"),
   setAccounting: (body) => call("PUT", "/accounting", { body }),
@@ -205,7 +208,7 @@ export const api = {
   evaluation: (id) => call("GET", `/campaigns/${enc(id)}/evaluation`),
   customerHistory: (customerId) => call("GET", `/customers/${enc(customerId)}/history`),
   summary: (groupBy, from, to) => call("GET", "/reports/summary", { params: { group_by: groupBy, from, to } }),
-  runReport: (period, key) => call("POST", "/reports/runs", { body: { period }, key }),
+  runReport: (period, language, key) => call("POST", "/reports/runs", { body: { period, language }, key }),
   reports: (cursor) => call("GET", "/reports", { params: { cursor } }),
   report: (id) => call("GET", `/reports/${enc(id)}`),
 };

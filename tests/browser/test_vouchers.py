@@ -1,6 +1,6 @@
 """Finance's evidence pack and vouchers, in Chromium at a desk and on a phone: the settlement
 card shows the campaign's dates, plan against actual, the rep's reflections, the photos with
-their checks, the invoices' place and the budget effect before the amount and the button; the
+their checks, the invoices with their total and the budget effect before the amount and the button; the
 voucher screen sets the accounts, makes a batch (how many, how much), offers both files, and
 records the voucher number, which the campaign then shows."""
 
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import random
 
 import pytest
 import requests
@@ -24,6 +25,9 @@ def test_finance_reads_the_evidence_pack_settles_and_books_the_voucher(console, 
     scene.upload_photo(co, c)
     scene.feedback(co, c["id"], actual_spend=150000, actual_sales=900000, reflections="新口味很受欢迎，试饮排队。")
     scene.until(co, c["id"], lambda x: x["reimbursement"]["status"] == "unlocked")
+    issued = c["start_date"].replace("-", "")
+    qr = f"01,04,3200162130,{random.randrange(10**8):08d},1500.00,{issued},,4FD5"
+    invoice = co.api("rep", "POST", f"/campaigns/{c['id']}/invoices", {"qr": qr})
 
     fin = console(device)
     if device == "desk":
@@ -37,7 +41,7 @@ def test_finance_reads_the_evidence_pack_settles_and_books_the_voucher(console, 
     assert "新口味很受欢迎，试饮排队。" in text  # the rep's reflections
     assert "¥2,000.00" in text and "¥1,500.00" in text  # plan against actual spend
     assert "检查通过" in card.locator(".attachments").inner_text() or card.locator(".flags").count() > 0
-    assert "发票台账尚未启用" in text  # the invoices' place, until the invoice ledger is live
+    assert f"发票 {invoice['number']} · ¥1,500.00" in text and "发票合计：¥1,500.00" in text  # the invoices
     assert "消耗 ¥1,500.00，释放 ¥300.00" in card.locator(".budget-effect").inner_text()
     card.get_by_label("核销金额").fill("1400")
     assert "消耗 ¥1,400.00，释放 ¥400.00" in card.locator(".budget-effect").inner_text()
@@ -64,9 +68,9 @@ def test_finance_reads_the_evidence_pack_settles_and_books_the_voucher(console, 
     fin.check("vouchers-batch")
     raw = requests.get(row.get_by_role("link", name="CSV").get_attribute("href"), timeout=10).content
     lines = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert raw[:3] == b"\xef\xbb\xbf" and [r[1:4] for r in lines[1:]] == [
-        ["6601.01", "1400.00", "0.00"],
-        ["2202", "0.00", "1400.00"],
+    assert raw[:3] == b"\xef\xbb\xbf" and [r[1:4] + r[8:] for r in lines[1:]] == [
+        ["6601.01", "1400.00", "0.00", invoice["number"]],
+        ["2202", "0.00", "1400.00", invoice["number"]],
     ]
     # another batch now: nothing left
     p.get_by_role("button", name="生成批次").click()

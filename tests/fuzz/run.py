@@ -53,8 +53,11 @@ class Stack:
         # to a file, not a pipe: a full pipe nobody reads would block the server's log writes
         self.log = ROOT / "var" / "fuzz" / "stack.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "w") as out:  # run files of its own: other stacks may run beside it
-            self.proc, _, _ = spawn_stack(self.port, out, new_session=False)
+        # run files of its own: other stacks may run beside it; --verbose: the app's JSON lines
+        # (every route and status answered, every traceback) in this log too, not one line each
+        command = [sys.executable, "-m", "devstack", "run", "--verbose"]
+        with open(self.log, "w") as out:
+            self.proc, _, _ = spawn_stack(self.port, out, command, new_session=False)
         if wait_healthy(self.base, self.proc):
             return self
         if self.proc.poll() is not None:
@@ -126,6 +129,7 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
         "rule_id": [],
         "report_id": [],
         "customer_id": ["K1"],
+        "invoice_id": [],
     }
     ids["rule_id"].append(
         _ok(call_json(base, "POST", "/feedback-rules", leader, {"scope": "category", "category": "tasting"}), 201)["id"]
@@ -185,6 +189,11 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
                     )
                 )
                 _ok(call_json(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep))
+        # an invoice claimed on each approved live campaign (its QR text: one invoice per campaign)
+        if "approve" in steps and "cancel" not in steps:
+            qr = f"01,04,3200162130,{len(ids['campaign_id']):08d},9.00,20261102,,4FD5"
+            claimed = _ok(call_json(base, "POST", f"/campaigns/{c['id']}/invoices", rep, {"qr": qr}), 201)
+            ids["invoice_id"].append(claimed["id"])
         # evidence and reports too: a pending attachment on each live campaign
         if "cancel" not in steps:
             made = _ok(

@@ -26,6 +26,7 @@ TABLES = {
     "ReportsTable": "ReportModel",
     "ControlTable": "ControlModel",
     "AuditTable": "AuditModel",
+    "InvoicesTable": "InvoiceModel",
     "VouchersTable": "VoucherModel",
 }
 STREAM_TRIGGERS = {
@@ -144,7 +145,7 @@ def test_every_table_is_on_demand_recoverable_and_encrypted(resources, logical):
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
-@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable", "VouchersTable"])
+@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable", "InvoicesTable", "VouchersTable"])
 def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resources, logical):
     """Retain keeps them when the stack goes; deletion protection also refuses a DeleteTable
     by hand. The settings name the tables the stack creates (the models read them)."""
@@ -156,6 +157,7 @@ def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resourc
     model = {
         "ControlTable": models.ControlModel,
         "AuditTable": models.AuditModel,
+        "InvoicesTable": models.InvoiceModel,
         "VouchersTable": models.VoucherModel,
     }[logical]
     assert model.Meta.table_name.endswith("-" + logical[:-5].lower())
@@ -220,6 +222,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("REPORTS_TABLE", "ReportsTable"),
         ("CONTROL_TABLE", "ControlTable"),
         ("AUDIT_TABLE", "AuditTable"),
+        ("INVOICES_TABLE", "InvoicesTable"),
         ("VOUCHERS_TABLE", "VouchersTable"),
     ):
         assert env[variable] == {"Ref": logical}, variable
@@ -438,6 +441,12 @@ def test_every_function_has_error_and_throttle_alarms(resources, metric):
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
+def test_throttled_writes_to_the_invoice_ledger_raise_an_alarm(resources):
+    """A throttled claim, release or settlement is refused: someone must hear of it."""
+    alarm = _alarm_on(resources, "AWS/DynamoDB", "WriteThrottleEvents", {"Ref": "InvoicesTable"})
+    assert alarm is not None and alarm["Threshold"] == 0 and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
 def test_dead_letter_depth_alarm(resources):
     alarm = _alarm_on(
         resources, "AWS/SQS", "ApproximateNumberOfMessagesVisible", {"Fn::GetAtt": ["StreamFailureQueue", "QueueName"]}
@@ -544,7 +553,7 @@ def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources
     [
         ("OnUpload", {"quarantine/*", "thumbnails/*"}, {"uploads/*"}, {"uploads/*"}, False),
         ("OnCampaignChange", {"dead-letters/*"}, set(), set(), False),
-        ("OnReportRequested", {"reports/*", "dead-letters/*"}, set(), set(), True),
+        ("OnReportRequested", {"reports/*", "dead-letters/*"}, {"thumbnails/*"}, set(), True),  # a standout's photo
         ("OnVoucherChange", {"dead-letters/*"}, set(), set(), False),
         ("CompileScheduledReports", set(), set(), set(), False),
         ("SendOverdueReminders", set(), set(), set(), True),

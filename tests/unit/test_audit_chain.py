@@ -160,6 +160,9 @@ def test_every_action_of_the_contract_is_known_and_nothing_else():
         "budget_reserved",
         "budget_released",
         "budget_consumed",
+        "invoice_claimed",
+        "invoice_released",
+        "invoices_settled",
         "voucher_posted",
     )
     with pytest.raises(ValueError):

@@ -1,9 +1,9 @@
 // The settlement queue (核销): approved campaigns whose settlement is unlocked, oldest approval
 // first. Each card is the evidence pack finance needs before paying: the campaign's dates (and
 // whether it has ended), plan against actual, the rep's reflections, the photos with their
-// integrity flags, the invoices (once the invoice ledger is live), what the budget will
-// consume and release, and then the amount (the server's proposal: actual spend capped at the
-// approved amount) and the button.
+// integrity flags, the invoices with their total and flags, what the budget will consume and
+// release, and then the amount (the server's proposal: actual spend capped at the approved
+// amount, and where the company requires invoices at their total) and the button.
 import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
 import { colon, t } from "../i18n.js";
@@ -23,9 +23,11 @@ export async function approvedCampaigns(status) {
   return { items: wanted, complete };
 }
 
-function defaultAmount(c) {
+/** What the server settles without an amount: the proposal, and where invoices are required no more than they prove. */
+function defaultAmount(c, policy) {
   const r = c.reimbursement;
-  return r.proposed_amount !== null && r.proposed_amount !== undefined ? r.proposed_amount : c.approved_amount;
+  const proposed = r.proposed_amount !== null && r.proposed_amount !== undefined ? r.proposed_amount : c.approved_amount;
+  return policy && policy.invoices_required ? Math.min(proposed, r.invoice_total || 0) : proposed;
 }
 
 /** The campaign's dates, and whether it has ended (today, Asia/Shanghai as the server counts). */
@@ -36,29 +38,33 @@ function CampaignDates({ c }) {
 }
 
 /** What settling `fen` does to the campaign's budget: consumed, and the rest of the reservation released. */
-function BudgetEffect({ c, fen }) {
+function BudgetEffect({ c, fen, policy }) {
   const b = c.budget;
   if (!b) return html`<p class="hint">${t("pack.no_budget")}</p>`;
   const valid = fen !== null && !Number.isNaN(fen) && fen <= b.reserved;
-  const amount = valid ? fen : defaultAmount(c);
+  const amount = valid ? fen : defaultAmount(c, policy);
   const name = `${b.org} · ${b.period}${b.category ? ` · ${t(`category.${b.category}`, {}, b.category)}` : ""}`;
   return html`<p class="budget-effect">${t("pack.budget_effect", {
     budget: name, consumed: money(amount), released: money(Math.max(b.reserved - amount, 0)) })}</p>`;
 }
 
-/** Invoices and their total: the reimbursement carries `invoice_total` once the invoice ledger is live. */
-function Invoices({ c }) {
-  const total = c.reimbursement.invoice_total;
-  if (total === undefined) return html`<p class="hint">${t("pack.invoices_pending")}</p>`;
-  return html`<p>${t("pack.invoice_total")}${colon()}<strong>${money(total)}</strong></p>`;
+/** The campaign's invoices, their total and flags; whether the company settles only on them. */
+function Invoices({ list, policy }) {
+  const required = policy && policy.invoices_required;
+  return html`${list.items.length ? html`<ul class="invoices">${list.items.map((i) => html`<li key=${i.id}>
+      ${t("pack.invoice_line", { number: i.number, amount: money(i.amount), day: i.issued_on })}
+      ${i.flags.issued_before_campaign ? html` <${Badge} kind="warn">${t("pack.issued_before_campaign")}<//>` : ""}
+    </li>`)}</ul>` : html`<p class="hint">${t("pack.no_invoices")}</p>`}
+    <p>${t("pack.invoice_total")}${colon()}<strong>${money(list.total)}</strong>
+      ${required ? html` <span class="hint">${t("pack.invoices_required")}</span>` : ""}</p>`;
 }
 
 /** The pack's evidence, read when the card is shown: the latest submitted feedback and the attachments. */
-function Evidence({ c }) {
-  const data = useAsync(() => Promise.all([api.feedback(c.id), api.attachments(c.id)]), [c.id]);
+function Evidence({ c, policy }) {
+  const data = useAsync(() => Promise.all([api.feedback(c.id), api.attachments(c.id), api.invoices(c.id)]), [c.id]);
   if (data.error) return html`<${LoadError} error=${data.error} onRetry=${data.reload} />`;
   if (!data.data) return html`<${Loading} />`;
-  const [fb, attachments] = data.data;
+  const [fb, attachments, invoices] = data.data;
   const report = fb.submitted;
   const photos = attachments.items.filter((a) => a.status === "ready");
   const flagged = photos.filter((a) => integrityFlags(a).length).length;
@@ -71,12 +77,12 @@ function Evidence({ c }) {
     <h3>${t("pack.photos", { n: photos.length })}${flagged ? html` <${Badge} kind="warn">${t("pack.flagged", { n: flagged })}<//>` : ""}</h3>
     ${photos.length ? html`<${PhotoList} items=${photos} />` : html`<p class="hint">${t("pack.no_photos")}</p>`}
     <h3>${t("pack.invoices")}</h3>
-    <${Invoices} c=${c} />
+    <${Invoices} list=${invoices} policy=${policy} />
   </div>`;
 }
 
-function SettleForm({ c, onSettled }) {
-  const [amount, setAmount] = useState(yuanText(defaultAmount(c)));
+function SettleForm({ c, policy, onSettled }) {
+  const [amount, setAmount] = useState(yuanText(defaultAmount(c, policy)));
   const [note, setNote] = useState("");
   const [intent] = useState(() => new IntentKey());
   const submit = useSubmit();
@@ -89,7 +95,7 @@ function SettleForm({ c, onSettled }) {
     const fen = parseYuan(amount);
     if (Number.isNaN(fen)) return submit.setError({ local: { amount: t("err.money_format") } });
     const body = {};
-    if (fen !== null && fen !== defaultAmount(c)) body.amount = fen;
+    if (fen !== null && fen !== defaultAmount(c, policy)) body.amount = fen;
     if (note.trim()) body.note = note.trim();
     const out = await submit.run(() => api.settle(c.id, body, intent.for(body)));
     if (out) onSettled(c, out);
@@ -98,7 +104,7 @@ function SettleForm({ c, onSettled }) {
   const prefix = `settle-${c.id}`;
   const notEnded = today() < c.end_date; // nothing is paid before the campaign's last day
   return html`<form class="form settle" novalidate onSubmit=${settle} aria-label=${t("settle.form_for", { title: c.title })}>
-    <${BudgetEffect} c=${c} fen=${parseYuan(amount)} />
+    <${BudgetEffect} c=${c} fen=${parseYuan(amount)} policy=${policy} />
     <div class="row">
       <${MoneyField} label=${t("settle.amount")} name=${`${prefix}-amount`} value=${amount} onValue=${setAmount}
         error=${fields.amount} hint=${t("settle.amount_hint", { v: money(c.approved_amount) })} />
@@ -113,13 +119,14 @@ function SettleForm({ c, onSettled }) {
 
 export default function Settlement() {
   const data = useAsync(() => approvedCampaigns("unlocked"), []);
+  const policy = useAsync(() => api.settlementPolicy(), []);
   const [done, setDone] = useState(null);
   const settled = (c, out) => {
     data.setData((d) => ({ ...d, items: d.items.filter((x) => x.id !== c.id) }));
     setDone(t("settle.done", { title: c.title, amount: money(out.amount) }));
   };
   const items = data.data ? data.data.items : [];
-  return html`<${Page} title=${t("nav.settlement")} busy=${data.loading}
+  return html`<${Page} title=${t("nav.settlement")} busy=${data.loading || policy.loading}
     actions=${html`<a class="button secondary" href="#/settlement/locked">${t("nav.locked")}</a>
       <a class="button secondary" href="#/vouchers">${t("nav.vouchers")}</a>
       <a class="button secondary" href="#/budgets">${t("nav.budgets")}</a>`}>
@@ -136,10 +143,10 @@ export default function Settlement() {
             [t("settle.approved_at"), `${decidedAt(c).slice(0, 10)} (${t("worklist.days", { n: daysBetween(decidedAt(c), today()) })})`],
             [t("field.approved_amount"), money(c.approved_amount)],
             [t("fig.actual_spend"), money(c.plan_vs_actual.actual_spend)],
-            [t("settle.proposed"), html`<strong>${money(defaultAmount(c))}</strong>`],
+            [t("settle.proposed"), html`<strong>${money(defaultAmount(c, policy.data))}</strong>`],
           ]} />
-          <${Evidence} c=${c} />
-          <${SettleForm} c=${c} onSettled=${settled} />
+          <${Evidence} c=${c} policy=${policy.data} />
+          <${SettleForm} key=${policy.data ? "policy" : "default"} c=${c} policy=${policy.data} onSettled=${settled} />
         </li>`)}</ol>`}
     ${data.data && !data.data.complete ? html`<p class="hint">${t("approvals.more")}</p>` : ""}
   <//>`;

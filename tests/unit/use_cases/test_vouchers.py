@@ -129,6 +129,26 @@ def test_a_batch_holds_every_settled_campaign_once_with_two_balanced_lines_each(
     assert [x.id for x in vouchers.list_batches(FINANCE, page(10)).items] == [second.id, batch.id]
 
 
+def test_a_campaigns_invoice_numbers_are_on_its_lines_in_claim_order():
+    # GIVEN a campaign settled on two invoices (a VAT invoice and a fully digital one), one without
+    from chalicelib.logic import invoices
+
+    accounts()
+    c = fed_back(spend=150000)
+    invoices.claim_invoice(REP, c.id, {"qr": "01,04,3200162130,00001234,1000.00,20261102,,4FD5"})
+    invoices.claim_invoice(REP, c.id, {"qr": "01,32,,24322000000000004321,500.00,20261102,,9B1E"})
+    settlement.settle(FINANCE, c.id, None, None)
+    plain = reimbursed()
+    rows = csv_rows(vouchers.create_batch(FINANCE, None))[1:]
+    # THEN both lines of each campaign carry its invoices' numbers, `;`-separated; none for the other
+    assert [(r[5], r[8]) for r in rows] == [
+        (c.id, "00001234;24322000000000004321"),
+        (c.id, "00001234;24322000000000004321"),
+        (plain.id, ""),
+        (plain.id, ""),
+    ]
+
+
 def test_through_takes_the_days_up_to_it_and_leaves_the_later_ones(clock: Clock):
     # GIVEN one campaign settled on the 18th and one on the 20th
     accounts()
