@@ -8,6 +8,7 @@ environment and its own moto endpoint, so `bench.run()` can be called from any p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -18,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
@@ -482,3 +483,32 @@ def count_writes(counter: WriteCounter = WRITES) -> WriteCounter:
         ],
     )
     return counter
+
+
+@contextlib.contextmanager
+def app_in_process(key_dir: str, before_app: Callable[[], Any] = lambda: None) -> Iterator[Any]:
+    """A benchmark worker's app: an in-process moto, the app's settings pointed at it, local
+    tokens signed with the keys of `key_dir`, the tables created, and a chalice.test Client
+    (yielded). `before_app` runs before the app is imported (a read or write counter must hook
+    every DynamoDB client chalicelib makes)."""
+    import logging
+
+    from devstack.atomic_moto import start_in_thread
+    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _, jwks = ensure_keys(key_dir)
+    server, endpoint = start_in_thread()
+    try:
+        os.environ.update(app_env(endpoint, JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE))
+        before_app()
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib.dal.models import create_tables
+
+        create_tables()
+        with Client(app, stage_name="dev") as client:
+            yield client
+    finally:
+        server.shutdown()

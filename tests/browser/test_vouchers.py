@@ -41,7 +41,9 @@ def test_finance_reads_the_evidence_pack_settles_and_books_the_voucher(console, 
     assert "新口味很受欢迎，试饮排队。" in text  # the rep's reflections
     assert "¥2,000.00" in text and "¥1,500.00" in text  # plan against actual spend
     assert "检查通过" in card.locator(".attachments").inner_text() or card.locator(".flags").count() > 0
-    assert f"发票 {invoice['number']} · ¥1,500.00" in text and "发票合计：¥1,500.00" in text  # the invoices
+    assert "1 张发票，合计 ¥1,500.00" in text and "已覆盖实际花费" in text  # the invoices against actual spend
+    card.locator("details.invoices-box summary").click()
+    assert invoice["number"] in card.locator("li.invoice").inner_text()
     assert "消耗 ¥1,500.00，释放 ¥300.00" in card.locator(".budget-effect").inner_text()
     card.get_by_label("核销金额").fill("1400")
     assert "消耗 ¥1,400.00，释放 ¥400.00" in card.locator(".budget-effect").inner_text()
