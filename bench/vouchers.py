@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import READS, app_env, clean_env, count_reads, log, publish, run_worker
+from bench._common import READS, app_env, clean_env, count_reads, log, publish, rss_mb, run_worker
 
 SIZES = {
     False: {"campaigns": 10_000, "posting": 10_000, "rounds": 20},
@@ -104,14 +104,6 @@ def table(r: dict[str, Any]) -> str:
 
 
 # -- workers ----------------------------------------------------------------------------------------
-def _rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def _setup_server() -> Any:
     """A moto server with DynamoDB's atomic transactions (devstack.atomic_moto, as the local stack
     runs it) in a thread of this process: the app talks to it over HTTP, from many threads at
@@ -239,7 +231,7 @@ def worker_batch(n: int) -> dict[str, Any]:
 
     import chalicelib.reporting.vouchers  # noqa: F401
 
-    before = _rss_mb()
+    before = rss_mb()
     READS.reset()
     started = time.perf_counter()
     batch = vouchers.create_batch(fin, None)
