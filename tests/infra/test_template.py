@@ -210,6 +210,23 @@ def test_every_stream_mapping_reports_partial_failures_bisects_and_gives_up_to_a
         assert resources[queue]["Type"] == "AWS::SQS::Queue"
 
 
+def test_the_vouchers_stream_wakes_its_function_only_for_a_voucher_number_just_recorded(resources):
+    """Every settlement writes an export item to the vouchers table; without the filter each would
+    invoke the posting function (batch size 1) for nothing."""
+    [props] = [p for fname, _, p in _dynamodb_events(resources) if fname == "OnVoucherChange"]
+    [f] = props["FilterCriteria"]["Filters"]
+    pattern = json.loads(f["Pattern"])
+    assert pattern == {
+        "dynamodb": {
+            "NewImage": {"kind": {"S": ["batch"]}, "voucher_no": {"S": [{"exists": True}]}},
+            "OldImage": {"voucher_no": {"S": [{"exists": False}]}},
+        }
+    }
+    from chalicelib.dal.models import VoucherModel
+
+    assert {"kind", "voucher_no"} <= set(VoucherModel.get_attributes())  # the attributes the pattern names
+
+
 def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     for variable, logical in (
