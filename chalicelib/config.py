@@ -40,6 +40,7 @@ class Settings:
     control_table: str = ""
     audit_table: str = ""
     invoices_table: str = ""
+    vouchers_table: str = ""
 
 
 def _prefix(stage: str) -> str:
@@ -81,4 +82,5 @@ def settings() -> Settings:
         control_table=env.get("CONTROL_TABLE", f"{p}-control"),
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
         invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
+        vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),
     )
