@@ -23,6 +23,7 @@ from chalicelib.handlers.routes import (
     rules,
     service,
     settlement,
+    vouchers,
     webhooks,
 )
 
@@ -41,6 +42,7 @@ for module in (
     reports,
     money,
     webhooks,
+    vouchers,
 ):
     app.register_blueprint(module.routes.blueprint)
 
@@ -87,6 +89,14 @@ def on_campaign_change(event: Any) -> Any:
 def on_report_requested(event: Any) -> Any:
     """A pending report inserted (on demand or by the schedule) is compiled, stored and emailed."""
     return streams.on_report_change(event.to_dict(), event.context)
+
+
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("VOUCHERS_STREAM_ARN", "vouchers"), batch_size=1, starting_position="TRIM_HORIZON"
+)
+def on_voucher_change(event: Any) -> Any:
+    """A voucher batch given its voucher number writes it on every campaign in it."""
+    return streams.on_voucher_change(event.to_dict(), event.context)
 
 
 # -- the upload checker -----------------------------------------------------------------------

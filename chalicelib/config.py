@@ -40,6 +40,7 @@ class Settings:
     control_table: str = ""
     audit_table: str = ""
     invoices_table: str = ""
+    vouchers_table: str = ""
     # events out (webhooks)
     webhooks_table: str = ""
     webhook_queue: str = ""  # the delivery queue's name (its URL is looked up once, unless given)
@@ -100,4 +101,5 @@ def settings() -> Settings:
         webhook_delivery_days=int(env.get("HUIXIANG_WEBHOOK_DELIVERY_DAYS", "30")),
         console_url=env.get("CONSOLE_URL") or None,
         invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
+        vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),
     )

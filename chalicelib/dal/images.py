@@ -13,13 +13,15 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.lazy import on_first_use
 
 if TYPE_CHECKING:
-    from chalicelib.dal import campaigns, feedback, rules
+    from chalicelib.dal import campaigns, feedback, rules, vouchers
     from chalicelib.domain.campaign import Campaign
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+    from chalicelib.domain.vouchers import VoucherBatch
 else:
     campaigns = on_first_use("chalicelib.dal.campaigns")
     feedback = on_first_use("chalicelib.dal.feedback")
     rules = on_first_use("chalicelib.dal.rules")
+    vouchers = on_first_use("chalicelib.dal.vouchers")
 
 Image = Mapping[str, Any]
 
@@ -37,3 +39,8 @@ def feedback_report(image: Image | None) -> FeedbackReport | None:
 def rules_item(image: Image) -> FeedbackRule | Sweep:
     """What a rules-table image holds: a rule, or a sweep's progress."""
     return rules.change_from_image(image)
+
+
+def voucher_batch(image: Image | None) -> VoucherBatch | None:
+    """The voucher batch a vouchers-table image holds; None for no image or another item."""
+    return vouchers.batch_from_image(image) if image else None

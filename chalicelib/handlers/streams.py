@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): each stream's func
     from aws_lambda_powertools.utilities import batch
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.logic import dead_letters, reports, rollups, rules, settlement, webhooks
+    from chalicelib.logic import dead_letters, reports, rollups, rules, settlement, vouchers, webhooks
 else:
     batch = on_first_use("aws_lambda_powertools.utilities.batch")
     dead_letters = on_first_use("chalicelib.logic.dead_letters")
@@ -35,6 +35,7 @@ else:
     rules = on_first_use("chalicelib.logic.rules")
     settlement = on_first_use("chalicelib.logic.settlement")
     webhooks = on_first_use("chalicelib.logic.webhooks")
+    vouchers = on_first_use("chalicelib.logic.vouchers")
 
 Image = dict[str, Any]
 # a record's event name as the rules' use case says it
@@ -160,3 +161,18 @@ def apply_report_record(record: DynamoDBRecord) -> str | None:
 @publishes_metrics
 def on_report_change(event: dict[str, Any], context: Any) -> Any:
     return _run("reports-stream", event, context, apply_report_record)
+
+
+# -- vouchers table: a batch's voucher number onto its campaigns ------------------------------------
+def apply_voucher_record(record: DynamoDBRecord) -> str | None:
+    """A batch given its voucher number writes it on every campaign in it (resumably: a retry
+    goes on where the last one stopped); every other change of the table is ignored."""
+    if _event(record) == "REMOVE":
+        return None
+    old, new = _require_images(record, "vouchers")
+    return vouchers.voucher_item_changed(old, new)
+
+
+@publishes_metrics
+def on_voucher_change(event: dict[str, Any], context: Any) -> Any:
+    return _run("vouchers-stream", event, context, apply_voucher_record)
