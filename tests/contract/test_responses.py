@@ -186,10 +186,10 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get("/reports/01NOSUCHREPORT000000000000", leader), 404, "not_found")
 
     money_loop(api, co)
-    field_loop(api, co, lambda_client)
+    field_loop(api, co, lambda_client, cid)
 
 
-def field_loop(api, co, lambda_client) -> None:
+def field_loop(api, co, lambda_client, cid: str) -> None:
     """In the field (v3): a check-in, a photo asked for during it and declared by its hash, a
     photo whose bytes are not the declared ones; with the errors a client handles."""
     import hashlib
@@ -231,6 +231,11 @@ def field_loop(api, co, lambda_client) -> None:
     _expect(
         api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "visit_id": "NOPE"}), 400, "validation_error"
     )
+    bundle = _expect(api.get(f"/campaigns/{here['id']}/evidence", manager), 200)
+    assert bundle["audit"]["verified"] is True and bundle["visits"], bundle
+    _expect(api.get(f"/campaigns/{cid}/evidence", co.finance), 200)  # with feedback and settlement
+    _expect(api.get(f"/campaigns/{here['id']}/evidence", co.rep2), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/evidence", co.finance), 404, "not_found")
 
 
 def money_loop(api, co) -> None:

@@ -126,6 +126,7 @@ CAMPAIGN_ROUTES = [
     ("GET", "/campaigns/{id}/approval-card", None),
     ("POST", "/campaigns/{id}/visits", {"lat": 32.0415, "lon": 118.7849}),
     ("GET", "/campaigns/{id}/visits", None),
+    ("GET", "/campaigns/{id}/evidence", None),
 ]
 
 

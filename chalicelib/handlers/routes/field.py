@@ -1,4 +1,4 @@
-"""In the field: check-ins at the store (visits)."""
+"""In the field: check-ins at the store (visits) and the evidence bundle an auditor checks offline."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ from chalicelib.lazy import on_first_use
 
 if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): every Lambda function imports this module
     from chalicelib.handlers import schemas
-    from chalicelib.logic import visits
+    from chalicelib.logic import bundle, evidence, visits
 else:
     schemas = on_first_use("chalicelib.handlers.schemas")
+    bundle = on_first_use("chalicelib.logic.bundle")
+    evidence = on_first_use("chalicelib.logic.evidence")
     visits = on_first_use("chalicelib.logic.visits")
 
 routes = Routes(__name__)
@@ -28,3 +30,22 @@ def record_visit(req: ApiRequest, campaign_id: str) -> Result:
 def list_visits(req: ApiRequest, campaign_id: str) -> Result:
     found = visits.list_visits(req.principal, campaign_id, req.page())
     return ok(present.page([present.visit(v) for v in found.items], found.next_cursor))
+
+
+@routes.get("/campaigns/{campaign_id}/evidence")
+def evidence_bundle(req: ApiRequest, campaign_id: str) -> Result:
+    b = bundle.evidence_bundle(req.principal, campaign_id)
+    latest = b.revisions[0] if b.revisions else None
+    return ok(
+        {
+            "campaign": present.campaign(b.campaign),
+            "feedback": {
+                "submitted": present.feedback(latest, b.campaign) if latest else None,
+                "revisions": [present.feedback(r, b.campaign) for r in b.revisions],
+            },
+            "visits": [present.visit(v) for v in b.visits],
+            "attachments": [present.attachment(a, evidence.links(a)) for a in b.attachments],
+            "invoices": b.invoices,
+            "audit": {"items": b.audit, "verified": b.verified},
+        }
+    )
