@@ -93,6 +93,7 @@ _ERROR_RESPONSES = {
     "403": ["Forbidden"],
     "404": ["NotFound"],
     "409": ["Conflict", "BudgetConflict", "NotEndedConflict", "RuleConflict"],
+    "410": ["Gone"],
     "413": ["PayloadTooLarge"],
     "415": ["UnsupportedMediaType"],
 }

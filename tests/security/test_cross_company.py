@@ -23,6 +23,7 @@ LISTS = (
     "/customers/CUST-1/history",  # both companies serve a customer CUST-1
     "/budgets",
     "/me/approvals",
+    "/me/changes",
 )
 
 
