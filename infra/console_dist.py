@@ -14,6 +14,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSOLE = ROOT / "console"
@@ -21,7 +22,7 @@ LOCAL_ONLY = ("js/local",)
 REQUIRED = ("auth", "apiBase", "cognito")
 
 
-def check_config(config: dict) -> dict:
+def check_config(config: dict[str, Any]) -> dict[str, Any]:
     """A production config.json: Cognito sign-in, an https API, the hosted UI's client."""
     missing = [k for k in REQUIRED if k not in config]
     if missing:
@@ -36,7 +37,7 @@ def check_config(config: dict) -> dict:
     return config
 
 
-def build(out: Path, config: dict) -> Path:
+def build(out: Path, config: dict[str, Any]) -> Path:
     check_config(config)
     if out.exists():
         shutil.rmtree(out)

@@ -17,6 +17,10 @@ comparing timestamps, which a zip does not keep exactly). Lambda's /var/task is 
 without it every cold start compiles app.py, chalicelib/ and every vendored library (botocore
 included) again before the first request; `make bench` (cold_start) measures the difference.
 
+The report compiler's Lambda layer, `report-fonts.zip` (a subset CJK font for the email's
+charts), is built beside the template by infra/fonts.py; the template's ReportFontsLayer
+points at it.
+
 `--hold-back-index` leaves a GSI (and the attribute definitions only it used) out of the
 template, for upgrading a deployed stack: DynamoDB creates one GSI per table update, so a
 CloudFormation update that adds two to a table fails ("Cannot perform more than one GSI creation
@@ -35,19 +39,21 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE = ROOT / "infra" / "template.yaml"
 
 
-def merge_template_json(source: Path = MERGE_TEMPLATE) -> dict:
+def merge_template_json(source: Path = MERGE_TEMPLATE) -> dict[str, Any]:
     """The merge template as CloudFormation JSON (intrinsics in long form)."""
     from chalice.package import YAMLTemplateSerializer
 
-    return YAMLTemplateSerializer().load_template(source.read_text(encoding="utf-8"), str(source))
+    template: dict[str, Any] = YAMLTemplateSerializer().load_template(source.read_text(encoding="utf-8"), str(source))
+    return template
 
 
-def hold_back(template: dict, indexes: list[str]) -> dict:
+def hold_back(template: dict[str, Any], indexes: list[str]) -> dict[str, Any]:
     """The template without the GSIs named `Table.index` (logical id of the table, index name),
     and without attribute definitions no remaining key uses (CloudFormation refuses those)."""
     resources = template["Resources"]
@@ -66,7 +72,10 @@ def hold_back(template: dict, indexes: list[str]) -> dict:
 
 
 def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -> Path:
+    from infra.fonts import build_layer
+
     out.mkdir(parents=True, exist_ok=True)
+    build_layer(out)
     merged = out / f"merge-template-{stage}.json"
     merged.write_text(json.dumps(hold_back(merge_template_json(), hold_back_indexes or []), indent=2), encoding="utf-8")
     env = dict(os.environ)
@@ -99,7 +108,7 @@ def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -
 TASK_ROOT = "/var/task"
 
 
-def check_runtime(template: dict) -> None:
+def check_runtime(template: dict[str, Any]) -> None:
     """Bytecode is only good for the Python that wrote it: the functions' runtime must be ours
     (Chalice takes it from the interpreter that packages, so this holds unless someone edits it)."""
     ours = f"python{sys.version_info.major}.{sys.version_info.minor}"
@@ -126,8 +135,11 @@ def compile_tree(root: Path) -> None:
 
 def add_bytecode(package: Path) -> int:
     """Add an unchecked-hash .pyc beside every .py of the zip; returns how many were added.
-    A file that does not compile (a template or test data shipped by a library) is left as it
-    is: Python would fail on it at import too, and nothing imports it."""
+    Bytecode the zip already holds for those sources (a checkout where Python ran has
+    timestamp-checked .pyc files in chalicelib/, and Chalice zips them) is replaced: in Lambda
+    its timestamps never match, so it would be compiled again at every cold start. A file that
+    does not compile (a template or test data shipped by a library) is left as it is: Python
+    would fail on it at import too, and nothing imports it."""
     with tempfile.TemporaryDirectory(prefix="huixiang-bytecode-") as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(package) as zf:
@@ -136,14 +148,24 @@ def add_bytecode(package: Path) -> int:
             for name in sources:
                 zf.extract(name, root)
         compile_tree(root)
-        added = 0
+        ours = {pyc.relative_to(root).as_posix(): pyc for pyc in sorted(root.rglob("*.pyc"))}
+        shipped = present & ours.keys()
+        if shipped:
+            _drop(package, shipped)
         with zipfile.ZipFile(package, "a", compression=zipfile.ZIP_DEFLATED) as zf:
-            for pyc in sorted(root.rglob("*.pyc")):
-                name = pyc.relative_to(root).as_posix()
-                if name not in present:
-                    zf.write(pyc, name)
-                    added += 1
-    return added
+            for name, pyc in ours.items():
+                zf.write(pyc, name)
+    return len(ours) - len(shipped)
+
+
+def _drop(package: Path, names: set[str]) -> None:
+    """Rewrite the zip without `names` (each other entry as it was, compression included)."""
+    kept = package.with_name(package.name + ".tmp")
+    with zipfile.ZipFile(package) as src, zipfile.ZipFile(kept, "w") as dst:
+        for info in src.infolist():
+            if info.filename not in names:
+                dst.writestr(info, src.read(info))
+    kept.replace(package)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -365,6 +365,37 @@ def test_a_ledger_books_each_fact_once_even_under_a_fresh_entry_id(store, org):
     assert store.budgets.get(budget.id).available == 50_000
 
 
+def test_of_several_failing_conditions_both_stores_report_the_one_dynamodb_is_sent_first(store, org):
+    """A reservation decided again from a stale read, on a budget the first one used up, fails
+    two conditions: its fact is booked already (a put) and the money is short (an update).
+    DynamoDB reports the put's (stale: re-read and decide again), so the caller learns what
+    happened to the campaign rather than that the budget is short; memory must say the same."""
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.budget import creation_effect, new_budget, reservation_effect
+
+    tenant, at, by = org.split("/")[0], "2026-11-02T08:00:00.000Z", Person("fin-1", "Zhou")
+    budget = new_budget(new_id(), tenant, tenant, "2026-11", None, 30_000, at)
+    store.budgets.apply(creation_effect(budget, None, by, at))
+    read_once = store.budgets.get(budget.id)
+    store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
+    with pytest.raises(StaleWrite):
+        store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
+    assert store.budgets.get(budget.id).available == 0
+
+
+def test_rows_written_by_a_backfill_make_their_company_known_to_the_schedules(store, org):
+    """The 07:00 reports and 09:00 reminders run for the companies the roll-ups know: a company
+    whose rows were backfilled (put_rows) is one, as is one whose stream record was applied."""
+    from chalicelib.domain.rollups import RowKey
+
+    tenant = org.split("/")[0]
+    row = RowKey(tenant, "org", tenant, "2026-11", tenant, "tasting")
+    assert tenant not in store.rollups.tenants()
+    assert store.rollups.put_rows({row: {"campaigns": 3, "approved_amount": 900}}) == 1
+    assert tenant in store.rollups.tenants()
+    assert store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")[0][1]["campaigns"] == 3
+
+
 def test_a_roll_up_row_keeps_exact_values_up_to_its_cap_and_then_only_its_sketch(store, org):
     """Exact medians need a row's values; an item must stay far below DynamoDB's 400 KB, so a row
     past ROW_EXACT_CAP campaigns gives them up (and says so), in both stores alike."""
@@ -414,3 +445,47 @@ def test_a_roll_up_decision_made_on_a_stale_read_is_refused_and_taken_again(org,
     assert len(reads) == 2
     [(_, metrics, _)] = store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")
     assert metrics[r.OVERFLOW] == 1 and "rv#1" not in metrics and metrics["fed_back"] == r.ROW_EXACT_CAP + 1
+
+
+def test_standings_rank_a_nodes_month_by_roi_and_read_only_what_they_return(store, org):
+    """The index a report's best and worst campaigns come from: one Query each way, in both stores."""
+    from chalicelib.dal.clients import dynamodb
+    from chalicelib.domain.rollups import placement
+
+    tenant, region = org.split("/")[0], org.rsplit("/", 1)[0]
+    fed_back = dict(status="approved", approved_amount=100, feedback_revision=1, actual_spend=100)
+    # ROI 4, −1, 1.5, −0.1, 9 and 0 in November, one more in October
+    made = [campaign(org, actual_sales=s, **fed_back) for s in (500, 0, 250, 90, 1000, 100)]
+    made.append(campaign(org, start_date="2026-10-01", actual_sales=2000, **fed_back))
+    for c in made:
+        assert store.rollups.apply(f"e-{c.id}", {}, None, placement(None, replace(c, version=1)))
+    rois = {c.id: s for c, s in zip(made, (4, -1, 1.5, -0.1, 9, 0, 19), strict=True)}
+    scanned: list[int] = []
+
+    def after_query(parsed=None, **_):
+        scanned.append(parsed.get("ScannedCount"))
+
+    events = dynamodb().meta.events
+    events.register("after-call.dynamodb.Query", after_query, unique_id="test-standings")
+    try:
+        best = store.rollups.standings(tenant, tenant, "2026-11", 3, best=True)
+        worst = store.rollups.standings(tenant, region, "2026-11", 3, best=False)
+    finally:
+        events.unregister("after-call.dynamodb.Query", unique_id="test-standings")
+    assert [rois[s.campaign_id] for s in best] == [9, 4, 1.5] and [s.roi for s in best] == [9, 4, 1.5]
+    assert [rois[s.campaign_id] for s in worst] == [-1, -0.1, 0]
+    if isinstance(store, DynamoStorage):
+        assert scanned == [3, 3]  # however many campaigns the month has
+    # a change moves a campaign's standing in the same record: the ROI-9 campaign is cancelled
+    gone = replace(made[4], version=1)
+    cancelled = replace(gone, status="cancelled", version=2)
+    # applied out of order (a failed record retried after the next one): the older change moves nothing back
+    revised = replace(gone, actual_sales=800, version=3)
+    assert store.rollups.apply("e-late" + gone.id, {}, None, placement(cancelled, revised))
+    assert store.rollups.apply("e-cancel" + gone.id, {}, None, placement(gone, cancelled))
+    assert [s.roi for s in store.rollups.standings(tenant, org, "2026-11", 2, best=True)] == [7, 4]
+    assert store.rollups.apply(
+        "e-gone" + gone.id, {}, None, placement(revised, replace(revised, status="cancelled", version=4))
+    )
+    assert [s.roi for s in store.rollups.standings(tenant, org, "2026-11", 2, best=True)] == [4, 1.5]
+    assert store.rollups.standings(tenant, f"{tenant}/WEST", "2026-11", 3, best=True) == []
