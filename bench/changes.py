@@ -28,15 +28,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 import urllib.parse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bench._common import READS, WRITES, Http, app_env, clean_env, count_reads, count_writes, log, percentile, publish
+from bench._common import (
+    READS,
+    WRITES,
+    Http,
+    app_on_moto,
+    clean_env,
+    count_reads,
+    count_writes,
+    log,
+    percentile,
+    publish,
+    target_table,
+)
 from bench._common import run_worker as _run_worker
 from bench.local_stack import _approved
 from bench.stream_unlock import _tokens, stack_at
@@ -227,24 +237,7 @@ def _page_through(client: Any, token: str) -> dict[str, Any]:
 
 
 def worker(changes: int, edits: int, out: str) -> None:
-    key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
-    sys.path.insert(0, os.getcwd())
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    from bench._common import free_port
-    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys, mint_token
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _, jwks = ensure_keys(key_dir)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        os.environ.update(
-            app_env(f"http://127.0.0.1:{port}", JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE)
-        )
+    with app_on_moto() as key_dir:
         count_reads()  # before chalicelib creates any client
         count_writes()
         from chalice.test import Client
@@ -252,6 +245,7 @@ def worker(changes: int, edits: int, out: str) -> None:
         from app import app
         from chalicelib.dal import images
         from chalicelib.dal.models import create_tables
+        from devstack.tokens import mint_token
 
         create_tables()
         writes, campaign = _wru_per_change(edits)
@@ -281,8 +275,6 @@ def worker(changes: int, edits: int, out: str) -> None:
                 },
                 fh,
             )
-    finally:
-        server.stop()
 
 
 # -- the run ----------------------------------------------------------------------------------------
@@ -311,14 +303,7 @@ def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'metric':<28} {'value':>10}  target  ok?", "-" * 52]
-    for name, limit in TARGETS.items():
-        value = results.get(name)
-        ok = "ok" if value is not None and value <= limit else "FAIL"
-        lines.append(f"{name:<28} {'—' if value is None else value:>10}  ≤ {limit:<5} {ok}")
-    for name in ("changes_lag_ms_p50", "changes_wru_per_change"):
-        lines.append(f"{name:<28} {results.get(name)!s:>10}  (info)")
-    return "\n".join(lines)
+    return target_table(results, TARGETS, ("changes_lag_ms_p50", "changes_wru_per_change"), width=28)
 
 
 def main(argv: list[str] | None = None) -> int:
