@@ -12,6 +12,7 @@ import {
   useAsync, useSubmit,
 } from "../components.js";
 import { PhotoUploader } from "../photos.js";
+import { InvoicePanel } from "../invoices.js";
 import { StatusLine } from "./campaign.js";
 
 const FIELDS = ["actual_spend", "actual_sales", "actual_units", "effect_rating", "reflections", "attachments"];
@@ -38,11 +39,9 @@ function toBody(v) {
     effect_rating: v.effect_rating ? Number(v.effect_rating) : null, reflections: v.reflections.trim() || null } };
 }
 
-function FeedbackForm({ campaign, feedback, attachments: initialAttachments }) {
+function FeedbackForm({ campaign, feedback, attachments, setAttachments, values, setValues, draft }) {
   const id = campaign.id;
   const server = feedback.draft || feedback.submitted;
-  const [values, setValues, draft] = useDraft(`feedback:${id}`, { ...valuesOf(server), intent: null });
-  const [attachments, setAttachments] = useState(initialAttachments);
   const [saved, setSaved] = useState(server ? server.updated_at : null);
   const [latest, setLatest] = useState(server);
   const submit = useSubmit();
@@ -126,16 +125,31 @@ function FeedbackForm({ campaign, feedback, attachments: initialAttachments }) {
 }
 
 export default function FeedbackEdit({ params }) {
-  const data = useAsync(() => Promise.all([api.campaign(params.id), api.feedback(params.id), api.attachments(params.id)]),
-    [params.id]);
+  const data = useAsync(() => Promise.all([api.campaign(params.id), api.feedback(params.id), api.attachments(params.id),
+    api.invoices(params.id)]), [params.id]);
   const title = t("feedback.title");
   if (data.error) return html`<${Page} title=${title}><${LoadError} error=${data.error} onRetry=${data.reload} /><//>`;
   if (!data.data) return html`<${Page} title=${title} busy=${true}><${Loading} /><//>`;
-  const [campaign, feedback, attachments] = data.data;
+  const [campaign, feedback, attachments, invoices] = data.data;
   return html`<${Page} title=${title} back=${`#/campaigns/${campaign.id}`}>
     <p class="subtitle"><strong>${campaign.title}</strong> · ${campaign.customer.name || campaign.customer.id} · ${campaign.start_date} – ${campaign.end_date}</p>
     <${StatusLine} c=${campaign} />
     ${feedback.submitted ? html`<p class="hint">${t("campaign.feedback_submitted", { n: feedback.submitted.revision, at: date(feedback.submitted.submitted_at) })}</p>` : ""}
-    <${FeedbackForm} campaign=${campaign} feedback=${feedback} attachments=${attachments.items} />
+    <${FeedbackScreen} campaign=${campaign} feedback=${feedback} attachments=${attachments.items} invoices=${invoices} />
   <//>`;
+}
+
+/** The report's form and, beside it (a form of its own), the invoices proving the spend. */
+function FeedbackScreen({ campaign, feedback, attachments: initialAttachments, invoices: initialInvoices }) {
+  const server = feedback.draft || feedback.submitted;
+  const [values, setValues, draft] = useDraft(`feedback:${campaign.id}`, { ...valuesOf(server), intent: null });
+  const [attachments, setAttachments] = useState(initialAttachments);
+  const [invoices, setInvoices] = useState(initialInvoices);
+  const editable = campaign.status === "approved" && campaign.reimbursement.status !== "reimbursed";
+  const spend = parseYuan(values.actual_spend);
+  return html`
+    <${FeedbackForm} campaign=${campaign} feedback=${feedback} attachments=${attachments} setAttachments=${setAttachments}
+      values=${values} setValues=${setValues} draft=${draft} />
+    <${InvoicePanel} campaign=${campaign} invoices=${invoices} onInvoices=${setInvoices} editable=${editable}
+      spend=${spend === null || Number.isNaN(spend) ? null : spend} onAttachments=${setAttachments} />`;
 }
