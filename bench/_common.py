@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
@@ -123,6 +123,18 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
     finally:
         app_log.close()
         os.unlink(out)
+
+
+def target_table(results: dict[str, Any], targets: Mapping[str, float], info: Sequence[str], width: int = 24) -> str:
+    """A benchmark's figures against their targets (at most), then those only reported."""
+    lines = [f"{'metric':<{width}} {'value':>10}  target  ok?", "-" * (width + 24)]
+    for name, limit in targets.items():
+        value = results.get(name)
+        ok = "ok" if value is not None and value <= limit else "FAIL"
+        lines.append(f"{name:<{width}} {'—' if value is None else value:>10}  ≤ {limit:<5} {ok}")
+    for name in info:
+        lines.append(f"{name:<{width}} {results.get(name)!s:>10}  (info)")
+    return "\n".join(lines)
 
 
 class Http:

@@ -39,6 +39,7 @@ class Settings:
     console_origin: str | None = None
     control_table: str = ""
     audit_table: str = ""
+    changes_table: str = ""  # the changes feed (dal/changes.py)
     invoices_table: str = ""
     vouchers_table: str = ""
 
@@ -81,6 +82,7 @@ def settings() -> Settings:
         console_origin=env.get("CONSOLE_ORIGIN") or None,
         control_table=env.get("CONTROL_TABLE", f"{p}-control"),
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
+        changes_table=env.get("CHANGES_TABLE", f"{p}-changes"),
         invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
         vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),
     )

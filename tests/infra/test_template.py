@@ -26,6 +26,7 @@ TABLES = {
     "ReportsTable": "ReportModel",
     "ControlTable": "ControlModel",
     "AuditTable": "AuditModel",
+    "ChangesTable": "ChangeModel",
     "InvoicesTable": "InvoiceModel",
     "VouchersTable": "VoucherModel",
 }
@@ -33,6 +34,7 @@ STREAM_TRIGGERS = {
     "OnFeedbackChange": "FeedbackTable",
     "OnRuleChange": "RulesTable",
     "OnCampaignChange": "CampaignsTable",
+    "OnEvidenceChange": "EvidenceTable",
     "OnReportRequested": "ReportsTable",
     "OnVoucherChange": "VouchersTable",
 }
@@ -44,6 +46,7 @@ FUNCTIONS = {
     "on_rule_change": "OnRuleChange",
     "on_upload": "OnUpload",
     "on_campaign_change": "OnCampaignChange",
+    "on_evidence_change": "OnEvidenceChange",
     "on_report_requested": "OnReportRequested",
     "on_voucher_change": "OnVoucherChange",
     "compile_scheduled_reports": "CompileScheduledReports",
@@ -108,13 +111,13 @@ def test_tables_match_the_models_keys_and_every_index(resources, logical, model_
     assert actual == expected
 
 
-@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable"])
+@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable", "ChangesTable"])
 def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources, logical):
     """Roll-up markers and reminder markers carry `expires_at` (models.create_evaluation_tables
     turns TTL on for it locally); without TTL they would pile up forever."""
     from chalicelib.dal import models
 
-    assert "expires_at" in models.RollupModel.get_attributes() and "expires_at" in models.ReportModel.get_attributes()
+    assert all("expires_at" in m.get_attributes() for m in (models.RollupModel, models.ReportModel, models.ChangeModel))
     assert resources[logical]["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
@@ -239,6 +242,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("REPORTS_TABLE", "ReportsTable"),
         ("CONTROL_TABLE", "ControlTable"),
         ("AUDIT_TABLE", "AuditTable"),
+        ("CHANGES_TABLE", "ChangesTable"),
         ("INVOICES_TABLE", "InvoicesTable"),
         ("VOUCHERS_TABLE", "VouchersTable"),
     ):
@@ -249,6 +253,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("RULES_STREAM_ARN", "RulesTable"),
         ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"),
         ("REPORTS_STREAM_ARN", "ReportsTable"),
+        ("EVIDENCE_STREAM_ARN", "EvidenceTable"),
         ("VOUCHERS_STREAM_ARN", "VouchersTable"),
     ):
         assert env[variable] == {"Fn::GetAtt": [logical, "StreamArn"]}, variable
