@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devstack import REPO_ROOT
+from infra.console_shell import WORKER, service_worker
 
 CONSOLE_DIR: Path = REPO_ROOT / "console"
 PREFIX = "/console/"
@@ -106,13 +107,13 @@ def mint_local_token(body: dict[str, Any]) -> str:
     return mint_token(sub, role, org, name=name)
 
 
-def _static_file(path: str) -> Path | None:
-    """The file under console/ that a /console/… path names, or None (never outside it)."""
+def _static_file(path: str, console_dir: Path) -> Path | None:
+    """The file under console_dir that a /console/… path names, or None (never outside it)."""
     rel = path[len(PREFIX) :] or "index.html"
     if rel.endswith("/"):
         rel += "index.html"
-    candidate = (CONSOLE_DIR / rel).resolve()
-    root = CONSOLE_DIR.resolve()
+    candidate = (console_dir / rel).resolve()
+    root = console_dir.resolve()
     if root not in candidate.parents or not candidate.is_file():
         return None
     return candidate
@@ -122,6 +123,7 @@ class _ConsoleMixin:
     """Answers the console's requests; everything else goes to chalice.local's handler."""
 
     storage_origin = ""
+    console_dir: Path = CONSOLE_DIR
 
     # -- routing -------------------------------------------------------------------------------
     def _route(self) -> str:
@@ -177,22 +179,23 @@ class _ConsoleMixin:
             body = json.dumps(local_config()).encode()
             self._send(HTTPStatus.OK, body, _TYPES[".json"], head=head)
             return
-        file = _static_file(path)
+        if path == PREFIX + WORKER:
+            # the service worker with the release it precaches written in (infra/console_shell.py)
+            self._send_file(service_worker(self.console_dir), _TYPES[".js"], head)
+            return
+        file = _static_file(path, self.console_dir)
         if file is None:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head=head)
             return
-        data = file.read_bytes()
+        ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self._send_file(file.read_bytes(), ctype, head)
+
+    def _send_file(self, data: bytes, ctype: str, head: bool) -> None:
+        """A static file with its ETag (revalidated by browsers: Cache-Control no-cache)."""
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         if self.headers.get("If-None-Match") == etag:  # type: ignore[attr-defined]
-            self._send(
-                HTTPStatus.NOT_MODIFIED,
-                b"",
-                _TYPES.get(file.suffix, "application/octet-stream"),
-                {"ETag": etag},
-                head=True,
-            )
+            self._send(HTTPStatus.NOT_MODIFIED, b"", ctype, {"ETag": etag}, head=True)
             return
-        ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         self._send(HTTPStatus.OK, data, ctype, {"ETag": etag}, head)
 
     def _local_token(self) -> None:
@@ -244,8 +247,28 @@ def attach(server: Any, storage_origin: str = "") -> None:
         server.RequestHandlerClass = handler
 
 
+def static_server(console_dir: Path, port: int = 0) -> Any:
+    """An HTTP server of the console's files alone (no API, no sign-in) from ``console_dir``,
+    answering as the stack does: for tests of the service worker, which serve a copy of
+    console/ and change it between two visits. ``serve_forever()`` it in a thread."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class NoApi(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (BaseHTTPRequestHandler's names)
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+        do_HEAD = do_POST = do_GET
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's signature)
+            pass
+
+    handler = type("StaticConsoleHandler", (_ConsoleMixin, NoApi), {"console_dir": console_dir})
+    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+
+
 __all__ = [
     "attach",
+    "static_server",
     "content_security_policy",
     "CSP_DIRECTIVES",
     "SECURITY_HEADERS",
