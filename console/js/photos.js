@@ -105,9 +105,10 @@ function UploadRow({ item, onDiscard, online }) {
     <${Preview} blob=${f.blob} />
     <div class="upload-body">
       <p class="filename">${f.filename} <span class="hint">· ${size(f.size_bytes)}</span></p>
-      <label class="progress-label">${t(`photo.phase_${phase}`)}
-        <progress max="100" value=${pct} aria-label=${t("photo.progress_of", { name: f.filename })}>${pct}%</progress>
-        <span class="pct">${pct}%</span></label>
+      ${phase === "waiting" || phase === "refused" ? html`<p class="progress-label">${t(`photo.phase_${phase}`)}</p>`
+        : html`<label class="progress-label">${t(`photo.phase_${phase}`)}
+          <progress max="100" value=${pct} aria-label=${t("photo.progress_of", { name: f.filename })}>${pct}%</progress>
+          <span class="pct">${pct}%</span></label>`}
       ${stuck ? html`<p class="field-error" role="alert">${errorMessage(itemError(item))}</p>` : ""}
       ${!item.checking && !item.sending ? html`<div class="actions">
         ${phase !== "refused" ? html`<button type="button" class="secondary" onClick=${() => drain()}>${t(phase === "failed" ? "action.retry" : "outbox.send_now")}<span class="visually-hidden"> ${f.filename}</span></button>` : ""}

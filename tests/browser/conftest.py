@@ -29,7 +29,8 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
 DESK = {"width": 1366, "height": 900}
-DEVICES = {"phone": PHONE, "desk": DESK}
+LAPTOP = {"width": 1280, "height": 800}
+DEVICES = {"phone": PHONE, "desk": DESK, "laptop": LAPTOP}
 TIMEOUT_MS = 15000
 
 
