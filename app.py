@@ -2,14 +2,16 @@
 
 HTTP routes live beside their handlers in chalicelib/handlers/routes/ (one Blueprint per
 module); the event handlers below decode their events in chalicelib/handlers/ and call use cases.
-Heavy modules are imported where they are used, so `import app` stays cheap for every function.
+The handler modules bind what they call (use cases, request bodies, Powertools' batch and S3
+utilities) on first use (chalicelib/lazy.py), so `import app` stays cheap for every function.
 """
 
 import os
+from typing import Any
 
-from chalice import Chalice, Cron
+from chalice.app import Chalice, Cron
 
-from chalicelib.handlers import api
+from chalicelib.handlers import api, schedules, streams, uploads
 from chalicelib.handlers.routes import (
     attachments,
     campaigns,
@@ -44,41 +46,33 @@ def _stream_arn(variable: str, table: str) -> str:
 @app.on_dynamodb_record(
     stream_arn=_stream_arn("FEEDBACK_STREAM_ARN", "feedback"), batch_size=100, starting_position="TRIM_HORIZON"
 )
-def on_feedback_change(event):
+def on_feedback_change(event: Any) -> Any:
     """A submitted feedback revision unlocks the campaign's settlement."""
-    from chalicelib.handlers.streams import on_feedback_change as handle
-
-    return handle(event.to_dict(), event.context)
+    return streams.on_feedback_change(event.to_dict(), event.context)
 
 
 @app.on_dynamodb_record(
     stream_arn=_stream_arn("RULES_STREAM_ARN", "rules"), batch_size=10, starting_position="TRIM_HORIZON"
 )
-def on_rule_change(event):
+def on_rule_change(event: Any) -> Any:
     """A feedback rule created or deleted re-evaluates the campaigns it covers."""
-    from chalicelib.handlers.streams import on_rule_change as handle
-
-    return handle(event.to_dict(), event.context)
+    return streams.on_rule_change(event.to_dict(), event.context)
 
 
 @app.on_dynamodb_record(
     stream_arn=_stream_arn("CAMPAIGNS_STREAM_ARN", "campaigns"), batch_size=100, starting_position="TRIM_HORIZON"
 )
-def on_campaign_change(event):
+def on_campaign_change(event: Any) -> Any:
     """Every campaign change moves the monthly roll-ups by its delta, exactly once."""
-    from chalicelib.handlers.streams import on_campaign_change as handle
-
-    return handle(event.to_dict(), event.context)
+    return streams.on_campaign_change(event.to_dict(), event.context)
 
 
 @app.on_dynamodb_record(
     stream_arn=_stream_arn("REPORTS_STREAM_ARN", "reports"), batch_size=1, starting_position="TRIM_HORIZON"
 )
-def on_report_requested(event):
+def on_report_requested(event: Any) -> Any:
     """A pending report inserted (on demand or by the schedule) is compiled, stored and emailed."""
-    from chalicelib.handlers.streams import on_report_change as handle
-
-    return handle(event.to_dict(), event.context)
+    return streams.on_report_change(event.to_dict(), event.context)
 
 
 # -- the upload checker -----------------------------------------------------------------------
@@ -86,27 +80,21 @@ def on_report_requested(event):
 # CloudFormation, so infra/template.yaml adds its S3 event (ObjectCreated under uploads/) and
 # devstack/uploads.py registers the same trigger locally. It receives the raw S3 event, as Lambda sends it.
 @app.lambda_function(name="on_upload")
-def on_upload(event, context):
+def on_upload(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An uploaded object is checked: what it really is, photo metadata, integrity flags."""
-    from chalicelib.handlers.uploads import on_upload as handle
-
-    return handle(event, context)
+    return uploads.on_upload(event, context)
 
 
 # -- schedules --------------------------------------------------------------------------------
 # 07:00 Asia/Shanghai is 23:00 UTC the day before (EventBridge cron runs in UTC).
 @app.schedule(Cron(0, 23, "*", "*", "?", "*"), name="compile_scheduled_reports")
-def compile_scheduled_reports(event):
+def compile_scheduled_reports(event: Any) -> Any:
     """Month to date every morning; the final report of last month on the 1st."""
-    from chalicelib.handlers.schedules import compile_scheduled_reports as handle
-
-    return handle(event.to_dict(), event.context)
+    return schedules.compile_scheduled_reports(event.to_dict(), event.context)
 
 
 # 09:00 Asia/Shanghai is 01:00 UTC the same day.
 @app.schedule(Cron(0, 1, "*", "*", "?", "*"), name="send_overdue_reminders")
-def send_overdue_reminders(event):
+def send_overdue_reminders(event: Any) -> Any:
     """One reminder per rep with overdue feedback, at most once a day."""
-    from chalicelib.handlers.schedules import send_overdue_reminders as handle
-
-    return handle(event.to_dict(), event.context)
+    return schedules.send_overdue_reminders(event.to_dict(), event.context)

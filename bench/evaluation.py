@@ -96,6 +96,21 @@ def rows(results: dict) -> list[tuple[str, str, str, str]]:
     if "report_compile_s" in results:
         out.append(("report_compile_s", f"{results['report_compile_s']:.3f} s", "—", ""))
         out.append(("report_compile_peak_mb", f"{results['report_compile_peak_mb']:.1f} MB", "—", ""))
+    if "median_relative_error_worst" in results:
+        detail = results.get("median_relative_error_detail") or {}
+        out.append(
+            (
+                "median_relative_error_worst",
+                f"{results['median_relative_error_worst']:.2%}",
+                "0 ≤ 50, ≤ 1%",
+                "ok"
+                if detail.get(f"worst_up_to_{EXACT_UP_TO}") == 0 and results["median_relative_error_worst"] <= 0.01
+                else "FAIL",
+            )
+        )
+        for part in (f"worst_up_to_{EXACT_UP_TO}", f"worst_above_{EXACT_UP_TO}"):
+            if part in detail:
+                out.append((f"  median error, groups {part[6:].replace('_', ' ')}", f"{detail[part]:.2%}", "", ""))
     if "rollup_exact" in results:
         out.append(
             ("rollup_exact", str(results["rollup_exact"]).lower(), "true", "ok" if results["rollup_exact"] else "FAIL")
@@ -343,6 +358,90 @@ def bench_report(size: dict) -> dict:
     }
 
 
+MEDIAN_GROUPINGS = ("category", "region", "province", "owner", "customer", "month")
+EXACT_UP_TO = 50  # campaigns in a group whose medians must be exact
+
+
+def _true_medians(campaigns, group_by: str) -> dict[str, tuple[int, float | None, float | None]]:
+    """{group: (fed back, median 1 + ROI, median cost ratio)} from the campaigns' own figures,
+    as the API shows each campaign (figures.roi, figures.ratio)."""
+    from chalicelib.domain import figures
+    from chalicelib.domain import org as orgs
+
+    level = {"region": 2, "province": 3}
+    values: dict[str, tuple[list[float], list[float]]] = {}
+    for c in campaigns:
+        if c.status != "approved" or not c.feedback_revision:
+            continue
+        if group_by in level:
+            group = orgs.ancestor(c.org, level[group_by]) or c.org
+        else:
+            group = {"category": c.category, "owner": c.owner_id, "customer": c.customer_id}.get(group_by) or (
+                c.start_date[:7]
+            )
+        rois, costs = values.setdefault(group, ([], []))
+        roi = figures.value_key(figures.roi(c.actual_sales, c.actual_spend))
+        cost = figures.value_key(figures.ratio(c.actual_spend, c.actual_sales))
+        if roi is not None:
+            rois.append(roi)
+        if cost is not None:
+            costs.append(cost)
+
+    def median(keys: list[int]) -> float | None:  # shown with the API's 4 decimals
+        return round(statistics.median(keys) / figures.VALUE_SCALE, 4) if keys else None
+
+    return {
+        g: (max(len(r), len(k)), None if (m := median(r)) is None else 1 + m, median(k)) for g, (r, k) in values.items()
+    }
+
+
+def bench_medians(size: dict) -> dict:
+    """The worst relative error of the summary's median ROI (as the multiple 1 + ROI, the value
+    the roll-ups count) and median cost ratio against the campaigns' own figures, over every
+    group of a synthetic year, for groups of up to 50 campaigns and for larger ones."""
+    from chalicelib.clock import business_today
+    from chalicelib.domain.access import Scope
+    from chalicelib.logic.evaluation import summary_rows
+
+    rng = random.Random(SEED + 3)
+    tenant = "MEDIAN"
+    campaigns = list(generate(tenant, size["small"], year_months(), rng))
+    seed_rollups(campaigns)
+    worst = {"small": 0.0, "large": 0.0}
+    groups = {"small": 0, "large": 0}
+    example: dict = {}
+    for group_by in MEDIAN_GROUPINGS:
+        truth = _true_medians(campaigns, group_by)
+        for row in summary_rows(Scope(tenant, tenant), group_by, "2026-01", "2026-12", business_today()):
+            fed, roi_multiple, cost = truth.get(row["group"], (0, None, None))
+            if not fed:
+                continue
+            kind = "small" if fed <= EXACT_UP_TO else "large"
+            groups[kind] += 1
+            for true, got in ((roi_multiple, row["median_roi"]), (cost, row["median_cost_ratio"])):
+                if true is None or got is None:
+                    continue
+                if got is row["median_roi"]:
+                    got = 1 + got
+                error = abs(got - true) / true if true else abs(got)
+                if error > worst[kind]:
+                    worst[kind] = error
+                    example[kind] = {"group_by": group_by, "group": row["group"], "campaigns": fed, "true": true}
+                    example[kind]["shown"] = got
+    return {
+        "median_relative_error_worst": round(max(worst.values()), 5),
+        "median_relative_error_detail": {
+            "campaigns": len(campaigns),
+            "groupings": list(MEDIAN_GROUPINGS),
+            "groups": groups,
+            f"worst_up_to_{EXACT_UP_TO}": round(worst["small"], 5),
+            f"worst_above_{EXACT_UP_TO}": round(worst["large"], 5),
+            "worst_examples": example,
+            "measure": "|median shown − median of the campaigns' own figures| ÷ the latter; ROI as 1 + ROI",
+        },
+    }
+
+
 def bench_exact(size: dict) -> dict:
     """Real campaign writes, their real stream records, a fault-injected replay, a recompute."""
     import zlib
@@ -444,6 +543,7 @@ def worker(size_name: str, out: str) -> None:
     seconds = {}
     for name, run in (
         ("exact", lambda: bench_exact(size)),
+        ("medians", lambda: bench_medians(size)),
         ("summary", lambda: bench_summary(size, key_dir)),
         ("report", lambda: bench_report(size)),
     ):

@@ -142,14 +142,19 @@ def _reap_orphans(stack_pid: int, grace: float = 5.0) -> list[int]:
 
 
 def _tokens() -> dict[str, str]:
+    """A fresh company per scenario: its rules (one per scope and target) and worklists are its
+    own, so scenarios can run one after another on one stack."""
+    import uuid
+
     if str(ROOT) not in sys.path:
         sys.path.insert(0, str(ROOT))
     from devstack.tokens import mint_token
 
+    root = f"CN{uuid.uuid4().hex[:8].upper()}"
     return {
-        "leader": mint_token("bench-leader", "leader", "CN", name="Bench Leader"),
-        "manager": mint_token("bench-manager", "manager", "CN/R1", name="Bench Manager"),
-        "rep": mint_token("bench-rep", "rep", "CN/R1/P01", name="Bench Rep"),
+        "leader": mint_token(f"bench-leader-{root}", "leader", root, name="Bench Leader"),
+        "manager": mint_token(f"bench-manager-{root}", "manager", f"{root}/R1", name="Bench Manager"),
+        "rep": mint_token(f"bench-rep-{root}", "rep", f"{root}/R1/P01", name="Bench Rep"),
     }
 
 

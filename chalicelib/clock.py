@@ -18,6 +18,12 @@ def business_today() -> str:
     return dt.datetime.now(_BUSINESS_TZ).date().isoformat()
 
 
+def business_date_of(instant: str) -> str:
+    """The Asia/Shanghai calendar date of a UTC instant written by now_iso()."""
+    at = dt.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return at.astimezone(_BUSINESS_TZ).date().isoformat()
+
+
 def business_day_start_utc(day: str) -> str:
     """The UTC instant at which a calendar date begins in Asia/Shanghai, as sortable ISO text."""
     start = dt.datetime.combine(dt.date.fromisoformat(day), dt.time(), tzinfo=_BUSINESS_TZ)

@@ -3,7 +3,9 @@
 An offline check (full table reads are fine here, never in chalicelib/): it Scans the
 campaigns table, sums `contribution(c)` per row (the same domain function the stream handler
 applies as deltas), Scans the roll-up rows and compares them metric by metric. Zero counters
-left behind by deltas that cancelled out compare equal to absent ones.
+left behind by deltas that cancelled out compare equal to absent ones. A row that has held
+more campaigns than it keeps exact values for (`m:xover`) is compared without them
+(domain/rollups.py: comparable).
 
 Against the running local stack it finds the endpoint in var/run/endpoint; elsewhere it uses
 the environment (AWS_ENDPOINT_URL, HUIXIANG_STAGE …). Exit code 1 when anything differs.
@@ -63,9 +65,13 @@ def _nonzero(m: dict) -> dict:
 
 
 def differences(expected: dict, actual: dict) -> list[str]:
+    from chalicelib.domain.rollups import OVERFLOW, ROW_EXACT_CAP, comparable
+
     lines = []
     for key in sorted(set(expected) | set(actual)):
         want, got = expected.get(key, {}), actual.get(key, {})
+        overflowed = got.get(OVERFLOW, 0) > 0 or want.get("fed_back", 0) > ROW_EXACT_CAP
+        want, got = comparable(want, overflowed), comparable(got, overflowed)
         for name in sorted(set(want) | set(got)):
             if want.get(name, 0) != got.get(name, 0):
                 lines.append(

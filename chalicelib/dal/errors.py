@@ -24,3 +24,8 @@ class BudgetShort(Exception):
     def __init__(self, delta: Delta) -> None:
         super().__init__(delta.budget_id)
         self.delta = delta
+
+
+class RuleTargetTaken(Exception):
+    """A rule for the same scope and target already exists (its claim is held): one rule per
+    campaign, category or "all" of a company."""

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.dal import keys, ports
-from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
+from chalicelib.dal.errors import AlreadyDecided, ObjectMissing, RuleTargetTaken
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
 from chalicelib.domain import org as orgs
@@ -38,7 +38,7 @@ from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.domain.rollups import Metrics, RowKey
+from chalicelib.domain.rollups import OVERFLOW, Metrics, RowKey, capped, exact_kept, is_exact, without_exact
 
 if TYPE_CHECKING:
     from chalicelib.dal.mail import Mail
@@ -105,6 +105,7 @@ class _Tables:
     campaigns: dict[str, Campaign] = field(default_factory=dict)
     feedback: dict[tuple[str, str], FeedbackReport] = field(default_factory=dict)
     rules: dict[str, dict[str, FeedbackRule]] = field(default_factory=dict)
+    rule_claims: dict[str, str] = field(default_factory=dict)  # target → the rule holding it
     sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
     photo_index: dict[str, dict[str, Candidate]] = field(default_factory=dict)
@@ -143,6 +144,9 @@ class MemoryCampaigns(keys.CampaignQueries):
     def get(self, campaign_id: str) -> Campaign | None:
         c = self._t.campaigns.get(campaign_id)
         return copy.deepcopy(c) if c is not None else None
+
+    def get_many(self, campaign_ids: list[str]) -> list[Campaign]:
+        return [copy.deepcopy(self._t.campaigns[i]) for i in sorted(set(campaign_ids)) if i in self._t.campaigns]
 
     def insert(self, c: Campaign) -> Campaign:
         return self._put(c, lambda: c.id not in self._t.campaigns and c.version is None)
@@ -255,11 +259,22 @@ class MemoryRules:
         snapshot = copy.deepcopy(rule)
         self._writes.write(
             _Op(
+                lambda: rule.target not in self._t.rule_claims,
+                lambda: self._t.rule_claims.__setitem__(rule.target, rule.id),
+                RuleTargetTaken,
+            )
+        )
+        self._writes.write(
+            _Op(
                 lambda: rule.id not in self._t.rules.get(rule.target, {}),
                 lambda: self._t.rules.setdefault(rule.target, {}).__setitem__(rule.id, snapshot),
             )
         )
         return rule
+
+    def claimed_by(self, target: str) -> str | None:
+        with self._t.lock:
+            return self._t.rule_claims.get(target)
 
     def get(self, tenant: str, rule_id: str) -> FeedbackRule | None:
         for by_id in self._t.rules.values():
@@ -267,8 +282,15 @@ class MemoryRules:
                 return copy.deepcopy(by_id[rule_id])
         return None
 
-    def delete(self, rule: FeedbackRule) -> None:
+    def delete(self, rule: FeedbackRule, release_claim: bool) -> None:
         self._writes.write(_Op(lambda: True, lambda: self._t.rules.get(rule.target, {}).pop(rule.id, None)))
+        if release_claim:
+            self._writes.write(
+                _Op(
+                    lambda: self._t.rule_claims.get(rule.target) == rule.id,
+                    lambda: self._t.rule_claims.pop(rule.target),
+                )
+            )
 
     def list(self, tenant: str, page: PageRequest) -> Page[FeedbackRule]:
         fp = fingerprint("rules", tenant)
@@ -432,7 +454,14 @@ class MemoryRollups:
             for key, metrics in rows.items():
                 self._t.tenants.add(key.tenant)
                 row = self._t.rollups.setdefault(key, {})
-                for name, value in metrics.items():
+                change = dict(metrics)
+                if any(is_exact(n) for n in change):
+                    overflowed = row.get(OVERFLOW, 0) > 0
+                    if not exact_kept(row.get("fed_back", 0), overflowed, change):  # as dal/rollups.py decides
+                        change = without_exact(change)
+                        if not overflowed:
+                            change[OVERFLOW] = 1
+                for name, value in change.items():
                     row[name] = row.get(name, 0) + int(value)
                 if labels and labels.get(key):
                     self._t.labels[key] = labels[key]
@@ -442,7 +471,7 @@ class MemoryRollups:
         with self._t.lock:
             for key, metrics in rows.items():
                 self._t.tenants.add(key.tenant)
-                self._t.rollups[key] = {n: int(v) for n, v in metrics.items() if v}
+                self._t.rollups[key] = {n: int(v) for n, v in capped(metrics).items() if v}
                 if labels and labels.get(key):
                     self._t.labels[key] = labels[key]
         return len(rows)

@@ -121,6 +121,7 @@ class CampaignModel(Model):
     reimbursed_amount = NumberAttribute(null=True)
     reimbursed_at = UnicodeAttribute(null=True)
     reimbursed_by = UnicodeAttribute(null=True)
+    reimbursed_by_name = UnicodeAttribute(null=True)
     reimbursement_note = UnicodeAttribute(null=True)
     proposed_amount = NumberAttribute(null=True)
     proposed_from_revision = NumberAttribute(default=0)

@@ -14,6 +14,13 @@ Counters are attributes named `m:<metric>` changed only with ADD, so concurrent 
 one row commute. A stream record's deltas, its marker (put only if absent, expiring by TTL)
 and the tenant registry entry are ONE TransactWriteItems call: the record takes effect
 completely and once, or not at all.
+
+The exact values a row keeps for its medians (`m:rv#…`, `m:cv#…`, domain/rollups.py) are
+bounded: before a record whose deltas carry values, the rows it touches are read (one
+consistent BatchGetItem of `m:fed_back` and `m:xover`). A row that stays within
+ROW_EXACT_CAP gets its values with a condition that it still does (and has not overflowed);
+one that would pass it gets `m:xover` instead and no values. A condition lost to a racing
+record cancels the transaction, which is decided again from a fresh read.
 """
 
 from __future__ import annotations
@@ -25,18 +32,32 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.config import settings
 from chalicelib.dal.ports import RollupRow
 from chalicelib.domain import org as orgs
-from chalicelib.domain.rollups import MAX_ROWS_PER_CHANGE, Metrics, RowKey
+from chalicelib.domain.rollups import (
+    MAX_ROWS_PER_CHANGE,
+    OVERFLOW,
+    ROW_EXACT_CAP,
+    Metrics,
+    RowKey,
+    capped,
+    exact_kept,
+    is_exact,
+    without_exact,
+)
 
 METRIC = "m:"
 MARKER = "marker|"
 TRANSACTION_LIMIT = 100
+EXACT_ATTEMPTS = 5  # decisions on the exact values, each from a fresh read, before the record fails
 
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import (
         AttributeValueTypeDef,
+        KeysAndAttributesOutputTypeDef,
+        KeysAndAttributesTypeDef,
         TransactWriteItemTypeDef,
+        UpdateTypeDef,
         WriteRequestOutputTypeDef,
         WriteRequestTypeDef,
     )
@@ -62,7 +83,11 @@ def row_keys(k: RowKey) -> dict[str, str]:
     }
 
 
-def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> TransactWriteItemTypeDef:
+def _update(
+    table: str, key: RowKey, metrics: Metrics, label: str | None, within_cap: bool = False
+) -> TransactWriteItemTypeDef:
+    """The row's update; `within_cap`: only while it has not overflowed and, after this change,
+    holds at most ROW_EXACT_CAP campaigns with feedback (the change carries exact values)."""
     keys = row_keys(key)
     names = {
         "#pp": "pp",
@@ -93,15 +118,40 @@ def _update(table: str, key: RowKey, metrics: Metrics, label: str | None) -> Tra
         names[f"#m{i}"], values[f":m{i}"] = METRIC + name, {"N": str(int(value))}
         adds.append(f"#m{i} :m{i}")
     expression = "SET " + ", ".join(sets) + (" ADD " + ", ".join(adds) if adds else "")
-    return {
-        "Update": {
-            "TableName": table,
-            "Key": {"pk": {"S": keys["pk"]}, "sk": {"S": keys["sk"]}},
-            "UpdateExpression": expression,
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
+    update: UpdateTypeDef = {
+        "TableName": table,
+        "Key": {"pk": {"S": keys["pk"]}, "sk": {"S": keys["sk"]}},
+        "UpdateExpression": expression,
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
     }
+    if within_cap:
+        names["#xo"], names["#fb"] = METRIC + OVERFLOW, METRIC + "fed_back"
+        values[":cap"] = {"N": str(ROW_EXACT_CAP - max(int(metrics.get("fed_back", 0)), 0))}
+        update["ConditionExpression"] = "attribute_not_exists(#xo) AND (attribute_not_exists(#fb) OR #fb <= :cap)"
+    return {"Update": update}
+
+
+def _with_exact_decided(
+    rows: dict[RowKey, Metrics], state: dict[RowKey, tuple[int, bool]]
+) -> dict[RowKey, tuple[Metrics, bool]]:
+    """{key: (metrics to apply, whether they carry exact values)}: a change keeps its values
+    only where the row may hold them (domain.rollups.exact_kept); elsewhere they give way to
+    the overflow mark (set once)."""
+    out = {}
+    for key, metrics in rows.items():
+        if not any(is_exact(n) for n in metrics):
+            out[key] = (metrics, False)
+            continue
+        fed_back, overflowed = state.get(key, (0, False))
+        if exact_kept(fed_back, overflowed, metrics):
+            out[key] = (metrics, True)
+        else:
+            plain = without_exact(metrics)
+            if not overflowed:
+                plain[OVERFLOW] = 1
+            out[key] = (plain, False)
+    return out
 
 
 class RollupRepository:
@@ -114,6 +164,48 @@ class RollupRepository:
             raise ValueError(f"{len(rows)} roll-up rows for one change; at most {MAX_ROWS_PER_CHANGE} expected")
         table = settings().rollups_table
         tenants = sorted({k.tenant for k in rows})
+        with_values = sorted(k for k, m in rows.items() if any(is_exact(n) for n in m))
+        for _ in range(EXACT_ATTEMPTS):
+            decided = _with_exact_decided(rows, self._exact_state(table, with_values))
+            outcome = self._transact(table, event_id, tenants, decided, labels)
+            if outcome is not None:
+                return outcome
+        raise RuntimeError(f"roll-up rows of {event_id} kept changing under it; the record will be retried")
+
+    def _exact_state(self, table: str, keys: list[RowKey]) -> dict[RowKey, tuple[int, bool]]:
+        """{row: (campaigns with feedback, overflowed)} of the rows whose values a record moves."""
+        if not keys:
+            return {}
+        by_id = {(row_keys(k)["pk"], row_keys(k)["sk"]): k for k in keys}
+        request: Mapping[str, KeysAndAttributesTypeDef | KeysAndAttributesOutputTypeDef] = {
+            table: {
+                "Keys": [{"pk": {"S": pk}, "sk": {"S": sk}} for pk, sk in by_id],
+                "ConsistentRead": True,
+                "ProjectionExpression": "pk, sk, #fb, #xo",
+                "ExpressionAttributeNames": {"#fb": METRIC + "fed_back", "#xo": METRIC + OVERFLOW},
+            }
+        }
+        out: dict[RowKey, tuple[int, bool]] = {}
+        client = _client()
+        while request:
+            resp = client.batch_get_item(RequestItems=request)
+            for item in resp.get("Responses", {}).get(table, []):
+                key = by_id[(item["pk"]["S"], item["sk"]["S"])]
+                fed_back = int(item.get(METRIC + "fed_back", {}).get("N", "0"))
+                out[key] = (fed_back, int(item.get(METRIC + OVERFLOW, {}).get("N", "0")) > 0)
+            request = resp.get("UnprocessedKeys") or {}
+        return out
+
+    def _transact(
+        self,
+        table: str,
+        event_id: str,
+        tenants: list[str],
+        decided: dict[RowKey, tuple[Metrics, bool]],
+        labels: dict[RowKey, str] | None,
+    ) -> bool | None:
+        """One attempt: True applied, False applied before (the marker exists), None when a
+        row's cap condition failed (read and decide again)."""
         items: list[TransactWriteItemTypeDef] = [
             {
                 "Put": {
@@ -139,7 +231,7 @@ class RollupRepository:
             }
             for t in tenants
         ]
-        items += [_update(table, k, m, (labels or {}).get(k)) for k, m in sorted(rows.items())]
+        items += [_update(table, k, m, (labels or {}).get(k), exact) for k, (m, exact) in sorted(decided.items())]
         assert len(items) <= TRANSACTION_LIMIT, len(items)
         client = _client()
         try:
@@ -148,6 +240,8 @@ class RollupRepository:
             reasons = exc.response.get("CancellationReasons") or []
             if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
                 return False
+            if any(r.get("Code") == "ConditionalCheckFailed" for r in reasons[1:]):
+                return None
             raise
         return True
 
@@ -170,7 +264,7 @@ class RollupRepository:
             )
             if labels and labels.get(key):
                 item["label"] = {"S": labels[key]}
-            item.update({METRIC + name: {"N": str(int(v))} for name, v in metrics.items() if v})
+            item.update({METRIC + name: {"N": str(int(v))} for name, v in capped(metrics).items() if v})
             items.append({"PutRequest": {"Item": item}})
         client = _client()
         for start in range(0, len(items), 25):

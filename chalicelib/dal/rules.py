@@ -5,6 +5,11 @@ to a campaign are three strongly consistent Queries; plus the progress items of 
 |---|---|---|
 | rule | `<tenant>\\|<scope>\\|<campaign id, category or *>` | rule id (ULID: newest last) |
 | sweep progress | `sweep\\|<rule id>` | `created` or `deleted` (kept 7 days once done: `expiration`) |
+
+One rule per target: a rule is inserted with a claim on its target in the control table
+(`rule#<target>` / `rule`, put only if absent, in the same transaction), which its deletion
+releases. The claim lives outside the rules table so that the rules stream (the sweeps) never
+sees it.
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from typing import Any
 
 from pynamodb.expressions.update import Action
 
-from chalicelib.dal.models import RuleModel, model_from_image
+from chalicelib.dal.errors import RuleTargetTaken
+from chalicelib.dal.models import ControlModel, RuleModel, model_from_image
 from chalicelib.dal.paging import decode_cursor, encode_cursor, fingerprint, from_dynamo_key, to_dynamo_key
 from chalicelib.dal.writes import Immediately, Writes
 from chalicelib.domain.campaign import RuleRef
@@ -26,6 +32,13 @@ SWEEP_PREFIX = "sweep|"
 #: A finished sweep's item stays this long, then TTL drops it: well past the stream's 24-hour
 #: retention, so a redelivered rule record still finds its sweep and starts nothing twice.
 FINISHED_SWEEP_KEPT_SECONDS = 7 * 24 * 3600
+
+
+CLAIM_SK = "rule"
+
+
+def claim_key(target: str) -> str:
+    return f"rule#{target}"
 
 
 class _NotAdvanced(Exception):
@@ -95,8 +108,19 @@ class RuleRepository:
         self._writes = writes or Immediately()
 
     def insert(self, rule: FeedbackRule) -> FeedbackRule:
+        """The rule and the claim on its target, together (use a unit of work): RuleTargetTaken
+        when another rule holds the target."""
+        claim = ControlModel(claim_key(rule.target), CLAIM_SK, data=rule.id)
+        self._writes.put(claim, ControlModel.pk.does_not_exist(), conflict=RuleTargetTaken)
         self._writes.put(to_model(rule), RuleModel.id.does_not_exist())
         return rule
+
+    def claimed_by(self, target: str) -> str | None:
+        """The id of the rule holding a target's claim (None for none, or rules older than claims)."""
+        try:
+            return ControlModel.get(claim_key(target), CLAIM_SK, consistent_read=True).data
+        except ControlModel.DoesNotExist:
+            return None
 
     def get(self, tenant: str, rule_id: str) -> FeedbackRule | None:
         for m in RuleModel.by_id.query(rule_id, limit=1):
@@ -104,8 +128,11 @@ class RuleRepository:
                 return from_model(m)
         return None
 
-    def delete(self, rule: FeedbackRule) -> None:
+    def delete(self, rule: FeedbackRule, release_claim: bool) -> None:
+        """The rule, and its target's claim when it holds it (only while it still does)."""
         self._writes.delete(RuleModel(rule.target, rule.id))
+        if release_claim:
+            self._writes.delete(ControlModel(claim_key(rule.target), CLAIM_SK), ControlModel.data == rule.id)
 
     def list(self, tenant: str, page: PageRequest) -> Page[FeedbackRule]:
         """A company's rules, newest first."""

@@ -1,9 +1,12 @@
-"""Campaign rules: feedback requirements, due dates, the settlement gate and amounts."""
+"""Campaign rules: feedback requirements, due dates, the settlement gate and amounts; and the
+one declaration of a campaign's fields (which the applicant fills in, edits, and the audit
+trail records), from which creating, editing, auditing and presenting a campaign all derive."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from chalicelib.domain.approval import Approval, start_approval
@@ -25,27 +28,58 @@ class RuleRef:
     min_photos: int = 0
 
 
+# -- a campaign's fields ------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Applied:
+    """A field of the application, which its applicant fills in.
+
+    `path`: where it sits in a request body and in the campaign's view (`("plan",
+    "expected_spend")` is `{"plan": {"expected_spend": …}}`). `editable`: its owner may change it
+    while the campaign is a draft. `empty`: what is kept when a body leaves it out or sends null.
+    `whole`: its object is replaced whole by a change (a customer is its id and name together;
+    a change to `plan` names only the figures it changes).
+    """
+
+    path: tuple[str, ...]
+    editable: bool = True
+    empty: Any = None
+    whole: bool = False
+
+
+def applied(*path: str, editable: bool = True, empty: Any = None, whole: bool = False) -> dict[str, Any]:
+    """A field's metadata: part of the application (see Applied) and recorded by the audit trail."""
+    return {"applied": Applied(path, editable, empty, whole), "audited": True}
+
+
+AUDITED: dict[str, Any] = {"audited": True}  # recorded by the audit trail (audit_fields), not filled in
+
+
 @dataclass
 class Campaign:
+    """A campaign. Its fields say how they travel (dataclasses.field metadata): `applied(...)`
+    for the application's own fields (created from the body, edited in draft, audited,
+    presented at their path), `AUDITED` for what the audit trail records of the rest. A new
+    optional application field is one line here (and its attribute in dal/models.py)."""
+
     id: str
     org: str
     owner_id: str
     owner_name: str
-    title: str
-    category: str
-    customer_id: str
-    customer_name: str
-    start_date: str
-    end_date: str
-    expected_spend: int
-    expected_sales: int
-    requested_amount: int
+    title: str = field(metadata=applied("title"))
+    category: str = field(metadata=applied("category"))
+    customer_id: str = field(metadata=applied("customer", "id", whole=True))
+    customer_name: str = field(metadata=applied("customer", "name", empty="", whole=True))
+    start_date: str = field(metadata=applied("start_date"))
+    end_date: str = field(metadata=applied("end_date"))
+    expected_spend: int = field(metadata=applied("plan", "expected_spend"))
+    expected_sales: int = field(metadata=applied("plan", "expected_sales"))
+    requested_amount: int = field(metadata=applied("requested_amount"))
     created_at: str
     updated_at: str
-    expected_units: int | None = None
-    location: dict[str, Any] | None = None
-    status: str = "draft"
-    approved_amount: int | None = None
+    expected_units: int | None = field(default=None, metadata=applied("plan", "expected_units"))
+    location: dict[str, Any] | None = field(default=None, metadata=applied("location"))
+    status: str = field(default="draft", metadata=AUDITED)
+    approved_amount: int | None = field(default=None, metadata=AUDITED)
     decided_by: str | None = None
     decided_at: str | None = None
     decision_comment: str | None = None
@@ -53,19 +87,20 @@ class Campaign:
     rule: RuleRef | None = None
     own_rule: RuleRef | None = None
     # the latest submitted feedback revision
-    feedback_revision: int = 0
+    feedback_revision: int = field(default=0, metadata=AUDITED)
     feedback_kind: str | None = None
     feedback_submitted_at: str | None = None
     actual_spend: int | None = None
     actual_sales: int | None = None
     actual_units: int | None = None
     # settlement
-    reimbursement_status: str = "not_eligible"
-    reimbursed_amount: int | None = None
+    reimbursement_status: str = field(default="not_eligible", metadata=AUDITED)
+    reimbursed_amount: int | None = field(default=None, metadata=AUDITED)
     reimbursed_at: str | None = None
     reimbursed_by: str | None = None
+    reimbursed_by_name: str | None = None
     reimbursement_note: str | None = None
-    proposed_amount: int | None = None
+    proposed_amount: int | None = field(default=None, metadata=AUDITED)
     proposed_from_revision: int = 0
     version: int | None = None
     owner_email: str | None = None  # where overdue-feedback reminders go (from the token)
@@ -75,7 +110,7 @@ class Campaign:
     budget: CampaignBudget | None = None  # the covering budget's reservation, from the final approval
     cancelled_at: str | None = None
     cancelled_by: str | None = None
-    cancel_reason: str | None = None
+    cancel_reason: str | None = field(default=None, metadata=AUDITED)
     # the audit trail's head: the last entry's seq and hash (the entries live in their own table)
     audit_seq: int = 0
     audit_head: str | None = None
@@ -105,6 +140,24 @@ def check_plan(start_date: str, end_date: str, category: str, categories: tuple[
         )
     if errors:
         raise InvalidInput(errors)
+
+
+def check_location(location: dict[str, Any] | None) -> None:
+    """A location is an address, coordinates, or both: reps often know only the address.
+    Coordinates come as a pair; one alone names the missing one."""
+    if location is None:
+        return
+    lat, lon = location.get("lat"), location.get("lon")
+    if (lat is None) != (lon is None):
+        missing, given = ("lon", "lat") if lon is None else ("lat", "lon")
+        raise InvalidInput.field(
+            f"location.{missing}",
+            "coordinates_pair",
+            f"is required with location.{given} (coordinates come as a pair)",
+            other=f"location.{given}",
+        )
+    if lat is None and not location.get("address"):
+        raise InvalidInput.field("location.address", "required", "is required when there are no coordinates")
 
 
 def most_specific_rule(*candidates: RuleRef | None) -> RuleRef | None:
@@ -156,12 +209,26 @@ def proposed_amount(actual_spend: int | None, approved_amount: int) -> int:
     return min(actual_spend, approved_amount)
 
 
-def check_can_settle(campaign: Campaign) -> None:
+def check_ended(campaign: Campaign, today: str, doing: str) -> None:
+    """Money follows what happened: nothing is reported or paid for before the campaign's last
+    day (its end date itself is allowed: the rep reports that evening). `today` is the
+    Asia/Shanghai date; the error names the day from which it is allowed (`ends_on`)."""
+    if today < campaign.end_date:
+        raise Conflict(
+            f"{doing} is possible from the campaign's last day, {campaign.end_date}",
+            code="campaign_not_ended",
+            params={"ends_on": campaign.end_date},
+            ends_on=campaign.end_date,
+        )
+
+
+def check_can_settle(campaign: Campaign, today: str) -> None:
     status = campaign.reimbursement_status
     if status == "reimbursed":
         raise Conflict("this campaign has already been reimbursed", code="already_reimbursed")
     if campaign.status != "approved":
         raise Conflict("only approved campaigns can be settled", code="invalid_state")
+    check_ended(campaign, today, "settlement")
     if status == "locked":
         raise Conflict("settlement is locked until the required feedback is submitted", code="feedback_required")
 
@@ -210,31 +277,68 @@ def overlaps(a: Campaign, b: Campaign) -> bool:
     )
 
 
+# -- what derives from the declaration of the fields ---------------------------------------------
+APPLICATION: tuple[tuple[str, Applied], ...] = tuple(
+    (f.name, f.metadata["applied"]) for f in fields(Campaign) if "applied" in f.metadata
+)
+_AUDITED = tuple(f.name for f in fields(Campaign) if f.metadata.get("audited"))
+_MISSING = object()
+
+
+def _at(body: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    """The value at `path` in a body (_MISSING where it has none)."""
+    value: Any = body
+    for key in path:
+        if not isinstance(value, Mapping) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+def application_values(body: Mapping[str, Any]) -> dict[str, Any]:
+    """The application's fields of a new campaign, from its request body (validated before
+    this: every required field is there); a field left out or null is its `empty`."""
+    values = {}
+    for name, spec in APPLICATION:
+        value = _at(body, spec.path)
+        values[name] = spec.empty if value is _MISSING or value is None else value
+    return values
+
+
+def edited_values(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The editable fields a change (a PATCH body) sets, and to what: a field named in it (null
+    clears it to its `empty`), and every field of an object it replaces whole."""
+    values = {}
+    for name, spec in APPLICATION:
+        if not spec.editable:
+            continue
+        value = _at(changes, spec.path)
+        if value is _MISSING and not (spec.whole and _at(changes, spec.path[:-1]) is not _MISSING):
+            continue
+        values[name] = spec.empty if value is _MISSING or value is None else value
+    return values
+
+
+def application_view(c: Campaign) -> dict[str, Any]:
+    """The application's fields as the campaign's view shows them, each at its path."""
+    view: dict[str, Any] = {}
+    for name, spec in APPLICATION:
+        parent = view
+        for key in spec.path[:-1]:
+            parent = parent.setdefault(key, {})
+        parent[spec.path[-1]] = getattr(c, name)
+    return view
+
+
 def audit_fields(c: Campaign) -> dict[str, Any]:
-    """What the audit trail records of a campaign: every field a user or a rule can change,
-    as plain values (the trail's `changes` are diffs of these)."""
+    """What the audit trail records of a campaign: every field a user or a rule can change
+    (those declared audited, and what the rule in force decides), as plain values (the
+    trail's `changes` are diffs of these)."""
     return {
-        "title": c.title,
-        "category": c.category,
-        "customer_id": c.customer_id,
-        "customer_name": c.customer_name,
-        "start_date": c.start_date,
-        "end_date": c.end_date,
-        "location": c.location,
-        "expected_spend": c.expected_spend,
-        "expected_sales": c.expected_sales,
-        "expected_units": c.expected_units,
-        "requested_amount": c.requested_amount,
-        "status": c.status,
-        "approved_amount": c.approved_amount,
+        **{name: getattr(c, name) for name in _AUDITED},
         "feedback_required_by": c.rule.scope if c.rule else None,
         "feedback_due_date": c.feedback_due_date,
         "min_photos": c.rule.min_photos if c.rule else 0,
-        "feedback_revision": c.feedback_revision,
-        "reimbursement_status": c.reimbursement_status,
-        "reimbursed_amount": c.reimbursed_amount,
-        "proposed_amount": c.proposed_amount,
-        "cancel_reason": c.cancel_reason,
     }
 
 

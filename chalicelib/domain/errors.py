@@ -33,6 +33,8 @@ ERROR_CODES: dict[str, str] = {
     "feedback_locked": "409: the campaign is settled, its feedback no longer changes",
     "feedback_required": "409: settlement is locked until the required feedback is submitted",
     "already_reimbursed": "409: the campaign is already settled",
+    "campaign_not_ended": "409: feedback is submitted and a campaign settled from its last day; `ends_on`, params `ends_on`",
+    "rule_exists": "409: a feedback rule of this scope and target is in force; `rule_id`, params `rule_id`",
     "too_many_attachments": "409: the campaign holds the most attachments allowed; params `max`",
     "idempotency_key_reused": "409: the Idempotency-Key was used with another body",
     "request_in_progress": "409: the first request with this Idempotency-Key is still running",
@@ -50,6 +52,7 @@ ERROR_CODES: dict[str, str] = {
 # -- the codes of a campaign's warnings (they inform, never block) -------------------------------
 WARNING_CODES: dict[str, str] = {
     "overlapping_campaign": "applications of the same customer and category on overlapping days; `campaign_ids`",
+    "retroactive_application": "applied for after the campaign had begun (its start date before the day of submit)",
 }
 
 # -- the codes of field errors -----------------------------------------------------------------
@@ -79,6 +82,7 @@ FIELD_CODES: dict[str, str] = {
     "not_a_period": "not a budget period YYYY, YYYY-Qn or YYYY-MM; params `first_year`, `last_year`",
     "not_an_id": "not an id: 1 to 64 letters, digits or _ . : -",
     "not_an_org": "not an org path such as CN/EAST/JS",
+    "coordinates_pair": "a latitude without its longitude or the other way round; params `other` (the coordinate given)",
     "bad_cursor": "a cursor this list with these filters did not issue",
     "unsupported_file_type": "a content type that cannot be uploaded; params `choices`",
     # dates and periods

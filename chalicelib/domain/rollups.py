@@ -16,7 +16,13 @@ sums and can be compared with a recompute:
   is pending or overdue depends on the day it is read: pending = due today or later,
   overdue = due before today (`feedback_counts`);
 * `reimbursed`, `reimbursed_amount` — settled campaigns;
-* `roi#<bucket>`, `cr#<bucket>` — fixed-size histograms of ROI and cost ratio (figures.py).
+* `rs#<bucket>`, `cs#<bucket>` — fine log sketches of ROI and cost ratio (figures.py);
+* `rv#<value>`, `cv#<value>` — the values themselves (in ten-thousandths), so that a small
+  group's medians are exact. A row keeps them while it holds at most ROW_EXACT_CAP campaigns
+  with feedback; the first change that would take it past that marks it `xover` and drops
+  them (the storage decides, with the row's count read in the same unit of work: `exact_kept`),
+  so a row never grows past a few kilobytes of values. The old `roi#`/`cr#` histograms
+  (16 buckets per decade) are no longer written nor read.
 """
 
 from __future__ import annotations
@@ -31,8 +37,13 @@ from chalicelib.domain.campaign import Campaign
 
 DIMENSIONS = ("org", "customer", "owner")
 DUE = "due#"
-ROI = "roi#"
-COST = "cr#"
+ROI = "rs#"  # sketch of 1 + ROI
+COST = "cs#"  # sketch of the cost ratio
+ROI_VALUES = "rv#"  # exact ROI values, in ten-thousandths
+COST_VALUES = "cv#"  # exact cost ratios, in ten-thousandths
+EXACT = (ROI_VALUES, COST_VALUES)
+OVERFLOW = "xover"  # > 0: the row has held more than ROW_EXACT_CAP campaigns; its values are stale
+ROW_EXACT_CAP = 100  # twice figures.EXACT_MEDIAN_UP_TO: a row that shrinks back still has its values
 SUMS = (
     "campaigns",
     "approved_amount",
@@ -94,9 +105,11 @@ def contribution(c: Campaign | None) -> dict[RowKey, Metrics]:
         roi_b = figures.roi_bucket(c.actual_sales, c.actual_spend)
         if roi_b is not None:
             m[f"{ROI}{roi_b}"] = 1
+            m[f"{ROI_VALUES}{figures.value_key(figures.roi(c.actual_sales, c.actual_spend))}"] = 1
         cost_b = figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)
         if cost_b is not None:
             m[f"{COST}{cost_b}"] = 1
+            m[f"{COST_VALUES}{figures.value_key(figures.ratio(c.actual_spend, c.actual_sales))}"] = 1
     if c.feedback_required:
         m["required"] = 1
         if c.feedback_revision == 0:
@@ -127,6 +140,53 @@ def delta(old: Campaign | None, new: Campaign | None) -> dict[RowKey, Metrics]:
         if nonzero:
             cleaned[key] = nonzero
     return cleaned
+
+
+def is_exact(name: str) -> bool:
+    return name.startswith(EXACT)
+
+
+def without_exact(metrics: Mapping[str, int]) -> Metrics:
+    return {n: int(v) for n, v in metrics.items() if not is_exact(n)}
+
+
+def exact_kept(fed_back_before: int, overflowed: bool, change: Mapping[str, int]) -> bool:
+    """Whether a change to a row may carry its exact values: the row has not overflowed, and
+    after the change it holds at most ROW_EXACT_CAP campaigns with feedback."""
+    return not overflowed and fed_back_before + max(int(change.get("fed_back", 0)), 0) <= ROW_EXACT_CAP
+
+
+def capped(metrics: Mapping[str, int]) -> Metrics:
+    """A row's absolute metrics as stored (backfills, seeding): past the cap, no values."""
+    if int(metrics.get("fed_back", 0)) <= ROW_EXACT_CAP:
+        return dict(metrics)
+    return {**without_exact(metrics), OVERFLOW: 1}
+
+
+def comparable(metrics: Mapping[str, int], overflowed: bool) -> Metrics:
+    """What a recompute can check of a row: everything, or, once it has overflowed, all but
+    its (stale) values and the mark."""
+    if not overflowed:
+        return {n: int(v) for n, v in metrics.items() if v}
+    return {n: v for n, v in without_exact(metrics).items() if v and n != OVERFLOW}
+
+
+def medians(m: Mapping[str, int]) -> tuple[float | None, float | None]:
+    """(median ROI, median cost ratio) of a group's summed metrics: exact from the values when
+    the group holds at most EXACT_MEDIAN_UP_TO of them and none of its rows has overflowed,
+    else from the sketches (within ±0.9 %)."""
+    roi_sketch, cost_sketch = histogram(m, ROI), histogram(m, COST)
+    roi_values, cost_values = histogram(m, ROI_VALUES), histogram(m, COST_VALUES)
+
+    def usable(values: dict[int, int], sketch: dict[int, int]) -> dict[int, int] | None:
+        n = sum(values.values())
+        ok = not int(m.get(OVERFLOW, 0)) and n == sum(sketch.values()) and n <= figures.EXACT_MEDIAN_UP_TO
+        return values if ok and n else None
+
+    return (
+        figures.median_roi(roi_sketch, usable(roi_values, roi_sketch)),
+        figures.median_cost_ratio(cost_sketch, usable(cost_values, cost_sketch)),
+    )
 
 
 def add_into(total: Metrics, metrics: Mapping[str, int]) -> Metrics:
@@ -175,8 +235,7 @@ def summary_row(group: str, m: Mapping[str, int], today: str) -> dict[str, Any]:
         "feedback_compliance_rate": compliance_rate(m, today),
         "reimbursed_amount": g("reimbursed_amount"),
         "fed_back": g("fed_back"),
-        "median_roi": figures.median_roi(histogram(m, ROI)),
-        "median_cost_ratio": figures.median_cost_ratio(histogram(m, COST)),
+        **dict(zip(("median_roi", "median_cost_ratio"), medians(m), strict=True)),
     }
 
 

@@ -15,14 +15,19 @@ on POST, runs the handler and maps domain errors to the error shape of the contr
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
-from chalice import Blueprint, Response
+from chalice.app import Blueprint, Request, Response
 
+from chalicelib.config import settings
+from chalicelib.domain.access import Principal
 from chalicelib.domain.errors import (
     FIELD_CODES,
     Conflict,
@@ -35,7 +40,20 @@ from chalicelib.domain.errors import (
     Unauthenticated,
     field_error,
 )
+from chalicelib.domain.org import is_valid_org
 from chalicelib.domain.pages import MAX_LIMIT, PageRequest
+from chalicelib.lazy import on_first_use
+from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): by the requests that need them, never by other functions
+    import pydantic
+
+    from chalicelib.handlers import auth
+    from chalicelib.logic import idempotency
+else:
+    pydantic = on_first_use("pydantic")
+    auth = on_first_use("chalicelib.handlers.auth")
+    idempotency = on_first_use("chalicelib.logic.idempotency")
 
 _STATUS: dict[type, int] = {
     InvalidInput: 400,
@@ -45,7 +63,9 @@ _STATUS: dict[type, int] = {
     Conflict: 409,
     PayloadTooLarge: 413,
 }
-_JSON = {"Content-Type": "application/json"}
+Headers = dict[str, str | list[str]]  # as Chalice's Response takes them
+_JSON: Headers = {"Content-Type": "application/json"}
+Body = TypeVar("Body", bound="pydantic.BaseModel")
 # Chalice keeps `current_request` on the shared app object; under a threaded server (the local
 # stack) two requests would overwrite each other's. The middleware pins each thread's own.
 _local = threading.local()
@@ -64,7 +84,7 @@ def error_response(error: DomainError) -> Response:
         body["params"] = error.params
     if isinstance(error, InvalidInput):
         body["errors"] = error.errors
-    headers = dict(_JSON)
+    headers: Headers = dict(_JSON)
     if isinstance(error, Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
     return Response(body=body, status_code=status_of(error), headers=headers)
@@ -76,7 +96,7 @@ class Result:
 
     status: int
     body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Headers = field(default_factory=dict)
 
 
 def ok(body: Any) -> Result:
@@ -98,12 +118,19 @@ def no_content() -> Result:
 class ApiRequest:
     """The parts of a Chalice request a handler needs, with validation that yields 400s."""
 
-    def __init__(self, request, principal) -> None:
+    def __init__(self, request: Request, principal: Principal | None) -> None:
         self._request = request
-        self.principal = principal
+        self._principal = principal
 
     @property
-    def headers(self):
+    def principal(self) -> Principal:
+        """The caller (a public route has none, and so may not ask: 401)."""
+        if self._principal is None:
+            raise Unauthenticated("send Authorization: Bearer <token>")
+        return self._principal
+
+    @property
+    def headers(self) -> Any:
         return self._request.headers
 
     def raw_body(self) -> str:
@@ -115,10 +142,14 @@ class ApiRequest:
                 raise InvalidInput.field("body", "not_utf8", "is not UTF-8") from None
         return raw or ""
 
-    def body(self, schema, optional: bool = False):
-        """The JSON body validated against a pydantic schema; every field at fault is named."""
-        from pydantic import ValidationError
+    @overload
+    def body(self, schema: type[Body], optional: Literal[False] = False) -> Body: ...
 
+    @overload
+    def body(self, schema: type[Body], optional: Literal[True]) -> Body | None: ...
+
+    def body(self, schema: type[Body], optional: bool = False) -> Body | None:
+        """The JSON body validated against a pydantic schema; every field at fault is named."""
         raw = self.raw_body()
         if not raw.strip():
             if optional:
@@ -126,12 +157,12 @@ class ApiRequest:
             raise InvalidInput.field("body", "required", "a JSON object is required")
         try:
             return schema.model_validate_json(raw)
-        except ValidationError as exc:
-            raise InvalidInput([_field_error(e) for e in exc.errors(include_url=False)]) from None
+        except pydantic.ValidationError as exc:
+            raise InvalidInput([_field_error(dict(e)) for e in exc.errors(include_url=False)]) from None
 
     def query(self, name: str, max_length: int = 512) -> str | None:
-        params = self._request.query_params or {}
-        value = params.get(name)
+        params = self._request.query_params
+        value = params.get(name) if params is not None else None
         if value is not None and len(value) > max_length:
             raise InvalidInput.field(name, "too_long", f"is longer than {max_length} characters", max_length=max_length)
         if value is not None and not value.isprintable():
@@ -145,8 +176,6 @@ class ApiRequest:
         return value
 
     def query_date(self, name: str) -> str | None:
-        import datetime as dt
-
         value = self.query(name)
         if value is None:
             return None
@@ -159,8 +188,6 @@ class ApiRequest:
         return value
 
     def query_org(self, name: str = "org") -> str | None:
-        from chalicelib.domain.org import is_valid_org
-
         value = self.query(name)
         if value is not None and not is_valid_org(value):
             raise InvalidInput.field(name, "not_an_org", "must be an org path such as CN/EAST/JS")
@@ -207,8 +234,6 @@ def _nothing(ctx: dict[str, Any]) -> dict[str, Any]:
 
 
 def _choices(ctx: dict[str, Any]) -> dict[str, Any]:
-    import re
-
     return {"choices": re.findall(r"'([^']*)'", str(ctx.get("expected", "")))}  # "'a', 'b' or 'c'"
 
 
@@ -302,14 +327,12 @@ class Routes:
         return self.route("DELETE", path, **kw)
 
 
-def respond(request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
+def respond(request: Request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
     """Run one handler for one request and turn its outcome into a Response."""
     try:
         principal = None
         if not public:
-            from chalicelib.handlers.auth import authenticate
-
-            principal = authenticate(request.headers.get("authorization"))
+            principal = auth.authenticate(request.headers.get("authorization"))
         _check_size(request)
         api_request = ApiRequest(request, principal)
         key = request.headers.get("idempotency-key")
@@ -326,18 +349,19 @@ def respond(request, handler: Handler, route: str, path_params: dict[str, str], 
             result = handler(api_request, **path_params)
     except DomainError as error:
         return error_response(error)
-    headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
+    headers: Headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)
     return Response(body=result.body if result.body is not None else "", status_code=result.status, headers=headers)
 
 
 def _run_once(
-    req: ApiRequest, key: str, route: str, path_params: dict, operation: Callable[[], Result], lambda_context
+    req: ApiRequest,
+    key: str,
+    route: str,
+    path_params: dict[str, Any],
+    operation: Callable[[], Result],
+    lambda_context: Any,
 ) -> Result:
     """The same Idempotency-Key (per caller and route) and body: the first response again."""
-    import json
-
-    from chalicelib.dal import repos
-
     message = "must be 1 to 128 printable characters"
     if not key:
         raise InvalidInput.field("Idempotency-Key", "required", message)
@@ -350,19 +374,18 @@ def _run_once(
         body = json.loads(raw) if raw.strip() else None
     except ValueError:
         body = raw  # malformed JSON: the handler will refuse it; nothing is stored
-    request = {
-        "caller": req.principal.sub,
-        "route": f"{route}:{json.dumps(path_params, sort_keys=True)}",
-        "key": key,
-        "body": body,
-    }
-    stored = repos.idempotency().run_once(request, lambda: asdict(operation()), lambda_context)
+    stored = idempotency.run_once(
+        req.principal.sub,
+        f"{route}:{json.dumps(path_params, sort_keys=True)}",
+        key,
+        body,
+        lambda: asdict(operation()),
+        lambda_context,
+    )
     return Result(stored["status"], stored["body"], {**stored.get("headers", {}), "Idempotency-Key": key})
 
 
-def _check_size(request) -> None:
-    from chalicelib.config import settings
-
+def _check_size(request: Request) -> None:
     raw = request.raw_body or b""
     if len(raw) > settings().max_body_bytes:
         limit = settings().max_body_bytes
@@ -388,11 +411,9 @@ _CHALICE_CODES = {
 }
 
 
-def http_middleware(event, get_response):
+def http_middleware(event: Request, get_response: Callable[[Request], Response]) -> Response:
     """Trace, log one line per request (ids only, never tokens), count it, and give Chalice's
     own error responses (415, 405, 500) the error shape of the contract."""
-    from chalicelib.observability import count, flush_metrics, logger, tracer, tracing_enabled
-
     started = time.perf_counter()
     context = event.context or {}
     route = f"{event.method} {context.get('resourcePath', event.path)}"
@@ -402,14 +423,14 @@ def http_middleware(event, get_response):
             with tracer().provider.in_subsegment(f"## {route}") as subsegment:
                 subsegment.put_annotation("route", route)
                 response = get_response(event)
-                subsegment.put_annotation("status", response.status_code)
+                # X-Ray takes any number; its stub's numbers.Number admits no int for mypy
+                subsegment.put_annotation("status", response.status_code)  # type: ignore[arg-type]
         else:
             response = get_response(event)
     finally:
         _local.request = None
-    from chalicelib.config import settings
-
-    response.headers.update(cors_headers((event.headers or {}).get("origin"), settings().console_origin))
+    origin = event.headers.get("origin") if event.headers else None
+    response.headers.update(cors_headers(origin, settings().console_origin))
     body = response.body
     if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
         response.body = {"code": _CHALICE_CODES.get(body["Code"], "error"), "message": body.get("Message", "")}

@@ -10,39 +10,42 @@ from __future__ import annotations
 
 import functools
 import os
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import ROLES, Principal
 from chalicelib.domain.errors import Unauthenticated
+from chalicelib.lazy import on_first_use
+
+if (
+    TYPE_CHECKING
+):  # imported on first use (chalicelib.lazy): PyJWT and cryptography cost ~48 ms, paid by the first request
+    import jwt
+else:
+    jwt = on_first_use("jwt")
 
 _ALGORITHMS = ["RS256"]
 
 
 @functools.lru_cache(maxsize=1)
-def _remote_keys():
-    import jwt
-
-    return jwt.PyJWKClient(settings().jwks_url, cache_jwk_set=True, lifespan=300, timeout=3)
+def _remote_keys(url: str) -> jwt.PyJWKClient:
+    return jwt.PyJWKClient(url, cache_jwk_set=True, lifespan=300, timeout=3)
 
 
 @functools.lru_cache(maxsize=4)
-def _file_keys(path: str, mtime_ns: int):
-    import jwt
-
+def _file_keys(path: str, mtime_ns: int) -> jwt.PyJWKSet:
     with open(path, encoding="utf-8") as fh:
         return jwt.PyJWKSet.from_json(fh.read())
 
 
-def _signing_key(kid: str | None):
-    import jwt
-
+def _signing_key(kid: str | None) -> Any:
     s = settings()
     try:
         if s.jwks_path:
             return _file_keys(s.jwks_path, os.stat(s.jwks_path).st_mtime_ns)[kid or ""].key
         if s.jwks_url:
-            return _remote_keys().get_signing_key(kid or "").key
+            return _remote_keys(s.jwks_url).get_signing_key(kid or "").key
     except (KeyError, jwt.PyJWKClientError, jwt.PyJWKSetError):
         raise Unauthenticated("token signed with an unknown key") from None
     raise Unauthenticated("token verification is not configured")
@@ -52,8 +55,6 @@ def authenticate(authorization: str | None) -> Principal:
     if not authorization or not authorization.startswith("Bearer "):
         raise Unauthenticated("send Authorization: Bearer <token>")
     token = authorization[len("Bearer ") :].strip()
-    import jwt
-
     try:
         header = jwt.get_unverified_header(token)
         if header.get("alg") not in _ALGORITHMS:
@@ -75,7 +76,7 @@ def authenticate(authorization: str | None) -> Principal:
     return principal_from_claims(claims)
 
 
-def principal_from_claims(claims: dict) -> Principal:
+def principal_from_claims(claims: dict[str, Any]) -> Principal:
     role, org_path, sub = claims.get("custom:role"), claims.get("custom:org"), claims.get("sub")
     if claims.get("token_use", "id") != "id":
         raise Unauthenticated("send an ID token: access tokens carry no role or org")
@@ -85,6 +86,7 @@ def principal_from_claims(claims: dict) -> Principal:
         raise Unauthenticated("token lacks a valid custom:role")
     if not isinstance(org_path, str) or not orgs.is_valid_org(org_path):
         raise Unauthenticated("token lacks a valid custom:org")
-    name = claims.get("name") if isinstance(claims.get("name"), str) else ""
-    email = claims.get("email") if isinstance(claims.get("email"), str) else ""
+    name, email = claims.get("name"), claims.get("email")
+    name = name if isinstance(name, str) else ""
+    email = email if isinstance(email, str) else ""
     return Principal(sub=sub, role=role, org=org_path, name=name, email=email)

@@ -2,33 +2,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from chalicelib.clock import business_today
-from chalicelib.domain.campaign import Campaign, days_overdue, feedback_status, pending_approval
+from chalicelib.domain.campaign import Campaign, application_view, days_overdue, feedback_status, pending_approval
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule
 from chalicelib.domain.figures import plan_vs_actual, ratio
 
+if TYPE_CHECKING:  # for annotations only
+    from chalicelib.domain.approval import Delegation
+    from chalicelib.domain.budget import Budget, LedgerEntry
+    from chalicelib.domain.evidence import Attachment
 
-def figures(c: Campaign, report: FeedbackReport | None = None) -> dict:
+
+def figures(c: Campaign, report: FeedbackReport | None = None) -> dict[str, Any]:
     src = report if report is not None else c
     return plan_vs_actual(
         c.expected_spend, c.expected_sales, c.expected_units, src.actual_spend, src.actual_sales, src.actual_units
     )
 
 
-def campaign(c: Campaign, today: str | None = None) -> dict:
+def campaign(c: Campaign, today: str | None = None) -> dict[str, Any]:
+    """A campaign as API.md shows it: the application's fields at their paths (declared on the
+    domain's Campaign), its plan's expected cost ratio, and where it stands."""
     today = today or business_today()
     rule = c.rule
+    application = application_view(c)
+    application["plan"]["expected_cost_ratio"] = ratio(c.expected_spend, c.expected_sales)
+    application["location"] = location(c.location)
     return {
         "id": c.id,
         **_identity(c),
-        "location": c.location,
-        "plan": {
-            "expected_spend": c.expected_spend,
-            "expected_sales": c.expected_sales,
-            "expected_units": c.expected_units,
-            "expected_cost_ratio": ratio(c.expected_spend, c.expected_sales),
-        },
-        "requested_amount": c.requested_amount,
+        **application,
         "approved_amount": c.approved_amount,
         "status": c.status,
         "decision": ({"by": c.decided_by, "at": c.decided_at, "comment": c.decision_comment} if c.decided_at else None),
@@ -50,6 +55,7 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
             "proposed_amount": c.proposed_amount,
             "reimbursed_at": c.reimbursed_at,
             "reimbursed_by": c.reimbursed_by,
+            "by": {"id": c.reimbursed_by, "name": c.reimbursed_by_name or ""} if c.reimbursed_by else None,
             "note": c.reimbursement_note,
         },
         "plan_vs_actual": figures(c),
@@ -64,14 +70,19 @@ def campaign(c: Campaign, today: str | None = None) -> dict:
     }
 
 
-def approval(c: Campaign) -> dict | None:
+def location(loc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """{address, lat, lon}, each null when not given (an address alone is a location)."""
+    return None if loc is None else {name: loc.get(name) for name in ("address", "lat", "lon")}
+
+
+def approval(c: Campaign) -> dict[str, Any] | None:
     """{chain, steps, next}: the chain fixed at submit (none for a draft), the steps taken,
     and the step it waits for while submitted."""
     found = c.approval or pending_approval(c)
     return found.as_dict(c.status) if found else None
 
 
-def feedback(report: FeedbackReport, c: Campaign, attachments: list[dict] | None = None) -> dict:
+def feedback(report: FeedbackReport, c: Campaign, attachments: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "campaign_id": report.campaign_id,
         "author": {"id": report.author_id, "name": report.author_name},
@@ -91,7 +102,7 @@ def feedback(report: FeedbackReport, c: Campaign, attachments: list[dict] | None
     }
 
 
-def _identity(c: Campaign) -> dict:
+def _identity(c: Campaign) -> dict[str, Any]:
     """What names a campaign in every view of it."""
     return {
         "title": c.title,
@@ -104,11 +115,11 @@ def _identity(c: Campaign) -> dict:
     }
 
 
-def _summary(c: Campaign) -> dict:
+def _summary(c: Campaign) -> dict[str, Any]:
     return {"campaign_id": c.id, **_identity(c)}
 
 
-def submitted_feedback_row(c: Campaign) -> dict:
+def submitted_feedback_row(c: Campaign) -> dict[str, Any]:
     """A row of worklist D: the campaign's latest submitted feedback with its figures."""
     return {
         **_summary(c),
@@ -120,7 +131,7 @@ def submitted_feedback_row(c: Campaign) -> dict:
     }
 
 
-def feedback_request_row(c: Campaign, today: str) -> dict:
+def feedback_request_row(c: Campaign, today: str) -> dict[str, Any]:
     """A row of worklists B and E: a campaign whose feedback is required."""
     due = c.feedback_due_date
     return {
@@ -134,7 +145,7 @@ def feedback_request_row(c: Campaign, today: str) -> dict:
     }
 
 
-def rule(r: FeedbackRule) -> dict:
+def rule(r: FeedbackRule) -> dict[str, Any]:
     return {
         "id": r.id,
         "scope": r.scope,
@@ -147,13 +158,13 @@ def rule(r: FeedbackRule) -> dict:
     }
 
 
-def page(items: list, next_cursor: str | None) -> dict:
+def page(items: list[Any], next_cursor: str | None) -> dict[str, Any]:
     return {"items": items, "next_cursor": next_cursor}
 
 
-def attachment(a, links: dict) -> dict:
+def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
     """An attachment as API.md shows it; links only for objects the checker accepted."""
-    out = {
+    out: dict[str, Any] = {
         "id": a.id,
         "campaign_id": a.campaign_id,
         "filename": a.filename,
@@ -179,15 +190,19 @@ def attachment(a, links: dict) -> dict:
 
 
 # -- money control ---------------------------------------------------------------------------
-def budget(b) -> dict:
+def budget(b: Budget) -> dict[str, Any]:
     return b.as_dict()
 
 
-def ledger_entry(e) -> dict:
-    return e.as_dict()
+def ledger_entry(e: LedgerEntry, titles: dict[str, str] | None = None) -> dict[str, Any]:
+    """An entry; one of a campaign the caller may see also names it (`campaign_title`)."""
+    out = e.as_dict()
+    if e.campaign_id and titles and e.campaign_id in titles:
+        out["campaign_title"] = titles[e.campaign_id]
+    return out
 
 
-def delegation(d) -> dict:
+def delegation(d: Delegation) -> dict[str, Any]:
     out = d.as_dict()
     return {
         "to": out["to"],

@@ -4,26 +4,30 @@ per rep per day with a conditional write."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
+from chalicelib.lazy import on_first_use
 from chalicelib.observability import logger, publishes_metrics
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): only the two schedules load it
+    from chalicelib.logic import reports
+else:
+    reports = on_first_use("chalicelib.logic.reports")
 
 
 @publishes_metrics
-def compile_scheduled_reports(event: dict, context) -> dict:
-    from chalicelib.logic.reports import scheduled_reports
-
-    reports = scheduled_reports()
+def compile_scheduled_reports(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    requested = reports.scheduled_reports()
     return {
         "reports": [
             {"id": r["id"], "tenant": r["tenant"], "scope": r["scope"], "period": r["period"], "kind": r["kind"]}
-            for r in reports
+            for r in requested
         ]
     }
 
 
 @publishes_metrics
-def send_overdue_reminders(event: dict, context) -> dict:
-    from chalicelib.logic.reports import send_reminders
-
-    outcome = send_reminders()
+def send_overdue_reminders(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    outcome = reports.send_reminders()
     logger().info("overdue reminders", extra=outcome)
     return outcome

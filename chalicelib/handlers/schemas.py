@@ -184,9 +184,13 @@ def _coordinate(value: float) -> float:
 
 
 class Location(Body):
+    """An address, coordinates, or both. `lat` and `lon` come as a pair (one alone is a 400
+    `coordinates_pair` naming the missing one); with neither, `address` is required. Without
+    coordinates a photo's `distance_km` is null."""
+
     address: Name | None = None
-    lat: Annotated[float, Field(ge=-90, le=90), AfterValidator(_coordinate)]
-    lon: Annotated[float, Field(ge=-180, le=180), AfterValidator(_coordinate)]
+    lat: Annotated[float, Field(ge=-90, le=90), AfterValidator(_coordinate)] | None = None
+    lon: Annotated[float, Field(ge=-180, le=180), AfterValidator(_coordinate)] | None = None
 
 
 class Plan(Body):

@@ -1,156 +1,141 @@
 """DynamoDB stream adapters: each record a Powertools `DynamoDBRecord` (its event name, id and
-images), its images read by the table's model (dal) into domain objects, one use case called.
+images); its images, as the stream carries them (DynamoDB JSON), go to one use case, which reads
+them through the table's model.
 
 Each record is handled on its own through the Powertools batch utility, so one poison record
 never fails the records around it: the handler returns `batchItemFailures`, which the event
 source mapping honours because production sets `FunctionResponseTypes: [ReportBatchItemFailures]`
 (Chalice cannot, so infra/ merges it in). A failing record is also parked whole in the object
-store under `dead-letters/` before it is reported, so that nothing is lost even after the
-mapping's retries run out and only its coordinates reach the on-failure queue. Handlers never
-swallow errors.
+store under `dead-letters/` before it is reported (logic/dead_letters.py), so that nothing is
+lost even after the mapping's retries run out and only its coordinates reach the on-failure
+queue. Handlers never swallow errors.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from chalicelib.observability import count, logger, publishes_metrics
+from chalicelib.lazy import on_first_use
+from chalicelib.observability import count, publishes_metrics
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): each stream's function loads only what it runs
+    from aws_lambda_powertools.utilities import batch
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+    from chalicelib.logic import dead_letters, reports, rollups, rules, settlement
+else:
+    batch = on_first_use("aws_lambda_powertools.utilities.batch")
+    dead_letters = on_first_use("chalicelib.logic.dead_letters")
+    reports = on_first_use("chalicelib.logic.reports")
+    rollups = on_first_use("chalicelib.logic.rollups")
+    rules = on_first_use("chalicelib.logic.rules")
+    settlement = on_first_use("chalicelib.logic.settlement")
+
+Image = dict[str, Any]
+# a record's event name as the rules' use case says it
+_CHANGE = {"INSERT": "created", "MODIFY": "modified", "REMOVE": "deleted"}
 
 
 @functools.cache
-def _processor(source: str):
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType
-
-    class ParkingBatchProcessor(BatchProcessor):
+def _processor(source: str) -> batch.BatchProcessor:
+    class ParkingBatchProcessor(batch.BatchProcessor):
         """A BatchProcessor that parks each failed record before reporting it."""
 
-        def failure_handler(self, record, exception):
-            park_failed_record(source, record.raw_event, exception[1])
+        def failure_handler(self, record: Any, exception: Any) -> Any:
+            dead_letters.park_failed_record(source, record.raw_event, exception[1])
             return super().failure_handler(record, exception)
 
-    return ParkingBatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=True)
+    return ParkingBatchProcessor(event_type=batch.EventType.DynamoDBStreams, raise_on_entire_batch_failure=True)
 
 
-def park_failed_record(source: str, raw_record: dict, error: BaseException) -> str:
-    """Keep the whole failed record (the stream keeps it only 24 h). Idempotent per eventID."""
-    from chalicelib.dal import repos
-
-    event_id = raw_record.get("eventID", "unknown")
-    key = repos.objects().park(
-        source, event_id, {"source": source, "error": f"{type(error).__name__}: {error}", "record": raw_record}
-    )
-    logger().error(
-        "stream record failed; parked",
-        extra={"source": source, "event_id": event_id, "parked_key": key, "error": type(error).__name__},
-    )
-    count("StreamRecordFailures")
-    return key
-
-
-def _run(source: str, event: dict, context, record_handler) -> dict:
-    from aws_lambda_powertools.utilities.batch import process_partial_response
-
-    return process_partial_response(
+def _run(source: str, event: dict[str, Any], context: Any, record_handler: Callable[[DynamoDBRecord], Any]) -> Any:
+    return batch.process_partial_response(
         event=event, record_handler=record_handler, processor=_processor(source), context=context
     )
 
 
-def _images(record) -> tuple[dict | None, dict | None]:
+def _images(record: DynamoDBRecord) -> tuple[Image | None, Image | None]:
     """(old image, new image) of a record as the stream carries them (DynamoDB JSON, which the
     table's model reads directly: dal.models.model_from_image); None where it has none."""
     images = record.raw_event.get("dynamodb") or {}
     return images.get("OldImage"), images.get("NewImage")
 
 
-def _require_images(record, source: str) -> tuple[dict | None, dict | None]:
+def _require_images(record: DynamoDBRecord, source: str) -> tuple[Image | None, Image | None]:
     old, new = _images(record)
-    name = record.event_name.name
+    name = _event(record)
     if (name != "INSERT" and old is None) or (name != "REMOVE" and new is None):
         raise ValueError(f"{source} record without its images: the stream view type must be NEW_AND_OLD_IMAGES")
     return old, new
 
 
-# -- feedback table: unlock settlement --------------------------------------------------------
-def apply_feedback_record(record) -> str | None:
-    """A submitted revision (an INSERT of rev#n) unlocks settlement; drafts change nothing."""
-    from chalicelib.dal.feedback import report_from_image
-    from chalicelib.logic.settlement import unlock_settlement
+def _event(record: DynamoDBRecord) -> str:
+    """INSERT, MODIFY or REMOVE."""
+    name = record.event_name
+    return name.name if name is not None else ""
 
-    if record.event_name.name != "INSERT":
+
+# -- feedback table: unlock settlement --------------------------------------------------------
+def apply_feedback_record(record: DynamoDBRecord) -> str | None:
+    """A submitted revision (an INSERT of rev#n) unlocks settlement; drafts change nothing."""
+    if _event(record) != "INSERT":
         return None
     _, new = _require_images(record, "feedback")
-    report = report_from_image(new)
-    if report is None or report.status != "submitted":
-        return None
-    outcome = unlock_settlement(report.campaign_id, report.revision, report.actual_spend)
-    logger().info(
-        "feedback applied to settlement",
-        extra={"campaign_id": report.campaign_id, "revision": report.revision, "outcome": outcome},
-    )
-    return outcome
+    assert new is not None  # an INSERT has its new image (_require_images)
+    return settlement.feedback_inserted(new)
 
 
 @publishes_metrics
-def on_feedback_change(event: dict, context) -> dict:
+def on_feedback_change(event: dict[str, Any], context: Any) -> Any:
     return _run("feedback-stream", event, context, apply_feedback_record)
 
 
 # -- rules table: sweeps --------------------------------------------------------------------
-def apply_rule_record(record) -> int | None:
-    from chalicelib.dal.rules import change_from_image
-    from chalicelib.domain.feedback import Sweep
-    from chalicelib.logic.rules import continue_sweep, rule_changed
-
-    name = record.event_name.name
+def apply_rule_record(record: DynamoDBRecord) -> int | None:
+    name = _event(record)
     old, new = _require_images(record, "rules")
-    change = change_from_image(new if name != "REMOVE" else old)
-    if not isinstance(change, Sweep):
-        if name in ("INSERT", "REMOVE"):
-            rule_changed(change, "created" if name == "INSERT" else "deleted")
-        return None
-    if name == "REMOVE" or change.done:
-        return None
-    return continue_sweep(change)
+    image = new if name != "REMOVE" else old
+    assert image is not None  # _require_images
+    return rules.rules_item_changed(_CHANGE[name], image)
 
 
 @publishes_metrics
-def on_rule_change(event: dict, context) -> dict:
+def on_rule_change(event: dict[str, Any], context: Any) -> Any:
     return _run("rules-stream", event, context, apply_rule_record)
 
 
 # -- campaigns table: roll-ups ------------------------------------------------------------------
-def apply_campaign_record(record) -> str:
+def apply_campaign_record(record: DynamoDBRecord) -> str:
     """Old image vs new image gives the delta; the eventID is the record's exactly-once key."""
-    from chalicelib.dal.campaigns import campaign_from_image
-    from chalicelib.logic.rollups import apply_campaign_change
-
     old, new = _require_images(record, "campaigns")
-    outcome = apply_campaign_change(record.event_id, campaign_from_image(old), campaign_from_image(new))
+    if not record.event_id:
+        raise ValueError("campaigns record without its eventID, the key that applies it once")
+    outcome = rollups.campaign_item_changed(record.event_id, old, new)
     if outcome == "duplicate":
         count("RollupDuplicates")
     return outcome
 
 
 @publishes_metrics
-def on_campaign_change(event: dict, context) -> dict:
+def on_campaign_change(event: dict[str, Any], context: Any) -> Any:
     return _run("campaigns-stream", event, context, apply_campaign_record)
 
 
 # -- reports table: compile requested reports -----------------------------------------------------
-def apply_report_record(record) -> str | None:
+def apply_report_record(record: DynamoDBRecord) -> str | None:
     """A report item INSERTed as pending is compiled; subscriptions and reminders are ignored."""
-    from chalicelib.logic.reports import compile_report
-
-    if record.event_name.name != "INSERT":
+    if _event(record) != "INSERT":
         return None
-    if not _images(record)[1]:
+    if record.dynamodb is None or not _images(record)[1]:
         return None
     new = record.dynamodb.new_image  # plain values (Powertools): three attributes are read
     if new.get("kind") != "report":
         return None
-    return compile_report(new["tenant"], new["sk"])
+    return reports.compile_report(new["tenant"], new["sk"])
 
 
 @publishes_metrics
-def on_report_change(event: dict, context) -> dict:
+def on_report_change(event: dict[str, Any], context: Any) -> Any:
     return _run("reports-stream", event, context, apply_report_record)

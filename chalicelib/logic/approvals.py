@@ -7,6 +7,8 @@ policy a campaign waits, as before, for any manager over it or a leader.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import repos
 from chalicelib.domain import access
@@ -14,7 +16,6 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.approval import (
     Approval,
     ApprovalPolicy,
-    Authority,
     Delegation,
     inbox_keys,
     new_delegation,
@@ -23,13 +24,15 @@ from chalicelib.domain.approval import (
     start_approval,
 )
 from chalicelib.domain.audit import Person
-from chalicelib.domain.campaign import Campaign, pending_approval
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.campaign import Campaign
+from chalicelib.domain.errors import Conflict, Forbidden, NotFound
 from chalicelib.domain.pages import Page, PageRequest
+from chalicelib.logic.evaluation import customer_summary
+from chalicelib.logic.visibility import authority_if_any, awaited_approval, delegations_to, load_visible, warnings
 
 
 # -- the policy --------------------------------------------------------------------------------
-def set_policy(principal: Principal, levels) -> dict:
+def set_policy(principal: Principal, levels: Any) -> dict[str, Any]:
     access.require(principal, "policy.set")
     policy = parse_policy(levels)
     at = now_iso()
@@ -37,7 +40,7 @@ def set_policy(principal: Principal, levels) -> dict:
     return {**policy.as_dict(), "updated_by": {"id": principal.sub, "name": principal.name}, "updated_at": at}
 
 
-def get_policy(principal: Principal) -> dict:
+def get_policy(principal: Principal) -> dict[str, Any]:
     """The company's policy; `levels: []` when there is none (one approval by any manager over
     the campaign or a leader, as before chains existed)."""
     access.require(principal, "policy.read")
@@ -50,13 +53,9 @@ def get_policy(principal: Principal) -> dict:
 
 def chain_for(applicant: Principal, campaign: Campaign) -> Approval:
     """The chain a campaign gets when its owner submits it: from the policy in force now."""
-    found = repos.policies().get(principal_tenant(applicant))
+    found = repos.policies().get(applicant.tenant)
     policy: ApprovalPolicy | None = found[0] if found else None
     return start_approval(policy, campaign.requested_amount, campaign.org, applicant.role, applicant.org)
-
-
-def principal_tenant(principal: Principal) -> str:
-    return principal.tenant
 
 
 # -- delegation --------------------------------------------------------------------------------
@@ -82,64 +81,19 @@ def delete_delegation(principal: Principal) -> None:
     repos.delegations().delete(principal.tenant, principal.sub)
 
 
-def delegations_to(principal: Principal) -> list[Delegation]:
-    """The delegations made to the caller (the domain decides which are usable today)."""
-    if principal.role not in access.DECIDING_ROLES:
-        return []
-    return repos.delegations().to(principal.tenant, principal.sub)
-
-
-# -- authority ---------------------------------------------------------------------------------
-def authority(
-    principal: Principal, campaign: Campaign, acting_for: str | None = None, delegations: list[Delegation] | None = None
-) -> Authority:
-    """In whose right the caller takes the campaign's next step (Forbidden when in nobody's).
-    `delegations`: the caller's, when already read (else one Query reads them)."""
-    approval = pending_approval(campaign)
-    if approval is None:
-        from chalicelib.domain.errors import Conflict
-
-        raise Conflict(
-            f"only submitted applications can be decided (this one is {campaign.status})", code="invalid_state"
-        )
-    access.require_same_company(principal, campaign.org)
-    if delegations is None:
-        delegations = delegations_to(principal)
-    return resolve_authority(principal, approval, campaign.owner_id, delegations, business_today(), acting_for)
-
-
-def authority_if_any(
-    principal: Principal, campaign: Campaign, delegations: list[Delegation] | None = None
-) -> Authority | None:
-    """The caller's authority over the campaign's next step now, None when they have none."""
-    from chalicelib.domain.errors import Conflict, Forbidden
-
-    try:
-        return authority(principal, campaign, delegations=delegations)
-    except (Forbidden, Conflict):
-        return None
-
-
-def may_decide(principal: Principal, campaign: Campaign) -> bool:
-    """Whether the caller could take the campaign's next step now (own right or delegation)."""
-    return authority_if_any(principal, campaign) is not None
-
-
 # -- the approver's queue ------------------------------------------------------------------------
 def my_approvals(principal: Principal, page: PageRequest) -> Page[tuple[Campaign, Person | None]]:
     """Submitted campaigns waiting for a step that is the caller's (or a delegator's), oldest
     submitted first, each with the delegator in whose name the caller would act (None: their
     own right). What the caller may not decide (their own applications, a chain they already
     took a step of) is left out."""
-    from chalicelib.domain.errors import Conflict, Forbidden
-
     access.require(principal, "approval.mine")
     today, delegations = business_today(), delegations_to(principal)
     found = repos.campaigns().awaiting_approval(list(inbox_keys(principal, delegations, today)), page)
-    items = []
+    items: list[tuple[Campaign, Person | None]] = []
     for c in found.items:
         try:
-            acting = resolve_authority(principal, pending_approval(c), c.owner_id, delegations, today).acting_for
+            acting = resolve_authority(principal, awaited_approval(c), c.owner_id, delegations, today).acting_for
         except (Forbidden, Conflict):
             continue
         items.append((c, acting))
@@ -147,18 +101,13 @@ def my_approvals(principal: Principal, page: PageRequest) -> Page[tuple[Campaign
 
 
 # -- the approval card -----------------------------------------------------------------------------
-def approval_card(principal: Principal, campaign_id: str) -> dict:
+def approval_card(principal: Principal, campaign_id: str) -> dict[str, Any]:
     """What an approver needs on one screen: the campaign, the customer's history summary, the
     covering budget with what is available now, the warnings and the chain. For anyone who may
     decide it (in their own right, over it, or as a delegate)."""
-    from chalicelib.logic.campaigns import load_visible, warnings
-    from chalicelib.logic.evaluation import customer_summary
-
     access.require(principal, "approval.card")
     campaign = load_visible(principal, campaign_id)
     if campaign.status == "draft":
-        from chalicelib.domain.errors import Conflict
-
         raise Conflict("a draft has no approval card until it is submitted", code="invalid_state")
     delegations = delegations_to(principal)  # one Query serves every question below
     decides = authority_if_any(principal, campaign, delegations)
@@ -166,8 +115,6 @@ def approval_card(principal: Principal, campaign_id: str) -> dict:
     deciding_for = principal
     if not access.sees_approval_context(principal, campaign.org, campaign.owner_id):
         if decides is None:
-            from chalicelib.domain.errors import Forbidden
-
             raise Forbidden("only an approver of this application sees its approval card")
         deciding_for = next(
             (d.delegator for d in delegations if acting_for and d.delegator.sub == acting_for.id), principal

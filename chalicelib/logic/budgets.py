@@ -4,10 +4,13 @@ and is written with its ledger entries in one conditional unit of work (dal/budg
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
 from chalicelib.dal.errors import BudgetShort
+from chalicelib.dal.ports import UnitOfWork
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
 from chalicelib.domain.audit import Person
@@ -26,7 +29,7 @@ from chalicelib.domain.budget import (
     settlement_effect,
 )
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
+from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound, StaleWrite
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.logic import retry_on_stale
@@ -75,7 +78,10 @@ def resize_budget(principal: Principal, budget_id: str, amount: int) -> Budget:
         effect = resize_effect(budget, amount, parent, principal.person, now_iso())
         if effect.entries:
             _apply(effect, versioned={budget.id: budget.version or 0})
-        return repos.budgets().get(budget_id)
+        resized = repos.budgets().get(budget_id)
+        if resized is None:  # budgets are never deleted; a storage that lost one is not served from
+            raise LookupError(f"budget {budget_id} vanished after its change")
+        return resized
 
     return retry_on_stale(attempt)
 
@@ -91,8 +97,6 @@ def _apply(effect: Effect, versioned: dict[str, int] | None = None) -> None:
 def _explain(short: BudgetShort) -> Exception:
     """What a failed budget condition means now: the money is short, the amount would go below
     what is committed, or (an amount change) somebody changed the budget meanwhile: retry."""
-    from chalicelib.domain.errors import StaleWrite
-
     now = repos.budgets().get(short.delta.budget_id)
     if now is None:
         return StaleWrite(short.delta.budget_id)
@@ -117,13 +121,19 @@ def list_budgets(
     return repos.budgets().list(principal.tenant, subtree, ancestors, period, category, page)
 
 
-def ledger(principal: Principal, budget_id: str, page: PageRequest) -> Page[LedgerEntry]:
+def ledger(principal: Principal, budget_id: str, page: PageRequest) -> tuple[Page[LedgerEntry], dict[str, str]]:
+    """A page of a budget's ledger, and the titles of its campaigns that the caller may see
+    (one BatchGetItem a page): finance reads 「周末品鉴 · 苏果新街口」, not a bare link."""
     load_visible(principal, budget_id)
-    return repos.budgets().entries(budget_id, page)
+    found = repos.budgets().entries(budget_id, page)
+    ids = [e.campaign_id for e in found.items if e.campaign_id]
+    campaigns = repos.campaigns().get_many(ids) if ids else []
+    titles = {c.id: c.title for c in campaigns if access.in_scope(principal, c.org, c.owner_id)}
+    return found, titles
 
 
 # -- what campaigns do to budgets --------------------------------------------------------------
-def reserve(uow, campaign: Campaign, by: Person, at: str) -> Effect:
+def reserve(uow: UnitOfWork, campaign: Campaign, by: Person, at: str) -> Effect:
     """The final approval: reserve the approved amount from the covering budget (none: the
     campaign is unbudgeted and nothing is reserved). Written in the approval's unit of work."""
     budget = repos.budgets().covering(campaign.org, campaign.category, campaign.start_date)
@@ -135,7 +145,7 @@ def reserve(uow, campaign: Campaign, by: Person, at: str) -> Effect:
     return effect
 
 
-def settle(uow, campaign: Campaign, by: Person, at: str) -> Effect:
+def settle(uow: UnitOfWork, campaign: Campaign, by: Person, at: str) -> Effect:
     """Settlement consumes the settled amount and releases the rest of the reservation."""
     effect = settlement_effect(campaign.budget, campaign.id, campaign.reimbursed_amount or 0, by, at)
     if effect.entries:
@@ -145,7 +155,7 @@ def settle(uow, campaign: Campaign, by: Person, at: str) -> Effect:
     return effect
 
 
-def release(uow, campaign: Campaign, by: Person, at: str) -> Effect:
+def release(uow: UnitOfWork, campaign: Campaign, by: Person, at: str) -> Effect:
     """Cancellation gives back everything the campaign still holds."""
     effect = cancellation_effect(campaign.budget, campaign.id, by, at)
     if effect.entries:
@@ -158,7 +168,7 @@ def release(uow, campaign: Campaign, by: Person, at: str) -> Effect:
 _AUDITED = {"reserve": "budget_reserved", "consume": "budget_consumed", "release": "budget_released"}
 
 
-def audit_events(effect: Effect) -> list[tuple[str, dict]]:
+def audit_events(effect: Effect) -> list[tuple[str, dict[str, Any]]]:
     """The audit events of what `effect` did to a campaign's reservation, one per ledger entry
     (in the order booked: a settlement consumes, then releases the rest)."""
     return [

@@ -6,77 +6,57 @@ entries, and what it does to budgets, together or not at all.
 
 from __future__ import annotations
 
+from typing import Any
+
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
 from chalicelib.dal import repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.approval import take_step
+from chalicelib.domain.approval import Approval, Authority, take_step
+from chalicelib.domain.audit import Actor
 from chalicelib.domain.campaign import (
     Campaign,
+    application_values,
     audit_fields,
     check_cancellable,
+    check_location,
     check_plan,
-    pending_approval,
+    edited_values,
     settlement_gate,
 )
-from chalicelib.domain.errors import Conflict, Forbidden, NotFound
+from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
 from chalicelib.logic import approvals, budgets, history, retry_on_stale
+from chalicelib.logic.history import Event
 from chalicelib.logic.rules import apply_rules_in_force
+from chalicelib.logic.visibility import authority, awaited_approval, list_visible, load_visible
 
 
-def load_visible(principal: Principal, campaign_id: str) -> Campaign:
-    """The campaign if the caller may see it: 404 when unknown, 403 when outside their scope.
-    A delegate also sees what waits for a step they may take for their delegator."""
-    campaign = repos.campaigns().get(campaign_id)
-    if campaign is None:
-        raise NotFound(f"campaign {campaign_id} does not exist")
-    if access.in_scope(principal, campaign.org, campaign.owner_id):
-        return campaign
-    if (
-        principal.role in access.DECIDING_ROLES
-        and campaign.status == "submitted"
-        and approvals.may_decide(principal, campaign)
-    ):
-        return campaign
-    raise Forbidden("this campaign is outside your scope")
-
-
-def _save(campaign: Campaign, who, events) -> Campaign:
+def _save(campaign: Campaign, who: Actor, events: list[Event]) -> Campaign:
     """The campaign and its audit entries, in one unit of work."""
     with repos.unit_of_work() as uow:
         history.save(uow, campaign, who, events)
     return campaign
 
 
-def create_campaign(principal: Principal, data: dict) -> Campaign:
+def create_campaign(principal: Principal, data: dict[str, Any]) -> Campaign:
     access.require(principal, "campaign.create")
     check_plan(data["start_date"], data["end_date"], data["category"], settings().categories)
+    check_location(data.get("location"))
     now = now_iso()
-    plan = data["plan"]
     campaign = Campaign(
         id=new_id(),
         org=principal.org,
         owner_id=principal.sub,
         owner_name=principal.name,
         owner_email=principal.email or None,
-        title=data["title"],
-        category=data["category"],
-        customer_id=data["customer"]["id"],
-        customer_name=data["customer"].get("name") or "",
-        start_date=data["start_date"],
-        end_date=data["end_date"],
-        location=data.get("location"),
-        expected_spend=plan["expected_spend"],
-        expected_sales=plan["expected_sales"],
-        expected_units=plan.get("expected_units"),
-        requested_amount=data["requested_amount"],
         created_at=now,
         updated_at=now,
+        **application_values(data),
     )
     apply_rules_in_force(campaign)
     with repos.unit_of_work() as uow:
@@ -94,22 +74,16 @@ def _own_draft(principal: Principal, campaign_id: str, verb: str, *, code: str) 
     return campaign
 
 
-def update_campaign(principal: Principal, campaign_id: str, changes: dict) -> Campaign:
+def update_campaign(principal: Principal, campaign_id: str, changes: dict[str, Any]) -> Campaign:
     access.require(principal, "campaign.edit")
 
     def attempt() -> Campaign:
         campaign = _own_draft(principal, campaign_id, "edited", code="not_editable")
         before = audit_fields(campaign)
-        for name in ("title", "category", "start_date", "end_date", "requested_amount"):
-            if name in changes:
-                setattr(campaign, name, changes[name])
-        if "location" in changes:
-            campaign.location = changes["location"]
-        if "customer" in changes:
-            campaign.customer_id = changes["customer"]["id"]
-            campaign.customer_name = changes["customer"].get("name") or ""
-        for name, value in (changes.get("plan") or {}).items():
+        for name, value in edited_values(changes).items():
             setattr(campaign, name, value)
+        if "location" in changes:
+            check_location(changes["location"])
         check_plan(campaign.start_date, campaign.end_date, campaign.category, settings().categories)
         apply_rules_in_force(campaign)
         campaign.updated_at = now_iso()
@@ -137,10 +111,12 @@ def submit_campaign(principal: Principal, campaign_id: str) -> Campaign:
     return retry_on_stale(attempt)
 
 
-def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None):
-    """The submitted campaign the caller is about to decide, and in whose right they do."""
+def _to_decide(principal: Principal, campaign_id: str, acting_for: str | None) -> tuple[Campaign, Approval, Authority]:
+    """The submitted campaign the caller is about to decide (409 unless submitted), the approval
+    it waits on, and in whose right the caller decides it."""
     campaign = load_visible(principal, campaign_id)
-    return campaign, approvals.authority(principal, campaign, acting_for)  # 409 unless submitted
+    approval = awaited_approval(campaign)
+    return campaign, approval, authority(principal, campaign, acting_for)
 
 
 def approve_campaign(
@@ -152,18 +128,17 @@ def approve_campaign(
     access.require(principal, "campaign.approve")
 
     def attempt() -> Campaign:
-        campaign, authority = _to_decide(principal, campaign_id, acting_for)
+        campaign, awaited, right = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
         by = principal.person
-        campaign.approval = take_step(
-            pending_approval(campaign), authority, by, approved_amount, campaign.requested_amount, now, comment
-        )
-        step = campaign.approval.steps[-1]
-        events = [("approval_step", {"level": [None, step.level], "amount": [None, step.amount]})]
+        approval = take_step(awaited, right, by, approved_amount, campaign.requested_amount, now, comment)
+        campaign.approval = approval
+        step = approval.steps[-1]
+        events: list[Event] = [("approval_step", {"level": [None, step.level], "amount": [None, step.amount]})]
         campaign.updated_at = now
-        who = history.actor(principal, authority.acting_for)
-        if not campaign.approval.complete:
+        who = history.actor(principal, right.acting_for)
+        if not approval.complete:
             return _save(campaign, who, events)
         campaign.status = "approved"
         campaign.approved_amount = approved_amount
@@ -185,7 +160,7 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
     access.require(principal, "campaign.reject")
 
     def attempt() -> Campaign:
-        campaign, authority = _to_decide(principal, campaign_id, acting_for)
+        campaign, _, right = _to_decide(principal, campaign_id, acting_for)
         now = now_iso()
         before = audit_fields(campaign)
         campaign.status = "rejected"
@@ -193,7 +168,7 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
         campaign.updated_at = now
         return _save(
             campaign,
-            history.actor(principal, authority.acting_for),
+            history.actor(principal, right.acting_for),
             [("rejected", {**history.changes(before, campaign), "comment": [None, comment]})],
         )
 
@@ -224,27 +199,10 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
     return retry_on_stale(attempt)
 
 
-def warnings(campaign: Campaign) -> list[dict]:
-    """What an approver should know before deciding: overlapping applications of the same
-    customer and category (from submit on; they inform, never block). One index Query."""
-    if campaign.status not in ("submitted", "approved"):
-        return []  # a draft is not an application yet; a closed one warns nobody
-    others = repos.campaigns().overlapping(campaign)
-    if not others:
-        return []
-    return [
-        {
-            "code": "overlapping_campaign",
-            "campaign_ids": sorted(c.id for c in others),
-            "message": f"{len(others)} other application(s) for this customer and category overlap these dates",
-        }
-    ]
-
-
 def list_campaigns(principal: Principal, f: CampaignFilters, page: PageRequest) -> Page[Campaign]:
     """A scoped page of campaigns; a filter outside the caller's scope is a 403."""
     access.require(principal, "campaign.list")
-    return repos.campaigns().list(access.list_scope(principal, f.org, f.owner), f, page)
+    return list_visible(principal, f, page)
 
 
 def categories(principal: Principal) -> list[str]:

@@ -7,6 +7,8 @@ of campaigns.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from chalicelib.clock import business_today
 from chalicelib.dal import repos
@@ -18,6 +20,7 @@ from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import FieldError, Forbidden, InvalidInput, field_error
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
+from chalicelib.logic.visibility import list_visible, load_visible
 
 GROUP_BY = ("category", "region", "province", "owner", "customer", "month")
 _LEVEL = {"region": 2, "province": 3}
@@ -65,7 +68,7 @@ def _group_of(group_by: str, key: r.RowKey) -> str:
     return key.entity
 
 
-def grouped_rows(scope: Scope, group_by: str, first: str, last: str) -> dict[str, tuple[dict, str | None]]:
+def grouped_rows(scope: Scope, group_by: str, first: str, last: str) -> dict[str, tuple[dict[str, Any], str | None]]:
     """{group: (summed metrics, display name)} for a scope and period, from the roll-ups."""
     rollups = repos.rollups()
     t = scope.tenant
@@ -84,7 +87,7 @@ def grouped_rows(scope: Scope, group_by: str, first: str, last: str) -> dict[str
             rows = rollups.period_rows(t, f"org-L{level}", first, last, scope.org)
     else:
         rows = rollups.period_rows(t, group_by, first, last, scope.org)
-    out: dict[str, tuple[dict, str | None]] = {}
+    out: dict[str, tuple[dict[str, Any], str | None]] = {}
     for key, metrics, label in rows:
         group = _group_of(group_by, key)
         total, name = out.get(group, ({}, None))
@@ -92,7 +95,7 @@ def grouped_rows(scope: Scope, group_by: str, first: str, last: str) -> dict[str
     return out
 
 
-def summary(principal: Principal, group_by: str, first: str | None, last: str | None) -> dict:
+def summary(principal: Principal, group_by: str, first: str | None, last: str | None) -> dict[str, Any]:
     access.require(principal, "report.summary")
     if group_by not in GROUP_BY:
         raise InvalidInput.field(
@@ -103,7 +106,7 @@ def summary(principal: Principal, group_by: str, first: str | None, last: str | 
     return {"group_by": group_by, "from": first, "to": last, "items": items}
 
 
-def summary_row(group: str, metrics: dict, name: str | None, today: str) -> dict:
+def summary_row(group: str, metrics: dict[str, Any], name: str | None, today: str) -> dict[str, Any]:
     """One group's row of a summary (the API's row shape), named when the group has a name."""
     row = r.summary_row(group, metrics, today)
     if name:
@@ -111,7 +114,12 @@ def summary_row(group: str, metrics: dict, name: str | None, today: str) -> dict
     return row
 
 
-def summary_rows(scope: Scope, group_by: str, first: str, last: str, today: str, row=summary_row) -> list[dict]:
+Row = Callable[[str, dict[str, Any], str | None, str], dict[str, Any]]
+
+
+def summary_rows(
+    scope: Scope, group_by: str, first: str, last: str, today: str, row: Row = summary_row
+) -> list[dict[str, Any]]:
     """The rows of a summary, one per group, sorted by group; `row(group, metrics, name, today)`
     makes each (the compiled report adds two figures to the API's row)."""
     groups = grouped_rows(scope, group_by, first, last)
@@ -130,11 +138,11 @@ def region_of(org: str) -> str:
     return orgs.ancestor(org, 2) or org
 
 
-def benchmark(c: Campaign) -> dict:
+def benchmark(c: Campaign) -> dict[str, Any]:
     """The same category in the same region over the last 12 months, from roll-up histograms."""
     region = region_of(c.org)
     first, last = last_months(BENCHMARK_MONTHS)
-    total: dict = {}
+    total: dict[str, Any] = {}
     for key, metrics, _ in repos.rollups().entity_rows(orgs.tenant_of(c.org), "org", region, first, last):
         if key.category == c.category:
             r.add_into(total, metrics)
@@ -146,8 +154,7 @@ def benchmark(c: Campaign) -> dict:
         "to": last,
         "campaigns": int(total.get("campaigns", 0)),
         "fed_back": int(total.get("fed_back", 0)),
-        "median_roi": figures.median_roi(roi_hist),
-        "median_cost_ratio": figures.median_cost_ratio(cost_hist),
+        **dict(zip(("median_roi", "median_cost_ratio"), r.medians(total), strict=True)),
         "roi_percentile": figures.hist_percentile(roi_hist, figures.roi_bucket(c.actual_sales, c.actual_spend)),
         "cost_ratio_percentile": figures.hist_percentile(
             cost_hist, figures.cost_ratio_bucket(c.actual_spend, c.actual_sales)
@@ -155,19 +162,17 @@ def benchmark(c: Campaign) -> dict:
     }
 
 
-def evaluate_campaign(principal: Principal, campaign_id: str) -> tuple[Campaign, dict]:
-    from chalicelib.logic.campaigns import load_visible
-
+def evaluate_campaign(principal: Principal, campaign_id: str) -> tuple[Campaign, dict[str, Any]]:
     access.require(principal, "campaign.evaluate")
     campaign = load_visible(principal, campaign_id)
     return campaign, benchmark(campaign)
 
 
-def customer_summary(principal: Principal, customer_id: str) -> dict:
+def customer_summary(principal: Principal, customer_id: str) -> dict[str, Any]:
     """campaigns, feedback compliance, spend, sales, median ROI and cost ratio of a customer,
     over every month, within what the caller may see."""
     scope = access.scope_of(principal)
-    total: dict = {}
+    total: dict[str, Any] = {}
     if scope.owner is not None:
         # a rep's own campaigns for the customer: their contributions, summed as the roll-ups are
         for c in repos.campaigns().of_customer(scope.tenant, customer_id, scope.owner):
@@ -184,17 +189,17 @@ def customer_summary(principal: Principal, customer_id: str) -> dict:
     return {**row, "feedback_compliance_rate": r.compliance_rate(total, today)}
 
 
-def customer_history(principal: Principal, customer_id: str, page: PageRequest) -> tuple[Page[Campaign], dict]:
+def customer_history(
+    principal: Principal, customer_id: str, page: PageRequest
+) -> tuple[Page[Campaign], dict[str, Any]]:
     """The customer's campaigns the caller may see (a page), and the customer's summary."""
-    from chalicelib.logic.campaigns import list_campaigns
-
     access.require(principal, "customer.history")
-    return list_campaigns(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(
+    return list_visible(principal, CampaignFilters(customer_id=customer_id), page), customer_summary(
         principal, customer_id
     )
 
 
-def approval_context(principal: Principal, c: Campaign) -> dict | None:
+def approval_context(principal: Principal, c: Campaign) -> dict[str, Any] | None:
     """The customer's history summary an approver sees with a campaign (None for others)."""
     if not access.sees_approval_context(principal, c.org, c.owner_id):
         return None

@@ -3,17 +3,22 @@ logic/uploads.py (another function, another Lambda)."""
 
 from __future__ import annotations
 
+import secrets
+from typing import Any
+
 from chalicelib.clock import now_iso
 from chalicelib.dal import repos
 from chalicelib.dal.objects import quarantine_key, upload_key
+from chalicelib.dal.ports import UnitOfWork
 from chalicelib.domain import access, filecheck
 from chalicelib.domain.access import Principal
+from chalicelib.domain.audit import Actor
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.ids import new_id
 from chalicelib.logic import history, retry_on_stale, retry_on_stale_from
-from chalicelib.logic.campaigns import load_visible
+from chalicelib.logic.visibility import load_visible
 
 MAX_PER_CAMPAIGN = 100
 
@@ -28,10 +33,8 @@ def _check_changeable(campaign: Campaign) -> None:
 # -- HTTP use cases -----------------------------------------------------------------------------
 def request_upload(
     principal: Principal, campaign_id: str, filename: str, content_type: str, size_bytes: int
-) -> tuple[Attachment, dict]:
+) -> tuple[Attachment, dict[str, Any]]:
     """Record a pending attachment and presign the one upload that may fill it."""
-    import secrets
-
     access.require(principal, "attachment.create")
     campaign = load_visible(principal, campaign_id)
     access.require_owner(principal, campaign.owner_id)
@@ -60,7 +63,7 @@ def request_upload(
             code="too_many_attachments",
             params={"max": MAX_PER_CAMPAIGN},
         )
-    attachment_id = new_id()
+    attachment_id, token = new_id(), secrets.token_urlsafe(18)
     a = Attachment(
         id=attachment_id,
         campaign_id=campaign_id,
@@ -72,7 +75,7 @@ def request_upload(
         uploaded_by=principal.sub,
         created_at=now_iso(),
         object_key=upload_key(campaign_id, attachment_id),
-        upload_token=secrets.token_urlsafe(18),
+        upload_token=token,
     )
 
     def attempt(current: Campaign) -> None:
@@ -82,10 +85,12 @@ def request_upload(
             record_evidence(uow, current, history.actor(principal), "attachment_added", a)
 
     retry_on_stale_from(campaign, lambda: load_visible(principal, campaign_id), attempt)
-    return a, repos.objects().presigned_upload(a.object_key, a.content_type, a.size_bytes, a.upload_token)
+    return a, repos.objects().presigned_upload(a.object_key, a.content_type, a.size_bytes, token)
 
 
-def record_evidence(uow, campaign: Campaign, who, action: str, a: Attachment, reason: str | None = None) -> None:
+def record_evidence(
+    uow: UnitOfWork, campaign: Campaign, who: Actor, action: str, a: Attachment, reason: str | None = None
+) -> None:
     """An attachment's change in the campaign's audit trail (the campaign's head moves with it)."""
     change = {"attachment_id": [None, a.id], "filename": [None, a.filename], "kind": [None, a.kind]}
     if reason:
@@ -104,7 +109,7 @@ def of_campaign(campaign_id: str) -> list[Attachment]:
     return repos.evidence().list(campaign_id)
 
 
-def links(a: Attachment) -> dict:
+def links(a: Attachment) -> dict[str, Any]:
     """Short-lived links, only to objects the checker accepted."""
     if a.status != "ready":
         return {"download_url": None, "thumbnail_url": None}

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
-from chalicelib.clock import now_iso
+from chalicelib.clock import business_today, now_iso
 from chalicelib.dal import repos
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
-from chalicelib.domain.campaign import Campaign, audit_fields, check_feedback_editable, feedback_kind
+from chalicelib.domain.campaign import Campaign, audit_fields, check_ended, check_feedback_editable, feedback_kind
 from chalicelib.domain.feedback import FeedbackReport, check_submittable
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import FeedbackSearch, RequestSearch
 from chalicelib.logic import history, retry_on_stale
-from chalicelib.logic.campaigns import load_visible
 from chalicelib.logic.evidence import ready_photo_count
 from chalicelib.logic.rules import rules_in_force
+from chalicelib.logic.visibility import load_visible
 
 EDITABLE = ("actual_spend", "actual_sales", "actual_units", "effect_rating", "reflections")
 
@@ -31,7 +32,7 @@ def _new_draft(principal: Principal, campaign_id: str, now: str) -> FeedbackRepo
     )
 
 
-def save_draft(principal: Principal, campaign_id: str, values: dict) -> tuple[Campaign, FeedbackReport]:
+def save_draft(principal: Principal, campaign_id: str, values: dict[str, Any]) -> tuple[Campaign, FeedbackReport]:
     """PUT the feedback draft: the rep keeps maintaining it until the campaign is reimbursed."""
     access.require(principal, "feedback.write")
     campaign = load_visible(principal, campaign_id)
@@ -46,8 +47,11 @@ def save_draft(principal: Principal, campaign_id: str, values: dict) -> tuple[Ca
     return campaign, repos.feedback().save_draft(draft)
 
 
-def submit_feedback(principal: Principal, campaign_id: str, values: dict | None) -> tuple[Campaign, FeedbackReport]:
-    """Submit the draft (merged with `values`, if given) as the next revision.
+def submit_feedback(
+    principal: Principal, campaign_id: str, values: dict[str, Any] | None
+) -> tuple[Campaign, FeedbackReport]:
+    """Submit the draft (merged with `values`, if given) as the next revision: not before the
+    campaign's last day (409 campaign_not_ended), since the figures are what happened.
 
     The revision, the campaign's new feedback state and the draft's removal are one unit of
     work; the feedback table's stream then unlocks settlement. The photos a rule asks for are
@@ -59,6 +63,7 @@ def submit_feedback(principal: Principal, campaign_id: str, values: dict | None)
         campaign = load_visible(principal, campaign_id)
         access.require_owner(principal, campaign.owner_id)
         check_feedback_editable(campaign)
+        check_ended(campaign, business_today(), "submitting feedback")
         draft = repos.feedback().draft(campaign_id)
         now = now_iso()
         report = replace(draft) if draft is not None else _new_draft(principal, campaign_id, now)
@@ -108,7 +113,9 @@ def get_feedback(
     return campaign, repos.feedback().latest_submitted(campaign_id), repos.feedback().draft(campaign_id)
 
 
-def feedback_revisions(principal: Principal, campaign_id: str, page: PageRequest):
+def feedback_revisions(
+    principal: Principal, campaign_id: str, page: PageRequest
+) -> tuple[Campaign, Page[FeedbackReport]]:
     access.require(principal, "feedback.read")
     campaign = load_visible(principal, campaign_id)
     return campaign, repos.feedback().revisions(campaign_id, page)

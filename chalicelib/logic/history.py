@@ -22,6 +22,7 @@ from typing import Any
 
 from chalicelib.clock import now_iso
 from chalicelib.dal import repos
+from chalicelib.dal.ports import UnitOfWork
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
@@ -37,7 +38,9 @@ from chalicelib.domain.audit import (
     verify,
 )
 from chalicelib.domain.campaign import Campaign, audit_fields
+from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.pages import PageRequest
+from chalicelib.logic.visibility import load_visible
 
 Event = tuple[str, "dict[str, Any] | None"]
 
@@ -54,12 +57,16 @@ def changes(before: dict[str, Any] | None, campaign: Campaign) -> dict[str, list
     return diff(before or {}, audit_fields(campaign))
 
 
-def record(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None) -> list[AuditEntry]:
+def record(
+    uow: UnitOfWork, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None
+) -> list[AuditEntry]:
     """Append one entry per event to the campaign's trail in `uow`, and move its head."""
     at = at or now_iso()
-    head: AuditEntry | ChainHead = (
-        ChainHead(campaign.audit_seq, campaign.audit_head) if campaign.audit_seq else ChainHead()
-    )
+    head: AuditEntry | ChainHead = ChainHead()
+    if campaign.audit_seq:
+        if campaign.audit_head is None:
+            raise ValueError(f"campaign {campaign.id} has {campaign.audit_seq} audit entries and no chain head")
+        head = ChainHead(campaign.audit_seq, campaign.audit_head)
     tenant = orgs.tenant_of(campaign.org)
     written = []
     for action, change in events:
@@ -71,7 +78,9 @@ def record(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str
     return written
 
 
-def save(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None) -> list[AuditEntry]:
+def save(
+    uow: UnitOfWork, campaign: Campaign, who: Actor, events: Iterable[Event], at: str | None = None
+) -> list[AuditEntry]:
     """Save the changed campaign in `uow` with one trail entry per event: a use case writes a
     changed campaign this way, so no change is saved without its record."""
     written = record(uow, campaign, who, events, at)
@@ -79,12 +88,10 @@ def save(uow, campaign: Campaign, who: Actor, events: Iterable[Event], at: str |
     return written
 
 
-def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[list[dict], str | None, bool]:
+def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[list[dict[str, Any]], str | None, bool]:
     """A page of a campaign's trail (oldest first), the next cursor, and whether the whole chain
     verifies: every hash recomputes, seq runs 1..n, each entry links to the one before, and the
     last one is the head the campaign holds (so a trail cut short does not verify either)."""
-    from chalicelib.logic.campaigns import load_visible
-
     access.require(principal, "campaign.audit")
     campaign = load_visible(principal, campaign_id)
     items = repos.audit().entries(campaign_id)
@@ -97,11 +104,9 @@ def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[li
     return chunk, (str(chunk[-1]["seq"]) if more and chunk else None), verified
 
 
-def _after(cursor: str | None, items: list[dict]) -> int:
+def _after(cursor: str | None, items: list[dict[str, Any]]) -> int:
     """Where a page starts: after the entry whose seq the cursor names (a chain with a gap
     still pages through every stored entry)."""
-    from chalicelib.domain.errors import InvalidInput
-
     if cursor is None:
         return 0
     for position, item in enumerate(items):

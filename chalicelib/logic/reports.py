@@ -9,19 +9,38 @@ emails it to the subscribers of its scope.
 from __future__ import annotations
 
 import datetime as dt
+from html import escape
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.clock import business_today, now_iso, previous_day
-from chalicelib.dal import repos
+from chalicelib.dal import mail, repos
 from chalicelib.dal.objects import report_prefix
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
+from chalicelib.domain.budget import periods_containing
+from chalicelib.domain.campaign import days_overdue
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
+from chalicelib.domain.pages import PageRequest
+from chalicelib.domain.search import RequestSearch
+from chalicelib.lazy import on_first_use
+from chalicelib.logic import feedback
 from chalicelib.logic.evaluation import check_period, last_months, summary_row, summary_rows
 from chalicelib.observability import count, logger
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): the report renderers load in the report compiler only
+    from chalicelib import reporting
+    from chalicelib.reporting import html, sections, tables
+    from chalicelib.reporting import mail as report_mail
+else:
+    reporting = on_first_use("chalicelib.reporting")
+    html = on_first_use("chalicelib.reporting.html")
+    sections = on_first_use("chalicelib.reporting.sections")
+    tables = on_first_use("chalicelib.reporting.tables")
+    report_mail = on_first_use("chalicelib.reporting.mail")
 
 FREQUENCIES = ("weekly", "monthly", "none")
 OVERDUE_LIST_LIMIT = 1000
@@ -35,7 +54,7 @@ RECIPIENT_FREQUENCIES = {
 }
 
 
-def subscriber_scope(sub: dict) -> str:
+def subscriber_scope(sub: dict[str, Any]) -> str:
     return access.report_scope_org(sub["role"], sub["org"])
 
 
@@ -47,7 +66,7 @@ def report_scopes(tenant: str) -> list[str]:
 
 def request_reports(
     tenant: str, period: str, kind: str, requested_by: str | None = None, business_day: str | None = None
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """One pending report per scope; the reports stream compiles them. The group's comes first."""
     out = []
     for scope in report_scopes(tenant):
@@ -66,14 +85,14 @@ def request_reports(
     return out
 
 
-def run_reports(principal: Principal, period: str) -> list[dict]:
+def run_reports(principal: Principal, period: str) -> list[dict[str, Any]]:
     access.require(principal, "report.run")
     check_period(period, period)
     return request_reports(principal.tenant, period, "on_demand", principal.sub)
 
 
 # -- reading reports ------------------------------------------------------------------------
-def _visible(principal: Principal, report: dict) -> bool:
+def _visible(principal: Principal, report: dict[str, Any]) -> bool:
     return access.report_visible(principal, report["scope"])
 
 
@@ -81,7 +100,7 @@ def _is_ulid(value: str) -> bool:
     return len(value) == 26 and value.isascii() and value.isalnum()
 
 
-def present_report(report: dict, with_links: bool = True) -> dict:
+def present_report(report: dict[str, Any], with_links: bool = True) -> dict[str, Any]:
     artifacts = report.get("artifacts") or {}
     links = {}
     if with_links and report["status"] == "ready":
@@ -102,7 +121,7 @@ def present_report(report: dict, with_links: bool = True) -> dict:
     }
 
 
-def get_report(principal: Principal, report_id: str) -> dict:
+def get_report(principal: Principal, report_id: str) -> dict[str, Any]:
     access.require(principal, "report.read")
     # report ids are ULIDs; anything else cannot exist (and never reaches DynamoDB)
     report = repos.reports().get_report(principal.tenant, report_id) if _is_ulid(report_id) else None
@@ -113,7 +132,7 @@ def get_report(principal: Principal, report_id: str) -> dict:
     return present_report(report)
 
 
-def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """Newest first; a manager sees the reports of scopes within theirs (links on GET /reports/{id})."""
     access.require(principal, "report.read")
     if cursor is not None and not _is_ulid(cursor):
@@ -123,7 +142,7 @@ def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[
 
 
 # -- subscriptions -----------------------------------------------------------------------------
-def subscribe(principal: Principal, frequency: str) -> dict:
+def subscribe(principal: Principal, frequency: str) -> dict[str, Any]:
     access.require(principal, "report.subscribe")
     if not principal.email:
         raise InvalidInput.field("email", "no_email", "your token carries no email address to send reports to")
@@ -150,7 +169,7 @@ TREND_MONTHS = 6
 _SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
-def _row(group: str, metrics: dict, name: str | None, today: str) -> dict:
+def _row(group: str, metrics: dict[str, Any], name: str | None, today: str) -> dict[str, Any]:
     """A summary row (the API's shape) with the two figures the report adds: `required` and
     `compliance_rate` (the summary route does not return them)."""
     row = summary_row(group, metrics, name, today)
@@ -159,36 +178,29 @@ def _row(group: str, metrics: dict, name: str | None, today: str) -> dict:
     return row
 
 
-def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict]:
+def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict[str, Any]]:
     return summary_rows(scope, group_by, first, last, today, row=_row)
 
 
 def overdue_list(
     tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT, period: str | None = None
-) -> tuple[list[dict], bool]:
+) -> tuple[list[dict[str, Any]], bool]:
     """Campaigns of the scope whose required feedback was due before `today` and is not in
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
     them, for the reminders), and whether the list was cut."""
-    from chalicelib.domain.campaign import days_overdue
-    from chalicelib.domain.pages import PageRequest
-    from chalicelib.domain.search import RequestSearch
-    from chalicelib.logic.feedback import search_feedback_requests
-
     system = Principal(sub="report-compiler", role="leader", org=tenant)
     # The due-date range is given explicitly rather than as status="overdue", which the worklist
     # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
     # that starts in the period is due no earlier than the period's first day.
-    filters = RequestSearch(
-        org=scope if scope != tenant else None,
-        due_before=previous_day(today),
-        due_after=f"{period}-01" if period else None,
-    )
-    if filters.due_after and filters.due_after > filters.due_before:
+    due_before, due_after = previous_day(today), f"{period}-01" if period else None
+    filters = RequestSearch(org=scope if scope != tenant else None, due_before=due_before, due_after=due_after)
+    if due_after and due_after > due_before:
         return [], False  # the period starts today or later: nothing is overdue yet
-    out, cursor = [], None
+    out: list[dict[str, Any]] = []
+    cursor: str | None = None
     while limit is None or len(out) <= limit:
-        page = search_feedback_requests(system, filters, PageRequest(200, cursor), today)
+        page = feedback.search_feedback_requests(system, filters, PageRequest(200, cursor), today)
         for c in page.items:
             if period and not c.start_date.startswith(period):
                 continue
@@ -223,10 +235,8 @@ def as_of(today: str | None = None) -> dt.datetime:
     return dt.datetime.combine(dt.date.fromisoformat(today), dt.time(), tzinfo=_SHANGHAI)
 
 
-def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None):
+def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None) -> reporting.ReportData:
     """Everything a report shows, from the roll-ups and the overdue worklist, as of one instant."""
-    from chalicelib.reporting import Figure, ReportData, sections
-
     moment = as_of(today)
     today = moment.date().isoformat()
     scope = Scope(tenant, scope_org)
@@ -247,9 +257,6 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
     earlier = sum(m["feedback"]["overdue"] for m in months[:-1])
     # The budgets a subscriber of this scope may see (a leader: the company's; an office: its
     # subtree's and its ancestors' own), those in force in the period: its month, quarter, year.
-    from chalicelib.domain.budget import periods_containing
-    from chalicelib.domain.pages import PageRequest
-
     reader = Principal(sub="report-compiler", role="leader" if scope_org == tenant else "manager", org=scope_org)
     subtree, ancestors = access.budget_list_scope(reader, None)
     in_force, found, cursor = set(periods_containing(f"{period}-01")), [], None
@@ -260,20 +267,22 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
             break
     budget = sections.budgets(found, period, scope_org, tenant)
     headline = [
-        Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
-        Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
-        Figure("actual_spend", "Actual spend (fed back)", total["actual_spend"], "money", "category"),
-        Figure("actual_sales", "Actual sales (fed back)", total["actual_sales"], "money", "category"),
-        Figure("roi", "ROI", total["roi"], "ratio", "category"),
-        Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
-        Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
-        Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
-        Figure(
+        reporting.Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
+        reporting.Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
+        reporting.Figure("actual_spend", "Actual spend (fed back)", total["actual_spend"], "money", "category"),
+        reporting.Figure("actual_sales", "Actual sales (fed back)", total["actual_sales"], "money", "category"),
+        reporting.Figure("roi", "ROI", total["roi"], "ratio", "category"),
+        reporting.Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
+        reporting.Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
+        reporting.Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
+        reporting.Figure(
             "overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count", "trend"
         ),
     ]
     if budget.total is not None:
-        headline.append(Figure("budget_available", "Budget available", budget.total["available"], "money", "budget"))
+        headline.append(
+            reporting.Figure("budget_available", "Budget available", budget.total["available"], "money", "budget")
+        )
     notes = [
         "Campaigns count in the month of their start date once approved; actual figures are the latest "
         "submitted feedback's, and actual ratios are over the campaigns fed back.",
@@ -281,7 +290,7 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
         f"before {today}. Feedback compliance = required feedback delivered ÷ (delivered + overdue).",
         "Money is in yuan (CNY) with two decimals; a ratio without a denominator is shown as —.",
     ]
-    return ReportData(
+    return reporting.ReportData(
         tenant=tenant,
         scope=scope_org,
         period=period,
@@ -304,8 +313,6 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
 def compile_report(tenant: str, report_id: str) -> str:
     """Compile a pending report into its artifacts and email it. Safe to run again: artifacts
     are overwritten, and the email is claimed once per report."""
-    from chalicelib.reporting import html, tables
-
     reports = repos.reports()
     report = reports.get_report(tenant, report_id)
     if report is None:
@@ -332,7 +339,7 @@ def compile_report(tenant: str, report_id: str) -> str:
     return "ready"
 
 
-def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[dict]:
+def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[dict[str, Any]]:
     frequencies = RECIPIENT_FREQUENCIES.get(kind, ())
     if kind == "month_to_date" and dt.date.fromisoformat(business_day).weekday() != 0:
         return []
@@ -343,11 +350,8 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
     ]
 
 
-def email_report(report: dict, data, workbook: bytes) -> int:
+def email_report(report: dict[str, Any], data: reporting.ReportData, workbook: bytes) -> int:
     """The report by email: tables and PNG charts in the body, the workbook attached."""
-    from chalicelib.dal import mail
-    from chalicelib.reporting import mail as report_mail
-
     tenant = report["tenant"]
     recipients = report_recipients(
         tenant, report["scope"], report["kind"], report.get("business_day") or business_today()
@@ -378,7 +382,7 @@ def previous_month(day: str) -> str:
     return d.isoformat()[:7]
 
 
-def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[dict]:
+def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[dict[str, Any]]:
     """07:00 Asia/Shanghai: the final report of last month on the 1st, else month to date.
     Companies are those the roll-ups know (any with an approved campaign)."""
     today = today or business_today()
@@ -397,7 +401,7 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
     sent = skipped = 0
     for tenant in tenants if tenants is not None else repos.rollups().tenants():
         overdue, _ = overdue_list(tenant, tenant, today, limit=None)
-        by_rep: dict[str, list[dict]] = {}
+        by_rep: dict[str, list[dict[str, Any]]] = {}
         for item in overdue:
             by_rep.setdefault(item["owner_id"], []).append(item)
         subscribers = [s for s in repos.reports().subscriptions(tenant) if s["frequency"] != "none" and s.get("email")]
@@ -421,11 +425,7 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
     return {"sent": sent, "skipped": skipped}
 
 
-def reminder_mail(email: str, items: list[dict], cc: list[str], today: str):
-    from html import escape
-
-    from chalicelib.dal import mail
-
+def reminder_mail(email: str, items: list[dict[str, Any]], cc: list[str], today: str) -> mail.Mail:
     rows = "".join(
         f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
         f"<td>{i['days_overdue']}</td></tr>"

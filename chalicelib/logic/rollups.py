@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from chalicelib.dal import repos
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.dal import images, repos
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.rollups import RowKey, delta
 
 
-def labels_for(rows: dict[RowKey, dict], c: Campaign | None) -> dict[RowKey, str]:
+def labels_for(rows: dict[RowKey, dict[str, Any]], c: Campaign | None) -> dict[RowKey, str]:
     """Display names for customer and owner rows (the latest the campaign carries)."""
     if c is None:
         return {}
@@ -26,3 +29,9 @@ def apply_campaign_change(event_id: str, old: Campaign | None, new: Campaign | N
         return "unchanged"
     applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old))
     return "applied" if applied else "duplicate"
+
+
+def campaign_item_changed(event_id: str, old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> str:
+    """The campaigns table's stream saw a campaign change (its old and new images, DynamoDB
+    JSON; None where the record has none): `apply_campaign_change` with the record's eventID."""
+    return apply_campaign_change(event_id, images.campaign(old), images.campaign(new))

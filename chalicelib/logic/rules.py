@@ -9,20 +9,23 @@ index, never a Scan) that keeps every covered campaign's stored requirement and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
-from chalicelib.dal import repos
+from chalicelib.dal import images, repos
+from chalicelib.dal.errors import RuleTargetTaken
 from chalicelib.domain import access
 from chalicelib.domain import org as orgs
 from chalicelib.domain.access import Principal
 from chalicelib.domain.campaign import Campaign, RuleRef, audit_fields, most_specific_rule, settlement_gate
-from chalicelib.domain.errors import InvalidInput, NotFound
+from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.feedback import FeedbackRule, Sweep, rule_target
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.logic import history, retry_on_stale_from
+from chalicelib.logic import history, retry_on_stale, retry_on_stale_from
 
 SWEEP_PAGE = 100
 SWEEP_WORKERS = 8  # campaigns of a page re-evaluated at once: each is a few round trips of waiting
@@ -48,7 +51,7 @@ def apply_rules_in_force(campaign: Campaign, newest: Lookup | None = None) -> bo
     return (campaign.own_rule, campaign.rule, campaign.reimbursement_status) != before
 
 
-def create_rule(principal: Principal, data: dict) -> FeedbackRule:
+def create_rule(principal: Principal, data: dict[str, Any]) -> FeedbackRule:
     access.require(principal, "rule.create")
     scope = data["scope"]
     campaign_id, category = data.get("campaign_id"), data.get("category")
@@ -91,7 +94,21 @@ def create_rule(principal: Principal, data: dict) -> FeedbackRule:
         campaign_org=campaign_org,
         campaign_owner=campaign_owner,
     )
-    return repos.rules().insert(rule)
+    in_force = repos.rules().newest(rule.target)  # rules made before targets were claimed
+    if in_force is None:
+        try:
+            with repos.unit_of_work() as uow:
+                uow.rules.insert(rule)  # conditional on the target's claim: safe under racing requests
+            return rule
+        except RuleTargetTaken:
+            in_force = repos.rules().newest(rule.target)
+    rule_id = in_force.rule_id if in_force else repos.rules().claimed_by(rule.target)
+    raise Conflict(
+        f"a {scope} rule for this target is already in force ({rule_id}): delete it and create another to change it",
+        code="rule_exists",
+        params={"rule_id": rule_id},
+        rule_id=rule_id,
+    )
 
 
 def list_rules(principal: Principal, page: PageRequest) -> Page[FeedbackRule]:
@@ -108,10 +125,30 @@ def delete_rule(principal: Principal, rule_id: str) -> None:
     rule = repos.rules().get(principal.tenant, rule_id)
     if rule is None:
         raise NotFound(f"feedback rule {rule_id} does not exist")
-    repos.rules().delete(rule)
+
+    def attempt() -> None:
+        with repos.unit_of_work() as uow:  # the rule, and its target's claim while it holds it
+            uow.rules.delete(rule, release_claim=repos.rules().claimed_by(rule.target) == rule.id)
+
+    retry_on_stale(attempt)
 
 
 # -- stream side ---------------------------------------------------------------------------
+def rules_item_changed(change: str, image: Mapping[str, Any]) -> int | None:
+    """The rules table's stream saw an item `created`, `modified` or `deleted` (`image`: its new
+    image, or the old one of a deleted item; DynamoDB JSON). A rule created or deleted starts
+    its sweep; each write of a sweep's progress runs the sweep's next page, until it is done.
+    Returns how many campaigns that page changed (None: no page ran)."""
+    item = images.rules_item(image)
+    if not isinstance(item, Sweep):
+        if change != "modified":
+            rule_changed(item, change)
+        return None
+    if change == "deleted" or item.done:
+        return None
+    return continue_sweep(item)
+
+
 def rule_changed(rule: FeedbackRule, change: str) -> None:
     """A rule was created or deleted: start re-evaluating the campaigns it covers."""
     repos.rules().start_sweep(rule, change)
@@ -126,7 +163,7 @@ def continue_sweep(sweep: Sweep) -> int:
     if sweep.done:
         return 0
     if sweep.scope == "campaign":
-        campaign = repos.campaigns().get(sweep.campaign_id)
+        campaign = repos.campaigns().get(sweep.campaign_id) if sweep.campaign_id else None
         batch, next_cursor = ([campaign] if campaign else []), None
     else:
         page = repos.campaigns().covered_by_rule(
@@ -143,8 +180,6 @@ def continue_sweep(sweep: Sweep) -> int:
 
     refresh_own = sweep.scope == "campaign"
     if len(batch) > 1:
-        from concurrent.futures import ThreadPoolExecutor
-
         with ThreadPoolExecutor(min(SWEEP_WORKERS, len(batch))) as pool:
             changed = sum(pool.map(lambda c: _reapply(c, newest, refresh_own), batch))  # raises what a worker raised
     else:
@@ -182,6 +217,7 @@ def _reapply(listed: Campaign, cached: Lookup, refresh_own: bool) -> bool:
             )
         return True
 
+    first: Campaign | None = listed
     return retry_on_stale_from(
-        listed, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
+        first, lambda: repos.campaigns().get(listed.id), lambda campaign: decide(campaign, campaign is not listed)
     )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from chalicelib.clock import now_iso
-from chalicelib.dal import repos
+from collections.abc import Mapping
+from typing import Any
+
+from chalicelib.clock import business_today, now_iso
+from chalicelib.dal import images, repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
@@ -16,8 +19,9 @@ from chalicelib.domain.campaign import (
     settlement_gate,
 )
 from chalicelib.logic import budgets, history, retry_on_stale
-from chalicelib.logic.campaigns import load_visible
 from chalicelib.logic.rules import apply_rules_in_force
+from chalicelib.logic.visibility import load_visible
+from chalicelib.observability import logger
 
 
 def settle(principal: Principal, campaign_id: str, amount: int | None, note: str | None) -> Campaign:
@@ -32,12 +36,12 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         campaign = load_visible(principal, campaign_id)
         if campaign.status == "approved" and campaign.reimbursement_status != "reimbursed":
             apply_rules_in_force(campaign)
-        check_can_settle(campaign)
+        check_can_settle(campaign, business_today())
         before, now = audit_fields(campaign), now_iso()
         campaign.reimbursed_amount = settlement_amount(campaign, amount)
         campaign.reimbursement_status = "reimbursed"
         campaign.reimbursed_at = campaign.updated_at = now
-        campaign.reimbursed_by = principal.sub
+        campaign.reimbursed_by, campaign.reimbursed_by_name = principal.sub, principal.name
         campaign.reimbursement_note = note
         try:
             with repos.unit_of_work() as uow:
@@ -84,3 +88,18 @@ def unlock_settlement(campaign_id: str, revision: int, actual_spend: int | None)
         return outcome
 
     return retry_on_stale(attempt)
+
+
+def feedback_inserted(image: Mapping[str, Any]) -> str | None:
+    """The feedback table's stream saw an item inserted (`image`: DynamoDB JSON, as the stream
+    carries it). A submitted revision is applied to settlement (`unlock_settlement`'s outcome);
+    a draft changes nothing (None)."""
+    report = images.feedback_report(image)
+    if report is None or report.status != "submitted":
+        return None
+    outcome = unlock_settlement(report.campaign_id, report.revision, report.actual_spend)
+    logger().info(
+        "feedback applied to settlement",
+        extra={"campaign_id": report.campaign_id, "revision": report.revision, "outcome": outcome},
+    )
+    return outcome

@@ -14,6 +14,8 @@ from chalicelib.domain import evidence as ev
 from chalicelib.domain import filecheck
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.evidence import Attachment
+from chalicelib.logic import history, retry_on_stale_from
+from chalicelib.logic.evidence import record_evidence
 from chalicelib.observability import count, logger
 
 
@@ -169,8 +171,6 @@ def _record(
     """The verdict, its index entries and the campaign's audit entry, in one unit of work (a
     campaign changed meanwhile is re-read; a verdict already recorded raises AlreadyDecided).
     `read`: the campaign as the check read it, used by the first attempt instead of a read."""
-    from chalicelib.logic import history, retry_on_stale_from
-    from chalicelib.logic.evidence import record_evidence
 
     def fetch() -> Campaign | None:
         return repos.campaigns().get(decided.campaign_id)

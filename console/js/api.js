@@ -174,6 +174,7 @@ export const api = {
   createBudget: (body, key) => call("POST", "/budgets", { body, key }),
   resizeBudget: (id, amount) => call("PATCH", `/budgets/${enc(id)}`, { body: { amount } }),
   budgetEntries: (id, cursor, limit) => call("GET", `/budgets/${enc(id)}/entries`, { params: { cursor, limit } }),
+  allBudgetEntries: (id, maxPages = 50) => allPages((cursor) => api.budgetEntries(id, cursor, 200), maxPages),
 
   // -- feedback (B, C, D, E) ------------------------------------------------------------------
   myFeedbackRequests: (cursor) => call("GET", "/me/feedback-requests", { params: { cursor } }),

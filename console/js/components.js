@@ -2,7 +2,7 @@
 // page frame, lists with paging, status badges, plan-vs-actual figures.
 import { html, useCallback, useEffect, useRef, useState } from "./ui.js";
 import { ApiError, NetworkError } from "./api.js";
-import { codeText, fieldMessage, t } from "./i18n.js";
+import { codeText, fieldMessage, lang, t } from "./i18n.js";
 import { money, percent } from "./format.js";
 
 const idOf = (name) => `f-${String(name).replace(/[^A-Za-z0-9_-]/g, "-")}`;
@@ -122,14 +122,14 @@ export function markReady() {
   performance.mark("console-ready");
 }
 
-export function Page({ title, busy = false, actions, children, back }) {
+export function Page({ title, busy = false, actions, children, back, className = "" }) {
   useEffect(() => {
     document.title = `${title} · ${t("app.name")}`;
   }, [title]);
   useEffect(() => {
     if (!busy) markReady();
   }, [busy]);
-  return html`<div class="page" data-busy=${busy ? "true" : "false"} aria-busy=${busy ? "true" : "false"}>
+  return html`<div class=${`page ${className}`.trim()} data-busy=${busy ? "true" : "false"} aria-busy=${busy ? "true" : "false"}>
     <div class="page-head">
       ${back ? html`<a class="back" href=${back}>${t("action.back")}</a>` : ""}
       <h1 tabindex="-1">${title}</h1>
@@ -190,6 +190,23 @@ const STATUS_KIND = {
 export function StatusBadge({ group, status }) {
   if (!status) return null;
   return html`<${Badge} kind=${STATUS_KIND[status] || "neutral"}>${t(`status.${group}.${status}`)}<//>`;
+}
+
+/** Who requires a campaign's feedback, in words a rep understands: "a rule for all tasting
+ *  campaigns" rather than 「需要反馈（活动类型）」. */
+export function ruleWords(scope, category) {
+  if (!scope) return "—";
+  const name = category ? t(`category.${category}`, {}, category) : "";
+  return t(`rule.words.${scope}`, { category: lang() === "en" ? name.toLowerCase() : name }, scope);
+}
+
+/** Where a campaign stands for a person: a settled one reads 已核销 with the amount paid (its
+ *  `status` stays `approved` in the API), any other its campaign status. */
+export function CampaignState({ c }) {
+  if (c.status === "approved" && c.reimbursement && c.reimbursement.status === "reimbursed") {
+    return html`<${Badge} kind="ok">${t("status.settled", { v: money(c.reimbursement.amount) })}<//>`;
+  }
+  return html`<${StatusBadge} group="campaign" status=${c.status} />`;
 }
 
 // -- data -----------------------------------------------------------------------------------------

@@ -5,9 +5,11 @@ function locale() {
   return lang() === "zh" ? "zh-CN" : "en-GB";
 }
 
+/** ¥3,000.00; a negative amount puts its sign first: -¥350.00 (never ¥-350.00). */
 export function money(fen) {
   if (fen === null || fen === undefined) return "—";
-  return `¥${(fen / 100).toLocaleString(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+  const yuan = (Math.abs(fen) / 100).toLocaleString(locale(), { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  return `${fen < 0 ? "-" : ""}¥${yuan}`;
 }
 
 /** "1,234.5" or "1234.50" (yuan) → 123450 fen; "" → null; anything else → NaN. */

@@ -5,7 +5,7 @@
 import { html, useEffect, useRef, useState } from "./ui.js";
 import { api } from "./api.js";
 import { currentSession } from "./auth.js";
-import { codeText, t } from "./i18n.js";
+import { codeText, colon, t } from "./i18n.js";
 import { date } from "./format.js";
 import { Badge, errorMessage, StatusBadge } from "./components.js";
 import { discard, drain, itemError, onOutbox, queuePhoto } from "./outbox.js";
@@ -61,10 +61,10 @@ function AttachmentCard({ a, onDelete, busy }) {
       <p><${StatusBadge} group="attachment" status=${a.status} />
         ${a.status === "ready" && a.kind === "photo" && flags.length === 0 ? html` <${Badge} kind="ok">${t("photo.checks_passed")}<//>` : ""}
         ${a.attested ? html` <${Badge} kind="ok"><span class="attested">${t("photo.attested")}</span><//>` : ""}</p>
-      ${a.status === "rejected" ? html`<p class="field-error">${t("photo.reason")}: ${codeText("rejected", a.reason_code, a.reason_params) ?? a.reason}</p>` : ""}
+      ${a.status === "rejected" ? html`<p class="field-error">${t("photo.reason")}${colon()}${codeText("rejected", a.reason_code, a.reason_params) ?? a.reason}</p>` : ""}
       ${flags.length ? html`<ul class="flags" aria-label=${t("photo.flags")}>${flags.map((f) => html`<li>${f}</li>`)}</ul>` : ""}
       ${gaps.length ? html`<ul class="flags" aria-label=${t("photo.not_attested")}>${gaps.map((f) => html`<li>${f}</li>`)}</ul>` : ""}
-      ${a.taken_at ? html`<p class="hint">${t("photo.taken_at")}: ${date(a.taken_at)}${a.gps ? ` · GPS ${a.gps.lat.toFixed(4)}, ${a.gps.lon.toFixed(4)}` : ""}</p>` : ""}
+      ${a.taken_at ? html`<p class="hint">${t("photo.taken_at")}${colon()}${date(a.taken_at)}${a.gps ? ` · GPS ${a.gps.lat.toFixed(4)}, ${a.gps.lon.toFixed(4)}` : ""}</p>` : ""}
       ${a.sha256 ? html`<p class="hint hash" title=${a.sha256}>SHA-256 ${a.sha256.slice(0, 16)}…</p>` : ""}
       ${onDelete ? html`<button type="button" class="link danger" disabled=${busy} onClick=${() => onDelete(a)}>${t("action.delete")}
         <span class="visually-hidden"> ${a.filename}</span></button>` : ""}

@@ -73,7 +73,11 @@ def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, comp
     rows = p.locator("table.data tbody tr")
     assert rows.count() == 1
     text = rows.first.inner_text()
-    assert "路演 · 未反馈" in text and "规则要求反馈（活动类型），尚未提交。" in text and "至少 1 张照片" in text
+    assert (
+        "路演 · 未反馈" in text
+        and "按照领导对所有「路演」活动的规定需要反馈，尚未提交。" in text
+        and "至少 1 张照片" in text
+    )
     assert "逾期 16 天" in text
     fin.check("finance-locked")
 

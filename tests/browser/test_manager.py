@@ -91,7 +91,7 @@ def test_manager_searches_all_feedback_and_feedback_requests_with_filters_and_pa
         scene.until(co, c["id"], lambda x: x["feedback"]["required"])
     for c in made[6:]:
         scene.feedback(co, c["id"])
-    voluntary = scene.approved(co, title="品鉴（主动反馈）", start_date=scene.day(-9), end_date=scene.day(-8))
+    voluntary = scene.approved(co, title="品鉴（自愿反馈）", start_date=scene.day(-9), end_date=scene.day(-8))
     scene.feedback(co, voluntary["id"])
 
     mgr = console("desk")
@@ -105,7 +105,7 @@ def test_manager_searches_all_feedback_and_feedback_requests_with_filters_and_pa
     assert "组织路径格式" in error.inner_text()  # the API's 400, next to the filter
     p.get_by_label("组织").fill(f"{co.root}/EAST")
     p.get_by_label("活动类型").select_option(label="陈列")
-    p.get_by_label("反馈类型").select_option(label="被动反馈")
+    p.get_by_label("反馈类型").select_option(label="按规定反馈")
     p.get_by_role("button", name="查询").click()
     mgr.ready()
     assert "category=display" in p.url and "kind=passive" in p.url  # a filtered list is a link

@@ -92,7 +92,7 @@ _ERROR_RESPONSES = {
     "401": ["Unauthorized"],
     "403": ["Forbidden"],
     "404": ["NotFound"],
-    "409": ["Conflict", "BudgetConflict"],
+    "409": ["Conflict", "BudgetConflict", "NotEndedConflict", "RuleConflict"],
     "413": ["PayloadTooLarge"],
     "415": ["UnsupportedMediaType"],
 }
@@ -114,6 +114,26 @@ def test_budget_conflicts_are_an_error_or_budget_exceeded_with_available(spec):
         if op["responses"].get("409") == {"$ref": "#/components/responses/BudgetConflict"}
     }
     assert budget_conflicts == moving
+
+
+def test_what_waits_for_a_campaigns_end_says_from_which_day(spec):
+    """Feedback submit and settlement answer 409 campaign_not_ended with `ends_on` before the
+    campaign's last day: a CampaignNotEnded, closed like Error, on exactly those two routes."""
+    schemas = spec["components"]["schemas"]
+    one_of = spec["components"]["responses"]["NotEndedConflict"]["content"]["application/json"]["schema"]["oneOf"]
+    assert one_of == [{"$ref": "#/components/schemas/CampaignNotEnded"}, {"$ref": "#/components/schemas/Error"}]
+    not_ended = schemas["CampaignNotEnded"]
+    assert not_ended["properties"]["code"] == {"type": "string", "enum": ["campaign_not_ended"]}
+    assert set(not_ended["required"]) == {"code", "message", "ends_on"} and not_ended["additionalProperties"] is False
+    waiting = {
+        (path, method)
+        for path, method, op in _operations(spec)
+        if op["responses"].get("409") == {"$ref": "#/components/responses/NotEndedConflict"}
+    }
+    assert waiting == {
+        ("/campaigns/{campaign_id}/feedback/submit", "post"),
+        ("/campaigns/{campaign_id}/reimbursement", "post"),
+    }
 
 
 def test_validation_errors_name_each_field_with_a_code_of_the_enum(spec):
@@ -244,9 +264,10 @@ def _validated_bodies() -> dict[tuple[str, str], str]:
                             and isinstance(call.func, ast.Attribute)
                             and call.func.attr == "body"
                             and call.args
-                            and isinstance(call.args[0], ast.Name)
-                        ):
-                            found[route] = call.args[0].id
+                            and isinstance(call.args[0], (ast.Name, ast.Attribute))
+                        ):  # req.body(Model) or req.body(schemas.Model)
+                            model = call.args[0]
+                            found[route] = model.id if isinstance(model, ast.Name) else model.attr
     return found
 
 

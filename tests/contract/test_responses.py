@@ -109,6 +109,10 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.post("/feedback-rules", leader, {"scope": "campaign"}), 400, "validation_error")
     rule = _expect(api.post("/feedback-rules", leader, {"scope": "campaign", "campaign_id": cid, "min_photos": 1}), 201)
     extra = _expect(api.post("/feedback-rules", leader, {"scope": "category", "category": "display"}), 201)
+    twice = _expect(
+        api.post("/feedback-rules", leader, {"scope": "category", "category": "display"}), 409, "rule_exists"
+    )
+    assert twice["rule_id"] == extra["id"]
     _expect(api.delete(f"/feedback-rules/{extra['id']}", leader), 204)
     _expect(api.delete(f"/feedback-rules/{extra['id']}", leader), 404, "not_found")
     streams.run_rules(co.root)
@@ -118,6 +122,13 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get("/feedback-requests?status=pending", manager), 200)
     _expect(api.get("/feedback-requests?due_before=tomorrow", manager), 400, "validation_error")
     _expect(api.post(f"/campaigns/{cid}/reimbursement", finance), 409, "feedback_required")
+    coming = campaign_body(customer={"id": "CUST-LATER"}, start_date="2099-01-01", end_date="2099-01-02")
+    coming = _expect(api.post("/campaigns", rep, coming), 201)
+    _expect(api.post(f"/campaigns/{coming['id']}/submit", rep), 200)
+    _expect(api.post(f"/campaigns/{coming['id']}/approve", manager, {"approved_amount": 1000}), 200)
+    early = _expect(api.post(f"/campaigns/{coming['id']}/feedback/submit", rep, {}), 409, "campaign_not_ended")
+    assert early["ends_on"] == "2099-01-02"
+    _expect(api.post(f"/campaigns/{coming['id']}/reimbursement", finance), 409, "campaign_not_ended")
 
     # -- feedback with evidence
     _expect(api.put(f"/campaigns/{b['id']}/feedback", rep, {"actual_spend": 1}), 409, "invalid_state")

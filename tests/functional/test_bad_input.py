@@ -63,6 +63,14 @@ def test_unknown_fields_are_refused(api, company):
         ({"title": "bad\x00title"}, "title", "control_characters", None),
         ({"location": {"lat": 95, "lon": 10}}, "location.lat", "too_large", {"max": 90}),
         ({"category": "karaoke"}, "category", "unknown_category", None),
+        (
+            {"location": {"address": "Xinjiekou", "lat": 32.04}},
+            "location.lon",
+            "coordinates_pair",
+            {"other": "location.lat"},
+        ),
+        ({"location": {"lon": 118.78}}, "location.lat", "coordinates_pair", {"other": "location.lon"}),
+        ({"location": {}}, "location.address", "required", None),
     ],
 )
 def test_business_validation_names_the_field_with_its_code(api, company, patch, field, code, params):
@@ -154,3 +162,12 @@ def test_a_cursor_from_one_list_does_not_work_on_another(api, company, flow):
     assert r.status_code == 400 and fields(r) == {"cursor"}
     r = api.get(f"/campaigns?limit=2&cursor={first['next_cursor']}", company.rep2)
     assert r.status_code == 400
+
+
+def test_an_address_alone_is_a_location_and_half_a_coordinate_pair_is_not(api, company, flow):
+    c = flow.draft(location={"address": "苏果新街口店"})
+    assert c["location"] == {"address": "苏果新街口店", "lat": None, "lon": None}
+    r = api.patch(f"/campaigns/{c['id']}", company.rep, {"location": {"address": "苏果新街口店", "lat": 32.04}})
+    assert r.status_code == 400 and fields(r) == {"location.lon"}
+    r = api.patch(f"/campaigns/{c['id']}", company.rep, {"location": {"lat": 32.04, "lon": 118.78}})
+    assert r.status_code == 200 and r.json["location"] == {"address": None, "lat": 32.04, "lon": 118.78}

@@ -42,6 +42,9 @@ def test_settlement_stays_locked_until_required_feedback_arrives(api, company, f
     r = api.post(f"/campaigns/{c['id']}/reimbursement", company.finance, {"note": "paid"})
     assert r.status_code == 201
     assert r.json["status"] == "reimbursed" and r.json["amount"] == 180000
+    # AND the campaign says who settled it and with what note (not only the audit trail)
+    paid = flow.campaign(c["id"], company.rep)["reimbursement"]
+    assert paid["by"] == {"id": company.sub("finance"), "name": "Zhou Ba"} and paid["note"] == "paid"
     # AND feedback can no longer change
     r = api.put(f"/campaigns/{c['id']}/feedback", company.rep, {"actual_spend": 1})
     assert r.status_code == 409 and r.json["code"] == "feedback_locked"

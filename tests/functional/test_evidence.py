@@ -119,6 +119,14 @@ def test_flags_for_a_photo_taken_late_and_far_away(ev, flow, scene):
     assert 260 < flags["distance_km"] < 280
 
 
+def test_a_campaign_located_by_address_alone_has_no_distance_to_guess(ev, flow, scene):
+    c = flow.approved(location={"address": "Xinjiekou, Nanjing"})
+    assert c["location"] == {"address": "Xinjiekou, Nanjing", "lat": None, "lon": None}
+    a = ev.upload(c["id"], C.jpeg(scene, exif=C.exif(WHEN, *XINJIEKOU)))
+    assert a["status"] == "ready" and a["gps"] is not None
+    assert a["integrity"]["distance_km"] is None and a["integrity"]["far_from_location"] is None
+
+
 def test_a_day_either_side_of_the_campaign_is_inside_the_window(ev, flow, scene):
     c = flow.approved()
     a = ev.upload(c["id"], C.jpeg(scene, exif=C.exif("2026:10:31 18:00:00", *XINJIEKOU)))

@@ -115,3 +115,35 @@ def test_a_rep_lists_company_policy_and_the_rules_of_their_own_campaigns_only(ap
     west = {r["id"] for r in api.get("/feedback-rules", company.west_manager).json["items"]}
     assert other["id"] in west and own["id"] not in west
     assert len(api.get("/feedback-rules", company.leader).json["items"]) == 3
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"scope": "category", "category": "tasting"}, {"scope": "all"}, {"scope": "campaign", "campaign_id": None}],
+)
+def test_one_rule_per_scope_and_target_and_a_second_names_the_one_in_force(api, company, flow, body):
+    """A leader creating the same rule twice got two identical rows and no word of which applied."""
+    if body["scope"] == "campaign":
+        body = {**body, "campaign_id": flow.approved()["id"]}
+    first = flow.rule(**body, due_days=7)
+    again = api.post("/feedback-rules", company.leader, {**body, "due_days": 3})
+    assert again.status_code == 409, again.json
+    assert again.json["code"] == "rule_exists" and again.json["rule_id"] == first["id"]
+    assert [r["id"] for r in api.get("/feedback-rules", company.leader).json["items"]] == [first["id"]]
+    # a rule is changed by deleting it and creating another
+    assert api.delete(f"/feedback-rules/{first['id']}", company.leader).status_code == 204
+    second = api.post("/feedback-rules", company.leader, {**body, "due_days": 3})
+    assert second.status_code == 201 and second.json["due_days"] == 3
+
+
+def test_two_leaders_creating_the_same_rule_at_once_make_one(company):
+    from chalicelib.domain.access import Principal
+    from chalicelib.logic.rules import create_rule
+    from tests.functional.test_concurrency import race
+
+    leader = Principal(company.sub("leader"), "leader", company.root)
+    for category in ("tasting", "display", "roadshow"):
+        body = {"scope": "category", "category": category}
+        outcomes = race(*[lambda body=body: create_rule(leader, body) for _ in range(3)])
+        assert sorted(o[0] for o in outcomes) == ["conflict", "conflict", "ok"], outcomes
+        assert {o[1] for o in outcomes if o[0] == "conflict"} == {"rule_exists"}

@@ -584,20 +584,26 @@ def test_no_role_can_change_or_delete_an_audit_entry(resources):
     assert {fn for fn, role in role_of.items() if "dynamodb:Query" in granted.get(role, ())} == {"APIHandler"}
 
 
-def test_the_api_deletes_only_delegations_and_updates_only_budget_figures_in_the_control_table(resources):
-    """Ledger entries, scope items and policies are never deleted, and only a budget's item
-    (`budget#…`: its figures, and the entries beside it) is ever updated: the grants say so by
-    partition key. Besides the API, only the report compiler reads it (the budgets section:
-    one Query on by_group), and nothing else touches it."""
+def test_the_api_deletes_only_delegations_and_rule_claims_and_updates_only_budget_figures_in_the_control_table(
+    resources,
+):
+    """Ledger entries, scope items and policies are never deleted (a deleted rule releases its
+    target's claim, `rule#…`), and only a budget's item (`budget#…`: its figures, and the
+    entries beside it) is ever updated: the grants say so by partition key. Besides the API,
+    only the report compiler reads it (the budgets section: one Query on by_group), and
+    nothing else touches it."""
     role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
     table = {"Fn::GetAtt": ["ControlTable", "Arn"]}
-    for action, prefix in (("dynamodb:DeleteItem", "delegation#*"), ("dynamodb:UpdateItem", "budget#*")):
+    for action, prefixes in (
+        ("dynamodb:DeleteItem", ["delegation#*", "rule#*"]),
+        ("dynamodb:UpdateItem", ["budget#*"]),
+    ):
         [st] = [
             st
             for st in _statements(resources[role])
             if action in _as_list(st["Action"]) and table in _as_list(st["Resource"])
         ]
-        assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": [prefix]}}, action
+        assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": prefixes}}, action
     others = {
         name: [st for st in _statements(r) if "ControlTable" in json.dumps(st["Resource"])]
         for name, r in of_type(resources, "AWS::IAM::Role").items()

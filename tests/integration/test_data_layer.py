@@ -363,3 +363,54 @@ def test_a_ledger_books_each_fact_once_even_under_a_fresh_entry_id(store, org):
     # another campaign's reservation is another fact
     store.budgets.apply(reservation_effect(after, "C2", 20_000, by, approved))
     assert store.budgets.get(budget.id).available == 50_000
+
+
+def test_a_roll_up_row_keeps_exact_values_up_to_its_cap_and_then_only_its_sketch(store, org):
+    """Exact medians need a row's values; an item must stay far below DynamoDB's 400 KB, so a row
+    past ROW_EXACT_CAP campaigns gives them up (and says so), in both stores alike."""
+    from chalicelib.domain import rollups as r
+
+    tenant = org.split("/")[0]
+    key = r.RowKey(tenant, "org", tenant, "2026-11", tenant, "tasting")
+
+    def one(i: int) -> dict:
+        return {"fed_back": 1, f"rs#{400 + i % 3}": 1, f"rv#{70000 + i}": 1}
+
+    for i in range(r.ROW_EXACT_CAP):
+        assert store.rollups.apply(f"{tenant}-ev-{i}", {key: one(i)})
+    assert store.rollups.apply(f"{tenant}-ev-0", {key: one(0)}) is False  # a redelivery: nothing twice
+    [(_, metrics, _)] = store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")
+    assert (
+        metrics["fed_back"] == r.ROW_EXACT_CAP and sum(r.histogram(metrics, r.ROI_VALUES).values()) == r.ROW_EXACT_CAP
+    )
+    assert not metrics.get(r.OVERFLOW)
+    # the change that would take it past the cap marks it instead, and no value is added again
+    for i in range(r.ROW_EXACT_CAP, r.ROW_EXACT_CAP + 3):
+        assert store.rollups.apply(f"{tenant}-ev-{i}", {key: one(i)})
+    [(_, metrics, _)] = store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")
+    assert metrics["fed_back"] == r.ROW_EXACT_CAP + 3 and metrics[r.OVERFLOW] == 1
+    assert sum(r.histogram(metrics, r.ROI_VALUES).values()) == r.ROW_EXACT_CAP
+    assert sum(r.histogram(metrics, r.ROI).values()) == r.ROW_EXACT_CAP + 3
+
+
+def test_a_roll_up_decision_made_on_a_stale_read_is_refused_and_taken_again(org, monkeypatch):
+    """Two records racing on a row at its cap: the one that read the row before the other wrote
+    must not add its values past the cap; its transaction fails on the condition and is decided
+    again from a fresh read."""
+    from chalicelib.dal import rollups as dal
+    from chalicelib.domain import rollups as r
+
+    store, tenant = DynamoStorage(), org.split("/")[0]
+    key = r.RowKey(tenant, "org", tenant, "2026-11", tenant, "tasting")
+    store.rollups.put_rows({key: {"fed_back": r.ROW_EXACT_CAP, "rv#70000": r.ROW_EXACT_CAP, "rs#400": r.ROW_EXACT_CAP}})
+    real, reads = dal.RollupRepository._exact_state, []
+
+    def stale_first(self, table, keys):
+        reads.append(keys)
+        return {k: (0, False) for k in keys} if len(reads) == 1 else real(self, table, keys)
+
+    monkeypatch.setattr(dal.RollupRepository, "_exact_state", stale_first)
+    assert store.rollups.apply(f"{tenant}-late", {key: {"fed_back": 1, "rs#400": 1, "rv#1": 1}})
+    assert len(reads) == 2
+    [(_, metrics, _)] = store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")
+    assert metrics[r.OVERFLOW] == 1 and "rv#1" not in metrics and metrics["fed_back"] == r.ROW_EXACT_CAP + 1

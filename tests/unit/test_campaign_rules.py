@@ -102,8 +102,27 @@ def test_settlement_pays_actual_spend_never_above_the_approved_amount():
 )
 def test_settling_refuses_with_the_contract_code(status, reimbursement, code):
     with pytest.raises(Conflict) as err:
-        check_can_settle(campaign(status=status, approved_amount=1, reimbursement_status=reimbursement))
+        check_can_settle(campaign(status=status, approved_amount=1, reimbursement_status=reimbursement), "2026-12-06")
     assert err.value.code == code
+
+
+@pytest.mark.parametrize("reimbursement", ["unlocked", "locked"])
+def test_nothing_is_paid_before_the_campaign_has_ended_whatever_the_rules_say(reimbursement):
+    """A tasting on 12-12..12-13 approved on 12-06 cannot be settled on 12-06 (nor 12-12), even
+    when no rule asks for feedback; on its last day it can."""
+    c = campaign(
+        status="approved",
+        approved_amount=1,
+        reimbursement_status=reimbursement,
+        start_date="2026-12-12",
+        end_date="2026-12-13",
+    )
+    for today in ("2026-12-06", "2026-12-12"):
+        with pytest.raises(Conflict) as err:
+            check_can_settle(c, today)
+        assert (err.value.code, err.value.details) == ("campaign_not_ended", {"ends_on": "2026-12-13"})
+    if reimbursement == "unlocked":
+        check_can_settle(c, "2026-12-13")
 
 
 def test_feedback_is_editable_from_approval_until_reimbursement():

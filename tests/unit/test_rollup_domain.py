@@ -130,9 +130,57 @@ def test_summing_random_deltas_equals_the_final_contribution():
     assert {k: m for k, m in cleaned.items() if m} == r.contribution(states[-1])
 
 
-@pytest.mark.parametrize("multiple", [0.001, 0.05, 0.2, 1.0, 3.0, 42.0, 999.0])
-def test_a_histogram_bucket_stands_for_its_values_within_eight_percent(multiple):
-    assert figures.hist_value(figures.hist_bucket(multiple)) == pytest.approx(multiple, rel=0.075)
+@pytest.mark.parametrize("multiple", [0.001, 0.05, 0.2, 1.0, 3.0, 42.0, 999.0, 7.0, 0.125, 0.1334])
+def test_a_sketch_bucket_stands_for_its_values_within_one_percent(multiple):
+    assert figures.hist_value(figures.hist_bucket(multiple)) == pytest.approx(multiple, rel=0.0091)
+
+
+def group_of(*figures_of: tuple[int, int]) -> dict:
+    """The summed roll-up metrics of campaigns with these (actual spend, actual sales)."""
+    total: dict = {}
+    for i, (spend, sales) in enumerate(figures_of):
+        c = campaign(id=f"C{i}", feedback_revision=1, feedback_kind="active", actual_spend=spend, actual_sales=sales)
+        for key, metrics in r.contribution(c).items():
+            if key.dim == "customer":
+                r.add_into(total, metrics)
+    return total
+
+
+def test_two_campaigns_that_both_show_700_percent_have_a_median_of_700_percent():
+    """The approval card showed 649.9 % (and a cost ratio of 13.34 % against 12.50 %)."""
+    m = group_of((100_000, 800_000), (200_000, 1_600_000))
+    assert r.medians(m) == (7.0, 0.125)
+    assert r.summary_row("g", m, "2026-12-06")["median_roi"] == 7.0
+
+
+def test_medians_of_a_small_group_are_exact_and_of_a_large_one_within_one_percent():
+    rng = random.Random(7)
+    spends = [rng.randint(10, 500) * 1000 for _ in range(400)]
+    pairs = [(s, int(s * rng.uniform(0.3, 12))) for s in spends]
+    for n in (1, 2, 3, 17, 50, 51, 400):
+        rois = sorted(figures.roi(sales, spend) for spend, sales in pairs[:n])
+        costs = sorted(figures.ratio(spend, sales) for spend, sales in pairs[:n])
+        roi, cost = r.medians(group_of(*pairs[:n]))
+        true_roi = (rois[(n - 1) // 2] + rois[n // 2]) / 2
+        true_cost = (costs[(n - 1) // 2] + costs[n // 2]) / 2
+        if n <= figures.EXACT_MEDIAN_UP_TO:
+            assert (roi, cost) == (round(true_roi, 4), round(true_cost, 4)), n
+        else:
+            assert 1 + roi == pytest.approx(1 + true_roi, rel=0.01) and cost == pytest.approx(true_cost, rel=0.01)
+
+
+def test_a_row_keeps_its_values_up_to_the_cap_then_only_its_sketch():
+    small = {"fed_back": 3, "rv#70000": 3, "rs#400": 3}
+    assert r.capped(small) == small
+    big = {"fed_back": r.ROW_EXACT_CAP + 1, "rv#70000": r.ROW_EXACT_CAP + 1, "rs#400": r.ROW_EXACT_CAP + 1}
+    assert r.capped(big) == {"fed_back": r.ROW_EXACT_CAP + 1, "rs#400": r.ROW_EXACT_CAP + 1, r.OVERFLOW: 1}
+    assert r.exact_kept(r.ROW_EXACT_CAP - 1, False, {"fed_back": 1})
+    assert not r.exact_kept(r.ROW_EXACT_CAP, False, {"fed_back": 1})
+    assert not r.exact_kept(3, True, {"rv#1": 1, "rv#2": -1})
+    # an overflowed row answers from its sketch, whatever values it still holds
+    m = group_of((100_000, 800_000), (200_000, 1_600_000))
+    sketched = r.medians({**m, r.OVERFLOW: 1})[0]
+    assert sketched != 7.0 and 1 + sketched == pytest.approx(8.0, rel=0.01)
 
 
 def test_histogram_median_and_percentile():
@@ -140,7 +188,7 @@ def test_histogram_median_and_percentile():
     for m in (0.5, 1.0, 2.0, 4.0, 8.0):
         b = figures.hist_bucket(m)
         hist[b] = hist.get(b, 0) + 1
-    assert figures.median_roi(hist) == pytest.approx(1.0, abs=0.15)  # 1 + ROI = 2
+    assert figures.median_roi(hist) == pytest.approx(1.0, abs=0.02)  # 1 + ROI = 2
     assert figures.hist_percentile(hist, figures.hist_bucket(8.0)) == 90.0
     assert figures.hist_percentile(hist, figures.hist_bucket(0.5)) == 10.0
     assert figures.hist_median({}) is None and figures.hist_percentile(hist, None) is None

@@ -322,6 +322,16 @@ def test_deleting_a_rule_releases_what_it_required(store):
     assert repos.campaigns().get(c.id).reimbursement_status == "unlocked"
 
 
+def test_one_rule_per_target_and_a_deleted_one_frees_it(store):
+    first = rules.create_rule(LEADER, {"scope": "category", "category": "tasting"})
+    with pytest.raises(Conflict) as err:
+        rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 3})
+    assert (err.value.code, err.value.details) == ("rule_exists", {"rule_id": first.id})
+    rules.create_rule(LEADER, {"scope": "category", "category": "display"})  # another target is free
+    rules.delete_rule(LEADER, first.id)
+    assert rules.create_rule(LEADER, {"scope": "category", "category": "tasting", "due_days": 3}).due_days == 3
+
+
 def test_the_most_specific_rule_applies(store):
     c = approved()
     rules.create_rule(LEADER, {"scope": "all", "due_days": 30})

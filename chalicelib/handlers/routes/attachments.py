@@ -2,35 +2,38 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, created, no_content, ok
+from chalicelib.lazy import on_first_use
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): every Lambda function imports this module
+    from chalicelib.handlers import schemas
+    from chalicelib.logic import evidence
+else:
+    schemas = on_first_use("chalicelib.handlers.schemas")
+    evidence = on_first_use("chalicelib.logic.evidence")
 
 routes = Routes(__name__)
 
 
 @routes.post("/campaigns/{campaign_id}/attachments")
 def create_attachment(req: ApiRequest, campaign_id: str) -> Result:
-    from chalicelib.handlers.schemas import AttachmentIn
-    from chalicelib.logic import evidence as logic
-
-    body = req.body(AttachmentIn)
-    attachment, upload = logic.request_upload(
+    body = req.body(schemas.AttachmentIn)
+    attachment, upload = evidence.request_upload(
         req.principal, campaign_id, body.filename, body.content_type, body.size_bytes
     )
-    return created({"attachment": present.attachment(attachment, logic.links(attachment)), "upload": upload})
+    return created({"attachment": present.attachment(attachment, evidence.links(attachment)), "upload": upload})
 
 
 @routes.get("/campaigns/{campaign_id}/attachments")
 def list_attachments(req: ApiRequest, campaign_id: str) -> Result:
-    from chalicelib.logic import evidence as logic
-
-    items = logic.list_attachments(req.principal, campaign_id)
-    return ok(present.page([present.attachment(a, logic.links(a)) for a in items], None))
+    items = evidence.list_attachments(req.principal, campaign_id)
+    return ok(present.page([present.attachment(a, evidence.links(a)) for a in items], None))
 
 
 @routes.delete("/campaigns/{campaign_id}/attachments/{attachment_id}")
 def delete_attachment(req: ApiRequest, campaign_id: str, attachment_id: str) -> Result:
-    from chalicelib.logic import evidence as logic
-
-    logic.delete_attachment(req.principal, campaign_id, attachment_id)
+    evidence.delete_attachment(req.principal, campaign_id, attachment_id)
     return no_content()

@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from chalicelib.handlers import present
 from chalicelib.handlers.api import ApiRequest, Result, Routes, created, no_content, ok
+from chalicelib.lazy import on_first_use
+
+if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): every Lambda function imports this module
+    from chalicelib.handlers import schemas
+    from chalicelib.logic import approvals, budgets
+else:
+    schemas = on_first_use("chalicelib.handlers.schemas")
+    approvals = on_first_use("chalicelib.logic.approvals")
+    budgets = on_first_use("chalicelib.logic.budgets")
 
 routes = Routes(__name__)
 
@@ -11,10 +22,7 @@ routes = Routes(__name__)
 # -- budgets ---------------------------------------------------------------------------------
 @routes.post("/budgets")
 def create_budget(req: ApiRequest) -> Result:
-    from chalicelib.handlers.schemas import BudgetIn
-    from chalicelib.logic import budgets
-
-    body = req.body(BudgetIn)
+    body = req.body(schemas.BudgetIn)
     return created(
         present.budget(
             budgets.create_budget(req.principal, body.org, body.period, body.category, body.amount, body.parent_id)
@@ -24,57 +32,41 @@ def create_budget(req: ApiRequest) -> Result:
 
 @routes.get("/budgets")
 def list_budgets(req: ApiRequest) -> Result:
-    from chalicelib.logic import budgets
-
     found = budgets.list_budgets(req.principal, req.query_org(), req.query("period"), req.query("category"), req.page())
     return ok(present.page([present.budget(b) for b in found.items], found.next_cursor))
 
 
 @routes.get("/budgets/{budget_id}")
 def get_budget(req: ApiRequest, budget_id: str) -> Result:
-    from chalicelib.logic import budgets
-
     return ok(present.budget(budgets.get_budget(req.principal, budget_id)))
 
 
 @routes.patch("/budgets/{budget_id}")
 def resize_budget(req: ApiRequest, budget_id: str) -> Result:
-    from chalicelib.handlers.schemas import BudgetChange
-    from chalicelib.logic import budgets
-
-    body = req.body(BudgetChange)
+    body = req.body(schemas.BudgetChange)
     return ok(present.budget(budgets.resize_budget(req.principal, budget_id, body.amount)))
 
 
 @routes.get("/budgets/{budget_id}/entries")
 def budget_entries(req: ApiRequest, budget_id: str) -> Result:
-    from chalicelib.logic import budgets
-
-    found = budgets.ledger(req.principal, budget_id, req.page())
-    return ok(present.page([present.ledger_entry(e) for e in found.items], found.next_cursor))
+    found, titles = budgets.ledger(req.principal, budget_id, req.page())
+    return ok(present.page([present.ledger_entry(e, titles) for e in found.items], found.next_cursor))
 
 
 # -- approval chains -------------------------------------------------------------------------
 @routes.put("/approval-policy")
 def put_approval_policy(req: ApiRequest) -> Result:
-    from chalicelib.handlers.schemas import ApprovalPolicyIn
-    from chalicelib.logic import approvals
-
-    body = req.body(ApprovalPolicyIn)
+    body = req.body(schemas.ApprovalPolicyIn)
     return ok(approvals.set_policy(req.principal, [lv.model_dump() for lv in body.levels]))
 
 
 @routes.get("/approval-policy")
 def get_approval_policy(req: ApiRequest) -> Result:
-    from chalicelib.logic import approvals
-
     return ok(approvals.get_policy(req.principal))
 
 
 @routes.get("/me/approvals")
 def my_approvals(req: ApiRequest) -> Result:
-    from chalicelib.logic import approvals
-
     found = approvals.my_approvals(req.principal, req.page())
     return ok(
         present.page(
@@ -87,24 +79,17 @@ def my_approvals(req: ApiRequest) -> Result:
 # -- delegation ------------------------------------------------------------------------------
 @routes.put("/me/delegation")
 def put_delegation(req: ApiRequest) -> Result:
-    from chalicelib.handlers.schemas import DelegationIn
-    from chalicelib.logic import approvals
-
-    body = req.body(DelegationIn)
+    body = req.body(schemas.DelegationIn)
     d = approvals.set_delegation(req.principal, body.to.id, body.to.name, body.from_, body.until)
     return ok(present.delegation(d))
 
 
 @routes.get("/me/delegation")
 def get_delegation(req: ApiRequest) -> Result:
-    from chalicelib.logic import approvals
-
     return ok(present.delegation(approvals.get_delegation(req.principal)))
 
 
 @routes.delete("/me/delegation")
 def delete_delegation(req: ApiRequest) -> Result:
-    from chalicelib.logic import approvals
-
     approvals.delete_delegation(req.principal)
     return no_content()

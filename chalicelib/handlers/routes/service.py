@@ -6,6 +6,7 @@ import functools
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.handlers.api import ApiRequest, Result, Routes, ok
@@ -25,9 +26,10 @@ def health(req: ApiRequest) -> Result:
 
 
 @functools.lru_cache(maxsize=1)
-def _spec() -> dict:
+def _spec() -> dict[str, Any]:
     with open(_SPEC, encoding="utf-8") as fh:
-        return json.load(fh)
+        spec: dict[str, Any] = json.load(fh)
+    return spec
 
 
 @routes.get("/openapi.json", public=True)

@@ -1,9 +1,9 @@
 // Apply for a campaign (活动申报): the plan with its expected cost ratio shown live, kept as a
 // draft in the browser until the server has it, and sent with an Idempotency-Key made here so
 // that a retry after a dropped connection never creates a second application.
-import { html, useMemo } from "../ui.js";
+import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { parseCount, parseYuan, percent, ratio } from "../format.js";
 import { useDraft } from "../drafts.js";
@@ -53,11 +53,13 @@ function toBody(v) {
     },
     requested_amount: money("requested_amount", true),
   };
+  // an address alone is a location; coordinates are optional, but come as a pair
   const lat = number("location.lat");
   const lon = number("location.lon");
   const address = v["location.address"].trim();
-  if (lat !== null || lon !== null) body.location = { address: address || null, lat, lon };
-  else if (address) errors["location.lat"] = t("err.location_needs_coordinates");
+  if (lat !== null && lon === null) errors["location.lon"] = t("field_error.coordinates_pair");
+  else if (lon !== null && lat === null) errors["location.lat"] = t("field_error.coordinates_pair");
+  else if (lat !== null || address) body.location = { address: address || null, lat, lon };
   return Object.keys(errors).length ? { errors } : { body };
 }
 
@@ -75,9 +77,21 @@ export default function Apply() {
     return splitErrors(submit.error, FIELDS);
   }, [submit.error]);
 
-  const useMyLocation = () => navigator.geolocation && navigator.geolocation.getCurrentPosition((p) => {
-    setValues((v) => ({ ...v, "location.lat": p.coords.latitude.toFixed(5), "location.lon": p.coords.longitude.toFixed(5) }));
-  });
+  // "使用我的位置": says why when it cannot (no support, permission denied, no fix in time)
+  const [locating, setLocating] = useState(null); // null | "busy" | "ok" | an error's i18n key
+  const useMyLocation = () => {
+    if (!navigator.geolocation) {
+      setLocating("geo.unsupported");
+      return;
+    }
+    setLocating("busy");
+    navigator.geolocation.getCurrentPosition((p) => {
+      setValues((v) => ({ ...v, "location.lat": p.coords.latitude.toFixed(5), "location.lon": p.coords.longitude.toFixed(5) }));
+      setLocating("ok");
+    }, (e) => {
+      setLocating(e && e.code === 1 ? "geo.denied" : e && e.code === 3 ? "geo.timeout" : "geo.unavailable");
+    }, { timeout: 15000, maximumAge: 60000 });
+  };
 
   const send = (andSubmit) => async (e) => {
     e.preventDefault();
@@ -136,7 +150,11 @@ export default function Apply() {
           <${TextField} label=${t("field.lon")} name="location.lon" inputmode="decimal" value=${values["location.lon"]}
             onValue=${set("location.lon")} error=${fields["location.lon"]} />
         </div>
-        <button type="button" class="secondary" onClick=${useMyLocation}>${t("apply.use_location")}</button>
+        <p class="hint">${t("apply.where_hint")}</p>
+        <button type="button" class="secondary" onClick=${useMyLocation} disabled=${locating === "busy"}
+          aria-describedby="geo-status">${t("apply.use_location")}</button>
+        <p id="geo-status" class=${locating && locating.startsWith("geo.") ? "field-error" : "hint"} role="status" aria-live="polite">
+          ${locating === "busy" ? t("geo.locating") : locating === "ok" ? t("geo.found") : locating ? t(locating) : ""}</p>
       </fieldset>
       <fieldset><legend>${t("apply.plan")}</legend>
         <div class="row">
@@ -145,7 +163,7 @@ export default function Apply() {
           <${MoneyField} label=${t("fig.expected_sales")} name="plan.expected_sales" value=${values["plan.expected_sales"]}
             onValue=${set("plan.expected_sales")} required error=${fields["plan.expected_sales"]} />
         </div>
-        <p class="live-figure">${t("fig.expected_cost_ratio")}:
+        <p class="live-figure">${t("fig.expected_cost_ratio")}${colon()}
           <output name="expected_cost_ratio" aria-live="polite" data-testid="expected-cost-ratio">${percent(costRatio, 2)}</output>
         </p>
         <${TextField} label=${t("field.expected_units")} name="plan.expected_units" inputmode="numeric"

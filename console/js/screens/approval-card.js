@@ -5,11 +5,11 @@
 // a comment. A delegate decides in their delegator's name (the API records acting_for).
 import { html, useMemo, useState } from "../ui.js";
 import { api, ApiError, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { money, parseYuan, percent, yuanText } from "../format.js";
 import {
-  DataTable, Empty, errorMessage, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors,
+  CampaignState, DataTable, Empty, errorMessage, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors,
   StatusBadge, TextArea, useAsync, useSubmit,
 } from "../components.js";
 import { CampaignFacts } from "./campaign.js";
@@ -94,7 +94,12 @@ function Decision({ campaign, approval, delegated, actingFor }) {
     if (actingFor) body.acting_for = actingFor.id;      // decide in the delegator's name, as the card says
     const key = intent.for({ kind, body });
     const out = await submit.run(() => (kind === "approve" ? api.approve(campaign.id, body, key) : api.reject(campaign.id, body, key)));
-    if (!out) return undefined;
+    if (!out) {
+      // on a phone the buttons sit at the bottom of the screen: bring the form, and what went wrong, into view
+      const form = document.getElementById("decision");
+      if (form && form.scrollIntoView) form.scrollIntoView({ block: "start" });
+      return undefined;
+    }
     const taken = out.approval && out.approval.steps.length ? out.approval.steps[out.approval.steps.length - 1] : null;
     const done = { done: out.status === "submitted" ? "step" : kind === "approve" ? "approved" : "rejected" };
     if (out.status === "submitted" && out.approval.next) Object.assign(done, out.approval.next);
@@ -102,7 +107,7 @@ function Decision({ campaign, approval, delegated, actingFor }) {
     navigate("/approvals", done);
     return undefined;
   };
-  return html`<form class="card form decision" novalidate onSubmit=${decide("approve")}>
+  return html`<form class="card form decision" id="decision" novalidate onSubmit=${decide("approve")}>
     <h2>${t("card.decision")}</h2>
     ${next ? html`<p>${t("card.deciding_step", { step: stepLabel(next) })}</p>` : ""}
     ${delegated ? html`<${Notice} kind=${delegated === "yes" ? "info" : "warn"}>${t(delegated === "yes" ? "card.delegated" : "card.not_own_step",
@@ -112,7 +117,8 @@ function Decision({ campaign, approval, delegated, actingFor }) {
     <${TextArea} label=${t("field.comment")} name="comment" value=${comment} onValue=${setComment} rows="3"
       error=${fields.comment} hint=${t("card.comment_hint")} />
     <${FormMessage}>${general}<//>
-    <div class="actions">
+    <div class="actions decision-bar">
+      <span class="bar-amount" aria-hidden="true">${t("field.approved_amount")}${colon()}${Number.isNaN(parseYuan(amount)) ? "—" : money(parseYuan(amount))}</span>
       <button type="submit" disabled=${submit.busy}>${t("card.approve")}</button>
       <button type="button" class="danger" disabled=${submit.busy} onClick=${decide("reject")}>${t("card.reject")}</button>
     </div>
@@ -128,7 +134,7 @@ export default function ApprovalCard({ params, query, session }) {
   const next = approval && approval.next;
   // not mine in my own right: through a delegation (the card names the delegator), or someone else's step
   const delegated = actingFor ? "yes" : next && !ownStep(session.claims, next) ? "maybe" : null;
-  return html`<${Page} title=${campaign.title} back="#/approvals"
+  return html`<${Page} title=${campaign.title} back="#/approvals" className=${decidable ? "has-decision-bar" : ""}
     actions=${html`<a class="button secondary" href=${`#/campaigns/${campaign.id}`}>${t("card.open_campaign")}</a>`}>
     <p class="status-line"><${StatusBadge} group="campaign" status=${campaign.status} /></p>
     <${Warnings} warnings=${warnings} />
@@ -148,7 +154,7 @@ export default function ApprovalCard({ params, query, session }) {
       ${history.length === 0 ? html`<${Empty}>${t("card.no_past")}<//>` : html`<${DataTable} rowKey=${(c) => c.id} rows=${history} columns=${[
         { label: t("field.title"), render: (c) => html`<a href=${`#/campaigns/${c.id}`}>${c.title}</a>` },
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
-        { label: t("field.status"), render: (c) => html`<${StatusBadge} group="campaign" status=${c.status} />` },
+        { label: t("field.status"), render: (c) => html`<${CampaignState} c=${c} />` },
         { label: t("fig.expected_spend"), num: true, render: (c) => money(c.plan_vs_actual.expected_spend) },
         { label: t("fig.actual_spend"), num: true, render: (c) => money(c.plan_vs_actual.actual_spend) },
         { label: t("fig.actual_sales"), num: true, render: (c) => money(c.plan_vs_actual.actual_sales) },

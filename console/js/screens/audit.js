@@ -3,7 +3,7 @@
 // changed, and the hash chain — with the API's verdict on the whole chain as a badge.
 import { html } from "../ui.js";
 import { api } from "../api.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { date, money } from "../format.js";
 import { navigate } from "../router.js";
 import { PAGE_SIZES } from "../filters.js";
@@ -32,7 +32,7 @@ function Changes({ changes }) {
   const names = Object.keys(changes || {});
   if (!names.length) return "—";
   const list = html`<ul class="changes">${names.map((f) => html`<li key=${f}>
-    <span class="change-field">${t(`audit.field.${f}`, {}, f)}</span>: ${value(f, changes[f][0])} → <strong>${value(f, changes[f][1])}</strong></li>`)}</ul>`;
+    <span class="change-field">${t(`audit.field.${f}`, {}, f)}</span>${colon()}${value(f, changes[f][0])} → <strong>${value(f, changes[f][1])}</strong></li>`)}</ul>`;
   if (names.length <= 4) return list;
   return html`<details><summary>${t("audit.n_changes", { n: names.length })}</summary>${list}</details>`;
 }

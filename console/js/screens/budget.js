@@ -44,12 +44,45 @@ function ResizeForm({ b, onResized }) {
 }
 
 function Related({ e }) {
-  if (e.campaign_id) return html`<a href=${`#/campaigns/${e.campaign_id}`}>${t("ledger.campaign")}</a>`;
+  if (e.campaign_id) {
+    return html`<a href=${`#/campaigns/${e.campaign_id}`}>${e.campaign_title || t("ledger.campaign")}</a>
+      <br /><code class="hint campaign-id">${e.campaign_id}</code>`;
+  }
   if (e.budget_id) return html`<a href=${`#/budgets/${e.budget_id}`}>${t(e.kind === "carve" ? "ledger.child" : "ledger.parent")}</a>`;
   return "—";
 }
 
-function Ledger({ id, query, version }) {
+const csvCell = (v) => {
+  const s = v === null || v === undefined ? "" : String(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** The whole ledger as CSV, UTF-8 with a BOM so that Excel opens the Chinese right. */
+export function ledgerCsv(entries) {
+  const head = ["at", "kind", "amount", "campaign", "campaign_id", "budget_id", "by"].map((k) => t(`ledger.csv.${k}`));
+  const rows = entries.map((e) => [e.at, t(`ledger.kind.${e.kind}`, {}, e.kind), (e.amount / 100).toFixed(2),
+    e.campaign_title || "", e.campaign_id || "", e.budget_id || "", e.by ? e.by.name || e.by.id : ""]);
+  return `\uFEFF${[head, ...rows].map((r) => r.map(csvCell).join(",")).join("\r\n")}\r\n`;
+}
+
+function ExportLedger({ id, name }) {
+  const submit = useSubmit();
+  const run = async () => {
+    const all = await submit.run(() => api.allBudgetEntries(id));
+    if (!all) return;
+    const link = document.createElement("a");
+    link.href = URL.createObjectURL(new Blob([ledgerCsv(all.items)], { type: "text/csv;charset=utf-8" }));
+    link.download = `${t("ledger.csv.file")}-${name.replace(/[\\/:*?"<>|\s]+/g, "_")}.csv`;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+  };
+  return html`<span><button type="button" class="secondary" onClick=${run} disabled=${submit.busy}>${t("ledger.export")}</button>
+    <${FormMessage} error=${submit.error} /></span>`;
+}
+
+function Ledger({ id, name, query, version }) {
   const limit = query.limit || "20";
   const entries = usePaged((cursor) => api.budgetEntries(id, cursor, limit), [id, limit, version]);
   return html`<section class="card ledger"><h2>${t("ledger.title")}</h2>
@@ -57,6 +90,7 @@ function Ledger({ id, query, version }) {
     <form class="inline-form" onSubmit=${(e) => e.preventDefault()}>
       <${SelectField} label=${t("filter.page_size")} name="limit" value=${limit}
         options=${PAGE_SIZES.map((n) => ({ value: n, label: n }))} onValue=${(v) => navigate(`/budgets/${id}`, { limit: v })} />
+      <${ExportLedger} id=${id} name=${name} />
     </form>
     ${entries.error ? html`<${LoadError} error=${entries.error} onRetry=${entries.reload} />`
       : !entries.data ? html`<${Loading} />`
@@ -101,6 +135,6 @@ export default function Budget({ params, query, session }) {
         defaults=${{ org: b.org, period: b.period, category: b.category || "" }}
         onCreated=${(child) => changed(t("budget.carved", { name: budgetName(child), v: money(child.amount) }))} />
     </div>` : ""}
-    <${Ledger} id=${b.id} query=${query} version=${version} />
+    <${Ledger} id=${b.id} name=${budgetName(b)} query=${query} version=${version} />
   <//>`;
 }

@@ -3,10 +3,10 @@
 // approver over it), read the audit trail.
 import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { date, money, percent } from "../format.js";
 import {
-  Facts, FormMessage, LoadError, Loading, Notice, Page, PlanVsActual, splitErrors, StatusBadge, TextArea, useAsync,
+  CampaignState, Facts, ruleWords, FormMessage, LoadError, Loading, Notice, Page, PlanVsActual, splitErrors, StatusBadge, TextArea, useAsync,
   useSubmit,
 } from "../components.js";
 import { PhotoList } from "../photos.js";
@@ -41,7 +41,7 @@ export function CampaignFacts({ c }) {
 
 export function StatusLine({ c }) {
   return html`<p class="status-line">
-    <${StatusBadge} group="campaign" status=${c.status} />
+    <${CampaignState} c=${c} />
     ${c.status === "approved" ? html`<${StatusBadge} group="feedback" status=${c.feedback.status} />` : ""}
     ${c.status === "approved" ? html`<${StatusBadge} group="reimbursement" status=${c.reimbursement.status} />` : ""}
   </p>`;
@@ -50,7 +50,7 @@ export function StatusLine({ c }) {
 function FeedbackRequirement({ c }) {
   const f = c.feedback;
   if (!f.required) return html`<p>${t("campaign.feedback_optional")}</p>`;
-  return html`<p>${t("campaign.feedback_required", { by: t(`required_by.${f.required_by}`), due: f.due_date || "—" })}
+  return html`<p>${t("campaign.feedback_required", { by: ruleWords(f.required_by, c.category), due: f.due_date || "—" })}
     ${f.min_photos ? ` ${t("campaign.min_photos", { n: f.min_photos })}` : ""}
     ${f.status === "overdue" ? html` <strong class="overdue">${t("worklist.overdue_days", { n: f.days_overdue })}</strong>` : ""}</p>`;
 }
@@ -137,7 +137,7 @@ export default function Campaign({ params, query, session }) {
     <${StatusLine} c=${c} />
     ${["draft", "submitted", "approved"].includes(c.status) ? html`<${Warnings} warnings=${c.warnings} />` : ""}
     <section class="card"><h2>${t("campaign.application")}</h2><${CampaignFacts} c=${c} />
-      ${c.decision && c.decision.comment ? html`<p class="decision-comment"><strong>${t("campaign.decision_comment")}:</strong> ${c.decision.comment}</p>` : ""}
+      ${c.decision && c.decision.comment ? html`<p class="decision-comment"><strong>${t("campaign.decision_comment")}${colon()}</strong>${c.decision.comment}</p>` : ""}
       ${mine && c.status === "draft" ? html`<div class="actions">
         <button type="button" onClick=${submitDraft} disabled=${submit.busy}>${t("campaign.submit")}</button></div>
         <${FormMessage} error=${submit.error} />` : ""}
@@ -167,6 +167,8 @@ export default function Campaign({ params, query, session }) {
         c.reimbursement.proposed_amount !== null && c.reimbursement.status !== "reimbursed" && [t("settle.proposed"), money(c.reimbursement.proposed_amount)],
         c.reimbursement.amount !== null && [t("settle.amount"), money(c.reimbursement.amount)],
         c.reimbursement.reimbursed_at && [t("settle.at"), date(c.reimbursement.reimbursed_at)],
+        c.reimbursement.reimbursed_at && [t("settle.by"), person(c.reimbursement.by || c.reimbursement.reimbursed_by, c)],
+        c.reimbursement.note && [t("settle.note"), c.reimbursement.note],
       ]} />
     </section>` : ""}
     ${evaluation.data ? html`<section class="card"><h2>${t("campaign.evaluation")}</h2>

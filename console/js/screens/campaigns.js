@@ -5,9 +5,9 @@ import { api } from "../api.js";
 import { device, orDevice } from "../sync.js";
 import { t } from "../i18n.js";
 import { href, navigate } from "../router.js";
-import { money } from "../format.js";
+import { date, money } from "../format.js";
 import {
-  campaignColumns, DataTable, ListBody, Notice, Page, Pager, SelectField, StatusBadge, usePaged,
+  campaignColumns, CampaignState, DataTable, ListBody, Notice, Page, Pager, SelectField, StatusBadge, usePaged,
 } from "../components.js";
 
 const STATUSES = ["draft", "submitted", "approved", "rejected", "cancelled"];
@@ -30,8 +30,11 @@ export default function Campaigns({ query, session }) {
       render=${() => html`<${DataTable} rowKey=${(c) => c.id} rows=${list.items} columns=${[
         ...campaignColumns((c) => href(`/campaigns/${c.id}`), { owner: false }),
         { label: t("field.dates"), render: (c) => `${c.start_date} – ${c.end_date}` },
+        { label: t("field.created_at"), render: (c) => date(c.created_at) },
         { label: t("field.requested_amount"), num: true, render: (c) => money(c.requested_amount) },
-        { label: t("field.status"), render: (c) => html`<${StatusBadge} group="campaign" status=${c.status} />` },
+        { label: t("field.approved_amount"), num: true, render: (c) => money(c.approved_amount) },
+        { label: t("field.paid_amount"), num: true, render: (c) => money(c.reimbursement.amount) },
+        { label: t("field.status"), render: (c) => html`<${CampaignState} c=${c} />` },
         { label: t("field.feedback"), render: (c) => html`<${StatusBadge} group="feedback" status=${c.feedback.status} />` },
         { label: t("field.reimbursement"), render: (c) => html`<${StatusBadge} group="reimbursement" status=${c.reimbursement.status} />` },
       ]} />`} />

@@ -5,9 +5,9 @@
 // the screen works from the device's copy of the last sync.
 import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { navigate } from "../router.js";
-import { date, parseCount, parseYuan, percent, ratio, yuanText } from "../format.js";
+import { date, money, parseCount, parseYuan, percent, ratio, today, yuanText } from "../format.js";
 import { useDraft } from "../drafts.js";
 import {
   FormMessage, LoadError, Loading, MoneyField, Notice, Page, PlanVsActual, Radios, splitErrors, TextArea, TextField,
@@ -73,6 +73,8 @@ function FeedbackForm({ campaign, feedback, attachments: initialAttachments, que
   const [visit, setVisit] = useState(null);
   const submit = useSubmit();
   const locked = campaign.reimbursement.status === "reimbursed";
+  // the figures are what happened: submitting opens on the campaign's last day (a draft any time)
+  const notEnded = today() < campaign.end_date;
   const set = (name) => (value) => setValues((v) => ({ ...v, [name]: value }));
   const liveRatio = ratio(parseYuan(values.actual_spend), parseYuan(values.actual_sales));
   const minPhotos = campaign.feedback.min_photos || 0;
@@ -127,12 +129,12 @@ function FeedbackForm({ campaign, feedback, attachments: initialAttachments, que
       <div class="row">
         <${MoneyField} label=${t("fig.actual_spend")} name="actual_spend" value=${values.actual_spend}
           onValue=${set("actual_spend")} required error=${fields.actual_spend}
-          hint=${t("feedback.plan_was", { v: `¥${yuanText(campaign.plan.expected_spend)}` })} />
+          hint=${t("feedback.plan_was", { v: money(campaign.plan.expected_spend) })} />
         <${MoneyField} label=${t("fig.actual_sales")} name="actual_sales" value=${values.actual_sales}
           onValue=${set("actual_sales")} required error=${fields.actual_sales}
-          hint=${t("feedback.plan_was", { v: `¥${yuanText(campaign.plan.expected_sales)}` })} />
+          hint=${t("feedback.plan_was", { v: money(campaign.plan.expected_sales) })} />
       </div>
-      <p class="live-figure">${t("fig.actual_cost_ratio")}: <output aria-live="polite">${percent(liveRatio, 2)}</output>
+      <p class="live-figure">${t("fig.actual_cost_ratio")}${colon()}<output aria-live="polite">${percent(liveRatio, 2)}</output>
         <span class="hint"> (${t("fig.expected_cost_ratio")} ${percent(campaign.plan.expected_cost_ratio, 2)})</span></p>
       <${TextField} label=${t("field.actual_units")} name="actual_units" inputmode="numeric" value=${values.actual_units}
         onValue=${set("actual_units")} error=${fields.actual_units} />
@@ -151,11 +153,12 @@ function FeedbackForm({ campaign, feedback, attachments: initialAttachments, que
     <${FormMessage}>${general}<//>
     ${saved ? html`<p class="hint" role="status">${t("feedback.saved_at", { at: date(saved) })}</p>` : ""}
     ${!locked ? html`<div class="actions">
-      <button type="submit" disabled=${submit.busy}>${t("feedback.submit")}</button>
+      <button type="submit" disabled=${submit.busy || notEnded} aria-describedby=${notEnded ? "submit-from" : undefined}>${t("feedback.submit")}</button>
       <button type="button" class="secondary" disabled=${submit.busy} onClick=${save}>${t("feedback.save")}</button>
       ${waiting ? html`<button type="button" class="link danger" disabled=${submit.busy}
         onClick=${() => discard(claims, waiting.seq)}>${t("outbox.discard_report")}</button>` : ""}
-    </div>` : ""}
+    </div>
+    ${notEnded ? html`<p class="hint" id="submit-from">${t("feedback.submit_from", { day: campaign.end_date })}</p>` : ""}` : ""}
     ${latest ? html`<details class="figures-box"><summary>${t("campaign.evaluation")}</summary><${PlanVsActual} figures=${latest.plan_vs_actual} /></details>` : ""}
   </form>`;
 }

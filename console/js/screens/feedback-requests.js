@@ -4,7 +4,7 @@ import { html } from "../ui.js";
 import { api } from "../api.js";
 import { t } from "../i18n.js";
 import {
-  campaignColumns, DataTable, ListBody, Page, Pager, splitErrors, StatusBadge, useAsync, usePaged,
+  campaignColumns, DataTable, ListBody, Page, Pager, ruleWords, splitErrors, StatusBadge, useAsync, usePaged,
 } from "../components.js";
 import { apiFilters, Filters } from "../filters.js";
 import { Ageing } from "./my-requests.js";
@@ -36,7 +36,7 @@ export default function FeedbackRequests({ query }) {
         { label: t("field.due_date"), render: (r) => r.due_date || "—" },
         { label: t("field.feedback_status"), render: (r) => html`<${StatusBadge} group="feedback" status=${r.status} />` },
         { label: t("worklist.ageing"), render: (r) => html`<${Ageing} row=${r} />` },
-        { label: t("field.required_by"), render: (r) => t(`required_by.${r.required_by}`) },
+        { label: t("field.required_by"), render: (r) => ruleWords(r.required_by, r.category) },
         { label: t("field.reimbursement"), render: (r) => html`<${StatusBadge} group="reimbursement" status=${r.reimbursement_status} />` },
       ]} />`} />
     <${Pager} list=${list} />

@@ -3,12 +3,12 @@
 import { html } from "../ui.js";
 import { t } from "../i18n.js";
 import { money } from "../format.js";
-import { Badge, DataTable, Empty, LoadError, Loading, Page, StatusBadge, useAsync } from "../components.js";
+import { Badge, DataTable, Empty, LoadError, Loading, Page, ruleWords, StatusBadge, useAsync } from "../components.js";
 import { approvedCampaigns } from "./settlement.js";
 
 function why(c) {
   const f = c.feedback;
-  const parts = [t("locked.because", { by: t(`required_by.${f.required_by}`) })];
+  const parts = [t("locked.because", { by: ruleWords(f.required_by, c.category) })];
   if (f.min_photos) parts.push(t("campaign.min_photos", { n: f.min_photos }));
   if (f.revision > 0) parts.push(t("locked.unlocking"));
   return parts.join(" ");

@@ -5,7 +5,7 @@ import { html } from "../ui.js";
 import { api } from "../api.js";
 import { device, orDevice } from "../sync.js";
 import { useOutboxItems, Waiting } from "../offline.js";
-import { t } from "../i18n.js";
+import { colon, t } from "../i18n.js";
 import { daysBetween, today } from "../format.js";
 import { Badge, ListBody, Page, Pager, StatusBadge, usePaged } from "../components.js";
 
@@ -29,7 +29,7 @@ export default function MyRequests({ session }) {
           <h2><a href=${`#/campaigns/${r.campaign_id}/feedback`}>${r.title}</a></h2>
           <p>${r.customer.name || r.customer.id} · ${r.start_date} – ${r.end_date}</p>
           <p class="status-line">${r.status === "overdue" ? html`<${Badge} kind="bad">${t("status.feedback.overdue")}<//>` : html`<${StatusBadge} group="feedback" status=${r.status} />`}
-            <span>${t("field.due_date")}: ${r.due_date || "—"}</span> <${Ageing} row=${r} />
+            <span>${t("field.due_date")}${colon()}${r.due_date || "—"}</span> <${Ageing} row=${r} />
             <${Waiting} items=${queued.filter((i) => i.campaign_id === r.campaign_id)} /></p>
           ${r.min_photos ? html`<p class="hint">${t("campaign.min_photos", { n: r.min_photos })}</p>` : ""}
           <a class="button" href=${`#/campaigns/${r.campaign_id}/feedback`}>${t("campaign.write_feedback")}<span class="visually-hidden">: ${r.title}</span></a>

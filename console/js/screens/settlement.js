@@ -44,6 +44,7 @@ function SettleForm({ c, onSettled }) {
     return undefined;
   };
   const prefix = `settle-${c.id}`;
+  const notEnded = today() < c.end_date; // nothing is paid before the campaign's last day
   return html`<form class="form settle" novalidate onSubmit=${settle} aria-label=${t("settle.form_for", { title: c.title })}>
     <div class="row">
       <${MoneyField} label=${t("settle.amount")} name=${`${prefix}-amount`} value=${amount} onValue=${setAmount}
@@ -51,7 +52,9 @@ function SettleForm({ c, onSettled }) {
       <${TextField} label=${t("settle.note")} name=${`${prefix}-note`} value=${note} onValue=${setNote} error=${fields.note} maxlength="1000" />
     </div>
     <${FormMessage}>${general}<//>
-    <div class="actions"><button type="submit" disabled=${submit.busy}>${t("settle.settle")}<span class="visually-hidden">: ${c.title}</span></button></div>
+    <div class="actions"><button type="submit" disabled=${submit.busy || notEnded}
+      aria-describedby=${notEnded ? `${prefix}-from` : undefined}>${t("settle.settle")}<span class="visually-hidden">: ${c.title}</span></button></div>
+    ${notEnded ? html`<p class="hint" id=${`${prefix}-from`}>${t("settle.from", { day: c.end_date })}</p>` : ""}
   </form>`;
 }
 
