@@ -9,31 +9,12 @@ import { t } from "./i18n.js";
 import { date } from "./format.js";
 import { Badge, errorMessage, useAsync } from "./components.js";
 import { device, orDevice } from "./sync.js";
+import { currentPosition, PositionError } from "./geo.js";
 import { useOffline } from "./offline.js";
 
 /** The visit in force now (the newest whose two hours have not run out), or null. */
 export function activeVisit(visits, now = Date.now()) {
   return visits.find((v) => Date.parse(v.expires_at) > now) || null;
-}
-
-const GEO_ERRORS = { 1: "checkin.denied", 2: "checkin.unavailable", 3: "checkin.timeout" };
-
-class PositionError extends Error {
-  constructor(key) {
-    super(key);
-    this.key = key;
-  }
-}
-
-function position() {
-  return new Promise((resolve, reject) => {
-    if (!("geolocation" in navigator)) {
-      reject(new PositionError("checkin.unavailable"));
-      return;
-    }
-    navigator.geolocation.getCurrentPosition(resolve, (e) => reject(new PositionError(GEO_ERRORS[e.code] || "checkin.unavailable")),
-      { enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
-  });
 }
 
 /** What the server found about a visit, as badges. */
@@ -62,7 +43,7 @@ export function CheckIn({ campaign, editable, onActive }) {
   const checkIn = async () => {
     setState({ busy: true, error: null });
     try {
-      const { coords } = await position();
+      const coords = await currentPosition({ enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
       const body = { lat: coords.latitude, lon: coords.longitude, accuracy_m: Math.round(coords.accuracy) };
       const visit = await api.checkIn(campaign.id, body, intent.for(body));
       visits.setData((d) => ({ next_cursor: null, ...(d || {}), items: [visit, ...((d && d.items) || [])] }));
@@ -73,7 +54,7 @@ export function CheckIn({ campaign, editable, onActive }) {
   };
 
   const last = list[0];
-  const error = state.error instanceof PositionError ? t(state.error.key) : errorMessage(state.error);
+  const error = state.error instanceof PositionError ? t(`checkin.${state.error.reason}`) : errorMessage(state.error);
   return html`<section class="checkin" aria-labelledby="checkin-title">
     <h2 id="checkin-title">${t("checkin.title")}</h2>
     ${active ? html`<p class="visit-at">${t("checkin.at", { at: date(active.at), until: date(active.expires_at) })}</p>
