@@ -39,6 +39,7 @@ from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.rollups import OVERFLOW, Metrics, RowKey, capped, exact_kept, is_exact, without_exact
+from chalicelib.domain.visits import Visit
 
 if TYPE_CHECKING:
     from chalicelib.dal.mail import Mail
@@ -109,6 +110,7 @@ class _Tables:
     sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
     photo_index: dict[str, dict[str, Candidate]] = field(default_factory=dict)
+    visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
     rollups: dict[RowKey, Metrics] = field(default_factory=dict)
     labels: dict[RowKey, str] = field(default_factory=dict)
     markers: set[str] = field(default_factory=set)
@@ -439,6 +441,36 @@ class MemoryEvidence:
             for c in self._t.photo_index.get(band, {}).values():
                 out[(c.attachment_id, c.phash)] = c
         return list(out.values())
+
+
+# -- visits ------------------------------------------------------------------------------------
+class MemoryVisits:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def insert(self, v: Visit) -> Visit:
+        key = (v.campaign_id, v.id)
+        self._writes.write(_Op(lambda: key not in self._t.visits, lambda: self._t.visits.__setitem__(key, v)))
+        return v
+
+    def get(self, campaign_id: str, visit_id: str) -> Visit | None:
+        return self._t.visits.get((campaign_id, visit_id))
+
+    def list(self, campaign_id: str, page: PageRequest) -> Page[Visit]:
+        fp = fingerprint("visits", campaign_id)
+        start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        if start is not None and (start["pk"] != f"c#{campaign_id}" or not start["sk"].startswith("v#")):
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
+        with self._t.lock:
+            found = sorted((v for (c, _), v in self._t.visits.items() if c == campaign_id), key=lambda v: v.id)
+        found.reverse()
+        if start is not None:
+            found = [v for v in found if f"v#{v.id}" < start["sk"]]
+        chunk = found[: page.limit]
+        cursor = None
+        if chunk and len(chunk) == page.limit:
+            cursor = encode_cursor({"pk": f"c#{campaign_id}", "sk": f"v#{chunk[-1].id}"}, fp)
+        return Page(items=chunk, next_cursor=cursor)
 
 
 # -- roll-ups ----------------------------------------------------------------------------------
@@ -862,6 +894,7 @@ class _Repositories:
         self.feedback = MemoryFeedback(t, writes)
         self.rules = MemoryRules(t, writes)
         self.evidence = MemoryEvidence(t, writes)
+        self.visits = MemoryVisits(t, writes)
         self.budgets = MemoryBudgets(t, writes)
         self.policies = MemoryPolicies(t, writes)
         self.delegations = MemoryDelegations(t, writes)

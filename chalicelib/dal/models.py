@@ -278,6 +278,7 @@ class EvidenceModel(Model):
     """Evidence: attachments and the near-duplicate index of photo hashes, in one table.
 
     pk `c#<campaign id>`, sk `a#<attachment id>`: an attachment (list = Query on pk).
+    pk `c#<campaign id>`, sk `v#<visit id>`: a visit (check-in), insert-only.
     pk `h#<tenant>|<band>|<16-bit value>`, sk `<attachment id>#<variant>`: a duplicate-index
     entry; candidates for a hash are the union of its 4 band Queries (see domain/evidence.py).
     No stream: nothing reacts to these writes.
@@ -316,6 +317,18 @@ class EvidenceModel(Model):
     phash = UnicodeAttribute(null=True)  # also on index entries: the indexed hash
     phash_crop = UnicodeAttribute(null=True)
     dup_refs = UnicodeSetAttribute(null=True)  # "<campaign id>/<attachment id>" of matching photos
+    # visit (check-in): pk `c#<campaign id>`, sk `v#<visit id>`
+    visit_id = UnicodeAttribute(null=True)
+    org = UnicodeAttribute(null=True)
+    owner_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    accuracy_m = NumberAttribute(null=True)
+    distance_km = NumberAttribute(null=True)
+    far_from_location = BooleanAttribute(null=True)
+    within_campaign_dates = BooleanAttribute(null=True)
 
 
 # -- evaluation: roll-ups and reports -----------------------------------------------------------

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.pages import Page, PageRequest
     from chalicelib.domain.rollups import Metrics, RowKey
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
+    from chalicelib.domain.visits import Visit
 
 #: A stored report (its fields, `status`, and once compiled `artifacts` or `error`).
 Report = dict[str, Any]
@@ -140,6 +141,16 @@ class EvidenceRepo(Protocol):
     def remove_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None: ...
 
     def candidates(self, tenant: str, hashes: builtins.list[str]) -> builtins.list[Candidate]: ...
+
+
+class VisitRepo(Protocol):
+    """Check-ins at the store: insert-only, a campaign's newest first."""
+
+    def insert(self, v: Visit) -> Visit: ...
+
+    def get(self, campaign_id: str, visit_id: str) -> Visit | None: ...
+
+    def list(self, campaign_id: str, page: PageRequest) -> Page[Visit]: ...
 
 
 class BudgetRepo(Protocol):
@@ -296,6 +307,9 @@ class Repositories(Protocol):
 
     @property
     def evidence(self) -> EvidenceRepo: ...
+
+    @property
+    def visits(self) -> VisitRepo: ...
 
     @property
     def budgets(self) -> BudgetRepo: ...

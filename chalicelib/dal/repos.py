@@ -51,6 +51,10 @@ def evidence() -> ports.EvidenceRepo:
     return storage().evidence
 
 
+def visits() -> ports.VisitRepo:
+    return storage().visits
+
+
 def budgets() -> ports.BudgetRepo:
     return storage().budgets
 

@@ -57,6 +57,12 @@ class DynamoRepositories:
         return EvidenceRepository(self.writes)
 
     @cached_property
+    def visits(self) -> ports.VisitRepo:
+        from chalicelib.dal.visits import VisitRepository
+
+        return VisitRepository(self.writes)
+
+    @cached_property
     def budgets(self) -> ports.BudgetRepo:
         from chalicelib.dal.budgets import BudgetRepository
 

@@ -99,6 +99,7 @@ FIELD_CODES: dict[str, str] = {
     "unknown_category": "a category the company does not have; params `choices`",
     "unknown_campaign": "no such campaign",
     "unknown_budget": "no such budget in the caller's company",
+    "unknown_visit": "no check-in of the caller at this campaign by that id (another campaign's or person's)",
     "required_for_scope": "needed by a feedback rule of this scope; params `scope`",
     "required_to_submit": "needed before feedback can be submitted",
     "too_few_photos": "fewer ready photos than the feedback rule asks for; params `min_photos`, `ready`",

@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # for annotations only
     from chalicelib.domain.approval import Delegation
     from chalicelib.domain.budget import Budget, LedgerEntry
     from chalicelib.domain.evidence import Attachment
+    from chalicelib.domain.visits import Visit
 
 
 def figures(c: Campaign, report: FeedbackReport | None = None) -> dict[str, Any]:
@@ -187,6 +188,22 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         out["gps"] = a.gps
         out["integrity"] = {**(a.integrity or {}), "duplicate_of": a.duplicate_of}
     return out
+
+
+def visit(v: Visit) -> dict[str, Any]:
+    """A check-in as API.md shows it."""
+    return {
+        "id": v.id,
+        "campaign_id": v.campaign_id,
+        "at": v.at,
+        "lat": v.lat,
+        "lon": v.lon,
+        "accuracy_m": v.accuracy_m,
+        "distance_km": v.distance_km,
+        "far_from_location": v.far_from_location,
+        "within_campaign_dates": v.within_campaign_dates,
+        "expires_at": v.expires_at,
+    }
 
 
 # -- money control ---------------------------------------------------------------------------

@@ -286,6 +286,20 @@ class AttachmentIn(Body):
     size_bytes: Annotated[int, Field(gt=0, le=25 * 1024 * 1024)]
 
 
+class VisitIn(Body):
+    """A check-in at the store: where the device says it is. The time is the server's."""
+
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), AfterValidator(_coordinate)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), AfterValidator(_coordinate)]
+    accuracy_m: (
+        Annotated[
+            float,
+            Field(ge=0, le=100_000, allow_inf_nan=False, description="the device's own estimate, metres"),
+        ]
+        | None
+    ) = None
+
+
 # -- evaluation and reports -------------------------------------------------------------------
 class ReportRun(Body):
     period: Annotated[Month, Field(description="the month, YYYY-MM")]

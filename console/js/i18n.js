@@ -342,6 +342,7 @@ export const TABLE = {
     "err.already_reimbursed": "该活动已经核销过了。",
     "err.idempotency_key_reused": "这次提交与上一次不同，请刷新后重试。",
     "err.request_in_progress": "上一次提交仍在处理中，请稍候再试。",
+    "err.resync_required": "本机数据太久没有同步，需要重新加载全部列表。",
     "err.conflict": "数据刚被别人修改，请重试。",
     "err.too_many_attachments": "附件数量已达上限（{max} 个）。",
     "err.payload_too_large": "内容太长。",
@@ -397,6 +398,7 @@ export const TABLE = {
     "field_error.unknown_category": "未知的活动类型",
     "field_error.unknown_campaign": "没有这个活动",
     "field_error.unknown_budget": "本公司没有这个预算",
+    "field_error.unknown_visit": "不是你在这个活动的签到",
     "field_error.required_for_scope": "按此范围创建规则时必填",
     "field_error.required_to_submit": "提交反馈前必须填写",
     "field_error.too_few_photos": "规则要求至少 {min_photos} 张通过检查的照片，目前 {ready} 张",
@@ -424,6 +426,7 @@ export const TABLE = {
     "rejected.corrupt": "文件已损坏或不完整",
     "rejected.too_many_pixels": "图片像素超过上限（{max_megapixels} 百万像素）",
     "rejected.animated": "动图不能作为照片",
+    "rejected.hash_mismatch": "上传的文件与申请时声明的 SHA-256 不一致（传输中被改动或换了文件）",
 
     // money control
     "nav.delegation": "代理审批",
@@ -497,6 +500,7 @@ export const TABLE = {
     "audit.action.attachment_ready": "附件通过检查",
     "audit.action.attachment_rejected": "附件被拒收",
     "audit.action.attachment_deleted": "删除附件",
+    "audit.action.visit_recorded": "到店签到",
     "audit.action.budget_reserved": "预留预算",
     "audit.action.budget_released": "释放预算",
     "audit.action.budget_consumed": "消耗预算",
@@ -1037,6 +1041,7 @@ export const TABLE = {
     "err.already_reimbursed": "This campaign is already settled.",
     "err.idempotency_key_reused": "This differs from the previous attempt; reload and try again.",
     "err.request_in_progress": "The previous attempt is still running; try again in a moment.",
+    "err.resync_required": "This device has not synced for too long; the lists are reloaded whole.",
     "err.conflict": "Someone changed this just now; please try again.",
     "err.too_many_attachments": "The campaign holds the most attachments allowed ({max}).",
     "err.payload_too_large": "Too long.",
@@ -1092,6 +1097,7 @@ export const TABLE = {
     "field_error.unknown_category": "Unknown campaign type",
     "field_error.unknown_campaign": "No such campaign",
     "field_error.unknown_budget": "Your company has no such budget",
+    "field_error.unknown_visit": "Not a check-in of yours at this campaign",
     "field_error.required_for_scope": "Required for a rule of this scope",
     "field_error.required_to_submit": "Required to submit feedback",
     "field_error.too_few_photos": "The feedback rule asks for at least {min_photos} checked photos; {ready} so far",
@@ -1119,6 +1125,7 @@ export const TABLE = {
     "rejected.corrupt": "The file is corrupt or incomplete",
     "rejected.too_many_pixels": "The image has more than {max_megapixels} megapixels",
     "rejected.animated": "Animated images are not photos",
+    "rejected.hash_mismatch": "The uploaded bytes do not match the SHA-256 declared when the upload was requested",
 
     // money control
     "nav.delegation": "Delegation",
@@ -1192,6 +1199,7 @@ export const TABLE = {
     "audit.action.attachment_ready": "Attachment accepted",
     "audit.action.attachment_rejected": "Attachment rejected",
     "audit.action.attachment_deleted": "Attachment deleted",
+    "audit.action.visit_recorded": "Checked in at the store",
     "audit.action.budget_reserved": "Budget reserved",
     "audit.action.budget_released": "Budget released",
     "audit.action.budget_consumed": "Budget consumed",

@@ -43,6 +43,8 @@ def victim(lambda_client):
         co.rep,
         {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
     ).json["attachment"]
+    visit = api.post(f"/campaigns/{approved['id']}/visits", co.rep, {"lat": 32.0415, "lon": 118.7849})
+    assert visit.status_code == 201, visit.json
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
     return {
         "co": co,
@@ -122,6 +124,8 @@ CAMPAIGN_ROUTES = [
     ("POST", "/campaigns/{id}/cancel", {"reason": "pwned"}),
     ("GET", "/campaigns/{id}/audit", None),
     ("GET", "/campaigns/{id}/approval-card", None),
+    ("POST", "/campaigns/{id}/visits", {"lat": 32.0415, "lon": 118.7849}),
+    ("GET", "/campaigns/{id}/visits", None),
 ]
 
 
@@ -139,6 +143,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         feedback_before = api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json
         attachments_before = api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json
         trail_before = api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json
+        visits_before = api.get(f"/campaigns/{campaign['id']}/visits", co.leader).json
         r = api.call(
             method,
             path.format(id=campaign["id"], attachment_id=victim["attachment"]["id"]),
@@ -152,6 +157,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         assert api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json == feedback_before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json == attachments_before
         assert api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json == trail_before, (method, path)
+        assert api.get(f"/campaigns/{campaign['id']}/visits", co.leader).json == visits_before, (method, path)
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -157,6 +157,7 @@ def test_every_action_of_the_contract_is_known_and_nothing_else():
         "attachment_ready",
         "attachment_rejected",
         "attachment_deleted",
+        "visit_recorded",
         "budget_reserved",
         "budget_released",
         "budget_consumed",
