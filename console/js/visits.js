@@ -44,7 +44,8 @@ export function CheckIn({ campaign, editable, onActive }) {
     setState({ busy: true, error: null });
     try {
       const coords = await currentPosition({ enableHighAccuracy: true, timeout: 20000, maximumAge: 30000 });
-      const body = { lat: coords.latitude, lon: coords.longitude, accuracy_m: Math.round(coords.accuracy) };
+      // the API takes an accuracy up to 100 km: a rougher fix says no more than that
+      const body = { lat: coords.latitude, lon: coords.longitude, accuracy_m: Math.min(Math.round(coords.accuracy), 100000) };
       const visit = await api.checkIn(campaign.id, body, intent.for(body));
       visits.setData((d) => ({ next_cursor: null, ...(d || {}), items: [visit, ...((d && d.items) || [])] }));
       setState({ busy: false, error: null });
