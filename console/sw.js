@@ -21,18 +21,28 @@ function hex(buffer) {
 async function precache() {
   if (!SHELL) throw new Error("sw.js was served without its release");
   const cache = await caches.open(CACHE);
-  try {
-    await Promise.all(Object.entries(SHELL.files).map(async ([path, sha256]) => {
+  const queue = Object.entries(SHELL.files);
+  // a few at a time: the page that registered this worker may still be loading; the first file
+  // that fails ends them all (queue emptied)
+  const fetcher = async () => {
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const [path, sha256] = next;
       const url = new URL(path, SCOPE).href;
       const response = await fetch(url, { cache: "no-cache" });
       if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
       const digest = hex(await crypto.subtle.digest("SHA-256", await response.clone().arrayBuffer()));
       if (digest !== sha256) throw new Error(`${path} is not the file of release ${SHELL.version}`);
       await cache.put(url, response);
-    }));
-  } catch (error) {
-    await caches.delete(CACHE); // never a partial release: the old one stays in charge
+    }
+  };
+  const ends = await Promise.allSettled(Array.from({ length: 4 }, () => fetcher().catch((error) => {
+    queue.length = 0;
     throw error;
+  })));
+  const failed = ends.find((end) => end.status === "rejected");
+  if (failed) {
+    await caches.delete(CACHE); // never a partial release: the old one stays in charge
+    throw failed.reason;
   }
   await refreshConfig(cache).catch(() => undefined);
 }

@@ -173,6 +173,10 @@ async function boot() {
 }
 
 boot();
-// after the first screen: the worker's precache never competes with it
-if (document.readyState === "complete") registerWorker().catch(() => undefined);
-else addEventListener("load", () => registerWorker().catch(() => undefined), { once: true });
+// once the first screen is loaded and the page idle: the worker's precache never competes with it
+const register = () => {
+  const later = window.requestIdleCallback || ((f) => setTimeout(f, 500));
+  later(() => registerWorker().catch(() => undefined), { timeout: 3000 });
+};
+if (document.readyState === "complete") register();
+else addEventListener("load", register, { once: true });

@@ -27,6 +27,7 @@ const waiters = new Map(); // seq → [resolve] of those awaiting its outcome
 const progress = new Map(); // seq → fraction of a photo's bytes sent
 let sendingSeq = null;
 let draining = null;
+let rerun = false;
 let retryTimer = null;
 
 /** listener({type: "changed" | "progress" | "sent", item?, response?}) */
@@ -150,25 +151,35 @@ export function send(seq) {
   return outcome;
 }
 
-/** Send every item that can go, in order (one drain at a time, across tabs too). */
+/** Send every item that can go, in order (one drain at a time, across tabs too). A call while a
+ * drain runs makes it go round once more, so an item queued as it ends is not left behind. */
 export function drain() {
-  if (!draining) draining = run().finally(() => { draining = null; });
+  if (draining) {
+    rerun = true;
+    return draining;
+  }
+  draining = (async () => {
+    try {
+      do {
+        rerun = false;
+        await sendPass();
+      } while (rerun);
+    } finally {
+      draining = null;
+      // whatever was not decided stays queued
+      for (const seq of [...waiters.keys()]) settle(seq, { state: "waiting", error: new NetworkError("not sent yet") });
+    }
+  })();
   return draining;
 }
 
-async function run() {
+async function sendPass() {
   const session = sender();
-  try {
-    if (session) {
-      const claims = session.claims;
-      const work = () => sendAll(session, claims);
-      if (navigator.locks) await navigator.locks.request(`outbox:${dbName(claims)}`, work);
-      else await work();
-    }
-  } finally {
-    // whatever was not decided stays queued
-    for (const seq of [...waiters.keys()]) settle(seq, { state: "waiting", error: new NetworkError("not sent yet") });
-  }
+  if (!session) return;
+  const claims = session.claims;
+  const work = () => sendAll(session, claims);
+  if (navigator.locks) await navigator.locks.request(`outbox:${dbName(claims)}`, work);
+  else await work();
 }
 
 function isRefusal(error) {
