@@ -78,6 +78,10 @@ def _from_model(m: E) -> Attachment:
         phash=m.phash,
         phash_crop=m.phash_crop,
         duplicate_refs=sorted(m.dup_refs or ()),
+        sha256=m.sha256,
+        declared_sha256=m.declared_sha256,
+        visit_id=m.visit_id,
+        attestation=json.loads(m.attestation_json) if m.attestation_json else None,
     )
 
 
@@ -109,6 +113,10 @@ def _to_model(a: Attachment) -> E:
         phash=a.phash,
         phash_crop=a.phash_crop,
         dup_refs=set(a.duplicate_refs) or None,
+        sha256=a.sha256,
+        declared_sha256=a.declared_sha256,
+        visit_id=a.visit_id,
+        attestation_json=json.dumps(a.attestation) if a.attestation is not None else None,
     )
 
 

@@ -317,7 +317,10 @@ class EvidenceModel(Model):
     phash = UnicodeAttribute(null=True)  # also on index entries: the indexed hash
     phash_crop = UnicodeAttribute(null=True)
     dup_refs = UnicodeSetAttribute(null=True)  # "<campaign id>/<attachment id>" of matching photos
-    # visit (check-in): pk `c#<campaign id>`, sk `v#<visit id>`
+    sha256 = UnicodeAttribute(null=True)  # of the stored bytes (the checker's)
+    declared_sha256 = UnicodeAttribute(null=True)  # the client's, when it declared one
+    attestation_json = UnicodeAttribute(null=True)
+    # visit (check-in): pk `c#<campaign id>`, sk `v#<visit id>` (an attachment's visit_id: the one it names)
     visit_id = UnicodeAttribute(null=True)
     org = UnicodeAttribute(null=True)
     owner_id = UnicodeAttribute(null=True)

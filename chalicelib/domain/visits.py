@@ -136,10 +136,3 @@ def checked(
     """The attestation once the checker has read the photo (a document, or a photo without
     EXIF, was neither taken during the visit nor near it, as far as anyone can tell)."""
     return {**attestation, "taken_during_visit": taken_during(visit, taken_at), "near_visit": near(visit, gps)}
-
-
-def attested(attestation: Mapping[str, Any] | None) -> bool:
-    """All three hold."""
-    if not attestation:
-        return False
-    return all(attestation.get(k) is True for k in ("requested_during_visit", "taken_during_visit", "near_visit"))

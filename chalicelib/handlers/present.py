@@ -178,6 +178,9 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         "checked_at": a.checked_at,
         "download_url": links.get("download_url"),
         "thumbnail_url": links.get("thumbnail_url"),
+        "sha256": a.sha256,
+        "attestation": a.attestation,
+        "attested": a.attested,
     }
     if a.status == "rejected":
         out["reason"] = a.reason

@@ -186,6 +186,51 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get("/reports/01NOSUCHREPORT000000000000", leader), 404, "not_found")
 
     money_loop(api, co)
+    field_loop(api, co, lambda_client)
+
+
+def field_loop(api, co, lambda_client) -> None:
+    """In the field (v3): a check-in, a photo asked for during it and declared by its hash, a
+    photo whose bytes are not the declared ones; with the errors a client handles."""
+    import hashlib
+
+    from chalicelib.clock import business_today
+
+    rep, manager = co.rep, co.manager
+    today = business_today()
+    here = _expect(api.post("/campaigns", rep, campaign_body(start_date=today, end_date=today)), 201)
+    _expect(api.post(f"/campaigns/{here['id']}/submit", rep), 200)
+    _expect(api.post(f"/campaigns/{here['id']}/visits", rep, {"lat": 32.0, "lon": 118.0}), 409, "invalid_state")
+    # money_loop set a policy: a province manager takes a small amount
+    _expect(api.post(f"/campaigns/{here['id']}/approve", co.province_manager, {"approved_amount": 1000}), 200)
+    visit = _expect(api.post(f"/campaigns/{here['id']}/visits", rep, {"lat": XINJIEKOU[0], "lon": XINJIEKOU[1]}), 201)
+    _expect(api.post(f"/campaigns/{here['id']}/visits", rep, {"lat": 91, "lon": 0}), 400, "validation_error")
+    _expect(api.post(f"/campaigns/{here['id']}/visits", manager, {"lat": 32.0, "lon": 118.0}), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{here['id']}/visits?limit=1", manager), 200)
+    _expect(api.get(f"/campaigns/{here['id']}/visits", co.rep2), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/visits", rep), 404, "not_found")
+    ev = Evidence(api, lambda_client, co)
+    photo = corpus.jpeg(corpus.scene(8, (640, 480)), exif=corpus.exif(None, *XINJIEKOU))
+    body = {"filename": "shelf.jpg", "content_type": "image/jpeg", "size_bytes": len(photo)}
+    asked = _expect(
+        api.post(
+            f"/campaigns/{here['id']}/attachments",
+            rep,
+            {**body, "visit_id": visit["id"], "sha256": hashlib.sha256(photo).hexdigest()},
+        ),
+        201,
+    )
+    ev.post(asked["upload"], photo)
+    ev.deliver(ev.event_for(f"uploads/{here['id']}/{asked['attachment']['id']}"))
+    wrong = _expect(api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "sha256": "0" * 64}), 201)
+    ev.post(wrong["upload"], photo)
+    ev.deliver(ev.event_for(f"uploads/{here['id']}/{wrong['attachment']['id']}"))
+    listed = _expect(api.get(f"/campaigns/{here['id']}/attachments", rep), 200)["items"]
+    assert {a["status"] for a in listed} == {"ready", "rejected"}, listed
+    _expect(api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "sha256": "ABC"}), 400, "validation_error")
+    _expect(
+        api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "visit_id": "NOPE"}), 400, "validation_error"
+    )
 
 
 def money_loop(api, co) -> None:

@@ -87,3 +87,116 @@ def test_an_upload_may_name_only_the_callers_own_visit_to_that_campaign(store):
         with pytest.raises(InvalidInput) as err:
             visits.visit_for_upload(who, c, visit_id)
         assert err.value.errors[0]["field"] == "visit_id" and err.value.errors[0]["code"] == "unknown_visit"
+
+
+# -- attested photos and the hash of the bytes ---------------------------------------------------
+def _exif_now(delta_minutes: float = 5) -> str:
+    """An EXIF time (Asia/Shanghai, no zone) `delta_minutes` from now."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    moment = dt.datetime.now(ZoneInfo("Asia/Shanghai")) + dt.timedelta(minutes=delta_minutes)
+    return moment.strftime("%Y:%m:%d %H:%M:%S")
+
+
+def _upload(store, campaign_id, data: bytes, visit_id=None, sha256=None, content_type="image/jpeg"):
+    from chalicelib.logic import evidence
+    from chalicelib.logic.uploads import UploadEvent, check_upload
+
+    a, form = evidence.request_upload(REP, campaign_id, "shelf.jpg", content_type, len(data), visit_id, sha256)
+    stored = store.objects.upload(form, data)
+    outcome = check_upload(UploadEvent(stored["bucket"], stored["key"], stored["size"], stored["etag"]))
+    return outcome, repos.evidence().get(campaign_id, a.id)
+
+
+def _photo(seed: int, when: str | None, where: tuple[float, float] | None) -> bytes:
+    from tests import corpus
+
+    lat, lon = where if where else (None, None)
+    return corpus.jpeg(corpus.scene(seed, (640, 480)), exif=corpus.exif(taken_at=when, lat=lat, lon=lon))
+
+
+def test_every_checked_attachment_carries_the_sha256_of_its_bytes_and_the_trail_commits_to_it(store):
+    import hashlib
+
+    c = approved()
+    photo = _photo(1, None, None)
+    outcome, a = _upload(store, c.id, photo)
+    assert outcome == "ready" and a.sha256 == hashlib.sha256(photo).hexdigest()
+    ready = [e for e in repos.audit().entries(c.id) if e["action"] == "attachment_ready"]
+    assert ready[-1]["changes"]["sha256"] == [None, a.sha256]
+    assert a.attested is False and a.attestation is None
+
+
+def test_bytes_other_than_the_declared_ones_are_rejected_as_a_hash_mismatch(store):
+    import hashlib
+
+    c = approved()
+    photo, other = _photo(2, None, None), _photo(3, None, None)
+    outcome, a = _upload(store, c.id, other, sha256=hashlib.sha256(photo).hexdigest())
+    assert outcome == "rejected" and a.reason_code == "hash_mismatch"
+    assert a.reason_params == {
+        "declared": hashlib.sha256(photo).hexdigest(),
+        "actual": hashlib.sha256(other).hexdigest(),
+    }
+    outcome, a = _upload(store, c.id, photo, sha256=hashlib.sha256(photo).hexdigest())
+    assert outcome == "ready" and a.sha256 == a.declared_sha256
+
+
+def test_a_photo_taken_during_a_check_in_and_near_it_is_attested(store):
+    c = approved(location=XINJIEKOU)
+    v = visits.record_visit(REP, c.id, 32.0415, 118.7849, 8.0)
+    outcome, a = _upload(store, c.id, _photo(4, _exif_now(5), (32.0418, 118.7851)), visit_id=v.id)
+    assert outcome == "ready"
+    assert a.attestation == {
+        "visit_id": v.id,
+        "requested_during_visit": True,
+        "taken_during_visit": True,
+        "near_visit": True,
+    }
+    assert a.attested is True
+    ready = [e for e in repos.audit().entries(c.id) if e["action"] == "attachment_ready"][-1]
+    assert ready["changes"]["attested"] == [None, True] and ready["changes"]["visit_id"] == [None, v.id]
+
+
+@pytest.mark.parametrize(
+    ("when", "where", "failing"),
+    [
+        (-30, (32.0418, 118.7851), "taken_during_visit"),  # taken before the check-in
+        (150, (32.0418, 118.7851), "taken_during_visit"),  # after it ran out
+        (5, (32.0600, 118.7851), "near_visit"),  # 2 km away
+        (None, (32.0418, 118.7851), "taken_during_visit"),  # no EXIF time
+        (5, None, "near_visit"),  # no EXIF position
+    ],
+)
+def test_a_photo_taken_elsewhere_or_at_another_time_is_not_attested(store, when, where, failing):
+    c = approved(location=XINJIEKOU)
+    v = visits.record_visit(REP, c.id, 32.0415, 118.7849, 8.0)
+    outcome, a = _upload(store, c.id, _photo(5, _exif_now(when) if when is not None else None, where), visit_id=v.id)
+    assert outcome == "ready" and a.attestation[failing] is False and a.attested is False
+    assert all(a.attestation[k] for k in ("requested_during_visit", "taken_during_visit", "near_visit") if k != failing)
+
+
+def test_an_upload_requested_after_the_check_in_ran_out_is_not_attested(store, monkeypatch):
+    import datetime as dt
+
+    from chalicelib.logic import evidence
+
+    c = approved(location=XINJIEKOU)
+    v = visits.record_visit(REP, c.id, 32.0415, 118.7849, 8.0)
+    later = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=2, minutes=1)).isoformat(timespec="milliseconds")
+    monkeypatch.setattr(evidence, "now_iso", lambda: later.replace("+00:00", "Z"))
+    _, a = _upload(store, c.id, _photo(6, _exif_now(5), (32.0418, 118.7851)), visit_id=v.id)
+    assert a.attestation["requested_during_visit"] is False and a.attested is False
+
+
+def test_an_upload_naming_another_persons_or_campaigns_visit_is_refused_and_records_nothing(store):
+    from chalicelib.logic import evidence
+
+    c, other = approved(), approved()
+    elsewhere = visits.record_visit(REP, other.id, 32.0, 118.0, None)
+    before = len(repos.audit().entries(c.id))
+    with pytest.raises(InvalidInput) as err:
+        evidence.request_upload(REP, c.id, "a.jpg", "image/jpeg", 1000, elsewhere.id, None)
+    assert err.value.errors[0]["field"] == "visit_id"
+    assert repos.evidence().list(c.id) == [] and len(repos.audit().entries(c.id)) == before
