@@ -117,7 +117,7 @@ def _server_counts(http: Http, token: str, campaigns: list[dict[str, Any]]) -> d
         duplicates += max(0, len(found) - 1)
         files = http.ok("GET", f"/campaigns/{c['id']}/attachments", token)["items"]
         ready += sum(1 for a in files if a["status"] == "ready")
-        duplicates += len(files) - len({(a["filename"], a["size_bytes"]) for a in files})
+        duplicates += len(files) - len({a.get("sha256") or (a["filename"], a["size_bytes"]) for a in files})
     return {"submitted_revisions": revisions, "ready_photos": ready, "duplicates": duplicates}
 
 

@@ -112,14 +112,10 @@ export async function queuePhoto(claims, { campaign, file, contentType, visitId 
   return seq;
 }
 
-// TEMPORARY until the API takes `sha256` and `visit_id` on attachment requests (feature-field):
-// today's API refuses unknown fields.
-const DECLARE_HASHES = false;
-
-/** The body of a photo's attachment request (POST /campaigns/{id}/attachments). */
+/** The body of a photo's attachment request (POST /campaigns/{id}/attachments): the bytes'
+ * SHA-256 declared (other bytes are rejected, hash_mismatch), the visit in force named. */
 export function attachmentBody(file) {
   const body = { filename: file.filename, content_type: file.content_type, size_bytes: file.size_bytes };
-  if (!DECLARE_HASHES) return body;
   if (file.sha256) body.sha256 = file.sha256;
   if (file.visit_id) body.visit_id = file.visit_id;
   return body;

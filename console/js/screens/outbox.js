@@ -4,10 +4,16 @@
 import { html, useState } from "../ui.js";
 import { t } from "../i18n.js";
 import { date } from "../format.js";
-import { Badge, Empty, errorMessage, Page } from "../components.js";
+import { Badge, Empty, Page, splitErrors } from "../components.js";
 import { discard, drain, itemError } from "../outbox.js";
 import { useOffline, useOutboxItems } from "../offline.js";
 import { size } from "../photos.js";
+
+/** The fields an outbox item's refusal may name, as the feedback form labels them. */
+const LABELS = () => ({
+  actual_spend: t("fig.actual_spend"), actual_sales: t("fig.actual_sales"), actual_units: t("field.actual_units"),
+  effect_rating: t("field.effect_rating"), reflections: t("field.reflections"), attachments: t("feedback.photos"),
+});
 
 function stateOf(item) {
   if (item.sending) return ["info", "outbox.state_sending"];
@@ -27,7 +33,7 @@ function OutboxItem({ item, claims, online, blocked }) {
     <p class="status-line"><${Badge} kind=${kind}>${t(label)}<//> <span>${what}</span>
       ${item.sending && item.progress !== null && item.progress !== undefined ? html`<span class="pct">${Math.round(item.progress * 100)}%</span>` : ""}</p>
     <p class="hint">${t("outbox.queued_at", { at: date(item.created_at) })}${item.attempts ? ` · ${t("outbox.attempts", { n: item.attempts })}` : ""}</p>
-    ${error && (refused || online) ? html`<p class=${refused ? "form-error" : "hint"} role=${refused ? "alert" : undefined}>${errorMessage(error)}</p>` : ""}
+    ${error && (refused || online) ? html`<p class=${refused ? "form-error" : "hint"} role=${refused ? "alert" : undefined}>${splitErrors(error, [], LABELS()).general}</p>` : ""}
     ${blocked ? html`<p class="hint">${t("outbox.blocked")}</p>` : ""}
     ${!item.sending ? html`<div class="actions">
       ${refused && item.kind !== "photo" ? html`<a class="button" href=${`#/campaigns/${item.campaign_id}/feedback`}>${t("outbox.fix")}</a>` : ""}
