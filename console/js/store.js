@@ -77,30 +77,3 @@ export async function meta(claims, key) {
   const row = await get(claims, "meta", key);
   return row ? row.value : undefined;
 }
-
-// -- the person the console may open offline ---------------------------------------------------
-// Tokens never leave memory (auth.js), so a reload with no network cannot sign in. The console
-// remembers who signed in last on this device (their claims, never a token) and, with no
-// network, opens as them with the data of their last sync; sending anything waits for a real
-// sign-in. Signing out forgets them.
-const LAST_USER = "huixiang:offline-user";
-
-export function rememberUser(claims) {
-  try {
-    localStorage.setItem(LAST_USER, JSON.stringify(claims));
-  } catch {
-    /* storage disabled: no offline start on this device */
-  }
-}
-
-export function rememberedUser() {
-  try {
-    return JSON.parse(localStorage.getItem(LAST_USER) || "null");
-  } catch {
-    return null;
-  }
-}
-
-export function forgetUser() {
-  localStorage.removeItem(LAST_USER);
-}
