@@ -9,7 +9,7 @@ SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
 
-.PHONY: install check run test bench token clean package openapi fuzz verify-rollups verify-audit
+.PHONY: install check run unit test bench token clean package openapi fuzz verify-rollups verify-audit
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,14 @@ check: install         ## lint, import order and format (ruff); the import graph
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-logo
+
+# The fast loop keeps bytecode (__pycache__, gitignored) even where PYTHONDONTWRITEBYTECODE is set,
+# and loads no pytest plugin it does not use (schemathesis' alone costs a second).
+UNIT_PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/python -m pytest -p no:xdist -p no:schemathesis -p no:anyio
+
+unit: install          ## the fast loop: the domain and every use case against the in-memory storage (tests/unit but what is marked slow), no moto, no server, no browser; prints its time
+	@start=$$(date +%s%N); $(UNIT_PYTEST) -m "not slow" tests/unit; rc=$$?; \
+	echo "make unit: $$(( ($$(date +%s%N) - start) / 1000000 )) ms"; exit $$rc
 
 test: check package $(CHROMIUM)  ## every test: unit, integration, functional, end-to-end, infra, browser (on the fresh build/), TEST_WORKERS=2 in parallel
 	@HUIXIANG_TEMPLATE=$(CURDIR)/build/sam.json $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc

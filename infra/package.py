@@ -126,8 +126,11 @@ def compile_tree(root: Path) -> None:
 
 def add_bytecode(package: Path) -> int:
     """Add an unchecked-hash .pyc beside every .py of the zip; returns how many were added.
-    A file that does not compile (a template or test data shipped by a library) is left as it
-    is: Python would fail on it at import too, and nothing imports it."""
+    Bytecode the zip already holds for those sources (a checkout where Python ran has
+    timestamp-checked .pyc files in chalicelib/, and Chalice zips them) is replaced: in Lambda
+    its timestamps never match, so it would be compiled again at every cold start. A file that
+    does not compile (a template or test data shipped by a library) is left as it is: Python
+    would fail on it at import too, and nothing imports it."""
     with tempfile.TemporaryDirectory(prefix="huixiang-bytecode-") as tmp:
         root = Path(tmp)
         with zipfile.ZipFile(package) as zf:
@@ -136,14 +139,24 @@ def add_bytecode(package: Path) -> int:
             for name in sources:
                 zf.extract(name, root)
         compile_tree(root)
-        added = 0
+        ours = {pyc.relative_to(root).as_posix(): pyc for pyc in sorted(root.rglob("*.pyc"))}
+        shipped = present & ours.keys()
+        if shipped:
+            _drop(package, shipped)
         with zipfile.ZipFile(package, "a", compression=zipfile.ZIP_DEFLATED) as zf:
-            for pyc in sorted(root.rglob("*.pyc")):
-                name = pyc.relative_to(root).as_posix()
-                if name not in present:
-                    zf.write(pyc, name)
-                    added += 1
-    return added
+            for name, pyc in ours.items():
+                zf.write(pyc, name)
+    return len(ours) - len(shipped)
+
+
+def _drop(package: Path, names: set[str]) -> None:
+    """Rewrite the zip without `names` (each other entry as it was, compression included)."""
+    kept = package.with_name(package.name + ".tmp")
+    with zipfile.ZipFile(package) as src, zipfile.ZipFile(kept, "w") as dst:
+        for info in src.infolist():
+            if info.filename not in names:
+                dst.writestr(info, src.read(info))
+    kept.replace(package)
 
 
 def main(argv: list[str] | None = None) -> int:

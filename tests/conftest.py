@@ -1,5 +1,9 @@
-"""Shared fixtures: one moto server for the session (the same server the local stack runs),
-tables and bucket created once, and a fresh company (org root) per test for isolation.
+"""What every suite shares: the cast of a company, HTTP and stream helpers, today's date.
+
+Nothing here starts a server. The suites that run against local AWS (integration, functional,
+contract, security, infra) start one moto per test process from their own conftest
+(tests/local_aws.py); the end-to-end, browser and fuzz suites start whole local stacks; the
+unit suite (`make unit`) runs against the in-memory storage and starts nothing.
 
 Everything in Huixiang is scoped to a company, so tests that each use their own company never
 see each other's campaigns, rules or worklists, and need no table resets between them.
@@ -8,9 +12,7 @@ see each other's campaigns, rules or worklists, and need no table resets between
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
 import uuid
 from pathlib import Path
 
@@ -19,22 +21,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-_KEY_DIR = Path(tempfile.mkdtemp(prefix="huixiang-test-keys-"))
-OUTBOX = Path(tempfile.mkdtemp(prefix="huixiang-test-outbox-"))
-
-
-def _start_moto() -> str:
-    from devstack.atomic_moto import start_in_thread
-
-    _, endpoint = start_in_thread()
-    return endpoint
-
-
-def _is_xdist_controller(config) -> bool:
-    """Under `pytest -n N` the controller only hands tests to its workers; each worker has
-    its own moto, tables and keys (nothing is shared between workers but var/, see below)."""
-    return bool(getattr(config.option, "numprocesses", None)) and not hasattr(config, "workerinput")
-
+from tests.local_aws import KEY_DIR  # noqa: E402 (after the checkout is on the path)
 
 #: Tests that start a local stack (`python -m devstack run`): they share var/ (the ready and
 #: endpoint files, the local keys, the outbox), so under xdist they all run on one worker.
@@ -48,48 +35,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("local-stack"))
 
 
-def pytest_configure(config):
-    """Point everything at a local moto server before any chalicelib module reads settings."""
-    if _is_xdist_controller(config):
-        return
-    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
-
-    _, jwks = ensure_keys(_KEY_DIR)
-    endpoint = _start_moto()
-    os.environ.update(
-        {
-            "AWS_ENDPOINT_URL": endpoint,
-            "AWS_ACCESS_KEY_ID": "testing",
-            "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_DEFAULT_REGION": "us-east-1",
-            "HUIXIANG_STAGE": "test",
-            "HUIXIANG_CATEGORIES": "tasting,display,roadshow,in_store_promotion",
-            "JWKS_PATH": str(jwks),
-            "TOKEN_ISSUER": ISSUER,
-            "TOKEN_AUDIENCE": AUDIENCE,
-            "POWERTOOLS_TRACE_DISABLED": "true",
-            "POWERTOOLS_METRICS_DISABLED": "true",
-            "POWERTOOLS_LOG_LEVEL": "WARNING",
-            "HUIXIANG_OUTBOX_DIR": str(OUTBOX),
-        }
-    )
-    os.environ.pop("HUIXIANG_READY_FILE", None)
-    import boto3
-
-    from chalicelib.config import settings
-    from chalicelib.dal.models import create_tables
-
-    create_tables()
-    boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
-    from devstack.evaluation import create_resources
-
-    create_resources()
-
-
 def mint(sub: str, role: str, org: str, **kw) -> str:
     from devstack.tokens import mint_token
 
-    return mint_token(sub, role, org, key_dir=_KEY_DIR, **kw)
+    return mint_token(sub, role, org, key_dir=KEY_DIR, **kw)
 
 
 def check_error_codes(body) -> None:

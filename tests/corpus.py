@@ -64,7 +64,7 @@ def jpeg(img, quality: int = 90, exif=None) -> bytes:
 
 def png(img) -> bytes:
     out = io.BytesIO()
-    img.save(out, "PNG")
+    img.save(out, "PNG", compress_level=1)  # lossless at any level: the fastest keeps test runs short
     return out.getvalue()
 
 

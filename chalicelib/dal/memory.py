@@ -1,6 +1,6 @@
 """In-memory storage: the same repositories as the DynamoDB ones, over dicts.
 
-For tests of business rules (tests/unit/test_use_cases.py): a use case runs against it in
+For tests of business rules (tests/unit/use_cases/): a use case runs against it in
 microseconds, with no moto. It keeps the semantics the use cases rely on:
 
 * every write is conditional exactly as in DynamoDB (versions, absence, checked ETags), and a
@@ -52,6 +52,13 @@ class _Op:
     holds: Callable[[], bool]
     apply: Callable[[], object]  # what it returns is ignored
     conflict: ConflictFactory = StaleWrite
+    kind: str = "put"  # what DynamoDB is sent: check, delete, put or update
+
+
+#: The order in which a DynamoDB transaction's writes are sent, and so the order in which its
+#: failed conditions are reported (dal/writes.py): of several failing conditions, the first
+#: sent decides what the caller is told.
+_SENT_ORDER = {"check": 0, "delete": 1, "put": 2, "update": 3}
 
 
 class _Writes:
@@ -71,7 +78,8 @@ class _Writes:
 
 
 class _Together(_Writes):
-    """A unit of work: every condition is checked, then every write applied, under one lock."""
+    """A unit of work: every condition is checked (in the order DynamoDB reports them), then every
+    write applied, under one lock."""
 
     def __init__(self, lock: threading.RLock) -> None:
         super().__init__(lock)
@@ -86,7 +94,7 @@ class _Together(_Writes):
 
     def commit(self) -> None:
         with self.lock:
-            for op in self.ops:
+            for op in sorted(self.ops, key=lambda o: _SENT_ORDER[o.kind]):
                 if not op.holds():
                     raise op.conflict()
             for op in self.ops:
@@ -220,7 +228,7 @@ class MemoryFeedback:
         return report
 
     def delete_draft(self, campaign_id: str) -> None:
-        self._writes.write(_Op(lambda: True, lambda: self._t.feedback.pop((campaign_id, "draft"), None)))
+        self._writes.write(_Op(lambda: True, lambda: self._t.feedback.pop((campaign_id, "draft"), None), kind="delete"))
 
     def insert_revision(self, report: FeedbackReport) -> None:
         snapshot = copy.deepcopy(report)
@@ -285,12 +293,15 @@ class MemoryRules:
         return None
 
     def delete(self, rule: FeedbackRule, release_claim: bool) -> None:
-        self._writes.write(_Op(lambda: True, lambda: self._t.rules.get(rule.target, {}).pop(rule.id, None)))
+        self._writes.write(
+            _Op(lambda: True, lambda: self._t.rules.get(rule.target, {}).pop(rule.id, None), kind="delete")
+        )
         if release_claim:
             self._writes.write(
                 _Op(
                     lambda: self._t.rule_claims.get(rule.target) == rule.id,
                     lambda: self._t.rule_claims.pop(rule.target),
+                    kind="delete",
                 )
             )
 
@@ -419,7 +430,7 @@ class MemoryEvidence:
                 self._t.photo_index.get(band, {}).pop(entry, None)
             del self._t.attachments[key]
 
-        self._writes.write(_Op(holds, apply))
+        self._writes.write(_Op(holds, apply, kind="delete"))
 
     def add_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None:
         with self._t.lock:
@@ -822,7 +833,7 @@ class MemoryBudgets:
             def short(d: Delta = delta) -> BudgetShort:
                 return BudgetShort(d)
 
-            writes.write(_Op(holds, apply, short))
+            writes.write(_Op(holds, apply, short, kind="update"))
         for entry in effect.entries:
 
             def unbooked(e: LedgerEntry = entry) -> bool:
@@ -861,7 +872,9 @@ class MemoryDelegations:
         return self._t.delegations.get((tenant, delegator_id))
 
     def delete(self, tenant: str, delegator_id: str) -> None:
-        self._writes.write(_Op(lambda: True, lambda: self._t.delegations.pop((tenant, delegator_id), None)))
+        self._writes.write(
+            _Op(lambda: True, lambda: self._t.delegations.pop((tenant, delegator_id), None), kind="delete")
+        )
 
     def to(self, tenant: str, delegate_id: str) -> list[Delegation]:
         return [d for (t, _), d in sorted(self._t.delegations.items()) if t == tenant and d.to.id == delegate_id]

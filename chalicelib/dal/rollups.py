@@ -247,9 +247,13 @@ class RollupRepository:
 
     def put_rows(self, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> int:
         """Overwrite rows with absolute values: for backfills and benchmark seeding only (never
-        on the stream path, where only deltas are applied). Returns the rows written."""
+        on the stream path, where only deltas are applied). Their companies join the registry the
+        schedules read, as a stream record's do. Returns the rows written."""
         table = settings().rollups_table
-        items: list[WriteRequestTypeDef] = []
+        items: list[WriteRequestTypeDef] = [
+            {"PutRequest": {"Item": {"pk": {"S": "tenants"}, "sk": {"S": t}, "tenant": {"S": t}}}}
+            for t in sorted({k.tenant for k in rows})
+        ]
         for key, metrics in rows.items():
             item: dict[str, AttributeValueTypeDef] = {name: {"S": value} for name, value in row_keys(key).items()}
             item.update(
@@ -272,7 +276,7 @@ class RollupRepository:
             pending = {table: items[start : start + 25]}
             while pending:
                 pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
-        return len(items)
+        return len(rows)
 
     # -- reads --------------------------------------------------------------------------------
     def entity_rows(self, tenant: str, dim: str, entity: str, first_month: str, last_month: str) -> list[RollupRow]:

@@ -103,6 +103,22 @@ def change_from_image(image: Mapping[str, Any]) -> FeedbackRule | Sweep:
     return _sweep_from_model(m) if m.target.startswith(SWEEP_PREFIX) else from_model(m)
 
 
+def sweep_item(rule: FeedbackRule, change: str) -> RuleModel:
+    """The progress item of the sweep a rule's `change` (created, deleted) starts, before its
+    first page: what the rules stream then carries to drive it."""
+    return RuleModel(
+        f"{SWEEP_PREFIX}{rule.id}",
+        change,
+        tenant=rule.tenant,
+        scope=rule.scope,
+        category=rule.category,
+        campaign_id=rule.campaign_id,
+        sweep_cursor=None,
+        sweep_done=False,
+        sweep_updated=0,
+    )
+
+
 class RuleRepository:
     def __init__(self, writes: Writes | None = None) -> None:
         self._writes = writes or Immediately()
@@ -158,19 +174,8 @@ class RuleRepository:
     def start_sweep(self, rule: FeedbackRule, change: str) -> bool:
         """Record that the campaigns a rule covers must be re-evaluated (its stream record drives
         the sweep). False when it was recorded before: a redelivered rule event."""
-        m = RuleModel(
-            f"{SWEEP_PREFIX}{rule.id}",
-            change,
-            tenant=rule.tenant,
-            scope=rule.scope,
-            category=rule.category,
-            campaign_id=rule.campaign_id,
-            sweep_cursor=None,
-            sweep_done=False,
-            sweep_updated=0,
-        )
         try:
-            self._writes.put(m, RuleModel.id.does_not_exist(), conflict=_AlreadyStarted)
+            self._writes.put(sweep_item(rule, change), RuleModel.id.does_not_exist(), conflict=_AlreadyStarted)
             return True
         except _AlreadyStarted:
             return False

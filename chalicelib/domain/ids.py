@@ -1,15 +1,16 @@
-"""Sortable ids (ULID: 48-bit millisecond time + 80 random bits, Crockford base32)."""
+"""Sortable ids (ULID: 48-bit millisecond time from chalicelib.clock + 80 random bits, Crockford base32)."""
 
 from __future__ import annotations
 
 import os
-import time
+
+from chalicelib.clock import now_ms as _now_ms
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
 def new_id(now_ms: int | None = None) -> str:
-    ms = int(time.time() * 1000) if now_ms is None else now_ms
+    ms = _now_ms() if now_ms is None else now_ms
     value = (ms << 80) | int.from_bytes(os.urandom(10), "big")
     out = []
     for _ in range(26):

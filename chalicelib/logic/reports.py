@@ -11,9 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from html import escape
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
-from chalicelib.clock import business_today, now_iso, previous_day
+from chalicelib.clock import business_day_start, business_now, business_today, now_iso, previous_day
 from chalicelib.dal import mail, repos
 from chalicelib.dal.objects import report_prefix
 from chalicelib.domain import access
@@ -166,7 +165,6 @@ def subscribe(principal: Principal, frequency: str) -> dict[str, Any]:
 
 # -- compiling -------------------------------------------------------------------------------------
 TREND_MONTHS = 6
-_SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def _row(group: str, metrics: dict[str, Any], name: str | None, today: str) -> dict[str, Any]:
@@ -229,10 +227,10 @@ def overdue_list(
 def as_of(today: str | None = None) -> dt.datetime:
     """The instant a report's figures are as of (Asia/Shanghai): now, or the start of `today`
     when another day is asked for."""
-    now = dt.datetime.now(_SHANGHAI).replace(microsecond=0)
+    now = business_now().replace(microsecond=0)
     if today is None or today == now.date().isoformat():
         return now
-    return dt.datetime.combine(dt.date.fromisoformat(today), dt.time(), tzinfo=_SHANGHAI)
+    return business_day_start(today)
 
 
 def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None) -> reporting.ReportData:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests import local_aws
 from tests.conftest import Api
 from tests.contract.recording import RecordingClient, RecordingHttp, contract
 
@@ -33,3 +34,8 @@ def recorded_api(lambda_client, openapi, chalice_app) -> Api:
     api.recorder = recorder
     yield api
     assert not recorder.failures(), recorder.report()
+
+
+def pytest_configure(config):
+    """The contract is checked against the app in this process, on local AWS (tests/local_aws.py)."""
+    local_aws.start(config)

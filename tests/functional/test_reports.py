@@ -13,8 +13,9 @@ import re
 import pytest
 import requests
 
-from tests.conftest import OUTBOX, make_budget
+from tests.conftest import make_budget
 from tests.functional.test_evaluation import sync
+from tests.local_aws import OUTBOX
 
 
 def compile_pending(streams, tenant: str) -> None:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import local_aws
+
 
 @pytest.fixture(scope="session")
 def template_path(tmp_path_factory) -> Path:
@@ -36,3 +38,8 @@ def resources(template) -> dict:
 
 def of_type(resources: dict, cfn_type: str) -> dict:
     return {name: r for name, r in resources.items() if r["Type"] == cfn_type}
+
+
+def pytest_configure(config):
+    """The IAM tests run a whole loop in this process against local AWS (tests/local_aws.py)."""
+    local_aws.start(config)

@@ -59,3 +59,28 @@ def test_the_unpacked_package_imports_the_app_from_its_bytecode(package, tmp_pat
     from_source = [line for line in ours if not line.rstrip("'").endswith(".pyc")]
     assert any("chalicelib/handlers/routes/__pycache__/campaigns" in line for line in ours), ours[:5]
     assert from_source == []
+
+
+def test_bytecode_left_in_the_source_tree_is_replaced_by_the_packages_own(tmp_path):
+    """A checkout where Python ran writes timestamp-checked .pyc files beside chalicelib/, and
+    Chalice zips them with the sources: in Lambda they never match (a zip keeps no exact mtime),
+    so every cold start compiled those modules again. The package's own bytecode replaces them."""
+    import py_compile
+
+    from infra.package import add_bytecode
+
+    source = tmp_path / "src" / "m.py"
+    source.parent.mkdir()
+    source.write_text("VALUE = 1\n")
+    stale = Path(py_compile.compile(str(source), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP))
+    package = tmp_path / "deployment.zip"
+    with zipfile.ZipFile(package, "w") as zf:
+        zf.write(source, "chalicelib/m.py")
+        zf.write(stale, _pyc_name("chalicelib/m.py"))
+        zf.writestr("chalicelib/data.json", "{}")
+    add_bytecode(package)
+    with zipfile.ZipFile(package) as zf:
+        names = zf.namelist()
+        assert sorted(names) == sorted(["chalicelib/m.py", _pyc_name("chalicelib/m.py"), "chalicelib/data.json"])
+        assert int.from_bytes(zf.read(_pyc_name("chalicelib/m.py"))[4:8], "little") == UNCHECKED_HASH
+        assert zf.read("chalicelib/data.json") == b"{}"

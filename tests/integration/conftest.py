@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from tests import local_aws
 from tests.integration.aws_creds import CREDS
 
 
@@ -30,3 +31,8 @@ def table(ddb: Any) -> str:
         StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"},
     )
     return name
+
+
+def pytest_configure(config):
+    """The repositories and tools run against this process's local AWS (tests/local_aws.py)."""
+    local_aws.start(config)

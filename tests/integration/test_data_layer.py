@@ -365,6 +365,37 @@ def test_a_ledger_books_each_fact_once_even_under_a_fresh_entry_id(store, org):
     assert store.budgets.get(budget.id).available == 50_000
 
 
+def test_of_several_failing_conditions_both_stores_report_the_one_dynamodb_is_sent_first(store, org):
+    """A reservation decided again from a stale read, on a budget the first one used up, fails
+    two conditions: its fact is booked already (a put) and the money is short (an update).
+    DynamoDB reports the put's (stale: re-read and decide again), so the caller learns what
+    happened to the campaign rather than that the budget is short; memory must say the same."""
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.budget import creation_effect, new_budget, reservation_effect
+
+    tenant, at, by = org.split("/")[0], "2026-11-02T08:00:00.000Z", Person("fin-1", "Zhou")
+    budget = new_budget(new_id(), tenant, tenant, "2026-11", None, 30_000, at)
+    store.budgets.apply(creation_effect(budget, None, by, at))
+    read_once = store.budgets.get(budget.id)
+    store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
+    with pytest.raises(StaleWrite):
+        store.budgets.apply(reservation_effect(read_once, "C1", 30_000, by, at))
+    assert store.budgets.get(budget.id).available == 0
+
+
+def test_rows_written_by_a_backfill_make_their_company_known_to_the_schedules(store, org):
+    """The 07:00 reports and 09:00 reminders run for the companies the roll-ups know: a company
+    whose rows were backfilled (put_rows) is one, as is one whose stream record was applied."""
+    from chalicelib.domain.rollups import RowKey
+
+    tenant = org.split("/")[0]
+    row = RowKey(tenant, "org", tenant, "2026-11", tenant, "tasting")
+    assert tenant not in store.rollups.tenants()
+    assert store.rollups.put_rows({row: {"campaigns": 3, "approved_amount": 900}}) == 1
+    assert tenant in store.rollups.tenants()
+    assert store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")[0][1]["campaigns"] == 3
+
+
 def test_a_roll_up_row_keeps_exact_values_up_to_its_cap_and_then_only_its_sketch(store, org):
     """Exact medians need a row's values; an item must stay far below DynamoDB's 400 KB, so a row
     past ROW_EXACT_CAP campaigns gives them up (and says so), in both stores alike."""

@@ -10,7 +10,15 @@ from chalicelib.dal.memory import InMemoryStorage
 from chalicelib.domain.campaign import APPLICATION, audit_fields
 from chalicelib.handlers import present
 from chalicelib.logic import campaigns, history
-from tests.unit.test_use_cases import REP, application
+from tests.unit.use_cases import builders
+from tests.unit.use_cases.builders import REP
+
+
+def application(**overrides: object) -> dict:
+    """The use-case tests' application (builders.py), with customer K1 "Suguo", no place, no units."""
+    plan = {"expected_spend": 200000, "expected_sales": 1000000, "expected_units": None}
+    base = {"title": "Weekend tasting", "customer": {"id": "K1", "name": "Suguo"}, "location": None, "plan": plan}
+    return builders.application(**{**base, **overrides})
 
 
 @pytest.fixture(autouse=True)

@@ -11,12 +11,25 @@ from collections import defaultdict
 
 import pytest
 
-from chalicelib.dal.evidence import band_keys
 from chalicelib.domain import filecheck as fc
 from chalicelib.domain.evidence import Candidate, Thresholds, best_matches
 from tests import corpus as C
 
 SCENES = 14
+
+
+def band_keys(tenant: str, phash: str) -> list[str]:
+    """The table's band keys (dal/evidence.py), imported when first used: that module loads the
+    DynamoDB models, which read their endpoint once, and a run of several suites starts its
+    local AWS only after collecting this one (tests/local_aws.py)."""
+    from chalicelib.dal.evidence import band_keys as keys
+
+    return keys(tenant, phash)
+
+
+#: the corpus (42 generated 1024×768 scenes, ~100 photos) takes seconds to build: make test runs
+#: these tests, make unit (the fast loop) leaves them out
+corpus_built = pytest.mark.slow
 
 
 class MemoryIndex:
@@ -62,6 +75,7 @@ def corpus():
     return originals, copies, similar
 
 
+@corpus_built
 def test_copies_match_and_similar_scenes_do_not(corpus):
     originals, copies, similar = corpus
     threshold = Thresholds().duplicate_distance
@@ -86,6 +100,7 @@ def test_copies_match_and_similar_scenes_do_not(corpus):
     assert precision == 1.0, precision
 
 
+@corpus_built
 def test_the_earlier_photo_is_found_whichever_copy_came_first(corpus):
     """Index the copy and look up the original: the crop variant works in both directions."""
     originals, copies, _ = corpus
@@ -97,6 +112,7 @@ def test_the_earlier_photo_is_found_whichever_copy_came_first(corpus):
     assert hits / SCENES >= 0.9
 
 
+@corpus_built
 def test_lookup_reads_only_the_buckets_of_its_bands(corpus):
     originals, copies, similar = corpus
     index = MemoryIndex()

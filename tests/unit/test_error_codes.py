@@ -5,6 +5,7 @@ of them in every language it has, by code, never by matching the English message
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import re
 from pathlib import Path
@@ -40,6 +41,7 @@ def _callee(call: ast.Call) -> str:
     return f.id if isinstance(f, ast.Name) else ""
 
 
+@functools.cache  # three tests read it: parsing every module of the server once is enough
 def codes_in_source() -> dict[str, dict[str, list[str]]]:
     """{kind: {code: [where …]}} for the three kinds of code, read from the server's source:
     `code="…"` and `code = "…"` and `{"code": "…"}` are error codes; the code argument of
