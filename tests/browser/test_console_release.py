@@ -140,3 +140,25 @@ def test_a_changed_file_runs_whole_from_the_next_load_and_a_half_deployed_releas
     assert seen[-1] == [NEW_TITLE, True]
     context.close()
     assert problems == []
+
+
+def test_the_console_is_an_installable_app(browser, served, tmp_path):
+    """Chromium's own verdict, in a profile of its own (it never installs from an incognito one):
+    no installability error, and the manifest parses with its icons."""
+    from devstack.browser import CHROMIUM, LAUNCH_ARGS
+
+    _, url, _ = served
+    context = browser.browser_type.launch_persistent_context(
+        str(tmp_path / "profile"), executable_path=CHROMIUM, args=LAUNCH_ARGS
+    )
+    try:
+        page = context.new_page()
+        page.goto(url)
+        page.wait_for_selector("html[data-ready]")
+        until(page, lambda: page.evaluate("navigator.serviceWorker.controller !== null"))
+        cdp = context.new_cdp_session(page)
+        manifest = cdp.send("Page.getAppManifest")
+        assert manifest["url"] == url + "manifest.webmanifest" and manifest["errors"] == []
+        assert cdp.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
+    finally:
+        context.close()
