@@ -7,7 +7,7 @@ import { configureApi } from "./api.js";
 import {
   currentSession, expire, initAuth, onSessionChange, openOffline, rememberedUser, signInCognito, signOut, token,
 } from "./auth.js";
-import { OfflineBar, reached, registerWorker, useOffline } from "./offline.js";
+import { reached, useOnline } from "./net.js";
 import { lang, setLang, t, useLang } from "./i18n.js";
 import { match, navigate, useRoute } from "./router.js";
 import { HOME, SCREENS } from "./screens/index.js";
@@ -84,7 +84,18 @@ function Shell({ session, route, children }) {
       return html`<li><a href=${`#${s.path}`} aria-current=${current ? "page" : undefined}>${label}</a></li>`;
     })}</ul>
   </nav>
-  <main id="main" tabindex="-1"><${OfflineBar} session=${session} />${children}</main>`;
+  <main id="main" tabindex="-1"><${LazyOfflineBar} session=${session} />${children}</main>`;
+}
+
+// The offline machinery (the bar, sending, syncing, the service worker) is loaded once the first
+// screen is there: the sign-in screen does not need it.
+let offline = null;
+const loadOffline = () => offline || (offline = import("./offline.js"));
+
+function LazyOfflineBar({ session }) {
+  const [Bar, setBar] = useState(null);
+  useEffect(() => { loadOffline().then((m) => setBar(() => m.OfflineBar)); }, []);
+  return Bar ? html`<${Bar} session=${session} />` : null;
 }
 
 function NotFound({ allowed }) {
@@ -94,7 +105,7 @@ function NotFound({ allowed }) {
 
 /** With no network nobody can sign in: the person who signed in last may go on offline. */
 function OfflineEntry() {
-  const { online } = useOffline();
+  const online = useOnline();
   const user = rememberedUser();
   if (online || !user) return null;
   return html`<div class="notice notice-warn offline-entry">
@@ -173,10 +184,11 @@ async function boot() {
 }
 
 boot();
-// once the first screen is loaded and the page idle: the worker's precache never competes with it
-const register = () => {
+// once the first screen is loaded and the page idle: the offline machinery, then the worker
+// (whose precache never competes with the first screen)
+const afterFirstScreen = () => {
   const later = window.requestIdleCallback || ((f) => setTimeout(f, 500));
-  later(() => registerWorker().catch(() => undefined), { timeout: 3000 });
+  later(() => loadOffline().then((m) => m.registerWorker()).catch(() => undefined), { timeout: 3000 });
 };
-if (document.readyState === "complete") register();
-else addEventListener("load", register, { once: true });
+if (document.readyState === "complete") afterFirstScreen();
+else addEventListener("load", afterFirstScreen, { once: true });

@@ -1,18 +1,19 @@
-// Offline as the shell shows it: online or not, when the device's copy was last synced, what
-// waits in the outbox and what was refused (a bar on every screen), and when to send and sync
-// (a sign-in, the network coming back, every few minutes). Also the service worker's
-// registration: a new release takes over at the next load, with one reload (sw.js).
+// Offline as the shell shows it: when the device's copy was last synced, what waits in the
+// outbox and what was refused (a bar on every screen), and when to send and sync (a sign-in,
+// the network coming back, every few minutes). Also the service worker's registration: a new
+// release takes over at the next load, with one reload (sw.js). Loaded after the first screen
+// (main.js): nothing here is needed to show it.
 import { html, useEffect, useState } from "./ui.js";
 import { currentSession, endOffline, onSessionChange } from "./auth.js";
 import { drain, items as outboxItems, onOutbox } from "./outbox.js";
 import { device, OFFLINE_ROLES, sync } from "./sync.js";
+import { isOnline, onNetwork, useOnline } from "./net.js";
 import { t } from "./i18n.js";
 import { date } from "./format.js";
 import { Badge } from "./components.js";
 
 const SYNC_EVERY_MS = 5 * 60000;
-const PROBE_EVERY_MS = 5000;
-const state = { online: navigator.onLine, syncing: false, syncedAt: null, syncError: null, waiting: 0, refused: 0 };
+const state = { syncing: false, syncedAt: null, syncError: null, waiting: 0, refused: 0 };
 const listeners = new Set();
 
 function set(changes) {
@@ -20,8 +21,8 @@ function set(changes) {
   for (const l of listeners) l({ ...state });
 }
 
-/** The offline state, re-rendering the component when it changes. */
-export function useOffline() {
+/** The sync and outbox state, re-rendering the component when it changes. */
+export function useSyncState() {
   const [value, setValue] = useState({ ...state });
   useEffect(() => {
     listeners.add(setValue);
@@ -55,31 +56,6 @@ export function useOutboxItems(campaignId, initial = []) {
   return list;
 }
 
-/** api.js says whether a call reached the server: the truth navigator.onLine only guesses. */
-export function reached(ok) {
-  if (ok === state.online) return;
-  set({ online: ok });
-  if (ok) kick();
-}
-
-addEventListener("online", () => reached(true));
-addEventListener("offline", () => set({ online: false }));
-
-/** Whether the network answers, asked of config.json through the service worker (which marks
- * the copy it kept): an offline session makes no API call that could tell. */
-async function probe() {
-  try {
-    const r = await fetch(new URL("../config.json", import.meta.url), { cache: "no-store" });
-    reached(r.ok && r.headers.get("X-Huixiang-Offline") !== "1");
-  } catch {
-    reached(false);
-  }
-}
-
-setInterval(() => {
-  if (!state.online) probe();
-}, PROBE_EVERY_MS);
-
 async function countOutbox() {
   const s = currentSession();
   const list = s ? await outboxItems(s.claims) : [];
@@ -110,23 +86,30 @@ onOutbox((event) => {
   if (event.type === "drained") syncNow(); // the server's view of what was just sent
 });
 
-onSessionChange((session) => {
+/** After the first screen of a session has what it needs: sending and syncing wait for an idle moment. */
+const soon = (f) => (window.requestIdleCallback || ((g) => setTimeout(g, 300)))(f, { timeout: 2000 });
+
+function started(session) {
   set({ syncedAt: null, syncError: null, waiting: 0, refused: 0 });
   if (!session) return;
   countOutbox();
   if (OFFLINE_ROLES.includes(session.claims.role)) {
     device.syncedAt(session.claims).then((at) => currentSession() === session && !state.syncedAt && set({ syncedAt: at || null }));
   }
-  if (session.token) kick();
-});
+  if (session.token) soon(kick);
+}
+
+onSessionChange((session) => started(session));
+started(currentSession()); // a session begun before this module was loaded
+onNetwork((online) => online && kick());
 
 setInterval(() => {
-  if (state.online && currentSession()) kick();
+  if (isOnline() && currentSession()) kick();
 }, SYNC_EVERY_MS);
 
 /** The bar under the header: offline, last sync, waiting to send (n), refused (n). */
 export function OfflineBar({ session }) {
-  const s = useOffline();
+  const s = { ...useSyncState(), online: useOnline() };
   const keeps = OFFLINE_ROLES.includes(session.claims.role);
   const signInToSend = session.offline && s.online;
   if (s.online && !session.offline && !keeps && !s.waiting && !s.refused) return null;

@@ -16,7 +16,6 @@ import { api, ApiError, NetworkError, newIdempotencyKey, uploadToStorage } from 
 import { currentSession } from "./auth.js";
 import { all, dbName, meta, request, transact } from "./store.js";
 
-export const KINDS = ["feedback_save", "feedback_submit", "photo"];
 const RETRY_MS = 30000;
 const CHECK_TIMEOUT_MS = 60000;
 /** A 409 that says "not now" rather than "no": retried, never a refusal. */

@@ -9,7 +9,8 @@ import { codeText, colon, t } from "./i18n.js";
 import { date } from "./format.js";
 import { Badge, errorMessage, StatusBadge } from "./components.js";
 import { discard, drain, itemError, onOutbox, queuePhoto } from "./outbox.js";
-import { useOffline, useOutboxItems } from "./offline.js";
+import { useOutboxItems } from "./offline.js";
+import { useOnline } from "./net.js";
 
 const TYPES = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", heic: "image/heic", heif: "image/heif",
   webp: "image/webp", pdf: "application/pdf",
@@ -126,7 +127,7 @@ function UploadRow({ item, onDiscard, online }) {
 export function PhotoUploader({ campaign, items, onItems, editable, visit }) {
   const claims = currentSession().claims;
   const queued = useOutboxItems(campaign.id).filter((i) => i.kind === "photo");
-  const { online } = useOffline();
+  const online = useOnline();
   const [checking, showChecking] = useState([]); // sent, awaiting the checker's verdict: [{id, file}]
   const checkingNow = useRef([]);
   const [deleting, setDeleting] = useState(false);

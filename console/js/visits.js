@@ -10,7 +10,7 @@ import { date } from "./format.js";
 import { Badge, errorMessage, useAsync } from "./components.js";
 import { device, orDevice } from "./sync.js";
 import { currentPosition, PositionError } from "./geo.js";
-import { useOffline } from "./offline.js";
+import { useOnline } from "./net.js";
 
 /** The visit in force now (the newest whose two hours have not run out), or null. */
 export function activeVisit(visits, now = Date.now()) {
@@ -31,7 +31,7 @@ export function VisitFlags({ v }) {
 /** The check-in section of the feedback form; onActive(visit | null) hears the visit in force. */
 export function CheckIn({ campaign, editable, onActive }) {
   const claims = currentSession().claims;
-  const { online } = useOffline();
+  const online = useOnline();
   const visits = useAsync(() => orDevice(() => api.visits(campaign.id), () => device.visits(claims, campaign.id)), [campaign.id]);
   const [state, setState] = useState({ busy: false, error: null });
   const [intent] = useState(() => new IntentKey());

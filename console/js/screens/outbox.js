@@ -6,7 +6,8 @@ import { t } from "../i18n.js";
 import { date } from "../format.js";
 import { Badge, Empty, Page, splitErrors } from "../components.js";
 import { discard, drain, itemError } from "../outbox.js";
-import { useOffline, useOutboxItems } from "../offline.js";
+import { useOutboxItems } from "../offline.js";
+import { useOnline } from "../net.js";
 import { size } from "../photos.js";
 
 /** The fields an outbox item's refusal may name, as the feedback form labels them. */
@@ -48,7 +49,7 @@ function OutboxItem({ item, claims, online, blocked }) {
 
 export default function Outbox({ session }) {
   const items = useOutboxItems(undefined, null);
-  const { online } = useOffline();
+  const online = useOnline();
   return html`<${Page} title=${t("nav.outbox")} busy=${items === null}>
     <p class="hint">${t("outbox.explain")}</p>
     ${items === null ? "" : items.length
