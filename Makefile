@@ -64,8 +64,8 @@ bench: install         ## benchmarks: prints tables and writes bench/results.jso
 verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
 	$(BIN)/python -m tools.verify_rollups
 
-verify-audit: install    ## verify every campaign's audit chain (of the running local stack) as GET /campaigns/{id}/audit does; TENANT=T for one company, FILE=trail.json for an exported trail (docs/audit.md)
-	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE))
+verify-audit: install    ## verify every campaign's audit chain (of the running local stack) as GET /campaigns/{id}/audit does; TENANT=T for one company, FILE=trail.json for an exported trail, FILE=bundle.json for an evidence bundle (its files beside it, or FILES=dir; DOWNLOAD=1 fetches them) (docs/audit.md)
+	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE)) $(if $(FILES),--files $(FILES)) $(if $(DOWNLOAD),--download)
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache

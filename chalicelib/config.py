@@ -39,6 +39,7 @@ class Settings:
     console_origin: str | None = None
     control_table: str = ""
     audit_table: str = ""  # the web console's origin: the one CORS answers
+    changes_table: str = ""  # the changes feed (dal/changes.py)
 
 
 def _prefix(stage: str) -> str:
@@ -79,4 +80,5 @@ def settings() -> Settings:
         console_origin=env.get("CONSOLE_ORIGIN") or None,
         control_table=env.get("CONTROL_TABLE", f"{p}-control"),
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
+        changes_table=env.get("CHANGES_TABLE", f"{p}-changes"),
     )

@@ -34,6 +34,7 @@ from chalicelib.domain.approval import ApprovalPolicy, Delegation
 from chalicelib.domain.audit import AuditEntry, Person
 from chalicelib.domain.budget import Budget, BudgetScope, Delta, Effect, LedgerEntry, apply_delta, coverage_scopes
 from chalicelib.domain.campaign import Campaign, RuleRef
+from chalicelib.domain.changes import KEEP_SECONDS, Change, FeedEntry
 from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
@@ -134,6 +135,9 @@ class _Tables:
     policies: dict[str, tuple[ApprovalPolicy, dict[str, Any]]] = field(default_factory=dict)
     delegations: dict[tuple[str, str], Delegation] = field(default_factory=dict)
     audit: dict[str, dict[int, AuditEntry]] = field(default_factory=dict)
+    feed: dict[str, dict[int, tuple[FeedEntry, float]]] = field(default_factory=dict)  # entry, expires at
+    feed_facts: dict[str, set[str]] = field(default_factory=dict)
+    feed_heads: dict[str, int] = field(default_factory=dict)  # a partition's last seq (never expires)
 
 
 # -- campaigns -------------------------------------------------------------------------------
@@ -617,6 +621,51 @@ class MemoryReports:
         self._t.reminders.discard((tenant, day, rep_id))
 
 
+# -- the changes feed ------------------------------------------------------------------------------
+class MemoryChanges:
+    """One partition per audience: the same numbering (1, 2, 3 … no gap) and the same guard per
+    fact as dal/changes.py, under the storage's lock. `expire(now)` plays DynamoDB's TTL."""
+
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+        self._key = uuid.uuid4().bytes + uuid.uuid4().bytes
+
+    def record(self, audience: str, change: Change) -> FeedEntry | None:
+        import datetime as dt
+
+        from chalicelib import clock
+
+        with self._t.lock:
+            facts = self._t.feed_facts.setdefault(audience, set())
+            if change.fact in facts:
+                return None
+            entries = self._t.feed.setdefault(audience, {})
+            at = clock.now_iso()
+            written = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+            seq = self._t.feed_heads.get(audience, 0) + 1
+            entry = FeedEntry(seq=seq, at=at, written=written, change=copy.deepcopy(change))
+            entries[seq] = (entry, int(written) + KEEP_SECONDS)
+            self._t.feed_heads[audience] = seq
+            facts.add(change.fact)
+        return entry
+
+    def after(self, audience: str, seq: int, limit: int) -> list[FeedEntry]:
+        with self._t.lock:
+            entries = self._t.feed.get(audience, {})
+            return [copy.deepcopy(entries[n][0]) for n in sorted(entries) if n > seq][:limit]
+
+    def cursor_key(self) -> bytes:
+        return self._key
+
+    def expire(self, now: float) -> int:
+        """Drop what has expired (TTL), as DynamoDB eventually does; returns how many."""
+        with self._t.lock:
+            gone = [(a, n) for a, entries in self._t.feed.items() for n, (_, until) in entries.items() if until < now]
+            for audience, n in gone:
+                del self._t.feed[audience][n]
+        return len(gone)
+
+
 # -- objects, mail, idempotency ------------------------------------------------------------------
 class MemoryObjects:
     """Objects by (bucket, key). `upload()` plays the browser posting a presigned form."""
@@ -922,6 +971,7 @@ class InMemoryStorage(_Repositories):
         super().__init__(self.tables, _Writes(self.tables.lock))
         self.rollups = MemoryRollups(self.tables)
         self.reports = MemoryReports(self.tables)
+        self.changes = MemoryChanges(self.tables)
         self.objects = MemoryObjects(self.tables)
         self.mailer = MemoryMailer()
         self.idempotency = MemoryIdempotency(self.tables)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     MapAttribute,
     NumberAttribute,
@@ -230,17 +231,19 @@ class RuleModel(Model):
     by_tenant = _gsi("by_tenant", "rule_tenant", "id")()
 
 
-STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)
+STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)  # and EvidenceModel, below
 
 
 def create_tables() -> None:
     """Create every table (streams on) if missing. Used by the local stack and the tests only;
     production tables come from the CloudFormation template in infra/."""
-    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS):
+    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, ChangeModel):
         if not model.exists():
             model.create_table(wait=True)
             if model is RuleModel:
                 _expire_on(model.Meta.table_name, "expiration")
+            if model is ChangeModel:
+                _expire_on(model.Meta.table_name, "expires_at")
     _create_idempotency_table()
     create_evaluation_tables()
 
@@ -281,11 +284,10 @@ class EvidenceModel(Model):
     pk `c#<campaign id>`, sk `v#<visit id>`: a visit (check-in), insert-only.
     pk `h#<tenant>|<band>|<16-bit value>`, sk `<attachment id>#<variant>`: a duplicate-index
     entry; candidates for a hash are the union of its 4 band Queries (see domain/evidence.py).
-    No stream: nothing reacts to these writes.
+    Stream on (new and old images): the changes feed follows attachments and visits from it.
     """
 
-    class Meta:
-        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+    class Meta(_Meta):
         table_name = settings().evidence_table
         region = settings().region
         host = _host()
@@ -425,6 +427,35 @@ class AuditModel(Model):
 
 
 CONTROL_MODELS = (ControlModel, AuditModel)
+
+
+# -- the changes feed ----------------------------------------------------------------------------
+class ChangeModel(Model):
+    """The changes feed (dal/changes.py): one partition per audience (`owner#<tenant>|<sub>`,
+    `org#<node>`), in it the partition's head (sk `head`: its last `seq`), its entries (sk
+    `e#<seq, 12 digits>`) and one guard per fact recorded there (sk `fact#<fact>`); plus the
+    key that signs cursors (pk `#cursor-key`). Entries and guards expire by TTL on `expires_at`.
+    No stream: nothing reacts to these writes."""
+
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().changes_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute(null=True)  # the head's last seq; an entry's or a guard's own
+    at = UnicodeAttribute(null=True)
+    written = NumberAttribute(null=True)  # epoch seconds, when the entry was written
+    entity = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
+    op = UnicodeAttribute(null=True)
+    fact = UnicodeAttribute(null=True)
+    state = BinaryAttribute(null=True, legacy_encoding=False)  # zlib of the JSON of the entity's images
+    secret = BinaryAttribute(null=True, legacy_encoding=False)  # the cursor key's item only
+    expires_at = NumberAttribute(null=True)
 
 
 def create_evaluation_tables() -> None:

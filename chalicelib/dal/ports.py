@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.audit import AuditEntry, Person
     from chalicelib.domain.budget import Budget, Effect, LedgerEntry
     from chalicelib.domain.campaign import Campaign, RuleRef
+    from chalicelib.domain.changes import Change, FeedEntry
     from chalicelib.domain.evidence import Attachment, Candidate
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
     from chalicelib.domain.pages import Page, PageRequest
@@ -253,6 +254,24 @@ class ReportRepo(Protocol):
     def release_reminder(self, tenant: str, day: str, rep_id: str) -> None: ...
 
 
+class ChangeRepo(Protocol):
+    """The changes feed: one partition per audience, entries numbered without a gap, each
+    fact recorded once per partition (its own transaction: it joins no unit of work)."""
+
+    def record(self, audience: str, change: Change) -> FeedEntry | None:
+        """Append the change to the partition: its entry, or None when the partition recorded
+        its fact already."""
+        ...
+
+    def after(self, audience: str, seq: int, limit: int) -> list[FeedEntry]:
+        """Up to `limit` entries after `seq`, oldest first (one strongly consistent read)."""
+        ...
+
+    def cursor_key(self) -> bytes:
+        """The secret cursors are signed with (the same for every process of a deployment)."""
+        ...
+
+
 class ObjectStore(Protocol):
     """Uploads, thumbnails, quarantine, dead letters and report artifacts (dal/objects.py)."""
 
@@ -339,6 +358,9 @@ class Storage(Repositories, Protocol):
 
     @property
     def reports(self) -> ReportRepo: ...
+
+    @property
+    def changes(self) -> ChangeRepo: ...
 
     @property
     def objects(self) -> ObjectStore: ...

@@ -79,6 +79,10 @@ def reports() -> ports.ReportRepo:
     return storage().reports
 
 
+def changes() -> ports.ChangeRepo:
+    return storage().changes
+
+
 def objects() -> ports.ObjectStore:
     return storage().objects
 

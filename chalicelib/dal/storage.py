@@ -106,6 +106,12 @@ class DynamoStorage(DynamoRepositories):
         return ReportRepository()
 
     @cached_property
+    def changes(self) -> ports.ChangeRepo:
+        from chalicelib.dal.changes import ChangeRepository
+
+        return ChangeRepository()
+
+    @cached_property
     def objects(self) -> ports.ObjectStore:
         from chalicelib.dal.objects import ObjectStore
 

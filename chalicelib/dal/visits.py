@@ -57,6 +57,11 @@ def visit_from_image(image: Mapping[str, Any]) -> Visit:
     return visit_from_model(model_from_image(E, image))
 
 
+def visit_image(v: Visit) -> dict[str, Any]:
+    """A visit as the evidence table's stream carries it (DynamoDB JSON)."""
+    return _to_model(v).serialize()
+
+
 def _to_model(v: Visit) -> E:
     return E(
         _pk(v.campaign_id),
@@ -110,4 +115,4 @@ class VisitRepository:
         return Page(items=items, next_cursor=encode_cursor(from_dynamo_key(result.last_evaluated_key), fp))
 
 
-__all__ = ["VisitRepository", "visit_from_image"]
+__all__ = ["VisitRepository", "visit_from_image", "visit_image"]

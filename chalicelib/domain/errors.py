@@ -41,6 +41,7 @@ ERROR_CODES: dict[str, str] = {
     "budget_exists": "409: the org, period and category already have a budget",
     "budget_below_committed": "409: a budget's amount may not go below what is committed; params `committed` (fen)",
     "budget_exceeded": "409: the budget is short; `available` (fen), params `available`, `needed` (fen)",
+    "resync_required": "410: what follows the cursor is no longer kept (7 days): reload, start without a cursor; params `retention_days`",
     "payload_too_large": "413: the body exceeds the limit; params `max_bytes`",
     "unsupported_media_type": "415: the body is not application/json",
     "bad_request": "400: a request Chalice itself could not read",
@@ -166,6 +167,12 @@ class Conflict(DomainError):
     """A state conflict: not_editable, invalid_state, feedback_locked, already_reimbursed …"""
 
     code = "conflict"
+
+
+class Gone(DomainError):
+    """What a cursor points after is no longer kept: the client starts again."""
+
+    code = "resync_required"
 
 
 class PayloadTooLarge(DomainError):

@@ -186,10 +186,10 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get("/reports/01NOSUCHREPORT000000000000", leader), 404, "not_found")
 
     money_loop(api, co)
-    field_loop(api, co, lambda_client)
+    field_loop(api, co, lambda_client, cid)
 
 
-def field_loop(api, co, lambda_client) -> None:
+def field_loop(api, co, lambda_client, cid: str) -> None:
     """In the field (v3): a check-in, a photo asked for during it and declared by its hash, a
     photo whose bytes are not the declared ones; with the errors a client handles."""
     import hashlib
@@ -231,6 +231,47 @@ def field_loop(api, co, lambda_client) -> None:
     _expect(
         api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "visit_id": "NOPE"}), 400, "validation_error"
     )
+    bundle = _expect(api.get(f"/campaigns/{here['id']}/evidence", manager), 200)
+    assert bundle["audit"]["verified"] is True and bundle["visits"], bundle
+    _expect(api.get(f"/campaigns/{cid}/evidence", co.finance), 200)  # with feedback and settlement
+    _expect(api.get(f"/campaigns/{here['id']}/evidence", co.rep2), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/evidence", co.finance), 404, "not_found")
+    # the changes feed, from what the stream functions wrote
+    streams = Streams(lambda_client)
+    for kind, function in (
+        ("campaigns", "on_campaign_change"),
+        ("feedback", "on_feedback_change"),
+        ("evidence", "on_evidence_change"),
+    ):
+        mine = [
+            r
+            for r in streams.records(kind, lambda r: co.root in json.dumps(r))
+            if r["eventID"] not in streams.delivered
+        ]
+        assert streams.invoke(function, mine) == {"batchItemFailures": []}
+    page = _expect(api.get("/me/changes?limit=200", co.leader), 200)
+    assert {i["entity"] for i in page["items"]} >= {"campaign", "feedback", "attachment", "visit"}, page
+    assert {i["op"] for i in page["items"]} == {"upsert", "remove"}
+    _expect(api.get(f"/me/changes?cursor={page['next_cursor']}", co.leader), 200)
+    _expect(api.get(f"/me/changes?cursor={page['next_cursor']}", co.manager), 400, "validation_error")
+    _expect(api.get("/me/changes?limit=0", rep), 400, "validation_error")
+    _expect(api.get("/me/changes"), 401, "unauthorized")
+    stale = _stale_cursor(co)
+    _expect(api.get(f"/me/changes?cursor={stale}", co.leader), 410, "resync_required")
+
+
+def _stale_cursor(co) -> str:
+    """A cursor the server itself signed eight days ago, for the leader's feed."""
+    import time
+
+    from chalicelib.dal import repos
+    from chalicelib.dal.paging import sign_position
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.changes import cursor_binding
+
+    leader = Principal(f"lead-{co.root}", "leader", co.root)
+    eight_days_ago = int(time.time()) - 8 * 24 * 3600
+    return sign_position({"s": 1, "t": eight_days_ago}, cursor_binding(leader), repos.changes().cursor_key())
 
 
 def money_loop(api, co) -> None:
@@ -542,7 +583,7 @@ def test_the_loop_exercises_every_operation_and_every_error_class(loop, served_s
         if method in {"get", "put", "post", "patch", "delete"}
     }
     assert declared - loop.exercised() == set(), "operations the loop never calls: add a step to whole_loop"
-    assert {200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415} <= loop.statuses()
+    assert {200, 201, 202, 204, 400, 401, 403, 404, 409, 410, 413, 415} <= loop.statuses()
 
 
 def test_the_recorder_refuses_an_undeclared_field_a_wrong_type_and_an_undeclared_status(openapi, chalice_app):

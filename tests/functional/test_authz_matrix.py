@@ -122,6 +122,8 @@ MATRIX = {
         row(201, 403, 403, 403, 403, 403, 403, 403),
     ),
     "list visits": ("approved", "GET", "/campaigns/{id}/visits", None, SCOPED_READ),
+    "evidence bundle": ("approved", "GET", "/campaigns/{id}/evidence", None, SCOPED_READ),
+    "my changes": ("none", "GET", "/me/changes", None, row(*[200] * 8)),
     # evaluation and reports
     "campaign evaluation": ("approved", "GET", "/campaigns/{id}/evaluation", None, SCOPED_READ),
     "customer history": ("none", "GET", "/customers/{customer}/history", None, row(*[200] * 8)),

@@ -23,6 +23,7 @@ LISTS = (
     "/customers/CUST-1/history",  # both companies serve a customer CUST-1
     "/budgets",
     "/me/approvals",
+    "/me/changes",
 )
 
 
@@ -126,6 +127,7 @@ CAMPAIGN_ROUTES = [
     ("GET", "/campaigns/{id}/approval-card", None),
     ("POST", "/campaigns/{id}/visits", {"lat": 32.0415, "lon": 118.7849}),
     ("GET", "/campaigns/{id}/visits", None),
+    ("GET", "/campaigns/{id}/evidence", None),
 ]
 
 
