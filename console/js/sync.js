@@ -35,12 +35,6 @@ async function follow(claims) {
         cursor = await reload(claims);
         continue;
       }
-      if (error instanceof ApiError && error.status === 404 && resyncs < 1) {
-        // TEMPORARY until GET /me/changes lands (feature-field): the lists, whole, every time
-        resyncs += 1;
-        await reload(claims);
-        break;
-      }
       throw error;
     }
     await applyChanges(claims, page.items, page.next_cursor || cursor);
@@ -57,16 +51,16 @@ function workable(c) {
   return c.status === "approved" && c.reimbursement.status !== "reimbursed";
 }
 
-/** The lists, whole: every campaign of mine, and the report and files of those I may still
- * report on. Replaces the copy and forgets the cursor (the feed then starts from its oldest). */
+/** The lists, whole: every campaign of mine, and the report, files and check-ins of those I may
+ * still report on. Replaces the copy and forgets the cursor (the feed then starts from its oldest). */
 async function reload(claims) {
   const { items } = await api.allCampaigns({}, 50);
   const queue = items.filter(workable);
   const details = [];
   await Promise.all(Array.from({ length: DETAIL_WORKERS }, async () => {
     for (let c = queue.shift(); c; c = queue.shift()) {
-      const [feedback, attachments] = await Promise.all([api.feedback(c.id), api.attachments(c.id)]);
-      details.push({ feedback, attachments: attachments.items });
+      const [feedback, attachments, visits] = await Promise.all([api.feedback(c.id), api.attachments(c.id), api.visits(c.id)]);
+      details.push({ feedback, attachments: attachments.items, visits: visits.items });
     }
   }));
   await transact(claims, [...ENTITIES, "meta"], "readwrite", (s) => {
@@ -75,6 +69,7 @@ async function reload(claims) {
     for (const d of details) {
       s.feedback.put(d.feedback);
       for (const a of d.attachments) s.attachments.put(a);
+      for (const v of d.visits) s.visits.put(v);
     }
     s.meta.put({ key: "cursor", value: null });
   });

@@ -7,10 +7,11 @@ the same device never sees the first one's data."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from tests.browser import scene
-from tests.browser.conftest import wait_for
+from tests.browser.conftest import Company, wait_for
 
 
 def _photos(tmp_path, c: dict, n: int, first_seed: int) -> list[str]:
@@ -203,3 +204,98 @@ def test_another_person_on_the_same_device_never_sees_the_first_ones_data(consol
         lambda: (co.api("rep", "GET", f"/campaigns/{mine['id']}/feedback")["draft"] or {}).get("actual_spend") == 120000
     )
     assert co.api("rep2", "GET", f"/campaigns/{theirs['id']}/feedback")["draft"] is None
+
+
+def _changes(co: Company, who: str) -> list[dict]:
+    """Everything in a person's changes feed, from its oldest change."""
+    items, cursor = [], None
+    while True:
+        page = co.api(who, "GET", "/me/changes?limit=200" + (f"&cursor={cursor}" if cursor else ""))
+        items += page["items"]
+        if len(page["items"]) < 200:
+            return items
+        cursor = page["next_cursor"]
+
+
+def test_the_device_copy_follows_the_changes_feed_and_starts_again_when_told_to(console, company):
+    """After the first sync the copy moves by the changes feed alone, from the cursor it kept: a
+    campaign approved meanwhile arrives, a cancelled one leaves, no list is read again. A 410
+    `resync_required` (a cursor older than the 7 days kept; answered in the server's place here,
+    the only way to age a signed cursor from a browser test) reloads the lists and follows the
+    feed again from its oldest change, removes included."""
+    co = company
+    kept = scene.approved(co, title="品鉴 · 留下的活动")
+    cancelled = scene.approved(co, title="路演 · 要取消的活动")
+    scene.approved(co, who="rep2", approver="leader", title="路演 · 韩梅梅的活动")
+    rep = console("phone")
+    reads: list[str] = []  # the sync's reads, as the page sent them
+
+    def seen(request) -> None:
+        if request.method == "GET" and re.search(r"/me/changes|/campaigns\?", request.url):
+            reads.append(request.url)
+
+    rep.context.on("request", seen)
+    rep.sign_in(co.users["rep"])
+    p = rep.page
+    bar = p.locator(".offline-bar")
+    bar.get_by_text("本机数据同步于").wait_for()
+    rep.nav("待反馈")  # a screen that reads no campaign list: what is read now is the sync's
+
+    def sync_now() -> None:
+        reads.clear()
+        with p.expect_response(lambda r: "/me/changes" in r.url and r.status == 200):
+            bar.get_by_role("button", name="立即同步").click()
+        bar.get_by_text("本机数据同步于").wait_for()
+
+    # Meanwhile: a new campaign approved, one cancelled; the feed has both.
+    arrived = scene.approved(co, title="陈列 · 新批准的活动")
+    co.api("rep", "POST", f"/campaigns/{cancelled['id']}/cancel", {"reason": "门店装修，活动取消"})
+    wait_for(
+        lambda: (
+            {(c["entity"], c["id"], c["op"]) for c in _changes(co, "rep")}
+            >= {("campaign", arrived["id"], "upsert"), ("campaign", cancelled["id"], "remove")}
+        )
+    )
+    sync_now()
+    assert reads and all("cursor=" in url for url in reads), reads  # from the saved cursor
+    assert not [url for url in reads if "/campaigns?" in url], reads  # no list reloaded
+
+    def device_titles() -> list[str]:
+        rep.context.set_offline(True)
+        rep.nav("我的活动")
+        assert "离线" in bar.inner_text()
+        titles = p.locator("table.data tbody tr").all_inner_texts()
+        rep.context.set_offline(False)
+        wait_for(lambda: "离线" not in bar.inner_text(), 20)
+        rep.nav("待反馈")
+        return titles
+
+    titles = " ".join(device_titles())
+    assert kept["title"] in titles and arrived["title"] in titles
+    assert cancelled["title"] not in titles and "韩梅梅" not in titles
+
+    # The server answers the saved cursor 410 once: the lists are read again, then the feed
+    # from its start (without a cursor), whose remove takes the cancelled campaign away again.
+    told: list[str] = []
+
+    def gone_once(route) -> None:
+        if "cursor=" in route.request.url and not told:
+            told.append(route.request.url)
+            body = {
+                "code": "resync_required",
+                "message": "changes after this cursor are no longer kept",
+                "params": {"retention_days": 7},
+            }
+            return route.fulfill(status=410, content_type="application/json", body=json.dumps(body))
+        return route.continue_()
+
+    rep.context.route("**/me/changes*", gone_once)
+    later = scene.approved(co, title="品鉴 · 重新加载后出现")
+    sync_now()
+    assert len(told) == 1
+    reloaded = [i for i, url in enumerate(reads) if "/campaigns?" in url]
+    fresh = [i for i, url in enumerate(reads) if "/me/changes" in url and "cursor=" not in url]
+    assert reloaded and fresh and reloaded[0] < fresh[0], reads
+    titles = " ".join(device_titles())
+    assert kept["title"] in titles and arrived["title"] in titles and later["title"] in titles
+    assert cancelled["title"] not in titles
