@@ -26,11 +26,13 @@ TABLES = {
     "ReportsTable": "ReportModel",
     "ControlTable": "ControlModel",
     "AuditTable": "AuditModel",
+    "ChangesTable": "ChangeModel",
 }
 STREAM_TRIGGERS = {
     "OnFeedbackChange": "FeedbackTable",
     "OnRuleChange": "RulesTable",
     "OnCampaignChange": "CampaignsTable",
+    "OnEvidenceChange": "EvidenceTable",
     "OnReportRequested": "ReportsTable",
 }
 STREAMED_TABLES = set(STREAM_TRIGGERS.values())
@@ -41,6 +43,7 @@ FUNCTIONS = {
     "on_rule_change": "OnRuleChange",
     "on_upload": "OnUpload",
     "on_campaign_change": "OnCampaignChange",
+    "on_evidence_change": "OnEvidenceChange",
     "on_report_requested": "OnReportRequested",
     "compile_scheduled_reports": "CompileScheduledReports",
     "send_overdue_reminders": "SendOverdueReminders",
@@ -104,13 +107,13 @@ def test_tables_match_the_models_keys_and_every_index(resources, logical, model_
     assert actual == expected
 
 
-@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable"])
+@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable", "ChangesTable"])
 def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources, logical):
     """Roll-up markers and reminder markers carry `expires_at` (models.create_evaluation_tables
     turns TTL on for it locally); without TTL they would pile up forever."""
     from chalicelib.dal import models
 
-    assert "expires_at" in models.RollupModel.get_attributes() and "expires_at" in models.ReportModel.get_attributes()
+    assert all("expires_at" in m.get_attributes() for m in (models.RollupModel, models.ReportModel, models.ChangeModel))
     assert resources[logical]["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
@@ -213,6 +216,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("REPORTS_TABLE", "ReportsTable"),
         ("CONTROL_TABLE", "ControlTable"),
         ("AUDIT_TABLE", "AuditTable"),
+        ("CHANGES_TABLE", "ChangesTable"),
     ):
         assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
@@ -221,6 +225,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("RULES_STREAM_ARN", "RulesTable"),
         ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"),
         ("REPORTS_STREAM_ARN", "ReportsTable"),
+        ("EVIDENCE_STREAM_ARN", "EvidenceTable"),
     ):
         assert env[variable] == {"Fn::GetAtt": [logical, "StreamArn"]}, variable
     # the From of reports and reminders is the SES parameter; thresholds are optional
