@@ -5,6 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.txt requirements-dev.txt | cksum | cut -d' ' -f1)
 CHROMIUM := /usr/bin/chromium
+NOTO_CJK := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 # pytest-xdist workers for make test (the local-stack tests all run on one of them)
 TEST_WORKERS ?= 2
@@ -19,10 +20,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 install: $(STAMP)
 
-run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides)
-	$(BIN)/python -m devstack run
+run: install           ## the local stack: moto endpoint, tables, stream runners, API on :8000 (PORT overrides); keeps its data in var/state (FRESH=1 starts empty), one line per request (VERBOSE=1: the app's JSON logs too, always in var/log/stack.log)
+	$(BIN)/python -m devstack run $(if $(filter 1 yes true,$(FRESH)),--fresh) $(if $(filter 1 yes true,$(VERBOSE)),--verbose)
 
-package: install       ## build/sam.json: the prod stage's deployable template, linted (offline); refuses a stale openapi.yaml
+package: install $(NOTO_CJK)  ## build/sam.json: the prod stage's deployable template, linted (offline), and build/report-fonts.zip; refuses a stale openapi.yaml
 	$(BIN)/python -m infra.openapi --check
 	$(BIN)/python -m infra.package --stage prod --out build
 	$(BIN)/cfn-lint --non-zero-exit-code error build/sam.json
@@ -30,12 +31,16 @@ package: install       ## build/sam.json: the prod stage's deployable template, 
 openapi: install       ## openapi.yaml's request components from chalicelib/handlers/schemas.py (and the error codes), then the served chalicelib/openapi.json
 	$(BIN)/python -m infra.openapi
 
+$(NOTO_CJK):           ## Debian's Noto Sans CJK: make package subsets it into the report compiler's font layer (infra/fonts.py)
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-cjk; }
+
 $(CHROMIUM):           ## Debian's Chromium for the browser tests (Playwright drives it; never `playwright install`)
 	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium || { $(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium; }
 
-check: install         ## lint, import order and format (ruff); the import graph's contracts (import-linter, pyproject.toml)
+check: install         ## lint, import order and format (ruff); types (mypy, the paths of [tool.mypy] files in pyproject.toml); the import graph's contracts (import-linter, pyproject.toml)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo
 
 # The fast loop keeps bytecode (__pycache__, gitignored) even where PYTHONDONTWRITEBYTECODE is set,
@@ -52,7 +57,7 @@ test: check package $(CHROMIUM)  ## every test: unit, integration, functional, e
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install         ## benchmarks: prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money; the console offline: bench.offline_sync)
+bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync drive Debian's Chromium, installed like make test's): prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money; the console offline: bench.offline_sync)
 	$(BIN)/python -m bench --only cold_start read_amplification money
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
@@ -68,4 +73,4 @@ verify-audit: install    ## verify every campaign's audit chain (of the running 
 	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE)) $(if $(FILES),--files $(FILES)) $(if $(DOWNLOAD),--download)
 
 clean:
-	rm -rf $(VENV) var build .pytest_cache
+	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

@@ -22,43 +22,53 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypedDict
 
 __all__ = ["run", "table", "checks", "SIZES", "BENCHMARKS"]
 
+
+class Size(TypedDict):
+    """How much a run does (`bench_run.sizes` in the results)."""
+
+    cold_start_pairs: int
+    campaigns: int  # seeded for read_amplification
+    unlocks: int
+    quick: bool  # bench.money picks its own sizes by it
+
+
 #: Sizes of the full and the quick run.
-SIZES = {
+SIZES: dict[bool, Size] = {
     False: {"cold_start_pairs": 15, "campaigns": 20000, "unlocks": 40, "quick": False},
     True: {"cold_start_pairs": 5, "campaigns": 500, "unlocks": 5, "quick": True},
 }
 
 
-def _cold_start(size: dict) -> dict:
+def _cold_start(size: Size) -> dict[str, Any]:
     from bench import cold_start
 
     return cold_start.measure(size["cold_start_pairs"])
 
 
-def _read_amplification(size: dict) -> dict:
+def _read_amplification(size: Size) -> dict[str, Any]:
     from bench import read_amplification
 
     return read_amplification.measure(size["campaigns"])
 
 
-def _stream_unlock(size: dict) -> dict:
+def _stream_unlock(size: Size) -> dict[str, Any]:
     from bench import stream_unlock
 
     return stream_unlock.measure(size["unlocks"])
 
 
-def _money(size: dict) -> dict:
+def _money(size: Size) -> dict[str, Any]:
     from bench import money
 
     return money.measure(quick=size["quick"])  # its sizes are its own (bench.money.SIZES)
 
 
 #: name -> runner; run one after the other (they time things, so never in parallel).
-BENCHMARKS: dict[str, Callable[[dict], dict]] = {
+BENCHMARKS: dict[str, Callable[[Size], dict[str, Any]]] = {
     "cold_start": _cold_start,
     "read_amplification": _read_amplification,
     "stream_unlock": _stream_unlock,
@@ -82,7 +92,7 @@ def run(quick: bool = False, only: list[str] | None = None) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             results.update(bench(size))
-        except Exception as exc:  # noqa: BLE001 - report and go on with the next benchmark
+        except Exception as exc:  # reported; the next benchmark still runs
             errors[name] = f"{type(exc).__name__}: {exc}"
         timings[name] = round(time.perf_counter() - started, 1)
     results["bench_run"] = {
@@ -113,7 +123,7 @@ def checks(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Rows (metric, value, target, ok?) for the results present."""
     rows: list[tuple[str, str, str, str]] = []
 
-    def verdict(value, limit) -> str:
+    def verdict(value: float | None, limit: float) -> str:
         if value is None:
             return "FAIL"
         return "ok" if value <= limit else "FAIL"

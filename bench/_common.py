@@ -17,11 +17,22 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
-from devstack.client import clean_env, free_port  # noqa: F401  (the benchmarks import them from here)
+# the benchmarks import these from here (`as`: re-exported on purpose)
+from devstack.client import clean_env as clean_env
+from devstack.client import free_port as free_port
+from infra.capacity import Item
+
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSResponse
+    from botocore.client import BaseClient
+    from botocore.model import OperationModel
+    from botocore.session import Session
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 ROOT: Path = Path(__file__).resolve().parent.parent
 BENCH_DIR: Path = ROOT / "bench"
@@ -54,20 +65,23 @@ def app_env(endpoint: str, stage: str = "bench", **extra: str) -> dict[str, str]
     }
 
 
-def percentile(values: Sequence[float], p: float) -> float | None:
-    """Nearest-rank percentile (p in 0..100); None for no values."""
+def percentile(values: Sequence[float], p: float) -> float:
+    """Nearest-rank percentile (p in 0..100) of at least one value."""
     if not values:
-        return None
+        raise ValueError("a percentile of no values")
     ordered = sorted(values)
     rank = max(1, math.ceil(p / 100 * len(ordered)))
     return ordered[rank - 1]
 
 
-def median(values: Sequence[float]) -> float | None:
-    return statistics.median(values) if values else None
+def median(values: Sequence[float]) -> float:
+    """The median of at least one value."""
+    if not values:
+        raise ValueError("a median of no values")
+    return statistics.median(values)
 
 
-def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict:
+def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str] | None = None) -> dict[str, Any]:
     """Run `python -m <module> --worker <args> --out <file>` and return the JSON it wrote.
 
     The child's progress lines (stderr) go to our stderr; its stdout (the app's request log
@@ -103,7 +117,8 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
             log(f"{module} worker failed; the tail of its stdout (app log):\n{tail}")
             raise RuntimeError(f"{module} worker failed with exit code {rc}")
         with open(out) as fh:
-            return json.load(fh)
+            result: dict[str, Any] = json.load(fh)
+            return result
     finally:
         app_log.close()
         os.unlink(out)
@@ -139,7 +154,7 @@ class Http:
         return answer
 
 
-def stop_group(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+def stop_group(proc: subprocess.Popen[bytes], timeout: float = 10.0) -> None:
     """SIGTERM the process group of a child started with start_new_session, then SIGKILL."""
     if proc.poll() is not None:
         return
@@ -162,12 +177,12 @@ def write_json(path: Path, data: Any) -> None:
     os.replace(tmp, path)
 
 
-def merge_results(out: Path, results: dict, *, stale: Sequence[str] = ()) -> None:
+def merge_results(out: Path, results: dict[str, Any], *, stale: Sequence[str] = ()) -> None:
     """Merge one benchmark's results into the shared results file, keeping the others' keys.
 
     ``stale`` names keys a fresh run replaces wholesale (an old run's error list must not
     outlive the run that fixed it). A results file that is not JSON starts over."""
-    merged: dict = {}
+    merged: dict[str, Any] = {}
     if out.exists():
         try:
             merged = json.loads(out.read_text())
@@ -180,7 +195,7 @@ def merge_results(out: Path, results: dict, *, stale: Sequence[str] = ()) -> Non
     print(f"\nresults merged into {out}")
 
 
-def publish(results: dict, shown: str, out: Path | None, quick: bool, *, stale: Sequence[str] = ()) -> None:
+def publish(results: dict[str, Any], shown: str, out: Path | None, quick: bool, *, stale: Sequence[str] = ()) -> None:
     """What every benchmark's command line ends with: print its table, then merge its results
     into `out`, by default bench/results.json (a --quick run writes nothing unless told where)."""
     print(shown)
@@ -219,6 +234,14 @@ def browser_main(
 
 
 # -- what the storage read -------------------------------------------------------------------
+class ReadSnapshot(TypedDict):
+    """What a ReadCounter counted since its last reset."""
+
+    items_read: int
+    items_after_filter: int  # what Queries returned
+    calls: dict[str, int]  # per operation
+
+
 class ReadCounter:
     """Counts the items DynamoDB read for this process, the one definition every benchmark
     uses: ScannedCount of a Query or Scan (items read before any filter), one per item that a
@@ -228,16 +251,21 @@ class ReadCounter:
         self.reset()
 
     def reset(self) -> None:
-        from collections import Counter
-
         self.items_read = 0
         self.matched = 0
         self.calls: Counter[str] = Counter()
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> ReadSnapshot:
         return {"items_read": self.items_read, "items_after_filter": self.matched, "calls": dict(self.calls)}
 
-    def __call__(self, http_response=None, parsed=None, model=None, **_: Any) -> None:
+    def __call__(
+        self,
+        http_response: AWSResponse | None = None,
+        parsed: dict[str, Any] | None = None,
+        model: OperationModel | None = None,
+        **_: Any,
+    ) -> None:
+        """botocore's after-call event of a DynamoDB client."""
         op = model.name if model is not None else "?"
         parsed = parsed or {}
         self.calls[op] += 1
@@ -258,10 +286,19 @@ READS = ReadCounter()
 _HOOKED: set[str] = set()
 
 
-def _on_every_dynamodb_client(name: str, handlers: list[tuple[str, Any, str]]) -> None:
-    """Register `handlers` (botocore event, handler, unique id) on every DynamoDB client any
-    botocore session creates from now on: PynamoDB's and boto3's both go through
-    `Session.create_client`. Once per `name`; call before the first client."""
+class Hook(NamedTuple):
+    """A botocore event handler for every DynamoDB client (`first`: before any other of its event)."""
+
+    event: str
+    handler: Callable[..., Any]
+    unique_id: str
+    first: bool = False
+
+
+def on_every_dynamodb_client(name: str, hooks: list[Hook]) -> None:
+    """Register `hooks` on every DynamoDB client any botocore session creates from now on:
+    PynamoDB's and boto3's both go through `Session.create_client`. Once per `name`; call
+    before the first client."""
     import botocore.session
 
     if name in _HOOKED:
@@ -269,23 +306,51 @@ def _on_every_dynamodb_client(name: str, handlers: list[tuple[str, Any, str]]) -
     _HOOKED.add(name)
     original = botocore.session.Session.create_client
 
-    def create_client(self, service_name, *args, **kwargs):
+    def create_client(self: Session, service_name: str, *args: Any, **kwargs: Any) -> BaseClient:
         client = original(self, service_name, *args, **kwargs)
         if service_name == "dynamodb":
-            for event, handler, unique_id in handlers:
-                client.meta.events.register(event, handler, unique_id=unique_id)
+            for hook in hooks:
+                register = client.meta.events.register_first if hook.first else client.meta.events.register
+                register(hook.event, hook.handler, unique_id=hook.unique_id)
         return client
 
-    botocore.session.Session.create_client = create_client
+    # every session's clients, PynamoDB's included: botocore has no process-wide hook to register on
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]  # patched on purpose
 
 
 def count_reads(counter: ReadCounter = READS) -> ReadCounter:
     """Count every DynamoDB read of this process from now on in `counter`."""
-    _on_every_dynamodb_client("reads", [("after-call.dynamodb", counter, "bench-read-counter")])
+    on_every_dynamodb_client("reads", [Hook("after-call.dynamodb", counter, "bench-read-counter")])
     return counter
 
 
 # -- what the storage wrote ------------------------------------------------------------------
+class WriteSnapshot(TypedDict):
+    """What a WriteCounter counted since its last reset."""
+
+    wru: int
+    table_wru: int
+    index_wru: int
+    items_written: dict[str, int]  # per table
+    index_entries_written: dict[str, int]  # per table.index
+    calls: dict[str, int]  # per operation
+    condition_checks: int
+    failed_calls: int
+
+
+class TableSchema(TypedDict):
+    key: list[str]  # the table's key attributes
+    indexes: dict[str, list[str]]  # each GSI's key attributes
+
+
+class WriteTarget(NamedTuple):
+    """An item a write request names."""
+
+    table: str
+    key: Item
+    check: bool  # a ConditionCheck: read, never written
+
+
 class WriteCounter:
     """Counts the write request units (WRU) this process's DynamoDB writes cost, priced by
     infra.capacity (the cost model's rules: the larger image per started KB, twice inside a
@@ -299,14 +364,12 @@ class WriteCounter:
     WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 
     def __init__(self) -> None:
-        self._client = None
-        self._schemas: dict[str, dict] = {}
+        self._client: DynamoDBClient | None = None
+        self._schemas: dict[str, TableSchema] = {}
         self.enabled = True
         self.reset()
 
     def reset(self) -> None:
-        from collections import Counter
-
         self.table_wru = 0
         self.index_wru = 0
         self.items: Counter[str] = Counter()  # items written, per table
@@ -315,7 +378,7 @@ class WriteCounter:
         self.checks = 0
         self.failed_calls = 0
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self) -> WriteSnapshot:
         return {
             "wru": self.table_wru + self.index_wru,
             "table_wru": self.table_wru,
@@ -328,7 +391,7 @@ class WriteCounter:
         }
 
     # -- the client that reads the images, and the tables' keys --------------------------------
-    def _raw(self):
+    def _raw(self) -> DynamoDBClient:
         if self._client is None:
             import boto3
 
@@ -342,7 +405,7 @@ class WriteCounter:
             self._client = client
         return self._client
 
-    def _schema(self, table: str) -> dict:
+    def _schema(self, table: str) -> TableSchema:
         if table not in self._schemas:
             d = self._raw().describe_table(TableName=table)["Table"]
             key = [k["AttributeName"] for k in d["KeySchema"]]
@@ -353,46 +416,61 @@ class WriteCounter:
             self._schemas[table] = {"key": key, "indexes": indexes}
         return self._schemas[table]
 
-    def _image(self, table: str, key: dict) -> dict | None:
+    def _image(self, table: str, key: Item) -> Item | None:
         return self._raw().get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
 
     # -- botocore events -------------------------------------------------------------------------
-    def _targets(self, op: str, params: dict) -> list[tuple[str, dict, str]]:
-        """(table, key, kind) of every item a write request names."""
+    def _targets(self, op: str, params: dict[str, Any]) -> list[WriteTarget]:
+        """Every item a write request names."""
         out = []
 
-        def key_of(table: str, item: dict) -> dict:
+        def key_of(table: str, item: Item) -> Item:
             return {k: item[k] for k in self._schema(table)["key"]}
 
         if op == "PutItem":
-            out.append((params["TableName"], key_of(params["TableName"], params["Item"]), "write"))
+            out.append(WriteTarget(params["TableName"], key_of(params["TableName"], params["Item"]), False))
         elif op in ("UpdateItem", "DeleteItem"):
-            out.append((params["TableName"], params["Key"], "write"))
+            out.append(WriteTarget(params["TableName"], params["Key"], False))
         elif op == "BatchWriteItem":
             for table, requests in params["RequestItems"].items():
                 for r in requests:
                     if "PutRequest" in r:
-                        out.append((table, key_of(table, r["PutRequest"]["Item"]), "write"))
+                        out.append(WriteTarget(table, key_of(table, r["PutRequest"]["Item"]), False))
                     else:
-                        out.append((table, r["DeleteRequest"]["Key"], "write"))
+                        out.append(WriteTarget(table, r["DeleteRequest"]["Key"], False))
         elif op == "TransactWriteItems":
             for t in params["TransactItems"]:
                 ((kind, body),) = t.items()
                 table = body["TableName"]
                 key = key_of(table, body["Item"]) if kind == "Put" else body["Key"]
-                out.append((table, key, "check" if kind == "ConditionCheck" else "write"))
+                out.append(WriteTarget(table, key, kind == "ConditionCheck"))
         return out
 
-    def before(self, params=None, model=None, context=None, **_: Any) -> None:
+    def before(
+        self,
+        params: dict[str, Any] | None = None,
+        model: OperationModel | None = None,
+        context: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        """botocore's before-parameter-build event: the images of the items about to be written."""
         if not self.enabled or model is None or model.name not in self.WRITES or context is None:
             return
         targets = self._targets(model.name, params or {})
-        context["bench_writes"] = [(table, key, kind, self._image(table, key)) for table, key, kind in targets]
+        context["bench_writes"] = [(target, self._image(target.table, target.key)) for target in targets]
 
-    def after(self, http_response=None, parsed=None, model=None, context=None, **_: Any) -> None:
+    def after(
+        self,
+        http_response: AWSResponse | None = None,
+        parsed: dict[str, Any] | None = None,
+        model: OperationModel | None = None,
+        context: dict[str, Any] | None = None,
+        **_: Any,
+    ) -> None:
+        """botocore's after-call event: the images after the write, priced against those before."""
         if not self.enabled or model is None or model.name not in self.WRITES or not context:
             return
-        targets = context.pop("bench_writes", None)
+        targets: list[tuple[WriteTarget, Item | None]] | None = context.pop("bench_writes", None)
         if targets is None:
             return
         self.calls[model.name] += 1
@@ -402,8 +480,7 @@ class WriteCounter:
         from infra.capacity import write_cost
 
         transactional = model.name == "TransactWriteItems"
-        for table, key, kind, before in targets:
-            check = kind == "check"
+        for (table, key, check), before in targets:
             after = before if check else self._image(table, key)
             cost = write_cost(before, after, self._schema(table)["indexes"], transactional, check=check)
             if check:
@@ -422,11 +499,11 @@ WRITES = WriteCounter()
 def count_writes(counter: WriteCounter = WRITES) -> WriteCounter:
     """Count the write units of every DynamoDB write of this process from now on in `counter`
     (as `count_reads`); `counter.enabled = False` pauses it."""
-    _on_every_dynamodb_client(
+    on_every_dynamodb_client(
         "writes",
         [
-            ("before-parameter-build.dynamodb", counter.before, "bench-write-counter-before"),
-            ("after-call.dynamodb", counter.after, "bench-write-counter-after"),
+            Hook("before-parameter-build.dynamodb", counter.before, "bench-write-counter-before"),
+            Hook("after-call.dynamodb", counter.after, "bench-write-counter-after"),
         ],
     )
     return counter

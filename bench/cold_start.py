@@ -33,6 +33,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench._common import ROOT, app_env, clean_env, log, median, python
 
@@ -71,7 +72,7 @@ if response["statusCode"] != 200:
 """
 
 
-def _event(campaign_id: str, token: str) -> dict:
+def _event(campaign_id: str, token: str) -> dict[str, Any]:
     """The API Gateway (REST, proxy) event for GET /campaigns/{id}, as Lambda receives it."""
     path = f"/campaigns/{campaign_id}"
     headers = {"authorization": f"Bearer {token}", "accept": "application/json", "host": "api.example.com"}
@@ -98,7 +99,7 @@ def _event(campaign_id: str, token: str) -> dict:
     }
 
 
-def _seed(endpoint: str, key_dir: Path) -> tuple[dict, dict[str, str]]:
+def _seed(endpoint: str, key_dir: Path) -> tuple[dict[str, Any], dict[str, str]]:
     """Tables on a fresh moto, one campaign, a token for its owner; returns (event, env)."""
     from devstack.tokens import AUDIENCE, ISSUER, ensure_keys, mint_token
 
@@ -161,7 +162,7 @@ def task_root(where: Path, bytecode: bool = True) -> Path:
     return where
 
 
-def measure(pairs: int = 15) -> dict:
+def measure(pairs: int = 15) -> dict[str, Any]:
     from devstack.stack import MotoServer
 
     moto = MotoServer(log_path=None)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from typing import Any
 
 from bench._common import browser_main
 from bench.stream_unlock import stack_at
@@ -26,14 +27,18 @@ TARGET_MS = 1000.0
 READY_MARK = "performance.getEntriesByName('console-ready')[0]?.startTime ?? null"
 
 
-def measure(quick: bool = False) -> dict:
+def _ms(value: float) -> float:
+    return round(value, 1)
+
+
+def measure(quick: bool = False) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
     runs = 3 if quick else 9
     cold: list[float] = []
     warm: list[float] = []
     home: list[float] = []
-    stack: dict = {}
+    stack: dict[str, Any] = {}
     with stack_at(None, stack, "console") as url:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
@@ -58,17 +63,16 @@ def measure(quick: bool = False) -> dict:
                 home.append((time.perf_counter() - started) * 1000)
                 ctx.close()
             browser.close()
-    rnd = lambda v: round(v, 1)  # noqa: E731
     return {
-        "console_ready_ms": rnd(statistics.median(cold)),
-        "console_ready_warm_ms": rnd(statistics.median(warm)),
-        "console_home_ready_ms": rnd(statistics.median(home)),
+        "console_ready_ms": _ms(statistics.median(cold)),
+        "console_ready_warm_ms": _ms(statistics.median(warm)),
+        "console_home_ready_ms": _ms(statistics.median(home)),
         "console_detail": {
             "runs": runs,
             "stack": stack,
-            "cold_ms": [rnd(v) for v in cold],
-            "warm_ms": [rnd(v) for v in warm],
-            "home_ms": [rnd(v) for v in home],
+            "cold_ms": [_ms(v) for v in cold],
+            "warm_ms": [_ms(v) for v in warm],
+            "home_ms": [_ms(v) for v in home],
             "target_ms": TARGET_MS,
             "measured": "navigation start → the 'console-ready' mark (first screen rendered "
             "and usable), Chromium, 375×812, fresh context per run",
@@ -76,7 +80,7 @@ def measure(quick: bool = False) -> dict:
     }
 
 
-def table(results: dict) -> str:
+def table(results: dict[str, Any]) -> str:
     ok = results["console_ready_ms"] <= TARGET_MS
     rows = [
         ("console_ready_ms", f"{results['console_ready_ms']:.0f} ms", f"≤ {TARGET_MS:.0f}", "ok" if ok else "FAIL"),

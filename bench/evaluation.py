@@ -37,15 +37,32 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
+from unittest import mock
 
 from bench._common import READS as COUNTER  # one definition of "items read"
 from bench._common import count_reads, merge_results
 
+if TYPE_CHECKING:
+    from chalicelib.dal.rollups import RollupRepository
+    from chalicelib.domain.campaign import Campaign
+    from chalicelib.domain.rollups import Metrics, Placement, RowKey
+
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
-SIZES = {
+
+
+class Size(TypedDict):
+    small: int  # campaigns of the smaller company of the summary's pair
+    large: int  # … and of the larger
+    report: int  # campaigns in the month the report compiles
+    exact: int  # campaigns written through the real stream for rollup_exact
+    summary_calls: int  # summary requests per company
+
+
+SIZES: dict[str, Size] = {
     "full": {"small": 10_000, "large": 200_000, "report": 200_000, "exact": 60, "summary_calls": 25},
     "quick": {"small": 1_000, "large": 20_000, "report": 20_000, "exact": 30, "summary_calls": 5},
     "smoke": {"small": 100, "large": 2_000, "report": 2_000, "exact": 8, "summary_calls": 2},  # for make test
@@ -67,7 +84,7 @@ def _python() -> str:
     return str(venv) if venv.exists() else sys.executable
 
 
-def measure(size: str = "full", timeout: float = 3600.0) -> dict:
+def measure(size: str = "full", timeout: float = 3600.0) -> dict[str, Any]:
     """Run the worker in a clean child process and return its results."""
     env = {
         k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "HUIXIANG_", "POWERTOOLS_", "JWKS", "TOKEN_"))
@@ -81,12 +98,13 @@ def measure(size: str = "full", timeout: float = 3600.0) -> dict:
             app_log.seek(0)
             tail = app_log.read()[-3000:].decode(errors="replace")
             raise RuntimeError(f"bench.evaluation worker failed ({proc.returncode}):\n{tail}")
-    return json.loads(Path(out).read_text())
+    results: dict[str, Any] = json.loads(Path(out).read_text())
+    return results
 
 
-def rows(results: dict) -> list[tuple[str, str, str, str]]:
+def rows(results: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """Table rows (metric, value, target, ok?) in the style of bench/__init__.py."""
-    out = []
+    out: list[tuple[str, str, str, str]] = []
     if "summary_scaling_ratio" in results:
         r = results["summary_scaling_ratio"]
         out.append(
@@ -158,7 +176,7 @@ def _environment(key_dir: str) -> None:
 
 
 # -- worker: a generated company ----------------------------------------------------------------
-def generate(tenant: str, n: int, months: list[str], rng: random.Random):
+def generate(tenant: str, n: int, months: list[str], rng: random.Random) -> Iterator[Campaign]:
     """n domain Campaigns over `months`: 80 % approved, of those 60 % fed back, half required."""
     from chalicelib.domain.campaign import Campaign, RuleRef
 
@@ -211,16 +229,16 @@ def generate(tenant: str, n: int, months: list[str], rng: random.Random):
         yield c
 
 
-def seed_rollups(campaigns) -> tuple[int, list]:
+def seed_rollups(campaigns: Iterable[Campaign]) -> tuple[int, list[Campaign]]:
     """Sum contributions in memory and write the rows; returns (rows, overdue campaigns)."""
     from chalicelib.clock import business_today
     from chalicelib.dal import repos
     from chalicelib.domain.rollups import add_into, contribution
 
     today = business_today()
-    rows: dict = {}
-    labels: dict = {}
-    overdue = []
+    rows: dict[RowKey, Metrics] = {}
+    labels: dict[RowKey, str] = {}
+    overdue: list[Campaign] = []
     for c in campaigns:
         for key, metrics in contribution(c).items():
             add_into(rows.setdefault(key, {}), metrics)
@@ -228,16 +246,16 @@ def seed_rollups(campaigns) -> tuple[int, list]:
                 labels[key] = c.customer_name if key.dim == "customer" else c.owner_name
         if (
             c.status == "approved"
-            and c.rule
             and c.feedback_revision == 0
-            and c.feedback_due_date < today
+            and (due := c.feedback_due_date) is not None  # a rule requires it
+            and due < today
             and len(overdue) < OVERDUE_WRITTEN
         ):
             overdue.append(c)
     return repos.rollups().put_rows(rows, labels), overdue
 
 
-def write_campaigns(campaigns) -> None:
+def write_campaigns(campaigns: Iterable[Campaign]) -> None:
     from chalicelib.dal.campaigns import to_model
     from chalicelib.dal.models import CampaignModel
 
@@ -261,7 +279,7 @@ def _settle_heap() -> None:
     gc.freeze()
 
 
-def bench_summary(size: dict, key_dir: str) -> dict:
+def bench_summary(size: Size, key_dir: str) -> dict[str, Any]:
     from chalice.test import Client
 
     from app import app
@@ -269,7 +287,7 @@ def bench_summary(size: dict, key_dir: str) -> dict:
 
     rng = random.Random(SEED)
     companies = {"small": ("Y10K", size["small"]), "large": ("Y200K", size["large"])}
-    seeded = {}
+    seeded: dict[str, dict[str, Any]] = {}
     for label, (tenant, n) in companies.items():
         started = time.perf_counter()
         written, _ = seed_rollups(generate(tenant, n, year_months(), rng))
@@ -284,7 +302,7 @@ def bench_summary(size: dict, key_dir: str) -> dict:
     path = "/reports/summary?group_by=category&from=2026-01&to=2026-12"
     times: dict[str, list[float]] = {"small": [], "large": []}
     reads: dict[str, list[int]] = {"small": [], "large": []}
-    bodies = {}
+    bodies: dict[str, Any] = {}
     with Client(app, stage_name="dev") as client:
         tokens = {
             label: mint_token(f"lead-{t}", "leader", t, key_dir=Path(key_dir)) for label, (t, _) in companies.items()
@@ -299,7 +317,9 @@ def bench_summary(size: dict, key_dir: str) -> dict:
                 times[label].append((time.perf_counter() - started) * 1000)
                 reads[label].append(COUNTER.items_read)
                 if resp.status_code != 200:
-                    raise RuntimeError(f"summary {label}: {resp.status_code} {resp.body[:300]}")
+                    raise RuntimeError(
+                        f"summary {label}: {resp.status_code} {resp.body[:300].decode(errors='replace')}"
+                    )
                 bodies[label] = json.loads(resp.body)
     campaigns_seen = {label: sum(r["campaigns"] for r in bodies[label]["items"]) for label in bodies}
     small_ms, large_ms = statistics.median(times["small"]), statistics.median(times["large"])
@@ -319,7 +339,7 @@ def bench_summary(size: dict, key_dir: str) -> dict:
     }
 
 
-def bench_report(size: dict) -> dict:
+def bench_report(size: Size) -> dict[str, Any]:
     import tracemalloc
 
     from chalicelib.logic.reports import compile_report, request_reports
@@ -362,14 +382,14 @@ MEDIAN_GROUPINGS = ("category", "region", "province", "owner", "customer", "mont
 EXACT_UP_TO = 50  # campaigns in a group whose medians must be exact
 
 
-def _true_medians(campaigns, group_by: str) -> dict[str, tuple[int, float | None, float | None]]:
+def _true_medians(campaigns: Iterable[Campaign], group_by: str) -> dict[str, tuple[int, float | None, float | None]]:
     """{group: (fed back, median 1 + ROI, median cost ratio)} from the campaigns' own figures,
     as the API shows each campaign (figures.roi, figures.ratio)."""
     from chalicelib.domain import figures
     from chalicelib.domain import org as orgs
 
     level = {"region": 2, "province": 3}
-    values: dict[str, tuple[list[float], list[float]]] = {}
+    values: dict[str, tuple[list[int], list[int]]] = {}  # the figures as value keys
     for c in campaigns:
         if c.status != "approved" or not c.feedback_revision:
             continue
@@ -395,7 +415,7 @@ def _true_medians(campaigns, group_by: str) -> dict[str, tuple[int, float | None
     }
 
 
-def bench_medians(size: dict) -> dict:
+def bench_medians(size: Size) -> dict[str, Any]:
     """The worst relative error of the summary's median ROI (as the multiple 1 + ROI, the value
     the roll-ups count) and median cost ratio against the campaigns' own figures, over every
     group of a synthetic year, for groups of up to 50 campaigns and for larger ones."""
@@ -409,7 +429,7 @@ def bench_medians(size: dict) -> dict:
     seed_rollups(campaigns)
     worst = {"small": 0.0, "large": 0.0}
     groups = {"small": 0, "large": 0}
-    example: dict = {}
+    example: dict[str, dict[str, Any]] = {}
     for group_by in MEDIAN_GROUPINGS:
         truth = _true_medians(campaigns, group_by)
         for row in summary_rows(Scope(tenant, tenant), group_by, "2026-01", "2026-12", business_today()):
@@ -442,7 +462,7 @@ def bench_medians(size: dict) -> dict:
     }
 
 
-def bench_exact(size: dict) -> dict:
+def bench_exact(size: Size) -> dict[str, Any]:
     """Real campaign writes, their real stream records, a fault-injected replay, a recompute."""
     import zlib
 
@@ -450,6 +470,7 @@ def bench_exact(size: dict) -> dict:
     from chalicelib.config import settings
     from chalicelib.dal import repos
     from chalicelib.dal import rollups as dal
+    from chalicelib.domain.campaign import proposed_amount
     from devstack.streams import LambdaContext, lambda_event, read_records
     from tools.verify_rollups import verify
 
@@ -464,8 +485,9 @@ def bench_exact(size: dict) -> dict:
         reimbursement = (c.reimbursement_status, c.reimbursed_amount)
         c.reimbursement_status, c.reimbursed_amount = "not_eligible", None
         repos.campaigns().insert(c)
-        if target[0] == "approved":
-            c.status, c.approved_amount, c.reimbursement_status = "approved", target[1], "unlocked"
+        approved_amount = target[1]
+        if target[0] == "approved" and approved_amount is not None:
+            c.status, c.approved_amount, c.reimbursement_status = "approved", approved_amount, "unlocked"
             repos.campaigns().save(c)
             changes += 1
             for _ in range(rng.randint(0, 3)):  # feedback revisions
@@ -479,7 +501,8 @@ def bench_exact(size: dict) -> dict:
                 repos.campaigns().save(c)
                 changes += 1
             if c.feedback_revision and reimbursement[0] == "reimbursed":
-                c.reimbursement_status, c.reimbursed_amount = "reimbursed", min(c.actual_spend, c.approved_amount)
+                c.reimbursement_status = "reimbursed"
+                c.reimbursed_amount = proposed_amount(c.actual_spend, approved_amount)
                 repos.campaigns().save(c)
                 changes += 1
     records = [
@@ -491,15 +514,20 @@ def bench_exact(size: dict) -> dict:
     real = dal.RollupRepository.apply
     failed: set[str] = set()
 
-    def flaky(self, event_id, rows, labels=None):
+    def flaky(
+        self: RollupRepository,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        placed: Placement | None = None,
+    ) -> bool:
         if zlib.crc32(event_id.encode()) % 4 == 0 and event_id not in failed:
             failed.add(event_id)
             raise RuntimeError("injected failure")
-        return real(self, event_id, rows, labels)
+        return real(self, event_id, rows, labels, placed)
 
-    dal.RollupRepository.apply = flaky
     invocations = 0
-    try:
+    with mock.patch.object(dal.RollupRepository, "apply", flaky):
         pending = list(records)
         while pending:
             batch = pending[: rng.randint(1, 25)]
@@ -518,8 +546,6 @@ def bench_exact(size: dict) -> dict:
             invocations += 1
             if payload.get("batchItemFailures"):
                 raise RuntimeError(f"replay failed: {payload}")
-    finally:
-        dal.RollupRepository.apply = real
     differences = verify(tenant)
     return {
         "rollup_exact": not differences,
@@ -539,18 +565,19 @@ def worker(size_name: str, out: str) -> None:
     _environment(key_dir)
     size = SIZES[size_name]
     results: dict[str, Any] = {}
-    errors = {}
-    seconds = {}
-    for name, run in (
+    errors: dict[str, str] = {}
+    seconds: dict[str, float] = {}
+    parts: list[tuple[str, Callable[[], dict[str, Any]]]] = [
         ("exact", lambda: bench_exact(size)),
         ("medians", lambda: bench_medians(size)),
         ("summary", lambda: bench_summary(size, key_dir)),
         ("report", lambda: bench_report(size)),
-    ):
+    ]
+    for name, run in parts:
         started = time.perf_counter()
         try:
             results.update(run())
-        except Exception as exc:  # noqa: BLE001 - recorded, the others still run
+        except Exception as exc:  # recorded; the others still run
             import traceback
 
             traceback.print_exc()

@@ -32,11 +32,38 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from unittest import mock
 
-from bench._common import READS, app_env, clean_env, count_reads, log, publish, run_worker
+from bench._common import (
+    READS,
+    Hook,
+    app_env,
+    clean_env,
+    count_reads,
+    log,
+    on_every_dynamodb_client,
+    publish,
+    run_worker,
+)
 
-SIZES = {
+if TYPE_CHECKING:
+    from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+    from botocore.model import OperationModel
+    from moto.core.models import MockAWS
+    from moto.dynamodb.models.dynamo_type import DynamoType
+    from moto.dynamodb.models.table import Table
+
+    from chalicelib.domain.evidence import Attachment, Candidate
+
+
+class Size(TypedDict):
+    photos: list[int]  # photos indexed for the lookups: the smaller size, then the larger
+    lookups: int  # duplicate lookups at each size
+    reps: int  # timed checks and decodes
+
+
+SIZES: dict[bool, Size] = {
     False: {"photos": [10_000, 100_000], "lookups": 200, "reps": 9},
     True: {"photos": [1_000, 5_000], "lookups": 50, "reps": 3},
 }
@@ -62,7 +89,7 @@ def measure(quick: bool = False) -> dict[str, Any]:
         peak_decode = run_worker("bench.evidence", ["--part", "peak-decode", "--photo", photo], 300, env)
     finally:
         os.unlink(photo)
-    lookups = {}
+    lookups: dict[int, dict[str, Any]] = {}
     for n in size["photos"]:
         lookups[n] = run_worker(
             "bench.evidence", ["--part", "lookup", "--photos", str(n), "--lookups", str(size["lookups"])], 1800, env
@@ -125,64 +152,69 @@ def _photo() -> bytes:
     return C.jpeg(img, quality=92, exif=C.exif("2026:11:02 10:30:00", 32.0415, 118.7849))
 
 
+class Answer(NamedTuple):
+    """A DynamoDB response as the wire carried it."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
 class Replay:
     """Answers DynamoDB calls with responses recorded from moto, without any service: what is
     left is the client's own work (PynamoDB and botocore building, signing and parsing)."""
 
     def __init__(self) -> None:
-        self.recording: list[tuple[str, int, dict, bytes]] | None = None
-        self.script: dict[str, list[tuple[int, dict, bytes]]] | None = None
+        self.recording: list[tuple[str, Answer]] | None = None  # (operation, its answer)
+        self.script: dict[str, list[Answer]] | None = None  # per operation, answered in turn
         self.cursor: dict[str, int] = {}
 
-    def after_call(self, http_response=None, model=None, **_: Any) -> None:
-        if self.recording is not None and http_response is not None:
-            self.recording.append(
-                (model.name, http_response.status_code, dict(http_response.headers), http_response.content)
-            )
+    def after_call(
+        self, http_response: AWSResponse | None = None, model: OperationModel | None = None, **_: Any
+    ) -> None:
+        """botocore's after-call event: the answer, recorded while `recording` is a list."""
+        if self.recording is not None and http_response is not None and model is not None:
+            answer = Answer(http_response.status_code, dict(http_response.headers), http_response.content)
+            self.recording.append((model.name, answer))
 
-    def before_send(self, request=None, event_name: str = "", **_: Any):
-        if self.script is None:
+    def before_send(
+        self, request: AWSPreparedRequest | None = None, event_name: str = "", **_: Any
+    ) -> AWSResponse | None:
+        """botocore's before-send event: the recorded answer instead of a request, once `script` is set."""
+        if self.script is None or request is None:
             return None
         from botocore.awsrequest import AWSResponse
+        from botocore.compat import HTTPHeaders
         from moto.core.botocore_stubber import MockRawResponse
 
         op = event_name.rsplit(".", 1)[-1]
         answers = self.script[op]
         status, headers, body = answers[self.cursor.get(op, 0) % len(answers)]
         self.cursor[op] = self.cursor.get(op, 0) + 1
-        return AWSResponse(request.url, status, headers, MockRawResponse(body))
+        return AWSResponse(request.url, status, HTTPHeaders.from_dict(headers), MockRawResponse(body))
 
 
 REPLAY = Replay()
 
 
-def _hook_clients() -> None:
-    import botocore.session
-
-    original = botocore.session.Session.create_client
-
-    def create_client(self, service_name, *args, **kwargs):
-        client = original(self, service_name, *args, **kwargs)
-        if service_name == "dynamodb":
-            client.meta.events.register_first("before-send.dynamodb", REPLAY.before_send)
-            client.meta.events.register("after-call.dynamodb", REPLAY.after_call)
-        return client
-
-    botocore.session.Session.create_client = create_client
-
-
-def _setup():
+def _setup() -> MockAWS:
     from moto import mock_aws
 
     count_reads()
-    _hook_clients()
-    mock = mock_aws()
-    mock.start()
+    on_every_dynamodb_client(
+        "replay",
+        [
+            Hook("before-send.dynamodb", REPLAY.before_send, "bench-replay-answer", first=True),
+            Hook("after-call.dynamodb", REPLAY.after_call, "bench-replay-record"),
+        ],
+    )
+    aws = mock_aws()
+    aws.start()
     from chalicelib.dal.models import create_tables
 
     create_tables()
     _fast_partition_queries()
-    return mock
+    return aws
 
 
 def _fast_partition_queries() -> None:
@@ -194,21 +226,17 @@ def _fast_partition_queries() -> None:
     original = Table.query
     signature = inspect.signature(original)
 
-    def query(self, hash_key, *args, **kwargs):
+    def query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
         index_name = signature.bind(self, hash_key, *args, **kwargs).arguments.get("index_name")
         if index_name or not self.has_range_key:
             return original(self, hash_key, *args, **kwargs)
-        everything = self.all_items
-        self.all_items = lambda: list(self.items.get(hash_key, {}).values())
-        try:
+        with mock.patch.object(self, "all_items", lambda: list(self.items.get(hash_key, {}).values())):
             return original(self, hash_key, *args, **kwargs)
-        finally:
-            self.all_items = everything
 
-    Table.query = query
+    Table.query = query  # type: ignore[method-assign]  # for the rest of this worker process
 
 
-def _pending(data: bytes, n: int):
+def _pending(data: bytes, n: int) -> Attachment:
     """The attachment the checker finds (inserted when the upload was asked for: not timed)."""
     from chalicelib.dal import repos
     from chalicelib.domain import evidence as ev
@@ -238,11 +266,14 @@ def _check(data: bytes, n: int) -> None:
     from chalicelib.domain import filecheck
 
     a = repos.evidence().get("C1", f"A{n:06d}")
+    if a is None:
+        raise LookupError(f"attachment A{n:06d} was never made pending")
+    etag = f"e{n}"
     found = filecheck.inspect(data, "image/jpeg")
     decided = replace(
         a,
         status="ready",
-        checked_etag=f"e{n}",
+        checked_etag=etag,
         taken_at=found.taken_at,
         gps=found.gps,
         phash=found.phash,
@@ -254,10 +285,10 @@ def _check(data: bytes, n: int) -> None:
     decided.integrity = ev.integrity(
         found.taken_at, found.gps, "2026-11-01", "2026-11-03", {"lat": 32.0415, "lon": 118.7849}, ev.Thresholds()
     )
-    repos.evidence().record_check(decided, decided.checked_etag)
+    repos.evidence().record_check(decided, etag)
 
 
-def _check_compute(data: bytes, candidates: list) -> None:
+def _check_compute(data: bytes, candidates: list[Candidate]) -> None:
     """The checker's own work on the photo, without the DynamoDB round trips: inspect (sniff,
     EXIF, orientation, draft decode, thumbnail, both hashes), the index keys, the exact Hamming
     check of the candidates a lookup returned, the flags and the index entries to write."""
@@ -297,10 +328,10 @@ def _decode(data: bytes) -> None:
     Image.open(io.BytesIO(data)).load()
 
 
-def worker_speed(reps: int, photo: str) -> dict:
+def worker_speed(reps: int, photo: str) -> dict[str, Any]:
     from chalicelib.dal import repos
 
-    mock = _setup()
+    aws = _setup()
     data = Path(photo).read_bytes()
     for n in range(2 * reps + 3):
         _pending(data, n)
@@ -308,10 +339,12 @@ def worker_speed(reps: int, photo: str) -> dict:
     from chalicelib.domain import filecheck
 
     found = filecheck.inspect(data, "image/jpeg")
-    candidates = repos.evidence().candidates(TENANT, [found.phash, found.phash_crop])
+    candidates = repos.evidence().candidates(TENANT, [h for h in (found.phash, found.phash_crop) if h])
     _check_compute(data, candidates)
     _decode(data)  # warm every path (imports, caches)
-    check, decode, with_moto = [], [], []
+    check: list[float] = []
+    decode: list[float] = []
+    with_moto: list[float] = []
     for n in range(1, reps + 1):
         t = time.perf_counter()
         _decode(data)
@@ -325,14 +358,15 @@ def worker_speed(reps: int, photo: str) -> dict:
     # record one check's DynamoDB answers, then leave moto and replay them
     REPLAY.recording = []
     _check(data, reps + 1)
-    script: dict[str, list] = {}
-    for op, status, headers, body in REPLAY.recording:
-        script.setdefault(op, []).append((status, headers, body))
+    script: dict[str, list[Answer]] = {}
+    for op, answer in REPLAY.recording:
+        script.setdefault(op, []).append(answer)
     REPLAY.recording = None
-    mock.stop()
+    aws.stop()
     REPLAY.script = script
     _check(data, reps + 2)
-    decode2, replayed = [], []
+    decode2: list[float] = []
+    replayed: list[float] = []
     for n in range(reps):
         t = time.perf_counter()
         _decode(data)
@@ -365,14 +399,14 @@ def _rss_mb() -> float:
     return 0.0
 
 
-def worker_peak(part: str, photo: str) -> dict:
+def worker_peak(part: str, photo: str) -> dict[str, float]:
     """Peak RSS added by one check (or one full decode) in a fresh process, imports done first."""
     import resource
 
     _setup()
-    import PIL.Image  # noqa: F401 - imports are not the photo's memory
+    import PIL.Image  # noqa: F401  # imported before RSS is read: imports are not the photo's memory
 
-    from chalicelib.domain import filecheck  # noqa: F401
+    from chalicelib.domain import filecheck  # noqa: F401  # as PIL.Image
 
     data = Path(photo).read_bytes()
     _pending(data, 1)
@@ -389,8 +423,8 @@ def worker_peak(part: str, photo: str) -> dict:
     }
 
 
-def worker_lookup(photos: int, lookups: int) -> dict:
-    from moto.core import DEFAULT_ACCOUNT_ID
+def worker_lookup(photos: int, lookups: int) -> dict[str, Any]:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.dynamodb.models import dynamodb_backends
 
     from chalicelib.config import settings
@@ -416,7 +450,7 @@ def worker_lookup(photos: int, lookups: int) -> dict:
                 )
     seeded = time.perf_counter() - started
     log(f"evidence: indexed {photos} photos ({photos * 6} entries) in {seeded:.1f} s")
-    reads = []
+    reads: list[int] = []
     queries = 0
     for _ in range(lookups):
         READS.reset()

@@ -42,7 +42,7 @@ SWEEP_TIMEOUT = 60.0
 POLL_SECONDS = 0.050
 
 
-def _plan(i: int, category: str = "tasting", customer: str = "C-LOCAL") -> dict:
+def _plan(i: int, category: str = "tasting", customer: str = "C-LOCAL") -> dict[str, Any]:
     today = dt.date.today()
     return {
         "title": f"Local stack bench {i}",
@@ -59,14 +59,15 @@ def _approved(api: Http, t: dict[str, str], i: int, category: str, customer: str
     c = api.ok("POST", "/campaigns", t["rep"], _plan(i, category, customer), expect=201)
     api.ok("POST", f"/campaigns/{c['id']}/submit", t["rep"])
     api.ok("POST", f"/campaigns/{c['id']}/approve", t["manager"], {"approved_amount": 180000})
-    return c["id"]
+    campaign_id: str = c["id"]
+    return campaign_id
 
 
 def measure_get(api: Http, t: dict[str, str], n: int) -> dict[str, Any]:
     campaign_id = _approved(api, t, 0, "tasting")
     for _ in range(5):
         api.ok("GET", f"/campaigns/{campaign_id}", t["rep"])
-    samples = []
+    samples: list[float] = []
     for _ in range(n):
         started = time.perf_counter()
         api.ok("GET", f"/campaigns/{campaign_id}", t["rep"])

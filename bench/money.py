@@ -51,10 +51,11 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, TypedDict
 
 from bench._common import (
     Http,
+    WriteSnapshot,
     app_env,
     clean_env,
     log,
@@ -64,7 +65,43 @@ from bench._common import (
     run_worker,
 )
 
-SIZES = {
+if TYPE_CHECKING:
+    from chalice.test import Client
+
+    from bench.read_amplification import Route, RouteResult, Who
+    from chalicelib.domain.approval import ApprovalPolicy
+
+
+class Size(TypedDict):
+    approval_pairs: int  # approvals timed with and without a budget, alternating
+    wru_approvals: int  # approvals whose write units are counted, each kind
+    race: int  # approvals racing on one budget
+    race_room: int  # how many of them the budget has room for
+    audit_entries: int  # the length of the trail read and verified
+    audit_reads: int
+    campaigns: int  # seeded for /me/approvals
+
+
+class Race(TypedDict):
+    """`budget_race_<n>`: n approvals at once on a budget with room for `room_for`."""
+
+    campaigns: int
+    room_for: int
+    approved: int
+    refused_budget_exceeded: int
+    other_answers: dict[str, int]  # "<status> <code>": how many (must be none)
+    campaigns_by_status: dict[str, int]
+    budget_amount: int
+    final_available: int
+    expected_available: int
+    final_reserved: int
+    ledger_replay_difference: int  # the ledger replayed against the budget's figures (must be 0)
+    wall_ms: float
+    request_ms_p50: float
+    request_ms_max: float
+
+
+SIZES: dict[bool, Size] = {
     False: {
         "approval_pairs": 30,
         "wru_approvals": 5,
@@ -107,17 +144,17 @@ class Company:
 
         self.root = prefix + uuid.uuid4().hex[:8].upper()
         self.region, self.province = f"{self.root}/EAST", f"{self.root}/EAST/JS"
-        kw = {"key_dir": key_dir} if key_dir else {}
-        self.rep = mint_token(f"rep-{self.root}", "rep", self.province, name="Bench Rep", **kw)
-        self.manager = mint_token(f"mgr-{self.root}", "manager", self.region, name="Bench Manager", **kw)
-        self.leader = mint_token(f"lead-{self.root}", "leader", self.root, name="Bench Leader", **kw)
+        keys = key_dir or None  # None: the default key directory (var/jwt), the stack's
+        self.rep = mint_token(f"rep-{self.root}", "rep", self.province, name="Bench Rep", key_dir=keys)
+        self.manager = mint_token(f"mgr-{self.root}", "manager", self.region, name="Bench Manager", key_dir=keys)
+        self.leader = mint_token(f"lead-{self.root}", "leader", self.root, name="Bench Leader", key_dir=keys)
 
 
 def _start_date() -> str:
     return (dt.date.today() + dt.timedelta(days=10)).isoformat()
 
 
-def campaign_body(i: int, amount: int = AMOUNT) -> dict:
+def campaign_body(i: int, amount: int = AMOUNT) -> dict[str, Any]:
     """An application of its own customer (so no two overlap: no duplicate warnings to look up)."""
     start = _start_date()
     return {
@@ -131,19 +168,21 @@ def campaign_body(i: int, amount: int = AMOUNT) -> dict:
     }
 
 
-def submitted(http, co: Company, i: int, amount: int = AMOUNT) -> str:
+def submitted(http: Http, co: Company, i: int, amount: int = AMOUNT) -> str:
     c = http.ok("POST", "/campaigns", co.rep, campaign_body(i, amount), expect=201)
     http.ok("POST", f"/campaigns/{c['id']}/submit", co.rep)
-    return c["id"]
+    campaign_id: str = c["id"]
+    return campaign_id
 
 
-def root_budget(http, co: Company, amount: int) -> dict:
-    return http.ok(
+def root_budget(http: Http, co: Company, amount: int) -> dict[str, Any]:
+    budget: dict[str, Any] = http.ok(
         "POST", "/budgets", co.leader, {"org": co.root, "period": _start_date()[:4], "amount": amount}, expect=201
     )
+    return budget
 
 
-def replay(http, token: str, budget_id: str) -> dict[str, int]:
+def replay(http: Http, token: str, budget_id: str) -> dict[str, int]:
     """A budget's figures from its ledger alone, each kind as API.md defines it."""
     figures = {"amount": 0, "allocated": 0, "reserved": 0, "consumed": 0}
     moves = {
@@ -167,7 +206,7 @@ def replay(http, token: str, budget_id: str) -> dict[str, int]:
             return figures
 
 
-def replay_difference(budget: dict, replayed: dict[str, int]) -> int:
+def replay_difference(budget: dict[str, Any], replayed: dict[str, int]) -> int:
     return sum(abs(budget[k] - replayed[k]) for k in replayed)
 
 
@@ -205,13 +244,13 @@ def measure_approval(url: str, pairs: int, warmup: int = 2) -> dict[str, Any]:
 
 
 # -- 100 approvals racing on one budget ----------------------------------------------------------
-def measure_race(url: str, n: int, room: int) -> dict[str, Any]:
+def measure_race(url: str, n: int, room: int) -> Race:
     http = Http(url)
     co = Company("MR")
     amount = room * AMOUNT + AMOUNT // 2  # room for `room` approvals, and half of one more
     budget = root_budget(http, co, amount)
     ids = [submitted(http, co, i) for i in range(n)]
-    answers: list[tuple[int, Any, float] | None] = [None] * n
+    answers: list[tuple[int, Any, float]] = [(0, {"code": "no answer"}, 0.0)] * n  # (status, body, ms)
     barrier = threading.Barrier(n + 1)
     sessions = [Http(url) for _ in range(n)]  # one connection per approver
 
@@ -219,7 +258,7 @@ def measure_race(url: str, n: int, room: int) -> dict[str, Any]:
         barrier.wait()
         try:
             answers[i] = sessions[i]("POST", f"/campaigns/{ids[i]}/approve", co.manager, {"approved_amount": AMOUNT})
-        except Exception as exc:  # noqa: BLE001 - a connection that failed is an answer too
+        except Exception as exc:  # a connection that failed is an answer too
             answers[i] = (0, {"code": type(exc).__name__}, 0.0)
 
     threads = [threading.Thread(target=approve, args=(i,)) for i in range(n)]
@@ -254,7 +293,7 @@ def measure_race(url: str, n: int, room: int) -> dict[str, Any]:
 
 
 # -- verifying a 50-entry audit trail ----------------------------------------------------------
-def verify_offline(items: list[dict]) -> bool:
+def verify_offline(items: list[dict[str, Any]]) -> bool:
     """What an auditor does with the JSON alone: tools/verify_audit.py, standard library only."""
     from tools.verify_audit import chain_problems
 
@@ -284,7 +323,7 @@ def measure_audit(url: str, entries: int, reads: int) -> dict[str, Any]:
     first = http.ok("GET", path, co.leader)
     if len(first["items"]) != entries or first["next_cursor"] is not None:
         raise RuntimeError(f"the trail has {len(first['items'])} entries, not {entries}")
-    samples = []
+    samples: list[float] = []
     for _ in range(reads):
         status, trail, ms = http("GET", path, co.leader)
         if status != 200 or not trail["verified"]:
@@ -309,7 +348,7 @@ def measure_audit(url: str, entries: int, reads: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # the worker: write units of an approval, /me/approvals at scale
 # ---------------------------------------------------------------------------------------------
-def _api(client, method: str, path: str, token: str, body: Any = None, expect: int = 200) -> Any:
+def _api(client: Client, method: str, path: str, token: str, body: Any = None, expect: int = 200) -> Any:
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     resp = getattr(client.http, method.lower())(
         path, headers=headers, body=json.dumps(body) if body is not None else None
@@ -320,7 +359,7 @@ def _api(client, method: str, path: str, token: str, body: Any = None, expect: i
     return answer
 
 
-def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
+def measure_wru(client: Client, key_dir: str, approvals: int) -> dict[str, Any]:
     """The write units of approving with a covering budget and without one (no policy: one step)."""
     from bench._common import WRITES
     from chalicelib.config import settings
@@ -341,7 +380,7 @@ def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
         {"org": budgeted.root, "period": _start_date()[:4], "amount": approvals * AMOUNT * 2},
         expect=201,
     )
-    per: dict[str, list[dict]] = {"with_budget": [], "without_budget": []}
+    per: dict[str, list[WriteSnapshot]] = {"with_budget": [], "without_budget": []}
     for i in range(approvals):
         for kind, co in (("with_budget", budgeted), ("without_budget", plain)):
             c = _api(client, "POST", "/campaigns", co.rep, campaign_body(i), expect=201)
@@ -360,7 +399,7 @@ def measure_wru(client, key_dir: str, approvals: int) -> dict[str, Any]:
             }
             per[kind].append(snap)
 
-    def mean(kind: str, field: str) -> float:
+    def mean(kind: str, field: Literal["wru", "table_wru", "index_wru"]) -> float:
         return round(sum(x[field] for x in per[kind]) / len(per[kind]), 2)
 
     w, wo = mean("with_budget", "wru"), mean("without_budget", "wru")
@@ -388,7 +427,7 @@ class InboxWorld:
     campaign got its chain at submit, some have steps taken; a tenth were submitted before the
     policy (they wait, as before chains, for any manager over them or a leader)."""
 
-    def __init__(self, n: int, today: str, policy) -> None:
+    def __init__(self, n: int, today: str, policy: ApprovalPolicy) -> None:
         import random
 
         from bench.read_amplification import World
@@ -420,6 +459,7 @@ class InboxWorld:
             )
             c.approval = Approval(approval.chain, steps)
             step = c.approval.next
+            assert step is not None, "fewer steps were taken than the chain has"
             self.waiting[f"{step.level}:{step.org}"] += 1
 
     def busiest(self, level: str) -> str:
@@ -428,7 +468,7 @@ class InboxWorld:
         ]
 
 
-def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
+def measure_inbox(client: Client, key_dir: str, campaigns: int) -> dict[str, Any]:
     from bench import read_amplification as ra
     from bench._common import READS
     from chalicelib.clock import business_today
@@ -450,7 +490,7 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
         key=lambda r: world.waiting[f"region:{r}"],
     )
 
-    def manager(org: str) -> dict:
+    def manager(org: str) -> Who:
         return {"sub": f"mgr-{org.replace('/', '-')}", "role": "manager", "org": org}
 
     # delegations (for information): a region manager and the leader each act for another region
@@ -458,7 +498,7 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
     until = (dt.date.fromisoformat(today) + dt.timedelta(days=7)).isoformat()
     away = manager(other_region)
     away_token = mint_token(away["sub"], "manager", other_region, name=away["sub"], key_dir=key_dir)
-    routes = [
+    routes: list[Route] = [
         {
             "name": "me/approvals (province manager)",
             "path": "/me/approvals",
@@ -473,7 +513,7 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
             "index": "wait_l1 x2 (leader steps, steps of any manager)",
         },
     ]
-    info = [
+    info: list[Route] = [
         {
             "name": "me/approvals (region manager acting for another region)",
             "path": "/me/approvals",
@@ -489,7 +529,7 @@ def measure_inbox(client, key_dir: str, campaigns: int) -> dict[str, Any]:
             "delegate_from": away_token,
         },
     ]
-    result: dict[str, Any] = {"routes": {}, "info": {}}
+    result: dict[str, dict[str, RouteResult]] = {"routes": {}, "info": {}}
     for route in routes:
         result["routes"][route["name"]] = ra._call_or_error(client, route, key_dir)
     for route in info:
@@ -577,7 +617,7 @@ def worker(campaigns: int, approvals: int, out: str) -> None:
 # ---------------------------------------------------------------------------------------------
 # the parent side
 # ---------------------------------------------------------------------------------------------
-def measure(quick: bool = False, url: str | None = None, sizes: dict | None = None) -> dict[str, Any]:
+def measure(quick: bool = False, url: str | None = None, sizes: Size | None = None) -> dict[str, Any]:
     """Everything: the local-stack parts on a stack started here (or the one at `url`, as the
     smoke test does), then the in-process worker."""
     from bench.stream_unlock import stack_at

@@ -27,10 +27,16 @@ import tempfile
 import time
 import urllib.parse
 from collections import Counter
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from bench._common import READS as COUNTER  # one definition of "items read"
-from bench._common import app_env, clean_env, count_reads, log, run_worker
+from bench._common import ReadSnapshot, app_env, clean_env, count_reads, log, run_worker
+
+if TYPE_CHECKING:
+    from chalice.test import Client
+
+    from chalicelib.domain.campaign import Campaign
 
 TARGET = 2.0
 LIMIT = 50
@@ -46,12 +52,56 @@ CATEGORY_RULES = {"tasting": (7, 0), "roadshow": (14, 2)}  # category -> (due_da
 CAMPAIGN_RULE_EVERY = 50  # about one approved display campaign in 50 has its own rule
 
 
+class Who(TypedDict):
+    """The caller a route is measured for (a token is minted for it)."""
+
+    sub: str
+    role: str
+    org: str
+
+
+class Route(TypedDict):
+    """A list or search route as measured: its path with the main filter, who calls it, and
+    the index its access pattern reads (for the reader of the results)."""
+
+    name: str
+    path: str
+    who: Who
+    index: str
+    delegate_from: NotRequired[str]  # bench.money: the token of the one who delegates to `who`
+
+
+class PageRead(ReadSnapshot):
+    """One page of a route: what the storage read for it, and what it returned."""
+
+    items_returned: int
+    ms: float
+    ratio: float | None  # items read ÷ returned; None when nothing came back
+
+
+#: one route's figures over its pages, as bench/results.json holds them ("as": who called)
+RouteResult = TypedDict(
+    "RouteResult",
+    {
+        "path": str,
+        "as": NotRequired[str],
+        "index": str,
+        "ratio": float | None,
+        "items_read": int,
+        "items_returned": int,
+        "repeated_across_pages": int,
+        "pages": list[PageRead],
+        "error": NotRequired[str],
+    },
+)
+
+
 # ---------------------------------------------------------------------------------------------
 # the parent side
 # ---------------------------------------------------------------------------------------------
 
 
-def measure(campaigns: int = 20000, timeout: float = 900.0) -> dict:
+def measure(campaigns: int = 20000, timeout: float = 900.0) -> dict[str, Any]:
     """Run the worker in its own process and return its result."""
     return run_worker("bench.read_amplification", ["--campaigns", str(campaigns)], timeout=timeout, env=clean_env())
 
@@ -237,7 +287,7 @@ class World:
         return out
 
     # -- picking the busiest subjects for the routes -------------------------------------------
-    def busiest(self, key, predicate=lambda c: True) -> str:
+    def busiest(self, key: Callable[[Campaign], str], predicate: Callable[[Campaign], bool] = lambda c: True) -> str:
         counts = Counter(key(c) for c in self.campaigns if predicate(c))
         return counts.most_common(1)[0][0]
 
@@ -261,7 +311,7 @@ def seed(world: World) -> float:
 # ---------------------------------------------------------------------------------------------
 
 
-def routes(world: World) -> list[dict[str, Any]]:
+def routes(world: World) -> list[Route]:
     """Each list/search route with its main filter, and who calls it."""
     from chalicelib.domain.campaign import feedback_status
 
@@ -281,10 +331,10 @@ def routes(world: World) -> list[dict[str, Any]]:
     p01 = world.provinces[0]
     r1, r2 = region_of(p01), region_of(world.provinces[-1 - PROVINCES // REGIONS])
 
-    def manager(region: str) -> dict:
+    def manager(region: str) -> Who:
         return {"sub": f"mgr-{region.replace('/', '-')}", "role": "manager", "org": region}
 
-    leader = {"sub": "lead-CN", "role": "leader", "org": "CN"}
+    leader: Who = {"sub": "lead-CN", "role": "leader", "org": "CN"}
     return [
         {"name": "campaigns?org=<province>", "path": f"/campaigns?org={p01}", "who": manager(r1), "index": "by_org"},
         {
@@ -340,14 +390,14 @@ def routes(world: World) -> list[dict[str, Any]]:
     ]
 
 
-def secondary_routes(world: World) -> list[dict[str, Any]]:
+def secondary_routes(world: World) -> list[Route]:
     """Routes with a second filter that no index key covers: informative, not the target."""
     p01 = world.provinces[0]
     r1 = p01.rsplit("/", 1)[0]
     customer = world.busiest(lambda c: c.customer_id)
     region = next(c.org for c in world.campaigns if c.customer_id == customer).rsplit("/", 1)[0]
-    mgr = {"sub": f"mgr-{r1.replace('/', '-')}", "role": "manager", "org": r1}
-    leader = {"sub": "lead-CN", "role": "leader", "org": "CN"}
+    mgr: Who = {"sub": f"mgr-{r1.replace('/', '-')}", "role": "manager", "org": r1}
+    leader: Who = {"sub": "lead-CN", "role": "leader", "org": "CN"}
     return [
         {
             "name": "campaigns?status=approved&category=roadshow&org=<region>",
@@ -376,14 +426,18 @@ def secondary_routes(world: World) -> list[dict[str, Any]]:
     ]
 
 
-def call_route(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
+def call_route(client: Client, route: Route, key_dir: str) -> RouteResult:
     from devstack.tokens import mint_token
 
     who = route["who"]
     token = mint_token(who["sub"], who["role"], who["org"], name=who["sub"], key_dir=key_dir)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     sep = "&" if "?" in route["path"] else "?"
-    pages, cursor, seen, repeated, error = [], None, set(), 0, None
+    pages: list[PageRead] = []
+    cursor: str | None = None
+    seen: set[str] = set()
+    repeated = 0
+    error: str | None = None
     for _ in range(2):
         path = f"{route['path']}{sep}limit={LIMIT}"
         if cursor:
@@ -418,7 +472,7 @@ def call_route(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
     returned = sum(p["items_returned"] for p in pages)
     # Nothing returned: the seed does not exercise the route; no ratio (the table shows FAIL).
     ratio = round(read / returned, 3) if returned else None
-    out = {
+    out: RouteResult = {
         "path": route["path"],
         "as": f"{who['role']} {who['org']}",
         "index": route["index"],
@@ -431,11 +485,11 @@ def call_route(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
     return {**out, "error": error[:500]} if error else out
 
 
-def _call_or_error(client, route: dict[str, Any], key_dir: str) -> dict[str, Any]:
+def _call_or_error(client: Client, route: Route, key_dir: str) -> RouteResult:
     """One route's result; a failing route (e.g. a 500) is recorded, not fatal to the others."""
     try:
         return call_route(client, route, key_dir)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # a route that fails is recorded, the others still measured
         return {
             "path": route["path"],
             "index": route["index"],
@@ -483,7 +537,7 @@ def worker(campaigns: int, out: str) -> None:
             f"read amplification: seeded {len(world.campaigns)} campaigns and {len(world.rules)} rules "
             f"in {seconds:.1f} s (+{built:.1f} s to build them)"
         )
-        result: dict[str, Any] = {"routes": {}, "secondary": {}}
+        result: dict[str, dict[str, RouteResult]] = {"routes": {}, "secondary": {}}
         with Client(app, stage_name="dev") as client:
             for route in routes(world):
                 r = _call_or_error(client, route, key_dir)

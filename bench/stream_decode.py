@@ -20,11 +20,15 @@ import statistics
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from bench._common import log, publish
 
+if TYPE_CHECKING:
+    from chalicelib.domain.campaign import Campaign
 
-def campaign():
+
+def campaign() -> Campaign:
     """The campaign the records carry: every kind of attribute a campaign item has."""
     from chalicelib.domain.approval import Approval
     from chalicelib.domain.budget import CampaignBudget
@@ -56,7 +60,7 @@ def campaign():
     )
 
 
-def _records(count: int) -> list[dict]:
+def _records(count: int) -> list[dict[str, Any]]:
     from chalicelib.dal.campaigns import to_model
 
     image = to_model(campaign()).serialize()
@@ -70,7 +74,7 @@ def _records(count: int) -> list[dict]:
     ]
 
 
-def _old_path(records: list[dict]) -> list:
+def _old_path(records: list[dict[str, Any]]) -> list[Campaign]:
     """Powertools' plain values, back to DynamoDB JSON, then the model (what the adapter did)."""
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
         DynamoDBRecord,
@@ -81,15 +85,17 @@ def _old_path(records: list[dict]) -> list:
     from chalicelib.dal.models import CampaignModel
 
     serializer = TypeSerializer()
-    out = []
+    out: list[Campaign] = []
     for raw in records:
-        record = DynamoDBRecord(raw)
-        for image in (record.dynamodb.old_image, record.dynamodb.new_image):
+        stream = DynamoDBRecord(raw).dynamodb
+        if stream is None:
+            raise ValueError(f"record {raw['eventID']} carries no images")
+        for image in (stream.old_image, stream.new_image):
             out.append(from_model(CampaignModel.from_raw_data({k: serializer.serialize(v) for k, v in image.items()})))
     return out
 
 
-def _new_path(records: list[dict]) -> list:
+def _new_path(records: list[dict[str, Any]]) -> list[Campaign | None]:
     """What the adapter does (handlers.streams._images, dal.campaigns.campaign_from_image)."""
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import (
         DynamoDBRecord,
@@ -98,13 +104,13 @@ def _new_path(records: list[dict]) -> list:
     from chalicelib.dal.campaigns import campaign_from_image
     from chalicelib.handlers.streams import _images
 
-    out = []
+    out: list[Campaign | None] = []
     for raw in records:
         out.extend(campaign_from_image(image) for image in _images(DynamoDBRecord(raw)))
     return out
 
 
-def measure(quick: bool = False) -> dict:
+def measure(quick: bool = False) -> dict[str, Any]:
     count, rounds = (50, 3) if quick else (1000, 7)
     records = _records(count)
     if _new_path(records) != _old_path(records):
@@ -130,7 +136,7 @@ def measure(quick: bool = False) -> dict:
     }
 
 
-def table(results: dict) -> str:
+def table(results: dict[str, Any]) -> str:
     return (
         f"stream_decode_us_per_record   {results['stream_decode_us_per_record']:>8.1f} µs\n"
         f"stream_decode_ratio (÷ old)   {results['stream_decode_ratio']:>8.3f}"

@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from bench._common import ROOT, Http, free_port, log, median, percentile, python, stop_group
 from devstack.client import spawn_stack
@@ -44,6 +44,22 @@ UNLOCK_TIMEOUT = 30.0
 START_TIMEOUT = 90.0
 
 
+class StackStop(TypedDict):
+    """How a stack the benchmark started went away."""
+
+    stopped_by: str | None  # SIGTERM, or SIGKILL after it ignored SIGTERM; None: it had exited
+    exit_code: int | None
+    orphans_killed: list[int]  # pids of what it started that outlived it
+
+
+class Scenario(TypedDict):
+    """What `run_scenario` measured: ms from each feedback submit to `unlocked`."""
+
+    samples: list[float]
+    failures: list[str]  # the campaigns that never read `unlocked` within UNLOCK_TIMEOUT
+    rule_id: str
+
+
 class StackProcess:
     """`python -m devstack run` as a child in its own session, its output in a log file."""
 
@@ -52,7 +68,7 @@ class StackProcess:
         self.url = f"http://127.0.0.1:{self.port}"
         fd, self.log_path = tempfile.mkstemp(prefix="huixiang-bench-stack-", suffix=".log")
         os.close(fd)
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         import requests
@@ -79,9 +95,9 @@ class StackProcess:
         except OSError:
             return ""
 
-    def stop(self, timeout: float = 30.0) -> dict[str, Any]:
+    def stop(self, timeout: float = 30.0) -> StackStop:
         """SIGTERM the stack and wait; then make sure nothing it started survives."""
-        info: dict[str, Any] = {"stopped_by": None, "exit_code": None, "orphans_killed": []}
+        info: StackStop = {"stopped_by": None, "exit_code": None, "orphans_killed": []}
         proc = self.proc
         if proc is None:
             return info
@@ -105,7 +121,7 @@ class StackProcess:
 def _children_of_stack(stack_pid: int) -> list[int]:
     """Processes the stack started that may outlive it: its moto server (own session, dies by
     PR_SET_PDEATHSIG) names the stack's pid on its command line; anything else of its group."""
-    found = []
+    found: list[int] = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit() or int(entry) == os.getpid():
             continue
@@ -158,7 +174,7 @@ def _tokens() -> dict[str, str]:
     }
 
 
-def _campaign_body(i: int) -> dict:
+def _campaign_body(i: int) -> dict[str, Any]:
     today = dt.date.today()
     return {
         "title": f"Bench tasting {i}",
@@ -171,10 +187,10 @@ def _campaign_body(i: int) -> dict:
     }
 
 
-def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: float) -> dict | None:
+def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: float) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while True:
-        c = api.ok("GET", f"/campaigns/{campaign_id}", token)
+        c: dict[str, Any] = api.ok("GET", f"/campaigns/{campaign_id}", token)
         if c["reimbursement"]["status"] == want:
             return c
         if time.monotonic() > deadline:
@@ -182,7 +198,7 @@ def _wait_status(api: Http, token: str, campaign_id: str, want: str, timeout: fl
         time.sleep(POLL_SECONDS)
 
 
-def run_scenario(url: str, n: int) -> dict[str, Any]:
+def run_scenario(url: str, n: int) -> Scenario:
     api, t = Http(url), _tokens()
     rule = api.ok("POST", "/feedback-rules", t["leader"], {"scope": "all", "due_days": 7}, expect=201)
     ids = []
@@ -193,7 +209,8 @@ def run_scenario(url: str, n: int) -> dict[str, Any]:
         if _wait_status(api, t["rep"], c["id"], "locked", 15.0) is None:
             raise RuntimeError(f"campaign {c['id']} approved under rule {rule['id']} never showed 'locked'")
         ids.append(c["id"])
-    samples, failures = [], []
+    samples: list[float] = []
+    failures: list[str] = []
     for cid in ids:
         api.ok(
             "PUT",
@@ -248,7 +265,7 @@ def unlock_figures(samples: list[float]) -> dict[str, float | None]:
     return {f"stream_unlock_ms_p{p}": round(percentile(samples, p), 1) if samples else None for p in (50, 99)}
 
 
-def measure(campaigns: int = 40) -> dict:
+def measure(campaigns: int = 40) -> dict[str, Any]:
     stack: dict[str, Any] = {}
     with stack_at(None, stack, "stream unlock") as url:
         result = run_scenario(url, campaigns)

@@ -13,7 +13,7 @@ from pathlib import Path
 #: so the stack works whatever the current directory is.
 REPO_ROOT: Path = Path(__file__).resolve().parent.parent
 
-#: Local state (keys, ready file, logs). Git-ignored; never committed.
+#: Local state (keys, ready file, logs, the saved data). Git-ignored; never committed.
 VAR_DIR: Path = REPO_ROOT / "var"
 
 #: Where a running stack says it runs (`ready`, `endpoint`), for `/health`, `devstack invoke`
@@ -24,6 +24,16 @@ READY_FILE: Path = RUN_DIR / "ready"
 ENDPOINT_FILE: Path = RUN_DIR / "endpoint"  # the moto URL, for `devstack invoke` and the tools
 
 
+#: Where the local stack keeps its data between restarts (devstack.persist). DEVSTACK_STATE_DIR
+#: moves it; set but empty, nothing is kept: the stacks tests and benchmarks start
+#: (devstack.client.spawn_stack) begin empty and leave nothing behind.
+_STATE_ENV = os.environ.get("DEVSTACK_STATE_DIR")
+STATE_DIR: Path | None = VAR_DIR / "state" if _STATE_ENV is None else Path(_STATE_ENV) if _STATE_ENV else None
+
+#: The stack's full logs (the app's JSON lines and metrics, moto's log). DEVSTACK_LOG_DIR moves them.
+LOG_DIR: Path = Path(os.environ.get("DEVSTACK_LOG_DIR") or VAR_DIR / "log")
+
+
 def running_endpoint() -> str | None:
     """The moto URL of the stack running with this run directory, or None if none runs."""
     try:
@@ -32,4 +42,13 @@ def running_endpoint() -> str | None:
         return None
 
 
-__all__ = ["REPO_ROOT", "VAR_DIR", "RUN_DIR", "READY_FILE", "ENDPOINT_FILE", "running_endpoint"]
+__all__ = [
+    "REPO_ROOT",
+    "VAR_DIR",
+    "RUN_DIR",
+    "READY_FILE",
+    "ENDPOINT_FILE",
+    "STATE_DIR",
+    "LOG_DIR",
+    "running_endpoint",
+]

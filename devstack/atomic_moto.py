@@ -52,16 +52,18 @@ and what makes moto fast enough to stand in for it (3, 4):
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import json
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
-from werkzeug.serving import BaseWSGIServer, make_server
+if TYPE_CHECKING:
+    from werkzeug.serving import BaseWSGIServer
 
 #: Serialises DynamoDB and DynamoDB Streams requests (and moto's own /moto-api/ calls).
 DYNAMODB_LOCK = threading.Lock()
@@ -72,8 +74,117 @@ LISTEN_BACKLOG = 128
 
 _TRANSACT_OPERATIONS = ("ConditionCheck", "Put", "Delete", "Update")
 
+#: WSGI's start_response (status, headers) and a WSGI application.
+StartResponse = Callable[..., Any]
+WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
 WRITES_PATH = "/_devstack/dynamodb-writes"
 MAX_WRITES_WAIT = 20.0
+#: A stream runner's checkpoint (POST {table, shard, sequence_number}), kept with the state.
+CHECKPOINTS_PATH = "/_devstack/stream-checkpoints"
+#: The saved state: GET its status, POST …/save to save now (devstack.persist).
+STATE_PATH = "/_devstack/state"
+
+
+class SharedLock:
+    """Held by many at once (``shared``) or by one alone (``exclusive``); a waiting exclusive
+    holder goes first, so a snapshot waits only for the requests already running."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+        self._waiting = 0
+
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        with self._cond:
+            self._cond.wait_for(lambda: not self._exclusive and not self._waiting)
+            self._shared += 1
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._shared -= 1
+                if not self._shared:
+                    self._cond.notify_all()
+
+    @contextlib.contextmanager
+    def exclusive(self) -> Iterator[None]:
+        with self._cond:
+            self._waiting += 1
+            self._cond.wait_for(lambda: not self._exclusive and not self._shared)
+            self._waiting -= 1
+            self._exclusive = True
+        try:
+            yield
+        finally:
+            with self._cond:
+                self._exclusive = False
+                self._cond.notify_all()
+
+
+class LocalState:
+    """What the server knows about its state beyond moto's backends: whether it changed since
+    a count was taken, the stream runners' checkpoints, and the persistence that saves it.
+
+    Every request that may change state runs holding ``lock`` shared; a snapshot holds it
+    exclusively, so it sees no request half done. An SQS long poll does not hold it (it would
+    hold a snapshot up for its whole wait): it changes nothing a snapshot keeps.
+    """
+
+    def __init__(self) -> None:
+        self.lock = SharedLock()
+        self.checkpoints: dict[str, dict[str, str]] = {}
+        self.persistence: Any = None  # a devstack.persist.Snapshotter when the state is saved
+        self._changes = 0
+        self._count_lock = threading.Lock()
+
+    @property
+    def changes(self) -> int:
+        return self._changes
+
+    def changed(self) -> None:
+        with self._count_lock:
+            self._changes += 1
+
+
+#: The state of the server this process runs.
+STATE = LocalState()
+
+# Requests that change nothing a snapshot keeps: reads, and the SQS calls a poller makes.
+_READ_PREFIXES = ("Get", "BatchGet", "Query", "Scan", "Describe", "List", "TransactGet")
+_SQS_READS = frozenset({"ReceiveMessage", "GetQueueAttributes", "GetQueueUrl", "ListQueues", "ListQueueTags"})
+
+
+def _operation(environ: dict[str, Any]) -> tuple[str, str]:
+    """(service, operation) of a request, as far as its headers say: ``X-Amz-Target`` for the
+    JSON protocols (DynamoDB, its streams, SQS), else the method (S3)."""
+    target = environ.get("HTTP_X_AMZ_TARGET", "")
+    if target:
+        service, _, operation = target.partition(".")
+        return service, operation
+    query = environ.get("QUERY_STRING", "")
+    for part in query.split("&"):
+        name, _, value = part.partition("=")
+        if name == "Action":
+            return "query", value
+    return "rest", environ.get("REQUEST_METHOD", "")
+
+
+def changes_state(environ: dict[str, Any]) -> bool:
+    service, operation = _operation(environ)
+    if service.startswith("DynamoDBStreams"):
+        return False
+    if service.startswith("DynamoDB"):
+        return not operation.startswith(_READ_PREFIXES)
+    if service == "AmazonSQS" or service == "query":
+        return operation not in _SQS_READS
+    return operation not in ("GET", "HEAD", "OPTIONS")
+
+
+def is_long_poll(environ: dict[str, Any]) -> bool:
+    return _operation(environ)[1] == "ReceiveMessage"
 
 
 class StreamRecordCounter:
@@ -100,7 +211,9 @@ class StreamRecordCounter:
 STREAM_RECORDS = StreamRecordCounter()
 
 
-def _writes_answer(counter: StreamRecordCounter, environ: dict, start_response: Callable) -> Iterable[bytes]:
+def _writes_answer(
+    counter: StreamRecordCounter, environ: dict[str, Any], start_response: StartResponse
+) -> Iterable[bytes]:
     from urllib.parse import parse_qs
 
     query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -115,7 +228,44 @@ def _writes_answer(counter: StreamRecordCounter, environ: dict, start_response: 
     return [body]
 
 
-def needs_lock(environ: dict) -> bool:
+_LOCAL_PREFIX = "/_devstack/"
+
+
+def _json_answer(start_response: StartResponse, status: str, body: Any) -> list[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _local_answer(state: LocalState, environ: dict[str, Any], start_response: StartResponse) -> list[bytes]:
+    """The stream checkpoints and the saved state's status (see CHECKPOINTS_PATH, STATE_PATH)."""
+    path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
+    if path == CHECKPOINTS_PATH and method == "POST":
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = json.loads(environ["wsgi.input"].read(length))
+            table, shard, sequence = str(body["table"]), str(body["shard"]), str(int(body["sequence_number"]))
+        except (KeyError, TypeError, ValueError):
+            return _json_answer(start_response, "400 Bad Request", {"message": "table, shard, sequence_number"})
+        with state.lock.shared():
+            state.checkpoints.setdefault(table, {})[shard] = sequence
+            state.changed()
+        return _json_answer(start_response, "200 OK", {})
+    if path == CHECKPOINTS_PATH:
+        return _json_answer(start_response, "200 OK", state.checkpoints)
+    if path == STATE_PATH and method == "GET":
+        persistence = state.persistence
+        return _json_answer(start_response, "200 OK", persistence.status() if persistence else {"state_dir": None})
+    if path == STATE_PATH + "/save" and method == "POST":
+        persistence = state.persistence
+        if persistence is None:
+            return _json_answer(start_response, "409 Conflict", {"message": "this server does not save its state"})
+        saved = persistence.save()
+        return _json_answer(start_response, "200 OK", {"saved": saved, **persistence.status()})
+    return _json_answer(start_response, "404 Not Found", {"message": f"no {method} {path}"})
+
+
+def needs_lock(environ: dict[str, Any]) -> bool:
     """True for the requests that must not interleave: DynamoDB, its streams, moto's API."""
     target = environ.get("HTTP_X_AMZ_TARGET", "")
     if target.startswith(("DynamoDB_", "DynamoDBStreams_")):
@@ -126,11 +276,12 @@ def needs_lock(environ: dict) -> bool:
     return "/dynamodb/aws4_request" in environ.get("HTTP_AUTHORIZATION", "")
 
 
-def _key_of(table: Any, op_type: str, op: dict) -> dict:
+def _key_of(table: Any, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
     from moto.dynamodb.exceptions import MockValidationException
 
     if op_type != "Put":
-        return op["Key"]
+        key: dict[str, Any] = op["Key"]
+        return key
     item = op["Item"]
     names = [table.hash_key_attr] + ([table.range_key_attr] if table.range_key_attr else [])
     missing = [n for n in names if n not in item]
@@ -141,7 +292,7 @@ def _key_of(table: Any, op_type: str, op: dict) -> dict:
     return {n: item[n] for n in names}
 
 
-def _condition_holds(op: dict, current: Any) -> bool:
+def _condition_holds(op: dict[str, Any], current: Any) -> bool:
     from moto.dynamodb.comparisons import get_filter_expression
 
     expression = op.get("ConditionExpression")
@@ -168,7 +319,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
         raise TooManyTransactionsException()
     # -- decide: nothing is written unless every item may be ---------------------------------
     reasons: list[tuple[str | None, str | None, Any]] = []
-    writes: list[tuple[str, dict, Any, dict]] = []
+    writes: list[tuple[str, dict[str, Any], Any, dict[str, Any]]] = []
     targets: set[tuple[str, str]] = set()
     for entry in transact_items:
         if len(entry) != 1:
@@ -195,7 +346,7 @@ def transact_write_items(backend: Any, transact_items: list[dict[str, Any]]) -> 
             writes.append((op_type, op, table, key))
         except (MultipleTransactionsException, MockValidationException):
             raise  # the request is invalid: a ValidationException, not a cancellation
-        except Exception as e:  # noqa: BLE001 - any other problem cancels the transaction
+        except Exception as e:  # any other problem cancels the transaction
             reasons.append((type(e).__name__, str(e), None))
     if any(code is not None for code, _, _ in reasons):
         raise TransactionCanceledException(reasons)
@@ -284,7 +435,7 @@ def _item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) 
 _FAST_SERVICES = frozenset({"dynamodb", "dynamodbstreams"})
 
 
-def _fast_get_value(original: Callable) -> Callable:
+def _fast_get_value(original: Callable[..., Any]) -> Callable[..., Any]:
     def get_value(self: Any, value: Any, key: str, shape: Any) -> Any:
         if (
             type(value) is dict
@@ -307,12 +458,16 @@ _SIMPLE_SET = re.compile(r"^\s*(#\w+)\s*=\s*(:\w+)\s*$")
 _SIMPLE_ADD = re.compile(r"^\s*(#\w+)\s+(:\w+)\s*$")
 
 
-def _simple_actions(expression: str, names: dict | None, values: dict | None) -> list | None:
+def _simple_actions(
+    expression: str, names: dict[str, str] | None, values: dict[str, Any] | None
+) -> list[tuple[str, str, Any]] | None:
     """(action, attribute, value) for an update expression made only of ``SET #a = :v`` and
     ``ADD #n :v`` actions (each clause once, every name and value provided), else None."""
     if not expression or not names or not values:
         return None
-    actions, seen_clauses, end = [], set(), 0
+    actions: list[tuple[str, str, Any]] = []
+    seen_clauses: set[str] = set()
+    end = 0
     for clause in _SIMPLE_CLAUSE.finditer(expression):
         if clause.start() != end:
             return None
@@ -332,7 +487,7 @@ def _simple_actions(expression: str, names: dict | None, values: dict | None) ->
     return actions
 
 
-def _fast_update_item(original: Callable) -> Callable:
+def _fast_update_item(original: Callable[..., Any]) -> Callable[..., Any]:
     """moto's update_item, with a direct path for the simplest expressions (a roll-up change
     is a transaction of a dozen ``SET ... ADD ...`` updates, and moto's ten AST passes per
     update were most of the time a stream record took). Anything else, or anything that
@@ -341,10 +496,10 @@ def _fast_update_item(original: Callable) -> Callable:
     def update_item(
         self: Any,
         table_name: str,
-        key: dict,
+        key: dict[str, Any],
         update_expression: str,
-        expression_attribute_names: dict,
-        expression_attribute_values: dict,
+        expression_attribute_names: dict[str, str],
+        expression_attribute_values: dict[str, Any],
         attribute_updates: Any = None,
         expected: Any = None,
         condition_expression: str | None = None,
@@ -423,29 +578,35 @@ def _fast_update_item(original: Callable) -> Callable:
 _INSTALLED = False
 
 
+def _replace(owner: Any, name: str, value: object) -> None:
+    """Replace an attribute of one of moto's classes or modules in place: what this module is
+    for, and what a typed assignment to a method rightly refuses."""
+    setattr(owner, name, value)
+
+
 def install_dynamodb_fixes() -> None:
     """Make moto's DynamoDB decide transactions as above, count its stream records, and
     cheapen its two hot spots (idempotent)."""
     global _INSTALLED
     if _INSTALLED:
         return
+    from moto import backends
     from moto.core import serialize
     from moto.dynamodb.models import DynamoDBBackend
     from moto.dynamodb.models.dynamo_type import Item
     from moto.dynamodb.models.table import StreamShard
 
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
-    # moto lists its package directory on every request to find the service: once is enough
-    from moto import backends
+    # moto declares this module untyped (a `# type: ignore` at its top), so mypy sees no names in it
+    from moto.dynamodb.parsing.expressions import UpdateExpressionParser  # type: ignore[attr-defined]
 
+    _replace(DynamoDBBackend, "transact_write_items", transact_write_items)
+    # moto lists its package directory on every request to find the service: once is enough
     modules = tuple(backends.list_of_moto_modules())
-    backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    _replace(backends, "list_of_moto_modules", lambda: modules)
     # The validators deep-copy the parsed expression before they touch it, so one parse per
     # distinct expression serves every update that uses it (the roll-ups reuse a few).
-    from moto.dynamodb.models import UpdateExpressionParser
-
-    UpdateExpressionParser.make = staticmethod(  # type: ignore[method-assign]
-        functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make)
+    _replace(
+        UpdateExpressionParser, "make", staticmethod(functools.lru_cache(maxsize=1024)(UpdateExpressionParser.make))
     )
     append = StreamShard.add
 
@@ -453,41 +614,52 @@ def install_dynamodb_fixes() -> None:
         append(self, old, new)
         STREAM_RECORDS.appended(self.table.name)
 
-    StreamShard.add = add  # type: ignore[method-assign]
-    DynamoDBBackend.update_item = _fast_update_item(DynamoDBBackend.update_item)  # type: ignore[method-assign]
-    Item.__init__ = _item_init  # type: ignore[method-assign]
-    Item.__deepcopy__ = lambda self, memo: _copy_item(self)  # type: ignore[attr-defined]
+    _replace(StreamShard, "add", add)
+    _replace(DynamoDBBackend, "update_item", _fast_update_item(DynamoDBBackend.update_item))
+    _replace(Item, "__init__", _item_init)
+    _replace(Item, "__deepcopy__", lambda self, memo: _copy_item(self))
     base = serialize.ResponseSerializer
-    base.get_value = _fast_get_value(base.get_value)  # type: ignore[method-assign]
-    base._value_picker_transforms = property(  # type: ignore[attr-defined]
-        lambda self: getattr(self._value_picker, "response_transformers", None)
+    _replace(base, "get_value", _fast_get_value(base.get_value))
+    _replace(
+        base,
+        "_value_picker_transforms",
+        property(lambda self: getattr(self._value_picker, "response_transformers", None)),
     )
     _INSTALLED = True
 
 
-def atomic_app() -> Callable[[dict, Callable], Iterable[bytes]]:
+def atomic_app() -> WsgiApp:
     """moto's WSGI app, DynamoDB requests serialised (the response is built inside the lock)."""
-    from moto.server import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
     install_dynamodb_fixes()
     app = DomainDispatcherApplication(create_backend_app)
 
-    def serve(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == WRITES_PATH:
+    def serve(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == WRITES_PATH:
             return _writes_answer(STREAM_RECORDS, environ, start_response)
-        if not needs_lock(environ):
-            return app(environ, start_response)
-        # which service's app answers is decided outside the lock: only the request runs in it
-        service_app = app.get_application(environ)
-        with DYNAMODB_LOCK:
-            return list(service_app(environ, start_response))
+        if path.startswith(_LOCAL_PREFIX):
+            return _local_answer(STATE, environ, start_response)
+        if is_long_poll(environ):
+            return list(app(environ, start_response))
+        with STATE.lock.shared():
+            if changes_state(environ):
+                STATE.changed()
+            if not needs_lock(environ):
+                return list(app(environ, start_response))
+            # which service's app answers is decided outside the lock: only the request runs in it
+            service_app = app.get_application(environ)
+            with DYNAMODB_LOCK:
+                return list(service_app(environ, start_response))
 
     return serve
 
 
 def make_moto_server(host: str, port: int) -> BaseWSGIServer:
     """The threaded werkzeug server moto's own server uses, with ``atomic_app()``."""
-    from moto.moto_server.threaded_moto_server import MotoRequestHandler
+    from moto.moto_server.werkzeug_app import MotoRequestHandler
+    from werkzeug.serving import make_server
 
     class Handler(MotoRequestHandler):
         # headers and body go out in two sends: without TCP_NODELAY the body waits for the

@@ -20,12 +20,22 @@ def _add_run(p: argparse.ArgumentParser) -> None:
         default=None,
         help="HTTP port of the API (default 8000; the PORT environment variable overrides it)",
     )
+    p.add_argument(
+        "--fresh",
+        action="store_true",
+        help="start empty: the data saved by the last run is set aside in var/state.previous (make run FRESH=1)",
+    )
+    p.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show the app's JSON logs and metrics on the terminal too (make run VERBOSE=1)",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
     from devstack.stack import run
 
-    return run(port=args.port)
+    return run(port=args.port, fresh=args.fresh, verbose=args.verbose)
 
 
 def _add_token(p: argparse.ArgumentParser) -> None:
@@ -73,7 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    handler: Handler = args.handler
+    return handler(args)
 
 
 if __name__ == "__main__":

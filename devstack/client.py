@@ -8,7 +8,8 @@ tests, `make fuzz` and the benchmarks all need. Standard library only, cheap to 
   error statuses included (a test asserts on a 409 as readily as on a 200).
 - ``wait_healthy(url, proc, timeout)``: until ``GET /health`` answers 200, the process exits,
   or the time is up.
-- ``spawn_stack(port, out, ...)``: ``python -m devstack run`` as a child with run files of its own.
+- ``spawn_stack(port, out, ...)``: ``python -m devstack run`` as a child with run files of its own,
+  starting empty (or from a state directory of its own).
 """
 
 from __future__ import annotations
@@ -47,7 +48,8 @@ def free_port(host: str = HOST) -> int:
     """A port that was free a moment ago (the caller retries if it is taken meanwhile)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
@@ -83,7 +85,9 @@ def call_json(
         return err.code, json.loads(raw) if raw else None
 
 
-def wait_healthy(url: str, proc: subprocess.Popen | None = None, timeout: float = 120, interval: float = 0.1) -> bool:
+def wait_healthy(
+    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 120, interval: float = 0.1
+) -> bool:
     """True once ``url/health`` answers 200; False if `proc` exited first or `timeout` passed."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -104,20 +108,28 @@ __all__ = ["free_port", "clean_env", "call_json", "wait_healthy"]
 
 def spawn_stack(
     port: int,
-    out: IO | int,
+    out: IO[bytes] | int,
     cmd: list[str] | None = None,
     python: str | None = None,
     new_session: bool = True,
+    state_dir: Path | None = None,
     **env: str,
-) -> tuple[subprocess.Popen, Path, dict[str, str]]:
+) -> tuple[subprocess.Popen[bytes], Path, dict[str, str]]:
     """Start a local stack on `port` (``python -m devstack run``, or `cmd`) from the project
     root, its output to `out`. It gets a run directory of its own (DEVSTACK_RUN_DIR): a stack
     a test or a benchmark starts never overwrites the endpoint file of the one a developer
-    has running with `make run`. `new_session`: its own process group, to signal as a whole.
-    Returns the process, its run directory and the environment it was given (without PORT:
-    what a tool needs to talk to that stack)."""
+    has running with `make run`, and writes its logs there (DEVSTACK_LOG_DIR). It starts empty
+    and keeps nothing, whatever a developer's `make run` saved in var/state, unless given a
+    `state_dir` of its own to restore from and save to. `new_session`: its own process group,
+    to signal as a whole. Returns the process, its run directory and the environment it was
+    given (without PORT: what a tool needs to talk to that stack)."""
     run_dir = Path(tempfile.mkdtemp(prefix="huixiang-run-"))
-    tools_env = clean_env(DEVSTACK_RUN_DIR=str(run_dir), **env)
+    tools_env = clean_env(
+        DEVSTACK_RUN_DIR=str(run_dir),
+        DEVSTACK_LOG_DIR=str(run_dir),
+        DEVSTACK_STATE_DIR=str(state_dir) if state_dir is not None else "",
+        **env,
+    )
     proc = subprocess.Popen(
         cmd or [python or sys.executable, "-m", "devstack", "run"],
         cwd=ROOT,

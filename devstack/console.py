@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from devstack import REPO_ROOT
+from devstack.gateway import GatewayRequestHandler
 from infra.console_shell import WORKER, service_worker
 
 CONSOLE_DIR: Path = REPO_ROOT / "console"
@@ -119,33 +120,34 @@ def _static_file(path: str, console_dir: Path) -> Path | None:
     return candidate
 
 
-class _ConsoleMixin:
-    """Answers the console's requests; everything else goes to chalice.local's handler."""
+class ConsoleRequestHandler(GatewayRequestHandler):
+    """Answers the console's requests; everything else goes to the API (GatewayRequestHandler)."""
 
     storage_origin = ""
     console_dir: Path = CONSOLE_DIR
 
     # -- routing -------------------------------------------------------------------------------
     def _route(self) -> str:
-        return urlsplit(self.path).path  # type: ignore[attr-defined]
+        path: str = urlsplit(self.path).path
+        return path
 
-    def do_GET(self) -> None:  # noqa: N802 (BaseHTTPRequestHandler's names)
+    def do_GET(self) -> None:
         if self._is_console():
             self._serve(head=False)
         else:
-            super().do_GET()  # type: ignore[misc]
+            super().do_GET()
 
-    def do_HEAD(self) -> None:  # noqa: N802
+    def do_HEAD(self) -> None:
         if self._is_console():
             self._serve(head=True)
         else:
-            super().do_HEAD()  # type: ignore[misc]
+            super().do_HEAD()
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         if self._route() == LOCAL_TOKEN_PATH:
             self._local_token()
         else:
-            super().do_POST()  # type: ignore[misc]
+            super().do_POST()
 
     def _is_console(self) -> bool:
         path = self._route()
@@ -155,7 +157,7 @@ class _ConsoleMixin:
     def _send(
         self, status: int, body: bytes, content_type: str, extra: dict[str, str] | None = None, head: bool = False
     ) -> None:
-        self.send_response(status)  # type: ignore[attr-defined]
+        self.send_response(status)
         headers = {
             "Content-Type": content_type,
             "Content-Length": str(len(body)),
@@ -165,10 +167,10 @@ class _ConsoleMixin:
             **(extra or {}),
         }
         for k, v in headers.items():
-            self.send_header(k, v)  # type: ignore[attr-defined]
-        self.end_headers()  # type: ignore[attr-defined]
+            self.send_header(k, v)
+        self.end_headers()
         if not head:
-            self.wfile.write(body)  # type: ignore[attr-defined]
+            self.wfile.write(body)
 
     def _serve(self, head: bool) -> None:
         path = self._route()
@@ -193,7 +195,7 @@ class _ConsoleMixin:
     def _send_file(self, data: bytes, ctype: str, head: bool) -> None:
         """A static file with its ETag (revalidated by browsers: Cache-Control no-cache)."""
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
-        if self.headers.get("If-None-Match") == etag:  # type: ignore[attr-defined]
+        if self.headers.get("If-None-Match") == etag:
             self._send(HTTPStatus.NOT_MODIFIED, b"", ctype, {"ETag": etag}, head=True)
             return
         self._send(HTTPStatus.OK, data, ctype, {"ETag": etag}, head)
@@ -201,11 +203,11 @@ class _ConsoleMixin:
     def _local_token(self) -> None:
         """POST /local/token {sub, role, org, name?} → {token}. JSON only and same-origin only,
         so that no other web page can have a browser mint a token here."""
-        length = int(self.headers.get("Content-Length") or 0)  # type: ignore[attr-defined]
-        raw = self.rfile.read(length) if length else b""  # type: ignore[attr-defined]
-        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()  # type: ignore[attr-defined]
-        origin = self.headers.get("Origin")  # type: ignore[attr-defined]
-        host = self.headers.get("Host")  # type: ignore[attr-defined]
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        ctype = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        origin = self.headers.get("Origin")
+        host = self.headers.get("Host")
         if origin is not None and urlsplit(origin).netloc != host:
             return self._json(HTTPStatus.FORBIDDEN, {"code": "forbidden", "message": "same origin only"})
         if ctype != "application/json":
@@ -227,20 +229,19 @@ class _ConsoleMixin:
             return self._json(HTTPStatus.BAD_REQUEST, {"code": e.code, "message": e.message, "errors": list(e.errors)})
         self._json(HTTPStatus.OK, {"token": token})
 
-    def _json(self, status: int, body: dict) -> None:
+    def _json(self, status: int, body: dict[str, Any]) -> None:
         self._send(status, json.dumps(body).encode(), "application/json", {"Cache-Control": "no-store"})
 
 
 def attach(server: Any, storage_origin: str = "") -> None:
-    """Serve the console from ``server``, the HTTPServer of ``chalice.local.create_local_server``.
+    """Serve the console from ``server``, the HTTPServer of ``devstack.gateway.make_api_server``.
 
     ``storage_origin`` is the object store's URL (moto's), which the browser posts uploads to.
     """
-    base = server.RequestHandlerClass  # functools.partial(ChaliceRequestHandler, …)
-    func = getattr(base, "func", base)
+    base = server.RequestHandlerClass  # functools.partial(GatewayRequestHandler, …)
     parsed = urlsplit(storage_origin)
     origin = f"{parsed.scheme}://{parsed.netloc}" if parsed.netloc else ""
-    handler = type("ConsoleRequestHandler", (_ConsoleMixin, func), {"storage_origin": origin})
+    handler = type("ConsoleRequestHandler", (ConsoleRequestHandler,), {"storage_origin": origin})
     if isinstance(base, functools.partial):
         server.RequestHandlerClass = functools.partial(handler, *base.args, **base.keywords)
     else:
@@ -253,20 +254,40 @@ def static_server(console_dir: Path, port: int = 0) -> Any:
     console/ and change it between two visits. ``serve_forever()`` it in a thread."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-    class NoApi(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (BaseHTTPRequestHandler's names)
+    class StaticConsoleHandler(ConsoleRequestHandler):
+        """The console's requests as the stack answers them; no app behind them (a 404)."""
+
+        def __init__(self, request: Any, client_address: Any, server: Any) -> None:
+            # the gateway's __init__ wants the Chalice app this server has not got
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+        def do_GET(self) -> None:
+            if self._is_console():
+                self._serve(head=False)
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+
+        def do_HEAD(self) -> None:
+            if self._is_console():
+                self._serve(head=True)
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+
+        def do_POST(self) -> None:
             self.send_error(HTTPStatus.NOT_FOUND)
 
-        do_HEAD = do_POST = do_GET
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's signature)
             pass
 
-    handler = type("StaticConsoleHandler", (_ConsoleMixin, NoApi), {"console_dir": console_dir})
-    return ThreadingHTTPServer(("127.0.0.1", port), handler)
+    StaticConsoleHandler.console_dir = console_dir
+    return ThreadingHTTPServer(("127.0.0.1", port), StaticConsoleHandler)
 
 
 __all__ = [
+    "ConsoleRequestHandler",
     "attach",
     "static_server",
     "content_security_policy",

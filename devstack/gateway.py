@@ -19,6 +19,9 @@ same 404 body (it cannot tell an unknown method from an unknown path; see docs/l
 from __future__ import annotations
 
 import json
+import logging
+import time
+from http import HTTPStatus
 from typing import Any
 
 from chalice.local import (
@@ -29,6 +32,10 @@ from chalice.local import (
     RouteMatcher,
     ThreadedHTTPServer,
 )
+
+from devstack.logs import ACCESS_LOGGER, log_file
+
+_access = logging.getLogger(ACCESS_LOGGER)
 
 #: Connections the kernel queues before the server accepts them (socketserver's default is 5:
 #: a burst of more simultaneous clients than that is at the mercy of the accept loop).
@@ -55,6 +62,25 @@ class GatewayRequestHandler(ChaliceRequestHandler):
         self._routes = RouteMatcher(list(app_object.routes))
         super().__init__(request, client_address, server, app_object, config)
 
+    def parse_request(self) -> bool:
+        self._started = time.perf_counter()  # the request line is read: the clock starts
+        parsed: bool = super().parse_request()
+        return parsed
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """One line per request: method, path, status and the time to the response."""
+        started = getattr(self, "_started", None)
+        elapsed = f"{(time.perf_counter() - started) * 1000:.0f} ms" if started is not None else "- ms"
+        status = int(code) if isinstance(code, HTTPStatus) else code
+        where = ""
+        if isinstance(status, int) and status >= 500 and log_file() is not None:
+            where = f"  (the app's log: {log_file()})"
+        _access.info("%s %s %s %s%s", self.command or "-", self.path, status, elapsed, where)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """The HTTP server's own complaints (a malformed request line, a timeout)."""
+        _access.warning(format, *args)
+
     def __getattr__(self, name: str) -> Any:
         # BaseHTTPRequestHandler dispatches to do_<METHOD> and answers an HTML 501 when there is
         # none; every method goes through one handler here, so TRACE or BREW get the JSON answer.
@@ -78,7 +104,7 @@ class GatewayRequestHandler(ChaliceRequestHandler):
             {"Allow": allowed},
         )
 
-    def _answer(self, status: int, code: str, message: str, headers: dict | None = None) -> None:
+    def _answer(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         if length > 0:  # read what the client sent, so the connection stays usable
             self.rfile.read(length)

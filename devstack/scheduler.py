@@ -58,7 +58,7 @@ def _value(text: str, names: dict[str, int] | None) -> int:
 class Cron:
     """An EventBridge cron(min hour day-of-month month day-of-week year), evaluated in UTC."""
 
-    def __init__(self, minutes, hours, day_of_month, month, day_of_week, year) -> None:
+    def __init__(self, minutes: str, hours: str, day_of_month: str, month: str, day_of_week: str, year: str) -> None:
         self.minutes = _field(minutes, 0, 59)
         self.hours = _field(hours, 0, 23)
         self.dom = _field(day_of_month, 1, 31)
@@ -117,7 +117,7 @@ def parse_schedule(expression: Any) -> Cron | Rate:
     return Rate(text) if text.startswith("rate(") else Cron.parse(text)
 
 
-def scheduled_event(function_arn: str, at: dt.datetime | None = None) -> dict:
+def scheduled_event(function_arn: str, at: dt.datetime | None = None) -> dict[str, Any]:
     """The event EventBridge hands a scheduled Lambda function."""
     at = at or dt.datetime.now(dt.UTC)
     return {
@@ -139,7 +139,7 @@ class ScheduleRunner:
     def __init__(
         self,
         name: str,
-        handler: Callable[[dict, Any], Any],
+        handler: Callable[[dict[str, Any], Any], Any],
         expression: Any,
         *,
         function_name: str | None = None,
@@ -209,10 +209,10 @@ class ScheduleRunner:
                 try:
                     result = self.fire(self.next_fire)
                     log.info("schedule %s fired: %s", self.name, str(result)[:200])
-                except Exception as exc:  # noqa: BLE001 - logged; the next fire time still comes
+                except Exception as exc:  # logged; the next fire time still comes
                     self.failures += 1
                     log.error("schedule %s failed: %s: %s", self.name, type(exc).__name__, exc)
-        except BaseException as exc:  # noqa: BLE001 - a broken runner is reported by the watchdog
+        except BaseException as exc:  # a broken runner is reported by the watchdog
             self.error = exc
 
 

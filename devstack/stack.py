@@ -22,9 +22,10 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import IO, Any, Protocol
 
-from devstack import ENDPOINT_FILE, READY_FILE, REPO_ROOT, VAR_DIR, tokens
+from devstack import ENDPOINT_FILE, LOG_DIR, READY_FILE, REPO_ROOT, STATE_DIR, VAR_DIR, logs, persist, tokens
+from devstack.atomic_moto import STATE_PATH
 from devstack.client import free_port
 from devstack.streams import StreamRunner, drain_all, dynamodb_sources, runners_for_app
 
@@ -35,7 +36,7 @@ HOST = "127.0.0.1"
 STAGE = "dev"
 REGION = "us-east-1"
 CATEGORIES = "tasting,display,roadshow,in_store_promotion"
-MOTO_LOG: Path = VAR_DIR / "log" / "moto.log"
+MOTO_LOG: Path = LOG_DIR / "moto.log"
 
 # Environment that would point botocore elsewhere than the local endpoint, or at a profile
 # that may not exist here.
@@ -113,10 +114,22 @@ class MotoServer:
     main thread (or one that lives as long as the server should).
     """
 
-    def __init__(self, host: str = HOST, port: int | None = None, log_path: Path | None = MOTO_LOG) -> None:
+    def __init__(
+        self,
+        host: str = HOST,
+        port: int | None = None,
+        log_path: Path | None = MOTO_LOG,
+        *,
+        state_dir: Path | None = None,
+        fresh: bool = False,
+        snapshot_seconds: float | None = None,
+    ) -> None:
         self.host = host
         self.port = port
         self.log_path = log_path
+        self.state_dir = state_dir
+        self.fresh = fresh
+        self.snapshot_seconds = snapshot_seconds
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -127,24 +140,43 @@ class MotoServer:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
 
-    def start(self, timeout: float = 30.0) -> str:
-        """Start the server and wait until it answers; returns its URL."""
+    def start(self, timeout: float = 120.0) -> str:
+        """Start the server (restoring the saved state, if any) and wait until it answers;
+        returns its URL."""
         for _attempt in range(3):
             port = self.port or free_port(self.host)
-            if self._spawn(port, timeout):
+            proc = self._spawn(port, timeout)
+            if proc is not None:
                 self.port = port
-                log.info("moto server pid %s on %s", self.proc.pid, self.url)  # type: ignore[union-attr]
+                log.info("moto server pid %s on %s", proc.pid, self.url)
                 return self.url
+            self._refuse_state()
             self.stop()
             if self.port:  # a fixed port cannot be retried elsewhere
                 break
         raise StackError(f"moto server did not start (see {self.log_path})")
 
-    def _spawn(self, port: int, timeout: float) -> bool:
-        out: Any = subprocess.DEVNULL
+    def _refuse_state(self) -> None:
+        """A server that exited because of the saved state says why; that is no port problem
+        to retry elsewhere."""
+        if self.proc is None or self.proc.returncode not in (persist.EXIT_STATE_BUSY, persist.EXIT_STATE_UNREADABLE):
+            return
+        reason = "the saved state could not be used"
+        if self.log_path is not None:
+            lines = [x for x in self.log_path.read_text(errors="replace").splitlines() if "devstack.motoserver: " in x]
+            if lines:
+                reason = lines[-1].split("devstack.motoserver: ", 1)[1]
+        if self.proc.returncode == persist.EXIT_STATE_UNREADABLE:
+            aside = persist.previous_dir(self.state_dir) if self.state_dir is not None else "…previous"
+            reason += f"; `make run FRESH=1` starts empty (and keeps the saved state aside in {aside})"
+        self.proc = None
+        raise StackError(reason)
+
+    def _spawn(self, port: int, timeout: float) -> subprocess.Popen[bytes] | None:
+        out: IO[bytes] | int = subprocess.DEVNULL
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_path, "ab")
+            out = open(self.log_path, "ab")  # closed below, once the child has it
         env = dict(os.environ, MOTO_PORT=str(port))
         cmd = [
             sys.executable,
@@ -157,8 +189,12 @@ class MotoServer:
             "-p",
             str(port),
         ]
+        if self.state_dir is not None:
+            cmd += ["--state-dir", str(self.state_dir)] + (["--fresh"] if self.fresh else [])
+            if self.snapshot_seconds:
+                cmd += ["--snapshot-seconds", str(self.snapshot_seconds)]
         try:
-            self.proc = subprocess.Popen(
+            self.proc = proc = subprocess.Popen(
                 cmd,
                 cwd=str(REPO_ROOT),
                 env=env,
@@ -169,23 +205,30 @@ class MotoServer:
                 preexec_fn=_child_preexec(os.getpid()),
             )
         finally:
-            if out is not subprocess.DEVNULL:
+            if not isinstance(out, int):
                 out.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                return False  # e.g. the port was taken between free_port() and bind()
+            if proc.poll() is not None:
+                return None  # e.g. the port was taken between free_port() and bind()
             try:
                 urllib.request.urlopen(f"http://{self.host}:{port}/moto-api/", timeout=1).close()
-                return True
+                return proc
             except urllib.error.HTTPError:
-                return True  # any HTTP answer means it serves
+                return proc  # any HTTP answer means it serves
             except (urllib.error.URLError, OSError):
                 time.sleep(0.1)
-        return False
+        return None
 
-    def stop(self, timeout: float = 5.0) -> None:
-        """SIGTERM its process group, then SIGKILL if it lingers."""
+    def local_call(self, method: str, path: str, timeout: float = 60.0) -> Any:
+        """One of the server's own requests (devstack.atomic_moto: the saved state, checkpoints)."""
+        req = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return json.loads(resp.read())
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """SIGTERM its process group (it saves its state, if it keeps one, and exits), then
+        SIGKILL if it lingers."""
         proc, self.proc = self.proc, None
         if proc is None or proc.poll() is not None:
             return
@@ -206,7 +249,7 @@ class MotoServer:
 # ---------------------------------------------------------------------------------------------
 
 
-def _chalice_config(root: Path, stage: str) -> tuple[Any, dict]:
+def _chalice_config(root: Path, stage: str) -> tuple[Any, dict[str, Any]]:
     """The Chalice Config of ``stage`` (from .chalice/config.json if present) and its
     user-params dict, into which the app is put once imported (as the Chalice CLI does)."""
     from chalice.config import Config
@@ -274,13 +317,20 @@ class Stack:
         root: Path = REPO_ROOT,
         ready_file: Path = READY_FILE,
         moto_log: Path | None = MOTO_LOG,
+        state_dir: Path | None = None,
+        fresh: bool = False,
+        snapshot_seconds: float | None = None,
     ) -> None:
         self.port = port
         self.host = host
         self.stage = stage
         self.root = root
         self.ready_file = ready_file
-        self.moto = MotoServer(host=host, log_path=moto_log)
+        self.state_dir = state_dir
+        self.moto = MotoServer(
+            host=host, log_path=moto_log, state_dir=state_dir, fresh=fresh, snapshot_seconds=snapshot_seconds
+        )
+        self.restored: dict[str, Any] | None = None
         self.app: Any = None
         self.app_module: Any = None
         self.chalice_config: Any = None
@@ -303,7 +353,15 @@ class Stack:
         self._remove_ready(stale=True)  # a file left by a killed run must not claim readiness
         self._check_port()
         _, jwks_path = tokens.ensure_keys()
+        if self.state_dir is not None and (pid := persist.holder(self.state_dir)):
+            log.warning(
+                "%s is held by moto pid %s (a stack that is still saving, or another make run); waiting for it",
+                self.state_dir,
+                pid,
+            )
         endpoint = self.moto.start()
+        if self.state_dir is not None:
+            self.restored = self.moto.local_call("GET", STATE_PATH).get("restored")
 
         config, params = _chalice_config(self.root, self.stage)
         for key in _SCRUBBED_ENV:
@@ -342,7 +400,7 @@ class Stack:
 
     def _import_app(self) -> tuple[Any, Any]:
         """Import app.py only now: settings and PynamoDB hosts are read at import time."""
-        from chalice import Chalice
+        from chalice.app import Chalice
 
         if "app" in sys.modules or "chalicelib.config" in sys.modules:
             log.warning(
@@ -388,7 +446,11 @@ class Stack:
         self._s3_runners = uploads.runners_for_app(self.app, s3, sqs, stage=self.stage)
 
     def _start_runners(self) -> None:
-        runners: list[StreamRunner] = runners_for_app(self.app, stage=self.stage, dlq_urls=self.dlq_urls)
+        # With a saved state, each runner tells moto how far it got, so that a snapshot keeps
+        # exactly the stream records still to be handled (devstack.persist).
+        runners: list[StreamRunner] = runners_for_app(
+            self.app, stage=self.stage, dlq_urls=self.dlq_urls, report_checkpoints=self.state_dir is not None
+        )
         for r in runners:
             fn = self.chalice_config.scope(self.stage, r.name)
             r.memory_limit_in_mb = fn.lambda_memory_size
@@ -461,6 +523,24 @@ class Stack:
 
     # -- stop --------------------------------------------------------------------------------
 
+    def _save_state(self) -> None:
+        """Save the state now that nothing changes it any more, and say so (moto would save
+        it too when stopped, but silently)."""
+        if self.state_dir is None or not self.moto.alive:
+            return
+        try:
+            status = self.moto.local_call("POST", STATE_PATH + "/save")
+        except (OSError, ValueError) as e:
+            log.error("could not save the local state to %s: %s", self.state_dir, e)
+            return
+        saved = status.get("saved") or {}
+        log.info(
+            "state saved in %s: %s item(s), %s object(s); `make run` continues from it, `make run FRESH=1` starts empty",
+            self.state_dir,
+            saved.get("items", 0),
+            saved.get("objects", 0),
+        )
+
     def stop(self) -> None:
         """Remove the ready file, then stop the HTTP server, the runners and moto."""
         self._stopping.set()
@@ -471,6 +551,7 @@ class Stack:
             self._http = None
         for r in self.runners:
             r.stop(timeout=10.0)
+        self._save_state()
         self.moto.stop()
         if getattr(self, "_endpoint_content", None):
             _remove_if_ours(ENDPOINT_FILE, self._endpoint_content)
@@ -521,35 +602,73 @@ class _StopSignals:
             raise _Shutdown(signal.Signals(signum).name)
 
 
-def _banner(stack: Stack) -> str:
+def _shown(path: Path) -> str:
+    """A path as the user should type it: relative to where they are, when it is below."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _data_line(stack: Stack) -> str:
+    if stack.state_dir is None:
+        return "  data: starts empty and is not kept (DEVSTACK_STATE_DIR is empty)"
+    where = _shown(stack.state_dir)
+    if stack.restored:
+        r = stack.restored
+        found = f"restored {r['items']} item(s) and {r['objects']} object(s) saved {r['saved_at']}"
+    else:
+        found = "nothing saved yet"
+    return f"  data: kept in {where} across restarts ({found}); `make run FRESH=1` starts empty"
+
+
+def _banner(stack: Stack, log_dir: Path, verbose: bool) -> str:
     py = os.path.relpath(sys.executable, os.getcwd()) if sys.executable else "python"
     handlers = ", ".join(r.name for r in stack.runners) or "none"
+    logs_line = f"  logs: {_shown(log_dir / logs.LOG_FILE)} has the app's JSON lines and metrics" + (
+        " (shown here too)" if verbose else "; `make run VERBOSE=1` shows them here"
+    )
     return "\n".join(
         [
             "",
             f"  huixiang local stack ({stack.stage}) is ready: {stack.url}",
             f"  AWS endpoint (moto): {stack.moto.url}   stream handlers: {handlers}",
             f"  ready file: {stack.ready_file}",
+            _data_line(stack),
+            logs_line,
             "",
             "  Mint a token and call the API:",
             f"    TOKEN=$({py} -m devstack token --sub u-1 --role rep --org CN/EAST/SH --name 'Rep One')",
             f'    curl -H "Authorization: Bearer $TOKEN" {stack.url}/health',
             "",
-            "  Ctrl-C to stop.",
+            "  Ctrl-C to stop. One line per request follows.",
             "",
         ]
     )
 
 
-def run(port: int | None = None, host: str = HOST) -> int:
-    """Run the stack until Ctrl-C/SIGTERM/SIGHUP (returns 0) or until it breaks (returns 1)."""
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    for noisy in ("botocore", "boto3", "urllib3"):  # "Found credentials ..." once per client
-        logging.getLogger(noisy).setLevel(logging.WARNING)
+def _snapshot_seconds() -> float | None:
+    value = os.environ.get("DEVSTACK_SNAPSHOT_SECONDS")
+    return float(value) if value else None
+
+
+def run(port: int | None = None, host: str = HOST, *, fresh: bool = False, verbose: bool = False) -> int:
+    """Run the stack until Ctrl-C/SIGTERM/SIGHUP (returns 0) or until it breaks (returns 1).
+
+    It continues from the data the last run saved (``STATE_DIR``); ``fresh`` starts empty and
+    sets that data aside. The terminal shows one line per request; ``verbose`` adds the app's
+    own output, which always goes to ``LOG_DIR`` (devstack.logs)."""
+    terminal = logs.setup(LOG_DIR, verbose)
     env_port = os.environ.get("PORT")
     if env_port:
         port = int(env_port)
-    stack = Stack(port=DEFAULT_PORT if port is None else port, host=host)
+    stack = Stack(
+        port=DEFAULT_PORT if port is None else port,
+        host=host,
+        state_dir=STATE_DIR,
+        fresh=fresh,
+        snapshot_seconds=_snapshot_seconds(),
+    )
     rc = 0
     with _StopSignals() as stop:
         try:
@@ -559,7 +678,7 @@ def run(port: int | None = None, host: str = HOST) -> int:
             finally:
                 stop.starting = False
             if not stop.requested.is_set():
-                print(_banner(stack), flush=True)
+                print(_banner(stack, LOG_DIR, verbose), file=terminal, flush=True)
             while not stop.requested.is_set():
                 if stack.fatal.wait(0.2):
                     log.error("the local stack broke: %s", "; ".join(stack.problems()))
@@ -570,7 +689,7 @@ def run(port: int | None = None, host: str = HOST) -> int:
         except StackError as e:
             log.error("%s", e)
             rc = 1
-        except Exception:  # noqa: BLE001 - report why start failed, then clean up
+        except Exception:  # report why start failed, then clean up
             log.exception("the local stack failed")
             rc = 1
         finally:

@@ -23,7 +23,9 @@ rules:
 
 Within a shard, records are handed over strictly in order and one batch at a time, as Lambda
 does. State (checkpoints, retry counts) lives in memory: a restarted runner starts again from
-its starting position.
+its starting position. With ``report_checkpoints`` (the local stack when it keeps its state)
+it also tells the local moto each checkpoint, so that a saved state keeps only the records
+still to be handled (devstack.persist).
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ import logging
 import re
 import threading
 import time
+import urllib.request
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -65,7 +68,9 @@ FED_POLL_INTERVAL_SECONDS = 1.0
 
 DEFAULT_REGION = "us-east-1"
 
-Handler = Callable[[dict, Any], Any]
+#: A stream record, an event, a shard description: JSON-shaped, as Lambda and botocore give them.
+Json = dict[str, Any]
+Handler = Callable[[Json, Any], Any]
 
 _TABLE_ARN = re.compile(r"^arn:[^:]+:dynamodb:([^:]*):([^:]*):table/([^/]+)(?:/|$)")
 # Botocore's client config: short timeouts so stop() is not held up by a dead endpoint.
@@ -94,11 +99,11 @@ def _arn_parts(arn: str) -> tuple[str, str]:
 
 
 def _service_of(client: Any) -> str:
-    return client.meta.service_model.service_name
+    return str(client.meta.service_model.service_name)
 
 
 def _is_aws_endpoint(url: str | None) -> bool:
-    return bool(url) and (".amazonaws.com" in url or ".api.aws" in url)  # type: ignore[operator]
+    return url is not None and (".amazonaws.com" in url or ".api.aws" in url)
 
 
 # One session for every client made here: a session caches botocore's service models (a new
@@ -144,7 +149,9 @@ def make_client(
         if _SESSION is None:
             _SESSION = boto3.session.Session()
         kwargs.setdefault("region_name", _SESSION.region_name or DEFAULT_REGION)
-        return _SESSION.client(service, **kwargs)
+        # any service by name: boto3's stubs type a client per literal service name only
+        new_client: Callable[..., Any] = _SESSION.client
+        return new_client(service, **kwargs)
 
 
 def stream_arn_for(table_name: str, client: Any = None) -> str:
@@ -155,17 +162,17 @@ def stream_arn_for(table_name: str, client: Any = None) -> str:
     """
     ddb = make_client("dynamodb", client)
     table = ddb.describe_table(TableName=table_name)["Table"]
-    arn = table.get("LatestStreamArn")
+    arn: str | None = table.get("LatestStreamArn")
     spec = table.get("StreamSpecification") or {}
     if not arn or spec.get("StreamEnabled") is False:
         raise LookupError(f"table {table_name} has no enabled stream")
     return arn
 
 
-def list_shards(stream_arn: str, client: Any = None) -> list[dict]:
+def list_shards(stream_arn: str, client: Any = None) -> list[Json]:
     """Every shard of a stream (DescribeStream, all pages), parents before children."""
     streams = make_client("dynamodbstreams", client)
-    shards: list[dict] = []
+    shards: list[Json] = []
     kwargs: dict[str, Any] = {"StreamArn": stream_arn}
     while True:
         desc = streams.describe_stream(**kwargs)["StreamDescription"]
@@ -202,10 +209,10 @@ def _epoch_seconds(value: Any) -> int | float | None:
             value = value.replace(tzinfo=_dt.UTC)
         # DynamoDB rounds ApproximateCreationDateTime down to the second in stream records.
         return int(value.timestamp())
-    return value
+    return value if isinstance(value, int | float) else float(value)  # epoch seconds already
 
 
-def to_lambda_record(raw: Mapping[str, Any], stream_arn: str) -> dict:
+def to_lambda_record(raw: Mapping[str, Any], stream_arn: str) -> Json:
     """One GetRecords record as Lambda puts it in the event (JSON-serialisable)."""
     src = raw.get("dynamodb") or {}
     ddb: dict[str, Any] = {}
@@ -233,12 +240,12 @@ def to_lambda_record(raw: Mapping[str, Any], stream_arn: str) -> dict:
     return record
 
 
-def lambda_event(records: Iterable[Mapping[str, Any]]) -> dict:
+def lambda_event(records: Iterable[Mapping[str, Any]]) -> Json:
     """The event Lambda invokes a stream handler with: ``{"Records": [...]}``."""
     return {"Records": [dict(r) for r in records]}
 
 
-def read_records(table_name: str, client: Any = None) -> list[dict]:
+def read_records(table_name: str, client: Any = None) -> list[Json]:
     """Every record currently in the table's stream, oldest first, as Lambda event records.
 
     For tests: feed them to a handler with ``handler(lambda_event(records), context)``.
@@ -246,7 +253,7 @@ def read_records(table_name: str, client: Any = None) -> list[dict]:
     """
     streams = make_client("dynamodbstreams", client)
     arn = stream_arn_for(table_name, client if client is not None else streams)
-    out: list[dict] = []
+    out: list[Json] = []
     for shard in list_shards(arn, streams):
         it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")[
             "ShardIterator"
@@ -262,7 +269,7 @@ def read_records(table_name: str, client: Any = None) -> list[dict]:
 
 
 def _seq(record: Mapping[str, Any]) -> str:
-    return record["dynamodb"]["SequenceNumber"]
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def _iso(epoch: Any) -> str | None:
@@ -343,7 +350,7 @@ class _WriteWatcher:
 
         from devstack.atomic_moto import WRITES_PATH
 
-        seen, tables = -1, {}
+        seen, tables = -1, dict[str, int]()
         while True:
             with self._lock:
                 runners = list(self._runners)
@@ -390,7 +397,7 @@ def _watcher_for(endpoint_url: str | None) -> _WriteWatcher | None:
 
 @dataclass
 class _Batch:
-    records: list[dict]
+    records: list[Json]
     retries: int = 0  # retries already made for these records (Lambda's retry quota)
     invocations: int = 0  # invocations that included them (approximateInvokeCount)
 
@@ -409,7 +416,7 @@ class _Shard:
     parent_id: str | None
     iterator: str | None = None
     closed: bool = False
-    buffer: list[dict] = field(default_factory=list)
+    buffer: list[Json] = field(default_factory=list)
     buffered_at: float = 0.0  # monotonic time the oldest buffered record arrived
     last_read: str | None = None  # last sequence number read (to re-acquire an iterator)
     initial: bool = True  # present when the runner attached (gets starting_position)
@@ -442,6 +449,7 @@ class StreamRunner:
         retry_delay: float = RETRY_DELAY_SECONDS,
         memory_limit_in_mb: int = 128,
         timeout_seconds: float = 60.0,
+        report_checkpoints: bool = False,
     ) -> None:
         """``table_name`` (or a configured ``stream_arn`` to take it from) names the table;
         the live stream is always looked up, because a configured ARN (Chalice's) names a
@@ -469,6 +477,7 @@ class StreamRunner:
         self.retry_delay = retry_delay
         self.memory_limit_in_mb = memory_limit_in_mb
         self.timeout_seconds = timeout_seconds
+        self.report_checkpoints = report_checkpoints
 
         self._ddb = make_client("dynamodb", client)
         self._streams = make_client("dynamodbstreams", client)
@@ -585,7 +594,7 @@ class StreamRunner:
                     self._wait(self._idle_interval())
                 elif self.maximum_batching_window and self._has_buffered():
                     self._wait(min(self.poll_interval, self.maximum_batching_window))
-        except BaseException as e:  # noqa: BLE001 - the watchdog needs to know why
+        except BaseException as e:  # whatever it is, the watchdog needs to know why
             self.error = e
             log.exception("stream runner %s died", self.name)
         finally:
@@ -656,7 +665,8 @@ class StreamRunner:
             kwargs["ShardIteratorType"] = self.starting_position
         else:
             kwargs["ShardIteratorType"] = "TRIM_HORIZON"
-        return self._streams.get_shard_iterator(**kwargs)["ShardIterator"]
+        iterator: str = self._streams.get_shard_iterator(**kwargs)["ShardIterator"]
+        return iterator
 
     def _readable(self, shard: _Shard) -> bool:
         """Lambda reads a child shard only after its parent is finished."""
@@ -715,7 +725,7 @@ class StreamRunner:
 
     # -- one batch, with Lambda's failure handling --------------------------------------------
 
-    def _process(self, shard_id: str, records: list[dict]) -> None:
+    def _process(self, shard_id: str, records: list[Json]) -> None:
         work: deque[_Batch] = deque([_Batch(list(records))])
         while work:
             if self._stop.is_set():
@@ -724,7 +734,7 @@ class StreamRunner:
             batch.invocations += 1
             outcome = self._invoke(batch.records)
             if outcome.ok:
-                self.checkpoint = _seq(batch.records[-1])
+                self._checkpoint_at(shard_id, _seq(batch.records[-1]))
                 continue
             if outcome.function_error is not None and self.bisect_on_error and len(batch.records) > 1:
                 half = len(batch.records) // 2
@@ -745,11 +755,11 @@ class StreamRunner:
                 work.appendleft(_Batch(first, batch.retries, batch.invocations))
                 continue
             if outcome.failed_from > 0:
-                self.checkpoint = _seq(batch.records[outcome.failed_from - 1])
+                self._checkpoint_at(shard_id, _seq(batch.records[outcome.failed_from - 1]))
             remainder = batch.records[outcome.failed_from :]
             if batch.retries >= self.max_retry_attempts:
                 self._discard(shard_id, remainder, batch.invocations, outcome)
-                self.checkpoint = _seq(remainder[-1])
+                self._checkpoint_at(shard_id, _seq(remainder[-1]))
                 continue
             self.retries += 1
             reason = (
@@ -772,7 +782,28 @@ class StreamRunner:
             if self.retry_delay:
                 self._stop.wait(self.retry_delay)
 
-    def _invoke(self, records: Sequence[dict]) -> _Outcome:
+    def _checkpoint_at(self, shard_id: str, sequence_number: str) -> None:
+        """Done with every record up to ``sequence_number``; tell the local moto if asked to
+        (synchronously: the handler's writes are made by then, so a snapshot never holds a
+        checkpoint ahead of them)."""
+        self.checkpoint = sequence_number
+        if not self.report_checkpoints:
+            return
+        from devstack.atomic_moto import CHECKPOINTS_PATH
+
+        body = json.dumps({"table": self.table_name, "shard": shard_id, "sequence_number": sequence_number})
+        req = urllib.request.Request(
+            self._streams.meta.endpoint_url.rstrip("/") + CHECKPOINTS_PATH,
+            data=body.encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        try:
+            urllib.request.urlopen(req, timeout=10).close()
+        except OSError as e:  # the record is then handled again after a restart: at least once
+            log.warning("stream %s: could not report checkpoint %s: %s", self.name, sequence_number, e)
+
+    def _invoke(self, records: Sequence[Json]) -> _Outcome:
         # A JSON round trip, as Lambda's, so the handler gets plain data it may mutate freely.
         event = json.loads(json.dumps(lambda_event(records)))
         context = LambdaContext(self.function_name, self.function_arn, self.memory_limit_in_mb, self.timeout_seconds)
@@ -781,7 +812,7 @@ class StreamRunner:
         started = time.monotonic()
         try:
             response = self.handler(event, context)
-        except (Exception, SystemExit) as e:  # noqa: BLE001 - any error is a function error
+        except (Exception, SystemExit) as e:  # any error is a function error, as in Lambda
             log.warning(
                 "stream %s: handler raised on %d records %s..%s: %s: %s",
                 self.name,
@@ -809,7 +840,7 @@ class StreamRunner:
             return _Outcome(ok=False, function_error="Unhandled")
         return self._interpret(response, records)
 
-    def _interpret(self, response: Any, records: Sequence[dict]) -> _Outcome:
+    def _interpret(self, response: Any, records: Sequence[Json]) -> _Outcome:
         """Lambda's ReportBatchItemFailures rules."""
         if not isinstance(response, dict):
             return _Outcome(ok=True)
@@ -833,7 +864,7 @@ class StreamRunner:
             lowest = i if lowest is None else min(lowest, i)
         return _Outcome(ok=False, failed_from=lowest or 0)
 
-    def _discard(self, shard_id: str, records: Sequence[dict], invocations: int, outcome: _Outcome) -> None:
+    def _discard(self, shard_id: str, records: Sequence[Json], invocations: int, outcome: _Outcome) -> None:
         """Retries exhausted: send Lambda's on-failure record to the DLQ and move on."""
         first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
         message = {
@@ -905,13 +936,14 @@ def dynamodb_sources(app: Any) -> list[Any]:
 def handler_for(app: Any, source: Any) -> Handler:
     """The callable Lambda would invoke for an event source: Chalice's wrapped handler
     (``app.handler_map``), else the ``handler_string`` module attribute."""
-    handler = getattr(app, "handler_map", {}).get(source.name)
+    handler: Handler | None = getattr(app, "handler_map", {}).get(source.name)
     if handler is not None:
         return handler
     import importlib
 
     module_name, _, attr = source.handler_string.rpartition(".")
-    return getattr(importlib.import_module(module_name), attr)
+    found: Handler = getattr(importlib.import_module(module_name), attr)
+    return found
 
 
 def runners_for_app(

@@ -72,10 +72,12 @@ def _thumbprint(jwk: Mapping[str, Any]) -> str:
     return _b64url(hashlib.sha256(canonical.encode()).digest())
 
 
-def _public_jwks(private_pem: bytes) -> dict:
+def _public_jwks(private_pem: bytes) -> dict[str, Any]:
     key = serialization.load_pem_private_key(private_pem, password=None)
-    jwk = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)  # type: ignore[arg-type]
-    jwk = {k: v for k, v in jwk.items() if k in ("kty", "n", "e")}
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise ValueError("the local signing key is not an RSA key")
+    full = RSAAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk = {k: v for k, v in full.items() if k in ("kty", "n", "e")}
     jwk.update(kid=_thumbprint(jwk), alg=ALGORITHM, use="sig")
     return {"keys": [jwk]}
 
@@ -163,7 +165,7 @@ def mint_token(
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid})
 
 
-def verify_token(token: str, key_dir: str | os.PathLike[str] | None = None) -> dict:
+def verify_token(token: str, key_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Decode and verify a local token with the local JWKS (for tests and debugging)."""
     _, jwks_path = ensure_keys(key_dir)
     keys = jwt.PyJWKSet.from_json(jwks_path.read_text())

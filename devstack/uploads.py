@@ -39,7 +39,7 @@ def s3_record(
     region: str = "us-east-1",
     sequencer: str | None = None,
     event_time: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """One S3 event record in the shape Lambda delivers (key URL-encoded, as S3 does)."""
     from urllib.parse import quote_plus
 
@@ -66,11 +66,11 @@ def s3_record(
     }
 
 
-def s3_event(*records: dict) -> dict:
+def s3_event(*records: dict[str, Any]) -> dict[str, Any]:
     return {"Records": list(records)}
 
 
-def normalise(body: Mapping[str, Any]) -> dict | None:
+def normalise(body: Mapping[str, Any]) -> dict[str, Any] | None:
     """moto's notification message → the Lambda event (None for s3:TestEvent and the like)."""
     from urllib.parse import unquote_plus
 
@@ -98,7 +98,7 @@ def normalise(body: Mapping[str, Any]) -> dict | None:
 
 def configure_bucket(s3: Any, sqs: Any, bucket: str, prefix: str, queue_name: str) -> str:
     """Create the queue and point the bucket's ObjectCreated notifications under `prefix` at it."""
-    url = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
+    url: str = sqs.create_queue(QueueName=queue_name)["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     s3.put_bucket_notification_configuration(
         Bucket=bucket,
@@ -121,7 +121,7 @@ class S3UploadRunner:
 
     def __init__(
         self,
-        handler: Callable[[dict, Any], Any],
+        handler: Callable[[dict[str, Any], Any], Any],
         queue_url: str,
         *,
         name: str = "on_upload",
@@ -182,11 +182,11 @@ class S3UploadRunner:
                     self._idle.clear()
                 for m in messages:
                     self._deliver(m)
-        except BaseException as exc:  # noqa: BLE001 - the watchdog reports a dead runner
+        except BaseException as exc:  # the watchdog reports a dead runner
             self.error = exc
             log.exception("S3 upload runner %s died", self.name)
 
-    def _deliver(self, message: dict) -> None:
+    def _deliver(self, message: dict[str, Any]) -> None:
         event = normalise(json.loads(message["Body"]))
         if event is not None:
             for attempt in range(1 + MAX_RETRY_ATTEMPTS):
@@ -194,7 +194,7 @@ class S3UploadRunner:
                 try:
                     self.handler(event, self.context_factory())
                     break
-                except Exception as exc:  # noqa: BLE001 - retried, then parked, as Lambda does
+                except Exception as exc:  # retried, then parked, as Lambda does
                     self.failures += 1
                     log.warning("%s failed (attempt %d): %r", self.name, attempt + 1, exc)
                     if attempt == MAX_RETRY_ATTEMPTS:

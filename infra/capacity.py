@@ -23,13 +23,19 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
 KB = 1024
 READ_UNIT_BYTES = 4 * KB
 INDEX_ENTRY_OVERHEAD = 100  # bytes DynamoDB adds to each index entry's size
 
+#: one attribute value in DynamoDB JSON: `{"S": "…"}`, `{"N": "12"}`, `{"L": [...]}`, …
+AttributeValue: TypeAlias = Mapping[str, Any]
+#: an item (or a key) in DynamoDB JSON: attribute name → value
+Item: TypeAlias = Mapping[str, AttributeValue]
 
-def attribute_size(value: dict) -> int:
+
+def attribute_size(value: AttributeValue) -> int:
     """Bytes of one attribute value in DynamoDB JSON (`{"S": "…"}`, `{"N": "12"}`, …)."""
     ((kind, v),) = value.items()
     if kind == "S":
@@ -54,7 +60,7 @@ def attribute_size(value: dict) -> int:
     raise ValueError(f"unknown attribute type {kind}")
 
 
-def item_size(item: Mapping | None) -> int:
+def item_size(item: Item | None) -> int:
     """Bytes of an item (DynamoDB JSON): attribute names plus values."""
     return sum(len(name.encode("utf-8")) + attribute_size(value) for name, value in (item or {}).items())
 
@@ -90,15 +96,15 @@ class WriteCost:
         return self.table_wru + self.index_wru
 
 
-def _index_key(item: Mapping | None, attrs: Sequence[str]) -> tuple | None:
+def _index_key(item: Item | None, attrs: Sequence[str]) -> tuple[str, ...] | None:
     if not item or any(a not in item for a in attrs):
         return None
     return tuple(str(item[a]) for a in attrs)
 
 
 def write_cost(
-    before: Mapping | None,
-    after: Mapping | None,
+    before: Item | None,
+    after: Item | None,
     indexes: Mapping[str, Sequence[str]],
     transactional: bool = False,
     check: bool = False,

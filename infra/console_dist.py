@@ -16,6 +16,7 @@ import json
 import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 from infra.console_shell import WORKER, service_worker, shipped
 
@@ -25,7 +26,7 @@ LOCAL_ONLY = ("js/local",)
 REQUIRED = ("auth", "apiBase", "cognito")
 
 
-def check_config(config: dict) -> dict:
+def check_config(config: dict[str, Any]) -> dict[str, Any]:
     """A production config.json: Cognito sign-in, an https API, the hosted UI's client."""
     missing = [k for k in REQUIRED if k not in config]
     if missing:
@@ -40,7 +41,7 @@ def check_config(config: dict) -> dict:
     return config
 
 
-def build(out: Path, config: dict) -> Path:
+def build(out: Path, config: dict[str, Any]) -> Path:
     check_config(config)
     if out.exists():
         shutil.rmtree(out)

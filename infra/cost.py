@@ -24,15 +24,21 @@ states; the request mix per campaign is the loop below, also an assumption.
 
 from __future__ import annotations
 
-import collections
 import json
 import os
 import sys
 import tempfile
 import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
+from unittest import mock
 
-from infra.capacity import item_size, read_units, write_cost
+from infra.capacity import Item, item_size, read_units, write_cost
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -89,18 +95,31 @@ def _setup() -> None:
     boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
 
 
+#: a DynamoDB call made without being counted: (operation, params) -> response
+ApiCall = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+class ItemWrite(NamedTuple):
+    """One item a write call touches."""
+
+    table: str
+    key: Item
+    transactional: bool
+    check: bool  # a ConditionCheck inside a transaction: the item is not written
+
+
 class Meter:
     """Counts DynamoDB calls and capacity per current route by wrapping botocore."""
 
-    def __init__(self, client_call) -> None:
+    def __init__(self, client_call: ApiCall) -> None:
         self.route = "setup"
-        self.calls: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
-        self.wru: collections.Counter = collections.Counter()
-        self.wru_upper: collections.Counter = collections.Counter()  # index copies of transactions doubled
-        self.rru: collections.Counter = collections.Counter()
-        self.stored: collections.Counter = collections.Counter()  # bytes of new items (and index copies) per table
-        self._call = client_call  # (operation, params) -> response, not counted
-        self._schemas: dict[str, tuple[list[str], list[tuple[str, str | None]]]] = {}
+        self.calls: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        self.wru: Counter[str] = Counter()
+        self.wru_upper: Counter[str] = Counter()  # index copies of transactions doubled
+        self.rru: defaultdict[str, float] = defaultdict(float)  # half units for eventually consistent reads
+        self.stored: Counter[str] = Counter()  # bytes of new items (and index copies) per table
+        self._call = client_call
+        self._schemas: dict[str, tuple[list[str], dict[str, list[str]]]] = {}
 
     def schema(self, table: str) -> tuple[list[str], dict[str, list[str]]]:
         """The table's key attributes and its GSIs' key attributes by name, as the table reports them."""
@@ -114,36 +133,41 @@ class Meter:
             self._schemas[table] = (keys, indexes)
         return self._schemas[table]
 
-    def key_of(self, table: str, body: dict) -> dict:
+    def key_of(self, table: str, body: dict[str, Any]) -> Item:
+        """The key of the item a request body names (`Key`, or the key attributes of its `Item`)."""
         if "Key" in body:
-            return body["Key"]
+            key: Item = body["Key"]
+            return key
         keys, _ = self.schema(table)
         return {k: body["Item"][k] for k in keys}
 
-    def fetch(self, table: str, key: dict) -> dict | None:
-        return self._call("GetItem", {"TableName": table, "Key": key, "ConsistentRead": True}).get("Item")
+    def fetch(self, table: str, key: Item) -> Item | None:
+        item: Item | None = self._call("GetItem", {"TableName": table, "Key": key, "ConsistentRead": True}).get("Item")
+        return item
 
     # -- writes ----------------------------------------------------------------------------------
-    def writes_of(self, operation: str, params: dict) -> list[tuple[str, dict, bool, bool]]:
-        """(table, key, transactional, a condition check) of every item a write call touches."""
+    def writes_of(self, operation: str, params: dict[str, Any]) -> list[ItemWrite]:
+        """Every item a write call touches."""
         if operation in ("PutItem", "UpdateItem", "DeleteItem"):
-            return [(params["TableName"], self.key_of(params["TableName"], params), False, False)]
+            return [ItemWrite(params["TableName"], self.key_of(params["TableName"], params), False, False)]
         if operation == "TransactWriteItems":
             out = []
             for entry in params["TransactItems"]:
                 ((kind, body),) = entry.items()
-                out.append((body["TableName"], self.key_of(body["TableName"], body), True, kind == "ConditionCheck"))
+                out.append(
+                    ItemWrite(body["TableName"], self.key_of(body["TableName"], body), True, kind == "ConditionCheck")
+                )
             return out
         if operation == "BatchWriteItem":
             return [
-                (table, self.key_of(table, next(iter(w.values()))), False, False)
+                ItemWrite(table, self.key_of(table, next(iter(w.values()))), False, False)
                 for table, ws in params["RequestItems"].items()
                 for w in ws
             ]
         return []
 
     def charge_write(
-        self, table: str, old: dict | None, new: dict | None, transactional: bool, check: bool = False
+        self, table: str, old: Item | None, new: Item | None, transactional: bool, check: bool = False
     ) -> None:
         indexes = self.schema(table)[1]
         cost = write_cost(old, new, indexes, transactional, check)
@@ -154,7 +178,7 @@ class Meter:
             self.stored[table] += item_size(new) * held
 
     # -- reads -----------------------------------------------------------------------------------
-    def charge_read(self, operation: str, params: dict, response: dict) -> None:
+    def charge_read(self, operation: str, params: dict[str, Any], response: dict[str, Any]) -> None:
         units = read_units
         if operation == "GetItem":
             self.rru[self.route] += units(item_size(response.get("Item") or {}), bool(params.get("ConsistentRead")))
@@ -178,7 +202,7 @@ WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 _SET_UP = False
 
 
-def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int]:
+def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
     """One loop of `scenario` (baseline | budget | cancelled) for a company of its own."""
     global _SET_UP
     if not _SET_UP:
@@ -195,11 +219,13 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
     from devstack.tokens import mint_token
 
     logging.getLogger("huixiang").setLevel(logging.WARNING)  # the table below is the output
-    original = botocore.client.BaseClient._make_api_call
-    holder: dict = {}
+    # every API call goes through botocore's private dispatcher, wrapped below while the loop runs
+    original: Callable[[BaseClient, str, dict[str, Any]], dict[str, Any]]
+    original = botocore.client.BaseClient._make_api_call  # type: ignore[attr-defined]  # private: not in its stubs
+    holder: dict[str, BaseClient] = {}
     meter = Meter(lambda operation, params: original(holder["client"], operation, params))
 
-    def counted(self, operation, params):
+    def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> dict[str, Any]:
         if self.meta.service_model.service_name != "dynamodb":
             return original(self, operation, params)
         holder["client"] = self
@@ -211,19 +237,26 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
         meter.charge_read(operation, params, response)
         return response
 
-    botocore.client.BaseClient._make_api_call = counted
     root = "C" + uuid.uuid4().hex[:8].upper()
     key_dir = os.environ["COST_KEY_DIR"]
     tok = {
         r: mint_token(f"{r}-{root}", r, org, key_dir=key_dir, name=r)
         for r, org in (("rep", f"{root}/EAST/JS"), ("manager", f"{root}/EAST"), ("leader", root), ("finance", root))
     }
-    requests: collections.Counter = collections.Counter()
+    requests: Counter[str] = Counter()
     stream_invocations = 0
-    try:
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", counted):
         with Client(app, stage_name="dev") as client:
 
-            def call(method, path, role, body=None, route=None, key=None):
+            def call(
+                method: str,
+                path: str,
+                role: str,
+                body: dict[str, Any] | None = None,
+                route: str | None = None,
+                key: str | None = None,
+            ) -> Any:
+                """One request as `role`, counted under `route` (default: method and path); its JSON answer."""
                 meter.route = route or f"{method} {path}"
                 headers = {"Content-Type": "application/json", "Authorization": f"Bearer {tok[role]}"}
                 if key:
@@ -312,12 +345,25 @@ def measure(scenario: str = "baseline") -> tuple[Meter, collections.Counter, int
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
             call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
-    finally:
-        botocore.client.BaseClient._make_api_call = original
     return meter, requests, stream_invocations
 
 
-def estimate(meter: Meter, requests: collections.Counter, stream_invocations: int, campaigns: int = 1000) -> dict:
+class Estimate(TypedDict):
+    """What `campaigns` campaigns a month cost, from one measured loop."""
+
+    api_requests: int
+    invocations: int
+    wru: int
+    rru: float
+    wru_if_indexes_doubled: int
+    stored_mb: float
+    storage_and_pitr_per_month: float  # USD a month for the new items kept
+    total_if_indexes_doubled: float
+    cost: dict[str, float]  # USD per service
+    total: float  # USD, variable
+
+
+def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, campaigns: int = 1000) -> Estimate:
     per = {k: v for k, v in requests.items() if k != "setup"}
     api_requests = sum(per.values()) * campaigns
     invocations = api_requests + stream_invocations * campaigns
@@ -353,7 +399,7 @@ def estimate(meter: Meter, requests: collections.Counter, stream_invocations: in
 SCENARIOS = ("baseline", "budget", "cancelled")
 
 
-def report(scenario: str, meter: Meter, requests: collections.Counter, streams: int) -> dict:
+def report(scenario: str, meter: Meter, requests: Counter[str], streams: int) -> Estimate:
     print(f"\n== {scenario}")
     print(f"{'route':44} {'req':>4} {'ddb calls':>10} {'WRU':>6} {'RRU':>6}")
     routes = [r for r in requests if r != "setup"] + (["stream: on_feedback_change"] if streams else [])
@@ -385,7 +431,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true", help="only the loop without money control")
     args = parser.parse_args(argv)
-    totals = {}
+    totals: dict[str, Estimate] = {}
     for scenario in ("baseline",) if args.baseline else SCENARIOS:
         totals[scenario] = report(scenario, *measure(scenario))
     print(

@@ -17,6 +17,10 @@ comparing timestamps, which a zip does not keep exactly). Lambda's /var/task is 
 without it every cold start compiles app.py, chalicelib/ and every vendored library (botocore
 included) again before the first request; `make bench` (cold_start) measures the difference.
 
+The report compiler's Lambda layer, `report-fonts.zip` (a subset CJK font for the email's
+charts), is built beside the template by infra/fonts.py; the template's ReportFontsLayer
+points at it.
+
 `--hold-back-index` leaves a GSI (and the attribute definitions only it used) out of the
 template, for upgrading a deployed stack: DynamoDB creates one GSI per table update, so a
 CloudFormation update that adds two to a table fails ("Cannot perform more than one GSI creation
@@ -35,19 +39,21 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 MERGE_TEMPLATE = ROOT / "infra" / "template.yaml"
 
 
-def merge_template_json(source: Path = MERGE_TEMPLATE) -> dict:
+def merge_template_json(source: Path = MERGE_TEMPLATE) -> dict[str, Any]:
     """The merge template as CloudFormation JSON (intrinsics in long form)."""
     from chalice.package import YAMLTemplateSerializer
 
-    return YAMLTemplateSerializer().load_template(source.read_text(encoding="utf-8"), str(source))
+    template: dict[str, Any] = YAMLTemplateSerializer().load_template(source.read_text(encoding="utf-8"), str(source))
+    return template
 
 
-def hold_back(template: dict, indexes: list[str]) -> dict:
+def hold_back(template: dict[str, Any], indexes: list[str]) -> dict[str, Any]:
     """The template without the GSIs named `Table.index` (logical id of the table, index name),
     and without attribute definitions no remaining key uses (CloudFormation refuses those)."""
     resources = template["Resources"]
@@ -66,7 +72,10 @@ def hold_back(template: dict, indexes: list[str]) -> dict:
 
 
 def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -> Path:
+    from infra.fonts import build_layer
+
     out.mkdir(parents=True, exist_ok=True)
+    build_layer(out)
     merged = out / f"merge-template-{stage}.json"
     merged.write_text(json.dumps(hold_back(merge_template_json(), hold_back_indexes or []), indent=2), encoding="utf-8")
     env = dict(os.environ)
@@ -99,7 +108,7 @@ def package(stage: str, out: Path, hold_back_indexes: list[str] | None = None) -
 TASK_ROOT = "/var/task"
 
 
-def check_runtime(template: dict) -> None:
+def check_runtime(template: dict[str, Any]) -> None:
     """Bytecode is only good for the Python that wrote it: the functions' runtime must be ours
     (Chalice takes it from the interpreter that packages, so this holds unless someone edits it)."""
     ours = f"python{sys.version_info.major}.{sys.version_info.minor}"

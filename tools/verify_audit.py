@@ -38,9 +38,9 @@ import json
 import os
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict, cast
 
 ROOT = Path(__file__).resolve().parent.parent
 GENESIS_HASH = "0" * 64
@@ -49,7 +49,15 @@ RE_READ_PAUSE_S = 0.5
 
 
 # -- the chain, with the standard library only (API.md, Audit trail) ------------------------------
-def entry_hash(item: dict) -> str:
+class AuditPage(TypedDict):
+    """A page of `GET /campaigns/{id}/audit` as exported: its entries as the file holds them."""
+
+    items: list[Any]
+    next_cursor: NotRequired[str | int | None]
+    verified: NotRequired[bool]
+
+
+def entry_hash(item: dict[str, Any]) -> str:
     """Lowercase hex SHA-256 of the UTF-8 bytes of the entry without `hash`, as JSON with
     sorted keys, separators `,` and `:`, non-ASCII kept."""
     body = {k: v for k, v in item.items() if k != "hash"}
@@ -58,7 +66,7 @@ def entry_hash(item: dict) -> str:
 
 
 def chain_problems(
-    items: list,
+    items: Sequence[object],
     head_seq: int | None = None,
     head_hash: str | None = None,
     first_seq: int = 1,
@@ -73,7 +81,8 @@ def chain_problems(
     After a fault the check goes on from the entry found, so every fault is listed.
     """
     problems: list[str] = []
-    expected_seq, expected_prev = first_seq, prev_hash
+    expected_seq = first_seq
+    expected_prev: object = prev_hash  # then the `hash` the entry before claims, whatever the file holds
     for n, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             problems.append(f"entry {n} is not a JSON object")
@@ -121,13 +130,13 @@ def chain_problems(
 
 
 # -- a trail exported from the API ------------------------------------------------------------------
-def pages_of(data: Any, source: str) -> list[dict]:
+def pages_of(data: Any, source: str) -> list[AuditPage]:
     """The pages in one exported file: a page `{items, next_cursor, verified}`, a list of pages,
     or a list of entries (one page without a cursor)."""
     if data == []:
         raise ValueError(f"{source}: holds no page and no entry")
     if isinstance(data, dict) and isinstance(data.get("items"), list):
-        return [data]
+        return [cast(AuditPage, data)]  # its items are a list; the rest is checked with the chain
     if isinstance(data, list) and all(isinstance(p, dict) and isinstance(p.get("items"), list) for p in data) and data:
         return data
     if isinstance(data, list) and all(isinstance(e, dict) and "hash" in e for e in data):
@@ -136,12 +145,12 @@ def pages_of(data: Any, source: str) -> list[dict]:
 
 
 def check_export(
-    pages: list[dict],
+    pages: list[AuditPage],
     head_seq: int | None = None,
     head_hash: str | None = None,
     first_seq: int = 1,
     prev_hash: str = GENESIS_HASH,
-) -> tuple[list[dict], list[str]]:
+) -> tuple[list[Any], list[str]]:
     """Every entry of the exported pages, in order, and what is wrong with the trail they make:
     the chain itself, pages that do not join up, an export that stops while the last page says
     more follows, and a page on which the API itself said `verified: false` (it checks the end
@@ -169,7 +178,7 @@ def is_bundle(data: Any) -> bool:
     return isinstance(data, dict) and isinstance(data.get("audit"), dict) and isinstance(data.get("attachments"), list)
 
 
-def committed_hashes(items: list) -> dict[str, str | None]:
+def committed_hashes(items: list[Any]) -> dict[str, str | None]:
     """attachment id → the sha256 its latest `attachment_ready` entry committed to (None: the
     entry carries none, as entries written before the checker hashed bytes)."""
     found: dict[str, str | None] = {}
@@ -200,7 +209,7 @@ def sha256_of_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def bundle_problems(bundle: dict, files: Path | None) -> tuple[list[str], dict[str, int]]:
+def bundle_problems(bundle: dict[str, Any], files: Path | None) -> tuple[list[str], dict[str, int]]:
     """What is wrong with an evidence bundle, and counts for the summary line."""
     audit = bundle["audit"]
     items = audit.get("items") if isinstance(audit.get("items"), list) else []
@@ -241,7 +250,7 @@ def bundle_problems(bundle: dict, files: Path | None) -> tuple[list[str], dict[s
     return problems, counts
 
 
-def download(bundle: dict, files: Path) -> int:
+def download(bundle: dict[str, Any], files: Path) -> int:
     """Fetch every ready attachment's file beside the bundle, named `<id><extension>`."""
     from urllib.request import urlopen
 
@@ -258,7 +267,7 @@ def download(bundle: dict, files: Path) -> int:
     return fetched
 
 
-def verify_bundle(path: str, bundle: dict, files: Path | None, fetch: bool) -> int:
+def verify_bundle(path: str, bundle: dict[str, Any], files: Path | None, fetch: bool) -> int:
     folder = files if files is not None else Path(path).resolve().parent
     if fetch:
         try:
@@ -288,7 +297,7 @@ def verify_files(
     files: Path | None = None,
     fetch: bool = False,
 ) -> int:
-    pages: list[dict] = []
+    pages: list[AuditPage] = []
     for path in paths:
         try:
             with open(path, encoding="utf-8-sig") as f:
@@ -312,7 +321,7 @@ def verify_files(
 
 
 # -- the chains in DynamoDB ------------------------------------------------------------------------
-def campaigns_of(tenant: str) -> Iterator[dict]:
+def campaigns_of(tenant: str) -> Iterator[dict[str, str]]:
     """Every campaign of a company: the by_org index (hash key `org_root` = the company)."""
     from chalicelib.config import settings
     from chalicelib.dal.clients import dynamodb
@@ -373,7 +382,8 @@ def verify_tenants(tenants: Iterable[str]) -> tuple[list[str], int, int]:
 def known_tenants() -> list[str]:
     from chalicelib.dal import repos
 
-    return repos.rollups().tenants()
+    tenants: list[str] = repos.rollups().tenants()
+    return tenants
 
 
 def _has_target() -> bool:

@@ -18,12 +18,21 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from chalicelib.domain.rollups import Metrics, RowKey
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _scan(client, table: str, tenant: str | None, attribute: str) -> Iterator[dict]:
-    kwargs: dict = {"TableName": table}
+def _scan(
+    client: DynamoDBClient, table: str, tenant: str | None, attribute: str
+) -> Iterator[dict[str, AttributeValueTypeDef]]:
+    kwargs: dict[str, Any] = {"TableName": table}
     if tenant:
         kwargs.update(
             FilterExpression="#a = :t",
@@ -34,37 +43,38 @@ def _scan(client, table: str, tenant: str | None, attribute: str) -> Iterator[di
         yield from page["Items"]
 
 
-def recompute(tenant: str | None = None) -> dict:
+def recompute(tenant: str | None = None) -> dict[RowKey, Metrics]:
     """Every roll-up row as the campaigns say it should be."""
     from chalicelib.config import settings
     from chalicelib.dal.campaigns import campaign_from_item
-    from chalicelib.dal.rollups import _client
+    from chalicelib.dal.clients import dynamodb
     from chalicelib.domain.rollups import add_into, contribution
 
-    out: dict = {}
-    for item in _scan(_client(), settings().campaigns_table, tenant, "tenant"):
+    out: dict[RowKey, Metrics] = {}
+    for item in _scan(dynamodb(), settings().campaigns_table, tenant, "tenant"):
         for key, metrics in contribution(campaign_from_item(item)).items():
             add_into(out.setdefault(key, {}), metrics)
     return {k: _nonzero(m) for k, m in out.items() if _nonzero(m)}
 
 
-def stored(tenant: str | None = None) -> dict:
+def stored(tenant: str | None = None) -> dict[RowKey, Metrics]:
     """Every roll-up row as the stream handler left it."""
     from chalicelib.config import settings
-    from chalicelib.dal.rollups import _client, rows_of
+    from chalicelib.dal.clients import dynamodb
+    from chalicelib.dal.rollups import rows_of
 
-    out = {}
-    for key, metrics, _ in rows_of(_scan(_client(), settings().rollups_table, tenant, "tenant")):
+    out: dict[RowKey, Metrics] = {}
+    for key, metrics, _ in rows_of(_scan(dynamodb(), settings().rollups_table, tenant, "tenant")):
         if _nonzero(metrics):
             out[key] = _nonzero(metrics)
     return out
 
 
-def _nonzero(m: dict) -> dict:
+def _nonzero(m: Metrics) -> Metrics:
     return {n: v for n, v in m.items() if v}
 
 
-def differences(expected: dict, actual: dict) -> list[str]:
+def differences(expected: dict[RowKey, Metrics], actual: dict[RowKey, Metrics]) -> list[str]:
     from chalicelib.domain.rollups import OVERFLOW, ROW_EXACT_CAP, comparable
 
     lines = []

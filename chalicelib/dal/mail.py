@@ -11,42 +11,17 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from chalicelib.config import settings
 from chalicelib.dal.clients import ses
+from chalicelib.domain.mail import Attachment, Inline, Mail
 
 if TYPE_CHECKING:
     from email.message import EmailMessage
 
-
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content: bytes
-    mime_type: str  # e.g. application/vnd.openxmlformats-officedocument.spreadsheetml.sheet
-
-
-@dataclass(frozen=True)
-class Inline:
-    """An image the HTML body shows with src="cid:<cid>" (multipart/related)."""
-
-    cid: str  # without angle brackets
-    content: bytes
-    mime_type: str  # e.g. image/png
-
-
-@dataclass(frozen=True)
-class Mail:
-    to: tuple[str, ...]
-    subject: str
-    html: str
-    text: str
-    cc: tuple[str, ...] = ()
-    attachments: tuple[Attachment, ...] = field(default=())
-    inline: tuple[Inline, ...] = field(default=())
+__all__ = ["Attachment", "Inline", "Mail", "build", "send", "sender_domain"]
 
 
 def sender_domain() -> str:

@@ -29,6 +29,7 @@ from chalicelib.dal import keys, ports
 from chalicelib.dal.errors import AlreadyDecided, ObjectMissing, RuleTargetTaken
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
+from chalicelib.dal.rollups import roi_key
 from chalicelib.domain import org as orgs
 from chalicelib.domain.approval import ApprovalPolicy, Delegation
 from chalicelib.domain.audit import AuditEntry, Person
@@ -39,11 +40,21 @@ from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
 from chalicelib.domain.pages import Page, PageRequest
-from chalicelib.domain.rollups import OVERFLOW, Metrics, RowKey, capped, exact_kept, is_exact, without_exact
+from chalicelib.domain.rollups import (
+    OVERFLOW,
+    Metrics,
+    Placement,
+    RowKey,
+    Standing,
+    capped,
+    exact_kept,
+    is_exact,
+    without_exact,
+)
 from chalicelib.domain.visits import Visit
 
 if TYPE_CHECKING:
-    from chalicelib.dal.mail import Mail
+    from chalicelib.domain.mail import Mail
 
 ConflictFactory = Callable[[], BaseException]
 
@@ -123,6 +134,8 @@ class _Tables:
     rollups: dict[RowKey, Metrics] = field(default_factory=dict)
     labels: dict[RowKey, str] = field(default_factory=dict)
     markers: set[str] = field(default_factory=set)
+    standings: set[Standing] = field(default_factory=set)
+    placements: dict[str, Placement] = field(default_factory=dict)  # by campaign id
     tenants: set[str] = field(default_factory=set)
     reports: dict[tuple[str, str], ports.Report] = field(default_factory=dict)
     subscriptions: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
@@ -493,11 +506,22 @@ class MemoryRollups:
     def __init__(self, t: _Tables) -> None:
         self._t = t
 
-    def apply(self, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> bool:
+    def apply(
+        self,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        placed: Placement | None = None,
+    ) -> bool:
         with self._t.lock:
             if event_id in self._t.markers:
                 return False
             self._t.markers.add(event_id)
+            seen = self._t.placements.get(placed.campaign_id) if placed else None
+            if placed is not None and (seen is None or seen.version < placed.version):  # as dal/rollups.py moves them
+                self._t.standings -= seen.standings if seen else frozenset()
+                self._t.standings |= placed.standings
+                self._t.placements[placed.campaign_id] = placed
             for key, metrics in rows.items():
                 self._t.tenants.add(key.tenant)
                 row = self._t.rollups.setdefault(key, {})
@@ -543,6 +567,12 @@ class MemoryRollups:
             return k.tenant == tenant and part == partition and first_month <= k.month <= last_month and within
 
         return self._rows(keep)
+
+    def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]:
+        with self._t.lock:
+            mine = [s for s in self._t.standings if (s.tenant, s.node, s.month) == (tenant, node, month)]
+        ordered = sorted(mine, key=lambda s: (roi_key(s.roi), s.campaign_id), reverse=best)
+        return ordered[:limit]
 
     def tenants(self) -> list[str]:
         return sorted(self._t.tenants)
@@ -593,16 +623,16 @@ class MemoryReports:
                 r["error"] = error[:500]
         return True
 
-    def claim_email(self, tenant: str, report_id: str) -> bool:
+    def claim_email(self, tenant: str, report_id: str, language: str = "zh") -> bool:
         with self._t.lock:
-            r = self._t.reports[(tenant, report_id)]
-            if r.get("emailed"):
+            sent = self._t.reports[(tenant, report_id)].setdefault("emailed", set())
+            if language in sent:
                 return False
-            r["emailed"] = True
+            sent.add(language)
         return True
 
-    def release_email(self, tenant: str, report_id: str) -> None:
-        self._t.reports[(tenant, report_id)].pop("emailed", None)
+    def release_email(self, tenant: str, report_id: str, language: str = "zh") -> None:
+        self._t.reports[(tenant, report_id)].get("emailed", set()).discard(language)
 
     def put_subscription(self, tenant: str, user_id: str, subscription: dict[str, Any]) -> None:
         self._t.subscriptions[(tenant, user_id)] = copy.deepcopy(subscription)
@@ -708,6 +738,10 @@ class MemoryObjects:
     def read(self, key: str, etag: str, max_bytes: int) -> bytes:
         return self._get(key, etag)[0][:max_bytes]
 
+    def thumbnail(self, key: str, max_bytes: int) -> bytes | None:
+        found = self._t.objects.get((self.bucket, key))
+        return None if found is None else found[0][:max_bytes]
+
     def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None:
         self._t.objects[(bucket or self.bucket, key)] = (
             body,
@@ -745,6 +779,9 @@ class MemoryObjects:
 class MemoryMailer:
     def __init__(self) -> None:
         self.sent: list[Mail] = []
+
+    def sender_domain(self) -> str:
+        return "huixiang.local"
 
     def send(self, mail: Mail) -> str:
         self.sent.append(mail)

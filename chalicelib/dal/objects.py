@@ -144,6 +144,18 @@ class ObjectStore:
             raise
         return body.read(max_bytes)
 
+    def thumbnail(self, key: str, max_bytes: int) -> bytes | None:
+        """A photo's thumbnail (at most `max_bytes`), or None where it is gone."""
+        from botocore.exceptions import ClientError
+
+        try:
+            body = self._client().get_object(Bucket=self.bucket, Key=key)["Body"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey"):
+                return None
+            raise
+        return body.read(max_bytes)
+
     def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None:
         self._client().put_object(
             Bucket=bucket or self.bucket, Key=key, Body=body, ContentType=content_type, ServerSideEncryption="AES256"

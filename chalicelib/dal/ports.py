@@ -24,7 +24,6 @@ from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
-    from chalicelib.dal.mail import Mail
     from chalicelib.dal.objects import StoredObject
     from chalicelib.domain.access import Scope
     from chalicelib.domain.approval import ApprovalPolicy, Delegation
@@ -34,8 +33,9 @@ if TYPE_CHECKING:
     from chalicelib.domain.changes import Change, FeedEntry
     from chalicelib.domain.evidence import Attachment, Candidate
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+    from chalicelib.domain.mail import Mail
     from chalicelib.domain.pages import Page, PageRequest
-    from chalicelib.domain.rollups import Metrics, RowKey
+    from chalicelib.domain.rollups import Metrics, Placement, RowKey, Standing
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
     from chalicelib.domain.visits import Visit
 
@@ -206,9 +206,18 @@ class AuditRepo(Protocol):
 
 # -- repositories and services outside units of work ----------------------------------------------
 class RollupRepo(Protocol):
-    """Roll-up rows: exactly-once deltas from the campaigns stream, read by the reports."""
+    """Roll-up rows and ROI standings: exactly-once deltas from the campaigns stream, read by
+    the reports."""
 
-    def apply(self, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> bool: ...
+    def apply(
+        self,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        placed: Placement | None = None,
+    ) -> bool: ...
+
+    def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]: ...
 
     def put_rows(self, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> int: ...
 
@@ -241,9 +250,9 @@ class ReportRepo(Protocol):
         error: str | None = None,
     ) -> bool: ...
 
-    def claim_email(self, tenant: str, report_id: str) -> bool: ...
+    def claim_email(self, tenant: str, report_id: str, language: str = "zh") -> bool: ...
 
-    def release_email(self, tenant: str, report_id: str) -> None: ...
+    def release_email(self, tenant: str, report_id: str, language: str = "zh") -> None: ...
 
     def put_subscription(self, tenant: str, user_id: str, subscription: dict[str, Any]) -> None: ...
 
@@ -286,6 +295,8 @@ class ObjectStore(Protocol):
 
     def read(self, key: str, etag: str, max_bytes: int) -> bytes: ...
 
+    def thumbnail(self, key: str, max_bytes: int) -> bytes | None: ...
+
     def put(self, key: str, body: bytes, content_type: str, bucket: str | None = None) -> None: ...
 
     def quarantine(self, key: str) -> None: ...
@@ -302,6 +313,10 @@ class ObjectStore(Protocol):
 class Mailer(Protocol):
     def send(self, mail: Mail) -> str:
         """Send one message; returns its message id."""
+        ...
+
+    def sender_domain(self) -> str:
+        """The domain Message-IDs and Content-IDs are made unique under."""
         ...
 
 

@@ -6,6 +6,9 @@
 | subscription | `sub\\|T` | user id |
 | reminder sent | `reminder\\|T\\|<day>` | rep id (expires by TTL) |
 
+A report's `language` (zh, en) is in its `data`, as is a subscription's; a report's email is
+claimed once per language (`emailed_at`, `emailed_at_en`).
+
 Report fields live in a JSON `data` attribute next to `status`, so a status change is one
 conditional UpdateItem. A report INSERT on this table's stream starts its compilation.
 Report artifacts live in the object store (dal/objects.py).
@@ -31,6 +34,12 @@ def _client() -> DynamoDBClient:
     from chalicelib.dal.clients import dynamodb
 
     return dynamodb()
+
+
+def _emailed(language: str) -> str:
+    """The attribute marking a report's email in one language as sent (`emailed_at` for zh, as
+    before there were languages, so a report emailed then is not emailed again)."""
+    return "emailed_at" if language == "zh" else f"emailed_at_{language}"
 
 
 def _item_to_report(item: Mapping[str, Any]) -> Report:
@@ -124,26 +133,28 @@ class ReportRepository:
         except client.exceptions.ConditionalCheckFailedException:
             return False
 
-    def claim_email(self, tenant: str, report_id: str) -> bool:
-        """Mark a report's email as sent, once: False if it was already marked."""
+    def claim_email(self, tenant: str, report_id: str, language: str = "zh") -> bool:
+        """Mark a report's email in `language` as sent, once: False if it was already marked."""
         client = _client()
         try:
             client.update_item(
                 TableName=settings().reports_table,
                 Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
-                UpdateExpression="SET emailed_at = :now",
-                ConditionExpression="attribute_not_exists(emailed_at)",
+                UpdateExpression="SET #e = :now",
+                ConditionExpression="attribute_not_exists(#e)",
+                ExpressionAttributeNames={"#e": _emailed(language)},
                 ExpressionAttributeValues={":now": {"N": str(int(time.time()))}},
             )
             return True
         except client.exceptions.ConditionalCheckFailedException:
             return False
 
-    def release_email(self, tenant: str, report_id: str) -> None:
+    def release_email(self, tenant: str, report_id: str, language: str = "zh") -> None:
         _client().update_item(
             TableName=settings().reports_table,
             Key={"pk": {"S": f"report|{tenant}"}, "sk": {"S": report_id}},
-            UpdateExpression="REMOVE emailed_at",
+            UpdateExpression="REMOVE #e",
+            ExpressionAttributeNames={"#e": _emailed(language)},
         )
 
     # -- subscriptions -------------------------------------------------------------------------

@@ -7,6 +7,7 @@ Item layout (table `huixiang-{stage}-rollups`):
 | org row | `T\\|org\\|<node>` | `<month>#<node>#<category>` | `T\\|org-L<level>` | `<month>#<node>#<node>#<category>` |
 | customer row | `T\\|customer\\|<id>` | `<month>#<org>#<category>` | `T\\|customer` | `<month>#<id>#<org>#<category>` |
 | owner row | `T\\|owner\\|<id>` | `<month>#<org>#<category>` | `T\\|owner` | `<month>#<id>#<org>#<category>` |
+| standing | `T\\|standing\\|<node>\\|<month>` | `<ROI key>#<campaign id>` | | |
 | record marker | `marker\\|<eventID>` | `-` | | |
 | tenant registry | `tenants` | `T` | | |
 
@@ -21,10 +22,16 @@ consistent BatchGetItem of `m:fed_back` and `m:xover`). A row that stays within
 ROW_EXACT_CAP gets its values with a condition that it still does (and has not overflowed);
 one that would pass it gets `m:xover` instead and no values. A condition lost to a racing
 record cancels the transaction, which is decided again from a fresh read.
+
+A standing (domain/rollups.py) is an item whose sort key orders a node's month by ROI
+(`roi_key`): the best campaigns are one Query backwards, the worst one Query forwards, each
+reading only the items it returns. The stream record that moves a campaign's ROI deletes its
+old standings and puts its new ones in the same transaction as its deltas.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -37,7 +44,9 @@ from chalicelib.domain.rollups import (
     OVERFLOW,
     ROW_EXACT_CAP,
     Metrics,
+    Placement,
     RowKey,
+    Standing,
     capped,
     exact_kept,
     is_exact,
@@ -48,6 +57,13 @@ METRIC = "m:"
 MARKER = "marker|"
 TRANSACTION_LIMIT = 100
 EXACT_ATTEMPTS = 5  # decisions on the exact values, each from a fresh read, before the record fails
+STANDING = "standing"
+# ROI ≥ −1 (sales are never negative) with 4 decimals: (ROI + 1) × 10⁴ as 20 digits sorts as numbers do
+_ROI_DIGITS = 20
+
+
+def roi_key(roi: float) -> str:
+    return f"{round((roi + 1) * 10_000):0{_ROI_DIGITS}d}"
 
 
 if TYPE_CHECKING:
@@ -67,6 +83,52 @@ def _client() -> DynamoDBClient:
     from chalicelib.dal.clients import dynamodb
 
     return dynamodb()
+
+
+def standing_keys(s: Standing) -> dict[str, AttributeValueTypeDef]:
+    return {"pk": {"S": f"{s.tenant}|{STANDING}|{s.node}|{s.month}"}, "sk": {"S": f"{roi_key(s.roi)}#{s.campaign_id}"}}
+
+
+def _placed_key(p: Placement) -> dict[str, AttributeValueTypeDef]:
+    return {"pk": {"S": f"{p.tenant}|{STANDING}-of|{p.campaign_id}"}, "sk": {"S": "-"}}
+
+
+def _standing_from(item: Mapping[str, AttributeValueTypeDef], tenant: str, campaign_id: str) -> list[Standing]:
+    return [Standing(tenant, n, m, float(r), campaign_id) for n, m, r in json.loads(item["placed"]["S"])]
+
+
+def _standing_writes(
+    table: str, placed: Placement, seen: tuple[int, list[Standing]] | None
+) -> list[TransactWriteItemTypeDef]:
+    """Move a campaign's standings from those its stored placement lists (`seen`: version,
+    standings; None: none yet) to `placed`'s, and store the placement, conditional on it being
+    the one read (a racing record makes the transaction retry from a fresh read)."""
+    before = set(seen[1]) if seen else set()
+    after = set(placed.standings)
+    out: list[TransactWriteItemTypeDef] = [
+        {"Delete": {"TableName": table, "Key": standing_keys(s)}} for s in sorted(before - after)
+    ]
+    out += [
+        {
+            "Put": {
+                "TableName": table,
+                "Item": {**standing_keys(s), "campaign_id": {"S": s.campaign_id}, "roi": {"N": repr(s.roi)}},
+            }
+        }
+        for s in sorted(after - before)
+    ]
+    placement_item: dict[str, AttributeValueTypeDef] = {
+        **_placed_key(placed),
+        "version": {"N": str(placed.version)},
+        "placed": {"S": json.dumps([[s.node, s.month, s.roi] for s in sorted(after)])},
+    }
+    condition = (
+        {"ConditionExpression": "attribute_not_exists(pk)"}
+        if seen is None
+        else {"ConditionExpression": "version = :seen", "ExpressionAttributeValues": {":seen": {"N": str(seen[0])}}}
+    )
+    out.append({"Put": {"TableName": table, "Item": placement_item, **condition}})  # type: ignore[typeddict-item]
+    return out
 
 
 def row_keys(k: RowKey) -> dict[str, str]:
@@ -155,10 +217,19 @@ def _with_exact_decided(
 
 
 class RollupRepository:
-    def apply(self, event_id: str, rows: dict[RowKey, Metrics], labels: dict[RowKey, str] | None = None) -> bool:
-        """Apply one stream record's deltas with its marker, atomically. False when the record
-        was applied before (the marker exists): a redelivery has no second effect."""
-        if not rows:
+    def apply(
+        self,
+        event_id: str,
+        rows: dict[RowKey, Metrics],
+        labels: dict[RowKey, str] | None = None,
+        placed: Placement | None = None,
+    ) -> bool:
+        """Apply one stream record's deltas, and the campaign's standings as of its version
+        (`placed`), with its marker, atomically. False when the record was applied before (the
+        marker exists): a redelivery has no second effect. Standings move only forwards: a
+        record older than the placement stored (applied out of order after a failure) leaves
+        them as they are."""
+        if not rows and placed is None:
             return True
         if len(rows) > MAX_ROWS_PER_CHANGE:
             raise ValueError(f"{len(rows)} roll-up rows for one change; at most {MAX_ROWS_PER_CHANGE} expected")
@@ -167,10 +238,24 @@ class RollupRepository:
         with_values = sorted(k for k, m in rows.items() if any(is_exact(n) for n in m))
         for _ in range(EXACT_ATTEMPTS):
             decided = _with_exact_decided(rows, self._exact_state(table, with_values))
-            outcome = self._transact(table, event_id, tenants, decided, labels)
+            moves = self._standing_moves(table, placed)
+            outcome = self._transact(table, event_id, tenants, decided, labels, moves)
             if outcome is not None:
                 return outcome
         raise RuntimeError(f"roll-up rows of {event_id} kept changing under it; the record will be retried")
+
+    def _standing_moves(self, table: str, placed: Placement | None) -> list[TransactWriteItemTypeDef]:
+        """The writes that move a campaign's standings to `placed`: none when the placement
+        stored is as new or newer (one consistent GetItem)."""
+        if placed is None:
+            return []
+        item = _client().get_item(TableName=table, Key=_placed_key(placed), ConsistentRead=True).get("Item")
+        seen = None
+        if item is not None:
+            seen = (int(item["version"]["N"]), _standing_from(item, placed.tenant, placed.campaign_id))
+            if seen[0] >= placed.version:
+                return []
+        return _standing_writes(table, placed, seen)
 
     def _exact_state(self, table: str, keys: list[RowKey]) -> dict[RowKey, tuple[int, bool]]:
         """{row: (campaigns with feedback, overflowed)} of the rows whose values a record moves."""
@@ -203,6 +288,7 @@ class RollupRepository:
         tenants: list[str],
         decided: dict[RowKey, tuple[Metrics, bool]],
         labels: dict[RowKey, str] | None,
+        moves: list[TransactWriteItemTypeDef],
     ) -> bool | None:
         """One attempt: True applied, False applied before (the marker exists), None when a
         row's cap condition failed (read and decide again)."""
@@ -232,6 +318,7 @@ class RollupRepository:
             for t in tenants
         ]
         items += [_update(table, k, m, (labels or {}).get(k), exact) for k, (m, exact) in sorted(decided.items())]
+        items += moves
         assert len(items) <= TRANSACTION_LIMIT, len(items)
         client = _client()
         try:
@@ -315,6 +402,20 @@ class RollupRepository:
                 **kwargs,
             )
         )
+
+    def standings(self, tenant: str, node: str, month: str, limit: int, best: bool) -> list[Standing]:
+        """The campaigns of an org node's month by ROI, the best first (`best`) or the worst
+        first: one Query that reads `limit` items."""
+        out = _client().query(
+            TableName=settings().rollups_table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"{tenant}|{STANDING}|{node}|{month}"}},
+            ScanIndexForward=not best,
+            Limit=limit,
+        )
+        return [
+            Standing(tenant, node, month, float(i["roi"]["N"]), i["campaign_id"]["S"]) for i in out.get("Items", [])
+        ]
 
     def tenants(self) -> list[str]:
         out: list[str] = []

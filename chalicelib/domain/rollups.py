@@ -23,6 +23,10 @@ sums and can be compared with a recompute:
   them (the storage decides, with the row's count read in the same unit of work: `exact_kept`),
   so a row never grows past a few kilobytes of values. The old `roi#`/`cr#` histograms
   (16 buckets per decade) are no longer written nor read.
+
+Beside the rows, a campaign with an ROI has a `Standing` under every org node on its path in
+its month: the index a report reads the period's best and worst campaigns from (one Query
+each way, however many campaigns the month has). A change moves it (`standings_delta`).
 """
 
 from __future__ import annotations
@@ -124,6 +128,52 @@ def contribution(c: Campaign | None) -> dict[RowKey, Metrics]:
     rows[RowKey(tenant, "customer", c.customer_id, month, c.org, c.category)] = dict(m)
     rows[RowKey(tenant, "owner", c.owner_id, month, c.org, c.category)] = dict(m)
     return rows
+
+
+@dataclass(frozen=True, order=True)
+class Standing:
+    """A campaign's place among the campaigns of an org node's month, by ROI."""
+
+    tenant: str
+    node: str
+    month: str
+    roi: float
+    campaign_id: str
+
+
+def standings(c: Campaign | None) -> set[Standing]:
+    """Where an approved campaign with an ROI (fed back, actual spend above zero) stands."""
+    if c is None or c.status != "approved" or c.feedback_revision == 0:
+        return set()
+    roi = figures.roi(c.actual_sales, c.actual_spend)
+    if roi is None:
+        return set()
+    tenant, month = orgs.tenant_of(c.org), month_of(c.start_date)
+    return {Standing(tenant, node, month, roi, c.id) for node in orgs.lineage(c.org)}
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a campaign stands after one of its changes (its standings), as of its version. A
+    stream may apply two changes of one campaign out of order (a failed record is retried after
+    the next one succeeded), so the storage moves standings only from an older version to a
+    newer one: a late, older change leaves them as the newer one set them."""
+
+    tenant: str
+    campaign_id: str
+    version: int
+    standings: frozenset[Standing]
+
+
+def placement(old: Campaign | None, new: Campaign | None) -> Placement | None:
+    """The standings a change leaves, or None when the campaign stands nowhere before or after."""
+    before, after = standings(old), standings(new)
+    if not before and not after:
+        return None
+    if new is not None:
+        return Placement(orgs.tenant_of(new.org), new.id, new.version or 0, frozenset(after))
+    assert old is not None  # it stands somewhere
+    return Placement(orgs.tenant_of(old.org), old.id, (old.version or 0) + 1, frozenset())
 
 
 def delta(old: Campaign | None, new: Campaign | None) -> dict[RowKey, Metrics]:

@@ -136,6 +136,8 @@ ActingFor = TypeAliasType(
 )
 RuleScope = TypeAliasType("RuleScope", Literal["campaign", "category", "all"])
 ReportFrequency = TypeAliasType("ReportFrequency", Literal["weekly", "monthly", "none"])
+# what a report is written in: its page, email, workbook and CSV headings (Chinese unless asked)
+ReportLanguage = TypeAliasType("ReportLanguage", Literal["zh", "en"])
 BudgetPeriod = TypeAliasType(
     "BudgetPeriod",
     Annotated[
@@ -325,10 +327,17 @@ class VisitIn(Body):
 # -- evaluation and reports -------------------------------------------------------------------
 class ReportRun(Body):
     period: Annotated[Month, Field(description="the month, YYYY-MM")]
+    language: Annotated[
+        ReportLanguage,
+        Field(description="the language of the stored page, workbook and CSV (each subscriber's email is in theirs)"),
+    ] = "zh"
 
 
 class ReportSubscriptionIn(Body):
     frequency: ReportFrequency
+    language: Annotated[ReportLanguage, Field(description="the language of the report emails this subscriber gets")] = (
+        "zh"
+    )
 
 
 # -- money control ---------------------------------------------------------------------------

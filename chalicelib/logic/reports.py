@@ -1,26 +1,29 @@
 """Compiled reports, subscriptions and overdue-feedback reminders.
 
 A report is requested (on demand by a leader, or by the 07:00 schedule) by inserting a
-`pending` item per scope: the group, and every org node with a subscriber. The reports
-table's stream compiles each one (roll-ups → HTML, XLSX, CSV in S3), marks it `ready` and
-emails it to the subscribers of its scope.
+`pending` item per scope: the group, and every org node with a subscriber, each with the
+language its artifacts are written in (zh unless asked otherwise). The reports table's stream
+compiles each one: its facts are gathered once (roll-ups, the overdue worklist, budgets, the
+period's standout campaigns), composed in the report's language into HTML, XLSX and CSV in S3
+(chalicelib/reporting/), marked `ready`, and emailed to the subscribers of its scope, each in
+the language of their subscription. This module only orchestrates: the words and the layout
+are reporting/'s, the sending is the mailer port's (`repos.mailer()`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from html import escape
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.clock import business_day_start, business_now, business_today, now_iso, previous_day
-from chalicelib.dal import mail, repos
+from chalicelib.dal import repos
 from chalicelib.dal.objects import report_prefix
-from chalicelib.domain import access
+from chalicelib.domain import access, figures
 from chalicelib.domain import org as orgs
 from chalicelib.domain import rollups as r
 from chalicelib.domain.access import Principal, Scope
 from chalicelib.domain.budget import periods_containing
-from chalicelib.domain.campaign import days_overdue
+from chalicelib.domain.campaign import Campaign, days_overdue
 from chalicelib.domain.errors import Forbidden, InvalidInput, NotFound
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import PageRequest
@@ -32,17 +35,22 @@ from chalicelib.observability import count, logger
 
 if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): the report renderers load in the report compiler only
     from chalicelib import reporting
-    from chalicelib.reporting import html, sections, tables
+    from chalicelib.reporting import compose, html, tables
     from chalicelib.reporting import mail as report_mail
+    from chalicelib.reporting.words import Language
 else:
     reporting = on_first_use("chalicelib.reporting")
+    compose = on_first_use("chalicelib.reporting.compose")
     html = on_first_use("chalicelib.reporting.html")
-    sections = on_first_use("chalicelib.reporting.sections")
     tables = on_first_use("chalicelib.reporting.tables")
     report_mail = on_first_use("chalicelib.reporting.mail")
 
+Row = dict[str, Any]
 FREQUENCIES = ("weekly", "monthly", "none")
+DEFAULT_LANGUAGE: Language = "zh"
 OVERDUE_LIST_LIMIT = 1000
+STANDOUTS = 3  # the period's campaigns with the best ROI, and as many with the worst
+THUMBNAIL_MAX_BYTES = 256 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Which subscribers get which report: a final report goes to every subscriber; a month-to-date
 # report to weekly subscribers on Mondays; an on-demand report to every subscriber.
@@ -53,8 +61,13 @@ RECIPIENT_FREQUENCIES = {
 }
 
 
-def subscriber_scope(sub: dict[str, Any]) -> str:
+def subscriber_scope(sub: Row) -> str:
     return access.report_scope_org(sub["role"], sub["org"])
+
+
+def language_of(item: Row) -> Language:
+    """A subscription's or a report's language; items stored before there was one: zh."""
+    return "en" if item.get("language") == "en" else "zh"
 
 
 def report_scopes(tenant: str) -> list[str]:
@@ -64,8 +77,13 @@ def report_scopes(tenant: str) -> list[str]:
 
 
 def request_reports(
-    tenant: str, period: str, kind: str, requested_by: str | None = None, business_day: str | None = None
-) -> list[dict[str, Any]]:
+    tenant: str,
+    period: str,
+    kind: str,
+    requested_by: str | None = None,
+    business_day: str | None = None,
+    language: Language = DEFAULT_LANGUAGE,
+) -> list[Row]:
     """One pending report per scope; the reports stream compiles them. The group's comes first."""
     out = []
     for scope in report_scopes(tenant):
@@ -78,20 +96,21 @@ def request_reports(
             "created_at": now_iso(),
             "requested_by": requested_by,
             "business_day": business_day or business_today(),
+            "language": language,
         }
         repos.reports().insert_report(tenant, report)
         out.append(report)
     return out
 
 
-def run_reports(principal: Principal, period: str) -> list[dict[str, Any]]:
+def run_reports(principal: Principal, period: str, language: Language = DEFAULT_LANGUAGE) -> list[Row]:
     access.require(principal, "report.run")
     check_period(period, period)
-    return request_reports(principal.tenant, period, "on_demand", principal.sub)
+    return request_reports(principal.tenant, period, "on_demand", principal.sub, language=language)
 
 
 # -- reading reports ------------------------------------------------------------------------
-def _visible(principal: Principal, report: dict[str, Any]) -> bool:
+def _visible(principal: Principal, report: Row) -> bool:
     return access.report_visible(principal, report["scope"])
 
 
@@ -99,7 +118,7 @@ def _is_ulid(value: str) -> bool:
     return len(value) == 26 and value.isascii() and value.isalnum()
 
 
-def present_report(report: dict[str, Any], with_links: bool = True) -> dict[str, Any]:
+def present_report(report: Row, with_links: bool = True) -> Row:
     artifacts = report.get("artifacts") or {}
     links = {}
     if with_links and report["status"] == "ready":
@@ -109,6 +128,7 @@ def present_report(report: dict[str, Any], with_links: bool = True) -> dict[str,
         "period": report["period"],
         "scope": report["scope"],
         "kind": report["kind"],
+        "language": language_of(report),
         "status": report["status"],
         "created_at": report["created_at"],
         "artifacts": {
@@ -120,7 +140,7 @@ def present_report(report: dict[str, Any], with_links: bool = True) -> dict[str,
     }
 
 
-def get_report(principal: Principal, report_id: str) -> dict[str, Any]:
+def get_report(principal: Principal, report_id: str) -> Row:
     access.require(principal, "report.read")
     # report ids are ULIDs; anything else cannot exist (and never reaches DynamoDB)
     report = repos.reports().get_report(principal.tenant, report_id) if _is_ulid(report_id) else None
@@ -131,7 +151,7 @@ def get_report(principal: Principal, report_id: str) -> dict[str, Any]:
     return present_report(report)
 
 
-def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[list[Row], str | None]:
     """Newest first; a manager sees the reports of scopes within theirs (links on GET /reports/{id})."""
     access.require(principal, "report.read")
     if cursor is not None and not _is_ulid(cursor):
@@ -141,7 +161,7 @@ def list_reports(principal: Principal, limit: int, cursor: str | None) -> tuple[
 
 
 # -- subscriptions -----------------------------------------------------------------------------
-def subscribe(principal: Principal, frequency: str) -> dict[str, Any]:
+def subscribe(principal: Principal, frequency: str, language: Language = DEFAULT_LANGUAGE) -> Row:
     access.require(principal, "report.subscribe")
     if not principal.email:
         raise InvalidInput.field("email", "no_email", "your token carries no email address to send reports to")
@@ -152,11 +172,13 @@ def subscribe(principal: Principal, frequency: str) -> dict[str, Any]:
         "role": principal.role,
         "org": principal.org,
         "frequency": frequency,
+        "language": language,
         "updated_at": now_iso(),
     }
     repos.reports().put_subscription(principal.tenant, principal.sub, sub)
     return {
         "frequency": frequency,
+        "language": language,
         "scope": subscriber_scope(sub),
         "email": principal.email,
         "updated_at": sub["updated_at"],
@@ -167,7 +189,7 @@ def subscribe(principal: Principal, frequency: str) -> dict[str, Any]:
 TREND_MONTHS = 6
 
 
-def _row(group: str, metrics: dict[str, Any], name: str | None, today: str) -> dict[str, Any]:
+def _row(group: str, metrics: dict[str, int], name: str | None, today: str) -> Row:
     """A summary row (the API's shape) with the two figures the report adds: `required` and
     `compliance_rate` (the summary route does not return them)."""
     row = summary_row(group, metrics, name, today)
@@ -176,26 +198,30 @@ def _row(group: str, metrics: dict[str, Any], name: str | None, today: str) -> d
     return row
 
 
-def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[dict[str, Any]]:
+def _rows(scope: Scope, group_by: str, first: str, last: str, today: str) -> list[Row]:
     return summary_rows(scope, group_by, first, last, today, row=_row)
 
 
 def overdue_list(
     tenant: str, scope: str, today: str, limit: int | None = OVERDUE_LIST_LIMIT, period: str | None = None
-) -> tuple[list[dict[str, Any]], bool]:
+) -> tuple[list[Row], bool]:
     """Campaigns of the scope whose required feedback was due before `today` and is not in
     (worklist E), most overdue first; with `period`, only the campaigns that start in it, which
     are exactly those the period's roll-ups count as overdue. At most `limit` (None: all of
     them, for the reminders), and whether the list was cut."""
+
     system = Principal(sub="report-compiler", role="leader", org=tenant)
     # The due-date range is given explicitly rather than as status="overdue", which the worklist
     # reads against the clock: the report and its roll-up figures are as of `today`. A campaign
     # that starts in the period is due no earlier than the period's first day.
-    due_before, due_after = previous_day(today), f"{period}-01" if period else None
-    filters = RequestSearch(org=scope if scope != tenant else None, due_before=due_before, due_after=due_after)
-    if due_after and due_after > due_before:
+    filters = RequestSearch(
+        org=scope if scope != tenant else None,
+        due_before=previous_day(today),
+        due_after=f"{period}-01" if period else None,
+    )
+    if filters.due_after and filters.due_before and filters.due_after > filters.due_before:
         return [], False  # the period starts today or later: nothing is overdue yet
-    out: list[dict[str, Any]] = []
+    out: list[Row] = []
     cursor: str | None = None
     while limit is None or len(out) <= limit:
         page = feedback.search_feedback_requests(system, filters, PageRequest(200, cursor), today)
@@ -233,28 +259,10 @@ def as_of(today: str | None = None) -> dt.datetime:
     return business_day_start(today)
 
 
-def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str | None = None) -> reporting.ReportData:
-    """Everything a report shows, from the roll-ups and the overdue worklist, as of one instant."""
-    moment = as_of(today)
-    today = moment.date().isoformat()
-    scope = Scope(tenant, scope_org)
-    level = "region" if orgs.depth(scope_org) == 1 else "province"
-    first, _ = last_months(TREND_MONTHS, until=period)
-    by_month = {row["group"]: row for row in _rows(scope, "month", first, period, today)}
-    months = [by_month.get(m) or _row(m, {}, None, today) for m in r.months_between(first, period)]
-    total = months[-1]
-    ranking = sorted(
-        _rows(scope, "owner", period, period, today),
-        key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]),
-    )
-    items, cut = overdue_list(tenant, scope_org, today, period=period)
-    # One figure, read from the roll-ups once: the headline, every total row, the section title
-    # and the email all show it; the list beneath it selects the same campaigns.
-    overdue = sections.overdue(items, total["feedback"]["overdue"], today, shown_all=not cut)
-    trend = sections.trend(months, period)
-    earlier = sum(m["feedback"]["overdue"] for m in months[:-1])
-    # The budgets a subscriber of this scope may see (a leader: the company's; an office: its
-    # subtree's and its ancestors' own), those in force in the period: its month, quarter, year.
+def _budgets_in_force(tenant: str, scope_org: str, period: str) -> list[Row]:
+    """The budgets a subscriber of this scope may see (a leader: the company's; an office: its
+    subtree's and its ancestors' own), those in force in the period: its month, quarter, year."""
+
     reader = Principal(sub="report-compiler", role="leader" if scope_org == tenant else "manager", org=scope_org)
     subtree, ancestors = access.budget_list_scope(reader, None)
     in_force, found, cursor = set(periods_containing(f"{period}-01")), [], None
@@ -263,54 +271,116 @@ def report_data(tenant: str, scope_org: str, period: str, kind: str, today: str 
         found += [b.as_dict() for b in page.items if b.period in in_force]
         if (cursor := page.next_cursor) is None:
             break
-    budget = sections.budgets(found, period, scope_org, tenant)
-    headline = [
-        reporting.Figure("campaigns", "Approved campaigns", total["campaigns"], "count", "category"),
-        reporting.Figure("approved_amount", "Approved amount", total["approved_amount"], "money", "category"),
-        reporting.Figure("actual_spend", "Actual spend (fed back)", total["actual_spend"], "money", "category"),
-        reporting.Figure("actual_sales", "Actual sales (fed back)", total["actual_sales"], "money", "category"),
-        reporting.Figure("roi", "ROI", total["roi"], "ratio", "category"),
-        reporting.Figure("actual_cost_ratio", "Actual cost ratio", total["actual_cost_ratio"], "percent", "category"),
-        reporting.Figure("compliance_rate", "Feedback compliance", total["compliance_rate"], "percent", level),
-        reporting.Figure("overdue", "Overdue feedback", overdue.size, "count", "overdue"),
-        reporting.Figure(
-            "overdue_earlier", f"Overdue, campaigns of the {len(months) - 1} months before", earlier, "count", "trend"
-        ),
-    ]
-    if budget.total is not None:
-        headline.append(
-            reporting.Figure("budget_available", "Budget available", budget.total["available"], "money", "budget")
-        )
-    notes = [
-        "Campaigns count in the month of their start date once approved; actual figures are the latest "
-        "submitted feedback's, and actual ratios are over the campaigns fed back.",
-        f"Pending and overdue are as of {moment:%Y-%m-%d %H:%M} (Asia/Shanghai): overdue feedback was due "
-        f"before {today}. Feedback compliance = required feedback delivered ÷ (delivered + overdue).",
-        "Money is in yuan (CNY) with two decimals; a ratio without a denominator is shown as —.",
-    ]
-    return reporting.ReportData(
+    return found
+
+
+def standouts(tenant: str, scope_org: str, period: str, n: int = STANDOUTS) -> tuple[list[Row], list[Row]]:
+    """The period's campaigns of the scope with the best and the worst ROI (n each, none in
+    both: a month with k < 2n campaigns splits them, the better half first), each with its
+    rep's reflections (the latest submitted feedback) and one ready photo's thumbnail.
+
+    Bounded, whatever the month holds: the scope's standings are two Queries of n items each;
+    then per campaign (at most 2n) one GetItem (does it still stand there?), one Query for its
+    latest revision, one Query for its attachments (at most MAX_PER_CAMPAIGN) and one S3
+    GetObject for a thumbnail. With n = 3: at most 2 + 4 × 6 = 26 requests. A standing the
+    campaign no longer holds (its stream record failed and was parked) is left out.
+    """
+
+    rollups = repos.rollups()
+    top = rollups.standings(tenant, scope_org, period, n, best=True)
+    bottom = rollups.standings(tenant, scope_org, period, n, best=False)
+    seen = {s.campaign_id for s in top + bottom}
+    if len(seen) < 2 * n:  # every campaign of the month is in both lists: split them
+        k = len(top)
+        top, bottom = top[: (k + 1) // 2], bottom[: k // 2]
+    out: tuple[list[Row], list[Row]] = ([], [])
+    for side, found in zip(out, (top, bottom), strict=True):
+        for s in found:
+            c = repos.campaigns().get(s.campaign_id)
+            if (
+                c is not None
+                and c.status == "approved"
+                and r.month_of(c.start_date) == period
+                and figures.roi(c.actual_sales, c.actual_spend) == s.roi
+            ):
+                side.append(_standout(c, s.roi))
+    return out
+
+
+def _standout(c: Campaign, roi: float) -> Row:
+    report = repos.feedback().latest_submitted(c.id)
+    key = next(
+        (a.thumbnail_key for a in repos.evidence().list(c.id) if a.kind == "photo" and a.status == "ready"),
+        None,
+    )
+    thumbnail = repos.objects().thumbnail(key, THUMBNAIL_MAX_BYTES) if key else None
+    return {
+        "campaign_id": c.id,
+        "title": c.title,
+        "owner": c.owner_name or c.owner_id,
+        "customer": c.customer_name or c.customer_id,
+        "org": c.org,
+        "category": c.category,
+        "roi": roi,
+        "actual_spend": c.actual_spend,
+        "actual_sales": c.actual_sales,
+        "reflections": report.reflections if report else None,
+        "thumbnail": thumbnail,
+    }
+
+
+def report_facts(
+    tenant: str, scope_org: str, period: str, kind: str, today: str | None = None
+) -> reporting.ReportFacts:
+    """Everything a report shows, from the roll-ups, the overdue worklist, the budgets and the
+    standings, as of one instant; in no language yet."""
+
+    moment = as_of(today)
+    today = moment.date().isoformat()
+    scope = Scope(tenant, scope_org)
+    level = "region" if orgs.depth(scope_org) == 1 else "province"
+    first, _ = last_months(TREND_MONTHS, until=period)
+    by_month = {row["group"]: row for row in _rows(scope, "month", first, period, today)}
+    months = [by_month.get(m) or _row(m, {}, None, today) for m in r.months_between(first, period)]
+    ranking = sorted(
+        _rows(scope, "owner", period, period, today),
+        key=lambda row: (row["roi"] is None, -(row["roi"] or 0), row["group"]),
+    )
+    items, cut = overdue_list(tenant, scope_org, today, period=period)
+    best, worst = standouts(tenant, scope_org, period)
+    return reporting.ReportFacts(
         tenant=tenant,
         scope=scope_org,
         period=period,
         kind=kind,
         as_of=moment,
         generated_at=now_iso(),
-        headline=headline,
-        notes=notes,
-        sections=[
-            sections.by_category(_rows(scope, "category", period, period, today), total),
-            sections.by_org(level, _rows(scope, level, period, period, today), total),
-            trend,
-            sections.ranking(ranking),
-            overdue,
-            budget,
-        ],
+        level=level,
+        months=months,
+        categories=_rows(scope, "category", period, period, today),
+        orgs=_rows(scope, level, period, period, today),
+        ranking=ranking,
+        overdue=items,
+        overdue_cut=cut,
+        budgets=_budgets_in_force(tenant, scope_org, period),
+        best=best,
+        worst=worst,
+        standouts=STANDOUTS,
     )
 
 
+def report_data(
+    tenant: str, scope_org: str, period: str, kind: str, today: str | None = None, language: Language = DEFAULT_LANGUAGE
+) -> reporting.ReportData:
+    """The report of a scope and period, in `language`."""
+
+    return compose.compose(report_facts(tenant, scope_org, period, kind, today), language)
+
+
 def compile_report(tenant: str, report_id: str) -> str:
-    """Compile a pending report into its artifacts and email it. Safe to run again: artifacts
-    are overwritten, and the email is claimed once per report."""
+    """Compile a pending report into its artifacts (in the report's language) and email it.
+    Safe to run again: artifacts are overwritten, and each language's email is claimed once."""
+
     reports = repos.reports()
     report = reports.get_report(tenant, report_id)
     if report is None:
@@ -321,7 +391,8 @@ def compile_report(tenant: str, report_id: str) -> str:
     try:
         # as of the moment it is compiled (not the day it was asked for): the roll-ups are read
         # now, so pending/overdue must be counted against the same instant
-        data = report_data(tenant, report["scope"], report["period"], report["kind"])
+        facts = report_facts(tenant, report["scope"], report["period"], report["kind"])
+        data = compose.compose(facts, language_of(report))
         prefix = report_prefix(tenant, report["period"], report_id)
         workbook = tables.to_xlsx(data)
         artifacts = {"html": f"{prefix}.html", "xlsx": f"{prefix}.xlsx", "csv": f"{prefix}.csv"}
@@ -333,11 +404,11 @@ def compile_report(tenant: str, report_id: str) -> str:
         reports.set_status(tenant, report_id, "failed", expected=("running",), error=f"{type(exc).__name__}: {exc}")
         raise
     reports.set_status(tenant, report_id, "ready", expected=("running", "failed"), artifacts=artifacts)
-    email_report(report, data, workbook)
+    email_report(report, facts, {data.language: (data, workbook)})
     return "ready"
 
 
-def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[dict[str, Any]]:
+def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> list[Row]:
     frequencies = RECIPIENT_FREQUENCIES.get(kind, ())
     if kind == "month_to_date" and dt.date.fromisoformat(business_day).weekday() != 0:
         return []
@@ -348,30 +419,39 @@ def report_recipients(tenant: str, scope: str, kind: str, business_day: str) -> 
     ]
 
 
-def email_report(report: dict[str, Any], data: reporting.ReportData, workbook: bytes) -> int:
-    """The report by email: tables and PNG charts in the body, the workbook attached."""
+def email_report(
+    report: Row, facts: reporting.ReportFacts, made: dict[Language, tuple[reporting.ReportData, bytes]]
+) -> int:
+    """The report by email, to each subscriber of its scope in the language of their
+    subscription: one message per language (tables, PNG charts and photos in the body, the
+    workbook attached), each claimed once, so a redelivery sends nothing twice. `made` holds the
+    languages already composed; the others are composed from the same facts (no second read)."""
+
     tenant = report["tenant"]
     recipients = report_recipients(
         tenant, report["scope"], report["kind"], report.get("business_day") or business_today()
     )
-    if not recipients or not repos.reports().claim_email(tenant, report["id"]):
-        return 0
-    body = report_mail.body(data, report["id"], mail.sender_domain())
-    message = mail.Mail(
-        to=tuple(sorted({s["email"] for s in recipients})),
-        subject=data.title,
-        html=body.html,
-        text=body.text,
-        inline=tuple(mail.Inline(i.cid, i.content, i.mime_type) for i in body.images),
-        attachments=(mail.Attachment(f"huixiang-{report['period']}.xlsx", workbook, XLSX),),
-    )
-    try:
-        repos.mailer().send(message)
-    except Exception:
-        repos.reports().release_email(tenant, report["id"])
-        raise
-    count("ReportEmails")
-    return len(message.to)
+    by_language: dict[Language, list[str]] = {}
+    for s in recipients:
+        by_language.setdefault(language_of(s), []).append(s["email"])
+    mailer, sent = repos.mailer(), 0
+    for lang, addresses in sorted(by_language.items()):
+        if not repos.reports().claim_email(tenant, report["id"], lang):
+            continue
+        try:
+            if lang not in made:
+                composed = compose.compose(facts, lang)
+                made[lang] = (composed, tables.to_xlsx(composed))
+            data, workbook = made[lang]
+            to = tuple(sorted(set(addresses)))
+            mailer.send(report_mail.report_mail(data, report["id"], mailer.sender_domain(), to, workbook))
+        except Exception:
+            repos.reports().release_email(tenant, report["id"], lang)
+            raise
+        sent += len(to)
+    if sent:
+        count("ReportEmails")
+    return sent
 
 
 # -- schedules -------------------------------------------------------------------------------------
@@ -380,7 +460,7 @@ def previous_month(day: str) -> str:
     return d.isoformat()[:7]
 
 
-def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[dict[str, Any]]:
+def scheduled_reports(today: str | None = None, tenants: list[str] | None = None) -> list[Row]:
     """07:00 Asia/Shanghai: the final report of last month on the 1st, else month to date.
     Companies are those the roll-ups know (any with an approved campaign)."""
     today = today or business_today()
@@ -394,12 +474,14 @@ def scheduled_reports(today: str | None = None, tenants: list[str] | None = None
 
 def send_reminders(today: str | None = None, tenants: list[str] | None = None) -> dict[str, int]:
     """One email per rep with overdue feedback, listing all of it, copied to the nearest
-    subscribed manager(s) above them; at most once per rep per day however often this runs."""
+    subscribed manager(s) above them; at most once per rep per day however often this runs.
+    In Chinese: a rep chooses no language (the words are reporting.mail.reminder's)."""
+
     today = today or business_today()
     sent = skipped = 0
     for tenant in tenants if tenants is not None else repos.rollups().tenants():
         overdue, _ = overdue_list(tenant, tenant, today, limit=None)
-        by_rep: dict[str, list[dict[str, Any]]] = {}
+        by_rep: dict[str, list[Row]] = {}
         for item in overdue:
             by_rep.setdefault(item["owner_id"], []).append(item)
         subscribers = [s for s in repos.reports().subscriptions(tenant) if s["frequency"] != "none" and s.get("email")]
@@ -414,35 +496,10 @@ def send_reminders(today: str | None = None, tenants: list[str] | None = None) -
                 continue
             try:
                 cc = [m["email"] for m in access.nearest_managers_over(subscribers, items[0]["org"], rep_id)]
-                repos.mailer().send(reminder_mail(email, items, sorted(set(cc)), today))
+                repos.mailer().send(report_mail.reminder(email, items, sorted(set(cc)), today, DEFAULT_LANGUAGE))
             except Exception:
                 repos.reports().release_reminder(tenant, today, rep_id)
                 raise
             sent += 1
     count("ReminderEmails", sent)
     return {"sent": sent, "skipped": skipped}
-
-
-def reminder_mail(email: str, items: list[dict[str, Any]], cc: list[str], today: str) -> mail.Mail:
-    rows = "".join(
-        f"<tr><td>{escape(i['title'])}</td><td>{escape(i['customer'])}</td><td>{i['due_date']}</td>"
-        f"<td>{i['days_overdue']}</td></tr>"
-        for i in items
-    )
-    html_body = (
-        f"<!doctype html><html><body><p>Feedback on {len(items)} campaign(s) is overdue as of {today}. "
-        "Settlement stays locked until it arrives.</p><table border='1' cellpadding='4'>"
-        f"<tr><th>campaign</th><th>customer</th><th>due</th><th>days overdue</th></tr>{rows}</table>"
-        "</body></html>"
-    )
-    text = "\n".join(
-        [f"Feedback overdue as of {today}:"]
-        + [f"- {i['title']} ({i['customer']}), due {i['due_date']}, {i['days_overdue']} days overdue" for i in items]
-    )
-    return mail.Mail(
-        to=(email,),
-        cc=tuple(c for c in cc if c != email),
-        subject=f"Huixiang: {len(items)} campaign feedback report(s) overdue",
-        html=html_body,
-        text=text,
-    )

@@ -7,7 +7,7 @@ from typing import Any
 
 from chalicelib.dal import images, repos
 from chalicelib.domain.campaign import Campaign
-from chalicelib.domain.rollups import RowKey, delta
+from chalicelib.domain.rollups import RowKey, delta, placement
 
 
 def labels_for(rows: dict[RowKey, dict[str, Any]], c: Campaign | None) -> dict[RowKey, str]:
@@ -22,12 +22,14 @@ def apply_campaign_change(event_id: str, old: Campaign | None, new: Campaign | N
     """Apply contribution(new) − contribution(old) with the record's marker, in one transaction.
 
     Returns `unchanged` (the change moves no roll-up), `applied`, or `duplicate` (this record
-    was applied before: a redelivery or a replayed batch).
+    was applied before: a redelivery or a replayed batch). The campaign's standings (where its
+    ROI ranks it) move in the same transaction.
     """
     rows = delta(old, new)
-    if not rows:
+    placed = placement(old, new)
+    if not rows and placed is None:
         return "unchanged"
-    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old))
+    applied = repos.rollups().apply(event_id, rows, labels_for(rows, new or old), placed)
     return "applied" if applied else "duplicate"
 
 

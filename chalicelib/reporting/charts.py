@@ -10,8 +10,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from chalicelib.reporting import Chart, Series
-from chalicelib.reporting.values import MISSING, axis, category_name, text
+from chalicelib.reporting import Chart, Row, Series
+from chalicelib.reporting.values import MISSING, axis, text
+from chalicelib.reporting.words import Language, category_name, say
 
 PLAN, ACTUAL, NEGATIVE = "#9db7dd", "#2d6cc0", "#c0392b"
 DELIVERED, PENDING, OVERDUE = "#3a9a5b", "#c9ced6", "#d9534f"
@@ -23,87 +24,99 @@ LABEL_WIDTH = 210.0  # the widest row label a horizontal chart draws before cutt
 
 
 # -- what the charts show -----------------------------------------------------------------------
-def _actual(row: dict, key: str):
+def _actual(row: Row, key: str) -> int | None:
     """An actual figure, or None (drawn as "no feedback yet") where nothing was fed back."""
     return row[key] if row.get("fed_back") else None
 
 
-def spend_by_category(rows: list[dict]) -> Chart:
+def _categories(rows: list[Row], lang: Language) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The category labels, and their English for a renderer without CJK glyphs."""
+    return tuple(category_name(r["group"], lang) for r in rows), tuple(category_name(r["group"], "en") for r in rows)
+
+
+def spend_by_category(rows: list[Row], lang: Language) -> Chart:
+    labels, ascii_labels = _categories(rows, lang)
     return Chart(
         key="spend_by_category",
-        title="Spend by category: plan vs actual",
+        title=say(lang, "report.c.spend_by_category"),
         kind="bars",
-        labels=tuple(category_name(r["group"]) for r in rows),
-        ascii_labels=tuple(category_name(r["group"], ascii_only=True) for r in rows),
+        labels=labels,
+        ascii_labels=ascii_labels,
         series=(
-            Series("Plan spend", tuple(r["expected_spend"] for r in rows), PLAN),
-            Series("Actual spend", tuple(_actual(r, "actual_spend") for r in rows), ACTUAL),
+            Series(say(lang, "fig.expected_spend"), tuple(r["expected_spend"] for r in rows), PLAN),
+            Series(say(lang, "fig.actual_spend"), tuple(_actual(r, "actual_spend") for r in rows), ACTUAL),
         ),
         value_kind="money",
-        empty_note="No approved campaigns in this period.",
+        empty_note=say(lang, "report.no_campaigns"),
+        language=lang,
     )
 
 
-def roi_by_category(rows: list[dict]) -> Chart:
+def roi_by_category(rows: list[Row], lang: Language) -> Chart:
+    labels, ascii_labels = _categories(rows, lang)
     return Chart(
         key="roi_by_category",
-        title="ROI by category (actual sales − spend) ÷ spend",
+        title=say(lang, "report.c.roi_by_category"),
         kind="bars",
-        labels=tuple(category_name(r["group"]) for r in rows),
-        ascii_labels=tuple(category_name(r["group"], ascii_only=True) for r in rows),
-        series=(Series("ROI", tuple(r["roi"] for r in rows), ACTUAL),),
-        value_kind="ratio",
-        empty_note="No feedback with actual figures yet.",
+        labels=labels,
+        ascii_labels=ascii_labels,
+        series=(Series(say(lang, "fig.roi"), tuple(r["roi"] for r in rows), ACTUAL),),
+        value_kind="percent",
+        empty_note=say(lang, "report.c.no_actuals"),
+        language=lang,
     )
 
 
-def spend_by_month(months: list[dict]) -> Chart:
+def spend_by_month(months: list[Row], lang: Language) -> Chart:
     return Chart(
         key="spend_by_month",
-        title="Actual spend by month",
+        title=say(lang, "report.c.spend_by_month"),
         kind="columns",
         labels=tuple(m["group"] for m in months),
-        series=(Series("Actual spend", tuple(_actual(m, "actual_spend") for m in months), ACTUAL),),
+        series=(Series(say(lang, "fig.actual_spend"), tuple(_actual(m, "actual_spend") for m in months), ACTUAL),),
         value_kind="money",
-        empty_note="No feedback with actual figures in these months.",
+        empty_note=say(lang, "report.c.no_actuals_months"),
+        language=lang,
     )
 
 
-def roi_by_month(months: list[dict]) -> Chart:
+def roi_by_month(months: list[Row], lang: Language) -> Chart:
     return Chart(
         key="roi_by_month",
-        title="ROI by month",
+        title=say(lang, "report.c.roi_by_month"),
         kind="columns",
         labels=tuple(m["group"] for m in months),
-        series=(Series("ROI", tuple(m["roi"] for m in months), ACTUAL),),
-        value_kind="ratio",
-        empty_note="No feedback with actual figures in these months.",
+        series=(Series(say(lang, "fig.roi"), tuple(m["roi"] for m in months), ACTUAL),),
+        value_kind="percent",
+        empty_note=say(lang, "report.c.no_actuals_months"),
+        language=lang,
     )
 
 
-def compliance_by_org(level: str, rows: list[dict]) -> Chart:
+def compliance_by_org(level: str, rows: list[Row], lang: Language) -> Chart:
     """Required feedback per org node: delivered, not yet due, overdue; the compliance rate at the end."""
 
-    def delivered(r: dict) -> int:
-        return r["required"] - r["pending"] - r["overdue"]
+    def delivered(r: Row) -> int:
+        return int(r["required"] - r["pending"] - r["overdue"])
 
     return Chart(
         key=f"compliance_by_{level}",
-        title=f"Feedback compliance by {level} (required feedback)",
+        title=say(lang, f"report.c.compliance_{level}"),
         kind="stacked",
         labels=tuple(r["name"] for r in rows),
         series=(
-            Series("Delivered", tuple(delivered(r) for r in rows), DELIVERED),
-            Series("Not yet due", tuple(r["pending"] for r in rows), PENDING),
-            Series("Overdue", tuple(r["overdue"] for r in rows), OVERDUE),
+            Series(say(lang, "report.c.delivered"), tuple(delivered(r) for r in rows), DELIVERED),
+            Series(say(lang, "report.c.not_yet_due"), tuple(r["pending"] for r in rows), PENDING),
+            Series(say(lang, "status.feedback.overdue"), tuple(r["overdue"] for r in rows), OVERDUE),
         ),
         totals=tuple(text(r["compliance_rate"], "percent") for r in rows),
         value_kind="count",
-        empty_note="No feedback was required in this period.",
+        empty_note=say(lang, "report.c.no_required"),
+        language=lang,
     )
 
 
-def budget_use(rows: list[dict]) -> Chart:
+def budget_use(rows: list[Row], lang: Language) -> Chart:
     """Each budget's amount as a bar of shares: consumed, reserved, carved out, available; its
     utilisation at the end. At most CHARTED_BUDGETS bars: the largest, in the table's order."""
     shown = rows
@@ -111,47 +124,54 @@ def budget_use(rows: list[dict]) -> Chart:
         largest = sorted(range(len(rows)), key=lambda i: -rows[i]["amount"])[:CHARTED_BUDGETS]
         shown = [rows[i] for i in sorted(largest)]
 
-    def label(r: dict) -> str:
+    def label(r: Row, language: Language) -> str:
         # the org below the company's root (the root itself by name), the period, the category
-        # in English (the table names it in full): where even that is too long, its start is cut
+        # (the table names it in full): where even that is too long, its start is cut
         org = r["org"].split("/", 1)[1] if "/" in r["org"] else r["org"]
         what = f"{org} {r['budget_period']}"
         if r["category"]:
-            what += " " + category_name(r["category"], ascii_only=True)
+            what += " " + category_name(r["category"], language)
         return fit(what, 12, keep_end=True)
 
-    def column(key: str) -> tuple:
+    def column(key: str) -> tuple[int, ...]:
         return tuple(r[key] for r in shown)
 
-    biggest = "" if shown is rows else f" (the {CHARTED_BUDGETS} largest)"
+    title = (
+        say(lang, "report.c.budget_use")
+        if shown is rows
+        else say(lang, "report.c.budget_use_largest", n=CHARTED_BUDGETS)
+    )
     return Chart(
         key="budget_use",
-        title=f"Budget use{biggest}: shares of each amount",
+        title=title,
         kind="stacked",
-        labels=tuple(label(r) for r in shown),
+        labels=tuple(label(r, lang) for r in shown),
+        ascii_labels=tuple(label(r, "en") for r in shown),
         series=(
-            Series("Consumed", column("consumed"), ACTUAL),
-            Series("Reserved", column("reserved"), PLAN),
-            Series("Carved out", column("allocated"), CARVED),
-            Series("Available", column("available"), AVAILABLE),
+            Series(say(lang, "budget.consumed"), column("consumed"), ACTUAL),
+            Series(say(lang, "budget.reserved"), column("reserved"), PLAN),
+            Series(say(lang, "budget.allocated"), column("allocated"), CARVED),
+            Series(say(lang, "budget.available"), column("available"), AVAILABLE),
         ),
         totals=tuple(text(r["utilisation"], "percent") for r in shown),
         value_kind="money",
-        empty_note="No budget is in force.",
+        empty_note=say(lang, "report.c.no_budget"),
+        language=lang,
     )
 
 
-def roi_of_reps(ranked: list[dict]) -> Chart:
+def roi_of_reps(ranked: list[Row], lang: Language) -> Chart:
     top = [r for r in ranked if r.get("roi") is not None][:RANKED_REPS]
     return Chart(
         key="roi_of_reps",
-        title=f"ROI of reps (best {RANKED_REPS})",
+        title=say(lang, "report.c.roi_of_reps", n=RANKED_REPS),
         kind="bars",
         labels=tuple(f"{r['rank']}. {r['name']}" for r in top),
-        series=(Series("ROI", tuple(r["roi"] for r in top), ACTUAL),),
-        value_kind="ratio",
+        series=(Series(say(lang, "fig.roi"), tuple(r["roi"] for r in top), ACTUAL),),
+        value_kind="percent",
         in_email=False,
-        empty_note="No feedback with actual figures yet.",
+        empty_note=say(lang, "report.c.no_actuals"),
+        language=lang,
     )
 
 
@@ -187,12 +207,15 @@ class Text:
     ascii: str = ""  # what to draw instead where the font has no CJK glyphs
 
 
+Shape = Rect | Line | Text
+
+
 @dataclass(frozen=True)
 class Drawing:
     width: int
     height: int
     title: str
-    shapes: tuple
+    shapes: tuple[Shape, ...]
 
 
 def text_width(s: str, size: float) -> float:
@@ -238,7 +261,7 @@ def layout(chart: Chart, width: int = 720) -> Drawing:
     return _bars(chart, width)
 
 
-def _heading(chart: Chart, width: int, shapes: list) -> float:
+def _heading(chart: Chart, width: int, shapes: list[Shape]) -> float:
     """Title and legend; returns the y where the plot may start."""
     shapes.append(Text(0, 16, chart.title, 14, bold=True))
     y = 24.0
@@ -253,9 +276,9 @@ def _heading(chart: Chart, width: int, shapes: list) -> float:
 
 
 def _empty(chart: Chart, width: int) -> Drawing:
-    shapes: list = []
+    shapes: list[Shape] = []
     top = _heading(chart, width, shapes)
-    shapes.append(Text(0, top + 16, chart.empty_note, 12, fill=MUTED))
+    shapes.append(Text(0, top + 16, chart.empty_note or say(chart.language, "report.c.nothing"), 12, fill=MUTED))
     return Drawing(width, int(top + 28), chart.title, tuple(shapes))
 
 
@@ -268,7 +291,7 @@ def _bars(chart: Chart, width: int) -> Drawing:
     """Horizontal bars, one row per label; `stacked` puts the series end to end as shares of a row."""
     if chart.is_empty:
         return _empty(chart, width)
-    shapes: list = []
+    shapes: list[Shape] = []
     top = _heading(chart, width, shapes)
     stacked = chart.kind == "stacked"
     n = len(chart.labels)
@@ -305,10 +328,10 @@ def _bars(chart: Chart, width: int) -> Drawing:
             whole = sum(s.values[i] or 0 for s in chart.series)
             x = x0
             for s in chart.series:
-                v = s.values[i] or 0
-                w = (v / whole) * (x1 - x0) if whole else 0
+                part = s.values[i] or 0
+                w = (part / whole) * (x1 - x0) if whole else 0
                 if w > 0:
-                    shown = text(v, chart.value_kind)
+                    shown = text(part, chart.value_kind)
                     shapes.append(Rect(x, y, w, bar_h, s.colour, f"{label} {s.name}: {shown}"))
                     if w >= text_width(shown, 11) + 6:
                         shapes.append(Text(x + w / 2, y + bar_h - 4, shown, 11, "middle", ink_on(s.colour)))
@@ -320,7 +343,8 @@ def _bars(chart: Chart, width: int) -> Drawing:
             v = s.values[i]
             by = y + j * bar_h
             if v is None:
-                shapes.append(Text(x_of(0) + 4, by + bar_h - 3, f"{MISSING} no feedback yet", 11, fill=MUTED))
+                no_feedback = say(chart.language, "report.c.no_feedback_yet")
+                shapes.append(Text(x_of(0) + 4, by + bar_h - 3, no_feedback, 11, fill=MUTED))
                 continue
             left, right = sorted((x_of(0), x_of(v)))
             colour = NEGATIVE if v < 0 else s.colour
@@ -347,7 +371,7 @@ def _columns(chart: Chart, width: int) -> Drawing:
     """Vertical columns over a time axis, the value above (or below) each column."""
     if chart.is_empty:
         return _empty(chart, width)
-    shapes: list = []
+    shapes: list[Shape] = []
     top = _heading(chart, width, shapes)
     n = len(chart.labels)
     values = [v for s in chart.series for v in s.values if v is not None]

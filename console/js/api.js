@@ -211,7 +211,7 @@ export const api = {
   evaluation: (id) => call("GET", `/campaigns/${enc(id)}/evaluation`),
   customerHistory: (customerId) => call("GET", `/customers/${enc(customerId)}/history`),
   summary: (groupBy, from, to) => call("GET", "/reports/summary", { params: { group_by: groupBy, from, to } }),
-  runReport: (period, key) => call("POST", "/reports/runs", { body: { period }, key }),
+  runReport: (period, language, key) => call("POST", "/reports/runs", { body: { period, language }, key }),
   reports: (cursor) => call("GET", "/reports", { params: { cursor } }),
   report: (id) => call("GET", `/reports/${enc(id)}`),
 };

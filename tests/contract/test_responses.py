@@ -175,6 +175,10 @@ def whole_loop(api, co, streams, lambda_client) -> None:
 
     # -- reports
     _expect(api.put("/me/report-subscription", manager, {"frequency": "monthly"}), 200)
+    _expect(api.put("/me/report-subscription", manager, {"frequency": "monthly", "language": "en"}), 200)
+    _expect(
+        api.put("/me/report-subscription", manager, {"frequency": "monthly", "language": "fr"}), 400, "validation_error"
+    )
     _expect(api.put("/me/report-subscription", rep, {"frequency": "monthly"}), 403)
     _expect(api.put("/me/report-subscription", manager, {"frequency": "daily"}), 400, "validation_error")
     run = _expect(api.post("/reports/runs", leader, {"period": "2026-11"}), 202)
@@ -607,6 +611,7 @@ def test_the_recorder_refuses_an_undeclared_field_a_wrong_type_and_an_undeclared
         "period": "2026-11",
         "scope": "T1",
         "kind": "on_demand",
+        "language": "zh",
         "status": "ready",
         "created_at": "2026-11-30T08:00:00Z",
         "error": None,

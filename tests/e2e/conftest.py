@@ -50,13 +50,13 @@ class StackProcess:
     """A command that starts the local stack (default `python -m devstack run`) in its own
     process group, its output in a file, with `url`, `wait_ready()`, `output()` and `stop()`."""
 
-    def __init__(self, cmd: list[str] | None = None, **env: str) -> None:
+    def __init__(self, cmd: list[str] | None = None, state_dir: Path | None = None, **env: str) -> None:
         self.port = free_port()
         self.http = Http(f"http://127.0.0.1:{self.port}")
         self.cmd = cmd or [sys.executable, "-m", "devstack", "run"]
         self.log = tempfile.NamedTemporaryFile(prefix="huixiang-e2e-stack-", suffix=".log", delete=False)
-        # run files of its own: other suites' stacks may run beside it
-        self.proc, self.run_dir, self.env = spawn_stack(self.port, self.log, self.cmd, **env)
+        # run files of its own: other suites' stacks may run beside it; empty unless given a state
+        self.proc, self.run_dir, self.env = spawn_stack(self.port, self.log, self.cmd, state_dir=state_dir, **env)
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> StackProcess:
         deadline = time.monotonic() + timeout
@@ -73,7 +73,15 @@ class StackProcess:
         pytest.fail(f"the stack did not become ready in {timeout:.0f} s: {self.output()}")
 
     def output(self) -> str:
+        """What the stack printed on its terminal."""
         return Path(self.log.name).read_text(errors="replace")
+
+    def app_log(self) -> str:
+        """Its full log (the app's JSON lines, metrics and tracebacks), in its run directory."""
+        try:
+            return (self.run_dir / "stack.log").read_text(errors="replace")
+        except OSError:
+            return ""
 
     def signal_group(self, sig: int) -> None:
         """What a terminal does on Ctrl-C (SIGINT) or a supervisor on stop: signal the whole group."""
@@ -112,7 +120,8 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     stack = getattr(item, "funcargs", {}).get("local_stack")
     if report.failed and isinstance(stack, StackProcess):
-        report.sections.append(("local stack log", log_excerpt(stack.output())))
+        report.sections.append(("local stack output", log_excerpt(stack.output())))
+        report.sections.append(("local stack log", log_excerpt(stack.app_log())))
 
 
 @pytest.fixture(scope="package")

@@ -26,6 +26,7 @@ def moto_port(output: str) -> int:
 
 def assert_clean_stop(stack: StackProcess, output: str) -> None:
     assert "Traceback" not in output, output
+    assert "Traceback" not in stack.app_log(), stack.app_log()
     assert "make: ***" not in output, output
     assert "local stack stopped" in output, output
     assert closed(stack.port) and closed(moto_port(output))

@@ -50,7 +50,7 @@ def test_a_burst_of_submits_neither_stalls_the_stream_nor_leaves_a_superseded_pr
 
     # WHEN ten submits with different spends arrive at once
     spends = [101000 + 10000 * i for i in range(10)]  # the last ones exceed the approved amount
-    answers: list[tuple[int, dict]] = [None] * len(spends)  # type: ignore[list-item]
+    answers: list[tuple[int, dict]] = [None] * len(spends)  # type: ignore[list-item]  # each thread fills its slot
     barrier = threading.Barrier(len(spends))
 
     def submit(i: int) -> None:

@@ -90,11 +90,11 @@ def test_roll_ups_equal_a_recompute_after_random_revisions_redeliveries_and_mid_
     real = dal.RollupRepository.apply
     failed: set[str] = set()
 
-    def flaky(self, event_id, rows, labels=None):
+    def flaky(self, event_id, rows, *rest):
         if zlib.crc32(event_id.encode()) % 3 == 0 and event_id not in failed:
             failed.add(event_id)
             raise RuntimeError("injected failure")
-        return real(self, event_id, rows, labels)
+        return real(self, event_id, rows, *rest)
 
     monkeypatch.setattr(dal.RollupRepository, "apply", flaky)
     # WHEN batches of random sizes arrive, failures are retried from the reported record on,
@@ -130,6 +130,16 @@ def test_roll_ups_equal_a_recompute_after_random_revisions_redeliveries_and_mid_
     # THEN every roll-up equals the recompute
     assert verify(company.root) == []
     assert recompute(company.root)
+    # AND the ROI standings (a report's best and worst campaigns) are the campaigns' as they are now
+    from chalicelib.dal import repos
+    from chalicelib.domain.rollups import standings
+
+    expected = set().union(*(standings(repos.campaigns().get(c["id"])) for c in campaigns))
+    kept = set()
+    for month in ("2026-09", "2026-10", "2026-11"):
+        for node in {s.node for s in expected} | {company.root}:
+            kept |= set(repos.rollups().standings(company.root, node, month, 100, best=True))
+    assert expected and kept == expected
 
 
 def test_a_campaign_moving_month_and_category_moves_its_contribution(api, company, flow, streams):

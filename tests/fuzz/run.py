@@ -53,8 +53,11 @@ class Stack:
         # to a file, not a pipe: a full pipe nobody reads would block the server's log writes
         self.log = ROOT / "var" / "fuzz" / "stack.log"
         self.log.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.log, "w") as out:  # run files of its own: other stacks may run beside it
-            self.proc, _, _ = spawn_stack(self.port, out, new_session=False)
+        # run files of its own: other stacks may run beside it; --verbose: the app's JSON lines
+        # (every route and status answered, every traceback) in this log too, not one line each
+        command = [sys.executable, "-m", "devstack", "run", "--verbose"]
+        with open(self.log, "w") as out:
+            self.proc, _, _ = spawn_stack(self.port, out, command, new_session=False)
         if wait_healthy(self.base, self.proc):
             return self
         if self.proc.poll() is not None:

@@ -33,11 +33,11 @@ class _Presigner:
     def __init__(self, client, calls: list, current: dict) -> None:
         self._client, self._calls, self._current = client, calls, current
 
-    def generate_presigned_post(self, Bucket, Key, **kwargs):  # noqa: N803 - boto3's names
+    def generate_presigned_post(self, Bucket, Key, **kwargs):  # boto3's parameter names
         self._calls.append((self._current["function"], "s3:PutObject", ("object", Bucket, Key), None))
         return self._client.generate_presigned_post(Bucket, Key, **kwargs)
 
-    def generate_presigned_url(self, ClientMethod, Params=None, **kwargs):  # noqa: N803
+    def generate_presigned_url(self, ClientMethod, Params=None, **kwargs):  # boto3's parameter names
         action = {"get_object": "s3:GetObject", "put_object": "s3:PutObject"}[ClientMethod]
         self._calls.append((self._current["function"], action, ("object", Params["Bucket"], Params["Key"]), None))
         return self._client.generate_presigned_url(ClientMethod, Params=Params, **kwargs)

@@ -539,7 +539,7 @@ def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources
     [
         ("OnUpload", {"quarantine/*", "thumbnails/*"}, {"uploads/*"}, {"uploads/*"}, False),
         ("OnCampaignChange", {"dead-letters/*"}, set(), set(), False),
-        ("OnReportRequested", {"reports/*", "dead-letters/*"}, set(), set(), True),
+        ("OnReportRequested", {"reports/*", "dead-letters/*"}, {"thumbnails/*"}, set(), True),  # a standout's photo
         ("CompileScheduledReports", set(), set(), set(), False),
         ("SendOverdueReminders", set(), set(), set(), True),
     ],

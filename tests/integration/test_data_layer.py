@@ -445,3 +445,47 @@ def test_a_roll_up_decision_made_on_a_stale_read_is_refused_and_taken_again(org,
     assert len(reads) == 2
     [(_, metrics, _)] = store.rollups.entity_rows(tenant, "org", tenant, "2026-11", "2026-11")
     assert metrics[r.OVERFLOW] == 1 and "rv#1" not in metrics and metrics["fed_back"] == r.ROW_EXACT_CAP + 1
+
+
+def test_standings_rank_a_nodes_month_by_roi_and_read_only_what_they_return(store, org):
+    """The index a report's best and worst campaigns come from: one Query each way, in both stores."""
+    from chalicelib.dal.clients import dynamodb
+    from chalicelib.domain.rollups import placement
+
+    tenant, region = org.split("/")[0], org.rsplit("/", 1)[0]
+    fed_back = dict(status="approved", approved_amount=100, feedback_revision=1, actual_spend=100)
+    # ROI 4, −1, 1.5, −0.1, 9 and 0 in November, one more in October
+    made = [campaign(org, actual_sales=s, **fed_back) for s in (500, 0, 250, 90, 1000, 100)]
+    made.append(campaign(org, start_date="2026-10-01", actual_sales=2000, **fed_back))
+    for c in made:
+        assert store.rollups.apply(f"e-{c.id}", {}, None, placement(None, replace(c, version=1)))
+    rois = {c.id: s for c, s in zip(made, (4, -1, 1.5, -0.1, 9, 0, 19), strict=True)}
+    scanned: list[int] = []
+
+    def after_query(parsed=None, **_):
+        scanned.append(parsed.get("ScannedCount"))
+
+    events = dynamodb().meta.events
+    events.register("after-call.dynamodb.Query", after_query, unique_id="test-standings")
+    try:
+        best = store.rollups.standings(tenant, tenant, "2026-11", 3, best=True)
+        worst = store.rollups.standings(tenant, region, "2026-11", 3, best=False)
+    finally:
+        events.unregister("after-call.dynamodb.Query", unique_id="test-standings")
+    assert [rois[s.campaign_id] for s in best] == [9, 4, 1.5] and [s.roi for s in best] == [9, 4, 1.5]
+    assert [rois[s.campaign_id] for s in worst] == [-1, -0.1, 0]
+    if isinstance(store, DynamoStorage):
+        assert scanned == [3, 3]  # however many campaigns the month has
+    # a change moves a campaign's standing in the same record: the ROI-9 campaign is cancelled
+    gone = replace(made[4], version=1)
+    cancelled = replace(gone, status="cancelled", version=2)
+    # applied out of order (a failed record retried after the next one): the older change moves nothing back
+    revised = replace(gone, actual_sales=800, version=3)
+    assert store.rollups.apply("e-late" + gone.id, {}, None, placement(cancelled, revised))
+    assert store.rollups.apply("e-cancel" + gone.id, {}, None, placement(gone, cancelled))
+    assert [s.roi for s in store.rollups.standings(tenant, org, "2026-11", 2, best=True)] == [7, 4]
+    assert store.rollups.apply(
+        "e-gone" + gone.id, {}, None, placement(revised, replace(revised, status="cancelled", version=4))
+    )
+    assert [s.roi for s in store.rollups.standings(tenant, org, "2026-11", 2, best=True)] == [4, 1.5]
+    assert store.rollups.standings(tenant, f"{tenant}/WEST", "2026-11", 3, best=True) == []

@@ -223,13 +223,13 @@ def test_watchdog_removes_the_ready_file_when_a_runner_dies(tmp_path: Path) -> N
             pass
 
     stack = Stack(port=0, ready_file=tmp_path / "ready")
-    stack.moto = AliveMoto()  # type: ignore[assignment]
+    stack.moto = AliveMoto()  # type: ignore[assignment]  # a stand-in: a moto server that never dies
     runner = StreamRunner(lambda event, context: None, "t", name="t")
 
     def broken_attach() -> bool:
         raise RuntimeError("a bug in the runner")
 
-    runner._attach = broken_attach  # type: ignore[method-assign]
+    runner._attach = broken_attach  # type: ignore[method-assign]  # a runner whose every attach fails
     stack.runners = [runner]
     stack._write_ready()
     stack._watchdog = __import__("threading").Thread(target=stack._watch, daemon=True)

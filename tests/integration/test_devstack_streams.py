@@ -21,9 +21,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for devstack
 
-from moto.server import ThreadedMotoServer  # noqa: E402
+from moto.server import ThreadedMotoServer
 
-from devstack.streams import (  # noqa: E402
+from devstack.streams import (
     MAX_RETRY_ATTEMPTS,
     StreamRunner,
     lambda_event,

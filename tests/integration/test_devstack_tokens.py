@@ -12,11 +12,12 @@ from pathlib import Path
 import jwt
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo root, for devstack
 
-from devstack import tokens  # noqa: E402
-from devstack.tokens import AUDIENCE, ISSUER, ensure_keys, mint_token, verify_token  # noqa: E402
+from devstack import tokens
+from devstack.tokens import AUDIENCE, ISSUER, ensure_keys, mint_token, verify_token
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _decode(token: str, jwks_path: Path, **kwargs: object) -> dict:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from chalicelib.domain import access
 from chalicelib.domain.access import Principal, Scope, in_scope, list_scope
 from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.org import ancestor, is_valid_org, is_within
@@ -47,8 +48,6 @@ def test_a_list_filter_outside_the_callers_scope_is_refused_not_widened():
 
 
 # -- every rule of the authorization module -------------------------------------------------------
-from chalicelib.domain import access  # noqa: E402
-
 PROVINCE = Principal("p1", "manager", "CN/EAST/JS")
 FINANCE = Principal("f1", "finance", "CN")
 

@@ -59,3 +59,29 @@ def test_the_sender_domain_comes_from_the_configured_address(monkeypatch):
 
     monkeypatch.setattr(mail, "settings", lambda: replace(settings(), mail_sender="Huixiang <r@acme.cn>"))
     assert mail.sender_domain() == "acme.cn"
+
+
+def test_the_report_use_cases_only_orchestrate_words_markup_and_sending_live_elsewhere():
+    """logic/reports.py neither writes markup nor imports the SES module: the emails are
+    composed in chalicelib/reporting/ and sent through the mailer port (repos.mailer())."""
+    import ast
+    import inspect
+
+    from chalicelib.logic import reports
+
+    tree = ast.parse(inspect.getsource(reports))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            imported |= {f"{node.module}.{a.name}" for a in node.names} | {node.module or ""}
+        elif isinstance(node, ast.Import):
+            imported |= {a.name for a in node.names}
+    assert not {"chalicelib.dal.mail", "html"} & imported
+    markup = [
+        n.value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Constant)
+        and isinstance(n.value, str)
+        and re.search(r"<(p|table|tr|td|th|html|body)\b", n.value)
+    ]
+    assert markup == []

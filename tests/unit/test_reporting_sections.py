@@ -28,8 +28,10 @@ TASTING = {
     "actual_sales": 500000,
     "passive": 1,
     "required": 1,
-    "roi#60": 1,
-    "cr#38": 1,
+    "rs#474": 1,
+    "rv#40000": 1,
+    "cs#296": 1,
+    "cv#2000": 1,
 }
 DISPLAY = {
     "campaigns": 1,
@@ -40,8 +42,10 @@ DISPLAY = {
     "actual_spend": 90000,
     "actual_sales": 90000,
     "active": 1,
-    "roi#49": 1,
-    "cr#49": 1,
+    "rs#385": 1,
+    "rv#0": 1,
+    "cs#385": 1,
+    "cv#10000": 1,
 }
 PROMOTION = {
     "campaigns": 1,
@@ -141,9 +145,111 @@ def sample_budgets():
     return store
 
 
+def thumbnail_jpeg(colour: tuple[int, int, int]) -> bytes:
+    """A small photo thumbnail (JPEG) of one colour with a lighter band, as the upload checker makes them."""
+    import io
+
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (160, 120), colour)
+    ImageDraw.Draw(image).rectangle([0, 70, 160, 120], fill=tuple(min(255, c + 80) for c in colour))
+    out = io.BytesIO()
+    image.save(out, "JPEG", quality=80)
+    return out.getvalue()
+
+
+REFLECTIONS = {
+    "C-TASTING": "周末客流大，新口味试饮的反响超出预期；下次多备两箱样品。",
+    "C-DISPLAY": "Display held its ground but sold no more than it cost; the shelf was too far from the door.",
+}
+
+
+def sample_standouts(storage) -> None:
+    """November's two campaigns with actual figures, as the streams leave them in storage: the
+    tasting (ROI 400.0%, a ready photo) and the display (ROI 0.0%, no photo), each with its rep's
+    latest submitted feedback; the standings come from the roll-up stream's own use case."""
+    from chalicelib.domain.campaign import Campaign
+    from chalicelib.domain.evidence import Attachment
+    from chalicelib.domain.feedback import FeedbackReport
+    from chalicelib.logic.rollups import apply_campaign_change
+
+    def campaign(cid, org, owner_id, owner, category, customer, spend, sales):
+        return Campaign(
+            id=cid,
+            org=org,
+            owner_id=owner_id,
+            owner_name=owner,
+            title={"C-TASTING": "新口味周末品鉴 Suguo Xinjiekou", "C-DISPLAY": "Weekend display at Jinying"}[cid],
+            category=category,
+            customer_id=customer,
+            customer_name=customer,
+            start_date="2026-11-07",
+            end_date="2026-11-08",
+            expected_spend=spend,
+            expected_sales=sales,
+            requested_amount=spend,
+            created_at="2026-11-01T00:00:00.000Z",
+            updated_at="2026-11-10T00:00:00.000Z",
+            status="approved",
+            approved_amount=spend,
+            feedback_revision=1,
+            feedback_kind="passive",
+            actual_spend=spend,
+            actual_sales=sales,
+        )
+
+    made = [
+        campaign("C-TASTING", f"{TENANT}/EAST/JS", "rep-1", "李雷", "tasting", "苏果", 100000, 500000),
+        campaign("C-DISPLAY", f"{TENANT}/EAST/JS", "rep-2", "韩梅梅", "display", "Jinying", 90000, 90000),
+    ]
+    for i, c in enumerate(made):
+        storage.campaigns.insert(c)
+        storage.feedback.insert_revision(
+            FeedbackReport(
+                campaign_id=c.id,
+                author_id=c.owner_id,
+                author_name=c.owner_name,
+                status="submitted",
+                created_at=c.updated_at,
+                updated_at=c.updated_at,
+                revision=1,
+                kind="passive",
+                actual_spend=c.actual_spend,
+                actual_sales=c.actual_sales,
+                reflections=REFLECTIONS[c.id],
+                submitted_at=c.updated_at,
+            )
+        )
+        apply_campaign_change(f"sample-{i}", None, c)
+    thumb = "thumbnails/C-TASTING/A1.jpg"
+    storage.objects.put(thumb, thumbnail_jpeg((200, 90, 40)), "image/jpeg")
+    storage.evidence.insert(
+        Attachment(
+            id="A1",
+            campaign_id="C-TASTING",
+            tenant=TENANT,
+            filename="tasting.jpg",
+            content_type="image/jpeg",
+            size_bytes=1000,
+            kind="photo",
+            uploaded_by="rep-1",
+            created_at="2026-11-08T02:00:00.000Z",
+            status="ready",
+            thumbnail_key=thumb,
+        )
+    )
+
+
 @pytest.fixture
 def rollups_in_memory(monkeypatch):
-    """report_data over GROUPS, OVERDUE_ITEMS and sample_budgets() instead of DynamoDB."""
+    """report_data over GROUPS, OVERDUE_ITEMS, sample_budgets() and sample_standouts() in memory
+    instead of DynamoDB."""
+    from chalicelib.dal import repos
+    from chalicelib.dal.memory import InMemoryStorage
+
+    storage = InMemoryStorage()
+    previous = repos.install(storage)
+    sample_standouts(storage)
     asked = []
     budgets = sample_budgets()
     monkeypatch.setattr("chalicelib.dal.repos.budgets", lambda: budgets)
@@ -186,16 +292,20 @@ def rollups_in_memory(monkeypatch):
 
     monkeypatch.setattr("chalicelib.logic.evaluation.grouped_rows", grouped_rows)  # what summary_rows reads
     monkeypatch.setattr("chalicelib.logic.feedback.search_feedback_requests", search_feedback_requests)
-    return asked
+    yield asked
+    repos.install(previous)
 
 
-def sample_report(today: str = TODAY):
-    return reports.report_data(TENANT, TENANT, PERIOD, "final", today)
+def sample_report(today: str = TODAY, language: str = "en"):
+    """The sample in English (most tests here read its English words; test_reporting_words the Chinese)."""
+    return reports.report_data(TENANT, TENANT, PERIOD, "final", today, language)
 
 
-def test_the_title_says_what_kind_of_report_it_is(rollups_in_memory):
+def test_the_title_says_what_kind_of_report_it_is_in_chinese_unless_asked_for_english(rollups_in_memory):
+    assert reports.report_data(TENANT, TENANT, PERIOD, "final", TODAY).title == "回响活动报表 2026-11（月度终版）— ACME"
     assert sample_report().title == "Huixiang campaign report 2026-11 (final report) — ACME"
-    assert reports.report_data(TENANT, TENANT, PERIOD, "on_demand", TODAY).title.endswith("(on demand) — ACME")
+    on_demand = reports.report_data(TENANT, TENANT, PERIOD, "on_demand", TODAY, "en")
+    assert on_demand.title.endswith("(on demand) — ACME")
 
 
 def test_the_overdue_figure_is_the_one_the_overdue_section_lists(rollups_in_memory):
@@ -249,7 +359,9 @@ def test_the_trend_covers_six_months_ending_with_the_period_empty_months_include
 def test_categories_read_as_names_and_reps_rank_by_roi(rollups_in_memory):
     data = sample_report()
     names = {r["group"]: r["name"] for r in data.section("category").rows}
-    assert names["in_store_promotion"] == "In-store promotion 店内促销"
+    assert names["in_store_promotion"] == "In-store promotion"
+    chinese = reports.report_data(TENANT, TENANT, PERIOD, "final", TODAY).section("category")
+    assert {r["group"]: r["name"] for r in chinese.rows}["in_store_promotion"] == "店内促销"
     assert [r["name"] for r in data.section("owner").rows] == ["李雷", "韩梅梅", "Wang Wu"]
     assert data.section("region").rows[0]["compliance_rate"] == 1.0
     assert data.section("region").rows[1]["compliance_rate"] == 0.0
@@ -275,7 +387,7 @@ def test_the_budget_section_shows_every_budget_in_force_in_the_period_with_its_f
     assert rows["B-EAST-Q4"]["utilisation"] == 0.12 and rows["B-EAST-Q4"]["parent_id"] == "B-GROUP"
     assert rows["B-GROUP"]["allocated"] == 5_500_000 and rows["B-GROUP"]["available"] == 4_500_000
     assert rows["B-GROUP"]["utilisation"] == 0.0 and rows["B-GROUP"]["category_name"] == "Every category"
-    assert rows["B-WEST"]["utilisation"] == 0.88 and rows["B-WEST"]["category_name"] == "In-store promotion 店内促销"
+    assert rows["B-WEST"]["utilisation"] == 0.88 and rows["B-WEST"]["category_name"] == "In-store promotion"
     for r in budget.rows:
         assert r["amount"] - r["allocated"] - r["reserved"] - r["consumed"] == r["available"]
 
@@ -297,7 +409,7 @@ def test_the_budget_total_counts_carved_money_once(rollups_in_memory):
 
 
 def test_an_office_report_shows_its_subtree_budgets_and_those_above_it(rollups_in_memory):
-    east = reports.report_data(TENANT, f"{TENANT}/EAST", PERIOD, "final", TODAY).section("budget")
+    east = reports.report_data(TENANT, f"{TENANT}/EAST", PERIOD, "final", TODAY, "en").section("budget")
     assert [r["budget_id"] for r in east.rows] == ["B-GROUP", "B-EAST-Q4", "B-JS"]
     assert (east.total["amount"], east.total["allocated"], east.total["available"]) == (
         10_100_000,
@@ -317,7 +429,7 @@ def test_without_budgets_the_section_says_so_and_the_headline_has_no_budget_figu
     assert budget.rows == [] and budget.total is None and budget.charts == []
     assert budget.empty == "No budget is in force in 2026-11 for this scope."
     assert "budget_available" not in {f.key for f in data.headline}
-    assert reports.report_data(TENANT, TENANT, "2027-01", "final", TODAY).section("budget").rows == []
+    assert reports.report_data(TENANT, TENANT, "2027-01", "final", TODAY, "en").section("budget").rows == []
 
 
 def test_utilisation_has_no_value_without_an_amount():
@@ -335,5 +447,5 @@ def test_utilisation_has_no_value_without_an_amount():
         "available": 0,
         "parent_id": None,
     }
-    budget = sections.budgets([row], PERIOD, TENANT, TENANT)
+    budget = sections.budgets([row], PERIOD, TENANT, TENANT, "en")
     assert budget.rows[0]["utilisation"] is None and budget.total["utilisation"] is None

@@ -20,13 +20,14 @@ routes = Routes(__name__)
 @routes.post("/reports/runs")
 def run_reports(req: ApiRequest) -> Result:
     body = req.body(schemas.ReportRun)
-    requested = reports.run_reports(req.principal, body.period)
+    requested = reports.run_reports(req.principal, body.period, body.language)
     return accepted(
         {
             "report_id": requested[0]["id"],
             "report_ids": [r["id"] for r in requested],
             "scopes": [r["scope"] for r in requested],
             "period": body.period,
+            "language": body.language,
             "status": "pending",
         }
     )
@@ -47,4 +48,4 @@ def get_report(req: ApiRequest, report_id: str) -> Result:
 @routes.put("/me/report-subscription")
 def put_report_subscription(req: ApiRequest) -> Result:
     body = req.body(schemas.ReportSubscriptionIn)
-    return ok(reports.subscribe(req.principal, body.frequency))
+    return ok(reports.subscribe(req.principal, body.frequency, body.language))

@@ -2,7 +2,7 @@
 // one now. Links are short-lived, so they are fetched when a report is opened.
 import { html, useEffect, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
-import { t } from "../i18n.js";
+import { lang, t } from "../i18n.js";
 import { date, month } from "../format.js";
 import {
   Empty, FormMessage, LoadError, Loading, Notice, Page, Pager, splitErrors, StatusBadge, TextField, usePaged, useSubmit,
@@ -43,7 +43,9 @@ function RunNow({ onRun }) {
   const { fields, general } = useMemo(() => splitErrors(submit.error, ["period"]), [submit.error]);
   const run = async (e) => {
     e.preventDefault();
-    const out = await submit.run(() => api.runReport(period, intent.for({ period, at: Math.floor(Date.now() / 60000) })));
+    // the report is written in the console's language (its artifacts; subscribers get theirs)
+    const language = lang();
+    const out = await submit.run(() => api.runReport(period, language, intent.for({ period, language, at: Math.floor(Date.now() / 60000) })));
     if (out) onRun(out.report_id, period);
   };
   return html`<form class="card form inline-form" novalidate onSubmit=${run}>

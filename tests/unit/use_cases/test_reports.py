@@ -181,8 +181,9 @@ def test_each_rep_with_overdue_feedback_gets_one_reminder_a_day_copied_to_their_
     assert reports.send_reminders() == {"sent": 1, "skipped": 1}
     mail = sent(store)[0]
     assert (mail.to, mail.cc) == (("li.lei@example.cn",), ("zhang.san@example.cn",))
-    assert "2 campaign" in mail.subject and "due 2026-11-10, 10 days overdue" in mail.text
-    assert "due 2026-11-13, 7 days overdue" in mail.text  # the second campaign, in the same email
+    # in Chinese, as everything the product sends a rep
+    assert mail.subject == "回响：2 个活动的反馈已逾期" and "截止 2026-11-10，逾期 10 天" in mail.text
+    assert "截止 2026-11-13，逾期 7 天" in mail.text  # the second campaign, in the same email
     # WHEN it runs again that day THEN nothing is sent; the next day it is
     assert reports.send_reminders() == {"sent": 0, "skipped": 2}
     clock.set("2026-11-21")
