@@ -119,16 +119,23 @@ def _server_counts(http: Http, token: str, campaigns: list[dict[str, Any]]) -> d
     return {"submitted_revisions": revisions, "ready_photos": ready, "duplicates": duplicates}
 
 
-def run(url: str, campaigns: int = 5, photos: int = 3) -> dict[str, Any]:
-    """The scenario against the stack at `url` (a smoke test passes its own)."""
-    from playwright.sync_api import sync_playwright
+def run(url: str, campaigns: int = 5, photos: int = 3, browser: Any = None) -> dict[str, Any]:
+    """The scenario against the stack at `url` (a smoke test passes its own stack, and its own
+    browser: Playwright's sync API cannot start a second one in the process)."""
+    if browser is None:
+        from playwright.sync_api import sync_playwright
 
+        with sync_playwright() as p:
+            own = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+            try:
+                return run(url, campaigns, photos, own)
+            finally:
+                own.close()
     http = Http(url)
     rep, tokens, made = _scene(http, url, campaigns, photos)
     items = campaigns * (photos + 1)
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
+    with tempfile.TemporaryDirectory() as tmp:
         files = _photo_files(Path(tmp), made, photos)
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
         context = browser.new_context(viewport={"width": 375, "height": 812}, locale="zh-CN")
         context.set_default_timeout(TIMEOUT_MS)
         page = context.new_page()
@@ -164,7 +171,7 @@ def run(url: str, campaigns: int = 5, photos: int = 3) -> dict[str, Any]:
         signed_in = time.perf_counter()
         page.wait_for_selector(".offline-bar:not(:has(.outbox-count)):not(:has(.outbox-refused))", timeout=600000)
         done = time.perf_counter()
-        browser.close()
+        context.close()
     counts = _server_counts(http, tokens["rep"], made)
     return {
         "seconds": round(done - back, 2),
