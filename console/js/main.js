@@ -11,7 +11,7 @@ import { reached, useOnline } from "./net.js";
 import { lang, setLang, t, useLang } from "./i18n.js";
 import { match, navigate, useRoute } from "./router.js";
 import { HOME, SCREENS } from "./screens/index.js";
-import { Loading, LoadError, markReady } from "./components.js";
+import { firstScreen, Loading, LoadError, markReady } from "./components.js";
 
 function findScreen(path, role) {
   for (const s of SCREENS) {
@@ -184,11 +184,10 @@ async function boot() {
 }
 
 boot();
-// once the first screen is loaded and the page idle: the offline machinery, then the worker
-// (whose precache never competes with the first screen)
-const afterFirstScreen = () => {
+// once the first screen is usable and the page idle: the offline machinery, then the worker
+// (whose precache never competes with the first screen; the page's load event comes before the
+// sign-in screen, itself loaded lazily, is there)
+firstScreen.then(() => {
   const later = window.requestIdleCallback || ((f) => setTimeout(f, 500));
   later(() => loadOffline().then((m) => m.registerWorker()).catch(() => undefined), { timeout: 3000 });
-};
-if (document.readyState === "complete") afterFirstScreen();
-else addEventListener("load", afterFirstScreen, { once: true });
+});

@@ -10,7 +10,7 @@ import { device, OFFLINE_ROLES, sync } from "./sync.js";
 import { isOnline, onNetwork, useOnline } from "./net.js";
 import { t } from "./i18n.js";
 import { date } from "./format.js";
-import { Badge } from "./components.js";
+import { Badge, SCREEN_READY } from "./components.js";
 
 const SYNC_EVERY_MS = 5 * 60000;
 const state = { syncing: false, syncedAt: null, syncError: null, waiting: 0, refused: 0 };
@@ -86,21 +86,43 @@ onOutbox((event) => {
   if (event.type === "drained") syncNow(); // the server's view of what was just sent
 });
 
-/** After the first screen of a session has what it needs: sending and syncing wait for an idle moment. */
+const SETTLE_MS = 3000;
 const soon = (f) => (window.requestIdleCallback || ((g) => setTimeout(g, 300)))(f, { timeout: 2000 });
 
-function started(session) {
+/**
+ * f() once the screen shown has its data and the page is idle, so that sending and syncing never
+ * compete with it: at a sign-in, the next screen to be ready (the home screen); else (this module
+ * loaded into a session) the screen shown now, unless it is still loading. SETTLE_MS at most.
+ */
+function whenSettled(f, now) {
+  let done = false;
+  const go = () => {
+    if (done) return;
+    done = true;
+    removeEventListener(SCREEN_READY, go);
+    soon(f);
+  };
+  addEventListener(SCREEN_READY, go);
+  setTimeout(go, SETTLE_MS);
+  if (now && !document.querySelector('main .page[data-busy="true"]')) go();
+}
+
+function started(session, now = false) {
   set({ syncedAt: null, syncError: null, waiting: 0, refused: 0 });
   if (!session) return;
-  countOutbox();
-  if (OFFLINE_ROLES.includes(session.claims.role)) {
-    device.syncedAt(session.claims).then((at) => currentSession() === session && !state.syncedAt && set({ syncedAt: at || null }));
-  }
-  if (session.token) soon(kick);
+  // the device's database is opened (created, the first time) only then too
+  whenSettled(() => {
+    if (currentSession() !== session) return;
+    countOutbox();
+    if (OFFLINE_ROLES.includes(session.claims.role)) {
+      device.syncedAt(session.claims).then((at) => currentSession() === session && !state.syncedAt && set({ syncedAt: at || null }));
+    }
+    if (session.token) kick();
+  }, now);
 }
 
 onSessionChange((session) => started(session));
-started(currentSession()); // a session begun before this module was loaded
+started(currentSession(), true); // a session begun before this module was loaded
 onNetwork((online) => online && kick());
 
 setInterval(() => {
