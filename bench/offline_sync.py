@@ -28,7 +28,7 @@ from typing import Any
 
 from bench._common import Http, browser_main
 from bench.stream_unlock import stack_at
-from devstack.browser import CHROMIUM, LAUNCH_ARGS
+from devstack.browser import CHROMIUM, LAUNCH_ARGS, local_sign_in
 
 XINJIEKOU = (32.0415, 118.7849)
 TIMEOUT_MS = 30000
@@ -99,11 +99,7 @@ def _photo_files(folder: Path, campaigns: list[dict[str, Any]], photos: int) -> 
 
 
 def _sign_in(page: Any, user: dict[str, str]) -> None:
-    page.get_by_label("用户 ID").fill(user["sub"])
-    page.get_by_label("姓名").fill(user["name"])
-    page.get_by_label("角色").select_option(user["role"])
-    page.get_by_label("组织路径").fill(user["org"])
-    page.get_by_role("button", name="登录").click()
+    local_sign_in(page, user)
     page.wait_for_selector("main .page[data-busy=false]")
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.browser import CHROMIUM, LAUNCH_ARGS
+from devstack.browser import CHROMIUM, LAUNCH_ARGS, local_sign_in
 from devstack.client import call_json, free_port, spawn_stack, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,13 +123,8 @@ class Console:
         """The local sign-in page, filled in as a person would."""
         if not self.page.url.startswith(self.stack.url):
             self.open()
-        p = self.page
-        p.get_by_label("用户 ID").fill(user["sub"])
-        p.get_by_label("姓名").fill(user["name"])
-        p.get_by_label("角色").select_option(user["role"])
-        p.get_by_label("组织路径").fill(user["org"])
-        p.get_by_role("button", name="登录").click()
-        p.wait_for_selector("header.top")
+        local_sign_in(self.page, user)
+        self.page.wait_for_selector("header.top")
         self.ready()
 
     def nav(self, label: str) -> None:
