@@ -165,7 +165,8 @@ def run(url: str, campaigns: int = 5, photos: int = 3, browser: Any = None) -> d
         bar.get_by_role("button", name="网络已恢复：登录后发送").click(timeout=TIMEOUT_MS)
         _sign_in(page, rep)
         signed_in = time.perf_counter()
-        page.wait_for_selector(".offline-bar:not(:has(.outbox-count)):not(:has(.outbox-refused))", timeout=600000)
+        # the outbox counted (the bar's data-waiting) and empty, nothing refused
+        page.wait_for_selector('.offline-bar[data-waiting="0"]:not(:has(.outbox-refused))', timeout=600000)
         done = time.perf_counter()
         context.close()
     counts = _server_counts(http, tokens["rep"], made)

@@ -13,7 +13,8 @@ import { date } from "./format.js";
 import { Badge, SCREEN_READY } from "./components.js";
 
 const SYNC_EVERY_MS = 5 * 60000;
-const state = { syncing: false, syncedAt: null, syncError: null, waiting: 0, refused: 0 };
+// waiting, refused: null until the outbox of the session has been counted
+const state = { syncing: false, syncedAt: null, syncError: null, waiting: null, refused: null };
 const listeners = new Set();
 
 function set(changes) {
@@ -59,6 +60,7 @@ export function useOutboxItems(campaignId, initial = []) {
 async function countOutbox() {
   const s = currentSession();
   const list = s ? await outboxItems(s.claims) : [];
+  if (currentSession() !== s) return;
   set({ waiting: list.filter((i) => i.state !== "refused").length, refused: list.filter((i) => i.state === "refused").length });
 }
 
@@ -108,17 +110,13 @@ function whenSettled(f, now) {
 }
 
 function started(session, now = false) {
-  set({ syncedAt: null, syncError: null, waiting: 0, refused: 0 });
+  set({ syncedAt: null, syncError: null, waiting: null, refused: null });
   if (!session) return;
-  // the device's database is opened (created, the first time) only then too
-  whenSettled(() => {
-    if (currentSession() !== session) return;
-    countOutbox();
-    if (OFFLINE_ROLES.includes(session.claims.role)) {
-      device.syncedAt(session.claims).then((at) => currentSession() === session && !state.syncedAt && set({ syncedAt: at || null }));
-    }
-    if (session.token) kick();
-  }, now);
+  countOutbox();
+  if (OFFLINE_ROLES.includes(session.claims.role)) {
+    device.syncedAt(session.claims).then((at) => currentSession() === session && !state.syncedAt && set({ syncedAt: at || null }));
+  }
+  if (session.token) whenSettled(kick, now);
 }
 
 onSessionChange((session) => started(session));
@@ -135,7 +133,8 @@ export function OfflineBar({ session }) {
   const keeps = OFFLINE_ROLES.includes(session.claims.role);
   const signInToSend = session.offline && s.online;
   if (s.online && !session.offline && !keeps && !s.waiting && !s.refused) return null;
-  return html`<div class=${`offline-bar ${s.online ? "" : "is-offline"}`} role="status">
+  return html`<div class=${`offline-bar ${s.online ? "" : "is-offline"}`} role="status"
+    data-waiting=${s.waiting === null ? undefined : s.waiting}>
     ${!s.online ? html`<strong class="offline-state">${t("offline.offline")}</strong>` : ""}
     ${keeps ? html`<span class="synced">${s.syncing ? t("offline.syncing")
       : s.syncedAt ? t("offline.synced_at", { at: date(s.syncedAt) }) : t("offline.never_synced")}</span>` : ""}
