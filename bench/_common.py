@@ -18,7 +18,8 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
@@ -122,6 +123,44 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
     finally:
         app_log.close()
         os.unlink(out)
+
+
+@contextmanager
+def app_on_moto() -> Iterator[str]:
+    """A worker's own moto server (in this process) with the app's settings pointed at it and
+    signing keys of its own: yields the key directory (for `devstack.tokens.mint_token`)."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
+
+    key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
+    sys.path.insert(0, os.getcwd())
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _, jwks = ensure_keys(key_dir)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        os.environ.update(
+            app_env(f"http://127.0.0.1:{port}", JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE)
+        )
+        yield key_dir
+    finally:
+        server.stop()
+
+
+def target_table(results: dict[str, Any], targets: Mapping[str, float], info: Sequence[str], width: int = 24) -> str:
+    """A benchmark's figures against their targets (at most), then those only reported."""
+    lines = [f"{'metric':<{width}} {'value':>10}  target  ok?", "-" * (width + 24)]
+    for name, limit in targets.items():
+        value = results.get(name)
+        ok = "ok" if value is not None and value <= limit else "FAIL"
+        lines.append(f"{name:<{width}} {'—' if value is None else value:>10}  ≤ {limit:<5} {ok}")
+    for name in info:
+        lines.append(f"{name:<{width}} {results.get(name)!s:>10}  (info)")
+    return "\n".join(lines)
 
 
 class Http:

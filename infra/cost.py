@@ -115,6 +115,7 @@ class Meter:
         self.route = "setup"
         self.calls: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.wru: Counter[str] = Counter()
+        self.wru_by_table: Counter[str] = Counter()  # of every route but setup
         self.wru_upper: Counter[str] = Counter()  # index copies of transactions doubled
         self.rru: defaultdict[str, float] = defaultdict(float)  # half units for eventually consistent reads
         self.stored: Counter[str] = Counter()  # bytes of new items (and index copies) per table
@@ -172,6 +173,8 @@ class Meter:
         indexes = self.schema(table)[1]
         cost = write_cost(old, new, indexes, transactional, check)
         self.wru[self.route] += cost.wru
+        if self.route != "setup":
+            self.wru_by_table[table] += cost.wru
         self.wru_upper[self.route] += cost.table_wru + cost.index_wru_if_doubled
         if old is None and new is not None:
             held = 1 + sum(1 for attrs in indexes.values() if all(a in new for a in attrs))
@@ -202,7 +205,7 @@ WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 _SET_UP = False
 
 
-def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
+def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[str]]:
     """One loop of `scenario` (baseline | budget | cancelled) for a company of its own."""
     global _SET_UP
     if not _SET_UP:
@@ -244,7 +247,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
         for r, org in (("rep", f"{root}/EAST/JS"), ("manager", f"{root}/EAST"), ("leader", root), ("finance", root))
     }
     requests: Counter[str] = Counter()
-    stream_invocations = 0
+    invoked: Counter[str] = Counter()  # stream function invocations (one batch per stream, per loop)
     with mock.patch.object(botocore.client.BaseClient, "_make_api_call", counted):
         with Client(app, stage_name="dev") as client:
 
@@ -267,6 +270,25 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 requests[meter.route] += 1
                 assert r.status_code < 400, (method, path, r.status_code, r.body)
                 return json.loads(r.body) if r.body else None
+
+            def deliver(function: str, table: str, mine: Callable[[dict[str, Any]], bool]) -> None:
+                """This campaign's records of `table`'s stream, not yet delivered, to `function`
+                in one batch, counted as its invocation (reading the stream is Lambda's work)."""
+                meter.route = "setup"
+                records = [r for r in read_records(table) if mine(r["dynamodb"]["Keys"]) and r["eventID"] not in seen]
+                seen.update(r["eventID"] for r in records)
+                if records:
+                    meter.route = f"stream: {function}"
+                    client.lambda_.invoke(function, lambda_event(records))
+                    invoked[meter.route] += 1
+
+            def streams_of_the_campaign(cid: str) -> None:
+                """The campaign's changes and check-ins reach the changes feed (and the roll-ups),
+                as the campaigns and evidence streams' functions do in AWS."""
+                deliver("on_campaign_change", settings().campaigns_table, lambda k: k["id"]["S"] == cid)
+                deliver("on_evidence_change", settings().evidence_table, lambda k: k["pk"]["S"] == f"c#{cid}")
+
+            seen: set[str] = set()
 
             call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
             if scenario != "baseline":  # a company budget, set up once (not per campaign)
@@ -307,7 +329,11 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                     "POST /campaigns/{id}/cancel",
                     key=str(uuid.uuid4()),
                 )
-                return meter, requests, stream_invocations
+                streams_of_the_campaign(cid)
+                call("GET", "/me/changes", "rep", route="GET /me/changes")
+                call("GET", "/me/changes", "manager", route="GET /me/changes")
+                return meter, requests, invoked
+            call("POST", f"/campaigns/{cid}/visits", "rep", {"lat": 32.0, "lon": 118.8}, "POST /campaigns/{id}/visits")
             call("GET", "/me/feedback-requests", "rep")
             for spend in (100000, 150000):
                 call(
@@ -325,13 +351,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 "POST /campaigns/{id}/feedback/submit",
                 key=str(uuid.uuid4()),
             )
-            meter.route = "setup"  # reading the stream back is the harness's work (Lambda's, in AWS)
-            records = [
-                r for r in read_records(settings().feedback_table) if r["dynamodb"]["Keys"]["campaign_id"]["S"] == cid
-            ]
-            meter.route = "stream: on_feedback_change"
-            client.lambda_.invoke("on_feedback_change", lambda_event(records))
-            stream_invocations += 1
+            deliver("on_feedback_change", settings().feedback_table, lambda k: k["campaign_id"]["S"] == cid)
             call("GET", f"/campaigns/{cid}/feedback", "finance", route="GET /campaigns/{id}/feedback")
             paid = call(
                 "POST",
@@ -345,7 +365,11 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
             call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
-    return meter, requests, stream_invocations
+            streams_of_the_campaign(cid)
+            # offline clients: the rep's and the manager's console ask what changed
+            call("GET", "/me/changes", "rep", route="GET /me/changes")
+            call("GET", "/me/changes", "manager", route="GET /me/changes")
+    return meter, requests, invoked
 
 
 class Estimate(TypedDict):
@@ -356,6 +380,7 @@ class Estimate(TypedDict):
     wru: int
     rru: float
     wru_if_indexes_doubled: int
+    changes_feed_wru: int  # of `wru`: the changes table's (the feed's entries, heads and fact guards)
     stored_mb: float
     storage_and_pitr_per_month: float  # USD a month for the new items kept
     total_if_indexes_doubled: float
@@ -363,10 +388,10 @@ class Estimate(TypedDict):
     total: float  # USD, variable
 
 
-def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, campaigns: int = 1000) -> Estimate:
+def estimate(meter: Meter, requests: Counter[str], invoked: Counter[str], campaigns: int = 1000) -> Estimate:
     per = {k: v for k, v in requests.items() if k != "setup"}
     api_requests = sum(per.values()) * campaigns
-    invocations = api_requests + stream_invocations * campaigns
+    invocations = api_requests + sum(invoked.values()) * campaigns
     wru = sum(v for k, v in meter.wru.items() if k != "setup") * campaigns
     wru_upper = sum(v for k, v in meter.wru_upper.items() if k != "setup") * campaigns
     rru = sum(v for k, v in meter.rru.items() if k != "setup") * campaigns
@@ -386,6 +411,7 @@ def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, camp
         "wru": wru,
         "rru": rru,
         "wru_if_indexes_doubled": wru_upper,
+        "changes_feed_wru": sum(v for t, v in meter.wru_by_table.items() if t.endswith("-changes")) * campaigns,
         "stored_mb": stored_gb * 1000,
         "storage_and_pitr_per_month": stored_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
         "total_if_indexes_doubled": sum(cost.values())
@@ -399,22 +425,23 @@ def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, camp
 SCENARIOS = ("baseline", "budget", "cancelled")
 
 
-def report(scenario: str, meter: Meter, requests: Counter[str], streams: int) -> Estimate:
+def report(scenario: str, meter: Meter, requests: Counter[str], streams: Counter[str]) -> Estimate:
     print(f"\n== {scenario}")
     print(f"{'route':44} {'req':>4} {'ddb calls':>10} {'WRU':>6} {'RRU':>6}")
-    routes = [r for r in requests if r != "setup"] + (["stream: on_feedback_change"] if streams else [])
+    routes = [r for r in requests if r != "setup"] + list(streams)
     for route in routes:
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
         print(
-            f"{route:44} {requests.get(route, streams):>4} {calls:>10} {meter.wru[route]:>6} "
+            f"{route:44} {requests.get(route) or streams[route]:>4} {calls:>10} {meter.wru[route]:>6} "
             f"{meter.rru[route]:>6g}  {detail}"
         )
     e = estimate(meter, requests, streams)
     print(
         f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
         f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
-        f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies"
+        f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies; "
+        f"the changes feed {e['changes_feed_wru']:,} of the WRU"
     )
     for name, usd in e["cost"].items():
         print(f"  {name:22} ${usd:8.4f}")

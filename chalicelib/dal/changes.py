@@ -82,6 +82,25 @@ def entry_of(m: C) -> FeedEntry:
     )
 
 
+def entry_item(audience: str, entry: FeedEntry) -> C:
+    """The item of `entry` in `audience`'s partition (expiring KEEP_SECONDS after it was written)."""
+    change = entry.change
+    return C(
+        audience,
+        entry_sk(entry.seq),
+        seq=entry.seq,
+        at=entry.at,
+        written=entry.written,
+        entity=change.entity,
+        entity_id=change.id,
+        campaign_id=change.campaign_id,
+        op=change.op,
+        fact=change.fact,
+        state=pack(dict(change.images)) if change.images else None,
+        expires_at=int(entry.written) + KEEP_SECONDS,
+    )
+
+
 def _epoch(iso: str) -> float:
     return dt.datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
@@ -128,23 +147,7 @@ class ChangeRepository:
                         [C.seq.set(n + 1)],
                         (C.seq == n) if n else C.pk.does_not_exist(),
                     )
-                    writes.put(
-                        C(
-                            audience,
-                            entry_sk(n + 1),
-                            seq=n + 1,
-                            at=at,
-                            written=written,
-                            entity=change.entity,
-                            entity_id=change.id,
-                            campaign_id=change.campaign_id,
-                            op=change.op,
-                            fact=change.fact,
-                            state=pack(dict(change.images)) if change.images else None,
-                            expires_at=expires,
-                        ),
-                        C.pk.does_not_exist(),
-                    )
+                    writes.put(entry_item(audience, entry), C.pk.does_not_exist())
             except AlreadyRecorded:
                 return None
             except StaleWrite:
@@ -181,4 +184,4 @@ class ChangeRepository:
         return self._key
 
 
-__all__ = ["AlreadyRecorded", "ChangeRepository", "entry_sk", "pack", "unpack"]
+__all__ = ["AlreadyRecorded", "ChangeRepository", "entry_item", "entry_sk", "pack", "unpack"]

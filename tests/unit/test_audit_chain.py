@@ -4,11 +4,14 @@ import hashlib
 import itertools
 import json
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+import yaml
 
 from chalicelib.domain.audit import (
     ACTIONS,
+    ACTOR_ROLES,
     GENESIS_HASH,
     SYSTEM_ACTOR,
     Actor,
@@ -141,27 +144,11 @@ def test_an_entry_survives_a_round_trip_through_its_dict():
 
 
 def test_every_action_of_the_contract_is_known_and_nothing_else():
-    assert ACTIONS == (
-        "created",
-        "edited",
-        "submitted",
-        "approval_step",
-        "approved",
-        "rejected",
-        "cancelled",
-        "requirement_changed",
-        "feedback_submitted",
-        "settlement_unlocked",
-        "reimbursed",
-        "attachment_added",
-        "attachment_ready",
-        "attachment_rejected",
-        "attachment_deleted",
-        "visit_recorded",
-        "budget_reserved",
-        "budget_released",
-        "budget_consumed",
-    )
+    """The trail writes exactly the actions openapi.yaml promises a client (AuditAction), so a new
+    action cannot reach a generated client's strict enum unannounced."""
+    contract = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text(encoding="utf-8"))
+    assert list(ACTIONS) == contract["components"]["schemas"]["AuditAction"]["enum"]
+    assert list(ACTOR_ROLES) == contract["components"]["schemas"]["AuditActorRole"]["enum"]
     with pytest.raises(ValueError):
         next_entry(None, "2026-11-23T08:00:00.000Z", REP, "deleted")
     with pytest.raises(ValueError):

@@ -226,3 +226,23 @@ def test_entries_gone_from_behind_a_cursor_are_410_not_a_silent_gap(store: InMem
         _feed(REP, cursor)
     assert store.changes.expire(clock.at.timestamp() + 9 * 24 * 3600) > 0  # and TTL, past the kept days, takes the rest
     assert _feed(REP)[0] == []  # without a cursor: from the oldest kept, which is none
+
+
+def test_an_invoice_change_reaches_the_campaigns_readers_once_and_leaves_with_the_campaign(store):
+    """invoice_changed is where feature-invoices records an invoice change: the invoice as its
+    route shows it, to the campaign's audiences, once per fact; released or cancelled: a remove."""
+    stream = Stream()
+    c = approved()
+    shown = {"id": "INV-1", "campaign_id": c.id, "amount": 150000, "status": "claimed"}
+    fact = f"invoice|CN|044001900111-12345678|claimed|{c.id}"
+    assert changes.invoice_changed(c.id, "INV-1", fact, shown) == "recorded"
+    assert changes.invoice_changed(c.id, "INV-1", fact, shown) == "duplicate"
+    assert changes.invoice_changed(c.id, "INV-1", fact.replace("claimed", "released"), None) == "recorded"
+    page, _, items = _feed(REGION)
+    assert page == [("invoice", "INV-1", "upsert"), ("invoice", "INV-1", "remove")]
+    assert items[0].invoice == shown and items[1].invoice is None
+    assert _feed(WEST)[0] == [] and _feed(REP_WEST)[0] == []
+    campaigns.cancel_campaign(REP, c.id, "the store closed")
+    stream.campaign(c.id)
+    assert changes.invoice_changed(c.id, "INV-2", f"invoice|CN|x|claimed|{c.id}", shown) == "recorded"
+    assert _feed(REP)[0][-1] == ("invoice", "INV-2", "remove")
