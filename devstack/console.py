@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 
 from devstack import REPO_ROOT
 from devstack.gateway import GatewayRequestHandler
-from infra.console_shell import WORKER, service_worker
 
 CONSOLE_DIR: Path = REPO_ROOT / "console"
+WORKER = "sw.js"  # the console's service worker (infra.console_shell.WORKER)
 PREFIX = "/console/"
 LOCAL_TOKEN_PATH = "/local/token"
 ROLES = ("rep", "manager", "leader", "finance")
@@ -182,7 +182,10 @@ class ConsoleRequestHandler(GatewayRequestHandler):
             self._send(HTTPStatus.OK, body, _TYPES[".json"], head=head)
             return
         if path == PREFIX + WORKER:
-            # the service worker with the release it precaches written in (infra/console_shell.py)
+            # the service worker with the release it precaches written in, by the code that
+            # packages it for production (imported here only: a stack runs without infra/)
+            from infra.console_shell import service_worker
+
             self._send_file(service_worker(self.console_dir), _TYPES[".js"], head)
             return
         file = _static_file(path, self.console_dir)
