@@ -61,6 +61,7 @@ bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync 
 	$(BIN)/python -m bench --only cold_start read_amplification money
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
+	$(BIN)/python -m bench.invoices
 	$(BIN)/python -m bench.evaluation
 	$(BIN)/python -m bench.stream_decode
 	$(BIN)/python -m bench.changes

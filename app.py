@@ -18,6 +18,7 @@ from chalicelib.handlers.routes import (
     evaluation,
     feedback,
     field,
+    invoices,
     money,
     reports,
     rules,
@@ -28,7 +29,19 @@ from chalicelib.handlers.routes import (
 # Powertools owns the "huixiang" logger (JSON lines); Chalice must not add a second handler to it.
 app = Chalice(app_name="huixiang", configure_logs=False)
 app.register_middleware(api.http_middleware, "http")
-for module in (service, campaigns, rules, feedback, settlement, attachments, field, evaluation, reports, money):
+for module in (
+    service,
+    campaigns,
+    rules,
+    feedback,
+    settlement,
+    invoices,
+    attachments,
+    field,
+    evaluation,
+    reports,
+    money,
+):
     app.register_blueprint(module.routes.blueprint)
 
 _STREAM = "arn:aws:dynamodb:{region}:000000000000:table/huixiang-{stage}-{table}/stream/local"

@@ -8,6 +8,7 @@ environment and its own moto endpoint, so `bench.run()` can be called from any p
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -19,7 +20,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
@@ -123,32 +123,6 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
     finally:
         app_log.close()
         os.unlink(out)
-
-
-@contextmanager
-def app_on_moto() -> Iterator[str]:
-    """A worker's own moto server (in this process) with the app's settings pointed at it and
-    signing keys of its own: yields the key directory (for `devstack.tokens.mint_token`)."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
-
-    key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
-    sys.path.insert(0, os.getcwd())
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _, jwks = ensure_keys(key_dir)
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        os.environ.update(
-            app_env(f"http://127.0.0.1:{port}", JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE)
-        )
-        yield key_dir
-    finally:
-        server.stop()
 
 
 def target_table(results: dict[str, Any], targets: Mapping[str, float], info: Sequence[str], width: int = 24) -> str:
@@ -546,3 +520,32 @@ def count_writes(counter: WriteCounter = WRITES) -> WriteCounter:
         ],
     )
     return counter
+
+
+@contextlib.contextmanager
+def app_in_process(key_dir: str, before_app: Callable[[], Any] = lambda: None) -> Iterator[Any]:
+    """A benchmark worker's app: an in-process moto, the app's settings pointed at it, local
+    tokens signed with the keys of `key_dir`, the tables created, and a chalice.test Client
+    (yielded). `before_app` runs before the app is imported (a read or write counter must hook
+    every DynamoDB client chalicelib makes)."""
+    import logging
+
+    from devstack.atomic_moto import start_in_thread
+    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _, jwks = ensure_keys(key_dir)
+    server, endpoint = start_in_thread()
+    try:
+        os.environ.update(app_env(endpoint, JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE))
+        before_app()
+        from chalice.test import Client
+
+        from app import app
+        from chalicelib.dal.models import create_tables
+
+        create_tables()
+        with Client(app, stage_name="dev") as client:
+            yield client
+    finally:
+        server.shutdown()

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import tempfile
 import time
 import urllib.parse
 from pathlib import Path
@@ -38,7 +40,7 @@ from bench._common import (
     READS,
     WRITES,
     Http,
-    app_on_moto,
+    app_in_process,
     clean_env,
     count_reads,
     count_writes,
@@ -236,18 +238,18 @@ def _page_through(client: Any, token: str) -> dict[str, Any]:
     }
 
 
-def worker(changes: int, edits: int, out: str) -> None:
-    with app_on_moto() as key_dir:
-        count_reads()  # before chalicelib creates any client
-        count_writes()
-        from chalice.test import Client
+def _count_reads_and_writes() -> None:
+    count_reads()
+    count_writes()
 
-        from app import app
+
+def worker(changes: int, edits: int, out: str) -> None:
+    key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
+    sys.path.insert(0, os.getcwd())
+    with app_in_process(key_dir, _count_reads_and_writes) as client:  # the counters before any client
         from chalicelib.dal import images
-        from chalicelib.dal.models import create_tables
         from devstack.tokens import mint_token
 
-        create_tables()
         writes, campaign = _wru_per_change(edits)
         log(f"changes: {writes['changes_wru_per_change']} WRU per change ({writes['audiences']} partitions each)")
         image = dict(images.campaign_image(campaign))
@@ -255,8 +257,7 @@ def worker(changes: int, edits: int, out: str) -> None:
         seed_s = _seed(partitions, changes, image, campaign.id)
         log(f"changes: seeded {changes} changes in each of {partitions} in {seed_s:.0f} s")
         manager = mint_token("bench-feed-manager", "manager", "CN/R1", name="Bench Manager", key_dir=key_dir)
-        with Client(app, stage_name="dev") as client:
-            reads = _page_through(client, manager)
+        reads = _page_through(client, manager)
         log(
             f"changes: paged {reads['items_returned']} changes in {reads['pages']} pages, "
             f"{reads['items_read']} items read: {reads['changes_read_amplification']}"

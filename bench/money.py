@@ -56,7 +56,6 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict
 from bench._common import (
     Http,
     WriteSnapshot,
-    app_env,
     clean_env,
     log,
     median,
@@ -582,36 +581,20 @@ def measure_inbox(client: Client, key_dir: str, campaigns: int) -> dict[str, Any
 def worker(campaigns: int, approvals: int, out: str) -> None:
     key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
     sys.path.insert(0, os.getcwd())
-    import logging
+    from bench._common import app_in_process, count_reads, count_writes
 
-    from bench._common import count_reads, count_writes
-    from devstack.atomic_moto import start_in_thread
-    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    _, jwks = ensure_keys(key_dir)
-    server, endpoint = start_in_thread()
-    try:
-        os.environ.update(app_env(endpoint, JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE))
-        count_reads()  # before chalicelib creates any client
+    def counters() -> None:  # before chalicelib creates any client
+        count_reads()
         count_writes().enabled = False
-        from chalice.test import Client
 
-        from app import app
-        from chalicelib.dal.models import create_tables
-
-        create_tables()
-        with Client(app, stage_name="dev") as client:
-            wru = measure_wru(client, key_dir, approvals)
-            log(
-                f"approval WRU: with budget {wru['approval_wru_with_budget']}, without "
-                f"{wru['approval_wru_without_budget']}"
-            )
-            inbox = measure_inbox(client, key_dir, campaigns)
-        with open(out, "w") as fh:
-            json.dump({"wru": wru, "inbox": inbox}, fh, default=str)
-    finally:
-        server.shutdown()
+    with app_in_process(key_dir, counters) as client:
+        wru = measure_wru(client, key_dir, approvals)
+        log(
+            f"approval WRU: with budget {wru['approval_wru_with_budget']}, without {wru['approval_wru_without_budget']}"
+        )
+        inbox = measure_inbox(client, key_dir, campaigns)
+    with open(out, "w") as fh:
+        json.dump({"wru": wru, "inbox": inbox}, fh, default=str)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -20,7 +20,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
+import sys
+import tempfile
 import time
 import urllib.parse
 from collections import Counter
@@ -28,7 +31,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 from bench._common import READS as COUNTER  # one definition of "items read"
-from bench._common import ReadSnapshot, app_on_moto, clean_env, count_reads, log, run_worker
+from bench._common import ReadSnapshot, app_env, clean_env, count_reads, log, run_worker
 
 if TYPE_CHECKING:
     from chalice.test import Client
@@ -500,7 +503,24 @@ def _call_or_error(client: Client, route: Route, key_dir: str) -> RouteResult:
 
 
 def worker(campaigns: int, out: str) -> None:
-    with app_on_moto() as key_dir:
+    key_dir = tempfile.mkdtemp(prefix="huixiang-bench-keys-")
+    sys.path.insert(0, os.getcwd())
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    from bench._common import free_port
+    from devstack.tokens import AUDIENCE, ISSUER, ensure_keys
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    _, jwks = ensure_keys(key_dir)
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        os.environ.update(
+            app_env(f"http://127.0.0.1:{port}", JWKS_PATH=str(jwks), TOKEN_ISSUER=ISSUER, TOKEN_AUDIENCE=AUDIENCE)
+        )
         count_reads()  # before chalicelib creates any client
         from chalice.test import Client
 
@@ -561,6 +581,8 @@ def worker(campaigns: int, out: str) -> None:
                 fh,
                 default=str,
             )
+    finally:
+        server.stop()
 
 
 def main() -> None:

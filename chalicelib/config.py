@@ -38,8 +38,9 @@ class Settings:
     report_link_ttl_seconds: int = 900
     console_origin: str | None = None
     control_table: str = ""
-    audit_table: str = ""  # the web console's origin: the one CORS answers
+    audit_table: str = ""
     changes_table: str = ""  # the changes feed (dal/changes.py)
+    invoices_table: str = ""
 
 
 def _prefix(stage: str) -> str:
@@ -81,4 +82,5 @@ def settings() -> Settings:
         control_table=env.get("CONTROL_TABLE", f"{p}-control"),
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
         changes_table=env.get("CHANGES_TABLE", f"{p}-changes"),
+        invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
     )

@@ -18,7 +18,8 @@ Query.
 Scenarios: `baseline` is the loop of the README (no budget, no policy); `budget` is the same
 loop with a budget in place (the approval reserves, settlement consumes and releases, every
 change writes its audit entries); `cancelled` is a campaign approved against the budget and then
-cancelled (released). Prices are us-east-1 list prices (see PRICES), an assumption the README
+cancelled (released); `invoices` is `budget` where the company requires invoices: three are
+claimed (two QR texts, one typed), listed, and settled with the campaign. Prices are us-east-1 list prices (see PRICES), an assumption the README
 states; the request mix per campaign is the loop below, also an assumption.
 """
 
@@ -206,7 +207,7 @@ _SET_UP = False
 
 
 def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[str]]:
-    """One loop of `scenario` (baseline | budget | cancelled) for a company of its own."""
+    """One loop of `scenario` (baseline | budget | cancelled | invoices) for a company of its own."""
     global _SET_UP
     if not _SET_UP:
         _setup()
@@ -293,6 +294,8 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
             call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
             if scenario != "baseline":  # a company budget, set up once (not per campaign)
                 call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
+            if scenario == "invoices":  # settlement on verified spend, company-wide, set up once
+                call("PUT", "/settlement-policy", "finance", {"invoices_required": True}, "setup")
             plan = {
                 "title": "Tasting",
                 "category": "tasting",
@@ -352,6 +355,13 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
                 key=str(uuid.uuid4()),
             )
             deliver("on_feedback_change", settings().feedback_table, lambda k: k["campaign_id"]["S"] == cid)
+            if scenario == "invoices":  # three invoices: two read from their QR codes, one typed
+                for n, amount in ((1, "600.00"), (2, "500.00")):
+                    qr = f"01,04,3200162130,{n:08d},{amount},20261102,,4FD5"
+                    call("POST", f"/campaigns/{cid}/invoices", "rep", {"qr": qr}, "POST /campaigns/{id}/invoices")
+                typed = {"type": "32", "number": "26322000000000000003", "amount": 30000, "issued_on": "2026-11-03"}
+                call("POST", f"/campaigns/{cid}/invoices", "rep", typed, "POST /campaigns/{id}/invoices")
+                call("GET", f"/campaigns/{cid}/invoices", "finance", route="GET /campaigns/{id}/invoices")
             call("GET", f"/campaigns/{cid}/feedback", "finance", route="GET /campaigns/{id}/feedback")
             paid = call(
                 "POST",
@@ -363,6 +373,8 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
             )
             if scenario != "baseline":
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
+            if scenario == "invoices":  # the least of approved, actual spend and the invoices
+                assert paid["amount"] == 140000 and paid["invoice_total"] == 140000, paid
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
             call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
             streams_of_the_campaign(cid)
@@ -422,7 +434,7 @@ def estimate(meter: Meter, requests: Counter[str], invoked: Counter[str], campai
     }
 
 
-SCENARIOS = ("baseline", "budget", "cancelled")
+SCENARIOS = ("baseline", "budget", "cancelled", "invoices")
 
 
 def report(scenario: str, meter: Meter, requests: Counter[str], streams: Counter[str]) -> Estimate:

@@ -160,7 +160,17 @@ WIDTH = 120
 def _flow(value: Any) -> str:
     import yaml
 
-    text: str = yaml.safe_dump(value, default_flow_style=True, width=10**9, sort_keys=False, allow_unicode=True)
+    class Dumper(yaml.SafeDumper):
+        """Quotes every string of digits: PyYAML leaves `08` bare (not an int in YAML 1.1), which a
+        YAML 1.2 reader (a client generator) reads as the number 8 (the invoice types)."""
+
+    def digits(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
+        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="'" if data.isdigit() else None)
+
+    Dumper.add_representer(str, digits)
+    text: str = yaml.dump(
+        value, Dumper=Dumper, default_flow_style=True, width=10**9, sort_keys=False, allow_unicode=True
+    )
     return text.removesuffix("\n").removesuffix("\n...")
 
 

@@ -8,6 +8,7 @@ on disk.
 from __future__ import annotations
 
 import io
+import math
 import random
 import struct
 import zipfile
@@ -161,6 +162,16 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", raw) + chunk(b"IEND", b"")
 
 
+def jpeg_bomb(width: int = 20_000, height: int = 20_000) -> bytes:
+    """A small JPEG whose frame header claims `width` × `height` pixels (400 MP by default)."""
+    from PIL import Image
+
+    data = bytearray(jpeg(Image.new("RGB", (16, 16), (200, 200, 200))))
+    sof = data.index(b"\xff\xc0")  # baseline frame: length(2) precision(1) height(2) width(2)
+    data[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(data)
+
+
 def docx(text: str = "Display report") -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
@@ -188,8 +199,101 @@ def docx_bomb(megabytes: int = 400) -> bytes:
     return out.getvalue()
 
 
-def pdf() -> bytes:
-    return (
-        b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
-        b"trailer<</Root 1 0 R>>\n%%EOF\n"
-    )
+def pdf(objects: list[bytes] | None = None) -> bytes:
+    """A real one-page PDF (blank A5 landscape unless `objects` replace its page's objects 3…),
+    with a correct cross-reference table: what PDFium, like any reader, opens."""
+    objs = [
+        b"<</Type/Catalog/Pages 2 0 R>>",
+        b"<</Type/Pages/Kids[3 0 R]/Count 1>>",
+        *(objects or [b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 420]>>"]),
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for n, body in enumerate(objs, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % n + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer<</Size %d/Root 1 0 R>>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    return bytes(out)
+
+
+# -- invoices: photos and PDFs with an invoice's QR code ---------------------------------------------
+INVOICE_QR = "01,10,032001900111,12345678,1234.56,20261101,12345678901234567890,8A3C,"
+
+
+def qr_image(text: str, module_px: int = 8):
+    """The QR code of `text` (segno, error correction M as invoices print it), as a Pillow image."""
+    import segno
+    from PIL import Image
+
+    out = io.BytesIO()
+    segno.make(text, error="m", micro=False).save(out, kind="png", scale=module_px, border=4)
+    out.seek(0)
+    return Image.open(out).convert("L")
+
+
+def invoice_sheet(text: str | None, width: int = 1200, seed: int = 0):
+    """A paper invoice (A5-like, 2.1 : 1.2): red rules and boxes of figures, and its QR code at the
+    top left taking about 9 % of its width, as printed ones do (none when `text` is None)."""
+    from PIL import Image, ImageDraw
+
+    rnd = random.Random(seed)
+    height = int(width * 0.58)
+    sheet = Image.new("RGB", (width, height), (246, 241, 230))
+    d = ImageDraw.Draw(sheet)
+    d.rectangle([width * 0.03, height * 0.25, width * 0.97, height * 0.92], outline=(170, 70, 60), width=3)
+    for i in range(1, 9):
+        y = height * (0.25 + 0.0833 * i)
+        d.line([(width * 0.03, y), (width * 0.97, y)], fill=(190, 110, 100), width=2)
+    for _ in range(40):  # figures and words
+        x, y = rnd.uniform(0.05, 0.9) * width, rnd.uniform(0.28, 0.88) * height
+        d.rectangle([x, y, x + rnd.uniform(0.02, 0.08) * width, y + height * 0.018], fill=(60, 60, 70))
+    d.text((width * 0.42, height * 0.08), "INVOICE", fill=(170, 70, 60))
+    if text is not None:
+        code = qr_image(text)
+        side = int(width * 0.09)
+        sheet.paste(
+            code.resize((side, side), Image.Resampling.NEAREST).convert("RGB"), (int(width * 0.04), int(height * 0.04))
+        )
+    return sheet
+
+
+def invoice_photo(
+    text: str | None,
+    width: int = 4000,
+    fill: float = 0.9,
+    angle: float = 0.0,
+    quality: int = 88,
+    blur: float = 1.0,
+    seed: int = 0,
+    noise: float = 0.0,
+) -> bytes:
+    """A phone's photo (4:3 JPEG) of a paper invoice on a shop counter: the invoice, turned by
+    `angle` degrees, fills `fill` of the frame (wholly in it, as someone photographing it to
+    claim it frames it), then the lens's blur (Gaussian, in pixels), sensor noise (a blend of
+    `noise`; 0.12 gives a phone's file size) and the JPEG quality."""
+    from PIL import Image, ImageFilter
+
+    height = width * 3 // 4
+    a = math.radians(abs(angle))
+    fits = min(width / (math.cos(a) + 0.58 * math.sin(a)), height / (math.sin(a) + 0.58 * math.cos(a)))
+    flat = invoice_sheet(text, int(fits * fill), seed)
+    sheet = flat.rotate(angle, expand=True, resample=Image.Resampling.BILINEAR)
+    mask = Image.new("L", flat.size, 255).rotate(angle, expand=True)
+    img = scene(seed + 11, (width // 4, height // 4)).resize((width, height), Image.Resampling.BILINEAR)
+    img.paste(sheet, ((width - sheet.width) // 2, (height - sheet.height) // 2), mask)
+    if blur:
+        img = img.filter(ImageFilter.GaussianBlur(blur))
+    if noise:
+        grain = Image.merge("RGB", [Image.effect_noise((width, height), 64) for _ in range(3)])
+        img = Image.blend(img, grain, noise)
+    return jpeg(img, quality=quality)
+
+
+def invoice_pdf(text: str | None) -> bytes:
+    """A one-page PDF of an invoice whose QR code holds `text` (Pillow's PDF writer)."""
+    out = io.BytesIO()
+    invoice_sheet(text, 1800).save(out, "PDF", resolution=200)
+    return out.getvalue()

@@ -29,9 +29,10 @@ from chalicelib.domain.approval import Approval
 from chalicelib.domain.budget import CampaignBudget
 from chalicelib.domain.campaign import Campaign, RuleRef
 from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.invoices import InvoiceRef
 from chalicelib.domain.pages import Page, PageRequest
 
-_MAPPED = ("rule", "own_rule", "location", "version", "approval", "budget")
+_MAPPED = ("rule", "own_rule", "location", "version", "approval", "budget", "invoices")
 _DOMAIN_FIELDS = [f.name for f in fields(Campaign) if f.name not in _MAPPED]
 _INTS = (
     "expected_spend",
@@ -72,6 +73,8 @@ def to_model(c: Campaign) -> CampaignModel:
     m.own_rule = _rule_to_map(c.own_rule)
     m.approval_json = json.dumps(c.approval.as_dict(), ensure_ascii=False) if c.approval else None
     m.budget_json = json.dumps(c.budget.as_dict(), ensure_ascii=False) if c.budget else None
+    m.invoices_json = json.dumps([r.as_list() for r in c.invoices], ensure_ascii=False) if c.invoices else None
+    m.invoice_total = c.invoice_total if c.invoices else None
     if c.version is not None:
         m.version = c.version
     for name, value in keys.index_keys(c).items():
@@ -91,6 +94,7 @@ def from_model(m: CampaignModel) -> Campaign:
         own_rule=_rule_from_map(m.own_rule),
         approval=Approval.from_dict(json.loads(m.approval_json)) if m.approval_json else None,
         budget=CampaignBudget.from_dict(json.loads(m.budget_json)) if m.budget_json else None,
+        invoices=[InvoiceRef.from_list(r) for r in json.loads(m.invoices_json)] if m.invoices_json else [],
         version=m.version,
     )
 

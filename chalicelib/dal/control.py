@@ -3,6 +3,7 @@
 | item | pk | sk | by_group gpk | by_group gsk |
 |---|---|---|---|---|
 | approval policy | `policy#<tenant>` | `policy` | | |
+| settlement policy | `policy#<tenant>` | `settlement` | | |
 | delegation | `delegation#<tenant>\\|<delegator id>` | `delegation` | `delegate#<tenant>\\|<delegate id>` | `<delegator id>` |
 
 A delegator has at most one delegation (PUT replaces it). "Who delegated to me" is one Query
@@ -21,8 +22,9 @@ from chalicelib.dal.writes import Immediately, Writes
 from chalicelib.domain.access import Principal
 from chalicelib.domain.approval import ApprovalPolicy, Delegation, parse_policy
 from chalicelib.domain.audit import Person
+from chalicelib.domain.invoices import SettlementPolicy
 
-POLICY, DELEGATION = "policy", "delegation"
+POLICY, SETTLEMENT, DELEGATION = "policy", "settlement", "delegation"
 
 
 def _delegation_pk(tenant: str, delegator_id: str) -> str:
@@ -55,6 +57,18 @@ class PolicyRepository:
     def put(self, tenant: str, policy: ApprovalPolicy, by: Person, at: str) -> None:
         data = {**policy.as_dict(), "by": by.as_dict(), "at": at}
         self._writes.put(C(f"policy#{tenant}", POLICY, data=json.dumps(data, ensure_ascii=False)))
+
+    def settlement(self, tenant: str) -> SettlementPolicy:
+        try:
+            return SettlementPolicy.from_dict(
+                json.loads(C.get(f"policy#{tenant}", SETTLEMENT, consistent_read=True).data)
+            )
+        except DoesNotExist:
+            return SettlementPolicy()
+
+    def put_settlement(self, tenant: str, policy: SettlementPolicy) -> None:
+        data = json.dumps(policy.as_dict(), ensure_ascii=False)
+        self._writes.put(C(f"policy#{tenant}", SETTLEMENT, data=data))
 
 
 class DelegationRepository:

@@ -29,3 +29,8 @@ class BudgetShort(Exception):
 class RuleTargetTaken(Exception):
     """A rule for the same scope and target already exists (its claim is held): one rule per
     campaign, category or "all" of a company."""
+
+
+class InvoiceTaken(Exception):
+    """The invoice's key is already claimed in the company (its ledger item exists): one
+    invoice, one claim, until the campaign holding it releases it."""

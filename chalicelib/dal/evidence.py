@@ -85,6 +85,7 @@ def _from_model(m: E) -> Attachment:
         declared_sha256=m.declared_sha256,
         visit_id=m.visit_id,
         attestation=json.loads(m.attestation_json) if m.attestation_json else None,
+        invoice_qr=m.invoice_qr,
     )
 
 
@@ -130,6 +131,7 @@ def _to_model(a: Attachment) -> E:
         declared_sha256=a.declared_sha256,
         visit_id=a.visit_id,
         attestation_json=json.dumps(a.attestation) if a.attestation is not None else None,
+        invoice_qr=a.invoice_qr,
     )
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.dal import keys, ports
-from chalicelib.dal.errors import AlreadyDecided, ObjectMissing, RuleTargetTaken
+from chalicelib.dal.errors import AlreadyDecided, InvoiceTaken, ObjectMissing, RuleTargetTaken
 from chalicelib.dal.objects import StoredObject, dead_letter_key, quarantine_key
 from chalicelib.dal.paging import BAD_CURSOR, decode_cursor, encode_cursor, fingerprint
 from chalicelib.dal.rollups import roi_key
@@ -39,6 +39,7 @@ from chalicelib.domain.changes import KEEP_SECONDS, Change, FeedEntry
 from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+from chalicelib.domain.invoices import Invoice, InvoiceRef, SettlementPolicy
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.rollups import (
     OVERFLOW,
@@ -146,6 +147,8 @@ class _Tables:
     budget_scopes: dict[tuple[str, BudgetScope], str] = field(default_factory=dict)
     ledger: dict[str, dict[str, LedgerEntry]] = field(default_factory=dict)
     policies: dict[str, tuple[ApprovalPolicy, dict[str, Any]]] = field(default_factory=dict)
+    settlement_policies: dict[str, SettlementPolicy] = field(default_factory=dict)
+    invoices: dict[tuple[str, str], Invoice] = field(default_factory=dict)  # by (tenant, key)
     delegations: dict[tuple[str, str], Delegation] = field(default_factory=dict)
     audit: dict[str, dict[int, AuditEntry]] = field(default_factory=dict)
     feed: dict[str, dict[int, tuple[FeedEntry, float]]] = field(default_factory=dict)  # entry, expires at
@@ -945,6 +948,49 @@ class MemoryPolicies:
         value = (policy, {"by": by.as_dict(), "at": at})
         self._writes.write(_Op(lambda: True, lambda: self._t.policies.__setitem__(tenant, value)))
 
+    def settlement(self, tenant: str) -> SettlementPolicy:
+        return self._t.settlement_policies.get(tenant) or SettlementPolicy()
+
+    def put_settlement(self, tenant: str, policy: SettlementPolicy) -> None:
+        self._writes.write(_Op(lambda: True, lambda: self._t.settlement_policies.__setitem__(tenant, policy)))
+
+
+class MemoryInvoices:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def claim(self, invoice: Invoice) -> None:
+        key, snapshot = (invoice.tenant, invoice.key), copy.deepcopy(invoice)
+        self._writes.write(
+            _Op(lambda: key not in self._t.invoices, lambda: self._t.invoices.__setitem__(key, snapshot), InvoiceTaken)
+        )
+
+    def holder(self, tenant: str, key: str) -> Invoice | None:
+        found = self._t.invoices.get((tenant, key))
+        return copy.deepcopy(found) if found else None
+
+    def of_campaign(self, campaign: Campaign) -> builtins.list[Invoice]:
+        tenant = orgs.tenant_of(campaign.org)
+        with self._t.lock:
+            found = [self._t.invoices.get((tenant, r.key)) for r in campaign.invoices]
+        return [copy.deepcopy(i) for i in found if i is not None and i.campaign_id == campaign.id]
+
+    def _holds(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> Callable[[], bool]:
+        def holds() -> bool:
+            i = self._t.invoices.get((tenant, ref.key))
+            return i is not None and (i.campaign_id, i.id, i.status) == (campaign_id, ref.id, "claimed")
+
+        return holds
+
+    def release(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> None:
+        self._writes.write(_Op(self._holds(tenant, ref, campaign_id), lambda: self._t.invoices.pop((tenant, ref.key))))
+
+    def settle(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> None:
+        def apply() -> None:
+            self._t.invoices[(tenant, ref.key)] = replace(self._t.invoices[(tenant, ref.key)], status="settled")
+
+        self._writes.write(_Op(self._holds(tenant, ref, campaign_id), apply))
+
 
 class MemoryDelegations:
     def __init__(self, t: _Tables, writes: _Writes) -> None:
@@ -998,6 +1044,7 @@ class _Repositories:
         self.policies = MemoryPolicies(t, writes)
         self.delegations = MemoryDelegations(t, writes)
         self.audit = MemoryAudit(t, writes)
+        self.invoices = MemoryInvoices(t, writes)
 
 
 class InMemoryStorage(_Repositories):

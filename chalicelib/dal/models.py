@@ -135,6 +135,10 @@ class CampaignModel(Model):
     cancel_reason = UnicodeAttribute(null=True)
     audit_seq = NumberAttribute(default=0)
     audit_head = UnicodeAttribute(null=True)
+    # invoices: [[id, key, amount], …] in claim order (JSON), their sum, the ledger's voucher number
+    invoices_json = UnicodeAttribute(null=True)
+    invoice_total = NumberAttribute(null=True)
+    voucher_no = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = VersionAttribute()
@@ -237,7 +241,7 @@ STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)  # and EvidenceModel
 def create_tables() -> None:
     """Create every table (streams on) if missing. Used by the local stack and the tests only;
     production tables come from the CloudFormation template in infra/."""
-    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, ChangeModel):
+    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, InvoiceModel, ChangeModel):
         if not model.exists():
             model.create_table(wait=True)
             if model is RuleModel:
@@ -334,6 +338,7 @@ class EvidenceModel(Model):
     distance_km = NumberAttribute(null=True)
     far_from_location = BooleanAttribute(null=True)
     within_campaign_dates = BooleanAttribute(null=True)
+    invoice_qr = UnicodeAttribute(null=True)  # an invoice's QR text the checker found in it
 
 
 # -- evaluation: roll-ups and reports -----------------------------------------------------------
@@ -427,6 +432,27 @@ class AuditModel(Model):
 
 
 CONTROL_MODELS = (ControlModel, AuditModel)
+
+
+class InvoiceModel(Model):
+    """The company-wide invoice ledger (dal/invoices.py): one item per claimed invoice, keyed
+    `<tenant>|<invoice key>`. Put only if absent (that is the claim), deleted only while
+    `claimed` by the campaign releasing it, set `settled` for good in the settlement's
+    transaction. `data` holds the invoice's fields (JSON). No stream: a claim travels in one
+    transaction with its campaign, whose stream carries it (the campaign's `invoices_json`)."""
+
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().invoices_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    tenant = UnicodeAttribute()
+    campaign_id = UnicodeAttribute()
+    invoice_id = UnicodeAttribute()
+    status = UnicodeAttribute()  # claimed | settled
+    data = UnicodeAttribute()
 
 
 # -- the changes feed ----------------------------------------------------------------------------

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.changes import Change, FeedEntry
     from chalicelib.domain.evidence import Attachment, Candidate
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
+    from chalicelib.domain.invoices import Invoice, InvoiceRef, SettlementPolicy
     from chalicelib.domain.mail import Mail
     from chalicelib.domain.pages import Page, PageRequest
     from chalicelib.domain.rollups import Metrics, Placement, RowKey, Standing
@@ -177,11 +178,43 @@ class BudgetRepo(Protocol):
 
 
 class PolicyRepo(Protocol):
-    """A company's approval policy, with who set it when (`{by, at}`)."""
+    """A company's approval policy, with who set it when (`{by, at}`), and its settlement policy."""
 
     def get(self, tenant: str) -> tuple[ApprovalPolicy, dict[str, Any]] | None: ...
 
     def put(self, tenant: str, policy: ApprovalPolicy, by: Person, at: str) -> None: ...
+
+    def settlement(self, tenant: str) -> SettlementPolicy:
+        """The company's settlement policy (the default, invoices not required, if never set)."""
+        ...
+
+    def put_settlement(self, tenant: str, policy: SettlementPolicy) -> None: ...
+
+
+class InvoiceRepo(Protocol):
+    """The company-wide invoice ledger: one claim per invoice key and company, written in the
+    unit of work of the campaign that lists it (dal/invoices.py)."""
+
+    def claim(self, invoice: Invoice) -> None:
+        """Claim the invoice's key in its company (InvoiceTaken when a claim exists)."""
+        ...
+
+    def holder(self, tenant: str, key: str) -> Invoice | None:
+        """The invoice holding a key's claim now (strongly consistent), if any."""
+        ...
+
+    def of_campaign(self, campaign: Campaign) -> builtins.list[Invoice]:
+        """The invoices a campaign lists, in claim order (one strongly consistent batch read):
+        how settlement's readers (vouchers) get a settled campaign's invoice numbers."""
+        ...
+
+    def release(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> None:
+        """Drop the claim while this campaign holds it unsettled (StaleWrite otherwise)."""
+        ...
+
+    def settle(self, tenant: str, ref: InvoiceRef, campaign_id: str) -> None:
+        """Mark the claim settled, for good (StaleWrite unless this campaign holds it claimed)."""
+        ...
 
 
 class DelegationRepo(Protocol):
@@ -356,6 +389,9 @@ class Repositories(Protocol):
 
     @property
     def audit(self) -> AuditRepo: ...
+
+    @property
+    def invoices(self) -> InvoiceRepo: ...
 
 
 class UnitOfWork(Repositories, Protocol):

@@ -71,6 +71,10 @@ def audit() -> ports.AuditRepo:
     return storage().audit
 
 
+def invoices() -> ports.InvoiceRepo:
+    return storage().invoices
+
+
 def rollups() -> ports.RollupRepo:
     return storage().rollups
 

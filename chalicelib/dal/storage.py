@@ -86,6 +86,12 @@ class DynamoRepositories:
 
         return AuditRepository(self.writes)
 
+    @cached_property
+    def invoices(self) -> ports.InvoiceRepo:
+        from chalicelib.dal.invoices import InvoiceRepository
+
+        return InvoiceRepository(self.writes)
+
 
 class DynamoStorage(DynamoRepositories):
     """Production storage (and the local stack's, against moto)."""

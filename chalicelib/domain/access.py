@@ -63,6 +63,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "budget.create": frozenset({"leader", "finance"}),
     "budget.update": frozenset({"leader", "finance"}),
     "budget.read": frozenset({"manager", "leader", "finance"}),  # which budgets: budget_visible
+    # invoices and settlement on verified spend
+    "invoice.claim": frozenset({"rep", "manager"}),  # owner only
+    "invoice.read": ALL,  # scoped like campaign.read
+    "invoice.delete": frozenset({"rep", "manager"}),  # owner only, before settlement
+    "settlement_policy.set": frozenset({"leader", "finance"}),
+    "settlement_policy.read": frozenset({"manager", "leader", "finance"}),
 }
 
 

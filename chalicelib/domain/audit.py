@@ -47,6 +47,9 @@ ACTIONS = (
     "budget_reserved",
     "budget_released",
     "budget_consumed",
+    "invoice_claimed",
+    "invoice_released",
+    "invoices_settled",
 )
 ACTOR_ROLES = ("rep", "manager", "leader", "finance", "system")
 

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.domain.approval import Approval, start_approval
 from chalicelib.domain.budget import CampaignBudget
 from chalicelib.domain.errors import Conflict, FieldError, InvalidInput, above, field_error
+from chalicelib.domain.invoices import InvoiceRef, total
 
 STATUSES = ("draft", "submitted", "approved", "rejected", "cancelled")
 SCOPES = ("campaign", "category", "all")  # most specific first
@@ -114,6 +115,11 @@ class Campaign:
     # the audit trail's head: the last entry's seq and hash (the entries live in their own table)
     audit_seq: int = 0
     audit_head: str | None = None
+    # invoices (以票核销): the ones it holds, in the order claimed (each claim is an item of the
+    # invoices table, written in the same transaction as this list); the voucher number the
+    # general ledger gave its settlement (feature-vouchers)
+    invoices: list[InvoiceRef] = field(default_factory=list)
+    voucher_no: str | None = None
 
     @property
     def feedback_required(self) -> bool:
@@ -122,6 +128,14 @@ class Campaign:
     @property
     def feedback_due_date(self) -> str | None:
         return feedback_due_date(self.end_date, self.rule.due_days) if self.rule else None
+
+    @property
+    def invoice_total(self) -> int:
+        """The sum of the invoices it holds (fen)."""
+        return total(self.invoices)
+
+    def invoice(self, invoice_id: str) -> InvoiceRef | None:
+        return next((r for r in self.invoices if r.id == invoice_id), None)
 
 
 def check_plan(start_date: str, end_date: str, category: str, categories: tuple[str, ...]) -> None:
@@ -233,13 +247,38 @@ def check_can_settle(campaign: Campaign, today: str) -> None:
         raise Conflict("settlement is locked until the required feedback is submitted", code="feedback_required")
 
 
-def settlement_amount(campaign: Campaign, requested: int | None) -> int:
+def settlement_amount(campaign: Campaign, requested: int | None, invoices_required: bool = False) -> int:
+    """What settlement pays: on actual spend, never above the approved amount; where the company
+    requires invoices (以票核销), never above what the campaign's invoices prove either (none at
+    all, or an amount above their total: 409 invoices_short with `invoice_total`)."""
     assert campaign.approved_amount is not None
-    if requested is None:
-        return proposed_amount(campaign.actual_spend, campaign.approved_amount)
-    if requested > campaign.approved_amount:
+    if requested is not None and requested > campaign.approved_amount:
         raise above("amount", "above_approved", "the approved amount", campaign.approved_amount)
-    return requested
+    amount = proposed_amount(campaign.actual_spend, campaign.approved_amount) if requested is None else requested
+    if invoices_required:
+        invoiced = campaign.invoice_total
+        if requested is None:
+            amount = min(amount, invoiced)
+        if not campaign.invoices or amount > invoiced:
+            raise Conflict(
+                f"invoices are required: they prove {invoiced} fen, which does not cover {amount} fen"
+                if campaign.invoices
+                else "invoices are required and this campaign holds none",
+                code="invoices_short",
+                params={"invoice_total": invoiced, "amount": amount, "unit": "fen"},
+                invoice_total=invoiced,
+            )
+    return amount
+
+
+def check_invoices_claimable(campaign: Campaign) -> None:
+    """Invoices are claimed on an approved campaign until it is settled (API.md: 409 invalid_state)."""
+    if campaign.status != "approved" or campaign.reimbursement_status == "reimbursed":
+        state = "reimbursed" if campaign.reimbursement_status == "reimbursed" else campaign.status
+        raise Conflict(
+            f"invoices are claimed on an approved campaign before settlement (this one is {state})",
+            code="invalid_state",
+        )
 
 
 def check_feedback_editable(campaign: Campaign) -> None:

@@ -42,6 +42,11 @@ ERROR_CODES: dict[str, str] = {
     "budget_below_committed": "409: a budget's amount may not go below what is committed; params `committed` (fen)",
     "budget_exceeded": "409: the budget is short; `available` (fen), params `available`, `needed` (fen)",
     "resync_required": "410: what follows the cursor is no longer kept (7 days): reload, start without a cursor; params `retention_days`",
+    "invoice_already_claimed": "409: the invoice is claimed in the company already; `claimed_on` {campaign_id} and "
+    "params `campaign_id` only when the caller may see that campaign",
+    "invoice_settled": "409: a settled invoice is never released",
+    "invoices_short": "409: invoices are required and they do not cover the amount; `invoice_total` (fen), "
+    "params `invoice_total`, `amount`, `unit` (fen)",
     "payload_too_large": "413: the body exceeds the limit; params `max_bytes`",
     "unsupported_media_type": "415: the body is not application/json",
     "bad_request": "400: a request Chalice itself could not read",
@@ -115,6 +120,21 @@ FIELD_CODES: dict[str, str] = {
     "not_increasing": "a policy limit not above the previous level's; params `previous`, `unit`",
     "approver_not_higher": "a policy approver not above the previous level's (province, region, leader)",
     "self_delegation": "a delegation to oneself",
+    # invoices (发票)
+    "not_an_invoice_qr": "not the QR text of a Chinese VAT invoice; params `parts` (the fields it has)",
+    "unsupported_qr_version": "an invoice QR of another version; params `part`, `version` (the one known)",
+    "unknown_invoice_type": "an invoice type not in the contract; params `choices` (and `part` for a QR)",
+    "bad_invoice_code": "an invoice code of the wrong form for its type; params `invoice_type` (and `part`)",
+    "bad_invoice_number": "an invoice number of the wrong form for its type; params `invoice_type` (and `part`)",
+    "bad_invoice_amount": "an amount that is not yuan with at most two decimals; params `part`",
+    "bad_check_code": "a check code that is neither empty nor 20 digits; params `invoice_type` (and `part`)",
+    "in_the_future": "a date after today (Asia/Shanghai); params `today` (and `part`)",
+    "one_way_required": "none of the ways to give an invoice; params `choices`",
+    "not_with": "a field that cannot come with another; params `other`",
+    "too_many_invoices": "a campaign holds the most invoices allowed; params `max`",
+    "unknown_attachment": "no such attachment on this campaign",
+    "attachment_not_ready": "an attachment the upload checker has not accepted (yet); params `status`",
+    "no_invoice_qr": "an attachment in which the upload checker found no invoice QR code",
     # the last resort
     "invalid": "a problem without a code of its own (the message says which; a bug to report)",
 }

@@ -45,6 +45,7 @@ class Attachment:
     declared_sha256: str | None = None  # what the client said it would upload (other bytes are refused)
     visit_id: str | None = None  # the check-in the upload was requested during (domain/visits.py)
     attestation: dict[str, Any] | None = None  # {visit_id, requested_during_visit, taken_during_visit, near_visit}
+    invoice_qr: str | None = None  # the text of an invoice's QR code the checker found in it
 
     @property
     def duplicate_of(self) -> list[str]:

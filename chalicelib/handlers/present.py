@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # for annotations only
     from chalicelib.domain.approval import Delegation
     from chalicelib.domain.budget import Budget, LedgerEntry
     from chalicelib.domain.evidence import Attachment
+    from chalicelib.domain.invoices import Invoice
     from chalicelib.domain.visits import Visit
 
 
@@ -58,6 +59,9 @@ def campaign(c: Campaign, today: str | None = None) -> dict[str, Any]:
             "reimbursed_by": c.reimbursed_by,
             "by": {"id": c.reimbursed_by, "name": c.reimbursed_by_name or ""} if c.reimbursed_by else None,
             "note": c.reimbursement_note,
+            "invoice_total": c.invoice_total,
+            "invoices": len(c.invoices),
+            "voucher_no": c.voucher_no,
         },
         "plan_vs_actual": figures(c),
         "budget": c.budget.as_dict() if c.budget else None,
@@ -181,6 +185,7 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         "sha256": a.sha256,
         "attestation": a.attestation,
         "attested": a.attested,
+        "invoice_qr": a.invoice_qr if a.status == "ready" else None,
     }
     if a.status == "rejected":
         out["reason"] = a.reason
@@ -207,6 +212,10 @@ def visit(v: Visit) -> dict[str, Any]:
         "within_campaign_dates": v.within_campaign_dates,
         "expires_at": v.expires_at,
     }
+
+
+def invoice(i: Invoice) -> dict[str, Any]:
+    return i.as_dict()
 
 
 # -- money control ---------------------------------------------------------------------------

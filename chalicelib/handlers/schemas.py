@@ -29,6 +29,7 @@ from typing_extensions import TypeAliasType
 
 from chalicelib.domain.approval import POLICY_LEVELS
 from chalicelib.domain.budget import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT
+from chalicelib.domain.invoices import MAX_QR_LENGTH, TYPES
 
 MAX_MONEY = 10**13  # fen: 100 billion CNY, far above any campaign
 
@@ -386,6 +387,78 @@ class DelegationIn(Body):
     to: DelegateIn
     from_: Date = Field(alias="from")
     until: Date
+
+
+# -- invoices and settlement on verified spend -------------------------------------------------------
+# The form of a code, number or check code for the invoice's type is the domain's (domain/invoices.py:
+# RULES), which names what is wrong; the document states the patterns for clients.
+InvoiceCode = Annotated[
+    str,
+    StringConstraints(max_length=12),
+    Field(
+        description="10 or 12 digits; empty or absent for types 31/32",
+        json_schema_extra={"pattern": r"^([0-9]{10}|[0-9]{12})?$"},
+    ),
+]
+InvoiceNumber = Annotated[
+    str,
+    StringConstraints(max_length=20),
+    Field(description="8 digits; 20 for types 31/32", json_schema_extra={"pattern": r"^([0-9]{8}|[0-9]{20})$"}),
+]
+CheckCode = Annotated[
+    str,
+    StringConstraints(max_length=20),
+    Field(description="20 digits where the invoice prints one", json_schema_extra={"pattern": r"^([0-9]{20})?$"}),
+]
+
+
+InvoiceType = TypeAliasType(
+    "InvoiceType",
+    Annotated[
+        str,  # the domain checks it (unknown_invoice_type), with the rules that depend on it
+        StringConstraints(min_length=1, max_length=8),
+        WithJsonSchema(
+            {
+                "type": "string",
+                "enum": list(TYPES),
+                "description": "01 special, 04 general, 08 electronic special, 10 electronic general, 11 roll, "
+                "14 toll, 31 fully digital special, 32 fully digital general",
+            }
+        ),
+    ],
+)
+
+
+class InvoiceIn(Body):
+    """Exactly one way to give the invoice: `qr` (the QR text printed on it), `attachment_id` (a
+    ready attachment of this campaign in which the upload checker found its QR code), or typed
+    by hand (`type`, `number`, `amount`, `issued_on`; `code` for types other than 31/32;
+    `check_code` where printed). A field of one way with another's → 400 `not_with`."""
+
+    qr: (
+        Annotated[
+            str,
+            StringConstraints(min_length=1, max_length=MAX_QR_LENGTH),
+            Field(
+                description="01,<type>,<code>,<number>,<amount>,<YYYYMMDD>,<check code>,<tail>",
+                json_schema_extra={
+                    "example": "01,10,032001900111,12345678,1234.56,20261101,12345678901234567890,8A3C,"
+                },
+            ),
+        ]
+        | None
+    ) = None
+    attachment_id: Id | None = None
+    type: InvoiceType | None = None
+    code: InvoiceCode | None = None
+    number: InvoiceNumber | None = None
+    amount: Annotated[PositiveMoney | None, Field(description="fen, as printed (yuan × 100)")] = None
+    issued_on: Date | None = None
+    check_code: CheckCode | None = None
+
+
+class SettlementPolicyIn(Body):
+    invoices_required: Annotated[bool, Field(description="settle only on invoices: the amount never above their total")]
 
 
 # Written out where they are used rather than as components: a generated client then names

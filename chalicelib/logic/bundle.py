@@ -17,6 +17,7 @@ from chalicelib.domain.access import Principal
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.feedback import FeedbackReport
+from chalicelib.domain.invoices import Invoice
 from chalicelib.domain.pages import PageRequest
 from chalicelib.domain.visits import Visit
 from chalicelib.logic import history, visits
@@ -31,9 +32,7 @@ class EvidenceBundle:
     attachments: list[Attachment]  # oldest first
     audit: list[dict[str, Any]]  # the whole trail, oldest first
     verified: bool
-    # An invoice change is the invoices' own (feature-invoices): their claims join here, as
-    # their route shows them, once they land.
-    invoices: list[dict[str, Any]] = field(default_factory=list)
+    invoices: list[Invoice] = field(default_factory=list)  # in claim order, as the campaign lists them
 
 
 def _revisions(campaign_id: str) -> list[FeedbackReport]:
@@ -56,5 +55,6 @@ def evidence_bundle(principal: Principal, campaign_id: str) -> EvidenceBundle:
     attachments = repos.evidence().list(campaign_id)
     found_visits = visits.of_campaign(campaign_id)
     revisions = _revisions(campaign_id)
+    held = repos.invoices().of_campaign(seen)
     campaign, items, verified = history.whole_chain(seen)
-    return EvidenceBundle(campaign, revisions, found_visits, attachments, items, verified)
+    return EvidenceBundle(campaign, revisions, found_visits, attachments, items, verified, held)

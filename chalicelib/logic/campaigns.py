@@ -30,7 +30,7 @@ from chalicelib.domain.errors import Conflict
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import Page, PageRequest
 from chalicelib.domain.search import CampaignFilters
-from chalicelib.logic import approvals, budgets, history, retry_on_stale
+from chalicelib.logic import approvals, budgets, history, invoices, retry_on_stale
 from chalicelib.logic.history import Event
 from chalicelib.logic.rules import apply_rules_in_force
 from chalicelib.logic.visibility import authority, awaited_approval, list_visible, load_visible
@@ -177,7 +177,8 @@ def reject_campaign(principal: Principal, campaign_id: str, comment: str, acting
 
 def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Campaign:
     """Withdraw (the owner) or cancel (an approver over it) a campaign not yet reimbursed. It
-    leaves every worklist and every figure, and gives back all it reserved, in one write."""
+    leaves every worklist and every figure, and gives back all it reserved and every invoice it
+    claimed, in one write."""
     access.require(principal, "campaign.cancel")
 
     def attempt() -> Campaign:
@@ -192,7 +193,8 @@ def cancel_campaign(principal: Principal, campaign_id: str, reason: str) -> Camp
         campaign.updated_at = now
         with repos.unit_of_work() as uow:
             released = budgets.release(uow, campaign, principal.person, now)
-            events = [("cancelled", history.changes(before, campaign)), *budgets.audit_events(released)]
+            events: list[Event] = [("cancelled", history.changes(before, campaign))]
+            events += [*budgets.audit_events(released), *invoices.release_held(uow, campaign)]
             history.save(uow, campaign, history.actor(principal), events, now)
         return campaign
 

@@ -9,7 +9,9 @@ Writing (called per stream record, beside the other work of the same stream func
   they are when the record is handled;
 * `evidence_item_changed` (evidence stream): an attachment as the record shows it, `remove`
   once deleted; a visit;
-* `invoice_changed`: where an invoice change is recorded (feature-invoices calls it).
+* invoices, from the campaigns stream too (a claim, a release and a settlement each travel in
+  one transaction with the campaign listing the invoices): claimed and settled as upserts,
+  released as removes; `invoice_changed` records one from elsewhere.
 
 Every change of a cancelled campaign's evidence or feedback is a `remove`: the campaign has left
 its readers' sight with everything it holds. Facts make each change once per partition however
@@ -70,11 +72,14 @@ def _alike(old: Campaign, new: Campaign) -> bool:
 
 
 def campaign_item_changed(old_image: Image | None, new_image: Image | None) -> str:
-    """A campaigns-stream record. Fact: the campaign's version (every write moves it)."""
+    """A campaigns-stream record. Fact: the campaign's version (every write moves it). The
+    invoices it claimed, released or settled in that write are changes of their own."""
     old, new = images.campaign(old_image), images.campaign(new_image)
     current = new or old
     if current is None:
         return "ignored"
+    if new is not None:
+        _invoices_changed(old, new)
     fact = f"campaign|{current.id}|v{current.version}"
     if new is None or new.status == "cancelled":
         if old is not None and old.status == "cancelled":
@@ -140,11 +145,38 @@ def evidence_item_changed(old_image: Image | None, new_image: Image | None, sequ
 def invoice_changed(campaign_id: str, invoice_id: str, fact: str, shown: Mapping[str, Any] | None) -> str:
     """Where an invoice change is recorded: an invoice claimed, released or settled (`shown`: the
     invoice as its route shows it; None when it left the campaign). Facts are the invoices'
-    own (e.g. `invoice|<tenant>|<key>|claimed|<campaign id>`)."""
-    campaign = _campaign_of(campaign_id, f"invoice {invoice_id}")
+    own (e.g. `invoice|<campaign id>|<invoice id>|claimed`)."""
+    return _record_invoice(_campaign_of(campaign_id, f"invoice {invoice_id}"), invoice_id, fact, shown)
+
+
+def _record_invoice(campaign: Campaign, invoice_id: str, fact: str, shown: Mapping[str, Any] | None) -> str:
     op = "remove" if shown is None or campaign.status == "cancelled" else "upsert"
     state = {"invoice": dict(shown)} if op == "upsert" and shown is not None else {}
-    return _outcome(record(campaign, Change("invoice", invoice_id, campaign_id, op, fact, state)))
+    return _outcome(record(campaign, Change("invoice", invoice_id, campaign.id, op, fact, state)))
+
+
+def _invoices_changed(old: Campaign | None, new: Campaign) -> None:
+    """The invoices one campaign write claimed (upsert), released (remove: deleted, or the
+    campaign cancelled) or settled (upsert, `status: settled`): a claim travels in one
+    transaction with the campaign listing it, so the campaigns stream carries every invoice
+    change. The invoice is shown as GET /campaigns/{id}/invoices shows it, read from the ledger
+    now (one BatchGetItem, only when one was claimed or settled); one released since is left to
+    the record that released it. Facts: the campaign, the invoice and what happened to it."""
+    before = [r.id for r in old.invoices] if old is not None else []
+    after = {r.id for r in new.invoices}
+    for invoice_id in before:
+        if invoice_id not in after:
+            _record_invoice(new, invoice_id, f"invoice|{new.id}|{invoice_id}|released", None)
+    settled = new.reimbursement_status == "reimbursed" and (old is None or old.reimbursement_status != "reimbursed")
+    touched = [r.id for r in new.invoices if settled or r.id not in before]
+    if not touched:
+        return
+    ledger = {i.id: i for i in repos.invoices().of_campaign(new)}
+    for invoice_id in touched:
+        invoice = ledger.get(invoice_id)
+        if invoice is not None:
+            what = "settled" if settled else "claimed"
+            _record_invoice(new, invoice_id, f"invoice|{new.id}|{invoice_id}|{what}", invoice.as_dict())
 
 
 # -- reading -----------------------------------------------------------------------------------------

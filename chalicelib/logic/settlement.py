@@ -10,6 +10,7 @@ from chalicelib.dal import images, repos
 from chalicelib.dal.errors import BudgetShort
 from chalicelib.domain import access
 from chalicelib.domain.access import Principal
+from chalicelib.domain.audit import Person
 from chalicelib.domain.campaign import (
     Campaign,
     audit_fields,
@@ -18,7 +19,9 @@ from chalicelib.domain.campaign import (
     settlement_amount,
     settlement_gate,
 )
-from chalicelib.logic import budgets, history, retry_on_stale
+from chalicelib.domain.invoices import SettlementPolicy
+from chalicelib.logic import budgets, history, invoices, retry_on_stale
+from chalicelib.logic.history import Event
 from chalicelib.logic.rules import apply_rules_in_force
 from chalicelib.logic.visibility import load_visible
 from chalicelib.observability import logger
@@ -27,9 +30,11 @@ from chalicelib.observability import logger
 def settle(principal: Principal, campaign_id: str, amount: int | None, note: str | None) -> Campaign:
     """Reimburse an unlocked campaign. The gate is decided from the rules in force now (a rule
     created a moment ago binds before its sweep arrives). The settled amount is consumed from
-    the campaign's budget reservation and the rest released, in the same unit of work as the
-    settlement, conditional on the version read: of two finance users settling at once (or a
-    settlement racing a cancellation) exactly one wins; the other re-reads and gets 409."""
+    the campaign's budget reservation and the rest released, and the campaign's invoices become
+    `settled`, in the same unit of work as the settlement, conditional on the version read: of
+    two finance users settling at once (or a settlement racing a cancellation or a claim)
+    exactly one wins; the other re-reads and decides again. Where the company requires invoices,
+    the amount never exceeds what they prove (409 invoices_short)."""
     access.require(principal, "reimbursement.create")
 
     def attempt() -> Campaign:
@@ -37,8 +42,9 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         if campaign.status == "approved" and campaign.reimbursement_status != "reimbursed":
             apply_rules_in_force(campaign)
         check_can_settle(campaign, business_today())
+        policy = repos.policies().settlement(principal.tenant)
         before, now = audit_fields(campaign), now_iso()
-        campaign.reimbursed_amount = settlement_amount(campaign, amount)
+        campaign.reimbursed_amount = settlement_amount(campaign, amount, policy.invoices_required)
         campaign.reimbursement_status = "reimbursed"
         campaign.reimbursed_at = campaign.updated_at = now
         campaign.reimbursed_by, campaign.reimbursed_by_name = principal.sub, principal.name
@@ -46,7 +52,8 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
         try:
             with repos.unit_of_work() as uow:
                 effect = budgets.settle(uow, campaign, principal.person, now)
-                events = [("reimbursed", history.changes(before, campaign)), *budgets.audit_events(effect)]
+                events: list[Event] = [("reimbursed", history.changes(before, campaign))]
+                events += [*budgets.audit_events(effect), *invoices.settle_held(uow, campaign)]
                 history.save(uow, campaign, history.actor(principal), events, now)
         except BudgetShort as short:
             raise budgets.explain_short(short) from None
@@ -103,3 +110,18 @@ def feedback_inserted(image: Mapping[str, Any]) -> str | None:
         extra={"campaign_id": report.campaign_id, "revision": report.revision, "outcome": outcome},
     )
     return outcome
+
+
+# -- the settlement policy (以票核销) -----------------------------------------------------------------
+def get_settlement_policy(principal: Principal) -> SettlementPolicy:
+    access.require(principal, "settlement_policy.read")
+    return repos.policies().settlement(principal.tenant)
+
+
+def set_settlement_policy(principal: Principal, invoices_required: bool) -> SettlementPolicy:
+    """Whether settlement pays only on invoices; from now on (a campaign settled before keeps
+    what it was paid)."""
+    access.require(principal, "settlement_policy.set")
+    policy = SettlementPolicy(invoices_required, Person(principal.sub, principal.name), now_iso())
+    repos.policies().put_settlement(principal.tenant, policy)
+    return policy

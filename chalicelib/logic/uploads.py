@@ -106,6 +106,7 @@ def _reject(a: Attachment, event: UploadEvent, rejection: filecheck.Rejected) ->
         taken_at=None,
         gps=None,
         integrity=None,
+        invoice_qr=None,
     )
     try:
         _record(decided, event, a, "attachment_rejected", reason)
@@ -133,6 +134,7 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
         thumbnail_key=None,
         integrity=None,
         duplicate_refs=[],
+        invoice_qr=found.invoice_qr,
     )
     matches, campaign = [], None
     if a.kind == "photo":

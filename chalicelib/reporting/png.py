@@ -122,8 +122,9 @@ def render(chart: Chart, width: int = 640) -> tuple[bytes, int, int]:
         return (v + 1) * SCALE
 
     for s in d.shapes:
-        if isinstance(s, Rect):
-            draw.rectangle([px(s.x), px(s.y), px(s.x + s.w) - 1, px(s.y + s.h) - 1], fill=s.fill)
+        if isinstance(s, Rect):  # a bar thinner than a pixel (a tiny value beside a large one) is one pixel
+            x0, y0 = px(s.x), px(s.y)
+            draw.rectangle([x0, y0, max(x0, px(s.x + s.w) - 1), max(y0, px(s.y + s.h) - 1)], fill=s.fill)
         elif isinstance(s, Line):
             draw.line([px(s.x1), px(s.y1), px(s.x2), px(s.y2)], fill=s.stroke, width=SCALE // 2 or 1)
         elif isinstance(s, Text):

@@ -206,6 +206,13 @@ export const api = {
 
   // -- settlement -----------------------------------------------------------------------------
   settle: (id, body, key) => call("POST", `/campaigns/${enc(id)}/reimbursement`, { body, key }),
+  settlementPolicy: () => call("GET", "/settlement-policy"),
+  setSettlementPolicy: (body) => call("PUT", "/settlement-policy", { body }),
+
+  // -- invoices (以票核销) ------------------------------------------------------------------------
+  invoices: (id) => call("GET", `/campaigns/${enc(id)}/invoices`),
+  claimInvoice: (id, body, key) => call("POST", `/campaigns/${enc(id)}/invoices`, { body, key }),
+  deleteInvoice: (id, invoiceId) => call("DELETE", `/campaigns/${enc(id)}/invoices/${enc(invoiceId)}`),
 
   // -- evaluation and reports -----------------------------------------------------------------
   evaluation: (id) => call("GET", `/campaigns/${enc(id)}/evaluation`),

@@ -250,3 +250,72 @@ def test_money_control_runs_through_the_generated_client(hx, as_role):
 
     # AND every response the generated client parsed was also the spec's
     assert not as_role.recorder.failures(), as_role.recorder.report()
+
+
+def test_invoices_run_through_the_generated_client(hx, as_role):
+    """A rep claims an invoice by its QR text and another typed by hand, a second claim of the
+    first is the generated InvoiceAlreadyClaimed naming the campaign, a release frees it, and
+    where the company requires invoices finance's settlement beyond them is the generated
+    InvoicesShort with `invoice_total`."""
+    from huixiang_client.api.campaigns import approve_campaign, create_campaign, submit_campaign
+    from huixiang_client.api.invoices import (
+        claim_invoice,
+        delete_invoice,
+        get_settlement_policy,
+        list_invoices,
+        set_settlement_policy,
+    )
+    from huixiang_client.api.settlement import settle_campaign
+    from huixiang_client.models import (
+        Approval,
+        CampaignIn,
+        CampaignInCustomer,
+        CampaignInPlan,
+        InvoiceAlreadyClaimed,
+        InvoiceIn,
+        InvoicesShort,
+        InvoiceType,
+        SettlementIn,
+        SettlementPolicyIn,
+    )
+
+    from tests import corpus
+
+    co = Company()
+    rep, manager, finance = (as_role(t) for t in (co.rep, co.manager, co.finance))
+    body = CampaignIn(
+        title="Roadshow",
+        category="tasting",
+        customer=CampaignInCustomer(id="CUST-INV", name="Suguo"),
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 11, 3),
+        plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
+        requested_amount=200000,
+    )
+    campaign = create_campaign.sync(client=rep, body=body)
+    submit_campaign.sync(campaign.id, client=rep)
+    approve_campaign.sync(campaign.id, client=manager, body=Approval(approved_amount=180000))
+
+    claimed = claim_invoice.sync_detailed(campaign.id, client=rep, body=InvoiceIn(qr=corpus.INVOICE_QR))
+    assert claimed.status_code == 201 and claimed.parsed.key == "032001900111-12345678"
+    assert claimed.parsed.amount == 123456 and claimed.parsed.flags.issued_before_campaign is False
+    typed = InvoiceIn(
+        type_=InvoiceType("32"), number="26322000000012345678", amount=500, issued_on=dt.date(2026, 11, 2)
+    )
+    by_hand = claim_invoice.sync(campaign.id, client=rep, body=typed)
+    assert by_hand.source.value == "manual" and by_hand.code == ""
+    twice = claim_invoice.sync_detailed(campaign.id, client=rep, body=InvoiceIn(qr=corpus.INVOICE_QR))
+    assert twice.status_code == 409 and isinstance(twice.parsed, InvoiceAlreadyClaimed)
+    assert twice.parsed.claimed_on.campaign_id == campaign.id
+    listed = list_invoices.sync(campaign.id, client=manager)
+    assert [i.id for i in listed.items] == [claimed.parsed.id, by_hand.id] and listed.total == 123956
+    assert delete_invoice.sync_detailed(campaign.id, by_hand.id, client=rep).status_code == 204
+
+    assert set_settlement_policy.sync(client=finance, body=SettlementPolicyIn(invoices_required=True)).invoices_required
+    assert get_settlement_policy.sync(client=manager).invoices_required is True
+    short = settle_campaign.sync_detailed(campaign.id, client=finance, body=SettlementIn(amount=150000))
+    assert short.status_code == 409 and isinstance(short.parsed, InvoicesShort) and short.parsed.invoice_total == 123456
+    paid = settle_campaign.sync(campaign.id, client=finance, body=SettlementIn(note="on invoices"))
+    assert paid.amount == paid.invoice_total == 123456
+    set_settlement_policy.sync(client=finance, body=SettlementPolicyIn(invoices_required=False))
+    assert not as_role.recorder.failures(), as_role.recorder.report()

@@ -92,7 +92,7 @@ _ERROR_RESPONSES = {
     "401": ["Unauthorized"],
     "403": ["Forbidden"],
     "404": ["NotFound"],
-    "409": ["Conflict", "BudgetConflict", "NotEndedConflict", "RuleConflict"],
+    "409": ["Conflict", "BudgetConflict", "NotEndedConflict", "RuleConflict", "SettlementConflict", "InvoiceConflict"],
     "410": ["Gone"],
     "413": ["PayloadTooLarge"],
     "415": ["UnsupportedMediaType"],
@@ -129,12 +129,41 @@ def test_what_waits_for_a_campaigns_end_says_from_which_day(spec):
     waiting = {
         (path, method)
         for path, method, op in _operations(spec)
-        if op["responses"].get("409") == {"$ref": "#/components/responses/NotEndedConflict"}
+        if op["responses"].get("409")
+        in ({"$ref": "#/components/responses/NotEndedConflict"}, {"$ref": "#/components/responses/SettlementConflict"})
     }
     assert waiting == {
         ("/campaigns/{campaign_id}/feedback/submit", "post"),
         ("/campaigns/{campaign_id}/reimbursement", "post"),
     }
+
+
+def test_settlement_and_invoice_conflicts_carry_what_a_client_needs(spec):
+    """Settlement's 409 is also an InvoicesShort with `invoice_total`; a claim's an
+    InvoiceAlreadyClaimed whose `claimed_on` is optional (only for a campaign the caller may see)."""
+    schemas, responses = spec["components"]["schemas"], spec["components"]["responses"]
+    settling = responses["SettlementConflict"]["content"]["application/json"]["schema"]["oneOf"]
+    assert settling == [
+        {"$ref": "#/components/schemas/CampaignNotEnded"},
+        {"$ref": "#/components/schemas/InvoicesShort"},
+        {"$ref": "#/components/schemas/Error"},
+    ]
+    short = schemas["InvoicesShort"]
+    assert short["properties"]["code"] == {"type": "string", "enum": ["invoices_short"]}
+    assert set(short["required"]) == {"code", "message", "invoice_total"} and short["additionalProperties"] is False
+    claiming = responses["InvoiceConflict"]["content"]["application/json"]["schema"]["oneOf"]
+    assert claiming == [{"$ref": "#/components/schemas/InvoiceAlreadyClaimed"}, {"$ref": "#/components/schemas/Error"}]
+    taken = schemas["InvoiceAlreadyClaimed"]
+    assert taken["properties"]["code"] == {"type": "string", "enum": ["invoice_already_claimed"]}
+    assert set(taken["required"]) == {"code", "message"} and taken["properties"]["claimed_on"]["required"] == [
+        "campaign_id"
+    ]
+    conflicts = {
+        (path, method)
+        for path, method, op in _operations(spec)
+        if op["responses"].get("409") == {"$ref": "#/components/responses/InvoiceConflict"}
+    }
+    assert conflicts == {("/campaigns/{campaign_id}/invoices", "post")}
 
 
 def test_validation_errors_name_each_field_with_a_code_of_the_enum(spec):

@@ -166,10 +166,36 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get("/reports/summary?group_by=category&from=2026-11&to=2026-11", leader), 200)
     _expect(api.get("/reports/summary", leader), 400, "validation_error")
 
-    # -- settlement
+    # -- invoices (以票核销): claimed once in the company, listed, released; settlement on verified spend
+    _expect(api.get("/settlement-policy", rep), 403, "forbidden")
+    _expect(api.put("/settlement-policy", manager, {"invoices_required": True}), 403, "forbidden")
+    _expect(api.put("/settlement-policy", leader, {"invoices_required": "sometimes"}), 400, "validation_error")
+    assert _expect(api.get("/settlement-policy", manager), 200)["invoices_required"] is False
+    assert _expect(api.put("/settlement-policy", leader, {"invoices_required": True}), 200)["invoices_required"]
+    _expect(api.post(f"/campaigns/{cid}/invoices", rep, {"qr": "01,10,1,2"}), 400, "validation_error")
+    _expect(api.post(f"/campaigns/{cid}/invoices", manager, {"qr": corpus.INVOICE_QR}), 403, "forbidden")
+    _expect(api.post(f"/campaigns/{NO_CAMPAIGN}/invoices", rep, {"qr": corpus.INVOICE_QR}), 404, "not_found")
+    _expect(api.post(f"/campaigns/{b['id']}/invoices", rep, {"qr": corpus.INVOICE_QR}), 409, "invalid_state")
+    first = _expect(api.post(f"/campaigns/{cid}/invoices", rep, {"qr": corpus.INVOICE_QR}), 201)
+    again = _expect(api.post(f"/campaigns/{cid}/invoices", rep, {"qr": corpus.INVOICE_QR}), 409)
+    assert again["code"] == "invoice_already_claimed" and again["claimed_on"] == {"campaign_id": cid}
+    typed = {"type": "32", "number": "26322000000012345678", "amount": 500, "issued_on": "2026-11-02"}
+    second = _expect(api.post(f"/campaigns/{cid}/invoices", rep, typed, headers={"Idempotency-Key": "inv-1"}), 201)
+    listed = _expect(api.get(f"/campaigns/{cid}/invoices", manager), 200)
+    assert [i["id"] for i in listed["items"]] == [first["id"], second["id"]] and listed["total"] == 123956
+    _expect(api.delete(f"/campaigns/{cid}/invoices/{second['id']}", manager), 403, "forbidden")
+    _expect(api.delete(f"/campaigns/{cid}/invoices/{second['id']}", rep), 204)
+    _expect(api.delete(f"/campaigns/{cid}/invoices/{second['id']}", rep), 404, "not_found")
+    short = _expect(api.post(f"/campaigns/{cid}/reimbursement", finance, {"amount": 150000}), 409, "invoices_short")
+    assert short["invoice_total"] == 123456
+
+    # -- settlement (where invoices are required: the smallest of approved, actual spend and invoices)
     _expect(api.post(f"/campaigns/{cid}/reimbursement", finance, {"amount": 999_999_999}), 400)
     _expect(api.post(f"/campaigns/{cid}/reimbursement", rep), 403)
-    _expect(api.post(f"/campaigns/{cid}/reimbursement", finance, {"note": "paid"}), 201)
+    paid = _expect(api.post(f"/campaigns/{cid}/reimbursement", finance, {"note": "paid"}), 201)
+    assert paid["campaign"]["reimbursement"]["amount"] == paid["campaign"]["reimbursement"]["invoice_total"] == 123456
+    _expect(api.delete(f"/campaigns/{cid}/invoices/{first['id']}", rep), 409, "invoice_settled")
+    _expect(api.put("/settlement-policy", finance, {"invoices_required": False}), 200)
     _expect(api.post(f"/campaigns/{cid}/reimbursement", finance), 409, "already_reimbursed")
     _expect(api.put(f"/campaigns/{cid}/feedback", rep, {"actual_spend": 1}), 409, "feedback_locked")
 

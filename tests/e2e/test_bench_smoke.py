@@ -3,8 +3,8 @@ read-amplification target (a count, not a timing) holds on a small seed. The loc
 benchmarks run against the e2e modules' shared stack instead of starting their own."""
 
 import bench
+from bench import invoices, money, stream_unlock
 from bench import local_stack as local_stack_bench
-from bench import money, stream_unlock
 
 
 def test_bench_quick_smoke():
@@ -57,6 +57,18 @@ def test_money_bench_smoke(local_stack):
     assert "budget_race_10: approved / room" in bench.table(r)
 
 
+def test_invoice_bench_smoke(local_stack):
+    """24 claims of 4 invoices across 6 campaigns, 8 at a time, on the local stack: exactly one
+    claim per invoice, every other answer 409 invoice_already_claimed, and each claimed invoice
+    listed by exactly the campaign that won it, whose total is what it lists; a claim's write
+    units counted. The QR corpus and the checker's overhead run in `make bench` only."""
+    r = invoices.measure(url=local_stack.http.base, sizes=invoices.SIZES[True], qr=False)
+    race = r["invoice_race"]
+    assert (race["claimed"], race["refused"], race["errors"], race["consistent"]) == (4, 20, 0, True), race
+    assert r["invoice_claim_wru"] > 0 and r["invoice_claim_ms_p50"] > 0  # counted and timed: reported, never asserted
+    assert "invoice_race: claimed / refused / errors" in invoices.table(r)
+
+
 def test_the_recorded_results_name_no_path_of_the_machine_that_made_them():
     import json
 
@@ -84,3 +96,11 @@ def test_changes_bench_smoke(local_stack):
     assert reads["items_returned"] == 300 and reads["in_order_once"], reads
     assert counts["changes_read_amplification"] <= changes.TARGETS["changes_read_amplification"], reads
     assert counts["writes"]["changes"] == 3 and counts["changes_wru_per_change"] > 0, counts["writes"]
+
+
+def test_invoice_qr_bench_smoke():
+    """The QR corpus the benchmark makes is read by the checker (two photos and a PDF), nothing
+    is read from photos without a code, and the overhead is measured."""
+    found = invoices.measure_qr(photos=2, pdfs=1, plain=2)
+    assert found["invoice_qr_found_rate"] == 1.0 and found["invoice_qr_false_reads"] == 0, found
+    assert invoices.measure_overhead(1)["invoice_qr_overhead_ratio"] > 0  # timed: reported, never asserted

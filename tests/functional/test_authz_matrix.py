@@ -9,6 +9,8 @@ Actors, seen from a campaign owned by `owner` (a rep in CO/EAST/JS):
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import time
 
 import pytest
 
@@ -201,7 +203,45 @@ MATRIX = {
         row(403, 403, 403, 403, 200, 200, 403, 403),
     ),
     "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
+    # invoices and settlement on verified spend
+    "claim invoice": (
+        "approved",
+        "POST",
+        "/campaigns/{id}/invoices",
+        {"qr": "{qr}"},
+        row(201, 403, 403, 403, 403, 403, 403, 403),
+    ),
+    "list invoices": ("approved", "GET", "/campaigns/{id}/invoices", None, SCOPED_READ),
+    "delete invoice": (
+        "invoice",
+        "DELETE",
+        "/campaigns/{id}/invoices/{invoice}",
+        None,
+        row(204, 403, 403, 403, 403, 403, 403, 403),
+    ),
+    "set the settlement policy": (
+        "none",
+        "PUT",
+        "/settlement-policy",
+        {"invoices_required": False},
+        row(403, 403, 403, 403, 200, 200, 200, 200),
+    ),
+    "read the settlement policy": (
+        "none",
+        "GET",
+        "/settlement-policy",
+        None,
+        row(403, 403, 200, 200, 200, 200, 200, 200),
+    ),
 }
+
+
+def fresh_qr() -> str:
+    """The QR text of an invoice nobody has claimed yet (the ledger is company-wide)."""
+    return f"01,04,3200162130,{next(_NUMBERS) % 10**8:08d},88.00,20261102,,4FD5"
+
+
+_NUMBERS = itertools.count(int(time.time() * 1000))
 
 
 def tokens(co: Company, foreign: Company) -> dict[str, str]:
@@ -247,6 +287,13 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         values["budget"] = made.json["id"]
     if state == "own delegation":  # whoever may delegate has just done so
         api.put("/me/delegation", tokens(company, foreign)[actor], DELEGATION)
+    if state == "invoice":
+        values["id"] = flow.approved()["id"]
+        claimed = api.post(f"/campaigns/{values['id']}/invoices", company.rep, {"qr": fresh_qr()})
+        assert claimed.status_code == 201, claimed.json
+        values["invoice"] = claimed.json["id"]
+    if isinstance(body, dict) and body.get("qr") == "{qr}":
+        body = {"qr": fresh_qr()}
     if isinstance(body, dict) and body.get("org") == "{root}":
         body = {**body, "org": company.root}
     r = api.call(method, path.format(**values), tokens(company, foreign)[actor], body)
@@ -265,7 +312,8 @@ def test_every_contract_route_is_in_the_matrix(chalice_app):
             .replace("{att}", "{attachment_id}")
             .replace("{customer}", "{customer_id}")
             .replace("{report}", "{report_id}")
-            .replace("{budget}", "{budget_id}"),
+            .replace("{budget}", "{budget_id}")
+            .replace("{invoice}", "{invoice_id}"),
         )
         for _, m, p, _, _ in MATRIX.values()
     }

@@ -171,3 +171,64 @@ def test_an_address_alone_is_a_location_and_half_a_coordinate_pair_is_not(api, c
     assert r.status_code == 400 and fields(r) == {"location.lon"}
     r = api.patch(f"/campaigns/{c['id']}", company.rep, {"location": {"lat": 32.04, "lon": 118.78}})
     assert r.status_code == 200 and r.json["location"] == {"address": None, "lat": 32.04, "lon": 118.78}
+
+
+# -- invoices: every kind of malformed claim is a 400 naming the field, and nothing is written ------
+GOOD_QR = "01,10,032001900111,{number},1234.56,20261101,12345678901234567890,8A3C,"
+TYPED = {"type": "04", "code": "3200162130", "number": "{number}", "amount": 8800, "issued_on": "2026-11-02"}
+
+
+@pytest.mark.parametrize(
+    "body,field,code",
+    [
+        ({"qr": "02,10,032001900111,12345678,1.00,20261101,,8A3C"}, "qr", "unsupported_qr_version"),
+        ({"qr": "01,99,032001900111,12345678,1.00,20261101,,8A3C"}, "qr", "unknown_invoice_type"),
+        ({"qr": "01,10,03200190011,12345678,1.00,20261101,,8A3C"}, "qr", "bad_invoice_code"),
+        ({"qr": "01,32,032001900111,12345678901234567890,1.00,20261101,,8A3C"}, "qr", "bad_invoice_code"),
+        ({"qr": "01,10,032001900111,1234567,1.00,20261101,,8A3C"}, "qr", "bad_invoice_number"),
+        ({"qr": "01,32,,1234567890123456789,1.00,20261101,,8A3C"}, "qr", "bad_invoice_number"),
+        ({"qr": "01,10,032001900111,12345678,1.005,20261101,,8A3C"}, "qr", "bad_invoice_amount"),
+        ({"qr": "01,10,032001900111,12345678,-1.00,20261101,,8A3C"}, "qr", "bad_invoice_amount"),
+        ({"qr": "01,10,032001900111,12345678,+1.00,20261101,,8A3C"}, "qr", "bad_invoice_amount"),
+        ({"qr": "01,10,032001900111,12345678,1.00,20260230,,8A3C"}, "qr", "not_a_date"),
+        ({"qr": "01,10,032001900111,12345678,1.00,20991231,,8A3C"}, "qr", "in_the_future"),
+        ({"qr": "01,10,032001900111,12345678,1.00,20261101,123,8A3C"}, "qr", "bad_check_code"),
+        ({"qr": "01,10,032001900111,12345678"}, "qr", "not_an_invoice_qr"),
+        ({"qr": 12345678}, "qr", "wrong_type"),
+        ({"qr": ["01", "10"]}, "qr", "wrong_type"),
+        ({"qr": "01," * 4000}, "qr", "too_long"),
+        ({"qr": ""}, "qr", "too_short"),
+        ({}, "qr", "one_way_required"),
+        ({"qr": GOOD_QR, **TYPED}, "type", "not_with"),
+        ({"qr": GOOD_QR, "attachment_id": "01ATTACHMENT00000000000000"}, "attachment_id", "not_with"),
+        ({**TYPED, "type": "99"}, "type", "unknown_invoice_type"),
+        ({**TYPED, "amount": 0}, "amount", "too_small"),
+        ({**TYPED, "amount": 12.5}, "amount", "wrong_type"),
+        ({**TYPED, "issued_on": "2026-02-30"}, "issued_on", "not_a_date"),
+        ({key: v for key, v in TYPED.items() if key != "number"}, "number", "required"),
+        ({"attachment_id": "01NOSUCHATTACHMENT00000000"}, "attachment_id", "unknown_attachment"),
+    ],
+)
+def test_a_malformed_invoice_claim_is_a_400_naming_the_field_and_writes_nothing(api, company, flow, body, field, code):
+    c = flow.approved()
+    before = flow.campaign(c["id"])
+    body = {k: v.format(number="12345678") if isinstance(v, str) else v for k, v in body.items()}
+    r = api.post(f"/campaigns/{c['id']}/invoices", company.rep, body)
+    assert r.status_code == 400, r.json
+    assert codes(r).get(field) == code, r.json
+    assert api.get(f"/campaigns/{c['id']}/invoices", company.rep).json == {"items": [], "total": 0}
+    assert flow.campaign(c["id"]) == before
+
+
+def test_an_attachment_of_another_campaign_not_ready_or_without_a_qr_is_refused_naming_it(api, company, flow):
+    c, other = flow.approved(), flow.approved()
+    asked = api.post(
+        f"/campaigns/{c['id']}/attachments",
+        company.rep,
+        {"filename": "invoice.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
+    ).json["attachment"]
+    r = api.post(f"/campaigns/{c['id']}/invoices", company.rep, {"attachment_id": asked["id"]})
+    assert r.status_code == 400 and codes(r) == {"attachment_id": "attachment_not_ready"}
+    assert r.json["errors"][0]["params"] == {"status": "pending_upload"}
+    r = api.post(f"/campaigns/{other['id']}/invoices", company.rep, {"attachment_id": asked["id"]})
+    assert r.status_code == 400 and codes(r) == {"attachment_id": "unknown_attachment"}

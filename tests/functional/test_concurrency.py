@@ -67,3 +67,45 @@ def test_two_submits_of_feedback_at_once_make_two_distinct_revisions(api, flow, 
     revisions = api.get(f"/campaigns/{c['id']}/feedback/revisions", company.rep).json["items"]
     assert sorted(r["revision"] for r in revisions) == [1, 2]
     assert flow.campaign(c["id"])["feedback"]["revision"] == 2
+
+
+def test_racing_claims_of_one_invoice_make_exactly_one_and_the_ledger_agrees(api, flow, company):
+    """Twelve claims of one invoice on six campaigns (each twice, so a campaign's own version
+    races too): one 201, every other answer invoice_already_claimed, one ledger item, and the
+    campaign it names is the only one listing it."""
+    from chalicelib.dal import repos
+    from chalicelib.logic.invoices import claim_invoice
+
+    rep = Principal(company.sub("rep"), "rep", company.js, name="Li Lei")
+    qr = "01,04,3200162130,55001234,66.00,20261102,,4FD5"
+    campaigns = [flow.approved()["id"] for _ in range(6)]
+    outcomes = race(*[lambda cid=cid: claim_invoice(rep, cid, {"qr": qr}) for cid in campaigns * 2])
+    assert sorted(o[0] for o in outcomes) == ["conflict"] * 11 + ["ok"], outcomes
+    assert {o[1] for o in outcomes if o[0] == "conflict"} == {"invoice_already_claimed"}
+    holder = repos.invoices().holder(company.root, "3200162130-55001234")
+    winner = next(o[1] for o in outcomes if o[0] == "ok")
+    assert holder is not None and holder.campaign_id == winner.campaign_id and holder.id == winner.id
+    listing = {cid: api.get(f"/campaigns/{cid}/invoices", company.rep).json for cid in campaigns}
+    assert {cid for cid, page in listing.items() if page["items"]} == {winner.campaign_id}
+    assert listing[winner.campaign_id]["total"] == 6600
+
+
+def test_a_claim_racing_a_cancellation_is_released_or_refused_never_stranded(api, flow, company):
+    """Whichever wins, the invoice is never left claimed by a cancelled campaign: claimed first,
+    the cancel (re-read after losing the version race) releases it; cancelled first, the claim
+    is refused invalid_state."""
+    from chalicelib.dal import repos
+    from chalicelib.logic.campaigns import cancel_campaign
+    from chalicelib.logic.invoices import claim_invoice
+
+    rep = Principal(company.sub("rep"), "rep", company.js, name="Li Lei")
+    for n in range(4):
+        cid = flow.approved()["id"]
+        qr = f"01,04,3200162130,{56001000 + n:08d},10.00,20261102,,4FD5"
+        outcomes = race(
+            lambda cid=cid, qr=qr: claim_invoice(rep, cid, {"qr": qr}), lambda cid=cid: cancel_campaign(rep, cid, "x")
+        )
+        assert outcomes[1][0] == "ok", outcomes  # the cancellation always goes through
+        assert outcomes[0][0] == "ok" or outcomes[0] == ("conflict", "invalid_state"), outcomes
+        assert repos.invoices().holder(company.root, f"3200162130-{56001000 + n:08d}") is None
+        assert flow.campaign(cid)["reimbursement"]["invoice_total"] == 0

@@ -129,6 +129,7 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
         "rule_id": [],
         "report_id": [],
         "customer_id": ["K1"],
+        "invoice_id": [],
     }
     ids["rule_id"].append(
         _ok(call_json(base, "POST", "/feedback-rules", leader, {"scope": "category", "category": "tasting"}), 201)["id"]
@@ -188,6 +189,11 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
                     )
                 )
                 _ok(call_json(base, "POST", f"/campaigns/{c['id']}/feedback/submit", rep))
+        # an invoice claimed on each approved live campaign (its QR text: one invoice per campaign)
+        if "approve" in steps and "cancel" not in steps:
+            qr = f"01,04,3200162130,{len(ids['campaign_id']):08d},9.00,20261102,,4FD5"
+            claimed = _ok(call_json(base, "POST", f"/campaigns/{c['id']}/invoices", rep, {"qr": qr}), 201)
+            ids["invoice_id"].append(claimed["id"])
         # evidence and reports too: a pending attachment on each live campaign
         if "cancel" not in steps:
             made = _ok(

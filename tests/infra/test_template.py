@@ -27,6 +27,7 @@ TABLES = {
     "ControlTable": "ControlModel",
     "AuditTable": "AuditModel",
     "ChangesTable": "ChangeModel",
+    "InvoicesTable": "InvoiceModel",
 }
 STREAM_TRIGGERS = {
     "OnFeedbackChange": "FeedbackTable",
@@ -144,7 +145,7 @@ def test_every_table_is_on_demand_recoverable_and_encrypted(resources, logical):
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
-@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable"])
+@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable", "InvoicesTable"])
 def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resources, logical):
     """Retain keeps them when the stack goes; deletion protection also refuses a DeleteTable
     by hand. The settings name the tables the stack creates (the models read them)."""
@@ -153,7 +154,11 @@ def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resourc
     table = resources[logical]
     assert table["Properties"]["DeletionProtectionEnabled"] is True
     assert table["Properties"]["TableName"] == {"Fn::Sub": "${AWS::StackName}-" + logical[:-5].lower()}
-    model = {"ControlTable": models.ControlModel, "AuditTable": models.AuditModel}[logical]
+    model = {
+        "ControlTable": models.ControlModel,
+        "AuditTable": models.AuditModel,
+        "InvoicesTable": models.InvoiceModel,
+    }[logical]
     assert model.Meta.table_name.endswith("-" + logical[:-5].lower())
 
 
@@ -217,6 +222,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("CONTROL_TABLE", "ControlTable"),
         ("AUDIT_TABLE", "AuditTable"),
         ("CHANGES_TABLE", "ChangesTable"),
+        ("INVOICES_TABLE", "InvoicesTable"),
     ):
         assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
@@ -432,6 +438,12 @@ def test_every_function_has_error_and_throttle_alarms(resources, metric):
         alarm = _alarm_on(resources, "AWS/Lambda", metric, {"Ref": name})
         assert alarm is not None, f"{name} has no {metric} alarm"
         assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_throttled_writes_to_the_invoice_ledger_raise_an_alarm(resources):
+    """A throttled claim, release or settlement is refused: someone must hear of it."""
+    alarm = _alarm_on(resources, "AWS/DynamoDB", "WriteThrottleEvents", {"Ref": "InvoicesTable"})
+    assert alarm is not None and alarm["Threshold"] == 0 and alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
 
 
 def test_dead_letter_depth_alarm(resources):

@@ -489,3 +489,80 @@ def test_standings_rank_a_nodes_month_by_roi_and_read_only_what_they_return(stor
     )
     assert [s.roi for s in store.rollups.standings(tenant, org, "2026-11", 2, best=True)] == [4, 1.5]
     assert store.rollups.standings(tenant, f"{tenant}/WEST", "2026-11", 3, best=True) == []
+
+
+# -- the invoice ledger (dal/invoices.py and its in-memory twin) ------------------------------------
+def _invoice(c: Campaign, number: str, amount: int = 1000):
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.invoices import Invoice, InvoiceFields
+
+    fields = InvoiceFields("04", "3200162130", number, amount, "2026-11-02")
+    tenant = c.org.split("/")[0]
+    return Invoice(new_id(), c.id, tenant, fields, "qr", Person("u", "Li"), "2026-11-02T00:00:00.000Z")
+
+
+def test_an_invoice_is_claimed_once_per_company_listed_in_claim_order_and_round_trips(store, org):
+    from chalicelib.dal.errors import InvoiceTaken
+
+    c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
+    first, second = _invoice(c, "00000001", 1234), _invoice(c, "00000002", 66)
+    for invoice in (first, second):
+        with store.unit_of_work() as uow:
+            uow.invoices.claim(invoice)
+            c.invoices = [*c.invoices, invoice.ref]
+            uow.campaigns.save(c)
+    back = store.campaigns.get(c.id)
+    assert back.invoices == [first.ref, second.ref] and back.invoice_total == 1300
+    assert [i.as_dict() for i in store.invoices.of_campaign(back)] == [first.as_dict(), second.as_dict()]
+    assert store.invoices.holder(first.tenant, first.key).as_dict() == first.as_dict()
+    with pytest.raises(InvoiceTaken):  # the same key, another claim (another campaign, another id)
+        store.invoices.claim(replace(_invoice(c, "00000001"), campaign_id="elsewhere"))
+    assert store.invoices.holder(first.tenant, first.key).campaign_id == c.id
+    other_company = replace(_invoice(c, "00000001"), tenant="Z" + first.tenant)
+    store.invoices.claim(other_company)  # another company's ledger
+    assert store.invoices.holder(other_company.tenant, first.key).id == other_company.id
+
+
+def test_a_claim_with_a_stale_campaign_writes_no_ledger_item(store, org):
+    c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
+    stale = store.campaigns.get(c.id)
+    c.title = "moved on"
+    store.campaigns.save(c)
+    invoice = _invoice(stale, "00000003")
+    with pytest.raises(StaleWrite):
+        with store.unit_of_work() as uow:
+            uow.invoices.claim(invoice)
+            stale.invoices = [invoice.ref]
+            uow.campaigns.save(stale)
+    assert store.invoices.holder(invoice.tenant, invoice.key) is None
+    assert store.campaigns.get(c.id).invoices == []
+
+
+def test_only_the_holding_campaign_releases_or_settles_and_a_settled_invoice_is_never_released(store, org):
+    c = store.campaigns.insert(campaign(org, status="approved", approved_amount=100))
+    invoice = _invoice(c, "00000004")
+    store.invoices.claim(invoice)
+    with pytest.raises(StaleWrite):
+        store.invoices.release(invoice.tenant, invoice.ref, "another-campaign")
+    store.invoices.settle(invoice.tenant, invoice.ref, c.id)
+    assert store.invoices.holder(invoice.tenant, invoice.key).status == "settled"
+    with pytest.raises(StaleWrite):
+        store.invoices.release(invoice.tenant, invoice.ref, c.id)
+    with pytest.raises(StaleWrite):
+        store.invoices.settle(invoice.tenant, invoice.ref, c.id)  # settled once
+    released = _invoice(c, "00000005")
+    store.invoices.claim(released)
+    store.invoices.release(released.tenant, released.ref, c.id)
+    assert store.invoices.holder(released.tenant, released.key) is None
+
+
+def test_a_settlement_policy_round_trips_and_defaults_to_invoices_not_required(store, org):
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.invoices import SettlementPolicy
+
+    tenant = org.split("/")[0]
+    assert store.policies.settlement(tenant) == SettlementPolicy()
+    policy = SettlementPolicy(True, Person("f", "Zhou"), "2026-11-02T00:00:00.000Z")
+    store.policies.put_settlement(tenant, policy)
+    assert store.policies.settlement(tenant) == policy
+    assert store.policies.settlement("Z" + tenant) == SettlementPolicy()

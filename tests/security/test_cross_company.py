@@ -13,6 +13,7 @@ import pytest
 from tests.conftest import Company, Flow, campaign_body
 
 ROLES = ("rep", "manager", "leader", "finance")
+INVOICE_QR = "01,04,3200162130,77001234,120.00,20261102,,4FD5"
 LISTS = (
     "/campaigns",
     "/feedback",
@@ -47,7 +48,10 @@ def victim(lambda_client):
     visit = api.post(f"/campaigns/{approved['id']}/visits", co.rep, {"lat": 32.0415, "lon": 118.7849})
     assert visit.status_code == 201, visit.json
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
+    invoice = api.post(f"/campaigns/{approved['id']}/invoices", co.rep, {"qr": INVOICE_QR})
+    assert invoice.status_code == 201, invoice.json
     return {
+        "invoice": invoice.json,
         "co": co,
         "rule": rule,
         "campaigns": [draft, submitted, approved, with_feedback],
@@ -128,6 +132,9 @@ CAMPAIGN_ROUTES = [
     ("POST", "/campaigns/{id}/visits", {"lat": 32.0415, "lon": 118.7849}),
     ("GET", "/campaigns/{id}/visits", None),
     ("GET", "/campaigns/{id}/evidence", None),
+    ("POST", "/campaigns/{id}/invoices", {"qr": "01,04,3200162130,77009999,1.00,20261102,,4FD5"}),
+    ("GET", "/campaigns/{id}/invoices", None),
+    ("DELETE", "/campaigns/{id}/invoices/{invoice_id}", None),
 ]
 
 
@@ -146,9 +153,12 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         attachments_before = api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json
         trail_before = api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json
         visits_before = api.get(f"/campaigns/{campaign['id']}/visits", co.leader).json
+        invoices_before = api.get(f"/campaigns/{campaign['id']}/invoices", co.leader).json
         r = api.call(
             method,
-            path.format(id=campaign["id"], attachment_id=victim["attachment"]["id"]),
+            path.format(
+                id=campaign["id"], attachment_id=victim["attachment"]["id"], invoice_id=victim["invoice"]["id"]
+            ),
             _token(attacker, role),
             body,
             headers={"Idempotency-Key": f"k-{role}-{method}-{path}"} if method == "POST" else None,
@@ -160,6 +170,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         assert api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json == attachments_before
         assert api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json == trail_before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/visits", co.leader).json == visits_before, (method, path)
+        assert api.get(f"/campaigns/{campaign['id']}/invoices", co.leader).json == invoices_before, (method, path)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -249,3 +260,24 @@ def test_a_cursor_rewritten_to_point_into_another_company_is_a_400_not_a_500_nor
         assert r.status_code in (200, 400), (path, name, r.status_code, r.json)
         if r.status_code == 200:
             assert not _ids(r.json) & (victim["ids"] | {victim["rule"]["id"]}), (path, name)
+
+
+def test_another_companys_claim_of_the_same_invoice_is_none_of_this_ones_business(api, victim, attacker):
+    """The ledger is per company: the attacker claims the victim's invoice on a campaign of its
+    own (201, nothing said of the victim), and the victim still holds its claim alone."""
+    mine = Flow(api, attacker).approved()
+    r = api.post(f"/campaigns/{mine['id']}/invoices", attacker.rep, {"qr": INVOICE_QR})
+    assert r.status_code == 201 and r.json["campaign_id"] == mine["id"], r.json
+    again = api.post(f"/campaigns/{mine['id']}/invoices", attacker.rep, {"qr": INVOICE_QR})
+    assert again.status_code == 409 and again.json.get("claimed_on") == {"campaign_id": mine["id"]}
+    co = victim["co"]
+    held = api.get(f"/campaigns/{victim['invoice']['campaign_id']}/invoices", co.leader).json
+    assert [i["id"] for i in held["items"]] == [victim["invoice"]["id"]]
+
+
+@pytest.mark.parametrize("role", ("leader", "finance"))
+def test_a_settlement_policy_is_the_callers_companys_own(api, victim, attacker, role):
+    co = victim["co"]
+    before = api.get("/settlement-policy", co.leader).json
+    assert api.put("/settlement-policy", _token(attacker, role), {"invoices_required": True}).status_code == 200
+    assert api.get("/settlement-policy", co.leader).json == before

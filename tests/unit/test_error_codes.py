@@ -45,8 +45,9 @@ def _callee(call: ast.Call) -> str:
 def codes_in_source() -> dict[str, dict[str, list[str]]]:
     """{kind: {code: [where …]}} for the three kinds of code, read from the server's source:
     `code="…"` and `code = "…"` and `{"code": "…"}` are error codes; the code argument of
-    field_error / InvalidInput.field / above / PydanticCustomError is a field code; that of
-    filecheck.Rejected a rejection code."""
+    field_error / InvalidInput.field / above / PydanticCustomError is a field code, and so are
+    the code of an invoice's field rule and refusal (domain/invoices.py: FieldRule, _refusal);
+    that of filecheck.Rejected a rejection code."""
     found: dict[str, dict[str, list[str]]] = {"error": {}, "field": {}, "rejection": {}}
 
     def add(kind: str, values: list[str] | None, where: str) -> None:
@@ -66,6 +67,10 @@ def codes_in_source() -> dict[str, dict[str, list[str]]]:
                     add("field", _literals(node.args[1]), where)
                 if callee == "PydanticCustomError" and node.args:
                     add("field", _literals(node.args[0]), where)
+                if callee == "FieldRule" and len(node.args) >= 2:
+                    add("field", _literals(node.args[1]), where)
+                if callee == "_refusal" and len(node.args) >= 3:
+                    add("field", _literals(node.args[2]), where)
                 if callee in ("Rejected", "filecheck.Rejected") and node.args:
                     add("rejection", _literals(node.args[0]), where)
             elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "code" for t in node.targets):
@@ -82,6 +87,7 @@ def test_the_source_scan_sees_the_codes_it_must():
     found = codes_in_source()
     assert {"budget_exceeded", "self_approval", "not_editable", "not_ready", "forbidden"} <= set(found["error"])
     assert {"above_requested", "not_a_date", "too_small", "bad_cursor", "approver_not_higher"} <= set(found["field"])
+    assert {"bad_invoice_code", "bad_invoice_number", "bad_check_code", "unknown_invoice_type"} <= set(found["field"])
     assert {"polyglot", "larger_than_declared", "zip_bomb"} <= set(found["rejection"])
 
 

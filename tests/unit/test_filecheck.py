@@ -174,3 +174,64 @@ def test_blank_image_has_no_hash_so_it_never_floods_the_index():
 )
 def test_filenames_are_sanitised(raw, expected):
     assert fc.sanitise_filename(raw) == expected
+
+
+# -- invoice QR codes ----------------------------------------------------------------------------
+@pytest.mark.parametrize("angle", [0, 17, -30])
+def test_the_qr_code_of_a_photographed_invoice_is_read_at_any_angle(angle):
+    found = fc.inspect(C.invoice_photo(C.INVOICE_QR, 2400, angle=angle), "image/jpeg")
+    assert found.invoice_qr == C.INVOICE_QR.strip()
+    assert found.phash and Image.open(io.BytesIO(found.thumbnail)).size[0] == 320  # the photo checks still made
+
+
+def test_a_photo_without_an_invoice_qr_has_none_nor_any_other_qr_taken_for_one(photo):
+    assert fc.inspect(C.jpeg(photo), "image/jpeg").invoice_qr is None
+    menu = C.scene(4, (1600, 1200))
+    menu.paste(C.qr_image("https://example.com/menu", 10).convert("RGB"), (100, 100))
+    assert fc.inspect(C.jpeg(menu), "image/jpeg").invoice_qr is None
+
+
+def test_a_screenshot_of_an_e_invoice_is_read_too():
+    sheet = C.invoice_sheet(C.INVOICE_QR, 1400)
+    assert fc.inspect(C.png(sheet), "image/png").invoice_qr == C.INVOICE_QR.strip()
+
+
+def test_the_first_page_of_a_pdf_is_searched_for_its_qr_code():
+    assert fc.inspect(C.invoice_pdf(C.INVOICE_QR), "application/pdf").invoice_qr == C.INVOICE_QR.strip()
+    assert fc.inspect(C.invoice_pdf(None), "application/pdf").invoice_qr is None
+    assert fc.inspect(C.pdf(), "application/pdf").invoice_qr is None  # a blank page
+
+
+def test_a_pdf_that_is_not_a_pdf_is_refused_as_corrupt():
+    with pytest.raises(fc.Rejected) as err:
+        fc.inspect(b"%PDF-1.4\nthis is no PDF at all\n%%EOF\n", "application/pdf")
+    assert err.value.code == "corrupt" and err.value.params == {"detected": "pdf"}
+
+
+def test_a_pdf_page_is_rendered_within_the_pixel_cap_however_large_the_page():
+    huge = C.pdf([b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 14400 14400]>>"])  # 5 m square, PDF's limit
+    tiny = C.pdf([b"<</Type/Page/Parent 2 0 R/MediaBox[0 0 20 20]>>"])
+    seen = []
+    real = fc.find_invoice_qr
+
+    def spy(img):
+        seen.append(img.size)
+        return real(img)
+
+    fc.find_invoice_qr = spy
+    try:
+        assert fc.inspect(huge, "application/pdf").invoice_qr is None
+        assert fc.inspect(tiny, "application/pdf").invoice_qr is None
+    finally:
+        fc.find_invoice_qr = real
+    assert all(w * h <= fc.PDF_RENDER_PIXELS for w, h in seen), seen
+    assert seen[1] == (80, 80)  # a small page: at most 4× its size in points
+
+
+def test_an_image_of_twenty_thousand_pixels_square_is_refused_before_it_is_decoded():
+    with pytest.raises(fc.Rejected) as err:
+        fc.inspect(C.jpeg_bomb(20_000, 20_000), "image/jpeg")
+    assert err.value.code == "too_many_pixels"
+    with pytest.raises(fc.Rejected) as png:
+        fc.inspect(C.png_bomb(20_000, 20_000), "image/png")
+    assert png.value.code == "too_many_pixels"

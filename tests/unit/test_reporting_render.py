@@ -125,6 +125,17 @@ def test_long_lists_are_cut_in_the_email_and_point_to_the_workbook(rollups_in_me
     assert html.render(data).count("店内促销 Suguo") == 30  # the page lists all of them
 
 
+def test_a_bar_thinner_than_a_pixel_still_renders(monkeypatch):
+    """A share too small to span a pixel (10,000 fen consumed of a budget of millions) once made
+    the mailed report fail to compile (Pillow refuses a rectangle that ends before it starts)."""
+    thin = charts.Drawing(
+        640, 80, "t", (charts.Rect(10, 10, 0.1, 0.2, charts.ACTUAL), charts.Rect(20, 10, 0, 5, "#fff"))
+    )
+    monkeypatch.setattr(png, "layout", lambda chart, width: thin)
+    content, width, height = png.render(charts_for_test())
+    assert content.startswith(b"\x89PNG") and width >= 640 and height >= 80
+
+
 def test_png_labels_fall_back_to_ascii_where_the_font_has_no_chinese(monkeypatch):
     monkeypatch.setattr(png, "PACKAGED_DIRS", ())  # as on a bare Lambda runtime without the layer
     monkeypatch.setattr(png, "SYSTEM_FONT_FILES", ())

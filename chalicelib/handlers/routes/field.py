@@ -47,7 +47,7 @@ def evidence_bundle(req: ApiRequest, campaign_id: str) -> Result:
             },
             "visits": [present.visit(v) for v in b.visits],
             "attachments": [present.attachment(a, evidence.links(a)) for a in b.attachments],
-            "invoices": b.invoices,
+            "invoices": [present.invoice(i) for i in b.invoices],
             "audit": {"items": b.audit, "verified": b.verified},
         }
     )

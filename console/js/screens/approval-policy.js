@@ -9,6 +9,7 @@ import { date, money, parseYuan, yuanText } from "../format.js";
 import {
   DataTable, FormMessage, LoadError, Loading, MoneyField, Notice, Page, SelectField, splitErrors, useAsync, useSubmit,
 } from "../components.js";
+import { SettlementPolicySwitch } from "../invoices.js";
 
 const APPROVERS = ["province", "region", "leader"];
 
@@ -78,6 +79,7 @@ function Editor({ policy, onSaved }) {
 
 export default function ApprovalPolicy({ session }) {
   const data = useAsync(() => api.policy(), []);
+  const invoicePolicy = useAsync(() => api.settlementPolicy(), []);
   const [saved, setSaved] = useState(0);
   const leader = session.claims.role === "leader";
   const title = t("nav.policy");
@@ -94,5 +96,6 @@ export default function ApprovalPolicy({ session }) {
     ${policy.updated_at ? html`<p class="hint">${t("policy.updated", { name: policy.updated_by ? policy.updated_by.name || policy.updated_by.id : "—", at: date(policy.updated_at) })}</p>`
       : html`<p>${t("policy.none")}</p>`}
     ${leader ? html`<${Editor} key=${saved} policy=${policy} onSaved=${onSaved} />` : html`<${ReadOnly} policy=${policy} />`}
+    ${invoicePolicy.data ? html`<${SettlementPolicySwitch} policy=${invoicePolicy.data} onSaved=${invoicePolicy.setData} editable=${leader} />` : ""}
   <//>`;
 }

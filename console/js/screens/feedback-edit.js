@@ -4,7 +4,7 @@
 // (with the photos), so a dropped network, a reload or a basement loses nothing. With no network
 // the screen works from the device's copy of the last sync.
 import { html, useMemo, useState } from "../ui.js";
-import { api, IntentKey } from "../api.js";
+import { api, IntentKey, NetworkError } from "../api.js";
 import { colon, t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { date, money, parseCount, parseYuan, percent, ratio, today, yuanText } from "../format.js";
@@ -18,6 +18,7 @@ import { CheckIn } from "../visits.js";
 import { discard, itemError, items as outboxItems, queueFeedback, send } from "../outbox.js";
 import { device, orDevice } from "../sync.js";
 import { useOutboxItems } from "../offline.js";
+import { InvoicePanel } from "../invoices.js";
 import { StatusLine } from "./campaign.js";
 
 const FIELDS = ["actual_spend", "actual_sales", "actual_units", "effect_rating", "reflections", "attachments"];
@@ -58,15 +59,11 @@ async function write(claims, kind, campaign, body, key) {
 
 const reportIn = (list) => list.filter((i) => i.kind !== "photo").at(-1) || null;
 
-function FeedbackForm({ campaign, feedback, attachments: initialAttachments, queued, session }) {
+function FeedbackForm({ campaign, feedback, attachments, setAttachments, values, setValues, draft, queued, session }) {
   const id = campaign.id;
   const claims = session.claims;
   const server = feedback.draft || feedback.submitted;
-  // what waits in the outbox is newer than what the server has
-  const first = reportIn(queued);
   const waiting = reportIn(useOutboxItems(id, queued));
-  const [values, setValues, draft] = useDraft(`feedback:${id}`, { ...valuesOf(first ? first.body : server), intent: null });
-  const [attachments, setAttachments] = useState(initialAttachments);
   const [saved, setSaved] = useState(server ? server.updated_at : null);
   const [latest, setLatest] = useState(server);
   const [queuedNote, setQueuedNote] = useState(null);
@@ -171,16 +168,36 @@ export default function FeedbackEdit({ params, session }) {
     orDevice(() => api.feedback(id), () => device.feedback(claims, id)),
     orDevice(() => api.attachments(id), () => device.attachments(claims, id)),
     outboxItems(claims).then((list) => list.filter((i) => i.campaign_id === id)),
+    // invoices are not kept on the device: offline, their panel says they need the network
+    api.invoices(id).catch((error) => (error instanceof NetworkError ? null : Promise.reject(error))),
   ]), [id]);
   const title = t("feedback.title");
   if (data.error) return html`<${Page} title=${title}><${LoadError} error=${data.error} onRetry=${data.reload} /><//>`;
   if (!data.data) return html`<${Page} title=${title} busy=${true}><${Loading} /><//>`;
-  const [campaign, feedback, attachments, queued] = data.data;
+  const [campaign, feedback, attachments, queued, invoices] = data.data;
   return html`<${Page} title=${title} back=${`#/campaigns/${campaign.id}`}>
     <p class="subtitle"><strong>${campaign.title}</strong> · ${campaign.customer.name || campaign.customer.id} · ${campaign.start_date} – ${campaign.end_date}</p>
     <${StatusLine} c=${campaign} />
     ${feedback.submitted ? html`<p class="hint">${t("campaign.feedback_submitted", { n: feedback.submitted.revision, at: date(feedback.submitted.submitted_at) })}</p>` : ""}
-    <${FeedbackForm} key=${campaign.id} campaign=${campaign} feedback=${feedback} attachments=${attachments.items}
-      queued=${queued} session=${session} />
+    <${FeedbackScreen} key=${campaign.id} campaign=${campaign} feedback=${feedback} attachments=${attachments.items}
+      invoices=${invoices} queued=${queued} session=${session} />
   <//>`;
+}
+
+/** The report's form and, beside it (a form of its own), the invoices proving the spend. */
+function FeedbackScreen({ campaign, feedback, attachments: initialAttachments, invoices: initialInvoices, queued, session }) {
+  const server = feedback.draft || feedback.submitted;
+  // what waits in the outbox is newer than what the server has
+  const first = reportIn(queued);
+  const [values, setValues, draft] = useDraft(`feedback:${campaign.id}`, { ...valuesOf(first ? first.body : server), intent: null });
+  const [attachments, setAttachments] = useState(initialAttachments);
+  const [invoices, setInvoices] = useState(initialInvoices);
+  const editable = campaign.status === "approved" && campaign.reimbursement.status !== "reimbursed";
+  const spend = parseYuan(values.actual_spend);
+  return html`
+    <${FeedbackForm} campaign=${campaign} feedback=${feedback} attachments=${attachments} setAttachments=${setAttachments}
+      values=${values} setValues=${setValues} draft=${draft} queued=${queued} session=${session} />
+    ${invoices ? html`<${InvoicePanel} campaign=${campaign} invoices=${invoices} onInvoices=${setInvoices} editable=${editable}
+      spend=${spend === null || Number.isNaN(spend) ? null : spend} onAttachments=${setAttachments} />`
+      : html`<section class="card invoices-offline"><h2>${t("invoice.title")}</h2><p class="hint">${t("invoice.needs_network")}</p></section>`}`;
 }

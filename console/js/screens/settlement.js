@@ -6,8 +6,9 @@ import { api, IntentKey } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, money, parseYuan, today, yuanText } from "../format.js";
 import {
-  Empty, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors, TextField, useAsync, useSubmit,
+  Empty, errorMessage, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors, TextField, useAsync, useSubmit,
 } from "../components.js";
+import { InvoiceList, InvoiceTotal, SettlementPolicySwitch } from "../invoices.js";
 
 const decidedAt = (c) => (c.decision && c.decision.at) || c.updated_at;
 
@@ -18,13 +19,31 @@ export async function approvedCampaigns(status) {
   return { items: wanted, complete };
 }
 
-function defaultAmount(c) {
+/** What settlement pays by default: the proposal (actual spend, capped at the approved amount),
+ * and where the company requires invoices never more than they prove. */
+function defaultAmount(c, invoicesRequired) {
   const r = c.reimbursement;
-  return r.proposed_amount !== null && r.proposed_amount !== undefined ? r.proposed_amount : c.approved_amount;
+  const proposed = r.proposed_amount !== null && r.proposed_amount !== undefined ? r.proposed_amount : c.approved_amount;
+  return invoicesRequired ? Math.min(proposed, r.invoice_total) : proposed;
 }
 
-function SettleForm({ c, onSettled }) {
-  const [amount, setAmount] = useState(yuanText(defaultAmount(c)));
+/** The campaign's invoices, read when finance opens them. */
+function Invoices({ c }) {
+  const [list, setList] = useState(null);
+  const [error, setError] = useState(null);
+  const open = (e) => {
+    if (e.currentTarget.open && !list) api.invoices(c.id).then(setList, setError);
+  };
+  return html`<details class="invoices-box" onToggle=${open}>
+    <summary><${InvoiceTotal} total=${c.reimbursement.invoice_total} count=${c.reimbursement.invoices}
+      spend=${c.plan_vs_actual.actual_spend} /></summary>
+    ${error ? html`<p class="form-error" role="alert">${errorMessage(error)}</p>`
+      : list ? html`<${InvoiceList} items=${list.items} />` : html`<${Loading} />`}
+  </details>`;
+}
+
+function SettleForm({ c, onSettled, invoicesRequired }) {
+  const [amount, setAmount] = useState(yuanText(defaultAmount(c, invoicesRequired)));
   const [note, setNote] = useState("");
   const [intent] = useState(() => new IntentKey());
   const submit = useSubmit();
@@ -37,7 +56,7 @@ function SettleForm({ c, onSettled }) {
     const fen = parseYuan(amount);
     if (Number.isNaN(fen)) return submit.setError({ local: { amount: t("err.money_format") } });
     const body = {};
-    if (fen !== null && fen !== defaultAmount(c)) body.amount = fen;
+    if (fen !== null && fen !== defaultAmount(c, invoicesRequired)) body.amount = fen;
     if (note.trim()) body.note = note.trim();
     const out = await submit.run(() => api.settle(c.id, body, intent.for(body)));
     if (out) onSettled(c, out);
@@ -60,6 +79,8 @@ function SettleForm({ c, onSettled }) {
 
 export default function Settlement() {
   const data = useAsync(() => approvedCampaigns("unlocked"), []);
+  const policy = useAsync(() => api.settlementPolicy(), []);
+  const required = Boolean(policy.data && policy.data.invoices_required);
   const [done, setDone] = useState(null);
   const settled = (c, out) => {
     data.setData((d) => ({ ...d, items: d.items.filter((x) => x.id !== c.id) }));
@@ -70,6 +91,7 @@ export default function Settlement() {
     actions=${html`<a class="button secondary" href="#/settlement/locked">${t("nav.locked")}</a>
       <a class="button secondary" href="#/budgets">${t("nav.budgets")}</a>`}>
     ${done ? html`<${Notice} kind="ok">${done}<//>` : ""}
+    ${policy.data ? html`<${SettlementPolicySwitch} policy=${policy.data} onSaved=${policy.setData} editable=${true} />` : ""}
     ${data.error ? html`<${LoadError} error=${data.error} onRetry=${data.reload} />`
       : !data.data ? html`<${Loading} />`
       : items.length === 0 ? html`<${Empty}>${t("settle.none")}<//>`
@@ -81,9 +103,12 @@ export default function Settlement() {
             [t("settle.approved_at"), `${decidedAt(c).slice(0, 10)} (${t("worklist.days", { n: daysBetween(decidedAt(c), today()) })})`],
             [t("field.approved_amount"), money(c.approved_amount)],
             [t("fig.actual_spend"), money(c.plan_vs_actual.actual_spend)],
-            [t("settle.proposed"), html`<strong>${money(defaultAmount(c))}</strong>`],
+            [t("settle.proposed"), html`<strong>${money(defaultAmount(c, required))}</strong>`],
           ]} />
-          <${SettleForm} c=${c} onSettled=${settled} />
+          ${required && c.reimbursement.invoice_total < defaultAmount(c, false)
+            ? html`<${Notice} kind="warn">${t("settle.invoices_short", { total: money(c.reimbursement.invoice_total) })}<//>` : ""}
+          <${Invoices} c=${c} />
+          <${SettleForm} key=${`${c.id}-${required}`} c=${c} onSettled=${settled} invoicesRequired=${required} />
         </li>`)}</ol>`}
     ${data.data && !data.data.complete ? html`<p class="hint">${t("approvals.more")}</p>` : ""}
   <//>`;

@@ -246,3 +246,38 @@ def test_an_invoice_change_reaches_the_campaigns_readers_once_and_leaves_with_th
     stream.campaign(c.id)
     assert changes.invoice_changed(c.id, "INV-2", f"invoice|CN|x|claimed|{c.id}", shown) == "recorded"
     assert _feed(REP)[0][-1] == ("invoice", "INV-2", "remove")
+
+
+def test_invoices_claimed_released_and_settled_reach_the_feed_from_the_campaigns_stream(store):
+    """A claim, a release and a settlement each travel with the campaign listing the invoices,
+    so the campaigns stream's record of that write feeds the invoice too: once, in order, as
+    GET /campaigns/{id}/invoices shows it, to the campaign's readers only."""
+    from chalicelib.logic import invoices, settlement
+
+    stream = Stream()
+    c = approved()
+    stream.campaign(c.id)
+    _, cursor, _ = _feed(REGION)
+    kept = invoices.claim_invoice(REP, c.id, {"qr": "01,04,3200162130,00000001,100.00,20261102,,4FD5"})
+    stream.campaign(c.id)
+    dropped = invoices.claim_invoice(REP, c.id, {"qr": "01,04,3200162130,00000002,50.00,20261102,,4FD5"})
+    stream.campaign(c.id)
+    invoices.delete_invoice(REP, c.id, dropped.id)
+    stream.campaign(c.id)
+    settlement.settle(FINANCE, c.id, None, None)
+    stream.campaign(c.id)
+    page, _, items = _feed(REGION, cursor)
+    shown = [(e, i, op) for e, i, op in page if e == "invoice"]
+    assert shown == [
+        ("invoice", kept.id, "upsert"),
+        ("invoice", dropped.id, "upsert"),
+        ("invoice", dropped.id, "remove"),
+        ("invoice", kept.id, "upsert"),
+    ]
+    invoice_items = [i for i in items if i.entry.change.entity == "invoice"]
+    assert invoice_items[0].invoice == invoices.list_invoices(REP, c.id)[0][0].as_dict() | {"status": "claimed"}
+    assert invoice_items[-1].invoice is not None and invoice_items[-1].invoice["status"] == "settled"
+    # redelivered: nothing twice; and nothing of it in another region's feed
+    assert changes.campaign_item_changed(None, images.campaign_image(repos.campaigns().get(c.id))) == "duplicate"
+    assert _feed(REGION, cursor)[0] == page
+    assert not [e for e in _feed(WEST)[0] if e[0] == "invoice"]
