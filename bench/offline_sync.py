@@ -141,6 +141,12 @@ def run(url: str, campaigns: int = 5, photos: int = 3, browser: Any = None) -> d
         bar = page.locator(".offline-bar")
         bar.get_by_text("本机数据同步于").wait_for()
 
+        # after one visit: the service worker holds the release and serves the page
+        deadline = time.monotonic() + 60  # polled: wait_for_function's eval is refused by the CSP
+        while not page.evaluate("navigator.serviceWorker.controller !== null"):
+            if time.monotonic() > deadline:
+                raise RuntimeError("the service worker never took over the page")
+            page.wait_for_timeout(100)
         context.set_offline(True)
         written = time.perf_counter()
         for c in made:

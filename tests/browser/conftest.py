@@ -139,6 +139,12 @@ class Console:
     def ready(self) -> None:
         self.page.wait_for_selector("main .page[data-busy=false]")
 
+    def installed(self) -> None:
+        """Wait until the service worker holds the console's release and serves this page: what
+        "after one visit" means before the network goes (it installs once the page is idle)."""
+        # polled with evaluate: wait_for_function compiles its predicate with eval, which the CSP refuses
+        wait_for(lambda: self.page.evaluate("navigator.serviceWorker.controller !== null"), 60)
+
     # -- checks ------------------------------------------------------------------------------
     def shot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

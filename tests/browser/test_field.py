@@ -119,6 +119,7 @@ def test_the_reps_main_screens_at_a_desk(console, company, stack):
     p = rep.page
     p.locator(".offline-bar").get_by_text("本机数据同步于").wait_for()
     rep.check("desk-campaigns")
+    rep.installed()
     rep.context.set_offline(True)
     rep.nav("待反馈")
     rep.check("desk-requests-offline")

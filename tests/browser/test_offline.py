@@ -58,6 +58,7 @@ def test_a_rep_works_offline_through_a_reload_and_each_write_reaches_the_server_
     bar.get_by_text("本机数据同步于").wait_for()  # the first sync, at sign-in
 
     # The network goes: the lists of the last sync are still there.
+    rep.installed()
     rep.context.set_offline(True)
     rep.nav("待反馈")
     assert "离线" in bar.inner_text()
@@ -165,6 +166,7 @@ def test_another_person_on_the_same_device_never_sees_the_first_ones_data(consol
     p.locator(".offline-bar").get_by_text("本机数据同步于").wait_for()
 
     # Li Lei saves a draft offline, and signs out once it waits.
+    rep.installed()
     rep.context.set_offline(True)
     p.get_by_role("link", name="品鉴 · 李雷的活动").click()
     rep.ready()
@@ -261,6 +263,7 @@ def test_the_device_copy_follows_the_changes_feed_and_starts_again_when_told_to(
     assert not [url for url in reads if "/campaigns?" in url], reads  # no list reloaded
 
     def device_titles() -> list[str]:
+        rep.installed()
         rep.context.set_offline(True)
         rep.nav("我的活动")
         assert "离线" in bar.inner_text()

@@ -118,6 +118,7 @@ def test_rep_writes_feedback_with_photos_keeps_it_offline_and_maintains_revision
 
     # The network drops while the form is half done: the draft waits on the device, and after a
     # reload and a sign-in it is saved on the server.
+    rep.installed()
     rep.context.set_offline(True)
     p.get_by_role("button", name="保存草稿").click()
     p.get_by_text("草稿已保存在本机，联网后自动保存到服务器。").wait_for()
