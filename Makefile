@@ -63,6 +63,7 @@ bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync 
 	$(BIN)/python -m bench.evidence
 	$(BIN)/python -m bench.invoices
 	$(BIN)/python -m bench.evaluation
+	$(BIN)/python -m bench.vouchers
 	$(BIN)/python -m bench.stream_decode
 	$(BIN)/python -m bench.changes
 	$(BIN)/python -m bench.console

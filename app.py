@@ -24,6 +24,7 @@ from chalicelib.handlers.routes import (
     rules,
     service,
     settlement,
+    vouchers,
 )
 
 # Powertools owns the "huixiang" logger (JSON lines); Chalice must not add a second handler to it.
@@ -41,6 +42,7 @@ for module in (
     evaluation,
     reports,
     money,
+    vouchers,
 ):
     app.register_blueprint(module.routes.blueprint)
 
@@ -97,6 +99,14 @@ def on_evidence_change(event: Any) -> Any:
 def on_report_requested(event: Any) -> Any:
     """A pending report inserted (on demand or by the schedule) is compiled, stored and emailed."""
     return streams.on_report_change(event.to_dict(), event.context)
+
+
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("VOUCHERS_STREAM_ARN", "vouchers"), batch_size=1, starting_position="TRIM_HORIZON"
+)
+def on_voucher_change(event: Any) -> Any:
+    """A voucher batch given its voucher number writes it on every campaign in it."""
+    return streams.on_voucher_change(event.to_dict(), event.context)
 
 
 # -- the upload checker -----------------------------------------------------------------------

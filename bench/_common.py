@@ -217,6 +217,18 @@ def publish(results: dict[str, Any], shown: str, out: Path | None, quick: bool, 
         merge_results(target, results, stale=stale)
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (MB), as /proc says; 0 where there is no /proc."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 

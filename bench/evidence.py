@@ -44,6 +44,7 @@ from bench._common import (
     log,
     on_every_dynamodb_client,
     publish,
+    rss_mb,
     run_worker,
 )
 
@@ -391,14 +392,6 @@ def worker_speed(reps: int, photo: str) -> dict[str, Any]:
     }
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
 def worker_peak(part: str, photo: str) -> dict[str, float]:
     """Peak RSS added by one check (or one full decode) in a fresh process, imports done first."""
     import resource
@@ -410,7 +403,7 @@ def worker_peak(part: str, photo: str) -> dict[str, float]:
 
     data = Path(photo).read_bytes()
     _pending(data, 1)
-    before = _rss_mb()
+    before = rss_mb()
     if part == "peak-check":
         _check(data, 1)
     else:

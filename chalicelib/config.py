@@ -41,6 +41,7 @@ class Settings:
     audit_table: str = ""
     changes_table: str = ""  # the changes feed (dal/changes.py)
     invoices_table: str = ""
+    vouchers_table: str = ""
 
 
 def _prefix(stage: str) -> str:
@@ -83,4 +84,5 @@ def settings() -> Settings:
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
         changes_table=env.get("CHANGES_TABLE", f"{p}-changes"),
         invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
+        vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),
     )

@@ -290,6 +290,7 @@ class Streams:
             "campaigns": settings().campaigns_table,
             "reports": settings().reports_table,
             "evidence": settings().evidence_table,
+            "vouchers": settings().vouchers_table,
         }[kind]
 
     def records(self, kind: str, predicate) -> list[dict]:
@@ -311,6 +312,19 @@ class Streams:
         """Deliver the campaign's feedback records not yet delivered, as the mapping would."""
         fresh = [r for r in self.feedback_records(campaign_id) if r["eventID"] not in self.delivered]
         return self.invoke("on_feedback_change", fresh) if fresh else {"batchItemFailures": []}
+
+    def deliver_vouchers(self, tenant: str) -> dict:
+        """Deliver the company's vouchers-table records not yet delivered, one per invocation
+        (the mapping's batch size), as the mapping would; the failures of all of them."""
+
+        def mine(r):
+            image = r["dynamodb"].get("NewImage") or r["dynamodb"].get("OldImage") or {}
+            return image.get("tenant", {}).get("S") == tenant
+
+        failures: list = []
+        for record in [r for r in self.records("vouchers", mine) if r["eventID"] not in self.delivered]:
+            failures += self.invoke("on_voucher_change", [record])["batchItemFailures"]
+        return {"batchItemFailures": failures}
 
     def run_rules(self, tenant: str, rounds: int = 50) -> int:
         """Deliver the company's rule records until the sweeps they start have finished."""

@@ -13,17 +13,19 @@ from typing import TYPE_CHECKING, Any
 from chalicelib.lazy import on_first_use
 
 if TYPE_CHECKING:
-    from chalicelib.dal import campaigns, evidence, feedback, rules, visits
+    from chalicelib.dal import campaigns, evidence, feedback, rules, visits, vouchers
     from chalicelib.domain.campaign import Campaign
     from chalicelib.domain.evidence import Attachment
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
     from chalicelib.domain.visits import Visit
+    from chalicelib.domain.vouchers import VoucherBatch
 else:
     campaigns = on_first_use("chalicelib.dal.campaigns")
     evidence = on_first_use("chalicelib.dal.evidence")
     feedback = on_first_use("chalicelib.dal.feedback")
     rules = on_first_use("chalicelib.dal.rules")
     visits = on_first_use("chalicelib.dal.visits")
+    vouchers = on_first_use("chalicelib.dal.vouchers")
 
 Image = Mapping[str, Any]
 
@@ -73,3 +75,8 @@ def attachment_image(a: Attachment) -> dict[str, Any]:
 
 def visit_image(v: Visit) -> dict[str, Any]:
     return visits.visit_image(v)
+
+
+def voucher_batch(image: Image | None) -> VoucherBatch | None:
+    """The voucher batch a vouchers-table image holds; None for no image or another item."""
+    return vouchers.batch_from_image(image) if image else None

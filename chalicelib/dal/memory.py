@@ -53,6 +53,7 @@ from chalicelib.domain.rollups import (
     without_exact,
 )
 from chalicelib.domain.visits import Visit
+from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
 
 if TYPE_CHECKING:
     from chalicelib.domain.mail import Mail
@@ -154,6 +155,10 @@ class _Tables:
     feed: dict[str, dict[int, tuple[FeedEntry, float]]] = field(default_factory=dict)  # entry, expires at
     feed_facts: dict[str, set[str]] = field(default_factory=dict)
     feed_heads: dict[str, int] = field(default_factory=dict)  # a partition's last seq (never expires)
+    accounting: dict[str, Accounting] = field(default_factory=dict)
+    export_states: dict[str, ExportState] = field(default_factory=dict)
+    exports: dict[str, dict[str, ExportItem]] = field(default_factory=dict)  # tenant → export key → item
+    voucher_batches: dict[str, dict[str, VoucherBatch]] = field(default_factory=dict)  # tenant → id → batch
 
 
 # -- campaigns -------------------------------------------------------------------------------
@@ -775,7 +780,15 @@ class MemoryObjects:
     def put_artifact(self, key: str, body: bytes, content_type: str) -> None:
         self.put(key, body, content_type, bucket=self.reports_bucket)
 
-    def artifact_url(self, key: str) -> str:
+    def upload_artifact(self, key: str, path: str, content_type: str) -> None:
+        with open(path, "rb") as fh:
+            self.put_artifact(key, fh.read(), content_type)
+
+    def artifact(self, key: str) -> bytes:
+        """An artifact's bytes (memory only: tests read what a link would download)."""
+        return self._t.objects[(self.reports_bucket, key)][0]
+
+    def artifact_url(self, key: str, filename: str | None = None) -> str:
         return f"memory://{self.reports_bucket}/{key}"
 
 
@@ -1029,6 +1042,151 @@ class MemoryAudit:
         return [trail[seq].as_dict() for seq in sorted(trail)]
 
 
+# -- vouchers ----------------------------------------------------------------------------------
+class MemoryVouchers:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    @contextmanager
+    def _together(self) -> Iterator[_Writes]:
+        """This repository's writes all or nothing, whether or not a unit of work collects them."""
+        if isinstance(self._writes, _Together):
+            yield self._writes
+            return
+        own = _Together(self._writes.lock)
+        yield own
+        own.commit()
+
+    def accounting(self, tenant: str) -> Accounting | None:
+        return copy.deepcopy(self._t.accounting.get(tenant))
+
+    def put_accounting(self, tenant: str, accounting: Accounting) -> None:
+        value = copy.deepcopy(accounting)
+        self._writes.write(_Op(lambda: True, lambda: self._t.accounting.__setitem__(tenant, value)))
+
+    def queue(self, tenant: str, item: ExportItem) -> None:
+        def below_watermark() -> bool:
+            return self.state(tenant).watermark <= item.settled_at
+
+        with self._together() as writes:
+            writes.write(_Op(below_watermark, lambda: None, kind="check"))
+            writes.write(
+                _Op(
+                    lambda: item.key not in self._t.exports.get(tenant, {}),
+                    lambda: self._t.exports.setdefault(tenant, {}).__setitem__(item.key, item),
+                )
+            )
+
+    def exported(self, tenant: str, since: str, until: str, after: str | None = None) -> Iterator[ExportItem]:
+        with self._t.lock:
+            keys = sorted(
+                k for k in self._t.exports.get(tenant, {}) if since <= k < until and (after is None or k > after)
+            )
+            found = [self._t.exports[tenant][k] for k in keys]
+        yield from found
+
+    def any_exported(self, tenant: str, since: str, until: str) -> bool:
+        return next(self.exported(tenant, since, until), None) is not None
+
+    def state(self, tenant: str) -> ExportState:
+        return self._t.export_states.get(tenant, ExportState())
+
+    def claim(self, batch: VoucherBatch, read: ExportState, holder: str, lease_until: str) -> None:
+        tenant, snapshot = batch.tenant, copy.deepcopy(batch)
+
+        def unmoved() -> bool:
+            now = self.state(tenant)
+            return now.watermark == read.watermark and now.exporting is None
+
+        def move() -> None:
+            self._t.export_states[tenant] = ExportState(batch.until, batch.id, holder, lease_until)
+
+        with self._together() as writes:
+            writes.write(_Op(unmoved, move, kind="update"))
+            writes.write(
+                _Op(
+                    lambda: batch.id not in self._t.voucher_batches.get(tenant, {}),
+                    lambda: self._t.voucher_batches.setdefault(tenant, {}).__setitem__(batch.id, snapshot),
+                )
+            )
+
+    def take_over(self, tenant: str, read: ExportState, holder: str, lease_until: str) -> None:
+        def unchanged() -> bool:
+            now = self.state(tenant)
+            return (now.exporting, now.holder, now.lease_until) == (read.exporting, read.holder, read.lease_until)
+
+        def hold() -> None:
+            self._t.export_states[tenant] = replace(self.state(tenant), holder=holder, lease_until=lease_until)
+
+        self._writes.write(_Op(unchanged, hold, kind="update"))
+
+    def finish(self, batch: VoucherBatch, holder: str) -> None:
+        if batch.campaigns is None or batch.total is None:
+            raise ValueError(f"batch {batch.id} is not counted yet")
+        tenant = batch.tenant
+
+        def holds() -> bool:
+            now = self.state(tenant)
+            return now.exporting == batch.id and now.holder == holder
+
+        def release() -> None:
+            self._t.export_states[tenant] = ExportState(self.state(tenant).watermark)
+
+        def ready() -> None:
+            stored = self._t.voucher_batches[tenant][batch.id]
+            self._t.voucher_batches[tenant][batch.id] = stored.ready(
+                batch.campaigns or 0, batch.total or 0, batch.artifacts
+            )
+
+        with self._together() as writes:
+            writes.write(_Op(holds, release, kind="update"))
+            writes.write(_Op(lambda: batch.id in self._t.voucher_batches.get(tenant, {}), ready, kind="update"))
+
+    def batch(self, tenant: str, batch_id: str) -> VoucherBatch | None:
+        return copy.deepcopy(self._t.voucher_batches.get(tenant, {}).get(batch_id))
+
+    def batches(self, tenant: str, page: PageRequest) -> Page[VoucherBatch]:
+        fp = fingerprint("voucher-batches", tenant)
+        start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        if start is not None and start["pk"] != f"batch#{tenant}":
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
+        with self._t.lock:
+            found = sorted(self._t.voucher_batches.get(tenant, {}).values(), key=lambda b: b.id, reverse=True)
+        if start is not None:
+            found = [b for b in found if b.id < start["sk"]]
+        chunk = found[: page.limit]
+        cursor = None
+        if chunk and len(chunk) == page.limit:
+            cursor = encode_cursor({"pk": f"batch#{tenant}", "sk": chunk[-1].id}, fp)
+        return Page(items=[copy.deepcopy(b) for b in chunk], next_cursor=cursor)
+
+    def post(self, tenant: str, batch_id: str, voucher_no: str, by: Person, at: str) -> None:
+        def postable() -> bool:
+            b = self._t.voucher_batches.get(tenant, {}).get(batch_id)
+            return b is not None and b.voucher_no is None and b.export == "ready"
+
+        def post() -> None:
+            b = self._t.voucher_batches[tenant][batch_id]
+            self._t.voucher_batches[tenant][batch_id] = replace(
+                b, voucher_no=voucher_no, posted_at=at, posted_by=by, posting="running", campaigns_posted=0
+            )
+
+        self._writes.write(_Op(postable, post, kind="update"))
+
+    def record_posting(self, tenant: str, batch_id: str, cursor: str | None, posted: int, done: bool) -> None:
+        def posted_batch() -> bool:
+            b = self._t.voucher_batches.get(tenant, {}).get(batch_id)
+            return b is not None and b.voucher_no is not None
+
+        def record() -> None:
+            b = self._t.voucher_batches[tenant][batch_id]
+            self._t.voucher_batches[tenant][batch_id] = replace(
+                b, posting_cursor=cursor, campaigns_posted=posted, posting="done" if done else "running"
+            )
+
+        self._writes.write(_Op(posted_batch, record, kind="update"))
+
+
 # -- the storage --------------------------------------------------------------------------------
 class _Repositories:
     """Every repository of ports.Repositories over `t`, its writes going to `writes`."""
@@ -1045,6 +1203,7 @@ class _Repositories:
         self.delegations = MemoryDelegations(t, writes)
         self.audit = MemoryAudit(t, writes)
         self.invoices = MemoryInvoices(t, writes)
+        self.vouchers = MemoryVouchers(t, writes)
 
 
 class InMemoryStorage(_Repositories):

@@ -235,7 +235,41 @@ class RuleModel(Model):
     by_tenant = _gsi("by_tenant", "rule_tenant", "id")()
 
 
-STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel)  # and EvidenceModel, below
+class VoucherModel(Model):
+    """Vouchers for the general ledger (dal/vouchers.py says which item is which): a company's
+    accounts, its export state (the watermark and the lease of the batch being made), its export
+    queue (one item per settled campaign) and its voucher batches. Stream on: a batch given its
+    voucher number is posted to its campaigns by the stream's function."""
+
+    class Meta(_Meta):
+        table_name = settings().vouchers_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    kind = UnicodeAttribute()  # accounting | state | export | batch
+    tenant = UnicodeAttribute()
+    data = UnicodeAttribute(null=True)  # the item's fields (JSON)
+    # the export state: where the queue was cut last, and the batch being made
+    watermark = UnicodeAttribute(null=True)
+    exporting = UnicodeAttribute(null=True)
+    holder = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+    # a batch: its files, and the ERP's voucher number and how far posting it got
+    export = UnicodeAttribute(null=True)  # running | ready
+    campaigns = NumberAttribute(null=True)
+    total = NumberAttribute(null=True)
+    artifacts = UnicodeAttribute(null=True)  # JSON: kind → object key
+    voucher_no = UnicodeAttribute(null=True)
+    posted_at = UnicodeAttribute(null=True)
+    posted_by = UnicodeAttribute(null=True)  # JSON: {id, name}
+    posting = UnicodeAttribute(null=True)  # running | done
+    posting_cursor = UnicodeAttribute(null=True)  # the export key of the last campaign posted
+    campaigns_posted = NumberAttribute(null=True)
+
+
+STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel, VoucherModel)  # and EvidenceModel, below
 
 
 def create_tables() -> None:

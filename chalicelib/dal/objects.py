@@ -7,6 +7,7 @@
 | `quarantine/<campaign>/<attachment>` | rejected or unasked-for uploads, never served | the upload checker |
 | `dead-letters/<source>/<event id>.json` | stream records that could not be applied | stream handlers |
 | `reports/<tenant>/<period>/<report>/…` | compiled report artifacts | the report compiler |
+| `vouchers/<tenant>/<batch>/…` | a voucher batch's CSV and workbook | the batch's creation |
 
 Presigned links are SigV4 (see dal/clients.py), short-lived, and name one key each.
 """
@@ -30,6 +31,7 @@ THUMBNAIL_PREFIX = "thumbnails/"
 QUARANTINE_PREFIX = "quarantine/"
 DEAD_LETTER_PREFIX = "dead-letters/"
 REPORT_PREFIX = "reports/"
+VOUCHER_PREFIX = "vouchers/"
 UPLOAD_TTL_SECONDS = 900  # presigned upload: 15 minutes at most
 LINK_TTL_SECONDS = 300  # download and thumbnail links
 UPLOAD_TOKEN_META = "upload-token"  # x-amz-meta-upload-token, pinned in the upload policy
@@ -64,6 +66,10 @@ def dead_letter_key(source: str, event_id: str) -> str:
 
 def report_prefix(tenant: str, period: str, report_id: str) -> str:
     return f"{REPORT_PREFIX}{tenant}/{period}/{report_id}/huixiang-{period}"
+
+
+def voucher_prefix(tenant: str, batch_id: str) -> str:
+    return f"{VOUCHER_PREFIX}{tenant}/{batch_id}/huixiang-vouchers-{batch_id}"
 
 
 def _utc(seconds_from_now: int) -> str:
@@ -192,9 +198,19 @@ class ObjectStore:
     def put_artifact(self, key: str, body: bytes, content_type: str) -> None:
         self.put(key, body, content_type, bucket=settings().reports_bucket)
 
-    def artifact_url(self, key: str) -> str:
+    def upload_artifact(self, key: str, path: str, content_type: str) -> None:
+        """An artifact streamed from a file (in parts when large), never read into memory whole."""
+        self._client().upload_file(
+            path,
+            settings().reports_bucket,
+            key,
+            ExtraArgs={"ContentType": content_type, "ServerSideEncryption": "AES256"},
+        )
+
+    def artifact_url(self, key: str, filename: str | None = None) -> str:
+        params = {"Bucket": settings().reports_bucket, "Key": key}
+        if filename is not None:
+            params["ResponseContentDisposition"] = content_disposition(filename)
         return self._client().generate_presigned_url(
-            "get_object",
-            Params={"Bucket": settings().reports_bucket, "Key": key},
-            ExpiresIn=settings().report_link_ttl_seconds,
+            "get_object", Params=params, ExpiresIn=settings().report_link_ttl_seconds
         )

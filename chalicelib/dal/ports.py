@@ -19,7 +19,7 @@ budget policy's `{by, at}` are still plain dicts.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.rollups import Metrics, Placement, RowKey, Standing
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
     from chalicelib.domain.visits import Visit
+    from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
 
 #: A stored report (its fields, `status`, and once compiled `artifacts` or `error`).
 Report = dict[str, Any]
@@ -237,6 +238,56 @@ class AuditRepo(Protocol):
     def entries(self, campaign_id: str) -> list[dict[str, Any]]: ...
 
 
+class VoucherRepo(Protocol):
+    """Vouchers for the general ledger: a company's accounts, its export queue (an item per
+    settled campaign, queued in the settlement's unit of work), where the queue was cut last
+    and who is cutting it now, and its batches (dal/vouchers.py: how a campaign lands in one
+    batch, ever)."""
+
+    def accounting(self, tenant: str) -> Accounting | None: ...
+
+    def put_accounting(self, tenant: str, accounting: Accounting) -> None: ...
+
+    def queue(self, tenant: str, item: ExportItem) -> None:
+        """Put a settled campaign's export item while the watermark is not past its settled
+        time (StaleWrite otherwise: settle again, later)."""
+        ...
+
+    def exported(self, tenant: str, since: str, until: str, after: str | None = None) -> Iterator[ExportItem]:
+        """The export items settled in [since, until), in settled order, after the key `after`,
+        read page by page as they are consumed."""
+        ...
+
+    def any_exported(self, tenant: str, since: str, until: str) -> bool: ...
+
+    def state(self, tenant: str) -> ExportState: ...
+
+    def claim(self, batch: VoucherBatch, read: ExportState, holder: str, lease_until: str) -> None:
+        """Move the watermark to `batch.until`, hold the export and insert the batch, if the
+        state is still the one read (StaleWrite otherwise)."""
+        ...
+
+    def take_over(self, tenant: str, read: ExportState, holder: str, lease_until: str) -> None:
+        """Hold a crashed creation's export, if its lease is still the one read (StaleWrite otherwise)."""
+        ...
+
+    def finish(self, batch: VoucherBatch, holder: str) -> None:
+        """The batch's files and figures, and the export released, if `holder` holds it (StaleWrite otherwise)."""
+        ...
+
+    def batch(self, tenant: str, batch_id: str) -> VoucherBatch | None: ...
+
+    def batches(self, tenant: str, page: PageRequest) -> Page[VoucherBatch]:
+        """Newest first."""
+        ...
+
+    def post(self, tenant: str, batch_id: str, voucher_no: str, by: Person, at: str) -> None:
+        """The voucher number on a ready batch that has none (StaleWrite otherwise)."""
+        ...
+
+    def record_posting(self, tenant: str, batch_id: str, cursor: str | None, posted: int, done: bool) -> None: ...
+
+
 # -- repositories and services outside units of work ----------------------------------------------
 class RollupRepo(Protocol):
     """Roll-up rows and ROI standings: exactly-once deltas from the campaigns stream, read by
@@ -340,7 +391,13 @@ class ObjectStore(Protocol):
 
     def put_artifact(self, key: str, body: bytes, content_type: str) -> None: ...
 
-    def artifact_url(self, key: str) -> str: ...
+    def upload_artifact(self, key: str, path: str, content_type: str) -> None:
+        """An artifact from a file, streamed: never held in memory whole."""
+        ...
+
+    def artifact_url(self, key: str, filename: str | None = None) -> str:
+        """A short-lived link; with `filename`, a download under that name."""
+        ...
 
 
 class Mailer(Protocol):
@@ -392,6 +449,9 @@ class Repositories(Protocol):
 
     @property
     def invoices(self) -> InvoiceRepo: ...
+
+    @property
+    def vouchers(self) -> VoucherRepo: ...
 
 
 class UnitOfWork(Repositories, Protocol):

@@ -75,6 +75,10 @@ def invoices() -> ports.InvoiceRepo:
     return storage().invoices
 
 
+def vouchers() -> ports.VoucherRepo:
+    return storage().vouchers
+
+
 def rollups() -> ports.RollupRepo:
     return storage().rollups
 

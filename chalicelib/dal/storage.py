@@ -92,6 +92,12 @@ class DynamoRepositories:
 
         return InvoiceRepository(self.writes)
 
+    @cached_property
+    def vouchers(self) -> ports.VoucherRepo:
+        from chalicelib.dal.vouchers import VoucherRepository
+
+        return VoucherRepository(self.writes)
+
 
 class DynamoStorage(DynamoRepositories):
     """Production storage (and the local stack's, against moto)."""

@@ -45,7 +45,7 @@ def connection() -> Connection:
 
 @dataclass
 class _Write:
-    kind: str  # put | update | delete
+    kind: str  # check | put | update | delete
     model: Model
     condition: Condition | None = None
     actions: list[Action] = field(default_factory=list)
@@ -68,6 +68,11 @@ class Writes:
         raise NotImplementedError
 
     def delete(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
+        raise NotImplementedError
+
+    def check(self, model: Model, condition: Condition, conflict: Conflict = StaleWrite) -> None:
+        """A condition on the item `model` names (its key), written nowhere: the transaction
+        it travels in commits only while it holds."""
         raise NotImplementedError
 
     def after(self, callback: Callable[[], None]) -> None:
@@ -109,6 +114,9 @@ class Immediately(Writes):
                 raise conflict() from None
             raise
 
+    def check(self, model: Model, condition: Condition, conflict: Conflict = StaleWrite) -> None:
+        raise TypeError("a condition check only means something beside writes: use all_or_nothing")
+
     def after(self, callback: Callable[[], None]) -> None:
         callback()
 
@@ -135,12 +143,17 @@ class Together(Writes):
     def delete(self, model: Model, condition: Condition | None = None, conflict: Conflict = StaleWrite) -> None:
         self.writes.append(_Write("delete", model, condition, conflict=conflict))
 
+    def check(self, model: Model, condition: Condition, conflict: Conflict = StaleWrite) -> None:
+        self.writes.append(_Write("check", model, condition, conflict=conflict))
+
     def after(self, callback: Callable[[], None]) -> None:
         self.callbacks.append(callback)
 
     def commit(self) -> None:
         if not self.writes:
             return
+        if all(w.kind == "check" for w in self.writes):
+            raise ValueError("a unit of work of condition checks alone writes nothing")
         if len(self.writes) == 1:
             self._commit_single(self.writes[0])  # one item: a plain conditional write costs half
         else:
@@ -160,14 +173,16 @@ class Together(Writes):
     def _commit_transaction(self) -> None:
         if len(self.writes) > TRANSACTION_LIMIT:
             raise ValueError(f"{len(self.writes)} writes in one unit of work; DynamoDB allows {TRANSACTION_LIMIT}")
-        # PynamoDB sends deletes, puts, updates in that order; the cancellation reasons come
-        # back in the order sent.
-        order = {"delete": 0, "put": 1, "update": 2}
+        # PynamoDB sends condition checks, deletes, puts, updates in that order; the
+        # cancellation reasons come back in the order sent.
+        order = {"check": 0, "delete": 1, "put": 2, "update": 3}
         sent = sorted(self.writes, key=lambda w: order[w.kind])
         try:
             with TransactWrite(connection=connection()) as tx:
                 for w in sent:
-                    if w.kind == "put":
+                    if w.kind == "check":
+                        tx.condition_check(type(w.model), *_key_of(w.model), condition=w.condition)
+                    elif w.kind == "put":
                         tx.save(w.model, condition=w.condition)
                     elif w.kind == "update":
                         tx.update(w.model, actions=w.actions, condition=w.condition)
@@ -183,6 +198,14 @@ class Together(Writes):
             if "TransactionConflict" in reasons or not any(reasons):
                 raise StaleWrite("the transaction lost a race with another one") from None
             raise
+
+
+def _key_of(model: Model) -> tuple[object, object]:
+    """(hash key, range key or None) of the item a model names."""
+    cls = type(model)
+    hash_name = cls._hash_key_attribute().attr_name
+    range_attr = cls._range_key_attribute()
+    return getattr(model, hash_name), getattr(model, range_attr.attr_name) if range_attr is not None else None
 
 
 @contextmanager

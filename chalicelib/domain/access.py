@@ -69,6 +69,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "invoice.delete": frozenset({"rep", "manager"}),  # owner only, before settlement
     "settlement_policy.set": frozenset({"leader", "finance"}),
     "settlement_policy.read": frozenset({"manager", "leader", "finance"}),
+    # vouchers for the general ledger: the company's, whole (no org scope)
+    "accounting.set": frozenset({"finance"}),
+    "accounting.read": frozenset({"leader", "finance"}),
+    "voucher.create": frozenset({"finance"}),
+    "voucher.read": frozenset({"leader", "finance"}),
+    "voucher.post": frozenset({"finance"}),
 }
 
 

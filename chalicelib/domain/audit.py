@@ -50,6 +50,7 @@ ACTIONS = (
     "invoice_claimed",
     "invoice_released",
     "invoices_settled",
+    "voucher_posted",
 )
 ACTOR_ROLES = ("rep", "manager", "leader", "finance", "system")
 

@@ -47,6 +47,10 @@ ERROR_CODES: dict[str, str] = {
     "invoice_settled": "409: a settled invoice is never released",
     "invoices_short": "409: invoices are required and they do not cover the amount; `invoice_total` (fen), "
     "params `invoice_total`, `amount`, `unit` (fen)",
+    "accounting_not_configured": "409: vouchers need the company's accounts first (PUT /accounting)",
+    "nothing_to_export": "409: no settled campaign up to `through` is left outside a voucher batch; `through`, params `through`",
+    "batch_in_progress": "409: another voucher batch of the company is being made; retry in a moment",
+    "already_posted": "409: the voucher batch was posted under another number; `voucher_no`, params `voucher_no`",
     "payload_too_large": "413: the body exceeds the limit; params `max_bytes`",
     "unsupported_media_type": "415: the body is not application/json",
     "bad_request": "400: a request Chalice itself could not read",
@@ -110,6 +114,7 @@ FIELD_CODES: dict[str, str] = {
     "required_to_submit": "needed before feedback can be submitted",
     "too_few_photos": "fewer ready photos than the feedback rule asks for; params `min_photos`, `ready`",
     "no_email": "the caller's token carries no email address",
+    "not_an_account": "not an account code: 1 to 40 letters, digits or . _ - (a letter or digit first)",
     # budgets
     "outside_company": "an org path outside the caller's company",
     "outside_parent_org": "an org outside the parent budget's; params `parent`",

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # for annotations only
     from chalicelib.domain.evidence import Attachment
     from chalicelib.domain.invoices import Invoice
     from chalicelib.domain.visits import Visit
+    from chalicelib.domain.vouchers import Accounting, VoucherBatch
 
 
 def figures(c: Campaign, report: FeedbackReport | None = None) -> dict[str, Any]:
@@ -238,4 +239,35 @@ def delegation(d: Delegation) -> dict[str, Any]:
         "from": out["from"],
         "until": out["until"],
         "delegator": {"id": out["delegator"]["id"], "name": out["delegator"]["name"]},
+    }
+
+
+# -- vouchers for the general ledger -------------------------------------------------------------
+def accounting(a: Accounting | None) -> dict[str, Any]:
+    """The company's accounts; before any `PUT /accounting`, every account null."""
+    if a is None:
+        return {"expense_account": None, "expense_accounts": {}, "payable_account": None, "by": None, "at": None}
+    return a.as_dict()
+
+
+def voucher_batch(b: VoucherBatch, links: dict[str, str | None]) -> dict[str, Any]:
+    """A batch as API.md shows it; `export` says whether its files are made yet (`running`
+    only while its creation runs or was cut short: a later creation finishes it)."""
+    return {
+        "id": b.id,
+        "created_at": b.created_at,
+        "by": b.by.as_dict(),
+        "through": b.through,
+        "campaigns": b.campaigns,
+        "total": b.total,
+        "status": b.status,
+        "voucher_no": b.voucher_no,
+        "artifacts": {"csv_url": links.get("csv_url"), "xlsx_url": links.get("xlsx_url")},
+        "export": b.export,
+        "settled_from": b.since or None,
+        "settled_before": b.until,
+        "accounting": {k: v for k, v in b.accounting.as_dict().items() if k not in ("by", "at")},
+        "posted_at": b.posted_at,
+        "posted_by": b.posted_by.as_dict() if b.posted_by else None,
+        "posting": {"status": b.posting, "campaigns_posted": b.campaigns_posted} if b.voucher_no else None,
     }

@@ -30,6 +30,7 @@ from typing_extensions import TypeAliasType
 from chalicelib.domain.approval import POLICY_LEVELS
 from chalicelib.domain.budget import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT
 from chalicelib.domain.invoices import MAX_QR_LENGTH, TYPES
+from chalicelib.domain.vouchers import ACCOUNT_PATTERN, VOUCHER_NO_MAX_LENGTH
 
 MAX_MONEY = 10**13  # fen: 100 billion CNY, far above any campaign
 
@@ -429,6 +430,19 @@ InvoiceType = TypeAliasType(
 )
 
 
+# -- vouchers for the general ledger -----------------------------------------------------------
+Account = TypeAliasType(
+    "Account",
+    Annotated[
+        str,
+        _matches(ACCOUNT_PATTERN, "not_an_account", "must be an account code: 1-40 letters, digits or ._- "),
+        WithJsonSchema(
+            {"type": "string", "pattern": ACCOUNT_PATTERN, "description": "an account code of the chart of accounts"}
+        ),
+    ],
+)
+
+
 class InvoiceIn(Body):
     """Exactly one way to give the invoice: `qr` (the QR text printed on it), `attachment_id` (a
     ready attachment of this campaign in which the upload checker found its QR code), or typed
@@ -459,6 +473,30 @@ class InvoiceIn(Body):
 
 class SettlementPolicyIn(Body):
     invoices_required: Annotated[bool, Field(description="settle only on invoices: the amount never above their total")]
+
+
+class AccountingIn(Body):
+    expense_account: Annotated[Account, Field(description="the marketing-expense account debited by default")]
+    expense_accounts: Annotated[
+        dict[Category, Account] | None,
+        Field(description="the expense account of a category (one of GET /categories), where not the default"),
+    ] = None
+    payable_account: Annotated[Account, Field(description="the payables account credited")]
+
+
+class VoucherBatchIn(Body):
+    through: Annotated[
+        Date | None, Field(description="campaigns settled on or before this day (Asia/Shanghai); default today")
+    ] = None
+
+
+class VoucherPostIn(Body):
+    voucher_no: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=VOUCHER_NO_MAX_LENGTH),
+        AfterValidator(_printable),
+        Field(description="the number the ERP gave the voucher"),
+    ]
 
 
 # Written out where they are used rather than as components: a generated client then names

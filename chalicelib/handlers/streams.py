@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): each stream's func
     from aws_lambda_powertools.utilities import batch
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.logic import changes, dead_letters, reports, rollups, rules, settlement
+    from chalicelib.logic import changes, dead_letters, reports, rollups, rules, settlement, vouchers
 else:
     batch = on_first_use("aws_lambda_powertools.utilities.batch")
     changes = on_first_use("chalicelib.logic.changes")
@@ -34,6 +34,7 @@ else:
     rollups = on_first_use("chalicelib.logic.rollups")
     rules = on_first_use("chalicelib.logic.rules")
     settlement = on_first_use("chalicelib.logic.settlement")
+    vouchers = on_first_use("chalicelib.logic.vouchers")
 
 Image = dict[str, Any]
 # a record's event name as the rules' use case says it
@@ -185,3 +186,18 @@ def apply_report_record(record: DynamoDBRecord) -> str | None:
 @publishes_metrics
 def on_report_change(event: dict[str, Any], context: Any) -> Any:
     return _run("reports-stream", event, context, apply_report_record)
+
+
+# -- vouchers table: a batch's voucher number onto its campaigns ------------------------------------
+def apply_voucher_record(record: DynamoDBRecord) -> str | None:
+    """A batch given its voucher number writes it on every campaign in it (resumably: a retry
+    goes on where the last one stopped); every other change of the table is ignored."""
+    if _event(record) == "REMOVE":
+        return None
+    old, new = _require_images(record, "vouchers")
+    return vouchers.voucher_item_changed(old, new)
+
+
+@publishes_metrics
+def on_voucher_change(event: dict[str, Any], context: Any) -> Any:
+    return _run("vouchers-stream", event, context, apply_voucher_record)

@@ -20,7 +20,7 @@ from chalicelib.domain.campaign import (
     settlement_gate,
 )
 from chalicelib.domain.invoices import SettlementPolicy
-from chalicelib.logic import budgets, history, invoices, retry_on_stale
+from chalicelib.logic import budgets, history, invoices, retry_on_stale, vouchers
 from chalicelib.logic.history import Event
 from chalicelib.logic.rules import apply_rules_in_force
 from chalicelib.logic.visibility import load_visible
@@ -34,7 +34,8 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
     `settled`, in the same unit of work as the settlement, conditional on the version read: of
     two finance users settling at once (or a settlement racing a cancellation or a claim)
     exactly one wins; the other re-reads and decides again. Where the company requires invoices,
-    the amount never exceeds what they prove (409 invoices_short)."""
+    the amount never exceeds what they prove (409 invoices_short). The same unit of work queues
+    the campaign for the general ledger's vouchers (logic/vouchers.py: queue_settled)."""
     access.require(principal, "reimbursement.create")
 
     def attempt() -> Campaign:
@@ -55,6 +56,7 @@ def settle(principal: Principal, campaign_id: str, amount: int | None, note: str
                 events: list[Event] = [("reimbursed", history.changes(before, campaign))]
                 events += [*budgets.audit_events(effect), *invoices.settle_held(uow, campaign)]
                 history.save(uow, campaign, history.actor(principal), events, now)
+                vouchers.queue_settled(uow, campaign)
         except BudgetShort as short:
             raise budgets.explain_short(short) from None
         return campaign

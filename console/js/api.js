@@ -214,6 +214,18 @@ export const api = {
   claimInvoice: (id, body, key) => call("POST", `/campaigns/${enc(id)}/invoices`, { body, key }),
   deleteInvoice: (id, invoiceId) => call("DELETE", `/campaigns/${enc(id)}/invoices/${enc(invoiceId)}`),
 
+  invoices: (id) => call("GET", `/campaigns/${enc(id)}/invoices`),
+  settlementPolicy: () => call("GET", "/settlement-policy"),
+
+  // -- vouchers for the general ledger --------------------------------------------------------
+  accounting: () => call("GET", "/accounting"),
+  setAccounting: (body) => call("PUT", "/accounting", { body }),
+  voucherBatches: (cursor, limit) => call("GET", "/voucher-batches", { params: { cursor, limit } }),
+  voucherBatch: (id) => call("GET", `/voucher-batches/${enc(id)}`),
+  createVoucherBatch: (body, key) => call("POST", "/voucher-batches", { body, key }),
+  postVoucherBatch: (id, voucherNo, key) =>
+    call("POST", `/voucher-batches/${enc(id)}/posted`, { body: { voucher_no: voucherNo }, key }),
+
   // -- evaluation and reports -----------------------------------------------------------------
   evaluation: (id) => call("GET", `/campaigns/${enc(id)}/evaluation`),
   customerHistory: (customerId) => call("GET", `/customers/${enc(customerId)}/history`),

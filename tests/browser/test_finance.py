@@ -41,8 +41,8 @@ def test_finance_settles_the_queue_and_sees_why_the_rest_is_locked(console, comp
     cards = p.locator("ol.cards > li")
     assert cards.count() == 2
     assert cards.nth(0).get_attribute("data-campaign") == plain["id"]  # oldest approval first
-    assert "¥1,800.00" in cards.nth(0).locator(".facts").inner_text()  # proposed: the approved amount
-    assert "¥1,200.00" in cards.nth(1).locator(".facts").inner_text()  # proposed: the actual spend
+    assert "¥1,800.00" in cards.nth(0).locator(".facts").first.inner_text()  # proposed: the approved amount
+    assert "¥1,200.00" in cards.nth(1).locator(".facts").first.inner_text()  # proposed: the actual spend
     assert cards.nth(1).get_by_label("核销金额").input_value() == "1200"
     fin.check("finance-queue")
 

@@ -252,12 +252,32 @@ def test_money_control_runs_through_the_generated_client(hx, as_role):
     assert not as_role.recorder.failures(), as_role.recorder.report()
 
 
+def _approved(rep, manager, title: str, customer_id: str, customer_name: str):
+    """A tasting of 2026-11-01..03 applied for by `rep` and approved at 1,800 yuan by `manager`,
+    through the generated client."""
+    from huixiang_client.api.campaigns import approve_campaign, create_campaign, submit_campaign
+    from huixiang_client.models import Approval, CampaignIn, CampaignInCustomer, CampaignInPlan
+
+    body = CampaignIn(
+        title=title,
+        category="tasting",
+        customer=CampaignInCustomer(id=customer_id, name=customer_name),
+        start_date=dt.date(2026, 11, 1),
+        end_date=dt.date(2026, 11, 3),
+        plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
+        requested_amount=200000,
+    )
+    campaign = create_campaign.sync(client=rep, body=body)
+    submit_campaign.sync(campaign.id, client=rep)
+    approve_campaign.sync(campaign.id, client=manager, body=Approval(approved_amount=180000))
+    return campaign
+
+
 def test_invoices_run_through_the_generated_client(hx, as_role):
     """A rep claims an invoice by its QR text and another typed by hand, a second claim of the
     first is the generated InvoiceAlreadyClaimed naming the campaign, a release frees it, and
     where the company requires invoices finance's settlement beyond them is the generated
     InvoicesShort with `invoice_total`."""
-    from huixiang_client.api.campaigns import approve_campaign, create_campaign, submit_campaign
     from huixiang_client.api.invoices import (
         claim_invoice,
         delete_invoice,
@@ -267,10 +287,6 @@ def test_invoices_run_through_the_generated_client(hx, as_role):
     )
     from huixiang_client.api.settlement import settle_campaign
     from huixiang_client.models import (
-        Approval,
-        CampaignIn,
-        CampaignInCustomer,
-        CampaignInPlan,
         InvoiceAlreadyClaimed,
         InvoiceIn,
         InvoicesShort,
@@ -283,18 +299,7 @@ def test_invoices_run_through_the_generated_client(hx, as_role):
 
     co = Company()
     rep, manager, finance = (as_role(t) for t in (co.rep, co.manager, co.finance))
-    body = CampaignIn(
-        title="Roadshow",
-        category="tasting",
-        customer=CampaignInCustomer(id="CUST-INV", name="Suguo"),
-        start_date=dt.date(2026, 11, 1),
-        end_date=dt.date(2026, 11, 3),
-        plan=CampaignInPlan(expected_spend=200000, expected_sales=1000000),
-        requested_amount=200000,
-    )
-    campaign = create_campaign.sync(client=rep, body=body)
-    submit_campaign.sync(campaign.id, client=rep)
-    approve_campaign.sync(campaign.id, client=manager, body=Approval(approved_amount=180000))
+    campaign = _approved(rep, manager, "Roadshow", "CUST-INV", "Suguo")
 
     claimed = claim_invoice.sync_detailed(campaign.id, client=rep, body=InvoiceIn(qr=corpus.INVOICE_QR))
     assert claimed.status_code == 201 and claimed.parsed.key == "032001900111-12345678"
@@ -318,4 +323,50 @@ def test_invoices_run_through_the_generated_client(hx, as_role):
     paid = settle_campaign.sync(campaign.id, client=finance, body=SettlementIn(note="on invoices"))
     assert paid.amount == paid.invoice_total == 123456
     set_settlement_policy.sync(client=finance, body=SettlementPolicyIn(invoices_required=False))
+    assert not as_role.recorder.failures(), as_role.recorder.report()
+
+
+def test_vouchers_run_through_the_generated_client(hx, as_role):
+    """Finance sets the accounts, makes a batch of a settled campaign (its count, total and
+    links typed), a second batch is the generated NothingToExport with `through`, the voucher
+    number is recorded, and another number is the generated AlreadyPosted."""
+    from huixiang_client.api.settlement import settle_campaign
+    from huixiang_client.api.vouchers import (
+        create_voucher_batch,
+        get_accounting,
+        get_voucher_batch,
+        list_voucher_batches,
+        post_voucher_batch,
+        set_accounting,
+    )
+    from huixiang_client.models import (
+        AccountingIn,
+        AccountingInExpenseAccountsType0,
+        AlreadyPosted,
+        NothingToExport,
+        SettlementIn,
+        VoucherBatchIn,
+        VoucherPostIn,
+    )
+
+    co = Company()
+    rep, manager, finance, leader = (as_role(t) for t in (co.rep, co.manager, co.finance, co.leader))
+    campaign = _approved(rep, manager, "品鉴会", "CUST-VOU", "苏果")
+    settle_campaign.sync(campaign.id, client=finance, body=SettlementIn(note="paid"))
+
+    per_category = AccountingInExpenseAccountsType0.from_dict({"tasting": "6601.01"})
+    accounts = AccountingIn(expense_account="6601", payable_account="2202", expense_accounts=per_category)
+    assert set_accounting.sync(client=finance, body=accounts).payable_account == "2202"
+    assert get_accounting.sync(client=leader).expense_account == "6601"
+    batch = create_voucher_batch.sync(client=finance, body=VoucherBatchIn())
+    assert (batch.campaigns, batch.total, batch.status.value) == (1, 180000, "open")
+    assert batch.artifacts.csv_url and batch.artifacts.xlsx_url
+    again = create_voucher_batch.sync_detailed(client=finance, body=VoucherBatchIn())
+    assert again.status_code == 409 and isinstance(again.parsed, NothingToExport)
+    assert [b.id for b in list_voucher_batches.sync(client=leader).items] == [batch.id]
+    assert get_voucher_batch.sync(batch.id, client=finance).id == batch.id
+    posted = post_voucher_batch.sync(batch.id, client=finance, body=VoucherPostIn(voucher_no="记-0042"))
+    assert (posted.status.value, posted.voucher_no) == ("posted", "记-0042")
+    other = post_voucher_batch.sync_detailed(batch.id, client=finance, body=VoucherPostIn(voucher_no="记-0043"))
+    assert other.status_code == 409 and isinstance(other.parsed, AlreadyPosted) and other.parsed.voucher_no == "记-0042"
     assert not as_role.recorder.failures(), as_role.recorder.report()

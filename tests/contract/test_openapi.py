@@ -92,7 +92,15 @@ _ERROR_RESPONSES = {
     "401": ["Unauthorized"],
     "403": ["Forbidden"],
     "404": ["NotFound"],
-    "409": ["Conflict", "BudgetConflict", "NotEndedConflict", "RuleConflict", "SettlementConflict", "InvoiceConflict"],
+    "409": [
+        "Conflict",
+        "BudgetConflict",
+        "NotEndedConflict",
+        "RuleConflict",
+        "SettlementConflict",
+        "InvoiceConflict",
+        "VoucherConflict",
+    ],
     "410": ["Gone"],
     "413": ["PayloadTooLarge"],
     "415": ["UnsupportedMediaType"],
@@ -164,6 +172,30 @@ def test_settlement_and_invoice_conflicts_carry_what_a_client_needs(spec):
         if op["responses"].get("409") == {"$ref": "#/components/responses/InvoiceConflict"}
     }
     assert conflicts == {("/campaigns/{campaign_id}/invoices", "post")}
+
+
+def test_voucher_conflicts_say_what_they_are_about_and_only_on_the_voucher_routes(spec):
+    """nothing_to_export adds `through`, already_posted adds `voucher_no`: each a closed schema
+    of its own, beside Error, on the two voucher routes that answer them."""
+    schemas = spec["components"]["schemas"]
+    one_of = spec["components"]["responses"]["VoucherConflict"]["content"]["application/json"]["schema"]["oneOf"]
+    assert one_of == [
+        {"$ref": "#/components/schemas/NothingToExport"},
+        {"$ref": "#/components/schemas/AlreadyPosted"},
+        {"$ref": "#/components/schemas/Error"},
+    ]
+    for name, code, extra in (
+        ("NothingToExport", "nothing_to_export", "through"),
+        ("AlreadyPosted", "already_posted", "voucher_no"),
+    ):
+        assert schemas[name]["properties"]["code"] == {"type": "string", "enum": [code]}
+        assert set(schemas[name]["required"]) == {"code", "message", extra}
+        assert schemas[name]["additionalProperties"] is False
+    assert {
+        (path, method)
+        for path, method, op in _operations(spec)
+        if op["responses"].get("409") == {"$ref": "#/components/responses/VoucherConflict"}
+    } == {("/voucher-batches", "post"), ("/voucher-batches/{batch_id}/posted", "post")}
 
 
 def test_validation_errors_name_each_field_with_a_code_of_the_enum(spec):

@@ -199,6 +199,29 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.post(f"/campaigns/{cid}/reimbursement", finance), 409, "already_reimbursed")
     _expect(api.put(f"/campaigns/{cid}/feedback", rep, {"actual_spend": 1}), 409, "feedback_locked")
 
+    # -- vouchers for the general ledger: the settled campaign above, exported once and posted
+    assert _expect(api.get("/accounting", leader), 200)["payable_account"] is None
+    _expect(api.post("/voucher-batches", finance, {}), 409, "accounting_not_configured")
+    _expect(api.put("/accounting", finance, {"expense_account": "66 01", "payable_account": "2202"}), 400)
+    _expect(api.put("/accounting", leader, {"expense_account": "6601", "payable_account": "2202"}), 403, "forbidden")
+    accounts = {"expense_account": "6601", "expense_accounts": {"tasting": "6601.01"}, "payable_account": "2202"}
+    _expect(api.put("/accounting", finance, accounts), 200)
+    _expect(api.post("/voucher-batches", finance, {"through": "2026-02-30"}), 400, "validation_error")
+    batch = _expect(api.post("/voucher-batches", finance, {}), 201)
+    assert batch["campaigns"] == 1 and batch["total"] == 123456 and batch["artifacts"]["csv_url"]
+    assert _expect(api.post("/voucher-batches", finance, {}), 409, "nothing_to_export")["through"]
+    assert [b["id"] for b in _expect(api.get("/voucher-batches", leader), 200)["items"]] == [batch["id"]]
+    _expect(api.get(f"/voucher-batches/{batch['id']}", rep), 403, "forbidden")
+    _expect(api.get("/voucher-batches/01ZZZZZZZZZZZZZZZZZZZZZZZZ", finance), 404, "not_found")
+    posted = _expect(api.post(f"/voucher-batches/{batch['id']}/posted", finance, {"voucher_no": "记-0001"}), 200)
+    assert posted["status"] == "posted" and posted["posting"]["status"] == "running"
+    other = _expect(api.post(f"/voucher-batches/{batch['id']}/posted", finance, {"voucher_no": "记-0002"}), 409)
+    assert other["code"] == "already_posted" and other["voucher_no"] == "记-0001"
+    assert streams.deliver_vouchers(co.root) == {"batchItemFailures": []}
+    done = _expect(api.get(f"/voucher-batches/{batch['id']}", finance), 200)
+    assert done["posting"] == {"status": "done", "campaigns_posted": 1}
+    assert _expect(api.get(f"/campaigns/{cid}", rep), 200)["reimbursement"]["voucher_no"] == "记-0001"
+
     # -- reports
     _expect(api.put("/me/report-subscription", manager, {"frequency": "monthly"}), 200)
     _expect(api.put("/me/report-subscription", manager, {"frequency": "monthly", "language": "en"}), 200)

@@ -23,6 +23,7 @@ DELEGATION = {
     "until": (_TODAY + dt.timedelta(days=3)).isoformat(),
 }
 
+ACCOUNTS = {"expense_account": "6601", "payable_account": "2202"}
 ACTORS = ("owner", "peer_rep", "manager_in", "manager_out", "leader", "finance", "foreign_leader", "foreign_finance")
 
 
@@ -233,6 +234,31 @@ MATRIX = {
         None,
         row(403, 403, 200, 200, 200, 200, 200, 200),
     ),
+    # vouchers: the company's, whole; another company's finance works on its own (empty) export
+    "set the accounts": ("none", "PUT", "/accounting", ACCOUNTS, row(403, 403, 403, 403, 403, 200, 403, 200)),
+    "read the accounts": ("none", "GET", "/accounting", None, row(403, 403, 403, 403, 200, 200, 200, 200)),
+    "create a voucher batch": (
+        "settled",
+        "POST",
+        "/voucher-batches",
+        {},
+        row(403, 403, 403, 403, 403, 201, 403, 409),
+    ),
+    "list voucher batches": ("none", "GET", "/voucher-batches", None, row(403, 403, 403, 403, 200, 200, 200, 200)),
+    "get a voucher batch": (
+        "batch",
+        "GET",
+        "/voucher-batches/{batch}",
+        None,
+        row(403, 403, 403, 403, 200, 200, 404, 404),
+    ),
+    "post a voucher batch": (
+        "batch",
+        "POST",
+        "/voucher-batches/{batch}/posted",
+        {"voucher_no": "V-1"},
+        row(403, 403, 403, 403, 403, 200, 403, 404),
+    ),
 }
 
 
@@ -285,6 +311,14 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         made = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 100000})
         assert made.status_code == 201, made.json
         values["budget"] = made.json["id"]
+    if state in ("settled", "batch"):  # the company's accounts, and a campaign settled since its last batch
+        assert api.put("/accounting", company.finance, ACCOUNTS).status_code == 200
+        settled = api.post(f"/campaigns/{flow.approved()['id']}/reimbursement", company.finance, {})
+        assert settled.status_code == 201, settled.json
+    if state == "batch":
+        made = api.post("/voucher-batches", company.finance, {})
+        assert made.status_code == 201, made.json
+        values["batch"] = made.json["id"]
     if state == "own delegation":  # whoever may delegate has just done so
         api.put("/me/delegation", tokens(company, foreign)[actor], DELEGATION)
     if state == "invoice":
@@ -313,6 +347,7 @@ def test_every_contract_route_is_in_the_matrix(chalice_app):
             .replace("{customer}", "{customer_id}")
             .replace("{report}", "{report_id}")
             .replace("{budget}", "{budget_id}")
+            .replace("{batch}", "{batch_id}")
             .replace("{invoice}", "{invoice_id}"),
         )
         for _, m, p, _, _ in MATRIX.values()

@@ -164,6 +164,7 @@ def _leading(table: str, items: list[dict]) -> tuple | None:
             models.EvidenceModel,
             models.RollupModel,
             models.ReportModel,
+            models.VoucherModel,
             *models.CONTROL_MODELS,
             models.ChangeModel,
             models.InvoiceModel,
@@ -206,6 +207,7 @@ def _logical(resource: tuple) -> dict | str:
             s.audit_table: "AuditTable",
             s.changes_table: "ChangesTable",
             s.invoices_table: "InvoicesTable",
+            s.vouchers_table: "VouchersTable",
         }[name]
         return {"Fn::Sub": f"${{{logical}.Arn}}/index/{detail}"} if detail else {"Fn::GetAtt": [logical, "Arn"]}
     if kind == "object":
@@ -391,6 +393,19 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(
     with recorded.as_function("SendOverdueReminders"):
         repos.rollups().tenants()
         assert send_reminders("2026-11-23", tenants=[company.root])["sent"] >= 1
+    # vouchers: the accounts, a batch of what was settled above (its files written and linked),
+    # its voucher number, and the vouchers stream posting it to the campaigns
+    accounts = {"expense_account": "6601", "payable_account": "2202"}
+    assert api.put("/accounting", company.finance, accounts).status_code == 200
+    assert api.get("/accounting", company.leader).status_code == 200
+    batch = api.post("/voucher-batches", company.finance, {})
+    assert batch.status_code == 201 and batch.json["artifacts"]["csv_url"], batch.json
+    assert api.get("/voucher-batches", company.leader).status_code == 200
+    assert api.get(f"/voucher-batches/{batch.json['id']}", company.finance).status_code == 200
+    posted = api.post(f"/voucher-batches/{batch.json['id']}/posted", company.finance, {"voucher_no": "V-1"})
+    assert posted.status_code == 200, posted.json
+    assert streams.deliver_vouchers(company.root) == {"batchItemFailures": []}
+    assert api.get(f"/campaigns/{c['id']}", company.rep).json["reimbursement"]["voucher_no"] == "V-1"
     # approval chains and delegation (last: a policy changes who approves the campaigns above)
     policy = {"levels": [{"up_to": 500_000, "approver": "province"}, {"up_to": None, "approver": "region"}]}
     assert api.put("/approval-policy", company.leader, policy).status_code == 200
@@ -419,9 +434,13 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(
     assert by_function == set(FUNCTIONS.values()) - {"APIHandler"} | {"APIHandler"}, by_function
     # every function that changes campaigns wrote audit entries here, each conditional on its
     # absence: IAM cannot require the condition, so this is what keeps a put from overwriting
-    assert {f for f, _ in recorded.audit_puts} >= {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}, {
-        f for f, _ in recorded.audit_puts
-    }
+    assert {f for f, _ in recorded.audit_puts} >= {
+        "APIHandler",
+        "OnFeedbackChange",
+        "OnRuleChange",
+        "OnUpload",
+        "OnVoucherChange",
+    }, {f for f, _ in recorded.audit_puts}
     unconditional = {(f, cond) for f, cond in recorded.audit_puts if "attribute_not_exists" not in (cond or "")}
     assert not unconditional, unconditional
     functions = of_type(resources, "AWS::Serverless::Function")

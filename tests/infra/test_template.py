@@ -28,6 +28,7 @@ TABLES = {
     "AuditTable": "AuditModel",
     "ChangesTable": "ChangeModel",
     "InvoicesTable": "InvoiceModel",
+    "VouchersTable": "VoucherModel",
 }
 STREAM_TRIGGERS = {
     "OnFeedbackChange": "FeedbackTable",
@@ -35,6 +36,7 @@ STREAM_TRIGGERS = {
     "OnCampaignChange": "CampaignsTable",
     "OnEvidenceChange": "EvidenceTable",
     "OnReportRequested": "ReportsTable",
+    "OnVoucherChange": "VouchersTable",
 }
 STREAMED_TABLES = set(STREAM_TRIGGERS.values())
 # Every function of app.py, by the logical id Chalice gives it.
@@ -46,6 +48,7 @@ FUNCTIONS = {
     "on_campaign_change": "OnCampaignChange",
     "on_evidence_change": "OnEvidenceChange",
     "on_report_requested": "OnReportRequested",
+    "on_voucher_change": "OnVoucherChange",
     "compile_scheduled_reports": "CompileScheduledReports",
     "send_overdue_reminders": "SendOverdueReminders",
 }
@@ -145,7 +148,7 @@ def test_every_table_is_on_demand_recoverable_and_encrypted(resources, logical):
     assert props["SSESpecification"]["SSEEnabled"] is True
 
 
-@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable", "InvoicesTable"])
+@pytest.mark.parametrize("logical", ["ControlTable", "AuditTable", "InvoicesTable", "VouchersTable"])
 def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resources, logical):
     """Retain keeps them when the stack goes; deletion protection also refuses a DeleteTable
     by hand. The settings name the tables the stack creates (the models read them)."""
@@ -158,6 +161,7 @@ def test_the_ledger_and_the_audit_trail_cannot_be_deleted_with_the_table(resourc
         "ControlTable": models.ControlModel,
         "AuditTable": models.AuditModel,
         "InvoicesTable": models.InvoiceModel,
+        "VouchersTable": models.VoucherModel,
     }[logical]
     assert model.Meta.table_name.endswith("-" + logical[:-5].lower())
 
@@ -209,6 +213,23 @@ def test_every_stream_mapping_reports_partial_failures_bisects_and_gives_up_to_a
         assert resources[queue]["Type"] == "AWS::SQS::Queue"
 
 
+def test_the_vouchers_stream_wakes_its_function_only_for_a_voucher_number_just_recorded(resources):
+    """Every settlement writes an export item to the vouchers table; without the filter each would
+    invoke the posting function (batch size 1) for nothing."""
+    [props] = [p for fname, _, p in _dynamodb_events(resources) if fname == "OnVoucherChange"]
+    [f] = props["FilterCriteria"]["Filters"]
+    pattern = json.loads(f["Pattern"])
+    assert pattern == {
+        "dynamodb": {
+            "NewImage": {"kind": {"S": ["batch"]}, "voucher_no": {"S": [{"exists": True}]}},
+            "OldImage": {"voucher_no": {"S": [{"exists": False}]}},
+        }
+    }
+    from chalicelib.dal.models import VoucherModel
+
+    assert {"kind", "voucher_no"} <= set(VoucherModel.get_attributes())  # the attributes the pattern names
+
+
 def test_functions_get_real_resource_names_and_stream_arns(template, resources):
     env = template["Globals"]["Function"]["Environment"]["Variables"]
     for variable, logical in (
@@ -223,6 +244,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("AUDIT_TABLE", "AuditTable"),
         ("CHANGES_TABLE", "ChangesTable"),
         ("INVOICES_TABLE", "InvoicesTable"),
+        ("VOUCHERS_TABLE", "VouchersTable"),
     ):
         assert env[variable] == {"Ref": logical}, variable
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
@@ -232,6 +254,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"),
         ("REPORTS_STREAM_ARN", "ReportsTable"),
         ("EVIDENCE_STREAM_ARN", "EvidenceTable"),
+        ("VOUCHERS_STREAM_ARN", "VouchersTable"),
     ):
         assert env[variable] == {"Fn::GetAtt": [logical, "StreamArn"]}, variable
     # the From of reports and reminders is the SES parameter; thresholds are optional
@@ -540,8 +563,9 @@ def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources
     assert _allowed(resources, role, "dynamodb:Scan") == []  # no Scan anywhere in chalicelib/
     # presigned POST for uploads, presigned GETs for downloads/thumbnails/reports, and deleting
     # an attachment's objects; never dead-letters/ and never the whole bucket
-    assert _bucket_prefixes(resources, role, "s3:PutObject") == {"uploads/*"}
-    assert _bucket_prefixes(resources, role, "s3:GetObject") == {"uploads/*", "thumbnails/*", "reports/*"}
+    # and a voucher batch's two files, written by the request that makes the batch
+    assert _bucket_prefixes(resources, role, "s3:PutObject") == {"uploads/*", "vouchers/*"}
+    assert _bucket_prefixes(resources, role, "s3:GetObject") == {"uploads/*", "thumbnails/*", "reports/*", "vouchers/*"}
     assert _bucket_prefixes(resources, role, "s3:DeleteObject") == {"uploads/*", "thumbnails/*", "quarantine/*"}
     assert _allowed(resources, role, "ses:SendRawEmail") == []
 
@@ -552,6 +576,7 @@ def test_api_cannot_read_streams_or_touch_the_bucket_beyond_its_grants(resources
         ("OnUpload", {"quarantine/*", "thumbnails/*"}, {"uploads/*"}, {"uploads/*"}, False),
         ("OnCampaignChange", {"dead-letters/*"}, set(), set(), False),
         ("OnReportRequested", {"reports/*", "dead-letters/*"}, {"thumbnails/*"}, set(), True),  # a standout's photo
+        ("OnVoucherChange", {"dead-letters/*"}, set(), set(), False),
         ("CompileScheduledReports", set(), set(), set(), False),
         ("SendOverdueReminders", set(), set(), set(), True),
     ],
@@ -595,7 +620,7 @@ def test_no_role_can_change_or_delete_an_audit_entry(resources):
         assert not actions & NEVER_ON_AUDIT, (name, actions & NEVER_ON_AUDIT)
         assert actions <= AUDIT_ACTIONS, (name, actions - AUDIT_ACTIONS)
     # the functions that change campaigns write entries; only the API reads a trail
-    writers = {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload"}
+    writers = {"APIHandler", "OnFeedbackChange", "OnRuleChange", "OnUpload", "OnVoucherChange"}
     role_of = {fn: resources[fn]["Properties"]["Role"]["Fn::GetAtt"][0] for fn in of_type(resources, FUNCTION)}
     assert {fn for fn, role in role_of.items() if "dynamodb:PutItem" in granted.get(role, ())} == writers
     assert {fn for fn, role in role_of.items() if "dynamodb:Query" in granted.get(role, ())} == {"APIHandler"}

@@ -4,6 +4,7 @@ tests run on the in-memory one."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import replace
 
@@ -566,3 +567,100 @@ def test_a_settlement_policy_round_trips_and_defaults_to_invoices_not_required(s
     store.policies.put_settlement(tenant, policy)
     assert store.policies.settlement(tenant) == policy
     assert store.policies.settlement("Z" + tenant) == SettlementPolicy()
+
+
+# -- vouchers ---------------------------------------------------------------------------------------
+def _export(tenant: str, at: str, n: int = 1):
+    from chalicelib.domain.vouchers import ExportItem
+
+    return ExportItem(
+        f"C{n:03d}", at, 1000 * n, "tasting", "品鉴", "苏果", "李雷", "rep-1", f"{tenant}/EAST/JS", ("1",)
+    )
+
+
+def _batch(tenant: str, since: str, until: str):
+    from chalicelib.domain.audit import Person
+    from chalicelib.domain.vouchers import Accounting, VoucherBatch
+
+    accounts = Accounting("6601", "2202", {"tasting": "6601.01"})
+    return VoucherBatch(new_id(), tenant, until, Person("fin", "周八"), until[:10], since, until, accounts)
+
+
+def test_a_batch_cuts_the_export_queue_once_and_a_later_settlement_below_the_cut_is_refused(store, org):
+    tenant = org.split("/")[0]
+    for n, at in enumerate(("2026-11-01T01:00:00.000Z", "2026-11-01T02:00:00.000Z", "2026-11-01T03:00:00.000Z"), 1):
+        store.vouchers.queue(tenant, _export(tenant, at, n))
+    with pytest.raises(StaleWrite):  # the same campaign queued twice
+        store.vouchers.queue(tenant, _export(tenant, "2026-11-01T01:00:00.000Z", 1))
+    read = store.vouchers.state(tenant)
+    batch = _batch(tenant, read.watermark, "2026-11-01T02:30:00.000Z")
+    store.vouchers.claim(batch, read, "holder-1", "2026-11-01T02:31:00.000Z")
+    with pytest.raises(StaleWrite):  # another creator that read the same state
+        store.vouchers.claim(
+            _batch(tenant, "", "2026-11-01T02:40:00.000Z"), read, "holder-2", "2026-11-01T02:41:00.000Z"
+        )
+    with pytest.raises(StaleWrite):  # a settlement whose time is below the cut
+        store.vouchers.queue(tenant, _export(tenant, "2026-11-01T02:00:00.500Z", 9))
+    assert [i.campaign_id for i in store.vouchers.exported(tenant, batch.since, batch.until)] == ["C001", "C002"]
+    assert [
+        i.campaign_id
+        for i in store.vouchers.exported(
+            tenant, batch.since, batch.until, after=_export(tenant, "2026-11-01T01:00:00.000Z", 1).key
+        )
+    ] == ["C002"]
+    assert store.vouchers.any_exported(tenant, batch.until, "2026-11-02T00:00:00.000Z")
+    state = store.vouchers.state(tenant)
+    assert (state.watermark, state.exporting, state.holder) == (batch.until, batch.id, "holder-1")
+    with pytest.raises(StaleWrite):  # only the holder finishes it
+        store.vouchers.finish(batch.ready(2, 3000, {"csv": "k.csv"}), "holder-2")
+    store.vouchers.finish(batch.ready(2, 3000, {"csv": "k.csv"}), "holder-1")
+    done = store.vouchers.batch(tenant, batch.id)
+    assert (done.export, done.campaigns, done.total, done.artifacts) == ("ready", 2, 3000, {"csv": "k.csv"})
+    assert done.accounting.account_for("tasting") == "6601.01"
+    assert store.vouchers.state(tenant).exporting is None
+
+
+def test_a_crashed_creation_is_taken_over_once_and_a_batch_is_posted_once(store, org):
+    from chalicelib.domain.audit import Person
+
+    tenant = org.split("/")[0]
+    store.vouchers.queue(tenant, _export(tenant, "2026-11-01T01:00:00.000Z"))
+    read = store.vouchers.state(tenant)
+    batch = _batch(tenant, "", "2026-11-01T02:00:00.000Z")
+    store.vouchers.claim(batch, read, "crashed", "2026-11-01T02:01:00.000Z")
+    stuck = store.vouchers.state(tenant)
+    store.vouchers.take_over(tenant, stuck, "second", "2026-11-01T03:00:00.000Z")
+    with pytest.raises(StaleWrite):  # a third that read the crashed lease too
+        store.vouchers.take_over(tenant, stuck, "third", "2026-11-01T03:00:00.000Z")
+    with pytest.raises(StaleWrite):  # not posted before its files are ready
+        store.vouchers.post(tenant, batch.id, "V-1", Person("fin", "周八"), "2026-11-01T04:00:00.000Z")
+    store.vouchers.finish(batch.ready(1, 1000, {}), "second")
+    store.vouchers.post(tenant, batch.id, "V-1", Person("fin", "周八"), "2026-11-01T04:00:00.000Z")
+    with pytest.raises(StaleWrite):
+        store.vouchers.post(tenant, batch.id, "V-2", Person("fin", "周八"), "2026-11-01T04:01:00.000Z")
+    store.vouchers.record_posting(tenant, batch.id, "cursor-1", 1, done=False)
+    store.vouchers.record_posting(tenant, batch.id, None, 1, done=True)
+    posted = store.vouchers.batch(tenant, batch.id)
+    assert (posted.voucher_no, posted.posting, posted.campaigns_posted, posted.posting_cursor) == (
+        "V-1",
+        "done",
+        1,
+        None,
+    )
+
+
+def test_voucher_batches_page_newest_first_within_their_company(store, org):
+    tenant = org.split("/")[0]
+    made = []
+    for hour in range(1, 4):
+        time.sleep(0.002)  # ids sort by their millisecond: one batch per millisecond at most, here
+        read = store.vouchers.state(tenant)
+        b = _batch(tenant, read.watermark, f"2026-11-01T0{hour}:00:00.000Z")
+        store.vouchers.claim(b, read, "h", "2026-11-01T09:00:00.000Z")
+        store.vouchers.finish(b.ready(0, 0, {}), "h")
+        made.append(b.id)
+    first = store.vouchers.batches(tenant, PageRequest(limit=2))
+    assert [b.id for b in first.items] == made[::-1][:2] and first.next_cursor
+    rest = store.vouchers.batches(tenant, PageRequest(limit=2, cursor=first.next_cursor))
+    assert [b.id for b in rest.items] == made[:1]
+    assert store.vouchers.batches("OTHER" + tenant, PageRequest(limit=2)).items == []

@@ -169,6 +169,7 @@ export default function Campaign({ params, query, session }) {
         c.reimbursement.reimbursed_at && [t("settle.at"), date(c.reimbursement.reimbursed_at)],
         c.reimbursement.reimbursed_at && [t("settle.by"), person(c.reimbursement.by || c.reimbursement.reimbursed_by, c)],
         c.reimbursement.note && [t("settle.note"), c.reimbursement.note],
+        c.reimbursement.voucher_no && [t("voucher.voucher_no"), c.reimbursement.voucher_no],
       ]} />
     </section>` : ""}
     ${evaluation.data ? html`<section class="card"><h2>${t("campaign.evaluation")}</h2>

@@ -33,6 +33,7 @@ export const SCREENS = [
   // finance
   { id: "settlement", path: "/settlement", roles: ["finance"], nav: "nav.settlement", load: () => import("./settlement.js") },
   { id: "locked", path: "/settlement/locked", roles: ["finance"], nav: "nav.locked", load: () => import("./locked.js") },
+  { id: "vouchers", path: "/vouchers", roles: ["finance", "leader"], nav: "nav.vouchers", load: () => import("./vouchers.js") },
   // budgets (money control): leaders allocate, finance and managers read
   { id: "budgets", path: "/budgets", roles: OVERSIGHT, nav: "nav.budgets", load: () => import("./budgets.js") },
   { id: "budget", path: "/budgets/:id", roles: OVERSIGHT, load: () => import("./budget.js") },

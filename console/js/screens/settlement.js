@@ -1,14 +1,20 @@
 // The settlement queue (核销): approved campaigns whose settlement is unlocked, oldest approval
-// first, each with the amount proposed from its latest feedback (actual spend, capped at the
-// approved amount). Finance settles with that default or another amount, and a note.
+// first. Each card is the evidence pack finance needs before paying: the campaign's dates (and
+// whether it has ended), plan against actual, the rep's reflections, the photos with their
+// integrity flags, the invoices with their total against actual spend and their flags, what the
+// budget will consume and release, and then the amount (the server's proposal: actual spend
+// capped at the approved amount, and where the company requires invoices at their total) and
+// the button.
 import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
 import { t } from "../i18n.js";
 import { daysBetween, money, parseYuan, today, yuanText } from "../format.js";
 import {
-  Empty, errorMessage, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, splitErrors, TextField, useAsync, useSubmit,
+  Badge, Empty, Facts, FormMessage, LoadError, Loading, MoneyField, Notice, Page, PlanVsActual, splitErrors, TextField,
+  useAsync, useSubmit,
 } from "../components.js";
 import { InvoiceList, InvoiceTotal, SettlementPolicySwitch } from "../invoices.js";
+import { integrityFlags, PhotoList } from "../photos.js";
 
 const decidedAt = (c) => (c.decision && c.decision.at) || c.updated_at;
 
@@ -27,19 +33,54 @@ function defaultAmount(c, invoicesRequired) {
   return invoicesRequired ? Math.min(proposed, r.invoice_total) : proposed;
 }
 
-/** The campaign's invoices, read when finance opens them. */
-function Invoices({ c }) {
-  const [list, setList] = useState(null);
-  const [error, setError] = useState(null);
-  const open = (e) => {
-    if (e.currentTarget.open && !list) api.invoices(c.id).then(setList, setError);
-  };
-  return html`<details class="invoices-box" onToggle=${open}>
+/** The campaign's dates, and whether it has ended (today, Asia/Shanghai as the server counts). */
+function CampaignDates({ c }) {
+  const ended = today() >= c.end_date;
+  return html`${c.start_date} – ${c.end_date}
+    <${Badge} kind=${ended ? "ok" : "warn"}>${t(ended ? "pack.ended" : "pack.not_ended")}<//>`;
+}
+
+/** What settling `fen` does to the campaign's budget: consumed, and the rest of the reservation released. */
+function BudgetEffect({ c, fen, invoicesRequired }) {
+  const b = c.budget;
+  if (!b) return html`<p class="hint">${t("pack.no_budget")}</p>`;
+  const valid = fen !== null && !Number.isNaN(fen) && fen <= b.reserved;
+  const amount = valid ? fen : defaultAmount(c, invoicesRequired);
+  const name = `${b.org} · ${b.period}${b.category ? ` · ${t(`category.${b.category}`, {}, b.category)}` : ""}`;
+  return html`<p class="budget-effect">${t("pack.budget_effect", {
+    budget: name, consumed: money(amount), released: money(Math.max(b.reserved - amount, 0)) })}</p>`;
+}
+
+/** The invoices: their count and total against actual spend; the list (open where one is flagged). */
+function Invoices({ c, list }) {
+  const flagged = list.items.some((i) => i.flags.issued_before_campaign);
+  return html`<details class="invoices-box" open=${flagged}>
     <summary><${InvoiceTotal} total=${c.reimbursement.invoice_total} count=${c.reimbursement.invoices}
       spend=${c.plan_vs_actual.actual_spend} /></summary>
-    ${error ? html`<p class="form-error" role="alert">${errorMessage(error)}</p>`
-      : list ? html`<${InvoiceList} items=${list.items} />` : html`<${Loading} />`}
+    <${InvoiceList} items=${list.items} />
   </details>`;
+}
+
+/** The pack's evidence, read when the card is shown: the latest submitted feedback, the attachments, the invoices. */
+function Evidence({ c }) {
+  const data = useAsync(() => Promise.all([api.feedback(c.id), api.attachments(c.id), api.invoices(c.id)]), [c.id]);
+  if (data.error) return html`<${LoadError} error=${data.error} onRetry=${data.reload} />`;
+  if (!data.data) return html`<${Loading} />`;
+  const [fb, attachments, invoices] = data.data;
+  const report = fb.submitted;
+  const photos = attachments.items.filter((a) => a.status === "ready");
+  const flagged = photos.filter((a) => integrityFlags(a).length).length;
+  return html`<div class="evidence">
+    <h3>${t("pack.plan_vs_actual")}</h3>
+    <${PlanVsActual} figures=${c.plan_vs_actual} />
+    <h3>${t("pack.reflections")}</h3>
+    ${report && report.reflections ? html`<blockquote class="reflections">${report.reflections}</blockquote>`
+      : html`<p class="hint">${t(report ? "pack.no_reflections" : "pack.no_feedback")}</p>`}
+    <h3>${t("pack.photos", { n: photos.length })}${flagged ? html` <${Badge} kind="warn">${t("pack.flagged", { n: flagged })}<//>` : ""}</h3>
+    ${photos.length ? html`<${PhotoList} items=${photos} />` : html`<p class="hint">${t("pack.no_photos")}</p>`}
+    <h3>${t("pack.invoices")}</h3>
+    <${Invoices} c=${c} list=${invoices} />
+  </div>`;
 }
 
 function SettleForm({ c, onSettled, invoicesRequired }) {
@@ -65,6 +106,7 @@ function SettleForm({ c, onSettled, invoicesRequired }) {
   const prefix = `settle-${c.id}`;
   const notEnded = today() < c.end_date; // nothing is paid before the campaign's last day
   return html`<form class="form settle" novalidate onSubmit=${settle} aria-label=${t("settle.form_for", { title: c.title })}>
+    <${BudgetEffect} c=${c} fen=${parseYuan(amount)} invoicesRequired=${invoicesRequired} />
     <div class="row">
       <${MoneyField} label=${t("settle.amount")} name=${`${prefix}-amount`} value=${amount} onValue=${setAmount}
         error=${fields.amount} hint=${t("settle.amount_hint", { v: money(c.approved_amount) })} />
@@ -87,8 +129,9 @@ export default function Settlement() {
     setDone(t("settle.done", { title: c.title, amount: money(out.amount) }));
   };
   const items = data.data ? data.data.items : [];
-  return html`<${Page} title=${t("nav.settlement")} busy=${data.loading}
+  return html`<${Page} title=${t("nav.settlement")} busy=${data.loading || policy.loading}
     actions=${html`<a class="button secondary" href="#/settlement/locked">${t("nav.locked")}</a>
+      <a class="button secondary" href="#/vouchers">${t("nav.vouchers")}</a>
       <a class="button secondary" href="#/budgets">${t("nav.budgets")}</a>`}>
     ${done ? html`<${Notice} kind="ok">${done}<//>` : ""}
     ${policy.data ? html`<${SettlementPolicySwitch} policy=${policy.data} onSaved=${policy.setData} editable=${true} />` : ""}
@@ -100,6 +143,7 @@ export default function Settlement() {
           <${Facts} items=${[
             [t("field.customer"), c.customer.name || c.customer.id],
             [t("field.owner"), `${c.owner.name} · ${c.org}`],
+            [t("pack.dates"), html`<${CampaignDates} c=${c} />`],
             [t("settle.approved_at"), `${decidedAt(c).slice(0, 10)} (${t("worklist.days", { n: daysBetween(decidedAt(c), today()) })})`],
             [t("field.approved_amount"), money(c.approved_amount)],
             [t("fig.actual_spend"), money(c.plan_vs_actual.actual_spend)],
@@ -107,7 +151,7 @@ export default function Settlement() {
           ]} />
           ${required && c.reimbursement.invoice_total < defaultAmount(c, false)
             ? html`<${Notice} kind="warn">${t("settle.invoices_short", { total: money(c.reimbursement.invoice_total) })}<//>` : ""}
-          <${Invoices} c=${c} />
+          <${Evidence} c=${c} />
           <${SettleForm} key=${`${c.id}-${required}`} c=${c} onSettled=${settled} invoicesRequired=${required} />
         </li>`)}</ol>`}
     ${data.data && !data.data.complete ? html`<p class="hint">${t("approvals.more")}</p>` : ""}
