@@ -233,6 +233,31 @@ def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
+def browser_main(
+    prog: str,
+    doc: str,
+    measure: Callable[[bool], dict[str, Any]],
+    table: Callable[[dict[str, Any]], str],
+    argv: list[str] | None = None,
+) -> int:
+    """The command line of a benchmark that drives Debian's Chromium: `--quick`, `--out PATH`;
+    it refuses to run without the browser rather than measure nothing."""
+    import argparse
+
+    from devstack.browser import CHROMIUM
+
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if not os.path.exists(CHROMIUM):
+        log(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
+        return 1
+    results = measure(args.quick)
+    publish(results, table(results), args.out, args.quick)
+    return 0
+
+
 # -- what the storage read -------------------------------------------------------------------
 class ReadSnapshot(TypedDict):
     """What a ReadCounter counted since its last reset."""
