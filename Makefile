@@ -57,7 +57,7 @@ test: check package $(CHROMIUM)  ## every test: unit, integration, functional, e
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install $(CHROMIUM)  ## benchmarks (bench.console drives Debian's Chromium, installed like make test's): prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money; events out: bench.webhooks)
+bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync drive Debian's Chromium, installed like make test's): prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money; events out: bench.webhooks; the changes feed: bench.changes; the console offline: bench.offline_sync)
 	$(BIN)/python -m bench --only cold_start read_amplification money
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
@@ -66,13 +66,15 @@ bench: install $(CHROMIUM)  ## benchmarks (bench.console drives Debian's Chromiu
 	$(BIN)/python -m bench.vouchers
 	$(BIN)/python -m bench.stream_decode
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.changes
 	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.offline_sync
 
 verify-rollups: install  ## recompute every roll-up from the campaigns (of the running local stack) and print differences
 	$(BIN)/python -m tools.verify_rollups
 
-verify-audit: install    ## verify every campaign's audit chain (of the running local stack) as GET /campaigns/{id}/audit does; TENANT=T for one company, FILE=trail.json for an exported trail (docs/audit.md)
-	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE))
+verify-audit: install    ## verify every campaign's audit chain (of the running local stack) as GET /campaigns/{id}/audit does; TENANT=T for one company, FILE=trail.json for an exported trail, FILE=bundle.json for an evidence bundle (its files beside it, or FILES=dir; DOWNLOAD=1 fetches them) (docs/audit.md)
+	$(BIN)/python -m tools.verify_audit $(if $(TENANT),--tenant $(TENANT)) $(if $(FILE),--file $(FILE)) $(if $(FILES),--files $(FILES)) $(if $(DOWNLOAD),--download)
 
 clean:
 	rm -rf $(VENV) var build .pytest_cache .mypy_cache .ruff_cache

@@ -17,6 +17,7 @@ from chalicelib.handlers.routes import (
     campaigns,
     evaluation,
     feedback,
+    field,
     invoices,
     money,
     reports,
@@ -38,6 +39,7 @@ for module in (
     settlement,
     invoices,
     attachments,
+    field,
     evaluation,
     reports,
     money,
@@ -63,7 +65,8 @@ def _stream_arn(variable: str, table: str) -> str:
     stream_arn=_stream_arn("FEEDBACK_STREAM_ARN", "feedback"), batch_size=100, starting_position="TRIM_HORIZON"
 )
 def on_feedback_change(event: Any) -> Any:
-    """A submitted feedback revision unlocks the campaign's settlement."""
+    """A submitted feedback revision unlocks the campaign's settlement; every feedback change
+    reaches the changes feed."""
     return streams.on_feedback_change(event.to_dict(), event.context)
 
 
@@ -79,8 +82,17 @@ def on_rule_change(event: Any) -> Any:
     stream_arn=_stream_arn("CAMPAIGNS_STREAM_ARN", "campaigns"), batch_size=100, starting_position="TRIM_HORIZON"
 )
 def on_campaign_change(event: Any) -> Any:
-    """Every campaign change moves the monthly roll-ups by its delta, exactly once."""
+    """Every campaign change moves the monthly roll-ups by its delta, exactly once, and reaches
+    the changes feed of everyone who may see it."""
     return streams.on_campaign_change(event.to_dict(), event.context)
+
+
+@app.on_dynamodb_record(
+    stream_arn=_stream_arn("EVIDENCE_STREAM_ARN", "evidence"), batch_size=100, starting_position="TRIM_HORIZON"
+)
+def on_evidence_change(event: Any) -> Any:
+    """Attachments and check-ins reach the changes feed of everyone who may see them."""
+    return streams.on_evidence_change(event.to_dict(), event.context)
 
 
 @app.on_dynamodb_record(

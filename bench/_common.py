@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypedDict
 
@@ -125,6 +125,18 @@ def run_worker(module: str, args: list[str], timeout: float, env: dict[str, str]
         os.unlink(out)
 
 
+def target_table(results: dict[str, Any], targets: Mapping[str, float], info: Sequence[str], width: int = 24) -> str:
+    """A benchmark's figures against their targets (at most), then those only reported."""
+    lines = [f"{'metric':<{width}} {'value':>10}  target  ok?", "-" * (width + 24)]
+    for name, limit in targets.items():
+        value = results.get(name)
+        ok = "ok" if value is not None and value <= limit else "FAIL"
+        lines.append(f"{name:<{width}} {'—' if value is None else value:>10}  ≤ {limit:<5} {ok}")
+    for name in info:
+        lines.append(f"{name:<{width}} {results.get(name)!s:>10}  (info)")
+    return "\n".join(lines)
+
+
 class Http:
     """JSON over one keep-alive connection to a stack the benchmarks drive: `(status, body, ms)`
     for every answer, errors included; `ok()` for a step that must succeed."""
@@ -219,6 +231,31 @@ def rss_mb() -> float:
 
 def log(msg: str) -> None:
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
+
+
+def browser_main(
+    prog: str,
+    doc: str,
+    measure: Callable[[bool], dict[str, Any]],
+    table: Callable[[dict[str, Any]], str],
+    argv: list[str] | None = None,
+) -> int:
+    """The command line of a benchmark that drives Debian's Chromium: `--quick`, `--out PATH`;
+    it refuses to run without the browser rather than measure nothing."""
+    import argparse
+
+    from devstack.browser import CHROMIUM
+
+    parser = argparse.ArgumentParser(prog=prog, description=doc.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args(argv)
+    if not os.path.exists(CHROMIUM):
+        log(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
+        return 1
+    results = measure(args.quick)
+    publish(results, table(results), args.out, args.quick)
+    return 0
 
 
 # -- what the storage read -------------------------------------------------------------------

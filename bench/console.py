@@ -14,15 +14,12 @@ and merges them into bench/results.json (`--quick`: fewer runs, nothing written 
 
 from __future__ import annotations
 
-import argparse
-import os
 import statistics
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from bench._common import log, publish
+from bench._common import browser_main
 from bench.stream_unlock import stack_at
 from devstack.browser import CHROMIUM, LAUNCH_ARGS
 
@@ -94,16 +91,7 @@ def table(results: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.console", description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=None)
-    args = parser.parse_args(argv)
-    if not os.path.exists(CHROMIUM):
-        log(f"{CHROMIUM} is missing: install Debian's chromium (make test does)")
-        return 1
-    results = measure(args.quick)
-    publish(results, table(results), args.out, args.quick)
-    return 0
+    return browser_main("python -m bench.console", __doc__ or "", measure, table, argv)
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench._common import Http, log, percentile, publish
+from bench._common import Http, log, percentile, publish, target_table
 from bench.stream_unlock import _tokens, run_scenario, stack_at, unlock_figures
 
 SIZES = {
@@ -215,13 +215,7 @@ def measure(quick: bool = False, url: str | None = None) -> dict[str, Any]:
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'metric':<24} {'value':>10}  target  ok?", "-" * 48]
-    for name, limit in TARGETS.items():
-        value = results.get(name)
-        ok = "ok" if value is not None and value <= limit else "FAIL"
-        lines.append(f"{name:<24} {'—' if value is None else value:>10}  ≤ {limit:<5} {ok}")
-    lines.append(f"{'stream_unlock_ms_p50':<24} {results.get('stream_unlock_ms_p50')!s:>10}  (info)")
-    return "\n".join(lines)
+    return target_table(results, TARGETS, ("stream_unlock_ms_p50",))
 
 
 def main(argv: list[str] | None = None) -> int:

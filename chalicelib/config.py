@@ -39,6 +39,7 @@ class Settings:
     console_origin: str | None = None
     control_table: str = ""
     audit_table: str = ""
+    changes_table: str = ""  # the changes feed (dal/changes.py)
     invoices_table: str = ""
     vouchers_table: str = ""
     # events out (webhooks)
@@ -100,6 +101,7 @@ def settings() -> Settings:
         webhook_allow_local_http=env.get("HUIXIANG_WEBHOOK_LOCAL_HTTP") == "1",
         webhook_delivery_days=int(env.get("HUIXIANG_WEBHOOK_DELIVERY_DAYS", "30")),
         console_url=env.get("CONSOLE_URL") or None,
+        changes_table=env.get("CHANGES_TABLE", f"{p}-changes"),
         invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
         vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),
     )

@@ -27,6 +27,7 @@ from devstack import REPO_ROOT
 from devstack.gateway import GatewayRequestHandler
 
 CONSOLE_DIR: Path = REPO_ROOT / "console"
+WORKER = "sw.js"  # the console's service worker (infra.console_shell.WORKER)
 PREFIX = "/console/"
 LOCAL_TOKEN_PATH = "/local/token"
 ROLES = ("rep", "manager", "leader", "finance")
@@ -107,13 +108,13 @@ def mint_local_token(body: dict[str, Any]) -> str:
     return mint_token(sub, role, org, name=name)
 
 
-def _static_file(path: str) -> Path | None:
-    """The file under console/ that a /console/… path names, or None (never outside it)."""
+def _static_file(path: str, console_dir: Path) -> Path | None:
+    """The file under console_dir that a /console/… path names, or None (never outside it)."""
     rel = path[len(PREFIX) :] or "index.html"
     if rel.endswith("/"):
         rel += "index.html"
-    candidate = (CONSOLE_DIR / rel).resolve()
-    root = CONSOLE_DIR.resolve()
+    candidate = (console_dir / rel).resolve()
+    root = console_dir.resolve()
     if root not in candidate.parents or not candidate.is_file():
         return None
     return candidate
@@ -123,6 +124,7 @@ class ConsoleRequestHandler(GatewayRequestHandler):
     """Answers the console's requests; everything else goes to the API (GatewayRequestHandler)."""
 
     storage_origin = ""
+    console_dir: Path = CONSOLE_DIR
 
     # -- routing -------------------------------------------------------------------------------
     def _route(self) -> str:
@@ -179,22 +181,26 @@ class ConsoleRequestHandler(GatewayRequestHandler):
             body = json.dumps(local_config()).encode()
             self._send(HTTPStatus.OK, body, _TYPES[".json"], head=head)
             return
-        file = _static_file(path)
+        if path == PREFIX + WORKER:
+            # the service worker with the release it precaches written in, by the code that
+            # packages it for production (imported here only: a stack runs without infra/)
+            from infra.console_shell import service_worker
+
+            self._send_file(service_worker(self.console_dir), _TYPES[".js"], head)
+            return
+        file = _static_file(path, self.console_dir)
         if file is None:
             self._send(HTTPStatus.NOT_FOUND, b"not found\n", "text/plain; charset=utf-8", head=head)
             return
-        data = file.read_bytes()
+        ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        self._send_file(file.read_bytes(), ctype, head)
+
+    def _send_file(self, data: bytes, ctype: str, head: bool) -> None:
+        """A static file with its ETag (revalidated by browsers: Cache-Control no-cache)."""
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         if self.headers.get("If-None-Match") == etag:
-            self._send(
-                HTTPStatus.NOT_MODIFIED,
-                b"",
-                _TYPES.get(file.suffix, "application/octet-stream"),
-                {"ETag": etag},
-                head=True,
-            )
+            self._send(HTTPStatus.NOT_MODIFIED, b"", ctype, {"ETag": etag}, head=True)
             return
-        ctype = _TYPES.get(file.suffix) or mimetypes.guess_type(file.name)[0] or "application/octet-stream"
         self._send(HTTPStatus.OK, data, ctype, {"ETag": etag}, head)
 
     def _local_token(self) -> None:
@@ -245,9 +251,48 @@ def attach(server: Any, storage_origin: str = "") -> None:
         server.RequestHandlerClass = handler
 
 
+def static_server(console_dir: Path, port: int = 0) -> Any:
+    """An HTTP server of the console's files alone (no API, no sign-in) from ``console_dir``,
+    answering as the stack does: for tests of the service worker, which serve a copy of
+    console/ and change it between two visits. ``serve_forever()`` it in a thread."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class StaticConsoleHandler(ConsoleRequestHandler):
+        """The console's requests as the stack answers them; no app behind them (a 404)."""
+
+        def __init__(self, request: Any, client_address: Any, server: Any) -> None:
+            # the gateway's __init__ wants the Chalice app this server has not got
+            BaseHTTPRequestHandler.__init__(self, request, client_address, server)
+
+        def do_GET(self) -> None:
+            if self._is_console():
+                self._serve(head=False)
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+
+        def do_HEAD(self) -> None:
+            if self._is_console():
+                self._serve(head=True)
+            else:
+                self.send_error(HTTPStatus.NOT_FOUND)
+
+        def do_POST(self) -> None:
+            self.send_error(HTTPStatus.NOT_FOUND)
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (the base's signature)
+            pass
+
+    StaticConsoleHandler.console_dir = console_dir
+    return ThreadingHTTPServer(("127.0.0.1", port), StaticConsoleHandler)
+
+
 __all__ = [
     "ConsoleRequestHandler",
     "attach",
+    "static_server",
     "content_security_policy",
     "CSP_DIRECTIVES",
     "SECURITY_HEADERS",

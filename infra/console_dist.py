@@ -3,7 +3,9 @@
 Copies console/ into DIR (default build/console/) without what only the local stack may have —
 the local sign-in screen (console/js/local/) — and writes the config.json the stack's
 `ConsoleConfig` output gives (Cognito sign-in, the API's URL). No build step: the files are
-served as they are. Upload DIR under the key prefix console/ of the stack's ConsoleBucket
+served as they are, but for sw.js, which gets the release it precaches written in (a hash of
+the copied files: infra/console_shell.py), so each deploy of changed files is a new release.
+Upload DIR under the key prefix console/ of the stack's ConsoleBucket, sw.js last
 (docs/console.md, "Production").
 """
 
@@ -15,6 +17,8 @@ import shutil
 import sys
 from pathlib import Path
 from typing import Any
+
+from infra.console_shell import WORKER, service_worker, shipped
 
 ROOT = Path(__file__).resolve().parent.parent
 CONSOLE = ROOT / "console"
@@ -45,15 +49,14 @@ def build(out: Path, config: dict[str, Any]) -> Path:
     def skip(directory: str, names: list[str]) -> list[str]:
         here = Path(directory)
         return [
-            n
-            for n in names
-            if (here / n).relative_to(CONSOLE).as_posix() in LOCAL_ONLY or n.endswith(".md") or n == "manifest.json"
+            n for n in names if (rel := (here / n).relative_to(CONSOLE).as_posix()) in LOCAL_ONLY or not shipped(rel)
         ]
 
     shutil.copytree(CONSOLE, out, ignore=skip)
     for local in LOCAL_ONLY:
         assert not (out / local).exists(), local
     (out / "config.json").write_text(json.dumps(config, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (out / WORKER).write_bytes(service_worker(out))
     return out
 
 

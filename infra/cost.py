@@ -133,6 +133,7 @@ class Meter:
         self.route = "setup"
         self.calls: defaultdict[str, Counter[str]] = defaultdict(Counter)
         self.wru: Counter[str] = Counter()
+        self.wru_by_table: Counter[str] = Counter()  # of every route but setup
         self.wru_upper: Counter[str] = Counter()  # index copies of transactions doubled
         self.rru: defaultdict[str, float] = defaultdict(float)  # half units for eventually consistent reads
         self.stored: Counter[str] = Counter()  # bytes of new items (and index copies) per table
@@ -190,6 +191,8 @@ class Meter:
         indexes = self.schema(table)[1]
         cost = write_cost(old, new, indexes, transactional, check)
         self.wru[self.route] += cost.wru
+        if self.route != "setup":
+            self.wru_by_table[table] += cost.wru
         self.wru_upper[self.route] += cost.table_wru + cost.index_wru_if_doubled
         if old is None and new is not None:
             held = 1 + sum(1 for attrs in indexes.values() if all(a in new for a in attrs))
@@ -220,8 +223,8 @@ WRITES = ("PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWri
 _SET_UP = False
 
 
-def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
-    """One loop of `scenario` (baseline | budget | cancelled | invoices | webhooks) for a company of its own."""
+def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[str]]:
+    """One loop of `scenario` (baseline | budget | cancelled | invoices | vouchers | webhooks) for a company of its own."""
     global _SET_UP
     if not _SET_UP:
         _setup()
@@ -265,7 +268,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
         for r, org in (("rep", f"{root}/EAST/JS"), ("manager", f"{root}/EAST"), ("leader", root), ("finance", root))
     }
     requests: Counter[str] = Counter()
-    stream_invocations = 0
+    invoked: Counter[str] = Counter()  # stream function invocations (one batch per stream, per loop)
     receiver: Receiver | None = None
     with mock.patch.object(botocore.client.BaseClient, "_make_api_call", counted), contextlib.ExitStack() as stop:
         with Client(app, stage_name="dev") as client:
@@ -290,6 +293,25 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 assert r.status_code < 400, (method, path, r.status_code, r.body)
                 return json.loads(r.body) if r.body else None
 
+            def deliver(function: str, table: str, mine: Callable[[dict[str, Any]], bool]) -> None:
+                """This campaign's records of `table`'s stream, not yet delivered, to `function`
+                in one batch, counted as its invocation (reading the stream is Lambda's work)."""
+                meter.route = "setup"
+                records = [r for r in read_records(table) if mine(r["dynamodb"]["Keys"]) and r["eventID"] not in seen]
+                seen.update(r["eventID"] for r in records)
+                if records:
+                    meter.route = f"stream: {function}"
+                    client.lambda_.invoke(function, lambda_event(records))
+                    invoked[meter.route] += 1
+
+            def streams_of_the_campaign(cid: str) -> None:
+                """The campaign's changes and check-ins reach the changes feed (and the roll-ups),
+                as the campaigns and evidence streams' functions do in AWS."""
+                deliver("on_campaign_change", settings().campaigns_table, lambda k: k["id"]["S"] == cid)
+                deliver("on_evidence_change", settings().evidence_table, lambda k: k["pk"]["S"] == f"c#{cid}")
+
+            seen: set[str] = set()
+
             call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
             if scenario == "webhooks":  # a company's webhook, made once (not per campaign)
                 from chalicelib.dal.queue import queue_url
@@ -301,7 +323,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 events = ["campaign.submitted", "campaign.approved", "feedback.submitted", "settlement.unlocked"]
                 events += ["campaign.reimbursed"]
                 call("POST", "/webhooks", "leader", {"url": receiver.url, "events": events}, "setup")
-            if scenario in ("budget", "cancelled", "invoices"):  # a company budget, set up once (not per campaign)
+            if scenario not in ("baseline", "webhooks"):  # a company budget, set up once (not per campaign)
                 call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
             if scenario == "invoices":  # settlement on verified spend, company-wide, set up once
                 call("PUT", "/settlement-policy", "finance", {"invoices_required": True}, "setup")
@@ -330,7 +352,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 "POST /campaigns/{id}/approve",
                 key=str(uuid.uuid4()),
             )
-            if scenario in ("budget", "cancelled", "invoices"):
+            if scenario not in ("baseline", "webhooks"):
                 assert (approved.get("budget") or {}).get("reserved") == 180000, approved.get("budget")
             if scenario == "cancelled":
                 call(
@@ -341,7 +363,11 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                     "POST /campaigns/{id}/cancel",
                     key=str(uuid.uuid4()),
                 )
-                return meter, requests, stream_invocations
+                streams_of_the_campaign(cid)
+                call("GET", "/me/changes", "rep", route="GET /me/changes")
+                call("GET", "/me/changes", "manager", route="GET /me/changes")
+                return meter, requests, invoked
+            call("POST", f"/campaigns/{cid}/visits", "rep", {"lat": 32.0, "lon": 118.8}, "POST /campaigns/{id}/visits")
             call("GET", "/me/feedback-requests", "rep")
             for spend in (100000, 150000):
                 call(
@@ -359,13 +385,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 "POST /campaigns/{id}/feedback/submit",
                 key=str(uuid.uuid4()),
             )
-            meter.route = "setup"  # reading the stream back is the harness's work (Lambda's, in AWS)
-            records = [
-                r for r in read_records(settings().feedback_table) if r["dynamodb"]["Keys"]["campaign_id"]["S"] == cid
-            ]
-            meter.route = "stream: on_feedback_change"
-            client.lambda_.invoke("on_feedback_change", lambda_event(records))
-            stream_invocations += 1
+            deliver("on_feedback_change", settings().feedback_table, lambda k: k["campaign_id"]["S"] == cid)
             if scenario == "invoices":  # three invoices: two read from their QR codes, one typed
                 for n, amount in ((1, "600.00"), (2, "500.00")):
                     qr = f"01,04,3200162130,{n:08d},{amount},20261102,,4FD5"
@@ -382,7 +402,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 "POST /campaigns/{id}/reimbursement",
                 key=str(uuid.uuid4()),
             )
-            if scenario in ("budget", "cancelled", "invoices"):
+            if scenario not in ("baseline", "webhooks"):
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
             if scenario == "invoices":  # the least of approved, actual spend and the invoices
                 assert paid["amount"] == 140000 and paid["invoice_total"] == 140000, paid
@@ -408,37 +428,32 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], int]:
                 meter.route = "stream: on_voucher_change"
                 for record in mine:  # batch size 1, as the event source mapping sends them
                     client.lambda_.invoke("on_voucher_change", lambda_event([record]))
-                    stream_invocations += 1
+                    invoked[meter.route] += 1
                 posted = call("GET", f"/campaigns/{cid}", "finance", route="GET /campaigns/{id}")
                 assert posted["reimbursement"]["voucher_no"] == "V-1", posted["reimbursement"]
             call("GET", f"/feedback?org={root}/EAST", "manager", route="GET /feedback (D)")
             call("GET", "/feedback-requests", "leader", route="GET /feedback-requests (E)")
+            streams_of_the_campaign(cid)
+            # offline clients: the rep's and the manager's console ask what changed
+            call("GET", "/me/changes", "rep", route="GET /me/changes")
+            call("GET", "/me/changes", "manager", route="GET /me/changes")
             if scenario == "webhooks":
                 assert receiver is not None
-                requests["delivery function"] = _events_out(meter, client, cid)
+                requests["delivery function"] = _events_out(meter, client)
                 assert len(receiver.received) == 5, [r.headers.get("webhook-id") for r in receiver.received]
-    return meter, requests, stream_invocations
+    return meter, requests, invoked
 
 
-def _events_out(meter: Meter, client: Any, campaign_id: str) -> int:
-    """What the loop's facts cost as webhook events: the emitting use case on each campaigns
-    stream record (in the stream function that runs anyway for the roll-ups; the feedback
-    stream's invocation above already emitted its event), then the delivery function per
-    ticket, as SQS's event source would hand them over (its receive and delete counted with
-    it). Returns the delivery function's invocations."""
+def _events_out(meter: Meter, client: Any) -> int:
+    """What delivering the loop's webhook events costs: their deliveries were put and their
+    tickets queued by the stream functions the loop invoked (campaigns and feedback, counted
+    under their routes); the delivery function then runs per ticket, as SQS's event source
+    would hand them over (its receive and delete counted with it). Returns its invocations."""
     import boto3
 
     from chalicelib.config import settings
-    from chalicelib.handlers import present
-    from chalicelib.logic import webhooks
     from devstack.queues import lambda_record
-    from devstack.streams import read_records
 
-    meter.route = "setup"
-    records = [r for r in read_records(settings().campaigns_table) if r["dynamodb"]["Keys"]["id"]["S"] == campaign_id]
-    meter.route = "events: on_campaign_change"
-    for r in records:
-        webhooks.campaign_item_changed(r["dynamodb"].get("OldImage"), r["dynamodb"].get("NewImage"), present.campaign)
     meter.route = "setup"
     sqs = boto3.client("sqs")
     url = sqs.get_queue_url(QueueName=settings().webhook_queue)["QueueUrl"]
@@ -464,6 +479,7 @@ class Estimate(TypedDict):
     wru: int
     rru: float
     wru_if_indexes_doubled: int
+    changes_feed_wru: int  # of `wru`: the changes table's (the feed's entries, heads and fact guards)
     stored_mb: float
     storage_and_pitr_per_month: float  # USD a month for the new items kept
     total_if_indexes_doubled: float
@@ -471,11 +487,11 @@ class Estimate(TypedDict):
     total: float  # USD, variable
 
 
-def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, campaigns: int = 1000) -> Estimate:
+def estimate(meter: Meter, requests: Counter[str], invoked: Counter[str], campaigns: int = 1000) -> Estimate:
     per = {k: v for k, v in requests.items() if k not in ("setup", "delivery function")}
     api_requests = sum(per.values()) * campaigns
     deliveries = requests.get("delivery function", 0) * campaigns
-    invocations = api_requests + stream_invocations * campaigns + deliveries
+    invocations = api_requests + sum(invoked.values()) * campaigns + deliveries
     counted = [c for route, calls in meter.calls.items() if route != "setup" for c in calls.elements()]
     sqs_requests = sum(1 for c in counted if c.startswith("sqs:")) * campaigns
     kms_requests = sum(1 for c in counted if c.startswith("kms:")) * campaigns
@@ -503,6 +519,7 @@ def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, camp
         "wru": wru,
         "rru": rru,
         "wru_if_indexes_doubled": wru_upper,
+        "changes_feed_wru": sum(v for t, v in meter.wru_by_table.items() if t.endswith("-changes")) * campaigns,
         "stored_mb": stored_gb * 1000,
         "storage_and_pitr_per_month": stored_gb * (p["dynamodb_storage_gb_month"] + p["dynamodb_pitr_gb_month"]),
         "total_if_indexes_doubled": sum(cost.values())
@@ -516,23 +533,23 @@ def estimate(meter: Meter, requests: Counter[str], stream_invocations: int, camp
 SCENARIOS = ("baseline", "budget", "cancelled", "invoices", "vouchers", "webhooks")
 
 
-def report(scenario: str, meter: Meter, requests: Counter[str], streams: int) -> Estimate:
+def report(scenario: str, meter: Meter, requests: Counter[str], streams: Counter[str]) -> Estimate:
     print(f"\n== {scenario}")
     print(f"{'route':44} {'req':>4} {'ddb calls':>10} {'WRU':>6} {'RRU':>6}")
     routes = [r for r in requests if r != "setup"] + [r for r in meter.calls if r.startswith("stream: ")]
-    routes += [r for r in meter.calls if r.startswith("events: ")]
     for route in routes:
         calls = sum(meter.calls[route].values())
         detail = ",".join(f"{op}x{n}" for op, n in sorted(meter.calls[route].items()))
         print(
-            f"{route:44} {requests.get(route, '·'):>4} {calls:>10} {meter.wru[route]:>6} "
+            f"{route:44} {requests.get(route) or streams.get(route, '·'):>4} {calls:>10} {meter.wru[route]:>6} "
             f"{meter.rru[route]:>6g}  {detail}"
         )
     e = estimate(meter, requests, streams)
     print(
         f"per 1,000 campaigns: {e['api_requests']:,} API requests, {e['invocations']:,} invocations, "
         f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
-        f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies"
+        f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies; "
+        f"the changes feed {e['changes_feed_wru']:,} of the WRU"
         + (f"; {e['sqs_requests']:,} SQS and {e['kms_requests']:,} KMS requests" if e["sqs_requests"] else "")
     )
     for name, usd in e["cost"].items():

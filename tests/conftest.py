@@ -289,6 +289,7 @@ class Streams:
             "rules": settings().rules_table,
             "campaigns": settings().campaigns_table,
             "reports": settings().reports_table,
+            "evidence": settings().evidence_table,
             "vouchers": settings().vouchers_table,
         }[kind]
 

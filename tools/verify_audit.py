@@ -18,6 +18,15 @@ Two modes (docs/audit.md says what each checks and why):
   chain's end with `--head HASH` (and `--seq N`) when you have it from elsewhere: the file
   alone cannot show that entries were cut from its end.
 
+* **An evidence bundle** (`--file bundle.json`, the answer of `GET /campaigns/{id}/evidence`
+  saved as it came): the chain as above, that every `ready` attachment's `sha256` is the one
+  its `attachment_ready` entry committed to, that every check-in has its `visit_recorded`
+  entry, and, for each attachment whose file lies beside the bundle (named by the attachment's
+  id, with or without an extension: `01JD…Q` or `01JD…Q.jpg`; `--files DIR` to look
+  elsewhere), that the file's bytes hash to that committed sha256. `--download` first fetches
+  every ready attachment's `download_url` there (the links expire minutes after the bundle was
+  fetched). Standard library only, like a trail.
+
 Exit codes: 0 verified, 1 broken, 2 nothing could be checked (no endpoint, unreadable file).
 """
 
@@ -164,12 +173,138 @@ def check_export(
     return items, problems
 
 
-def verify_files(paths: list[str], head_seq: int | None, head_hash: str | None, first_seq: int, prev_hash: str) -> int:
+# -- an evidence bundle (GET /campaigns/{id}/evidence) ----------------------------------------------
+def is_bundle(data: Any) -> bool:
+    return isinstance(data, dict) and isinstance(data.get("audit"), dict) and isinstance(data.get("attachments"), list)
+
+
+def committed_hashes(items: list[Any]) -> dict[str, str | None]:
+    """attachment id → the sha256 its latest `attachment_ready` entry committed to (None: the
+    entry carries none, as entries written before the checker hashed bytes)."""
+    found: dict[str, str | None] = {}
+    for item in items:
+        if not isinstance(item, dict) or item.get("action") != "attachment_ready":
+            continue
+        changes = item.get("changes") or {}
+        attachment_id = (changes.get("attachment_id") or [None, None])[-1]
+        if isinstance(attachment_id, str):
+            found[attachment_id] = (changes.get("sha256") or [None, None])[-1]
+    return found
+
+
+def file_of(files: Path, attachment_id: str) -> Path | None:
+    """The downloaded file of an attachment: named by its id, with or without an extension."""
+    exact = files / attachment_id
+    if exact.is_file():
+        return exact
+    matches = sorted(p for p in files.glob(f"{attachment_id}.*") if p.is_file())
+    return matches[0] if matches else None
+
+
+def sha256_of_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def bundle_problems(bundle: dict[str, Any], files: Path | None) -> tuple[list[str], dict[str, int]]:
+    """What is wrong with an evidence bundle, and counts for the summary line."""
+    audit = bundle["audit"]
+    items = audit.get("items") if isinstance(audit.get("items"), list) else []
+    problems = chain_problems(items)
+    if audit.get("verified") is not True:
+        problems.append(
+            "the API said verified: false when the bundle was made (its check includes the campaign's head)"
+        )
+    committed = committed_hashes(items)
+    counts = {"ready": 0, "rehashed": 0, "not_downloaded": 0}
+    for a in bundle["attachments"]:
+        if not isinstance(a, dict) or a.get("status") != "ready":
+            continue
+        counts["ready"] += 1
+        name = f"attachment {a.get('id')} ({a.get('filename')})"
+        expected = committed.get(str(a.get("id")), "")
+        if expected == "":
+            problems.append(f"{name}: no attachment_ready entry in the trail commits to it")
+        elif expected is None:
+            problems.append(f"{name}: its attachment_ready entry commits to no sha256")
+        elif a.get("sha256") != expected:
+            problems.append(f"{name}: its sha256 is not the one its attachment_ready entry committed to")
+        path = file_of(files, str(a.get("id"))) if files is not None else None
+        if path is None:
+            counts["not_downloaded"] += 1
+            continue
+        counts["rehashed"] += 1
+        if expected and sha256_of_file(path) != expected:
+            problems.append(f"{name}: the bytes of {path.name} are not the ones the trail committed to")
+    recorded = {
+        ((item.get("changes") or {}).get("visit_id") or [None, None])[-1]
+        for item in items
+        if isinstance(item, dict) and item.get("action") == "visit_recorded"
+    }
+    for v in bundle.get("visits") or []:
+        if isinstance(v, dict) and v.get("id") not in recorded:
+            problems.append(f"visit {v.get('id')}: no visit_recorded entry in the trail")
+    return problems, counts
+
+
+def download(bundle: dict[str, Any], files: Path) -> int:
+    """Fetch every ready attachment's file beside the bundle, named `<id><extension>`."""
+    from urllib.request import urlopen
+
+    files.mkdir(parents=True, exist_ok=True)
+    fetched = 0
+    for a in bundle["attachments"]:
+        url = a.get("download_url") if isinstance(a, dict) and a.get("status") == "ready" else None
+        if not url:
+            continue
+        suffix = Path(str(a.get("filename") or "")).suffix[:10]
+        with urlopen(url, timeout=60) as response:  # noqa: S310 - the bundle's own https (or local) links
+            (files / f"{a['id']}{suffix}").write_bytes(response.read())
+        fetched += 1
+    return fetched
+
+
+def verify_bundle(path: str, bundle: dict[str, Any], files: Path | None, fetch: bool) -> int:
+    folder = files if files is not None else Path(path).resolve().parent
+    if fetch:
+        try:
+            download(bundle, folder)
+        except OSError as exc:
+            print(f"cannot download the attachments: {exc}", file=sys.stderr)
+            return 2
+    problems, counts = bundle_problems(bundle, folder)
+    for problem in problems:
+        print(f"BROKEN {path}: {problem}")
+    campaign = (bundle.get("campaign") or {}).get("id")
+    entries = len(bundle["audit"].get("items") or [])
+    verdict = f"{len(problems)} problem(s)" if problems else "verified"
+    print(
+        f"{path}: campaign {campaign}, {entries} audit entries, {counts['ready']} ready attachment(s), "
+        f"{counts['rehashed']} re-hashed from {folder}, {counts['not_downloaded']} not downloaded: {verdict}"
+    )
+    return 1 if problems else 0
+
+
+def verify_files(
+    paths: list[str],
+    head_seq: int | None,
+    head_hash: str | None,
+    first_seq: int,
+    prev_hash: str,
+    files: Path | None = None,
+    fetch: bool = False,
+) -> int:
     pages: list[AuditPage] = []
     for path in paths:
         try:
             with open(path, encoding="utf-8-sig") as f:
-                pages += pages_of(json.load(f), path)
+                data = json.load(f)
+            if is_bundle(data) and len(paths) == 1:
+                return verify_bundle(path, data, files, fetch)
+            pages += pages_of(data, path)
         except (OSError, ValueError) as exc:
             print(f"cannot read {path}: {exc}", file=sys.stderr)
             return 2
@@ -275,7 +410,8 @@ def main(argv: list[str] | None = None) -> int:
         "--file",
         nargs="+",
         metavar="TRAIL.json",
-        help="verify a trail exported from GET /campaigns/{id}/audit instead (standard library only)",
+        help="verify a trail exported from GET /campaigns/{id}/audit, or an evidence bundle from "
+        "GET /campaigns/{id}/evidence, instead (standard library only)",
     )
     parser.add_argument("--head", default=None, metavar="HASH", help="with --file: the hash the chain must end at")
     parser.add_argument("--seq", type=int, default=None, help="with --file: the seq the chain must end at")
@@ -286,9 +422,21 @@ def main(argv: list[str] | None = None) -> int:
         metavar="HASH",
         help="with --file: the hash of the entry before the first one exported (default: 64 zeros)",
     )
+    parser.add_argument(
+        "--files",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="with an evidence bundle: where its attachments' files are (default: beside the bundle)",
+    )
+    parser.add_argument(
+        "--download",
+        action="store_true",
+        help="with an evidence bundle: first fetch every ready attachment's download_url into that folder",
+    )
     args = parser.parse_args(argv)
     if args.file:
-        return verify_files(args.file, args.seq, args.head, args.first_seq, args.prev_hash)
+        return verify_files(args.file, args.seq, args.head, args.first_seq, args.prev_hash, args.files, args.download)
     if not _has_target():
         print(
             "no DynamoDB to check: start `make run` (it writes var/run/endpoint), set AWS_ENDPOINT_URL, or set "

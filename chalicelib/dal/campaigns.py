@@ -99,6 +99,11 @@ def from_model(m: CampaignModel) -> Campaign:
     )
 
 
+def campaign_image(c: Campaign) -> dict[str, Any]:
+    """A campaign as its table's stream would carry it (DynamoDB JSON): what campaign_from_image reads."""
+    return to_model(c).serialize()
+
+
 def campaign_from_item(item: dict[str, Any]) -> Campaign:
     """A campaign from a raw item (DynamoDB JSON), as a Scan by a maintenance tool returns it."""
     return from_model(CampaignModel.from_raw_data(item))

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 import builtins
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.dal.errors import AlreadyDecided
 from chalicelib.dal.models import EvidenceModel as E
+from chalicelib.dal.models import model_from_image
 from chalicelib.dal.writes import Immediately, Writes, all_or_nothing
 from chalicelib.domain.evidence import Attachment, Candidate
 
@@ -78,8 +81,22 @@ def _from_model(m: E) -> Attachment:
         phash=m.phash,
         phash_crop=m.phash_crop,
         duplicate_refs=sorted(m.dup_refs or ()),
+        sha256=m.sha256,
+        declared_sha256=m.declared_sha256,
+        visit_id=m.visit_id,
+        attestation=json.loads(m.attestation_json) if m.attestation_json else None,
         invoice_qr=m.invoice_qr,
     )
+
+
+def attachment_from_image(image: Mapping[str, Any]) -> Attachment:
+    """An attachment from an evidence-table stream image (DynamoDB JSON)."""
+    return _from_model(model_from_image(E, image))
+
+
+def attachment_image(a: Attachment) -> dict[str, Any]:
+    """An attachment as the evidence table's stream carries it (DynamoDB JSON)."""
+    return _to_model(a).serialize()
 
 
 def _to_model(a: Attachment) -> E:
@@ -110,6 +127,10 @@ def _to_model(a: Attachment) -> E:
         phash=a.phash,
         phash_crop=a.phash_crop,
         dup_refs=set(a.duplicate_refs) or None,
+        sha256=a.sha256,
+        declared_sha256=a.declared_sha256,
+        visit_id=a.visit_id,
+        attestation_json=json.dumps(a.attestation) if a.attestation is not None else None,
         invoice_qr=a.invoice_qr,
     )
 
@@ -197,4 +218,4 @@ class EvidenceRepository:
         return list(out.values())
 
 
-__all__ = ["EvidenceRepository", "band_keys"]
+__all__ = ["EvidenceRepository", "attachment_from_image", "attachment_image", "band_keys"]

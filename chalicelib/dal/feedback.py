@@ -42,6 +42,11 @@ def from_model(m: FeedbackModel) -> FeedbackReport:
     return FeedbackReport(**values)
 
 
+def report_image(r: FeedbackReport) -> dict[str, Any]:
+    """A draft or revision as the feedback table's stream would carry it (DynamoDB JSON)."""
+    return _to_model(r).serialize()
+
+
 def report_from_image(image: Mapping[str, Any] | None) -> FeedbackReport | None:
     """A report from a stream image (DynamoDB JSON); None for no image."""
     return from_model(model_from_image(FeedbackModel, image)) if image else None

@@ -40,6 +40,7 @@ from chalicelib.domain.approval import ApprovalPolicy, Delegation
 from chalicelib.domain.audit import AuditEntry, Person
 from chalicelib.domain.budget import Budget, BudgetScope, Delta, Effect, LedgerEntry, apply_delta, coverage_scopes
 from chalicelib.domain.campaign import Campaign, RuleRef
+from chalicelib.domain.changes import KEEP_SECONDS, Change, FeedEntry
 from chalicelib.domain.errors import Conflict, InvalidInput, StaleWrite
 from chalicelib.domain.evidence import Attachment, Candidate
 from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
@@ -56,6 +57,7 @@ from chalicelib.domain.rollups import (
     is_exact,
     without_exact,
 )
+from chalicelib.domain.visits import Visit
 from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
 from chalicelib.domain.webhooks import Answer, Delivery, Outgoing, SealedSecret, Webhook
 
@@ -136,6 +138,7 @@ class _Tables:
     sweeps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     attachments: dict[tuple[str, str], Attachment] = field(default_factory=dict)
     photo_index: dict[str, dict[str, Candidate]] = field(default_factory=dict)
+    visits: dict[tuple[str, str], Visit] = field(default_factory=dict)
     rollups: dict[RowKey, Metrics] = field(default_factory=dict)
     labels: dict[RowKey, str] = field(default_factory=dict)
     markers: set[str] = field(default_factory=set)
@@ -157,6 +160,9 @@ class _Tables:
     audit: dict[str, dict[int, AuditEntry]] = field(default_factory=dict)
     webhooks: dict[tuple[str, str], Webhook] = field(default_factory=dict)  # by (tenant, id)
     deliveries: dict[tuple[str, str, str], Delivery] = field(default_factory=dict)  # (tenant, webhook, event)
+    feed: dict[str, dict[int, tuple[FeedEntry, float]]] = field(default_factory=dict)  # entry, expires at
+    feed_facts: dict[str, set[str]] = field(default_factory=dict)
+    feed_heads: dict[str, int] = field(default_factory=dict)  # a partition's last seq (never expires)
     accounting: dict[str, Accounting] = field(default_factory=dict)
     export_states: dict[str, ExportState] = field(default_factory=dict)
     exports: dict[str, dict[str, ExportItem]] = field(default_factory=dict)  # tenant → export key → item
@@ -481,6 +487,36 @@ class MemoryEvidence:
         return list(out.values())
 
 
+# -- visits ------------------------------------------------------------------------------------
+class MemoryVisits:
+    def __init__(self, t: _Tables, writes: _Writes) -> None:
+        self._t, self._writes = t, writes
+
+    def insert(self, v: Visit) -> Visit:
+        key = (v.campaign_id, v.id)
+        self._writes.write(_Op(lambda: key not in self._t.visits, lambda: self._t.visits.__setitem__(key, v)))
+        return v
+
+    def get(self, campaign_id: str, visit_id: str) -> Visit | None:
+        return self._t.visits.get((campaign_id, visit_id))
+
+    def list(self, campaign_id: str, page: PageRequest) -> Page[Visit]:
+        fp = fingerprint("visits", campaign_id)
+        start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        if start is not None and (start["pk"] != f"c#{campaign_id}" or not start["sk"].startswith("v#")):
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
+        with self._t.lock:
+            found = sorted((v for (c, _), v in self._t.visits.items() if c == campaign_id), key=lambda v: v.id)
+        found.reverse()
+        if start is not None:
+            found = [v for v in found if f"v#{v.id}" < start["sk"]]
+        chunk = found[: page.limit]
+        cursor = None
+        if chunk and len(chunk) == page.limit:
+            cursor = encode_cursor({"pk": f"c#{campaign_id}", "sk": f"v#{chunk[-1].id}"}, fp)
+        return Page(items=chunk, next_cursor=cursor)
+
+
 # -- roll-ups ----------------------------------------------------------------------------------
 class MemoryRollups:
     def __init__(self, t: _Tables) -> None:
@@ -629,6 +665,51 @@ class MemoryReports:
 
     def release_reminder(self, tenant: str, day: str, rep_id: str) -> None:
         self._t.reminders.discard((tenant, day, rep_id))
+
+
+# -- the changes feed ------------------------------------------------------------------------------
+class MemoryChanges:
+    """One partition per audience: the same numbering (1, 2, 3 … no gap) and the same guard per
+    fact as dal/changes.py, under the storage's lock. `expire(now)` plays DynamoDB's TTL."""
+
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+        self._key = uuid.uuid4().bytes + uuid.uuid4().bytes
+
+    def record(self, audience: str, change: Change) -> FeedEntry | None:
+        import datetime as dt
+
+        from chalicelib import clock
+
+        with self._t.lock:
+            facts = self._t.feed_facts.setdefault(audience, set())
+            if change.fact in facts:
+                return None
+            entries = self._t.feed.setdefault(audience, {})
+            at = clock.now_iso()
+            written = dt.datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp()
+            seq = self._t.feed_heads.get(audience, 0) + 1
+            entry = FeedEntry(seq=seq, at=at, written=written, change=copy.deepcopy(change))
+            entries[seq] = (entry, int(written) + KEEP_SECONDS)
+            self._t.feed_heads[audience] = seq
+            facts.add(change.fact)
+        return entry
+
+    def after(self, audience: str, seq: int, limit: int) -> list[FeedEntry]:
+        with self._t.lock:
+            entries = self._t.feed.get(audience, {})
+            return [copy.deepcopy(entries[n][0]) for n in sorted(entries) if n > seq][:limit]
+
+    def cursor_key(self) -> bytes:
+        return self._key
+
+    def expire(self, now: float) -> int:
+        """Drop what has expired (TTL), as DynamoDB eventually does; returns how many."""
+        with self._t.lock:
+            gone = [(a, n) for a, entries in self._t.feed.items() for n, (_, until) in entries.items() if until < now]
+            for audience, n in gone:
+                del self._t.feed[audience][n]
+        return len(gone)
 
 
 # -- objects, mail, idempotency ------------------------------------------------------------------
@@ -1302,6 +1383,7 @@ class _Repositories:
         self.feedback = MemoryFeedback(t, writes)
         self.rules = MemoryRules(t, writes)
         self.evidence = MemoryEvidence(t, writes)
+        self.visits = MemoryVisits(t, writes)
         self.budgets = MemoryBudgets(t, writes)
         self.policies = MemoryPolicies(t, writes)
         self.delegations = MemoryDelegations(t, writes)
@@ -1318,6 +1400,7 @@ class InMemoryStorage(_Repositories):
         super().__init__(self.tables, _Writes(self.tables.lock))
         self.rollups = MemoryRollups(self.tables)
         self.reports = MemoryReports(self.tables)
+        self.changes = MemoryChanges(self.tables)
         self.objects = MemoryObjects(self.tables)
         self.mailer = MemoryMailer()
         self.idempotency = MemoryIdempotency(self.tables)

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pynamodb.attributes import (
+    BinaryAttribute,
     BooleanAttribute,
     MapAttribute,
     NumberAttribute,
@@ -268,18 +269,18 @@ class VoucherModel(Model):
     campaigns_posted = NumberAttribute(null=True)
 
 
-STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel, VoucherModel)
+STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel, VoucherModel)  # and EvidenceModel, below
 
 
 def create_tables() -> None:
     """Create every table (streams on) if missing. Used by the local stack and the tests only;
     production tables come from the CloudFormation template in infra/."""
-    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, WebhookModel, InvoiceModel):
+    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, WebhookModel, InvoiceModel, ChangeModel):
         if not model.exists():
             model.create_table(wait=True)
             if model is RuleModel:
                 _expire_on(model.Meta.table_name, "expiration")
-            if model is WebhookModel:
+            if model in (WebhookModel, ChangeModel):
                 _expire_on(model.Meta.table_name, "expires_at")
     _create_idempotency_table()
     create_evaluation_tables()
@@ -318,13 +319,13 @@ class EvidenceModel(Model):
     """Evidence: attachments and the near-duplicate index of photo hashes, in one table.
 
     pk `c#<campaign id>`, sk `a#<attachment id>`: an attachment (list = Query on pk).
+    pk `c#<campaign id>`, sk `v#<visit id>`: a visit (check-in), insert-only.
     pk `h#<tenant>|<band>|<16-bit value>`, sk `<attachment id>#<variant>`: a duplicate-index
     entry; candidates for a hash are the union of its 4 band Queries (see domain/evidence.py).
-    No stream: nothing reacts to these writes.
+    Stream on (new and old images): the changes feed follows attachments and visits from it.
     """
 
-    class Meta:
-        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+    class Meta(_Meta):
         table_name = settings().evidence_table
         region = settings().region
         host = _host()
@@ -356,6 +357,21 @@ class EvidenceModel(Model):
     phash = UnicodeAttribute(null=True)  # also on index entries: the indexed hash
     phash_crop = UnicodeAttribute(null=True)
     dup_refs = UnicodeSetAttribute(null=True)  # "<campaign id>/<attachment id>" of matching photos
+    sha256 = UnicodeAttribute(null=True)  # of the stored bytes (the checker's)
+    declared_sha256 = UnicodeAttribute(null=True)  # the client's, when it declared one
+    attestation_json = UnicodeAttribute(null=True)
+    # visit (check-in): pk `c#<campaign id>`, sk `v#<visit id>` (an attachment's visit_id: the one it names)
+    visit_id = UnicodeAttribute(null=True)
+    org = UnicodeAttribute(null=True)
+    owner_id = UnicodeAttribute(null=True)
+    at = UnicodeAttribute(null=True)
+    expires_at = UnicodeAttribute(null=True)
+    lat = NumberAttribute(null=True)
+    lon = NumberAttribute(null=True)
+    accuracy_m = NumberAttribute(null=True)
+    distance_km = NumberAttribute(null=True)
+    far_from_location = BooleanAttribute(null=True)
+    within_campaign_dates = BooleanAttribute(null=True)
     invoice_qr = UnicodeAttribute(null=True)  # an invoice's QR text the checker found in it
 
 
@@ -499,6 +515,35 @@ class InvoiceModel(Model):
     invoice_id = UnicodeAttribute()
     status = UnicodeAttribute()  # claimed | settled
     data = UnicodeAttribute()
+
+
+# -- the changes feed ----------------------------------------------------------------------------
+class ChangeModel(Model):
+    """The changes feed (dal/changes.py): one partition per audience (`owner#<tenant>|<sub>`,
+    `org#<node>`), in it the partition's head (sk `head`: its last `seq`), its entries (sk
+    `e#<seq, 12 digits>`) and one guard per fact recorded there (sk `fact#<fact>`); plus the
+    key that signs cursors (pk `#cursor-key`). Entries and guards expire by TTL on `expires_at`.
+    No stream: nothing reacts to these writes."""
+
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().changes_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    seq = NumberAttribute(null=True)  # the head's last seq; an entry's or a guard's own
+    at = UnicodeAttribute(null=True)
+    written = NumberAttribute(null=True)  # epoch seconds, when the entry was written
+    entity = UnicodeAttribute(null=True)
+    entity_id = UnicodeAttribute(null=True)
+    campaign_id = UnicodeAttribute(null=True)
+    op = UnicodeAttribute(null=True)
+    fact = UnicodeAttribute(null=True)
+    state = BinaryAttribute(null=True, legacy_encoding=False)  # zlib of the JSON of the entity's images
+    secret = BinaryAttribute(null=True, legacy_encoding=False)  # the cursor key's item only
+    expires_at = NumberAttribute(null=True)
 
 
 def create_evaluation_tables() -> None:

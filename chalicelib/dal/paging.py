@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from typing import Any
 
@@ -94,3 +95,43 @@ def to_dynamo_key(key: dict[str, str] | None) -> dict[str, dict[str, str]] | Non
 
 def from_dynamo_key(key: dict[str, dict[str, str]] | None) -> dict[str, str] | None:
     return {name: value["S"] for name, value in key.items()} if key else None
+
+
+# The changes feed's cursor is a position in one partition, signed: an HMAC over the position
+# and what it is bound to (the company, the user, the partition), keyed by a secret the storage
+# keeps (dal/changes.py). A cursor edited, made up, or issued to someone else does not open: a
+# 400 naming `cursor`, like any other list's.
+_MAX_POSITION_CURSOR = 512
+
+
+def sign_position(position: dict[str, int], binding: str, key: bytes) -> str:
+    payload = base64.urlsafe_b64encode(json.dumps(position, separators=(",", ":"), sort_keys=True).encode())
+    text = payload.decode().rstrip("=")
+    return f"{text}.{_mac(text, binding, key)}"
+
+
+def open_position(cursor: str | None, binding: str, key: bytes, fields: set[str]) -> dict[str, int] | None:
+    """The position a signed cursor holds (None: no cursor), each field a whole number ≥ 0."""
+    if cursor is None:
+        return None
+    bad = InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
+    if not isinstance(cursor, str) or len(cursor) > _MAX_POSITION_CURSOR:
+        raise bad
+    text, dot, mac = cursor.rpartition(".")
+    if not dot or not hmac.compare_digest(mac, _mac(text, binding, key)):
+        raise bad
+    try:
+        position = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise bad from None
+    if (
+        not isinstance(position, dict)
+        or set(position) != fields
+        or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in position.values())
+    ):
+        raise bad
+    return position
+
+
+def _mac(text: str, binding: str, key: bytes) -> str:
+    return hmac.new(key, f"{binding}\n{text}".encode(), hashlib.sha256).hexdigest()[:32]

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.audit import AuditEntry, Person
     from chalicelib.domain.budget import Budget, Effect, LedgerEntry
     from chalicelib.domain.campaign import Campaign, RuleRef
+    from chalicelib.domain.changes import Change, FeedEntry
     from chalicelib.domain.evidence import Attachment, Candidate
     from chalicelib.domain.feedback import FeedbackReport, FeedbackRule, Sweep
     from chalicelib.domain.invoices import Invoice, InvoiceRef, SettlementPolicy
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.pages import Page, PageRequest
     from chalicelib.domain.rollups import Metrics, Placement, RowKey, Standing
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
+    from chalicelib.domain.visits import Visit
     from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
     from chalicelib.domain.webhooks import Answer, Delivery, Outgoing, SealedSecret, Webhook
 
@@ -144,6 +146,16 @@ class EvidenceRepo(Protocol):
     def remove_duplicate_ref(self, campaign_id: str, attachment_id: str, ref: str) -> None: ...
 
     def candidates(self, tenant: str, hashes: builtins.list[str]) -> builtins.list[Candidate]: ...
+
+
+class VisitRepo(Protocol):
+    """Check-ins at the store: insert-only, a campaign's newest first."""
+
+    def insert(self, v: Visit) -> Visit: ...
+
+    def get(self, campaign_id: str, visit_id: str) -> Visit | None: ...
+
+    def list(self, campaign_id: str, page: PageRequest) -> Page[Visit]: ...
 
 
 class BudgetRepo(Protocol):
@@ -337,6 +349,24 @@ class ReportRepo(Protocol):
     def release_reminder(self, tenant: str, day: str, rep_id: str) -> None: ...
 
 
+class ChangeRepo(Protocol):
+    """The changes feed: one partition per audience, entries numbered without a gap, each
+    fact recorded once per partition (its own transaction: it joins no unit of work)."""
+
+    def record(self, audience: str, change: Change) -> FeedEntry | None:
+        """Append the change to the partition: its entry, or None when the partition recorded
+        its fact already."""
+        ...
+
+    def after(self, audience: str, seq: int, limit: int) -> list[FeedEntry]:
+        """Up to `limit` entries after `seq`, oldest first (one strongly consistent read)."""
+        ...
+
+    def cursor_key(self) -> bytes:
+        """The secret cursors are signed with (the same for every process of a deployment)."""
+        ...
+
+
 class ObjectStore(Protocol):
     """Uploads, thumbnails, quarantine, dead letters and report artifacts (dal/objects.py)."""
 
@@ -479,6 +509,9 @@ class Repositories(Protocol):
     def evidence(self) -> EvidenceRepo: ...
 
     @property
+    def visits(self) -> VisitRepo: ...
+
+    @property
     def budgets(self) -> BudgetRepo: ...
 
     @property
@@ -512,6 +545,9 @@ class Storage(Repositories, Protocol):
 
     @property
     def reports(self) -> ReportRepo: ...
+
+    @property
+    def changes(self) -> ChangeRepo: ...
 
     @property
     def objects(self) -> ObjectStore: ...

@@ -51,6 +51,10 @@ def evidence() -> ports.EvidenceRepo:
     return storage().evidence
 
 
+def visits() -> ports.VisitRepo:
+    return storage().visits
+
+
 def budgets() -> ports.BudgetRepo:
     return storage().budgets
 
@@ -81,6 +85,10 @@ def rollups() -> ports.RollupRepo:
 
 def reports() -> ports.ReportRepo:
     return storage().reports
+
+
+def changes() -> ports.ChangeRepo:
+    return storage().changes
 
 
 def objects() -> ports.ObjectStore:

@@ -57,6 +57,12 @@ class DynamoRepositories:
         return EvidenceRepository(self.writes)
 
     @cached_property
+    def visits(self) -> ports.VisitRepo:
+        from chalicelib.dal.visits import VisitRepository
+
+        return VisitRepository(self.writes)
+
+    @cached_property
     def budgets(self) -> ports.BudgetRepo:
         from chalicelib.dal.budgets import BudgetRepository
 
@@ -110,6 +116,12 @@ class DynamoStorage(DynamoRepositories):
         from chalicelib.dal.reports import ReportRepository
 
         return ReportRepository()
+
+    @cached_property
+    def changes(self) -> ports.ChangeRepo:
+        from chalicelib.dal.changes import ChangeRepository
+
+        return ChangeRepository()
 
     @cached_property
     def objects(self) -> ports.ObjectStore:

@@ -41,6 +41,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "attachment.create": frozenset({"rep", "manager"}),  # owner only
     "attachment.read": ALL,
     "attachment.delete": frozenset({"rep", "manager"}),  # owner only, before reimbursement
+    "visit.create": frozenset({"rep", "manager"}),  # owner only, approved campaigns
+    "visit.read": ALL,  # scoped like campaign.read
+    "campaign.evidence": ALL,  # the evidence bundle, scoped like campaign.read
+    "changes.read": ALL,  # the changes feed: what the caller may see (one partition per audience)
     # evaluation and reports
     "campaign.evaluate": ALL,  # scoped like campaign.read
     "customer.history": ALL,  # scoped like campaign.list

@@ -43,6 +43,7 @@ ACTIONS = (
     "attachment_ready",
     "attachment_rejected",
     "attachment_deleted",
+    "visit_recorded",
     "budget_reserved",
     "budget_released",
     "budget_consumed",

@@ -43,6 +43,7 @@ ERROR_CODES: dict[str, str] = {
     "budget_exceeded": "409: the budget is short; `available` (fen), params `available`, `needed` (fen)",
     "secret_not_rotatable": "409: only a standard webhook's secret is the server's to rotate; params `format`",
     "delivery_not_failed": "409: only a failed webhook delivery is retried by hand; params `status` (pending or delivered)",
+    "resync_required": "410: what follows the cursor is no longer kept (7 days): reload, start without a cursor; params `retention_days`",
     "invoice_already_claimed": "409: the invoice is claimed in the company already; `claimed_on` {campaign_id} and "
     "params `campaign_id` only when the caller may see that campaign",
     "invoice_settled": "409: a settled invoice is never released",
@@ -110,6 +111,7 @@ FIELD_CODES: dict[str, str] = {
     "unknown_category": "a category the company does not have; params `choices`",
     "unknown_campaign": "no such campaign",
     "unknown_budget": "no such budget in the caller's company",
+    "unknown_visit": "no check-in of the caller at this campaign by that id (another campaign's or person's)",
     "required_for_scope": "needed by a feedback rule of this scope; params `scope`",
     "required_to_submit": "needed before feedback can be submitted",
     "too_few_photos": "fewer ready photos than the feedback rule asks for; params `min_photos`, `ready`",
@@ -202,6 +204,12 @@ class Conflict(DomainError):
     """A state conflict: not_editable, invalid_state, feedback_locked, already_reimbursed …"""
 
     code = "conflict"
+
+
+class Gone(DomainError):
+    """What a cursor points after is no longer kept: the client starts again."""
+
+    code = "resync_required"
 
 
 class PayloadTooLarge(DomainError):

@@ -41,11 +41,24 @@ class Attachment:
     phash_crop: str | None = None
     integrity: dict[str, Any] | None = None  # the flags, without duplicate_of (see duplicate_refs)
     duplicate_refs: list[str] = field(default_factory=list)  # "<campaign id>/<attachment id>"
+    sha256: str | None = None  # of the stored bytes, once the checker has read them
+    declared_sha256: str | None = None  # what the client said it would upload (other bytes are refused)
+    visit_id: str | None = None  # the check-in the upload was requested during (domain/visits.py)
+    attestation: dict[str, Any] | None = None  # {visit_id, requested_during_visit, taken_during_visit, near_visit}
     invoice_qr: str | None = None  # the text of an invoice's QR code the checker found in it
 
     @property
     def duplicate_of(self) -> list[str]:
         return sorted({ref.rsplit("/", 1)[-1] for ref in self.duplicate_refs})
+
+    @property
+    def attested(self) -> bool:
+        """Requested during a check-in, taken during it and near it (domain/visits.py)."""
+        if not self.attestation:
+            return False
+        return all(
+            self.attestation.get(k) is True for k in ("requested_during_visit", "taken_during_visit", "near_visit")
+        )
 
     @property
     def indexed_hashes(self) -> list[str]:

@@ -24,6 +24,7 @@ the functions that use them (find_invoice_qr, pdf_invoice_qr), so only the check
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 import math
 import re
@@ -119,6 +120,7 @@ REJECTIONS: dict[str, str] = {
     "corrupt": "a file that cannot be read; params `detected`",
     "too_many_pixels": "an image over the pixel limit (a decompression bomb?); params `max_megapixels`",
     "animated": "an animated image",
+    "hash_mismatch": "bytes other than those the client declared (their SHA-256 differs); params `declared`, `actual`",
 }
 
 
@@ -500,3 +502,20 @@ def phash(img: Image.Image) -> str | None:
 
 def hamming(a: str, b: str) -> int:
     return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+# -- the bytes themselves --------------------------------------------------------------------------
+def sha256_of(data: bytes) -> str:
+    """Lowercase hex SHA-256 of the stored bytes: what the audit trail commits to."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def check_declared_hash(declared: str | None, actual: str) -> None:
+    """Bytes other than those the client said it would upload are refused (`hash_mismatch`)."""
+    if declared is not None and declared != actual:
+        raise Rejected(
+            "hash_mismatch",
+            f"the upload's SHA-256 is {actual}, not the {declared} declared when it was requested",
+            declared=declared,
+            actual=actual,
+        )

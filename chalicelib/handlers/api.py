@@ -34,6 +34,7 @@ from chalicelib.domain.errors import (
     DomainError,
     FieldError,
     Forbidden,
+    Gone,
     InvalidInput,
     NotFound,
     PayloadTooLarge,
@@ -61,6 +62,7 @@ _STATUS: dict[type, int] = {
     Forbidden: 403,
     NotFound: 404,
     Conflict: 409,
+    Gone: 410,
     PayloadTooLarge: 413,
 }
 Headers = dict[str, str | list[str]]  # as Chalice's Response takes them

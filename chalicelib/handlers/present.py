@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # for annotations only
     from chalicelib.domain.budget import Budget, LedgerEntry
     from chalicelib.domain.evidence import Attachment
     from chalicelib.domain.invoices import Invoice
+    from chalicelib.domain.visits import Visit
     from chalicelib.domain.vouchers import Accounting, VoucherBatch
     from chalicelib.domain.webhooks import Delivery, Webhook
 
@@ -183,6 +184,9 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         "checked_at": a.checked_at,
         "download_url": links.get("download_url"),
         "thumbnail_url": links.get("thumbnail_url"),
+        "sha256": a.sha256,
+        "attestation": a.attestation,
+        "attested": a.attested,
         "invoice_qr": a.invoice_qr if a.status == "ready" else None,
     }
     if a.status == "rejected":
@@ -194,6 +198,22 @@ def attachment(a: Attachment, links: dict[str, Any]) -> dict[str, Any]:
         out["gps"] = a.gps
         out["integrity"] = {**(a.integrity or {}), "duplicate_of": a.duplicate_of}
     return out
+
+
+def visit(v: Visit) -> dict[str, Any]:
+    """A check-in as API.md shows it."""
+    return {
+        "id": v.id,
+        "campaign_id": v.campaign_id,
+        "at": v.at,
+        "lat": v.lat,
+        "lon": v.lon,
+        "accuracy_m": v.accuracy_m,
+        "distance_km": v.distance_km,
+        "far_from_location": v.far_from_location,
+        "within_campaign_dates": v.within_campaign_dates,
+        "expires_at": v.expires_at,
+    }
 
 
 def invoice(i: Invoice) -> dict[str, Any]:

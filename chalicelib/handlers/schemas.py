@@ -111,6 +111,21 @@ Id = Annotated[
     _matches(ID_PATTERN, "not_an_id", "must be 1-64 letters, digits or _.:-"),
     WithJsonSchema({"type": "string", "pattern": ID_PATTERN}),
 ]
+SHA256_PATTERN = r"^[0-9a-f]{64}$"
+
+
+def _sha256(value: str) -> str:
+    if not re.fullmatch(SHA256_PATTERN[1:-1], value):
+        raise PydanticCustomError(
+            "bad_format", "must be 64 lowercase hexadecimal characters", {"pattern": SHA256_PATTERN}
+        )
+    return value
+
+
+Sha256 = TypeAliasType(
+    "Sha256",
+    Annotated[str, AfterValidator(_sha256), WithJsonSchema({"type": "string", "pattern": SHA256_PATTERN})],
+)
 ActingFor = TypeAliasType(
     "ActingFor",
     Annotated[
@@ -289,6 +304,27 @@ class AttachmentIn(Body):
     ]
     content_type: Annotated[str, StringConstraints(min_length=1, max_length=128)]
     size_bytes: Annotated[int, Field(gt=0, le=25 * 1024 * 1024)]
+    visit_id: Annotated[
+        Id | None, Field(description="the caller's check-in at this campaign the photo is taken during")
+    ] = None
+    sha256: Annotated[
+        Sha256 | None,
+        Field(description="lowercase hex SHA-256 of the exact bytes to upload; other bytes are rejected"),
+    ] = None
+
+
+class VisitIn(Body):
+    """A check-in at the store: where the device says it is. The time is the server's."""
+
+    lat: Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), AfterValidator(_coordinate)]
+    lon: Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), AfterValidator(_coordinate)]
+    accuracy_m: (
+        Annotated[
+            float,
+            Field(ge=0, le=100_000, allow_inf_nan=False, description="the device's own estimate, metres"),
+        ]
+        | None
+    ) = None
 
 
 # -- evaluation and reports -------------------------------------------------------------------

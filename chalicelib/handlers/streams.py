@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,9 +27,10 @@ if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): each stream's func
     from aws_lambda_powertools.utilities import batch
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.logic import dead_letters, reports, rollups, rules, settlement, vouchers, webhooks
+    from chalicelib.logic import changes, dead_letters, reports, rollups, rules, settlement, vouchers, webhooks
 else:
     batch = on_first_use("aws_lambda_powertools.utilities.batch")
+    changes = on_first_use("chalicelib.logic.changes")
     dead_letters = on_first_use("chalicelib.logic.dead_letters")
     reports = on_first_use("chalicelib.logic.reports")
     rollups = on_first_use("chalicelib.logic.rollups")
@@ -56,8 +58,36 @@ def _processor(source: str) -> batch.BatchProcessor:
 
 def _run(source: str, event: dict[str, Any], context: Any, record_handler: Callable[[DynamoDBRecord], Any]) -> Any:
     return batch.process_partial_response(
-        event=event, record_handler=record_handler, processor=_processor(source), context=context
+        event=event, record_handler=_in_order(record_handler), processor=_processor(source), context=context
     )
+
+
+def _in_order(record_handler: Callable[[DynamoDBRecord], Any]) -> Callable[[DynamoDBRecord], Any]:
+    """A record handler for one batch that keeps each item's changes in order: once a record of
+    an item fails, the later records of the same item in the batch fail too, unhandled. Lambda
+    retries from the first failed record, so without this a later change of the item (handled
+    now) would reach the changes feed before an earlier one (handled on the retry)."""
+    failed: set[str] = set()
+
+    def handle(record: DynamoDBRecord) -> Any:
+        keys = json.dumps((record.raw_event.get("dynamodb") or {}).get("Keys"), sort_keys=True)
+        if keys in failed:
+            raise RuntimeError("an earlier change of this item failed in this batch; it is retried first")
+        try:
+            return record_handler(record)
+        except Exception:
+            failed.add(keys)
+            raise
+
+    return handle
+
+
+def _sequence(record: DynamoDBRecord) -> str:
+    """The record's sequence number: unique per change of an item, the same on every delivery."""
+    number = (record.raw_event.get("dynamodb") or {}).get("SequenceNumber")
+    if not number:
+        raise ValueError("a stream record without its SequenceNumber, the fact that records it once")
+    return str(number)
 
 
 def _images(record: DynamoDBRecord) -> tuple[Image | None, Image | None]:
@@ -90,16 +120,18 @@ def _event(record: DynamoDBRecord) -> str:
     return name.name if name is not None else ""
 
 
-# -- feedback table: unlock settlement --------------------------------------------------------
+# -- feedback table: unlock settlement, the changes feed --------------------------------------
 def apply_feedback_record(record: DynamoDBRecord) -> str | None:
-    """A submitted revision (an INSERT of rev#n) unlocks settlement and is an event for the
-    company's webhooks; drafts change nothing."""
-    if _event(record) != "INSERT":
-        return None
-    _, new = _require_images(record, "feedback")
-    assert new is not None  # an INSERT has its new image (_require_images)
-    outcome = settlement.feedback_inserted(new)
-    webhooks.feedback_item_inserted(new, present.campaign, present.feedback)
+    """A submitted revision (an INSERT of rev#n) unlocks settlement (drafts change nothing
+    there) and is an event for the company's webhooks; every change of a draft or revision
+    reaches the changes feed."""
+    old, new = _require_images(record, "feedback")
+    outcome = None
+    if _event(record) == "INSERT":
+        assert new is not None  # an INSERT has its new image (_require_images)
+        outcome = settlement.feedback_inserted(new)
+        webhooks.feedback_item_inserted(new, present.campaign, present.feedback)
+    changes.feedback_item_changed(old, new, _sequence(record))
     return outcome
 
 
@@ -122,9 +154,10 @@ def on_rule_change(event: dict[str, Any], context: Any) -> Any:
     return _run("rules-stream", event, context, apply_rule_record)
 
 
-# -- campaigns table: roll-ups ------------------------------------------------------------------
+# -- campaigns table: roll-ups, the changes feed -------------------------------------------------
 def apply_campaign_record(record: DynamoDBRecord) -> str:
-    """Old image vs new image gives the delta; the eventID is the record's exactly-once key."""
+    """Old image vs new image gives the roll-ups' delta (the eventID is the record's exactly-once
+    key there) and the changes feed's entry (the campaign's version is its fact)."""
     old, new = _require_images(record, "campaigns")
     if not record.event_id:
         raise ValueError("campaigns record without its eventID, the key that applies it once")
@@ -132,12 +165,24 @@ def apply_campaign_record(record: DynamoDBRecord) -> str:
     if outcome == "duplicate":
         count("RollupDuplicates")
     webhooks.campaign_item_changed(old, new, present.campaign)
+    changes.campaign_item_changed(old, new)
     return outcome
 
 
 @publishes_metrics
 def on_campaign_change(event: dict[str, Any], context: Any) -> Any:
     return _run("campaigns-stream", event, context, apply_campaign_record)
+
+
+# -- evidence table: the changes feed (attachments and visits) --------------------------------------
+def apply_evidence_record(record: DynamoDBRecord) -> str:
+    old, new = _require_images(record, "evidence")
+    return changes.evidence_item_changed(old, new, _sequence(record))
+
+
+@publishes_metrics
+def on_evidence_change(event: dict[str, Any], context: Any) -> Any:
+    return _run("evidence-stream", event, context, apply_evidence_record)
 
 
 # -- reports table: compile requested reports -----------------------------------------------------

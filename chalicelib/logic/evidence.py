@@ -11,13 +11,14 @@ from chalicelib.dal import repos
 from chalicelib.dal.objects import quarantine_key, upload_key
 from chalicelib.dal.ports import UnitOfWork
 from chalicelib.domain import access, filecheck
+from chalicelib.domain import visits as visit_rules
 from chalicelib.domain.access import Principal
 from chalicelib.domain.audit import Actor
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.evidence import Attachment
 from chalicelib.domain.ids import new_id
-from chalicelib.logic import history, retry_on_stale, retry_on_stale_from
+from chalicelib.logic import history, retry_on_stale, retry_on_stale_from, visits
 from chalicelib.logic.visibility import load_visible
 
 MAX_PER_CAMPAIGN = 100
@@ -32,13 +33,22 @@ def _check_changeable(campaign: Campaign) -> None:
 
 # -- HTTP use cases -----------------------------------------------------------------------------
 def request_upload(
-    principal: Principal, campaign_id: str, filename: str, content_type: str, size_bytes: int
+    principal: Principal,
+    campaign_id: str,
+    filename: str,
+    content_type: str,
+    size_bytes: int,
+    visit_id: str | None = None,
+    sha256: str | None = None,
 ) -> tuple[Attachment, dict[str, Any]]:
-    """Record a pending attachment and presign the one upload that may fill it."""
+    """Record a pending attachment and presign the one upload that may fill it. `visit_id`:
+    the caller's check-in it is taken during (what attests it); `sha256`: the bytes it will be
+    (the checker refuses others)."""
     access.require(principal, "attachment.create")
     campaign = load_visible(principal, campaign_id)
     access.require_owner(principal, campaign.owner_id)
     _check_changeable(campaign)
+    visit = visits.visit_for_upload(principal, campaign, visit_id) if visit_id is not None else None
     kind = filecheck.kind_of(content_type)
     if kind is None:
         raise InvalidInput.field(
@@ -63,7 +73,7 @@ def request_upload(
             code="too_many_attachments",
             params={"max": MAX_PER_CAMPAIGN},
         )
-    attachment_id, token = new_id(), secrets.token_urlsafe(18)
+    attachment_id, token, now = new_id(), secrets.token_urlsafe(18), now_iso()
     a = Attachment(
         id=attachment_id,
         campaign_id=campaign_id,
@@ -73,9 +83,12 @@ def request_upload(
         size_bytes=size_bytes,
         kind=kind,
         uploaded_by=principal.sub,
-        created_at=now_iso(),
+        created_at=now,
         object_key=upload_key(campaign_id, attachment_id),
         upload_token=token,
+        declared_sha256=sha256,
+        visit_id=visit.id if visit else None,
+        attestation=visit_rules.requested(visit, now) if visit else None,
     )
 
     def attempt(current: Campaign) -> None:
@@ -95,7 +108,23 @@ def record_evidence(
     change = {"attachment_id": [None, a.id], "filename": [None, a.filename], "kind": [None, a.kind]}
     if reason:
         change["reason"] = [None, reason]
+    change.update(_evidence_facts(action, a))
     history.save(uow, campaign, who, [(action, change)])
+
+
+def _evidence_facts(action: str, a: Attachment) -> dict[str, list[Any]]:
+    """What the trail commits to about the evidence itself: the check-in an upload names, the
+    hash it declared, and, once checked, the hash of the stored bytes and whether it is attested."""
+    facts: dict[str, list[Any]] = {}
+    if a.visit_id:
+        facts["visit_id"] = [None, a.visit_id]
+    if action == "attachment_added" and a.declared_sha256:
+        facts["declared_sha256"] = [None, a.declared_sha256]
+    if action in ("attachment_ready", "attachment_rejected") and a.sha256:
+        facts["sha256"] = [None, a.sha256]
+    if action == "attachment_ready" and a.visit_id:
+        facts["attested"] = [None, a.attested]
+    return facts
 
 
 def list_attachments(principal: Principal, campaign_id: str) -> list[Attachment]:

@@ -95,13 +95,31 @@ def trail(principal: Principal, campaign_id: str, page: PageRequest) -> tuple[li
     access.require(principal, "campaign.audit")
     campaign = load_visible(principal, campaign_id)
     items = repos.audit().entries(campaign_id)
-    verified = (
-        verify(items) and len(items) == campaign.audit_seq and (not items or items[-1]["hash"] == campaign.audit_head)
-    )
+    verified = _verified(campaign, items)
     start = _after(page.cursor, items)
     chunk = items[start : start + page.limit]
     more = start + page.limit < len(items)
     return chunk, (str(chunk[-1]["seq"]) if more and chunk else None), verified
+
+
+def _verified(campaign: Campaign, items: list[dict[str, Any]]) -> bool:
+    """The whole chain recomputes and ends at the head the campaign holds."""
+    return (
+        verify(items) and len(items) == campaign.audit_seq and (not items or items[-1]["hash"] == campaign.audit_head)
+    )
+
+
+def whole_chain(campaign: Campaign, attempts: int = 3) -> tuple[Campaign, list[dict[str, Any]], bool]:
+    """A campaign (read again) and its whole trail, read together: a change landing between the
+    two reads makes them disagree for a moment, so a chain that does not verify is read again
+    (one that is broken stays broken). For a use case that has checked the caller sees it."""
+    current, items = campaign, []
+    for _ in range(attempts):
+        current = repos.campaigns().get(campaign.id) or current
+        items = repos.audit().entries(campaign.id)
+        if _verified(current, items):
+            return current, items, True
+    return current, items, False
 
 
 def _after(cursor: str | None, items: list[dict[str, Any]]) -> int:

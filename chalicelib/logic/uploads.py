@@ -4,6 +4,7 @@ their metadata, thumbnail and integrity flags, and the verdict is recorded once 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from chalicelib.clock import now_iso
 from chalicelib.config import settings
@@ -11,7 +12,7 @@ from chalicelib.dal import repos
 from chalicelib.dal.errors import AlreadyDecided, ObjectMissing
 from chalicelib.dal.objects import attachment_of, thumbnail_key
 from chalicelib.domain import evidence as ev
-from chalicelib.domain import filecheck
+from chalicelib.domain import filecheck, visits
 from chalicelib.domain.campaign import Campaign
 from chalicelib.domain.evidence import Attachment
 from chalicelib.logic import history, retry_on_stale_from
@@ -80,6 +81,9 @@ def check_upload(event: UploadEvent) -> str:
             return "stale_event"
         if len(body) != a.size_bytes:
             raise filecheck.Rejected("changed_while_checked", "the upload changed while it was being checked")
+        digest = filecheck.sha256_of(body)
+        a = replace(a, sha256=digest)  # every verdict on these bytes carries their hash
+        filecheck.check_declared_hash(a.declared_sha256, digest)
         found = filecheck.inspect(body, a.content_type)
     except filecheck.Rejected as rejection:
         return _reject(a, event, rejection)
@@ -149,6 +153,7 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
             )
         if not found.analysed:
             decided.integrity = {**(decided.integrity or {}), "analysed": False}
+    decided.attestation = _attestation(a, found)
     try:
         _record(decided, event, a, "attachment_ready", read=campaign)
     except AlreadyDecided:
@@ -160,6 +165,17 @@ def _accept(a: Attachment, event: UploadEvent, found: filecheck.Inspection) -> s
     if matches:
         count("DuplicatePhotos")
     return "ready"
+
+
+def _attestation(a: Attachment, found: filecheck.Inspection) -> dict[str, Any] | None:
+    """What the photo tells of the check-in its upload named: taken during it, near it (the
+    request's own part was decided when the upload was asked for)."""
+    if a.visit_id is None or a.attestation is None:
+        return None
+    visit = repos.visits().get(a.campaign_id, a.visit_id)
+    if visit is None:  # visits are never deleted: a record naming a missing one is a bug
+        raise LookupError(f"attachment {a.id} names visit {a.visit_id}, which campaign {a.campaign_id} lacks")
+    return visits.checked(visit, a.attestation, found.taken_at, found.gps)
 
 
 def _record(

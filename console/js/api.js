@@ -20,9 +20,13 @@ export class NetworkError extends Error {
   }
 }
 
-const settings = { base: "", token: () => null, onUnauthorized: () => {} };
+const settings = { base: "", token: () => null, onUnauthorized: () => {}, onReach: () => {} };
 
-/** base: the API's URL prefix ("" = same origin); token(): the bearer token or null. */
+/**
+ * base: the API's URL prefix ("" = same origin); token(): the bearer token or null (an offline
+ * session has none: nothing is sent, every call fails as the network would); onReach(reached):
+ * told whether each call reached the server (the console's online/offline state).
+ */
 export function configureApi(values) {
   Object.assign(settings, values);
 }
@@ -73,7 +77,8 @@ const enc = encodeURIComponent;
 async function call(method, path, { body, params, key } = {}) {
   const headers = { Accept: "application/json" };
   const token = settings.token();
-  if (token) headers.Authorization = `Bearer ${token}`;
+  if (!token) throw new NetworkError("not signed in");
+  headers.Authorization = `Bearer ${token}`;
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (key) headers["Idempotency-Key"] = key;
   let response;
@@ -84,8 +89,10 @@ async function call(method, path, { body, params, key } = {}) {
     });
     text = await response.text();
   } catch (e) {
+    settings.onReach(false);
     throw new NetworkError(e && e.message);
   }
+  settings.onReach(true);
   let data = null;
   if (text) {
     try {
@@ -186,8 +193,16 @@ export const api = {
 
   // -- evidence -------------------------------------------------------------------------------
   attachments: (id) => call("GET", `/campaigns/${enc(id)}/attachments`),
+  /** body: {filename, content_type, size_bytes, sha256?, visit_id?} */
   requestUpload: (id, body, key) => call("POST", `/campaigns/${enc(id)}/attachments`, { body, key }),
   deleteAttachment: (id, attachmentId) => call("DELETE", `/campaigns/${enc(id)}/attachments/${enc(attachmentId)}`),
+
+  // -- in the field: check-ins and the changes feed (offline sync) ---------------------------
+  visits: (id) => call("GET", `/campaigns/${enc(id)}/visits`, { params: { limit: 200 } }),
+  /** body: {lat, lon, accuracy_m?}: a check-in the server records (and flags) now. */
+  checkIn: (id, body, key) => call("POST", `/campaigns/${enc(id)}/visits`, { body, key }),
+  /** What changed in my sight since `cursor` (none: from the oldest change kept); 410 resync_required. */
+  changes: (cursor, limit) => call("GET", "/me/changes", { params: { cursor, limit } }),
 
   // -- settlement -----------------------------------------------------------------------------
   settle: (id, body, key) => call("POST", `/campaigns/${enc(id)}/reimbursement`, { body, key }),

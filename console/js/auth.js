@@ -5,7 +5,9 @@
 // token of a chosen user, role and org. Production: Cognito's hosted UI, authorization code
 // with PKCE (RFC 7636); only the PKCE verifier and state cross the redirect, in sessionStorage.
 
-let session = null;          // {token, refreshToken, claims, expiresAt}
+import { NetworkError } from "./api.js";
+
+let session = null;          // {token, refreshToken, claims, expiresAt} (token null: an offline session)
 let cfg = null;
 let refreshTimer = null;
 const listeners = new Set();
@@ -44,8 +46,49 @@ function setSession(idToken, refreshToken, reason = "signed_in") {
     expiresAt: (c.exp || 0) * 1000,
     claims: { sub: c.sub, name: c.name || c.sub, email: c.email, role: c["custom:role"], org: c["custom:org"] },
   };
+  rememberUser(session.claims);
   scheduleRefresh();
   emit(reason);
+}
+
+// -- offline -----------------------------------------------------------------------------------
+// With no network a reload cannot sign in (the token was in memory only). The console remembers
+// who signed in last on this device — their claims, never a token — and may open as them
+// offline: the data of their last sync and their outbox, nothing sent until a real sign-in.
+// Signing out forgets them.
+const LAST_USER = "huixiang:offline-user";
+
+function rememberUser(claims) {
+  try {
+    localStorage.setItem(LAST_USER, JSON.stringify(claims));
+  } catch {
+    /* storage disabled: no offline start on this device */
+  }
+}
+
+/** The claims of whoever signed in last on this device (and has not signed out), or null. */
+export function rememberedUser() {
+  try {
+    return JSON.parse(localStorage.getItem(LAST_USER) || "null");
+  } catch {
+    return null;
+  }
+}
+
+/** Open the console offline as the remembered person: a session without a token. */
+export function openOffline() {
+  const claims = rememberedUser();
+  if (!claims) return false;
+  clearTimeout(refreshTimer);
+  session = { token: null, refreshToken: null, expiresAt: 0, claims, offline: true };
+  emit("offline");
+  return true;
+}
+
+/** Leave an offline session for the sign-in screen (the network is back; sending needs a token). */
+export function endOffline() {
+  session = null;
+  emit("sign_in_to_send");
 }
 
 function scheduleRefresh() {
@@ -72,6 +115,7 @@ export function expire() {
 
 export function signOut() {
   session = null;
+  localStorage.removeItem(LAST_USER);
   clearTimeout(refreshTimer);
   emit("signed_out");
   if (cfg && cfg.auth === "cognito") {
@@ -83,10 +127,15 @@ export function signOut() {
 
 // -- local stack --------------------------------------------------------------------------------
 export async function signInLocal({ sub, role, org, name }) {
-  const response = await fetch(cfg.localTokenUrl, {
-    method: "POST", headers: { "Content-Type": "application/json" },
-    body: JSON.stringify({ sub, role, org, name }),
-  });
+  let response;
+  try {
+    response = await fetch(cfg.localTokenUrl, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ sub, role, org, name }),
+    });
+  } catch (e) {
+    throw new NetworkError(e && e.message);
+  }
   const body = await response.json();
   if (!response.ok) {
     const error = new Error(body.message || `HTTP ${response.status}`);

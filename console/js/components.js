@@ -116,10 +116,17 @@ export function Radios({ legend, name, value, onValue, options, error }) {
 
 // -- page frame and states ------------------------------------------------------------------------
 /** The first screen is usable: what `console_ready_ms` (make bench) measures up to. */
+let firstReady;
+/** Resolves once the first screen is rendered and usable (the console-ready mark). */
+export const firstScreen = new Promise((resolve) => { firstReady = resolve; });
+/** Dispatched on window each time a screen has its data (a Page no longer busy). */
+export const SCREEN_READY = "huixiang:screen-ready";
+
 export function markReady() {
   if (document.documentElement.dataset.ready) return;
   document.documentElement.dataset.ready = "true";
   performance.mark("console-ready");
+  firstReady();
 }
 
 export function Page({ title, busy = false, actions, children, back, className = "" }) {
@@ -127,7 +134,10 @@ export function Page({ title, busy = false, actions, children, back, className =
     document.title = `${title} · ${t("app.name")}`;
   }, [title]);
   useEffect(() => {
-    if (!busy) markReady();
+    if (!busy) {
+      markReady();
+      dispatchEvent(new Event(SCREEN_READY));
+    }
   }, [busy]);
   return html`<div class=${`page ${className}`.trim()} data-busy=${busy ? "true" : "false"} aria-busy=${busy ? "true" : "false"}>
     <div class="page-head">

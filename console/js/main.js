@@ -1,13 +1,17 @@
 // The console's entry point: reads config.json, restores the language, completes a sign-in
-// redirect if there is one, and renders the shell with the screen of the current route.
+// redirect if there is one (or, with no network, opens offline as the person who signed in last),
+// renders the shell with the screen of the current route, and registers the service worker.
 import { html, render, useEffect, useRef, useState } from "./ui.js";
-import { loadConfig } from "./config.js";
+import { loadConfig, startedOffline } from "./config.js";
 import { configureApi } from "./api.js";
-import { currentSession, expire, initAuth, onSessionChange, signInCognito, signOut, token } from "./auth.js";
+import {
+  currentSession, expire, initAuth, onSessionChange, openOffline, rememberedUser, signInCognito, signOut, token,
+} from "./auth.js";
+import { reached, useOnline } from "./net.js";
 import { lang, setLang, t, useLang } from "./i18n.js";
 import { match, navigate, useRoute } from "./router.js";
 import { HOME, SCREENS } from "./screens/index.js";
-import { Loading, LoadError, markReady } from "./components.js";
+import { firstScreen, Loading, LoadError, markReady } from "./components.js";
 
 function findScreen(path, role) {
   for (const s of SCREENS) {
@@ -80,7 +84,18 @@ function Shell({ session, route, children }) {
       return html`<li><a href=${`#${s.path}`} aria-current=${current ? "page" : undefined}>${label}</a></li>`;
     })}</ul>
   </nav>
-  <main id="main" tabindex="-1">${children}</main>`;
+  <main id="main" tabindex="-1"><${LazyOfflineBar} session=${session} />${children}</main>`;
+}
+
+// The offline machinery (the bar, sending, syncing, the service worker) is loaded once the first
+// screen is there: the sign-in screen does not need it.
+let offline = null;
+const loadOffline = () => offline || (offline = import("./offline.js"));
+
+function LazyOfflineBar({ session }) {
+  const [Bar, setBar] = useState(null);
+  useEffect(() => { loadOffline().then((m) => setBar(() => m.OfflineBar)); }, []);
+  return Bar ? html`<${Bar} session=${session} />` : null;
 }
 
 function NotFound({ allowed }) {
@@ -88,11 +103,23 @@ function NotFound({ allowed }) {
     <p><a href="#/">${t("action.home")}</a></p></div>`;
 }
 
+/** With no network nobody can sign in: the person who signed in last may go on offline. */
+function OfflineEntry() {
+  const online = useOnline();
+  const user = rememberedUser();
+  if (online || !user) return null;
+  return html`<div class="notice notice-warn offline-entry">
+    <p>${t("offline.cannot_sign_in")}</p>
+    <button type="button" class="secondary" onClick=${() => openOffline()}>${t("offline.continue_as", { name: user.name })}</button>
+  </div>`;
+}
+
 function CognitoSignIn({ notice }) {
   useEffect(() => markReady(), []);
   return html`<main id="main" class="signin"><div class="page" data-busy="false">
     <h1>${t("app.name")}</h1>
     ${notice ? html`<p class="notice notice-warn" role="status">${notice}</p>` : ""}
+    <${OfflineEntry} />
     <p>${t("auth.cognito_intro")}</p>
     <button type="button" onClick=${() => signInCognito()}>${t("auth.sign_in")}</button>
     <p class="top-actions"><${LangSwitch} /></p>
@@ -102,7 +129,7 @@ function CognitoSignIn({ notice }) {
 function LocalSignIn(props) {
   const [C, setC] = useState(null);
   useEffect(() => { import("./local/signin.js").then((m) => setC(() => m.default)); }, []);
-  return C ? html`<${C} ...${props} LangSwitch=${LangSwitch} />` : html`<${Loading} />`;
+  return C ? html`<${C} ...${props} LangSwitch=${LangSwitch} OfflineEntry=${OfflineEntry} />` : html`<${Loading} />`;
 }
 
 function App({ config }) {
@@ -114,7 +141,8 @@ function App({ config }) {
     setSession(s);
     if (reason === "expired") setNotice(t("auth.expired"));
     if (reason === "signed_out") setNotice(null);
-    if (reason === "signed_in") {
+    if (reason === "sign_in_to_send") setNotice(t("offline.sign_in_notice"));
+    if (reason === "signed_in" || reason === "offline") {
       setNotice(null);
       const found = findScreen(location.hash.replace(/^#/, "").split("?")[0] || "/", s.claims.role);
       if (!found || !found.allowed) navigate(HOME[s.claims.role] || "/campaigns", {}, { replace: true });
@@ -143,8 +171,10 @@ async function boot() {
   const root = document.getElementById("app");
   try {
     const config = await loadConfig();
-    configureApi({ base: config.apiBase, token, onUnauthorized: () => expire() });
+    configureApi({ base: config.apiBase, token, onUnauthorized: () => expire(), onReach: reached });
     await initAuth(config);
+    reached(!startedOffline());
+    if (!currentSession() && startedOffline()) openOffline();
     root.textContent = "";
     render(html`<${App} config=${config} />`, root);
   } catch (error) {
@@ -154,3 +184,10 @@ async function boot() {
 }
 
 boot();
+// once the first screen is usable and the page idle: the offline machinery, then the worker
+// (whose precache never competes with the first screen; the page's load event comes before the
+// sign-in screen, itself loaded lazily, is there)
+firstScreen.then(() => {
+  const later = window.requestIdleCallback || ((f) => setTimeout(f, 500));
+  later(() => loadOffline().then((m) => m.registerWorker()).catch(() => undefined), { timeout: 3000 });
+});

@@ -1,11 +1,16 @@
-// Photos and documents of a campaign: upload straight to object storage through the presigned
-// POST the API hands out (progress bar, retry), then wait for the upload checker's verdict
-// (ready, or rejected with a reason) and show each photo's integrity flags.
-import { html, useRef, useState } from "./ui.js";
-import { api, ApiError, IntentKey, uploadToStorage } from "./api.js";
+// Photos and documents of a campaign: each file is kept on the device first (the outbox, with its
+// SHA-256), then uploaded straight to object storage through the presigned POST the API hands out
+// (progress bar, retry), and the upload checker's verdict awaited (ready, or rejected with a
+// reason); each photo shows its integrity flags and, taken during a check-in, its attestation.
+import { html, useEffect, useRef, useState } from "./ui.js";
+import { api } from "./api.js";
+import { currentSession } from "./auth.js";
 import { codeText, colon, t } from "./i18n.js";
 import { date } from "./format.js";
 import { Badge, errorMessage, StatusBadge } from "./components.js";
+import { discard, drain, itemError, onOutbox, queuePhoto } from "./outbox.js";
+import { useOutboxItems } from "./offline.js";
+import { useOnline } from "./net.js";
 
 const TYPES = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", heic: "image/heic", heif: "image/heif",
   webp: "image/webp", pdf: "application/pdf",
@@ -14,13 +19,13 @@ const TYPES = { jpg: "image/jpeg", jpeg: "image/jpeg", png: "image/png", heic: "
   pptx: "application/vnd.openxmlformats-officedocument.presentationml.presentation" };
 const CHECK_TIMEOUT_MS = 60000;
 
-function contentType(file) {
+export function contentType(file) {
   if (file.type) return file.type;
   const ext = (file.name.split(".").pop() || "").toLowerCase();
   return TYPES[ext] || "application/octet-stream";
 }
 
-function size(bytes) {
+export function size(bytes) {
   return bytes >= 1048576 ? `${(bytes / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(bytes / 1024))} KB`;
 }
 
@@ -36,8 +41,17 @@ export function integrityFlags(a) {
   return out;
 }
 
+/** Why a photo requested during a check-in is not attested: the checks it failed, as sentences. */
+export function attestationGaps(a) {
+  const at = a.attestation;
+  if (!at || a.attested) return [];
+  return ["requested_during_visit", "taken_during_visit", "near_visit"].filter((k) => at[k] === false)
+    .map((k) => t(`photo.attest_${k}`));
+}
+
 function AttachmentCard({ a, onDelete, busy }) {
   const flags = a.status === "ready" ? integrityFlags(a) : [];
+  const gaps = a.status === "ready" ? attestationGaps(a) : [];
   return html`<li class=${`attachment attachment-${a.status}`} data-attachment=${a.id}>
     <div class="thumb">${a.thumbnail_url
       ? html`<img src=${a.thumbnail_url} alt=${t("photo.thumbnail_of", { name: a.filename })} width="96" height="96" />`
@@ -46,10 +60,13 @@ function AttachmentCard({ a, onDelete, busy }) {
       <p class="filename">${a.download_url ? html`<a href=${a.download_url}>${a.filename}</a>` : a.filename}
         <span class="hint"> · ${size(a.size_bytes)}</span></p>
       <p><${StatusBadge} group="attachment" status=${a.status} />
-        ${a.status === "ready" && a.kind === "photo" && flags.length === 0 ? html` <${Badge} kind="ok">${t("photo.checks_passed")}<//>` : ""}</p>
+        ${a.status === "ready" && a.kind === "photo" && flags.length === 0 ? html` <${Badge} kind="ok">${t("photo.checks_passed")}<//>` : ""}
+        ${a.attested ? html` <${Badge} kind="ok"><span class="attested">${t("photo.attested")}</span><//>` : ""}</p>
       ${a.status === "rejected" ? html`<p class="field-error">${t("photo.reason")}${colon()}${codeText("rejected", a.reason_code, a.reason_params) ?? a.reason}</p>` : ""}
       ${flags.length ? html`<ul class="flags" aria-label=${t("photo.flags")}>${flags.map((f) => html`<li>${f}</li>`)}</ul>` : ""}
+      ${gaps.length ? html`<ul class="flags" aria-label=${t("photo.not_attested")}>${gaps.map((f) => html`<li>${f}</li>`)}</ul>` : ""}
       ${a.taken_at ? html`<p class="hint">${t("photo.taken_at")}${colon()}${date(a.taken_at)}${a.gps ? ` · GPS ${a.gps.lat.toFixed(4)}, ${a.gps.lon.toFixed(4)}` : ""}</p>` : ""}
+      ${a.sha256 ? html`<p class="hint hash" title=${a.sha256}>SHA-256 ${a.sha256.slice(0, 16)}…</p>` : ""}
       ${onDelete ? html`<button type="button" class="link danger" disabled=${busy} onClick=${() => onDelete(a)}>${t("action.delete")}
         <span class="visually-hidden"> ${a.filename}</span></button>` : ""}
     </div>
@@ -61,73 +78,110 @@ export function PhotoList({ items, onDelete, busy }) {
   return html`<ul class="attachments">${items.map((a) => html`<${AttachmentCard} key=${a.id} a=${a} onDelete=${onDelete} busy=${busy} />`)}</ul>`;
 }
 
-let nextLocalId = 1;
+/** The local preview of a file kept on the device (an object URL, released when it goes). */
+function Preview({ blob }) {
+  const [url, setUrl] = useState(null);
+  useEffect(() => {
+    if (!blob || !blob.type || !blob.type.startsWith("image/") || blob.type === "image/heic") return undefined;
+    const u = URL.createObjectURL(blob);
+    setUrl(u);
+    return () => URL.revokeObjectURL(u);
+  }, [blob]);
+  return url ? html`<img src=${url} alt="" width="64" height="64" />` : null;
+}
+
+/** An outbox photo's phase: waiting, asking, uploading, failed (online, to be retried) or refused. */
+function phaseOf(item, online) {
+  if (item.sending) return item.progress !== null && item.progress !== undefined ? "uploading" : "asking";
+  if (item.state === "refused") return "refused";
+  return item.error && online ? "failed" : "waiting";
+}
+
+function UploadRow({ item, onDiscard, online }) {
+  const phase = item.checking ? "checking" : phaseOf(item, online);
+  const f = item.file;
+  const pct = Math.round((item.checking ? 1 : item.progress || 0) * 100);
+  const stuck = phase === "failed" || phase === "refused";
+  return html`<li class=${`upload upload-${phase}`} data-seq=${item.seq}>
+    <${Preview} blob=${f.blob} />
+    <div class="upload-body">
+      <p class="filename">${f.filename} <span class="hint">· ${size(f.size_bytes)}</span></p>
+      ${phase === "waiting" || phase === "refused" ? html`<p class="progress-label">${t(`photo.phase_${phase}`)}</p>`
+        : html`<label class="progress-label">${t(`photo.phase_${phase}`)}
+          <progress max="100" value=${pct} aria-label=${t("photo.progress_of", { name: f.filename })}>${pct}%</progress>
+          <span class="pct">${pct}%</span></label>`}
+      ${stuck ? html`<p class="field-error" role="alert">${errorMessage(itemError(item))}</p>` : ""}
+      ${!item.checking && !item.sending ? html`<div class="actions">
+        ${phase !== "refused" ? html`<button type="button" class="secondary" onClick=${() => drain()}>${t(phase === "failed" ? "action.retry" : "outbox.send_now")}<span class="visually-hidden"> ${f.filename}</span></button>` : ""}
+        <button type="button" class="link" onClick=${() => onDiscard(item)}>${t("action.cancel")}<span class="visually-hidden"> ${f.filename}</span></button></div>` : ""}
+    </div>
+  </li>`;
+}
 
 /**
- * The uploader: choose or take photos, watch them go up, retry what failed.
- * items: the campaign's attachments (GET …/attachments); onItems(items) receives fresh lists.
+ * The uploader: choose or take photos; each waits in the outbox until it can go, goes up with a
+ * progress bar, then is checked. campaign: {id, title}; items: its attachments (GET
+ * …/attachments); onItems(items) receives fresh lists; visit: the check-in in force, if any
+ * (photos taken now are requested with its id).
  */
-export function PhotoUploader({ campaignId, items, onItems, editable }) {
-  const [uploads, setUploads] = useState([]);
+export function PhotoUploader({ campaign, items, onItems, editable, visit }) {
+  const claims = currentSession().claims;
+  const queued = useOutboxItems(campaign.id).filter((i) => i.kind === "photo");
+  const online = useOnline();
+  const [checking, showChecking] = useState([]); // sent, awaiting the checker's verdict: [{id, file}]
+  const checkingNow = useRef([]);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState(null);
   const chooser = useRef(null);
   const camera = useRef(null);
-  const patch = (localId, changes) => setUploads((list) => list.map((u) => (u.localId === localId ? { ...u, ...changes } : u)));
-
-  const waitForCheck = async (attachmentId) => {
-    const deadline = Date.now() + CHECK_TIMEOUT_MS;
-    for (let delay = 300; Date.now() < deadline; delay = Math.min(delay * 1.5, 2000)) {
-      await new Promise((r) => setTimeout(r, delay));
-      const list = await api.attachments(campaignId);
-      const a = list.items.find((x) => x.id === attachmentId);
-      if (a && a.status !== "pending_upload") {
-        onItems(list.items);
-        return;
-      }
-    }
-    throw new ApiError(504, { code: "check_timeout", message: "the check did not finish in time" });
+  const polling = useRef(false);
+  const live = useRef(true);
+  useEffect(() => () => { live.current = false; }, []);
+  const setChecking = (list) => {
+    checkingNow.current = list;
+    if (live.current) showChecking(list);
   };
 
-  const run = async (u) => {
-    let { grant, intent } = u;
+  // one poller for every photo being checked
+  const poll = async () => {
+    if (polling.current) return;
+    polling.current = true;
     try {
-      if (grant && Date.parse(grant.upload.expires_at) - Date.now() < 30000) {
-        grant = null; // the form is about to expire: this becomes a new upload with a new key
-        intent = new IntentKey();
+      const deadline = Date.now() + CHECK_TIMEOUT_MS;
+      for (let delay = 300; live.current && Date.now() < deadline; delay = Math.min(delay * 1.5, 2000)) {
+        await new Promise((r) => setTimeout(r, delay));
+        const list = await api.attachments(campaign.id);
+        const waiting = checkingNow.current.filter((c) => list.items.some((a) => a.id === c.id && a.status === "pending_upload"));
+        setChecking(waiting);
+        if (live.current) onItems(list.items.filter((a) => !waiting.some((c) => c.id === a.id)));
+        if (!waiting.length) break;
       }
-      if (!grant) {
-        patch(u.localId, { phase: "asking", error: null, progress: 0, intent });
-        const body = { filename: u.file.name, content_type: contentType(u.file), size_bytes: u.file.size };
-        grant = await api.requestUpload(campaignId, body, intent.for(body));
-        patch(u.localId, { grant });
-      }
-      patch(u.localId, { phase: "uploading", error: null, progress: 0 });
-      await uploadToStorage(grant.upload, u.file, (p) => patch(u.localId, { progress: p }));
-      patch(u.localId, { phase: "checking", progress: 1 });
-      await waitForCheck(grant.attachment.id);
-      setUploads((list) => list.filter((x) => x.localId !== u.localId));
-      if (u.preview) URL.revokeObjectURL(u.preview);
-    } catch (error) {
-      const expired = error instanceof ApiError && error.code === "upload_expired";
-      patch(u.localId, { phase: "failed", error, ...(expired ? { grant: null, intent: new IntentKey() } : {}) });
+    } catch {
+      /* the list is fetched again at the next visit */
+    } finally {
+      polling.current = false;
     }
   };
 
-  const add = (files) => {
-    const fresh = Array.from(files).map((file) => ({
-      localId: nextLocalId++, file, intent: new IntentKey(), grant: null, phase: "asking", progress: 0, error: null,
-      preview: file.type && file.type.startsWith("image/") && file.type !== "image/heic" ? URL.createObjectURL(file) : null,
-    }));
-    setUploads((list) => [...list, ...fresh]);
-    fresh.forEach(run);
+  useEffect(() => onOutbox((event) => {
+    if (event.type !== "sent" || event.item.kind !== "photo" || event.item.campaign_id !== campaign.id) return;
+    setChecking([...checkingNow.current, { id: event.response.id, file: event.item.file, seq: event.item.seq, checking: true }]);
+    poll();
+  }), [campaign.id]);
+
+  const add = async (files) => {
+    for (const file of Array.from(files)) {
+      const inForce = visit && Date.parse(visit.expires_at) > Date.now();
+      await queuePhoto(claims, { campaign, file, contentType: contentType(file), visitId: inForce ? visit.id : null });
+    }
+    drain();
   };
 
   const remove = async (a) => {
     setDeleting(true);
     setDeleteError(null);
     try {
-      await api.deleteAttachment(campaignId, a.id);
+      await api.deleteAttachment(campaign.id, a.id);
       onItems(items.filter((x) => x.id !== a.id));
     } catch (error) {
       setDeleteError(error);
@@ -136,21 +190,12 @@ export function PhotoUploader({ campaignId, items, onItems, editable }) {
     }
   };
 
+  const rows = [...queued, ...checking];
   return html`<div class="uploader">
-    <${PhotoList} items=${items} onDelete=${editable ? remove : null} busy=${deleting} />
+    <${PhotoList} items=${items.filter((a) => !checking.some((c) => c.id === a.id))} onDelete=${editable ? remove : null} busy=${deleting} />
     ${deleteError ? html`<p class="form-error" role="alert">${errorMessage(deleteError)}</p>` : ""}
-    ${uploads.length ? html`<ul class="uploads" aria-label=${t("photo.uploads")}>${uploads.map((u) => html`<li key=${u.localId} class=${`upload upload-${u.phase}`}>
-      ${u.preview ? html`<img src=${u.preview} alt="" width="64" height="64" />` : ""}
-      <div class="upload-body">
-        <p class="filename">${u.file.name} <span class="hint">· ${size(u.file.size)}</span></p>
-        <label class="progress-label">${t(`photo.phase_${u.phase}`)}
-          <progress max="100" value=${Math.round(u.progress * 100)} aria-label=${t("photo.progress_of", { name: u.file.name })}>${Math.round(u.progress * 100)}%</progress>
-          <span class="pct">${Math.round(u.progress * 100)}%</span></label>
-        ${u.phase === "failed" ? html`<p class="field-error" role="alert">${errorMessage(u.error)}</p>
-          <div class="actions"><button type="button" class="secondary" onClick=${() => run(u)}>${t("action.retry")}<span class="visually-hidden"> ${u.file.name}</span></button>
-          <button type="button" class="link" onClick=${() => setUploads((l) => l.filter((x) => x.localId !== u.localId))}>${t("action.cancel")}</button></div>` : ""}
-      </div>
-    </li>`)}</ul>` : ""}
+    ${rows.length ? html`<ul class="uploads" aria-label=${t("photo.uploads")}>${rows.map((item) => html`<${UploadRow}
+      key=${item.checking ? `c-${item.id}` : item.seq} item=${item} online=${online} onDiscard=${(i) => discard(claims, i.seq)} />`)}</ul>` : ""}
     ${editable ? html`<div class="actions upload-actions">
       <input ref=${camera} type="file" accept="image/*" capture="environment" class="visually-hidden" id="photo-camera"
         onChange=${(e) => { add(e.currentTarget.files); e.currentTarget.value = ""; }} />

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from devstack.browser import CHROMIUM, LAUNCH_ARGS
+from devstack.browser import CHROMIUM, LAUNCH_ARGS, local_sign_in
 from devstack.client import call_json, free_port, spawn_stack, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +29,8 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 AXE = Path(__file__).with_name("vendor") / "axe.min.js"
 PHONE = {"width": 375, "height": 812}
 DESK = {"width": 1366, "height": 900}
-DEVICES = {"phone": PHONE, "desk": DESK}
+LAPTOP = {"width": 1280, "height": 800}
+DEVICES = {"phone": PHONE, "desk": DESK, "laptop": LAPTOP}
 TIMEOUT_MS = 15000
 
 
@@ -124,13 +125,8 @@ class Console:
         """The local sign-in page, filled in as a person would."""
         if not self.page.url.startswith(self.stack.url):
             self.open()
-        p = self.page
-        p.get_by_label("用户 ID").fill(user["sub"])
-        p.get_by_label("姓名").fill(user["name"])
-        p.get_by_label("角色").select_option(user["role"])
-        p.get_by_label("组织路径").fill(user["org"])
-        p.get_by_role("button", name="登录").click()
-        p.wait_for_selector("header.top")
+        local_sign_in(self.page, user)
+        self.page.wait_for_selector("header.top")
         self.ready()
 
     def nav(self, label: str) -> None:
@@ -144,6 +140,12 @@ class Console:
 
     def ready(self) -> None:
         self.page.wait_for_selector("main .page[data-busy=false]")
+
+    def installed(self) -> None:
+        """Wait until the service worker holds the console's release and serves this page: what
+        "after one visit" means before the network goes (it installs once the page is idle)."""
+        # polled with evaluate: wait_for_function compiles its predicate with eval, which the CSP refuses
+        wait_for(lambda: self.page.evaluate("navigator.serviceWorker.controller !== null"), 60)
 
     # -- checks ------------------------------------------------------------------------------
     def shot(self, name: str) -> Path:

@@ -116,16 +116,21 @@ def test_rep_writes_feedback_with_photos_keeps_it_offline_and_maintains_revision
     assert "1500" in p.get_by_label("实际花费").input_value()
     rep.check("rep-feedback-form")
 
-    # The network drops while the form is half done: nothing is lost.
+    # The network drops while the form is half done: the draft waits on the device, and after a
+    # reload and a sign-in it is saved on the server.
+    rep.installed()
     rep.context.set_offline(True)
     p.get_by_role("button", name="保存草稿").click()
-    p.locator(".form-error").filter(has_text="网络中断").wait_for()
+    p.get_by_text("草稿已保存在本机，联网后自动保存到服务器。").wait_for()
+    assert "等待发送（1）" in p.locator(".offline-bar").inner_text()
     rep.context.set_offline(False)
     p.reload()
     p.wait_for_selector("html[data-ready]")
     rep.sign_in(co.users["rep"])
     assert p.get_by_label("实际花费").input_value() == "1500"
-    assert p.get_by_text("已恢复本机保存的未提交内容").is_visible()
+    wait_for(
+        lambda: (co.api("rep", "GET", f"/campaigns/{late['id']}/feedback")["draft"] or {}).get("actual_spend") == 150000
+    )
 
     # A photo straight to storage: the first attempt fails on the way, Retry sends it.
     good = tmp_path / "陈列照片.jpg"

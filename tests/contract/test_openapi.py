@@ -101,6 +101,7 @@ _ERROR_RESPONSES = {
         "InvoiceConflict",
         "VoucherConflict",
     ],
+    "410": ["Gone"],
     "413": ["PayloadTooLarge"],
     "415": ["UnsupportedMediaType"],
 }

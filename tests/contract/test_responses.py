@@ -240,6 +240,92 @@ def whole_loop(api, co, streams, lambda_client) -> None:
 
     money_loop(api, co)
     webhooks_loop(api, co, streams, lambda_client)
+    field_loop(api, co, lambda_client, cid)
+
+
+def field_loop(api, co, lambda_client, cid: str) -> None:
+    """In the field (v3): a check-in, a photo asked for during it and declared by its hash, a
+    photo whose bytes are not the declared ones; with the errors a client handles."""
+    import hashlib
+
+    from chalicelib.clock import business_today
+
+    rep, manager = co.rep, co.manager
+    today = business_today()
+    here = _expect(api.post("/campaigns", rep, campaign_body(start_date=today, end_date=today)), 201)
+    _expect(api.post(f"/campaigns/{here['id']}/submit", rep), 200)
+    _expect(api.post(f"/campaigns/{here['id']}/visits", rep, {"lat": 32.0, "lon": 118.0}), 409, "invalid_state")
+    # money_loop set a policy: a province manager takes a small amount
+    _expect(api.post(f"/campaigns/{here['id']}/approve", co.province_manager, {"approved_amount": 1000}), 200)
+    visit = _expect(api.post(f"/campaigns/{here['id']}/visits", rep, {"lat": XINJIEKOU[0], "lon": XINJIEKOU[1]}), 201)
+    _expect(api.post(f"/campaigns/{here['id']}/visits", rep, {"lat": 91, "lon": 0}), 400, "validation_error")
+    _expect(api.post(f"/campaigns/{here['id']}/visits", manager, {"lat": 32.0, "lon": 118.0}), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{here['id']}/visits?limit=1", manager), 200)
+    _expect(api.get(f"/campaigns/{here['id']}/visits", co.rep2), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/visits", rep), 404, "not_found")
+    ev = Evidence(api, lambda_client, co)
+    photo = corpus.jpeg(corpus.scene(8, (640, 480)), exif=corpus.exif(None, *XINJIEKOU))
+    body = {"filename": "shelf.jpg", "content_type": "image/jpeg", "size_bytes": len(photo)}
+    asked = _expect(
+        api.post(
+            f"/campaigns/{here['id']}/attachments",
+            rep,
+            {**body, "visit_id": visit["id"], "sha256": hashlib.sha256(photo).hexdigest()},
+        ),
+        201,
+    )
+    ev.post(asked["upload"], photo)
+    ev.deliver(ev.event_for(f"uploads/{here['id']}/{asked['attachment']['id']}"))
+    wrong = _expect(api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "sha256": "0" * 64}), 201)
+    ev.post(wrong["upload"], photo)
+    ev.deliver(ev.event_for(f"uploads/{here['id']}/{wrong['attachment']['id']}"))
+    listed = _expect(api.get(f"/campaigns/{here['id']}/attachments", rep), 200)["items"]
+    assert {a["status"] for a in listed} == {"ready", "rejected"}, listed
+    _expect(api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "sha256": "ABC"}), 400, "validation_error")
+    _expect(
+        api.post(f"/campaigns/{here['id']}/attachments", rep, {**body, "visit_id": "NOPE"}), 400, "validation_error"
+    )
+    bundle = _expect(api.get(f"/campaigns/{here['id']}/evidence", manager), 200)
+    assert bundle["audit"]["verified"] is True and bundle["visits"], bundle
+    _expect(api.get(f"/campaigns/{cid}/evidence", co.finance), 200)  # with feedback and settlement
+    _expect(api.get(f"/campaigns/{here['id']}/evidence", co.rep2), 403, "forbidden")
+    _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/evidence", co.finance), 404, "not_found")
+    # the changes feed, from what the stream functions wrote
+    streams = Streams(lambda_client)
+    for kind, function in (
+        ("campaigns", "on_campaign_change"),
+        ("feedback", "on_feedback_change"),
+        ("evidence", "on_evidence_change"),
+    ):
+        mine = [
+            r
+            for r in streams.records(kind, lambda r: co.root in json.dumps(r))
+            if r["eventID"] not in streams.delivered
+        ]
+        assert streams.invoke(function, mine) == {"batchItemFailures": []}
+    page = _expect(api.get("/me/changes?limit=200", co.leader), 200)
+    assert {i["entity"] for i in page["items"]} >= {"campaign", "feedback", "attachment", "visit"}, page
+    assert {i["op"] for i in page["items"]} == {"upsert", "remove"}
+    _expect(api.get(f"/me/changes?cursor={page['next_cursor']}", co.leader), 200)
+    _expect(api.get(f"/me/changes?cursor={page['next_cursor']}", co.manager), 400, "validation_error")
+    _expect(api.get("/me/changes?limit=0", rep), 400, "validation_error")
+    _expect(api.get("/me/changes"), 401, "unauthorized")
+    stale = _stale_cursor(co)
+    _expect(api.get(f"/me/changes?cursor={stale}", co.leader), 410, "resync_required")
+
+
+def _stale_cursor(co) -> str:
+    """A cursor the server itself signed eight days ago, for the leader's feed."""
+    import time
+
+    from chalicelib.dal import repos
+    from chalicelib.dal.paging import sign_position
+    from chalicelib.domain.access import Principal
+    from chalicelib.domain.changes import cursor_binding
+
+    leader = Principal(f"lead-{co.root}", "leader", co.root)
+    eight_days_ago = int(time.time()) - 8 * 24 * 3600
+    return sign_position({"s": 1, "t": eight_days_ago}, cursor_binding(leader), repos.changes().cursor_key())
 
 
 def money_loop(api, co) -> None:
@@ -599,7 +685,7 @@ def test_the_loop_exercises_every_operation_and_every_error_class(loop, served_s
         if method in {"get", "put", "post", "patch", "delete"}
     }
     assert declared - loop.exercised() == set(), "operations the loop never calls: add a step to whole_loop"
-    assert {200, 201, 202, 204, 400, 401, 403, 404, 409, 413, 415} <= loop.statuses()
+    assert {200, 201, 202, 204, 400, 401, 403, 404, 409, 410, 413, 415} <= loop.statuses()
 
 
 def test_the_recorder_refuses_an_undeclared_field_a_wrong_type_and_an_undeclared_status(openapi, chalice_app):

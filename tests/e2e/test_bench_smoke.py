@@ -94,6 +94,22 @@ def test_the_recorded_results_name_no_path_of_the_machine_that_made_them():
     assert not found, f"bench/results.json records paths of the machine: {found}"
 
 
+def test_changes_bench_smoke(local_stack):
+    """A few check-ins reach the rep's and the manager's feeds on the local stack; a small
+    manager's feed pages once, in order, reading about one item per item returned; a change
+    costs write units (counted, never a timing)."""
+    from bench import changes
+
+    lag = changes.measure_lag(local_stack.http.base, 3)
+    assert lag["seen_in_both"] == 3 and not lag["not_seen_within_s"]["visits"], lag
+    assert lag["changes_lag_ms_p99"] is not None and lag["changes_lag_ms_p99"] > 0  # reported, never asserted
+    counts = changes.measure_counts(300, 2, timeout=600)
+    reads = counts["reads"]
+    assert reads["items_returned"] == 300 and reads["in_order_once"], reads
+    assert counts["changes_read_amplification"] <= changes.TARGETS["changes_read_amplification"], reads
+    assert counts["writes"]["changes"] == 3 and counts["changes_wru_per_change"] > 0, counts["writes"]
+
+
 def test_invoice_qr_bench_smoke():
     """The QR corpus the benchmark makes is read by the checker (two photos and a PDF), nothing
     is read from photos without a code, and the overhead is measured."""

@@ -118,6 +118,17 @@ MATRIX = {
         None,
         row(204, 403, 403, 403, 403, 403, 403, 403),
     ),
+    # in the field
+    "check in": (
+        "approved",
+        "POST",
+        "/campaigns/{id}/visits",
+        {"lat": 32.0415, "lon": 118.7849},
+        row(201, 403, 403, 403, 403, 403, 403, 403),
+    ),
+    "list visits": ("approved", "GET", "/campaigns/{id}/visits", None, SCOPED_READ),
+    "evidence bundle": ("approved", "GET", "/campaigns/{id}/evidence", None, SCOPED_READ),
+    "my changes": ("none", "GET", "/me/changes", None, row(*[200] * 8)),
     # evaluation and reports
     "campaign evaluation": ("approved", "GET", "/campaigns/{id}/evaluation", None, SCOPED_READ),
     "customer history": ("none", "GET", "/customers/{customer}/history", None, row(*[200] * 8)),

@@ -5,12 +5,15 @@ hosted UI with the authorization code flow back to the console."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from pathlib import Path
 
 import networkx as nx
 import pytest
 
+ROOT = Path(__file__).resolve().parents[2]
 CONSOLE_ORIGIN = {
     "Fn::If": [
         "HasConsoleDomain",
@@ -215,3 +218,45 @@ def test_the_production_copy_of_the_console_leaves_the_local_sign_in_out(tmp_pat
     assert json.loads((out / "config.json").read_text())["auth"] == "cognito"
     with pytest.raises(ValueError):
         build(tmp_path / "bad", {**config, "auth": "local"})
+
+    # its service worker precaches exactly the files shipped, each with its hash
+    release = _release(out / "sw.js")
+    shipped = {
+        p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in out.rglob("*")
+        if p.is_file() and p.name not in ("sw.js", "config.json")
+    }
+    assert release["files"] == shipped
+    assert "js/main.js" in shipped and "manifest.webmanifest" in shipped and "icons/icon-192.png" in shipped
+
+
+def _release(worker: Path) -> dict:
+    """The release a served sw.js precaches (the JSON written in for SHELL)."""
+    found = re.search(r"^const SHELL = (\{.*\});$", worker.read_text(encoding="utf-8"), re.M)
+    assert found, "sw.js was written without its release"
+    return json.loads(found.group(1))
+
+
+def test_any_changed_console_file_makes_a_new_release(tmp_path):
+    """A browser installs a new service worker only when sw.js's bytes change: the release
+    version written into it must change with every shipped file, the worker's own code too."""
+    import shutil
+
+    from infra.console_shell import service_worker, shell
+
+    root = tmp_path / "console"
+    shutil.copytree(ROOT / "console", root)
+    first = shell(root)
+    assert set(first["files"]) >= {"index.html", "js/main.js", "css/app.css", "vendor/preact/preact.module.js"}
+    assert "sw.js" not in first["files"] and not any(f.endswith(".md") for f in first["files"])
+    versions = {first["version"]}
+    for changed in ("js/screens/outbox.js", "css/app.css", "sw.js"):
+        with open(root / changed, "a", encoding="utf-8") as f:
+            f.write("\n/* changed */\n")
+        versions.add(shell(root)["version"])
+    assert len(versions) == 4
+    (root / "vendor" / "VENDOR.md").write_text("docs are not shipped")
+    assert shell(root)["version"] in versions
+    worker = tmp_path / "sw.js"
+    worker.write_bytes(service_worker(root))
+    assert _release(worker) == shell(root)

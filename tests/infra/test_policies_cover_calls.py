@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import re
 
@@ -173,6 +174,7 @@ def _leading(table: str, items: list[dict]) -> tuple | None:
             models.VoucherModel,
             *models.CONTROL_MODELS,
             models.WebhookModel,
+            models.ChangeModel,
             models.InvoiceModel,
         )
     }
@@ -212,6 +214,7 @@ def _logical(resource: tuple) -> dict | str:
             s.control_table: "ControlTable",
             s.audit_table: "AuditTable",
             s.webhooks_table: "WebhooksTable",
+            s.changes_table: "ChangesTable",
             s.invoices_table: "InvoicesTable",
             s.vouchers_table: "VouchersTable",
         }[name]
@@ -377,9 +380,35 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(
     liar = ev.upload(e["id"], C.pdf(), content_type="image/jpeg")
     assert liar["status"] == "rejected"
     assert api.delete(f"/campaigns/{e['id']}/attachments/{photo['id']}", company.rep).status_code == 204
+    # in the field: a check-in, a photo asked for during it and declared by its hash, the bundle
+    visit = api.post(f"/campaigns/{e['id']}/visits", company.rep, {"lat": 32.0415, "lon": 118.7849})
+    assert visit.status_code == 201, visit.json
+    attested = C.jpeg(C.scene(8, (640, 480)))
+    asked = api.post(
+        f"/campaigns/{e['id']}/attachments",
+        company.rep,
+        {
+            "filename": "a.jpg",
+            "content_type": "image/jpeg",
+            "size_bytes": len(attested),
+            "visit_id": visit.json["id"],
+            "sha256": hashlib.sha256(attested).hexdigest(),
+        },
+    )
+    assert asked.status_code == 201, asked.json
+    ev.post(asked.json["upload"], attested)
+    ev.deliver(ev.event_for(f"uploads/{e['id']}/{asked.json['attachment']['id']}"))
+    assert api.get(f"/campaigns/{e['id']}/visits", company.manager).status_code == 200
+    assert api.get(f"/campaigns/{e['id']}/evidence", company.finance).status_code == 200
+    evidence_records = streams.records("evidence", lambda r: e["id"] in json.dumps(r))
+    assert streams.invoke("on_evidence_change", evidence_records) == {"batchItemFailures": []}
     # evaluation: roll-ups from the campaigns stream, the read routes, a report compiled and mailed
     fresh = [r for r in campaign_records(streams, company.root) if r["eventID"] not in streams.delivered]
     assert streams.invoke("on_campaign_change", fresh) == {"batchItemFailures": []}
+    # the changes feed the stream functions wrote, read by the caller's partition
+    feed = api.get("/me/changes?limit=200", company.manager)
+    assert feed.status_code == 200 and feed.json["items"], feed.json
+    assert api.get(f"/me/changes?cursor={feed.json['next_cursor']}", company.manager).status_code == 200
     for path in (
         "/reports/summary?group_by=category&from=2026-10&to=2026-11",
         f"/campaigns/{c['id']}/evaluation",

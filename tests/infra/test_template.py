@@ -27,6 +27,7 @@ TABLES = {
     "ControlTable": "ControlModel",
     "AuditTable": "AuditModel",
     "WebhooksTable": "WebhookModel",
+    "ChangesTable": "ChangeModel",
     "InvoicesTable": "InvoiceModel",
     "VouchersTable": "VoucherModel",
 }
@@ -34,6 +35,7 @@ STREAM_TRIGGERS = {
     "OnFeedbackChange": "FeedbackTable",
     "OnRuleChange": "RulesTable",
     "OnCampaignChange": "CampaignsTable",
+    "OnEvidenceChange": "EvidenceTable",
     "OnReportRequested": "ReportsTable",
     "OnVoucherChange": "VouchersTable",
 }
@@ -45,6 +47,7 @@ FUNCTIONS = {
     "on_rule_change": "OnRuleChange",
     "on_upload": "OnUpload",
     "on_campaign_change": "OnCampaignChange",
+    "on_evidence_change": "OnEvidenceChange",
     "on_report_requested": "OnReportRequested",
     "on_voucher_change": "OnVoucherChange",
     "compile_scheduled_reports": "CompileScheduledReports",
@@ -110,7 +113,7 @@ def test_tables_match_the_models_keys_and_every_index(resources, logical, model_
     assert actual == expected
 
 
-@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable", "WebhooksTable"])
+@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable", "ChangesTable", "WebhooksTable"])
 def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources, logical):
     """Roll-up markers, reminder markers and webhook deliveries carry `expires_at`
     (models.create_tables turns TTL on for it locally); without TTL they would pile up forever."""
@@ -244,6 +247,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("AUDIT_TABLE", "AuditTable"),
         ("WEBHOOKS_TABLE", "WebhooksTable"),
         ("WEBHOOK_QUEUE_URL", "WebhookDeliveryQueue"),
+        ("CHANGES_TABLE", "ChangesTable"),
         ("INVOICES_TABLE", "InvoicesTable"),
         ("VOUCHERS_TABLE", "VouchersTable"),
     ):
@@ -256,6 +260,7 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("RULES_STREAM_ARN", "RulesTable"),
         ("CAMPAIGNS_STREAM_ARN", "CampaignsTable"),
         ("REPORTS_STREAM_ARN", "ReportsTable"),
+        ("EVIDENCE_STREAM_ARN", "EvidenceTable"),
         ("VOUCHERS_STREAM_ARN", "VouchersTable"),
     ):
         assert env[variable] == {"Fn::GetAtt": [logical, "StreamArn"]}, variable

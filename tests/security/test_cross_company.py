@@ -25,6 +25,7 @@ LISTS = (
     "/budgets",
     "/me/approvals",
     "/webhooks",
+    "/me/changes",
 )
 
 
@@ -45,6 +46,8 @@ def victim(lambda_client):
         co.rep,
         {"filename": "a.jpg", "content_type": "image/jpeg", "size_bytes": 1000},
     ).json["attachment"]
+    visit = api.post(f"/campaigns/{approved['id']}/visits", co.rep, {"lat": 32.0415, "lon": 118.7849})
+    assert visit.status_code == 201, visit.json
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
     hook = api.post("/webhooks", co.leader, {"url": "http://127.0.0.1:9/hook", "events": ["campaign.approved"]}).json
     invoice = api.post(f"/campaigns/{approved['id']}/invoices", co.rep, {"qr": INVOICE_QR})
@@ -128,6 +131,9 @@ CAMPAIGN_ROUTES = [
     ("POST", "/campaigns/{id}/cancel", {"reason": "pwned"}),
     ("GET", "/campaigns/{id}/audit", None),
     ("GET", "/campaigns/{id}/approval-card", None),
+    ("POST", "/campaigns/{id}/visits", {"lat": 32.0415, "lon": 118.7849}),
+    ("GET", "/campaigns/{id}/visits", None),
+    ("GET", "/campaigns/{id}/evidence", None),
     ("POST", "/campaigns/{id}/invoices", {"qr": "01,04,3200162130,77009999,1.00,20261102,,4FD5"}),
     ("GET", "/campaigns/{id}/invoices", None),
     ("DELETE", "/campaigns/{id}/invoices/{invoice_id}", None),
@@ -148,6 +154,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         feedback_before = api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json
         attachments_before = api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json
         trail_before = api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json
+        visits_before = api.get(f"/campaigns/{campaign['id']}/visits", co.leader).json
         invoices_before = api.get(f"/campaigns/{campaign['id']}/invoices", co.leader).json
         r = api.call(
             method,
@@ -164,6 +171,7 @@ def test_another_companys_campaign_is_out_of_reach_and_unchanged(api, victim, at
         assert api.get(f"/campaigns/{campaign['id']}/feedback", co.leader).json == feedback_before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/attachments", co.leader).json == attachments_before
         assert api.get(f"/campaigns/{campaign['id']}/audit", co.leader).json == trail_before, (method, path)
+        assert api.get(f"/campaigns/{campaign['id']}/visits", co.leader).json == visits_before, (method, path)
         assert api.get(f"/campaigns/{campaign['id']}/invoices", co.leader).json == invoices_before, (method, path)
 
 

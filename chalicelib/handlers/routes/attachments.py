@@ -22,7 +22,7 @@ routes = Routes(__name__)
 def create_attachment(req: ApiRequest, campaign_id: str) -> Result:
     body = req.body(schemas.AttachmentIn)
     attachment, upload = evidence.request_upload(
-        req.principal, campaign_id, body.filename, body.content_type, body.size_bytes
+        req.principal, campaign_id, body.filename, body.content_type, body.size_bytes, body.visit_id, body.sha256
     )
     return created({"attachment": present.attachment(attachment, evidence.links(attachment)), "upload": upload})
 

@@ -22,7 +22,7 @@ function remembered() {
   }
 }
 
-export default function LocalSignIn({ notice, LangSwitch }) {
+export default function LocalSignIn({ notice, LangSwitch, OfflineEntry }) {
   const [user, setUser] = useState(remembered);
   const submit = useSubmit();
   useEffect(() => {
@@ -40,6 +40,7 @@ export default function LocalSignIn({ notice, LangSwitch }) {
   return html`<main id="main" class="signin" tabindex="-1"><div class="page" data-busy="false">
     <div class="page-head"><h1>${t("auth.local_title")}</h1><div class="page-actions"><${LangSwitch} /></div></div>
     ${notice ? html`<p class="notice notice-warn" role="status">${notice}</p>` : ""}
+    <${OfflineEntry} />
     <p class="hint">${t("auth.local_intro")}</p>
     <div class="presets" role="group" aria-label=${t("auth.presets")}>
       ${PRESETS.map((p) => html`<button type="button" class="secondary" onClick=${() => setUser(p)}

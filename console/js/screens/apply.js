@@ -3,6 +3,7 @@
 // that a retry after a dropped connection never creates a second application.
 import { html, useMemo, useState } from "../ui.js";
 import { api, IntentKey } from "../api.js";
+import { currentPosition } from "../geo.js";
 import { colon, t } from "../i18n.js";
 import { navigate } from "../router.js";
 import { parseCount, parseYuan, percent, ratio } from "../format.js";
@@ -80,17 +81,11 @@ export default function Apply() {
   // "使用我的位置": says why when it cannot (no support, permission denied, no fix in time)
   const [locating, setLocating] = useState(null); // null | "busy" | "ok" | an error's i18n key
   const useMyLocation = () => {
-    if (!navigator.geolocation) {
-      setLocating("geo.unsupported");
-      return;
-    }
     setLocating("busy");
-    navigator.geolocation.getCurrentPosition((p) => {
-      setValues((v) => ({ ...v, "location.lat": p.coords.latitude.toFixed(5), "location.lon": p.coords.longitude.toFixed(5) }));
+    currentPosition({ timeout: 15000, maximumAge: 60000 }).then((coords) => {
+      setValues((v) => ({ ...v, "location.lat": coords.latitude.toFixed(5), "location.lon": coords.longitude.toFixed(5) }));
       setLocating("ok");
-    }, (e) => {
-      setLocating(e && e.code === 1 ? "geo.denied" : e && e.code === 3 ? "geo.timeout" : "geo.unavailable");
-    }, { timeout: 15000, maximumAge: 60000 });
+    }, (e) => setLocating(`geo.${e.reason}`));
   };
 
   const send = (andSubmit) => async (e) => {

@@ -11,6 +11,17 @@ import {
 } from "../components.js";
 import { PhotoList } from "../photos.js";
 import { ApprovalChain, Warnings } from "../money.js";
+import { device, orDevice } from "../sync.js";
+import { useOutboxItems, Waiting } from "../offline.js";
+
+/** What of this campaign waits in the outbox: the report, and how many files. */
+function Queued({ items }) {
+  if (!items.length) return null;
+  const report = items.filter((i) => i.kind !== "photo").at(-1);
+  const files = items.filter((i) => i.kind === "photo").length;
+  const parts = [report && t(`outbox.kind_${report.kind}`), files && t("outbox.files", { n: files })].filter(Boolean);
+  return html`<p class="queued"><${Waiting} items=${items} /> ${parts.join(" · ")} · <a href="#/outbox">${t("nav.outbox")}</a></p>`;
+}
 
 export function CampaignFacts({ c }) {
   return html`<${Facts} items=${[
@@ -91,7 +102,9 @@ function BudgetLine({ b, canOpen }) {
 }
 
 export default function Campaign({ params, query, session }) {
-  const data = useAsync(() => api.campaign(params.id), [params.id]);
+  const claims = session.claims;
+  const data = useAsync(() => orDevice(() => api.campaign(params.id), () => device.campaign(claims, params.id)), [params.id]);
+  const queued = useOutboxItems(params.id);
   const submit = useSubmit();
   const [intent] = useState(() => new IntentKey());
   const c = data.data;
@@ -99,7 +112,8 @@ export default function Campaign({ params, query, session }) {
   const decider = c && ["manager", "leader"].includes(session.claims.role) && !mine;
   const fed = c && c.feedback.revision > 0;
   const evaluation = useAsync(() => (fed ? api.evaluation(params.id) : null), [params.id, fed]);
-  const photos = useAsync(() => (c && c.status === "approved" ? api.attachments(params.id) : null), [params.id, c && c.status]);
+  const photos = useAsync(() => (c && c.status === "approved"
+    ? orDevice(() => api.attachments(params.id), () => device.attachments(claims, params.id)) : null), [params.id, c && c.status]);
 
   const role = session.claims.role;
   const cancellable = c && (mine || decider) && ["draft", "submitted", "approved"].includes(c.status)
@@ -142,6 +156,7 @@ export default function Campaign({ params, query, session }) {
     ${c.status === "approved" ? html`<section class="card"><h2>${t("campaign.feedback")}</h2>
       <${FeedbackRequirement} c=${c} />
       ${c.feedback.submitted_at ? html`<p>${t("campaign.feedback_submitted", { n: c.feedback.revision, at: date(c.feedback.submitted_at) })}</p>` : ""}
+      <${Queued} items=${queued} />
       ${mine ? html`<div class="actions"><a class="button" href=${`#/campaigns/${c.id}/feedback`}>
         ${c.reimbursement.status === "reimbursed" ? t("campaign.view_feedback") : fed ? t("campaign.edit_feedback") : t("campaign.write_feedback")}</a></div>` : ""}
       ${photos.data && photos.data.items.length ? html`<${PhotoList} items=${photos.data.items} />` : ""}

@@ -1,6 +1,8 @@
-// My campaigns (rep) / campaigns in my scope (others), newest data from GET /campaigns.
+// My campaigns (rep) / campaigns in my scope (others), newest data from GET /campaigns (with no
+// network, a rep's campaigns as last synced to the device).
 import { html } from "../ui.js";
 import { api } from "../api.js";
+import { device, orDevice } from "../sync.js";
 import { t } from "../i18n.js";
 import { href, navigate } from "../router.js";
 import { date, money } from "../format.js";
@@ -12,7 +14,8 @@ const STATUSES = ["draft", "submitted", "approved", "rejected", "cancelled"];
 
 export default function Campaigns({ query, session }) {
   const status = query.status || "";
-  const list = usePaged((cursor) => api.campaigns({ status }, cursor, 20), [status]);
+  const list = usePaged((cursor) => orDevice(() => api.campaigns({ status }, cursor, 20),
+    () => (cursor ? undefined : device.campaigns(session.claims, status))), [status]);
   const canApply = ["rep", "manager"].includes(session.claims.role);
   const title = session.claims.role === "rep" ? t("nav.campaigns") : t("campaigns.all");
   return html`<${Page} title=${title} busy=${list.loading}

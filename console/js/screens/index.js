@@ -18,6 +18,7 @@ export const SCREENS = [
   { id: "audit", path: "/campaigns/:id/audit", roles: ALL, load: () => import("./audit.js") },
   { id: "my-requests", path: "/my/feedback-requests", roles: APPLICANTS, nav: "nav.my_requests", load: () => import("./my-requests.js") },
   { id: "my-reports", path: "/my/reports", roles: APPLICANTS, nav: "nav.my_reports", load: () => import("./my-reports.js") },
+  { id: "outbox", path: "/outbox", roles: APPLICANTS, nav: "nav.outbox", load: () => import("./outbox.js") },
   // manager and leader: decisions
   { id: "approvals", path: "/approvals", roles: DECIDERS, nav: "nav.approvals", load: () => import("./approvals.js") },
   { id: "approval-card", path: "/approvals/:id", roles: DECIDERS, load: () => import("./approval-card.js") },

@@ -1,7 +1,10 @@
 // B — my feedback requests: my approved campaigns whose feedback is due, soonest due first
-// (the API's order), overdue ones marked.
+// (the API's order), overdue ones marked; with no network, as last synced to the device, and
+// each card says what of it waits in the outbox.
 import { html } from "../ui.js";
 import { api } from "../api.js";
+import { device, orDevice } from "../sync.js";
+import { useOutboxItems, Waiting } from "../offline.js";
 import { colon, t } from "../i18n.js";
 import { daysBetween, today } from "../format.js";
 import { Badge, ListBody, Page, Pager, StatusBadge, usePaged } from "../components.js";
@@ -15,8 +18,10 @@ export function Ageing({ row }) {
   return html`<span>—</span>`;
 }
 
-export default function MyRequests() {
-  const list = usePaged((cursor) => api.myFeedbackRequests(cursor), []);
+export default function MyRequests({ session }) {
+  const list = usePaged((cursor) => orDevice(() => api.myFeedbackRequests(cursor),
+    () => (cursor ? undefined : device.requests(session.claims))), []);
+  const queued = useOutboxItems();
   return html`<${Page} title=${t("nav.my_requests")} busy=${list.loading}>
     <${ListBody} list=${list} empty=${t("requests.none")}
       render=${() => html`<ol class="cards requests">${list.items.map((r) => html`<li key=${r.campaign_id}
@@ -24,7 +29,8 @@ export default function MyRequests() {
           <h2><a href=${`#/campaigns/${r.campaign_id}/feedback`}>${r.title}</a></h2>
           <p>${r.customer.name || r.customer.id} · ${r.start_date} – ${r.end_date}</p>
           <p class="status-line">${r.status === "overdue" ? html`<${Badge} kind="bad">${t("status.feedback.overdue")}<//>` : html`<${StatusBadge} group="feedback" status=${r.status} />`}
-            <span>${t("field.due_date")}${colon()}${r.due_date || "—"}</span> <${Ageing} row=${r} /></p>
+            <span>${t("field.due_date")}${colon()}${r.due_date || "—"}</span> <${Ageing} row=${r} />
+            <${Waiting} items=${queued.filter((i) => i.campaign_id === r.campaign_id)} /></p>
           ${r.min_photos ? html`<p class="hint">${t("campaign.min_photos", { n: r.min_photos })}</p>` : ""}
           <a class="button" href=${`#/campaigns/${r.campaign_id}/feedback`}>${t("campaign.write_feedback")}<span class="visually-hidden">: ${r.title}</span></a>
         </li>`)}</ol>`} />
