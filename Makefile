@@ -57,7 +57,7 @@ test: check package $(CHROMIUM)  ## every test: unit, integration, functional, e
 fuzz: install          ## schemathesis against the local stack, every role, every phase (FUZZ_EXAMPLES=100)
 	$(BIN)/python -m tests.fuzz.run --max-examples $(or $(FUZZ_EXAMPLES),100)
 
-bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync drive Debian's Chromium, installed like make test's): prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money; the changes feed: bench.changes; the console offline: bench.offline_sync)
+bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync drive Debian's Chromium, installed like make test's): prints tables and writes bench/results.json (the local stack's figures: bench.local_stack; money control: bench.money; events out: bench.webhooks; the changes feed: bench.changes; the console offline: bench.offline_sync)
 	$(BIN)/python -m bench --only cold_start read_amplification money
 	$(BIN)/python -m bench.local_stack
 	$(BIN)/python -m bench.evidence
@@ -65,6 +65,7 @@ bench: install $(CHROMIUM)  ## benchmarks (bench.console and bench.offline_sync 
 	$(BIN)/python -m bench.evaluation
 	$(BIN)/python -m bench.vouchers
 	$(BIN)/python -m bench.stream_decode
+	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.changes
 	$(BIN)/python -m bench.console
 	$(BIN)/python -m bench.offline_sync

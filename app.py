@@ -11,7 +11,7 @@ from typing import Any
 
 from chalice.app import Chalice, Cron
 
-from chalicelib.handlers import api, schedules, streams, uploads
+from chalicelib.handlers import api, deliveries, schedules, streams, uploads
 from chalicelib.handlers.routes import (
     attachments,
     campaigns,
@@ -25,6 +25,7 @@ from chalicelib.handlers.routes import (
     service,
     settlement,
     vouchers,
+    webhooks,
 )
 
 # Powertools owns the "huixiang" logger (JSON lines); Chalice must not add a second handler to it.
@@ -42,6 +43,7 @@ for module in (
     evaluation,
     reports,
     money,
+    webhooks,
     vouchers,
 ):
     app.register_blueprint(module.routes.blueprint)
@@ -117,6 +119,24 @@ def on_voucher_change(event: Any) -> Any:
 def on_upload(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """An uploaded object is checked: what it really is, photo metadata, integrity flags."""
     return uploads.on_upload(event, context)
+
+
+# -- events out: the webhook delivery queue ----------------------------------------------------------
+# As with the streams: a placeholder ARN of the stage's queue, which infra/template.yaml replaces
+# with the queue it creates (with its dead-letter queue); devstack/queues.py polls the queue of
+# that name locally.
+_QUEUE = "arn:aws:sqs:{region}:000000000000:huixiang-{stage}-webhook-deliveries"
+
+
+@app.on_sqs_message(
+    queue_arn=_QUEUE.format(
+        region=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"), stage=os.environ.get("HUIXIANG_STAGE", "dev")
+    ),
+    batch_size=10,
+)
+def deliver_webhooks(event: Any) -> Any:
+    """Each delivery ticket: one attempt at a webhook delivery, recorded, retried later if it failed."""
+    return deliveries.deliver_webhooks(event.to_dict(), event.context)
 
 
 # -- schedules --------------------------------------------------------------------------------

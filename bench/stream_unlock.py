@@ -33,7 +33,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from bench._common import ROOT, Http, free_port, log, median, percentile, python, stop_group
 from devstack.client import spawn_stack
@@ -63,7 +63,8 @@ class Scenario(TypedDict):
 class StackProcess:
     """`python -m devstack run` as a child in its own session, its output in a log file."""
 
-    def __init__(self) -> None:
+    def __init__(self, **env: str) -> None:
+        self.env = env  # settings of this stack's own (e.g. a compressed webhook schedule)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         fd, self.log_path = tempfile.mkstemp(prefix="huixiang-bench-stack-", suffix=".log")
@@ -74,7 +75,7 @@ class StackProcess:
         import requests
 
         with open(self.log_path, "ab") as out:  # run files of its own: `make run`'s stay untouched
-            self.proc, _, _ = spawn_stack(self.port, out, python=python())
+            self.proc, _, _ = spawn_stack(self.port, out, python=python(), **cast("dict[str, Any]", self.env))
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -235,14 +236,14 @@ def run_scenario(url: str, n: int) -> Scenario:
 
 
 @contextmanager
-def stack_at(url: str | None, detail: dict[str, Any], name: str) -> Iterator[str]:
-    """The local stack at ``url`` (a smoke test's), or one started here for the block: its
-    start time and how it stopped go into ``detail``, and if the block fails its log tail is
-    printed before the error goes on."""
+def stack_at(url: str | None, detail: dict[str, Any], name: str, **env: str) -> Iterator[str]:
+    """The local stack at ``url`` (a smoke test's), or one started here for the block (with
+    ``env`` added to its environment): its start time and how it stopped go into ``detail``, and
+    if the block fails its log tail is printed before the error goes on."""
     if url is not None:
         yield url
         return
-    stack = StackProcess()
+    stack = StackProcess(**env)
     started = time.perf_counter()
     try:
         stack.start()

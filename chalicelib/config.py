@@ -42,6 +42,16 @@ class Settings:
     changes_table: str = ""  # the changes feed (dal/changes.py)
     invoices_table: str = ""
     vouchers_table: str = ""
+    # events out (webhooks)
+    webhooks_table: str = ""
+    webhook_queue: str = ""  # the delivery queue's name (its URL is looked up once, unless given)
+    webhook_queue_url: str | None = None
+    webhook_key_id: str = ""  # the KMS key (id, ARN or alias) sealing webhook secrets
+    webhook_retry_delays: str | None = None  # seconds, comma-separated; unset: domain/webhooks.py's schedule
+    webhook_timeout_seconds: float = 10.0
+    webhook_allow_local_http: bool = False  # the local stack only: deliveries to http://127.0.0.1
+    webhook_delivery_days: int = 30  # a delivery's record is kept this long (TTL)
+    console_url: str | None = None  # the web console (links in WeCom and DingTalk messages)
 
 
 def _prefix(stage: str) -> str:
@@ -82,6 +92,15 @@ def settings() -> Settings:
         console_origin=env.get("CONSOLE_ORIGIN") or None,
         control_table=env.get("CONTROL_TABLE", f"{p}-control"),
         audit_table=env.get("AUDIT_TABLE", f"{p}-audit"),
+        webhooks_table=env.get("WEBHOOKS_TABLE", f"{p}-webhooks"),
+        webhook_queue=env.get("WEBHOOK_QUEUE", f"{p}-webhook-deliveries"),
+        webhook_queue_url=env.get("WEBHOOK_QUEUE_URL") or None,
+        webhook_key_id=env.get("WEBHOOK_KEY_ID", f"alias/{p}-webhooks"),
+        webhook_retry_delays=env.get("HUIXIANG_WEBHOOK_RETRY_DELAYS") or None,
+        webhook_timeout_seconds=float(env.get("HUIXIANG_WEBHOOK_TIMEOUT", "10")),
+        webhook_allow_local_http=env.get("HUIXIANG_WEBHOOK_LOCAL_HTTP") == "1",
+        webhook_delivery_days=int(env.get("HUIXIANG_WEBHOOK_DELIVERY_DAYS", "30")),
+        console_url=env.get("CONSOLE_URL") or None,
         changes_table=env.get("CHANGES_TABLE", f"{p}-changes"),
         invoices_table=env.get("INVOICES_TABLE", f"{p}-invoices"),
         vouchers_table=env.get("VOUCHERS_TABLE", f"{p}-vouchers"),

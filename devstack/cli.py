@@ -64,10 +64,22 @@ def _invoke(args: argparse.Namespace) -> int:
     return invoke_now(args.function)
 
 
+def _add_receiver(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    p.add_argument("--path", default="/hook", help="the path it prints in its URL")
+
+
+def _receiver(args: argparse.Namespace) -> int:
+    from devstack.receiver import main
+
+    return main(["--port", str(args.port), "--path", args.path])
+
+
 COMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Handler]] = [
     ("run", "start moto, the stream runners and the API on http://127.0.0.1:PORT", _add_run, _run),
     ("token", "print a signed local bearer token (JWT)", _add_token, _token),
     ("invoke", "run a scheduled function of the running local stack now", _add_invoke, _invoke),
+    ("receiver", "a webhook receiver on 127.0.0.1 that prints what it gets", _add_receiver, _receiver),
 ]
 
 

@@ -18,7 +18,10 @@ What is kept, and how:
 * **S3**: every bucket and object with its metadata; the bytes of each object in
   ``objects/<etag>-<size>``, written once per content (a snapshot does not rewrite photos).
 * **SQS**: every queue and its messages, all visible again after a restore (the runner that
-  had received one is gone; the upload checker's handling is idempotent).
+  had received one is gone; the upload checker's and the webhook deliverer's handling is
+  idempotent).
+* **KMS**: every key with its aliases and key material (a private key as PKCS#8 PEM), so a
+  webhook secret sealed before a restart opens after it.
 * Not kept: SES's record of sent mail (``var/outbox/`` keeps every message) and DynamoDB
   Streams' shard iterators (a restarted runner asks for new ones).
 
@@ -205,6 +208,27 @@ def _stream_shard(state: dict[str, Any], records: list[dict[str, Any]]) -> Any:
     return shard
 
 
+def _kms_private_key(cls: type[Any], state: dict[str, Any], pem: bytes) -> Any:
+    """A KMS key's private key (moto makes one for every key, symmetric ones included): its
+    wrapper as moto built it, the key itself loaded from PKCS#8 PEM."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    wrapper = object.__new__(cls)
+    wrapper.__dict__.update(state)
+    wrapper.private_key = load_pem_private_key(pem, password=None)
+    return wrapper
+
+
+def _kms_private_key_pem(wrapper: Any) -> tuple[Any, ...]:
+    from cryptography.hazmat.primitives import serialization
+
+    pem = wrapper.private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    state = {k: v for k, v in wrapper.__dict__.items() if k != "private_key"}
+    return (_kms_private_key, (type(wrapper), state, pem))
+
+
 def _sqs_queue(state: dict[str, Any]) -> Any:
     from moto.sqs.models import Queue
 
@@ -253,6 +277,10 @@ class _Pickler(pickle.Pickler):
         table[StreamShard] = self._shard
         table[FakeKey] = self._key
         table[Queue] = self._queue
+        from moto.kms.utils import AbstractPrivateKey
+
+        for wrapper in AbstractPrivateKey.__subclasses__():  # a KMS key's RSA or EC key, not picklable as is
+            table[wrapper] = _kms_private_key_pem
         self.dispatch_table = table
 
     def _shard(self, shard: Any) -> tuple[Any, ...]:
@@ -352,6 +380,7 @@ def _capture(state: LocalState) -> dict[str, Any]:
     """moto's state as one dict (call with ``state.lock`` held exclusively)."""
     import moto
     from moto.dynamodb.models import dynamodb_backends
+    from moto.kms.models import kms_backends
     from moto.s3.models import s3_backends
     from moto.sqs.models import sqs_backends
 
@@ -363,11 +392,13 @@ def _capture(state: LocalState) -> dict[str, Any]:
         "dynamodb": {(a, r): dict(b.tables) for a, r, b in _backends(dynamodb_backends) if b.tables},
         "s3": {(a, p): dict(b.buckets) for a, p, b in _backends(s3_backends) if b.buckets},
         "sqs": {(a, r): dict(b.queues) for a, r, b in _backends(sqs_backends) if b.queues},
+        "kms": {(a, r): dict(b.keys) for a, r, b in _backends(kms_backends) if b.keys},
     }
 
 
 def _install(payload: dict[str, Any], state: LocalState) -> None:
     from moto.dynamodb.models import dynamodb_backends
+    from moto.kms.models import kms_backends
     from moto.s3.models import s3_backends
     from moto.sqs.models import sqs_backends
 
@@ -379,6 +410,8 @@ def _install(payload: dict[str, Any], state: LocalState) -> None:
             s3_backends.bucket_accounts[name] = (partition, account)
     for (account, region), queues in payload["sqs"].items():
         sqs_backends[account][region].queues.update(queues)
+    for (account, region), keys in payload.get("kms", {}).items():  # saved before KMS was kept: none
+        kms_backends[account][region].keys.update(keys)
     state.checkpoints.update(payload["checkpoints"])
 
 

@@ -276,8 +276,16 @@ def _chalice_config(root: Path, stage: str) -> tuple[Any, dict[str, Any]]:
     return config, params
 
 
-def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path, stage: str = STAGE) -> dict[str, str]:
-    """The environment the app gets locally (on top of the stage's environment_variables)."""
+def local_env(
+    endpoint_url: str, *, jwks_path: Path, ready_file: Path, stage: str = STAGE, port: int | None = None
+) -> dict[str, str]:
+    """The environment the app gets locally (on top of the stage's environment_variables).
+
+    Webhooks may be delivered to http://127.0.0.1 (local receivers), on a retry schedule
+    compressed to seconds; a caller's own HUIXIANG_WEBHOOK_RETRY_DELAYS and
+    HUIXIANG_WEBHOOK_TIMEOUT win (the benchmarks compress further)."""
+    from devstack.webhooks import LOCAL_RETRY_DELAYS
+
     return {
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_ACCESS_KEY_ID": "testing",
@@ -292,6 +300,10 @@ def local_env(endpoint_url: str, *, jwks_path: Path, ready_file: Path, stage: st
         "HUIXIANG_READY_FILE": str(ready_file),
         "HUIXIANG_CATEGORIES": CATEGORIES,
         "HUIXIANG_OUTBOX_DIR": str(VAR_DIR / "outbox"),
+        "HUIXIANG_WEBHOOK_LOCAL_HTTP": "1",
+        "HUIXIANG_WEBHOOK_RETRY_DELAYS": os.environ.get("HUIXIANG_WEBHOOK_RETRY_DELAYS") or LOCAL_RETRY_DELAYS,
+        "HUIXIANG_WEBHOOK_TIMEOUT": os.environ.get("HUIXIANG_WEBHOOK_TIMEOUT") or "10",
+        **({"CONSOLE_URL": f"http://{HOST}:{port}/console/"} if port else {}),
     }
 
 
@@ -368,7 +380,9 @@ class Stack:
             os.environ.pop(key, None)
         # Like `chalice local`: the stage's environment first, then the local overrides.
         os.environ.update({k: str(v) for k, v in config.environment_variables.items()})
-        os.environ.update(local_env(endpoint, jwks_path=jwks_path, ready_file=self.ready_file, stage=self.stage))
+        os.environ.update(
+            local_env(endpoint, jwks_path=jwks_path, ready_file=self.ready_file, stage=self.stage, port=self.port)
+        )
 
         self.app_module, self.app = self._import_app()
         params["chalice_app"] = self.app
@@ -430,8 +444,10 @@ class Stack:
         except s3.exceptions.BucketAlreadyOwnedByYou:
             pass
         from devstack.evaluation import create_resources as create_evaluation_resources
+        from devstack.webhooks import create_resources as create_webhook_resources
 
         create_evaluation_resources()
+        create_webhook_resources()
         ENDPOINT_FILE.parent.mkdir(parents=True, exist_ok=True)
         self._endpoint_content = self.moto.url + "\n"
         ENDPOINT_FILE.write_text(self._endpoint_content)
@@ -441,9 +457,10 @@ class Stack:
             self.dlq_urls[source.name] = sqs.create_queue(QueueName=name)["QueueUrl"]
         log.info("tables, bucket %s and %d DLQ(s) ready", s.attachments_bucket, len(self.dlq_urls))
         # S3 triggers: the bucket notifies a local queue; a runner per trigger invokes the handler.
-        from devstack import uploads
+        from devstack import queues, uploads
 
         self._s3_runners = uploads.runners_for_app(self.app, s3, sqs, stage=self.stage)
+        self._sqs_runners = queues.runners_for_app(self.app, sqs, stage=self.stage)
 
     def _start_runners(self) -> None:
         # With a saved state, each runner tells moto how far it got, so that a snapshot keeps
@@ -459,6 +476,8 @@ class Stack:
         self.runners = list(runners)
         for upload_runner in getattr(self, "_s3_runners", []):
             self.runners.append(upload_runner.start())
+        for queue_runner in getattr(self, "_sqs_runners", []):
+            self.runners.append(queue_runner.start())
         from devstack.scheduler import runners_for_app as schedule_runners
 
         for schedule in schedule_runners(self.app, self.stage):
@@ -636,6 +655,8 @@ def _banner(stack: Stack, log_dir: Path, verbose: bool) -> str:
             f"  ready file: {stack.ready_file}",
             _data_line(stack),
             logs_line,
+            "  webhooks: http://127.0.0.1:<port> receivers allowed here (local only; production takes https),",
+            f"  retried after {os.environ.get('HUIXIANG_WEBHOOK_RETRY_DELAYS', '')} s (compressed from hours)",
             "",
             "  Mint a token and call the API:",
             f"    TOKEN=$({py} -m devstack token --sub u-1 --role rep --org CN/EAST/SH --name 'Rep One')",

@@ -186,7 +186,7 @@ class S3UploadRunner:
             self.error = exc
             log.exception("S3 upload runner %s died", self.name)
 
-    def _deliver(self, message: dict[str, Any]) -> None:
+    def _deliver(self, message: Mapping[str, Any]) -> None:
         event = normalise(json.loads(message["Body"]))
         if event is not None:
             for attempt in range(1 + MAX_RETRY_ATTEMPTS):

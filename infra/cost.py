@@ -22,12 +22,18 @@ cancelled (released); `invoices` is `budget` where the company requires invoices
 claimed (two QR texts, one typed), listed, and settled with the campaign; `vouchers` is the
 budget loop with the settled campaign then exported in a voucher batch of its own (the dearest
 case: a real batch shares its Query and transactions among all its campaigns), its voucher
-number recorded and posted back by the vouchers stream. Prices are us-east-1 list prices (see PRICES), an assumption the README
+number recorded and posted back by the vouchers stream; `webhooks` is the
+baseline loop in a company with one standard webhook hearing every campaign event: the
+emitting use cases the campaigns and feedback streams run per record (their stream
+invocations exist anyway: only their DynamoDB and SQS calls count), and the delivery
+function, one ticket per invocation, to a receiver answering 204 (SQS and KMS requests
+counted beside DynamoDB's). Prices are us-east-1 list prices (see PRICES), an assumption the README
 states; the request mix per campaign is the loop below, also an assumption.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -43,6 +49,8 @@ from infra.capacity import Item, item_size, read_units, write_cost
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+
+    from devstack.receiver import Receiver
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,6 +68,8 @@ PRICES = {
     "s3_put_per_thousand": 0.005,
     "ses_per_thousand": 0.10,
     "alarm_month": 0.10,
+    "sqs_per_million": 0.40,
+    "kms_per_10000": 0.03,
 }
 LAMBDA_MEMORY_GB = 1.0  # the prod stage's lambda_memory_size
 ASSUMED_MS_PER_INVOCATION = 120  # warm p50 seen locally ~30-60 ms; doubled for cold starts and the network
@@ -88,6 +98,7 @@ def _setup() -> None:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "COST_KEY_DIR": str(key_dir),
+            "HUIXIANG_WEBHOOK_LOCAL_HTTP": "1",
         }
     )
     import boto3
@@ -97,6 +108,9 @@ def _setup() -> None:
 
     create_tables()
     boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
+    from devstack.webhooks import create_resources
+
+    create_resources()
 
 
 #: a DynamoDB call made without being counted: (operation, params) -> response
@@ -210,7 +224,7 @@ _SET_UP = False
 
 
 def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[str]]:
-    """One loop of `scenario` (baseline | budget | cancelled | invoices) for a company of its own."""
+    """One loop of `scenario` (baseline | budget | cancelled | invoices | vouchers | webhooks) for a company of its own."""
     global _SET_UP
     if not _SET_UP:
         _setup()
@@ -233,7 +247,10 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
     meter = Meter(lambda operation, params: original(holder["client"], operation, params))
 
     def counted(self: BaseClient, operation: str, params: dict[str, Any]) -> dict[str, Any]:
-        if self.meta.service_model.service_name != "dynamodb":
+        service = self.meta.service_model.service_name
+        if service in ("sqs", "kms"):  # priced per request
+            meter.calls[meter.route][f"{service}:{operation}"] += 1
+        if service != "dynamodb":
             return original(self, operation, params)
         holder["client"] = self
         touched = [(t, k, tx, check, meter.fetch(t, k)) for t, k, tx, check in meter.writes_of(operation, params)]
@@ -252,7 +269,8 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
     }
     requests: Counter[str] = Counter()
     invoked: Counter[str] = Counter()  # stream function invocations (one batch per stream, per loop)
-    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", counted):
+    receiver: Receiver | None = None
+    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", counted), contextlib.ExitStack() as stop:
         with Client(app, stage_name="dev") as client:
 
             def call(
@@ -295,7 +313,17 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
             seen: set[str] = set()
 
             call("POST", "/feedback-rules", "leader", {"scope": "category", "category": "tasting"}, "setup")
-            if scenario != "baseline":  # a company budget, set up once (not per campaign)
+            if scenario == "webhooks":  # a company's webhook, made once (not per campaign)
+                from chalicelib.dal.queue import queue_url
+                from devstack.receiver import Receiver
+
+                queue_url()  # production is given the queue's URL (WEBHOOK_QUEUE_URL): no lookup
+                receiver = Receiver().start()
+                stop.callback(receiver.stop)
+                events = ["campaign.submitted", "campaign.approved", "feedback.submitted", "settlement.unlocked"]
+                events += ["campaign.reimbursed"]
+                call("POST", "/webhooks", "leader", {"url": receiver.url, "events": events}, "setup")
+            if scenario not in ("baseline", "webhooks"):  # a company budget, set up once (not per campaign)
                 call("POST", "/budgets", "leader", {"org": root, "period": "2026", "amount": 100_000_000}, "setup")
             if scenario == "invoices":  # settlement on verified spend, company-wide, set up once
                 call("PUT", "/settlement-policy", "finance", {"invoices_required": True}, "setup")
@@ -324,7 +352,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
                 "POST /campaigns/{id}/approve",
                 key=str(uuid.uuid4()),
             )
-            if scenario != "baseline":
+            if scenario not in ("baseline", "webhooks"):
                 assert (approved.get("budget") or {}).get("reserved") == 180000, approved.get("budget")
             if scenario == "cancelled":
                 call(
@@ -374,7 +402,7 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
                 "POST /campaigns/{id}/reimbursement",
                 key=str(uuid.uuid4()),
             )
-            if scenario != "baseline":
+            if scenario not in ("baseline", "webhooks"):
                 assert paid["campaign"]["budget"]["consumed"] > 0, paid["campaign"].get("budget")
             if scenario == "invoices":  # the least of approved, actual spend and the invoices
                 assert paid["amount"] == 140000 and paid["invoice_total"] == 140000, paid
@@ -409,7 +437,36 @@ def measure(scenario: str = "baseline") -> tuple[Meter, Counter[str], Counter[st
             # offline clients: the rep's and the manager's console ask what changed
             call("GET", "/me/changes", "rep", route="GET /me/changes")
             call("GET", "/me/changes", "manager", route="GET /me/changes")
+            if scenario == "webhooks":
+                assert receiver is not None
+                requests["delivery function"] = _events_out(meter, client)
+                assert len(receiver.received) == 5, [r.headers.get("webhook-id") for r in receiver.received]
     return meter, requests, invoked
+
+
+def _events_out(meter: Meter, client: Any) -> int:
+    """What delivering the loop's webhook events costs: their deliveries were put and their
+    tickets queued by the stream functions the loop invoked (campaigns and feedback, counted
+    under their routes); the delivery function then runs per ticket, as SQS's event source
+    would hand them over (its receive and delete counted with it). Returns its invocations."""
+    import boto3
+
+    from chalicelib.config import settings
+    from devstack.queues import lambda_record
+
+    meter.route = "setup"
+    sqs = boto3.client("sqs")
+    url = sqs.get_queue_url(QueueName=settings().webhook_queue)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    meter.route = "delivery function"
+    invocations = 0
+    while True:
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1, WaitTimeSeconds=0).get("Messages", [])
+        if not got:
+            return invocations
+        client.lambda_.invoke("deliver_webhooks", {"Records": [lambda_record(got[0], arn)]})
+        sqs.delete_message(QueueUrl=url, ReceiptHandle=got[0]["ReceiptHandle"])
+        invocations += 1
 
 
 class Estimate(TypedDict):
@@ -417,6 +474,8 @@ class Estimate(TypedDict):
 
     api_requests: int
     invocations: int
+    sqs_requests: int
+    kms_requests: int
     wru: int
     rru: float
     wru_if_indexes_doubled: int
@@ -429,9 +488,13 @@ class Estimate(TypedDict):
 
 
 def estimate(meter: Meter, requests: Counter[str], invoked: Counter[str], campaigns: int = 1000) -> Estimate:
-    per = {k: v for k, v in requests.items() if k != "setup"}
+    per = {k: v for k, v in requests.items() if k not in ("setup", "delivery function")}
     api_requests = sum(per.values()) * campaigns
-    invocations = api_requests + sum(invoked.values()) * campaigns
+    deliveries = requests.get("delivery function", 0) * campaigns
+    invocations = api_requests + sum(invoked.values()) * campaigns + deliveries
+    counted = [c for route, calls in meter.calls.items() if route != "setup" for c in calls.elements()]
+    sqs_requests = sum(1 for c in counted if c.startswith("sqs:")) * campaigns
+    kms_requests = sum(1 for c in counted if c.startswith("kms:")) * campaigns
     wru = sum(v for k, v in meter.wru.items() if k != "setup") * campaigns
     wru_upper = sum(v for k, v in meter.wru_upper.items() if k != "setup") * campaigns
     rru = sum(v for k, v in meter.rru.items() if k != "setup") * campaigns
@@ -445,9 +508,14 @@ def estimate(meter: Meter, requests: Counter[str], invoked: Counter[str], campai
         "DynamoDB reads": rru / 1e6 * p["dynamodb_rru_per_million"],
         "CloudWatch Logs": invocations * LOG_BYTES_PER_REQUEST / 1e9 * p["cloudwatch_logs_ingest_gb"],
     }
+    if sqs_requests or kms_requests:
+        cost["SQS"] = sqs_requests / 1e6 * p["sqs_per_million"]
+        cost["KMS"] = kms_requests / 1e4 * p["kms_per_10000"]
     return {
         "api_requests": api_requests,
         "invocations": invocations,
+        "sqs_requests": sqs_requests,
+        "kms_requests": kms_requests,
         "wru": wru,
         "rru": rru,
         "wru_if_indexes_doubled": wru_upper,
@@ -462,7 +530,7 @@ def estimate(meter: Meter, requests: Counter[str], invoked: Counter[str], campai
     }
 
 
-SCENARIOS = ("baseline", "budget", "cancelled", "invoices", "vouchers")
+SCENARIOS = ("baseline", "budget", "cancelled", "invoices", "vouchers", "webhooks")
 
 
 def report(scenario: str, meter: Meter, requests: Counter[str], streams: Counter[str]) -> Estimate:
@@ -482,6 +550,7 @@ def report(scenario: str, meter: Meter, requests: Counter[str], streams: Counter
         f"{e['wru']:,} WRU ({e['wru_if_indexes_doubled']:,} if index copies of transactions double), "
         f"{e['rru']:,.0f} RRU; {e['stored_mb']:.1f} MB of new items and index copies; "
         f"the changes feed {e['changes_feed_wru']:,} of the WRU"
+        + (f"; {e['sqs_requests']:,} SQS and {e['kms_requests']:,} KMS requests" if e["sqs_requests"] else "")
     )
     for name, usd in e["cost"].items():
         print(f"  {name:22} ${usd:8.4f}")
@@ -497,9 +566,10 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--baseline", action="store_true", help="only the loop without money control")
+    parser.add_argument("--scenario", choices=SCENARIOS, action="append", help="only these scenarios")
     args = parser.parse_args(argv)
     totals: dict[str, Estimate] = {}
-    for scenario in ("baseline",) if args.baseline else SCENARIOS:
+    for scenario in ("baseline",) if args.baseline else (args.scenario or SCENARIOS):
         totals[scenario] = report(scenario, *measure(scenario))
     print(
         "\nper 1,000 campaigns (variable, USD): "

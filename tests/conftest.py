@@ -347,3 +347,51 @@ class Streams:
 @pytest.fixture
 def streams(lambda_client) -> Streams:
     return Streams(lambda_client)
+
+
+class DeliveryQueue:
+    """The webhook delivery queue of the session's moto, handed to the delivery function
+    (`deliver_webhooks`) as Lambda's SQS event source would: a message its answer names in
+    batchItemFailures stays (and comes back), the others are deleted. Delayed messages wait."""
+
+    def __init__(self, lambda_client) -> None:
+        import boto3
+
+        from chalicelib.config import settings
+
+        self.client = lambda_client
+        self.sqs = boto3.client("sqs")
+        self.url = self.sqs.get_queue_url(QueueName=settings().webhook_queue)["QueueUrl"]
+        self.outcomes: list[dict] = []
+
+    def pump(self, rounds: int = 50, fail_visibility: int | None = None) -> int:
+        """Deliver what is visible until nothing is; returns how many messages were handled.
+        `fail_visibility`: how soon a failed message comes back (default: the queue's timeout)."""
+        from devstack.queues import lambda_record
+
+        arn = self.sqs.get_queue_attributes(QueueUrl=self.url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        handled = 0
+        for _ in range(rounds):
+            messages = self.sqs.receive_message(
+                QueueUrl=self.url, MaxNumberOfMessages=10, WaitTimeSeconds=0, AttributeNames=["All"]
+            ).get("Messages", [])
+            if not messages:
+                return handled
+            records = [lambda_record(m, arn) for m in messages]
+            payload = self.client.lambda_.invoke("deliver_webhooks", {"Records": records}).payload
+            self.outcomes.append(payload)
+            failed = {f["itemIdentifier"] for f in payload.get("batchItemFailures", [])}
+            for r in records:
+                if r["messageId"] not in failed:
+                    self.sqs.delete_message(QueueUrl=self.url, ReceiptHandle=r["receiptHandle"])
+                elif fail_visibility is not None:
+                    self.sqs.change_message_visibility(
+                        QueueUrl=self.url, ReceiptHandle=r["receiptHandle"], VisibilityTimeout=fail_visibility
+                    )
+            handled += len(records)
+        raise AssertionError("the delivery queue did not empty")
+
+
+@pytest.fixture
+def delivery_queue(lambda_client) -> DeliveryQueue:
+    return DeliveryQueue(lambda_client)

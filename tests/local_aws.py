@@ -63,6 +63,12 @@ def start(config: Any) -> str | None:
             "POWERTOOLS_METRICS_DISABLED": "true",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
             "HUIXIANG_OUTBOX_DIR": str(OUTBOX),
+            # webhooks: receivers on 127.0.0.1 (tests/security turns it off to see it refused), every
+            # retry at once (4 attempts in all), a receiver's timeout short enough to wait for
+            "HUIXIANG_WEBHOOK_LOCAL_HTTP": "1",
+            "HUIXIANG_WEBHOOK_RETRY_DELAYS": "0,0,0",
+            "HUIXIANG_WEBHOOK_TIMEOUT": "2",
+            "CONSOLE_URL": "https://console.huixiang.test/console/",
         }
     )
     os.environ.pop("HUIXIANG_READY_FILE", None)
@@ -76,7 +82,9 @@ def start(config: Any) -> str | None:
     create_tables()
     boto3.client("s3").create_bucket(Bucket=settings().attachments_bucket)
     from devstack.evaluation import create_resources
+    from devstack.webhooks import create_resources as create_webhook_resources
 
     create_resources()
+    create_webhook_resources()
     _started.append(endpoint)
     return endpoint

@@ -1,8 +1,8 @@
 """The AWS clients of the data layer, each built once per process on first use.
 
 One configuration per service: S3 signs with SigV4 (S3 refuses SigV2 presigned URLs on
-buckets created since mid-2020, and boto3 picks SigV2 in us-east-1 unless told), DynamoDB
-and SES use the stage's region. The local stack and the tests point them at moto through
+buckets created since mid-2020, and boto3 picks SigV2 in us-east-1 unless told), DynamoDB,
+SES, SQS (the webhook delivery queue) and KMS (webhook secrets) use the stage's region. The local stack and the tests point them at moto through
 AWS_ENDPOINT_URL, which boto3 and PynamoDB both read.
 """
 
@@ -16,8 +16,10 @@ from chalicelib.config import settings
 
 if TYPE_CHECKING:  # the clients' types come from the boto3 stubs (requirements-dev.txt), never deployed
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_kms import KMSClient
     from mypy_boto3_s3 import S3Client
     from mypy_boto3_ses import SESClient
+    from mypy_boto3_sqs import SQSClient
 
 
 def dynamodb_endpoint() -> str | None:
@@ -46,3 +48,17 @@ def ses() -> SESClient:
     import boto3
 
     return boto3.client("ses", region_name=settings().region)
+
+
+@functools.lru_cache(maxsize=1)
+def sqs() -> SQSClient:
+    import boto3
+
+    return boto3.client("sqs", region_name=settings().region)
+
+
+@functools.lru_cache(maxsize=1)
+def kms() -> KMSClient:
+    import boto3
+
+    return boto3.client("kms", region_name=settings().region)

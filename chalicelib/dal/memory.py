@@ -15,9 +15,14 @@ Nothing in production imports this module.
 
 from __future__ import annotations
 
+import base64
 import builtins
 import copy
 import hashlib
+import hmac
+import ipaddress
+import json
+import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,6 +59,7 @@ from chalicelib.domain.rollups import (
 )
 from chalicelib.domain.visits import Visit
 from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
+from chalicelib.domain.webhooks import Answer, Delivery, Outgoing, SealedSecret, Webhook
 
 if TYPE_CHECKING:
     from chalicelib.domain.mail import Mail
@@ -152,6 +158,8 @@ class _Tables:
     invoices: dict[tuple[str, str], Invoice] = field(default_factory=dict)  # by (tenant, key)
     delegations: dict[tuple[str, str], Delegation] = field(default_factory=dict)
     audit: dict[str, dict[int, AuditEntry]] = field(default_factory=dict)
+    webhooks: dict[tuple[str, str], Webhook] = field(default_factory=dict)  # by (tenant, id)
+    deliveries: dict[tuple[str, str, str], Delivery] = field(default_factory=dict)  # (tenant, webhook, event)
     feed: dict[str, dict[int, tuple[FeedEntry, float]]] = field(default_factory=dict)  # entry, expires at
     feed_facts: dict[str, set[str]] = field(default_factory=dict)
     feed_heads: dict[str, int] = field(default_factory=dict)  # a partition's last seq (never expires)
@@ -771,7 +779,6 @@ class MemoryObjects:
         self._t.objects.pop((self.bucket, key), None)
 
     def park(self, source: str, event_id: str, document: dict[str, Any]) -> str:
-        import json
 
         key = dead_letter_key(source, event_id)
         self.put(key, json.dumps(document, default=str).encode(), "application/json")
@@ -811,8 +818,6 @@ class MemoryIdempotency:
     def run_once(
         self, request: dict[str, Any], operation: Callable[[], ports.Stored], lambda_context: Any = None
     ) -> ports.Stored:
-        import json
-
         key = (request["caller"], request["route"], request["key"])
         body = json.dumps(request["body"], sort_keys=True, default=str)
         stored = self._t.idempotency.get(key)
@@ -1042,6 +1047,187 @@ class MemoryAudit:
         return [trail[seq].as_dict() for seq in sorted(trail)]
 
 
+# -- events out: webhooks, the delivery queue, sealed secrets, the network -------------------------
+class MemoryWebhooks:
+    def __init__(self, t: _Tables) -> None:
+        self._t = t
+
+    def insert(self, hook: Webhook) -> None:
+        with self._t.lock:
+            key = (hook.tenant, hook.id)
+            if key in self._t.webhooks:
+                raise StaleWrite(hook.id)
+            self._t.webhooks[key] = copy.deepcopy(hook)
+
+    def get(self, tenant: str, webhook_id: str) -> Webhook | None:
+        return copy.deepcopy(self._t.webhooks.get((tenant, webhook_id)))
+
+    def list(self, tenant: str, page: PageRequest) -> Page[Webhook]:
+        fp = fingerprint("webhooks", tenant)
+        start = decode_cursor(page.cursor, {"pk", "sk"}, fp)
+        if start is not None and start["pk"] != f"hook#{tenant}":
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
+        with self._t.lock:
+            found = sorted(
+                (h for (t, _), h in self._t.webhooks.items() if t == tenant), key=lambda h: h.id, reverse=True
+            )
+        if start is not None:
+            found = [h for h in found if h.id < start["sk"]]
+        found = found[: page.limit]
+        cursor = None
+        if found and len(found) == page.limit:
+            cursor = encode_cursor({"pk": f"hook#{tenant}", "sk": found[-1].id}, fp)
+        return Page(items=[copy.deepcopy(h) for h in found], next_cursor=cursor)
+
+    def of_company(self, tenant: str) -> builtins.list[Webhook]:
+        with self._t.lock:
+            return [copy.deepcopy(h) for (t, _), h in sorted(self._t.webhooks.items()) if t == tenant]
+
+    def save_secrets(self, hook: Webhook, secrets: tuple[SealedSecret, ...], rotated_at: str) -> None:
+        with self._t.lock:
+            stored = self._t.webhooks.get((hook.tenant, hook.id))
+            if stored is None or stored.version != hook.version:
+                raise StaleWrite(hook.id)
+            stored.secrets, stored.rotated_at, stored.version = secrets, rotated_at, hook.version + 1
+
+    def delete(self, tenant: str, webhook_id: str) -> None:
+        with self._t.lock:
+            self._t.webhooks.pop((tenant, webhook_id), None)
+
+    def add_delivery(self, delivery: Delivery) -> bool:
+        key = (delivery.tenant, delivery.webhook_id, delivery.id)
+        with self._t.lock:
+            if key in self._t.deliveries:
+                return False
+            self._t.deliveries[key] = copy.deepcopy(delivery)
+        return True
+
+    def delivery(self, tenant: str, webhook_id: str, delivery_id: str) -> Delivery | None:
+        return copy.deepcopy(self._t.deliveries.get((tenant, webhook_id, delivery_id)))
+
+    def deliveries(self, tenant: str, webhook_id: str, status: str | None, page: PageRequest) -> Page[Delivery]:
+        fp = fingerprint("deliveries", tenant, webhook_id, status)
+        pk = f"dlv#{tenant}|{webhook_id}"
+        status_key = f"{tenant}|{webhook_id}|{status}"
+        start = decode_cursor(page.cursor, {"pk", "sk"} | ({"status_key"} if status else set()), fp)
+        if start is not None and (start["pk"] != pk or (status and start["status_key"] != status_key)):
+            raise InvalidInput.field("cursor", "bad_cursor", BAD_CURSOR)
+        with self._t.lock:
+            found = sorted(
+                (
+                    d
+                    for (t, w, _), d in self._t.deliveries.items()
+                    if t == tenant and w == webhook_id and (status is None or d.status == status)
+                ),
+                key=lambda d: d.id,
+                reverse=True,
+            )
+        if start is not None:
+            found = [d for d in found if d.id < start["sk"]]
+        found = found[: page.limit]
+        cursor = None
+        if found and len(found) == page.limit:
+            last = {"pk": pk, "sk": found[-1].id} | ({"status_key": status_key} if status else {})
+            cursor = encode_cursor(last, fp)
+        return Page(items=[copy.deepcopy(d) for d in found], next_cursor=cursor)
+
+    def claim(
+        self, tenant: str, webhook_id: str, delivery_id: str, attempt: int, owner: str, now: str, until: str
+    ) -> Delivery | None:
+        with self._t.lock:
+            d = self._t.deliveries.get((tenant, webhook_id, delivery_id))
+            if d is None or d.status != "pending" or d.attempts != attempt:
+                return None
+            if d.lease_until is not None and not d.lease_until < now:
+                return None
+            d.lease_owner, d.lease_until = owner, until
+            return copy.deepcopy(d)
+
+    def record(self, delivery: Delivery, owner: str) -> bool:
+        key = (delivery.tenant, delivery.webhook_id, delivery.id)
+        with self._t.lock:
+            d = self._t.deliveries.get(key)
+            if d is None or d.lease_owner != owner or d.attempts != delivery.attempts - 1:
+                return False
+            self._t.deliveries[key] = replace(copy.deepcopy(delivery), lease_owner=None, lease_until=None)
+        return True
+
+    def restart(self, delivery: Delivery) -> bool:
+        key = (delivery.tenant, delivery.webhook_id, delivery.id)
+        with self._t.lock:
+            d = self._t.deliveries.get(key)
+            if d is None or d.status != "failed":
+                return False
+            self._t.deliveries[key] = replace(
+                d, status=delivery.status, round_start=delivery.round_start, next_attempt_at=delivery.next_attempt_at
+            )
+        return True
+
+
+class MemoryDeliveryQueue:
+    """Tickets in the order sent, each with its delay; `take()` hands them to a test."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[dict[str, Any], int]] = []
+
+    def send(self, ticket: dict[str, Any], delay_seconds: int = 0) -> None:
+        self.sent.append((copy.deepcopy(ticket), delay_seconds))
+
+    def take(self) -> list[tuple[dict[str, Any], int]]:
+        taken, self.sent = self.sent, []
+        return taken
+
+
+class MemorySecretBox:
+    """Seals with a key of this process: the sealed form is not the secret, and it opens only
+    under the context it was sealed with (as a KMS encryption context)."""
+
+    def __init__(self) -> None:
+        self._key = os.urandom(32)
+
+    def _stream(self, nonce: bytes, context: dict[str, str], n: int) -> bytes:
+        material = self._key + nonce + json.dumps(context, sort_keys=True).encode()
+        return hashlib.shake_256(material).digest(n)
+
+    def seal(self, plaintext: str, context: dict[str, str]) -> str:
+        data, nonce = plaintext.encode("utf-8"), os.urandom(16)
+        cipher = bytes(a ^ b for a, b in zip(data, self._stream(nonce, context, len(data)), strict=True))
+        tag = hmac.new(self._key, nonce + cipher + json.dumps(context, sort_keys=True).encode(), "sha256").digest()
+        return base64.b64encode(nonce + tag[:16] + cipher).decode("ascii")
+
+    def open(self, sealed: str, context: dict[str, str]) -> str:
+        raw = base64.b64decode(sealed)
+        nonce, tag, cipher = raw[:16], raw[16:32], raw[32:]
+        expected = hmac.new(self._key, nonce + cipher + json.dumps(context, sort_keys=True).encode(), "sha256")
+        if not hmac.compare_digest(tag, expected.digest()[:16]):
+            raise ValueError("the sealed secret does not open under this context")
+        return bytes(a ^ b for a, b in zip(cipher, self._stream(nonce, context, len(cipher)), strict=True)).decode()
+
+
+class MemoryOutbound:
+    """Names resolve from `hosts` (nothing else does); every POST is kept in `sent` and answered
+    by `answer` (a 200 unless a test says otherwise)."""
+
+    def __init__(self) -> None:
+        self.hosts: dict[str, list[str]] = {}
+        self.sent: list[Outgoing] = []
+        self.answer: Callable[[Outgoing], Answer] = lambda request: Answer(200, None, 1)
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        try:
+            ipaddress.ip_address(host)
+            return [host]
+        except ValueError:
+            pass
+        if host not in self.hosts:
+            raise LookupError(f"{host} does not resolve")
+        return list(self.hosts[host])
+
+    def post(self, request: Outgoing) -> Answer:
+        self.sent.append(request)
+        return self.answer(request)
+
+
 # -- vouchers ----------------------------------------------------------------------------------
 class MemoryVouchers:
     def __init__(self, t: _Tables, writes: _Writes) -> None:
@@ -1218,6 +1404,10 @@ class InMemoryStorage(_Repositories):
         self.objects = MemoryObjects(self.tables)
         self.mailer = MemoryMailer()
         self.idempotency = MemoryIdempotency(self.tables)
+        self.webhooks = MemoryWebhooks(self.tables)
+        self.delivery_queue = MemoryDeliveryQueue()
+        self.secret_box = MemorySecretBox()
+        self.outbound = MemoryOutbound()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[ports.UnitOfWork]:

@@ -275,12 +275,12 @@ STREAMED_MODELS = (CampaignModel, FeedbackModel, RuleModel, VoucherModel)  # and
 def create_tables() -> None:
     """Create every table (streams on) if missing. Used by the local stack and the tests only;
     production tables come from the CloudFormation template in infra/."""
-    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, InvoiceModel, ChangeModel):
+    for model in (*STREAMED_MODELS, EvidenceModel, *CONTROL_MODELS, WebhookModel, InvoiceModel, ChangeModel):
         if not model.exists():
             model.create_table(wait=True)
             if model is RuleModel:
                 _expire_on(model.Meta.table_name, "expiration")
-            if model is ChangeModel:
+            if model in (WebhookModel, ChangeModel):
                 _expire_on(model.Meta.table_name, "expires_at")
     _create_idempotency_table()
     create_evaluation_tables()
@@ -466,6 +466,34 @@ class AuditModel(Model):
 
 
 CONTROL_MODELS = (ControlModel, AuditModel)
+
+
+# -- events out: webhooks and their deliveries ----------------------------------------------------
+class WebhookModel(Model):
+    """Webhooks (`pk` = hook#<tenant>, `sk` = webhook id) and their deliveries (`pk` =
+    dlv#<tenant>|<webhook id>, `sk` = event id, so newest event last), one table (dal/webhooks.py).
+    `data` holds an item's fields (JSON); the attributes beside it are what writes are
+    conditional on. `by_status` lists a webhook's deliveries of one status; deliveries expire
+    by TTL (`expires_at`). No stream: the delivery queue (SQS) drives the sending."""
+
+    class Meta:
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        table_name = settings().webhooks_table
+        region = settings().region
+        host = _host()
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    data = UnicodeAttribute()
+    version = NumberAttribute(null=True)  # a webhook's: a rotation is conditional on it
+    status = UnicodeAttribute(null=True)  # a delivery's: pending | delivered | failed
+    status_key = UnicodeAttribute(null=True)  # <tenant>|<webhook id>|<status>: the by_status index
+    attempts = NumberAttribute(null=True)
+    lease_owner = UnicodeAttribute(null=True)
+    lease_until = UnicodeAttribute(null=True)
+    expires_at = NumberAttribute(null=True)
+
+    by_status = _gsi("by_status", "status_key", "sk")()
 
 
 class InvoiceModel(Model):

@@ -1,6 +1,7 @@
 """The ports of the data layer: what a use case may ask of storage, declared once.
 
-Every repository, the unit of work, the object store, the mailer and the idempotency store is a
+Every repository, the unit of work, the object store, the mailer, the idempotency store and what
+webhooks need (their repository, the delivery queue, the secret box, the network) is a
 `typing.Protocol` here. Use cases reach them through `dal.repos` (whose functions return these
 types); two storages implement them: `DynamoStorage` (dal/storage.py: DynamoDB, S3, SES) and
 `InMemoryStorage` (dal/memory.py: dicts, for tests of business rules). Both are checked against
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.search import CampaignFilters, FeedbackSearch, RequestSearch
     from chalicelib.domain.visits import Visit
     from chalicelib.domain.vouchers import Accounting, ExportItem, ExportState, VoucherBatch
+    from chalicelib.domain.webhooks import Answer, Delivery, Outgoing, SealedSecret, Webhook
 
 #: A stored report (its fields, `status`, and once compiled `artifacts` or `error`).
 Report = dict[str, Any]
@@ -400,6 +402,80 @@ class ObjectStore(Protocol):
         ...
 
 
+class WebhookRepo(Protocol):
+    """A company's webhooks and their deliveries (one per webhook and event, put if absent)."""
+
+    def insert(self, hook: Webhook) -> None: ...
+
+    def get(self, tenant: str, webhook_id: str) -> Webhook | None: ...
+
+    def list(self, tenant: str, page: PageRequest) -> Page[Webhook]: ...
+
+    def of_company(self, tenant: str) -> builtins.list[Webhook]:
+        """Every webhook of a company (what an event is matched against): one Query."""
+        ...
+
+    def save_secrets(self, hook: Webhook, secrets: tuple[SealedSecret, ...], rotated_at: str) -> None:
+        """A rotation, if nobody rotated since `hook` was read (StaleWrite if so)."""
+        ...
+
+    def delete(self, tenant: str, webhook_id: str) -> None: ...
+
+    def add_delivery(self, delivery: Delivery) -> bool:
+        """Put the delivery if no delivery of this webhook has its id; False when one has."""
+        ...
+
+    def delivery(self, tenant: str, webhook_id: str, delivery_id: str) -> Delivery | None: ...
+
+    def deliveries(self, tenant: str, webhook_id: str, status: str | None, page: PageRequest) -> Page[Delivery]:
+        """Newest event first; `status` filters through its own index."""
+        ...
+
+    def claim(
+        self, tenant: str, webhook_id: str, delivery_id: str, attempt: int, owner: str, now: str, until: str
+    ) -> Delivery | None:
+        """The delivery, leased to `owner` until `until` for its attempt `attempt`, if it is
+        pending, has made exactly `attempt` attempts and nobody holds a lease unexpired at `now`;
+        else None (two copies of one ticket never send at once)."""
+        ...
+
+    def record(self, delivery: Delivery, owner: str) -> bool:
+        """Write an attempt's outcome (the delivery as `Delivery.record` left it), if `owner`
+        still holds the lease of that attempt; False if not."""
+        ...
+
+    def restart(self, delivery: Delivery) -> bool:
+        """A retry by hand (`Delivery.restart`), if it is still failed; False if not."""
+        ...
+
+
+class DeliveryQueue(Protocol):
+    """The durable queue of delivery tickets (SQS): a ticket is visible after `delay_seconds`
+    (at most domain.webhooks.MAX_QUEUE_DELAY; longer waits are chained)."""
+
+    def send(self, ticket: dict[str, Any], delay_seconds: int = 0) -> None: ...
+
+
+class SecretBox(Protocol):
+    """Seals secrets for storage (a KMS key in production) under an encryption context: a
+    sealed secret opens only with the same context (its company and webhook)."""
+
+    def seal(self, plaintext: str, context: dict[str, str]) -> str: ...
+
+    def open(self, sealed: str, context: dict[str, str]) -> str: ...
+
+
+class Outbound(Protocol):
+    """The network, for webhook deliveries: name resolution, and one POST to an address
+    already checked (never resolved again). `post` answers failures, it does not raise them."""
+
+    def resolve(self, host: str, port: int) -> builtins.list[str]:
+        """The host's addresses; LookupError when it has none."""
+        ...
+
+    def post(self, request: Outgoing) -> Answer: ...
+
+
 class Mailer(Protocol):
     def send(self, mail: Mail) -> str:
         """Send one message; returns its message id."""
@@ -481,5 +557,17 @@ class Storage(Repositories, Protocol):
 
     @property
     def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def webhooks(self) -> WebhookRepo: ...
+
+    @property
+    def delivery_queue(self) -> DeliveryQueue: ...
+
+    @property
+    def secret_box(self) -> SecretBox: ...
+
+    @property
+    def outbound(self) -> Outbound: ...
 
     def unit_of_work(self) -> AbstractContextManager[UnitOfWork]: ...

@@ -103,6 +103,22 @@ def idempotency() -> ports.IdempotencyStore:
     return storage().idempotency
 
 
+def webhooks() -> ports.WebhookRepo:
+    return storage().webhooks
+
+
+def delivery_queue() -> ports.DeliveryQueue:
+    return storage().delivery_queue
+
+
+def secret_box() -> ports.SecretBox:
+    return storage().secret_box
+
+
+def outbound() -> ports.Outbound:
+    return storage().outbound
+
+
 def unit_of_work() -> AbstractContextManager[ports.UnitOfWork]:
     """Repositories whose writes commit together when the `with` block ends (ports.UnitOfWork)."""
     return storage().unit_of_work()

@@ -1,4 +1,4 @@
-"""The DynamoDB + S3 + SES storage (ports.Storage): every repository, built on first use, and
+"""The DynamoDB + S3 + SES (+ SQS and KMS for webhooks) storage (ports.Storage): every repository, built on first use, and
 units of work.
 
 A unit of work gives repositories whose writes are held and committed together as one
@@ -140,6 +140,30 @@ class DynamoStorage(DynamoRepositories):
         from chalicelib.dal.idempotency import IdempotencyStore
 
         return IdempotencyStore()
+
+    @cached_property
+    def webhooks(self) -> ports.WebhookRepo:
+        from chalicelib.dal.webhooks import WebhookRepository
+
+        return WebhookRepository()
+
+    @cached_property
+    def delivery_queue(self) -> ports.DeliveryQueue:
+        from chalicelib.dal.queue import SqsDeliveryQueue
+
+        return SqsDeliveryQueue()
+
+    @cached_property
+    def secret_box(self) -> ports.SecretBox:
+        from chalicelib.dal.secrets import KmsSecretBox
+
+        return KmsSecretBox()
+
+    @cached_property
+    def outbound(self) -> ports.Outbound:
+        from chalicelib.dal.outbound import Network
+
+        return Network()
 
     @contextmanager
     def unit_of_work(self) -> Iterator[ports.UnitOfWork]:

@@ -63,6 +63,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "budget.create": frozenset({"leader", "finance"}),
     "budget.update": frozenset({"leader", "finance"}),
     "budget.read": frozenset({"manager", "leader", "finance"}),  # which budgets: budget_visible
+    # events out: a company's webhooks (and their deliveries) are its leaders' and finance's
+    "webhook.manage": frozenset({"leader", "finance"}),
     # invoices and settlement on verified spend
     "invoice.claim": frozenset({"rep", "manager"}),  # owner only
     "invoice.read": ALL,  # scoped like campaign.read

@@ -41,6 +41,8 @@ ERROR_CODES: dict[str, str] = {
     "budget_exists": "409: the org, period and category already have a budget",
     "budget_below_committed": "409: a budget's amount may not go below what is committed; params `committed` (fen)",
     "budget_exceeded": "409: the budget is short; `available` (fen), params `available`, `needed` (fen)",
+    "secret_not_rotatable": "409: only a standard webhook's secret is the server's to rotate; params `format`",
+    "delivery_not_failed": "409: only a failed webhook delivery is retried by hand; params `status` (pending or delivered)",
     "resync_required": "410: what follows the cursor is no longer kept (7 days): reload, start without a cursor; params `retention_days`",
     "invoice_already_claimed": "409: the invoice is claimed in the company already; `claimed_on` {campaign_id} and "
     "params `campaign_id` only when the caller may see that campaign",
@@ -125,6 +127,16 @@ FIELD_CODES: dict[str, str] = {
     "not_increasing": "a policy limit not above the previous level's; params `previous`, `unit`",
     "approver_not_higher": "a policy approver not above the previous level's (province, region, leader)",
     "self_delegation": "a delegation to oneself",
+    # webhooks: where a delivery may go (never into a private network), and their secrets
+    "not_https": "a webhook URL that is not https; params `allowed` (the local stack also takes http://127.0.0.1)",
+    "credentials_in_url": "a webhook URL carrying a user name or password",
+    "port_not_allowed": "a webhook URL on a port other than 443; params `port`, `allowed`",
+    "host_unresolvable": "a webhook URL whose host does not resolve; params `host`",
+    "address_not_allowed": (
+        "a webhook URL whose host is or resolves to an address webhooks never reach; params `address`, `reason` "
+        "(loopback, private, link_local, metadata, shared, multicast, unspecified, reserved, not_global, teredo, nat64)"
+    ),
+    "not_for_format": "a field this webhook format does not take (a standard webhook's secret is the server's); params `format`",
     # invoices (发票)
     "not_an_invoice_qr": "not the QR text of a Chinese VAT invoice; params `parts` (the fields it has)",
     "unsupported_qr_version": "an invoice QR of another version; params `part`, `version` (the one known)",

@@ -292,6 +292,7 @@ def _field_error(e: Mapping[str, Any]) -> FieldError:
 
 # -- routes ----------------------------------------------------------------------------------
 Handler = Callable[..., Result]
+Reveal = Callable[["ApiRequest", Result], Result]
 
 
 class Routes:
@@ -300,11 +301,16 @@ class Routes:
     def __init__(self, import_name: str) -> None:
         self.blueprint = Blueprint(import_name)
 
-    def route(self, method: str, path: str, *, public: bool = False) -> Callable[[Handler], Handler]:
+    def route(
+        self, method: str, path: str, *, public: bool = False, reveal: Reveal | None = None
+    ) -> Callable[[Handler], Handler]:
+        """`reveal`: what a response shows beyond what is remembered for a retried request (a
+        secret, read again each time, so no copy of it rests in the idempotency store)."""
+
         def register(handler: Handler) -> Handler:
             def view(**path_params: str) -> Response:
                 request = getattr(_local, "request", None) or self.blueprint.current_request
-                return respond(request, handler, f"{method} {path}", path_params, public)
+                return respond(request, handler, f"{method} {path}", path_params, public, reveal)
 
             view.__name__ = view.__qualname__ = handler.__name__
             view.__doc__ = handler.__doc__
@@ -329,7 +335,14 @@ class Routes:
         return self.route("DELETE", path, **kw)
 
 
-def respond(request: Request, handler: Handler, route: str, path_params: dict[str, str], public: bool) -> Response:
+def respond(
+    request: Request,
+    handler: Handler,
+    route: str,
+    path_params: dict[str, str],
+    public: bool,
+    reveal: Reveal | None = None,
+) -> Response:
     """Run one handler for one request and turn its outcome into a Response."""
     try:
         principal = None
@@ -349,6 +362,8 @@ def respond(request: Request, handler: Handler, route: str, path_params: dict[st
             )
         else:
             result = handler(api_request, **path_params)
+        if reveal is not None:
+            result = reveal(api_request, result)
     except DomainError as error:
         return error_response(error)
     headers: Headers = {**_JSON, **result.headers} if result.body is not None else dict(result.headers)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # for annotations only
     from chalicelib.domain.invoices import Invoice
     from chalicelib.domain.visits import Visit
     from chalicelib.domain.vouchers import Accounting, VoucherBatch
+    from chalicelib.domain.webhooks import Delivery, Webhook
 
 
 def figures(c: Campaign, report: FeedbackReport | None = None) -> dict[str, Any]:
@@ -239,6 +240,41 @@ def delegation(d: Delegation) -> dict[str, Any]:
         "from": out["from"],
         "until": out["until"],
         "delegator": {"id": out["delegator"]["id"], "name": out["delegator"]["name"]},
+    }
+
+
+# -- events out ------------------------------------------------------------------------------
+def webhook(h: Webhook) -> dict[str, Any]:
+    """A webhook as API.md shows it: never its secret (that is shown once, by the routes that
+    make one); `signed` says whether deliveries carry a signature."""
+    return {
+        "id": h.id,
+        "url": h.url,
+        "events": list(h.events),
+        "format": h.format,
+        "org": h.org,
+        "description": h.description,
+        "signed": bool(h.secrets),
+        "created_at": h.created_at,
+        "created_by": h.created_by.as_dict(),
+        "secret_rotated_at": h.rotated_at,
+    }
+
+
+def delivery(d: Delivery) -> dict[str, Any]:
+    """A delivery and its attempts (the newest kept; `attempts` counts them all)."""
+    return {
+        "id": d.id,
+        "webhook_id": d.webhook_id,
+        "event_type": d.event_type,
+        "status": d.status,
+        "attempts": d.attempts,
+        "last_status_code": d.last_status_code,
+        "last_error": d.last_error,
+        "next_attempt_at": d.next_attempt_at if d.status == "pending" else None,
+        "delivered_at": d.delivered_at,
+        "created_at": d.created_at,
+        "attempt_log": [a.as_dict() for a in d.log],
     }
 
 

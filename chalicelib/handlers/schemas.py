@@ -31,6 +31,7 @@ from chalicelib.domain.approval import POLICY_LEVELS
 from chalicelib.domain.budget import FIRST_YEAR, LAST_YEAR, MAX_AMOUNT
 from chalicelib.domain.invoices import MAX_QR_LENGTH, TYPES
 from chalicelib.domain.vouchers import ACCOUNT_PATTERN, VOUCHER_NO_MAX_LENGTH
+from chalicelib.domain.webhooks import EVENTS, MAX_URL_LENGTH
 
 MAX_MONEY = 10**13  # fen: 100 billion CNY, far above any campaign
 
@@ -388,6 +389,47 @@ class DelegationIn(Body):
     to: DelegateIn
     from_: Date = Field(alias="from")
     until: Date
+
+
+# -- events out ------------------------------------------------------------------------------
+WebhookEvent = TypeAliasType(
+    "WebhookEvent",
+    Annotated[
+        str,  # the domain names an unknown one (domain/webhooks.py: check_events), with `events` as the field
+        StringConstraints(min_length=1, max_length=64),
+        WithJsonSchema({"type": "string", "enum": list(EVENTS), "description": "an event type"}),
+    ],
+)
+WebhookFormat = TypeAliasType("WebhookFormat", Literal["standard", "wecom", "dingtalk"])
+
+
+class WebhookIn(Body):
+    url: Annotated[
+        str,  # the domain checks it and where it resolves (https, port 443, no credentials, public addresses)
+        StringConstraints(min_length=1, max_length=MAX_URL_LENGTH),
+        Field(
+            description="https, port 443, no credentials, a host resolving to public addresses only\n"
+            "(the local stack also takes http://127.0.0.1); a WeCom or DingTalk robot's URL keeps its query\n"
+        ),
+    ]
+    events: list[WebhookEvent] = Field(max_length=len(EVENTS) * 2, json_schema_extra={"minItems": 1})
+    format: WebhookFormat = "standard"
+    description: Annotated[str, StringConstraints(max_length=500), AfterValidator(_printable)] | None = None
+    secret: Annotated[
+        str | None,
+        StringConstraints(max_length=200),
+        Field(
+            description="dingtalk only: the robot's own signing secret (SEC…); a standard webhook's is made by the server"
+        ),
+    ] = None
+    org: Annotated[
+        str | None,
+        StringConstraints(min_length=1, max_length=300),
+        Field(
+            description="only events of campaigns (and reports) of this subtree; absent: the whole company",
+            json_schema_extra={"pattern": "^[A-Za-z0-9_-]{1,32}(/[A-Za-z0-9_-]{1,32}){0,7}$"},
+        ),
+    ] = None
 
 
 # -- invoices and settlement on verified spend -------------------------------------------------------

@@ -13,11 +13,13 @@ queue. Handlers never swallow errors.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from chalicelib.handlers import present
 from chalicelib.lazy import on_first_use
 from chalicelib.observability import count, publishes_metrics
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:  # imported on first use (chalicelib.lazy): each stream's func
     from aws_lambda_powertools.utilities import batch
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
-    from chalicelib.logic import changes, dead_letters, reports, rollups, rules, settlement, vouchers
+    from chalicelib.logic import changes, dead_letters, reports, rollups, rules, settlement, vouchers, webhooks
 else:
     batch = on_first_use("aws_lambda_powertools.utilities.batch")
     changes = on_first_use("chalicelib.logic.changes")
@@ -34,6 +36,7 @@ else:
     rollups = on_first_use("chalicelib.logic.rollups")
     rules = on_first_use("chalicelib.logic.rules")
     settlement = on_first_use("chalicelib.logic.settlement")
+    webhooks = on_first_use("chalicelib.logic.webhooks")
     vouchers = on_first_use("chalicelib.logic.vouchers")
 
 Image = dict[str, Any]
@@ -102,6 +105,15 @@ def _require_images(record: DynamoDBRecord, source: str) -> tuple[Image | None, 
     return old, new
 
 
+def _record_time(record: DynamoDBRecord) -> str:
+    """When the stream saw the change (the same on every delivery of the record), ISO 8601 UTC."""
+    seconds = (record.raw_event.get("dynamodb") or {}).get("ApproximateCreationDateTime")
+    if seconds is None:
+        raise ValueError("stream record without its ApproximateCreationDateTime")
+    at = dt.datetime.fromtimestamp(float(seconds), dt.UTC)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def _event(record: DynamoDBRecord) -> str:
     """INSERT, MODIFY or REMOVE."""
     name = record.event_name
@@ -111,12 +123,14 @@ def _event(record: DynamoDBRecord) -> str:
 # -- feedback table: unlock settlement, the changes feed --------------------------------------
 def apply_feedback_record(record: DynamoDBRecord) -> str | None:
     """A submitted revision (an INSERT of rev#n) unlocks settlement (drafts change nothing
-    there); every change of a draft or revision reaches the changes feed."""
+    there) and is an event for the company's webhooks; every change of a draft or revision
+    reaches the changes feed."""
     old, new = _require_images(record, "feedback")
     outcome = None
     if _event(record) == "INSERT":
         assert new is not None  # an INSERT has its new image (_require_images)
         outcome = settlement.feedback_inserted(new)
+        webhooks.feedback_item_inserted(new, present.campaign, present.feedback)
     changes.feedback_item_changed(old, new, _sequence(record))
     return outcome
 
@@ -150,6 +164,7 @@ def apply_campaign_record(record: DynamoDBRecord) -> str:
     outcome = rollups.campaign_item_changed(record.event_id, old, new)
     if outcome == "duplicate":
         count("RollupDuplicates")
+    webhooks.campaign_item_changed(old, new, present.campaign)
     changes.campaign_item_changed(old, new)
     return outcome
 
@@ -172,7 +187,12 @@ def on_evidence_change(event: dict[str, Any], context: Any) -> Any:
 
 # -- reports table: compile requested reports -----------------------------------------------------
 def apply_report_record(record: DynamoDBRecord) -> str | None:
-    """A report item INSERTed as pending is compiled; subscriptions and reminders are ignored."""
+    """A report item INSERTed as pending is compiled; one MODIFYed into ready is an event for
+    the company's webhooks; subscriptions and reminders are ignored."""
+    if _event(record) == "MODIFY":
+        old, new = _images(record)
+        webhooks.report_item_changed(old, new, _record_time(record))
+        return None
     if _event(record) != "INSERT":
         return None
     if record.dynamodb is None or not _images(record)[1]:

@@ -233,6 +233,17 @@ export const api = {
   runReport: (period, language, key) => call("POST", "/reports/runs", { body: { period, language }, key }),
   reports: (cursor) => call("GET", "/reports", { params: { cursor } }),
   report: (id) => call("GET", `/reports/${enc(id)}`),
+
+  // -- events out (webhooks and chat robots) --------------------------------------------------
+  webhooks: (cursor, limit) => call("GET", "/webhooks", { params: { cursor, limit } }),
+  webhook: (id) => call("GET", `/webhooks/${enc(id)}`),
+  createWebhook: (body, key) => call("POST", "/webhooks", { body, key }),
+  deleteWebhook: (id) => call("DELETE", `/webhooks/${enc(id)}`),
+  rotateWebhookSecret: (id, key) => call("POST", `/webhooks/${enc(id)}/rotate-secret`, { key }),
+  deliveries: (id, status, cursor, limit) =>
+    call("GET", `/webhooks/${enc(id)}/deliveries`, { params: { status, cursor, limit } }),
+  retryDelivery: (id, deliveryId, key) =>
+    call("POST", `/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/retry`, { key }),
 };
 
 /**

@@ -59,7 +59,9 @@ def stack():
     log_path = ROOT / "var" / "log" / "browser-stack.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     log = open(log_path, "wb")
-    proc, _, _ = spawn_stack(port, log, new_session=False)  # run files of its own: other stacks may run beside it
+    # run files of its own (other stacks may run beside it); a webhook's retries a second apart,
+    # so a failed delivery is seen failing within the journey (tests/browser/test_webhooks.py)
+    proc, _, _ = spawn_stack(port, log, new_session=False, HUIXIANG_WEBHOOK_RETRY_DELAYS="1,1")
     url = f"http://127.0.0.1:{port}"
     if not wait_healthy(url, proc):
         proc.kill()

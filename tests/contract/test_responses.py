@@ -239,6 +239,7 @@ def whole_loop(api, co, streams, lambda_client) -> None:
     _expect(api.get("/reports/01NOSUCHREPORT000000000000", leader), 404, "not_found")
 
     money_loop(api, co)
+    webhooks_loop(api, co, streams, lambda_client)
     field_loop(api, co, lambda_client, cid)
 
 
@@ -614,6 +615,54 @@ def money_loop(api, co) -> None:
     _expect(api.get(f"/campaigns/{small['id']}/audit", co.rep2), 403, "forbidden")
     _expect(api.get(f"/campaigns/{NO_CAMPAIGN}/audit", leader), 404, "not_found")
     _expect(api.get(f"/campaigns/{small['id']}/audit"), 401, "unauthorized")
+
+
+def webhooks_loop(api, co, streams, lambda_client) -> None:
+    """Events out (v3): webhooks made, refused, read, rotated; a delivery failed at a receiver
+    that refuses it, retried by hand; a webhook deleted."""
+    from devstack.receiver import Behaviour, Receiver
+    from tests.conftest import DeliveryQueue
+
+    leader, finance, rep = co.leader, co.finance, co.rep
+    receiver = Receiver().start()
+    receiver.behave(Behaviour.status(503))
+    try:
+        body = {"url": receiver.url, "events": ["campaign.submitted"], "description": "ERP"}
+        hook = _expect(api.post("/webhooks", finance, body, headers={"Idempotency-Key": "hook-1"}), 201)
+        assert hook["secret"].startswith("whsec_")
+        _expect(api.post("/webhooks", leader, {**body, "url": "https://10.0.0.1/x"}), 400, "validation_error")
+        _expect(api.post("/webhooks", leader, {**body, "events": ["campaign.exploded"]}), 400, "validation_error")
+        _expect(api.post("/webhooks", rep, body), 403, "forbidden")
+        robot = _expect(api.post("/webhooks", leader, {**body, "url": receiver.url + "?key=k", "format": "wecom"}), 201)
+        assert robot["secret"] is None
+        _expect(api.post(f"/webhooks/{robot['id']}/rotate-secret", leader), 409, "secret_not_rotatable")
+        assert {h["id"] for h in _expect(api.get("/webhooks", leader), 200)["items"]} >= {hook["id"], robot["id"]}
+        assert "secret" not in _expect(api.get(f"/webhooks/{hook['id']}", finance), 200)
+        _expect(api.get("/webhooks/01NOSUCHWEBHOOK00000000000", leader), 404, "not_found")
+        rotated = _expect(api.post(f"/webhooks/{hook['id']}/rotate-secret", leader), 200)
+        assert rotated["secret"] != hook["secret"]
+        c = _expect(api.post("/campaigns", rep, campaign_body(title="Heard by a webhook")), 201)
+        _expect(api.post(f"/campaigns/{c['id']}/submit", rep), 200)
+        fresh = [r for r in campaign_records(streams, co.root) if r["eventID"] not in streams.delivered]
+        streams.invoke("on_campaign_change", fresh)
+        DeliveryQueue(lambda_client).pump()
+        failed = _expect(api.get(f"/webhooks/{hook['id']}/deliveries?status=failed", leader), 200)["items"]
+        # the company's submits so far (their records reach the stream function only now)
+        assert {d["event_type"] for d in failed} == {"campaign.submitted"} and failed[0]["attempt_log"]
+        _expect(api.get(f"/webhooks/{hook['id']}/deliveries?status=lost", leader), 400, "validation_error")
+        receiver.behave(Behaviour.status(200))
+        again = _expect(api.post(f"/webhooks/{hook['id']}/deliveries/{failed[0]['id']}/retry", finance), 202)
+        assert again["status"] == "pending"
+        DeliveryQueue(lambda_client).pump()
+        delivered = _expect(api.get(f"/webhooks/{hook['id']}/deliveries", leader), 200)["items"]
+        assert delivered[0]["status"] == "delivered"
+        _expect(
+            api.post(f"/webhooks/{hook['id']}/deliveries/{failed[0]['id']}/retry", finance), 409, "delivery_not_failed"
+        )
+        _expect(api.delete(f"/webhooks/{robot['id']}", leader), 204)
+        _expect(api.delete(f"/webhooks/{robot['id']}", leader), 404, "not_found")
+    finally:
+        receiver.stop()
 
 
 @pytest.fixture(scope="module")

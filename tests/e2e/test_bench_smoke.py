@@ -5,6 +5,7 @@ benchmarks run against the e2e modules' shared stack instead of starting their o
 import bench
 from bench import invoices, money, stream_unlock
 from bench import local_stack as local_stack_bench
+from bench import webhooks as webhooks_bench
 
 
 def test_bench_quick_smoke():
@@ -55,6 +56,17 @@ def test_money_bench_smoke(local_stack):
     assert not inbox["errors"] and not inbox["unmeasured"] and inbox["worst"] <= 2, inbox
     assert r["approval_with_budget_ms"] > 0 and r["audit_verify_ms_50"] > 0  # timings: reported, never asserted
     assert "budget_race_10: approved / room" in bench.table(r)
+
+
+def test_webhook_bench_smoke(local_stack):
+    """Every event to a receiver failing 30 % of attempts is delivered, none after a success twice."""
+    url = local_stack.http.base
+    r = webhooks_bench.measure(url=url, chaos_url=url, sizes={"latency": 3, "chaos": 20})
+    chaos = r["webhook_chaos"]
+    assert (chaos["events"], chaos["delivered"], chaos["lost"]) == (20, 20, 0), r["webhook_detail"]["chaos"]
+    assert r["webhook_detail"]["chaos"]["duplicates_after_success"] == 0
+    assert r["webhook_detail"]["chaos"]["delivery_log"] == {"delivered": 20}
+    assert r["webhook_detail"]["latency"]["measured"] == 3 and r["webhook_delivery_ms_p99"] > 0  # reported only
 
 
 def test_invoice_bench_smoke(local_stack):

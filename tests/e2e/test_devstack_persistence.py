@@ -152,6 +152,37 @@ def test_a_restart_keeps_the_campaign_its_photo_and_the_budget_ledger_and_counts
         second.stop()
 
 
+def test_a_webhook_made_before_a_restart_still_signs_with_its_secret_after_it(tmp_path):
+    """Its secret is sealed with the local KMS key: the key is kept with the data, or the
+    secret would never open again (and every delivery would fail)."""
+    from standardwebhooks.webhooks import Webhook as Verifier
+
+    from devstack.receiver import Receiver
+
+    state = tmp_path / "state"
+    org = Org("W")
+    receiver = Receiver().start()
+    try:
+        first = persistent_stack(state)
+        try:
+            hook = ok(first, "POST", "/webhooks", org.leader, {"url": receiver.url, "events": ["campaign.submitted"]})
+            time.sleep(2 * SNAPSHOT_SECONDS)
+        finally:
+            first.stop()
+        second = persistent_stack(state)
+        try:
+            c = ok(second, "POST", "/campaigns", org.rep, PLAN)
+            ok(second, "POST", f"/campaigns/{c['id']}/submit", org.rep)
+            (got,) = receiver.wait_for(1, timeout=30)
+            assert Verifier(hook["secret"]).verify(got.body, got.headers)["data"]["id"] == c["id"]
+            rotated = ok(second, "POST", f"/webhooks/{hook['id']}/rotate-secret", org.leader)
+            assert rotated["secret"] != hook["secret"]
+        finally:
+            second.stop()
+    finally:
+        receiver.stop()
+
+
 @needs_make
 def test_make_run_fresh_starts_empty_and_keeps_the_old_data_aside(tmp_path):
     state = tmp_path / "state"

@@ -38,6 +38,8 @@ def row(owner, peer_rep, manager_in, manager_out, leader, finance, foreign_leade
 
 
 SCOPED_READ = row(200, 403, 200, 403, 200, 200, 403, 403)
+HOOKS = row(403, 403, 403, 403, 200, 200, 404, 404)
+HOOK = {"url": "http://127.0.0.1:9/hook", "events": ["campaign.submitted"]}  # port 9: nothing listens
 OWNER_ONLY = row(200, 403, 403, 403, 403, 403, 403, 403)
 
 # route: (state the campaign must be in, method, path, body, expected per actor)
@@ -204,6 +206,20 @@ MATRIX = {
         row(403, 403, 403, 403, 200, 200, 403, 403),
     ),
     "budget ledger": ("budget", "GET", "/budgets/{budget}/entries", None, row(403, 403, 200, 200, 200, 200, 403, 403)),
+    # events out: a company's webhooks are its leaders' and finance's (another company's are unknown)
+    "create webhook": ("none", "POST", "/webhooks", HOOK, row(403, 403, 403, 403, 201, 201, 201, 201)),
+    "list webhooks": ("none", "GET", "/webhooks", None, row(403, 403, 403, 403, 200, 200, 200, 200)),
+    "get webhook": ("webhook", "GET", "/webhooks/{webhook}", None, HOOKS),
+    "rotate a webhook's secret": ("webhook", "POST", "/webhooks/{webhook}/rotate-secret", None, HOOKS),
+    "list deliveries": ("webhook", "GET", "/webhooks/{webhook}/deliveries", None, HOOKS),
+    "retry a delivery": (
+        "failed delivery",
+        "POST",
+        "/webhooks/{webhook}/deliveries/{delivery}/retry",
+        None,
+        row(403, 403, 403, 403, 202, 202, 404, 404),
+    ),
+    "delete webhook": ("webhook", "DELETE", "/webhooks/{webhook}", None, row(403, 403, 403, 403, 204, 204, 404, 404)),
     # invoices and settlement on verified spend
     "claim invoice": (
         "approved",
@@ -290,7 +306,7 @@ def foreign() -> Company:
 
 @pytest.mark.parametrize("actor", ACTORS)
 @pytest.mark.parametrize("route", list(MATRIX))
-def test_authorization_matrix(api, company, flow, foreign, route, actor):
+def test_authorization_matrix(api, company, flow, foreign, streams, delivery_queue, route, actor):
     state, method, path, body, expected = MATRIX[route]
     values = {"org": company.js, "customer": "CUST-1"}
     if state in ("draft", "submitted", "approved"):
@@ -311,6 +327,17 @@ def test_authorization_matrix(api, company, flow, foreign, route, actor):
         made = api.post("/budgets", company.leader, {"org": company.root, "period": "2026", "amount": 100000})
         assert made.status_code == 201, made.json
         values["budget"] = made.json["id"]
+    if state in ("webhook", "failed delivery"):
+        values["webhook"] = api.post("/webhooks", company.leader, HOOK).json["id"]
+    if state == "failed delivery":  # a submit heard by the webhook, refused four times
+        flow.submitted()
+        records = streams.records(
+            "campaigns", lambda r: (r["dynamodb"].get("NewImage") or {}).get("tenant", {}).get("S") == company.root
+        )
+        streams.invoke("on_campaign_change", records)
+        delivery_queue.pump()
+        failed = api.get(f"/webhooks/{values['webhook']}/deliveries?status=failed", company.leader).json["items"]
+        values["delivery"] = failed[0]["id"]
     if state in ("settled", "batch"):  # the company's accounts, and a campaign settled since its last batch
         assert api.put("/accounting", company.finance, ACCOUNTS).status_code == 200
         settled = api.post(f"/campaigns/{flow.approved()['id']}/reimbursement", company.finance, {})
@@ -347,6 +374,8 @@ def test_every_contract_route_is_in_the_matrix(chalice_app):
             .replace("{customer}", "{customer_id}")
             .replace("{report}", "{report_id}")
             .replace("{budget}", "{budget_id}")
+            .replace("{webhook}", "{webhook_id}")
+            .replace("{delivery}", "{delivery_id}")
             .replace("{batch}", "{batch_id}")
             .replace("{invoice}", "{invoice_id}"),
         )

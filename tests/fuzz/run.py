@@ -129,8 +129,17 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
         "rule_id": [],
         "report_id": [],
         "customer_id": ["K1"],
+        "webhook_id": [],
+        "delivery_id": [],
         "invoice_id": [],
     }
+    # events out: a standard webhook and a WeCom robot hearing every campaign event, to a port
+    # nobody listens on (its deliveries fail and are retried: the log has every status)
+    for fmt in ("standard", "wecom"):
+        url = "http://127.0.0.1:9/hook" if fmt == "standard" else "http://127.0.0.1:9/cgi-bin/webhook/send?key=fuzz"
+        events = ["campaign.submitted", "campaign.approved", "campaign.cancelled", "settlement.unlocked"]
+        made = _ok(call_json(base, "POST", "/webhooks", fin, {"url": url, "events": events, "format": fmt}), 201)
+        ids["webhook_id"].append(made["id"])
     ids["rule_id"].append(
         _ok(call_json(base, "POST", "/feedback-rules", leader, {"scope": "category", "category": "tasting"}), 201)["id"]
     )
@@ -226,6 +235,13 @@ def seed(base: str, co: Company) -> dict[str, list[str]]:
             )
         )
     ids["report_id"] += _ok(call_json(base, "POST", "/reports/runs", leader, {"period": "2026-11"}), 202)["report_ids"]
+    deadline = time.monotonic() + 20  # the campaigns stream makes the deliveries
+    while not ids["delivery_id"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+        for hook in ids["webhook_id"]:
+            found = _ok(call_json(base, "GET", f"/webhooks/{hook}/deliveries", leader))["items"]
+            ids["delivery_id"] += [d["id"] for d in found]
+    assert ids["delivery_id"], "the seeded campaigns made no webhook delivery"
     for token in (mgr, leader):
         _ok(call_json(base, "PUT", "/me/report-subscription", token, {"frequency": "monthly"}))
     return ids

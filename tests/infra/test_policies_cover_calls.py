@@ -67,11 +67,11 @@ def recorded(monkeypatch, streams):
         return original_call(self, operation, params)
 
     def invoke(self, function, payload=None):  # every Lambda invocation of the tests' client
-        current["function"] = FUNCTIONS[function]
+        saved, current["function"] = current["function"], FUNCTIONS[function]
         try:
             return original_invoke(self, function, payload)
         finally:
-            current["function"] = "APIHandler"
+            current["function"] = saved
 
     def harness(fn):  # the test harness reads streams itself: not the app's calls
         def wrapped(*args, **kwargs):
@@ -86,6 +86,9 @@ def recorded(monkeypatch, streams):
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", call)
     monkeypatch.setattr(chalice.test.TestLambdaClient, "invoke", invoke)
     monkeypatch.setattr(type(streams), "records", harness(type(streams).records))
+    from tests.conftest import DeliveryQueue
+
+    monkeypatch.setattr(DeliveryQueue, "pump", harness(DeliveryQueue.pump))  # SQS's event source mapping
     from chalicelib.dal import clients
 
     factory = clients.s3
@@ -147,6 +150,10 @@ def _actions(service: str, operation: str, params: dict):
         yield f"s3:{action}", ("object", params.get("Bucket"), params.get("Key")), None
     elif service == "ses" and operation in ("SendRawEmail", "SendEmail"):
         yield f"ses:{operation}", ("identity", params.get("Source"), None), None
+    elif service == "sqs":
+        yield f"sqs:{operation}", ("queue", params.get("QueueUrl") or params.get("QueueName"), None), None
+    elif service == "kms":
+        yield f"kms:{operation}", ("key", params.get("KeyId"), None), None
     else:
         yield f"{service}:{operation}", ("other", None, None), None
 
@@ -166,6 +173,7 @@ def _leading(table: str, items: list[dict]) -> tuple | None:
             models.ReportModel,
             models.VoucherModel,
             *models.CONTROL_MODELS,
+            models.WebhookModel,
             models.ChangeModel,
             models.InvoiceModel,
         )
@@ -205,6 +213,7 @@ def _logical(resource: tuple) -> dict | str:
             s.reports_table: "ReportsTable",
             s.control_table: "ControlTable",
             s.audit_table: "AuditTable",
+            s.webhooks_table: "WebhooksTable",
             s.changes_table: "ChangesTable",
             s.invoices_table: "InvoicesTable",
             s.vouchers_table: "VouchersTable",
@@ -213,6 +222,12 @@ def _logical(resource: tuple) -> dict | str:
     if kind == "object":
         assert name == s.attachments_bucket
         return detail
+    if kind == "queue":  # the webhook delivery queue, by its URL (or its name)
+        assert name.rsplit("/", 1)[-1] == s.webhook_queue, name
+        return {"Fn::GetAtt": ["WebhookDeliveryQueue", "Arn"]}
+    if kind == "key":  # the key sealing webhook secrets (the stack gives its ARN)
+        assert name == s.webhook_key_id, name
+        return {"Fn::GetAtt": ["WebhookSecretsKey", "Arn"]}
     if kind == "identity":  # the From of every mail is the stack's SES identity (HUIXIANG_MAIL_FROM)
         assert name == s.mail_sender
         return {"Fn::Sub": "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/${SesIdentity}"}
@@ -262,9 +277,33 @@ def _conditions_hold(statement: dict, leading: tuple | None) -> bool:
 
 
 def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(
-    api, company, flow, streams, recorded, resources, lambda_client
+    api, company, flow, streams, delivery_queue, recorded, resources, lambda_client
 ):
     from chalicelib.dal import repos
+    from chalicelib.dal.queue import queue_url
+    from devstack.receiver import Behaviour, Receiver
+
+    with recorded.as_function(None):  # production gives the queue's URL (WEBHOOK_QUEUE_URL): no lookup
+        queue_url()
+    # events out: a webhook hearing everything, at a receiver that fails until told otherwise
+    receiver = Receiver().start()
+    receiver.behave(Behaviour.status(500))
+    hook = api.post(
+        "/webhooks",
+        company.leader,
+        {
+            "url": receiver.url,
+            "events": [
+                "campaign.submitted",
+                "campaign.approved",
+                "feedback.submitted",
+                "settlement.unlocked",
+                "campaign.reimbursed",
+                "report.ready",
+            ],
+        },
+    )
+    assert hook.status_code == 201, hook.json
     from chalicelib.logic.reports import scheduled_reports, send_reminders
     from tests import corpus as C
     from tests.functional.evidence_support import Evidence
@@ -382,6 +421,31 @@ def test_every_call_of_a_whole_loop_is_allowed_by_its_functions_policy(
     compile_pending(streams, company.root)
     report = api.get(f"/reports/{run.json['report_ids'][0]}", company.leader)
     assert report.json["status"] == "ready", report.json
+    # events out: the reports' and campaigns' records, the deliveries (failing), a retry by hand,
+    # the webhook read, listed, rotated, deleted
+    ready = [
+        r
+        for r in streams.records("reports", lambda r: r["eventName"] == "MODIFY")
+        if r["dynamodb"]["NewImage"].get("tenant", {}).get("S") == company.root
+        and r["eventID"] not in streams.delivered
+    ]
+    for record in ready:
+        assert streams.invoke("on_report_requested", [record]) == {"batchItemFailures": []}
+    fresh = [r for r in campaign_records(streams, company.root) if r["eventID"] not in streams.delivered]
+    if fresh:
+        assert streams.invoke("on_campaign_change", fresh) == {"batchItemFailures": []}
+    delivery_queue.pump()
+    failed = api.get(f"/webhooks/{hook.json['id']}/deliveries?status=failed", company.leader).json["items"]
+    assert {d["event_type"] for d in failed} >= {"campaign.approved", "report.ready", "feedback.submitted"}, failed
+    receiver.behave(Behaviour.status(204))
+    retried = api.post(f"/webhooks/{hook.json['id']}/deliveries/{failed[0]['id']}/retry", company.finance)
+    assert retried.status_code == 202, retried.json
+    delivery_queue.pump()
+    assert api.get(f"/webhooks/{hook.json['id']}", company.leader).status_code == 200
+    assert api.get("/webhooks", company.finance).status_code == 200
+    assert api.post(f"/webhooks/{hook.json['id']}/rotate-secret", company.leader).status_code == 200
+    assert api.delete(f"/webhooks/{hook.json['id']}", company.leader).status_code == 204
+    receiver.stop()
     # the schedules (their tenant listing, then this company's work): one overdue campaign
     flow.rule(scope="all", due_days=1)
     streams.run_rules(company.root)

@@ -26,6 +26,7 @@ TABLES = {
     "ReportsTable": "ReportModel",
     "ControlTable": "ControlModel",
     "AuditTable": "AuditModel",
+    "WebhooksTable": "WebhookModel",
     "ChangesTable": "ChangeModel",
     "InvoicesTable": "InvoiceModel",
     "VouchersTable": "VoucherModel",
@@ -51,6 +52,7 @@ FUNCTIONS = {
     "on_voucher_change": "OnVoucherChange",
     "compile_scheduled_reports": "CompileScheduledReports",
     "send_overdue_reminders": "SendOverdueReminders",
+    "deliver_webhooks": "DeliverWebhooks",
 }
 # Actions that IAM cannot scope to a resource and that read or write no data.
 UNSCOPED_ALLOWED = {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "dynamodb:ListStreams"}
@@ -111,13 +113,14 @@ def test_tables_match_the_models_keys_and_every_index(resources, logical, model_
     assert actual == expected
 
 
-@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable", "ChangesTable"])
+@pytest.mark.parametrize("logical", ["RollupsTable", "ReportsTable", "ChangesTable", "WebhooksTable"])
 def test_marker_tables_expire_markers_on_the_attribute_the_code_writes(resources, logical):
-    """Roll-up markers and reminder markers carry `expires_at` (models.create_evaluation_tables
-    turns TTL on for it locally); without TTL they would pile up forever."""
+    """Roll-up markers, reminder markers and webhook deliveries carry `expires_at`
+    (models.create_tables turns TTL on for it locally); without TTL they would pile up forever."""
     from chalicelib.dal import models
 
-    assert all("expires_at" in m.get_attributes() for m in (models.RollupModel, models.ReportModel, models.ChangeModel))
+    model = getattr(models, TABLES[logical])
+    assert "expires_at" in model.get_attributes()
     assert resources[logical]["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,
@@ -242,11 +245,15 @@ def test_functions_get_real_resource_names_and_stream_arns(template, resources):
         ("REPORTS_TABLE", "ReportsTable"),
         ("CONTROL_TABLE", "ControlTable"),
         ("AUDIT_TABLE", "AuditTable"),
+        ("WEBHOOKS_TABLE", "WebhooksTable"),
+        ("WEBHOOK_QUEUE_URL", "WebhookDeliveryQueue"),
         ("CHANGES_TABLE", "ChangesTable"),
         ("INVOICES_TABLE", "InvoicesTable"),
         ("VOUCHERS_TABLE", "VouchersTable"),
     ):
         assert env[variable] == {"Ref": logical}, variable
+    assert env["WEBHOOK_QUEUE"] == {"Fn::GetAtt": ["WebhookDeliveryQueue", "QueueName"]}
+    assert env["WEBHOOK_KEY_ID"] == {"Fn::GetAtt": ["WebhookSecretsKey", "Arn"]}
     assert env["ATTACHMENTS_BUCKET"] == resources["AttachmentsBucket"]["Properties"]["BucketName"]
     for variable, logical in (
         ("FEEDBACK_STREAM_ARN", "FeedbackTable"),
@@ -291,6 +298,11 @@ def test_every_variable_the_settings_read_is_set_by_the_stack_or_has_a_safe_defa
         "HUIXIANG_IDEMPOTENCY_TTL",
         "REPORTS_BUCKET",
         "HUIXIANG_OUTBOX_DIR",
+        # webhooks: the production schedule and timeout are the defaults; loopback http is local only
+        "HUIXIANG_WEBHOOK_RETRY_DELAYS",
+        "HUIXIANG_WEBHOOK_TIMEOUT",
+        "HUIXIANG_WEBHOOK_LOCAL_HTTP",
+        "HUIXIANG_WEBHOOK_DELIVERY_DAYS",
     }
     assert read - local_or_defaulted <= set(env), read - local_or_defaulted - set(env)
 
@@ -536,11 +548,17 @@ def _allowed(resources, role_name: str, action: str) -> list:
     ]
 
 
+EMITTERS = {"OnFeedbackChange", "OnCampaignChange", "OnReportRequested"}  # their facts are webhook events
+
+
 def test_stream_functions_read_only_their_own_stream_and_may_reach_their_queue(resources):
     for fname, table in STREAM_TRIGGERS.items():
         role = resources[fname]["Properties"]["Role"]["Fn::GetAtt"][0]
         assert _allowed(resources, role, "dynamodb:GetRecords") == [{"Fn::GetAtt": [table, "StreamArn"]}]
-        assert _allowed(resources, role, "sqs:SendMessage") == [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
+        queues = [{"Fn::GetAtt": ["StreamFailureQueue", "Arn"]}]
+        if fname in EMITTERS:
+            queues.append({"Fn::GetAtt": ["WebhookDeliveryQueue", "Arn"]})
+        assert _allowed(resources, role, "sqs:SendMessage") == queues
         bucket = resources["AttachmentsBucket"]["Properties"]["BucketName"]["Fn::Sub"]
         assert {"Fn::Sub": f"arn:${{AWS::Partition}}:s3:::{bucket}/dead-letters/*"} in _allowed(
             resources, role, "s3:PutObject"
@@ -678,3 +696,66 @@ def test_an_upgrade_can_hold_back_indexes_dynamodb_adds_one_per_update():
     assert everything_else == {k: v for k, v in full["Resources"].items() if k != "CampaignsTable"}
     with pytest.raises(SystemExit):
         hold_back(merge_template_json(), ["CampaignsTable.no_such_index"])
+
+
+# -- events out ----------------------------------------------------------------------------------
+def test_the_delivery_function_reads_its_queue_reporting_each_failed_message(resources):
+    """A poison ticket fails alone (ReportBatchItemFailures) and is parked whole in the
+    dead-letter queue after as many receives as the local stack allows (devstack/webhooks.py)."""
+    from devstack.webhooks import MAX_RECEIVES
+
+    [event] = resources["DeliverWebhooks"]["Properties"]["Events"].values()
+    props = event["Properties"]
+    assert event["Type"] == "SQS" and props["Queue"] == {"Fn::GetAtt": ["WebhookDeliveryQueue", "Arn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = resources["WebhookDeliveryQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["WebhookDeliveryDeadLetterQueue", "Arn"]},
+        "maxReceiveCount": MAX_RECEIVES,
+    }
+    # Lambda asks for a visibility of six times the function's timeout; tickets outlive the longest wait
+    timeout = resources["DeliverWebhooks"]["Properties"]["Timeout"]
+    assert queue["VisibilityTimeout"] >= 6 * timeout
+    assert resources["WebhookDeliveryDeadLetterQueue"]["Properties"]["MessageRetentionPeriod"] == 14 * 24 * 3600
+    assert all(q["Properties"]["SqsManagedSseEnabled"] for q in (resources["WebhookDeliveryQueue"],))
+
+
+def test_parked_tickets_and_failed_deliveries_raise_alarms(resources):
+    depth = _alarm_on(
+        resources,
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        {"Fn::GetAtt": ["WebhookDeliveryDeadLetterQueue", "QueueName"]},
+    )
+    assert depth is not None and depth["Threshold"] == 0 and depth["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    failed = _alarm_on(resources, "Huixiang", "WebhookDeliveriesFailed", "huixiang")
+    assert failed is not None and failed["Statistic"] == "Sum" and failed["Threshold"] == 0
+
+
+def test_only_the_api_and_the_delivery_function_may_use_the_secrets_key(resources):
+    """The API seals a new secret (and opens it to show it once); the delivery function opens it
+    to sign. Both only under an encryption context naming company and webhook."""
+    key = resources["WebhookSecretsKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    users = {}
+    for name, role in of_type(resources, "AWS::IAM::Role").items():
+        for st in _statements(role):
+            kms = [a for a in _as_list(st["Action"]) if a.startswith("kms:")]
+            if kms:
+                assert _as_list(st["Resource"]) == [{"Fn::GetAtt": ["WebhookSecretsKey", "Arn"]}], (name, st)
+                assert st["Condition"] == {
+                    "Null": {"kms:EncryptionContext:company": "false", "kms:EncryptionContext:webhook": "false"}
+                }
+                users.setdefault(name, set()).update(kms)
+    role_of = {fn: resources[fn]["Properties"]["Role"]["Fn::GetAtt"][0] for fn in ("APIHandler", "DeliverWebhooks")}
+    assert users == {role_of["APIHandler"]: {"kms:Encrypt", "kms:Decrypt"}, role_of["DeliverWebhooks"]: {"kms:Decrypt"}}
+
+
+def test_the_api_deletes_only_webhooks_never_their_delivery_records(resources):
+    role = resources["APIHandler"]["Properties"]["Role"]["Fn::GetAtt"][0]
+    [st] = [
+        st
+        for st in _statements(resources[role])
+        if "dynamodb:DeleteItem" in _as_list(st["Action"]) and "WebhooksTable" in json.dumps(st["Resource"])
+    ]
+    assert st["Condition"] == {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["hook#*"]}}

@@ -24,6 +24,7 @@ LISTS = (
     "/customers/CUST-1/history",  # both companies serve a customer CUST-1
     "/budgets",
     "/me/approvals",
+    "/webhooks",
     "/me/changes",
 )
 
@@ -48,6 +49,7 @@ def victim(lambda_client):
     visit = api.post(f"/campaigns/{approved['id']}/visits", co.rep, {"lat": 32.0415, "lon": 118.7849})
     assert visit.status_code == 201, visit.json
     report = api.post("/reports/runs", co.leader, {"period": "2026-11"}).json
+    hook = api.post("/webhooks", co.leader, {"url": "http://127.0.0.1:9/hook", "events": ["campaign.approved"]}).json
     invoice = api.post(f"/campaigns/{approved['id']}/invoices", co.rep, {"qr": INVOICE_QR})
     assert invoice.status_code == 201, invoice.json
     return {
@@ -57,7 +59,7 @@ def victim(lambda_client):
         "campaigns": [draft, submitted, approved, with_feedback],
         "ids": {c["id"] for c in (draft, submitted, approved, with_feedback)}
         | set(report["report_ids"])
-        | {budget["id"]},
+        | {budget["id"], hook["id"]},
         "attachment": attachment,
         "report_ids": report["report_ids"],
     }

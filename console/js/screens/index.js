@@ -6,6 +6,7 @@ const ALL = ["rep", "manager", "leader", "finance"];
 const APPLICANTS = ["rep", "manager"];
 const DECIDERS = ["manager", "leader"];
 const OVERSIGHT = ["manager", "leader", "finance"];
+const WEBHOOK_MANAGERS = ["leader", "finance"];
 
 export const SCREENS = [
   // rep (and a manager applying for their own campaigns)
@@ -37,6 +38,9 @@ export const SCREENS = [
   // budgets (money control): leaders allocate, finance and managers read
   { id: "budgets", path: "/budgets", roles: OVERSIGHT, nav: "nav.budgets", load: () => import("./budgets.js") },
   { id: "budget", path: "/budgets/:id", roles: OVERSIGHT, load: () => import("./budget.js") },
+  // events out: leaders and finance connect their systems and group chats (API.md v3)
+  { id: "webhooks", path: "/webhooks", roles: WEBHOOK_MANAGERS, nav: "nav.webhooks", load: () => import("./webhooks.js") },
+  { id: "webhook", path: "/webhooks/:id", roles: WEBHOOK_MANAGERS, load: () => import("./webhook.js") },
 ];
 
 /** Where each role lands after signing in. */
