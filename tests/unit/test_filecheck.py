@@ -184,6 +184,19 @@ def test_the_qr_code_of_a_photographed_invoice_is_read_at_any_angle(angle):
     assert found.phash and Image.open(io.BytesIO(found.thumbnail)).size[0] == 320  # the photo checks still made
 
 
+def test_the_qr_code_of_an_invoice_in_the_shade_is_read_too():
+    # a dim photo (the paper darker than mid-grey, where a fixed threshold sees only black) and
+    # one in a light gradient (a shadow over half the code): the local binariser's pass reads them
+    from PIL import ImageEnhance
+
+    sharp = Image.open(io.BytesIO(C.invoice_photo(C.INVOICE_QR, 2400, fill=0.8)))
+    dim = ImageEnhance.Brightness(sharp).enhance(0.4)
+    shade = Image.linear_gradient("L").resize(sharp.size).point(lambda v: 60 + v * 195 // 255)
+    shaded = Image.composite(sharp, Image.new("RGB", sharp.size), shade.rotate(90))
+    for picture in (dim, shaded):
+        assert fc.inspect(C.jpeg(picture), "image/jpeg").invoice_qr == C.INVOICE_QR.strip()
+
+
 def test_a_photo_without_an_invoice_qr_has_none_nor_any_other_qr_taken_for_one(photo):
     assert fc.inspect(C.jpeg(photo), "image/jpeg").invoice_qr is None
     menu = C.scene(4, (1600, 1200))
