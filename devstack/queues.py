@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
+
+from devstack.pollers import QueuePoller
 
 log = logging.getLogger("devstack.queues")
 
@@ -49,8 +49,10 @@ def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str = "us-
     }
 
 
-class SqsRunner:
+class SqsRunner(QueuePoller):
     """Polls one queue and invokes `handler(event, context)` with batches of its messages."""
+
+    kind = "sqs"
 
     def __init__(
         self,
@@ -63,98 +65,38 @@ class SqsRunner:
         pollers: int = POLLERS,
         context_factory: Callable[[], Any] | None = None,
     ) -> None:
-        import boto3
-
-        self.handler = handler
-        self.queue_url = queue_url
-        self.name = name
+        super().__init__(handler, queue_url, name=name, sqs=sqs, pollers=pollers, context_factory=context_factory)
         self.batch_size = batch_size
-        self.sqs = sqs or boto3.client("sqs")
-        self.pollers = pollers
-        self.context_factory = context_factory or (lambda: None)
         self.queue_arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
             "QueueArn"
         ]
-        self.error: BaseException | None = None
-        self.invocations = 0
-        self.failures = 0
-        self._busy = 0
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
 
-    def start(self) -> SqsRunner:
-        for n in range(self.pollers):
-            thread = threading.Thread(target=self._run, name=f"sqs-runner-{self.name}-{n}", daemon=True)
-            thread.start()
-            self._threads.append(thread)
-        return self
+    def receive_arguments(self) -> dict[str, Any]:
+        return {"MaxNumberOfMessages": self.batch_size, "AttributeNames": ["All"], "MessageAttributeNames": ["All"]}
 
-    @property
-    def alive(self) -> bool:
-        return bool(self._threads) and all(t.is_alive() for t in self._threads)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout)
-
-    def drain(self, timeout: float = 10.0) -> bool:
-        """True once no message is visible or in flight and no batch is being handled."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            attrs = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            with self._lock:
-                idle = self._busy == 0
-            if idle and all(int(v) == 0 for v in attrs.values()):
-                return True
-            time.sleep(0.05)
-        return False
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                messages = self.sqs.receive_message(
-                    QueueUrl=self.queue_url,
-                    MaxNumberOfMessages=self.batch_size,
-                    WaitTimeSeconds=1,
-                    AttributeNames=["All"],
-                    MessageAttributeNames=["All"],
-                ).get("Messages", [])
-                if messages:
-                    self._invoke(messages)
-        except BaseException as exc:  # noqa: BLE001 - the watchdog reports a dead runner
-            self.error = exc
-            log.exception("SQS runner %s died", self.name)
-
-    def _invoke(self, messages: Sequence[Mapping[str, Any]]) -> None:
+    def handle(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        """One invocation with the batch; what it names in batchItemFailures (everything, if it
+        raised) comes back after RETRY_VISIBILITY_SECONDS, the rest is deleted."""
         records = [lambda_record(m, self.queue_arn) for m in messages]
         with self._lock:
-            self._busy += 1
             self.invocations += 1
         try:
-            try:
-                response = self.handler({"Records": records}, self.context_factory())
-                failed = {f.get("itemIdentifier") for f in (response or {}).get("batchItemFailures", [])}
-            except Exception as exc:  # noqa: BLE001 - a function error: every message comes back
-                log.warning("%s failed: %r", self.name, exc)
-                failed = {r["messageId"] for r in records}
-            for record in records:
-                if record["messageId"] in failed:
+            response = self.handler({"Records": records}, self.context_factory())
+            failed = {f.get("itemIdentifier") for f in (response or {}).get("batchItemFailures", [])}
+        except Exception as exc:  # noqa: BLE001 - a function error: every message comes back
+            log.warning("%s failed: %r", self.name, exc)
+            failed = {r["messageId"] for r in records}
+        for record in records:
+            if record["messageId"] in failed:
+                with self._lock:
                     self.failures += 1
-                    self.sqs.change_message_visibility(
-                        QueueUrl=self.queue_url,
-                        ReceiptHandle=record["receiptHandle"],
-                        VisibilityTimeout=RETRY_VISIBILITY_SECONDS,
-                    )
-                else:
-                    self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
-        finally:
-            with self._lock:
-                self._busy -= 1
+                self.sqs.change_message_visibility(
+                    QueueUrl=self.queue_url,
+                    ReceiptHandle=record["receiptHandle"],
+                    VisibilityTimeout=RETRY_VISIBILITY_SECONDS,
+                )
+            else:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=record["receiptHandle"])
 
 
 def sqs_sources(app: Any) -> list[Any]:

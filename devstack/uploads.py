@@ -16,12 +16,13 @@ from __future__ import annotations
 import itertools
 import json
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from devstack.pollers import QueuePoller
 
 log = logging.getLogger("devstack.uploads")
 
@@ -116,8 +117,10 @@ def configure_bucket(s3: Any, sqs: Any, bucket: str, prefix: str, queue_name: st
     return url
 
 
-class S3UploadRunner:
+class S3UploadRunner(QueuePoller):
     """Polls the notification queue and invokes `handler(event, context)` per message."""
+
+    kind = "s3"
 
     def __init__(
         self,
@@ -129,62 +132,15 @@ class S3UploadRunner:
         sqs: Any = None,
         context_factory: Callable[[], Any] | None = None,
     ) -> None:
-        import boto3
-
-        self.handler = handler
-        self.queue_url = queue_url
+        super().__init__(handler, queue_url, name=name, sqs=sqs, context_factory=context_factory)
         self.dlq_url = dlq_url
-        self.name = name
-        self.sqs = sqs or boto3.client("sqs")
-        self.context_factory = context_factory or (lambda: None)
-        self.error: BaseException | None = None
-        self.invocations = 0
-        self.failures = 0
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> S3UploadRunner:
-        self._thread = threading.Thread(target=self._run, name=f"s3-runner-{self.name}", daemon=True)
-        self._thread.start()
-        return self
+    def receive_arguments(self) -> dict[str, Any]:
+        return {"MaxNumberOfMessages": 10, "VisibilityTimeout": 60}
 
-    @property
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def drain(self, timeout: float = 10.0) -> bool:
-        """True once the queue is empty and nothing is being handled."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            attrs = self.sqs.get_queue_attributes(
-                QueueUrl=self.queue_url,
-                AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
-            )["Attributes"]
-            if all(int(v) == 0 for v in attrs.values()) and self._idle.is_set():
-                return True
-            time.sleep(0.1)
-        return False
-
-    def _run(self) -> None:
-        try:
-            while not self._stop.is_set():
-                self._idle.set()
-                messages = self.sqs.receive_message(
-                    QueueUrl=self.queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1, VisibilityTimeout=60
-                ).get("Messages", [])
-                if messages:
-                    self._idle.clear()
-                for m in messages:
-                    self._deliver(m)
-        except BaseException as exc:  # the watchdog reports a dead runner
-            self.error = exc
-            log.exception("S3 upload runner %s died", self.name)
+    def handle(self, messages: Sequence[Mapping[str, Any]]) -> None:
+        for message in messages:
+            self._deliver(message)
 
     def _deliver(self, message: Mapping[str, Any]) -> None:
         event = normalise(json.loads(message["Body"]))
