@@ -13,8 +13,9 @@ import { date } from "./format.js";
 import { Badge, SCREEN_READY } from "./components.js";
 
 const SYNC_EVERY_MS = 5 * 60000;
-// waiting, refused: null until the outbox of the session has been counted
-const state = { syncing: false, syncedAt: null, syncError: null, waiting: null, refused: null };
+// waiting, refused: null until the outbox of the session has been counted; installed: the
+// service worker holds a release of the console (it opens with no network from then on)
+const state = { syncing: false, syncedAt: null, syncError: null, waiting: null, refused: null, installed: false };
 const listeners = new Set();
 
 function set(changes) {
@@ -138,6 +139,7 @@ export function OfflineBar({ session }) {
     ${!s.online ? html`<strong class="offline-state">${t("offline.offline")}</strong>` : ""}
     ${keeps ? html`<span class="synced">${s.syncing ? t("offline.syncing")
       : s.syncedAt ? t("offline.synced_at", { at: date(s.syncedAt) }) : t("offline.never_synced")}</span>` : ""}
+    ${keeps && s.installed && s.syncedAt ? html`<span class="offline-ready" title=${t("offline.ready_title")}>${t("offline.ready")}</span>` : ""}
     ${s.waiting ? html`<a href="#/outbox" class="outbox-count">${t("offline.waiting", { n: s.waiting })}</a>` : ""}
     ${s.refused ? html`<a href="#/outbox" class="outbox-refused">${t("offline.refused", { n: s.refused })}</a>` : ""}
     ${signInToSend ? html`<button type="button" class="link" onClick=${() => endOffline()}>${t("offline.sign_in_to_send")}</button>`
@@ -172,6 +174,7 @@ export async function registerWorker() {
     scope: new URL("../", import.meta.url).pathname, updateViaCache: "none",
   });
   if (registration.waiting && hadController) take(registration.waiting);
+  navigator.serviceWorker.ready.then(() => set({ installed: true }));
   registration.addEventListener("updatefound", () => {
     const worker = registration.installing;
     worker.addEventListener("statechange", () => {
