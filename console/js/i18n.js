@@ -852,7 +852,7 @@ export const TABLE = {
     "offline.syncing": "正在同步…",
     "offline.synced_at": "本机数据同步于 {at}",
     "offline.never_synced": "本机还没有同步的数据",
-    "offline.ready": "可离线使用",
+    "offline.ready": "无网络也能用",
     "offline.ready_title": "这台设备已保存控制台和您的数据：没有网络时也能打开、查看和填写，联网后自动发送。",
     "offline.waiting": "等待发送（{n}）",
     "offline.refused": "被拒绝（{n}）",

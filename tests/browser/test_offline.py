@@ -59,7 +59,8 @@ def test_a_rep_works_offline_through_a_reload_and_each_write_reaches_the_server_
 
     # The network goes: the lists of the last sync are still there.
     rep.installed()
-    bar.get_by_text("可离线使用").wait_for()  # the bar says so once the console is kept and synced
+    bar.get_by_text("无网络也能用").wait_for()  # the bar says so once the console is kept and synced
+    assert "离线" not in bar.inner_text()  # which is not the word of the offline state
     rep.context.set_offline(True)
     rep.nav("待反馈")
     assert "离线" in bar.inner_text()
