@@ -214,9 +214,6 @@ export const api = {
   claimInvoice: (id, body, key) => call("POST", `/campaigns/${enc(id)}/invoices`, { body, key }),
   deleteInvoice: (id, invoiceId) => call("DELETE", `/campaigns/${enc(id)}/invoices/${enc(invoiceId)}`),
 
-  invoices: (id) => call("GET", `/campaigns/${enc(id)}/invoices`),
-  settlementPolicy: () => call("GET", "/settlement-policy"),
-
   // -- vouchers for the general ledger --------------------------------------------------------
   accounting: () => call("GET", "/accounting"),
   setAccounting: (body) => call("PUT", "/accounting", { body }),

@@ -3,8 +3,14 @@
 // with {attachment_id}) or types its fields; the list shows each invoice with its flags and the
 // total against actual spend. An invoice already used in the company is refused in words a rep
 // understands, naming the campaign only when the API says which (when the rep may see it).
-import { html, useMemo, useState } from "./ui.js";
+// A typed invoice goes through the outbox like the report: with no network it waits on the device
+// (listed here and on the outbox screen) and is claimed once when the network is back; reading a
+// photographed invoice's QR code needs the server, so that way needs the network.
+import { html, useEffect, useMemo, useState } from "./ui.js";
 import { api, ApiError, IntentKey, uploadToStorage } from "./api.js";
+import { discard, itemError, onOutbox, queueInvoice, send } from "./outbox.js";
+import { useOutboxItems } from "./offline.js";
+import { useOnline } from "./net.js";
 import { codeText, colon, t } from "./i18n.js";
 import { money, parseYuan, today } from "./format.js";
 import { Badge, errorMessage, FormMessage, MoneyField, Notice, SelectField, splitErrors, TextField } from "./components.js";
@@ -52,7 +58,7 @@ export function InvoiceList({ items, onDelete, busy }) {
   </li>`)}</ul>`;
 }
 
-function TypedForm({ campaignId, onClaimed }) {
+function TypedForm({ campaign, claims, onClaimed, onQueued }) {
   const empty = { type: "04", code: "", number: "", amount: "", issued_on: "", check_code: "" };
   const [v, setV] = useState(empty);
   const [busy, setBusy] = useState(false);
@@ -74,12 +80,20 @@ function TypedForm({ campaignId, onClaimed }) {
     setBusy(true);
     setError(null);
     try {
-      const invoice = await api.claimInvoice(campaignId, body, intent.for(body));
-      setV(empty);
-      setIntent(new IntentKey());
-      onClaimed(invoice);
+      const seq = await queueInvoice(claims, { campaign: { id: campaign.id, title: campaign.title }, body, key: intent.for(body) });
+      const outcome = await send(seq);
+      if (outcome.state === "refused") {
+        await discard(claims, seq); // refused here, on its form: it is the person's to fix now
+        const err = outcome.error;
+        setError(err instanceof ApiError && err.code === "validation_error" ? err : { words: await claimRefusal(err) });
+      } else {
+        setV(empty);
+        setIntent(new IntentKey());
+        if (outcome.state === "sent") onClaimed(outcome.response);
+        else onQueued();
+      }
     } catch (err) {
-      setError(err instanceof ApiError && err.code === "validation_error" ? err : { words: await claimRefusal(err) });
+      setError({ words: await claimRefusal(err) });
     } finally {
       setBusy(false);
     }
@@ -114,16 +128,23 @@ function TypedForm({ campaignId, onClaimed }) {
  * The campaign's invoices, and (for its owner, before settlement) the ways to add one.
  * onAttachments(items) receives the campaign's fresh attachment list after a photographed invoice.
  */
-export function InvoicePanel({ campaign, invoices, onInvoices, editable, spend, onAttachments }) {
+export function InvoicePanel({ campaign, invoices, onInvoices, editable, spend, onAttachments, claims }) {
   const [phase, setPhase] = useState(null); // uploading | reading | claiming
   const [message, setMessage] = useState(null); // {kind, text}
   const [typing, setTyping] = useState(false);
   const [busy, setBusy] = useState(false);
+  const online = useOnline();
+  const waiting = useOutboxItems(campaign.id).filter((i) => i.kind === "invoice");
   const id = campaign.id;
   const add = (invoice) => {
-    onInvoices({ items: [...invoices.items, invoice], total: invoices.total + invoice.amount });
+    onInvoices((now) => (now.items.some((x) => x.id === invoice.id) ? now
+      : { ...now, items: [...now.items, invoice], total: now.total + invoice.amount }));
     setMessage({ kind: "ok", text: t("invoice.claimed", { v: money(invoice.amount) }) });
   };
+  // a typed invoice that waited on the device, claimed while this screen is open
+  useEffect(() => onOutbox((event) => {
+    if (event.type === "sent" && event.item.kind === "invoice" && event.item.campaign_id === id) add(event.response);
+  }), [id]);
 
   const waitForCheck = async (attachmentId) => {
     const deadline = Date.now() + CHECK_TIMEOUT_MS;
@@ -181,16 +202,26 @@ export function InvoicePanel({ campaign, invoices, onInvoices, editable, spend, 
   return html`<section class="card invoice-panel" aria-labelledby="invoices-title">
     <h2 id="invoices-title">${t("invoice.title")}</h2>
     <${InvoiceTotal} total=${invoices.total} count=${invoices.items.length} spend=${spend} />
-    <${InvoiceList} items=${invoices.items} onDelete=${editable ? remove : null} busy=${busy} />
+    <${InvoiceList} items=${invoices.items} onDelete=${editable && online ? remove : null} busy=${busy} />
+    ${waiting.length ? html`<ul class="invoices invoices-waiting">${waiting.map((i) => html`<li key=${i.seq}
+        class="invoice invoice-waiting" data-seq=${i.seq}>
+      <p><strong>${money(i.body.amount)}</strong> · ${t(`invoice.type_${i.body.type}`)} · ${i.body.code ? `${i.body.code} ` : ""}${i.body.number}</p>
+      <p class="hint"><${Badge} kind=${i.state === "refused" ? "bad" : "warn"}>${t(i.state === "refused" ? "outbox.state_refused" : "outbox.state_waiting")}<//>
+        ${i.state === "refused" && itemError(i) ? html` ${errorMessage(itemError(i))}` : ""}</p>
+      ${i.state === "refused" ? html`<button type="button" class="link danger" onClick=${() => discard(claims, i.seq)}>
+        ${t("outbox.discard")}<span class="visually-hidden"> ${i.body.number}</span></button>` : ""}
+    </li>`)}</ul>` : ""}
     ${message ? html`<div role=${message.kind === "error" ? "alert" : "status"}><${Notice} kind=${message.kind}>${message.text}<//></div>` : ""}
     ${phase ? html`<p class="hint" role="status">${t(`invoice.phase_${phase}`)}</p>` : ""}
     ${editable ? html`<div class="actions upload-actions">
-      <input type="file" accept="image/*,application/pdf" capture="environment" class="visually-hidden" id="invoice-photo"
+      ${online ? html`<input type="file" accept="image/*,application/pdf" capture="environment" class="visually-hidden" id="invoice-photo"
         disabled=${phase !== null} onChange=${(e) => { const f = e.currentTarget.files[0]; e.currentTarget.value = ""; if (f) photograph(f); }} />
-      <label for="invoice-photo" class="button">${t("invoice.photograph")}</label>
+      <label for="invoice-photo" class="button">${t("invoice.photograph")}</label>` : ""}
       <button type="button" class="secondary" aria-expanded=${typing} onClick=${() => setTyping(!typing)}>${t("invoice.type_in")}</button>
     </div>
-    ${typing ? html`<${TypedForm} campaignId=${id} onClaimed=${add} />` : ""}` : ""}
+    ${online ? "" : html`<p class="hint">${t("invoice.photo_needs_network")}</p>`}
+    ${typing ? html`<${TypedForm} campaign=${campaign} claims=${claims} onClaimed=${add}
+      onQueued=${() => setMessage({ kind: "warn", text: t("invoice.queued") })} />` : ""}` : ""}
   </section>`;
 }
 

@@ -1,4 +1,4 @@
-// The outbox: every feedback write and photo goes through it, so what cannot be sent now waits on
+// The outbox: every feedback write, photo and typed invoice goes through it, so what cannot be sent now waits on
 // the device (IndexedDB, per person: it survives a reload and a new sign-in of the same person)
 // and is sent once, in order, when the network and a signed-in session are there.
 //
@@ -9,7 +9,8 @@
 // object version), and a form about to expire unused is deleted before a new one is asked for,
 // so no retry leaves a second attachment. A refusal (a 4xx that is about the write, e.g. 409
 // feedback_locked or a 400 naming fields) stays on its item with its error until the person
-// fixes or discards it; later writes of that campaign wait behind it, others go on. A network
+// fixes or discards it; later writes of that campaign wait behind it (not behind a refused
+// invoice: an invoice used elsewhere says nothing about the report), others go on. A network
 // failure or a 5xx stops the queue until the next attempt (the network is back, a sign-in, a
 // timer, Retry).
 import { api, ApiError, NetworkError, newIdempotencyKey, uploadToStorage } from "./api.js";
@@ -79,6 +80,20 @@ export async function queueFeedback(claims, { kind, campaign, body, key }) {
     }
     return request(s.outbox.add(item));
   });
+  emit({ type: "changed" });
+  return seq;
+}
+
+/**
+ * Queue an invoice typed on the feedback screen: {campaign: {id, title}, body (POST
+ * /campaigns/{id}/invoices's typed fields), key}. Returns its seq.
+ */
+export async function queueInvoice(claims, { campaign, body, key }) {
+  const item = {
+    kind: "invoice", campaign_id: campaign.id, title: campaign.title, body, key,
+    state: "waiting", error: null, attempts: 0, created_at: new Date().toISOString(),
+  };
+  const seq = await transact(claims, ["outbox"], "readwrite", (s) => request(s.outbox.add(item)));
   emit({ type: "changed" });
   return seq;
 }
@@ -190,8 +205,12 @@ async function sendAll(session, claims) {
     const blocked = new Set();
     let next = null;
     for (const item of list) {
-      if (item.state === "refused" || blocked.has(item.campaign_id)) blocked.add(item.campaign_id);
-      else { next = item; break; }
+      if (item.state === "refused") {
+        if (item.kind !== "invoice") blocked.add(item.campaign_id);
+      } else if (!blocked.has(item.campaign_id)) {
+        next = item;
+        break;
+      }
     }
     if (!next) break;
     sendingSeq = next.seq;
@@ -233,6 +252,7 @@ function deliver(claims, item) {
   const id = item.campaign_id;
   if (item.kind === "feedback_save") return api.saveFeedback(id, item.body);
   if (item.kind === "feedback_submit") return awaitChecks(claims, id).then(() => api.submitFeedback(id, item.body, item.key));
+  if (item.kind === "invoice") return api.claimInvoice(id, item.body, item.key);
   return deliverPhoto(claims, item);
 }
 

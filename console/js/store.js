@@ -1,18 +1,20 @@
 // The device's copy of one person's data, in IndexedDB: what the last sync brought (campaigns,
-// feedback, attachments, visits, the feed's cursor) and the outbox of writes not yet sent.
+// feedback, attachments, visits, invoices, the feed's cursor) and the outbox of writes not yet sent.
 // One database per person (company and user id in its name): a sign-in as someone else opens
 // another database and never sees the previous person's data; the same person signing in
 // again finds their outbox as they left it.
-const VERSION = 1;
+// 2: invoices kept too; a copy made by version 1 is reloaded whole at its next sync (meta "reload")
+const VERSION = 2;
 const SCHEMA = {
   campaigns: { keyPath: "id" },
   feedback: { keyPath: "campaign_id" },
   attachments: { keyPath: "id", byCampaign: true },
   visits: { keyPath: "id", byCampaign: true },
+  invoices: { keyPath: "id", byCampaign: true },
   meta: { keyPath: "key" },
   outbox: { keyPath: "seq", autoIncrement: true },
 };
-export const ENTITIES = ["campaigns", "feedback", "attachments", "visits"];
+export const ENTITIES = ["campaigns", "feedback", "attachments", "visits", "invoices"];
 
 const opened = new Map();
 
@@ -32,12 +34,15 @@ function open(claims) {
   const name = dbName(claims);
   if (!opened.has(name)) {
     const r = indexedDB.open(name, VERSION);
-    r.onupgradeneeded = () => {
+    r.onupgradeneeded = (event) => {
       for (const [store, spec] of Object.entries(SCHEMA)) {
         if (r.result.objectStoreNames.contains(store)) continue;
         const s = r.result.createObjectStore(store, { keyPath: spec.keyPath, autoIncrement: Boolean(spec.autoIncrement) });
         if (spec.byCampaign) s.createIndex("campaign_id", "campaign_id");
       }
+      // a copy synced before invoices were kept lacks them: the next sync reloads the lists whole
+      // (the copy stays readable meanwhile, offline included)
+      if (event.oldVersion > 0) r.transaction.objectStore("meta").put({ key: "reload", value: true });
     };
     const db = request(r);
     db.catch(() => opened.delete(name));

@@ -24,7 +24,7 @@ export function sync(claims) {
 
 async function follow(claims) {
   let cursor = await meta(claims, "cursor");
-  if (!(await meta(claims, "synced_at"))) cursor = await reload(claims);
+  if (!(await meta(claims, "synced_at")) || (await meta(claims, "reload"))) cursor = await reload(claims);
   for (let resyncs = 0; ;) {
     let page;
     try {
@@ -59,8 +59,10 @@ async function reload(claims) {
   const details = [];
   await Promise.all(Array.from({ length: DETAIL_WORKERS }, async () => {
     for (let c = queue.shift(); c; c = queue.shift()) {
-      const [feedback, attachments, visits] = await Promise.all([api.feedback(c.id), api.attachments(c.id), api.visits(c.id)]);
-      details.push({ feedback, attachments: attachments.items, visits: visits.items });
+      const [feedback, attachments, visits, invoices] = await Promise.all([
+        api.feedback(c.id), api.attachments(c.id), api.visits(c.id), api.invoices(c.id),
+      ]);
+      details.push({ feedback, attachments: attachments.items, visits: visits.items, invoices: invoices.items });
     }
   }));
   await transact(claims, [...ENTITIES, "meta"], "readwrite", (s) => {
@@ -70,20 +72,22 @@ async function reload(claims) {
       s.feedback.put(d.feedback);
       for (const a of d.attachments) s.attachments.put(a);
       for (const v of d.visits) s.visits.put(v);
+      for (const i of d.invoices) s.invoices.put(i);
     }
     s.meta.put({ key: "cursor", value: null });
+    s.meta.delete("reload");
   });
   return null;
 }
 
-const STORE_OF = { campaign: "campaigns", feedback: "feedback", attachment: "attachments", visit: "visits" };
+const STORE_OF = { campaign: "campaigns", feedback: "feedback", attachment: "attachments", visit: "visits", invoice: "invoices" };
 
 /** One page of the feed and the cursor after it, in one transaction. */
 export function applyChanges(claims, changes, cursor) {
   return transact(claims, [...ENTITIES, "meta"], "readwrite", async (s) => {
     for (const change of changes) {
       const name = STORE_OF[change.entity];
-      if (!name) continue; // an entity the console does not keep (invoices)
+      if (!name) continue; // an entity the console does not keep
       if (change.op === "remove") {
         if (name === "campaigns") await forgetCampaign(s, change.id);
         else s[name].delete(name === "feedback" ? change.campaign_id : change.id);
@@ -106,7 +110,7 @@ function feedbackRecord(change) {
 async function forgetCampaign(s, id) {
   s.campaigns.delete(id);
   s.feedback.delete(id);
-  for (const name of ["attachments", "visits"]) {
+  for (const name of ["attachments", "visits", "invoices"]) {
     for (const key of await request(s[name].index("campaign_id").getAllKeys(id))) s[name].delete(key);
   }
 }
@@ -146,6 +150,12 @@ export const device = {
   visits: async (claims, id) => {
     if (!(await get(claims, "campaigns", id))) return undefined;
     return { items: (await byCampaign(claims, "visits", id)).sort((a, b) => b.at.localeCompare(a.at)), next_cursor: null };
+  },
+  /** GET /campaigns/{id}/invoices from the copy: in claim order, with their total. */
+  invoices: async (claims, id) => {
+    if (!(await meta(claims, "synced_at")) || !(await get(claims, "campaigns", id))) return undefined;
+    const items = (await byCampaign(claims, "invoices", id)).sort((x, y) => x.created_at.localeCompare(y.created_at));
+    return { items, total: items.reduce((sum, i) => sum + i.amount, 0), fromDevice: true };
   },
   /** B as GET /me/feedback-requests shows it, from my campaigns as last synced: approved, feedback
    * required and not yet given (the server's own status), soonest due first. */

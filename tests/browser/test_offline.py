@@ -7,6 +7,7 @@ the same device never sees the first one's data."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
@@ -304,3 +305,121 @@ def test_the_device_copy_follows_the_changes_feed_and_starts_again_when_told_to(
     titles = " ".join(device_titles())
     assert kept["title"] in titles and arrived["title"] in titles and later["title"] in titles
     assert cancelled["title"] not in titles
+
+
+def _qr(number: int, yuan: str) -> str:
+    issued = (dt.datetime.now(dt.timezone(dt.timedelta(hours=8))).date() - dt.timedelta(days=3)).strftime("%Y%m%d")
+    return f"01,04,3200162130,{number:08d},{yuan},{issued},,4FD5,"
+
+
+def test_invoices_typed_offline_wait_on_the_device_and_are_claimed_once_back_online(console, company):
+    """The invoices of the last sync are on the device; one typed with no network waits (in the
+    panel and the outbox) and is claimed once when the network is back; one that another
+    campaign holds is refused then, in words, and holds nothing else up."""
+    co = company
+    c = scene.approved(co, title="周末品鉴 · 苏果新街口", start_date=scene.day(-3), end_date=scene.day(-2))
+    other = scene.approved(co, title="国庆路演 · 金鹰", customer={"id": "JINYING", "name": "金鹰新街口"})
+    co.api("rep", "POST", f"/campaigns/{c['id']}/invoices", {"qr": _qr(1, "300.00")})
+    co.api("rep", "POST", f"/campaigns/{other['id']}/invoices", {"qr": _qr(77, "88.00")})
+
+    rep = console("phone")
+    rep.sign_in(co.users["rep"])
+    p = rep.page
+    bar = p.locator(".offline-bar")
+    bar.get_by_text("无网络也能用").wait_for()
+    rep.installed()
+    rep.context.set_offline(True)
+    rep.nav("我的活动")
+    p.get_by_role("link", name=c["title"]).click()
+    rep.ready()
+    p.locator("main").get_by_role("link", name="填写反馈").click()
+    rep.ready()
+
+    # the device's copy: the invoice claimed before, and only typing (a photo's QR needs the server)
+    panel = p.locator("section.invoice-panel")
+    claimed = panel.locator("li[data-invoice]")
+    assert claimed.count() == 1 and "¥300.00" in claimed.inner_text()
+    assert "拍照识别发票需要网络" in panel.inner_text() and panel.get_by_text("拍发票").count() == 0
+
+    def type_invoice(kind: str, code: str, number: str, yuan: str) -> None:
+        form = panel.locator("form.invoice-form")
+        form.get_by_label("发票类型").select_option(kind)
+        if code:
+            form.get_by_label("发票代码").fill(code)
+        form.get_by_label("发票号码").fill(number)
+        form.get_by_label("金额（价税合计）").fill(yuan)
+        form.get_by_label("开票日期").fill(scene.day(-3))
+        form.get_by_role("button", name="登记这张发票").click()
+
+    panel.get_by_role("button", name="手工录入发票").click()
+    type_invoice("32", "", "26322000000000000042", "265.5")
+    panel.get_by_text("发票已保存在本机，联网并登录后自动登记。").wait_for()
+    type_invoice("04", "3200162130", "00000077", "88")  # the one the other campaign holds
+    waiting = panel.locator("li.invoice-waiting")
+    wait_for(lambda: waiting.count() == 2)
+    assert "¥265.50" in waiting.first.inner_text() and "等待发送" in waiting.first.inner_text()
+    assert "等待发送（2）" in bar.inner_text()
+    rep.check("offline-invoices")
+
+    # back online: the first claimed (once), the duplicate refused in words, kept to discard
+    rep.context.set_offline(False)
+    wait_for(lambda: panel.locator("li[data-invoice]").count() == 2, 30)
+    wait_for(lambda: "被拒绝" in waiting.inner_text(), 30)
+    assert waiting.count() == 1 and "这张发票已被公司内其他活动使用" in waiting.inner_text()
+    listed = co.api("rep", "GET", f"/campaigns/{c['id']}/invoices")
+    assert [i["number"] for i in listed["items"]] == ["00000001", "26322000000000000042"]
+    assert listed["total"] == 56550
+    assert [i["number"] for i in co.api("rep", "GET", f"/campaigns/{other['id']}/invoices")["items"]] == ["00000077"]
+    assert panel.get_by_text("拍发票").count() == 1  # a photo's QR can be read again
+    rep.check("offline-invoice-refused")
+
+    bar.get_by_role("link", name="被拒绝（1）").click()
+    rep.ready()
+    item = p.locator("ol.outbox > li")
+    assert item.count() == 1 and item.get_attribute("data-kind") == "invoice"
+    assert "登记发票 · ¥88.00 · 00000077" in item.inner_text()
+    assert item.get_by_role("link", name="修改后重新提交").count() == 0  # nothing to fix: it is someone else's
+    rep.check("offline-outbox-invoice-refused")
+    item.get_by_role("button", name="丢弃").click()
+    item.get_by_role("button", name="确认丢弃（不可恢复）").click()
+    wait_for(lambda: p.locator("ol.outbox > li").count() == 0)
+
+
+_VERSION_1 = """(name) => new Promise((resolve, reject) => {
+  const r = indexedDB.open(name, 1);
+  r.onupgradeneeded = () => {
+    const db = r.result;
+    db.createObjectStore("campaigns", { keyPath: "id" });
+    db.createObjectStore("feedback", { keyPath: "campaign_id" });
+    for (const s of ["attachments", "visits"]) db.createObjectStore(s, { keyPath: "id" }).createIndex("campaign_id", "campaign_id");
+    db.createObjectStore("meta", { keyPath: "key" });
+    db.createObjectStore("outbox", { keyPath: "seq", autoIncrement: true });
+  };
+  r.onsuccess = () => {
+    const t = r.result.transaction("meta", "readwrite");
+    t.objectStore("meta").put({ key: "synced_at", value: "2026-12-01T02:00:00.000Z" });
+    t.objectStore("meta").put({ key: "cursor", value: null });
+    t.oncomplete = () => { r.result.close(); resolve(true); };
+    t.onerror = () => reject(t.error);
+  };
+  r.onerror = () => reject(r.error);
+})"""
+
+
+def test_a_device_copy_made_before_invoices_were_kept_is_reloaded_whole_at_the_next_sync(console, company):
+    """A rep's database as the release before wrote it (version 1: no invoices kept, synced once)
+    is upgraded when the console opens it, and its next sync reloads the lists, each campaign's
+    invoices included, instead of following the feed from where it was."""
+    co = company
+    c = scene.approved(co, title="周末品鉴 · 苏果新街口", start_date=scene.day(-3), end_date=scene.day(-2))
+    co.api("rep", "POST", f"/campaigns/{c['id']}/invoices", {"qr": _qr(5, "120.00")})
+    rep = console("phone")
+    rep.open()
+    user = co.users["rep"]
+    assert rep.page.evaluate(_VERSION_1, f"huixiang/{co.root}/{user['sub']}")
+    reads: list[str] = []
+    rep.context.on("request", lambda r: r.method == "GET" and reads.append(r.url))
+    rep.sign_in(user)
+    rep.page.locator(".offline-bar").get_by_text("本机数据同步于").wait_for()
+    wait_for(lambda: any(f"/campaigns/{c['id']}/invoices" in url for url in reads))
+    assert any("/campaigns?" in url for url in reads), reads  # the lists, read whole again

@@ -14,12 +14,16 @@ import { ApprovalChain, Warnings } from "../money.js";
 import { device, orDevice } from "../sync.js";
 import { useOutboxItems, Waiting } from "../offline.js";
 
-/** What of this campaign waits in the outbox: the report, and how many files. */
+/** What of this campaign waits in the outbox: the report, how many files and invoices. */
 function Queued({ items }) {
   if (!items.length) return null;
-  const report = items.filter((i) => i.kind !== "photo").at(-1);
+  const report = items.filter((i) => i.kind === "feedback_save" || i.kind === "feedback_submit").at(-1);
   const files = items.filter((i) => i.kind === "photo").length;
-  const parts = [report && t(`outbox.kind_${report.kind}`), files && t("outbox.files", { n: files })].filter(Boolean);
+  const invoices = items.filter((i) => i.kind === "invoice").length;
+  const parts = [
+    report && t(`outbox.kind_${report.kind}`), files && t("outbox.files", { n: files }),
+    invoices && t("outbox.invoices", { n: invoices }),
+  ].filter(Boolean);
   return html`<p class="queued"><${Waiting} items=${items} /> ${parts.join(" · ")} · <a href="#/outbox">${t("nav.outbox")}</a></p>`;
 }
 

@@ -57,7 +57,7 @@ async function write(claims, kind, campaign, body, key) {
   return outcome;
 }
 
-const reportIn = (list) => list.filter((i) => i.kind !== "photo").at(-1) || null;
+const reportIn = (list) => list.filter((i) => i.kind === "feedback_save" || i.kind === "feedback_submit").at(-1) || null;
 
 function FeedbackForm({ campaign, feedback, attachments, setAttachments, values, setValues, draft, queued, session }) {
   const id = campaign.id;
@@ -168,8 +168,9 @@ export default function FeedbackEdit({ params, session }) {
     orDevice(() => api.feedback(id), () => device.feedback(claims, id)),
     orDevice(() => api.attachments(id), () => device.attachments(claims, id)),
     outboxItems(claims).then((list) => list.filter((i) => i.campaign_id === id)),
-    // invoices are not kept on the device: offline, their panel says they need the network
-    api.invoices(id).catch((error) => (error instanceof NetworkError ? null : Promise.reject(error))),
+    // from the device's copy when offline; null (the panel says it needs the network) with no copy
+    orDevice(() => api.invoices(id), () => device.invoices(claims, id))
+      .catch((error) => (error instanceof NetworkError ? null : Promise.reject(error))),
   ]), [id]);
   const title = t("feedback.title");
   if (data.error) return html`<${Page} title=${title}><${LoadError} error=${data.error} onRetry=${data.reload} /><//>`;
@@ -198,6 +199,6 @@ function FeedbackScreen({ campaign, feedback, attachments: initialAttachments, i
     <${FeedbackForm} campaign=${campaign} feedback=${feedback} attachments=${attachments} setAttachments=${setAttachments}
       values=${values} setValues=${setValues} draft=${draft} queued=${queued} session=${session} />
     ${invoices ? html`<${InvoicePanel} campaign=${campaign} invoices=${invoices} onInvoices=${setInvoices} editable=${editable}
-      spend=${spend === null || Number.isNaN(spend) ? null : spend} onAttachments=${setAttachments} />`
+      spend=${spend === null || Number.isNaN(spend) ? null : spend} onAttachments=${setAttachments} claims=${session.claims} />`
       : html`<section class="card invoices-offline"><h2>${t("invoice.title")}</h2><p class="hint">${t("invoice.needs_network")}</p></section>`}`;
 }

@@ -3,17 +3,19 @@
 // refused report on its form; discard (after a confirmation: it is gone for good).
 import { html, useState } from "../ui.js";
 import { t } from "../i18n.js";
-import { date } from "../format.js";
+import { date, money } from "../format.js";
 import { Badge, Empty, Page, splitErrors } from "../components.js";
 import { discard, drain, itemError } from "../outbox.js";
 import { useOutboxItems } from "../offline.js";
 import { useOnline } from "../net.js";
 import { size } from "../photos.js";
 
-/** The fields an outbox item's refusal may name, as the feedback form labels them. */
+/** The fields an outbox item's refusal may name, as the feedback form and the invoice form label them. */
 const LABELS = () => ({
   actual_spend: t("fig.actual_spend"), actual_sales: t("fig.actual_sales"), actual_units: t("field.actual_units"),
   effect_rating: t("field.effect_rating"), reflections: t("field.reflections"), attachments: t("feedback.photos"),
+  type: t("invoice.field_type"), code: t("invoice.field_code"), number: t("invoice.field_number"),
+  amount: t("invoice.field_amount"), issued_on: t("invoice.issued_on"), check_code: t("invoice.field_check_code"),
 });
 
 function stateOf(item) {
@@ -27,7 +29,9 @@ function OutboxItem({ item, claims, online, blocked }) {
   const [kind, label] = stateOf(item);
   const error = itemError(item);
   const refused = item.state === "refused";
-  const what = item.kind === "photo" ? `${item.file.filename} · ${size(item.file.size_bytes)}` : t(`outbox.kind_${item.kind}`);
+  const what = item.kind === "photo" ? `${item.file.filename} · ${size(item.file.size_bytes)}`
+    : item.kind === "invoice" ? `${t("outbox.kind_invoice")} · ${money(item.body.amount)} · ${item.body.number}`
+    : t(`outbox.kind_${item.kind}`);
   return html`<li class=${`card outbox-item ${refused ? "is-refused" : ""}`} data-seq=${item.seq} data-kind=${item.kind}
       data-campaign=${item.campaign_id}>
     <h2><a href=${`#/campaigns/${item.campaign_id}`}>${item.title}</a></h2>
@@ -37,7 +41,7 @@ function OutboxItem({ item, claims, online, blocked }) {
     ${error && (refused || online) ? html`<p class=${refused ? "form-error" : "hint"} role=${refused ? "alert" : undefined}>${splitErrors(error, [], LABELS()).general}</p>` : ""}
     ${blocked ? html`<p class="hint">${t("outbox.blocked")}</p>` : ""}
     ${!item.sending ? html`<div class="actions">
-      ${refused && item.kind !== "photo" ? html`<a class="button" href=${`#/campaigns/${item.campaign_id}/feedback`}>${t("outbox.fix")}</a>` : ""}
+      ${refused && (item.kind === "feedback_save" || item.kind === "feedback_submit") ? html`<a class="button" href=${`#/campaigns/${item.campaign_id}/feedback`}>${t("outbox.fix")}</a>` : ""}
       ${!refused ? html`<button type="button" class="secondary" disabled=${!online} onClick=${() => drain()}>${t("outbox.send_now")}</button>` : ""}
       ${confirming
         ? html`<button type="button" class="danger" onClick=${() => discard(claims, item.seq)}>${t("outbox.confirm_discard")}</button>
@@ -54,8 +58,8 @@ export default function Outbox({ session }) {
     <p class="hint">${t("outbox.explain")}</p>
     ${items === null ? "" : items.length
       ? html`<ol class="cards outbox">${items.map((item) => html`<${OutboxItem} key=${item.seq} item=${item}
-          claims=${session.claims} online=${online} blocked=${item.state !== "refused"
-            && items.some((o) => o.state === "refused" && o.campaign_id === item.campaign_id && o.seq < item.seq)} />`)}</ol>`
+          claims=${session.claims} online=${online} blocked=${item.state !== "refused" && items.some((o) => o.state === "refused"
+            && o.kind !== "invoice" && o.campaign_id === item.campaign_id && o.seq < item.seq)} />`)}</ol>`
       : html`<${Empty}>${t("outbox.empty")}<//>`}
   <//>`;
 }
