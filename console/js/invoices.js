@@ -204,7 +204,7 @@ export function InvoicePanel({ campaign, invoices, onInvoices, editable, spend, 
     <${InvoiceTotal} total=${invoices.total} count=${invoices.items.length} spend=${spend} />
     <${InvoiceList} items=${invoices.items} onDelete=${editable && online ? remove : null} busy=${busy} />
     ${waiting.length ? html`<ul class="invoices invoices-waiting">${waiting.map((i) => html`<li key=${i.seq}
-        class="invoice invoice-waiting" data-seq=${i.seq}>
+        class="invoice-waiting" data-seq=${i.seq}>
       <p><strong>${money(i.body.amount)}</strong> · ${t(`invoice.type_${i.body.type}`)} · ${i.body.code ? `${i.body.code} ` : ""}${i.body.number}</p>
       <p class="hint"><${Badge} kind=${i.state === "refused" ? "bad" : "warn"}>${t(i.state === "refused" ? "outbox.state_refused" : "outbox.state_waiting")}<//>
         ${i.state === "refused" && itemError(i) ? html` ${errorMessage(itemError(i))}` : ""}</p>
