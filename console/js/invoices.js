@@ -58,7 +58,7 @@ export function InvoiceList({ items, onDelete, busy }) {
   </li>`)}</ul>`;
 }
 
-function TypedForm({ campaign, claims, onClaimed, onQueued }) {
+function TypedForm({ campaign, claims, onQueued }) {
   const empty = { type: "04", code: "", number: "", amount: "", issued_on: "", check_code: "" };
   const [v, setV] = useState(empty);
   const [busy, setBusy] = useState(false);
@@ -89,8 +89,7 @@ function TypedForm({ campaign, claims, onClaimed, onQueued }) {
       } else {
         setV(empty);
         setIntent(new IntentKey());
-        if (outcome.state === "sent") onClaimed(outcome.response);
-        else onQueued();
+        if (outcome.state !== "sent") onQueued(); // a claim sent is added by the panel, as every sent one
       }
     } catch (err) {
       setError({ words: await claimRefusal(err) });
@@ -141,7 +140,7 @@ export function InvoicePanel({ campaign, invoices, onInvoices, editable, spend, 
       : { ...now, items: [...now.items, invoice], total: now.total + invoice.amount }));
     setMessage({ kind: "ok", text: t("invoice.claimed", { v: money(invoice.amount) }) });
   };
-  // a typed invoice that waited on the device, claimed while this screen is open
+  // a typed invoice claimed, now or after waiting on the device, while this screen is open
   useEffect(() => onOutbox((event) => {
     if (event.type === "sent" && event.item.kind === "invoice" && event.item.campaign_id === id) add(event.response);
   }), [id]);
@@ -220,7 +219,7 @@ export function InvoicePanel({ campaign, invoices, onInvoices, editable, spend, 
       <button type="button" class="secondary" aria-expanded=${typing} onClick=${() => setTyping(!typing)}>${t("invoice.type_in")}</button>
     </div>
     ${online ? "" : html`<p class="hint">${t("invoice.photo_needs_network")}</p>`}
-    ${typing ? html`<${TypedForm} campaign=${campaign} claims=${claims} onClaimed=${add}
+    ${typing ? html`<${TypedForm} campaign=${campaign} claims=${claims}
       onQueued=${() => setMessage({ kind: "warn", text: t("invoice.queued") })} />` : ""}` : ""}
   </section>`;
 }

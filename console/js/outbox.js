@@ -40,6 +40,13 @@ function emit(event) {
   for (const l of listeners) l(event);
 }
 
+/** Whether an item is a feedback report's save or submit (not a photo or an invoice). */
+export const isReport = (item) => item.kind === "feedback_save" || item.kind === "feedback_submit";
+
+/** Whether a refused item holds up the later items of its campaign: a report's refusal does
+ * (they may build on it); a refused invoice (one another campaign holds) says nothing about them. */
+export const holdsUp = (item) => item.state === "refused" && item.kind !== "invoice";
+
 /** The items waiting on this device for this person, oldest first, with what is in flight. */
 export async function items(claims) {
   const list = await all(claims, "outbox");
@@ -206,7 +213,7 @@ async function sendAll(session, claims) {
     let next = null;
     for (const item of list) {
       if (item.state === "refused") {
-        if (item.kind !== "invoice") blocked.add(item.campaign_id);
+        if (holdsUp(item)) blocked.add(item.campaign_id);
       } else if (!blocked.has(item.campaign_id)) {
         next = item;
         break;

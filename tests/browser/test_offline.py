@@ -12,7 +12,7 @@ import json
 import re
 
 from tests.browser import scene
-from tests.browser.conftest import Company, wait_for
+from tests.browser.conftest import DEVICES, Company, wait_for
 
 
 def _photos(tmp_path, c: dict, n: int, first_seed: int) -> list[str]:
@@ -360,6 +360,9 @@ def test_invoices_typed_offline_wait_on_the_device_and_are_claimed_once_back_onl
     assert "¥265.50" in waiting.first.inner_text() and "等待发送" in waiting.first.inner_text()
     assert "等待发送（2）" in bar.inner_text()
     rep.check("offline-invoices")
+    p.set_viewport_size(DEVICES["desk"])  # the same screen on a desk
+    rep.check("offline-invoices-at-desk-width")
+    p.set_viewport_size(DEVICES["phone"])
 
     # back online: the first claimed (once), the duplicate refused in words, kept to discard
     rep.context.set_offline(False)

@@ -44,16 +44,6 @@ def campaign(org: str, **kw) -> Campaign:
     return Campaign(**base)
 
 
-@pytest.fixture(params=["dynamodb", "memory"])
-def store(request):
-    return DynamoStorage() if request.param == "dynamodb" else InMemoryStorage()
-
-
-@pytest.fixture
-def org() -> str:
-    return f"I{uuid.uuid4().hex[:8].upper()}/EAST/JS"
-
-
 def test_a_campaign_round_trips(store, org):
     c = campaign(org, location={"address": "x", "lat": 32.5, "lon": 118.25}, rule=RuleRef("R1", "all", 7, 2))
     store.campaigns.insert(c)

@@ -4,26 +4,13 @@ run on the in-memory ones, so both must keep the same conditions, order and curs
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from chalicelib.dal.memory import InMemoryStorage
 from chalicelib.dal.storage import DynamoStorage
 from chalicelib.domain.errors import InvalidInput, StaleWrite
 from chalicelib.domain.ids import new_id
 from chalicelib.domain.pages import PageRequest
 from chalicelib.domain.visits import Visit
-
-
-@pytest.fixture(params=["dynamodb", "memory"])
-def store(request):
-    return DynamoStorage() if request.param == "dynamodb" else InMemoryStorage()
-
-
-@pytest.fixture
-def org() -> str:
-    return f"I{uuid.uuid4().hex[:8].upper()}/EAST/JS"
 
 
 def visit(campaign_id: str, org: str, **kw) -> Visit:

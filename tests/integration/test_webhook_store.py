@@ -10,7 +10,6 @@ from dataclasses import replace
 
 import pytest
 
-from chalicelib.dal.memory import InMemoryStorage
 from chalicelib.dal.storage import DynamoStorage
 from chalicelib.domain.audit import Person
 from chalicelib.domain.errors import InvalidInput, StaleWrite
@@ -19,11 +18,6 @@ from chalicelib.domain.pages import PageRequest
 from chalicelib.domain.webhooks import Attempt, Delivery, SealedSecret, Webhook, event_id, later
 
 NOW = "2026-11-20T08:00:00.000Z"
-
-
-@pytest.fixture(params=["dynamodb", "memory"])
-def store(request):
-    return DynamoStorage() if request.param == "dynamodb" else InMemoryStorage()
 
 
 @pytest.fixture

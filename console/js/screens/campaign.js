@@ -13,11 +13,12 @@ import { PhotoList } from "../photos.js";
 import { ApprovalChain, Warnings } from "../money.js";
 import { device, orDevice } from "../sync.js";
 import { useOutboxItems, Waiting } from "../offline.js";
+import { isReport } from "../outbox.js";
 
 /** What of this campaign waits in the outbox: the report, how many files and invoices. */
 function Queued({ items }) {
   if (!items.length) return null;
-  const report = items.filter((i) => i.kind === "feedback_save" || i.kind === "feedback_submit").at(-1);
+  const report = items.filter(isReport).at(-1);
   const files = items.filter((i) => i.kind === "photo").length;
   const invoices = items.filter((i) => i.kind === "invoice").length;
   const parts = [

@@ -15,7 +15,7 @@ import {
 } from "../components.js";
 import { PhotoUploader } from "../photos.js";
 import { CheckIn } from "../visits.js";
-import { discard, itemError, items as outboxItems, queueFeedback, send } from "../outbox.js";
+import { discard, isReport, itemError, items as outboxItems, queueFeedback, send } from "../outbox.js";
 import { device, orDevice } from "../sync.js";
 import { useOutboxItems } from "../offline.js";
 import { InvoicePanel } from "../invoices.js";
@@ -57,7 +57,7 @@ async function write(claims, kind, campaign, body, key) {
   return outcome;
 }
 
-const reportIn = (list) => list.filter((i) => i.kind === "feedback_save" || i.kind === "feedback_submit").at(-1) || null;
+const reportIn = (list) => list.filter(isReport).at(-1) || null;
 
 function FeedbackForm({ campaign, feedback, attachments, setAttachments, values, setValues, draft, queued, session }) {
   const id = campaign.id;

@@ -5,7 +5,7 @@ import { html, useState } from "../ui.js";
 import { t } from "../i18n.js";
 import { date, money } from "../format.js";
 import { Badge, Empty, Page, splitErrors } from "../components.js";
-import { discard, drain, itemError } from "../outbox.js";
+import { discard, drain, holdsUp, isReport, itemError } from "../outbox.js";
 import { useOutboxItems } from "../offline.js";
 import { useOnline } from "../net.js";
 import { size } from "../photos.js";
@@ -41,7 +41,7 @@ function OutboxItem({ item, claims, online, blocked }) {
     ${error && (refused || online) ? html`<p class=${refused ? "form-error" : "hint"} role=${refused ? "alert" : undefined}>${splitErrors(error, [], LABELS()).general}</p>` : ""}
     ${blocked ? html`<p class="hint">${t("outbox.blocked")}</p>` : ""}
     ${!item.sending ? html`<div class="actions">
-      ${refused && (item.kind === "feedback_save" || item.kind === "feedback_submit") ? html`<a class="button" href=${`#/campaigns/${item.campaign_id}/feedback`}>${t("outbox.fix")}</a>` : ""}
+      ${refused && isReport(item) ? html`<a class="button" href=${`#/campaigns/${item.campaign_id}/feedback`}>${t("outbox.fix")}</a>` : ""}
       ${!refused ? html`<button type="button" class="secondary" disabled=${!online} onClick=${() => drain()}>${t("outbox.send_now")}</button>` : ""}
       ${confirming
         ? html`<button type="button" class="danger" onClick=${() => discard(claims, item.seq)}>${t("outbox.confirm_discard")}</button>
@@ -58,8 +58,8 @@ export default function Outbox({ session }) {
     <p class="hint">${t("outbox.explain")}</p>
     ${items === null ? "" : items.length
       ? html`<ol class="cards outbox">${items.map((item) => html`<${OutboxItem} key=${item.seq} item=${item}
-          claims=${session.claims} online=${online} blocked=${item.state !== "refused" && items.some((o) => o.state === "refused"
-            && o.kind !== "invoice" && o.campaign_id === item.campaign_id && o.seq < item.seq)} />`)}</ol>`
+          claims=${session.claims} online=${online} blocked=${item.state !== "refused"
+            && items.some((o) => holdsUp(o) && o.campaign_id === item.campaign_id && o.seq < item.seq)} />`)}</ol>`
       : html`<${Empty}>${t("outbox.empty")}<//>`}
   <//>`;
 }
